@@ -1,0 +1,75 @@
+/* hardware.c -- the figures of every hardware preset, with their sources.
+ * Source of every figure unless said otherwise: shared/reference/hardware.md, the rows named in the
+ * comments. Figures marked unverified are defaults a scenario may override. See LICENSE. */
+#include "hardware.h"
+
+#include <string.h>
+
+/* A100: shared/reference/validation.md (Selene, Narayanan et al. SC'21): 312 TF BF16, 80 GB at 2.0 TB/s,
+ * 300 GB/s uni NVLink, 8 x 200 Gb/s HDR per node; TDP 400 W from NVIDIA's A100 SXM datasheet (unverified). */
+static const rs_hw_gpu_t gpu_a100 = {"A100", 312, 0, 0, 80, 2.0, 300, 200, 400};
+/* hardware.md, table "GPUs" (NVIDIA product tables; MLPerf v5.x system descriptions for NICs). */
+static const rs_hw_gpu_t gpu_h100  = {"H100", 989, 1979, 0, 80, 3.35, 450, 400, 700};
+static const rs_hw_gpu_t gpu_h200  = {"H200", 989, 1979, 0, 141, 4.8, 450, 400, 700};
+static const rs_hw_gpu_t gpu_b200  = {"B200", 2250, 4500, 9000, 180, 7.7, 900, 400, 1000};
+static const rs_hw_gpu_t gpu_gb200 = {"GB200", 2500, 5000, 10000, 186, 8.0, 900, 400, 1200};
+/* GB300: 279 GB usable (288 nameplate), 15 PF dense FP4, 800 Gb/s ConnectX-8 per GPU. */
+static const rs_hw_gpu_t gpu_gb300 = {"GB300", 2500, 5000, 15000, 279, 8.0, 900, 800, 1400};
+
+/* hardware.md, "NVL72 rack": 72 Neoverse V2 cores and 480 GB LPDDR5X at 512 GB/s per Grace.
+ * Per-core FP64: 7.1 TF for a 144-core Grace Superchip (NVIDIA Grace datasheet, unverified) = 49.3 GF. */
+static const rs_hw_cpu_t cpu_grace = {"Grace", 72, 49.3, 480, 512};
+/* hardware.md, "AWS instances": p5/p5en/p6-b200 have 192 vCPU and 2 TiB; modelled as 2 sockets of 48 cores
+ * (96 physical cores, 192 vCPU) with 1 TiB each; per-core FP64 and memory bandwidth are unverified defaults. */
+static const rs_hw_cpu_t cpu_x86 = {"x86-48c", 48, 40.0, 1099.5, 300};
+
+static const rs_hw_server_t servers[] = {
+    /* hardware.md "NVL72 rack" and "AWS instances": 72 GPUs, 36 Grace, NVLink-C2C 900 GB/s bi. */
+    {"u-p6e-gb200x72", "EC2 u-p6e-gb200x72 UltraServer: one GB200 NVL72 rack", &gpu_gb200, 72, &cpu_grace, 36, 1, 450},
+    {"u-p6e-gb200x36", "EC2 u-p6e-gb200x36 UltraServer: an NVLink domain of 36 GB200", &gpu_gb200, 36, &cpu_grace, 18,
+     1, 450},
+    {"u-p6e-gb300x72", "EC2 P6e-GB300 UltraServer: one GB300 NVL72 rack", &gpu_gb300, 72, &cpu_grace, 36, 1, 450},
+    {"p5.48xlarge", "EC2 p5.48xlarge: 8 H100 SXM on NVSwitch", &gpu_h100, 8, &cpu_x86, 2, 0, 0},
+    {"p5en.48xlarge", "EC2 p5en.48xlarge: 8 H200 SXM on NVSwitch", &gpu_h200, 8, &cpu_x86, 2, 0, 0},
+    {"p6-b200.48xlarge", "EC2 p6-b200.48xlarge: 8 B200 on NVSwitch", &gpu_b200, 8, &cpu_x86, 2, 0, 0},
+    {"dgx-a100", "NVIDIA DGX A100 (Selene node): 8 A100 80GB on NVSwitch", &gpu_a100, 8, &cpu_x86, 2, 0, 0},
+};
+
+const rs_hw_server_t* rs_hw_server_at(int i)
+{
+  return i >= 0 && i < (int)(sizeof servers / sizeof servers[0]) ? &servers[i] : NULL;
+}
+
+const rs_hw_server_t* rs_hw_server(const char* name)
+{
+  for (int i = 0; rs_hw_server_at(i); i++)
+    if (strcmp(servers[i].name, name) == 0)
+      return &servers[i];
+  return NULL;
+}
+
+/* NCCL latencies (hardware.md, "Collective and latency constants", from NVIDIA/nccl src/graph/tuning.cc):
+ * per-hop 3.4 us on NVLink and 14 us on the network, base 8.4 us, NVLS 25 us (Simple protocol).
+ * Efficiencies from hardware.md, "Measured NCCL all-reduce bus bandwidth, large messages":
+ *   GB200 NVL72 ring: 835-847 GB/s busbw on 900 GB/s NVLink -> 841 / 900 = 0.934;
+ *   8 x H100 ring: 365-370 GB/s on 450 GB/s -> 367.5 / 450 = 0.817;
+ *   8 x H100 NVLS: 480 GB/s busbw = 2(n-1)/n x rate, n = 8 -> rate 274 GB/s on 450 -> 0.610;
+ *   8 x H200: 475 GB/s (NVLS) -> 271 / 450 = 0.603;
+ *   H100 across nodes over 8 x 400 Gb/s: 370-380 GB/s busbw per node = 46.9 GB/s per 50 GB/s NIC -> 0.938.
+ * Types without a measurement of their own borrow the nearest generation's figure, as marked. */
+static const rs_hw_calib_t calibs[] = {
+    {"GB200", 0.934, 0, 0.938, 3.4e-6, 14e-6, 8.4e-6, 25e-6},
+    {"GB300", 0.934, 0, 0.938, 3.4e-6, 14e-6, 8.4e-6, 25e-6}, /* as GB200: same NVLink 5 switch tray */
+    {"B200", 0.934, 0, 0.938, 3.4e-6, 14e-6, 8.4e-6, 25e-6},  /* as GB200: NVLink 5 */
+    {"H100", 0.817, 0.610, 0.938, 3.4e-6, 14e-6, 8.4e-6, 25e-6},
+    {"H200", 0.817, 0.603, 0.938, 3.4e-6, 14e-6, 8.4e-6, 25e-6}, /* ring as H100: same NVLink 4 */
+    {"A100", 0.817, 0, 0.938, 3.4e-6, 14e-6, 8.4e-6, 25e-6},     /* as H100 (unverified) */
+};
+
+const rs_hw_calib_t* rs_hw_calib(const char* gpu_model)
+{
+  for (size_t i = 0; i < sizeof calibs / sizeof calibs[0]; i++)
+    if (strcmp(calibs[i].gpu_model, gpu_model) == 0)
+      return &calibs[i];
+  return &calibs[3]; /* H100's: the best-measured type */
+}

@@ -1,0 +1,59 @@
+/* hardware.h -- racksim's hardware presets: GPU, CPU and server figures, each citing its source.
+ * The platform generator writes them into SimGrid XML; workloads read them back through platform.h,
+ * never from here, so a hand-written platform file is as good as a generated one. See LICENSE. */
+#ifndef RS_HARDWARE_H
+#define RS_HARDWARE_H
+
+/* One GPU type. Bandwidths are per direction; "bytes" are bytes, "bits" are bits. */
+typedef struct rs_hw_gpu {
+  const char* model;
+  double bf16_tflops, fp8_tflops, fp4_tflops; /* dense peaks; 0 when the GPU has no such unit */
+  double hbm_gbytes;
+  double hbm_tbytes_per_s;
+  double nvlink_gbytes_per_s; /* per GPU, per direction */
+  double nic_gbits_per_s;     /* scale-out NIC per GPU */
+  double tdp_watts;
+} rs_hw_gpu_t;
+
+typedef struct rs_hw_cpu {
+  const char* model;
+  int cores;
+  double core_gflops; /* FP64 per core */
+  double mem_gbytes;
+  double mem_gbytes_per_s;
+} rs_hw_cpu_t;
+
+/* A server or UltraServer: one NVLink domain of GPUs, with its CPUs. */
+typedef struct rs_hw_server {
+  const char* name; /* the platform file's name, without .xml */
+  const char* description;
+  const rs_hw_gpu_t* gpu;
+  int gpus;
+  const rs_hw_cpu_t* cpu;
+  int cpus;
+  int c2c; /* 1: each CPU reaches its GPUs over NVLink-C2C; 0: over PCIe, not modelled */
+  double c2c_gbytes_per_s; /* per direction */
+} rs_hw_server_t;
+
+/* The one calibration of a GPU type: what NCCL achieves of the link bandwidth, and its latencies.
+ * Fitted once per type on the measurements cited in hardware.c, never per scenario. */
+typedef struct rs_hw_calib {
+  const char* gpu_model;
+  double nvlink_ring_eff; /* achieved ring bus bandwidth / NVLink bandwidth */
+  double nvls_eff;        /* NVLink SHARP: achieved per-GPU traffic rate / NVLink bandwidth; 0: not available */
+  double net_ring_eff;    /* achieved ring bus bandwidth / NIC bandwidth across servers */
+  double nvlink_hop_s;    /* NCCL per-hop latency on NVLink (Simple protocol) */
+  double net_hop_s;       /* NCCL per-hop latency on the network (Simple protocol) */
+  double base_s;          /* NCCL ring base latency (Simple protocol) */
+  double nvls_s;          /* NCCL NVLS latency */
+} rs_hw_calib_t;
+
+/* The calibration of a GPU model; a conservative default for a model racksim was not calibrated on. */
+const rs_hw_calib_t* rs_hw_calib(const char* gpu_model);
+
+/* The preset named name, or NULL. */
+const rs_hw_server_t* rs_hw_server(const char* name);
+/* The i-th preset, or NULL past the end. */
+const rs_hw_server_t* rs_hw_server_at(int i);
+
+#endif

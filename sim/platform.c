@@ -1,0 +1,275 @@
+/* platform.c -- loading a SimGrid platform safely and indexing its hosts by role.
+ * SimGrid 3.32 aborts on a malformed file after printing "Parse error at FILE:LINE: ..." on stderr;
+ * loading therefore runs with stderr sent to a temporary file and SIGABRT caught, so that bad input
+ * ends with one clean message and exit code 2, as for every other input. See LICENSE. */
+#define _GNU_SOURCE
+#include "platform.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <simgrid/engine.h>
+#include <simgrid/host.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <xbt/misc.h>
+#include <xbt/sysdep.h>
+
+/* ---- loading ----------------------------------------------------------------------------------- */
+
+static int load_saved_stderr = -1; /* the real stderr while SimGrid parses */
+static int load_capture      = -1; /* where SimGrid's messages go meanwhile */
+static const char* load_file;
+
+/* Called when SimGrid aborts on the file: report its first error line cleanly and exit 2. */
+static void on_load_abort(int sig)
+{
+  char buf[2048];
+  ssize_t n = pread(load_capture, buf, sizeof buf - 1, 0);
+  buf[n > 0 ? n : 0] = '\0';
+  char* what         = strstr(buf, "error at ");
+  what               = what ? what + strlen("error at ") : strstr(buf, "ERROR] ");
+  if (what && what[0] == 'E')
+    what += strlen("ERROR] ");
+  if (what)
+    what[strcspn(what, "\n")] = '\0';
+  dup2(load_saved_stderr, 2);
+  dprintf(2, "racksim: %s: not a platform SimGrid can load: %s\n", load_file,
+          what ? what : "SimGrid stopped while reading it");
+  _exit(RS_EXIT_INPUT);
+}
+
+static int precheck_file(const char* file, rs_err_t* err)
+{
+  FILE* fp = fopen(file, "rb");
+  if (fp == NULL)
+    return rs_err_set(err, "%s: cannot open the platform: %s", file, strerror(errno));
+  char buf[512];
+  size_t n = fread(buf, 1, sizeof buf, fp);
+  fclose(fp);
+  if (n == 0)
+    return rs_err_set(err, "%s: the platform file is empty: expected SimGrid platform XML", file);
+  if (memchr(buf, '\0', n) != NULL || strstr(buf, "<?xml") == NULL)
+    return rs_err_set(err, "%s:1: not a SimGrid platform: expected XML starting with <?xml ...?>", file);
+  return RS_OK;
+}
+
+static int load_into_simgrid(const char* file, rs_err_t* err)
+{
+  char tmpl[] = "/tmp/racksim-platform-XXXXXX";
+  load_capture = mkstemp(tmpl);
+  if (load_capture < 0)
+    return rs_err_set(err, "cannot create a temporary file: %s", strerror(errno));
+  unlink(tmpl);
+  fflush(stderr);
+  load_saved_stderr = dup(2);
+  load_file         = file;
+  dup2(load_capture, 2);
+  struct sigaction sa = {.sa_handler = on_load_abort}, old;
+  sigaction(SIGABRT, &sa, &old);
+  simgrid_load_platform(file);
+  sigaction(SIGABRT, &old, NULL);
+  fflush(stderr);
+  dup2(load_saved_stderr, 2);
+  close(load_saved_stderr);
+  close(load_capture);
+  return RS_OK;
+}
+
+/* ---- indexing ---------------------------------------------------------------------------------- */
+
+static int prop_num(const_sg_host_t h, const char* key, double* v, rs_err_t* err)
+{
+  const char* text = sg_host_get_property_value(h, key);
+  char* end;
+  if (text == NULL)
+    return rs_err_set(err, "host %s: missing property %s", sg_host_get_name(h), key);
+  *v = strtod(text, &end);
+  if (end == text || *end != '\0' || *v < 0)
+    return rs_err_set(err, "host %s: property %s: expected a non-negative number, got '%s'", sg_host_get_name(h), key,
+                      text);
+  return RS_OK;
+}
+
+static int prop_int(const_sg_host_t h, const char* key, int* v, rs_err_t* err)
+{
+  double d;
+  if (prop_num(h, key, &d, err) != RS_OK)
+    return RS_ERR;
+  *v = (int)d;
+  return RS_OK;
+}
+
+static const rs_gpu_model_t* gpu_model(rs_platform_t* p, const_sg_host_t h, rs_err_t* err)
+{
+  const char* name = sg_host_get_property_value(h, "rs.model");
+  if (name == NULL)
+    return rs_err_set(err, "host %s: missing property rs.model", sg_host_get_name(h)), NULL;
+  for (int i = 0; i < p->n_models; i++)
+    if (strcmp(p->models[i].name, name) == 0)
+      return &p->models[i];
+  /* First GPU of this model: read its figures once. */
+  rs_gpu_model_t m = {.name = xbt_strdup(name)};
+  double bf16, fp8, fp4, hbm, hbm_bw, nvl, nic;
+  if (prop_num(h, "rs.bf16_tflops", &bf16, err) || prop_num(h, "rs.fp8_tflops", &fp8, err) ||
+      prop_num(h, "rs.fp4_tflops", &fp4, err) || prop_num(h, "rs.hbm_gbytes", &hbm, err) ||
+      prop_num(h, "rs.hbm_tbytes_per_s", &hbm_bw, err) || prop_num(h, "rs.nvlink_gbytes_per_s", &nvl, err) ||
+      prop_num(h, "rs.nic_gbits_per_s", &nic, err) || prop_num(h, "rs.tdp_watts", &m.tdp_watts, err)) {
+    free(m.name);
+    return NULL;
+  }
+  m.peak_flops[RS_PREC_BF16] = bf16 * 1e12;
+  m.peak_flops[RS_PREC_FP8]  = fp8 * 1e12;
+  m.peak_flops[RS_PREC_FP4]  = fp4 * 1e12;
+  m.hbm_bytes                = hbm * 1e9;
+  m.hbm_bytes_per_s          = hbm_bw * 1e12;
+  m.nvlink_bytes_per_s       = nvl * 1e9;
+  m.nic_bytes_per_s          = nic * 1e9 / 8;
+  p->models                  = xbt_realloc(p->models, (p->n_models + 1) * sizeof *p->models);
+  p->models[p->n_models]     = m;
+  return &p->models[p->n_models++];
+}
+
+static int index_gpu(rs_platform_t* p, sg_host_t h, rs_err_t* err)
+{
+  rs_gpu_t* g = &p->gpus[p->n_gpus];
+  g->host     = h;
+  /* models may move when it grows: store the index now, the pointer once all are read */
+  const rs_gpu_model_t* m = gpu_model(p, h, err);
+  if (m == NULL || prop_int(h, "rs.domain", &g->domain, err) || prop_int(h, "rs.rack", &g->rack, err) ||
+      prop_int(h, "rs.local", &g->local, err) || prop_int(h, "rs.site", &g->site, err))
+    return RS_ERR;
+  g->model = (const rs_gpu_model_t*)(intptr_t)(m - p->models);
+  p->n_gpus++;
+  return RS_OK;
+}
+
+static int index_cpu(rs_platform_t* p, sg_host_t h, rs_err_t* err)
+{
+  rs_cpu_t* c   = &p->cpus[p->n_cpus];
+  c->host       = h;
+  c->model      = sg_host_get_property_value(h, "rs.model");
+  c->cores      = sg_host_core_count(h);
+  c->core_flops = sg_host_get_speed(h);
+  double mem;
+  if (c->model == NULL)
+    return rs_err_set(err, "host %s: missing property rs.model", sg_host_get_name(h));
+  if (prop_num(h, "rs.mem_gbytes", &mem, err) || prop_int(h, "rs.rack", &c->rack, err) ||
+      prop_int(h, "rs.site", &c->site, err))
+    return RS_ERR;
+  c->mem_bytes = mem * 1e9;
+  p->n_cpus++;
+  return RS_OK;
+}
+
+static int cmp_gpu(const void* a, const void* b)
+{
+  const rs_gpu_t *x = a, *y = b;
+  if (x->site != y->site)
+    return x->site - y->site;
+  if (x->domain != y->domain)
+    return x->domain - y->domain;
+  return x->local - y->local;
+}
+
+static int cmp_cpu(const void* a, const void* b)
+{
+  const rs_cpu_t *x = a, *y = b;
+  if (x->site != y->site)
+    return x->site - y->site;
+  if (x->rack != y->rack)
+    return x->rack - y->rack;
+  return strcmp(sg_host_get_name(x->host), sg_host_get_name(y->host));
+}
+
+static int index_hosts(rs_platform_t* p, rs_err_t* err)
+{
+  size_t n       = sg_host_count();
+  sg_host_t* all = sg_host_list();
+  p->gpus        = xbt_new0(rs_gpu_t, n);
+  p->cpus        = xbt_new0(rs_cpu_t, n);
+  int rc         = RS_OK;
+  for (size_t i = 0; rc == RS_OK && i < n; i++) {
+    const char* role = sg_host_get_property_value(all[i], "rs.role");
+    if (role && strcmp(role, "gpu") == 0)
+      rc = index_gpu(p, all[i], err);
+    else if (role && strcmp(role, "cpu") == 0)
+      rc = index_cpu(p, all[i], err);
+  }
+  free(all);
+  if (rc != RS_OK) { /* name the file first */
+    char why[RS_ERR_LEN];
+    snprintf(why, sizeof why, "%s", err->msg);
+    return rs_err_set(err, "%s: %s", p->file, why);
+  }
+  for (int i = 0; i < p->n_gpus; i++)
+    p->gpus[i].model = &p->models[(intptr_t)p->gpus[i].model];
+  qsort(p->gpus, p->n_gpus, sizeof *p->gpus, cmp_gpu);
+  qsort(p->cpus, p->n_cpus, sizeof *p->cpus, cmp_cpu);
+  for (int i = 0; i < p->n_gpus; i++)
+    if (i == 0 || p->gpus[i].domain != p->gpus[i - 1].domain || p->gpus[i].site != p->gpus[i - 1].site)
+      p->n_domains++;
+  return RS_OK;
+}
+
+int rs_platform_load(const char* file, rs_platform_t** out, rs_err_t* err)
+{
+  *out = NULL;
+  if (precheck_file(file, err) != RS_OK || load_into_simgrid(file, err) != RS_OK)
+    return RS_ERR;
+  rs_platform_t* p = xbt_new0(rs_platform_t, 1);
+  p->file          = xbt_strdup(file);
+  if (index_hosts(p, err) != RS_OK) {
+    rs_platform_free(p);
+    return RS_ERR;
+  }
+  *out = p;
+  return RS_OK;
+}
+
+int rs_platform_domain_size(const rs_platform_t* p, int i)
+{
+  int lo = i, hi = i;
+  while (lo > 0 && p->gpus[lo - 1].domain == p->gpus[i].domain && p->gpus[lo - 1].site == p->gpus[i].site)
+    lo--;
+  while (hi + 1 < p->n_gpus && p->gpus[hi + 1].domain == p->gpus[i].domain && p->gpus[hi + 1].site == p->gpus[i].site)
+    hi++;
+  return hi - lo + 1;
+}
+
+void rs_platform_free(rs_platform_t* p)
+{
+  if (p == NULL)
+    return;
+  for (int i = 0; i < p->n_models; i++)
+    free(p->models[i].name);
+  free(p->models);
+  free(p->gpus);
+  free(p->cpus);
+  free(p->file);
+  free(p);
+}
+
+/* ---- description ------------------------------------------------------------------------------- */
+
+void rs_platform_describe(const rs_platform_t* p, FILE* fp)
+{
+  fprintf(fp, "platform %s\n", p->file);
+  fprintf(fp, "  %d GPUs in %d NVLink domains, %d CPUs\n", p->n_gpus, p->n_domains, p->n_cpus);
+  for (int m = 0; m < p->n_models; m++) {
+    const rs_gpu_model_t* g = &p->models[m];
+    int count               = 0;
+    for (int i = 0; i < p->n_gpus; i++)
+      count += p->gpus[i].model == g;
+    fprintf(fp, "  %d x %s: total %.1f PF BF16, %.1f PF FP8, %.1f PF FP4 dense; %.1f TB HBM\n", count, g->name,
+            count * g->peak_flops[RS_PREC_BF16] / 1e15, count * g->peak_flops[RS_PREC_FP8] / 1e15,
+            count * g->peak_flops[RS_PREC_FP4] / 1e15, count * g->hbm_bytes / 1e12);
+    fprintf(fp, "    per GPU: NVLink %.0f GB/s, scale-out %.0f Gb/s per direction; %.0f W TDP (%.1f kW in all)\n",
+            g->nvlink_bytes_per_s / 1e9, g->nic_bytes_per_s * 8 / 1e9, g->tdp_watts, count * g->tdp_watts / 1e3);
+  }
+  int cores = 0;
+  for (int i = 0; i < p->n_cpus; i++)
+    cores += p->cpus[i].cores;
+  if (p->n_cpus > 0)
+    fprintf(fp, "  %d CPUs (%s), %d cores in all\n", p->n_cpus, p->cpus[0].model, cores);
+}

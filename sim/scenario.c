@@ -1,0 +1,845 @@
+/* scenario.c -- reads a racksim scenario (YAML, through libfyaml) into rs_scenario_t and checks it.
+ * Every key is described once in a field table (type, range, default); the loader walks the document
+ * against those tables, so an unknown key, a wrong type, a value out of range and a missing key all
+ * get the same kind of message: "file:line: key: expected ..., got '...'". --set overrides are applied
+ * to the YAML tree before the walk, so they are checked exactly like the file. Does not look inside
+ * the platform: that is platform.c's job. See LICENSE. */
+#define _GNU_SOURCE /* memmem, memrchr */
+#include "scenario.h"
+
+#include <errno.h>
+#include <libfyaml.h>
+#include <limits.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <xbt/misc.h>
+#include <xbt/sysdep.h>
+
+#define PATH_LEN 256
+
+/* ---- field tables ----------------------------------------------------------------------------- */
+
+typedef enum { F_STR, F_INT, F_U64, F_NUM, F_BYTES, F_BOOL, F_ENUM, F_SECTION } ftype_t;
+
+typedef struct ctx ctx_t;
+typedef struct loc loc_t;
+
+typedef struct field {
+  const char* key;
+  ftype_t type;
+  size_t off;
+  int required;
+  double min, max;            /* F_INT, F_NUM, F_BYTES */
+  const char* const* choices; /* F_ENUM, NULL-terminated */
+  const char* def;            /* default, as it would be written in the file; NULL: none */
+  int (*load)(ctx_t* c, struct fy_node* n, const loc_t* at, void* base); /* F_SECTION */
+} field_t;
+
+typedef struct table {
+  const field_t* fields;
+  int n;
+} table_t;
+
+#define TABLE(f) {f, (int)(sizeof f / sizeof f[0])}
+
+static const char* const kind_names[] = {"collective", NULL};
+static const char* const op_names[]   = {"all-reduce", "all-gather", "reduce-scatter", "all-to-all", NULL};
+static const char* const algo_names[] = {"auto", "ring", "nvls", "direct", NULL};
+
+const char* rs_wl_kind_name(rs_wl_kind_t kind) { return kind_names[kind]; }
+const char* rs_coll_op_name(rs_coll_op_t op) { return op_names[op]; }
+const char* rs_coll_algo_name(rs_coll_algo_t algo) { return algo_names[algo]; }
+
+static int load_platform(ctx_t* c, struct fy_node* n, const loc_t* at, void* base);
+static int load_outputs(ctx_t* c, struct fy_node* n, const loc_t* at, void* base);
+static int load_workloads(ctx_t* c, struct fy_node* n, const loc_t* at, void* base);
+
+static const field_t root_fields[] = {
+    {"name", F_STR, offsetof(rs_scenario_t, name), .required = 1},
+    {"description", F_STR, offsetof(rs_scenario_t, description)},
+    {"seed", F_U64, offsetof(rs_scenario_t, seed), .def = "1"},
+    {"platform", F_SECTION, 0, .required = 1, .load = load_platform},
+    {"workloads", F_SECTION, 0, .required = 1, .load = load_workloads},
+    {"outputs", F_SECTION, 0, .def = "", .load = load_outputs},
+};
+
+static const field_t platform_fields[] = {
+    {"preset", F_STR, offsetof(rs_sc_platform_t, preset)},
+    {"file", F_STR, offsetof(rs_sc_platform_t, file)},
+};
+
+static const field_t outputs_fields[] = {
+    {"dir", F_STR, offsetof(rs_sc_outputs_t, dir)},
+    {"events", F_BOOL, offsetof(rs_sc_outputs_t, events), .def = "true"},
+};
+
+/* Keys every workload has, whatever its kind. */
+static const field_t workload_fields[] = {
+    {"name", F_STR, offsetof(rs_sc_workload_t, name)},
+    {"kind", F_ENUM, offsetof(rs_sc_workload_t, kind), .required = 1, .choices = kind_names},
+    {"start_s", F_NUM, offsetof(rs_sc_workload_t, start_s), .min = 0, .max = 1e12, .def = "0"},
+};
+
+#define COLL(m) (offsetof(rs_sc_workload_t, u.coll) + offsetof(rs_sc_collective_t, m))
+static const field_t collective_fields[] = {
+    {"op", F_ENUM, COLL(op), .choices = op_names, .def = "all-reduce"},
+    {"algorithm", F_ENUM, COLL(algorithm), .choices = algo_names, .def = "auto"},
+    {"gpus", F_INT, COLL(gpus), .min = 2, .max = 1e8},
+    {"min_bytes", F_BYTES, COLL(min_bytes), .min = 1, .max = 1e15, .def = "1MiB"},
+    {"max_bytes", F_BYTES, COLL(max_bytes), .min = 1, .max = 1e15, .def = "1GiB"},
+    {"factor", F_INT, COLL(factor), .min = 2, .max = 1024, .def = "2"},
+    {"iterations", F_INT, COLL(iterations), .min = 1, .max = 1e6, .def = "1"},
+};
+
+/* Kind-specific tables, indexed by rs_wl_kind_t. */
+static const table_t kind_tables[] = {TABLE(collective_fields)};
+
+/* ---- where keys were: key path -> line, or the --set argument that gave it ------------------------ */
+
+typedef struct where_entry {
+  char* path;
+  int line;
+  const char* set_arg; /* borrowed from the caller's sets, or NULL */
+} where_entry_t;
+
+struct rs_sc_where {
+  char* file;
+  where_entry_t* v;
+  int n, cap;
+};
+
+static void where_add(rs_sc_where_t* w, const char* path, int line, const char* set_arg)
+{
+  if (w->n == w->cap) {
+    w->cap = w->cap ? 2 * w->cap : 32;
+    w->v   = xbt_realloc(w->v, w->cap * sizeof *w->v);
+  }
+  w->v[w->n++] = (where_entry_t){xbt_strdup(path), line, set_arg ? xbt_strdup(set_arg) : NULL};
+}
+
+static void where_free(rs_sc_where_t* w)
+{
+  if (w == NULL)
+    return;
+  for (int i = 0; i < w->n; i++) {
+    free(w->v[i].path);
+    free((char*)w->v[i].set_arg);
+  }
+  free(w->v);
+  free(w->file);
+  free(w);
+}
+
+/* ---- loading context --------------------------------------------------------------------------- */
+
+struct loc {
+  char path[PATH_LEN]; /* user-facing key path, "workloads[0].op" */
+  int line;            /* line of the key in the file, from 1; 0 when unknown */
+  const char* set_arg; /* the --set argument that made this node, or NULL */
+};
+
+typedef struct override {
+  struct fy_node* node;
+  const char* arg;
+} override_t;
+
+struct ctx {
+  const char* file;
+  rs_err_t* err;
+  rs_scenario_t* sc;
+  override_t* overrides; /* nodes made by --set */
+  int n_overrides;
+};
+
+static int loc_err(ctx_t* c, const loc_t* at, const char* fmt, ...) __attribute__((format(printf, 3, 4)));
+static int loc_err(ctx_t* c, const loc_t* at, const char* fmt, ...)
+{
+  char what[RS_ERR_LEN];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(what, sizeof what, fmt, ap);
+  va_end(ap);
+  if (at->set_arg)
+    return rs_err_set(c->err, "--set %s: %s: %s", at->set_arg, at->path, what);
+  return rs_err_at(c->err, c->file, at->line, at->path[0] ? at->path : NULL, "%s", what);
+}
+
+static const char* override_of(const ctx_t* c, struct fy_node* n)
+{
+  for (int i = 0; i < c->n_overrides; i++)
+    if (c->overrides[i].node == n)
+      return c->overrides[i].arg;
+  return NULL;
+}
+
+/* The line of a scalar node, from 1 (libfyaml counts from 0); 0 for other nodes. */
+static int node_line(struct fy_node* n)
+{
+  struct fy_token* t = n ? fy_node_get_scalar_token(n) : NULL;
+  const struct fy_mark* m = t ? fy_token_start_mark(t) : NULL;
+  return m ? m->line + 1 : 0;
+}
+
+/* Location of a child: path joined with the key, line of the key node. */
+static void loc_child(ctx_t* c, loc_t* child, const loc_t* parent, const char* key, struct fy_node* key_node)
+{
+  if (parent->path[0])
+    snprintf(child->path, sizeof child->path, "%s.%s", parent->path, key);
+  else
+    snprintf(child->path, sizeof child->path, "%s", key);
+  child->set_arg = override_of(c, key_node);
+  child->line    = key_node && !child->set_arg ? node_line(key_node) : parent->line;
+  if (!child->set_arg)
+    child->set_arg = parent->set_arg;
+}
+
+static const char* node_kind_name(struct fy_node* n)
+{
+  if (n == NULL)
+    return "nothing";
+  switch (fy_node_get_type(n)) {
+    case FYNT_MAPPING:
+      return "a mapping";
+    case FYNT_SEQUENCE:
+      return "a list";
+    default:
+      return "a scalar";
+  }
+}
+
+/* ---- scalars ----------------------------------------------------------------------------------- */
+
+int rs_parse_bytes(const char* text, double* bytes)
+{
+  static const struct {
+    const char* suffix;
+    double scale;
+  } units[] = {{"", 1},      {"B", 1},      {"KB", 1e3},         {"MB", 1e6},         {"GB", 1e9},
+               {"TB", 1e12}, {"KiB", 1024}, {"MiB", 1048576.0}, {"GiB", 1073741824.0}, {"TiB", 1099511627776.0}};
+  char* end;
+  errno   = 0;
+  double v = strtod(text, &end);
+  if (end == text || errno != 0 || !isfinite(v))
+    return RS_ERR;
+  while (*end == ' ')
+    end++;
+  for (size_t i = 0; i < sizeof units / sizeof units[0]; i++)
+    if (strcmp(end, units[i].suffix) == 0) {
+      *bytes = v * units[i].scale;
+      return RS_OK;
+    }
+  return RS_ERR;
+}
+
+static int parse_number(const char* text, double* v)
+{
+  char* end;
+  errno = 0;
+  *v    = strtod(text, &end);
+  return end != text && *end == '\0' && errno == 0 && isfinite(*v) ? RS_OK : RS_ERR;
+}
+
+static int parse_integer(const char* text, long long* v)
+{
+  char* end;
+  errno = 0;
+  *v    = strtoll(text, &end, 10);
+  return end != text && *end == '\0' && errno == 0 ? RS_OK : RS_ERR;
+}
+
+static int parse_bool(const char* text, int* v)
+{
+  static const char* const yes[] = {"true", "yes", "on", NULL};
+  static const char* const no[]  = {"false", "no", "off", NULL};
+  for (int i = 0; yes[i]; i++)
+    if (strcmp(text, yes[i]) == 0)
+      return *v = 1, RS_OK;
+  for (int i = 0; no[i]; i++)
+    if (strcmp(text, no[i]) == 0)
+      return *v = 0, RS_OK;
+  return RS_ERR;
+}
+
+static void join_choices(char* buf, size_t len, const char* const* choices)
+{
+  buf[0] = '\0';
+  for (int i = 0; choices[i]; i++)
+    snprintf(buf + strlen(buf), len - strlen(buf), "%s%s", i ? ", " : "", choices[i]);
+}
+
+/* What a field expects, in words, for messages. */
+static void describe_field(char* buf, size_t len, const field_t* f)
+{
+  char list[256];
+  switch (f->type) {
+    case F_STR:
+      snprintf(buf, len, "a text value");
+      break;
+    case F_INT:
+      snprintf(buf, len, "an integer from %.0f to %.0f", f->min, f->max);
+      break;
+    case F_U64:
+      snprintf(buf, len, "a non-negative integer");
+      break;
+    case F_NUM:
+      snprintf(buf, len, "a number from %g to %g", f->min, f->max);
+      break;
+    case F_BYTES:
+      snprintf(buf, len, "a size in bytes from %g to %g (a number, optionally with B, KB, MB, GB, KiB, MiB, GiB...)",
+               f->min, f->max);
+      break;
+    case F_BOOL:
+      snprintf(buf, len, "true or false");
+      break;
+    case F_ENUM:
+      join_choices(list, sizeof list, f->choices);
+      snprintf(buf, len, "one of %s", list);
+      break;
+    case F_SECTION:
+      snprintf(buf, len, "a section");
+      break;
+  }
+}
+
+/* Converts text for field f into base; RS_ERR with a message at `at` when it does not fit. */
+static int store_scalar(ctx_t* c, const field_t* f, const char* text, const loc_t* at, void* base)
+{
+  char* dst = (char*)base + f->off;
+  double d  = 0;
+  long long i = 0;
+  int ok = RS_ERR, b = 0;
+  switch (f->type) {
+    case F_STR:
+      free(*(char**)dst);
+      *(char**)dst = xbt_strdup(text);
+      return RS_OK;
+    case F_INT:
+      ok = parse_integer(text, &i) == RS_OK && i >= f->min && i <= f->max ? RS_OK : RS_ERR;
+      if (ok == RS_OK)
+        *(int*)dst = (int)i;
+      break;
+    case F_U64: {
+      char* end;
+      errno = 0;
+      unsigned long long u = strtoull(text, &end, 10);
+      ok = end != text && *end == '\0' && errno == 0 && text[0] != '-' ? RS_OK : RS_ERR;
+      if (ok == RS_OK)
+        *(uint64_t*)dst = u;
+      break;
+    }
+    case F_NUM:
+    case F_BYTES:
+      ok = (f->type == F_NUM ? parse_number(text, &d) : rs_parse_bytes(text, &d)) == RS_OK && d >= f->min &&
+                   d <= f->max
+               ? RS_OK
+               : RS_ERR;
+      if (ok == RS_OK)
+        *(double*)dst = d;
+      break;
+    case F_BOOL:
+      ok = parse_bool(text, &b);
+      if (ok == RS_OK)
+        *(int*)dst = b;
+      break;
+    case F_ENUM:
+      for (int k = 0; f->choices[k]; k++)
+        if (strcmp(text, f->choices[k]) == 0) {
+          *(int*)dst = k;
+          ok         = RS_OK;
+        }
+      break;
+    case F_SECTION:
+      break;
+  }
+  if (ok != RS_OK) {
+    char expected[384];
+    describe_field(expected, sizeof expected, f);
+    return loc_err(c, at, "expected %s, got '%s'", expected, text);
+  }
+  return RS_OK;
+}
+
+static int load_value(ctx_t* c, const field_t* f, struct fy_node* n, const loc_t* at, void* base)
+{
+  if (f->type == F_SECTION)
+    return f->load(c, n, at, base);
+  if (n == NULL || !fy_node_is_scalar(n) || fy_node_get_scalar0(n) == NULL || fy_node_is_null(n)) {
+    char expected[384];
+    describe_field(expected, sizeof expected, f);
+    return loc_err(c, at, "expected %s, got %s", expected, n == NULL || fy_node_is_null(n) ? "nothing" : node_kind_name(n));
+  }
+  loc_t here = *at;
+  if (!here.set_arg && node_line(n) > 0)
+    here.line = node_line(n);
+  return store_scalar(c, f, fy_node_get_scalar0(n), &here, base);
+}
+
+/* ---- mappings ---------------------------------------------------------------------------------- */
+
+static const field_t* find_field(const table_t* tables, int n_tables, const char* key, int* which)
+{
+  for (int t = 0, k = 0; t < n_tables; t++)
+    for (int i = 0; i < tables[t].n; i++, k++)
+      if (strcmp(tables[t].fields[i].key, key) == 0) {
+        *which = k;
+        return &tables[t].fields[i];
+      }
+  return NULL;
+}
+
+static int unknown_key(ctx_t* c, const loc_t* at, const table_t* tables, int n_tables)
+{
+  char keys[512] = "";
+  for (int t = 0; t < n_tables; t++)
+    for (int i = 0; i < tables[t].n; i++)
+      snprintf(keys + strlen(keys), sizeof keys - strlen(keys), "%s%s", keys[0] ? ", " : "", tables[t].fields[i].key);
+  return loc_err(c, at, "unknown key; expected one of: %s", keys);
+}
+
+static int expect_mapping(ctx_t* c, struct fy_node* n, const loc_t* at)
+{
+  if (n != NULL && fy_node_is_mapping(n))
+    return RS_OK;
+  return loc_err(c, at, "expected a mapping of keys and values, got %s", node_kind_name(n));
+}
+
+/* Loads mapping n against the union of tables into bases[t]: unknown keys, missing required keys and
+ * defaults are handled here for every section of the scenario. */
+static int load_mapping(ctx_t* c, struct fy_node* n, const loc_t* at, const table_t* tables, void* const* bases,
+                        int n_tables)
+{
+  if (expect_mapping(c, n, at) != RS_OK)
+    return RS_ERR;
+  unsigned char seen[64] = {0};
+  void* iter             = NULL;
+  struct fy_node_pair* pair;
+  while ((pair = fy_node_mapping_iterate(n, &iter)) != NULL) {
+    struct fy_node* key_node = fy_node_pair_key(pair);
+    const char* key          = key_node ? fy_node_get_scalar0(key_node) : NULL;
+    loc_t child;
+    loc_child(c, &child, at, key ? key : "?", key_node);
+    int which;
+    const field_t* f = key ? find_field(tables, n_tables, key, &which) : NULL;
+    if (f == NULL)
+      return unknown_key(c, &child, tables, n_tables);
+    seen[which] = 1;
+    where_add(c->sc->where, child.path, child.line, child.set_arg);
+    int t = 0;
+    for (int k = which; k >= tables[t].n; k -= tables[t].n)
+      t++;
+    if (load_value(c, f, fy_node_pair_value(pair), &child, bases[t]) != RS_OK)
+      return RS_ERR;
+  }
+  for (int t = 0, k = 0; t < n_tables; t++)
+    for (int i = 0; i < tables[t].n; i++, k++) {
+      const field_t* f = &tables[t].fields[i];
+      if (seen[k])
+        continue;
+      if (f->required)
+        return loc_err(c, at, "missing required key '%s'", f->key);
+      if (f->def == NULL)
+        continue;
+      loc_t child;
+      loc_child(c, &child, at, f->key, NULL);
+      if (f->type == F_SECTION ? f->load(c, NULL, &child, bases[t]) : store_scalar(c, f, f->def, &child, bases[t]))
+        return RS_ERR;
+    }
+  return RS_OK;
+}
+
+/* ---- sections ---------------------------------------------------------------------------------- */
+
+static int file_exists(const char* path)
+{
+  struct stat st;
+  return stat(path, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+static char* data_dir(void)
+{
+  const char* env = getenv("RACKSIM_DATADIR");
+  return xbt_strdup(env && env[0] ? env : RS_DATADIR);
+}
+
+/* A path given in the scenario is relative to the scenario's own directory. */
+static char* relative_to_scenario(const char* scenario, const char* path)
+{
+  if (path[0] == '/')
+    return xbt_strdup(path);
+  const char* slash = strrchr(scenario, '/');
+  if (slash == NULL)
+    return xbt_strdup(path);
+  return bprintf("%.*s/%s", (int)(slash - scenario), scenario, path);
+}
+
+static int load_platform(ctx_t* c, struct fy_node* n, const loc_t* at, void* base)
+{
+  rs_sc_platform_t* p = &c->sc->platform;
+  table_t t           = TABLE(platform_fields);
+  void* bases[]       = {p};
+  if (load_mapping(c, n, at, &t, bases, 1) != RS_OK)
+    return RS_ERR;
+  if ((p->preset == NULL) == (p->file == NULL))
+    return loc_err(c, at, "expected exactly one of 'preset' (a platform shipped with racksim) or 'file' (an XML file)");
+  if (p->preset) {
+    char* dir  = data_dir();
+    char* file = bprintf("%s/platforms/%s.xml", dir, p->preset);
+    free(dir);
+    p->file = file;
+    if (strchr(p->preset, '/') != NULL || !file_exists(file))
+      return rs_scenario_err(c->sc, c->err, "platform.preset",
+                             "expected the name of a platform in platforms/ (such as u-p6e-gb200x72), got '%s'",
+                             p->preset);
+    return RS_OK;
+  }
+  char* file = relative_to_scenario(c->file, p->file);
+  free(p->file);
+  p->file = file;
+  if (!file_exists(file))
+    return rs_scenario_err(c->sc, c->err, "platform.file", "expected a SimGrid platform file, but '%s' does not exist",
+                           file);
+  return RS_OK;
+}
+
+static int load_outputs(ctx_t* c, struct fy_node* n, const loc_t* at, void* base)
+{
+  table_t t     = TABLE(outputs_fields);
+  void* bases[] = {&c->sc->outputs};
+  if (n == NULL) { /* section left out: defaults only */
+    for (int i = 0; i < t.n; i++)
+      if (outputs_fields[i].def && store_scalar(c, &outputs_fields[i], outputs_fields[i].def, at, &c->sc->outputs))
+        return RS_ERR;
+    return RS_OK;
+  }
+  return load_mapping(c, n, at, &t, bases, 1);
+}
+
+/* The kind of a workload must be known before its other keys can be checked. */
+static int workload_kind(ctx_t* c, struct fy_node* n, const loc_t* at, rs_wl_kind_t* kind)
+{
+  struct fy_node* k = fy_node_mapping_lookup_by_string(n, "kind", FY_NT);
+  if (k == NULL)
+    return loc_err(c, at, "missing required key 'kind' (one of collective)");
+  loc_t child;
+  loc_child(c, &child, at, "kind", k);
+  rs_sc_workload_t tmp = {0};
+  if (load_value(c, &workload_fields[1], k, &child, &tmp) != RS_OK)
+    return RS_ERR;
+  *kind = tmp.kind;
+  return RS_OK;
+}
+
+static int load_workload(ctx_t* c, struct fy_node* n, const loc_t* at, rs_sc_workload_t* w)
+{
+  if (expect_mapping(c, n, at) != RS_OK || workload_kind(c, n, at, &w->kind) != RS_OK)
+    return RS_ERR;
+  table_t tables[] = {TABLE(workload_fields), kind_tables[w->kind]};
+  void* bases[]    = {w, w};
+  if (load_mapping(c, n, at, tables, bases, 2) != RS_OK)
+    return RS_ERR;
+  if (w->name == NULL)
+    w->name = bprintf("%s-%d", rs_wl_kind_name(w->kind), w->index);
+  for (int i = 0; i < w->index; i++)
+    if (strcmp(c->sc->workloads[i].name, w->name) == 0)
+      return loc_err(c, at, "name: expected a name no other workload has, got '%s' again", w->name);
+  if (w->kind == RS_WL_COLLECTIVE && w->u.coll.min_bytes > w->u.coll.max_bytes)
+    return loc_err(c, at, "max_bytes: expected at least min_bytes (%g), got %g", w->u.coll.min_bytes,
+                   w->u.coll.max_bytes);
+  return RS_OK;
+}
+
+static int load_workloads(ctx_t* c, struct fy_node* n, const loc_t* at, void* base)
+{
+  if (n == NULL || !fy_node_is_sequence(n) || fy_node_sequence_item_count(n) == 0)
+    return loc_err(c, at, "expected a list of workloads (lines starting with '- kind: ...'), got %s",
+                   n && fy_node_is_sequence(n) ? "an empty list" : node_kind_name(n));
+  int count         = fy_node_sequence_item_count(n);
+  rs_scenario_t* sc = c->sc;
+  sc->workloads     = xbt_new0(rs_sc_workload_t, count);
+  for (int i = 0; i < count; i++) {
+    struct fy_node* item = fy_node_sequence_get_by_index(n, i);
+    loc_t child          = *at;
+    snprintf(child.path, sizeof child.path, "%s[%d]", at->path, i);
+    /* A mapping has no line of its own: use its first key's. */
+    void* iter                = NULL;
+    struct fy_node_pair* first = fy_node_is_mapping(item) ? fy_node_mapping_iterate(item, &iter) : NULL;
+    int line                   = node_line(first ? fy_node_pair_key(first) : item);
+    if (line > 0)
+      child.line = line;
+    where_add(sc->where, child.path, child.line, child.set_arg);
+    sc->workloads[i].index = i;
+    sc->n_workloads        = i + 1;
+    if (load_workload(c, item, &child, &sc->workloads[i]) != RS_OK)
+      return RS_ERR;
+  }
+  return RS_OK;
+}
+
+/* ---- the file ---------------------------------------------------------------------------------- */
+
+/* Empty and binary files get their own message before libfyaml sees them. */
+static int check_text_file(ctx_t* c)
+{
+  FILE* fp = fopen(c->file, "rb");
+  if (fp == NULL)
+    return rs_err_set(c->err, "%s: cannot open the scenario: %s", c->file, strerror(errno));
+  int ch, line = 1, blank = 1, bad = -1;
+  while ((ch = fgetc(fp)) != EOF) {
+    if (ch == 0 || (ch < 0x20 && ch != '\n' && ch != '\r' && ch != '\t')) {
+      bad = ch;
+      break;
+    }
+    if (ch == '\n')
+      line++;
+    else if (ch != ' ' && ch != '\r' && ch != '\t')
+      blank = 0;
+  }
+  int was_dir = ferror(fp);
+  fclose(fp);
+  if (was_dir)
+    return rs_err_set(c->err, "%s: cannot read the scenario (is it a directory?)", c->file);
+  if (bad >= 0)
+    return rs_err_at(c->err, c->file, line, NULL,
+                     "not a text file (control byte 0x%02x): expected a YAML scenario with keys name, platform and "
+                     "workloads",
+                     bad);
+  if (blank)
+    return rs_err_at(c->err, c->file, 0, NULL,
+                     "the file is empty: expected a YAML scenario with keys name, platform and workloads");
+  return RS_OK;
+}
+
+typedef struct diag_capture {
+  char first[RS_ERR_LEN];
+} diag_capture_t;
+
+/* libfyaml prints "file:line:col: error: what"; keep the first such line for our message. */
+static void on_diag(struct fy_diag* diag, void* user, const char* buf, size_t len)
+{
+  diag_capture_t* cap = user;
+  if (cap->first[0] == '\0' && len > 0 && memmem(buf, len, "error:", 6) != NULL)
+    snprintf(cap->first, sizeof cap->first, "%.*s", (int)len, buf);
+}
+
+static struct fy_document* parse_yaml(ctx_t* c)
+{
+  diag_capture_t cap = {{0}};
+  struct fy_diag_cfg dcfg;
+  fy_diag_cfg_default(&dcfg);
+  dcfg.fp            = NULL;
+  dcfg.output_fn     = on_diag;
+  dcfg.user          = &cap;
+  dcfg.colorize      = false;
+  dcfg.show_source   = false;
+  dcfg.show_position = true;
+  dcfg.show_type     = false;
+  dcfg.show_module   = false;
+  struct fy_diag* diag    = fy_diag_create(&dcfg);
+  struct fy_parse_cfg pcfg = {.flags = FYPCF_RESOLVE_DOCUMENT, .diag = diag};
+  struct fy_document* doc  = fy_document_build_from_file(&pcfg, c->file);
+  fy_diag_destroy(diag);
+  if (doc != NULL)
+    return doc;
+  /* cap.first reads "FILE:LINE:COL: error: WHAT\n": keep LINE and WHAT. */
+  int line = 0, col = 0;
+  char* what = strstr(cap.first, "error: ");
+  char* pos  = what ? memrchr(cap.first, ':', (size_t)(what - cap.first - 1)) : NULL;
+  if (pos)
+    for (pos--; pos > cap.first && *pos != ':'; pos--)
+      ;
+  if (what && pos && sscanf(pos, ":%d:%d:", &line, &col) == 2) {
+    what += strlen("error: ");
+    what[strcspn(what, "\n")] = '\0';
+    rs_err_at(c->err, c->file, line, NULL, "not valid YAML: %s", what);
+  } else {
+    rs_err_at(c->err, c->file, 0, NULL, "not valid YAML");
+  }
+  return NULL;
+}
+
+/* ---- --set overrides ----------------------------------------------------------------------------- */
+
+static int set_err(ctx_t* c, const char* arg, const char* fmt, ...) __attribute__((format(printf, 3, 4)));
+static int set_err(ctx_t* c, const char* arg, const char* fmt, ...)
+{
+  char what[RS_ERR_LEN];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(what, sizeof what, fmt, ap);
+  va_end(ap);
+  return rs_err_set(c->err, "--set %s: %s", arg, what);
+}
+
+static void remember_override(ctx_t* c, struct fy_node* n, const char* arg)
+{
+  c->overrides = xbt_realloc(c->overrides, (c->n_overrides + 1) * sizeof *c->overrides);
+  c->overrides[c->n_overrides++] = (override_t){n, arg};
+}
+
+/* The item of a list named by seg: its index, or the workload whose name is seg. */
+static struct fy_node* sequence_item(struct fy_node* seq, const char* seg)
+{
+  long long idx;
+  if (parse_integer(seg, &idx) == RS_OK)
+    return idx >= 0 && idx < fy_node_sequence_item_count(seq) ? fy_node_sequence_get_by_index(seq, (int)idx) : NULL;
+  for (int i = 0; i < fy_node_sequence_item_count(seq); i++) {
+    struct fy_node* item = fy_node_sequence_get_by_index(seq, i);
+    struct fy_node* name = fy_node_is_mapping(item) ? fy_node_mapping_lookup_by_string(item, "name", FY_NT) : NULL;
+    if (name && fy_node_is_scalar(name) && strcmp(fy_node_get_scalar0(name), seg) == 0)
+      return item;
+  }
+  return NULL;
+}
+
+/* The mapping child seg of map, made (and remembered as an override) when missing. */
+static struct fy_node* mapping_child(ctx_t* c, struct fy_document* doc, struct fy_node* map, const char* seg,
+                                     const char* arg)
+{
+  struct fy_node* child = fy_node_mapping_lookup_by_string(map, seg, FY_NT);
+  if (child != NULL)
+    return child;
+  struct fy_node* key = fy_node_create_scalar_copy(doc, seg, FY_NT);
+  child               = fy_node_create_mapping(doc);
+  fy_node_mapping_append(map, key, child);
+  remember_override(c, key, arg);
+  return child;
+}
+
+static int apply_set(ctx_t* c, struct fy_document* doc, const char* arg)
+{
+  const char* eq = strchr(arg, '=');
+  if (eq == NULL || eq == arg)
+    return set_err(c, arg, "expected key=value, such as seed=7 or workloads.0.max_bytes=8GiB");
+  /* "workloads[0].x" and "workloads.0.x" name the same key. */
+  char* path = strndup(arg, (size_t)(eq - arg));
+  for (char* p = path; *p; p++)
+    if (*p == '[' || *p == ']')
+      *p = '.';
+  struct fy_node* node = fy_document_root(doc);
+  char* save           = NULL;
+  char* seg            = strtok_r(path, ".", &save);
+  int rc               = RS_OK;
+  while (rc == RS_OK && seg != NULL) {
+    char* next = strtok_r(NULL, ".", &save);
+    if (fy_node_is_sequence(node)) {
+      node = sequence_item(node, seg);
+      if (node == NULL)
+        rc = set_err(c, arg, "no list item '%s' (give an index from 0, or a workload's name)", seg);
+    } else if (!fy_node_is_mapping(node)) {
+      rc = set_err(c, arg, "'%s' is inside a value, not a section", seg);
+    } else if (next != NULL) {
+      node = mapping_child(c, doc, node, seg, arg);
+    } else {
+      struct fy_node* key   = fy_node_create_scalar_copy(doc, seg, FY_NT);
+      struct fy_node* value = fy_node_create_scalar_copy(doc, eq + 1, FY_NT);
+      struct fy_node_pair* pair = fy_node_mapping_lookup_pair_by_string(node, seg, FY_NT);
+      if (pair && fy_node_pair_value(pair) && !fy_node_is_scalar(fy_node_pair_value(pair)))
+        rc = set_err(c, arg, "'%s' is a section or a list, not a value", seg);
+      else if (pair)
+        fy_node_pair_set_value(pair, value);
+      else
+        fy_node_mapping_append(node, key, value);
+      remember_override(c, value, arg);
+      remember_override(c, pair ? fy_node_pair_key(pair) : key, arg);
+    }
+    seg = next;
+  }
+  free(path);
+  return rc;
+}
+
+/* ---- public ------------------------------------------------------------------------------------ */
+
+static char* default_output_dir(const char* file)
+{
+  const char* base = strrchr(file, '/');
+  base             = base ? base + 1 : file;
+  size_t len       = strcspn(base, ".");
+  return bprintf("out/%.*s", (int)(len ? len : strlen(base)), base);
+}
+
+rs_scenario_t* rs_scenario_load(const char* path, const char* const* sets, int n_sets, rs_err_t* err)
+{
+  ctx_t c           = {.file = path, .err = err};
+  rs_scenario_t* sc = xbt_new0(rs_scenario_t, 1);
+  sc->path          = xbt_strdup(path);
+  sc->where         = xbt_new0(rs_sc_where_t, 1);
+  sc->where->file   = xbt_strdup(path);
+  c.sc              = sc;
+  struct fy_document* doc = NULL;
+  int rc                  = check_text_file(&c);
+  if (rc == RS_OK && (doc = parse_yaml(&c)) == NULL)
+    rc = RS_ERR;
+  struct fy_node* root = doc ? fy_document_root(doc) : NULL;
+  loc_t at             = {.path = "", .line = 1};
+  if (rc == RS_OK && (root == NULL || !fy_node_is_mapping(root)))
+    rc = rs_err_at(err, path, 1, NULL, "expected a mapping with keys name, platform and workloads at the top, got %s",
+                   node_kind_name(root));
+  for (int i = 0; rc == RS_OK && i < n_sets; i++)
+    rc = apply_set(&c, doc, sets[i]);
+  if (rc == RS_OK) {
+    table_t t     = TABLE(root_fields);
+    void* bases[] = {sc};
+    rc            = load_mapping(&c, root, &at, &t, bases, 1);
+  }
+  if (rc == RS_OK && sc->outputs.dir == NULL)
+    sc->outputs.dir = default_output_dir(path);
+  fy_document_destroy(doc);
+  free(c.overrides);
+  if (rc != RS_OK) {
+    rs_scenario_free(sc);
+    return NULL;
+  }
+  return sc;
+}
+
+int rs_scenario_err(const rs_scenario_t* sc, rs_err_t* err, const char* key, const char* fmt, ...)
+{
+  char what[RS_ERR_LEN];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(what, sizeof what, fmt, ap);
+  va_end(ap);
+  /* The nearest recorded key: "workloads[0].gpus", else "workloads[0]", else the file. */
+  char probe[PATH_LEN];
+  snprintf(probe, sizeof probe, "%s", key);
+  for (;;) {
+    for (int i = sc->where->n - 1; i >= 0; i--) {
+      const where_entry_t* e = &sc->where->v[i];
+      if (strcmp(e->path, probe) != 0)
+        continue;
+      if (e->set_arg)
+        return rs_err_set(err, "--set %s: %s: %s", e->set_arg, key, what);
+      return rs_err_at(err, sc->where->file, e->line, key, "%s", what);
+    }
+    char* cut = strrchr(probe, '.');
+    char* br  = strrchr(probe, '[');
+    if (br > cut)
+      cut = br;
+    if (cut == NULL)
+      return rs_err_at(err, sc->where->file, 0, key, "%s", what);
+    *cut = '\0';
+  }
+}
+
+void rs_scenario_free(rs_scenario_t* sc)
+{
+  if (sc == NULL)
+    return;
+  for (int i = 0; i < sc->n_workloads; i++)
+    free(sc->workloads[i].name);
+  free(sc->workloads);
+  free(sc->platform.preset);
+  free(sc->platform.file);
+  free(sc->outputs.dir);
+  free(sc->name);
+  free(sc->description);
+  free(sc->path);
+  where_free(sc->where);
+  free(sc);
+}

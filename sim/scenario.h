@@ -1,0 +1,80 @@
+/* scenario.h -- racksim scenarios: a YAML file in, plain C structs out, fully checked.
+ * Nothing below this module sees YAML. Every key read is remembered with its line, so later checks
+ * (against the platform, say) can still name the file, line and key. See LICENSE. */
+#ifndef RS_SCENARIO_H
+#define RS_SCENARIO_H
+
+#include "error.h"
+
+#include <stdint.h>
+
+typedef enum { RS_WL_COLLECTIVE } rs_wl_kind_t;
+
+/* Collective operations and algorithms, as NCCL names them. */
+typedef enum { RS_OP_ALLREDUCE, RS_OP_ALLGATHER, RS_OP_REDUCESCATTER, RS_OP_ALLTOALL } rs_coll_op_t;
+typedef enum { RS_ALGO_AUTO, RS_ALGO_RING, RS_ALGO_NVLS, RS_ALGO_DIRECT } rs_coll_algo_t;
+
+/* kind: collective -- sweeps message sizes over a group of GPUs, like nccl-tests. */
+typedef struct rs_sc_collective {
+  rs_coll_op_t op;
+  rs_coll_algo_t algorithm;
+  int gpus;         /* 0: every GPU of the platform */
+  double min_bytes; /* first message size */
+  double max_bytes; /* last message size (inclusive) */
+  int factor;       /* sizes grow by this factor, as nccl-tests -f */
+  int iterations;   /* timed repetitions per size, as nccl-tests -n */
+} rs_sc_collective_t;
+
+typedef struct rs_sc_workload {
+  char* name;
+  rs_wl_kind_t kind;
+  int index;      /* position in the scenario's list */
+  double start_s; /* simulated time at which it starts */
+  union {
+    rs_sc_collective_t coll;
+  } u;
+} rs_sc_workload_t;
+
+typedef struct rs_sc_platform {
+  char* preset; /* the name of a platform shipped in platforms/, or NULL */
+  char* file;   /* the XML file to load, resolved (preset or file: key) */
+} rs_sc_platform_t;
+
+typedef struct rs_sc_outputs {
+  char* dir;  /* where the CSV tables go */
+  int events; /* write events.csv */
+} rs_sc_outputs_t;
+
+typedef struct rs_sc_where rs_sc_where_t;
+
+typedef struct rs_scenario {
+  char* path; /* the file, as given */
+  char* name;
+  char* description;
+  uint64_t seed;
+  rs_sc_platform_t platform;
+  rs_sc_workload_t* workloads;
+  int n_workloads;
+  rs_sc_outputs_t outputs;
+  rs_sc_where_t* where; /* key path -> line, for messages */
+} rs_scenario_t;
+
+/* Loads and checks path, after applying the "key=value" overrides of sets (n_sets of them).
+ * Returns NULL and a message naming file, line and key on any bad input. Free with rs_scenario_free. */
+rs_scenario_t* rs_scenario_load(const char* path, const char* const* sets, int n_sets, rs_err_t* err);
+void rs_scenario_free(rs_scenario_t* sc); /* accepts NULL */
+
+/* Fills err like a load error, located at the key path ("workloads[0].gpus", or its nearest parent
+ * that was in the file); returns RS_ERR. For checks made after loading, against the platform say. */
+int rs_scenario_err(const rs_scenario_t* sc, rs_err_t* err, const char* key, const char* fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+/* Names, as written in scenario files. */
+const char* rs_coll_op_name(rs_coll_op_t op);
+const char* rs_coll_algo_name(rs_coll_algo_t algo);
+const char* rs_wl_kind_name(rs_wl_kind_t kind);
+
+/* Parses a size such as "8GiB", "1.5 MB" or "4096" into bytes; RS_ERR when it is not one. */
+int rs_parse_bytes(const char* text, double* bytes);
+
+#endif

@@ -1,0 +1,194 @@
+/* wl_collective.c -- the collective workload: an nccl-tests-like sweep of message sizes over a group of
+ * GPUs, one actor per rank, reporting time, algbw and busbw per size so results sit beside nccl-tests
+ * output. Does not model compute: only the collective. See LICENSE. */
+#include "collectives.h"
+#include "workload_int.h"
+
+#include <math.h>
+#include <simgrid/actor.h>
+#include <simgrid/barrier.h>
+#include <simgrid/engine.h>
+#include <simgrid/host.h>
+#include <stdlib.h>
+#include <xbt/log.h>
+#include <xbt/misc.h>
+#include <xbt/sysdep.h>
+
+XBT_LOG_NEW_DEFAULT_SUBCATEGORY(rs_collective, racksim, "collective workload");
+
+typedef struct coll_wl {
+  rs_run_t* run;
+  const rs_sc_workload_t* wl;
+  rs_wl_summary_t* sum;
+  const rs_gpu_t** gpus;
+  rs_comm_t* comm;
+  sg_bar_t barrier;
+} coll_wl_t;
+
+typedef struct coll_rank {
+  coll_wl_t* w;
+  int rank;
+} coll_rank_t;
+
+static const rs_col_t collectives_cols[] = {
+    {"workload", RS_COL_TEXT},   {"op", RS_COL_TEXT},      {"algorithm", RS_COL_TEXT},
+    {"ranks", RS_COL_INT},       {"bytes", RS_COL_INT},    {"iteration", RS_COL_INT},
+    {"start_s", RS_COL_NUM},     {"end_s", RS_COL_NUM},    {"time_us", RS_COL_NUM},
+    {"algbw_gbytes_per_s", RS_COL_NUM}, {"busbw_gbytes_per_s", RS_COL_NUM},
+};
+
+static int n_ranks(const rs_run_t* run, const rs_sc_collective_t* cfg)
+{
+  return cfg->gpus > 0 ? cfg->gpus : run->plat->n_gpus;
+}
+
+static int n_sizes(const rs_sc_collective_t* cfg)
+{
+  int n = 0;
+  for (double b = cfg->min_bytes; b <= cfg->max_bytes * (1 + 1e-12); b *= cfg->factor)
+    n++;
+  return n;
+}
+
+static coll_wl_t* coll_new(rs_run_t* run, int i)
+{
+  coll_wl_t* w = xbt_new0(coll_wl_t, 1);
+  w->run       = run;
+  w->wl        = &run->sc->workloads[i];
+  w->sum       = &run->summaries[i];
+  int n        = n_ranks(run, &w->wl->u.coll);
+  w->gpus      = xbt_new(const rs_gpu_t*, n);
+  for (int r = 0; r < n; r++)
+    w->gpus[r] = &run->plat->gpus[r];
+  w->comm = rs_comm_new(w->wl->name, w->gpus, n);
+  return w;
+}
+
+void rs_wl__collective_free(void* state)
+{
+  coll_wl_t* w = state;
+  if (w == NULL)
+    return;
+  if (w->barrier)
+    sg_barrier_destroy(w->barrier);
+  rs_comm_free(w->comm);
+  free(w->gpus);
+  free(w);
+}
+
+int rs_wl__collective_check(rs_run_t* run, int i, rs_err_t* err)
+{
+  const rs_sc_collective_t* cfg = &run->sc->workloads[i].u.coll;
+  char key[64];
+  snprintf(key, sizeof key, "workloads[%d].gpus", i);
+  if (run->plat->n_gpus < 2)
+    return rs_scenario_err(run->sc, err, key, "a collective needs at least 2 GPUs, the platform %s has %d",
+                           run->plat->file, run->plat->n_gpus);
+  if (n_ranks(run, cfg) > run->plat->n_gpus)
+    return rs_scenario_err(run->sc, err, key, "expected at most the platform's %d GPUs, got %d", run->plat->n_gpus,
+                           cfg->gpus);
+  coll_wl_t* w = coll_new(run, i);
+  rs_err_t why;
+  int rc = rs_coll_check(w->comm, cfg->op, cfg->algorithm, &why);
+  rs_wl__collective_free(w);
+  if (rc != RS_OK) {
+    snprintf(key, sizeof key, "workloads[%d].algorithm", i);
+    return rs_scenario_err(run->sc, err, key, "%s", why.msg);
+  }
+  return RS_OK;
+}
+
+static void record(coll_wl_t* w, rs_coll_algo_t algo, double bytes, int iteration, double t0, double t1)
+{
+  const rs_sc_collective_t* cfg = &w->wl->u.coll;
+  int n         = rs_comm_size(w->comm);
+  double algbw  = bytes / (t1 - t0);
+  double busbw  = algbw * rs_coll_bus_factor(cfg->op, n);
+  rs_table_t* t = w->run->collectives;
+  rs_cell_text(t, w->wl->name);
+  rs_cell_text(t, rs_coll_op_name(cfg->op));
+  rs_cell_text(t, rs_coll_algo_name(algo));
+  rs_cell_int(t, n);
+  rs_cell_int(t, (long long)bytes);
+  rs_cell_int(t, iteration);
+  rs_cell_num(t, t0);
+  rs_cell_num(t, t1);
+  rs_cell_num(t, (t1 - t0) * 1e6);
+  rs_cell_num(t, algbw / 1e9);
+  rs_cell_num(t, busbw / 1e9);
+  rs_row_end(t);
+  char detail[128];
+  snprintf(detail, sizeof detail, "%s %s %d ranks %.0f bytes", rs_coll_op_name(cfg->op), rs_coll_algo_name(algo), n,
+           bytes);
+  rs_run_event(w->run, t0, t1, w->wl->name, "collective", detail);
+  w->sum->operations++;
+  if (busbw > w->sum->max_busbw_bytes_per_s) {
+    w->sum->max_busbw_bytes_per_s = busbw;
+    w->sum->max_algbw_bytes_per_s = algbw;
+    w->sum->busbw_at_bytes        = bytes;
+  }
+  rs_run_progress(w->run, 1);
+}
+
+/* One GPU's part of the sweep: for each size and repetition, line up with the other ranks, run the
+ * collective, line up again (so the time is the slowest rank's), and let rank 0 log it. */
+static void collective_rank(int argc, char** argv)
+{
+  coll_rank_t* me               = sg_actor_self_get_data();
+  coll_wl_t* w                  = me->w;
+  const rs_sc_collective_t* cfg = &w->wl->u.coll;
+  sg_actor_sleep_until(w->wl->start_s);
+  for (double bytes = cfg->min_bytes; bytes <= cfg->max_bytes * (1 + 1e-12); bytes *= cfg->factor) {
+    rs_coll_algo_t algo = cfg->algorithm == RS_ALGO_AUTO ? rs_coll_choose(w->comm, cfg->op, bytes) : cfg->algorithm;
+    for (int it = 0; it < cfg->iterations; it++) {
+      sg_barrier_wait(w->barrier);
+      double t0 = simgrid_get_clock();
+      rs_coll_run(w->comm, me->rank, cfg->op, algo, bytes);
+      sg_barrier_wait(w->barrier);
+      if (me->rank == 0)
+        record(w, algo, bytes, it, t0, simgrid_get_clock());
+    }
+  }
+  if (me->rank == 0) {
+    w->sum->end_s    = simgrid_get_clock();
+    w->sum->finished = 1;
+    XBT_INFO("%s done at %g s", w->wl->name, w->sum->end_s);
+  }
+  free(me);
+}
+
+int rs_wl__collective_start(rs_run_t* run, int i, rs_err_t* err)
+{
+  if (run->collectives == NULL &&
+      (run->collectives = rs_run_table(run, "collectives", collectives_cols,
+                                       (int)(sizeof collectives_cols / sizeof collectives_cols[0]), err)) == NULL)
+    return RS_ERR;
+  coll_wl_t* w   = coll_new(run, i);
+  run->states[i] = w;
+  int n          = rs_comm_size(w->comm);
+  w->barrier     = sg_barrier_init(n);
+  w->sum->gpus    = n;
+  w->sum->start_s = w->wl->start_s;
+  run->work_total += (double)n_sizes(&w->wl->u.coll) * w->wl->u.coll.iterations;
+  for (int r = 0; r < n; r++) {
+    coll_rank_t* me = xbt_new(coll_rank_t, 1);
+    *me             = (coll_rank_t){w, r};
+    char* name      = bprintf("%s-r%d", w->wl->name, r);
+    sg_actor_t a    = sg_actor_init(name, w->gpus[r]->host);
+    free(name);
+    sg_actor_set_data(a, me);
+    sg_actor_start(a, collective_rank, 0, NULL);
+  }
+  return RS_OK;
+}
+
+void rs_wl__collective_report(const rs_run_t* run, int i, FILE* fp)
+{
+  const rs_sc_workload_t* wl  = &run->sc->workloads[i];
+  const rs_wl_summary_t* s    = &run->summaries[i];
+  const rs_sc_collective_t* c = &wl->u.coll;
+  fprintf(fp, "  %s (collective): %s over %d GPUs, %lld sizes x runs from %.0f to %.0f bytes\n", wl->name,
+          rs_coll_op_name(c->op), s->gpus, s->operations, c->min_bytes, c->max_bytes);
+  fprintf(fp, "    best bus bandwidth %.1f GB/s (algbw %.1f GB/s) at %.0f bytes\n", s->max_busbw_bytes_per_s / 1e9,
+          s->max_algbw_bytes_per_s / 1e9, s->busbw_at_bytes);
+}
