@@ -53,16 +53,17 @@ const rs_hw_server_t* rs_hw_server(const char* name)
  * Efficiencies from hardware.md, "Measured NCCL all-reduce bus bandwidth, large messages":
  *   GB200 NVL72 ring: 835-847 GB/s busbw on 900 GB/s NVLink -> 841 / 900 = 0.934;
  *   8 x H100 ring: 365-370 GB/s on 450 GB/s -> 367.5 / 450 = 0.817;
- *   8 x H100 NVLS: 480 GB/s busbw = 2(n-1)/n x rate, n = 8 -> rate 274 GB/s on 450 -> 0.610;
- *   8 x H200: 475 GB/s (NVLS) -> 271 / 450 = 0.603;
+ *   8 x H100 NVLS: each GPU moves (n-1)/n of the buffer each way, so busbw = 2 x rate:
+ *     480 GB/s -> rate 240 GB/s on 450 -> 0.533;
+ *   8 x H200: 475 GB/s (NVLS) -> 237.5 / 450 = 0.528;
  *   H100 across nodes over 8 x 400 Gb/s: 370-380 GB/s busbw per node = 46.9 GB/s per 50 GB/s NIC -> 0.938.
  * Types without a measurement of their own borrow the nearest generation's figure, as marked. */
 static const rs_hw_calib_t calibs[] = {
     {"GB200", 0.934, 0, 0.938, 3.4e-6, 14e-6, 8.4e-6, 25e-6},
     {"GB300", 0.934, 0, 0.938, 3.4e-6, 14e-6, 8.4e-6, 25e-6}, /* as GB200: same NVLink 5 switch tray */
     {"B200", 0.934, 0, 0.938, 3.4e-6, 14e-6, 8.4e-6, 25e-6},  /* as GB200: NVLink 5 */
-    {"H100", 0.817, 0.610, 0.938, 3.4e-6, 14e-6, 8.4e-6, 25e-6},
-    {"H200", 0.817, 0.603, 0.938, 3.4e-6, 14e-6, 8.4e-6, 25e-6}, /* ring as H100: same NVLink 4 */
+    {"H100", 0.817, 0.533, 0.938, 3.4e-6, 14e-6, 8.4e-6, 25e-6},
+    {"H200", 0.817, 0.528, 0.938, 3.4e-6, 14e-6, 8.4e-6, 25e-6}, /* ring as H100: same NVLink 4 */
     {"A100", 0.817, 0, 0.938, 3.4e-6, 14e-6, 8.4e-6, 25e-6},     /* as H100 (unverified) */
 };
 

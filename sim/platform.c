@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <xbt/log.h>
 #include <xbt/misc.h>
 #include <xbt/sysdep.h>
 
@@ -21,21 +22,28 @@ static int load_saved_stderr = -1; /* the real stderr while SimGrid parses */
 static int load_capture      = -1; /* where SimGrid's messages go meanwhile */
 static const char* load_file;
 
-/* Called when SimGrid aborts on the file: report its first error line cleanly and exit 2. */
+/* Called when SimGrid aborts on the file: report its first error line cleanly and exit 2.
+ * SimGrid's line reads "... Parse error at FILE:LINE: WHAT" (or "... ERROR] WHAT" for other errors). */
 static void on_load_abort(int sig)
 {
   char buf[2048];
   ssize_t n = pread(load_capture, buf, sizeof buf - 1, 0);
   buf[n > 0 ? n : 0] = '\0';
   char* what         = strstr(buf, "error at ");
-  what               = what ? what + strlen("error at ") : strstr(buf, "ERROR] ");
-  if (what && what[0] == 'E')
+  size_t file_len    = strlen(load_file);
+  int line           = 0;
+  if (what && strncmp(what + 9, load_file, file_len) == 0 && sscanf(what + 9 + file_len, ":%d: ", &line) == 1)
+    what = strstr(what + 9 + file_len + 1, ": ") + 2;
+  else if ((what = strstr(buf, "ERROR] ")) != NULL)
     what += strlen("ERROR] ");
   if (what)
     what[strcspn(what, "\n")] = '\0';
   dup2(load_saved_stderr, 2);
-  dprintf(2, "racksim: %s: not a platform SimGrid can load: %s\n", load_file,
-          what ? what : "SimGrid stopped while reading it");
+  if (line > 0)
+    dprintf(2, "racksim: %s:%d: not a platform SimGrid can load: %s\n", load_file, line, what);
+  else
+    dprintf(2, "racksim: %s: not a platform SimGrid can load: %s\n", load_file,
+            what ? what : "SimGrid stopped while reading it");
   _exit(RS_EXIT_INPUT);
 }
 
@@ -64,6 +72,7 @@ static int load_into_simgrid(const char* file, rs_err_t* err)
   fflush(stderr);
   load_saved_stderr = dup(2);
   load_file         = file;
+  xbt_log_control_set("xbt_exception.thres:error"); /* its messages are the reason we report */
   dup2(load_capture, 2);
   struct sigaction sa = {.sa_handler = on_load_abort}, old;
   sigaction(SIGABRT, &sa, &old);

@@ -1,0 +1,182 @@
+/* check_collectives.c -- tests of collectives.c: simulated times against the alpha-beta formulas of
+ * NCCL's cost model with the GPU type's calibration, algorithm choice, and refusals. Each test forks:
+ * SimGrid allows one engine per process. */
+#include "collectives.h"
+#include "hardware.h"
+#include "platform.h"
+
+#include <check.h>
+#include <simgrid/actor.h>
+#include <simgrid/engine.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <xbt/sysdep.h>
+
+typedef struct bench {
+  rs_comm_t* comm;
+  rs_coll_op_t op;
+  rs_coll_algo_t algo;
+  double bytes;
+} bench_t;
+
+typedef struct rank_arg {
+  bench_t* b;
+  int rank;
+} rank_arg_t;
+
+static void rank_actor(int argc, char** argv)
+{
+  rank_arg_t* a = sg_actor_self_get_data();
+  rs_coll_run(a->b->comm, a->rank, a->b->op, a->b->algo, a->b->bytes);
+}
+
+static rs_platform_t* load(const char* name)
+{
+  static char* argv[] = {"check_collectives", "--log=root.thres:critical", NULL};
+  int argc            = 2;
+  simgrid_init(&argc, argv);
+  char path[512];
+  snprintf(path, sizeof path, "%s/platforms/%s.xml", RS_SOURCE_DIR, name);
+  rs_platform_t* p = NULL;
+  rs_err_t err     = {{0}};
+  ck_assert_msg(rs_platform_load(path, &p, &err) == RS_OK, "%s", err.msg);
+  return p;
+}
+
+static rs_comm_t* comm_of(rs_platform_t* p, int n)
+{
+  const rs_gpu_t* gpus[128];
+  for (int i = 0; i < n; i++)
+    gpus[i] = &p->gpus[i];
+  return rs_comm_new("test", gpus, n);
+}
+
+/* Runs one collective on the first n GPUs of platform `name`; returns the simulated time. */
+static double time_collective(const char* name, int n, rs_coll_op_t op, rs_coll_algo_t algo, double bytes)
+{
+  rs_platform_t* p = load(name);
+  bench_t b        = {comm_of(p, n), op, algo, bytes};
+  rank_arg_t args[128];
+  for (int r = 0; r < n; r++) {
+    args[r]      = (rank_arg_t){&b, r};
+    sg_actor_t a = sg_actor_init("rank", p->gpus[r].host);
+    sg_actor_set_data(a, &args[r]);
+    sg_actor_start(a, rank_actor, 0, NULL);
+  }
+  simgrid_run();
+  rs_comm_free(b.comm);
+  rs_platform_free(p);
+  return simgrid_get_clock();
+}
+
+/* Ring all-reduce: base + 2(n-1) x (S/n / (eff x B) + hop), NCCL's own model. */
+START_TEST(ring_allreduce_matches_formula)
+{
+  const rs_hw_calib_t* c = rs_hw_calib("GB200");
+  int n = 72;
+  double S = 1 << 30, B = 900e9;
+  double expected = c->base_s + 2 * (n - 1) * (S / n / (c->nvlink_ring_eff * B) + c->nvlink_hop_s);
+  double t        = time_collective("u-p6e-gb200x72", n, RS_OP_ALLREDUCE, RS_ALGO_RING, S);
+  ck_assert_double_eq_tol(t, expected, expected * 1e-6);
+}
+END_TEST
+
+START_TEST(ring_allgather_takes_half_the_steps)
+{
+  const rs_hw_calib_t* c = rs_hw_calib("H100");
+  int n = 8;
+  double S = 256e6, B = 450e9;
+  double expected = c->base_s + (n - 1) * (S / n / (c->nvlink_ring_eff * B) + c->nvlink_hop_s);
+  double t        = time_collective("p5.48xlarge", n, RS_OP_ALLGATHER, RS_ALGO_RING, S);
+  ck_assert_double_eq_tol(t, expected, expected * 1e-6);
+}
+END_TEST
+
+/* NVLS: each GPU moves (n-1)/n of the buffer each way over its NVLink at the calibrated rate. */
+START_TEST(nvls_allreduce_matches_formula)
+{
+  const rs_hw_calib_t* c = rs_hw_calib("H100");
+  int n = 8;
+  double S = 1 << 30, B = 450e9;
+  double expected = c->nvls_s + S * (n - 1) / n / (c->nvls_eff * B);
+  double t        = time_collective("p5.48xlarge", n, RS_OP_ALLREDUCE, RS_ALGO_NVLS, S);
+  ck_assert_double_eq_tol(t, expected, expected * 1e-6);
+  /* and it lands on the measured 8 x H100 NVLS bus bandwidth, about 480 GB/s (hardware.md) */
+  double busbw = S / t * rs_coll_bus_factor(RS_OP_ALLREDUCE, n);
+  ck_assert_double_eq_tol(busbw, 480e9, 480e9 * 0.05);
+}
+END_TEST
+
+START_TEST(alltoall_direct_matches_formula)
+{
+  const rs_hw_calib_t* c = rs_hw_calib("GB200");
+  int n = 16;
+  double S = 64e6, B = 900e9;
+  double expected = c->base_s + c->nvlink_hop_s + S * (n - 1) / n / (c->nvlink_ring_eff * B);
+  double t        = time_collective("u-p6e-gb200x72", n, RS_OP_ALLTOALL, RS_ALGO_DIRECT, S);
+  ck_assert_double_eq_tol(t, expected, expected * 1e-6);
+}
+END_TEST
+
+START_TEST(choice_follows_the_cost_model)
+{
+  rs_platform_t* p = load("p5.48xlarge");
+  rs_comm_t* h100  = comm_of(p, 8);
+  ck_assert_int_eq(rs_coll_choose(h100, RS_OP_ALLREDUCE, 1 << 30), RS_ALGO_NVLS); /* 480 vs 368 GB/s busbw */
+  ck_assert_int_eq(rs_coll_choose(h100, RS_OP_ALLGATHER, 1 << 30), RS_ALGO_RING);
+  ck_assert_int_eq(rs_coll_choose(h100, RS_OP_ALLTOALL, 1 << 30), RS_ALGO_DIRECT);
+  rs_comm_free(h100);
+  rs_platform_free(p);
+}
+END_TEST
+
+START_TEST(impossible_algorithms_are_refused)
+{
+  rs_platform_t* p = load("u-p6e-gb200x72");
+  rs_comm_t* c     = comm_of(p, 72);
+  rs_err_t err     = {{0}};
+  ck_assert_int_eq(rs_coll_check(c, RS_OP_ALLREDUCE, RS_ALGO_NVLS, &err), RS_ERR);
+  ck_assert_str_eq(err.msg, "nvls is not calibrated for GB200 GPUs (no published NVLS measurement)");
+  ck_assert_int_eq(rs_coll_check(c, RS_OP_ALLTOALL, RS_ALGO_RING, &err), RS_ERR);
+  ck_assert_int_eq(rs_coll_check(c, RS_OP_ALLGATHER, RS_ALGO_DIRECT, &err), RS_ERR);
+  ck_assert_int_eq(rs_coll_check(c, RS_OP_ALLREDUCE, RS_ALGO_RING, &err), RS_OK);
+  ck_assert_int_eq(rs_coll_choose(c, RS_OP_ALLREDUCE, 1 << 30), RS_ALGO_RING);
+  rs_comm_free(c);
+  rs_platform_free(p);
+}
+END_TEST
+
+START_TEST(bus_factors_are_nccl_tests)
+{
+  ck_assert_double_eq_tol(rs_coll_bus_factor(RS_OP_ALLREDUCE, 8), 1.75, 1e-12);
+  ck_assert_double_eq_tol(rs_coll_bus_factor(RS_OP_ALLGATHER, 8), 0.875, 1e-12);
+  ck_assert_double_eq_tol(rs_coll_bus_factor(RS_OP_REDUCESCATTER, 4), 0.75, 1e-12);
+}
+END_TEST
+
+static Suite* collectives_suite(void)
+{
+  Suite* s  = suite_create("collectives");
+  TCase* tc = tcase_create("timing");
+  tcase_set_timeout(tc, 60);
+  tcase_add_test(tc, ring_allreduce_matches_formula);
+  tcase_add_test(tc, ring_allgather_takes_half_the_steps);
+  tcase_add_test(tc, nvls_allreduce_matches_formula);
+  tcase_add_test(tc, alltoall_direct_matches_formula);
+  suite_add_tcase(s, tc);
+  tc = tcase_create("choice");
+  tcase_add_test(tc, choice_follows_the_cost_model);
+  tcase_add_test(tc, impossible_algorithms_are_refused);
+  tcase_add_test(tc, bus_factors_are_nccl_tests);
+  suite_add_tcase(s, tc);
+  return s;
+}
+
+int main(void)
+{
+  SRunner* sr = srunner_create(collectives_suite());
+  srunner_run_all(sr, CK_NORMAL);
+  int failed = srunner_ntests_failed(sr);
+  srunner_free(sr);
+  return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
