@@ -4,6 +4,7 @@
 #include "hardware.h"
 
 #include <string.h>
+#include <strings.h>
 
 /* A100: shared/reference/validation.md (Selene, Narayanan et al. SC'21): 312 TF BF16, 80 GB at 2.0 TB/s,
  * 300 GB/s uni NVLink, 8 x 200 Gb/s HDR per node; TDP 400 W from NVIDIA's A100 SXM datasheet (unverified). */
@@ -18,10 +19,16 @@ static const rs_hw_gpu_t gpu_gb300 = {"GB300", 2500, 5000, 15000, 279, 8.0, 900,
 
 /* hardware.md, "NVL72 rack": 72 Neoverse V2 cores and 480 GB LPDDR5X at 512 GB/s per Grace.
  * Per-core FP64: 7.1 TF for a 144-core Grace Superchip (NVIDIA Grace datasheet, unverified) = 49.3 GF. */
-static const rs_hw_cpu_t cpu_grace = {"Grace", 72, 49.3, 480, 512};
+static const rs_hw_cpu_t cpu_grace = {"Grace", 72, 49.3, 480, 512, 0, 0};
 /* hardware.md, "AWS instances": p5/p5en/p6-b200 have 192 vCPU and 2 TiB; modelled as 2 sockets of 48 cores
  * (96 physical cores, 192 vCPU) with 1 TiB each; per-core FP64 and memory bandwidth are unverified defaults. */
-static const rs_hw_cpu_t cpu_x86 = {"x86-48c", 48, 40.0, 1099.5, 300};
+static const rs_hw_cpu_t cpu_x86 = {"x86-48c", 48, 40.0, 1099.5, 300, 0, 0};
+/* hardware.md "AWS instances", Graviton4 (r8g/c8g): 192 Neoverse V2 cores at 2.7-2.8 GHz, DDR5-5600 at about
+ * 537 GB/s per socket. Per-core FP64: 4 x 128-bit FMA pipes = 16 flop/cycle x 2.8 GHz = 44.8 GF (derived).
+ * Memory 384 GB and 50 Gb/s network: the c8g.48xlarge instance page (AWS; unverified here). */
+static const rs_hw_cpu_t cpu_graviton4 = {"Graviton4", 192, 44.8, 384, 537, 50, 0};
+
+static const rs_hw_cpu_t* const cpus[] = {&cpu_grace, &cpu_graviton4, &cpu_x86};
 
 static const rs_hw_server_t servers[] = {
     /* hardware.md "NVL72 rack" and "AWS instances": 72 GPUs, 36 Grace, NVLink-C2C 900 GB/s bi. */
@@ -38,6 +45,19 @@ static const rs_hw_server_t servers[] = {
 const rs_hw_server_t* rs_hw_server_at(int i)
 {
   return i >= 0 && i < (int)(sizeof servers / sizeof servers[0]) ? &servers[i] : NULL;
+}
+
+const rs_hw_cpu_t* rs_hw_cpu_at(int i)
+{
+  return i >= 0 && i < (int)(sizeof cpus / sizeof cpus[0]) ? cpus[i] : NULL;
+}
+
+const rs_hw_cpu_t* rs_hw_cpu(const char* name)
+{
+  for (int i = 0; rs_hw_cpu_at(i); i++)
+    if (strcasecmp(cpus[i]->model, name) == 0)
+      return cpus[i];
+  return NULL;
 }
 
 const rs_hw_server_t* rs_hw_server(const char* name)

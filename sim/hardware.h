@@ -15,12 +15,18 @@ typedef struct rs_hw_gpu {
   double tdp_watts;
 } rs_hw_gpu_t;
 
+/* GPU idle power as a fraction of TDP: no figure in hardware.md; about 70 W of 700 W is the usual
+ * nvidia-smi reading of an idle H100 SXM (unverified default; a platform file may state its own). */
+#define RS_HW_GPU_IDLE_FRACTION 0.10
+
 typedef struct rs_hw_cpu {
   const char* model;
   int cores;
   double core_gflops; /* FP64 per core */
   double mem_gbytes;
   double mem_gbytes_per_s;
+  double nic_gbits_per_s; /* for CPU fleet hosts: the instance's network bandwidth */
+  double tdp_watts;       /* per socket; 0 when unknown */
 } rs_hw_cpu_t;
 
 /* A server or UltraServer: one NVLink domain of GPUs, with its CPUs. */
@@ -50,6 +56,10 @@ typedef struct rs_hw_calib {
 
 /* The calibration of a GPU model; a conservative default for a model racksim was not calibrated on. */
 const rs_hw_calib_t* rs_hw_calib(const char* gpu_model);
+
+/* The CPU model named name ("grace", "graviton4"), or NULL; and the i-th one, NULL past the end. */
+const rs_hw_cpu_t* rs_hw_cpu(const char* name);
+const rs_hw_cpu_t* rs_hw_cpu_at(int i);
 
 /* The preset named name, or NULL. */
 const rs_hw_server_t* rs_hw_server(const char* name);

@@ -9,6 +9,7 @@
 #include <signal.h>
 #include <simgrid/engine.h>
 #include <simgrid/host.h>
+#include <simgrid/zone.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -34,8 +35,11 @@ static void on_load_abort(int sig)
   int line           = 0;
   if (what && strncmp(what + 9, load_file, file_len) == 0 && sscanf(what + 9 + file_len, ":%d: ", &line) == 1)
     what = strstr(what + 9 + file_len + 1, ": ") + 2;
-  else if ((what = strstr(buf, "ERROR] ")) != NULL)
-    what += strlen("ERROR] ");
+  else if ((what = strstr(buf, "ERROR] ")) != NULL || (what = strstr(buf, "CRITICAL] ")) != NULL) {
+    what = strstr(what, "] ") + 2;
+    if (strncmp(what, "Uncaught exception", 18) == 0 && strstr(what, ": ") != NULL)
+      what = strstr(what, ": ") + 2;
+  }
   if (what)
     what[strcspn(what, "\n")] = '\0';
   dup2(load_saved_stderr, 2);
@@ -109,34 +113,62 @@ static int prop_int(const_sg_host_t h, const char* key, int* v, rs_err_t* err)
   return RS_OK;
 }
 
-static const rs_gpu_model_t* gpu_model(rs_platform_t* p, const_sg_host_t h, rs_err_t* err)
+/* Reads the figures a GPU host states into m; RS_ERR when one is missing or malformed. */
+static int read_figures(const_sg_host_t h, rs_gpu_model_t* m, rs_err_t* err)
 {
-  const char* name = sg_host_get_property_value(h, "rs.model");
-  if (name == NULL)
-    return rs_err_set(err, "host %s: missing property rs.model", sg_host_get_name(h)), NULL;
-  for (int i = 0; i < p->n_models; i++)
-    if (strcmp(p->models[i].name, name) == 0)
-      return &p->models[i];
-  /* First GPU of this model: read its figures once. */
-  rs_gpu_model_t m = {.name = xbt_strdup(name)};
   double bf16, fp8, fp4, hbm, hbm_bw, nvl, nic;
   if (prop_num(h, "rs.bf16_tflops", &bf16, err) || prop_num(h, "rs.fp8_tflops", &fp8, err) ||
       prop_num(h, "rs.fp4_tflops", &fp4, err) || prop_num(h, "rs.hbm_gbytes", &hbm, err) ||
       prop_num(h, "rs.hbm_tbytes_per_s", &hbm_bw, err) || prop_num(h, "rs.nvlink_gbytes_per_s", &nvl, err) ||
-      prop_num(h, "rs.nic_gbits_per_s", &nic, err) || prop_num(h, "rs.tdp_watts", &m.tdp_watts, err)) {
-    free(m.name);
-    return NULL;
+      prop_num(h, "rs.nic_gbits_per_s", &nic, err) || prop_num(h, "rs.tdp_watts", &m->tdp_watts, err))
+    return RS_ERR;
+  m->peak_flops[RS_PREC_BF16] = bf16 * 1e12;
+  m->peak_flops[RS_PREC_FP8]  = fp8 * 1e12;
+  m->peak_flops[RS_PREC_FP4]  = fp4 * 1e12;
+  m->hbm_bytes                = hbm * 1e9;
+  m->hbm_bytes_per_s          = hbm_bw * 1e12;
+  m->nvlink_bytes_per_s       = nvl * 1e9;
+  m->nic_bytes_per_s          = nic * 1e9 / 8;
+  const char* watts           = sg_host_get_property_value(h, "wattage_per_state");
+  m->idle_watts               = watts ? strtod(watts, NULL) : 0;
+  return RS_OK;
+}
+
+/* The model of GPU host h. Its figures are read from the first host of the model that states them;
+ * every other host that states them must agree (generated platforms state them once per server). */
+static int gpu_model(rs_platform_t* p, const_sg_host_t h, int* index, rs_err_t* err)
+{
+  const char* name = sg_host_get_property_value(h, "rs.model");
+  if (name == NULL)
+    return rs_err_set(err, "host %s: missing property rs.model", sg_host_get_name(h));
+  int states       = sg_host_get_property_value(h, "rs.bf16_tflops") != NULL;
+  rs_gpu_model_t m = {.name = (char*)name};
+  if (states && read_figures(h, &m, err) != RS_OK)
+    return RS_ERR;
+  for (int i = 0; i < p->n_models; i++) {
+    rs_gpu_model_t* known = &p->models[i];
+    if (strcmp(known->name, name) != 0)
+      continue;
+    *index = i;
+    if (!states)
+      return RS_OK;
+    if (known->tdp_watts == 0) { /* first host stating them */
+      m.name = known->name;
+      *known = m;
+      return RS_OK;
+    }
+    if (memcmp(known->peak_flops, m.peak_flops, sizeof m.peak_flops) || known->hbm_bytes != m.hbm_bytes ||
+        known->hbm_bytes_per_s != m.hbm_bytes_per_s || known->nvlink_bytes_per_s != m.nvlink_bytes_per_s ||
+        known->nic_bytes_per_s != m.nic_bytes_per_s || known->tdp_watts != m.tdp_watts)
+      return rs_err_set(err, "host %s: its %s figures differ from another %s's: one model, one set of figures",
+                        sg_host_get_name(h), name, name);
+    return RS_OK;
   }
-  m.peak_flops[RS_PREC_BF16] = bf16 * 1e12;
-  m.peak_flops[RS_PREC_FP8]  = fp8 * 1e12;
-  m.peak_flops[RS_PREC_FP4]  = fp4 * 1e12;
-  m.hbm_bytes                = hbm * 1e9;
-  m.hbm_bytes_per_s          = hbm_bw * 1e12;
-  m.nvlink_bytes_per_s       = nvl * 1e9;
-  m.nic_bytes_per_s          = nic * 1e9 / 8;
-  p->models                  = xbt_realloc(p->models, (p->n_models + 1) * sizeof *p->models);
-  p->models[p->n_models]     = m;
-  return &p->models[p->n_models++];
+  m.name                 = xbt_strdup(name);
+  p->models              = xbt_realloc(p->models, (p->n_models + 1) * sizeof *p->models);
+  p->models[p->n_models] = m;
+  *index                 = p->n_models++;
+  return RS_OK;
 }
 
 static int index_gpu(rs_platform_t* p, sg_host_t h, rs_err_t* err)
@@ -144,11 +176,11 @@ static int index_gpu(rs_platform_t* p, sg_host_t h, rs_err_t* err)
   rs_gpu_t* g = &p->gpus[p->n_gpus];
   g->host     = h;
   /* models may move when it grows: store the index now, the pointer once all are read */
-  const rs_gpu_model_t* m = gpu_model(p, h, err);
-  if (m == NULL || prop_int(h, "rs.domain", &g->domain, err) || prop_int(h, "rs.rack", &g->rack, err) ||
+  int m = 0;
+  if (gpu_model(p, h, &m, err) || prop_int(h, "rs.domain", &g->domain, err) || prop_int(h, "rs.rack", &g->rack, err) ||
       prop_int(h, "rs.local", &g->local, err) || prop_int(h, "rs.site", &g->site, err))
     return RS_ERR;
-  g->model = (const rs_gpu_model_t*)(intptr_t)(m - p->models);
+  g->model = (const rs_gpu_model_t*)(intptr_t)m;
   p->n_gpus++;
   return RS_OK;
 }
@@ -163,8 +195,9 @@ static int index_cpu(rs_platform_t* p, sg_host_t h, rs_err_t* err)
   double mem;
   if (c->model == NULL)
     return rs_err_set(err, "host %s: missing property rs.model", sg_host_get_name(h));
-  if (prop_num(h, "rs.mem_gbytes", &mem, err) || prop_int(h, "rs.rack", &c->rack, err) ||
-      prop_int(h, "rs.site", &c->site, err))
+  c->rack = -1; /* CPU fleet hosts stand in no rack */
+  if (prop_num(h, "rs.mem_gbytes", &mem, err) || prop_int(h, "rs.site", &c->site, err) ||
+      (sg_host_get_property_value(h, "rs.rack") && prop_int(h, "rs.rack", &c->rack, err)))
     return RS_ERR;
   c->mem_bytes = mem * 1e9;
   p->n_cpus++;
@@ -211,13 +244,24 @@ static int index_hosts(rs_platform_t* p, rs_err_t* err)
     snprintf(why, sizeof why, "%s", err->msg);
     return rs_err_set(err, "%s: %s", p->file, why);
   }
+  for (int m = 0; m < p->n_models; m++)
+    if (p->models[m].tdp_watts == 0)
+      return rs_err_set(err, "%s: no %s GPU states the model's figures (rs.bf16_tflops, ...)", p->file,
+                        p->models[m].name);
   for (int i = 0; i < p->n_gpus; i++)
     p->gpus[i].model = &p->models[(intptr_t)p->gpus[i].model];
   qsort(p->gpus, p->n_gpus, sizeof *p->gpus, cmp_gpu);
   qsort(p->cpus, p->n_cpus, sizeof *p->cpus, cmp_cpu);
-  for (int i = 0; i < p->n_gpus; i++)
+  for (int i = 0; i < p->n_gpus; i++) {
     if (i == 0 || p->gpus[i].domain != p->gpus[i - 1].domain || p->gpus[i].site != p->gpus[i - 1].site)
       p->n_domains++;
+    if (p->gpus[i].site + 1 > p->n_sites)
+      p->n_sites = p->gpus[i].site + 1;
+  }
+  const char* over    = sg_zone_get_property_value(sg_zone_get_root(), "rs.oversubscription");
+  p->oversubscription = over ? strtod(over, NULL) : 1;
+  if (!(p->oversubscription >= 1))
+    p->oversubscription = 1;
   return RS_OK;
 }
 
@@ -264,21 +308,42 @@ void rs_platform_free(rs_platform_t* p)
 void rs_platform_describe(const rs_platform_t* p, FILE* fp)
 {
   fprintf(fp, "platform %s\n", p->file);
-  fprintf(fp, "  %d GPUs in %d NVLink domains, %d CPUs\n", p->n_gpus, p->n_domains, p->n_cpus);
+  fprintf(fp, "  %d GPUs in %d NVLink domain%s (UltraServers or servers) over %d site%s; %d CPUs\n", p->n_gpus,
+          p->n_domains, p->n_domains == 1 ? "" : "s", p->n_sites, p->n_sites == 1 ? "" : "s", p->n_cpus);
+  double nic_total = 0, idle = 0, peak = 0;
   for (int m = 0; m < p->n_models; m++) {
     const rs_gpu_model_t* g = &p->models[m];
     int count               = 0;
     for (int i = 0; i < p->n_gpus; i++)
       count += p->gpus[i].model == g;
-    fprintf(fp, "  %d x %s: total %.1f PF BF16, %.1f PF FP8, %.1f PF FP4 dense; %.1f TB HBM\n", count, g->name,
+    nic_total += count * g->nic_bytes_per_s;
+    idle += count * g->idle_watts;
+    peak += count * g->tdp_watts;
+    fprintf(fp, "  %d x %s: %.1f PF BF16, %.1f PF FP8, %.1f PF FP4 dense in all; %.1f TB HBM\n", count, g->name,
             count * g->peak_flops[RS_PREC_BF16] / 1e15, count * g->peak_flops[RS_PREC_FP8] / 1e15,
             count * g->peak_flops[RS_PREC_FP4] / 1e15, count * g->hbm_bytes / 1e12);
-    fprintf(fp, "    per GPU: NVLink %.0f GB/s, scale-out %.0f Gb/s per direction; %.0f W TDP (%.1f kW in all)\n",
-            g->nvlink_bytes_per_s / 1e9, g->nic_bytes_per_s * 8 / 1e9, g->tdp_watts, count * g->tdp_watts / 1e3);
+    fprintf(fp, "    per GPU: NVLink %.0f GB/s and scale-out %.0f Gb/s per direction; HBM %.0f GB at %.2f TB/s\n",
+            g->nvlink_bytes_per_s / 1e9, g->nic_bytes_per_s * 8 / 1e9, g->hbm_bytes / 1e9, g->hbm_bytes_per_s / 1e12);
   }
+  /* Half the GPUs send to the other half through their NICs and the leaves' uplinks. */
+  fprintf(fp, "  scale-out fabric: oversubscription %g:1, bisection %.1f Tb/s per direction\n", p->oversubscription,
+          nic_total * 8 / 2 / p->oversubscription / 1e12);
+  fprintf(fp, "  GPU power: %.1f kW idle, %.1f kW at full load (TDP)\n", idle / 1e3, peak / 1e3);
   int cores = 0;
   for (int i = 0; i < p->n_cpus; i++)
     cores += p->cpus[i].cores;
-  if (p->n_cpus > 0)
-    fprintf(fp, "  %d CPUs (%s), %d cores in all\n", p->n_cpus, p->cpus[0].model, cores);
+  for (int i = 0; i < p->n_cpus; i++) {
+    const char* last = p->cpus[i].model;
+    int seen         = 0;
+    for (int j = 0; j < i && !seen; j++)
+      seen = strcmp(p->cpus[j].model, last) == 0;
+    if (seen)
+      continue;
+    int count = 0, c = 0;
+    for (int j = 0; j < p->n_cpus; j++)
+      if (strcmp(p->cpus[j].model, last) == 0)
+        count++, c += p->cpus[j].cores;
+    fprintf(fp, "  %d x %s CPU, %d cores\n", count, last, c);
+  }
+  fprintf(fp, "  %d CPU cores in all\n", cores);
 }

@@ -20,6 +20,7 @@ typedef struct rs_gpu_model {
   double nvlink_bytes_per_s;
   double nic_bytes_per_s;
   double tdp_watts;
+  double idle_watts; /* from SimGrid's wattage_per_state, used by its energy plugin */
 } rs_gpu_model_t;
 
 typedef struct rs_gpu {
@@ -37,12 +38,12 @@ typedef struct rs_cpu {
   int cores;
   double core_flops;
   double mem_bytes;
-  int rack;
+  int rack; /* -1 for a CPU fleet host */
   int site;
 } rs_cpu_t;
 
 typedef struct rs_platform {
-  char* file;
+  char* file; /* what was loaded, as shown to people (a generated platform says so) */
   rs_gpu_t* gpus; /* ordered by (site, domain, local) */
   int n_gpus;
   rs_cpu_t* cpus; /* ordered by (site, rack, name) */
@@ -50,6 +51,8 @@ typedef struct rs_platform {
   rs_gpu_model_t* models;
   int n_models;
   int n_domains;
+  int n_sites;
+  double oversubscription; /* of the scale-out fabric (1 when the platform does not say) */
 } rs_platform_t;
 
 /* Loads file into the SimGrid engine (simgrid_init must have run) and indexes it. On a file SimGrid

@@ -7,7 +7,9 @@
 #include "scenario.h"
 #include "workload.h"
 
+#include <errno.h>
 #include <getopt.h>
+#include <unistd.h>
 #include <simgrid/engine.h>
 #include <simgrid/version.h>
 #include <stdio.h>
@@ -54,10 +56,20 @@ static const char* const usage_validate =
     "exit status: 0 valid, 2 bad input\n";
 
 static const char* const usage_platform =
-    "usage: racksim platform NAME [-o FILE]\n"
+    "usage: racksim platform SERVER [options] [-o FILE]\n"
     "       racksim platform --list\n"
     "\n"
-    "Writes the SimGrid XML of the hardware preset NAME to FILE (default: standard output).\n";
+    "Writes the SimGrid XML of a cluster of SERVER (a hardware preset) to FILE (default: standard output).\n"
+    "  --servers N            servers (UltraServers) per site (default 1)\n"
+    "  --servers-per-pod N    servers under one set of rail leaves (default 64)\n"
+    "  --oversubscription X   leaf down / up bandwidth, >= 1 (default 1)\n"
+    "  --hop-latency-us X     latency of one switch hop (default 2)\n"
+    "  --sites N              sites (regions or providers) joined by WAN links (default 1)\n"
+    "  --wan-gbits X          WAN bandwidth per site pair and direction, Gb/s (default 400)\n"
+    "  --wan-latency-ms X     WAN latency (default 10)\n"
+    "  --cpu-hosts N          CPU fleet hosts per site (default 0)\n"
+    "  --cpu MODEL            their model: graviton4 (default) or grace\n"
+    "  --describe             load the result and print its summary instead of the XML\n";
 
 typedef struct cli {
   const char* command;
@@ -69,6 +81,9 @@ typedef struct cli {
   int n_sg_args;
   rs_verbosity_t verbosity;
   int list;
+  int describe;
+  const char* gen_args[16]; /* platform options, as "key=value" for the same checks as a scenario's */
+  int n_gen;
 } cli_t;
 
 static int usage_error(const char* command, const char* fmt, const char* arg)
@@ -89,12 +104,17 @@ static int parse_options(cli_t* cli, int argc, char** argv, const char* usage)
       {"set", required_argument, NULL, 's'},    {"quiet", no_argument, NULL, 'q'},
       {"verbose", no_argument, NULL, 'v'},      {"log", required_argument, NULL, 'L'},
       {"cfg", required_argument, NULL, 'C'},    {"list", no_argument, NULL, 'l'},
-      {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0}};
+      {"help", no_argument, NULL, 'h'},         {"describe", no_argument, NULL, 'D'},
+      {"servers", required_argument, NULL, 'g'}, {"servers-per-pod", required_argument, NULL, 'g'},
+      {"oversubscription", required_argument, NULL, 'g'}, {"hop-latency-us", required_argument, NULL, 'g'},
+      {"sites", required_argument, NULL, 'g'},   {"wan-gbits", required_argument, NULL, 'g'},
+      {"wan-latency-ms", required_argument, NULL, 'g'}, {"cpu-hosts", required_argument, NULL, 'g'},
+      {"cpu", required_argument, NULL, 'g'},     {NULL, 0, NULL, 0}};
   static char seed_set[64];
   opterr = 0;
   optind = 1;
-  int c;
-  while ((c = getopt_long(argc, argv, "o:qvh", opts, NULL)) != -1) {
+  int c, which = 0;
+  while ((c = getopt_long(argc, argv, "o:qvh", opts, &which)) != -1) {
     if (cli->n_sets >= MAX_ARGS - 1 || cli->n_sg_args >= MAX_ARGS - 1)
       return usage_error(cli->command, "%s", "too many options");
     switch (c) {
@@ -122,6 +142,14 @@ static int parse_options(cli_t* cli, int argc, char** argv, const char* usage)
         break;
       case 'l':
         cli->list = 1;
+        break;
+      case 'D':
+        cli->describe = 1;
+        break;
+      case 'g':
+        if (strcmp(cli->command, "platform") != 0 || cli->n_gen >= 15)
+          return usage_error(cli->command, "option '%s' belongs to 'racksim platform'", argv[optind - 1]);
+        cli->gen_args[cli->n_gen++] = bprintf("%s=%s", opts[which].name, optarg);
         break;
       case 'h':
         fputs(usage, stdout);
@@ -170,7 +198,20 @@ static int prepare(cli_t* cli, rs_scenario_t** sc, rs_platform_t** plat, rs_run_
   if ((*sc = rs_scenario_load(cli->scenario, cli->sets, cli->n_sets, err)) == NULL)
     return RS_ERR;
   init_simgrid(cli);
-  if (rs_platform_load((*sc)->platform.file, plat, err) != RS_OK)
+  const rs_sc_platform_t* sp = &(*sc)->platform;
+  char* generated            = sp->generate ? rs_platgen_temp(&sp->gen, err) : NULL;
+  if (sp->generate && generated == NULL)
+    return RS_ERR;
+  int rc = rs_platform_load(generated ? generated : sp->file, plat, err);
+  if (generated) {
+    unlink(generated);
+    free(generated);
+    if (rc == RS_OK) {
+      free((*plat)->file);
+      (*plat)->file = bprintf("generated from %s (platform.generate)", (*sc)->path);
+    }
+  }
+  if (rc != RS_OK)
     return RS_ERR;
   *run = rs_run_new(*sc, *plat, cli->verbosity);
   return rs_run_check(*run, err);
@@ -226,6 +267,47 @@ static int cmd_run_or_validate(cli_t* cli)
   return code;
 }
 
+/* Reads --servers and friends through the scenario loader's own checks, as --set overrides of a
+ * one-server scenario; a message then names the option, not a file the user never saw. */
+static int platform_spec(const cli_t* cli, rs_platgen_spec_t* spec, rs_err_t* err)
+{
+  char path[] = "/tmp/racksim-cli-XXXXXX.yaml";
+  int fd      = mkstemps(path, 5);
+  FILE* fp    = fd >= 0 ? fdopen(fd, "w") : NULL;
+  if (fp == NULL)
+    return rs_err_set(err, "cannot create a temporary file: %s", strerror(errno));
+  fprintf(fp, "name: platform\nplatform:\n  generate:\n    server: %s\n    servers: 1\n"
+              "workloads:\n  - kind: collective\n", cli->scenario);
+  fclose(fp);
+  const char* sets[16];
+  for (int i = 0; i < cli->n_gen; i++) {
+    sets[i] = bprintf("platform.generate.%s", cli->gen_args[i]);
+    for (char* c = (char*)sets[i]; *c && *c != '='; c++)
+      if (*c == '-')
+        *c = '_';
+  }
+  rs_scenario_t* sc = rs_scenario_load(path, sets, cli->n_gen, err);
+  unlink(path);
+  for (int i = 0; i < cli->n_gen; i++)
+    free((char*)sets[i]);
+  if (sc == NULL) {
+    const char* what = strstr(err->msg, ": expected");
+    char option[64]  = "";
+    const char* key  = strstr(err->msg, "platform.generate.");
+    if (key)
+      snprintf(option, sizeof option, "%.*s", (int)strcspn(key + 18, "=:"), key + 18);
+    for (char* c = option; *c; c++)
+      if (*c == '_')
+        *c = '-';
+    char why[RS_ERR_LEN];
+    snprintf(why, sizeof why, "%s", what ? what + 2 : err->msg);
+    return rs_err_set(err, "option --%s: %s", option, why);
+  }
+  *spec = sc->platform.gen;
+  rs_scenario_free(sc);
+  return RS_OK;
+}
+
 static int cmd_platform(cli_t* cli)
 {
   rs_err_t err = {{0}};
@@ -236,13 +318,28 @@ static int cmd_platform(cli_t* cli)
   }
   if (cli->scenario == NULL)
     return usage_error(cli->command, "%s", "expected a preset name (racksim platform --list names them)");
-  const rs_hw_server_t* server = rs_hw_server(cli->scenario);
-  if (server == NULL)
+  if (rs_hw_server(cli->scenario) == NULL)
     return usage_error(cli->command, "unknown preset '%s' (racksim platform --list names them)", cli->scenario);
+  rs_platgen_spec_t spec;
+  if (platform_spec(cli, &spec, &err) != RS_OK)
+    return fail(RS_EXIT_INPUT, &err);
+  if (cli->describe) {
+    char* file = rs_platgen_temp(&spec, &err);
+    rs_platform_t* plat = NULL;
+    if (file != NULL) {
+      init_simgrid(cli);
+      if (rs_platform_load(file, &plat, &err) == RS_OK)
+        rs_platform_describe(plat, stdout);
+      unlink(file);
+      free(file);
+    }
+    rs_platform_free(plat);
+    return plat ? RS_EXIT_OK : fail(RS_EXIT_INPUT, &err);
+  }
   FILE* fp = cli->output ? fopen(cli->output, "w") : stdout;
   if (fp == NULL)
     return usage_error(cli->command, "cannot write '%s'", cli->output);
-  int rc = rs_platgen_write(fp, server, 1, &err);
+  int rc = rs_platgen_write(fp, &spec, &err);
   if (fp != stdout && fclose(fp) != 0)
     rc = rs_err_set(&err, "cannot write '%s'", cli->output);
   return rc == RS_OK ? RS_EXIT_OK : fail(RS_EXIT_INPUT, &err);

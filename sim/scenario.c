@@ -7,6 +7,8 @@
 #define _GNU_SOURCE /* memmem, memrchr */
 #include "scenario.h"
 
+#include "hardware.h"
+
 #include <errno.h>
 #include <libfyaml.h>
 #include <limits.h>
@@ -56,6 +58,7 @@ const char* rs_coll_op_name(rs_coll_op_t op) { return op_names[op]; }
 const char* rs_coll_algo_name(rs_coll_algo_t algo) { return algo_names[algo]; }
 
 static int load_platform(ctx_t* c, struct fy_node* n, const loc_t* at, void* base);
+static int load_generate(ctx_t* c, struct fy_node* n, const loc_t* at, void* base);
 static int load_outputs(ctx_t* c, struct fy_node* n, const loc_t* at, void* base);
 static int load_workloads(ctx_t* c, struct fy_node* n, const loc_t* at, void* base);
 
@@ -71,6 +74,21 @@ static const field_t root_fields[] = {
 static const field_t platform_fields[] = {
     {"preset", F_STR, offsetof(rs_sc_platform_t, preset)},
     {"file", F_STR, offsetof(rs_sc_platform_t, file)},
+    {"generate", F_SECTION, 0, .load = load_generate},
+};
+
+#define GEN(m) (offsetof(rs_sc_platform_t, gen) + offsetof(rs_platgen_spec_t, m))
+static const field_t generate_fields[] = {
+    {"server", F_STR, offsetof(rs_sc_platform_t, gen_server), .required = 1},
+    {"servers", F_INT, GEN(servers), .required = 1, .min = 1, .max = 100000},
+    {"servers_per_pod", F_INT, GEN(servers_per_pod), .min = 1, .max = 100000, .def = "64"},
+    {"oversubscription", F_NUM, GEN(oversubscription), .min = 1, .max = 1000, .def = "1"},
+    {"hop_latency_us", F_NUM, GEN(hop_latency_us), .min = 0, .max = 1e6, .def = "2"},
+    {"sites", F_INT, GEN(sites), .min = 1, .max = 64, .def = "1"},
+    {"wan_gbits_per_s", F_NUM, GEN(wan_gbits_per_s), .min = 1e-3, .max = 1e9, .def = "400"},
+    {"wan_latency_ms", F_NUM, GEN(wan_latency_ms), .min = 0, .max = 1e5, .def = "10"},
+    {"cpu_hosts", F_INT, GEN(cpu_hosts), .min = 0, .max = 10000000, .def = "0"},
+    {"cpu", F_STR, offsetof(rs_sc_platform_t, gen_cpu), .def = "graviton4"},
 };
 
 static const field_t outputs_fields[] = {
@@ -484,8 +502,12 @@ static int load_platform(ctx_t* c, struct fy_node* n, const loc_t* at, void* bas
   void* bases[]       = {p};
   if (load_mapping(c, n, at, &t, bases, 1) != RS_OK)
     return RS_ERR;
-  if ((p->preset == NULL) == (p->file == NULL))
-    return loc_err(c, at, "expected exactly one of 'preset' (a platform shipped with racksim) or 'file' (an XML file)");
+  if ((p->preset != NULL) + (p->file != NULL) + p->generate != 1)
+    return loc_err(c, at,
+                   "expected exactly one of 'preset' (a platform shipped with racksim), 'file' (an XML file) or "
+                   "'generate' (a cluster racksim builds)");
+  if (p->generate)
+    return RS_OK;
   if (p->preset) {
     char* dir  = data_dir();
     char* file = bprintf("%s/platforms/%s.xml", dir, p->preset);
@@ -503,6 +525,31 @@ static int load_platform(ctx_t* c, struct fy_node* n, const loc_t* at, void* bas
   if (!file_exists(file))
     return rs_scenario_err(c->sc, c->err, "platform.file", "expected a SimGrid platform file, but '%s' does not exist",
                            file);
+  return RS_OK;
+}
+
+static int load_generate(ctx_t* c, struct fy_node* n, const loc_t* at, void* base)
+{
+  rs_sc_platform_t* p = &c->sc->platform;
+  table_t t           = TABLE(generate_fields);
+  void* bases[]       = {p};
+  p->generate         = 1;
+  if (load_mapping(c, n, at, &t, bases, 1) != RS_OK)
+    return RS_ERR;
+  char key[PATH_LEN];
+  p->gen.server = rs_hw_server(p->gen_server);
+  if (p->gen.server == NULL) {
+    char names[512] = "";
+    for (int i = 0; rs_hw_server_at(i); i++)
+      snprintf(names + strlen(names), sizeof names - strlen(names), "%s%s", i ? ", " : "", rs_hw_server_at(i)->name);
+    snprintf(key, sizeof key, "%s.server", at->path);
+    return rs_scenario_err(c->sc, c->err, key, "expected one of %s, got '%s'", names, p->gen_server);
+  }
+  p->gen.fleet_cpu = rs_hw_cpu(p->gen_cpu);
+  if (p->gen.fleet_cpu == NULL) {
+    snprintf(key, sizeof key, "%s.cpu", at->path);
+    return rs_scenario_err(c->sc, c->err, key, "expected a CPU model (grace, graviton4), got '%s'", p->gen_cpu);
+  }
   return RS_OK;
 }
 
@@ -836,6 +883,8 @@ void rs_scenario_free(rs_scenario_t* sc)
   free(sc->workloads);
   free(sc->platform.preset);
   free(sc->platform.file);
+  free(sc->platform.gen_server);
+  free(sc->platform.gen_cpu);
   free(sc->outputs.dir);
   free(sc->name);
   free(sc->description);

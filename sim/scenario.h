@@ -5,6 +5,7 @@
 #define RS_SCENARIO_H
 
 #include "error.h"
+#include "platgen.h"
 
 #include <stdint.h>
 
@@ -36,8 +37,12 @@ typedef struct rs_sc_workload {
 } rs_sc_workload_t;
 
 typedef struct rs_sc_platform {
-  char* preset; /* the name of a platform shipped in platforms/, or NULL */
-  char* file;   /* the XML file to load, resolved (preset or file: key) */
+  char* preset;          /* the name of a platform shipped in platforms/, or NULL */
+  char* file;            /* the XML file to load, resolved (preset or file: key); NULL when generated */
+  int generate;          /* 1: generate the platform from gen */
+  char* gen_server;      /* generate.server, as written */
+  char* gen_cpu;         /* generate.cpu, as written */
+  rs_platgen_spec_t gen; /* generate's figures, with server and CPU resolved */
 } rs_sc_platform_t;
 
 typedef struct rs_sc_outputs {

@@ -1,2 +1,468 @@
+/* check_cli.c -- Check suite for the racksim command (RS_RACKSIM_BIN), run as a user would from the
+ * source directory: usage and exit codes, every bad fixture of tests/bad (exit 2, one line on stderr,
+ * nothing written), and a real run of the quickstart (its tables, determinism, outputs.events).
+ * Outputs go into a mkdtemp directory. See LICENSE. */
+#define _GNU_SOURCE /* nftw */
+#include <check.h>
+#include <dirent.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <glob.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
-int main(void){return EXIT_FAILURE;}
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#ifndef RS_RACKSIM_BIN
+#error "RS_RACKSIM_BIN must name the racksim binary"
+#endif
+#ifndef RS_SOURCE_DIR
+#error "RS_SOURCE_DIR must name the source directory"
+#endif
+
+#define MAX_ARGV 32
+#define QUICKSTART "scenarios/quickstart.yaml"
+
+/* The test's temporary directory, made by the checked fixture in the forked child. */
+static char tmpdir[64];
+
+/* The bad fixtures, found once in main. */
+static glob_t bad_fixtures;
+
+static void make_tmpdir(void)
+{
+  strcpy(tmpdir, "/tmp/rs-check-cli-XXXXXX");
+  ck_assert_ptr_nonnull(mkdtemp(tmpdir));
+}
+
+static int remove_entry(const char* path, const struct stat* st, int flag, struct FTW* ftw) { return remove(path); }
+
+static void remove_tmpdir(void) { nftw(tmpdir, remove_entry, 16, FTW_DEPTH | FTW_PHYS); }
+
+/* tmpdir/rel, in a static buffer of its own per call site's use (4 in turn). */
+static const char* tmp(const char* rel)
+{
+  static char bufs[4][256];
+  static int next;
+  char* b = bufs[next++ % 4];
+  snprintf(b, sizeof bufs[0], "%s/%s", tmpdir, rel);
+  return b;
+}
+
+static int exists(const char* path)
+{
+  struct stat st;
+  return stat(path, &st) == 0;
+}
+
+/* Reads a whole file into a new buffer; its size into len. */
+static char* slurp(const char* path, size_t* len)
+{
+  FILE* fp = fopen(path, "rb");
+  ck_assert_msg(fp != NULL, "cannot read %s", path);
+  struct stat st;
+  ck_assert_int_eq(fstat(fileno(fp), &st), 0);
+  char* buf = malloc((size_t)st.st_size + 1);
+  ck_assert_ptr_nonnull(buf);
+  size_t n = fread(buf, 1, (size_t)st.st_size, fp);
+  ck_assert_uint_eq(n, (size_t)st.st_size);
+  fclose(fp);
+  buf[n] = '\0';
+  if (len)
+    *len = n;
+  return buf;
+}
+
+typedef struct result {
+  int code;
+  char* out; /* all of it: platform XML is ~100 kB */
+  char* err;
+} result_t;
+
+static result_t res; /* the last run's; its buffers are freed by the next run */
+
+/* Runs racksim with the given arguments (NULL-terminated) in the source directory; its stdout and
+ * stderr go to files in tmpdir and come back in res. Returns the exit status. */
+static int racksim(const char* arg, ...)
+{
+  const char* argv[MAX_ARGV] = {RS_RACKSIM_BIN};
+  int argc = 1;
+  va_list ap;
+  va_start(ap, arg);
+  for (const char* a = arg; a != NULL && argc < MAX_ARGV - 1; a = va_arg(ap, const char*))
+    argv[argc++] = a;
+  va_end(ap);
+  argv[argc] = NULL;
+  char out_path[128], err_path[128];
+  snprintf(out_path, sizeof out_path, "%s/.stdout", tmpdir);
+  snprintf(err_path, sizeof err_path, "%s/.stderr", tmpdir);
+  fflush(NULL);
+  pid_t pid = fork();
+  ck_assert_int_ge(pid, 0);
+  if (pid == 0) {
+    int o = open(out_path, O_WRONLY | O_CREAT | O_TRUNC, 0666);
+    int e = open(err_path, O_WRONLY | O_CREAT | O_TRUNC, 0666);
+    int in = open("/dev/null", O_RDONLY);
+    if (o < 0 || e < 0 || in < 0 || dup2(o, 1) < 0 || dup2(e, 2) < 0 || dup2(in, 0) < 0)
+      _exit(126);
+    execv(argv[0], (char* const*)argv);
+    _exit(127);
+  }
+  int st;
+  ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+  ck_assert_msg(WIFEXITED(st), "racksim %s did not exit normally (signal %d)", arg ? arg : "",
+                WIFSIGNALED(st) ? WTERMSIG(st) : 0);
+  res.code = WEXITSTATUS(st);
+  ck_assert_msg(res.code != 126 && res.code != 127, "cannot run %s", argv[0]);
+  free(res.out);
+  free(res.err);
+  res.out = slurp(out_path, NULL);
+  res.err = slurp(err_path, NULL);
+  unlink(out_path);
+  unlink(err_path);
+  return res.code;
+}
+
+static int count_lines(const char* s)
+{
+  int n = 0;
+  for (; *s; s++)
+    n += *s == '\n';
+  return n;
+}
+
+#define assert_has(text, part) ck_assert_msg(strstr((text), (part)) != NULL, "'%s' not in:\n%s", (part), (text))
+#define assert_starts(text, part)                                                                                   \
+  ck_assert_msg(strncmp((text), (part), strlen(part)) == 0, "expected to start with '%s':\n%s", (part), (text))
+
+/* Exit 2, nothing on stdout, one line on stderr: "racksim: ..." containing part. */
+static void assert_one_error(const char* part)
+{
+  ck_assert_int_eq(res.code, 2);
+  ck_assert_str_eq(res.out, "");
+  ck_assert_msg(count_lines(res.err) == 1, "expected one line on stderr, got:\n%s", res.err);
+  assert_starts(res.err, "racksim: ");
+  assert_has(res.err, part);
+}
+
+/* Exit 2 for a usage error: the reason, then a hint at --help. */
+static void assert_usage_error(const char* part)
+{
+  ck_assert_int_eq(res.code, 2);
+  ck_assert_str_eq(res.out, "");
+  assert_starts(res.err, "racksim: ");
+  assert_has(res.err, part);
+  assert_has(res.err, "--help");
+}
+
+/* Entries of dir, hidden ones included; their names (space-separated) into names. */
+static int dir_entries(const char* dir, char* names, size_t len)
+{
+  DIR* d = opendir(dir);
+  ck_assert_msg(d != NULL, "cannot list %s", dir);
+  int n    = 0;
+  names[0] = '\0';
+  struct dirent* e;
+  while ((e = readdir(d)) != NULL) {
+    if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+      continue;
+    snprintf(names + strlen(names), len - strlen(names), "%s ", e->d_name);
+    n++;
+  }
+  closedir(d);
+  return n;
+}
+
+/* ---- usage ---- */
+
+START_TEST(test_help_and_version)
+{
+  ck_assert_int_eq(racksim("--help", NULL), 0);
+  assert_starts(res.out, "usage: racksim <command> [options]\n");
+  assert_has(res.out, "run SCENARIO");
+  assert_has(res.out, "validate SCENARIO");
+  ck_assert_str_eq(res.err, "");
+  ck_assert_int_eq(racksim("-h", NULL), 0);
+  assert_starts(res.out, "usage: racksim <command>");
+  ck_assert_int_eq(racksim("--version", NULL), 0);
+  assert_starts(res.out, "racksim " RS_VERSION " (SimGrid 3.");
+  ck_assert_int_eq(count_lines(res.out), 1);
+  ck_assert_str_eq(res.err, "");
+}
+END_TEST
+
+START_TEST(test_command_help)
+{
+  ck_assert_int_eq(racksim("run", "--help", NULL), 0);
+  assert_starts(res.out, "usage: racksim run SCENARIO [options]\n");
+  assert_has(res.out, "--set KEY=VALUE");
+  assert_has(res.out, "exit status: 0 success, 1 simulation failure, 2 bad input or usage");
+  ck_assert_str_eq(res.err, "");
+  ck_assert_int_eq(racksim("validate", "--help", NULL), 0);
+  assert_starts(res.out, "usage: racksim validate SCENARIO");
+  ck_assert_int_eq(racksim("platform", "-h", NULL), 0);
+  assert_starts(res.out, "usage: racksim platform ");
+  assert_has(res.out, "racksim platform --list");
+  /* --help wins over a bad scenario: nothing is loaded */
+  ck_assert_int_eq(racksim("run", "tests/bad/empty.yaml", "--help", NULL), 0);
+  assert_starts(res.out, "usage: racksim run");
+}
+END_TEST
+
+START_TEST(test_usage_errors)
+{
+  racksim(NULL);
+  assert_usage_error("expected a command: run, validate or platform");
+  racksim("bogus", NULL);
+  assert_usage_error("unknown command 'bogus'");
+  racksim("run", QUICKSTART, "--bogus", NULL);
+  assert_usage_error("unknown or incomplete option '--bogus'");
+  racksim("run", QUICKSTART, "-x", NULL);
+  assert_usage_error("run: unknown or incomplete option");
+  racksim("run", QUICKSTART, "--seed", NULL); /* missing its value */
+  assert_usage_error("--seed");
+  racksim("run", NULL);
+  assert_usage_error("run: expected a scenario file");
+  racksim("validate", NULL);
+  assert_usage_error("validate: expected a scenario file");
+  racksim("run", QUICKSTART, QUICKSTART, NULL);
+  assert_usage_error("unexpected argument 'scenarios/quickstart.yaml'");
+}
+END_TEST
+
+/* ---- bad input: every fixture of tests/bad ---- */
+
+START_TEST(test_bad_fixture)
+{
+  const char* fixture = bad_fixtures.gl_pathv[_i];
+  const char* out     = tmp("out");
+  racksim("run", fixture, "-o", out, NULL);
+  assert_one_error("tests/bad/");
+  ck_assert_msg(!exists(out), "%s: %s was made", fixture, out);
+  char names[1024];
+  ck_assert_msg(dir_entries(tmpdir, names, sizeof names) == 0, "%s left %s", fixture, names);
+  racksim("validate", fixture, NULL);
+  assert_one_error("tests/bad/");
+}
+END_TEST
+
+START_TEST(test_bad_fixture_messages)
+{
+  /* the three faults found after the loader: against the platform, and by SimGrid */
+  racksim("run", "tests/bad/gpus-too-many.yaml", "-o", tmp("out"), NULL);
+  assert_one_error("racksim: tests/bad/gpus-too-many.yaml:5: workloads[0].gpus: expected at most the platform's "
+                   "72 GPUs, got 100\n");
+  racksim("run", "tests/bad/nvls-allgather.yaml", "-o", tmp("out"), NULL);
+  assert_one_error("racksim: tests/bad/nvls-allgather.yaml:6: workloads[0].algorithm: nvls runs all-reduce only\n");
+  racksim("run", "tests/bad/platform-bad-xml.yaml", "-o", tmp("out"), NULL);
+  assert_one_error("racksim: tests/bad/platform-bad.xml:6: not a platform SimGrid can load: Invalid XML (XML input "
+                   "line 6, state 75): Unexpected end-tag `</zone>': `</host>' expected.\n");
+  ck_assert(!exists(tmp("out")));
+  /* and one the loader finds, as the loader words it */
+  racksim("run", "tests/bad/op-bad.yaml", NULL);
+  assert_one_error("racksim: tests/bad/op-bad.yaml:5: workloads[0].op: expected one of all-reduce, all-gather, "
+                   "reduce-scatter, all-to-all, got 'allreduce'\n");
+}
+END_TEST
+
+START_TEST(test_bad_set_and_seed)
+{
+  racksim("run", QUICKSTART, "--seed", "abc", "-o", tmp("out"), NULL);
+  assert_one_error("got 'abc'");
+  assert_has(res.err, "seed");
+  ck_assert(!exists(tmp("out")));
+  racksim("validate", QUICKSTART, "--set", "workloads.0.gpus=100", NULL);
+  assert_one_error("racksim: --set workloads.0.gpus=100: workloads[0].gpus: expected at most the platform's 72 GPUs, "
+                   "got 100\n");
+  racksim("run", QUICKSTART, "--set", "nosuchkey=1", "-o", tmp("out"), NULL);
+  assert_one_error("racksim: --set nosuchkey=1: nosuchkey: unknown key");
+  ck_assert(!exists(tmp("out")));
+  racksim("run", QUICKSTART, "--set", "foo", NULL);
+  assert_one_error("racksim: --set foo: expected key=value");
+  racksim("run", "tests/bad/no-such-scenario.yaml", NULL);
+  assert_one_error("racksim: tests/bad/no-such-scenario.yaml: cannot open the scenario");
+}
+END_TEST
+
+START_TEST(test_unwritable_output)
+{
+  FILE* fp = fopen(tmp("file"), "w");
+  ck_assert_ptr_nonnull(fp);
+  fclose(fp);
+  racksim("run", QUICKSTART, "--quiet", "-o", tmp("file/x"), NULL);
+  assert_one_error("cannot create output directory");
+}
+END_TEST
+
+/* ---- valid runs ---- */
+
+START_TEST(test_validate_quickstart)
+{
+  ck_assert_int_eq(racksim("validate", QUICKSTART, NULL), 0);
+  assert_has(res.out, "72 GPUs");
+  assert_has(res.out, "scenario scenarios/quickstart.yaml: valid (1 workloads)\n");
+  ck_assert_str_eq(res.err, "");
+  /* validate writes no tables, even when told where */
+  ck_assert_int_eq(racksim("validate", QUICKSTART, "--seed", "5", "--set", "workloads.0.gpus=8", "-o", tmp("v"), NULL),
+                   0);
+  ck_assert_str_eq(res.err, "");
+  char names[256];
+  ck_assert_msg(dir_entries(tmpdir, names, sizeof names) == 0, "validate left %s", names);
+}
+END_TEST
+
+static const char* const tables[] = {"summary.csv", "collectives.csv", "events.csv"};
+
+START_TEST(test_run_quickstart)
+{
+  const char* dir = tmp("x");
+  ck_assert_int_eq(racksim("run", QUICKSTART, "-o", dir, "--quiet", NULL), 0);
+  ck_assert_str_eq(res.out, "");
+  ck_assert_str_eq(res.err, "");
+  char names[1024];
+  ck_assert_msg(dir_entries(dir, names, sizeof names) == 3, "expected the three tables alone, got: %s", names);
+  for (int i = 0; i < 3; i++) {
+    char path[256];
+    snprintf(path, sizeof path, "%s/%s", dir, tables[i]);
+    size_t len;
+    char* text = slurp(path, &len);
+    ck_assert_msg(len > 0 && count_lines(text) >= 2, "%s has no rows", path);
+    free(text);
+  }
+  char path[256];
+  snprintf(path, sizeof path, "%s/summary.csv", dir);
+  char* summary = slurp(path, NULL);
+  assert_starts(summary, "workload,kind,gpus,");
+  assert_has(summary, "\r\nallreduce-sweep,collective,72,");
+  free(summary);
+}
+END_TEST
+
+START_TEST(test_run_reports)
+{
+  ck_assert_int_eq(racksim("run", QUICKSTART, "-o", tmp("y"), NULL), 0);
+  assert_starts(res.out, "racksim " RS_VERSION ": quickstart");
+  assert_has(res.out, "72 GPUs");
+  assert_has(res.out, "CSV tables written to ");
+  ck_assert_str_eq(res.err, "");
+}
+END_TEST
+
+START_TEST(test_run_deterministic)
+{
+  ck_assert_int_eq(racksim("run", QUICKSTART, "-o", tmp("a"), "--quiet", NULL), 0);
+  ck_assert_int_eq(racksim("run", QUICKSTART, "-o", tmp("b"), "--quiet", NULL), 0);
+  for (int i = 0; i < 3; i++) {
+    char pa[256], pb[256];
+    snprintf(pa, sizeof pa, "%s/a/%s", tmpdir, tables[i]);
+    snprintf(pb, sizeof pb, "%s/b/%s", tmpdir, tables[i]);
+    size_t la, lb;
+    char* a = slurp(pa, &la);
+    char* b = slurp(pb, &lb);
+    ck_assert_uint_gt(la, 0);
+    ck_assert_msg(la == lb && memcmp(a, b, la) == 0, "%s differs between two equal runs", tables[i]);
+    free(a);
+    free(b);
+  }
+}
+END_TEST
+
+START_TEST(test_run_without_events)
+{
+  const char* dir = tmp("noev");
+  ck_assert_int_eq(racksim("run", QUICKSTART, "--set", "outputs.events=false", "-o", dir, "--quiet", NULL), 0);
+  char names[1024];
+  ck_assert_msg(dir_entries(dir, names, sizeof names) == 2, "expected two tables, got: %s", names);
+  ck_assert(exists(tmp("noev/summary.csv")));
+  ck_assert(exists(tmp("noev/collectives.csv")));
+  ck_assert(!exists(tmp("noev/events.csv")));
+}
+END_TEST
+
+/* ---- platform ---- */
+
+START_TEST(test_platform_command)
+{
+  ck_assert_int_eq(racksim("platform", "--list", NULL), 0);
+  assert_starts(res.out, "u-p6e-gb200x72 ");
+  assert_has(res.out, "\np5.48xlarge ");
+  ck_assert_str_eq(res.err, "");
+  racksim("platform", "nosuch", NULL);
+  assert_usage_error("unknown preset 'nosuch'");
+  racksim("platform", NULL);
+  assert_usage_error("expected a preset name");
+  ck_assert_int_eq(racksim("platform", "u-p6e-gb200x72", NULL), 0);
+  assert_starts(res.out, "<?xml");
+  assert_has(res.out, "</platform>");
+}
+END_TEST
+
+/* A preset written with `platform -o`, then used through `file:` by a scenario beside it. */
+START_TEST(test_platform_round_trip)
+{
+  ck_assert_int_eq(racksim("platform", "u-p6e-gb200x36", "-o", tmp("p.xml"), NULL), 0);
+  ck_assert_str_eq(res.out, "");
+  FILE* fp = fopen(tmp("s.yaml"), "w");
+  ck_assert_ptr_nonnull(fp);
+  fputs("name: round-trip\nplatform: {file: p.xml}\nworkloads:\n  - kind: collective\n    gpus: 8\n", fp);
+  ck_assert_int_eq(fclose(fp), 0);
+  ck_assert_int_eq(racksim("validate", tmp("s.yaml"), NULL), 0);
+  assert_has(res.out, "36 GPUs");
+  ck_assert_str_eq(res.err, "");
+}
+END_TEST
+
+static Suite* cli_suite(void)
+{
+  Suite* s = suite_create("cli");
+  TCase* usage = tcase_create("usage");
+  tcase_add_checked_fixture(usage, make_tmpdir, remove_tmpdir);
+  tcase_add_test(usage, test_help_and_version);
+  tcase_add_test(usage, test_command_help);
+  tcase_add_test(usage, test_usage_errors);
+  suite_add_tcase(s, usage);
+
+  TCase* bad = tcase_create("bad");
+  tcase_add_checked_fixture(bad, make_tmpdir, remove_tmpdir);
+  tcase_add_loop_test(bad, test_bad_fixture, 0, (int)bad_fixtures.gl_pathc);
+  tcase_add_test(bad, test_bad_fixture_messages);
+  tcase_add_test(bad, test_bad_set_and_seed);
+  tcase_add_test(bad, test_unwritable_output);
+  suite_add_tcase(s, bad);
+
+  TCase* good = tcase_create("run");
+  tcase_add_checked_fixture(good, make_tmpdir, remove_tmpdir);
+  tcase_set_timeout(good, 30);
+  tcase_add_test(good, test_validate_quickstart);
+  tcase_add_test(good, test_run_quickstart);
+  tcase_add_test(good, test_run_reports);
+  tcase_add_test(good, test_run_deterministic);
+  tcase_add_test(good, test_run_without_events);
+  tcase_add_test(good, test_platform_command);
+  tcase_add_test(good, test_platform_round_trip);
+  suite_add_tcase(s, good);
+  return s;
+}
+
+int main(void)
+{
+  /* racksim runs where a user would: the source directory, so fixtures are named tests/bad/... */
+  if (chdir(RS_SOURCE_DIR) != 0) {
+    perror(RS_SOURCE_DIR);
+    return EXIT_FAILURE;
+  }
+  unsetenv("RACKSIM_DATADIR");
+  if (glob("tests/bad/*.yaml", 0, NULL, &bad_fixtures) != 0 || bad_fixtures.gl_pathc < 20) {
+    fprintf(stderr, "check_cli: expected the bad fixtures in %s/tests/bad\n", RS_SOURCE_DIR);
+    return EXIT_FAILURE;
+  }
+  SRunner* sr = srunner_create(cli_suite());
+  srunner_run_all(sr, CK_NORMAL);
+  int failed = srunner_ntests_failed(sr);
+  srunner_free(sr);
+  globfree(&bad_fixtures);
+  return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
