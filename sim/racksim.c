@@ -92,7 +92,7 @@ static int usage_error(const char* command, const char* fmt, const char* arg)
   if (command)
     fprintf(stderr, "%s: ", command);
   fprintf(stderr, fmt, arg);
-  fprintf(stderr, "\nTry 'racksim %s--help'.\n", command ? bprintf("%s ", command) : "");
+  fprintf(stderr, "\nTry 'racksim %s%s--help'.\n", command ? command : "", command ? " " : "");
   return RS_EXIT_INPUT;
 }
 
@@ -121,10 +121,18 @@ static int parse_options(cli_t* cli, int argc, char** argv, const char* usage)
       case 'o':
         cli->output = optarg;
         break;
-      case 'S':
+      case 'S': {
+        char* end;
+        errno = 0;
+        strtoull(optarg, &end, 10);
+        if (end == optarg || *end != '\0' || errno != 0 || optarg[0] == '-') {
+          fprintf(stderr, "racksim: --seed %s: expected a non-negative integer, got '%s'\n", optarg, optarg);
+          return RS_EXIT_INPUT;
+        }
         snprintf(seed_set, sizeof seed_set, "seed=%s", optarg);
         cli->sets[cli->n_sets++] = seed_set;
         break;
+      }
       case 's':
         cli->sets[cli->n_sets++] = optarg;
         break;
@@ -192,8 +200,10 @@ static int fail(int code, const rs_err_t* err)
 /* Loads the scenario and its platform and checks the workloads against it. */
 static int prepare(cli_t* cli, rs_scenario_t** sc, rs_platform_t** plat, rs_run_t** run, rs_err_t* err)
 {
+  static char output_set[4096];
   if (cli->output) {
-    cli->sets[cli->n_sets++] = bprintf("outputs.dir=%s", cli->output);
+    snprintf(output_set, sizeof output_set, "outputs.dir=%s", cli->output);
+    cli->sets[cli->n_sets++] = output_set;
   }
   if ((*sc = rs_scenario_load(cli->scenario, cli->sets, cli->n_sets, err)) == NULL)
     return RS_ERR;
@@ -229,8 +239,8 @@ static void report(const rs_run_t* run, double wall_s)
   const rs_scenario_t* sc = run->sc;
   printf("racksim %s: %s%s%s\n", RS_VERSION, sc->name, sc->description ? " -- " : "",
          sc->description ? sc->description : "");
-  printf("  platform %s: %d GPUs in %d NVLink domains, %d CPUs\n", run->plat->file, run->plat->n_gpus,
-         run->plat->n_domains, run->plat->n_cpus);
+  printf("  platform %s: %d GPUs in %d NVLink domain%s, %d CPUs\n", run->plat->file, run->plat->n_gpus,
+         run->plat->n_domains, run->plat->n_domains == 1 ? "" : "s", run->plat->n_cpus);
   for (int i = 0; i < sc->n_workloads; i++)
     rs_workload_report(run, i, stdout);
   printf("  simulated %.6g s in %.2f s of wall time\n", simgrid_get_clock(), wall_s);
@@ -256,7 +266,7 @@ static int cmd_run_or_validate(cli_t* cli)
     code = fail(RS_EXIT_INPUT, &err);
   else if (strcmp(cli->command, "validate") == 0) {
     rs_platform_describe(plat, stdout);
-    printf("scenario %s: valid (%d workloads)\n", sc->path, sc->n_workloads);
+    printf("scenario %s: valid (%d workload%s)\n", sc->path, sc->n_workloads, sc->n_workloads == 1 ? "" : "s");
   } else if ((code = rs_run_execute(run, &err)) != RS_EXIT_OK)
     fail(code, &err);
   else if (cli->verbosity != RS_QUIET)
@@ -367,7 +377,11 @@ int main(int argc, char** argv)
   if (usage == NULL)
     return usage_error(NULL, "unknown command '%s'", command);
   int code = parse_options(&cli, argc - 1, argv + 1, usage);
-  if (code >= 0)
-    return code;
-  return strcmp(command, "platform") == 0 ? cmd_platform(&cli) : cmd_run_or_validate(&cli);
+  if (code < 0)
+    code = strcmp(command, "platform") == 0 ? cmd_platform(&cli) : cmd_run_or_validate(&cli);
+  for (int i = 0; i < cli.n_sg_args; i++)
+    free((char*)cli.sg_args[i]);
+  for (int i = 0; i < cli.n_gen; i++)
+    free((char*)cli.gen_args[i]);
+  return code;
 }

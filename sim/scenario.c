@@ -591,12 +591,18 @@ static int load_workload(ctx_t* c, struct fy_node* n, const loc_t* at, rs_sc_wor
     return RS_ERR;
   if (w->name == NULL)
     w->name = bprintf("%s-%d", rs_wl_kind_name(w->kind), w->index);
+  char key[PATH_LEN];
   for (int i = 0; i < w->index; i++)
-    if (strcmp(c->sc->workloads[i].name, w->name) == 0)
-      return loc_err(c, at, "name: expected a name no other workload has, got '%s' again", w->name);
-  if (w->kind == RS_WL_COLLECTIVE && w->u.coll.min_bytes > w->u.coll.max_bytes)
-    return loc_err(c, at, "max_bytes: expected at least min_bytes (%g), got %g", w->u.coll.min_bytes,
-                   w->u.coll.max_bytes);
+    if (strcmp(c->sc->workloads[i].name, w->name) == 0) {
+      snprintf(key, sizeof key, "%s.name", at->path);
+      return rs_scenario_err(c->sc, c->err, key, "expected a name no other workload has, got '%s', the name of %s[%d]",
+                             w->name, "workloads", i);
+    }
+  if (w->kind == RS_WL_COLLECTIVE && w->u.coll.min_bytes > w->u.coll.max_bytes) {
+    snprintf(key, sizeof key, "%s.max_bytes", at->path);
+    return rs_scenario_err(c->sc, c->err, key, "expected at least min_bytes (%.0f bytes), got %.0f bytes",
+                           w->u.coll.min_bytes, w->u.coll.max_bytes);
+  }
   return RS_OK;
 }
 
@@ -694,13 +700,12 @@ static struct fy_document* parse_yaml(ctx_t* c)
     return doc;
   /* cap.first reads "FILE:LINE:COL: error: WHAT\n": keep LINE and WHAT. */
   int line = 0, col = 0;
-  char* what = strstr(cap.first, "error: ");
-  char* pos  = what ? memrchr(cap.first, ':', (size_t)(what - cap.first - 1)) : NULL;
-  if (pos)
-    for (pos--; pos > cap.first && *pos != ':'; pos--)
-      ;
-  if (what && pos && sscanf(pos, ":%d:%d:", &line, &col) == 2) {
-    what += strlen("error: ");
+  char* what = strstr(cap.first, ": error: ");
+  char* pos  = what;
+  for (int colons = 0; pos && pos > cap.first && colons < 2;)
+    colons += *--pos == ':';
+  if (what && pos && sscanf(pos, ":%d:%d", &line, &col) == 2) {
+    what += strlen(": error: ");
     what[strcspn(what, "\n")] = '\0';
     rs_err_at(c->err, c->file, line, NULL, "not valid YAML: %s", what);
   } else {
@@ -782,17 +787,19 @@ static int apply_set(ctx_t* c, struct fy_document* doc, const char* arg)
     } else if (next != NULL) {
       node = mapping_child(c, doc, node, seg, arg);
     } else {
-      struct fy_node* key   = fy_node_create_scalar_copy(doc, seg, FY_NT);
-      struct fy_node* value = fy_node_create_scalar_copy(doc, eq + 1, FY_NT);
       struct fy_node_pair* pair = fy_node_mapping_lookup_pair_by_string(node, seg, FY_NT);
-      if (pair && fy_node_pair_value(pair) && !fy_node_is_scalar(fy_node_pair_value(pair)))
+      if (pair && fy_node_pair_value(pair) && !fy_node_is_scalar(fy_node_pair_value(pair))) {
         rc = set_err(c, arg, "'%s' is a section or a list, not a value", seg);
-      else if (pair)
+        break;
+      }
+      struct fy_node* value = fy_node_create_scalar_copy(doc, eq + 1, FY_NT);
+      struct fy_node* key   = pair ? fy_node_pair_key(pair) : fy_node_create_scalar_copy(doc, seg, FY_NT);
+      if (pair)
         fy_node_pair_set_value(pair, value);
       else
         fy_node_mapping_append(node, key, value);
       remember_override(c, value, arg);
-      remember_override(c, pair ? fy_node_pair_key(pair) : key, arg);
+      remember_override(c, key, arg);
     }
     seg = next;
   }

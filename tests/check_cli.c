@@ -303,7 +303,7 @@ START_TEST(test_validate_quickstart)
 {
   ck_assert_int_eq(racksim("validate", QUICKSTART, NULL), 0);
   assert_has(res.out, "72 GPUs");
-  assert_has(res.out, "scenario scenarios/quickstart.yaml: valid (1 workloads)\n");
+  assert_has(res.out, "scenario scenarios/quickstart.yaml: valid (1 workload)\n");
   ck_assert_str_eq(res.err, "");
   /* validate writes no tables, even when told where */
   ck_assert_int_eq(racksim("validate", QUICKSTART, "--seed", "5", "--set", "workloads.0.gpus=8", "-o", tmp("v"), NULL),

@@ -56,10 +56,7 @@ static const struct {
      "tests/bad/empty.yaml: the file is empty: expected a YAML scenario with keys name, platform and workloads"},
     {"tests/bad/binary.yaml", "tests/bad/binary.yaml:2: not a text file (control byte 0x00): expected a YAML scenario "
                               "with keys name, platform and workloads"},
-    /* Reported as wrong: libfyaml's line and reason are lost; the loader's parsing of libfyaml's
-     * "FILE:LINE:COL: error: WHAT" stops one ':' short. It should read
-     * "tests/bad/syntax.yaml:4: not valid YAML: flow sequence without a closing bracket". */
-    {"tests/bad/syntax.yaml", "tests/bad/syntax.yaml: not valid YAML"},
+    {"tests/bad/syntax.yaml", "tests/bad/syntax.yaml:4: not valid YAML: flow sequence without a closing bracket"},
     {"tests/bad/top-list.yaml",
      "tests/bad/top-list.yaml:1: expected a mapping with keys name, platform and workloads at the top, got a list"},
     {"tests/bad/unknown-key.yaml", "tests/bad/unknown-key.yaml:3: workload: unknown key; expected one of: name, "
@@ -93,14 +90,10 @@ static const struct {
      "'tests/bad/no-such-platform.xml' does not exist"},
     {"tests/bad/preset-unknown.yaml", "tests/bad/preset-unknown.yaml:3: platform.preset: expected the name of a "
                                       "platform in platforms/ (such as u-p6e-gb200x72), got 'u-p9-nosuch'"},
-    /* Reported as unclear: the line is the workload's first key (4), not max_bytes (6); the key reads
-     * "workloads[0]: max_bytes" rather than "workloads[0].max_bytes"; %g sizes are hard to read. */
-    {"tests/bad/min-gt-max.yaml", "tests/bad/min-gt-max.yaml:4: workloads[0]: max_bytes: expected at least min_bytes "
-                                  "(1.07374e+09), got 1.04858e+06"},
-    /* Reported: right line here only because name is the workload's first key; key reads
-     * "workloads[1]: name" rather than "workloads[1].name". */
-    {"tests/bad/duplicate-names.yaml", "tests/bad/duplicate-names.yaml:6: workloads[1]: name: expected a name no "
-                                       "other workload has, got 'sweep' again"},
+    {"tests/bad/min-gt-max.yaml", "tests/bad/min-gt-max.yaml:6: workloads[0].max_bytes: expected at least min_bytes "
+                                  "(1073741824 bytes), got 1048576 bytes"},
+    {"tests/bad/duplicate-names.yaml", "tests/bad/duplicate-names.yaml:6: workloads[1].name: expected a name no "
+                                       "other workload has, got 'sweep', the name of workloads[0]"},
 };
 
 #define N_REJECTED ((int)(sizeof rejected / sizeof rejected[0]))
