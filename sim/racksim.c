@@ -338,8 +338,12 @@ static int cmd_platform(cli_t* cli)
     rs_platform_t* plat = NULL;
     if (file != NULL) {
       init_simgrid(cli);
-      if (rs_platform_load(file, &plat, &err) == RS_OK)
+      if (rs_platform_load(file, &plat, &err) == RS_OK) {
+        free(plat->file);
+        plat->file = bprintf("%d x %s per site, %d site%s (generated)", spec.servers, spec.server->name, spec.sites,
+                             spec.sites == 1 ? "" : "s");
         rs_platform_describe(plat, stdout);
+      }
       unlink(file);
       free(file);
     }

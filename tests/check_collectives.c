@@ -1,6 +1,7 @@
 /* check_collectives.c -- tests of collectives.c: simulated times against the alpha-beta formulas of
  * NCCL's cost model with the GPU type's calibration, algorithm choice, and refusals. Each test forks:
  * SimGrid allows one engine per process. */
+#include "check_util.h"
 #include "collectives.h"
 #include "hardware.h"
 #include "platform.h"
@@ -30,18 +31,6 @@ static void rank_actor(int argc, char** argv)
   rs_coll_run(a->b->comm, a->rank, a->b->op, a->b->algo, a->b->bytes);
 }
 
-static rs_platform_t* load(const char* name)
-{
-  static char* argv[] = {"check_collectives", "--log=root.thres:critical", NULL};
-  int argc            = 2;
-  simgrid_init(&argc, argv);
-  char path[512];
-  snprintf(path, sizeof path, "%s/platforms/%s.xml", RS_SOURCE_DIR, name);
-  rs_platform_t* p = NULL;
-  rs_err_t err     = {{0}};
-  ck_assert_msg(rs_platform_load(path, &p, &err) == RS_OK, "%s", err.msg);
-  return p;
-}
 
 static rs_comm_t* comm_of(rs_platform_t* p, int n)
 {
@@ -54,7 +43,7 @@ static rs_comm_t* comm_of(rs_platform_t* p, int n)
 /* Runs one collective on the first n GPUs of platform `name`; returns the simulated time. */
 static double time_collective(const char* name, int n, rs_coll_op_t op, rs_coll_algo_t algo, double bytes)
 {
-  rs_platform_t* p = load(name);
+  rs_platform_t* p = rs_test_load_preset(name);
   bench_t b        = {comm_of(p, n), op, algo, bytes};
   rank_arg_t args[128];
   for (int r = 0; r < n; r++) {
@@ -120,7 +109,7 @@ END_TEST
 
 START_TEST(choice_follows_the_cost_model)
 {
-  rs_platform_t* p = load("p5.48xlarge");
+  rs_platform_t* p = rs_test_load_preset("p5.48xlarge");
   rs_comm_t* h100  = comm_of(p, 8);
   ck_assert_int_eq(rs_coll_choose(h100, RS_OP_ALLREDUCE, 1 << 30), RS_ALGO_NVLS); /* 480 vs 368 GB/s busbw */
   ck_assert_int_eq(rs_coll_choose(h100, RS_OP_ALLGATHER, 1 << 30), RS_ALGO_RING);
@@ -132,7 +121,7 @@ END_TEST
 
 START_TEST(impossible_algorithms_are_refused)
 {
-  rs_platform_t* p = load("u-p6e-gb200x72");
+  rs_platform_t* p = rs_test_load_preset("u-p6e-gb200x72");
   rs_comm_t* c     = comm_of(p, 72);
   rs_err_t err     = {{0}};
   ck_assert_int_eq(rs_coll_check(c, RS_OP_ALLREDUCE, RS_ALGO_NVLS, &err), RS_ERR);
@@ -172,11 +161,4 @@ static Suite* collectives_suite(void)
   return s;
 }
 
-int main(void)
-{
-  SRunner* sr = srunner_create(collectives_suite());
-  srunner_run_all(sr, CK_NORMAL);
-  int failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed ? EXIT_FAILURE : EXIT_SUCCESS;
-}
+RS_CHECK_MAIN(collectives_suite)

@@ -2,6 +2,7 @@
  * CSV fixtures written into a mkdtemp directory, and checks its exit status and what it prints.
  * See LICENSE. */
 #define _GNU_SOURCE /* nftw */
+#include "check_util.h"
 #include <check.h>
 #include <ftw.h>
 #include <stdarg.h>
@@ -364,11 +365,4 @@ static Suite* compare_suite(void)
   return s;
 }
 
-int main(void)
-{
-  SRunner* sr = srunner_create(compare_suite());
-  srunner_run_all(sr, CK_NORMAL);
-  int failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
-}
+RS_CHECK_MAIN(compare_suite)

@@ -3,6 +3,7 @@
  * directories, and the reader's line numbers and rejections. Each test works in its own mkdtemp
  * directory. See LICENSE. */
 #define _GNU_SOURCE /* nftw */
+#include "check_util.h"
 #include "csvread.h"
 #include "output.h"
 
@@ -421,11 +422,4 @@ static Suite* output_suite(void)
   return s;
 }
 
-int main(void)
-{
-  SRunner* sr = srunner_create(output_suite());
-  srunner_run_all(sr, CK_NORMAL);
-  int failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
-}
+RS_CHECK_MAIN(output_suite)

@@ -1,6 +1,7 @@
 /* check_platform.c -- tests of platform.c and the shipped platform files: counts, figures read from
  * host properties, routes that keep GPU traffic on NVLink, real link sharing, and clean refusal of bad
  * files. Each test forks (Check's default): SimGrid allows one engine per process. */
+#include "check_util.h"
 #include "hardware.h"
 #include "platform.h"
 
@@ -15,22 +16,10 @@
 #include <unistd.h>
 #include <xbt/dynar.h>
 
-static rs_platform_t* load(const char* name)
-{
-  static char* argv[] = {"check_platform", "--log=root.thres:critical", NULL};
-  int argc            = 2;
-  simgrid_init(&argc, argv);
-  char path[512];
-  snprintf(path, sizeof path, "%s/platforms/%s.xml", RS_SOURCE_DIR, name);
-  rs_platform_t* p = NULL;
-  rs_err_t err     = {{0}};
-  ck_assert_msg(rs_platform_load(path, &p, &err) == RS_OK, "%s", err.msg);
-  return p;
-}
 
 START_TEST(gb200x72_counts_and_figures)
 {
-  rs_platform_t* p = load("u-p6e-gb200x72");
+  rs_platform_t* p = rs_test_load_preset("u-p6e-gb200x72");
   ck_assert_int_eq(p->n_gpus, 72);
   ck_assert_int_eq(p->n_cpus, 36);
   ck_assert_int_eq(p->n_domains, 1);
@@ -55,7 +44,7 @@ END_TEST
 START_TEST(every_preset_loads)
 {
   const rs_hw_server_t* s = rs_hw_server_at(_i);
-  rs_platform_t* p        = load(s->name);
+  rs_platform_t* p        = rs_test_load_preset(s->name);
   ck_assert_int_eq(p->n_gpus, s->gpus);
   ck_assert_int_eq(p->n_cpus, s->cpus);
   ck_assert_str_eq(p->gpus[0].model->name, s->gpu->model);
@@ -98,7 +87,7 @@ static void send_flow(int argc, char** argv)
 
 START_TEST(routes_stay_on_nvlink)
 {
-  probe_t pr = {.p = load("u-p6e-gb200x72")};
+  probe_t pr = {.p = rs_test_load_preset("u-p6e-gb200x72")};
   sg_actor_t a = sg_actor_init("probe", pr.p->gpus[0].host);
   sg_actor_set_data(a, &pr);
   sg_actor_start(a, probe_routes, 0, NULL);
@@ -114,7 +103,7 @@ END_TEST
 /* Two flows into one GPU share its NVLink down-link: 9 GB each take twice as long as one alone. */
 START_TEST(flows_share_a_link)
 {
-  rs_platform_t* p = load("u-p6e-gb200x72");
+  rs_platform_t* p = rs_test_load_preset("u-p6e-gb200x72");
   static sg_host_t pairs[2][2];
   pairs[0][0] = p->gpus[0].host, pairs[0][1] = p->gpus[2].host;
   pairs[1][0] = p->gpus[1].host, pairs[1][1] = p->gpus[2].host;
@@ -131,7 +120,7 @@ END_TEST
 
 START_TEST(disjoint_flows_do_not_share)
 {
-  rs_platform_t* p = load("u-p6e-gb200x72");
+  rs_platform_t* p = rs_test_load_preset("u-p6e-gb200x72");
   static sg_host_t pairs[2][2];
   pairs[0][0] = p->gpus[0].host, pairs[0][1] = p->gpus[2].host;
   pairs[1][0] = p->gpus[1].host, pairs[1][1] = p->gpus[3].host;
@@ -158,9 +147,7 @@ static void write_file(const char* path, const char* text, size_t len)
 
 static int try_load(const char* path, rs_err_t* err)
 {
-  static char* argv[] = {"check_platform", "--log=root.thres:critical", NULL};
-  int argc            = 2;
-  simgrid_init(&argc, argv);
+  rs_test_simgrid_init();
   rs_platform_t* p = NULL;
   int rc           = rs_platform_load(path, &p, err);
   rs_platform_free(p);
@@ -217,11 +204,4 @@ static Suite* platform_suite(void)
   return s;
 }
 
-int main(void)
-{
-  SRunner* sr = srunner_create(platform_suite());
-  srunner_run_all(sr, CK_NORMAL);
-  int failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed ? EXIT_FAILURE : EXIT_SUCCESS;
-}
+RS_CHECK_MAIN(platform_suite)

@@ -1,6 +1,7 @@
 /* check_platgen.c -- tests of the platform generator through SimGrid's own routes: bandwidth and
  * latency between two GPUs in one NVLink domain, on one rail leaf, across the spine and across sites;
  * the PXN path across rails; and real sharing of an oversubscribed leaf uplink. Each test forks. */
+#include "check_util.h"
 #include "platform.h"
 #include "platgen.h"
 
@@ -20,9 +21,7 @@
 
 static rs_platform_t* generate(rs_platgen_spec_t spec)
 {
-  static char* argv[] = {"check_platgen", "--log=root.thres:critical", NULL};
-  int argc            = 2;
-  simgrid_init(&argc, argv);
+  rs_test_simgrid_init();
   rs_err_t err = {{0}};
   char* file   = rs_platgen_temp(&spec, &err);
   ck_assert_msg(file != NULL, "%s", err.msg);
@@ -197,11 +196,4 @@ static Suite* platgen_suite(void)
   return s;
 }
 
-int main(void)
-{
-  SRunner* sr = srunner_create(platgen_suite());
-  srunner_run_all(sr, CK_NORMAL);
-  int failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed ? EXIT_FAILURE : EXIT_SUCCESS;
-}
+RS_CHECK_MAIN(platgen_suite)

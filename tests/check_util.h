@@ -1,0 +1,44 @@
+/* check_util.h -- what racksim's Check suites share: starting SimGrid quietly, loading a shipped
+ * platform, and the one main every suite has. Header-only: each suite is its own program. */
+#ifndef RS_CHECK_UTIL_H
+#define RS_CHECK_UTIL_H
+
+#include "platform.h"
+
+#include <check.h>
+#include <simgrid/engine.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+/* Starts the engine (once per forked test: SimGrid allows one engine per process). */
+static inline void rs_test_simgrid_init(void)
+{
+  static char* argv[] = {"racksim-check", "--log=root.thres:critical", NULL};
+  int argc            = 2;
+  simgrid_init(&argc, argv);
+}
+
+/* Starts the engine and loads platforms/NAME.xml; fails the test on error. */
+static inline rs_platform_t* rs_test_load_preset(const char* name)
+{
+  rs_test_simgrid_init();
+  char path[512];
+  snprintf(path, sizeof path, "%s/platforms/%s.xml", RS_SOURCE_DIR, name);
+  rs_platform_t* p = NULL;
+  rs_err_t err     = {{0}};
+  ck_assert_msg(rs_platform_load(path, &p, &err) == RS_OK, "%s", err.msg);
+  return p;
+}
+
+/* main of a suite: run it in Check's default fork mode, fail if any test failed. */
+#define RS_CHECK_MAIN(suite_fn)                                                                                        \
+  int main(void)                                                                                                       \
+  {                                                                                                                    \
+    SRunner* sr = srunner_create(suite_fn());                                                                          \
+    srunner_run_all(sr, CK_NORMAL);                                                                                    \
+    int failed = srunner_ntests_failed(sr);                                                                            \
+    srunner_free(sr);                                                                                                  \
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;                                                                       \
+  }
+
+#endif
