@@ -31,10 +31,17 @@ typedef struct coll_rank {
 } coll_rank_t;
 
 static const rs_col_t collectives_cols[] = {
-    {"workload", RS_COL_TEXT},   {"op", RS_COL_TEXT},      {"algorithm", RS_COL_TEXT},
-    {"ranks", RS_COL_INT},       {"bytes", RS_COL_INT},    {"iteration", RS_COL_INT},
-    {"start_s", RS_COL_NUM},     {"end_s", RS_COL_NUM},    {"time_us", RS_COL_NUM},
-    {"algbw_gbytes_per_s", RS_COL_NUM}, {"busbw_gbytes_per_s", RS_COL_NUM},
+    {"workload", RS_COL_TEXT},
+    {"op", RS_COL_TEXT},
+    {"algorithm", RS_COL_TEXT},
+    {"ranks", RS_COL_INT},
+    {"bytes", RS_COL_INT},
+    {"iteration", RS_COL_INT},
+    {"start_s", RS_COL_NUM},
+    {"end_s", RS_COL_NUM},
+    {"time_us", RS_COL_NUM},
+    {"algbw_gbytes_per_s", RS_COL_NUM},
+    {"busbw_gbytes_per_s", RS_COL_NUM},
 };
 
 static int n_ranks(const rs_run_t* run, const rs_sc_collective_t* cfg)
@@ -93,7 +100,8 @@ int rs_wl__collective_check(rs_run_t* run, int i, rs_err_t* err)
   rs_wl__collective_free(w);
   if (rc != RS_OK) {
     snprintf(key, sizeof key, "workloads[%d].algorithm", i);
-    return rs_scenario_err(run->sc, err, key, "%s", why.msg);
+    return rs_scenario_err(run->sc, err, key, "expected an algorithm that can run %s here, got '%s': %s",
+                           rs_coll_op_name(cfg->op), rs_coll_algo_name(cfg->algorithm), why.msg);
   }
   return RS_OK;
 }
@@ -101,10 +109,10 @@ int rs_wl__collective_check(rs_run_t* run, int i, rs_err_t* err)
 static void record(coll_wl_t* w, rs_coll_algo_t algo, double bytes, int iteration, double t0, double t1)
 {
   const rs_sc_collective_t* cfg = &w->wl->u.coll;
-  int n         = rs_comm_size(w->comm);
-  double algbw  = bytes / (t1 - t0);
-  double busbw  = algbw * rs_coll_bus_factor(cfg->op, n);
-  rs_table_t* t = w->run->collectives;
+  int n                         = rs_comm_size(w->comm);
+  double algbw                  = bytes / (t1 - t0);
+  double busbw                  = algbw * rs_coll_bus_factor(cfg->op, n);
+  rs_table_t* t                 = w->run->collectives;
   rs_cell_text(t, w->wl->name);
   rs_cell_text(t, rs_coll_op_name(cfg->op));
   rs_cell_text(t, rs_coll_algo_name(algo));
@@ -163,10 +171,10 @@ int rs_wl__collective_start(rs_run_t* run, int i, rs_err_t* err)
       (run->collectives = rs_run_table(run, "collectives", collectives_cols,
                                        (int)(sizeof collectives_cols / sizeof collectives_cols[0]), err)) == NULL)
     return RS_ERR;
-  coll_wl_t* w   = coll_new(run, i);
-  run->states[i] = w;
-  int n          = rs_comm_size(w->comm);
-  w->barrier     = sg_barrier_init(n);
+  coll_wl_t* w    = coll_new(run, i);
+  run->states[i]  = w;
+  int n           = rs_comm_size(w->comm);
+  w->barrier      = sg_barrier_init(n);
   w->sum->gpus    = n;
   w->sum->start_s = w->wl->start_s;
   run->work_total += (double)n_sizes(&w->wl->u.coll) * w->wl->u.coll.iterations;

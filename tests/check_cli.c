@@ -38,9 +38,15 @@ static void make_tmpdir(void)
   ck_assert_ptr_nonnull(mkdtemp(tmpdir));
 }
 
-static int remove_entry(const char* path, const struct stat* st, int flag, struct FTW* ftw) { return remove(path); }
+static int remove_entry(const char* path, const struct stat* st, int flag, struct FTW* ftw)
+{
+  return remove(path);
+}
 
-static void remove_tmpdir(void) { nftw(tmpdir, remove_entry, 16, FTW_DEPTH | FTW_PHYS); }
+static void remove_tmpdir(void)
+{
+  nftw(tmpdir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
 
 /* tmpdir/rel, in a static buffer of its own per call site's use (4 in turn). */
 static const char* tmp(const char* rel)
@@ -89,7 +95,7 @@ static result_t res; /* the last run's; its buffers are freed by the next run */
 static int racksim(const char* arg, ...)
 {
   const char* argv[MAX_ARGV] = {RS_RACKSIM_BIN};
-  int argc = 1;
+  int argc                   = 1;
   va_list ap;
   va_start(ap, arg);
   for (const char* a = arg; a != NULL && argc < MAX_ARGV - 1; a = va_arg(ap, const char*))
@@ -103,8 +109,8 @@ static int racksim(const char* arg, ...)
   pid_t pid = fork();
   ck_assert_int_ge(pid, 0);
   if (pid == 0) {
-    int o = open(out_path, O_WRONLY | O_CREAT | O_TRUNC, 0666);
-    int e = open(err_path, O_WRONLY | O_CREAT | O_TRUNC, 0666);
+    int o  = open(out_path, O_WRONLY | O_CREAT | O_TRUNC, 0666);
+    int e  = open(err_path, O_WRONLY | O_CREAT | O_TRUNC, 0666);
     int in = open("/dev/null", O_RDONLY);
     if (o < 0 || e < 0 || in < 0 || dup2(o, 1) < 0 || dup2(e, 2) < 0 || dup2(in, 0) < 0)
       _exit(126);
@@ -135,7 +141,7 @@ static int count_lines(const char* s)
 }
 
 #define assert_has(text, part) ck_assert_msg(strstr((text), (part)) != NULL, "'%s' not in:\n%s", (part), (text))
-#define assert_starts(text, part)                                                                                   \
+#define assert_starts(text, part)                                                                                      \
   ck_assert_msg(strncmp((text), (part), strlen(part)) == 0, "expected to start with '%s':\n%s", (part), (text))
 
 /* Exit 2, nothing on stdout, one line on stderr: "racksim: ..." containing part. */
@@ -256,7 +262,9 @@ START_TEST(test_bad_fixture_messages)
   assert_one_error("racksim: tests/bad/gpus-too-many.yaml:5: workloads[0].gpus: expected at most the platform's "
                    "72 GPUs, got 100\n");
   racksim("run", "tests/bad/nvls-allgather.yaml", "-o", tmp("out"), NULL);
-  assert_one_error("racksim: tests/bad/nvls-allgather.yaml:6: workloads[0].algorithm: nvls runs all-reduce only\n");
+  assert_one_error("racksim: tests/bad/nvls-allgather.yaml:6: workloads[0].algorithm: expected an algorithm that can "
+                   "run all-gather here, got 'nvls': "
+                   "nvls runs all-reduce only\n");
   racksim("run", "tests/bad/platform-bad-xml.yaml", "-o", tmp("out"), NULL);
   assert_one_error("racksim: tests/bad/platform-bad.xml:6: not a platform SimGrid can load: Invalid XML (XML input "
                    "line 6, state 75): Unexpected end-tag `</zone>': `</host>' expected.\n");
@@ -417,7 +425,7 @@ END_TEST
 
 static Suite* cli_suite(void)
 {
-  Suite* s = suite_create("cli");
+  Suite* s     = suite_create("cli");
   TCase* usage = tcase_create("usage");
   tcase_add_checked_fixture(usage, make_tmpdir, remove_tmpdir);
   tcase_add_test(usage, test_help_and_version);
