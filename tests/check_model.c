@@ -1,0 +1,120 @@
+/* check_model.c -- tests of model.c against published figures: parameter counts of Narayanan et al.'s
+ * GPT family, Llama 3 and DeepSeek-V3, and Megatron-LM's FLOP formula, which TF/GPU figures assume. */
+#include "check_util.h"
+#include "model.h"
+
+#include <math.h>
+
+static rs_model_t preset(const char* name)
+{
+  rs_model_t m;
+  ck_assert_msg(rs_model_preset(name, &m) == RS_OK, "no preset %s", name);
+  return m;
+}
+
+/* Narayanan et al. SC'21, Table 1: the parameter counts their TF/GPU figures are for. */
+START_TEST(gpt_family_has_table_1_sizes)
+{
+  static const struct {
+    const char* name;
+    double billions;
+  } t1[] = {{"gpt-1.7b", 1.7},     {"gpt-3.6b", 3.6},     {"gpt-7.5b", 7.5},     {"gpt-18.4b", 18.4},
+            {"gpt-39.1b", 39.1},   {"gpt-76.1b", 76.1},   {"gpt-145.6b", 145.6}, {"gpt-310.1b", 310.1},
+            {"gpt-529.6b", 529.6}, {"gpt-1008b", 1008.0}};
+  for (size_t i = 0; i < sizeof t1 / sizeof t1[0]; i++) {
+    rs_model_t m = preset(t1[i].name);
+    double p     = rs_model_params(&m) / 1e9;
+    ck_assert_msg(fabs(p - t1[i].billions) / t1[i].billions < 0.03, "%s: %.2fB parameters", t1[i].name, p);
+  }
+}
+END_TEST
+
+/* Megatron-LM's count with full recomputation, per token: 96 l h^2 (1 + s/(6h) + V/(16 l h)). */
+START_TEST(gpt_flops_match_megatron_formula)
+{
+  rs_model_t m = preset("gpt-145.6b");
+  double l = m.layers, h = m.hidden, s = m.seq_len, V = m.vocab;
+  double expected = 96 * l * h * h * (1 + s / (6 * h) + V / (16 * l * h));
+  ck_assert_double_eq_tol(rs_model_train_hw_flops_per_token(&m, RS_RECOMPUTE_FULL), expected, expected * 1e-12);
+  /* without recomputation: 72 l h^2 (1 + s/(6h) + V/(12 l h)) */
+  expected = 72 * l * h * h * (1 + s / (6 * h) + V / (12 * l * h));
+  ck_assert_double_eq_tol(rs_model_train_flops_per_token(&m), expected, expected * 1e-12);
+  ck_assert_double_eq_tol(rs_model_train_hw_flops_per_token(&m, RS_RECOMPUTE_NONE), expected, expected * 1e-12);
+  double selective = rs_model_train_hw_flops_per_token(&m, RS_RECOMPUTE_SELECTIVE);
+  ck_assert(selective > expected && selective < rs_model_train_hw_flops_per_token(&m, RS_RECOMPUTE_FULL));
+}
+END_TEST
+
+/* Meta's model cards: 8.03B, 70.6B and 405.9B parameters (GQA, SwiGLU, untied output). */
+START_TEST(llama3_sizes)
+{
+  rs_model_t m = preset("llama3-8b");
+  ck_assert_double_eq_tol(rs_model_params(&m) / 1e9, 8.03, 0.01);
+  m = preset("llama3-70b");
+  ck_assert_double_eq_tol(rs_model_params(&m) / 1e9, 70.55, 0.05);
+  m = preset("llama3-405b");
+  ck_assert_double_eq_tol(rs_model_params(&m) / 1e9, 405.85, 0.2);
+  ck_assert_double_eq_tol(rs_model_active_params(&m), rs_model_params(&m), 1); /* dense */
+  /* 6 N per token plus attention: the "6N" rule of thumb within 10% at 8K context */
+  double f = rs_model_train_flops_per_token(&m);
+  ck_assert(f > 6 * rs_model_params(&m) && f < 1.1 * 6 * rs_model_params(&m));
+}
+END_TEST
+
+/* DeepSeek-V3 technical report: 671B parameters in all, 37B active per token (MLA, 256 experts, 8 active). */
+START_TEST(deepseek_v3_sizes)
+{
+  rs_model_t m = preset("deepseek-v3");
+  ck_assert_double_eq_tol(rs_model_params(&m) / 1e9, 671, 671 * 0.01);
+  ck_assert_double_eq_tol(rs_model_active_params(&m) / 1e9, 37, 37 * 0.03);
+  ck_assert(rs_model_layer_params(&m, 0) < rs_model_layer_params(&m, 3)); /* first 3 layers dense */
+}
+END_TEST
+
+START_TEST(bad_shapes_are_refused)
+{
+  rs_err_t err = {{0}};
+  rs_model_t m = preset("llama3-8b");
+  ck_assert_int_eq(rs_model_check(&m, &err), RS_OK);
+  m.heads = 33;
+  ck_assert_int_eq(rs_model_check(&m, &err), RS_ERR);
+  ck_assert_str_eq(err.msg, "heads (33) must divide hidden (4096)");
+  m        = preset("llama3-8b");
+  m.layers = 0;
+  ck_assert_int_eq(rs_model_check(&m, &err), RS_ERR);
+  m         = preset("deepseek-v3");
+  m.experts_per_token = 300;
+  ck_assert_int_eq(rs_model_check(&m, &err), RS_ERR);
+  ck_assert_int_eq(rs_model_preset("gpt-5", &m), RS_ERR);
+}
+END_TEST
+
+/* Korthikanti et al. 2022: s b h (34/t + 5 a s/(h t)) bytes per layer; selective keeps 34/t; full 2/t. */
+START_TEST(activation_memory_terms)
+{
+  rs_model_t m = preset("gpt3-175b");
+  double sbh   = 2048.0 * 1 * 12288;
+  ck_assert_double_eq_tol(rs_model_layer_activation_bytes(&m, 1, 8, RS_RECOMPUTE_NONE),
+                          sbh * (34.0 / 8 + 5.0 * 96 * 2048 / (12288.0 * 8)), 1);
+  ck_assert_double_eq_tol(rs_model_layer_activation_bytes(&m, 1, 8, RS_RECOMPUTE_SELECTIVE), sbh * 34 / 8, 1);
+  ck_assert_double_eq_tol(rs_model_layer_activation_bytes(&m, 2, 8, RS_RECOMPUTE_FULL), 2 * 2 * sbh / 8, 1);
+}
+END_TEST
+
+static Suite* model_suite(void)
+{
+  Suite* s  = suite_create("model");
+  TCase* tc = tcase_create("published sizes");
+  tcase_add_test(tc, gpt_family_has_table_1_sizes);
+  tcase_add_test(tc, llama3_sizes);
+  tcase_add_test(tc, deepseek_v3_sizes);
+  suite_add_tcase(s, tc);
+  tc = tcase_create("flops and memory");
+  tcase_add_test(tc, gpt_flops_match_megatron_formula);
+  tcase_add_test(tc, activation_memory_terms);
+  tcase_add_test(tc, bad_shapes_are_refused);
+  suite_add_tcase(s, tc);
+  return s;
+}
+
+RS_CHECK_MAIN(model_suite)
