@@ -51,7 +51,7 @@ typedef struct table {
 
 static const char* const kind_names[] = {"collective", NULL};
 static const char* const op_names[]   = {"all-reduce", "all-gather", "reduce-scatter", "all-to-all", NULL};
-static const char* const algo_names[] = {"auto", "ring", "nvls", "direct", NULL};
+static const char* const algo_names[] = {"auto", "ring", "nvls", "direct", "hierarchical", NULL};
 
 const char* rs_wl_kind_name(rs_wl_kind_t kind) { return kind_names[kind]; }
 const char* rs_coll_op_name(rs_coll_op_t op) { return op_names[op]; }

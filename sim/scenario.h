@@ -13,7 +13,8 @@ typedef enum { RS_WL_COLLECTIVE } rs_wl_kind_t;
 
 /* Collective operations and algorithms, as NCCL names them. */
 typedef enum { RS_OP_ALLREDUCE, RS_OP_ALLGATHER, RS_OP_REDUCESCATTER, RS_OP_ALLTOALL } rs_coll_op_t;
-typedef enum { RS_ALGO_AUTO, RS_ALGO_RING, RS_ALGO_NVLS, RS_ALGO_DIRECT } rs_coll_algo_t;
+/* HIERARCHICAL: inside each NVLink domain, then across domains rail by rail, then inside again. */
+typedef enum { RS_ALGO_AUTO, RS_ALGO_RING, RS_ALGO_NVLS, RS_ALGO_DIRECT, RS_ALGO_HIERARCHICAL } rs_coll_algo_t;
 
 /* kind: collective -- sweeps message sizes over a group of GPUs, like nccl-tests. */
 typedef struct rs_sc_collective {

@@ -5,12 +5,14 @@
 #include "collectives.h"
 #include "hardware.h"
 #include "platform.h"
+#include "platgen.h"
 
 #include <check.h>
 #include <simgrid/actor.h>
 #include <simgrid/engine.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h>
 #include <xbt/sysdep.h>
 
 typedef struct bench {
@@ -34,18 +36,17 @@ static void rank_actor(int argc, char** argv)
 
 static rs_comm_t* comm_of(rs_platform_t* p, int n)
 {
-  const rs_gpu_t* gpus[128];
+  const rs_gpu_t* gpus[512];
   for (int i = 0; i < n; i++)
     gpus[i] = &p->gpus[i];
   return rs_comm_new("test", gpus, n);
 }
 
-/* Runs one collective on the first n GPUs of platform `name`; returns the simulated time. */
-static double time_collective(const char* name, int n, rs_coll_op_t op, rs_coll_algo_t algo, double bytes)
+/* Runs one collective on the first n GPUs of platform p; returns the simulated time. */
+static double time_on(rs_platform_t* p, int n, rs_coll_op_t op, rs_coll_algo_t algo, double bytes)
 {
-  rs_platform_t* p = rs_test_load_preset(name);
   bench_t b        = {comm_of(p, n), op, algo, bytes};
-  rank_arg_t args[128];
+  rank_arg_t args[512];
   for (int r = 0; r < n; r++) {
     args[r]      = (rank_arg_t){&b, r};
     sg_actor_t a = sg_actor_init("rank", p->gpus[r].host);
@@ -57,6 +58,60 @@ static double time_collective(const char* name, int n, rs_coll_op_t op, rs_coll_
   rs_platform_free(p);
   return simgrid_get_clock();
 }
+
+static double time_collective(const char* name, int n, rs_coll_op_t op, rs_coll_algo_t algo, double bytes)
+{
+  return time_on(rs_test_load_preset(name), n, op, algo, bytes);
+}
+
+/* Two GB200 UltraServers on one rail leaf each (generated). */
+static rs_platform_t* two_ultraservers(void)
+{
+  rs_test_simgrid_init();
+  rs_platgen_spec_t spec = rs_platgen_default(rs_hw_server("u-p6e-gb200x72"), 2);
+  rs_err_t err           = {{0}};
+  char* file             = rs_platgen_temp(&spec, &err);
+  ck_assert_msg(file != NULL, "%s", err.msg);
+  rs_platform_t* p = NULL;
+  ck_assert_msg(rs_platform_load(file, &p, &err) == RS_OK, "%s", err.msg);
+  unlink(file);
+  free(file);
+  return p;
+}
+
+/* Hierarchical all-reduce = ring reduce-scatter on NVLink + ring all-reduce of 1/72 of the data across
+ * the two servers on each rail's NIC (one 2 us switch hop per step) + ring all-gather on NVLink. */
+START_TEST(hierarchical_allreduce_matches_its_phases)
+{
+  const rs_hw_calib_t* c = rs_hw_calib("GB200");
+  int g = 72, N = 2;
+  double S = 1 << 30, nvl = 900e9, nic = 50e9, hop = 2e-6;
+  double intra = c->base_s + (g - 1) * (S / g / (c->nvlink_ring_eff * nvl) + c->nvlink_hop_s);
+  double inter = c->base_s + 2 * (N - 1) * (S / g / N / (c->net_ring_eff * nic) + c->net_hop_s + hop);
+  double expected = 2 * intra + inter;
+  double t        = time_on(two_ultraservers(), g * N, RS_OP_ALLREDUCE, RS_ALGO_HIERARCHICAL, S);
+  ck_assert_double_eq_tol(t, expected, expected * 1e-6);
+}
+END_TEST
+
+START_TEST(auto_goes_hierarchical_across_domains)
+{
+  rs_platform_t* p = two_ultraservers();
+  const rs_gpu_t* gpus[144];
+  for (int i = 0; i < 144; i++)
+    gpus[i] = &p->gpus[i];
+  rs_comm_t* c = rs_comm_new("two", gpus, 144);
+  ck_assert_int_eq(rs_coll_choose(c, RS_OP_ALLREDUCE, 1 << 30), RS_ALGO_HIERARCHICAL);
+  ck_assert_int_eq(rs_coll_choose(c, RS_OP_ALLGATHER, 1 << 30), RS_ALGO_HIERARCHICAL);
+  rs_comm_t* uneven = rs_comm_new("uneven", gpus, 100); /* 72 + 28: no equal split */
+  rs_err_t err      = {{0}};
+  ck_assert_int_eq(rs_coll_check(uneven, RS_OP_ALLREDUCE, RS_ALGO_HIERARCHICAL, &err), RS_ERR);
+  ck_assert_int_eq(rs_coll_choose(uneven, RS_OP_ALLREDUCE, 1 << 30), RS_ALGO_RING);
+  rs_comm_free(c);
+  rs_comm_free(uneven);
+  rs_platform_free(p);
+}
+END_TEST
 
 /* Ring all-reduce: base + 2(n-1) x (S/n / (eff x B) + hop), NCCL's own model. */
 START_TEST(ring_allreduce_matches_formula)
@@ -152,10 +207,12 @@ static Suite* collectives_suite(void)
   tcase_add_test(tc, ring_allgather_takes_half_the_steps);
   tcase_add_test(tc, nvls_allreduce_matches_formula);
   tcase_add_test(tc, alltoall_direct_matches_formula);
+  tcase_add_test(tc, hierarchical_allreduce_matches_its_phases);
   suite_add_tcase(s, tc);
   tc = tcase_create("choice");
   tcase_add_test(tc, choice_follows_the_cost_model);
   tcase_add_test(tc, impossible_algorithms_are_refused);
+  tcase_add_test(tc, auto_goes_hierarchical_across_domains);
   tcase_add_test(tc, bus_factors_are_nccl_tests);
   suite_add_tcase(s, tc);
   return s;
