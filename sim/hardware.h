@@ -52,6 +52,8 @@ typedef struct rs_hw_calib {
   double net_hop_s;       /* NCCL per-hop latency on the network (Simple protocol) */
   double base_s;          /* NCCL ring base latency (Simple protocol) */
   double nvls_s;          /* NCCL NVLS latency */
+  double matmul_eff[3];   /* achieved fraction of the dense peak in large matmuls, per precision (BF16, FP8, FP4) */
+  double hbm_eff;         /* achieved fraction of HBM bandwidth in streaming kernels */
 } rs_hw_calib_t;
 
 /* The calibration of a GPU model; a conservative default for a model racksim was not calibrated on. */

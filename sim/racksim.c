@@ -247,6 +247,8 @@ static void report(const rs_run_t* run, double wall_s)
   printf("CSV tables written to %s/ (summary.csv", rs_out_dir(run->out));
   if (run->collectives)
     printf(", collectives.csv");
+  if (run->iterations)
+    printf(", iterations.csv");
   if (run->events)
     printf(", events.csv");
   printf(")\n");

@@ -27,6 +27,9 @@ static const rs_col_t summary_cols[] = {
     {"max_algbw_gbytes_per_s", RS_COL_NUM},
     {"max_busbw_gbytes_per_s", RS_COL_NUM},
     {"busbw_at_bytes", RS_COL_NUM},
+    {"tokens_per_s", RS_COL_NUM},
+    {"tflops_per_gpu", RS_COL_NUM},
+    {"mfu", RS_COL_NUM},
 };
 
 static const rs_col_t events_cols[] = {
@@ -45,6 +48,11 @@ rs_run_t* rs_run_new(const rs_scenario_t* sc, const rs_platform_t* plat, rs_verb
   run->show_progress = verbosity != RS_QUIET && isatty(2);
   run->summaries     = xbt_new0(rs_wl_summary_t, sc->n_workloads);
   run->states        = xbt_new0(void*, sc->n_workloads);
+  for (int i = 0; i < sc->n_workloads; i++) { /* not applicable until a workload says otherwise */
+    rs_wl_summary_t* s = &run->summaries[i];
+    s->max_algbw_bytes_per_s = s->max_busbw_bytes_per_s = s->busbw_at_bytes = NAN;
+    s->tokens_per_s = s->tflops_per_gpu = s->mfu = NAN;
+  }
   return run;
 }
 
@@ -124,6 +132,9 @@ static void write_summary(rs_run_t* run, rs_table_t* t)
     rs_cell_num(t, s->max_algbw_bytes_per_s / 1e9);
     rs_cell_num(t, s->max_busbw_bytes_per_s / 1e9);
     rs_cell_num(t, s->busbw_at_bytes);
+    rs_cell_num(t, s->tokens_per_s);
+    rs_cell_num(t, s->tflops_per_gpu);
+    rs_cell_num(t, s->mfu);
     rs_row_end(t);
   }
 }

@@ -17,6 +17,9 @@ typedef struct rs_wl_summary {
   double max_algbw_bytes_per_s;
   double max_busbw_bytes_per_s;
   double busbw_at_bytes; /* message size of the best busbw */
+  double tokens_per_s;   /* training: mean over iterations */
+  double tflops_per_gpu; /* training: model FLOPs, last iteration */
+  double mfu;            /* training: of the dense peak of the training precision, last iteration */
   int finished;          /* set by the workload when its last actor is done */
 } rs_wl_summary_t;
 
@@ -28,6 +31,7 @@ typedef struct rs_run {
   rs_out_t* out;
   rs_table_t* events;      /* NULL when the scenario turns events off */
   rs_table_t* collectives; /* NULL until a workload needs it */
+  rs_table_t* iterations;  /* NULL until a workload needs it */
   rs_wl_summary_t* summaries; /* one per workload, in scenario order */
   void** states;              /* each workload's own state */
   rs_verbosity_t verbosity;

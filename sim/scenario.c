@@ -49,18 +49,23 @@ typedef struct table {
 
 #define TABLE(f) {f, (int)(sizeof f / sizeof f[0])}
 
-static const char* const kind_names[] = {"collective", NULL};
+static const char* const kind_names[] = {"collective", "training", NULL};
+static const char* const prec_names[]      = {"bf16", "fp8", "fp4", NULL};
+static const char* const recompute_names[] = {"none", "selective", "full", NULL};
 static const char* const op_names[]   = {"all-reduce", "all-gather", "reduce-scatter", "all-to-all", NULL};
 static const char* const algo_names[] = {"auto", "ring", "nvls", "direct", "hierarchical", NULL};
 
 const char* rs_wl_kind_name(rs_wl_kind_t kind) { return kind_names[kind]; }
 const char* rs_coll_op_name(rs_coll_op_t op) { return op_names[op]; }
 const char* rs_coll_algo_name(rs_coll_algo_t algo) { return algo_names[algo]; }
+const char* rs_prec_name(rs_prec_t prec) { return prec_names[prec]; }
+const char* rs_recompute_name(rs_recompute_t rc) { return recompute_names[rc]; }
 
 static int load_platform(ctx_t* c, struct fy_node* n, const loc_t* at, void* base);
 static int load_generate(ctx_t* c, struct fy_node* n, const loc_t* at, void* base);
 static int load_outputs(ctx_t* c, struct fy_node* n, const loc_t* at, void* base);
 static int load_workloads(ctx_t* c, struct fy_node* n, const loc_t* at, void* base);
+static int load_model(ctx_t* c, struct fy_node* n, const loc_t* at, void* base);
 
 static const field_t root_fields[] = {
     {"name", F_STR, offsetof(rs_scenario_t, name), .required = 1},
@@ -114,8 +119,38 @@ static const field_t collective_fields[] = {
     {"iterations", F_INT, COLL(iterations), .min = 1, .max = 1e6, .def = "1"},
 };
 
+#define TRAIN(m) (offsetof(rs_sc_workload_t, u.train) + offsetof(rs_sc_training_t, m))
+#define LAYOUT(m) (TRAIN(layout) + offsetof(rs_layout_t, m))
+static const field_t training_fields[] = {
+    {"model", F_SECTION, 0, .required = 1, .load = load_model},
+    {"gpus", F_INT, TRAIN(gpus), .min = 1, .max = 1e8},
+    {"tp", F_INT, LAYOUT(tp), .min = 1, .max = 1024, .def = "1"},
+    {"cp", F_INT, LAYOUT(cp), .min = 1, .max = 1024, .def = "1"},
+    {"pp", F_INT, LAYOUT(pp), .min = 1, .max = 1024, .def = "1"},
+    {"ep", F_INT, LAYOUT(ep), .min = 1, .max = 1024, .def = "1"},
+    {"zero", F_INT, LAYOUT(zero), .min = 0, .max = 3, .def = "1"},
+    {"micro_batch", F_INT, LAYOUT(micro_batch), .min = 1, .max = 1e6, .def = "1"},
+    {"global_batch", F_INT, LAYOUT(global_batch), .required = 1, .min = 1, .max = 1e9},
+    {"recompute", F_ENUM, LAYOUT(recompute), .choices = recompute_names, .def = "selective"},
+    {"precision", F_ENUM, TRAIN(precision), .choices = prec_names, .def = "bf16"},
+    {"iterations", F_INT, TRAIN(iterations), .min = 1, .max = 1e6, .def = "1"},
+    {"tp_across_domains", F_BOOL, TRAIN(tp_across_domains), .def = "false"},
+    {"dp_overlap", F_BOOL, TRAIN(dp_overlap), .def = "true"},
+};
+
 /* Kind-specific tables, indexed by rs_wl_kind_t. */
-static const table_t kind_tables[] = {TABLE(collective_fields)};
+static const table_t kind_tables[] = {TABLE(collective_fields), TABLE(training_fields)};
+
+/* A model: a preset, or a shape, or a preset with some shape keys changed. -1: not given. */
+typedef struct model_keys {
+  char* preset;
+  int v[15];
+} model_keys_t;
+
+static const char* const model_shape_keys[] = {
+    "layers",         "hidden",       "ffn",          "heads",       "kv_heads",    "vocab",       "seq_len",
+    "gated",          "experts",      "experts_per_token", "shared_experts", "expert_ffn", "dense_layers",
+    "kv_lora_rank",   "q_lora_rank"};
 
 /* ---- where keys were: key path -> line, or the --set argument that gave it ------------------------ */
 
@@ -553,6 +588,54 @@ static int load_generate(ctx_t* c, struct fy_node* n, const loc_t* at, void* bas
   return RS_OK;
 }
 
+/* The shape fields of rs_model_t, in model_shape_keys' order. */
+static int* model_field(rs_model_t* m, int k)
+{
+  int* f[] = {&m->layers,      &m->hidden,       &m->ffn,        &m->heads,          &m->kv_heads,
+              &m->vocab,       &m->seq_len,      &m->gated,      &m->experts,        &m->experts_per_token,
+              &m->shared_experts, &m->expert_ffn, &m->dense_layers, &m->kv_lora_rank, &m->q_lora_rank};
+  return f[k];
+}
+
+static int load_model(ctx_t* c, struct fy_node* n, const loc_t* at, void* base)
+{
+  enum { N_KEYS = sizeof model_shape_keys / sizeof model_shape_keys[0] };
+  field_t fields[N_KEYS + 1];
+  fields[0] = (field_t){"preset", F_STR, offsetof(model_keys_t, preset)};
+  for (int k = 0; k < N_KEYS; k++)
+    fields[k + 1] = (field_t){model_shape_keys[k], F_INT, offsetof(model_keys_t, v) + k * sizeof(int), .min = 0,
+                              .max = 1e9};
+  model_keys_t keys = {0};
+  for (int k = 0; k < N_KEYS; k++)
+    keys.v[k] = -1;
+  table_t t     = {fields, N_KEYS + 1};
+  void* bases[] = {&keys};
+  int rc        = load_mapping(c, n, at, &t, bases, 1);
+  rs_model_t* m = &((rs_sc_workload_t*)base)->u.train.model;
+  char key[PATH_LEN];
+  snprintf(key, sizeof key, "%s.preset", at->path);
+  if (rc == RS_OK && keys.preset && rs_model_preset(keys.preset, m) != RS_OK) {
+    char names[512] = "";
+    for (int i = 0; rs_model_preset_at(i); i++)
+      snprintf(names + strlen(names), sizeof names - strlen(names), "%s%s", i ? ", " : "", rs_model_preset_at(i));
+    rc = rs_scenario_err(c->sc, c->err, key, "expected one of %s, got '%s'", names, keys.preset);
+  }
+  if (rc == RS_OK) {
+    if (!keys.preset)
+      snprintf(m->name, sizeof m->name, "custom");
+    for (int k = 0; k < N_KEYS; k++)
+      if (keys.v[k] >= 0)
+        *model_field(m, k) = keys.v[k];
+    if (!keys.preset && keys.v[4] < 0) /* kv_heads defaults to heads */
+      m->kv_heads = m->heads;
+    rs_err_t why;
+    if (rs_model_check(m, &why) != RS_OK)
+      rc = loc_err(c, at, "not a model: %s", why.msg);
+  }
+  free(keys.preset);
+  return rc;
+}
+
 static int load_outputs(ctx_t* c, struct fy_node* n, const loc_t* at, void* base)
 {
   table_t t     = TABLE(outputs_fields);
@@ -571,7 +654,7 @@ static int workload_kind(ctx_t* c, struct fy_node* n, const loc_t* at, rs_wl_kin
 {
   struct fy_node* k = fy_node_mapping_lookup_by_string(n, "kind", FY_NT);
   if (k == NULL)
-    return loc_err(c, at, "missing required key 'kind' (one of collective)");
+    return loc_err(c, at, "missing required key 'kind' (one of collective, training)");
   loc_t child;
   loc_child(c, &child, at, "kind", k);
   rs_sc_workload_t tmp = {0};
@@ -598,6 +681,8 @@ static int load_workload(ctx_t* c, struct fy_node* n, const loc_t* at, rs_sc_wor
       return rs_scenario_err(c->sc, c->err, key, "expected a name no other workload has, got '%s', the name of %s[%d]",
                              w->name, "workloads", i);
     }
+  if (w->kind == RS_WL_TRAINING)
+    w->u.train.layout.vp = 1; /* interleaved stages: not yet */
   if (w->kind == RS_WL_COLLECTIVE && w->u.coll.min_bytes > w->u.coll.max_bytes) {
     snprintf(key, sizeof key, "%s.max_bytes", at->path);
     return rs_scenario_err(c->sc, c->err, key, "expected at least min_bytes (%.0f bytes), got %.0f bytes",

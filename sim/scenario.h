@@ -5,11 +5,14 @@
 #define RS_SCENARIO_H
 
 #include "error.h"
+#include "layout.h"
+#include "model.h"
 #include "platgen.h"
+#include "platform.h"
 
 #include <stdint.h>
 
-typedef enum { RS_WL_COLLECTIVE } rs_wl_kind_t;
+typedef enum { RS_WL_COLLECTIVE, RS_WL_TRAINING } rs_wl_kind_t;
 
 /* Collective operations and algorithms, as NCCL names them. */
 typedef enum { RS_OP_ALLREDUCE, RS_OP_ALLGATHER, RS_OP_REDUCESCATTER, RS_OP_ALLTOALL } rs_coll_op_t;
@@ -27,6 +30,17 @@ typedef struct rs_sc_collective {
   int iterations;   /* timed repetitions per size, as nccl-tests -n */
 } rs_sc_collective_t;
 
+/* kind: training -- iterations of a model's training step on a parallel layout. */
+typedef struct rs_sc_training {
+  rs_model_t model;   /* the preset, with the shape keys given overriding it */
+  int gpus;           /* 0: every GPU of the platform */
+  rs_layout_t layout; /* tp, cp, ep, pp, vp, zero, batches, recomputation; dp and n_micro derived */
+  rs_prec_t precision;
+  int iterations;
+  int tp_across_domains; /* 1: allow TP groups to span NVLink domains */
+  int dp_overlap;        /* 1: reduce gradients during the last backward pass, bucket by bucket */
+} rs_sc_training_t;
+
 typedef struct rs_sc_workload {
   char* name;
   rs_wl_kind_t kind;
@@ -34,6 +48,7 @@ typedef struct rs_sc_workload {
   double start_s; /* simulated time at which it starts */
   union {
     rs_sc_collective_t coll;
+    rs_sc_training_t train;
   } u;
 } rs_sc_workload_t;
 
@@ -79,6 +94,8 @@ int rs_scenario_err(const rs_scenario_t* sc, rs_err_t* err, const char* key, con
 const char* rs_coll_op_name(rs_coll_op_t op);
 const char* rs_coll_algo_name(rs_coll_algo_t algo);
 const char* rs_wl_kind_name(rs_wl_kind_t kind);
+const char* rs_prec_name(rs_prec_t prec);
+const char* rs_recompute_name(rs_recompute_t rc);
 
 /* Parses a size such as "8GiB", "1.5 MB" or "4096" into bytes; RS_ERR when it is not one. */
 int rs_parse_bytes(const char* text, double* bytes);

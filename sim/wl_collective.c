@@ -177,6 +177,7 @@ int rs_wl__collective_start(rs_run_t* run, int i, rs_err_t* err)
   w->barrier      = sg_barrier_init(n);
   w->sum->gpus    = n;
   w->sum->start_s = w->wl->start_s;
+  w->sum->max_algbw_bytes_per_s = w->sum->max_busbw_bytes_per_s = w->sum->busbw_at_bytes = 0;
   run->work_total += (double)n_sizes(&w->wl->u.coll) * w->wl->u.coll.iterations;
   for (int r = 0; r < n; r++) {
     coll_rank_t* me = xbt_new(coll_rank_t, 1);

@@ -6,6 +6,8 @@ int rs_workload_check(rs_run_t* run, int i, rs_err_t* err)
   switch (run->sc->workloads[i].kind) {
     case RS_WL_COLLECTIVE:
       return rs_wl__collective_check(run, i, err);
+    case RS_WL_TRAINING:
+      return rs_wl__training_check(run, i, err);
   }
   return RS_ERR;
 }
@@ -15,6 +17,8 @@ int rs_workload_start(rs_run_t* run, int i, rs_err_t* err)
   switch (run->sc->workloads[i].kind) {
     case RS_WL_COLLECTIVE:
       return rs_wl__collective_start(run, i, err);
+    case RS_WL_TRAINING:
+      return rs_wl__training_start(run, i, err);
   }
   return RS_ERR;
 }
@@ -25,6 +29,9 @@ void rs_workload_free(rs_run_t* run, int i)
     case RS_WL_COLLECTIVE:
       rs_wl__collective_free(run->states[i]);
       break;
+    case RS_WL_TRAINING:
+      rs_wl__training_free(run->states[i]);
+      break;
   }
   run->states[i] = NULL;
 }
@@ -34,6 +41,9 @@ void rs_workload_report(const rs_run_t* run, int i, FILE* fp)
   switch (run->sc->workloads[i].kind) {
     case RS_WL_COLLECTIVE:
       rs_wl__collective_report(run, i, fp);
+      break;
+    case RS_WL_TRAINING:
+      rs_wl__training_report(run, i, fp);
       break;
   }
 }
