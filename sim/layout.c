@@ -65,9 +65,7 @@ int rs_layout_stage_first_layer(const rs_layout_t* lay, const rs_model_t* m, int
   return first;
 }
 
-/* Parameters one GPU of the stage holds before ZeRO: its layers split over TP (experts over EP too),
- * plus the embedding on the first stage and the output layer on the last. */
-static double stage_params_per_gpu(const rs_layout_t* lay, const rs_model_t* m, int stage)
+double rs_layout_stage_params(const rs_layout_t* lay, const rs_model_t* m, int stage)
 {
   double p     = 0;
   int first    = rs_layout_stage_first_layer(lay, m, stage);
@@ -90,7 +88,7 @@ static double stage_params_per_gpu(const rs_layout_t* lay, const rs_model_t* m, 
 
 rs_mem_t rs_layout_train_memory(const rs_layout_t* lay, const rs_model_t* m, int stage)
 {
-  double p   = stage_params_per_gpu(lay, m, stage);
+  double p   = rs_layout_stage_params(lay, m, stage);
   double dp  = (double)lay->dp * lay->cp; /* the optimizer is sharded over DP x CP in Megatron-LM */
   rs_mem_t r = {0};
   r.weights   = 2 * p / (lay->zero >= 3 ? dp : 1);

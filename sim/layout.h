@@ -39,6 +39,9 @@ int rs_layout_rank(const rs_layout_t* lay, rs_coords_t c);
 int rs_layout_stage_layers(const rs_layout_t* lay, const rs_model_t* m, int stage);
 /* First layer of that stage. */
 int rs_layout_stage_first_layer(const rs_layout_t* lay, const rs_model_t* m, int stage);
+/* Parameters one GPU of pipeline stage `stage` holds before any ZeRO sharding: its layers split over TP
+ * (experts over EP too), the embedding on the first stage, the output layer on the last. */
+double rs_layout_stage_params(const rs_layout_t* lay, const rs_model_t* m, int stage);
 /* Memory of one GPU of pipeline stage `stage` in training (mixed precision with Adam: 2-byte weights,
  * 4-byte gradients, 12 bytes of optimizer state per parameter; activations of the micro-batches the
  * 1F1B schedule keeps in flight). */

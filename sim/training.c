@@ -250,12 +250,10 @@ static void run_1f1b(train_rank_t* me)
 
 /* ---- gradients and optimizer ------------------------------------------------------------------- */
 
+/* bf16 bytes of the parameters this GPU holds (and of their gradients, reduced in bf16). */
 static double stage_weight_bytes(const train_rank_t* me)
 {
-  double p = 0;
-  for (int i = first_layer(me); i < first_layer(me) + n_layers(me); i++)
-    p += rs_model_layer_params(&me->w->cfg->model, i);
-  return p / me->w->lay.tp * 2;
+  return 2 * rs_layout_stage_params(&me->w->lay, &me->w->cfg->model, me->c.pp);
 }
 
 /* Reduces this rank's gradient buckets over its DP group, one at a time, as the compute actor sends them. */
