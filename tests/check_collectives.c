@@ -67,16 +67,7 @@ static double time_collective(const char* name, int n, rs_coll_op_t op, rs_coll_
 /* Two GB200 UltraServers on one rail leaf each (generated). */
 static rs_platform_t* two_ultraservers(void)
 {
-  rs_test_simgrid_init();
-  rs_platgen_spec_t spec = rs_platgen_default(rs_hw_server("u-p6e-gb200x72"), 2);
-  rs_err_t err           = {{0}};
-  char* file             = rs_platgen_temp(&spec, &err);
-  ck_assert_msg(file != NULL, "%s", err.msg);
-  rs_platform_t* p = NULL;
-  ck_assert_msg(rs_platform_load(file, &p, &err) == RS_OK, "%s", err.msg);
-  unlink(file);
-  free(file);
-  return p;
+  return rs_test_generate(rs_platgen_default(rs_hw_server("u-p6e-gb200x72"), 2));
 }
 
 /* Hierarchical all-reduce = ring reduce-scatter on NVLink + ring all-reduce of 1/72 of the data across

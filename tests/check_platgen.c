@@ -19,18 +19,6 @@
 #define GB 1e9
 #define US 1e-6
 
-static rs_platform_t* generate(rs_platgen_spec_t spec)
-{
-  rs_test_simgrid_init();
-  rs_err_t err = {{0}};
-  char* file   = rs_platgen_temp(&spec, &err);
-  ck_assert_msg(file != NULL, "%s", err.msg);
-  rs_platform_t* p = NULL;
-  ck_assert_msg(rs_platform_load(file, &p, &err) == RS_OK, "%s", err.msg);
-  unlink(file);
-  free(file);
-  return p;
-}
 
 /* GPU `local` of server `us` (servers are contiguous NVLink domains in the index). */
 static sg_host_t gpu(const rs_platform_t* p, int us, int local)
@@ -77,7 +65,7 @@ START_TEST(routes_of_a_two_pod_cluster)
 {
   rs_platgen_spec_t spec = rs_platgen_default(rs_hw_server("u-p6e-gb200x72"), 4);
   spec.servers_per_pod   = 2;
-  rs_platform_t* p       = generate(spec);
+  rs_platform_t* p       = rs_test_generate(spec);
   ck_assert_int_eq(p->n_gpus, 4 * 72);
   ck_assert_int_eq(p->n_domains, 4);
   route_probe_t r[] = {
@@ -109,7 +97,7 @@ START_TEST(sites_are_joined_by_the_wan)
   spec.wan_gbits_per_s   = 100;
   spec.wan_latency_ms    = 10;
   spec.cpu_hosts         = 3;
-  rs_platform_t* p       = generate(spec);
+  rs_platform_t* p       = rs_test_generate(spec);
   ck_assert_int_eq(p->n_sites, 2);
   ck_assert_int_eq(p->n_cpus, 2 * (36 + 3));
   sg_host_t fleet = NULL;
@@ -140,7 +128,7 @@ static double two_flows_time(double oversubscription)
   rs_platgen_spec_t spec = rs_platgen_default(rs_hw_server("u-p6e-gb200x72"), 4);
   spec.servers_per_pod   = 2;
   spec.oversubscription  = oversubscription;
-  rs_platform_t* p       = generate(spec);
+  rs_platform_t* p       = rs_test_generate(spec);
   static sg_host_t pairs[2][2];
   pairs[0][0] = gpu(p, 0, 0), pairs[0][1] = gpu(p, 2, 0);
   pairs[1][0] = gpu(p, 1, 0), pairs[1][1] = gpu(p, 3, 0);

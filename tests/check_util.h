@@ -4,11 +4,13 @@
 #define RS_CHECK_UTIL_H
 
 #include "platform.h"
+#include "platgen.h"
 
 #include <check.h>
 #include <simgrid/engine.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 /* Starts the engine (once per forked test: SimGrid allows one engine per process). */
 static inline void rs_test_simgrid_init(void)
@@ -27,6 +29,20 @@ static inline rs_platform_t* rs_test_load_preset(const char* name)
   rs_platform_t* p = NULL;
   rs_err_t err     = {{0}};
   ck_assert_msg(rs_platform_load(path, &p, &err) == RS_OK, "%s", err.msg);
+  return p;
+}
+
+/* Starts the engine, then generates, loads and deletes the platform of spec; fails the test on error. */
+static inline rs_platform_t* rs_test_generate(rs_platgen_spec_t spec)
+{
+  rs_test_simgrid_init();
+  rs_err_t err = {{0}};
+  char* file   = rs_platgen_temp(&spec, &err);
+  ck_assert_msg(file != NULL, "%s", err.msg);
+  rs_platform_t* p = NULL;
+  ck_assert_msg(rs_platform_load(file, &p, &err) == RS_OK, "%s", err.msg);
+  unlink(file);
+  free(file);
   return p;
 }
 
