@@ -111,7 +111,6 @@ void rs_comm_free(rs_comm_t* c)
 }
 
 int rs_comm_size(const rs_comm_t* c) { return c->n; }
-int rs_comm_in_one_domain(const rs_comm_t* c) { return c->one_domain; }
 
 double rs_coll_bus_factor(rs_coll_op_t op, int n)
 {

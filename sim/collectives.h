@@ -16,8 +16,6 @@ typedef struct rs_comm rs_comm_t;
 rs_comm_t* rs_comm_new(const char* name, const rs_gpu_t* const* gpus, int n);
 void rs_comm_free(rs_comm_t* comm); /* accepts NULL */
 int rs_comm_size(const rs_comm_t* comm);
-/* 1 when every rank is in one NVLink domain. */
-int rs_comm_in_one_domain(const rs_comm_t* comm);
 
 /* RS_ERR and err when algo cannot run op on this communicator (NVLS across domains, say). */
 int rs_coll_check(const rs_comm_t* comm, rs_coll_op_t op, rs_coll_algo_t algo, rs_err_t* err);

@@ -47,14 +47,14 @@ const rs_hw_server_t* rs_hw_server_at(int i)
   return i >= 0 && i < (int)(sizeof servers / sizeof servers[0]) ? &servers[i] : NULL;
 }
 
-const rs_hw_cpu_t* rs_hw_cpu_at(int i)
+static const rs_hw_cpu_t* cpu_at(int i)
 {
   return i >= 0 && i < (int)(sizeof cpus / sizeof cpus[0]) ? cpus[i] : NULL;
 }
 
 const rs_hw_cpu_t* rs_hw_cpu(const char* name)
 {
-  for (int i = 0; rs_hw_cpu_at(i); i++)
+  for (int i = 0; cpu_at(i); i++)
     if (strcasecmp(cpus[i]->model, name) == 0)
       return cpus[i];
   return NULL;

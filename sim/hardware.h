@@ -59,9 +59,8 @@ typedef struct rs_hw_calib {
 /* The calibration of a GPU model; a conservative default for a model racksim was not calibrated on. */
 const rs_hw_calib_t* rs_hw_calib(const char* gpu_model);
 
-/* The CPU model named name ("grace", "graviton4"), or NULL; and the i-th one, NULL past the end. */
+/* The CPU model named name ("grace", "graviton4", case ignored), or NULL. */
 const rs_hw_cpu_t* rs_hw_cpu(const char* name);
-const rs_hw_cpu_t* rs_hw_cpu_at(int i);
 
 /* The preset named name, or NULL. */
 const rs_hw_server_t* rs_hw_server(const char* name);

@@ -78,11 +78,10 @@ double rs_layout_stage_params(const rs_layout_t* lay, const rs_model_t* m, int s
     }
     p += layer;
   }
-  double embed = (double)m->vocab * m->hidden;
   if (stage == 0)
-    p += embed + (m->gated ? 0 : (double)m->seq_len * m->hidden);
-  if (stage == lay->pp - 1 && !m->tied)
-    p += embed;
+    p += rs_model_input_params(m);
+  if (stage == lay->pp - 1)
+    p += rs_model_output_params(m);
   return p / lay->tp;
 }
 

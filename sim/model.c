@@ -92,18 +92,17 @@ double rs_model_layer_params(const rs_model_t* m, int i)
   return p + (m->experts + m->shared_experts) * mlp_params(m, m->expert_ffn) + (double)m->hidden * m->experts;
 }
 
-/* Input embedding, learned positions (GPT), output layer unless tied. */
-double rs_model_embedding_params(const rs_model_t* m)
+/* Token embedding, and learned positions for GPT (Llama's rotary positions have no parameters). */
+double rs_model_input_params(const rs_model_t* m)
 {
-  double e = (double)m->vocab * m->hidden;
-  if (!m->gated)
-    e += (double)m->seq_len * m->hidden;
-  return m->tied ? e : e + (double)m->vocab * m->hidden;
+  return (double)m->vocab * m->hidden + (m->gated ? 0 : (double)m->seq_len * m->hidden);
 }
+
+double rs_model_output_params(const rs_model_t* m) { return m->tied ? 0 : (double)m->vocab * m->hidden; }
 
 double rs_model_params(const rs_model_t* m)
 {
-  double p = rs_model_embedding_params(m);
+  double p = rs_model_input_params(m) + rs_model_output_params(m);
   for (int i = 0; i < m->layers; i++)
     p += rs_model_layer_params(m, i);
   return p;
@@ -111,7 +110,7 @@ double rs_model_params(const rs_model_t* m)
 
 double rs_model_active_params(const rs_model_t* m)
 {
-  double p = rs_model_embedding_params(m);
+  double p = rs_model_input_params(m) + rs_model_output_params(m);
   for (int i = 0; i < m->layers; i++) {
     p += rs_model_layer_params(m, i);
     if (is_moe_layer(m, i))

@@ -32,9 +32,11 @@ int rs_model_check(const rs_model_t* m, rs_err_t* err);
 /* Parameters in all, and those one token uses (they differ for MoE). */
 double rs_model_params(const rs_model_t* m);
 double rs_model_active_params(const rs_model_t* m);
-/* Parameters of layer i alone (attention, MLP or experts, norms), and of the embedding and output. */
+/* Parameters of layer i alone (attention, MLP or experts, norms); of the input side (token embedding,
+ * plus learned positions for GPT); of the output layer (0 when tied to the embedding). */
 double rs_model_layer_params(const rs_model_t* m, int i);
-double rs_model_embedding_params(const rs_model_t* m);
+double rs_model_input_params(const rs_model_t* m);
+double rs_model_output_params(const rs_model_t* m);
 
 /* Forward FLOPs for one token at full sequence context: of layer i (attention and its MLP/experts),
  * and of the output layer (logits). Matmuls count 2 FLOPs per multiply-add; attention scores count

@@ -16,6 +16,10 @@
 #include <unistd.h>
 #include <xbt/misc.h>
 
+/* Bandwidth of links that stand for latency only (switch hops, the non-blocking spine): not a hardware
+ * figure, just far above anything that crosses them, so they never limit a flow. */
+#define LATENCY_ONLY_GBYTES_PER_S 1e6
+
 rs_platgen_spec_t rs_platgen_default(const rs_hw_server_t* server, int servers)
 {
   return (rs_platgen_spec_t){.server           = server,
@@ -174,9 +178,9 @@ static void write_pod(FILE* fp, const rs_platgen_spec_t* sp, int site, int pod, 
   snprintf(id, sizeof id, "s%d-pod%d", site, pod);
   fprintf(fp, "<zone id=\"%s\" routing=\"DijkstraCache\">\n", id);
   snprintf(a, sizeof a, "%s-leafhop", id);
-  xml_link(fp, a, 1e6, "GBps", sp->hop_latency_us / 2, "FATPIPE");
+  xml_link(fp, a, LATENCY_ONLY_GBYTES_PER_S, "GBps", sp->hop_latency_us / 2, "FATPIPE");
   snprintf(a, sizeof a, "%s-spinehop", id);
-  xml_link(fp, a, 1e6, "GBps", sp->hop_latency_us, "FATPIPE");
+  xml_link(fp, a, LATENCY_ONLY_GBYTES_PER_S, "GBps", sp->hop_latency_us, "FATPIPE");
   for (int k = 0; k < s->gpus; k++)
     fprintf(fp, "<router id=\"%s-rail%d\"/>\n", id, k);
   fprintf(fp, "<router id=\"%s-spine\"/>\n", id);
@@ -253,7 +257,9 @@ static void write_site(FILE* fp, const rs_platgen_spec_t* sp, int site)
   snprintf(m[n].gw, sizeof m[n].gw, "s%d-border", site);
   n++;
   /* The spine between the site's zones: non-blocking, so a latency-only link. */
-  fprintf(fp, "<link id=\"s%d-spine\" bandwidth=\"1000000GBps\" latency=\"0us\" sharing_policy=\"FATPIPE\"/>\n", site);
+  char spine[32];
+  snprintf(spine, sizeof spine, "s%d-spine", site);
+  xml_link(fp, spine, LATENCY_ONLY_GBYTES_PER_S, "GBps", 0, "FATPIPE");
   for (int i = 0; i < n; i++)
     for (int j = i + 1; j < n; j++)
       fprintf(fp, "<zoneRoute src=\"%s\" dst=\"%s\" gw_src=\"%s\" gw_dst=\"%s\"><link_ctn id=\"s%d-spine\"/></zoneRoute>\n",

@@ -227,13 +227,6 @@ static int prepare(cli_t* cli, rs_scenario_t** sc, rs_platform_t** plat, rs_run_
   return rs_run_check(*run, err);
 }
 
-static double wall_now(void)
-{
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
 static void report(const rs_run_t* run, double wall_s)
 {
   const rs_scenario_t* sc = run->sc;
@@ -260,7 +253,7 @@ static int cmd_run_or_validate(cli_t* cli)
   rs_scenario_t* sc  = NULL;
   rs_platform_t* plat = NULL;
   rs_run_t* run      = NULL;
-  double t0          = wall_now();
+  double t0          = rs_run_wall_clock();
   int code           = RS_EXIT_OK;
   if (cli->scenario == NULL)
     return usage_error(cli->command, "%s", "expected a scenario file");
@@ -272,7 +265,7 @@ static int cmd_run_or_validate(cli_t* cli)
   } else if ((code = rs_run_execute(run, &err)) != RS_EXIT_OK)
     fail(code, &err);
   else if (cli->verbosity != RS_QUIET)
-    report(run, wall_now() - t0);
+    report(run, rs_run_wall_clock() - t0);
   rs_run_free(run);
   rs_platform_free(plat);
   rs_scenario_free(sc);

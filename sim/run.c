@@ -96,7 +96,7 @@ void rs_run_event(rs_run_t* run, double start_s, double end_s, const char* workl
   rs_row_end(t);
 }
 
-static double wall_now(void)
+double rs_run_wall_clock(void)
 {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -108,7 +108,7 @@ void rs_run_progress(rs_run_t* run, double units)
   run->work_done += units;
   if (!run->show_progress)
     return;
-  double now = wall_now();
+  double now = rs_run_wall_clock();
   if (now < run->next_progress_wall)
     return;
   run->next_progress_wall = now + 0.2;

@@ -54,6 +54,8 @@ rs_table_t* rs_run_table(rs_run_t* run, const char* name, const rs_col_t* cols, 
 /* One row of events.csv (ignored when events are off). */
 void rs_run_event(rs_run_t* run, double start_s, double end_s, const char* workload, const char* event,
                   const char* detail);
+/* Seconds on a monotonic wall clock, for progress and reports (never written to the tables). */
+double rs_run_wall_clock(void);
 /* Counts `units` of work done, for the progress line. */
 void rs_run_progress(rs_run_t* run, double units);
 

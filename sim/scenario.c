@@ -461,6 +461,28 @@ static int expect_mapping(ctx_t* c, struct fy_node* n, const loc_t* at)
   return loc_err(c, at, "expected a mapping of keys and values, got %s", node_kind_name(n));
 }
 
+/* Keys of the tables not seen in a section: an error when required, else their default (a section
+ * left out entirely is loaded with seen all 0). */
+static int apply_defaults(ctx_t* c, const loc_t* at, const table_t* tables, void* const* bases, int n_tables,
+                          const unsigned char* seen)
+{
+  for (int t = 0, k = 0; t < n_tables; t++)
+    for (int i = 0; i < tables[t].n; i++, k++) {
+      const field_t* f = &tables[t].fields[i];
+      if (seen[k])
+        continue;
+      if (f->required)
+        return loc_err(c, at, "missing required key '%s'", f->key);
+      if (f->def == NULL)
+        continue;
+      loc_t child;
+      loc_child(c, &child, at, f->key, NULL);
+      if (f->type == F_SECTION ? f->load(c, NULL, &child, bases[t]) : store_scalar(c, f, f->def, &child, bases[t]))
+        return RS_ERR;
+    }
+  return RS_OK;
+}
+
 /* Loads mapping n against the union of tables into bases[t]: unknown keys, missing required keys and
  * defaults are handled here for every section of the scenario. */
 static int load_mapping(ctx_t* c, struct fy_node* n, const loc_t* at, const table_t* tables, void* const* bases,
@@ -488,21 +510,7 @@ static int load_mapping(ctx_t* c, struct fy_node* n, const loc_t* at, const tabl
     if (load_value(c, f, fy_node_pair_value(pair), &child, bases[t]) != RS_OK)
       return RS_ERR;
   }
-  for (int t = 0, k = 0; t < n_tables; t++)
-    for (int i = 0; i < tables[t].n; i++, k++) {
-      const field_t* f = &tables[t].fields[i];
-      if (seen[k])
-        continue;
-      if (f->required)
-        return loc_err(c, at, "missing required key '%s'", f->key);
-      if (f->def == NULL)
-        continue;
-      loc_t child;
-      loc_child(c, &child, at, f->key, NULL);
-      if (f->type == F_SECTION ? f->load(c, NULL, &child, bases[t]) : store_scalar(c, f, f->def, &child, bases[t]))
-        return RS_ERR;
-    }
-  return RS_OK;
+  return apply_defaults(c, at, tables, bases, n_tables, seen);
 }
 
 /* ---- sections ---------------------------------------------------------------------------------- */
@@ -640,12 +648,9 @@ static int load_outputs(ctx_t* c, struct fy_node* n, const loc_t* at, void* base
 {
   table_t t     = TABLE(outputs_fields);
   void* bases[] = {&c->sc->outputs};
-  if (n == NULL) { /* section left out: defaults only */
-    for (int i = 0; i < t.n; i++)
-      if (outputs_fields[i].def && store_scalar(c, &outputs_fields[i], outputs_fields[i].def, at, &c->sc->outputs))
-        return RS_ERR;
-    return RS_OK;
-  }
+  static const unsigned char none_seen[64];
+  if (n == NULL) /* section left out: defaults only */
+    return apply_defaults(c, at, &t, bases, 1, none_seen);
   return load_mapping(c, n, at, &t, bases, 1);
 }
 

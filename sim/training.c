@@ -511,9 +511,9 @@ void rs_wl__training_report(const rs_run_t* run, int i, FILE* fp)
   const rs_sc_workload_t* wl = &run->sc->workloads[i];
   const rs_sc_training_t* c  = &wl->u.train;
   const rs_wl_summary_t* s   = &run->summaries[i];
-  fprintf(fp, "  %s (training): %s on %d GPUs, TP%d CP%d EP%d PP%d DP%d, %s, global batch %d\n", wl->name,
-          c->model.name, s->gpus, c->layout.tp, c->layout.cp, c->layout.ep, c->layout.pp, c->layout.dp,
-          rs_prec_name(c->precision), c->layout.global_batch);
+  fprintf(fp, "  %s (training): %s on %d GPUs, TP%d CP%d EP%d PP%d DP%d, %s, %s recomputation, global batch %d\n",
+          wl->name, c->model.name, s->gpus, c->layout.tp, c->layout.cp, c->layout.ep, c->layout.pp, c->layout.dp,
+          rs_prec_name(c->precision), rs_recompute_name(c->layout.recompute), c->layout.global_batch);
   fprintf(fp, "    %lld iterations: %.0f tokens/s, %.0f TFLOP/s per GPU (MFU %.1f%%)\n", s->operations, s->tokens_per_s,
           s->tflops_per_gpu, 100 * s->mfu);
 }

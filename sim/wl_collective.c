@@ -49,10 +49,13 @@ static int n_ranks(const rs_run_t* run, const rs_sc_collective_t* cfg)
   return cfg->gpus > 0 ? cfg->gpus : run->plat->n_gpus;
 }
 
+/* Whether bytes is still in the sweep (max_bytes included despite rounding in the products). */
+static int in_sweep(const rs_sc_collective_t* cfg, double bytes) { return bytes <= cfg->max_bytes * (1 + 1e-12); }
+
 static int n_sizes(const rs_sc_collective_t* cfg)
 {
   int n = 0;
-  for (double b = cfg->min_bytes; b <= cfg->max_bytes * (1 + 1e-12); b *= cfg->factor)
+  for (double b = cfg->min_bytes; in_sweep(cfg, b); b *= cfg->factor)
     n++;
   return n;
 }
@@ -146,7 +149,7 @@ static void collective_rank(int argc, char** argv)
   coll_wl_t* w                  = me->w;
   const rs_sc_collective_t* cfg = &w->wl->u.coll;
   sg_actor_sleep_until(w->wl->start_s);
-  for (double bytes = cfg->min_bytes; bytes <= cfg->max_bytes * (1 + 1e-12); bytes *= cfg->factor) {
+  for (double bytes = cfg->min_bytes; in_sweep(cfg, bytes); bytes *= cfg->factor) {
     rs_coll_algo_t algo = cfg->algorithm == RS_ALGO_AUTO ? rs_coll_choose(w->comm, cfg->op, bytes) : cfg->algorithm;
     for (int it = 0; it < cfg->iterations; it++) {
       sg_barrier_wait(w->barrier);
