@@ -26,6 +26,8 @@ struct rs_table {
   int n_cols;
   int next_col;
   uint64_t rows;
+  uint64_t max_rows; /* UINT64_MAX: no cap */
+  uint64_t dropped;  /* rows refused by the cap */
 };
 
 struct rs_out {
@@ -124,8 +126,10 @@ rs_table_t* rs_out_table(rs_out_t* out, const char* name, const rs_col_t* cols, 
   }
   pending_temp_paths[out->n_tables] = t->temp_path;
   out->n_tables++;
-  t->cols   = cols;
-  t->n_cols = n_cols;
+  t->cols     = cols;
+  t->n_cols   = n_cols;
+  t->max_rows = UINT64_MAX;
+  t->dropped  = 0;
   for (int i = 0; i < n_cols; i++)
     write_field(t, cols[i].name);
   fputs("\r\n", t->fp);
@@ -176,6 +180,18 @@ void rs_row_end(rs_table_t* t)
 }
 
 uint64_t rs_table_rows(const rs_table_t* t) { return t->rows; }
+
+void rs_table_cap(rs_table_t* t, uint64_t max_rows) { t->max_rows = max_rows; }
+
+int rs_row_begin(rs_table_t* t)
+{
+  if (t->rows < t->max_rows)
+    return 1;
+  t->dropped++;
+  return 0;
+}
+
+uint64_t rs_table_dropped(const rs_table_t* t) { return t->dropped; }
 
 int rs_out_commit(rs_out_t* out, rs_err_t* err)
 {

@@ -40,6 +40,14 @@ void rs_row_end(rs_table_t* t);
 /* Rows written so far (not counting the header). */
 uint64_t rs_table_rows(const rs_table_t* t);
 
+/* Caps t at max_rows rows, so that a huge run cannot fill a disk by accident (no cap until called). */
+void rs_table_cap(rs_table_t* t, uint64_t max_rows);
+/* Call before the cells of a row: 1 when the row may be written, 0 when the cap is reached (the row is
+ * then counted as dropped and its cells must not be written). */
+int rs_row_begin(rs_table_t* t);
+/* Rows refused by the cap so far. */
+uint64_t rs_table_dropped(const rs_table_t* t);
+
 /* Formats a number the way every table does ("%.12g"); buf needs 32 bytes. */
 const char* rs_out_format_num(char* buf, double v);
 

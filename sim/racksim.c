@@ -236,12 +236,15 @@ static void report(const rs_run_t* run, double wall_s)
          run->plat->n_domains, run->plat->n_domains == 1 ? "" : "s", run->plat->n_cpus);
   for (int i = 0; i < sc->n_workloads; i++)
     rs_workload_report(run, i, stdout);
+  rs_run_report_caps(run, stdout);
   printf("  simulated %.6g s in %.2f s of wall time\n", simgrid_get_clock(), wall_s);
   printf("CSV tables written to %s/ (summary.csv", rs_out_dir(run->out));
   if (run->collectives)
     printf(", collectives.csv");
   if (run->iterations)
     printf(", iterations.csv");
+  if (run->ops)
+    printf(", ops.csv");
   if (run->events)
     printf(", events.csv");
   printf(")\n");

@@ -9,6 +9,9 @@
 #include "platform.h"
 #include "scenario.h"
 
+#include <simgrid/forward.h>
+#include <stdio.h>
+
 /* Headline figures of one workload, written as its row of summary.csv. NaN: not applicable. */
 typedef struct rs_wl_summary {
   int gpus;
@@ -32,6 +35,7 @@ typedef struct rs_run {
   rs_table_t* events;      /* NULL when the scenario turns events off */
   rs_table_t* collectives; /* NULL until a workload needs it */
   rs_table_t* iterations;  /* NULL until a workload needs it */
+  rs_table_t* ops;         /* NULL unless outputs.ops_max_rows > 0 */
   rs_wl_summary_t* summaries; /* one per workload, in scenario order */
   void** states;              /* each workload's own state */
   rs_verbosity_t verbosity;
@@ -58,5 +62,59 @@ void rs_run_event(rs_run_t* run, double start_s, double end_s, const char* workl
 double rs_run_wall_clock(void);
 /* Counts `units` of work done, for the progress line. */
 void rs_run_progress(rs_run_t* run, double units);
+
+/* ---- collectives.csv: one layout for every workload (run_trace.c) ------------------------------ */
+
+/* One collective call of a whole group: one row of collectives.csv. */
+typedef struct rs_coll_row {
+  const char* workload;
+  const char* group; /* the group's name, unique in the run */
+  const char* dim;   /* what the group is: tp, cp, ep, dp (training), sweep (collective workload) */
+  rs_coll_op_t op;
+  rs_coll_algo_t algo;
+  int ranks;
+  double bytes;     /* nccl-tests' size: the per-rank buffer; for all-gather the gathered output */
+  int iteration;    /* the workload's iteration (training) or repetition (sweep) */
+  long long call;   /* the group's call number, from 0 */
+  double start_s;   /* when the last rank entered the call */
+  double end_s;     /* when the last rank left it */
+} rs_coll_row_t;
+
+/* Opens collectives.csv on first use, capped at outputs.collectives_max_rows; RS_ERR and err on failure. */
+int rs_run_collectives_open(rs_run_t* run, rs_err_t* err);
+/* Writes one row (or counts it as dropped past the cap; the first drop is said once on stderr). */
+void rs_run_coll_row(rs_run_t* run, const rs_coll_row_t* row);
+
+/* A group whose ranks call collectives from their own actors, each at its own pace: each rank reports
+ * the calls it finished, and the last rank of each call writes that call's one row. */
+typedef struct rs_coll_rec rs_coll_rec_t;
+/* workload, group and dim are copied. */
+rs_coll_rec_t* rs_run_coll_rec_new(rs_run_t* run, const char* workload, const char* group, const char* dim,
+                                   int ranks);
+void rs_run_coll_rec_free(rs_coll_rec_t* rec); /* accepts NULL */
+/* Rank `pos` of the group left a call it entered at t_enter (every rank calls in the same order). */
+void rs_run_coll_rec_done(rs_coll_rec_t* rec, int pos, rs_coll_op_t op, rs_coll_algo_t algo, double bytes,
+                          int iteration, double t_enter);
+
+/* ---- ops.csv: what each rank did, capped (run_trace.c) ------------------------------------------ */
+
+/* One timed activity of one rank. layer and micro_batch are -1 where they do not apply. */
+typedef struct rs_op_row {
+  const char* workload;
+  int rank;
+  sg_host_t host;
+  const char* op;     /* compute, collective, send, recv, wait */
+  const char* detail; /* what exactly: "tp all-gather", "optimizer", ... */
+  int iteration, layer, micro_batch;
+  double start_s, end_s;
+  double flops, bytes; /* NaN where they do not apply */
+} rs_op_row_t;
+
+/* Opens ops.csv when outputs.ops_max_rows > 0 (run->ops stays NULL otherwise); RS_ERR and err on failure. */
+int rs_run_ops_open(rs_run_t* run, rs_err_t* err);
+/* Writes one row when ops.csv is open and under its cap. Test run->ops first to skip building rows. */
+void rs_run_op(rs_run_t* run, const rs_op_row_t* row);
+/* Says which capped tables dropped rows, one line each; nothing when none did. */
+void rs_run_report_caps(const rs_run_t* run, FILE* fp);
 
 #endif

@@ -99,6 +99,9 @@ static const field_t generate_fields[] = {
 static const field_t outputs_fields[] = {
     {"dir", F_STR, offsetof(rs_sc_outputs_t, dir)},
     {"events", F_BOOL, offsetof(rs_sc_outputs_t, events), .def = "true"},
+    {"collectives_max_rows", F_INT, offsetof(rs_sc_outputs_t, collectives_max_rows), .min = 0, .max = 2e9,
+     .def = "1000000"},
+    {"ops_max_rows", F_INT, offsetof(rs_sc_outputs_t, ops_max_rows), .min = 0, .max = 2e9, .def = "0"},
 };
 
 /* Keys every workload has, whatever its kind. */

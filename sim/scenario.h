@@ -64,6 +64,8 @@ typedef struct rs_sc_platform {
 typedef struct rs_sc_outputs {
   char* dir;  /* where the CSV tables go */
   int events; /* write events.csv */
+  int collectives_max_rows; /* cap on collectives.csv; 0: training writes none */
+  int ops_max_rows;         /* cap on ops.csv; 0: no ops.csv */
 } rs_sc_outputs_t;
 
 typedef struct rs_sc_where rs_sc_where_t;

@@ -38,6 +38,7 @@ typedef struct train_wl {
   int n;
   const rs_gpu_t** gpus;
   rs_comm_t **tp, **cp, **dp, **ep; /* per group; a rank finds its group with group_of() */
+  rs_coll_rec_t** rec[4];           /* per dimension (dim_slot) and group: rows of collectives.csv; NULL: off */
   sg_bar_t barrier;
   times_t total;      /* summed over ranks, this iteration */
   double finish_sum;  /* sum over ranks of the time each finished its iteration */
@@ -52,6 +53,11 @@ typedef struct train_rank {
   times_t t;
   sg_mailbox_t from_prev, from_next; /* activations arrive from the previous stage, gradients from the next */
   sg_mailbox_t dp_work, dp_done;     /* to and from this rank's gradient-reduction actor */
+  struct {                           /* where the rank is, for collectives.csv and ops.csv */
+    int iteration, layer, micro_batch; /* -1: not in a layer, not in a micro-batch */
+    int n_fwd, n_bwd;                  /* micro-batches started this iteration */
+    const char* phase;                 /* forward, backward, step */
+  } at;
 } train_rank_t;
 
 typedef enum { DP_BUCKET, DP_FLUSH, DP_QUIT } dp_kind_t;
@@ -61,6 +67,12 @@ typedef struct dp_msg {
 } dp_msg_t;
 
 static char token; /* payload of pipeline messages: their data is not simulated */
+
+/* The parallel dimensions that have collectives, in the order of train_wl_t.rec. */
+static const char dim_codes[]        = "tcde";
+static const char* const dim_names[] = {"tp", "cp", "dp", "ep"};
+
+static int dim_slot(char dim) { return (int)(strchr(dim_codes, dim) - dim_codes); }
 
 /* ---- groups ------------------------------------------------------------------------------------ */
 
@@ -120,11 +132,44 @@ static double tokens_per_gpu(const train_wl_t* w)
 /* Sequence-parallel activations of one micro-batch on one GPU, 2 bytes per value. */
 static double activation_bytes(const train_wl_t* w) { return tokens_per_gpu(w) * w->cfg->model.hidden * 2; }
 
+/* ---- tracing: collectives.csv and ops.csv ------------------------------------------------------ */
+
+/* The row of ops.csv for what this rank did since t0, where it is now. */
+static rs_op_row_t op_here(const train_rank_t* me, const char* op, const char* detail, double t0)
+{
+  return (rs_op_row_t){me->w->wl->name,  me->rank,       me->gpu->host,        op,  detail, me->at.iteration,
+                       me->at.layer,     me->at.micro_batch, t0, simgrid_get_clock(), NAN, NAN};
+}
+
+static void trace_op(const train_rank_t* me, const char* op, const char* detail, double t0, double flops, double bytes)
+{
+  if (me->w->run->ops == NULL)
+    return;
+  rs_op_row_t row = op_here(me, op, detail, t0);
+  row.flops       = flops;
+  row.bytes       = bytes;
+  rs_run_op(me->w->run, &row);
+}
+
+/* Rank `pos` of group g along dim left a collective it entered at t0. */
+static void trace_collective(const train_rank_t* me, char dim, int g, int pos, rs_coll_op_t op, rs_coll_algo_t algo,
+                             double bytes, double t0)
+{
+  rs_coll_rec_t** recs = me->w->rec[dim_slot(dim)];
+  if (recs != NULL)
+    rs_run_coll_rec_done(recs[g], pos, op, algo, bytes, me->at.iteration, t0);
+  char detail[48];
+  snprintf(detail, sizeof detail, "%s %s", dim_names[dim_slot(dim)], rs_coll_op_name(op));
+  trace_op(me, "collective", detail, t0, NAN, bytes);
+}
+
 static void compute(train_rank_t* me, double flops, double bytes)
 {
-  double t = rs_gpu_seconds(me->gpu->model, me->w->cfg->precision, flops, bytes);
+  double t0 = simgrid_get_clock();
+  double t  = rs_gpu_seconds(me->gpu->model, me->w->cfg->precision, flops, bytes);
   sg_actor_execute(t * sg_host_get_speed(me->gpu->host));
   me->t.compute += t;
+  trace_op(me, "compute", me->at.phase, t0, flops, bytes);
 }
 
 static void collective(train_rank_t* me, char dim, rs_coll_op_t op, double bytes)
@@ -132,12 +177,15 @@ static void collective(train_rank_t* me, char dim, rs_coll_op_t op, double bytes
   const rs_layout_t* l = &me->w->lay;
   rs_comm_t** groups   = dim == 't' ? me->w->tp : dim == 'c' ? me->w->cp : dim == 'd' ? me->w->dp : me->w->ep;
   int pos;
-  rs_comm_t* comm = groups[group_of(l, me->c, dim, &pos)];
+  int g           = group_of(l, me->c, dim, &pos);
+  rs_comm_t* comm = groups[g];
   if (rs_comm_size(comm) < 2)
     return;
-  double t0 = simgrid_get_clock();
-  rs_coll_run(comm, pos, op, rs_coll_choose(comm, op, bytes), bytes);
+  double t0           = simgrid_get_clock();
+  rs_coll_algo_t algo = rs_coll_choose(comm, op, bytes);
+  rs_coll_run(comm, pos, op, algo, bytes);
   me->t.comm += simgrid_get_clock() - t0;
+  trace_collective(me, dim, g, pos, op, algo, bytes, t0);
 }
 
 /* One transformer layer, forward (backward = 1) or the forward recomputed for it. */
@@ -155,6 +203,7 @@ static void layer_pass(train_rank_t* me, int layer, int backward)
     flops += fwd;
   else if (backward && w->lay.recompute == RS_RECOMPUTE_SELECTIVE)
     flops += rs_model_attn_score_fwd_flops(m) * tokens;
+  me->at.layer = layer;
   if (w->lay.zero == 3) /* FSDP gathers the layer's weights before using them */
     collective(me, 'd', RS_OP_ALLGATHER, weights);
   compute(me, flops, weights + 34 * act);
@@ -174,6 +223,7 @@ static void layer_pass(train_rank_t* me, int layer, int backward)
   }
   if (backward && w->lay.zero == 3)
     collective(me, 'd', RS_OP_REDUCESCATTER, weights);
+  me->at.layer = -1;
 }
 
 /* ---- the 1F1B schedule ------------------------------------------------------------------------- */
@@ -186,6 +236,7 @@ static void wait_for(train_rank_t* me, sg_mailbox_t box)
   double t0 = simgrid_get_clock();
   sg_mailbox_get(box);
   me->t.bubble += simgrid_get_clock() - t0;
+  trace_op(me, "recv", box == me->from_prev ? "activations" : "gradients", t0, NAN, activation_bytes(me->w));
 }
 
 static void send_to(const train_rank_t* me, int stage, int backward)
@@ -196,11 +247,14 @@ static void send_to(const train_rank_t* me, int stage, int backward)
   sg_comm_t comm = sg_mailbox_put_init(sg_mailbox_by_name(name), &token, (long)activation_bytes(me->w));
   free(name);
   sg_comm_detach(comm, NULL);
+  trace_op(me, "send", backward ? "gradients" : "activations", simgrid_get_clock(), NAN, activation_bytes(me->w));
 }
 
 static void forward(train_rank_t* me)
 {
   const train_wl_t* w = me->w;
+  me->at.micro_batch  = me->at.n_fwd++;
+  me->at.phase        = "forward";
   if (me->c.pp > 0)
     wait_for(me, me->from_prev);
   for (int i = first_layer(me); i < first_layer(me) + n_layers(me); i++)
@@ -215,6 +269,8 @@ static void forward(train_rank_t* me)
 static void backward(train_rank_t* me, int last)
 {
   const train_wl_t* w = me->w;
+  me->at.micro_batch  = me->at.n_bwd++;
+  me->at.phase        = "backward";
   if (me->c.pp < w->lay.pp - 1)
     wait_for(me, me->from_next);
   else
@@ -266,8 +322,12 @@ static void dp_reducer(int argc, char** argv)
     dp_kind_t kind = msg->kind;
     if (kind == DP_BUCKET) {
       int pos;
-      rs_comm_t* comm = me->w->dp[group_of(&me->w->lay, me->c, 'd', &pos)];
-      rs_coll_run(comm, pos, op, rs_coll_choose(comm, op, msg->bytes), msg->bytes);
+      int g               = group_of(&me->w->lay, me->c, 'd', &pos);
+      rs_comm_t* comm     = me->w->dp[g];
+      double t0           = simgrid_get_clock();
+      rs_coll_algo_t algo = rs_coll_choose(comm, op, msg->bytes);
+      rs_coll_run(comm, pos, op, algo, msg->bytes);
+      trace_collective(me, 'd', g, pos, op, algo, msg->bytes, t0);
     }
     free(msg);
     if (kind == DP_QUIT)
@@ -280,7 +340,9 @@ static void dp_reducer(int argc, char** argv)
 /* Waits for the gradient reduction (or runs it, without overlap), then the optimizer step. */
 static void finish_step(train_rank_t* me)
 {
-  train_wl_t* w = me->w;
+  train_wl_t* w      = me->w;
+  me->at.micro_batch = -1;
+  me->at.phase       = "step";
   if (w->lay.dp > 1 && w->lay.zero < 3) {
     double t0 = simgrid_get_clock();
     if (!w->cfg->dp_overlap)
@@ -288,7 +350,9 @@ static void finish_step(train_rank_t* me)
     dp_msg_t* msg = xbt_new(dp_msg_t, 1);
     *msg          = (dp_msg_t){DP_FLUSH, 0};
     sg_mailbox_put(me->dp_work, msg, 0);
+    double t_wait = simgrid_get_clock();
     sg_mailbox_get(me->dp_done);
+    trace_op(me, "wait", "dp reduction", t_wait, NAN, NAN);
     if (w->cfg->dp_overlap)
       me->t.comm += simgrid_get_clock() - t0;
   }
@@ -296,8 +360,10 @@ static void finish_step(train_rank_t* me)
    * read and written, bf16 weight written), no matmul. */
   double params = stage_weight_bytes(me) / 2 / (w->lay.zero >= 1 ? w->lay.dp * w->lay.cp : 1);
   double t      = rs_gpu_seconds(me->gpu->model, RS_PREC_BF16, 0, 30 * params);
+  double t_opt  = simgrid_get_clock();
   sg_actor_execute(t * sg_host_get_speed(me->gpu->host));
   me->t.optimizer += t;
+  trace_op(me, "compute", "optimizer", t_opt, 0, 30 * params);
   if (w->lay.zero == 1 || w->lay.zero == 2) /* distributed optimizer: gather the updated weights */
     collective(me, 'd', RS_OP_ALLGATHER, stage_weight_bytes(me));
 }
@@ -359,6 +425,8 @@ static void train_rank(int argc, char** argv)
     sg_barrier_wait(w->barrier);
     double t0 = simgrid_get_clock();
     memset(&me->t, 0, sizeof me->t);
+    me->at.iteration = it;
+    me->at.n_fwd = me->at.n_bwd = 0;
     run_1f1b(me);
     finish_step(me);
     w->total.compute += me->t.compute;
@@ -425,6 +493,28 @@ int rs_wl__training_check(rs_run_t* run, int i, rs_err_t* err)
   return RS_OK;
 }
 
+static int group_size(const train_wl_t* w, char dim)
+{
+  return dim == 't' ? w->lay.tp : dim == 'c' ? w->lay.cp : dim == 'd' ? w->lay.dp : w->lay.ep;
+}
+
+/* One recorder per group of each dimension, named like "llama:tp3", for collectives.csv. */
+static int trace_groups(train_wl_t* w, rs_err_t* err)
+{
+  if (rs_run_collectives_open(w->run, err) != RS_OK)
+    return RS_ERR;
+  for (int d = 0; d < 4; d++) {
+    int size  = group_size(w, dim_codes[d]);
+    w->rec[d] = xbt_new0(rs_coll_rec_t*, w->n / size);
+    for (int g = 0; g < w->n / size; g++) {
+      char* name   = bprintf("%s:%s%d", w->wl->name, dim_names[d], g);
+      w->rec[d][g] = rs_run_coll_rec_new(w->run, w->wl->name, name, dim_names[d], size);
+      free(name);
+    }
+  }
+  return RS_OK;
+}
+
 static train_rank_t* rank_new(train_wl_t* w, int r)
 {
   train_rank_t* me = xbt_new0(train_rank_t, 1);
@@ -432,6 +522,8 @@ static train_rank_t* rank_new(train_wl_t* w, int r)
   me->rank         = r;
   me->c            = rs_layout_coords(&w->lay, r);
   me->gpu          = w->gpus[r];
+  me->at.layer = me->at.micro_batch = -1;
+  me->at.phase                      = "step";
   char* name       = bprintf("%s:r%d:act", w->wl->name, r);
   me->from_prev    = sg_mailbox_by_name(name);
   free(name);
@@ -467,6 +559,10 @@ int rs_wl__training_start(rs_run_t* run, int i, rs_err_t* err)
   w->cp          = make_groups(w, 'c', w->lay.cp);
   w->dp          = make_groups(w, 'd', w->lay.dp);
   w->ep          = make_groups(w, 'e', w->lay.ep);
+  if (run->sc->outputs.collectives_max_rows > 0 && trace_groups(w, err) != RS_OK)
+    return RS_ERR;
+  if (rs_run_ops_open(run, err) != RS_OK)
+    return RS_ERR;
   w->barrier     = sg_barrier_init(w->n);
   run->states[i] = w;
   w->sum->gpus    = w->n;
@@ -500,6 +596,11 @@ void rs_wl__training_free(void* state)
   free_groups(w->cp, w->n / w->lay.cp);
   free_groups(w->dp, w->n / w->lay.dp);
   free_groups(w->ep, w->n / w->lay.ep);
+  for (int d = 0; d < 4; d++)
+    for (int g = 0; w->rec[d] && g < w->n / group_size(w, dim_codes[d]); g++)
+      rs_run_coll_rec_free(w->rec[d][g]);
+  for (int d = 0; d < 4; d++)
+    free(w->rec[d]);
   if (w->barrier)
     sg_barrier_destroy(w->barrier);
   free(w->gpus);

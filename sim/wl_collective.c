@@ -30,20 +30,6 @@ typedef struct coll_rank {
   int rank;
 } coll_rank_t;
 
-static const rs_col_t collectives_cols[] = {
-    {"workload", RS_COL_TEXT},
-    {"op", RS_COL_TEXT},
-    {"algorithm", RS_COL_TEXT},
-    {"ranks", RS_COL_INT},
-    {"bytes", RS_COL_INT},
-    {"iteration", RS_COL_INT},
-    {"start_s", RS_COL_NUM},
-    {"end_s", RS_COL_NUM},
-    {"time_us", RS_COL_NUM},
-    {"algbw_gbytes_per_s", RS_COL_NUM},
-    {"busbw_gbytes_per_s", RS_COL_NUM},
-};
-
 static int n_ranks(const rs_run_t* run, const rs_sc_collective_t* cfg)
 {
   return cfg->gpus > 0 ? cfg->gpus : run->plat->n_gpus;
@@ -115,19 +101,9 @@ static void record(coll_wl_t* w, rs_coll_algo_t algo, double bytes, int iteratio
   int n                         = rs_comm_size(w->comm);
   double algbw                  = bytes / (t1 - t0);
   double busbw                  = algbw * rs_coll_bus_factor(cfg->op, n);
-  rs_table_t* t                 = w->run->collectives;
-  rs_cell_text(t, w->wl->name);
-  rs_cell_text(t, rs_coll_op_name(cfg->op));
-  rs_cell_text(t, rs_coll_algo_name(algo));
-  rs_cell_int(t, n);
-  rs_cell_int(t, (long long)bytes);
-  rs_cell_int(t, iteration);
-  rs_cell_num(t, t0);
-  rs_cell_num(t, t1);
-  rs_cell_num(t, (t1 - t0) * 1e6);
-  rs_cell_num(t, algbw / 1e9);
-  rs_cell_num(t, busbw / 1e9);
-  rs_row_end(t);
+  rs_coll_row_t row = {w->wl->name, w->wl->name, "sweep", cfg->op, algo, n, bytes, iteration, w->sum->operations,
+                       t0,          t1};
+  rs_run_coll_row(w->run, &row);
   char detail[128];
   snprintf(detail, sizeof detail, "%s %s %d ranks %.0f bytes", rs_coll_op_name(cfg->op), rs_coll_algo_name(algo), n,
            bytes);
@@ -170,9 +146,7 @@ static void collective_rank(int argc, char** argv)
 
 int rs_wl__collective_start(rs_run_t* run, int i, rs_err_t* err)
 {
-  if (run->collectives == NULL &&
-      (run->collectives = rs_run_table(run, "collectives", collectives_cols,
-                                       (int)(sizeof collectives_cols / sizeof collectives_cols[0]), err)) == NULL)
+  if (rs_run_collectives_open(run, err) != RS_OK)
     return RS_ERR;
   coll_wl_t* w    = coll_new(run, i);
   run->states[i]  = w;

@@ -1,7 +1,8 @@
 /* check_training.c -- tests of the training workload, run through the racksim command on small
  * scenarios: a one-GPU step equals the sum of its parts from model.c and compute.c; the breakdown adds
  * up to the step; deeper pipelines have more bubble; overlapping DP reduction helps; bad layouts are
- * refused with their reason and exit code 2. */
+ * refused with their reason and exit code 2; collectives.csv has one row per call of a group, with
+ * the sizes the layout implies; ops.csv stops at its cap and says so. */
 #include "check_util.h"
 #include "compute.h"
 #include "csvread.h"
@@ -55,6 +56,37 @@ static double iteration_value(const char* column)
   double v = strtod(csv->rows[1].cells[col], NULL);
   rs_csv_free(csv);
   return v;
+}
+
+static rs_csv_t* read_table(const char* name)
+{
+  char path[160];
+  snprintf(path, sizeof path, "%s/out/%s", dir, name);
+  rs_err_t err  = {{0}};
+  rs_csv_t* csv = rs_csv_read(path, &err);
+  ck_assert_msg(csv != NULL, "%s", err.msg);
+  return csv;
+}
+
+/* Cell `column` of row r (r >= 1) of csv. */
+static const char* cell(const rs_csv_t* csv, size_t r, const char* column)
+{
+  int col = rs_csv_column(csv, column);
+  ck_assert_msg(col >= 0, "no column %s", column);
+  return csv->rows[r].cells[col];
+}
+
+/* Whether a file holds the text (for messages on stderr and stdout). */
+static int file_has(const char* name, const char* text)
+{
+  char path[160], buf[8192];
+  snprintf(path, sizeof path, "%s/%s", dir, name);
+  FILE* fp = fopen(path, "r");
+  ck_assert_ptr_nonnull(fp);
+  size_t n = fread(buf, 1, sizeof buf - 1, fp);
+  fclose(fp);
+  buf[n] = '\0';
+  return strstr(buf, text) != NULL;
 }
 
 static const char* one_gpu =
@@ -132,6 +164,78 @@ START_TEST(overlapping_dp_reduction_saves_time)
 }
 END_TEST
 
+/* TP4 PP2 DP2 over two servers, 8 micro-batches, zero 1: per iteration, each of the 4 TP groups runs
+ * 4 collectives per layer forward and 4 backward for 8 micro-batches of 16 layers, each on the whole
+ * sequence's activations; each of the 8 DP groups reduce-scatters one bucket per layer of its stage
+ * and all-gathers the updated weights once. One row per call of a group, not per rank. */
+START_TEST(training_collectives_are_one_row_per_group_call)
+{
+  ck_assert_int_eq(run_scenario(pipeline, ""), 0);
+  rs_model_t m;
+  ck_assert(rs_model_preset("llama3-8b", &m) == RS_OK);
+  rs_csv_t* csv = read_table("collectives.csv");
+  int tp = 0, dp_rs = 0, dp_ag = 0, tp0 = 0;
+  long long tp0_next_call = 0;
+  char bucket[32];
+  snprintf(bucket, sizeof bucket, "%lld", (long long)(rs_model_layer_params(&m, 1) / 4 * 2));
+  for (size_t r = 1; r < csv->n_rows; r++) {
+    const char* dim = cell(csv, r, "dim");
+    ck_assert_str_eq(cell(csv, r, "workload"), "training-0");
+    ck_assert(strtod(cell(csv, r, "end_s"), NULL) >= strtod(cell(csv, r, "start_s"), NULL));
+    if (strcmp(dim, "tp") == 0) {
+      tp++;
+      ck_assert_str_eq(cell(csv, r, "ranks"), "4");
+      ck_assert_str_eq(cell(csv, r, "bytes"), "67108864"); /* 8192 tokens x 4096 x 2 bytes */
+      if (strcmp(cell(csv, r, "group"), "training-0:tp0") == 0) { /* its calls, in order, once each */
+        ck_assert_int_eq(strtoll(cell(csv, r, "call"), NULL, 10), tp0_next_call++);
+        tp0++;
+      }
+    } else if (strcmp(dim, "dp") == 0 && strcmp(cell(csv, r, "op"), "reduce-scatter") == 0) {
+      dp_rs++;
+      ck_assert_str_eq(cell(csv, r, "ranks"), "2");
+      ck_assert_str_eq(cell(csv, r, "bytes"), bucket);
+    } else {
+      ck_assert_str_eq(dim, "dp");
+      ck_assert_str_eq(cell(csv, r, "op"), "all-gather");
+      dp_ag++;
+    }
+  }
+  ck_assert_int_eq(tp, 4 * 8 * 16 * 8);
+  ck_assert_int_eq(tp0, 8 * 16 * 8);
+  ck_assert_int_eq(dp_rs, 8 * 16);
+  ck_assert_int_eq(dp_ag, 8);
+  rs_csv_free(csv);
+}
+END_TEST
+
+START_TEST(ops_stop_at_their_cap)
+{
+  ck_assert_int_eq(run_scenario(pipeline, "--set outputs.ops_max_rows=1000 --set outputs.collectives_max_rows=0"), 0);
+  rs_csv_t* ops = read_table("ops.csv");
+  ck_assert_uint_eq(ops->n_rows, 1001);
+  int seen[5] = {0};
+  static const char* const kinds[] = {"compute", "collective", "send", "recv", "wait"};
+  for (size_t r = 1; r < ops->n_rows; r++)
+    for (int k = 0; k < 5; k++)
+      seen[k] += strcmp(cell(ops, r, "op"), kinds[k]) == 0;
+  ck_assert(seen[0] > 0 && seen[1] > 0 && seen[2] > 0 && seen[3] > 0);
+  ck_assert_str_eq(cell(ops, 1, "op"), "compute");
+  ck_assert_str_eq(cell(ops, 1, "layer"), "0");
+  ck_assert_str_eq(cell(ops, 1, "micro_batch"), "0");
+  rs_csv_free(ops);
+  ck_assert(file_has("err", "ops.csv reached its cap of 1000 rows (outputs.ops_max_rows)"));
+  char path[160];
+  snprintf(path, sizeof path, "%s/out/collectives.csv", dir); /* a cap of 0: no table at all */
+  ck_assert(access(path, F_OK) != 0);
+  /* the whole run fits under a large cap, and nothing is said */
+  ck_assert_int_eq(run_scenario(pipeline, "--set outputs.ops_max_rows=2000000000"), 0);
+  ops = read_table("ops.csv");
+  ck_assert_uint_gt(ops->n_rows, 1001);
+  rs_csv_free(ops);
+  ck_assert(!file_has("err", "reached its cap"));
+}
+END_TEST
+
 /* Layouts that cannot run: exit 2, one line naming the file, line and reason, no outputs. */
 START_TEST(bad_layouts_exit_2_with_reason)
 {
@@ -175,6 +279,8 @@ static Suite* training_suite(void)
   tcase_add_test(tc, deeper_pipelines_wait_more);
   tcase_add_test(tc, overlapping_dp_reduction_saves_time);
   tcase_add_test(tc, bad_layouts_exit_2_with_reason);
+  tcase_add_test(tc, training_collectives_are_one_row_per_group_call);
+  tcase_add_test(tc, ops_stop_at_their_cap);
   suite_add_tcase(s, tc);
   return s;
 }
