@@ -219,6 +219,7 @@ static void run_ring(rs_comm_t* c, int rank, int steps, double chunk)
   sg_mailbox_t mine = c->mbox[rank];
   long wire         = wire_bytes(chunk, ring_eff(c));
   for (int s = 0; s < steps; s++) {
+    rs_platform_count(c->gpus[rank]->host, c->gpus[(rank + 1) % c->n]->host, wire);
     sg_comm_t send = sg_mailbox_put_async(next, &token, wire);
     sg_mailbox_get(mine);
     sg_comm_wait(send);
@@ -232,8 +233,10 @@ static void run_direct(rs_comm_t* c, int rank, double chunk, double eff)
   int n            = c->n;
   sg_comm_t* sends = xbt_new(sg_comm_t, n - 1);
   long wire        = wire_bytes(chunk, eff);
-  for (int k = 1; k < n; k++)
+  for (int k = 1; k < n; k++) {
+    rs_platform_count(c->gpus[rank]->host, c->gpus[(rank + k) % n]->host, wire);
     sends[k - 1] = sg_mailbox_put_async(c->mbox[(rank + k) % n], &token, wire);
+  }
   for (int k = 1; k < n; k++)
     sg_mailbox_get(c->mbox[rank]);
   sg_comm_wait_all(sends, n - 1);

@@ -4,6 +4,7 @@
  * ends with one clean message and exit code 2, as for every other input. See LICENSE. */
 #define _GNU_SOURCE
 #include "platform.h"
+#include "platform_int.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -290,10 +291,53 @@ int rs_platform_domain_size(const rs_platform_t* p, int i)
   return hi - lo + 1;
 }
 
+/* ---- link classes ------------------------------------------------------------------------------ */
+
+static const char* const link_class_names[] = {"nvlink",      "c2c",   "cpu_memory", "nic",       "leaf_uplink",
+                                               "spine",       "switch_hop", "fleet_nic", "wan",  "other"};
+
+const char* rs_link_class_name(rs_link_class_t c) { return link_class_names[c]; }
+
+/* How platgen.c names links, most specific first: 'p' a prefix, 's' a suffix, 'i' anywhere. */
+static const struct {
+  char where;
+  const char* text;
+  rs_link_class_t cls;
+} link_rules[] = {
+    {'p', "wan-", RS_LINK_WAN},          {'s', "-nvlink", RS_LINK_NVLINK},        {'i', "-c2c", RS_LINK_C2C},
+    {'s', "-mem", RS_LINK_CPU_MEMORY},   {'i', "-fleet", RS_LINK_FLEET_NIC},      {'s', "-nic", RS_LINK_NIC},
+    {'s', "-up", RS_LINK_LEAF_UPLINK},   {'s', "hop", RS_LINK_SWITCH_HOP},        {'s', "-spine", RS_LINK_SPINE},
+};
+
+static int ends_with(const char* s, size_t n, const char* tail)
+{
+  size_t k = strlen(tail);
+  return n >= k && strncmp(s + n - k, tail, k) == 0;
+}
+
+rs_link_class_t rs_platform_link_class(const char* name)
+{
+  size_t n = strlen(name);
+  if (ends_with(name, n, "_UP")) /* SimGrid's halves of a SPLITDUPLEX link */
+    n -= 3;
+  else if (ends_with(name, n, "_DOWN"))
+    n -= 5;
+  for (size_t i = 0; i < sizeof link_rules / sizeof link_rules[0]; i++) {
+    const char* t = link_rules[i].text;
+    int hit       = link_rules[i].where == 'p'   ? strncmp(name, t, strlen(t)) == 0
+                    : link_rules[i].where == 's' ? ends_with(name, n, t)
+                                                 : memmem(name, n, t, strlen(t)) != NULL;
+    if (hit)
+      return link_rules[i].cls;
+  }
+  return RS_LINK_OTHER;
+}
+
 void rs_platform_free(rs_platform_t* p)
 {
   if (p == NULL)
     return;
+  rs_platform__meter_free(p);
   for (int i = 0; i < p->n_models; i++)
     free(p->models[i].name);
   free(p->models);

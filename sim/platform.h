@@ -53,6 +53,7 @@ typedef struct rs_platform {
   int n_domains;
   int n_sites;
   double oversubscription; /* of the scale-out fabric (1 when the platform does not say) */
+  struct rs_meter* meter;  /* bytes per link, once rs_platform_meter_start ran (platform_meter.c) */
 } rs_platform_t;
 
 /* Loads file into the SimGrid engine (simgrid_init must have run) and indexes it. On a file SimGrid
@@ -65,5 +66,38 @@ void rs_platform_describe(const rs_platform_t* p, FILE* fp);
 
 /* Number of GPUs in the NVLink domain of gpus[i] (the platform's domains are contiguous). */
 int rs_platform_domain_size(const rs_platform_t* p, int i);
+
+/* What a link is part of, for links.csv. Read from the link names that racksim's platforms use
+ * (platgen.c writes them; platforms/README.md lists them): nobody else looks inside link names. */
+typedef enum {
+  RS_LINK_NVLINK,      /* GPU to its NVSwitch */
+  RS_LINK_C2C,         /* NVLink-C2C between a Grace CPU and a GPU */
+  RS_LINK_CPU_MEMORY,  /* a CPU's memory, on the CPU-GPU path */
+  RS_LINK_NIC,         /* a GPU's scale-out NIC to its rail leaf */
+  RS_LINK_LEAF_UPLINK, /* rail leaf to pod spine: where oversubscription bites */
+  RS_LINK_SPINE,       /* between pods, the CPU fleet and the site's border (latency only) */
+  RS_LINK_SWITCH_HOP,  /* a switch hop's latency (latency only) */
+  RS_LINK_FLEET_NIC,   /* a CPU fleet host's NIC */
+  RS_LINK_WAN,         /* between sites */
+  RS_LINK_OTHER,       /* any other name (hand-written platforms) */
+  RS_LINK_CLASS_COUNT
+} rs_link_class_t;
+
+/* The class of the link named `name` (a split-duplex link's _UP/_DOWN half counts as the link). */
+rs_link_class_t rs_platform_link_class(const char* name);
+/* As links.csv writes it: nvlink, c2c, cpu_memory, nic, leaf_uplink, spine, switch_hop, fleet_nic, wan, other. */
+const char* rs_link_class_name(rs_link_class_t c);
+
+/* ---- bytes per link (platform_meter.c) ------------------------------------------------------------
+ * SimGrid 3.32's link load plugin cannot track the halves of SPLITDUPLEX links (it crashes), so racksim
+ * counts itself: every message a workload sends is counted on each link of its route. The counts live
+ * in the data slots of SimGrid's links and hosts, which belong to this module. */
+
+/* Starts counting; call once, before simgrid_run. rs_platform_free stops and frees. */
+void rs_platform_meter_start(rs_platform_t* p);
+/* Counts `bytes` sent from src to dst on every link of the route (a no-op unless started). From an actor. */
+void rs_platform_count(sg_host_t src, sg_host_t dst, double bytes);
+/* Bytes counted on link l (each half of a SPLITDUPLEX link is its own link); 0 when not counted. */
+double rs_platform_link_bytes(const_sg_link_t l);
 
 #endif

@@ -223,6 +223,8 @@ static int prepare(cli_t* cli, rs_scenario_t** sc, rs_platform_t** plat, rs_run_
   }
   if (rc != RS_OK)
     return RS_ERR;
+  if ((*sc)->outputs.links != RS_LINKS_NONE)
+    rs_platform_meter_start(*plat);
   *run = rs_run_new(*sc, *plat, cli->verbosity);
   return rs_run_check(*run, err);
 }
@@ -247,6 +249,8 @@ static void report(const rs_run_t* run, double wall_s)
     printf(", ops.csv");
   if (run->events)
     printf(", events.csv");
+  if (run->sc->outputs.links != RS_LINKS_NONE)
+    printf(", links.csv");
   printf(")\n");
 }
 

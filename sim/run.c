@@ -168,5 +168,7 @@ int rs_run_execute(rs_run_t* run, rs_err_t* err)
       return RS_EXIT_SIM;
     }
   write_summary(run, summary);
+  if (rs_run_links_write(run, err) != RS_OK)
+    return RS_EXIT_INPUT;
   return rs_out_commit(run->out, err) == RS_OK ? RS_EXIT_OK : RS_EXIT_SIM;
 }

@@ -117,4 +117,10 @@ void rs_run_op(rs_run_t* run, const rs_op_row_t* row);
 /* Says which capped tables dropped rows, one line each; nothing when none did. */
 void rs_run_report_caps(const rs_run_t* run, FILE* fp);
 
+/* ---- links.csv (run_meter.c) --------------------------------------------------------------------- */
+
+/* Writes links.csv from the bytes the platform counted per link (when outputs.links is not none);
+ * RS_ERR and err when the table cannot be opened. */
+int rs_run_links_write(rs_run_t* run, rs_err_t* err);
+
 #endif

@@ -54,6 +54,7 @@ static const char* const prec_names[]      = {"bf16", "fp8", "fp4", NULL};
 static const char* const recompute_names[] = {"none", "selective", "full", NULL};
 static const char* const op_names[]   = {"all-reduce", "all-gather", "reduce-scatter", "all-to-all", NULL};
 static const char* const algo_names[] = {"auto", "ring", "nvls", "direct", "hierarchical", NULL};
+static const char* const links_names[] = {"none", "classes", "all", NULL};
 
 const char* rs_wl_kind_name(rs_wl_kind_t kind) { return kind_names[kind]; }
 const char* rs_coll_op_name(rs_coll_op_t op) { return op_names[op]; }
@@ -102,6 +103,7 @@ static const field_t outputs_fields[] = {
     {"collectives_max_rows", F_INT, offsetof(rs_sc_outputs_t, collectives_max_rows), .min = 0, .max = 2e9,
      .def = "1000000"},
     {"ops_max_rows", F_INT, offsetof(rs_sc_outputs_t, ops_max_rows), .min = 0, .max = 2e9, .def = "0"},
+    {"links", F_ENUM, offsetof(rs_sc_outputs_t, links), .choices = links_names, .def = "classes"},
 };
 
 /* Keys every workload has, whatever its kind. */

@@ -61,11 +61,15 @@ typedef struct rs_sc_platform {
   rs_platgen_spec_t gen; /* generate's figures, with server and CPU resolved */
 } rs_sc_platform_t;
 
+/* What links.csv holds: nothing, one row per link class, or also one row per link. */
+typedef enum { RS_LINKS_NONE, RS_LINKS_CLASSES, RS_LINKS_ALL } rs_sc_links_t;
+
 typedef struct rs_sc_outputs {
   char* dir;  /* where the CSV tables go */
   int events; /* write events.csv */
   int collectives_max_rows; /* cap on collectives.csv; 0: training writes none */
   int ops_max_rows;         /* cap on ops.csv; 0: no ops.csv */
+  rs_sc_links_t links;
 } rs_sc_outputs_t;
 
 typedef struct rs_sc_where rs_sc_where_t;

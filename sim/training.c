@@ -243,7 +243,9 @@ static void send_to(const train_rank_t* me, int stage, int backward)
 {
   rs_coords_t c = me->c;
   c.pp          = stage;
-  char* name    = bprintf("%s:r%d:%s", me->w->wl->name, rs_layout_rank(&me->w->lay, c), backward ? "grad" : "act");
+  int dst       = rs_layout_rank(&me->w->lay, c);
+  char* name    = bprintf("%s:r%d:%s", me->w->wl->name, dst, backward ? "grad" : "act");
+  rs_platform_count(me->gpu->host, me->w->gpus[dst]->host, activation_bytes(me->w));
   sg_comm_t comm = sg_mailbox_put_init(sg_mailbox_by_name(name), &token, (long)activation_bytes(me->w));
   free(name);
   sg_comm_detach(comm, NULL);

@@ -322,7 +322,7 @@ START_TEST(test_validate_quickstart)
 }
 END_TEST
 
-static const char* const tables[] = {"summary.csv", "collectives.csv", "events.csv"};
+static const char* const tables[] = {"summary.csv", "collectives.csv", "events.csv", "links.csv"};
 
 START_TEST(test_run_quickstart)
 {
@@ -331,8 +331,8 @@ START_TEST(test_run_quickstart)
   ck_assert_str_eq(res.out, "");
   ck_assert_str_eq(res.err, "");
   char names[1024];
-  ck_assert_msg(dir_entries(dir, names, sizeof names) == 3, "expected the three tables alone, got: %s", names);
-  for (int i = 0; i < 3; i++) {
+  ck_assert_msg(dir_entries(dir, names, sizeof names) == 4, "expected the four tables alone, got: %s", names);
+  for (int i = 0; i < 4; i++) {
     char path[256];
     snprintf(path, sizeof path, "%s/%s", dir, tables[i]);
     size_t len;
@@ -363,7 +363,7 @@ START_TEST(test_run_deterministic)
 {
   ck_assert_int_eq(racksim("run", QUICKSTART, "-o", tmp("a"), "--quiet", NULL), 0);
   ck_assert_int_eq(racksim("run", QUICKSTART, "-o", tmp("b"), "--quiet", NULL), 0);
-  for (int i = 0; i < 3; i++) {
+  for (int i = 0; i < 4; i++) {
     char pa[256], pb[256];
     snprintf(pa, sizeof pa, "%s/a/%s", tmpdir, tables[i]);
     snprintf(pb, sizeof pb, "%s/b/%s", tmpdir, tables[i]);
@@ -381,7 +381,9 @@ END_TEST
 START_TEST(test_run_without_events)
 {
   const char* dir = tmp("noev");
-  ck_assert_int_eq(racksim("run", QUICKSTART, "--set", "outputs.events=false", "-o", dir, "--quiet", NULL), 0);
+  ck_assert_int_eq(racksim("run", QUICKSTART, "--set", "outputs.events=false", "--set", "outputs.links=none", "-o",
+                           dir, "--quiet", NULL),
+                   0);
   char names[1024];
   ck_assert_msg(dir_entries(dir, names, sizeof names) == 2, "expected two tables, got: %s", names);
   ck_assert(exists(tmp("noev/summary.csv")));

@@ -156,6 +156,39 @@ START_TEST(oversubscribed_uplink_is_shared)
 }
 END_TEST
 
+/* Every link the generator writes has a class (only SimGrid's own loopback has none), and each class
+ * has the links the cluster should have: two halves per split-duplex link. */
+START_TEST(every_generated_link_has_a_class)
+{
+  rs_platgen_spec_t spec = rs_platgen_default(rs_hw_server("u-p6e-gb200x72"), 2);
+  spec.sites             = 2;
+  spec.cpu_hosts         = 3;
+  rs_platform_t* p       = rs_test_generate(spec);
+  int count[RS_LINK_CLASS_COUNT] = {0};
+  size_t n         = sg_link_count();
+  sg_link_t* links = sg_link_list();
+  for (size_t i = 0; i < n; i++) {
+    rs_link_class_t c = rs_platform_link_class(sg_link_get_name(links[i]));
+    ck_assert_msg(c != RS_LINK_OTHER || strcmp(sg_link_get_name(links[i]), "__loopback__") == 0, "%s has no class",
+                  sg_link_get_name(links[i]));
+    count[c]++;
+  }
+  free(links);
+  int gpus = 2 * 2 * 72, cpus = 2 * 2 * 36;
+  ck_assert_int_eq(count[RS_LINK_NVLINK], 2 * gpus);
+  ck_assert_int_eq(count[RS_LINK_NIC], 2 * gpus);
+  ck_assert_int_eq(count[RS_LINK_C2C], 2 * 2 * cpus); /* each Grace feeds two GPUs */
+  ck_assert_int_eq(count[RS_LINK_CPU_MEMORY], cpus);
+  ck_assert_int_eq(count[RS_LINK_LEAF_UPLINK], 2 * 2 * 72); /* one per rail per pod (one pod per site) */
+  ck_assert_int_eq(count[RS_LINK_FLEET_NIC], 2 * 2 * 3);
+  ck_assert_int_eq(count[RS_LINK_WAN], 2);
+  ck_assert_int_eq(count[RS_LINK_SPINE], 2);
+  ck_assert_int_eq(count[RS_LINK_SWITCH_HOP], 2 * 2);
+  ck_assert_str_eq(rs_link_class_name(RS_LINK_LEAF_UPLINK), "leaf_uplink");
+  rs_platform_free(p);
+}
+END_TEST
+
 START_TEST(bad_specs_are_refused)
 {
   rs_err_t err           = {{0}};
@@ -180,6 +213,7 @@ static Suite* platgen_suite(void)
   tcase_add_test(tc, non_blocking_fabric_gives_each_flow_its_nic);
   tcase_add_test(tc, oversubscribed_uplink_is_shared);
   tcase_add_test(tc, bad_specs_are_refused);
+  tcase_add_test(tc, every_generated_link_has_a_class);
   suite_add_tcase(s, tc);
   return s;
 }

@@ -2,7 +2,8 @@
  * scenarios: a one-GPU step equals the sum of its parts from model.c and compute.c; the breakdown adds
  * up to the step; deeper pipelines have more bubble; overlapping DP reduction helps; bad layouts are
  * refused with their reason and exit code 2; collectives.csv has one row per call of a group, with
- * the sizes the layout implies; ops.csv stops at its cap and says so. */
+ * the sizes the layout implies; ops.csv stops at its cap and says so; links.csv counts NVLink and NIC
+ * bytes where the layout puts them, and conserves them. */
 #include "check_util.h"
 #include "compute.h"
 #include "csvread.h"
@@ -236,6 +237,69 @@ START_TEST(ops_stop_at_their_cap)
 }
 END_TEST
 
+/* Bytes of links.csv for one class (class rows come first, with an empty link cell). */
+static double class_bytes(const char* cls)
+{
+  rs_csv_t* csv = read_table("links.csv");
+  double bytes  = -1;
+  for (size_t r = 1; r < csv->n_rows; r++)
+    if (strcmp(cell(csv, r, "class"), cls) == 0 && cell(csv, r, "link")[0] == '\0')
+      bytes = strtod(cell(csv, r, "bytes"), NULL);
+  rs_csv_free(csv);
+  return bytes;
+}
+
+static const char* tp8 = "name: tp8\nplatform:\n  generate: {server: p5.48xlarge, servers: 2}\nworkloads:\n"
+                         "  - kind: training\n    model: {preset: llama3-8b}\n    gpus: 8\n    tp: 8\n"
+                         "    global_batch: 4\n";
+
+/* TP inside one server: NVLink only. PP across two servers: every micro-batch's activations (and their
+ * gradients back) leave each GPU by its NIC and arrive by the peer's, on the same rail: no uplink. */
+START_TEST(links_show_nvlink_inside_and_nics_across_servers)
+{
+  ck_assert_int_eq(run_scenario(tp8, ""), 0);
+  ck_assert(class_bytes("nvlink") > 0);
+  ck_assert(class_bytes("nic") == 0);
+  ck_assert(class_bytes("leaf_uplink") == 0);
+  ck_assert_int_eq(run_scenario(tp8, "--set workloads.0.gpus=16 --set workloads.0.pp=2"), 0);
+  double act = 8192.0 / 8 * 4096 * 2;                    /* a micro-batch's activations on one GPU */
+  double nic = 2 /* UP and DOWN */ * 2 /* act, grad */ * 4 /* micro-batches */ * 8 /* GPUs */ * act;
+  ck_assert_double_eq_tol(class_bytes("nic"), nic, 1);
+  ck_assert(class_bytes("leaf_uplink") == 0);
+  ck_assert(class_bytes("nvlink") > 0);
+}
+END_TEST
+
+/* A ring all-gather on one server: every byte sent up a GPU's NVLink comes down another's, and the
+ * ring puts (n - 1) x bytes on the wire, inflated by the calibrated efficiency. */
+START_TEST(link_bytes_are_conserved)
+{
+  const char* ag = "name: ag\nplatform: {preset: p5.48xlarge}\noutputs: {links: all}\nworkloads:\n"
+                   "  - kind: collective\n    op: all-gather\n    algorithm: ring\n    min_bytes: 64MiB\n"
+                   "    max_bytes: 64MiB\n";
+  ck_assert_int_eq(run_scenario(ag, ""), 0);
+  rs_csv_t* csv = read_table("links.csv");
+  double up = 0, down = 0;
+  for (size_t r = 1; r < csv->n_rows; r++) {
+    const char* link = cell(csv, r, "link");
+    size_t n         = strlen(link);
+    if (strcmp(cell(csv, r, "class"), "nvlink") != 0 || n == 0)
+      continue;
+    double b = strtod(cell(csv, r, "bytes"), NULL);
+    if (n > 3 && strcmp(link + n - 3, "_UP") == 0)
+      up += b;
+    else
+      down += b;
+  }
+  rs_csv_free(csv);
+  double bytes = 7.0 * 64 * 1024 * 1024;
+  ck_assert_double_eq_tol(up, down, 1e-9 * up);
+  ck_assert_double_eq_tol(class_bytes("nvlink"), up + down, 1e-9 * up);
+  ck_assert_msg(up >= bytes && up < 2 * bytes, "NVLink up bytes %g for %g sent", up, bytes);
+  ck_assert(class_bytes("nic") == 0);
+}
+END_TEST
+
 /* Layouts that cannot run: exit 2, one line naming the file, line and reason, no outputs. */
 START_TEST(bad_layouts_exit_2_with_reason)
 {
@@ -281,6 +345,8 @@ static Suite* training_suite(void)
   tcase_add_test(tc, bad_layouts_exit_2_with_reason);
   tcase_add_test(tc, training_collectives_are_one_row_per_group_call);
   tcase_add_test(tc, ops_stop_at_their_cap);
+  tcase_add_test(tc, links_show_nvlink_inside_and_nics_across_servers);
+  tcase_add_test(tc, link_bytes_are_conserved);
   suite_add_tcase(s, tc);
   return s;
 }
