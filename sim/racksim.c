@@ -208,6 +208,7 @@ static int prepare(cli_t* cli, rs_scenario_t** sc, rs_platform_t** plat, rs_run_
   if ((*sc = rs_scenario_load(cli->scenario, cli->sets, cli->n_sets, err)) == NULL)
     return RS_ERR;
   init_simgrid(cli);
+  rs_run_energy_init();
   const rs_sc_platform_t* sp = &(*sc)->platform;
   char* generated            = sp->generate ? rs_platgen_temp(&sp->gen, err) : NULL;
   if (sp->generate && generated == NULL)
@@ -239,6 +240,7 @@ static void report(const rs_run_t* run, double wall_s)
   for (int i = 0; i < sc->n_workloads; i++)
     rs_workload_report(run, i, stdout);
   rs_run_report_caps(run, stdout);
+  printf("  energy over the run, every host that states its power: %.4g kJ\n", rs_run_energy_j(run) / 1e3);
   printf("  simulated %.6g s in %.2f s of wall time\n", simgrid_get_clock(), wall_s);
   printf("CSV tables written to %s/ (summary.csv", rs_out_dir(run->out));
   if (run->collectives)

@@ -23,6 +23,8 @@ typedef struct rs_wl_summary {
   double tokens_per_s;   /* training: mean over iterations */
   double tflops_per_gpu; /* training: model FLOPs, last iteration */
   double mfu;            /* training: of the dense peak of the training precision, last iteration */
+  double energy_j;       /* joules of the workload's GPUs from its start to its end */
+  double joules_per_token; /* training: energy_j over the tokens trained */
   int finished;          /* set by the workload when its last actor is done */
 } rs_wl_summary_t;
 
@@ -117,7 +119,15 @@ void rs_run_op(rs_run_t* run, const rs_op_row_t* row);
 /* Says which capped tables dropped rows, one line each; nothing when none did. */
 void rs_run_report_caps(const rs_run_t* run, FILE* fp);
 
-/* ---- links.csv (run_meter.c) --------------------------------------------------------------------- */
+/* ---- links.csv and energy (run_meter.c) ---------------------------------------------------------- */
+
+/* Starts SimGrid's host energy plugin, which every run uses: call after simgrid_init and before the
+ * platform is loaded. GPU hosts state wattage_per_state; the generated CPU hosts do not (not counted). */
+void rs_run_energy_init(void);
+/* Joules the n GPUs have drawn since the simulation started. From an actor, or after the run. */
+double rs_run_gpu_energy_j(const rs_gpu_t* const* gpus, int n);
+/* Joules every GPU host, and every CPU host that states wattage_per_state, has drawn since the start. */
+double rs_run_energy_j(const rs_run_t* run);
 
 /* Writes links.csv from the bytes the platform counted per link (when outputs.links is not none);
  * RS_ERR and err when the table cannot be opened. */

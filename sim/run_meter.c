@@ -1,11 +1,14 @@
-/* run_meter.c -- part of the run module: what the network carried over a run, as links.csv: bytes
- * and average utilisation per link class (NVLink, C2C, NICs, leaf uplinks, WAN...) and optionally per
- * link. The counts and the classes come from platform.h; nothing here reads link names. See LICENSE. */
+/* run_meter.c -- part of the run module: what the hardware did over a run. links.csv: bytes and
+ * average utilisation per link class (NVLink, C2C, NICs, leaf uplinks, WAN...) and optionally per
+ * link, from the counts and classes of platform.h (nothing here reads link names). Energy: joules
+ * from SimGrid's host energy plugin. See LICENSE. */
 #include "run.h"
 
 #include <math.h>
 #include <simgrid/engine.h>
+#include <simgrid/host.h>
 #include <simgrid/link.h>
+#include <simgrid/plugins/energy.h>
 #include <stdlib.h>
 #include <string.h>
 #include <xbt/sysdep.h>
@@ -93,4 +96,27 @@ int rs_run_links_write(rs_run_t* run, rs_err_t* err)
   free(uses);
   free(links);
   return RS_OK;
+}
+
+/* ---- energy ------------------------------------------------------------------------------------ */
+
+void rs_run_energy_init(void) { sg_host_energy_plugin_init(); }
+
+double rs_run_gpu_energy_j(const rs_gpu_t* const* gpus, int n)
+{
+  double joules = 0;
+  for (int i = 0; i < n; i++)
+    joules += sg_host_get_consumed_energy(gpus[i]->host);
+  return joules;
+}
+
+double rs_run_energy_j(const rs_run_t* run)
+{
+  double joules = 0;
+  for (int i = 0; i < run->plat->n_gpus; i++)
+    joules += sg_host_get_consumed_energy(run->plat->gpus[i].host);
+  for (int i = 0; i < run->plat->n_cpus; i++) /* the plugin aborts on a host without power figures */
+    if (sg_host_get_property_value(run->plat->cpus[i].host, "wattage_per_state") != NULL)
+      joules += sg_host_get_consumed_energy(run->plat->cpus[i].host);
+  return joules;
 }

@@ -423,6 +423,8 @@ static void train_rank(int argc, char** argv)
   train_rank_t* me = sg_actor_self_get_data();
   train_wl_t* w    = me->w;
   sg_actor_sleep_until(w->wl->start_s);
+  if (me->rank == 0)
+    w->sum->energy_j = -rs_run_gpu_energy_j(w->gpus, w->n);
   for (int it = 0; it < w->cfg->iterations; it++) {
     sg_barrier_wait(w->barrier);
     double t0 = simgrid_get_clock();
@@ -449,6 +451,9 @@ static void train_rank(int argc, char** argv)
   if (me->rank == 0) {
     w->sum->end_s    = simgrid_get_clock();
     w->sum->finished = 1;
+    w->sum->energy_j += rs_run_gpu_energy_j(w->gpus, w->n);
+    w->sum->joules_per_token =
+        w->sum->energy_j / ((double)w->cfg->iterations * w->lay.global_batch * w->cfg->model.seq_len);
   }
   free(me);
 }
@@ -619,4 +624,5 @@ void rs_wl__training_report(const rs_run_t* run, int i, FILE* fp)
           rs_prec_name(c->precision), rs_recompute_name(c->layout.recompute), c->layout.global_batch);
   fprintf(fp, "    %lld iterations: %.0f tokens/s, %.0f TFLOP/s per GPU (MFU %.1f%%)\n", s->operations, s->tokens_per_s,
           s->tflops_per_gpu, 100 * s->mfu);
+  fprintf(fp, "    GPU energy %.4g kJ, %.4g J per token\n", s->energy_j / 1e3, s->joules_per_token);
 }

@@ -125,6 +125,8 @@ static void collective_rank(int argc, char** argv)
   coll_wl_t* w                  = me->w;
   const rs_sc_collective_t* cfg = &w->wl->u.coll;
   sg_actor_sleep_until(w->wl->start_s);
+  if (me->rank == 0)
+    w->sum->energy_j = -rs_run_gpu_energy_j(w->gpus, rs_comm_size(w->comm));
   for (double bytes = cfg->min_bytes; in_sweep(cfg, bytes); bytes *= cfg->factor) {
     rs_coll_algo_t algo = cfg->algorithm == RS_ALGO_AUTO ? rs_coll_choose(w->comm, cfg->op, bytes) : cfg->algorithm;
     for (int it = 0; it < cfg->iterations; it++) {
@@ -139,6 +141,7 @@ static void collective_rank(int argc, char** argv)
   if (me->rank == 0) {
     w->sum->end_s    = simgrid_get_clock();
     w->sum->finished = 1;
+    w->sum->energy_j += rs_run_gpu_energy_j(w->gpus, rs_comm_size(w->comm));
     XBT_INFO("%s done at %g s", w->wl->name, w->sum->end_s);
   }
   free(me);

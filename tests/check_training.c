@@ -90,6 +90,15 @@ static int file_has(const char* name, const char* text)
   return strstr(buf, text) != NULL;
 }
 
+/* A number from the first workload's row of DIR/out/summary.csv. */
+static double summary_value(const char* column)
+{
+  rs_csv_t* csv = read_table("summary.csv");
+  double v      = strtod(cell(csv, 1, column), NULL);
+  rs_csv_free(csv);
+  return v;
+}
+
 static const char* one_gpu =
     "name: one-gpu\nplatform: {preset: p5.48xlarge}\nworkloads:\n"
     "  - kind: training\n    model: {preset: gpt-1.7b}\n    gpus: 1\n    zero: 0\n    global_batch: 4\n"
@@ -121,6 +130,10 @@ START_TEST(one_gpu_step_is_the_sum_of_its_parts)
   ck_assert_double_eq_tol(iteration_value("comm_exposed_s"), 0, 1e-12);
   /* no recomputation: the two FLOP counts agree */
   ck_assert_double_eq_tol(iteration_value("hw_tflops_per_gpu"), iteration_value("tflops_per_gpu"), 1e-6);
+  /* busy all the step: the GPU draws its TDP throughout */
+  double joules = g->tdp_watts * expected;
+  ck_assert_double_eq_tol(summary_value("energy_j"), joules, joules * 1e-9);
+  ck_assert_double_eq_tol(summary_value("joules_per_token"), joules / (4 * 2048), joules * 1e-12);
   rs_platform_free(p);
 }
 END_TEST
@@ -140,6 +153,13 @@ START_TEST(breakdown_adds_up_to_the_step)
   ck_assert(iteration_value("comm_exposed_s") > 0);
   double mfu = iteration_value("mfu");
   ck_assert(mfu > 0.05 && mfu < 0.6);
+  /* GPUs draw their TDP while computing and idle power otherwise (waiting, communicating) */
+  rs_platform_t* p        = rs_test_load_preset("p5.48xlarge");
+  const rs_gpu_model_t* g = p->gpus[0].model;
+  double busy   = iteration_value("compute_s") + iteration_value("optimizer_s");
+  double joules = 16 * (g->idle_watts * step + (g->tdp_watts - g->idle_watts) * busy);
+  ck_assert_double_eq_tol(summary_value("energy_j"), joules, joules * 1e-9);
+  rs_platform_free(p);
 }
 END_TEST
 
