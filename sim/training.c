@@ -64,6 +64,7 @@ typedef enum { DP_BUCKET, DP_FLUSH, DP_QUIT } dp_kind_t;
 typedef struct dp_msg {
   dp_kind_t kind;
   double bytes;
+  int layer; /* of a bucket: the layer whose gradients it holds */
 } dp_msg_t;
 
 static char token; /* payload of pipeline messages: their data is not simulated */
@@ -153,14 +154,19 @@ static void trace_op(const train_rank_t* me, const char* op, const char* detail,
 
 /* Rank `pos` of group g along dim left a collective it entered at t0. */
 static void trace_collective(const train_rank_t* me, char dim, int g, int pos, rs_coll_op_t op, rs_coll_algo_t algo,
-                             double bytes, double t0)
+                             double bytes, double t0, int layer)
 {
   rs_coll_rec_t** recs = me->w->rec[dim_slot(dim)];
   if (recs != NULL)
     rs_run_coll_rec_done(recs[g], pos, op, algo, bytes, me->at.iteration, t0);
+  if (me->w->run->ops == NULL)
+    return;
   char detail[48];
   snprintf(detail, sizeof detail, "%s %s", dim_names[dim_slot(dim)], rs_coll_op_name(op));
-  trace_op(me, "collective", detail, t0, NAN, bytes);
+  rs_op_row_t row = op_here(me, "collective", detail, t0);
+  row.layer       = layer;
+  row.bytes       = bytes;
+  rs_run_op(me->w->run, &row);
 }
 
 static void compute(train_rank_t* me, double flops, double bytes)
@@ -185,7 +191,7 @@ static void collective(train_rank_t* me, char dim, rs_coll_op_t op, double bytes
   rs_coll_algo_t algo = rs_coll_choose(comm, op, bytes);
   rs_coll_run(comm, pos, op, algo, bytes);
   me->t.comm += simgrid_get_clock() - t0;
-  trace_collective(me, dim, g, pos, op, algo, bytes, t0);
+  trace_collective(me, dim, g, pos, op, algo, bytes, t0, me->at.layer);
 }
 
 /* One transformer layer, forward (backward = 1) or the forward recomputed for it. */
@@ -281,7 +287,7 @@ static void backward(train_rank_t* me, int last)
     layer_pass(me, i, 1);
     if (last && w->lay.dp > 1 && w->lay.zero < 3 && w->cfg->dp_overlap) {
       dp_msg_t* msg = xbt_new(dp_msg_t, 1);
-      *msg          = (dp_msg_t){DP_BUCKET, rs_model_layer_params(&w->cfg->model, i) / w->lay.tp * 2};
+      *msg          = (dp_msg_t){DP_BUCKET, rs_model_layer_params(&w->cfg->model, i) / w->lay.tp * 2, i};
       sg_mailbox_put(me->dp_work, msg, 0);
     }
   }
@@ -329,7 +335,7 @@ static void dp_reducer(int argc, char** argv)
       double t0           = simgrid_get_clock();
       rs_coll_algo_t algo = rs_coll_choose(comm, op, msg->bytes);
       rs_coll_run(comm, pos, op, algo, msg->bytes);
-      trace_collective(me, 'd', g, pos, op, algo, msg->bytes, t0);
+      trace_collective(me, 'd', g, pos, op, algo, msg->bytes, t0, msg->layer);
     }
     free(msg);
     if (kind == DP_QUIT)
@@ -350,7 +356,7 @@ static void finish_step(train_rank_t* me)
     if (!w->cfg->dp_overlap)
       collective(me, 'd', w->lay.zero >= 1 ? RS_OP_REDUCESCATTER : RS_OP_ALLREDUCE, stage_weight_bytes(me));
     dp_msg_t* msg = xbt_new(dp_msg_t, 1);
-    *msg          = (dp_msg_t){DP_FLUSH, 0};
+    *msg          = (dp_msg_t){DP_FLUSH, 0, -1};
     sg_mailbox_put(me->dp_work, msg, 0);
     double t_wait = simgrid_get_clock();
     sg_mailbox_get(me->dp_done);
@@ -445,7 +451,7 @@ static void train_rank(int argc, char** argv)
   }
   if (w->lay.dp > 1) {
     dp_msg_t* msg = xbt_new(dp_msg_t, 1);
-    *msg          = (dp_msg_t){DP_QUIT, 0};
+    *msg          = (dp_msg_t){DP_QUIT, 0, -1};
     sg_mailbox_put(me->dp_work, msg, 0);
   }
   if (me->rank == 0) {

@@ -167,6 +167,9 @@ START_TEST(test_quickstart_values)
   ck_assert_int_eq(w->u.coll.iterations, 1);
   ck_assert_str_eq(sc->outputs.dir, "out/quickstart");
   ck_assert_int_eq(sc->outputs.events, 1);
+  ck_assert_int_eq(sc->outputs.collectives_max_rows, 1000000);
+  ck_assert_int_eq(sc->outputs.ops_max_rows, 0);
+  ck_assert_int_eq(sc->outputs.links, RS_LINKS_CLASSES);
   rs_scenario_free(sc);
 }
 END_TEST
@@ -223,7 +226,8 @@ START_TEST(test_names_and_paths)
   char path[64];
   temp_scenario(path, "name: two\nplatform:\n  file: " RS_SOURCE_DIR "/platforms/p5.48xlarge.xml\n"
                       "workloads:\n  - kind: collective\n  - kind: collective\n    start_s: 0.5\n"
-                      "outputs: {dir: somewhere, events: off}\n");
+                      "outputs: {dir: somewhere, events: off, ops_max_rows: 5000, collectives_max_rows: 0,\n"
+                      "          links: all}\n");
   rs_err_t err;
   rs_scenario_t* sc = load(path, NULL, &err);
   unlink(path);
@@ -236,6 +240,9 @@ START_TEST(test_names_and_paths)
   ck_assert_double_eq(sc->workloads[1].start_s, 0.5);
   ck_assert_str_eq(sc->outputs.dir, "somewhere");
   ck_assert_int_eq(sc->outputs.events, 0);
+  ck_assert_int_eq(sc->outputs.ops_max_rows, 5000);
+  ck_assert_int_eq(sc->outputs.collectives_max_rows, 0);
+  ck_assert_int_eq(sc->outputs.links, RS_LINKS_ALL);
   rs_scenario_free(sc);
 }
 END_TEST
