@@ -11,22 +11,22 @@
 #include <simgrid/host.h>
 #include <stdlib.h>
 #include <xbt/asserts.h>
-#include <xbt/log.h>
 #include <xbt/sysdep.h>
-
-XBT_LOG_NEW_DEFAULT_SUBCATEGORY(rs_trace, racksim, "per-call output tables");
 
 #define N_COLS(c) ((int)(sizeof c / sizeof c[0]))
 
 /* ---- caps -------------------------------------------------------------------------------------- */
 
-/* Whether a row of t may be written; says once, on the first row refused, which key stopped it. */
+/* Whether a row of t may be written; says once, on the first row refused, which key stopped it. Plain
+ * stderr rather than a log line: the person running racksim must see it whatever the log settings. */
 static int row_allowed(rs_table_t* t, const char* table, const char* key, int cap)
 {
   if (rs_row_begin(t))
     return 1;
   if (rs_table_dropped(t) == 1)
-    XBT_WARN("%s.csv reached its cap of %d rows (outputs.%s): later rows are not written", table, cap, key);
+    fprintf(stderr, "racksim: warning: %s.csv reached its cap of %d rows (outputs.%s) at simulated time %g s: later "
+                    "rows are not written\n",
+            table, cap, key, simgrid_get_clock());
   return 0;
 }
 

@@ -290,33 +290,50 @@ START_TEST(links_show_nvlink_inside_and_nics_across_servers)
 }
 END_TEST
 
+/* Bytes of the links of class cls in links.csv's per-link rows, split by direction. */
+static void class_halves(const char* cls, double* up, double* down)
+{
+  rs_csv_t* csv = read_table("links.csv");
+  *up = *down = 0;
+  for (size_t r = 1; r < csv->n_rows; r++) {
+    const char* link = cell(csv, r, "link");
+    size_t n         = strlen(link);
+    if (strcmp(cell(csv, r, "class"), cls) != 0 || n == 0)
+      continue;
+    double b = strtod(cell(csv, r, "bytes"), NULL);
+    if (n > 3 && strcmp(link + n - 3, "_UP") == 0)
+      *up += b;
+    else
+      *down += b;
+  }
+  rs_csv_free(csv);
+  ck_assert_double_eq_tol(class_bytes(cls), *up + *down, 1e-9 * (*up + 1));
+}
+
 /* A ring all-gather on one server: every byte sent up a GPU's NVLink comes down another's, and the
- * ring puts (n - 1) x bytes on the wire, inflated by the calibrated efficiency. */
+ * ring puts (n - 1) x bytes on the wire, inflated by the calibrated efficiency. Across two servers, the
+ * hierarchical all-reduce's rail rings: every byte out of a NIC comes into another, on its own rail. */
 START_TEST(link_bytes_are_conserved)
 {
   const char* ag = "name: ag\nplatform: {preset: p5.48xlarge}\noutputs: {links: all}\nworkloads:\n"
                    "  - kind: collective\n    op: all-gather\n    algorithm: ring\n    min_bytes: 64MiB\n"
                    "    max_bytes: 64MiB\n";
   ck_assert_int_eq(run_scenario(ag, ""), 0);
-  rs_csv_t* csv = read_table("links.csv");
-  double up = 0, down = 0;
-  for (size_t r = 1; r < csv->n_rows; r++) {
-    const char* link = cell(csv, r, "link");
-    size_t n         = strlen(link);
-    if (strcmp(cell(csv, r, "class"), "nvlink") != 0 || n == 0)
-      continue;
-    double b = strtod(cell(csv, r, "bytes"), NULL);
-    if (n > 3 && strcmp(link + n - 3, "_UP") == 0)
-      up += b;
-    else
-      down += b;
-  }
-  rs_csv_free(csv);
-  double bytes = 7.0 * 64 * 1024 * 1024;
+  double up, down, bytes = 7.0 * 64 * 1024 * 1024;
+  class_halves("nvlink", &up, &down);
   ck_assert_double_eq_tol(up, down, 1e-9 * up);
-  ck_assert_double_eq_tol(class_bytes("nvlink"), up + down, 1e-9 * up);
   ck_assert_msg(up >= bytes && up < 2 * bytes, "NVLink up bytes %g for %g sent", up, bytes);
   ck_assert(class_bytes("nic") == 0);
+  const char* ar = "name: ar\nplatform:\n  generate: {server: p5.48xlarge, servers: 2}\noutputs: {links: all}\n"
+                   "workloads:\n  - kind: collective\n    algorithm: hierarchical\n    min_bytes: 64MiB\n"
+                   "    max_bytes: 64MiB\n";
+  ck_assert_int_eq(run_scenario(ar, ""), 0);
+  class_halves("nic", &up, &down);
+  ck_assert(up > 0);
+  ck_assert_double_eq_tol(up, down, 1e-9 * up);
+  class_halves("nvlink", &up, &down);
+  ck_assert_double_eq_tol(up, down, 1e-9 * up);
+  ck_assert(class_bytes("leaf_uplink") == 0);
 }
 END_TEST
 
