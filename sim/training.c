@@ -1,9 +1,9 @@
 /* training.c -- the training workload: iterations of an LLM's training step on a TP/CP/EP/DP/PP layout,
  * one actor per GPU running the 1F1B pipeline schedule (compute per layer from model.c and compute.c,
  * TP/CP/EP collectives per layer, activations and gradients sent between stages), plus one actor per
- * GPU reducing gradients over DP bucket by bucket during the last backward pass. This is the faithful
- * form: every rank and every collective step. Interleaved stages and the aggregated form for very
- * large runs are not here yet. See LICENSE. */
+ * GPU reducing gradients over DP bucket by bucket during the last backward pass. With vp > 1 the schedule
+ * is Megatron's interleaved 1F1B over virtual stages. This is the faithful form: every rank and every
+ * collective step; the aggregated form for very large runs is not here yet. See LICENSE. */
 #include "collectives.h"
 #include "compute.h"
 #include "layout.h"
@@ -176,10 +176,25 @@ static void layer_pass(train_rank_t* me, int layer, int backward)
     collective(me, 'd', RS_OP_REDUCESCATTER, weights);
 }
 
-/* ---- the 1F1B schedule ------------------------------------------------------------------------- */
+/* ---- the 1F1B schedule, plain or interleaved ---------------------------------------------------- */
 
-static int first_layer(const train_rank_t* me) { return rs_layout_stage_first_layer(&me->w->lay, &me->w->cfg->model, me->c.pp); }
-static int n_layers(const train_rank_t* me) { return rs_layout_stage_layers(&me->w->lay, &me->w->cfg->model, me->c.pp); }
+/* With vp > 1 a rank holds vp chunks of its stage's layers (Megatron's virtual stages); chunk k's
+ * activations go to the next rank's chunk k, and from the last rank on to rank 0's chunk k + 1. */
+static int chunk_layers(const train_rank_t* me)
+{
+  return rs_layout_stage_layers(&me->w->lay, &me->w->cfg->model, me->c.pp) / me->w->lay.vp;
+}
+
+static int chunk_first_layer(const train_rank_t* me, int chunk)
+{
+  return rs_layout_chunk_first_layer(&me->w->lay, &me->w->cfg->model, me->c.pp, chunk);
+}
+
+static int is_first_chunk(const train_rank_t* me, int chunk) { return me->c.pp == 0 && chunk == 0; }
+static int is_last_chunk(const train_rank_t* me, int chunk)
+{
+  return me->c.pp == me->w->lay.pp - 1 && chunk == me->w->lay.vp - 1;
+}
 
 static void wait_for(train_rank_t* me, sg_mailbox_t box)
 {
@@ -188,38 +203,42 @@ static void wait_for(train_rank_t* me, sg_mailbox_t box)
   me->t.bubble += simgrid_get_clock() - t0;
 }
 
-static void send_to(const train_rank_t* me, int stage, int backward)
+/* Sends one micro-batch's activations (or their gradients, backward) to the neighbouring virtual stage.
+ * Ranks consume each mailbox in the order their neighbour fills it, so no chunk label is needed. */
+static void send_to(const train_rank_t* me, int backward)
 {
   rs_coords_t c = me->c;
-  c.pp          = stage;
+  int pp        = me->w->lay.pp;
+  c.pp          = (me->c.pp + (backward ? pp - 1 : 1)) % pp;
   char* name    = bprintf("%s:r%d:%s", me->w->wl->name, rs_layout_rank(&me->w->lay, c), backward ? "grad" : "act");
   sg_comm_t comm = sg_mailbox_put_init(sg_mailbox_by_name(name), &token, (long)activation_bytes(me->w));
   free(name);
   sg_comm_detach(comm, NULL);
 }
 
-static void forward(train_rank_t* me)
+static void forward(train_rank_t* me, int chunk)
 {
   const train_wl_t* w = me->w;
-  if (me->c.pp > 0)
+  if (!is_first_chunk(me, chunk))
     wait_for(me, me->from_prev);
-  for (int i = first_layer(me); i < first_layer(me) + n_layers(me); i++)
+  for (int i = chunk_first_layer(me, chunk); i < chunk_first_layer(me, chunk) + chunk_layers(me); i++)
     layer_pass(me, i, 0);
-  if (me->c.pp == w->lay.pp - 1) /* output layer and loss */
+  if (is_last_chunk(me, chunk)) /* output layer and loss */
     compute(me, rs_model_logits_fwd_flops(&w->cfg->model) * tokens_per_gpu(w), 0);
   else
-    send_to(me, me->c.pp + 1, 0);
+    send_to(me, 0);
 }
 
-/* Backward of one micro-batch; on the last one, each layer's gradients go to DP reduction as done. */
-static void backward(train_rank_t* me, int last)
+/* Backward of one micro-batch through one chunk; on the chunk's last micro-batch, each layer's gradients
+ * go to DP reduction as they are done. */
+static void backward(train_rank_t* me, int chunk, int last)
 {
   const train_wl_t* w = me->w;
-  if (me->c.pp < w->lay.pp - 1)
+  if (!is_last_chunk(me, chunk))
     wait_for(me, me->from_next);
   else
     compute(me, 2 * rs_model_logits_fwd_flops(&w->cfg->model) * tokens_per_gpu(w), 0);
-  for (int i = first_layer(me) + n_layers(me) - 1; i >= first_layer(me); i--) {
+  for (int i = chunk_first_layer(me, chunk) + chunk_layers(me) - 1; i >= chunk_first_layer(me, chunk); i--) {
     layer_pass(me, i, 1);
     if (last && w->lay.dp > 1 && w->lay.zero < 3 && w->cfg->dp_overlap) {
       dp_msg_t* msg = xbt_new(dp_msg_t, 1);
@@ -227,25 +246,55 @@ static void backward(train_rank_t* me, int last)
       sg_mailbox_put(me->dp_work, msg, 0);
     }
   }
-  if (me->c.pp > 0)
-    send_to(me, me->c.pp - 1, 1);
+  if (!is_first_chunk(me, chunk))
+    send_to(me, 1);
+}
+
+/* Megatron's order of a rank's vp x M chunk passes: groups of pp micro-batches, chunk by chunk
+ * (backward from the last chunk). Pass k's chunk, and whether it is that chunk's last micro-batch. */
+static int pass_chunk(const rs_layout_t* l, int k, int backward, int* last)
+{
+  int chunk = (k / l->pp) % l->vp;
+  int micro = k / (l->pp * l->vp) * l->pp + k % l->pp;
+  *last     = micro == l->n_micro - 1;
+  return backward ? l->vp - 1 - chunk : chunk;
+}
+
+/* Forward passes before the first backward: pp - stage - 1 for plain 1F1B; interleaving fills the
+ * pipeline with every chunk of a group first (Megatron-LM's get_num_warmup_microbatches). */
+static int warmup_passes(const train_rank_t* me)
+{
+  const rs_layout_t* l = &me->w->lay;
+  int n = l->vp == 1 ? l->pp - me->c.pp - 1 : 2 * (l->pp - me->c.pp - 1) + (l->vp - 1) * l->pp;
+  return n < l->n_micro * l->vp ? n : l->n_micro * l->vp;
+}
+
+static void backward_pass(train_rank_t* me, int k)
+{
+  int last;
+  int chunk = pass_chunk(&me->w->lay, k, 1, &last);
+  backward(me, chunk, last);
+}
+
+static void forward_pass(train_rank_t* me, int k)
+{
+  int last;
+  forward(me, pass_chunk(&me->w->lay, k, 0, &last));
 }
 
 static void run_1f1b(train_rank_t* me)
 {
-  int M      = me->w->lay.n_micro;
-  int warmup = me->w->lay.pp - me->c.pp - 1;
-  if (warmup > M)
-    warmup = M;
-  int done_bwd = 0;
-  for (int i = 0; i < warmup; i++)
-    forward(me);
-  for (int i = warmup; i < M; i++) {
-    forward(me);
-    backward(me, ++done_bwd == M);
+  int passes = me->w->lay.n_micro * me->w->lay.vp;
+  int warmup = warmup_passes(me);
+  int done   = 0;
+  for (int k = 0; k < warmup; k++)
+    forward_pass(me, k);
+  for (int k = warmup; k < passes; k++) {
+    forward_pass(me, k);
+    backward_pass(me, done++);
   }
-  while (done_bwd < M)
-    backward(me, ++done_bwd == M);
+  while (done < passes)
+    backward_pass(me, done++);
 }
 
 /* ---- gradients and optimizer ------------------------------------------------------------------- */
