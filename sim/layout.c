@@ -22,6 +22,12 @@ int rs_layout_resolve(rs_layout_t* lay, const rs_model_t* m, int gpus, rs_err_t*
   if (m->layers < lay->pp * lay->vp)
     return rs_err_set(err, "pp x vp = %d stages for %d layers: a stage needs at least one layer", lay->pp * lay->vp,
                       m->layers);
+  if (lay->vp > 1 && lay->pp < 2)
+    return rs_err_set(err, "interleaved pipelines (vp = %d) need pp of at least 2", lay->vp);
+  for (int s = 0; s < lay->pp && lay->vp > 1; s++)
+    if (rs_layout_stage_layers(lay, m, s) % lay->vp != 0)
+      return rs_err_set(err, "vp = %d does not divide the %d layers of pipeline stage %d", lay->vp,
+                        rs_layout_stage_layers(lay, m, s), s);
   if (lay->global_batch % (lay->micro_batch * lay->dp) != 0)
     return rs_err_set(err, "global_batch %d is not a multiple of micro_batch x dp = %d x %d", lay->global_batch,
                       lay->micro_batch, lay->dp);
@@ -63,6 +69,13 @@ int rs_layout_stage_first_layer(const rs_layout_t* lay, const rs_model_t* m, int
   for (int s = 0; s < stage; s++)
     first += rs_layout_stage_layers(lay, m, s);
   return first;
+}
+
+/* Megatron's interleaving: virtual stage chunk x pp + stage holds the chunk-th 1/vp of the stage's layers,
+ * so chunk k of every stage comes after all of chunk k-1 in the model. */
+int rs_layout_chunk_first_layer(const rs_layout_t* lay, const rs_model_t* m, int stage, int chunk)
+{
+  return chunk * (m->layers / lay->vp) + rs_layout_stage_first_layer(lay, m, stage) / lay->vp;
 }
 
 double rs_layout_stage_params(const rs_layout_t* lay, const rs_model_t* m, int stage)

@@ -39,6 +39,10 @@ int rs_layout_rank(const rs_layout_t* lay, rs_coords_t c);
 int rs_layout_stage_layers(const rs_layout_t* lay, const rs_model_t* m, int stage);
 /* First layer of that stage. */
 int rs_layout_stage_first_layer(const rs_layout_t* lay, const rs_model_t* m, int stage);
+/* First layer of virtual stage (interleaved chunk) `chunk` of pipeline stage `stage`; each chunk holds
+ * rs_layout_stage_layers / vp layers (rs_layout_resolve checks that vp divides them). With vp = 1 it is
+ * rs_layout_stage_first_layer. */
+int rs_layout_chunk_first_layer(const rs_layout_t* lay, const rs_model_t* m, int stage, int chunk);
 /* Parameters one GPU of pipeline stage `stage` holds before any ZeRO sharding: its layers split over TP
  * (experts over EP too), the embedding on the first stage, the output layer on the last. */
 double rs_layout_stage_params(const rs_layout_t* lay, const rs_model_t* m, int stage);

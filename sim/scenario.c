@@ -133,6 +133,7 @@ static const field_t training_fields[] = {
     {"cp", F_INT, LAYOUT(cp), .min = 1, .max = 1024, .def = "1"},
     {"pp", F_INT, LAYOUT(pp), .min = 1, .max = 1024, .def = "1"},
     {"ep", F_INT, LAYOUT(ep), .min = 1, .max = 1024, .def = "1"},
+    {"vp", F_INT, LAYOUT(vp), .min = 1, .max = 1024, .def = "1"},
     {"zero", F_INT, LAYOUT(zero), .min = 0, .max = 3, .def = "1"},
     {"micro_batch", F_INT, LAYOUT(micro_batch), .min = 1, .max = 1e6, .def = "1"},
     {"global_batch", F_INT, LAYOUT(global_batch), .required = 1, .min = 1, .max = 1e9},
@@ -691,8 +692,6 @@ static int load_workload(ctx_t* c, struct fy_node* n, const loc_t* at, rs_sc_wor
       return rs_scenario_err(c->sc, c->err, key, "expected a name no other workload has, got '%s', the name of %s[%d]",
                              w->name, "workloads", i);
     }
-  if (w->kind == RS_WL_TRAINING)
-    w->u.train.layout.vp = 1; /* interleaved stages: not yet */
   if (w->kind == RS_WL_COLLECTIVE && w->u.coll.min_bytes > w->u.coll.max_bytes) {
     snprintf(key, sizeof key, "%s.max_bytes", at->path);
     return rs_scenario_err(c->sc, c->err, key, "expected at least min_bytes (%.0f bytes), got %.0f bytes",

@@ -1,9 +1,9 @@
 /* training.c -- the training workload: iterations of an LLM's training step on a TP/CP/EP/DP/PP layout,
  * one actor per GPU running the 1F1B pipeline schedule (compute per layer from model.c and compute.c,
  * TP/CP/EP collectives per layer, activations and gradients sent between stages), plus one actor per
- * GPU reducing gradients over DP bucket by bucket during the last backward pass. This is the faithful
- * form: every rank and every collective step. Interleaved stages and the aggregated form for very
- * large runs are not here yet. See LICENSE. */
+ * GPU reducing gradients over DP bucket by bucket during the last backward pass. With vp > 1 the schedule
+ * is Megatron's interleaved 1F1B over virtual stages. This is the faithful form: every rank and every
+ * collective step; the aggregated form for very large runs is not here yet. See LICENSE. */
 #include "collectives.h"
 #include "compute.h"
 #include "layout.h"
@@ -55,7 +55,6 @@ typedef struct train_rank {
   sg_mailbox_t dp_work, dp_done;     /* to and from this rank's gradient-reduction actor */
   struct {                           /* where the rank is, for collectives.csv and ops.csv */
     int iteration, layer, micro_batch; /* -1: not in a layer, not in a micro-batch */
-    int n_fwd, n_bwd;                  /* micro-batches started this iteration */
     const char* phase;                 /* forward, backward, step */
   } at;
 } train_rank_t;
@@ -232,10 +231,25 @@ static void layer_pass(train_rank_t* me, int layer, int backward)
   me->at.layer = -1;
 }
 
-/* ---- the 1F1B schedule ------------------------------------------------------------------------- */
+/* ---- the 1F1B schedule, plain or interleaved ---------------------------------------------------- */
 
-static int first_layer(const train_rank_t* me) { return rs_layout_stage_first_layer(&me->w->lay, &me->w->cfg->model, me->c.pp); }
-static int n_layers(const train_rank_t* me) { return rs_layout_stage_layers(&me->w->lay, &me->w->cfg->model, me->c.pp); }
+/* With vp > 1 a rank holds vp chunks of its stage's layers (Megatron's virtual stages); chunk k's
+ * activations go to the next rank's chunk k, and from the last rank on to rank 0's chunk k + 1. */
+static int chunk_layers(const train_rank_t* me)
+{
+  return rs_layout_stage_layers(&me->w->lay, &me->w->cfg->model, me->c.pp) / me->w->lay.vp;
+}
+
+static int chunk_first_layer(const train_rank_t* me, int chunk)
+{
+  return rs_layout_chunk_first_layer(&me->w->lay, &me->w->cfg->model, me->c.pp, chunk);
+}
+
+static int is_first_chunk(const train_rank_t* me, int chunk) { return me->c.pp == 0 && chunk == 0; }
+static int is_last_chunk(const train_rank_t* me, int chunk)
+{
+  return me->c.pp == me->w->lay.pp - 1 && chunk == me->w->lay.vp - 1;
+}
 
 static void wait_for(train_rank_t* me, sg_mailbox_t box)
 {
@@ -245,10 +259,13 @@ static void wait_for(train_rank_t* me, sg_mailbox_t box)
   trace_op(me, "recv", box == me->from_prev ? "activations" : "gradients", t0, NAN, activation_bytes(me->w));
 }
 
-static void send_to(const train_rank_t* me, int stage, int backward)
+/* Sends one micro-batch's activations (or their gradients, backward) to the neighbouring virtual stage.
+ * Ranks consume each mailbox in the order their neighbour fills it, so no chunk label is needed. */
+static void send_to(const train_rank_t* me, int backward)
 {
   rs_coords_t c = me->c;
-  c.pp          = stage;
+  int pp        = me->w->lay.pp;
+  c.pp          = (me->c.pp + (backward ? pp - 1 : 1)) % pp;
   int dst       = rs_layout_rank(&me->w->lay, c);
   char* name    = bprintf("%s:r%d:%s", me->w->wl->name, dst, backward ? "grad" : "act");
   rs_platform_count(me->gpu->host, me->w->gpus[dst]->host, activation_bytes(me->w));
@@ -258,58 +275,89 @@ static void send_to(const train_rank_t* me, int stage, int backward)
   trace_op(me, "send", backward ? "gradients" : "activations", simgrid_get_clock(), NAN, activation_bytes(me->w));
 }
 
-static void forward(train_rank_t* me)
+static void forward(train_rank_t* me, int chunk, int micro)
 {
   const train_wl_t* w = me->w;
-  me->at.micro_batch  = me->at.n_fwd++;
+  me->at.micro_batch  = micro;
   me->at.phase        = "forward";
-  if (me->c.pp > 0)
+  if (!is_first_chunk(me, chunk))
     wait_for(me, me->from_prev);
-  for (int i = first_layer(me); i < first_layer(me) + n_layers(me); i++)
+  for (int i = chunk_first_layer(me, chunk); i < chunk_first_layer(me, chunk) + chunk_layers(me); i++)
     layer_pass(me, i, 0);
-  if (me->c.pp == w->lay.pp - 1) /* output layer and loss */
+  if (is_last_chunk(me, chunk)) /* output layer and loss */
     compute(me, rs_model_logits_fwd_flops(&w->cfg->model) * tokens_per_gpu(w), 0);
   else
-    send_to(me, me->c.pp + 1, 0);
+    send_to(me, 0);
 }
 
-/* Backward of one micro-batch; on the last one, each layer's gradients go to DP reduction as done. */
-static void backward(train_rank_t* me, int last)
+/* Backward of one micro-batch through one chunk; on the chunk's last micro-batch, each layer's gradients
+ * go to DP reduction as they are done. */
+static void backward(train_rank_t* me, int chunk, int micro)
 {
   const train_wl_t* w = me->w;
-  me->at.micro_batch  = me->at.n_bwd++;
+  me->at.micro_batch  = micro;
   me->at.phase        = "backward";
-  if (me->c.pp < w->lay.pp - 1)
+  if (!is_last_chunk(me, chunk))
     wait_for(me, me->from_next);
   else
     compute(me, 2 * rs_model_logits_fwd_flops(&w->cfg->model) * tokens_per_gpu(w), 0);
-  for (int i = first_layer(me) + n_layers(me) - 1; i >= first_layer(me); i--) {
+  for (int i = chunk_first_layer(me, chunk) + chunk_layers(me) - 1; i >= chunk_first_layer(me, chunk); i--) {
     layer_pass(me, i, 1);
-    if (last && w->lay.dp > 1 && w->lay.zero < 3 && w->cfg->dp_overlap) {
+    if (micro == w->lay.n_micro - 1 && w->lay.dp > 1 && w->lay.zero < 3 && w->cfg->dp_overlap) {
       dp_msg_t* msg = xbt_new(dp_msg_t, 1);
       *msg          = (dp_msg_t){DP_BUCKET, rs_model_layer_params(&w->cfg->model, i) / w->lay.tp * 2, i};
       sg_mailbox_put(me->dp_work, msg, 0);
     }
   }
-  if (me->c.pp > 0)
-    send_to(me, me->c.pp - 1, 1);
+  if (!is_first_chunk(me, chunk))
+    send_to(me, 1);
+}
+
+/* Megatron's order of a rank's vp x M chunk passes: groups of pp micro-batches, chunk by chunk
+ * (backward from the last chunk). Pass k's chunk, and its micro-batch. */
+static int pass_chunk(const rs_layout_t* l, int k, int backward, int* micro)
+{
+  int chunk = (k / l->pp) % l->vp;
+  *micro    = k / (l->pp * l->vp) * l->pp + k % l->pp;
+  return backward ? l->vp - 1 - chunk : chunk;
+}
+
+/* Forward passes before the first backward: pp - stage - 1 for plain 1F1B; interleaving fills the
+ * pipeline with every chunk of a group first (Megatron-LM's get_num_warmup_microbatches). */
+static int warmup_passes(const train_rank_t* me)
+{
+  const rs_layout_t* l = &me->w->lay;
+  int n = l->vp == 1 ? l->pp - me->c.pp - 1 : 2 * (l->pp - me->c.pp - 1) + (l->vp - 1) * l->pp;
+  return n < l->n_micro * l->vp ? n : l->n_micro * l->vp;
+}
+
+static void backward_pass(train_rank_t* me, int k)
+{
+  int micro;
+  int chunk = pass_chunk(&me->w->lay, k, 1, &micro);
+  backward(me, chunk, micro);
+}
+
+static void forward_pass(train_rank_t* me, int k)
+{
+  int micro;
+  int chunk = pass_chunk(&me->w->lay, k, 0, &micro);
+  forward(me, chunk, micro);
 }
 
 static void run_1f1b(train_rank_t* me)
 {
-  int M      = me->w->lay.n_micro;
-  int warmup = me->w->lay.pp - me->c.pp - 1;
-  if (warmup > M)
-    warmup = M;
-  int done_bwd = 0;
-  for (int i = 0; i < warmup; i++)
-    forward(me);
-  for (int i = warmup; i < M; i++) {
-    forward(me);
-    backward(me, ++done_bwd == M);
+  int passes = me->w->lay.n_micro * me->w->lay.vp;
+  int warmup = warmup_passes(me);
+  int done   = 0;
+  for (int k = 0; k < warmup; k++)
+    forward_pass(me, k);
+  for (int k = warmup; k < passes; k++) {
+    forward_pass(me, k);
+    backward_pass(me, done++);
   }
-  while (done_bwd < M)
-    backward(me, ++done_bwd == M);
+  while (done < passes)
+    backward_pass(me, done++);
 }
 
 /* ---- gradients and optimizer ------------------------------------------------------------------- */
@@ -436,7 +484,6 @@ static void train_rank(int argc, char** argv)
     double t0 = simgrid_get_clock();
     memset(&me->t, 0, sizeof me->t);
     me->at.iteration = it;
-    me->at.n_fwd = me->at.n_bwd = 0;
     run_1f1b(me);
     finish_step(me);
     w->total.compute += me->t.compute;

@@ -1,9 +1,9 @@
 /* check_training.c -- tests of the training workload, run through the racksim command on small
  * scenarios: a one-GPU step equals the sum of its parts from model.c and compute.c; the breakdown adds
- * up to the step; deeper pipelines have more bubble; overlapping DP reduction helps; bad layouts are
- * refused with their reason and exit code 2; collectives.csv has one row per call of a group, with
- * the sizes the layout implies; ops.csv stops at its cap and says so; links.csv counts NVLink and NIC
- * bytes where the layout puts them, and conserves them. */
+ * up to the step; deeper pipelines have more bubble, interleaved ones less; overlapping DP reduction
+ * helps; bad layouts are refused with their reason and exit code 2; collectives.csv has one row per call
+ * of a group, with the sizes the layout implies; ops.csv stops at its cap and says so; links.csv counts
+ * NVLink and NIC bytes where the layout puts them, and conserves them. */
 #include "check_util.h"
 #include "compute.h"
 #include "csvread.h"
@@ -337,6 +337,32 @@ START_TEST(link_bytes_are_conserved)
 }
 END_TEST
 
+/* Four stages, 16 micro-batches, a tiny vocabulary so that every stage does the same work: the bubble,
+ * as a fraction of the busy time, is Megatron's (p - 1) / (v m) (Narayanan et al. SC'21, section 2.2.2),
+ * so interleaving two chunks per rank halves it, and three shrink it further. */
+static const char* interleaved =
+    "name: interleaved\nplatform: {preset: p5.48xlarge}\nworkloads:\n"
+    "  - kind: training\n    model: {preset: gpt-1.7b, vocab: 128}\n    gpus: 4\n    pp: 4\n"
+    "    global_batch: 16\n    recompute: none\n";
+
+static double bubble_fraction(int vp)
+{
+  char set[64];
+  snprintf(set, sizeof set, "--set workloads.0.vp=%d", vp);
+  ck_assert_int_eq(run_scenario(interleaved, set), 0);
+  double bubble = iteration_value("bubble_s");
+  return bubble / (iteration_value("step_s") - bubble);
+}
+
+START_TEST(interleaving_shrinks_the_bubble_by_vp)
+{
+  double one = bubble_fraction(1), two = bubble_fraction(2), three = bubble_fraction(3);
+  ck_assert_double_eq_tol(one, 3.0 / 16, 0.1 * 3.0 / 16);
+  ck_assert_double_eq_tol(two, 3.0 / 32, 0.1 * 3.0 / 32);
+  ck_assert_msg(three < two && two < one, "bubble fractions: vp1 %g, vp2 %g, vp3 %g", one, two, three);
+}
+END_TEST
+
 /* Layouts that cannot run: exit 2, one line naming the file, line and reason, no outputs. */
 START_TEST(bad_layouts_exit_2_with_reason)
 {
@@ -351,6 +377,8 @@ START_TEST(bad_layouts_exit_2_with_reason)
       {"train-model-preset", "workloads[0].model.preset: expected one of gpt-1.7b"},
       {"train-model-shape", "not a model: heads (33) must divide hidden (4096)"},
       {"train-fp4-h100", "precision fp4: H100 GPUs have no fp4 units"},
+      {"train-vp-layers", "vp = 4 does not divide the 6 layers of pipeline stage 0"},
+      {"train-vp-micro", "interleaved pipelines (vp = 2) need micro-batches per pipeline (6) to be a multiple of pp (4)"},
   };
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
     char cmd[512], err[1024] = "", out[160];
@@ -379,6 +407,7 @@ static Suite* training_suite(void)
   tcase_add_test(tc, breakdown_adds_up_to_the_step);
   tcase_add_test(tc, deeper_pipelines_wait_more);
   tcase_add_test(tc, overlapping_dp_reduction_saves_time);
+  tcase_add_test(tc, interleaving_shrinks_the_bubble_by_vp);
   tcase_add_test(tc, bad_layouts_exit_2_with_reason);
   tcase_add_test(tc, training_collectives_are_one_row_per_group_call);
   tcase_add_test(tc, ops_stop_at_their_cap);
