@@ -73,6 +73,7 @@ typedef struct rs_sc_inference {
   double slo_ttft_s, slo_tpot_s; /* latency objective for goodput */
   double sample_s;        /* replicas.csv interval */
   int tp_across_domains;  /* 1: allow a replica's TP x EP group to span NVLink domains */
+  int collective_memo;    /* 1: time a step size's collectives once on the real links, then reuse */
 } rs_sc_inference_t;
 
 typedef struct rs_sc_workload {

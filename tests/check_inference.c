@@ -287,6 +287,20 @@ START_TEST(bad_inputs_exit_2_with_reason)
 }
 END_TEST
 
+/* The ready inference scenarios pass every check (layout, memory, KV cache) without simulating. */
+START_TEST(ready_scenarios_validate)
+{
+  static const char* const files[] = {"chat-llama70b-gb200", "chat-llama70b-h200", "inference-llama8b-h200",
+                                      "validation/mlperf-llama2-70b-h200-offline"};
+  for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+    char cmd[512];
+    snprintf(cmd, sizeof cmd, "cd %s && %s validate scenarios/%s.yaml >/dev/null", RS_SOURCE_DIR, RS_RACKSIM_BIN,
+             files[i]);
+    ck_assert_msg(system(cmd) == 0, "%s", files[i]);
+  }
+}
+END_TEST
+
 static Suite* inference_suite(void)
 {
   Suite* s  = suite_create("inference");
@@ -302,6 +316,7 @@ static Suite* inference_suite(void)
   tcase_add_test(tc, routing_spreads_requests);
   tcase_add_test(tc, trace_replay);
   tcase_add_test(tc, bad_inputs_exit_2_with_reason);
+  tcase_add_test(tc, ready_scenarios_validate);
   suite_add_tcase(s, tc);
   return s;
 }
