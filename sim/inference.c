@@ -785,6 +785,90 @@ static void account(replica_t* r, double a, double b, int busy, int seqs, double
   }
 }
 
+/* ---- the engine: runs of identical decode steps --------------------------------------------------- */
+
+#define RS_FF_MAX_STEPS 4096 /* steps timed ahead at most, to bound the work lost to an early arrival */
+
+/* Seconds of a decode step of n sequences reading `cached` tokens (pipeline of one stage). */
+static double decode_step_s(const replica_t* r, int n, double cached)
+{
+  const inf_wl_t* w = r->w;
+  step_t st         = {.tokens = n, .pairs = cached, .kv_read = cached, .produced = n, .seqs = n};
+  double t          = stage_compute_s(w, 0, &st);
+  return r->memo ? t + r->memo[n] : t;
+}
+
+/* How many decode steps can run with nothing but contexts changing: every running request decodes, none
+ * waits, none finishes before the last of them, and the free blocks cover their growth. Fills ends[]
+ * with each step's end time from now. */
+static int plan_decode_run(const replica_t* r, double now, double* ends)
+{
+  const inf_wl_t* w = r->w;
+  int n = r->n_run, k = RS_FF_MAX_STEPS, B = (int)w->block_tokens;
+  if (w->lay.pp > 1 || r->waiting.n > 0 || n == 0 || n > w->cfg->max_batch_tokens ||
+      (w->stage_gpus > 1 && (r->memo == NULL || isnan(r->memo[n]))))
+    return 0;
+  double cached = 0;
+  int* residues = xbt_new0(int, B);
+  for (int j = 0; j < n; j++) {
+    const req_t* q = &w->reqs[r->run[j]];
+    if (q->prompt + q->generated - q->computed != 1)
+      k = 0;
+    if (q->output - q->generated < k)
+      k = q->output - q->generated;
+    cached += q->computed + 1;
+    residues[q->computed % B]++;
+  }
+  long free_blocks = r->free_blocks;
+  double t         = now;
+  int steps        = 0;
+  for (; steps < k; steps++) { /* step j grows by a block every request whose context is a multiple of B */
+    free_blocks -= residues[(B - steps % B) % B];
+    if (free_blocks < 0)
+      break;
+    t += decode_step_s(r, n, cached + (double)steps * n);
+    ends[steps] = t;
+  }
+  free(residues);
+  return steps;
+}
+
+/* Runs a planned series of decode steps as one wait, cut short at the end of the step in progress when a
+ * request arrives; then applies each step done, as run_step and apply_step would have. Returns 0 when
+ * no series of two or more steps is possible. */
+static int fast_forward(replica_t* r)
+{
+  double now = simgrid_get_clock();
+  double* ends = xbt_new(double, RS_FF_MAX_STEPS);
+  int k        = plan_decode_run(r, now, ends);
+  if (k < 2) {
+    free(ends);
+    return 0;
+  }
+  r->idle      = 1; /* an arrival wakes us, as when idle */
+  int woken    = sg_sem_acquire_timeout(r->wake, ends[k - 1] - now) == 0;
+  r->idle      = 0;
+  int done     = k;
+  if (woken) {
+    double t = simgrid_get_clock();
+    for (done = 1; done < k && ends[done - 1] <= t; done++)
+      ;
+    sg_actor_sleep_until(ends[done - 1]);
+  }
+  double start = now;
+  for (int j = 0; j < done; j++) {
+    step_t st = {0};
+    for (int i = 0; i < r->n_run; i++)
+      take(r, &r->w->reqs[r->run[i]], 1, &st);
+    double used = r->total_blocks - r->free_blocks;
+    apply_step(r, ends[j]);
+    account(r, start, ends[j], 1, st.seqs, used);
+    start = ends[j];
+  }
+  free(ends);
+  return 1;
+}
+
 /* One replica's serving engine: schedule a step, run it, apply it, until every request is served. */
 static void replica_loop(int argc, char** argv)
 {
@@ -802,6 +886,8 @@ static void replica_loop(int argc, char** argv)
       account(r, now, simgrid_get_clock(), 0, 0, r->total_blocks - r->free_blocks);
       continue;
     }
+    if (fast_forward(r))
+      continue;
     step_t st  = {0};
     int budget = w->cfg->max_batch_tokens;
     schedule_running(r, &st, &budget);
