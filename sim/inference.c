@@ -34,7 +34,11 @@ typedef struct req {
   int generated; /* output tokens produced */
   int blocks;    /* KV blocks held */
   int n_step;    /* tokens processed in the current step */
-  int replica;
+  int replica;         /* where it is served (decoded, when disaggregated) */
+  int prefill_replica; /* where its prompt was prefilled */
+  int routed;          /* tokens counted in its replica's outstanding */
+  int shards_left;     /* KV shards still in flight to the decode replica */
+  double kv_start, kv_end; /* KV transfer, when disaggregated; -1: none */
   int preemptions;
   int swapped; /* 1: its KV blocks wait in host memory */
 } req_t;
@@ -57,9 +61,29 @@ typedef struct stage {
   int layers, moe_layers;
 } stage_t;
 
+typedef enum { ROLE_MIXED, ROLE_PREFILL, ROLE_DECODE } role_t;
+
+/* One GPU of a prefill replica sending its shard of each finished prompt's KV cache to the decode
+ * replica, over the real route, one request after another. */
+typedef struct mover {
+  struct replica* r;
+  int g; /* GPU index in the replica */
+  idxq_t jobs;
+  sg_sem_t wake;
+  int idle;
+} mover_t;
+
+/* Replicas one routing decision chooses among. */
+typedef struct pool {
+  int lo, hi;
+  long long rr_next;
+} pool_t;
+
 typedef struct replica {
   inf_wl_t* w;
   int id;
+  role_t role;
+  mover_t* movers; /* [gpus_per_replica] on prefill replicas */
   const rs_gpu_t** gpus; /* stage by stage, each stage EP-major then TP */
   long free_blocks, total_blocks;
   idxq_t waiting;
@@ -107,7 +131,7 @@ struct inf_wl {
   double kv_token_bytes_replica; /* bytes of KV per token over the whole replica, for swaps */
   double logits_flops;
   int arrivals_done, replicas_left;
-  long long rr_next;
+  pool_t pools[2]; /* where arrivals go (every replica, or the prefill ones); the decode replicas */
   int* heap; /* least-outstanding: replicas ordered by (outstanding, id) */
   /* results */
   rs_table_t *requests, *replicas;
@@ -376,6 +400,8 @@ static void heap_swap(inf_wl_t* w, int i, int j)
 /* Restores the heap after replica r's outstanding tokens changed. */
 static void heap_fix(inf_wl_t* w, int r)
 {
+  if (w->cfg->prefill_replicas > 0)
+    return; /* two pools: routing scans them */
   int i = w->reps[r].heap_pos;
   while (i > 0 && heap_less(w, w->heap[i], w->heap[(i - 1) / 2])) {
     heap_swap(w, i, (i - 1) / 2);
@@ -394,37 +420,6 @@ static void heap_fix(inf_wl_t* w, int r)
   }
 }
 
-static void add_outstanding(inf_wl_t* w, int r, double tokens)
-{
-  w->reps[r].outstanding += tokens;
-  heap_fix(w, r);
-}
-
-/* kv-aware: the replica with the most KV blocks left once its waiting requests are admitted. */
-static int most_free_kv(const inf_wl_t* w)
-{
-  int best      = 0;
-  long best_val = w->reps[0].free_blocks - w->reps[0].waiting_blocks;
-  for (int r = 1; r < w->n_replicas; r++) {
-    long v = w->reps[r].free_blocks - w->reps[r].waiting_blocks;
-    if (v > best_val)
-      best = r, best_val = v;
-  }
-  return best;
-}
-
-static int route(inf_wl_t* w)
-{
-  switch (w->cfg->routing) {
-    case RS_ROUTE_ROUND_ROBIN:
-      return (int)(w->rr_next++ % w->n_replicas);
-    case RS_ROUTE_KV_AWARE:
-      return most_free_kv(w);
-    default:
-      return w->heap[0];
-  }
-}
-
 static void wake(replica_t* r)
 {
   if (r->idle) {
@@ -432,6 +427,48 @@ static void wake(replica_t* r)
     sg_sem_release(r->wake);
   }
 }
+
+static void add_outstanding(inf_wl_t* w, int r, double tokens)
+{
+  w->reps[r].outstanding += tokens;
+  heap_fix(w, r);
+}
+
+/* The replica of the pool with the highest score (the first of equals). kv-aware scores the KV blocks
+ * left once its waiting requests are admitted; least-outstanding, minus the outstanding tokens. */
+static int best_in_pool(const inf_wl_t* w, const pool_t* p)
+{
+  int best          = p->lo;
+  double best_score = -INFINITY;
+  for (int r = p->lo; r < p->hi; r++) {
+    const replica_t* x = &w->reps[r];
+    double score = w->cfg->routing == RS_ROUTE_KV_AWARE ? (double)(x->free_blocks - x->waiting_blocks) : -x->outstanding;
+    if (score > best_score)
+      best = r, best_score = score;
+  }
+  return best;
+}
+
+static int route(inf_wl_t* w, pool_t* p)
+{
+  if (w->cfg->routing == RS_ROUTE_ROUND_ROBIN)
+    return p->lo + (int)(p->rr_next++ % (p->hi - p->lo));
+  if (w->cfg->routing == RS_ROUTE_LEAST_OUTSTANDING && w->cfg->prefill_replicas == 0)
+    return w->heap[0]; /* one pool: the heap answers in log time */
+  return best_in_pool(w, p);
+}
+
+/* Sends request i to replica r of its pool, counting `tokens` as outstanding there. */
+static void assign(inf_wl_t* w, int i, int r, int tokens)
+{
+  req_t* q   = &w->reqs[i];
+  q->replica = r;
+  q->routed  = tokens;
+  wait_push(&w->reps[r], i, 0);
+  add_outstanding(w, r, tokens);
+  wake(&w->reps[r]);
+}
+
 
 /* Releases every request at its arrival time to the replica the routing policy picks. */
 static void router(int argc, char** argv)
@@ -444,11 +481,9 @@ static void router(int argc, char** argv)
     q->arrival += t0;
     if (q->arrival > simgrid_get_clock())
       sg_actor_sleep_until(q->arrival);
-    int r       = route(w);
-    q->replica  = r;
-    wait_push(&w->reps[r], i, 0);
-    add_outstanding(w, r, q->prompt + q->output);
-    wake(&w->reps[r]);
+    int r              = route(w, &w->pools[0]);
+    q->prefill_replica = r;
+    assign(w, i, r, w->cfg->prefill_replicas > 0 ? q->prompt : q->prompt + q->output);
   }
   w->arrivals_done = 1;
   for (int r = 0; r < w->n_replicas; r++)
@@ -665,11 +700,13 @@ static const rs_col_t request_cols[] = {
     {"arrival_s", RS_COL_NUM},     {"scheduled_s", RS_COL_NUM},   {"first_token_s", RS_COL_NUM},
     {"finish_s", RS_COL_NUM},      {"queue_s", RS_COL_NUM},       {"prompt_tokens", RS_COL_INT},
     {"output_tokens", RS_COL_INT}, {"ttft_s", RS_COL_NUM},        {"tpot_s", RS_COL_NUM},
-    {"latency_s", RS_COL_NUM},     {"preemptions", RS_COL_INT},
+    {"latency_s", RS_COL_NUM},     {"preemptions", RS_COL_INT},   {"prefill_replica", RS_COL_INT},
+    {"kv_transfer_s", RS_COL_NUM},
 };
 
 static const rs_col_t replica_cols[] = {
-    {"workload", RS_COL_TEXT},       {"replica", RS_COL_INT},          {"start_s", RS_COL_NUM},
+    {"workload", RS_COL_TEXT},       {"replica", RS_COL_INT},          {"role", RS_COL_TEXT},
+    {"start_s", RS_COL_NUM},
     {"end_s", RS_COL_NUM},           {"busy_fraction", RS_COL_NUM},    {"batch_mean", RS_COL_NUM},
     {"kv_used_mean", RS_COL_NUM},    {"kv_used_max", RS_COL_NUM},      {"waiting", RS_COL_INT},
     {"running", RS_COL_INT},         {"preemptions", RS_COL_INT},
@@ -702,6 +739,8 @@ static void finish_request(inf_wl_t* w, int i)
   rs_cell_num(t, tpot);
   rs_cell_num(t, lat);
   rs_cell_int(t, q->preemptions);
+  rs_cell_int(t, q->prefill_replica);
+  rs_cell_num(t, q->kv_end >= 0 ? q->kv_end - q->kv_start : NAN);
   rs_row_end(t);
   w->ttft[w->n_done]    = ttft;
   w->latency[w->n_done] = lat;
@@ -714,9 +753,63 @@ static void finish_request(inf_wl_t* w, int i)
   w->in_tokens += q->prompt;
   w->last_finish = q->finish;
   rs_run_progress(w->run, 1);
+  for (int r = 0; w->n_done == w->n_reqs && r < w->n_replicas; r++)
+    wake(&w->reps[r]); /* decode replicas wait for hand-offs until the last request is done */
 }
 
-/* Advances every scheduled request by its tokens; finished ones free their blocks and leave. */
+/* ---- disaggregated serving: the KV cache goes from a prefill replica to a decode replica ------------ */
+
+/* The last shard of request i arrived: it joins its decode replica's queue with its cache in place. */
+static void deliver(inf_wl_t* w, int i)
+{
+  req_t* q  = &w->reqs[i];
+  q->kv_end = simgrid_get_clock();
+  assign(w, i, q->replica, q->output);
+}
+
+/* A GPU of a prefill replica: sends its shard of each handed-off request's KV cache over the real route
+ * to the GPU at the same position of the decode replica, so transfers share links with everything else. */
+static void mover_loop(int argc, char** argv)
+{
+  mover_t* m  = sg_actor_self_get_data();
+  inf_wl_t* w = m->r->w;
+  for (;;) {
+    if (m->jobs.n == 0) {
+      m->idle = 1;
+      sg_sem_acquire(m->wake);
+      continue;
+    }
+    int i = idxq_front(&m->jobs);
+    idxq_pop_front(&m->jobs);
+    req_t* q       = &w->reqs[i];
+    double shard   = q->computed * w->kv_token_bytes_replica / w->gpus_per_replica;
+    const replica_t* to = &w->reps[q->replica];
+    sg_host_sendto(m->r->gpus[m->g]->host, to->gpus[m->g]->host, shard);
+    if (--q->shards_left == 0)
+      deliver(w, i);
+  }
+}
+
+/* Request i has its first token on prefill replica r: pick its decode replica and start the transfer. */
+static void hand_off(replica_t* r, int i, double now)
+{
+  inf_wl_t* w    = r->w;
+  req_t* q       = &w->reqs[i];
+  q->replica     = route(w, &w->pools[1]);
+  q->kv_start    = now;
+  q->shards_left = w->gpus_per_replica;
+  for (int g = 0; g < w->gpus_per_replica; g++) {
+    mover_t* m = &r->movers[g];
+    idxq_push_back(&m->jobs, i);
+    if (m->idle) {
+      m->idle = 0;
+      sg_sem_release(m->wake);
+    }
+  }
+}
+
+/* Advances every scheduled request by its tokens; finished ones free their blocks and leave, and on a
+ * prefill replica so do those with their first token, toward a decode replica. */
 static void apply_step(replica_t* r, double now)
 {
   inf_wl_t* w = r->w;
@@ -730,14 +823,19 @@ static void apply_step(replica_t* r, double now)
       if (q->computed == q->prompt + q->generated && ++q->generated == 1)
         q->first_token = now;
     }
+    int leaves = q->generated == q->output || (r->role == ROLE_PREFILL && q->generated > 0);
+    if (!leaves) {
+      r->run[kept++] = i;
+      continue;
+    }
+    r->free_blocks += q->blocks;
+    q->blocks = 0;
+    add_outstanding(w, r->id, -q->routed);
     if (q->generated == q->output) {
       q->finish = now;
-      r->free_blocks += q->blocks;
-      q->blocks = 0;
-      add_outstanding(w, r->id, -(q->prompt + q->output));
       finish_request(w, i);
     } else {
-      r->run[kept++] = i;
+      hand_off(r, i, now);
     }
   }
   r->n_run = kept;
@@ -751,6 +849,7 @@ static void sample_row(replica_t* r, double end)
   rs_table_t* t = w->replicas;
   rs_cell_text(t, w->wl->name);
   rs_cell_int(t, r->id);
+  rs_cell_text(t, r->role == ROLE_PREFILL ? "prefill" : r->role == ROLE_DECODE ? "decode" : "mixed");
   rs_cell_num(t, r->sample_t0);
   rs_cell_num(t, end);
   rs_cell_num(t, r->busy / len);
@@ -879,7 +978,7 @@ static void replica_loop(int argc, char** argv)
   for (;;) {
     double now = simgrid_get_clock();
     if (r->n_run == 0 && r->waiting.n == 0) {
-      if (w->arrivals_done)
+      if (r->role == ROLE_DECODE ? w->n_done == w->n_reqs : w->arrivals_done)
         break;
       r->idle = 1;
       sg_sem_acquire(r->wake);
@@ -1063,8 +1162,10 @@ static int load_requests(inf_wl_t* w, rs_err_t* err)
     return RS_ERR;
   if (w->cfg->arrival != RS_ARRIVAL_TRACE)
     generate_requests(w, w->run->sc->seed);
-  for (int i = 0; i < w->n_reqs; i++)
-    w->reqs[i].scheduled = w->reqs[i].first_token = w->reqs[i].finish = -1;
+  for (int i = 0; i < w->n_reqs; i++) {
+    req_t* q     = &w->reqs[i];
+    q->scheduled = q->first_token = q->finish = q->kv_start = q->kv_end = -1;
+  }
   sort_by_arrival(w);
   return RS_OK;
 }
@@ -1091,6 +1192,11 @@ int rs_wl__inference_check(rs_run_t* run, int i, rs_err_t* err)
   if (gpu->peak_flops[w->cfg->precision] <= 0)
     return rs_scenario_err(run->sc, err, key, "precision %s: %s GPUs have no %s units", rs_prec_name(w->cfg->precision),
                            gpu->name, rs_prec_name(w->cfg->precision));
+  if (w->cfg->prefill_replicas >= w->n_replicas) {
+    snprintf(gkey, sizeof gkey, "workloads[%d].prefill_replicas", i);
+    return rs_scenario_err(run->sc, err, gkey, "expected fewer than the %d replicas, so that some decode, got %d",
+                           w->n_replicas, w->cfg->prefill_replicas);
+  }
   if (check_domains(w, p, key, err) != RS_OK || load_requests(w, err) != RS_OK)
     return RS_ERR;
   w->reps = xbt_new0(replica_t, w->n_replicas);
@@ -1142,6 +1248,22 @@ static void start_actor(const char* name, sg_host_t host, void* data, void (*cod
   sg_actor_start(a, code, 0, NULL);
 }
 
+/* One daemon per GPU of a prefill replica: they outlive no one, so they need no stop message. */
+static void movers_start(inf_wl_t* w, replica_t* r)
+{
+  r->movers = xbt_new0(mover_t, w->gpus_per_replica);
+  for (int g = 0; g < w->gpus_per_replica; g++) {
+    mover_t* m   = &r->movers[g];
+    *m           = (mover_t){.r = r, .g = g, .wake = sg_sem_init(0)};
+    char* name   = bprintf("%s-replica%d-kv%d", w->wl->name, r->id, g);
+    sg_actor_t a = sg_actor_init(name, r->gpus[g]->host);
+    sg_actor_set_data(a, m);
+    sg_actor_daemonize(a);
+    sg_actor_start(a, mover_loop, 0, NULL);
+    free(name);
+  }
+}
+
 static void replica_start(inf_wl_t* w, int id)
 {
   replica_t* r = &w->reps[id];
@@ -1154,9 +1276,13 @@ static void replica_start(inf_wl_t* w, int id)
   r->wake      = sg_sem_init(0);
   r->heap_pos  = id;
   w->heap[id]  = id;
+  int prefill  = w->cfg->prefill_replicas;
+  r->role      = prefill == 0 ? ROLE_MIXED : id < prefill ? ROLE_PREFILL : ROLE_DECODE;
   char* name   = bprintf("%s-replica%d", w->wl->name, id);
   start_actor(name, r->gpus[0]->host, r, replica_loop);
   free(name);
+  if (r->role == ROLE_PREFILL)
+    movers_start(w, r);
   if (w->stage_gpus == 1)
     return; /* pipeline stages of one GPU each talk by plain transfers */
   replica_groups(w, r);
@@ -1193,6 +1319,9 @@ int rs_wl__inference_start(rs_run_t* run, int i, rs_err_t* err)
   w->sum->gpus     = w->n_replicas * w->gpus_per_replica;
   w->sum->start_s  = w->wl->start_s;
   run->work_total += w->n_reqs;
+  int prefill = w->cfg->prefill_replicas;
+  w->pools[0] = (pool_t){0, prefill > 0 ? prefill : w->n_replicas, 0};
+  w->pools[1] = (pool_t){prefill, w->n_replicas, 0};
   for (int r = 0; r < w->n_replicas; r++)
     replica_start(w, r);
   char* name = bprintf("%s-router", w->wl->name);
@@ -1216,6 +1345,11 @@ static void replica_free(inf_wl_t* w, replica_t* r)
     sg_sem_destroy(r->wake);
   free(r->tp);
   free(r->ep);
+  for (int g = 0; r->movers && g < w->gpus_per_replica; g++) {
+    sg_sem_destroy(r->movers[g].wake);
+    free(r->movers[g].jobs.v);
+  }
+  free(r->movers);
   free(r->bar);
   free(r->memo);
   free(r->helpers);

@@ -176,6 +176,7 @@ static const field_t inference_fields[] = {
     {"sample_s", F_NUM, INF(sample_s), .min = 1e-6, .max = 1e9, .def = "1"},
     {"tp_across_domains", F_BOOL, INF(tp_across_domains), .def = "false"},
     {"collective_memo", F_BOOL, INF(collective_memo), .def = "true"},
+    {"prefill_replicas", F_INT, INF(prefill_replicas), .min = 0, .max = 1e7, .def = "0"},
 };
 
 /* Kind-specific tables, indexed by rs_wl_kind_t. */

@@ -74,6 +74,7 @@ typedef struct rs_sc_inference {
   double sample_s;        /* replicas.csv interval */
   int tp_across_domains;  /* 1: allow a replica's TP x EP group to span NVLink domains */
   int collective_memo;    /* 1: time a step size's collectives once on the real links, then reuse */
+  int prefill_replicas;   /* > 0: disaggregated: the first replicas only prefill, the others only decode */
 } rs_sc_inference_t;
 
 typedef struct rs_sc_workload {

@@ -239,6 +239,49 @@ START_TEST(trace_replay)
 }
 END_TEST
 
+/* Disaggregated: prompts on the prefill pool, tokens on the decode pool, each KV cache moved between
+ * them over the network (two servers: the pools sit on different ones), taking longer across servers
+ * than it would over NVLink. */
+START_TEST(disaggregated_moves_the_kv_cache)
+{
+  const char* yaml = "name: dis\nplatform:\n  generate: {server: p5en.48xlarge, servers: 2}\nworkloads:\n"
+                     "  - kind: inference\n    model: {preset: llama3-70b}\n    tp: 4\n    precision: fp8\n"
+                     "    prefill_replicas: 2\n    requests: 200\n    rate_per_s: 10\n    prompt_tokens: 2000\n"
+                     "    output_tokens: 16\n";
+  ck_assert_int_eq(run_scenario(yaml, ""), 0);
+  rs_csv_t* csv = table("requests");
+  int rep = rs_csv_column(csv, "replica"), pre = rs_csv_column(csv, "prefill_replica");
+  int kv  = rs_csv_column(csv, "kv_transfer_s");
+  /* 2,000 tokens x 80 layers x 2,048 bf16 values = 655 MB, in four shards each over a 400 Gb/s NIC */
+  double least = 2000 * rs_model_kv_values_per_token(&(rs_model_t){.kv_heads = 8, .hidden = 8192, .heads = 64}) * 2 *
+                 80 / 4 / 50e9;
+  for (size_t r = 1; r < csv->n_rows; r++) {
+    ck_assert_int_ge(atoi(csv->rows[r].cells[rep]), 2);
+    ck_assert_int_lt(atoi(csv->rows[r].cells[pre]), 2);
+    ck_assert_msg(strtod(csv->rows[r].cells[kv], NULL) >= least, "%s < %g", csv->rows[r].cells[kv], least);
+  }
+  rs_csv_free(csv);
+  csv = table("replicas");
+  int role = rs_csv_column(csv, "role"), id = rs_csv_column(csv, "replica");
+  for (size_t r = 1; r < csv->n_rows; r++)
+    ck_assert_str_eq(csv->rows[r].cells[role], atoi(csv->rows[r].cells[id]) < 2 ? "prefill" : "decode");
+  rs_csv_free(csv);
+}
+END_TEST
+
+/* Gamma gaps with a large squared coefficient of variation bunch the same mean rate into bursts. */
+START_TEST(bursty_arrivals_queue_more)
+{
+  ck_assert_int_eq(run_scenario(server, "--set workloads.0.rate_per_s=40"), 0);
+  double poisson = summary("ttft_p99_s"), span = summary("duration_s");
+  ck_assert_int_eq(run_scenario(server, "--set workloads.0.rate_per_s=40 --set workloads.0.arrival=gamma "
+                                        "--set workloads.0.burstiness=20"),
+                   0);
+  ck_assert_msg(summary("ttft_p99_s") > 2 * poisson, "gamma %g, poisson %g", summary("ttft_p99_s"), poisson);
+  ck_assert_double_eq_tol(summary("duration_s"), span, span * 0.5); /* the same mean rate */
+}
+END_TEST
+
 /* Bad input: exit 2, one line naming the file, line and key or column, no outputs. */
 static void expect_refusal(const char* yaml, const char* reason)
 {
@@ -284,13 +327,17 @@ START_TEST(bad_inputs_exit_2_with_reason)
   expect_refusal("name: t\nplatform: {preset: p5en.48xlarge}\nworkloads:\n  - kind: inference\n"
                  "    model: {preset: llama3-8b}\n    routing: random\n",
                  "s.yaml:6: workloads[0].routing: expected one of round-robin, least-outstanding, kv-aware, got 'random'");
+  expect_refusal("name: t\nplatform: {preset: p5en.48xlarge}\nworkloads:\n  - kind: inference\n"
+                 "    model: {preset: llama3-8b}\n    tp: 4\n    prefill_replicas: 2\n",
+                 "s.yaml:7: workloads[0].prefill_replicas: expected fewer than the 2 replicas, so that some decode, got 2");
 }
 END_TEST
 
 /* The ready inference scenarios pass every check (layout, memory, KV cache) without simulating. */
 START_TEST(ready_scenarios_validate)
 {
-  static const char* const files[] = {"chat-llama70b-gb200", "chat-llama70b-h200", "inference-llama8b-h200",
+  static const char* const files[] = {"chat-llama70b-gb200", "chat-llama70b-h200", "chat-llama70b-gb200-disagg",
+                                      "inference-llama8b-h200",
                                       "validation/mlperf-llama2-70b-h200-offline"};
   for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
     char cmd[512];
@@ -317,6 +364,8 @@ static Suite* inference_suite(void)
   tcase_add_test(tc, trace_replay);
   tcase_add_test(tc, bad_inputs_exit_2_with_reason);
   tcase_add_test(tc, ready_scenarios_validate);
+  tcase_add_test(tc, disaggregated_moves_the_kv_cache);
+  tcase_add_test(tc, bursty_arrivals_queue_more);
   suite_add_tcase(s, tc);
   return s;
 }
