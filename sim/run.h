@@ -25,6 +25,13 @@ typedef struct rs_wl_summary {
   double mfu;            /* training: of the dense peak of the training precision, last iteration */
   double energy_j;       /* joules of the workload's GPUs from its start to its end */
   double joules_per_token; /* training: energy_j over the tokens trained */
+  /* inference: requests served, percentiles p50/p90/p99 over every request, goodput */
+  double requests;
+  double tokens_per_s_per_gpu;
+  double ttft_s[3], tpot_s[3], latency_s[3];
+  double goodput_requests_per_s; /* requests within both latency objectives, per second */
+  double slo_attainment;         /* fraction of requests within both objectives */
+  double preemptions;
   int finished;          /* set by the workload when its last actor is done */
 } rs_wl_summary_t;
 
@@ -38,6 +45,8 @@ typedef struct rs_run {
   rs_table_t* collectives; /* NULL until a workload needs it */
   rs_table_t* iterations;  /* NULL until a workload needs it */
   rs_table_t* ops;         /* NULL unless outputs.ops_max_rows > 0 */
+  rs_table_t* requests;        /* NULL until a workload needs it */
+  rs_table_t* replica_samples; /* replicas.csv; NULL until a workload needs it */
   rs_wl_summary_t* summaries; /* one per workload, in scenario order */
   void** states;              /* each workload's own state */
   rs_verbosity_t verbosity;

@@ -16,18 +16,9 @@
 
 static char dir[64];
 
-static void setup(void)
-{
-  snprintf(dir, sizeof dir, "/tmp/rs-check-training-XXXXXX");
-  ck_assert_ptr_nonnull(mkdtemp(dir));
-}
+static void setup(void) { rs_test_tmpdir(dir, sizeof dir, "training"); }
 
-static void teardown(void)
-{
-  char cmd[128];
-  snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-  ck_assert_int_eq(system(cmd), 0);
-}
+static void teardown(void) { rs_test_rmdir(dir); }
 
 /* Writes the scenario text, runs racksim on it, returns the exit code; stderr goes to DIR/err. */
 static int run_scenario(const char* yaml, const char* extra)

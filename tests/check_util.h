@@ -46,6 +46,21 @@ static inline rs_platform_t* rs_test_generate(rs_platgen_spec_t spec)
   return p;
 }
 
+/* Makes a fresh directory /tmp/rs-check-NAME-XXXXXX into dir (len bytes); fails the test on error. */
+static inline void rs_test_tmpdir(char* dir, size_t len, const char* name)
+{
+  snprintf(dir, len, "/tmp/rs-check-%s-XXXXXX", name);
+  ck_assert_ptr_nonnull(mkdtemp(dir));
+}
+
+/* Removes dir and everything in it. */
+static inline void rs_test_rmdir(const char* dir)
+{
+  char cmd[160];
+  snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+  ck_assert_int_eq(system(cmd), 0);
+}
+
 /* main of a suite: run it in Check's default fork mode, fail if any test failed. */
 #define RS_CHECK_MAIN(suite_fn)                                                                                        \
   int main(void)                                                                                                       \
