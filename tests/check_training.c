@@ -354,6 +354,24 @@ START_TEST(interleaving_shrinks_the_bubble_by_vp)
 }
 END_TEST
 
+/* Equal runs write byte-identical traces, row order included. */
+START_TEST(traces_are_deterministic)
+{
+  const char* all = "--set outputs.ops_max_rows=2000000000 --set outputs.links=all";
+  ck_assert_int_eq(run_scenario(pipeline, all), 0);
+  char out[160], first[160], cmd[512];
+  snprintf(out, sizeof out, "%s/out", dir);
+  snprintf(first, sizeof first, "%s/first", dir);
+  ck_assert_int_eq(rename(out, first), 0);
+  ck_assert_int_eq(run_scenario(pipeline, all), 0);
+  static const char* const tables[] = {"collectives.csv", "ops.csv", "links.csv", "summary.csv"};
+  for (int i = 0; i < 4; i++) {
+    snprintf(cmd, sizeof cmd, "cmp -s %s/%s %s/out/%s", first, tables[i], dir, tables[i]);
+    ck_assert_msg(system(cmd) == 0, "%s differs between two equal runs", tables[i]);
+  }
+}
+END_TEST
+
 /* Layouts that cannot run: exit 2, one line naming the file, line and reason, no outputs. */
 START_TEST(bad_layouts_exit_2_with_reason)
 {
@@ -404,6 +422,7 @@ static Suite* training_suite(void)
   tcase_add_test(tc, ops_stop_at_their_cap);
   tcase_add_test(tc, links_show_nvlink_inside_and_nics_across_servers);
   tcase_add_test(tc, link_bytes_are_conserved);
+  tcase_add_test(tc, traces_are_deterministic);
   suite_add_tcase(s, tc);
   return s;
 }
