@@ -127,6 +127,10 @@ struct inf_wl {
   req_t* reqs;
   int n_reqs;
   int* order; /* requests by arrival time */
+  double *tab_start, *tab_rate; /* arrival: table, one period's piecewise-constant rates */
+  int n_tab;
+  int *len_prompt, *len_output; /* length_table rows, drawn uniformly */
+  int n_len;
   long block_tokens;
   double kv_token_bytes_replica; /* bytes of KV per token over the whole replica, for swaps */
   double logits_flops;
@@ -228,6 +232,24 @@ static double gap_draw(rng_t* g, const rs_sc_inference_t* c)
   return -log(rng_unit(g)) / c->rate_per_s;
 }
 
+/* Next arrival after t under the rate table: exponential gaps at each segment's rate; a gap that
+ * crosses the segment's end restarts there (the process is memoryless), so rates change on time. */
+static double table_next(rng_t* g, const inf_wl_t* w, double t)
+{
+  double period = w->cfg->rate_period_s;
+  for (;;) {
+    double base = floor(t / period) * period, p = t - base;
+    int k       = 0;
+    while (k + 1 < w->n_tab && w->tab_start[k + 1] <= p)
+      k++;
+    double end = base + (k + 1 < w->n_tab ? w->tab_start[k + 1] : period);
+    double gap = w->tab_rate[k] > 0 ? -log(rng_unit(g)) / w->tab_rate[k] : INFINITY;
+    if (t + gap < end)
+      return t + gap;
+    t = end;
+  }
+}
+
 static void generate_requests(inf_wl_t* w, uint64_t seed)
 {
   const rs_sc_inference_t* c = w->cfg;
@@ -237,16 +259,17 @@ static void generate_requests(inf_wl_t* w, uint64_t seed)
   w->reqs   = xbt_new0(req_t, w->n_reqs);
   double t  = 0;
   for (int i = 0; i < w->n_reqs; i++) {
-    req_t* q  = &w->reqs[i];
-    q->prompt = len_draw(&g, c->prompt_dist, c->prompt_tokens);
-    q->output = len_draw(&g, c->output_dist, c->output_tokens);
+    req_t* q = &w->reqs[i];
+    int row  = w->n_len > 0 ? (int)(rng_unit(&g) * w->n_len) : 0; /* one row gives both lengths */
+    q->prompt = c->prompt_dist == RS_LEN_TABLE ? w->len_prompt[row] : len_draw(&g, c->prompt_dist, c->prompt_tokens);
+    q->output = c->output_dist == RS_LEN_TABLE ? w->len_output[row] : len_draw(&g, c->output_dist, c->output_tokens);
     if (c->mode == RS_MODE_SERVER)
-      t += gap_draw(&g, c);
+      t = c->arrival == RS_ARRIVAL_TABLE ? table_next(&g, w, t) : t + gap_draw(&g, c);
     q->arrival = t;
   }
 }
 
-/* One integer cell of a trace; RS_ERR with "file:line: column: expected ..., got '...'" otherwise. */
+/* One token count of a trace or length table; RS_ERR with "file:line: column: expected ..., got '...'" otherwise. */
 static int trace_int(const rs_csv_row_t* row, int col, const char* name, const char* file, int* v, rs_err_t* err)
 {
   const char* text = col < (int)row->n_cells ? row->cells[col] : "";
@@ -258,15 +281,71 @@ static int trace_int(const rs_csv_row_t* row, int col, const char* name, const c
   return RS_OK;
 }
 
-static int trace_time(const rs_csv_row_t* row, int col, const char* file, double* v, rs_err_t* err)
+/* One number cell, at least 0; RS_ERR with "file:line: column: expected WHAT, got '...'" otherwise. */
+static int csv_number(const rs_csv_row_t* row, int col, const char* name, const char* what, const char* file,
+                      double* v, rs_err_t* err)
 {
   const char* text = col < (int)row->n_cells ? row->cells[col] : "";
   char* end;
   double x = strtod(text, &end);
   if (end == text || *end != '\0' || !isfinite(x) || x < 0)
-    return rs_err_at(err, file, row->line, "arrival_s", "expected a number of seconds from 0, got '%s'", text);
+    return rs_err_at(err, file, row->line, name, "expected %s, got '%s'", what, text);
   *v = x;
   return RS_OK;
+}
+
+/* Reads file and finds its columns names[0..n-1] (any order, others ignored); NULL and
+ * "file:1: expected a header with columns ..." when one is missing or no row follows the header. */
+static rs_csv_t* open_table(const char* file, const char* const* names, int* cols, int n, rs_err_t* err)
+{
+  rs_csv_t* csv = rs_csv_read(file, err);
+  if (csv == NULL)
+    return NULL;
+  int ok = csv->n_rows >= 2;
+  for (int k = 0; k < n; k++)
+    ok &= (cols[k] = rs_csv_column(csv, names[k])) >= 0;
+  if (ok)
+    return csv;
+  char list[128] = "";
+  for (int k = 0; k < n; k++)
+    snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s", k ? ", " : "", names[k]);
+  rs_err_at(err, file, 1, NULL, "expected a header with columns %s and at least one row", list);
+  rs_csv_free(csv);
+  return NULL;
+}
+
+/* The rate table: a header naming start_s and rate_per_s, then rows of increasing start_s from 0 within
+ * the period, each rate holding until the next row's start (the last, until the period ends). */
+static int read_rate_table(inf_wl_t* w, rs_err_t* err)
+{
+  static const char* const names[] = {"start_s", "rate_per_s"};
+  const char* file                = w->cfg->rate_table;
+  int cols[2];
+  rs_csv_t* csv = open_table(file, names, cols, 2, err);
+  if (csv == NULL)
+    return RS_ERR;
+  int cs = cols[0], cr = cols[1], rc = RS_OK;
+  w->n_tab     = (int)csv->n_rows - 1;
+  w->tab_start = xbt_new0(double, w->n_tab + 1);
+  w->tab_rate  = xbt_new0(double, w->n_tab + 1);
+  double total = 0;
+  for (int k = 0; rc == RS_OK && k < w->n_tab; k++) {
+    const rs_csv_row_t* row = &csv->rows[k + 1];
+    if (csv_number(row, cs, "start_s", "a number of seconds from 0", file, &w->tab_start[k], err) != RS_OK ||
+        csv_number(row, cr, "rate_per_s", "a rate per second from 0", file, &w->tab_rate[k], err) != RS_OK)
+      rc = RS_ERR;
+    else if (k == 0 && w->tab_start[0] != 0)
+      rc = rs_err_at(err, file, row->line, "start_s", "expected 0 on the first row (the period's start), got '%s'",
+                     row->cells[cs]);
+    else if (k > 0 && (w->tab_start[k] <= w->tab_start[k - 1] || w->tab_start[k] >= w->cfg->rate_period_s))
+      rc = rs_err_at(err, file, row->line, "start_s", "expected more than the row above (%g) and less than "
+                     "rate_period_s (%g), got '%s'", w->tab_start[k - 1], w->cfg->rate_period_s, row->cells[cs]);
+    total += w->tab_rate[k];
+  }
+  if (rc == RS_OK && total <= 0)
+    rc = rs_err_at(err, file, 2, "rate_per_s", "expected at least one rate above 0, got only zeros");
+  rs_csv_free(csv);
+  return rc;
 }
 
 /* Reads the trace: a header naming arrival_s, prompt_tokens and output_tokens (any order, other
@@ -288,13 +367,35 @@ static int read_trace(inf_wl_t* w, rs_err_t* err)
   for (int i = 0; rc == RS_OK && i < w->n_reqs; i++) {
     const rs_csv_row_t* row = &csv->rows[i + 1];
     req_t* q                = &w->reqs[i];
-    if (trace_time(row, ca, file, &q->arrival, err) != RS_OK ||
+    if (csv_number(row, ca, "arrival_s", "a number of seconds from 0", file, &q->arrival, err) != RS_OK ||
         trace_int(row, cp, "prompt_tokens", file, &q->prompt, err) != RS_OK ||
         trace_int(row, co, "output_tokens", file, &q->output, err) != RS_OK)
       rc = RS_ERR;
     if (w->cfg->mode == RS_MODE_OFFLINE)
       q->arrival = 0;
   }
+  rs_csv_free(csv);
+  return rc;
+}
+
+/* The empirical length table: a header naming prompt_tokens and output_tokens, one observed request per
+ * row; each generated request draws one row uniformly. */
+static int read_length_table(inf_wl_t* w, rs_err_t* err)
+{
+  static const char* const names[] = {"prompt_tokens", "output_tokens"};
+  const char* file                = w->cfg->length_table;
+  int cols[2];
+  rs_csv_t* csv = open_table(file, names, cols, 2, err);
+  if (csv == NULL)
+    return RS_ERR;
+  int rc        = RS_OK;
+  w->n_len      = (int)csv->n_rows - 1;
+  w->len_prompt = xbt_new(int, w->n_len);
+  w->len_output = xbt_new(int, w->n_len);
+  for (int k = 0; rc == RS_OK && k < w->n_len; k++)
+    if (trace_int(&csv->rows[k + 1], cols[0], names[0], file, &w->len_prompt[k], err) != RS_OK ||
+        trace_int(&csv->rows[k + 1], cols[1], names[1], file, &w->len_output[k], err) != RS_OK)
+      rc = RS_ERR;
   rs_csv_free(csv);
   return rc;
 }
@@ -1160,6 +1261,10 @@ static int load_requests(inf_wl_t* w, rs_err_t* err)
 {
   if (w->cfg->arrival == RS_ARRIVAL_TRACE && read_trace(w, err) != RS_OK)
     return RS_ERR;
+  if (w->cfg->arrival == RS_ARRIVAL_TABLE && read_rate_table(w, err) != RS_OK)
+    return RS_ERR;
+  if (w->cfg->length_table && read_length_table(w, err) != RS_OK)
+    return RS_ERR;
   if (w->cfg->arrival != RS_ARRIVAL_TRACE)
     generate_requests(w, w->run->sc->seed);
   for (int i = 0; i < w->n_reqs; i++) {
@@ -1369,6 +1474,10 @@ void rs_wl__inference_free(void* state)
   free(w->stages);
   free(w->reqs);
   free(w->order);
+  free(w->tab_start);
+  free(w->tab_rate);
+  free(w->len_prompt);
+  free(w->len_output);
   free(w->ttft);
   free(w->tpot);
   free(w->latency);
