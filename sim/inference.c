@@ -38,6 +38,7 @@ typedef struct req {
   int prefill_replica; /* where its prompt was prefilled */
   int routed;          /* tokens counted in its replica's outstanding */
   int shards_left;     /* KV shards still in flight to the decode replica */
+  int shared;          /* prompt tokens whose KV blocks it borrows from its replica's prefix cache */
   double kv_start, kv_end; /* KV transfer, when disaggregated; -1: none */
   int preemptions;
   int swapped; /* 1: its KV blocks wait in host memory */
@@ -86,6 +87,7 @@ typedef struct replica {
   mover_t* movers; /* [gpus_per_replica] on prefill replicas */
   const rs_gpu_t** gpus; /* stage by stage, each stage EP-major then TP */
   long free_blocks, total_blocks;
+  int warm; /* prefix caching: the shared prefix's blocks are held here */
   idxq_t waiting;
   long waiting_blocks; /* blocks the waiting requests need for what they know, for kv-aware routing */
   int* run;            /* running requests, in admission order */
@@ -465,6 +467,39 @@ static void idxq_pop_front(idxq_t* q)
 
 static long blocks_for(const inf_wl_t* w, long tokens) { return (tokens + w->block_tokens - 1) / w->block_tokens; }
 
+/* Blocks request q holds itself for `tokens` tokens: those of a borrowed prefix are the replica's. */
+static long own_blocks(const inf_wl_t* w, const req_t* q, long tokens)
+{
+  return blocks_for(w, tokens) - q->shared / w->block_tokens;
+}
+
+/* The shared prefix in whole blocks (a partly filled last block is not shared). */
+static int prefix_tokens(const inf_wl_t* w)
+{
+  return w->cfg->prefix_caching ? (int)(w->cfg->shared_prefix_tokens / w->block_tokens * w->block_tokens) : 0;
+}
+
+/* A request about to (re)start its prefill borrows the cached prefix of a warm replica; at least one
+ * prompt token is left to compute, for its logits. */
+static void borrow_prefix(const replica_t* r, req_t* q)
+{
+  if (q->swapped || q->computed > 0)
+    return;
+  int keep    = (int)((q->prompt - 1) / r->w->block_tokens * r->w->block_tokens);
+  q->shared   = r->warm ? (prefix_tokens(r->w) < keep ? prefix_tokens(r->w) : keep) : 0;
+  q->computed = q->shared;
+}
+
+/* The first request to compute the whole prefix on a replica leaves its blocks cached there. */
+static void warm_up(replica_t* r, const req_t* q)
+{
+  long pin = prefix_tokens(r->w) / r->w->block_tokens;
+  if (r->warm || pin == 0 || q->shared > 0 || q->computed < prefix_tokens(r->w) || r->free_blocks < pin)
+    return;
+  r->free_blocks -= pin;
+  r->warm = 1;
+}
+
 /* Blocks a waiting request needs to hold every token it knows (for kv-aware routing). */
 static long known_blocks(const inf_wl_t* w, const req_t* q) { return blocks_for(w, q->prompt + q->generated); }
 
@@ -536,14 +571,16 @@ static void add_outstanding(inf_wl_t* w, int r, double tokens)
 }
 
 /* The replica of the pool with the highest score (the first of equals). kv-aware scores the KV blocks
- * left once its waiting requests are admitted; least-outstanding, minus the outstanding tokens. */
+ * left once its waiting requests are admitted, plus those its cached prefix saves; least-outstanding,
+ * minus the outstanding tokens. */
 static int best_in_pool(const inf_wl_t* w, const pool_t* p)
 {
   int best          = p->lo;
   double best_score = -INFINITY;
   for (int r = p->lo; r < p->hi; r++) {
     const replica_t* x = &w->reps[r];
-    double score = w->cfg->routing == RS_ROUTE_KV_AWARE ? (double)(x->free_blocks - x->waiting_blocks) : -x->outstanding;
+    double blocks = x->free_blocks - x->waiting_blocks + (x->warm ? prefix_tokens(w) / w->block_tokens : 0);
+    double score  = w->cfg->routing == RS_ROUTE_KV_AWARE ? blocks : -x->outstanding;
     if (score > best_score)
       best = r, best_score = score;
   }
@@ -639,7 +676,7 @@ static int step_tokens(const inf_wl_t* w, const req_t* q, int budget, int first)
 
 static void take(replica_t* r, req_t* q, int n, step_t* st)
 {
-  long need = blocks_for(r->w, q->computed + n) - q->blocks;
+  long need = own_blocks(r->w, q, q->computed + n) - q->blocks;
   r->free_blocks -= need;
   q->blocks += need;
   q->n_step = n;
@@ -662,7 +699,7 @@ static void schedule_running(replica_t* r, step_t* st, int* budget)
     int n    = step_tokens(w, q, *budget, st->seqs == 0);
     if (n == 0)
       continue;
-    long need = blocks_for(w, q->computed + n) - q->blocks;
+    long need = own_blocks(w, q, q->computed + n) - q->blocks;
     while (need > r->free_blocks && r->n_run - 1 > k)
       preempt_last(r, st);
     if (need > r->free_blocks) { /* q is the newest left: it gives way itself */
@@ -682,8 +719,9 @@ static void schedule_waiting(replica_t* r, step_t* st, int budget, double now)
   while (st->preempted == 0 && budget > 0 && r->n_run < w->cfg->max_seqs && r->waiting.n > 0) {
     int i    = idxq_front(&r->waiting);
     req_t* q = &w->reqs[i];
-    int n    = step_tokens(w, q, budget, st->seqs == 0);
-    if (n == 0 || blocks_for(w, q->computed + n) > r->free_blocks)
+    borrow_prefix(r, q);
+    int n = step_tokens(w, q, budget, st->seqs == 0);
+    if (n == 0 || own_blocks(w, q, q->computed + n) > r->free_blocks)
       return;
     wait_pop(r);
     if (q->swapped) {
@@ -802,7 +840,7 @@ static const rs_col_t request_cols[] = {
     {"finish_s", RS_COL_NUM},      {"queue_s", RS_COL_NUM},       {"prompt_tokens", RS_COL_INT},
     {"output_tokens", RS_COL_INT}, {"ttft_s", RS_COL_NUM},        {"tpot_s", RS_COL_NUM},
     {"latency_s", RS_COL_NUM},     {"preemptions", RS_COL_INT},   {"prefill_replica", RS_COL_INT},
-    {"kv_transfer_s", RS_COL_NUM},
+    {"kv_transfer_s", RS_COL_NUM}, {"cached_tokens", RS_COL_INT},
 };
 
 static const rs_col_t replica_cols[] = {
@@ -842,6 +880,7 @@ static void finish_request(inf_wl_t* w, int i)
   rs_cell_int(t, q->preemptions);
   rs_cell_int(t, q->prefill_replica);
   rs_cell_num(t, q->kv_end >= 0 ? q->kv_end - q->kv_start : NAN);
+  rs_cell_int(t, q->shared);
   rs_row_end(t);
   w->ttft[w->n_done]    = ttft;
   w->latency[w->n_done] = lat;
@@ -865,6 +904,7 @@ static void deliver(inf_wl_t* w, int i)
 {
   req_t* q  = &w->reqs[i];
   q->kv_end = simgrid_get_clock();
+  q->shared = 0; /* its whole cache came over, the prefix included */
   assign(w, i, q->replica, q->output);
 }
 
@@ -921,6 +961,7 @@ static void apply_step(replica_t* r, double now)
     if (q->n_step > 0) {
       q->computed += q->n_step;
       q->n_step = 0;
+      warm_up(r, q);
       if (q->computed == q->prompt + q->generated && ++q->generated == 1)
         q->first_token = now;
     }

@@ -180,6 +180,8 @@ static const field_t inference_fields[] = {
     {"tp_across_domains", F_BOOL, INF(tp_across_domains), .def = "false"},
     {"collective_memo", F_BOOL, INF(collective_memo), .def = "true"},
     {"prefill_replicas", F_INT, INF(prefill_replicas), .min = 0, .max = 1e7, .def = "0"},
+    {"shared_prefix_tokens", F_INT, INF(shared_prefix_tokens), .min = 0, .max = 1e7, .def = "0"},
+    {"prefix_caching", F_BOOL, INF(prefix_caching), .def = "false"},
 };
 
 /* Kind-specific tables, indexed by rs_wl_kind_t. */

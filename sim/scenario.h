@@ -78,6 +78,8 @@ typedef struct rs_sc_inference {
   int tp_across_domains;  /* 1: allow a replica's TP x EP group to span NVLink domains */
   int collective_memo;    /* 1: time a step size's collectives once on the real links, then reuse */
   int prefill_replicas;   /* > 0: disaggregated: the first replicas only prefill, the others only decode */
+  int shared_prefix_tokens; /* every prompt starts with the same tokens (a system prompt) */
+  int prefix_caching;     /* 1: a replica keeps the shared prefix's KV blocks and new requests reuse them */
 } rs_sc_inference_t;
 
 typedef struct rs_sc_workload {

@@ -319,6 +319,27 @@ START_TEST(length_table_gives_lengths)
 }
 END_TEST
 
+/* A shared system prompt: with prefix caching, requests after the first on a replica skip its blocks'
+ * prefill, so TTFT drops and the cached tokens are recorded. */
+START_TEST(prefix_caching_skips_the_shared_prompt)
+{
+  const char* set = "--set workloads.0.shared_prefix_tokens=800 --set workloads.0.prompt_dist=fixed "
+                    "--set workloads.0.rate_per_s=60";
+  ck_assert_int_eq(run_scenario(server, set), 0);
+  double cold = summary("ttft_p50_s");
+  char with[512];
+  snprintf(with, sizeof with, "%s --set workloads.0.prefix_caching=true", set);
+  ck_assert_int_eq(run_scenario(server, with), 0);
+  ck_assert_msg(summary("ttft_p50_s") < 0.7 * cold, "cached %g, cold %g", summary("ttft_p50_s"), cold);
+  rs_csv_t* csv = table("requests");
+  int col = rs_csv_column(csv, "cached_tokens"), hits = 0;
+  for (size_t r = 1; r < csv->n_rows; r++)
+    hits += atoi(csv->rows[r].cells[col]) == 800;
+  rs_csv_free(csv);
+  ck_assert_int_ge(hits, 400 - 4 * 3); /* all but the first few on each of the 4 replicas */
+}
+END_TEST
+
 /* Bad input: exit 2, one line naming the file, line and key or column, no outputs. */
 static void expect_refusal(const char* yaml, const char* reason)
 {
@@ -409,6 +430,7 @@ static Suite* inference_suite(void)
   tcase_add_test(tc, bursty_arrivals_queue_more);
   tcase_add_test(tc, rate_table_shapes_arrivals);
   tcase_add_test(tc, length_table_gives_lengths);
+  tcase_add_test(tc, prefix_caching_skips_the_shared_prompt);
   suite_add_tcase(s, tc);
   return s;
 }
