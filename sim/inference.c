@@ -1,10 +1,12 @@
 /* inference.c -- the inference workload: requests served by replicas of a model, each replica a
  * serving engine (continuous batching under a token budget, chunked prefill, a paged KV cache sized
- * from the HBM left after weights, admission control and preemption) whose every step is timed by the
- * roofline of its FLOPs and bytes (compute.c) plus its TP all-reduces and EP all-to-alls on the real
- * links (collectives.c). One actor per replica runs the step loop, helper actors join its
- * collectives, and one router actor releases requests (offline, Poisson, gamma or a CSV trace) to
- * replicas. It does not simulate one actor per request, and it never calls training code. See LICENSE. */
+ * from the HBM left after weights, admission control, preemption by recompute or swap, prefix caching)
+ * whose every step is timed by the roofline of its FLOPs and bytes (compute.c) plus its TP all-reduces
+ * and EP all-to-alls on the real links (collectives.c). One actor per replica runs the step loop,
+ * helper actors join its collectives, one router actor releases requests (offline, Poisson, gamma,
+ * a rate table or a CSV trace) to replicas, and when prefill and decode are disaggregated one actor
+ * per prefill GPU sends KV caches over the real routes. It does not simulate one actor per request,
+ * and it never calls training code. See LICENSE. */
 #include "collectives.h"
 #include "compute.h"
 #include "csvread.h"
