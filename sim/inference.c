@@ -58,7 +58,8 @@ typedef struct inf_wl inf_wl_t;
 typedef struct stage {
   double lin_flops;     /* FLOPs per new token of the stage's layers, without attention scores */
   double key_flops;     /* FLOPs per (query, key) pair of attention scores over the stage's layers */
-  double weight_bytes;  /* per GPU: weights read by every step */
+  double weight_bytes;  /* per GPU: weights read by every step (all but routed experts) */
+  double expert_bytes;  /* per GPU: routed experts, read when a token of the step picks them */
   double kv_bytes;      /* per GPU and per cached token of one sequence (before the EP split) */
   double held_bytes;    /* per GPU: weights held (with the input embedding) */
   int layers, moe_layers;
@@ -800,6 +801,13 @@ static void stage_sync(replica_t* r, int s, int tokens)
     *memo = simgrid_get_clock() - t0;
 }
 
+/* Expected share of the routed experts that at least one of `tokens` tokens picks (each picks
+ * experts_per_token of them, uniformly): small decode batches read few experts' weights. */
+static double experts_touched(const rs_model_t* m, double tokens)
+{
+  return m->experts > 0 ? 1 - pow(1 - (double)m->experts_per_token / m->experts, tokens) : 0;
+}
+
 /* Seconds of stage s's matmuls and HBM traffic on one of its GPUs. */
 static double stage_compute_s(const inf_wl_t* w, int s, const step_t* st)
 {
@@ -808,7 +816,8 @@ static double stage_compute_s(const inf_wl_t* w, int s, const step_t* st)
   double flops      = sg->lin_flops * st->tokens + sg->key_flops * st->pairs;
   if (s == w->lay.pp - 1)
     flops += w->logits_flops * st->produced;
-  double bytes = sg->weight_bytes + sg->kv_bytes * st->kv_read / w->lay.ep;
+  double bytes = sg->weight_bytes + sg->expert_bytes * experts_touched(w->m, st->tokens) +
+                 sg->kv_bytes * st->kv_read / w->lay.ep;
   return rs_gpu_seconds(w->reps[0].gpus[0]->model, w->cfg->precision, flops / split, bytes);
 }
 
@@ -1218,10 +1227,11 @@ static void plan_stages(inf_wl_t* w)
       st->key_flops += per_key;
       st->lin_flops += f0 - per_key;
       st->moe_layers += m->experts > 0 && i >= m->dense_layers;
+      st->expert_bytes += rs_model_layer_routed_params(m, i) / (l->tp * l->ep) * wb;
     }
     st->held_bytes   = rs_layout_stage_params(l, m, s) * wb;
     /* the input embedding is a look-up: a step reads a few rows of it, not all */
-    st->weight_bytes = st->held_bytes - (s == 0 ? rs_model_input_params(m) / l->tp * wb : 0);
+    st->weight_bytes = st->held_bytes - st->expert_bytes - (s == 0 ? rs_model_input_params(m) / l->tp * wb : 0);
     st->kv_bytes     = rs_model_kv_values_per_token(m) * kvb * st->layers / kv_split;
     w->kv_token_bytes_replica += st->kv_bytes * l->tp;
   }
