@@ -1,10 +1,12 @@
 /* inference.c -- the inference workload: requests served by replicas of a model, each replica a
  * serving engine (continuous batching under a token budget, chunked prefill, a paged KV cache sized
- * from the HBM left after weights, admission control and preemption) whose every step is timed by the
- * roofline of its FLOPs and bytes (compute.c) plus its TP all-reduces and EP all-to-alls on the real
- * links (collectives.c). One actor per replica runs the step loop, helper actors join its
- * collectives, and one router actor releases requests (offline, Poisson, gamma or a CSV trace) to
- * replicas. It does not simulate one actor per request, and it never calls training code. See LICENSE. */
+ * from the HBM left after weights, admission control, preemption by recompute or swap, prefix caching)
+ * whose every step is timed by the roofline of its FLOPs and bytes (compute.c) plus its TP all-reduces
+ * and EP all-to-alls on the real links (collectives.c). One actor per replica runs the step loop,
+ * helper actors join its collectives, one router actor releases requests (offline, Poisson, gamma,
+ * a rate table or a CSV trace) to replicas, and when prefill and decode are disaggregated one actor
+ * per prefill GPU sends KV caches over the real routes. It does not simulate one actor per request,
+ * and it never calls training code. See LICENSE. */
 #include "collectives.h"
 #include "compute.h"
 #include "csvread.h"
@@ -38,6 +40,7 @@ typedef struct req {
   int prefill_replica; /* where its prompt was prefilled */
   int routed;          /* tokens counted in its replica's outstanding */
   int shards_left;     /* KV shards still in flight to the decode replica */
+  int shared;          /* prompt tokens whose KV blocks it borrows from its replica's prefix cache */
   double kv_start, kv_end; /* KV transfer, when disaggregated; -1: none */
   int preemptions;
   int swapped; /* 1: its KV blocks wait in host memory */
@@ -55,7 +58,8 @@ typedef struct inf_wl inf_wl_t;
 typedef struct stage {
   double lin_flops;     /* FLOPs per new token of the stage's layers, without attention scores */
   double key_flops;     /* FLOPs per (query, key) pair of attention scores over the stage's layers */
-  double weight_bytes;  /* per GPU: weights read by every step */
+  double weight_bytes;  /* per GPU: weights read by every step (all but routed experts) */
+  double expert_bytes;  /* per GPU: routed experts, read when a token of the step picks them */
   double kv_bytes;      /* per GPU and per cached token of one sequence (before the EP split) */
   double held_bytes;    /* per GPU: weights held (with the input embedding) */
   int layers, moe_layers;
@@ -86,6 +90,7 @@ typedef struct replica {
   mover_t* movers; /* [gpus_per_replica] on prefill replicas */
   const rs_gpu_t** gpus; /* stage by stage, each stage EP-major then TP */
   long free_blocks, total_blocks;
+  int warm; /* prefix caching: the shared prefix's blocks are held here */
   idxq_t waiting;
   long waiting_blocks; /* blocks the waiting requests need for what they know, for kv-aware routing */
   int* run;            /* running requests, in admission order */
@@ -127,6 +132,10 @@ struct inf_wl {
   req_t* reqs;
   int n_reqs;
   int* order; /* requests by arrival time */
+  double *tab_start, *tab_rate; /* arrival: table, one period's piecewise-constant rates */
+  int n_tab;
+  int *len_prompt, *len_output; /* length_table rows, drawn uniformly */
+  int n_len;
   long block_tokens;
   double kv_token_bytes_replica; /* bytes of KV per token over the whole replica, for swaps */
   double logits_flops;
@@ -228,6 +237,24 @@ static double gap_draw(rng_t* g, const rs_sc_inference_t* c)
   return -log(rng_unit(g)) / c->rate_per_s;
 }
 
+/* Next arrival after t under the rate table: exponential gaps at each segment's rate; a gap that
+ * crosses the segment's end restarts there (the process is memoryless), so rates change on time. */
+static double table_next(rng_t* g, const inf_wl_t* w, double t)
+{
+  double period = w->cfg->rate_period_s;
+  for (;;) {
+    double base = floor(t / period) * period, p = t - base;
+    int k       = 0;
+    while (k + 1 < w->n_tab && w->tab_start[k + 1] <= p)
+      k++;
+    double end = base + (k + 1 < w->n_tab ? w->tab_start[k + 1] : period);
+    double gap = w->tab_rate[k] > 0 ? -log(rng_unit(g)) / w->tab_rate[k] : INFINITY;
+    if (t + gap < end)
+      return t + gap;
+    t = end;
+  }
+}
+
 static void generate_requests(inf_wl_t* w, uint64_t seed)
 {
   const rs_sc_inference_t* c = w->cfg;
@@ -237,16 +264,17 @@ static void generate_requests(inf_wl_t* w, uint64_t seed)
   w->reqs   = xbt_new0(req_t, w->n_reqs);
   double t  = 0;
   for (int i = 0; i < w->n_reqs; i++) {
-    req_t* q  = &w->reqs[i];
-    q->prompt = len_draw(&g, c->prompt_dist, c->prompt_tokens);
-    q->output = len_draw(&g, c->output_dist, c->output_tokens);
+    req_t* q = &w->reqs[i];
+    int row  = w->n_len > 0 ? (int)(rng_unit(&g) * w->n_len) : 0; /* one row gives both lengths */
+    q->prompt = c->prompt_dist == RS_LEN_TABLE ? w->len_prompt[row] : len_draw(&g, c->prompt_dist, c->prompt_tokens);
+    q->output = c->output_dist == RS_LEN_TABLE ? w->len_output[row] : len_draw(&g, c->output_dist, c->output_tokens);
     if (c->mode == RS_MODE_SERVER)
-      t += gap_draw(&g, c);
+      t = c->arrival == RS_ARRIVAL_TABLE ? table_next(&g, w, t) : t + gap_draw(&g, c);
     q->arrival = t;
   }
 }
 
-/* One integer cell of a trace; RS_ERR with "file:line: column: expected ..., got '...'" otherwise. */
+/* One token count of a trace or length table; RS_ERR with "file:line: column: expected ..., got '...'" otherwise. */
 static int trace_int(const rs_csv_row_t* row, int col, const char* name, const char* file, int* v, rs_err_t* err)
 {
   const char* text = col < (int)row->n_cells ? row->cells[col] : "";
@@ -258,15 +286,71 @@ static int trace_int(const rs_csv_row_t* row, int col, const char* name, const c
   return RS_OK;
 }
 
-static int trace_time(const rs_csv_row_t* row, int col, const char* file, double* v, rs_err_t* err)
+/* One number cell, at least 0; RS_ERR with "file:line: column: expected WHAT, got '...'" otherwise. */
+static int csv_number(const rs_csv_row_t* row, int col, const char* name, const char* what, const char* file,
+                      double* v, rs_err_t* err)
 {
   const char* text = col < (int)row->n_cells ? row->cells[col] : "";
   char* end;
   double x = strtod(text, &end);
   if (end == text || *end != '\0' || !isfinite(x) || x < 0)
-    return rs_err_at(err, file, row->line, "arrival_s", "expected a number of seconds from 0, got '%s'", text);
+    return rs_err_at(err, file, row->line, name, "expected %s, got '%s'", what, text);
   *v = x;
   return RS_OK;
+}
+
+/* Reads file and finds its columns names[0..n-1] (any order, others ignored); NULL and
+ * "file:1: expected a header with columns ..." when one is missing or no row follows the header. */
+static rs_csv_t* open_table(const char* file, const char* const* names, int* cols, int n, rs_err_t* err)
+{
+  rs_csv_t* csv = rs_csv_read(file, err);
+  if (csv == NULL)
+    return NULL;
+  int ok = csv->n_rows >= 2;
+  for (int k = 0; k < n; k++)
+    ok &= (cols[k] = rs_csv_column(csv, names[k])) >= 0;
+  if (ok)
+    return csv;
+  char list[128] = "";
+  for (int k = 0; k < n; k++)
+    snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s", k ? ", " : "", names[k]);
+  rs_err_at(err, file, 1, NULL, "expected a header with columns %s and at least one row", list);
+  rs_csv_free(csv);
+  return NULL;
+}
+
+/* The rate table: a header naming start_s and rate_per_s, then rows of increasing start_s from 0 within
+ * the period, each rate holding until the next row's start (the last, until the period ends). */
+static int read_rate_table(inf_wl_t* w, rs_err_t* err)
+{
+  static const char* const names[] = {"start_s", "rate_per_s"};
+  const char* file                = w->cfg->rate_table;
+  int cols[2];
+  rs_csv_t* csv = open_table(file, names, cols, 2, err);
+  if (csv == NULL)
+    return RS_ERR;
+  int cs = cols[0], cr = cols[1], rc = RS_OK;
+  w->n_tab     = (int)csv->n_rows - 1;
+  w->tab_start = xbt_new0(double, w->n_tab + 1);
+  w->tab_rate  = xbt_new0(double, w->n_tab + 1);
+  double total = 0;
+  for (int k = 0; rc == RS_OK && k < w->n_tab; k++) {
+    const rs_csv_row_t* row = &csv->rows[k + 1];
+    if (csv_number(row, cs, "start_s", "a number of seconds from 0", file, &w->tab_start[k], err) != RS_OK ||
+        csv_number(row, cr, "rate_per_s", "a rate per second from 0", file, &w->tab_rate[k], err) != RS_OK)
+      rc = RS_ERR;
+    else if (k == 0 && w->tab_start[0] != 0)
+      rc = rs_err_at(err, file, row->line, "start_s", "expected 0 on the first row (the period's start), got '%s'",
+                     row->cells[cs]);
+    else if (k > 0 && (w->tab_start[k] <= w->tab_start[k - 1] || w->tab_start[k] >= w->cfg->rate_period_s))
+      rc = rs_err_at(err, file, row->line, "start_s", "expected more than the row above (%g) and less than "
+                     "rate_period_s (%g), got '%s'", w->tab_start[k - 1], w->cfg->rate_period_s, row->cells[cs]);
+    total += w->tab_rate[k];
+  }
+  if (rc == RS_OK && total <= 0)
+    rc = rs_err_at(err, file, 2, "rate_per_s", "expected at least one rate above 0, got only zeros");
+  rs_csv_free(csv);
+  return rc;
 }
 
 /* Reads the trace: a header naming arrival_s, prompt_tokens and output_tokens (any order, other
@@ -288,13 +372,35 @@ static int read_trace(inf_wl_t* w, rs_err_t* err)
   for (int i = 0; rc == RS_OK && i < w->n_reqs; i++) {
     const rs_csv_row_t* row = &csv->rows[i + 1];
     req_t* q                = &w->reqs[i];
-    if (trace_time(row, ca, file, &q->arrival, err) != RS_OK ||
+    if (csv_number(row, ca, "arrival_s", "a number of seconds from 0", file, &q->arrival, err) != RS_OK ||
         trace_int(row, cp, "prompt_tokens", file, &q->prompt, err) != RS_OK ||
         trace_int(row, co, "output_tokens", file, &q->output, err) != RS_OK)
       rc = RS_ERR;
     if (w->cfg->mode == RS_MODE_OFFLINE)
       q->arrival = 0;
   }
+  rs_csv_free(csv);
+  return rc;
+}
+
+/* The empirical length table: a header naming prompt_tokens and output_tokens, one observed request per
+ * row; each generated request draws one row uniformly. */
+static int read_length_table(inf_wl_t* w, rs_err_t* err)
+{
+  static const char* const names[] = {"prompt_tokens", "output_tokens"};
+  const char* file                = w->cfg->length_table;
+  int cols[2];
+  rs_csv_t* csv = open_table(file, names, cols, 2, err);
+  if (csv == NULL)
+    return RS_ERR;
+  int rc        = RS_OK;
+  w->n_len      = (int)csv->n_rows - 1;
+  w->len_prompt = xbt_new(int, w->n_len);
+  w->len_output = xbt_new(int, w->n_len);
+  for (int k = 0; rc == RS_OK && k < w->n_len; k++)
+    if (trace_int(&csv->rows[k + 1], cols[0], names[0], file, &w->len_prompt[k], err) != RS_OK ||
+        trace_int(&csv->rows[k + 1], cols[1], names[1], file, &w->len_output[k], err) != RS_OK)
+      rc = RS_ERR;
   rs_csv_free(csv);
   return rc;
 }
@@ -363,6 +469,39 @@ static void idxq_pop_front(idxq_t* q)
 }
 
 static long blocks_for(const inf_wl_t* w, long tokens) { return (tokens + w->block_tokens - 1) / w->block_tokens; }
+
+/* Blocks request q holds itself for `tokens` tokens: those of a borrowed prefix are the replica's. */
+static long own_blocks(const inf_wl_t* w, const req_t* q, long tokens)
+{
+  return blocks_for(w, tokens) - q->shared / w->block_tokens;
+}
+
+/* The shared prefix in whole blocks (a partly filled last block is not shared). */
+static int prefix_tokens(const inf_wl_t* w)
+{
+  return w->cfg->prefix_caching ? (int)(w->cfg->shared_prefix_tokens / w->block_tokens * w->block_tokens) : 0;
+}
+
+/* A request about to (re)start its prefill borrows the cached prefix of a warm replica; at least one
+ * prompt token is left to compute, for its logits. */
+static void borrow_prefix(const replica_t* r, req_t* q)
+{
+  if (q->swapped || q->computed > 0)
+    return;
+  int keep    = (int)((q->prompt - 1) / r->w->block_tokens * r->w->block_tokens);
+  q->shared   = r->warm ? (prefix_tokens(r->w) < keep ? prefix_tokens(r->w) : keep) : 0;
+  q->computed = q->shared;
+}
+
+/* The first request to compute the whole prefix on a replica leaves its blocks cached there. */
+static void warm_up(replica_t* r, const req_t* q)
+{
+  long pin = prefix_tokens(r->w) / r->w->block_tokens;
+  if (r->warm || pin == 0 || q->shared > 0 || q->computed < prefix_tokens(r->w) || r->free_blocks < pin)
+    return;
+  r->free_blocks -= pin;
+  r->warm = 1;
+}
 
 /* Blocks a waiting request needs to hold every token it knows (for kv-aware routing). */
 static long known_blocks(const inf_wl_t* w, const req_t* q) { return blocks_for(w, q->prompt + q->generated); }
@@ -435,14 +574,16 @@ static void add_outstanding(inf_wl_t* w, int r, double tokens)
 }
 
 /* The replica of the pool with the highest score (the first of equals). kv-aware scores the KV blocks
- * left once its waiting requests are admitted; least-outstanding, minus the outstanding tokens. */
+ * left once its waiting requests are admitted, plus those its cached prefix saves; least-outstanding,
+ * minus the outstanding tokens. */
 static int best_in_pool(const inf_wl_t* w, const pool_t* p)
 {
   int best          = p->lo;
   double best_score = -INFINITY;
   for (int r = p->lo; r < p->hi; r++) {
     const replica_t* x = &w->reps[r];
-    double score = w->cfg->routing == RS_ROUTE_KV_AWARE ? (double)(x->free_blocks - x->waiting_blocks) : -x->outstanding;
+    double blocks = x->free_blocks - x->waiting_blocks + (x->warm ? prefix_tokens(w) / w->block_tokens : 0);
+    double score  = w->cfg->routing == RS_ROUTE_KV_AWARE ? blocks : -x->outstanding;
     if (score > best_score)
       best = r, best_score = score;
   }
@@ -538,7 +679,7 @@ static int step_tokens(const inf_wl_t* w, const req_t* q, int budget, int first)
 
 static void take(replica_t* r, req_t* q, int n, step_t* st)
 {
-  long need = blocks_for(r->w, q->computed + n) - q->blocks;
+  long need = own_blocks(r->w, q, q->computed + n) - q->blocks;
   r->free_blocks -= need;
   q->blocks += need;
   q->n_step = n;
@@ -561,7 +702,7 @@ static void schedule_running(replica_t* r, step_t* st, int* budget)
     int n    = step_tokens(w, q, *budget, st->seqs == 0);
     if (n == 0)
       continue;
-    long need = blocks_for(w, q->computed + n) - q->blocks;
+    long need = own_blocks(w, q, q->computed + n) - q->blocks;
     while (need > r->free_blocks && r->n_run - 1 > k)
       preempt_last(r, st);
     if (need > r->free_blocks) { /* q is the newest left: it gives way itself */
@@ -581,8 +722,9 @@ static void schedule_waiting(replica_t* r, step_t* st, int budget, double now)
   while (st->preempted == 0 && budget > 0 && r->n_run < w->cfg->max_seqs && r->waiting.n > 0) {
     int i    = idxq_front(&r->waiting);
     req_t* q = &w->reqs[i];
-    int n    = step_tokens(w, q, budget, st->seqs == 0);
-    if (n == 0 || blocks_for(w, q->computed + n) > r->free_blocks)
+    borrow_prefix(r, q);
+    int n = step_tokens(w, q, budget, st->seqs == 0);
+    if (n == 0 || own_blocks(w, q, q->computed + n) > r->free_blocks)
       return;
     wait_pop(r);
     if (q->swapped) {
@@ -659,6 +801,13 @@ static void stage_sync(replica_t* r, int s, int tokens)
     *memo = simgrid_get_clock() - t0;
 }
 
+/* Expected share of the routed experts that at least one of `tokens` tokens picks (each picks
+ * experts_per_token of them, uniformly): small decode batches read few experts' weights. */
+static double experts_touched(const rs_model_t* m, double tokens)
+{
+  return m->experts > 0 ? 1 - pow(1 - (double)m->experts_per_token / m->experts, tokens) : 0;
+}
+
 /* Seconds of stage s's matmuls and HBM traffic on one of its GPUs. */
 static double stage_compute_s(const inf_wl_t* w, int s, const step_t* st)
 {
@@ -667,7 +816,8 @@ static double stage_compute_s(const inf_wl_t* w, int s, const step_t* st)
   double flops      = sg->lin_flops * st->tokens + sg->key_flops * st->pairs;
   if (s == w->lay.pp - 1)
     flops += w->logits_flops * st->produced;
-  double bytes = sg->weight_bytes + sg->kv_bytes * st->kv_read / w->lay.ep;
+  double bytes = sg->weight_bytes + sg->expert_bytes * experts_touched(w->m, st->tokens) +
+                 sg->kv_bytes * st->kv_read / w->lay.ep;
   return rs_gpu_seconds(w->reps[0].gpus[0]->model, w->cfg->precision, flops / split, bytes);
 }
 
@@ -701,7 +851,7 @@ static const rs_col_t request_cols[] = {
     {"finish_s", RS_COL_NUM},      {"queue_s", RS_COL_NUM},       {"prompt_tokens", RS_COL_INT},
     {"output_tokens", RS_COL_INT}, {"ttft_s", RS_COL_NUM},        {"tpot_s", RS_COL_NUM},
     {"latency_s", RS_COL_NUM},     {"preemptions", RS_COL_INT},   {"prefill_replica", RS_COL_INT},
-    {"kv_transfer_s", RS_COL_NUM},
+    {"kv_transfer_s", RS_COL_NUM}, {"cached_tokens", RS_COL_INT},
 };
 
 static const rs_col_t replica_cols[] = {
@@ -741,6 +891,7 @@ static void finish_request(inf_wl_t* w, int i)
   rs_cell_int(t, q->preemptions);
   rs_cell_int(t, q->prefill_replica);
   rs_cell_num(t, q->kv_end >= 0 ? q->kv_end - q->kv_start : NAN);
+  rs_cell_int(t, q->shared);
   rs_row_end(t);
   w->ttft[w->n_done]    = ttft;
   w->latency[w->n_done] = lat;
@@ -764,6 +915,7 @@ static void deliver(inf_wl_t* w, int i)
 {
   req_t* q  = &w->reqs[i];
   q->kv_end = simgrid_get_clock();
+  q->shared = 0; /* its whole cache came over, the prefix included */
   assign(w, i, q->replica, q->output);
 }
 
@@ -820,6 +972,7 @@ static void apply_step(replica_t* r, double now)
     if (q->n_step > 0) {
       q->computed += q->n_step;
       q->n_step = 0;
+      warm_up(r, q);
       if (q->computed == q->prompt + q->generated && ++q->generated == 1)
         q->first_token = now;
     }
@@ -1074,10 +1227,11 @@ static void plan_stages(inf_wl_t* w)
       st->key_flops += per_key;
       st->lin_flops += f0 - per_key;
       st->moe_layers += m->experts > 0 && i >= m->dense_layers;
+      st->expert_bytes += rs_model_layer_routed_params(m, i) / (l->tp * l->ep) * wb;
     }
     st->held_bytes   = rs_layout_stage_params(l, m, s) * wb;
     /* the input embedding is a look-up: a step reads a few rows of it, not all */
-    st->weight_bytes = st->held_bytes - (s == 0 ? rs_model_input_params(m) / l->tp * wb : 0);
+    st->weight_bytes = st->held_bytes - st->expert_bytes - (s == 0 ? rs_model_input_params(m) / l->tp * wb : 0);
     st->kv_bytes     = rs_model_kv_values_per_token(m) * kvb * st->layers / kv_split;
     w->kv_token_bytes_replica += st->kv_bytes * l->tp;
   }
@@ -1159,6 +1313,10 @@ static inf_wl_t* wl_new(rs_run_t* run, int i)
 static int load_requests(inf_wl_t* w, rs_err_t* err)
 {
   if (w->cfg->arrival == RS_ARRIVAL_TRACE && read_trace(w, err) != RS_OK)
+    return RS_ERR;
+  if (w->cfg->arrival == RS_ARRIVAL_TABLE && read_rate_table(w, err) != RS_OK)
+    return RS_ERR;
+  if (w->cfg->length_table && read_length_table(w, err) != RS_OK)
     return RS_ERR;
   if (w->cfg->arrival != RS_ARRIVAL_TRACE)
     generate_requests(w, w->run->sc->seed);
@@ -1369,6 +1527,10 @@ void rs_wl__inference_free(void* state)
   free(w->stages);
   free(w->reqs);
   free(w->order);
+  free(w->tab_start);
+  free(w->tab_rate);
+  free(w->len_prompt);
+  free(w->len_output);
   free(w->ttft);
   free(w->tpot);
   free(w->latency);
