@@ -140,6 +140,20 @@ static void collective(train_rank_t* me, char dim, rs_coll_op_t op, double bytes
   me->t.comm += simgrid_get_clock() - t0;
 }
 
+/* HBM bytes of one layer pass's s x s attention scores on this GPU. Without selective recomputation (or
+ * flash attention, which racksim counts as such) they are written out; full recomputation writes the
+ * forward's again before the backward. */
+static double score_bytes(const train_wl_t* w, int backward)
+{
+  const rs_model_t* m = &w->cfg->model;
+  if (w->lay.recompute == RS_RECOMPUTE_SELECTIVE)
+    return 0;
+  double bytes = rs_model_attn_score_bytes(m, backward);
+  if (backward && w->lay.recompute == RS_RECOMPUTE_FULL)
+    bytes += rs_model_attn_score_bytes(m, 0);
+  return bytes * tokens_per_gpu(w);
+}
+
 /* One transformer layer, forward (backward = 1) or the forward recomputed for it. */
 static void layer_pass(train_rank_t* me, int layer, int backward)
 {
@@ -157,7 +171,7 @@ static void layer_pass(train_rank_t* me, int layer, int backward)
     flops += rs_model_attn_score_fwd_flops(m) * tokens;
   if (w->lay.zero == 3) /* FSDP gathers the layer's weights before using them */
     collective(me, 'd', RS_OP_ALLGATHER, weights);
-  compute(me, flops, weights + 34 * act);
+  compute(me, flops, weights + 34 * act + score_bytes(w, backward));
   for (int k = 0; k < collectives; k++) {
     /* Megatron sequence parallelism: all-gather before attention and MLP, reduce-scatter after. */
     for (int j = 0; j < 2; j++) {
