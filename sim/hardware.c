@@ -84,14 +84,14 @@ const rs_hw_server_t* rs_hw_server(const char* name)
  *   A100 BF16 0.70: least squares on the relative errors of the two Selene cases that run in the faithful
  *     mode (GPT 1.7B: 137 TF/GPU, GPT 18.4B: 135); the 145.6B and 1008B cases are left to check it.
  *   H100 FP8 0.56: the NeMo Llama 3 70B case (1,533 tokens/s per GPU), its only published case here.
- *   GB200 FP8 0.52: the NeMo Llama 3.1 405B case (665 tokens/s per GPU), its only published case here.
+ *   GB200 FP8 0.51: the NeMo Llama 3.1 405B case (665 tokens/s per GPU), its only published case here.
  * Not fitted (no published case uses them): BF16 0.6 and FP4 0.5 outside A100, typical large-GEMM
  * fractions; hbm_eff 0.8 everywhere, a typical streaming-kernel fraction (unverified). H200 borrows
  * H100's FP8 figure (same die), B200 and GB300 borrow GB200's (Blackwell), as marked. */
 static const rs_hw_calib_t calibs[] = {
-    {"GB200", 0.934, 0, 0.938, 3.4e-6, 14e-6, 8.4e-6, 25e-6, {0.6, 0.52, 0.5}, 0.8},
-    {"GB300", 0.934, 0, 0.938, 3.4e-6, 14e-6, 8.4e-6, 25e-6, {0.6, 0.52, 0.5}, 0.8}, /* as GB200: same NVLink 5 tray */
-    {"B200", 0.934, 0, 0.938, 3.4e-6, 14e-6, 8.4e-6, 25e-6, {0.6, 0.52, 0.5}, 0.8},  /* as GB200: NVLink 5 */
+    {"GB200", 0.934, 0, 0.938, 3.4e-6, 14e-6, 8.4e-6, 25e-6, {0.6, 0.51, 0.5}, 0.8},
+    {"GB300", 0.934, 0, 0.938, 3.4e-6, 14e-6, 8.4e-6, 25e-6, {0.6, 0.51, 0.5}, 0.8}, /* as GB200: same NVLink 5 tray */
+    {"B200", 0.934, 0, 0.938, 3.4e-6, 14e-6, 8.4e-6, 25e-6, {0.6, 0.51, 0.5}, 0.8},  /* as GB200: NVLink 5 */
     {"H100", 0.817, 0.533, 0.938, 3.4e-6, 14e-6, 8.4e-6, 25e-6, {0.6, 0.56, 0.5}, 0.8},
     {"H200", 0.817, 0.528, 0.938, 3.4e-6, 14e-6, 8.4e-6, 25e-6, {0.6, 0.56, 0.5}, 0.8}, /* ring as H100: NVLink 4 */
     {"A100", 0.817, 0, 0.938, 3.4e-6, 14e-6, 8.4e-6, 25e-6, {0.70, 0.5, 0.5}, 0.8},     /* collectives as H100 (unverified) */

@@ -257,7 +257,9 @@ static void backward(train_rank_t* me, int chunk, int last)
     if (last && w->lay.dp > 1 && w->lay.zero < 3 && w->cfg->dp_overlap) {
       dp_msg_t* msg = xbt_new(dp_msg_t, 1);
       *msg          = (dp_msg_t){DP_BUCKET, rs_model_layer_params(&w->cfg->model, i) / w->lay.tp * 2};
-      sg_mailbox_put(me->dp_work, msg, 0);
+      /* queued, as Megatron queues bucket reductions on a stream: the backward goes on at once, even
+       * while the reducer still works on an earlier bucket (a blocking put would stall it, uncounted) */
+      sg_comm_detach(sg_mailbox_put_init(me->dp_work, msg, 0), NULL);
     }
   }
   if (!is_first_chunk(me, chunk))

@@ -97,9 +97,12 @@ static const char* pipeline =
     "name: pipeline\nplatform:\n  generate: {server: p5.48xlarge, servers: 2}\nworkloads:\n"
     "  - kind: training\n    model: {preset: llama3-8b}\n    tp: 4\n    pp: 2\n    global_batch: 16\n";
 
+/* Plain (_i = 1) and interleaved (_i = 2 chunks per rank) 1F1B, with DP reduction overlapped. */
 START_TEST(breakdown_adds_up_to_the_step)
 {
-  ck_assert_int_eq(run_scenario(pipeline, ""), 0);
+  char set[64];
+  snprintf(set, sizeof set, "--set workloads.0.vp=%d", _i);
+  ck_assert_int_eq(run_scenario(pipeline, set), 0);
   double step  = iteration_value("step_s");
   double parts = iteration_value("compute_s") + iteration_value("comm_exposed_s") + iteration_value("bubble_s") +
                  iteration_value("optimizer_s");
@@ -200,7 +203,7 @@ static Suite* training_suite(void)
   tcase_add_checked_fixture(tc, setup, teardown);
   tcase_set_timeout(tc, 120);
   tcase_add_test(tc, one_gpu_step_is_the_sum_of_its_parts);
-  tcase_add_test(tc, breakdown_adds_up_to_the_step);
+  tcase_add_loop_test(tc, breakdown_adds_up_to_the_step, 1, 3);
   tcase_add_test(tc, deeper_pipelines_wait_more);
   tcase_add_test(tc, overlapping_dp_reduction_saves_time);
   tcase_add_test(tc, interleaving_shrinks_the_bubble_by_vp);
