@@ -147,6 +147,16 @@ double rs_model_layer_fwd_flops(const rs_model_t* m, int i)
 
 double rs_model_logits_fwd_flops(const rs_model_t* m) { return 2.0 * m->hidden * m->vocab; }
 
+/* Per score element, forward: Q K^T writes it (2 bytes), the fused scale-mask-softmax reads it and writes
+ * the probabilities (4), dropout reads them and writes its mask and output (5), the product with V reads
+ * that (2): 13. Backward: that product writes the output gradient (2), dropout reads it and the mask and
+ * writes (5), softmax reads the gradient and the probabilities and writes (6), the two Q K^T gradient
+ * matmuls read it (4): 17. */
+double rs_model_attn_score_bytes(const rs_model_t* m, int backward)
+{
+  return (backward ? 17.0 : 13.0) * m->heads * m->seq_len;
+}
+
 static double layers_fwd_flops(const rs_model_t* m)
 {
   double f = 0;

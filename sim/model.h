@@ -44,6 +44,10 @@ double rs_model_output_params(const rs_model_t* m);
 double rs_model_layer_fwd_flops(const rs_model_t* m, int i);
 double rs_model_attn_score_fwd_flops(const rs_model_t* m); /* the s-dependent part of a layer's */
 double rs_model_logits_fwd_flops(const rs_model_t* m);
+/* HBM bytes per token that one layer's materialised s x s attention scores move (scores, softmax,
+ * dropout and their gradients, 16-bit, as Megatron-LM's unfused-attention kernels do), forward or
+ * backward. 0 work is implied for flash attention, which never writes them: callers decide. */
+double rs_model_attn_score_bytes(const rs_model_t* m, int backward);
 
 /* FLOPs of one training step per token: "model" FLOPs (forward + backward = 3 x forward, what MFU and
  * NeMo's TF/GPU count) and "hardware" FLOPs (plus the recomputed forward, what Megatron-LM's TF/GPU counts). */

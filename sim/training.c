@@ -168,13 +168,15 @@ static void trace_collective(const train_rank_t* me, char dim, int g, int pos, r
   rs_run_op(me->w->run, &row);
 }
 
-static void compute(train_rank_t* me, double flops, double bytes)
+/* Matmuls of `flops` reading `weight_bytes`, then memory-bound kernels moving `stream_bytes`. */
+static void compute(train_rank_t* me, double flops, double weight_bytes, double stream_bytes)
 {
-  double t0 = simgrid_get_clock();
-  double t  = rs_gpu_seconds(me->gpu->model, me->w->cfg->precision, flops, bytes);
+  const rs_gpu_model_t* g = me->gpu->model;
+  double t0               = simgrid_get_clock();
+  double t = rs_gpu_seconds(g, me->w->cfg->precision, flops, weight_bytes) + rs_gpu_stream_seconds(g, stream_bytes);
   sg_actor_execute(t * sg_host_get_speed(me->gpu->host));
   me->t.compute += t;
-  trace_op(me, "compute", me->at.phase, t0, flops, bytes);
+  trace_op(me, "compute", me->at.phase, t0, flops, weight_bytes + stream_bytes);
 }
 
 static void collective(train_rank_t* me, char dim, rs_coll_op_t op, double bytes)
@@ -191,6 +193,20 @@ static void collective(train_rank_t* me, char dim, rs_coll_op_t op, double bytes
   rs_coll_run(comm, pos, op, algo, bytes);
   me->t.comm += simgrid_get_clock() - t0;
   trace_collective(me, dim, g, pos, op, algo, bytes, t0, me->at.layer);
+}
+
+/* HBM bytes of one layer pass's s x s attention scores on this GPU. Without selective recomputation (or
+ * flash attention, which racksim counts as such) they are written out; full recomputation writes the
+ * forward's again before the backward. */
+static double score_bytes(const train_wl_t* w, int backward)
+{
+  const rs_model_t* m = &w->cfg->model;
+  if (w->lay.recompute == RS_RECOMPUTE_SELECTIVE)
+    return 0;
+  double bytes = rs_model_attn_score_bytes(m, backward);
+  if (backward && w->lay.recompute == RS_RECOMPUTE_FULL)
+    bytes += rs_model_attn_score_bytes(m, 0);
+  return bytes * tokens_per_gpu(w);
 }
 
 /* One transformer layer, forward (backward = 1) or the forward recomputed for it. */
@@ -211,7 +227,7 @@ static void layer_pass(train_rank_t* me, int layer, int backward)
   me->at.layer = layer;
   if (w->lay.zero == 3) /* FSDP gathers the layer's weights before using them */
     collective(me, 'd', RS_OP_ALLGATHER, weights);
-  compute(me, flops, weights + 34 * act);
+  compute(me, flops, weights, 34 * act + score_bytes(w, backward));
   for (int k = 0; k < collectives; k++) {
     /* Megatron sequence parallelism: all-gather before attention and MLP, reduce-scatter after. */
     for (int j = 0; j < 2; j++) {
@@ -285,7 +301,7 @@ static void forward(train_rank_t* me, int chunk, int micro)
   for (int i = chunk_first_layer(me, chunk); i < chunk_first_layer(me, chunk) + chunk_layers(me); i++)
     layer_pass(me, i, 0);
   if (is_last_chunk(me, chunk)) /* output layer and loss */
-    compute(me, rs_model_logits_fwd_flops(&w->cfg->model) * tokens_per_gpu(w), 0);
+    compute(me, rs_model_logits_fwd_flops(&w->cfg->model) * tokens_per_gpu(w), 0, 0);
   else
     send_to(me, 0);
 }
@@ -300,13 +316,15 @@ static void backward(train_rank_t* me, int chunk, int micro)
   if (!is_last_chunk(me, chunk))
     wait_for(me, me->from_next);
   else
-    compute(me, 2 * rs_model_logits_fwd_flops(&w->cfg->model) * tokens_per_gpu(w), 0);
+    compute(me, 2 * rs_model_logits_fwd_flops(&w->cfg->model) * tokens_per_gpu(w), 0, 0);
   for (int i = chunk_first_layer(me, chunk) + chunk_layers(me) - 1; i >= chunk_first_layer(me, chunk); i--) {
     layer_pass(me, i, 1);
     if (micro == w->lay.n_micro - 1 && w->lay.dp > 1 && w->lay.zero < 3 && w->cfg->dp_overlap) {
       dp_msg_t* msg = xbt_new(dp_msg_t, 1);
       *msg          = (dp_msg_t){DP_BUCKET, rs_model_layer_params(&w->cfg->model, i) / w->lay.tp * 2, i};
-      sg_mailbox_put(me->dp_work, msg, 0);
+      /* queued, as Megatron queues bucket reductions on a stream: the backward goes on at once, even
+       * while the reducer still works on an earlier bucket (a blocking put would stall it, uncounted) */
+      sg_comm_detach(sg_mailbox_put_init(me->dp_work, msg, 0), NULL);
     }
   }
   if (!is_first_chunk(me, chunk))
@@ -415,7 +433,7 @@ static void finish_step(train_rank_t* me)
   /* Adam over this GPU's shard: 30 bytes of HBM traffic per parameter (fp32 master, moments, gradient
    * read and written, bf16 weight written), no matmul. */
   double params = stage_weight_bytes(me) / 2 / (w->lay.zero >= 1 ? w->lay.dp * w->lay.cp : 1);
-  double t      = rs_gpu_seconds(me->gpu->model, RS_PREC_BF16, 0, 30 * params);
+  double t      = rs_gpu_stream_seconds(me->gpu->model, 30 * params);
   double t_opt  = simgrid_get_clock();
   sg_actor_execute(t * sg_host_get_speed(me->gpu->host));
   me->t.optimizer += t;

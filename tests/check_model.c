@@ -126,6 +126,17 @@ START_TEST(activation_memory_terms)
 }
 END_TEST
 
+/* The scores Korthikanti et al. store (5 a s bytes per token: softmax output, dropout mask and output)
+ * are among those the attention kernels move: 13 bytes per score element forward, 17 backward. */
+START_TEST(attention_score_traffic)
+{
+  rs_model_t m = preset("gpt-1.7b");
+  ck_assert_double_eq_tol(rs_model_attn_score_bytes(&m, 0), 13.0 * 24 * 2048, 1e-6);
+  ck_assert_double_eq_tol(rs_model_attn_score_bytes(&m, 1), 17.0 * 24 * 2048, 1e-6);
+  ck_assert(rs_model_attn_score_bytes(&m, 0) > 5.0 * m.heads * m.seq_len);
+}
+END_TEST
+
 static Suite* model_suite(void)
 {
   Suite* s  = suite_create("model");
@@ -138,6 +149,7 @@ static Suite* model_suite(void)
   tcase_add_test(tc, gpt_flops_match_megatron_formula);
   tcase_add_test(tc, activation_memory_terms);
   tcase_add_test(tc, inference_kv_and_flops);
+  tcase_add_test(tc, attention_score_traffic);
   tcase_add_test(tc, bad_shapes_are_refused);
   suite_add_tcase(s, tc);
   return s;

@@ -96,7 +96,7 @@ static const char* one_gpu =
     "    recompute: none\n";
 
 /* No parallelism, no communication: the step is 4 micro-batches of forward and backward over every
- * layer and the output layer, then the optimizer, each timed by the roofline. */
+ * layer and the output layer, then the optimizer, each timed by compute.c (matmul time plus HBM time). */
 START_TEST(one_gpu_step_is_the_sum_of_its_parts)
 {
   ck_assert_int_eq(run_scenario(one_gpu, ""), 0);
@@ -107,14 +107,17 @@ START_TEST(one_gpu_step_is_the_sum_of_its_parts)
   double tokens = 2048, act = tokens * m.hidden * 2, per_mb = 0;
   for (int i = 0; i < m.layers; i++) {
     double fwd   = rs_model_layer_fwd_flops(&m, i) * tokens;
-    double bytes = rs_model_layer_params(&m, i) * 2 + 34 * act;
-    per_mb += rs_gpu_seconds(g, RS_PREC_BF16, fwd, bytes) + rs_gpu_seconds(g, RS_PREC_BF16, 2 * fwd, bytes);
+    double weights = rs_model_layer_params(&m, i) * 2;
+    per_mb += rs_gpu_seconds(g, RS_PREC_BF16, fwd, weights) +
+              rs_gpu_stream_seconds(g, 34 * act + rs_model_attn_score_bytes(&m, 0) * tokens) +
+              rs_gpu_seconds(g, RS_PREC_BF16, 2 * fwd, weights) +
+              rs_gpu_stream_seconds(g, 34 * act + rs_model_attn_score_bytes(&m, 1) * tokens);
   }
   per_mb += 3 * rs_gpu_seconds(g, RS_PREC_BF16, rs_model_logits_fwd_flops(&m) * tokens, 0);
   rs_layout_t lay = {.tp = 1, .cp = 1, .ep = 1, .pp = 1, .vp = 1, .micro_batch = 1, .global_batch = 4};
   rs_err_t err    = {{0}};
   ck_assert(rs_layout_resolve(&lay, &m, 1, &err) == RS_OK);
-  double opt      = rs_gpu_seconds(g, RS_PREC_BF16, 0, 30 * rs_layout_stage_params(&lay, &m, 0));
+  double opt      = rs_gpu_stream_seconds(g, 30 * rs_layout_stage_params(&lay, &m, 0));
   double expected = 4 * per_mb + opt;
   ck_assert_double_eq_tol(iteration_value("step_s"), expected, expected * 1e-9);
   ck_assert_double_eq_tol(iteration_value("optimizer_s"), opt, opt * 1e-9);
@@ -133,9 +136,12 @@ static const char* pipeline =
     "name: pipeline\nplatform:\n  generate: {server: p5.48xlarge, servers: 2}\nworkloads:\n"
     "  - kind: training\n    model: {preset: llama3-8b}\n    tp: 4\n    pp: 2\n    global_batch: 16\n";
 
+/* Plain (_i = 1) and interleaved (_i = 2 chunks per rank) 1F1B, with DP reduction overlapped. */
 START_TEST(breakdown_adds_up_to_the_step)
 {
-  ck_assert_int_eq(run_scenario(pipeline, ""), 0);
+  char set[64];
+  snprintf(set, sizeof set, "--set workloads.0.vp=%d", _i);
+  ck_assert_int_eq(run_scenario(pipeline, set), 0);
   double step  = iteration_value("step_s");
   double parts = iteration_value("compute_s") + iteration_value("comm_exposed_s") + iteration_value("bubble_s") +
                  iteration_value("optimizer_s");
@@ -413,7 +419,7 @@ static Suite* training_suite(void)
   tcase_add_checked_fixture(tc, setup, teardown);
   tcase_set_timeout(tc, 120);
   tcase_add_test(tc, one_gpu_step_is_the_sum_of_its_parts);
-  tcase_add_test(tc, breakdown_adds_up_to_the_step);
+  tcase_add_loop_test(tc, breakdown_adds_up_to_the_step, 1, 3);
   tcase_add_test(tc, deeper_pipelines_wait_more);
   tcase_add_test(tc, overlapping_dp_reduction_saves_time);
   tcase_add_test(tc, interleaving_shrinks_the_bubble_by_vp);
