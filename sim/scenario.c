@@ -52,6 +52,7 @@ typedef struct table {
 static const char* const kind_names[] = {"collective", "training", NULL};
 static const char* const prec_names[]      = {"bf16", "fp8", "fp4", NULL};
 static const char* const recompute_names[] = {"none", "selective", "full", NULL};
+static const char* const mode_names[]      = {"auto", "faithful", "aggregated", NULL};
 static const char* const op_names[]   = {"all-reduce", "all-gather", "reduce-scatter", "all-to-all", NULL};
 static const char* const algo_names[] = {"auto", "ring", "nvls", "direct", "hierarchical", NULL};
 
@@ -60,6 +61,7 @@ const char* rs_coll_op_name(rs_coll_op_t op) { return op_names[op]; }
 const char* rs_coll_algo_name(rs_coll_algo_t algo) { return algo_names[algo]; }
 const char* rs_prec_name(rs_prec_t prec) { return prec_names[prec]; }
 const char* rs_recompute_name(rs_recompute_t rc) { return recompute_names[rc]; }
+const char* rs_train_mode_name(rs_train_mode_t mode) { return mode_names[mode]; }
 
 static int load_platform(ctx_t* c, struct fy_node* n, const loc_t* at, void* base);
 static int load_generate(ctx_t* c, struct fy_node* n, const loc_t* at, void* base);
@@ -136,6 +138,7 @@ static const field_t training_fields[] = {
     {"iterations", F_INT, TRAIN(iterations), .min = 1, .max = 1e6, .def = "1"},
     {"tp_across_domains", F_BOOL, TRAIN(tp_across_domains), .def = "false"},
     {"dp_overlap", F_BOOL, TRAIN(dp_overlap), .def = "true"},
+    {"mode", F_ENUM, TRAIN(mode), .choices = mode_names, .def = "auto"},
 };
 
 /* Kind-specific tables, indexed by rs_wl_kind_t. */

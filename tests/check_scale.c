@@ -1,0 +1,90 @@
+/* check_scale.c -- tests of training's aggregated mode against its faithful mode: the same scenario
+ * run both ways gives step times within 2%, on one NVL72, on several UltraServers of a generated
+ * fabric, and on an oversubscribed fabric where pipeline and gradient traffic share rail uplinks (there
+ * the aggregated mode must also keep the slowdown the sharing causes). */
+#include "check_util.h"
+
+#include <math.h>
+
+static char dir[64];
+
+static void setup(void) { rs_test_mkdtemp(dir, "scale"); }
+
+static void teardown(void) { rs_test_rmtree(dir); }
+
+/* Runs the scenario text with the extra options in the given mode; returns step_s of its iteration. */
+static double step_time(const char* yaml, const char* mode, const char* extra)
+{
+  char sets[1024];
+  snprintf(sets, sizeof sets, "--set workloads.0.mode=%s %s", mode, extra);
+  ck_assert_msg(rs_test_run_yaml(dir, yaml, mode, sets) == 0, "racksim failed on %s", sets);
+  return rs_test_iteration_value(dir, mode, "step_s");
+}
+
+/* Both modes on the scenario; returns the aggregated step after checking the 2% agreement. */
+static double agree(const char* yaml, const char* extra)
+{
+  double faithful = step_time(yaml, "faithful", extra);
+  double grouped  = step_time(yaml, "aggregated", extra);
+  double error    = fabs(grouped - faithful) / faithful;
+  printf("scale: %s: faithful %.6f s, aggregated %.6f s, error %.3f%%\n", extra, faithful, grouped, 100 * error);
+  ck_assert_msg(error < 0.02, "%s: faithful %g s, aggregated %g s", extra, faithful, grouped);
+  return grouped;
+}
+
+/* Llama 3 8B, TP4 PP2: each DP group holds 18 GPUs of every UltraServer of its stage. */
+static const char* llama8b =
+    "name: scale\nplatform:\n  generate: {server: u-p6e-gb200x72, servers: 1}\nworkloads:\n"
+    "  - kind: training\n    model: {preset: llama3-8b}\n    tp: 4\n    pp: 2\n    global_batch: 36\n";
+
+START_TEST(one_nvl72_agrees)
+{
+  agree(llama8b, "");
+}
+END_TEST
+
+START_TEST(four_ultraservers_agree)
+{
+  agree(llama8b, "--set platform.generate.servers=4 --set workloads.0.global_batch=72");
+}
+END_TEST
+
+/* 16 UltraServers (1,152 GPUs), 2 per pod, 4:1 oversubscribed: every activation and gradient ring
+ * crossing a pod shares its rail's uplink with the other server's. */
+START_TEST(oversubscribed_fabric_agrees_and_keeps_contention)
+{
+  const char* fabric = "--set platform.generate.servers=16 --set platform.generate.servers_per_pod=2 "
+                       "--set workloads.0.global_batch=144";
+  char shared[512], free_fabric[512];
+  snprintf(shared, sizeof shared, "%s --set platform.generate.oversubscription=4", fabric);
+  snprintf(free_fabric, sizeof free_fabric, "%s --set platform.generate.oversubscription=1", fabric);
+  double contended = agree(llama8b, shared);
+  double open      = step_time(llama8b, "aggregated", free_fabric);
+  ck_assert_msg(contended > open * 1.02, "oversubscribed %g s, non-blocking %g s", contended, open);
+}
+END_TEST
+
+/* Mixture of experts, EP2 inside the NVLink domain: the live replicas are the first EP group's. */
+START_TEST(moe_agrees)
+{
+  agree(llama8b, "--set platform.generate.servers=2 --set workloads.0.global_batch=72 --set workloads.0.ep=2 "
+                 "--set workloads.0.model.experts=8 --set workloads.0.model.experts_per_token=2 "
+                 "--set workloads.0.model.expert_ffn=4096");
+}
+END_TEST
+
+static Suite* scale_suite(void)
+{
+  Suite* s  = suite_create("scale");
+  TCase* tc = tcase_create("faithful vs aggregated");
+  tcase_add_checked_fixture(tc, setup, teardown);
+  tcase_set_timeout(tc, 240);
+  tcase_add_test(tc, one_nvl72_agrees);
+  tcase_add_test(tc, four_ultraservers_agree);
+  tcase_add_test(tc, oversubscribed_fabric_agrees_and_keeps_contention);
+  tcase_add_test(tc, moe_agrees);
+  suite_add_tcase(s, tc);
+  return s;
+}
+
+RS_CHECK_MAIN(scale_suite)
