@@ -31,9 +31,9 @@ typedef struct rs_sc_collective {
 } rs_sc_collective_t;
 
 /* How training is simulated: every rank (faithful), or representative ranks whose flows stand for the
- * others' (aggregated); auto picks aggregated above RS_TRAIN_AUTO_FAITHFUL_MAX GPUs. */
+ * others' (aggregated); auto picks aggregated above RS_TRAIN_AUTO_FAITHFUL_MAX GPUs where it can. */
 typedef enum { RS_TRAIN_AUTO, RS_TRAIN_FAITHFUL, RS_TRAIN_AGGREGATED } rs_train_mode_t;
-#define RS_TRAIN_AUTO_FAITHFUL_MAX 1152
+#define RS_TRAIN_AUTO_FAITHFUL_MAX 512
 
 /* kind: training -- iterations of a model's training step on a parallel layout. */
 typedef struct rs_sc_training {

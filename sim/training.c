@@ -478,11 +478,6 @@ static int n_ranks(const rs_run_t* run, const rs_sc_training_t* cfg)
   return cfg->gpus > 0 ? cfg->gpus : run->plat->n_gpus;
 }
 
-static int is_aggregated(const rs_run_t* run, const rs_sc_training_t* cfg)
-{
-  return cfg->mode == RS_TRAIN_AGGREGATED || (cfg->mode == RS_TRAIN_AUTO && n_ranks(run, cfg) > RS_TRAIN_AUTO_FAITHFUL_MAX);
-}
-
 /* The first rank of r's group along dim ('t', 'c' or 'e'). */
 static int group_leader(const rs_layout_t* l, int r, char dim)
 {
@@ -506,6 +501,33 @@ static char group_leaving_domain(const rs_platform_t* p, const rs_layout_t* l, i
       if (p->gpus[r].domain != p->gpus[group_leader(l, r, dims[k])].domain)
         return dims[k];
   return 0;
+}
+
+/* Why the aggregated mode cannot stand for this job (written into why), or 0 when it can. The layout
+ * must be resolved. */
+static int aggregated_obstacle(const rs_platform_t* p, const rs_layout_t* l, int n, char* why, size_t len)
+{
+  if (p->n_domains > 1 && p->gpus[0].pod < 0) {
+    snprintf(why, len, "the platform does not state its GPUs' pods (rs.pod), so the flows that share its uplinks "
+                       "cannot be found; use a generated platform or mode: faithful");
+    return 1;
+  }
+  char dim = group_leaving_domain(p, l, n);
+  const char* name = dim == 't' ? "tp" : dim == 'c' ? "cp" : "ep";
+  if (dim)
+    snprintf(why, len, "%s groups leave their NVLink domain, so the copies it does not run would share links; use "
+                       "mode: faithful or a layout whose %s groups fit a domain", name, name);
+  return dim != 0;
+}
+
+/* Aggregated when asked, or by auto on a large job it can stand for. */
+static int is_aggregated(const rs_run_t* run, const rs_sc_training_t* cfg)
+{
+  char why[256];
+  int n = n_ranks(run, cfg);
+  return cfg->mode == RS_TRAIN_AGGREGATED ||
+         (cfg->mode == RS_TRAIN_AUTO && n > RS_TRAIN_AUTO_FAITHFUL_MAX &&
+          !aggregated_obstacle(run->plat, &cfg->layout, n, why, sizeof why));
 }
 
 int rs_wl__training_check(rs_run_t* run, int i, rs_err_t* err)
@@ -532,16 +554,9 @@ int rs_wl__training_check(rs_run_t* run, int i, rs_err_t* err)
                              "tp = %d crosses an NVLink domain (GPUs %d and %d): choose a tp that divides the domain "
                              "size %d, or set tp_across_domains: true",
                              cfg->layout.tp, r - r % cfg->layout.tp, r, rs_platform_domain_size(p, 0));
-  if (is_aggregated(run, cfg) && p->n_domains > 1 && p->gpus[0].pod < 0)
-    return rs_scenario_err(run->sc, err, key,
-                           "mode aggregated: the platform does not state its GPUs' pods (rs.pod), so the flows "
-                           "that share its uplinks cannot be found; use a generated platform or mode: faithful");
-  char dim = is_aggregated(run, cfg) ? group_leaving_domain(p, &cfg->layout, n) : 0;
-  if (dim)
-    return rs_scenario_err(run->sc, err, key,
-                           "mode aggregated: %s groups leave their NVLink domain, so the copies it does not run "
-                           "would share links; use mode: faithful or a layout whose %s groups fit a domain",
-                           dim == 't' ? "tp" : dim == 'c' ? "cp" : "ep", dim == 't' ? "tp" : dim == 'c' ? "cp" : "ep");
+  char obstacle[256];
+  if (cfg->mode == RS_TRAIN_AGGREGATED && aggregated_obstacle(p, &cfg->layout, n, obstacle, sizeof obstacle))
+    return rs_scenario_err(run->sc, err, key, "mode aggregated: %s", obstacle);
   int stage;
   rs_mem_t mem = rs_layout_train_memory_max(&cfg->layout, &cfg->model, &stage);
   if (mem.total > gpu->hbm_bytes)

@@ -5,6 +5,7 @@
 #include "check_util.h"
 
 #include <math.h>
+#include <string.h>
 
 static char dir[64];
 
@@ -73,6 +74,25 @@ START_TEST(moe_agrees)
 }
 END_TEST
 
+/* Where the aggregated mode could not stand for the whole job it says why, and exits 2. */
+START_TEST(aggregated_refuses_groups_leaving_a_domain)
+{
+  /* TP8 CP2: CP groups of 16 ranks straddle the 72-GPU domains (ranks 64-79) */
+  int code = rs_test_run_yaml(dir, llama8b, "out",
+                              "--set platform.generate.servers=2 --set workloads.0.tp=8 --set workloads.0.cp=2 "
+                              "--set workloads.0.pp=1 --set workloads.0.mode=aggregated");
+  ck_assert_int_eq(code, 2);
+  char path[128], msg[512] = "";
+  snprintf(path, sizeof path, "%s/err", dir);
+  FILE* fp = fopen(path, "r");
+  ck_assert_ptr_nonnull(fp);
+  ck_assert_ptr_nonnull(fgets(msg, sizeof msg, fp));
+  fclose(fp);
+  ck_assert_msg(strstr(msg, "s.yaml:5: workloads[0]: mode aggregated: cp groups leave their NVLink domain") != NULL,
+                "%s", msg);
+}
+END_TEST
+
 static Suite* scale_suite(void)
 {
   Suite* s  = suite_create("scale");
@@ -83,6 +103,7 @@ static Suite* scale_suite(void)
   tcase_add_test(tc, four_ultraservers_agree);
   tcase_add_test(tc, oversubscribed_fabric_agrees_and_keeps_contention);
   tcase_add_test(tc, moe_agrees);
+  tcase_add_test(tc, aggregated_refuses_groups_leaving_a_domain);
   suite_add_tcase(s, tc);
   return s;
 }
