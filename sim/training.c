@@ -20,7 +20,6 @@
 #include <simgrid/engine.h>
 #include <simgrid/host.h>
 #include <simgrid/mailbox.h>
-#include <simgrid/semaphore.h>
 #include <stdlib.h>
 #include <string.h>
 #include <xbt/log.h>
@@ -427,9 +426,14 @@ static void plan_aggregated(train_wl_t* w)
   plan_groups(w->cp, w->n / w->lay.cp);
   plan_groups(w->dp, w->n / w->lay.dp);
   plan_groups(w->ep, w->n / w->lay.ep);
+  int mirrors = 0;
   for (int i = 0; i < w->n_live; i++)
-    for (int b = 0; b < 2; b++)
+    for (int b = 0; b < 2; b++) {
       plan_mirrors(w->ranks[i], b);
+      mirrors += w->ranks[i]->n_mirrors[b];
+    }
+  XBT_INFO("%s: aggregated mode, %d of %d GPUs run as actors; %d sends of other replicas per micro-batch share "
+           "their uplinks", w->wl->name, w->n_live, w->n, mirrors);
 }
 
 /* One GPU of the job: each iteration, run its pipeline stage's 1F1B schedule, finish the step, and
