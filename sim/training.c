@@ -4,9 +4,10 @@
  * GPU reducing gradients over DP bucket by bucket during the last backward pass. Two modes: faithful
  * (every rank and every collective step) and aggregated, for very large runs: only the ranks of the
  * first ep DP replicas run (the live ranks: every TP, CP, EP and DP group holds some), collectives run
- * in their grouped form (collectives.h), and every flow of the other replicas that crosses a shared
- * link a simulated flow crosses is simulated too, so oversubscribed uplinks carry what they would
- * carry in the whole job. Interleaved stages are not here yet. See LICENSE. */
+ * in their grouped form (collectives.h), and every send of the other replicas that crosses a shared
+ * link where a simulated flow can be slowed (an oversubscribed uplink, the WAN: flows.h) is simulated
+ * too, so those links carry what they would carry in the whole job. Interleaved stages are not here
+ * yet. See LICENSE. */
 #include "collectives.h"
 #include "compute.h"
 #include "flows.h"

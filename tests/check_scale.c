@@ -1,7 +1,8 @@
 /* check_scale.c -- tests of training's aggregated mode against its faithful mode: the same scenario
  * run both ways gives step times within 2%, on one NVL72, on several UltraServers of a generated
- * fabric, and on an oversubscribed fabric where pipeline and gradient traffic share rail uplinks (there
- * the aggregated mode must also keep the slowdown the sharing causes). */
+ * fabric, on an oversubscribed fabric where pipeline and gradient traffic share rail uplinks (there
+ * the aggregated mode must also keep the slowdown the sharing causes), and with MoE; layouts it cannot
+ * stand for are refused with the reason; the ready 405B scenarios validate. */
 #include "check_util.h"
 
 #include <math.h>
@@ -93,6 +94,19 @@ START_TEST(aggregated_refuses_groups_leaving_a_domain)
 }
 END_TEST
 
+/* The ready Llama 3 405B scenarios load, fit in HBM and can run aggregated (running them is a benchmark). */
+START_TEST(ready_405b_scenarios_validate)
+{
+  static const char* const names[] = {"training-llama405b-gb200", "training-llama405b-h100"};
+  for (int i = 0; i < 2; i++) {
+    char cmd[512];
+    snprintf(cmd, sizeof cmd, "cd %s && %s validate scenarios/%s.yaml >%s/out.txt 2>&1", RS_SOURCE_DIR, RS_RACKSIM_BIN,
+             names[i], dir);
+    ck_assert_msg(system(cmd) == 0, "%s does not validate", names[i]);
+  }
+}
+END_TEST
+
 static Suite* scale_suite(void)
 {
   Suite* s  = suite_create("scale");
@@ -104,6 +118,7 @@ static Suite* scale_suite(void)
   tcase_add_test(tc, oversubscribed_fabric_agrees_and_keeps_contention);
   tcase_add_test(tc, moe_agrees);
   tcase_add_test(tc, aggregated_refuses_groups_leaving_a_domain);
+  tcase_add_test(tc, ready_405b_scenarios_validate);
   suite_add_tcase(s, tc);
   return s;
 }
