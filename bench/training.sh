@@ -2,7 +2,8 @@
 # Benchmark: training at scale (issue #4). Usage: bench/training.sh [BUILD_DIR] [cost|agreement]
 # (default: build, both). Needs /usr/bin/time (Debian package "time"). One process, one core per run.
 #  cost:      one iteration of Llama 3 405B (TP8 PP16, 8 micro-batches per pipeline) on GB200 NVL72
-#             UltraClusters in aggregated mode: wall time, peak memory, and what it simulated.
+#             UltraClusters in aggregated mode, and of DeepSeek-V3 671B on 147,456 GPUs: wall and CPU
+#             time, peak memory, and what it simulated.
 #  agreement: Llama 3 8B (TP4 PP2) on 1,152 to 4,608 GPUs of a 2:1 oversubscribed fabric (8 UltraServers
 #             per pod), faithful and aggregated: step times and their difference.
 set -e
@@ -36,6 +37,20 @@ workloads:
     global_batch: 576
     mode: aggregated
 YAML
+cat > "$tmp/671b.yaml" <<'YAML'
+name: bench-671b
+platform:
+  generate: {server: u-p6e-gb200x72, servers: 2048}
+workloads:
+  - kind: training
+    model: {preset: deepseek-v3}
+    tp: 1
+    ep: 8
+    pp: 16
+    global_batch: 73728
+    precision: fp8
+    mode: aggregated
+YAML
 cat > "$tmp/8b.yaml" <<'YAML'
 name: bench-8b
 platform:
@@ -63,6 +78,9 @@ if [ "$what" != agreement ]; then
   run cost-131072 "$tmp/405b.yaml" --set platform.generate.servers=1821 --set workloads.0.gpus=131072 \
     --set workloads.0.global_batch=8192
   printf '| 131072 | 1821 | 1024 | aggregated | %s | %s | %s | %s | %s |\n' "$wall" "$cpu" "$rss" "$step" "$mfu"
+  # DeepSeek-V3 (671B MoE), TP1 EP8 PP16, FP8: 8 DP replicas (one EP group) run as actors.
+  run cost-671b "$tmp/671b.yaml"
+  printf '| 147456 (671B MoE) | 2048 | 9216 | aggregated | %s | %s | %s | %s | %s |\n' "$wall" "$cpu" "$rss" "$step" "$mfu"
 fi
 
 if [ "$what" != cost ]; then
