@@ -1,21 +1,38 @@
 /* collectives.c -- ring, NVLink SHARP and direct collectives, one actor per rank, on SimGrid mailboxes.
  * Time of a step = its bytes over the real route (sharing links with every other flow of the run),
- * inflated by the calibrated efficiency, plus NCCL's per-hop latency. The aggregated form for very
- * large runs will sit behind the same rs_coll_run. This is the one file that uses sg_comm_wait_all,
- * deprecated after SimGrid 3.35. See LICENSE. */
+ * inflated by the calibrated efficiency, plus NCCL's per-hop latency. The grouped form (for the
+ * aggregated training mode) sits behind the same rs_coll_run: every algorithm is a ring of n flows per
+ * phase there, each carrying what its rank would send in all the phase's steps. This is the one file
+ * that uses sg_comm_wait_all, deprecated after SimGrid 3.35. See LICENSE. */
 #include "collectives.h"
 
 #include "hardware.h"
 
 #include <simgrid/actor.h>
+#include <simgrid/barrier.h>
 #include <simgrid/comm.h>
+#include <simgrid/host.h>
 #include <simgrid/mailbox.h>
+#include <simgrid/semaphore.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <xbt/asserts.h>
 #include <xbt/misc.h>
 #include <xbt/sysdep.h>
+
+/* The grouped form: which ranks run actors, and which ring flows (hop i: rank i to rank i+1) each of
+ * them issues; chosen once, by plan_grouped. */
+typedef struct grouped {
+  char* live; /* [n] */
+  int n_live, first_live;
+  rs_flows_t* flows;
+  sg_bar_t bar;   /* the live ranks, when there are several: a phase ends when all its flows did */
+  int** hops_of;  /* [n]: the hops a live rank issues */
+  int* n_hops_of; /* [n] */
+  double max_lat; /* longest route latency of the hops, paid once per step the phase stands for */
+  int planned;
+} grouped_t;
 
 struct rs_comm {
   int n;
@@ -31,6 +48,7 @@ struct rs_comm {
   rs_comm_t** rail_comm;   /* [per_domain] */
   int* domain_of;          /* [n]: index of rank's domain communicator; its rank there is rail_of */
   int* rail_of;            /* [n]: index of rank's rail communicator; its rank there is domain_of */
+  grouped_t* grp;          /* NULL: faithful form */
 };
 
 static int same_domain(const rs_gpu_t* a, const rs_gpu_t* b) { return a->domain == b->domain && a->site == b->site; }
@@ -93,10 +111,25 @@ rs_comm_t* rs_comm_new(const char* name, const rs_gpu_t* const* gpus, int n)
   return c;
 }
 
+static void grouped_free(grouped_t* g, int n)
+{
+  if (g == NULL)
+    return;
+  for (int r = 0; g->hops_of && r < n; r++)
+    free(g->hops_of[r]);
+  free(g->hops_of);
+  free(g->n_hops_of);
+  if (g->bar)
+    sg_barrier_destroy(g->bar);
+  free(g->live);
+  free(g);
+}
+
 void rs_comm_free(rs_comm_t* c)
 {
   if (c == NULL)
     return;
+  grouped_free(c->grp, c->n);
   for (int d = 0; d < c->domains; d++)
     rs_comm_free(c->domain_comm[d]);
   for (int k = 0; k < c->per_domain; k++)
@@ -111,6 +144,75 @@ void rs_comm_free(rs_comm_t* c)
 }
 
 int rs_comm_size(const rs_comm_t* c) { return c->n; }
+
+/* ---- grouped form: which flows, issued by whom ------------------------------------------------- */
+
+void rs_comm_set_grouped(rs_comm_t* c, const char* live, rs_flows_t* flows)
+{
+  grouped_t* g  = xbt_new0(grouped_t, 1);
+  g->live       = xbt_new(char, c->n);
+  g->flows      = flows;
+  g->first_live = -1;
+  for (int r = 0; r < c->n; r++) {
+    g->live[r] = live[r] != 0;
+    g->n_live += g->live[r];
+    if (g->live[r] && g->first_live < 0)
+      g->first_live = r;
+  }
+  if (g->n_live > 1)
+    g->bar = sg_barrier_init(g->n_live);
+  c->grp = g;
+  if (c->domains == 0)
+    return;
+  char* sub = xbt_new(char, c->n);
+  for (int d = 0; d < c->domains; d++)
+    rs_comm_set_grouped(c->domain_comm[d], live + d * c->per_domain, flows);
+  for (int k = 0; k < c->per_domain; k++) {
+    for (int d = 0; d < c->domains; d++)
+      sub[d] = live[d * c->per_domain + k];
+    rs_comm_set_grouped(c->rail_comm[k], sub, flows);
+  }
+  free(sub);
+}
+
+/* The live rank that issues hop i: its sender if live, else its receiver if live, else the first. */
+static int hop_owner(const grouped_t* g, int i, int n)
+{
+  return g->live[i] ? i : g->live[(i + 1) % n] ? (i + 1) % n : g->first_live;
+}
+
+static void plan_grouped(rs_comm_t* c)
+{
+  grouped_t* g = c->grp;
+  int n        = c->n;
+  g->planned   = 1;
+  g->hops_of   = xbt_new0(int*, n);
+  g->n_hops_of = xbt_new0(int, n);
+  for (int i = 0; i < n && g->n_live > 0; i++) {
+    const rs_gpu_t *from = c->gpus[i], *to = c->gpus[(i + 1) % n];
+    int touches_live     = g->live[i] || g->live[(i + 1) % n];
+    if (!rs_flows_shared(g->flows, from, to, 1) && !touches_live)
+      continue;
+    int o          = hop_owner(g, i, n);
+    g->hops_of[o]  = xbt_realloc(g->hops_of[o], (g->n_hops_of[o] + 1) * sizeof(int));
+    g->hops_of[o][g->n_hops_of[o]++] = i;
+    double lat = sg_host_get_route_latency(from->host, to->host);
+    if (lat > g->max_lat)
+      g->max_lat = lat;
+  }
+}
+
+void rs_comm_plan(rs_comm_t* c)
+{
+  if (c->grp == NULL || c->grp->n_live == 0)
+    return;
+  if (c->domains == 0 && !c->grp->planned)
+    plan_grouped(c);
+  for (int d = 0; d < c->domains; d++)
+    rs_comm_plan(c->domain_comm[d]);
+  for (int k = 0; k < c->per_domain; k++)
+    rs_comm_plan(c->rail_comm[k]);
+}
 
 double rs_coll_bus_factor(rs_coll_op_t op, int n)
 {
@@ -248,6 +350,27 @@ static void run_direct(rs_comm_t* c, int rank, double chunk, double eff)
   free(sends);
 }
 
+/* One phase of the grouped form: rank's hops, each a flow of `wire` bytes, all at once; the phase ends
+ * when every live rank's flows are done, then pays the latency of the `steps` steps it stands for (the
+ * flows paid one route latency already). */
+static void run_grouped(rs_comm_t* c, int rank, double wire, int steps, double hop)
+{
+  grouped_t* g = c->grp;
+  if (!g->planned)
+    plan_grouped(c);
+  sg_sem_t done = sg_sem_init(0);
+  for (int k = 0; k < g->n_hops_of[rank]; k++) {
+    int i = g->hops_of[rank][k];
+    rs_flows_start(g->flows, c->gpus[i]->host, c->gpus[(i + 1) % c->n]->host, wire, done);
+  }
+  for (int k = 0; k < g->n_hops_of[rank]; k++)
+    sg_sem_acquire(done);
+  sg_sem_destroy(done);
+  if (g->bar)
+    sg_barrier_wait(g->bar);
+  sg_actor_sleep_for(steps * hop + (steps - 1) * g->max_lat);
+}
+
 /* The phases of predict_hierarchical, each a ring on a sub-communicator: NVLink inside the domain,
  * the NICs of one rail across domains. */
 static void run_hierarchical(rs_comm_t* c, int rank, rs_coll_op_t op, double bytes)
@@ -264,12 +387,35 @@ static void run_hierarchical(rs_comm_t* c, int rank, rs_coll_op_t op, double byt
     rs_coll_run(local, in_domain, RS_OP_ALLGATHER, RS_ALGO_RING, bytes);
 }
 
+/* The grouped form of ring, NVLS and direct: the same start latency and per-link volume as the
+ * faithful form (NVLS and direct move (n-1)/n of the buffer through each rank's link each way). */
+static void run_grouped_algo(rs_comm_t* c, int rank, rs_coll_op_t op, rs_coll_algo_t algo, double bytes)
+{
+  int n          = c->n;
+  double rest    = bytes * (n - 1) / n;
+  if (algo == RS_ALGO_RING) {
+    int steps = ring_steps(op, n);
+    sg_actor_sleep_for(c->calib->base_s);
+    run_grouped(c, rank, wire_bytes(steps * (bytes / n), ring_eff(c)), steps, hop_s(c));
+  } else if (algo == RS_ALGO_NVLS) {
+    sg_actor_sleep_for(c->calib->nvls_s);
+    run_grouped(c, rank, wire_bytes(rest, c->calib->nvls_eff), 1, 0);
+  } else {
+    sg_actor_sleep_for(c->calib->base_s + hop_s(c));
+    run_grouped(c, rank, wire_bytes(rest, ring_eff(c)), 1, 0);
+  }
+}
+
 void rs_coll_run(rs_comm_t* c, int rank, rs_coll_op_t op, rs_coll_algo_t algo, double bytes)
 {
   xbt_assert(algo != RS_ALGO_AUTO, "rs_coll_run needs a concrete algorithm");
   int n = c->n;
   if (n < 2)
     return;
+  if (c->grp && algo != RS_ALGO_HIERARCHICAL) {
+    run_grouped_algo(c, rank, op, algo, bytes);
+    return;
+  }
   switch (algo) {
     case RS_ALGO_RING:
       sg_actor_sleep_for(c->calib->base_s);

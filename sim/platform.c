@@ -181,6 +181,9 @@ static int index_gpu(rs_platform_t* p, sg_host_t h, rs_err_t* err)
   if (gpu_model(p, h, &m, err) || prop_int(h, "rs.domain", &g->domain, err) || prop_int(h, "rs.rack", &g->rack, err) ||
       prop_int(h, "rs.local", &g->local, err) || prop_int(h, "rs.site", &g->site, err))
     return RS_ERR;
+  g->pod = -1; /* optional: platforms made before pods were stated */
+  if (sg_host_get_property_value(h, "rs.pod") && prop_int(h, "rs.pod", &g->pod, err))
+    return RS_ERR;
   g->model = (const rs_gpu_model_t*)(intptr_t)m;
   p->n_gpus++;
   return RS_OK;

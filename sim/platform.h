@@ -30,6 +30,7 @@ typedef struct rs_gpu {
   int rack;
   int local; /* position in the domain, from 0 (also its rail in rail-optimised fabrics) */
   int site;
+  int pod; /* servers under one set of rail leaves, numbered per site; -1 when the platform does not say */
 } rs_gpu_t;
 
 typedef struct rs_cpu {

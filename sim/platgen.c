@@ -93,12 +93,13 @@ static void route(FILE* fp, const char* src, const char* dst, const char* l1, co
 
 /* GPU figures go on the first GPU of each server: racksim reads a model's figures once, and checks that
  * any other GPU stating them agrees. Positions go on every GPU. */
-static void write_gpu(FILE* fp, int us, int site, int i, const rs_hw_gpu_t* g)
+static void write_gpu(FILE* fp, int us, int site, int pod, int i, const rs_hw_gpu_t* g)
 {
   fprintf(fp, "<host id=\"us%d-gpu%d\" speed=\"%gTf\" core=\"1\">\n", us, i, g->bf16_tflops);
   fprintf(fp, "<prop id=\"rs.role\" value=\"gpu\"/><prop id=\"rs.model\" value=\"%s\"/>\n", g->model);
   fprintf(fp, "<prop id=\"rs.domain\" value=\"%d\"/><prop id=\"rs.rack\" value=\"%d\"/>", us, us);
-  fprintf(fp, "<prop id=\"rs.local\" value=\"%d\"/><prop id=\"rs.site\" value=\"%d\"/>\n", i, site);
+  fprintf(fp, "<prop id=\"rs.local\" value=\"%d\"/><prop id=\"rs.site\" value=\"%d\"/><prop id=\"rs.pod\" value=\"%d\"/>\n", i,
+          site, pod);
   fprintf(fp, "<prop id=\"wattage_per_state\" value=\"%g:%g:%g\"/><prop id=\"wattage_off\" value=\"0\"/>\n",
           g->tdp_watts * RS_HW_GPU_IDLE_FRACTION, g->tdp_watts, g->tdp_watts);
   if (i == 0)
@@ -124,14 +125,15 @@ static void write_cpu(FILE* fp, const char* id, int rack, int site, const rs_hw_
 
 /* One server inside its pod's zone: its hosts, NVSwitch router and links (routes == 0), or its routes
  * (routes == 1): SimGrid wants every route of a zone after all its hosts, routers and links. */
-static void write_server(FILE* fp, const rs_platgen_spec_t* sp, const char* pod, int us, int site, int routes)
+static void write_server(FILE* fp, const rs_platgen_spec_t* sp, const char* pod, int pod_index, int us, int site,
+                         int routes)
 {
   const rs_hw_server_t* s = sp->server;
   int per_cpu             = s->gpus / s->cpus;
   char a[64], b[64], c[64], d[64];
   if (!routes) {
     for (int i = 0; i < s->gpus; i++)
-      write_gpu(fp, us, site, i, s->gpu);
+      write_gpu(fp, us, site, pod_index, i, s->gpu);
     for (int i = 0; i < s->cpus; i++) {
       snprintf(a, sizeof a, "us%d-cpu%d", us, i);
       write_cpu(fp, a, us, site, s->cpu);
@@ -191,9 +193,9 @@ static void write_pod(FILE* fp, const rs_platgen_spec_t* sp, int site, int pod, 
     xml_link(fp, b, up_gbits, "Gbps", 0, "SPLITDUPLEX");
   }
   for (int u = 0; u < n_us; u++)
-    write_server(fp, sp, id, first_us + u, site, 0);
+    write_server(fp, sp, id, pod, first_us + u, site, 0);
   for (int u = 0; u < n_us; u++)
-    write_server(fp, sp, id, first_us + u, site, 1);
+    write_server(fp, sp, id, pod, first_us + u, site, 1);
   for (int k = 0; k < s->gpus; k++) {
     snprintf(a, sizeof a, "%s-rail%d", id, k);
     snprintf(b, sizeof b, "%s-rail%d-up", id, k);

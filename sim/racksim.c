@@ -9,6 +9,7 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <sys/resource.h>
 #include <unistd.h>
 #include <simgrid/engine.h>
 #include <simgrid/version.h>
@@ -182,6 +183,8 @@ static void init_simgrid(const cli_t* cli)
   argv[argc++]   = "--cfg=network/model:CM02";
   argv[argc++]   = "--cfg=network/crosstraffic:0";
   argv[argc++]   = "--cfg=network/TCP-gamma:0";
+  /* Past about 32k actors the stacks' guard pages exhaust vm.max_map_count ("Failed to protect stack"). */
+  argv[argc++]   = "--cfg=contexts/guard-size:0";
   argv[argc++]   = "--log=root.thres:error";
   argv[argc++]   = "--log=xbt_cfg.thres:critical";
   argv[argc++]   = cli->verbosity == RS_VERBOSE ? "--log=racksim.thres:info" : "--log=racksim.thres:warning";
@@ -363,9 +366,22 @@ static int cmd_platform(cli_t* cli)
   return rc == RS_OK ? RS_EXIT_OK : fail(RS_EXIT_INPUT, &err);
 }
 
+/* SimGrid's max-min solver recurses on the main stack; with about 100k coupled flows 8 MiB overflow.
+ * The main thread's stack grows up to the soft limit in force when it grows, so raising it here is enough. */
+static void raise_stack_limit(void)
+{
+  struct rlimit rl;
+  rlim_t want = (rlim_t)1 << 30;
+  if (getrlimit(RLIMIT_STACK, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < want) {
+    rl.rlim_cur = rl.rlim_max == RLIM_INFINITY || rl.rlim_max > want ? want : rl.rlim_max;
+    setrlimit(RLIMIT_STACK, &rl);
+  }
+}
+
 int main(int argc, char** argv)
 {
   cli_t cli = {.verbosity = RS_NORMAL};
+  raise_stack_limit();
   if (argc < 2)
     return usage_error(NULL, "%s", "expected a command: run, validate or platform");
   const char* command = argv[1];

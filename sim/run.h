@@ -99,9 +99,10 @@ void rs_run_coll_row(rs_run_t* run, const rs_coll_row_t* row);
 /* A group whose ranks call collectives from their own actors, each at its own pace: each rank reports
  * the calls it finished, and the last rank of each call writes that call's one row. */
 typedef struct rs_coll_rec rs_coll_rec_t;
-/* workload, group and dim are copied. */
+/* A group of `ranks`, of which `reporting` run and report (fewer when others are only stood for, as in
+ * training's aggregated mode). workload, group and dim are copied. */
 rs_coll_rec_t* rs_run_coll_rec_new(rs_run_t* run, const char* workload, const char* group, const char* dim,
-                                   int ranks);
+                                   int ranks, int reporting);
 void rs_run_coll_rec_free(rs_coll_rec_t* rec); /* accepts NULL */
 /* Rank `pos` of the group left a call it entered at t_enter (every rank calls in the same order). */
 void rs_run_coll_rec_done(rs_coll_rec_t* rec, int pos, rs_coll_op_t op, rs_coll_algo_t algo, double bytes,

@@ -107,12 +107,13 @@ typedef struct rec_slot {
 struct rs_coll_rec {
   rs_run_t* run;
   char *workload, *group, *dim;
-  int ranks;
+  int ranks, reporting;
   long long* calls; /* per rank: calls it has left */
   rec_slot_t slots[REC_SLOTS];
 };
 
-rs_coll_rec_t* rs_run_coll_rec_new(rs_run_t* run, const char* workload, const char* group, const char* dim, int ranks)
+rs_coll_rec_t* rs_run_coll_rec_new(rs_run_t* run, const char* workload, const char* group, const char* dim, int ranks,
+                                   int reporting)
 {
   rs_coll_rec_t* rec = xbt_new0(rs_coll_rec_t, 1);
   rec->run           = run;
@@ -120,6 +121,7 @@ rs_coll_rec_t* rs_run_coll_rec_new(rs_run_t* run, const char* workload, const ch
   rec->group         = xbt_strdup(group);
   rec->dim           = xbt_strdup(dim);
   rec->ranks         = ranks;
+  rec->reporting     = reporting;
   rec->calls         = xbt_new0(long long, ranks);
   return rec;
 }
@@ -157,7 +159,7 @@ void rs_run_coll_rec_done(rs_coll_rec_t* rec, int pos, rs_coll_op_t op, rs_coll_
     s->start_s = fmax(s->start_s, t_enter);
     s->end_s   = fmax(s->end_s, now);
   }
-  if (++s->arrived == rec->ranks) {
+  if (++s->arrived == rec->reporting) {
     rec_write(rec, s);
     s->arrived = 0;
   }

@@ -52,6 +52,7 @@ typedef struct table {
 static const char* const kind_names[] = {"collective", "training", "inference", NULL};
 static const char* const prec_names[]      = {"bf16", "fp8", "fp4", NULL};
 static const char* const recompute_names[] = {"none", "selective", "full", NULL};
+static const char* const mode_names[]      = {"auto", "faithful", "aggregated", NULL};
 static const char* const op_names[]   = {"all-reduce", "all-gather", "reduce-scatter", "all-to-all", NULL};
 static const char* const algo_names[] = {"auto", "ring", "nvls", "direct", "hierarchical", NULL};
 static const char* const links_names[] = {"none", "classes", "all", NULL};
@@ -61,6 +62,7 @@ const char* rs_coll_op_name(rs_coll_op_t op) { return op_names[op]; }
 const char* rs_coll_algo_name(rs_coll_algo_t algo) { return algo_names[algo]; }
 const char* rs_prec_name(rs_prec_t prec) { return prec_names[prec]; }
 const char* rs_recompute_name(rs_recompute_t rc) { return recompute_names[rc]; }
+const char* rs_train_mode_name(rs_train_mode_t mode) { return mode_names[mode]; }
 
 static int load_platform(ctx_t* c, struct fy_node* n, const loc_t* at, void* base);
 static int load_generate(ctx_t* c, struct fy_node* n, const loc_t* at, void* base);
@@ -142,9 +144,10 @@ static const field_t training_fields[] = {
     {"iterations", F_INT, TRAIN(iterations), .min = 1, .max = 1e6, .def = "1"},
     {"tp_across_domains", F_BOOL, TRAIN(tp_across_domains), .def = "false"},
     {"dp_overlap", F_BOOL, TRAIN(dp_overlap), .def = "true"},
+    {"mode", F_ENUM, TRAIN(mode), .choices = mode_names, .def = "auto"},
 };
 
-static const char* const mode_names[]    = {"server", "offline", NULL};
+static const char* const inf_mode_names[] = {"server", "offline", NULL};
 static const char* const arrival_names[] = {"poisson", "gamma", "trace", "table", NULL};
 static const char* const len_names[]     = {"fixed", "uniform", "exponential", "table", NULL};
 static const char* const route_names[]   = {"round-robin", "least-outstanding", "kv-aware", NULL};
@@ -159,7 +162,7 @@ static const field_t inference_fields[] = {
     {"pp", F_INT, INF(pp), .min = 1, .max = 1024, .def = "1"},
     {"precision", F_ENUM, INF(precision), .choices = prec_names, .def = "bf16"},
     {"kv_precision", F_ENUM, INF(kv_precision), .choices = prec_names, .def = "bf16"},
-    {"mode", F_ENUM, INF(mode), .choices = mode_names, .def = "server"},
+    {"mode", F_ENUM, INF(mode), .choices = inf_mode_names, .def = "server"},
     {"requests", F_INT, INF(requests), .min = 1, .max = 1e9, .def = "1000"},
     {"arrival", F_ENUM, INF(arrival), .choices = arrival_names, .def = "poisson"},
     {"rate_per_s", F_NUM, INF(rate_per_s), .min = 1e-9, .max = 1e9, .def = "10"},

@@ -30,6 +30,11 @@ typedef struct rs_sc_collective {
   int iterations;   /* timed repetitions per size, as nccl-tests -n */
 } rs_sc_collective_t;
 
+/* How training is simulated: every rank (faithful), or representative ranks whose flows stand for the
+ * others' (aggregated); auto picks aggregated above RS_TRAIN_AUTO_FAITHFUL_MAX GPUs where it can. */
+typedef enum { RS_TRAIN_AUTO, RS_TRAIN_FAITHFUL, RS_TRAIN_AGGREGATED } rs_train_mode_t;
+#define RS_TRAIN_AUTO_FAITHFUL_MAX 512
+
 /* kind: training -- iterations of a model's training step on a parallel layout. */
 typedef struct rs_sc_training {
   rs_model_t model;   /* the preset, with the shape keys given overriding it */
@@ -39,6 +44,7 @@ typedef struct rs_sc_training {
   int iterations;
   int tp_across_domains; /* 1: allow TP groups to span NVLink domains */
   int dp_overlap;        /* 1: reduce gradients during the last backward pass, bucket by bucket */
+  rs_train_mode_t mode;
 } rs_sc_training_t;
 
 /* kind: inference -- requests served by replicas of a model, each replica a TP x EP x PP layout. */
@@ -144,6 +150,7 @@ const char* rs_coll_algo_name(rs_coll_algo_t algo);
 const char* rs_wl_kind_name(rs_wl_kind_t kind);
 const char* rs_prec_name(rs_prec_t prec);
 const char* rs_recompute_name(rs_recompute_t rc);
+const char* rs_train_mode_name(rs_train_mode_t mode);
 
 /* Parses a size such as "8GiB", "1.5 MB" or "4096" into bytes; RS_ERR when it is not one. */
 int rs_parse_bytes(const char* text, double* bytes);

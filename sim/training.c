@@ -1,11 +1,16 @@
 /* training.c -- the training workload: iterations of an LLM's training step on a TP/CP/EP/DP/PP layout,
  * one actor per GPU running the 1F1B pipeline schedule (compute per layer from model.c and compute.c,
  * TP/CP/EP collectives per layer, activations and gradients sent between stages), plus one actor per
- * GPU reducing gradients over DP bucket by bucket during the last backward pass. With vp > 1 the schedule
- * is Megatron's interleaved 1F1B over virtual stages. This is the faithful form: every rank and every
- * collective step; the aggregated form for very large runs is not here yet. See LICENSE. */
+ * GPU reducing gradients over DP bucket by bucket during the last backward pass. Two modes: faithful
+ * (every rank and every collective step) and aggregated, for very large runs: only the ranks of the
+ * first ep DP replicas run (the live ranks: every TP, CP, EP and DP group holds some), collectives run
+ * in their grouped form (collectives.h), and every send of the other replicas that crosses a shared
+ * link where a simulated flow can be slowed (an oversubscribed uplink, the WAN: flows.h) is simulated
+ * too, so those links carry what they would carry in the whole job. With vp > 1 the schedule is
+ * Megatron's interleaved 1F1B over virtual stages. See LICENSE. */
 #include "collectives.h"
 #include "compute.h"
+#include "flows.h"
 #include "layout.h"
 #include "workload_int.h"
 
@@ -37,6 +42,12 @@ typedef struct train_wl {
   rs_layout_t lay;
   int n;
   const rs_gpu_t** gpus;
+  int reps;          /* live DP replicas: all (faithful) or ep (aggregated) */
+  int n_live;        /* ranks that run actors: n / dp x reps */
+  char* live;        /* [n]: rank r runs actors */
+  rs_flows_t* flows; /* aggregated mode: the flows of ranks that run no actor */
+  struct train_rank** ranks; /* [n_live], for the plan of the aggregated mode */
+  const rs_gpu_t** live_gpus; /* [n_live]: the GPUs of the live ranks */
   rs_comm_t **tp, **cp, **dp, **ep; /* per group; a rank finds its group with group_of() */
   rs_coll_rec_t** rec[4];           /* per dimension (dim_slot) and group: rows of collectives.csv; NULL: off */
   sg_bar_t barrier;
@@ -57,6 +68,8 @@ typedef struct train_rank {
     int iteration, layer, micro_batch; /* -1: not in a layer, not in a micro-batch */
     const char* phase;                 /* forward, backward, step */
   } at;
+  sg_host_t* mirrors[2]; /* aggregated: pairs (from, to) of the other replicas' activation (0) and */
+  int n_mirrors[2];      /* gradient (1) sends that stand beside this rank's, as chosen by plan_mirrors */
 } train_rank_t;
 
 typedef enum { DP_BUCKET, DP_FLUSH, DP_QUIT } dp_kind_t;
@@ -95,23 +108,32 @@ static int group_of(const rs_layout_t* l, rs_coords_t c, char dim, int* pos)
   }
 }
 
+/* The groups along dim; in aggregated mode only those holding a live rank (the others stay NULL). */
 static rs_comm_t** make_groups(train_wl_t* w, char dim, int size)
 {
-  int count          = w->n / size;
-  rs_comm_t** groups = xbt_new0(rs_comm_t*, count);
-  const rs_gpu_t** members = xbt_new(const rs_gpu_t*, size);
+  int count                = w->n / size;
+  rs_comm_t** groups       = xbt_new0(rs_comm_t*, count);
+  const rs_gpu_t** members = xbt_new(const rs_gpu_t*, w->n);
+  char* live               = xbt_new(char, w->n);
+  char* wanted             = xbt_new0(char, count);
+  for (int r = 0; r < w->n; r++) {
+    int pos, g = group_of(&w->lay, rs_layout_coords(&w->lay, r), dim, &pos);
+    members[g * size + pos] = w->gpus[r];
+    live[g * size + pos]    = w->live[r];
+    wanted[g] |= w->live[r];
+  }
   for (int g = 0; g < count; g++) {
-    int found = 0;
-    for (int r = 0; r < w->n && found < size; r++) {
-      int pos;
-      if (group_of(&w->lay, rs_layout_coords(&w->lay, r), dim, &pos) == g)
-        members[pos] = w->gpus[r], found++;
-    }
+    if (!wanted[g])
+      continue;
     char* name = bprintf("%s:%c%d", w->wl->name, dim, g);
-    groups[g]  = rs_comm_new(name, members, size);
+    groups[g]  = rs_comm_new(name, members + g * size, size);
     free(name);
+    if (w->flows)
+      rs_comm_set_grouped(groups[g], live + g * size, w->flows);
   }
   free(members);
+  free(live);
+  free(wanted);
   return groups;
 }
 
@@ -279,6 +301,9 @@ static void wait_for(train_rank_t* me, sg_mailbox_t box)
  * Ranks consume each mailbox in the order their neighbour fills it, so no chunk label is needed. */
 static void send_to(const train_rank_t* me, int backward)
 {
+  for (int k = 0; k < me->n_mirrors[backward]; k++)
+    rs_flows_start(me->w->flows, me->mirrors[backward][2 * k], me->mirrors[backward][2 * k + 1], activation_bytes(me->w),
+                   NULL);
   rs_coords_t c = me->c;
   int pp        = me->w->lay.pp;
   c.pp          = (me->c.pp + (backward ? pp - 1 : 1)) % pp;
@@ -470,12 +495,12 @@ static void record_iteration(train_wl_t* w, int it, double t0, double t1)
   rs_cell_num(t, model_tf);
   rs_cell_num(t, hw_tf);
   rs_cell_num(t, model_tf / peak);
-  rs_cell_num(t, w->total.compute / w->n);
-  rs_cell_num(t, w->total.comm / w->n);
+  rs_cell_num(t, w->total.compute / w->n_live);
+  rs_cell_num(t, w->total.comm / w->n_live);
   /* waiting at the end of the step for the slowest rank counts as bubble too */
-  double bubble = (w->total.bubble + w->n * t1 - w->finish_sum) / w->n;
+  double bubble = (w->total.bubble + w->n_live * t1 - w->finish_sum) / w->n_live;
   rs_cell_num(t, bubble > 1e-12 * step ? bubble : 0); /* no rounding residue */
-  rs_cell_num(t, w->total.optimizer / w->n);
+  rs_cell_num(t, w->total.optimizer / w->n_live);
   rs_row_end(t);
   rs_run_event(w->run, t0, t1, w->wl->name, "iteration", m->name);
   w->step_sum += step;
@@ -488,6 +513,78 @@ static void record_iteration(train_wl_t* w, int it, double t0, double t1)
   rs_run_progress(w->run, 1);
 }
 
+/* ---- aggregated mode: what the live ranks simulate for the others ------------------------------ */
+
+static rs_coords_t pp_peer(rs_coords_t c, int backward)
+{
+  c.pp += backward ? -1 : 1;
+  return c;
+}
+
+static int has_peer(const train_wl_t* w, rs_coords_t c, int backward)
+{
+  return backward ? c.pp > 0 : c.pp < w->lay.pp - 1;
+}
+
+static const rs_gpu_t* gpu_at(const train_wl_t* w, rs_coords_t c) { return w->gpus[rs_layout_rank(&w->lay, c)]; }
+
+/* The copies of me's send (activations, or gradients when backward) in the replicas that run no actor,
+ * kept when they cross a shared link that a simulated flow crosses: those contend with it. */
+static void plan_mirrors(train_rank_t* me, int backward)
+{
+  train_wl_t* w = me->w;
+  if (!has_peer(w, me->c, backward))
+    return;
+  for (int d = me->c.dp + w->reps; d < w->lay.dp; d += w->reps) {
+    rs_coords_t c  = me->c;
+    c.dp           = d;
+    const rs_gpu_t *from = gpu_at(w, c), *to = gpu_at(w, pp_peer(c, backward));
+    if (!rs_flows_crosses_marked(w->flows, from, to))
+      continue;
+    int k                 = me->n_mirrors[backward]++;
+    me->mirrors[backward] = xbt_realloc(me->mirrors[backward], 2 * (k + 1) * sizeof(sg_host_t));
+    me->mirrors[backward][2 * k]     = from->host;
+    me->mirrors[backward][2 * k + 1] = to->host;
+  }
+}
+
+static void plan_groups(rs_comm_t** groups, int count)
+{
+  for (int g = 0; g < count; g++)
+    if (groups[g])
+      rs_comm_plan(groups[g]);
+}
+
+/* Run by rank 0 before the first iteration (routes are known only inside the simulation): marks the
+ * shared links of the live ranks' pipeline sends and of the collective flows, then picks the other
+ * replicas' pipeline sends that cross them. */
+static void plan_aggregated(train_wl_t* w)
+{
+  for (int i = 0; i < w->n_live; i++)
+    for (int b = 0; b < 2; b++)
+      if (has_peer(w, w->ranks[i]->c, b))
+        rs_flows_shared(w->flows, w->ranks[i]->gpu, gpu_at(w, pp_peer(w->ranks[i]->c, b)), 1);
+  plan_groups(w->tp, w->n / w->lay.tp);
+  plan_groups(w->cp, w->n / w->lay.cp);
+  plan_groups(w->dp, w->n / w->lay.dp);
+  plan_groups(w->ep, w->n / w->lay.ep);
+  int mirrors = 0;
+  for (int i = 0; i < w->n_live; i++)
+    for (int b = 0; b < 2; b++) {
+      plan_mirrors(w->ranks[i], b);
+      mirrors += w->ranks[i]->n_mirrors[b];
+    }
+  XBT_INFO("%s: aggregated mode, %d of %d GPUs run as actors; %d sends of other replicas per micro-batch share "
+           "their uplinks", w->wl->name, w->n_live, w->n, mirrors);
+}
+
+/* Energy drawn so far by the job's GPUs: the live ones', scaled to every GPU in aggregated mode (the
+ * other replicas do what the live ones do). */
+static double live_energy_j(const train_wl_t* w)
+{
+  return rs_run_gpu_energy_j(w->live_gpus, w->n_live) * w->n / w->n_live;
+}
+
 /* One GPU of the job: each iteration, run its pipeline stage's 1F1B schedule, finish the step, and
  * line up with every other GPU; rank 0 writes the iteration's row. */
 static void train_rank(int argc, char** argv)
@@ -496,7 +593,9 @@ static void train_rank(int argc, char** argv)
   train_wl_t* w    = me->w;
   sg_actor_sleep_until(w->wl->start_s);
   if (me->rank == 0)
-    w->sum->energy_j = -rs_run_gpu_energy_j(w->gpus, w->n);
+    w->sum->energy_j = -live_energy_j(w);
+  if (w->flows && me->rank == 0)
+    plan_aggregated(w);
   for (int it = 0; it < w->cfg->iterations; it++) {
     sg_barrier_wait(w->barrier);
     double t0 = simgrid_get_clock();
@@ -522,10 +621,12 @@ static void train_rank(int argc, char** argv)
   if (me->rank == 0) {
     w->sum->end_s    = simgrid_get_clock();
     w->sum->finished = 1;
-    w->sum->energy_j += rs_run_gpu_energy_j(w->gpus, w->n);
+    w->sum->energy_j += live_energy_j(w);
     w->sum->joules_per_token =
         w->sum->energy_j / ((double)w->cfg->iterations * w->lay.global_batch * w->cfg->model.seq_len);
   }
+  free(me->mirrors[0]);
+  free(me->mirrors[1]);
   free(me);
 }
 
@@ -534,6 +635,58 @@ static void train_rank(int argc, char** argv)
 static int n_ranks(const rs_run_t* run, const rs_sc_training_t* cfg)
 {
   return cfg->gpus > 0 ? cfg->gpus : run->plat->n_gpus;
+}
+
+/* The first rank of r's group along dim ('t', 'c' or 'e'). */
+static int group_leader(const rs_layout_t* l, int r, char dim)
+{
+  rs_coords_t c = rs_layout_coords(l, r);
+  if (dim == 't')
+    c.tp = 0;
+  else if (dim == 'c')
+    c.cp = 0;
+  else
+    c.dp -= c.dp % l->ep;
+  return rs_layout_rank(l, c);
+}
+
+/* Aggregated mode runs the TP, CP and EP groups of the live replicas only, which is exact when they
+ * stay on their NVLink domain's private links; the dimension of a group that leaves it, or 0. */
+static char group_leaving_domain(const rs_platform_t* p, const rs_layout_t* l, int n)
+{
+  static const char dims[] = {'t', 'c', 'e'};
+  for (int r = 0; r < n; r++)
+    for (int k = 0; k < 3; k++)
+      if (p->gpus[r].domain != p->gpus[group_leader(l, r, dims[k])].domain)
+        return dims[k];
+  return 0;
+}
+
+/* Why the aggregated mode cannot stand for this job (written into why), or 0 when it can. The layout
+ * must be resolved. */
+static int aggregated_obstacle(const rs_platform_t* p, const rs_layout_t* l, int n, char* why, size_t len)
+{
+  if (p->n_domains > 1 && p->gpus[0].pod < 0) {
+    snprintf(why, len, "the platform does not state its GPUs' pods (rs.pod), so the flows that share its uplinks "
+                       "cannot be found; use a generated platform or mode: faithful");
+    return 1;
+  }
+  char dim = group_leaving_domain(p, l, n);
+  const char* name = dim == 't' ? "tp" : dim == 'c' ? "cp" : "ep";
+  if (dim)
+    snprintf(why, len, "%s groups leave their NVLink domain, so the copies it does not run would share links; use "
+                       "mode: faithful or a layout whose %s groups fit a domain", name, name);
+  return dim != 0;
+}
+
+/* Aggregated when asked, or by auto on a large job it can stand for. */
+static int is_aggregated(const rs_run_t* run, const rs_sc_training_t* cfg)
+{
+  char why[256];
+  int n = n_ranks(run, cfg);
+  return cfg->mode == RS_TRAIN_AGGREGATED ||
+         (cfg->mode == RS_TRAIN_AUTO && n > RS_TRAIN_AUTO_FAITHFUL_MAX &&
+          !aggregated_obstacle(run->plat, &cfg->layout, n, why, sizeof why));
 }
 
 int rs_wl__training_check(rs_run_t* run, int i, rs_err_t* err)
@@ -560,6 +713,9 @@ int rs_wl__training_check(rs_run_t* run, int i, rs_err_t* err)
                              "tp = %d crosses an NVLink domain (GPUs %d and %d): choose a tp that divides the domain "
                              "size %d, or set tp_across_domains: true",
                              cfg->layout.tp, r - r % cfg->layout.tp, r, rs_platform_domain_size(p, 0));
+  char obstacle[256];
+  if (cfg->mode == RS_TRAIN_AGGREGATED && aggregated_obstacle(p, &cfg->layout, n, obstacle, sizeof obstacle))
+    return rs_scenario_err(run->sc, err, key, "mode aggregated: %s", obstacle);
   int stage;
   rs_mem_t mem = rs_layout_train_memory_max(&cfg->layout, &cfg->model, &stage);
   if (mem.total > gpu->hbm_bytes)
@@ -576,19 +732,26 @@ static int group_size(const train_wl_t* w, char dim)
   return dim == 't' ? w->lay.tp : dim == 'c' ? w->lay.cp : dim == 'd' ? w->lay.dp : w->lay.ep;
 }
 
-/* One recorder per group of each dimension, named like "llama:tp3", for collectives.csv. */
+/* One recorder per group of each dimension that holds live ranks, named like "llama:tp3", for
+ * collectives.csv; each waits for the group's live ranks only. */
 static int trace_groups(train_wl_t* w, rs_err_t* err)
 {
   if (rs_run_collectives_open(w->run, err) != RS_OK)
     return RS_ERR;
   for (int d = 0; d < 4; d++) {
-    int size  = group_size(w, dim_codes[d]);
-    w->rec[d] = xbt_new0(rs_coll_rec_t*, w->n / size);
+    int size   = group_size(w, dim_codes[d]);
+    int* live  = xbt_new0(int, w->n / size);
+    w->rec[d]  = xbt_new0(rs_coll_rec_t*, w->n / size);
+    for (int r = 0, pos; r < w->n; r++)
+      live[group_of(&w->lay, rs_layout_coords(&w->lay, r), dim_codes[d], &pos)] += w->live[r];
     for (int g = 0; g < w->n / size; g++) {
+      if (live[g] == 0)
+        continue;
       char* name   = bprintf("%s:%s%d", w->wl->name, dim_names[d], g);
-      w->rec[d][g] = rs_run_coll_rec_new(w->run, w->wl->name, name, dim_names[d], size);
+      w->rec[d][g] = rs_run_coll_rec_new(w->run, w->wl->name, name, dim_names[d], size, live[g]);
       free(name);
     }
+    free(live);
   }
   return RS_OK;
 }
@@ -633,6 +796,17 @@ int rs_wl__training_start(rs_run_t* run, int i, rs_err_t* err)
   w->gpus       = xbt_new(const rs_gpu_t*, w->n);
   for (int r = 0; r < w->n; r++)
     w->gpus[r] = &run->plat->gpus[r];
+  w->flows  = is_aggregated(run, w->cfg) ? rs_flows_new(run->plat->oversubscription) : NULL;
+  w->reps   = w->flows ? w->lay.ep : w->lay.dp;
+  w->n_live = w->n / w->lay.dp * w->reps;
+  w->live   = xbt_new(char, w->n);
+  for (int r = 0; r < w->n; r++)
+    w->live[r] = rs_layout_coords(&w->lay, r).dp < w->reps;
+  w->ranks       = xbt_new(train_rank_t*, w->n_live);
+  w->live_gpus   = xbt_new(const rs_gpu_t*, w->n_live);
+  for (int r = 0, k = 0; r < w->n; r++)
+    if (w->live[r])
+      w->live_gpus[k++] = w->gpus[r];
   w->tp          = make_groups(w, 't', w->lay.tp);
   w->cp          = make_groups(w, 'c', w->lay.cp);
   w->dp          = make_groups(w, 'd', w->lay.dp);
@@ -641,13 +815,15 @@ int rs_wl__training_start(rs_run_t* run, int i, rs_err_t* err)
     return RS_ERR;
   if (rs_run_ops_open(run, err) != RS_OK)
     return RS_ERR;
-  w->barrier     = sg_barrier_init(w->n);
+  w->barrier     = sg_barrier_init(w->n_live);
   run->states[i] = w;
   w->sum->gpus    = w->n;
   w->sum->start_s = w->wl->start_s;
   run->work_total += w->cfg->iterations;
-  for (int r = 0; r < w->n; r++) {
-    train_rank_t* me = rank_new(w, r);
+  for (int r = 0, k = 0; r < w->n; r++) {
+    if (!w->live[r])
+      continue;
+    train_rank_t* me = w->ranks[k++] = rank_new(w, r);
     char* name       = bprintf("%s-r%d", w->wl->name, r);
     sg_actor_t a     = sg_actor_init(name, me->gpu->host);
     sg_actor_set_data(a, me);
@@ -681,6 +857,10 @@ void rs_wl__training_free(void* state)
     free(w->rec[d]);
   if (w->barrier)
     sg_barrier_destroy(w->barrier);
+  rs_flows_free(w->flows);
+  free(w->live);
+  free(w->ranks);
+  free(w->live_gpus);
   free(w->gpus);
   free(w);
 }
@@ -693,6 +873,9 @@ void rs_wl__training_report(const rs_run_t* run, int i, FILE* fp)
   fprintf(fp, "  %s (training): %s on %d GPUs, TP%d CP%d EP%d PP%d DP%d, %s, %s recomputation, global batch %d\n",
           wl->name, c->model.name, s->gpus, c->layout.tp, c->layout.cp, c->layout.ep, c->layout.pp, c->layout.dp,
           rs_prec_name(c->precision), rs_recompute_name(c->layout.recompute), c->layout.global_batch);
+  if (is_aggregated(run, c))
+    fprintf(fp, "    aggregated mode: %d of %d DP replicas run as actors, the others as flows\n", c->layout.ep,
+            c->layout.dp);
   fprintf(fp, "    %lld iterations: %.0f tokens/s, %.0f TFLOP/s per GPU (MFU %.1f%%)\n", s->operations, s->tokens_per_s,
           s->tflops_per_gpu, 100 * s->mfu);
   fprintf(fp, "    GPU energy %.4g kJ, %.4g J per token\n", s->energy_j / 1e3, s->joules_per_token);

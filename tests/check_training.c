@@ -20,35 +20,11 @@ static void setup(void) { rs_test_tmpdir(dir, sizeof dir, "training"); }
 
 static void teardown(void) { rs_test_rmdir(dir); }
 
-/* Writes the scenario text, runs racksim on it, returns the exit code; stderr goes to DIR/err. */
-static int run_scenario(const char* yaml, const char* extra)
-{
-  char path[128], cmd[1024];
-  snprintf(path, sizeof path, "%s/s.yaml", dir);
-  FILE* fp = fopen(path, "w");
-  ck_assert_ptr_nonnull(fp);
-  fputs(yaml, fp);
-  fclose(fp);
-  snprintf(cmd, sizeof cmd, "cd %s && %s run %s/s.yaml -o %s/out -q %s 2>%s/err", RS_SOURCE_DIR, RS_RACKSIM_BIN, dir,
-           dir, extra, dir);
-  int st = system(cmd);
-  return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
+/* Runs racksim on the scenario text, tables into DIR/out; returns the exit code. */
+static int run_scenario(const char* yaml, const char* extra) { return rs_test_run_yaml(dir, yaml, "out", extra); }
 
 /* A number from row 1 of DIR/out/iterations.csv. */
-static double iteration_value(const char* column)
-{
-  char path[128];
-  snprintf(path, sizeof path, "%s/out/iterations.csv", dir);
-  rs_err_t err = {{0}};
-  rs_csv_t* csv = rs_csv_read(path, &err);
-  ck_assert_msg(csv != NULL, "%s", err.msg);
-  int col = rs_csv_column(csv, column);
-  ck_assert_int_ge(col, 0);
-  double v = strtod(csv->rows[1].cells[col], NULL);
-  rs_csv_free(csv);
-  return v;
-}
+static double iteration_value(const char* column) { return rs_test_iteration_value(dir, "out", column); }
 
 static rs_csv_t* read_table(const char* name)
 {

@@ -3,6 +3,7 @@
 #ifndef RS_CHECK_UTIL_H
 #define RS_CHECK_UTIL_H
 
+#include "csvread.h"
 #include "platform.h"
 #include "platgen.h"
 
@@ -10,6 +11,7 @@
 #include <simgrid/engine.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 /* Starts the engine (once per forked test: SimGrid allows one engine per process). */
@@ -59,6 +61,37 @@ static inline void rs_test_rmdir(const char* dir)
   char cmd[160];
   snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
   ck_assert_int_eq(system(cmd), 0);
+}
+
+/* Writes the scenario text to DIR/s.yaml and runs racksim on it from the source tree, tables into
+ * DIR/OUT, stderr into DIR/err, with the extra options; returns the exit code. */
+static inline int rs_test_run_yaml(const char* dir, const char* yaml, const char* out, const char* extra)
+{
+  char path[128], cmd[1024];
+  snprintf(path, sizeof path, "%s/s.yaml", dir);
+  FILE* fp = fopen(path, "w");
+  ck_assert_ptr_nonnull(fp);
+  fputs(yaml, fp);
+  fclose(fp);
+  snprintf(cmd, sizeof cmd, "cd %s && %s run %s -o %s/%s -q %s 2>%s/err", RS_SOURCE_DIR, RS_RACKSIM_BIN, path, dir, out,
+           extra, dir);
+  int st = system(cmd);
+  return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+/* A number from row 1 of DIR/OUT/iterations.csv (the first training iteration). */
+static inline double rs_test_iteration_value(const char* dir, const char* out, const char* column)
+{
+  char path[192];
+  snprintf(path, sizeof path, "%s/%s/iterations.csv", dir, out);
+  rs_err_t err  = {{0}};
+  rs_csv_t* csv = rs_csv_read(path, &err);
+  ck_assert_msg(csv != NULL, "%s", err.msg);
+  int col = rs_csv_column(csv, column);
+  ck_assert_int_ge(col, 0);
+  double v = strtod(csv->rows[1].cells[col], NULL);
+  rs_csv_free(csv);
+  return v;
 }
 
 /* main of a suite: run it in Check's default fork mode, fail if any test failed. */

@@ -1,0 +1,97 @@
+#!/bin/sh
+# Benchmark: training at scale (issue #4). Usage: bench/training.sh [BUILD_DIR] [cost|agreement]
+# (default: build, both). Needs /usr/bin/time (Debian package "time"). One process, one core per run.
+#  cost:      one iteration of Llama 3 405B (TP8 PP16, 8 micro-batches per pipeline) on GB200 NVL72
+#             UltraClusters in aggregated mode, and of DeepSeek-V3 671B on 147,456 GPUs: wall and CPU
+#             time, peak memory, and what it simulated.
+#  agreement: Llama 3 8B (TP4 PP2) on 1,152 to 4,608 GPUs of a 2:1 oversubscribed fabric (8 UltraServers
+#             per pod), faithful and aggregated: step times and their difference.
+set -e
+build=${1:-build}
+what=${2:-all}
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+# run NAME ARGS...: racksim run under /usr/bin/time; sets wall, cpu (user + system s: what one core
+# spends, whatever else shares the machine), rss (MiB), step (s), mfu.
+run() {
+  name=$1
+  shift
+  out=$( { /usr/bin/time -v "$build/racksim" run "$@" -o "$tmp/$name" -q --set outputs.events=false; } 2>&1 )
+  wall=$(printf '%s\n' "$out" | awk -F': ' '/Elapsed \(wall clock\)/ {n=split($2,t,":"); s=0; for(i=1;i<=n;i++) s=s*60+t[i]; print s}')
+  cpu=$(printf '%s\n' "$out" | awk -F': ' '/User time|System time/ {s+=$2} END {printf "%.2f", s}')
+  rss=$(printf '%s\n' "$out" | awk -F': ' '/Maximum resident set size/ {printf "%.0f", $2/1024}')
+  step=$(awk -F, 'NR==2 {print $5}' "$tmp/$name/iterations.csv")
+  mfu=$(awk -F, 'NR==2 {printf "%.3f", $9}' "$tmp/$name/iterations.csv")
+}
+
+cat > "$tmp/405b.yaml" <<'YAML'
+name: bench-405b
+platform:
+  generate: {server: u-p6e-gb200x72, servers: 16}
+workloads:
+  - kind: training
+    model: {preset: llama3-405b}
+    tp: 8
+    pp: 16
+    global_batch: 576
+    mode: aggregated
+YAML
+cat > "$tmp/671b.yaml" <<'YAML'
+name: bench-671b
+platform:
+  generate: {server: u-p6e-gb200x72, servers: 2048}
+workloads:
+  - kind: training
+    model: {preset: deepseek-v3}
+    tp: 1
+    ep: 8
+    pp: 16
+    global_batch: 73728
+    precision: fp8
+    mode: aggregated
+YAML
+cat > "$tmp/8b.yaml" <<'YAML'
+name: bench-8b
+platform:
+  generate: {server: u-p6e-gb200x72, servers: 16, servers_per_pod: 8, oversubscription: 2}
+workloads:
+  - kind: training
+    model: {preset: llama3-8b}
+    tp: 4
+    pp: 2
+    global_batch: 288
+YAML
+
+if [ "$what" != agreement ]; then
+  printf '| GPUs | UltraServers | DP | mode | wall_s | cpu_s | peak_rss_mib | step_s | mfu |\n'
+  printf '|---:|---:|---:|---|---:|---:|---:|---:|---:|\n'
+  for servers in 16 256 2048; do
+    gpus=$((servers * 72))
+    dp=$((gpus / 128))
+    run "cost-$servers" "$tmp/405b.yaml" --set platform.generate.servers=$servers \
+      --set workloads.0.global_batch=$((dp * 8))
+    printf '| %d | %d | %d | aggregated | %s | %s | %s | %s | %s |\n' $gpus "$servers" $dp "$wall" "$cpu" "$rss" "$step" \
+      "$mfu"
+  done
+  # 131,072 GPUs: the first 131,072 of 1,821 UltraServers (stages then straddle UltraServers).
+  run cost-131072 "$tmp/405b.yaml" --set platform.generate.servers=1821 --set workloads.0.gpus=131072 \
+    --set workloads.0.global_batch=8192
+  printf '| 131072 | 1821 | 1024 | aggregated | %s | %s | %s | %s | %s |\n' "$wall" "$cpu" "$rss" "$step" "$mfu"
+  # DeepSeek-V3 (671B MoE), TP1 EP8 PP16, FP8: 8 DP replicas (one EP group) run as actors.
+  run cost-671b "$tmp/671b.yaml"
+  printf '| 147456 (671B MoE) | 2048 | 9216 | aggregated | %s | %s | %s | %s | %s |\n' "$wall" "$cpu" "$rss" "$step" "$mfu"
+fi
+
+if [ "$what" != cost ]; then
+  printf '\n| GPUs | faithful step_s | faithful cpu_s | aggregated step_s | aggregated cpu_s | difference |\n'
+  printf '|---:|---:|---:|---:|---:|---:|\n'
+  for servers in 16 32 64; do
+    sets="--set platform.generate.servers=$servers --set workloads.0.global_batch=$((servers * 18))"
+    run "f-$servers" "$tmp/8b.yaml" $sets --set workloads.0.mode=faithful
+    fstep=$step fcpu=$cpu
+    run "a-$servers" "$tmp/8b.yaml" $sets --set workloads.0.mode=aggregated
+    diff=$(awk -v f="$fstep" -v a="$step" 'BEGIN {d=(a-f)/f*100; printf "%+.3f%%", d}')
+    printf '| %d | %s | %s | %s | %s | %s |\n' $((servers * 72)) "$fstep" "$fcpu" "$step" "$cpu" "$diff"
+  done
+fi
