@@ -146,16 +146,6 @@ static int parse_args(int argc, char** argv, opts_t* o)
 
 /* ---- cells ---- */
 
-/* True when the whole of s is a finite number; *v is its value. */
-static int parse_number(const char* s, double* v)
-{
-  if (s[0] == '\0' || s[0] == ' ' || s[0] == '\t' || s[0] == '\n' || s[0] == '\r')
-    return 0;
-  char* end = NULL;
-  *v        = strtod(s, &end);
-  return *end == '\0' && isfinite(*v);
-}
-
 /* Prints s on one line: backslash and control characters escaped C-style. */
 static void print_escaped(const char* s)
 {
@@ -204,7 +194,7 @@ static int cells_equal(const opts_t* o, const char* a, const char* b)
 {
   double x;
   double y;
-  if (parse_number(a, &x) && parse_number(b, &y))
+  if (rs_csv_number(a, &x) && rs_csv_number(b, &y))
     return numbers_equal(o, x, y);
   return strcmp(a, b) == 0;
 }
@@ -214,7 +204,7 @@ static void print_cell_difference(const opts_t* o, const char* a, const char* b)
 {
   double x;
   double y;
-  if (parse_number(a, &x) && parse_number(b, &y)) {
+  if (rs_csv_number(a, &x) && rs_csv_number(b, &y)) {
     printf("expected %s, got %s ", a, b);
     print_excess(o, x, y);
     return;

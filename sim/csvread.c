@@ -4,6 +4,7 @@
 
 #include <csv.h>
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -139,6 +140,20 @@ int rs_csv_column(const rs_csv_t* csv, const char* name)
     if (strcmp(csv->rows[0].cells[i], name) == 0)
       return (int)i;
   return -1;
+}
+
+const char* rs_csv_cell(const rs_csv_row_t* row, int col)
+{
+  return col >= 0 && (size_t)col < row->n_cells ? row->cells[col] : "";
+}
+
+int rs_csv_number(const char* s, double* v)
+{
+  if (s[0] == '\0' || s[0] == ' ' || s[0] == '\t' || s[0] == '\n' || s[0] == '\r')
+    return 0;
+  char* end = NULL;
+  *v        = strtod(s, &end);
+  return *end == '\0' && isfinite(*v);
 }
 
 void rs_csv_free(rs_csv_t* csv)

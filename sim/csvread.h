@@ -23,6 +23,10 @@ typedef struct rs_csv {
 rs_csv_t* rs_csv_read(const char* path, rs_err_t* err);
 /* Index of the header cell equal to name, or -1. */
 int rs_csv_column(const rs_csv_t* csv, const char* name);
+/* Cell col of row, or "" when the row is shorter (or col is negative). */
+const char* rs_csv_cell(const rs_csv_row_t* row, int col);
+/* True when the whole of s is a finite number (no surrounding blanks); *v is its value. */
+int rs_csv_number(const char* s, double* v);
 void rs_csv_free(rs_csv_t* csv); /* accepts NULL */
 
 #endif

@@ -100,14 +100,19 @@ static int needs_quotes(const char* s)
   return n == 0 || strpbrk(s, ",\"\r\n") != NULL || is_blank(s[0]) || is_blank(s[n - 1]);
 }
 
+void rs_out_write_text(FILE* fp, const char* s)
+{
+  if (needs_quotes(s))
+    csv_fwrite(fp, s, strlen(s));
+  else
+    fputs(s, fp);
+}
+
 static void write_field(rs_table_t* t, const char* s)
 {
   if (t->next_col > 0)
     fputc(',', t->fp);
-  if (needs_quotes(s))
-    csv_fwrite(t->fp, s, strlen(s));
-  else
-    fputs(s, t->fp);
+  rs_out_write_text(t->fp, s);
   t->next_col++;
 }
 

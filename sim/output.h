@@ -8,6 +8,7 @@
 #include "error.h"
 
 #include <stdint.h>
+#include <stdio.h>
 
 typedef enum { RS_COL_TEXT, RS_COL_INT, RS_COL_NUM } rs_col_type_t;
 
@@ -47,6 +48,10 @@ void rs_table_cap(rs_table_t* t, uint64_t max_rows);
 int rs_row_begin(rs_table_t* t);
 /* Rows refused by the cap so far. */
 uint64_t rs_table_dropped(const rs_table_t* t);
+
+/* Writes s as one CSV field to fp, quoted (libcsv's csv_fwrite) only when a reader could otherwise split or
+ * trim it: an empty s gives "". For CSV files outside a run's output set. */
+void rs_out_write_text(FILE* fp, const char* s);
 
 /* Formats a number the way every table does ("%.12g"); buf needs 32 bytes. */
 const char* rs_out_format_num(char* buf, double v);

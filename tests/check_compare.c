@@ -40,15 +40,7 @@ static int remove_entry(const char* path, const struct stat* st, int flag, struc
 static void remove_tmpdir(void) { nftw(tmpdir, remove_entry, 16, FTW_DEPTH | FTW_PHYS); }
 
 /* Writes content to tmpdir/rel. */
-static void fixture(const char* rel, const char* content)
-{
-  char path[256];
-  snprintf(path, sizeof path, "%s/%s", tmpdir, rel);
-  FILE* fp = fopen(path, "wb");
-  ck_assert_msg(fp != NULL, "cannot write %s", path);
-  fputs(content, fp);
-  ck_assert_int_eq(fclose(fp), 0);
-}
+static void fixture(const char* rel, const char* content) { rs_test_write(tmpdir, rel, content); }
 
 /* The same content as a/name and b/name. */
 static void fixture_both(const char* name, const char* content)
@@ -65,20 +57,11 @@ static int run_compare(char* out, const char* args_fmt, ...) __attribute__((form
 
 static int run_compare(char* out, const char* args_fmt, ...)
 {
-  char args[1024];
-  char cmd[2048];
   va_list ap;
   va_start(ap, args_fmt);
-  vsnprintf(args, sizeof args, args_fmt, ap);
+  int rc = rs_test_vrun(out, OUT_LEN, tmpdir, RS_COMPARE_BIN, args_fmt, ap);
   va_end(ap);
-  snprintf(cmd, sizeof cmd, "cd '%s' && '%s' %s 2>&1", tmpdir, RS_COMPARE_BIN, args);
-  FILE* p = popen(cmd, "r");
-  ck_assert_msg(p != NULL, "cannot run %s", cmd);
-  size_t n = fread(out, 1, OUT_LEN - 1, p);
-  out[n]   = '\0';
-  int st   = pclose(p);
-  ck_assert_msg(WIFEXITED(st), "rs-compare did not exit normally: %s", cmd);
-  return WEXITSTATUS(st);
+  return rc;
 }
 
 static int count_lines(const char* s)

@@ -9,6 +9,7 @@
 
 #include <check.h>
 #include <simgrid/engine.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/wait.h>
@@ -63,16 +64,42 @@ static inline void rs_test_rmdir(const char* dir)
   ck_assert_int_eq(system(cmd), 0);
 }
 
+/* Writes content to dir/rel; fails the test on error. */
+static inline void rs_test_write(const char* dir, const char* rel, const char* content)
+{
+  char path[256];
+  snprintf(path, sizeof path, "%s/%s", dir, rel);
+  FILE* fp = fopen(path, "wb");
+  ck_assert_msg(fp != NULL, "cannot write %s", path);
+  fputs(content, fp);
+  ck_assert_int_eq(fclose(fp), 0);
+}
+
+/* Runs "'bin' ARGS" (ARGS from args_fmt and ap, shell words) in dir, stdout and stderr together into
+ * out (len bytes); returns its exit status, failing the test if it did not exit normally. */
+static inline int rs_test_vrun(char* out, size_t len, const char* dir, const char* bin, const char* args_fmt,
+                               va_list ap)
+{
+  char args[1024];
+  char cmd[2048];
+  vsnprintf(args, sizeof args, args_fmt, ap);
+  snprintf(cmd, sizeof cmd, "cd '%s' && '%s' %s 2>&1", dir, bin, args);
+  FILE* p = popen(cmd, "r");
+  ck_assert_msg(p != NULL, "cannot run %s", cmd);
+  size_t n = fread(out, 1, len - 1, p);
+  out[n]   = '\0';
+  int st   = pclose(p);
+  ck_assert_msg(WIFEXITED(st), "%s did not exit normally: %s", bin, cmd);
+  return WEXITSTATUS(st);
+}
+
 /* Writes the scenario text to DIR/s.yaml and runs racksim on it from the source tree, tables into
  * DIR/OUT, stderr into DIR/err, with the extra options; returns the exit code. */
 static inline int rs_test_run_yaml(const char* dir, const char* yaml, const char* out, const char* extra)
 {
   char path[128], cmd[1024];
   snprintf(path, sizeof path, "%s/s.yaml", dir);
-  FILE* fp = fopen(path, "w");
-  ck_assert_ptr_nonnull(fp);
-  fputs(yaml, fp);
-  fclose(fp);
+  rs_test_write(dir, "s.yaml", yaml);
   snprintf(cmd, sizeof cmd, "cd %s && %s run %s -o %s/%s -q %s 2>%s/err", RS_SOURCE_DIR, RS_RACKSIM_BIN, path, dir, out,
            extra, dir);
   int st = system(cmd);

@@ -1,9 +1,9 @@
 # Validation drift test: rerun the fast cases of scenarios/validation/cases.csv and compare racksim's
 # figures with the committed docs/validation.csv (rs-compare, RTOL), and check that the table in
-# docs/validation.md is the one that CSV renders. With -DREGEN=1 it instead reruns every case that runs
-# today and rewrites both files (on purpose, never automatically).
-#   cmake -DRACKSIM=... -DCOMPARE=... -DSOURCE=... -DWORK=... -DRTOL=1e-6 [-DREGEN=1] -P validation.cmake
-set(validate "${SOURCE}/analysis/rs-validate")
+# docs/validation.md is the one that CSV renders (rs-validate splice). With -DREGEN=1 it instead reruns
+# every case that runs today and rewrites both files (on purpose, never automatically).
+#   cmake -DRACKSIM=... -DCOMPARE=... -DVALIDATE=... -DSOURCE=... -DWORK=... -DRTOL=1e-6 [-DREGEN=1] -P validation.cmake
+set(validate "${VALIDATE}")
 file(MAKE_DIRECTORY "${WORK}")
 if(REGEN)
   execute_process(COMMAND "${validate}" run "${RACKSIM}" docs/validation.csv WORKING_DIRECTORY "${SOURCE}"
@@ -51,5 +51,5 @@ execute_process(COMMAND "${CMAKE_COMMAND}" -E compare_files "${SOURCE}/docs/vali
                 RESULT_VARIABLE rc)
 if(NOT rc EQUAL 0)
   message(FATAL_ERROR "the table of docs/validation.md is not the one docs/validation.csv renders: regenerate it "
-                      "with analysis/rs-validate splice docs/validation.csv docs/validation.md")
+                      "with build/rs-validate splice docs/validation.csv docs/validation.md")
 endif()
