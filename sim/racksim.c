@@ -242,6 +242,8 @@ static void report(const rs_run_t* run, double wall_s)
     printf(", collectives.csv");
   if (run->iterations)
     printf(", iterations.csv");
+  if (run->sessions)
+    printf(", sessions.csv, cpu_pools.csv");
   if (run->events)
     printf(", events.csv");
   printf(")\n");

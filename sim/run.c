@@ -30,6 +30,11 @@ static const rs_col_t summary_cols[] = {
     {"tokens_per_s", RS_COL_NUM},
     {"tflops_per_gpu", RS_COL_NUM},
     {"mfu", RS_COL_NUM},
+    {"session_p50_s", RS_COL_NUM},
+    {"session_p90_s", RS_COL_NUM},
+    {"session_p99_s", RS_COL_NUM},
+    {"cpu_cores", RS_COL_NUM},
+    {"cpu_utilisation", RS_COL_NUM},
 };
 
 static const rs_col_t events_cols[] = {
@@ -52,6 +57,7 @@ rs_run_t* rs_run_new(const rs_scenario_t* sc, const rs_platform_t* plat, rs_verb
     rs_wl_summary_t* s = &run->summaries[i];
     s->max_algbw_bytes_per_s = s->max_busbw_bytes_per_s = s->busbw_at_bytes = NAN;
     s->tokens_per_s = s->tflops_per_gpu = s->mfu = NAN;
+    s->session_p50_s = s->session_p90_s = s->session_p99_s = s->cpu_cores = s->cpu_utilisation = NAN;
   }
   return run;
 }
@@ -135,6 +141,11 @@ static void write_summary(rs_run_t* run, rs_table_t* t)
     rs_cell_num(t, s->tokens_per_s);
     rs_cell_num(t, s->tflops_per_gpu);
     rs_cell_num(t, s->mfu);
+    rs_cell_num(t, s->session_p50_s);
+    rs_cell_num(t, s->session_p90_s);
+    rs_cell_num(t, s->session_p99_s);
+    rs_cell_num(t, s->cpu_cores);
+    rs_cell_num(t, s->cpu_utilisation);
     rs_row_end(t);
   }
 }

@@ -21,6 +21,9 @@ typedef struct rs_wl_summary {
   double tflops_per_gpu; /* training: model FLOPs, last iteration */
   double mfu;            /* training: of the dense peak of the training precision, last iteration */
   int finished;          /* set by the workload when its last actor is done */
+  double session_p50_s, session_p90_s, session_p99_s; /* agentic: latency of root sessions */
+  double cpu_cores;      /* agentic: cores of its CPU pools */
+  double cpu_utilisation; /* agentic: busy core-seconds / (cores x duration) */
 } rs_wl_summary_t;
 
 typedef enum { RS_QUIET, RS_NORMAL, RS_VERBOSE } rs_verbosity_t;
@@ -32,6 +35,8 @@ typedef struct rs_run {
   rs_table_t* events;      /* NULL when the scenario turns events off */
   rs_table_t* collectives; /* NULL until a workload needs it */
   rs_table_t* iterations;  /* NULL until a workload needs it */
+  rs_table_t* sessions;    /* NULL until a workload needs it */
+  rs_table_t* cpu_pools;   /* NULL until a workload needs it */
   rs_wl_summary_t* summaries; /* one per workload, in scenario order */
   void** states;              /* each workload's own state */
   rs_verbosity_t verbosity;

@@ -14,33 +14,12 @@
 
 static char dir[64];
 
-static void setup(void)
-{
-  snprintf(dir, sizeof dir, "/tmp/rs-check-training-XXXXXX");
-  ck_assert_ptr_nonnull(mkdtemp(dir));
-}
+static void setup(void) { rs_test_tmpdir(dir, "training"); }
 
-static void teardown(void)
-{
-  char cmd[128];
-  snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-  ck_assert_int_eq(system(cmd), 0);
-}
+static void teardown(void) { rs_test_rmdir(dir); }
 
-/* Writes the scenario text, runs racksim on it, returns the exit code; stderr goes to DIR/err. */
-static int run_scenario(const char* yaml, const char* extra)
-{
-  char path[128], cmd[1024];
-  snprintf(path, sizeof path, "%s/s.yaml", dir);
-  FILE* fp = fopen(path, "w");
-  ck_assert_ptr_nonnull(fp);
-  fputs(yaml, fp);
-  fclose(fp);
-  snprintf(cmd, sizeof cmd, "cd %s && %s run %s/s.yaml -o %s/out -q %s 2>%s/err", RS_SOURCE_DIR, RS_RACKSIM_BIN, dir,
-           dir, extra, dir);
-  int st = system(cmd);
-  return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
+/* Runs racksim on the scenario text into DIR/out, returns the exit code; stderr goes to DIR/err. */
+static int run_scenario(const char* yaml, const char* extra) { return rs_test_run_yaml(dir, yaml, "out", extra); }
 
 /* A number from row 1 of DIR/out/iterations.csv. */
 static double iteration_value(const char* column)
@@ -148,18 +127,9 @@ START_TEST(bad_layouts_exit_2_with_reason)
       {"train-fp4-h100", "precision fp4: H100 GPUs have no fp4 units"},
   };
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-    char cmd[512], err[1024] = "", out[160];
+    char out[160];
     snprintf(out, sizeof out, "%s/out-%zu", dir, i);
-    snprintf(cmd, sizeof cmd, "cd %s && %s run tests/bad/%s.yaml -o %s 2>&1", RS_SOURCE_DIR, RS_RACKSIM_BIN,
-             cases[i].file, out);
-    FILE* fp = popen(cmd, "r");
-    size_t n = fread(err, 1, sizeof err - 1, fp);
-    err[n]   = '\0';
-    int st   = pclose(fp);
-    ck_assert_int_eq(WEXITSTATUS(st), 2);
-    ck_assert_msg(strstr(err, cases[i].reason) != NULL, "%s: %s", cases[i].file, err);
-    ck_assert_msg(strncmp(err, "racksim: tests/bad/", 19) == 0, "%s", err);
-    ck_assert(access(out, F_OK) != 0);
+    rs_test_refused(cases[i].file, cases[i].reason, out);
   }
 }
 END_TEST

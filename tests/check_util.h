@@ -10,6 +10,8 @@
 #include <simgrid/engine.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 /* Starts the engine (once per forked test: SimGrid allows one engine per process). */
@@ -44,6 +46,53 @@ static inline rs_platform_t* rs_test_generate(rs_platgen_spec_t spec)
   unlink(file);
   free(file);
   return p;
+}
+
+/* A fresh directory /tmp/rs-check-NAME-XXXXXX, written into dir (64 bytes), for one test's files. */
+static inline void rs_test_tmpdir(char* dir, const char* name)
+{
+  snprintf(dir, 64, "/tmp/rs-check-%s-XXXXXX", name);
+  ck_assert_ptr_nonnull(mkdtemp(dir));
+}
+
+static inline void rs_test_rmdir(const char* dir)
+{
+  char cmd[128];
+  snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+  ck_assert_int_eq(system(cmd), 0);
+}
+
+/* Writes yaml to DIR/s.yaml and runs racksim on it, from the source directory, into DIR/OUT with the
+ * extra arguments; stderr goes to DIR/err. Returns the exit code. */
+static inline int rs_test_run_yaml(const char* dir, const char* yaml, const char* out, const char* extra)
+{
+  char path[128], cmd[1024];
+  snprintf(path, sizeof path, "%s/s.yaml", dir);
+  FILE* fp = fopen(path, "w");
+  ck_assert_ptr_nonnull(fp);
+  fputs(yaml, fp);
+  fclose(fp);
+  snprintf(cmd, sizeof cmd, "cd %s && %s run %s/s.yaml -o %s/%s -q %s 2>%s/err", RS_SOURCE_DIR, RS_RACKSIM_BIN, dir,
+           dir, out, extra, dir);
+  int st = system(cmd);
+  return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+/* Runs racksim on tests/bad/NAME.yaml (from the source directory, as a user would) into out: expects
+ * exit code 2, one message that starts "racksim: tests/bad/" and contains reason, and no out. */
+static inline void rs_test_refused(const char* name, const char* reason, const char* out)
+{
+  char cmd[512], err[1024] = "";
+  snprintf(cmd, sizeof cmd, "cd %s && %s run tests/bad/%s.yaml -o %s 2>&1", RS_SOURCE_DIR, RS_RACKSIM_BIN, name, out);
+  FILE* fp = popen(cmd, "r");
+  ck_assert_ptr_nonnull(fp);
+  size_t n = fread(err, 1, sizeof err - 1, fp);
+  err[n]   = '\0';
+  int st   = pclose(fp);
+  ck_assert_int_eq(WEXITSTATUS(st), 2);
+  ck_assert_msg(strstr(err, reason) != NULL, "%s: %s", name, err);
+  ck_assert_msg(strncmp(err, "racksim: tests/bad/", 19) == 0, "%s", err);
+  ck_assert(access(out, F_OK) != 0);
 }
 
 /* main of a suite: run it in Check's default fork mode, fail if any test failed. */
