@@ -284,13 +284,13 @@ static int check_arrivals(rs_run_t* run, int i, double** times, int* n, double**
 {
   const rs_sc_agentic_t* cfg = &run->sc->workloads[i].u.agent;
   char path[128];
-  if (cfg->arrival == RS_ARRIVAL_DAY) {
+  if (cfg->arrival == RS_SESSIONS_DAY) {
     snprintf(path, sizeof path, "workloads[%d].arrivals.day_rates_per_s", i);
     if (cfg->day_rates == NULL || parse_rates(cfg->day_rates, rates, n_rates) != RS_OK)
       return rs_scenario_err(run->sc, err, path, "expected rates in sessions/s per slot, such as '0.5, 2, 8, 2' "
                              "(numbers >= 0, at least one above 0), got '%s'", cfg->day_rates ? cfg->day_rates : "");
   }
-  if (cfg->arrival == RS_ARRIVAL_REPLAY) {
+  if (cfg->arrival == RS_SESSIONS_REPLAY) {
     snprintf(path, sizeof path, "workloads[%d].arrivals.replay", i);
     if (cfg->replay == NULL)
       return rs_scenario_err(run->sc, err, path, "expected a CSV file of session start times (column start_s)");
@@ -700,9 +700,9 @@ static void pool_sampler(int argc, char** argv)
 static double next_arrival(agentic_t* w, int k, double t)
 {
   const rs_sc_agentic_t* cfg = w->cfg;
-  if (cfg->arrival == RS_ARRIVAL_REPLAY)
+  if (cfg->arrival == RS_SESSIONS_REPLAY)
     return w->wl->start_s + w->arrivals[k];
-  if (cfg->arrival == RS_ARRIVAL_POISSON)
+  if (cfg->arrival == RS_SESSIONS_POISSON)
     return t + rng_exponential(&w->arrival_rng, 1 / cfg->rate_per_s);
   for (;;) {
     long slot  = (long)floor((t - w->wl->start_s) / cfg->slot_s);
@@ -723,7 +723,7 @@ static void summarize(agentic_t* w)
   int n                = w->n_roots;
   qsort(w->latencies, n, sizeof *w->latencies, cmp_double);
   double q[]  = {0.50, 0.90, 0.99};
-  double* v[] = {&sum->session_p50_s, &sum->session_p90_s, &sum->session_p99_s};
+  double* v[] = {&sum->latency_s[0], &sum->latency_s[1], &sum->latency_s[2]};
   for (int j = 0; j < 3; j++) { /* nearest rank */
     int r = (int)ceil(q[j] * n) - 1;
     *v[j] = w->latencies[r < 0 ? 0 : r];
@@ -811,7 +811,7 @@ int rs_wl__agentic_start(rs_run_t* run, int i, rs_err_t* err)
   if (open_tables(w, err) != RS_OK ||
       check_arrivals(run, i, &w->arrivals, &w->n_roots, &w->rates, &w->n_rates, err) != RS_OK)
     return RS_ERR;
-  if (w->cfg->arrival != RS_ARRIVAL_REPLAY)
+  if (w->cfg->arrival != RS_SESSIONS_REPLAY)
     w->n_roots = w->cfg->sessions;
   w->latencies    = xbt_new(double, w->n_roots);
   w->all_done     = sg_sem_init(0);
@@ -858,6 +858,6 @@ void rs_wl__agentic_report(const rs_run_t* run, int i, FILE* fp)
   const rs_wl_summary_t* s   = &run->summaries[i];
   fprintf(fp, "  %s (agentic): %lld sessions, tools on %.0f CPU cores, %.1f%% busy\n", wl->name, s->operations, s->cpu_cores,
           100 * s->cpu_utilisation);
-  fprintf(fp, "    session latency p50 %.3f s, p90 %.3f s, p99 %.3f s\n", s->session_p50_s, s->session_p90_s,
-          s->session_p99_s);
+  fprintf(fp, "    session latency p50 %.3f s, p90 %.3f s, p99 %.3f s\n", s->latency_s[0], s->latency_s[1],
+          s->latency_s[2]);
 }

@@ -191,6 +191,11 @@ int rs_coll_check(const rs_comm_t* c, rs_coll_op_t op, rs_coll_algo_t algo, rs_e
   return RS_ERR;
 }
 
+double rs_coll_predict(const rs_comm_t* c, rs_coll_op_t op, rs_coll_algo_t algo, double bytes)
+{
+  return predict(c, op, algo, bytes);
+}
+
 rs_coll_algo_t rs_coll_choose(const rs_comm_t* c, rs_coll_op_t op, double bytes)
 {
   if (op == RS_OP_ALLTOALL)

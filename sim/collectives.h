@@ -25,6 +25,9 @@ rs_coll_algo_t rs_coll_choose(const rs_comm_t* comm, rs_coll_op_t op, double byt
  * gathered output). algo must be a concrete one (not AUTO) that rs_coll_check accepted. */
 void rs_coll_run(rs_comm_t* comm, int rank, rs_coll_op_t op, rs_coll_algo_t algo, double bytes);
 
+/* Seconds NCCL's cost model predicts for op on `bytes` with algo (0 bytes: its latency alone). */
+double rs_coll_predict(const rs_comm_t* comm, rs_coll_op_t op, rs_coll_algo_t algo, double bytes);
+
 /* nccl-tests' bus bandwidth factor: busbw = algbw x factor (2(n-1)/n for all-reduce, (n-1)/n else). */
 double rs_coll_bus_factor(rs_coll_op_t op, int n);
 

@@ -8,7 +8,8 @@
 #include <string.h>
 
 /* Shapes as published: Narayanan et al. SC'21 Table 1 (GPT family, vocabulary padded to 51,200,
- * sequence 2,048); Brown et al. 2020 (GPT-3); Meta's Llama 3 model cards (params.json); DeepSeek-V3
+ * sequence 2,048); Brown et al. 2020 (GPT-3); Meta's Llama 2 (Touvron et al. 2023, 70B) and Llama 3
+ * model cards (params.json); DeepSeek-V3
  * technical report (config.json). Fields: name, layers, hidden, ffn, heads, kv_heads, vocab, seq,
  * gated, tied, experts, experts_per_token, shared, expert_ffn, dense_layers, q_lora, kv_lora,
  * qk_nope, qk_rope, v_head. */
@@ -24,6 +25,7 @@ static const rs_model_t presets[] = {
     {"gpt-529.6b", 105, 20480, 81920, 128, 128, 51200, 2048, 0, 1},
     {"gpt-1008b", 128, 25600, 102400, 160, 160, 51200, 2048, 0, 1},
     {"gpt3-175b", 96, 12288, 49152, 96, 96, 51200, 2048, 0, 1},
+    {"llama2-70b", 80, 8192, 28672, 64, 8, 32000, 4096, 1, 0},
     {"llama3-8b", 32, 4096, 14336, 32, 8, 128256, 8192, 1, 0},
     {"llama3-70b", 80, 8192, 28672, 64, 8, 128256, 8192, 1, 0},
     {"llama3-405b", 126, 16384, 53248, 128, 8, 128256, 8192, 1, 0},
@@ -163,6 +165,20 @@ double rs_model_train_hw_flops_per_token(const rs_model_t* m, rs_recompute_t rc)
   else if (rc == RS_RECOMPUTE_SELECTIVE)
     extra = m->layers * rs_model_attn_score_fwd_flops(m);
   return rs_model_train_flops_per_token(m) + extra;
+}
+
+double rs_model_kv_values_per_token(const rs_model_t* m)
+{
+  if (m->kv_lora_rank > 0)
+    return (double)m->kv_lora_rank + m->qk_rope_dim;
+  return 2.0 * m->kv_heads * (m->hidden / m->heads);
+}
+
+double rs_model_layer_infer_flops(const rs_model_t* m, int i, double tokens, double context)
+{
+  double per_key = rs_model_attn_score_fwd_flops(m) / m->seq_len;
+  double linear  = rs_model_layer_fwd_flops(m, i) - rs_model_attn_score_fwd_flops(m);
+  return linear * tokens + per_key * (tokens * context + tokens * (tokens + 1) / 2);
 }
 
 /* ---- memory ------------------------------------------------------------------------------------ */

@@ -50,6 +50,15 @@ double rs_model_logits_fwd_flops(const rs_model_t* m);
 double rs_model_train_flops_per_token(const rs_model_t* m);
 double rs_model_train_hw_flops_per_token(const rs_model_t* m, rs_recompute_t rc);
 
+/* Inference: values the KV cache keeps per token and per layer (multiply by bytes per value): K and V
+ * of every KV head, 2 kv_heads head_dim; or, with latent attention, the compressed latent and the
+ * rotary key, kv_lora_rank + qk_rope_dim. */
+double rs_model_kv_values_per_token(const rs_model_t* m);
+/* Inference: forward FLOPs of layer i for `tokens` new tokens of one sequence that already has
+ * `context` tokens in its KV cache: the linear part per token plus causal attention scores over
+ * context + (tokens + 1) / 2 keys on average (rs_model_attn_score_fwd_flops scaled per key). */
+double rs_model_layer_infer_flops(const rs_model_t* m, int i, double tokens, double context);
+
 /* Activation bytes one layer keeps per micro-batch of mb sequences, with tensor parallelism tp and
  * sequence parallelism (Korthikanti et al. 2022, 16-bit activations). */
 double rs_model_layer_activation_bytes(const rs_model_t* m, int mb, int tp, rs_recompute_t rc);

@@ -30,9 +30,20 @@ static const rs_col_t summary_cols[] = {
     {"tokens_per_s", RS_COL_NUM},
     {"tflops_per_gpu", RS_COL_NUM},
     {"mfu", RS_COL_NUM},
-    {"session_p50_s", RS_COL_NUM},
-    {"session_p90_s", RS_COL_NUM},
-    {"session_p99_s", RS_COL_NUM},
+    {"requests", RS_COL_NUM},
+    {"tokens_per_s_per_gpu", RS_COL_NUM},
+    {"ttft_p50_s", RS_COL_NUM},
+    {"ttft_p90_s", RS_COL_NUM},
+    {"ttft_p99_s", RS_COL_NUM},
+    {"tpot_p50_s", RS_COL_NUM},
+    {"tpot_p90_s", RS_COL_NUM},
+    {"tpot_p99_s", RS_COL_NUM},
+    {"latency_p50_s", RS_COL_NUM},
+    {"latency_p90_s", RS_COL_NUM},
+    {"latency_p99_s", RS_COL_NUM},
+    {"goodput_requests_per_s", RS_COL_NUM},
+    {"slo_attainment", RS_COL_NUM},
+    {"preemptions", RS_COL_NUM},
     {"cpu_cores", RS_COL_NUM},
     {"cpu_utilisation", RS_COL_NUM},
 };
@@ -57,7 +68,10 @@ rs_run_t* rs_run_new(const rs_scenario_t* sc, const rs_platform_t* plat, rs_verb
     rs_wl_summary_t* s = &run->summaries[i];
     s->max_algbw_bytes_per_s = s->max_busbw_bytes_per_s = s->busbw_at_bytes = NAN;
     s->tokens_per_s = s->tflops_per_gpu = s->mfu = NAN;
-    s->session_p50_s = s->session_p90_s = s->session_p99_s = s->cpu_cores = s->cpu_utilisation = NAN;
+    s->requests = s->tokens_per_s_per_gpu = s->goodput_requests_per_s = s->slo_attainment = s->preemptions = NAN;
+    for (int k = 0; k < 3; k++)
+      s->ttft_s[k] = s->tpot_s[k] = s->latency_s[k] = NAN;
+    s->cpu_cores = s->cpu_utilisation = NAN;
   }
   return run;
 }
@@ -141,9 +155,17 @@ static void write_summary(rs_run_t* run, rs_table_t* t)
     rs_cell_num(t, s->tokens_per_s);
     rs_cell_num(t, s->tflops_per_gpu);
     rs_cell_num(t, s->mfu);
-    rs_cell_num(t, s->session_p50_s);
-    rs_cell_num(t, s->session_p90_s);
-    rs_cell_num(t, s->session_p99_s);
+    rs_cell_num(t, s->requests);
+    rs_cell_num(t, s->tokens_per_s_per_gpu);
+    for (int k = 0; k < 3; k++)
+      rs_cell_num(t, s->ttft_s[k]);
+    for (int k = 0; k < 3; k++)
+      rs_cell_num(t, s->tpot_s[k]);
+    for (int k = 0; k < 3; k++)
+      rs_cell_num(t, s->latency_s[k]);
+    rs_cell_num(t, s->goodput_requests_per_s);
+    rs_cell_num(t, s->slo_attainment);
+    rs_cell_num(t, s->preemptions);
     rs_cell_num(t, s->cpu_cores);
     rs_cell_num(t, s->cpu_utilisation);
     rs_row_end(t);

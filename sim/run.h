@@ -20,9 +20,15 @@ typedef struct rs_wl_summary {
   double tokens_per_s;   /* training: mean over iterations */
   double tflops_per_gpu; /* training: model FLOPs, last iteration */
   double mfu;            /* training: of the dense peak of the training precision, last iteration */
+  /* inference: requests served, percentiles p50/p90/p99 over every request, goodput; agentic: latency_s */
+  double requests;
+  double tokens_per_s_per_gpu;
+  double ttft_s[3], tpot_s[3], latency_s[3];
+  double goodput_requests_per_s; /* requests within both latency objectives, per second */
+  double slo_attainment;         /* fraction of requests within both objectives */
+  double preemptions;
   int finished;          /* set by the workload when its last actor is done */
-  double session_p50_s, session_p90_s, session_p99_s; /* agentic: latency of root sessions */
-  double cpu_cores;      /* agentic: cores of its CPU pools */
+  double cpu_cores;      /* agentic: cores of its tool pool (latency_s[]: of its root sessions) */
   double cpu_utilisation; /* agentic: busy core-seconds / (cores x duration) */
 } rs_wl_summary_t;
 
@@ -35,6 +41,8 @@ typedef struct rs_run {
   rs_table_t* events;      /* NULL when the scenario turns events off */
   rs_table_t* collectives; /* NULL until a workload needs it */
   rs_table_t* iterations;  /* NULL until a workload needs it */
+  rs_table_t* requests;        /* NULL until a workload needs it */
+  rs_table_t* replica_samples; /* replicas.csv; NULL until a workload needs it */
   rs_table_t* sessions;    /* NULL until a workload needs it */
   rs_table_t* cpu_pools;   /* NULL until a workload needs it */
   rs_wl_summary_t* summaries; /* one per workload, in scenario order */

@@ -49,12 +49,12 @@ typedef struct table {
 
 #define TABLE(f) {f, (int)(sizeof f / sizeof f[0])}
 
-static const char* const kind_names[] = {"collective", "training", "agentic", NULL};
+static const char* const kind_names[] = {"collective", "training", "inference", "agentic", NULL};
 static const char* const prec_names[]      = {"bf16", "fp8", "fp4", NULL};
 static const char* const recompute_names[] = {"none", "selective", "full", NULL};
 static const char* const op_names[]   = {"all-reduce", "all-gather", "reduce-scatter", "all-to-all", NULL};
 static const char* const algo_names[] = {"auto", "ring", "nvls", "direct", "hierarchical", NULL};
-static const char* const arrival_names[] = {"poisson", "day", "replay", NULL};
+static const char* const session_arrival_names[] = {"poisson", "day", "replay", NULL};
 static const char* const dist_names[]    = {"fixed", "exponential", "lognormal", NULL};
 static const char* const place_names[]   = {"any", "fleet", "racks", NULL};
 
@@ -148,6 +148,45 @@ static const field_t training_fields[] = {
     {"dp_overlap", F_BOOL, TRAIN(dp_overlap), .def = "true"},
 };
 
+static const char* const mode_names[]    = {"server", "offline", NULL};
+static const char* const arrival_names[] = {"poisson", "gamma", "trace", NULL};
+static const char* const len_names[]     = {"fixed", "uniform", "exponential", NULL};
+static const char* const route_names[]   = {"round-robin", "least-outstanding", "kv-aware", NULL};
+static const char* const preempt_names[] = {"recompute", "swap", NULL};
+
+#define INF(m) (offsetof(rs_sc_workload_t, u.inf) + offsetof(rs_sc_inference_t, m))
+static const field_t inference_fields[] = {
+    {"model", F_SECTION, 0, .required = 1, .load = load_model},
+    {"gpus", F_INT, INF(gpus), .min = 1, .max = 1e8},
+    {"tp", F_INT, INF(tp), .min = 1, .max = 1024, .def = "1"},
+    {"ep", F_INT, INF(ep), .min = 1, .max = 1024, .def = "1"},
+    {"pp", F_INT, INF(pp), .min = 1, .max = 1024, .def = "1"},
+    {"precision", F_ENUM, INF(precision), .choices = prec_names, .def = "bf16"},
+    {"kv_precision", F_ENUM, INF(kv_precision), .choices = prec_names, .def = "bf16"},
+    {"mode", F_ENUM, INF(mode), .choices = mode_names, .def = "server"},
+    {"requests", F_INT, INF(requests), .min = 1, .max = 1e9, .def = "1000"},
+    {"arrival", F_ENUM, INF(arrival), .choices = arrival_names, .def = "poisson"},
+    {"rate_per_s", F_NUM, INF(rate_per_s), .min = 1e-9, .max = 1e9, .def = "10"},
+    {"burstiness", F_NUM, INF(burstiness), .min = 1e-3, .max = 1e3, .def = "1"},
+    {"trace", F_STR, INF(trace)},
+    {"prompt_dist", F_ENUM, INF(prompt_dist), .choices = len_names, .def = "fixed"},
+    {"prompt_tokens", F_INT, INF(prompt_tokens), .min = 1, .max = 1e7, .def = "512"},
+    {"output_dist", F_ENUM, INF(output_dist), .choices = len_names, .def = "fixed"},
+    {"output_tokens", F_INT, INF(output_tokens), .min = 1, .max = 1e7, .def = "128"},
+    {"max_batch_tokens", F_INT, INF(max_batch_tokens), .min = 1, .max = 1e8, .def = "8192"},
+    {"max_seqs", F_INT, INF(max_seqs), .min = 1, .max = 1e7, .def = "256"},
+    {"chunked_prefill", F_BOOL, INF(chunked_prefill), .def = "true"},
+    {"kv_block_tokens", F_INT, INF(kv_block_tokens), .min = 1, .max = 65536, .def = "16"},
+    {"hbm_utilization", F_NUM, INF(hbm_utilization), .min = 0.01, .max = 1, .def = "0.9"},
+    {"preemption", F_ENUM, INF(preemption), .choices = preempt_names, .def = "recompute"},
+    {"swap_gbytes_per_s", F_NUM, INF(swap_gbytes_per_s), .min = 1e-3, .max = 1e6, .def = "64"},
+    {"routing", F_ENUM, INF(routing), .choices = route_names, .def = "least-outstanding"},
+    {"slo_ttft_s", F_NUM, INF(slo_ttft_s), .min = 0, .max = 1e9, .def = "2"},
+    {"slo_tpot_s", F_NUM, INF(slo_tpot_s), .min = 0, .max = 1e9, .def = "0.1"},
+    {"sample_s", F_NUM, INF(sample_s), .min = 1e-6, .max = 1e9, .def = "1"},
+    {"tp_across_domains", F_BOOL, INF(tp_across_domains), .def = "false"},
+};
+
 /* kind: agentic. Sections are read into the workload itself (base: rs_sc_workload_t). */
 #define AG(m) (offsetof(rs_sc_workload_t, u.agent) + offsetof(rs_sc_agentic_t, m))
 static const field_t agentic_fields[] = {
@@ -161,7 +200,7 @@ static const field_t agentic_fields[] = {
     {"sample_s", F_NUM, AG(sample_s), .min = 1e-3, .max = 1e9, .def = "10"},
 };
 static const field_t arrivals_fields[] = {
-    {"process", F_ENUM, AG(arrival), .choices = arrival_names, .def = "poisson"},
+    {"process", F_ENUM, AG(arrival), .choices = session_arrival_names, .def = "poisson"},
     {"rate_per_s", F_NUM, AG(rate_per_s), .min = 1e-9, .max = 1e9, .def = "1"},
     {"day_rates_per_s", F_STR, AG(day_rates)},
     {"slot_s", F_NUM, AG(slot_s), .min = 1e-3, .max = 1e9, .def = "3600"},
@@ -204,8 +243,10 @@ static const field_t pool_fields[] = {
     {"cores_per_host", F_INT, offsetof(rs_sc_pool_t, cores_per_host), .min = 0, .max = 1e6, .def = "0"},
 };
 
+
 /* Kind-specific tables, indexed by rs_wl_kind_t. */
-static const table_t kind_tables[] = {TABLE(collective_fields), TABLE(training_fields), TABLE(agentic_fields)};
+static const table_t kind_tables[] = {TABLE(collective_fields), TABLE(training_fields), TABLE(inference_fields),
+                                      TABLE(agentic_fields)};
 
 /* A model: a preset, or a shape, or a preset with some shape keys changed. -1: not given. */
 typedef struct model_keys {
@@ -685,7 +726,8 @@ static int load_model(ctx_t* c, struct fy_node* n, const loc_t* at, void* base)
   table_t t     = {fields, N_KEYS + 1};
   void* bases[] = {&keys};
   int rc        = load_mapping(c, n, at, &t, bases, 1);
-  rs_model_t* m = &((rs_sc_workload_t*)base)->u.train.model;
+  rs_sc_workload_t* w = base;
+  rs_model_t* m       = w->kind == RS_WL_INFERENCE ? &w->u.inf.model : &w->u.train.model;
   char key[PATH_LEN];
   snprintf(key, sizeof key, "%s.preset", at->path);
   if (rc == RS_OK && keys.preset && rs_model_preset(keys.preset, m) != RS_OK) {
@@ -790,13 +832,32 @@ static int workload_kind(ctx_t* c, struct fy_node* n, const loc_t* at, rs_wl_kin
 {
   struct fy_node* k = fy_node_mapping_lookup_by_string(n, "kind", FY_NT);
   if (k == NULL)
-    return loc_err(c, at, "missing required key 'kind' (one of collective, training, agentic)");
+    return loc_err(c, at, "missing required key 'kind' (one of collective, training, inference, agentic)");
   loc_t child;
   loc_child(c, &child, at, "kind", k);
   rs_sc_workload_t tmp = {0};
   if (load_value(c, &workload_fields[1], k, &child, &tmp) != RS_OK)
     return RS_ERR;
   *kind = tmp.kind;
+  return RS_OK;
+}
+
+/* A trace is read relative to the scenario and needed exactly when arrival is trace. */
+static int check_inference(ctx_t* c, const loc_t* at, rs_sc_inference_t* inf)
+{
+  char key[PATH_LEN];
+  snprintf(key, sizeof key, "%s.trace", at->path);
+  if (inf->arrival == RS_ARRIVAL_TRACE && inf->trace == NULL)
+    return loc_err(c, at, "arrival: trace needs the key 'trace' (a CSV file of arrival_s, prompt_tokens, output_tokens)");
+  if (inf->arrival != RS_ARRIVAL_TRACE && inf->trace != NULL)
+    return rs_scenario_err(c->sc, c->err, key, "expected no trace unless arrival is trace, got '%s'", inf->trace);
+  if (inf->trace == NULL)
+    return RS_OK;
+  char* file = relative_to_scenario(c->file, inf->trace);
+  free(inf->trace);
+  inf->trace = file;
+  if (!file_exists(file))
+    return rs_scenario_err(c->sc, c->err, key, "expected a CSV file, but '%s' does not exist", file);
   return RS_OK;
 }
 
@@ -824,6 +885,8 @@ static int load_workload(ctx_t* c, struct fy_node* n, const loc_t* at, rs_sc_wor
     free(w->u.agent.replay);
     w->u.agent.replay = file;
   }
+  if (w->kind == RS_WL_INFERENCE)
+    return check_inference(c, at, &w->u.inf);
   if (w->kind == RS_WL_COLLECTIVE && w->u.coll.min_bytes > w->u.coll.max_bytes) {
     snprintf(key, sizeof key, "%s.max_bytes", at->path);
     return rs_scenario_err(c->sc, c->err, key, "expected at least min_bytes (%.0f bytes), got %.0f bytes",
@@ -1117,9 +1180,11 @@ void rs_scenario_free(rs_scenario_t* sc)
   if (sc == NULL)
     return;
   for (int i = 0; i < sc->n_workloads; i++) {
+    free(sc->workloads[i].name);
+    if (sc->workloads[i].kind == RS_WL_INFERENCE)
+      free(sc->workloads[i].u.inf.trace);
     if (sc->workloads[i].kind == RS_WL_AGENTIC)
       free_agentic(&sc->workloads[i].u.agent);
-    free(sc->workloads[i].name);
   }
   free(sc->workloads);
   free(sc->platform.preset);

@@ -12,7 +12,7 @@
 
 #include <stdint.h>
 
-typedef enum { RS_WL_COLLECTIVE, RS_WL_TRAINING, RS_WL_AGENTIC } rs_wl_kind_t;
+typedef enum { RS_WL_COLLECTIVE, RS_WL_TRAINING, RS_WL_INFERENCE, RS_WL_AGENTIC } rs_wl_kind_t;
 
 /* Collective operations and algorithms, as NCCL names them. */
 typedef enum { RS_OP_ALLREDUCE, RS_OP_ALLGATHER, RS_OP_REDUCESCATTER, RS_OP_ALLTOALL } rs_coll_op_t;
@@ -41,9 +41,43 @@ typedef struct rs_sc_training {
   int dp_overlap;        /* 1: reduce gradients during the last backward pass, bucket by bucket */
 } rs_sc_training_t;
 
+/* kind: inference -- requests served by replicas of a model, each replica a TP x EP x PP layout. */
+typedef enum { RS_MODE_SERVER, RS_MODE_OFFLINE } rs_inf_mode_t;
+typedef enum { RS_ARRIVAL_POISSON, RS_ARRIVAL_GAMMA, RS_ARRIVAL_TRACE } rs_arrival_t;
+typedef enum { RS_LEN_FIXED, RS_LEN_UNIFORM, RS_LEN_EXPONENTIAL } rs_len_dist_t;
+typedef enum { RS_ROUTE_ROUND_ROBIN, RS_ROUTE_LEAST_OUTSTANDING, RS_ROUTE_KV_AWARE } rs_route_t;
+typedef enum { RS_PREEMPT_RECOMPUTE, RS_PREEMPT_SWAP } rs_preempt_t;
+
+typedef struct rs_sc_inference {
+  rs_model_t model;
+  int gpus;               /* 0: every GPU of the platform; replicas = gpus / (tp ep pp) */
+  int tp, ep, pp;         /* one replica's layout */
+  rs_prec_t precision;    /* of weights and matmuls */
+  rs_prec_t kv_precision; /* of the KV cache */
+  rs_inf_mode_t mode;     /* offline: every request at start_s; server: arrivals over time */
+  int requests;           /* how many to generate (a trace gives its own) */
+  rs_arrival_t arrival;
+  double rate_per_s;      /* mean arrival rate (poisson, gamma) */
+  double burstiness;      /* gamma: squared coefficient of variation of the gaps (1 = Poisson) */
+  char* trace;            /* CSV of arrival_s, prompt_tokens, output_tokens; resolved path or NULL */
+  rs_len_dist_t prompt_dist, output_dist;
+  int prompt_tokens, output_tokens; /* fixed values, or means of the distributions */
+  int max_batch_tokens;   /* token budget of one engine step */
+  int max_seqs;           /* sequences in one step at most */
+  int chunked_prefill;    /* 1: a long prompt is split across steps to fit the budget */
+  int kv_block_tokens;    /* paged KV cache: tokens per block */
+  double hbm_utilization; /* fraction of HBM the engine may use for weights plus KV cache */
+  rs_preempt_t preemption;
+  double swap_gbytes_per_s; /* host link for swapped KV blocks */
+  rs_route_t routing;
+  double slo_ttft_s, slo_tpot_s; /* latency objective for goodput */
+  double sample_s;        /* replicas.csv interval */
+  int tp_across_domains;  /* 1: allow a replica's TP x EP group to span NVLink domains */
+} rs_sc_inference_t;
+
 /* How agent sessions arrive: a Poisson process, a Poisson process whose rate follows a table over the
  * day, or the start times of a CSV file. */
-typedef enum { RS_ARRIVAL_POISSON, RS_ARRIVAL_DAY, RS_ARRIVAL_REPLAY } rs_arrival_t;
+typedef enum { RS_SESSIONS_POISSON, RS_SESSIONS_DAY, RS_SESSIONS_REPLAY } rs_sessions_arrival_t;
 /* How a tool call's work is drawn around its mean. */
 typedef enum { RS_DIST_FIXED, RS_DIST_EXPONENTIAL, RS_DIST_LOGNORMAL } rs_dist_t;
 /* Which CPU hosts of the platform a pool takes: any, the separate fleet, or the CPUs in the racks. */
@@ -62,7 +96,7 @@ typedef struct rs_sc_pool {
 /* kind: agentic -- agent sessions: turns of an LLM call then a tool call on CPU cores, with sandbox
  * start-up and an optional fan-out to sub-agents that join. */
 typedef struct rs_sc_agentic {
-  rs_arrival_t arrival;
+  rs_sessions_arrival_t arrival;
   double rate_per_s;       /* poisson */
   char* day_rates;         /* day: sessions/s per slot, comma-separated */
   double slot_s;           /* day: length of one slot */
@@ -96,6 +130,7 @@ typedef struct rs_sc_workload {
   union {
     rs_sc_collective_t coll;
     rs_sc_training_t train;
+    rs_sc_inference_t inf;
     rs_sc_agentic_t agent;
   } u;
 } rs_sc_workload_t;

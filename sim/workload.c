@@ -8,6 +8,8 @@ int rs_workload_check(rs_run_t* run, int i, rs_err_t* err)
       return rs_wl__collective_check(run, i, err);
     case RS_WL_TRAINING:
       return rs_wl__training_check(run, i, err);
+    case RS_WL_INFERENCE:
+      return rs_wl__inference_check(run, i, err);
     case RS_WL_AGENTIC:
       return rs_wl__agentic_check(run, i, err);
   }
@@ -21,6 +23,8 @@ int rs_workload_start(rs_run_t* run, int i, rs_err_t* err)
       return rs_wl__collective_start(run, i, err);
     case RS_WL_TRAINING:
       return rs_wl__training_start(run, i, err);
+    case RS_WL_INFERENCE:
+      return rs_wl__inference_start(run, i, err);
     case RS_WL_AGENTIC:
       return rs_wl__agentic_start(run, i, err);
   }
@@ -35,6 +39,9 @@ void rs_workload_free(rs_run_t* run, int i)
       break;
     case RS_WL_TRAINING:
       rs_wl__training_free(run->states[i]);
+      break;
+    case RS_WL_INFERENCE:
+      rs_wl__inference_free(run->states[i]);
       break;
     case RS_WL_AGENTIC:
       rs_wl__agentic_free(run->states[i]);
@@ -51,6 +58,9 @@ void rs_workload_report(const rs_run_t* run, int i, FILE* fp)
       break;
     case RS_WL_TRAINING:
       rs_wl__training_report(run, i, fp);
+      break;
+    case RS_WL_INFERENCE:
+      rs_wl__inference_report(run, i, fp);
       break;
     case RS_WL_AGENTIC:
       rs_wl__agentic_report(run, i, fp);

@@ -13,7 +13,7 @@
 
 static char dir[64];
 
-static void setup(void) { rs_test_tmpdir(dir, "agentic"); }
+static void setup(void) { rs_test_tmpdir(dir, sizeof dir, "agentic"); }
 
 static void teardown(void) { rs_test_rmdir(dir); }
 
@@ -113,7 +113,7 @@ START_TEST(queues_form_and_latency_falls_with_more_hosts)
     char set[64];
     snprintf(set, sizeof set, "--set workloads.0.pools.0.hosts=%d", hosts[i]);
     ck_assert_int_eq(run_scenario(busy, set), 0);
-    p50[i]      = summary_value("session_p50_s");
+    p50[i]      = summary_value("latency_p50_s");
     rs_csv_t* p = table("cpu_pools");
     queue[i]    = 0;
     for (size_t r = 1; r < p->n_rows; r++)

@@ -71,6 +71,28 @@ START_TEST(deepseek_v3_sizes)
 }
 END_TEST
 
+/* Llama 2 70B keeps 2 x 8 KV heads x 128 values per token and layer (320 KiB per token in bf16 over 80
+ * layers); one decode token at context c costs the linear FLOPs plus 4 h (c + 1) of attention. */
+START_TEST(inference_kv_and_flops)
+{
+  rs_model_t m;
+  ck_assert(rs_model_preset("llama2-70b", &m) == RS_OK);
+  ck_assert_double_eq(rs_model_kv_values_per_token(&m), 2048);
+  ck_assert_double_eq_tol(rs_model_kv_values_per_token(&m) * 2 * m.layers, 327680, 1e-9);
+  double linear = rs_model_layer_fwd_flops(&m, 0) - rs_model_attn_score_fwd_flops(&m);
+  ck_assert_double_eq_tol(rs_model_layer_infer_flops(&m, 0, 1, 1000), linear + 4.0 * m.hidden * 1001, 1);
+  /* a whole prompt at once costs what its tokens cost one by one */
+  double chunked = 0;
+  for (int c = 0; c < 100; c++)
+    chunked += rs_model_layer_infer_flops(&m, 0, 1, c);
+  ck_assert_double_eq_tol(rs_model_layer_infer_flops(&m, 0, 100, 0), chunked, chunked * 1e-12);
+  rs_model_t v3;
+  ck_assert(rs_model_preset("deepseek-v3", &v3) == RS_OK);
+  ck_assert_double_eq(rs_model_kv_values_per_token(&v3), 576);
+  ck_assert_double_eq_tol(rs_model_params(&m) / 1e9, 69.0, 0.1);
+}
+END_TEST
+
 START_TEST(bad_shapes_are_refused)
 {
   rs_err_t err = {{0}};
@@ -112,6 +134,7 @@ static Suite* model_suite(void)
   tc = tcase_create("flops and memory");
   tcase_add_test(tc, gpt_flops_match_megatron_formula);
   tcase_add_test(tc, activation_memory_terms);
+  tcase_add_test(tc, inference_kv_and_flops);
   tcase_add_test(tc, bad_shapes_are_refused);
   suite_add_tcase(s, tc);
   return s;

@@ -79,7 +79,7 @@ static const struct {
     {"tests/bad/missing-platform.yaml", "tests/bad/missing-platform.yaml:1: missing required key 'platform'"},
     {"tests/bad/missing-workloads.yaml", "tests/bad/missing-workloads.yaml:1: missing required key 'workloads'"},
     {"tests/bad/missing-kind.yaml",
-     "tests/bad/missing-kind.yaml:4: workloads[0]: missing required key 'kind' (one of collective, training, agentic)"},
+     "tests/bad/missing-kind.yaml:4: workloads[0]: missing required key 'kind' (one of collective, training, inference, agentic)"},
     {"tests/bad/empty-workloads.yaml", "tests/bad/empty-workloads.yaml:3: workloads: expected a list of workloads "
                                        "(lines starting with '- kind: ...'), got an empty list"},
     {"tests/bad/platform-both.yaml", "tests/bad/platform-both.yaml:2: platform: expected exactly one of 'preset' (a "

@@ -14,7 +14,7 @@
 
 static char dir[64];
 
-static void setup(void) { rs_test_tmpdir(dir, "training"); }
+static void setup(void) { rs_test_tmpdir(dir, sizeof dir, "training"); }
 
 static void teardown(void) { rs_test_rmdir(dir); }
 

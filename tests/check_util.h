@@ -48,16 +48,17 @@ static inline rs_platform_t* rs_test_generate(rs_platgen_spec_t spec)
   return p;
 }
 
-/* A fresh directory /tmp/rs-check-NAME-XXXXXX, written into dir (64 bytes), for one test's files. */
-static inline void rs_test_tmpdir(char* dir, const char* name)
+/* Makes a fresh directory /tmp/rs-check-NAME-XXXXXX into dir (len bytes); fails the test on error. */
+static inline void rs_test_tmpdir(char* dir, size_t len, const char* name)
 {
-  snprintf(dir, 64, "/tmp/rs-check-%s-XXXXXX", name);
+  snprintf(dir, len, "/tmp/rs-check-%s-XXXXXX", name);
   ck_assert_ptr_nonnull(mkdtemp(dir));
 }
 
+/* Removes dir and everything in it. */
 static inline void rs_test_rmdir(const char* dir)
 {
-  char cmd[128];
+  char cmd[160];
   snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
   ck_assert_int_eq(system(cmd), 0);
 }

@@ -1,0 +1,309 @@
+/* check_inference.c -- tests of the inference workload, run through the racksim command on small
+ * scenarios: a lone request's steps equal the roofline of model.c's FLOPs and bytes; offline throughput
+ * grows with the batch until memory binds; TTFT rises with load; a small KV cache fills and preempts;
+ * percentiles are exact over every request; weights that do not fit and bad trace rows are refused
+ * with exit code 2; the same seed gives the same tables. */
+#include "check_util.h"
+#include "compute.h"
+#include "csvread.h"
+#include "layout.h"
+
+#include <math.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static char dir[64];
+
+static void setup(void) { rs_test_tmpdir(dir, sizeof dir, "inference"); }
+
+static void teardown(void) { rs_test_rmdir(dir); }
+
+static void write_file(const char* name, const char* text)
+{
+  char path[128];
+  snprintf(path, sizeof path, "%s/%s", dir, name);
+  FILE* fp = fopen(path, "w");
+  ck_assert_ptr_nonnull(fp);
+  fputs(text, fp);
+  fclose(fp);
+}
+
+/* Writes the scenario, runs racksim on it into DIR/OUT, returns the exit code; stderr goes to DIR/err. */
+static int run_into(const char* yaml, const char* extra, const char* out)
+{
+  char cmd[1024];
+  write_file("s.yaml", yaml);
+  snprintf(cmd, sizeof cmd, "cd %s && %s run %s/s.yaml -o %s/%s -q %s 2>%s/err", RS_SOURCE_DIR, RS_RACKSIM_BIN, dir,
+           dir, out, extra, dir);
+  int st = system(cmd);
+  return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+static int run_scenario(const char* yaml, const char* extra) { return run_into(yaml, extra, "out"); }
+
+static rs_csv_t* table(const char* name)
+{
+  char path[128];
+  snprintf(path, sizeof path, "%s/out/%s.csv", dir, name);
+  rs_err_t err  = {{0}};
+  rs_csv_t* csv = rs_csv_read(path, &err);
+  ck_assert_msg(csv != NULL, "%s", err.msg);
+  return csv;
+}
+
+/* A number of row `row` (from 1) of DIR/out/NAME.csv. */
+static double value(const char* name, size_t row, const char* column)
+{
+  rs_csv_t* csv = table(name);
+  int col       = rs_csv_column(csv, column);
+  ck_assert_msg(col >= 0, "%s has no column %s", name, column);
+  ck_assert(row < csv->n_rows);
+  double v = strtod(csv->rows[row].cells[col], NULL);
+  rs_csv_free(csv);
+  return v;
+}
+
+static double summary(const char* column) { return value("summary", 1, column); }
+
+static const char* one_gpu =
+    "name: one\nplatform: {preset: p5en.48xlarge}\nworkloads:\n"
+    "  - kind: inference\n    model: {preset: llama3-8b}\n    gpus: 1\n    mode: offline\n    requests: 1\n"
+    "    prompt_tokens: 1000\n    output_tokens: 3\n";
+
+/* One request alone: its prefill step and each decode step are the roofline of their FLOPs and
+ * bytes (weights without the embedding, KV read), so the latencies are simulated, not drawn. */
+START_TEST(lone_request_steps_follow_the_roofline)
+{
+  ck_assert_int_eq(run_scenario(one_gpu, ""), 0);
+  rs_platform_t* p        = rs_test_load_preset("p5en.48xlarge");
+  const rs_gpu_model_t* g = p->gpus[0].model;
+  rs_model_t m;
+  ck_assert(rs_model_preset("llama3-8b", &m) == RS_OK);
+  double weights = (rs_model_params(&m) - rs_model_input_params(&m)) * 2;
+  double kv      = rs_model_kv_values_per_token(&m) * 2 * m.layers;
+  double prefill = 0, decode = 0;
+  for (int i = 0; i < m.layers; i++) {
+    prefill += rs_model_layer_infer_flops(&m, i, 1000, 0);
+    decode += rs_model_layer_infer_flops(&m, i, 1, 1000);
+  }
+  prefill += rs_model_logits_fwd_flops(&m);
+  decode += rs_model_logits_fwd_flops(&m);
+  double t_prefill = rs_gpu_seconds(g, RS_PREC_BF16, prefill, weights + 1000 * kv);
+  double t_decode  = rs_gpu_seconds(g, RS_PREC_BF16, decode, weights + 1001 * kv);
+  ck_assert_double_eq_tol(value("requests", 1, "ttft_s"), t_prefill, t_prefill * 1e-9);
+  ck_assert(value("requests", 1, "tpot_s") > t_decode * 0.999); /* second decode reads one more token */
+  ck_assert(value("requests", 1, "tpot_s") < t_decode * 1.001);
+  ck_assert(t_prefill > t_decode); /* prefill is compute-bound, decode reads the weights */
+  rs_platform_free(p);
+}
+END_TEST
+
+static const char* offline =
+    "name: offline\nplatform: {preset: p5en.48xlarge}\nworkloads:\n"
+    "  - kind: inference\n    model: {preset: llama3-8b}\n    gpus: 1\n    mode: offline\n    requests: 256\n"
+    "    prompt_tokens: 256\n    output_tokens: 64\n";
+
+START_TEST(offline_throughput_grows_with_the_batch_until_memory_binds)
+{
+  double last = 0;
+  const int seqs[] = {1, 4, 16, 64};
+  for (int k = 0; k < 4; k++) {
+    char set[64];
+    snprintf(set, sizeof set, "--set workloads.0.max_seqs=%d", seqs[k]);
+    ck_assert_int_eq(run_scenario(offline, set), 0);
+    double tps = summary("tokens_per_s");
+    ck_assert_msg(tps > last * 1.5, "max_seqs %d: %g tokens/s after %g", seqs[k], tps, last);
+    last = tps;
+  }
+  /* with a cache of a few requests, a larger batch limit no longer helps */
+  ck_assert_int_eq(run_scenario(offline, "--set workloads.0.max_seqs=64 --set workloads.0.hbm_utilization=0.13"), 0);
+  double small = summary("tokens_per_s");
+  ck_assert_int_eq(run_scenario(offline, "--set workloads.0.max_seqs=256 --set workloads.0.hbm_utilization=0.13"), 0);
+  ck_assert_double_le(summary("tokens_per_s"), small * 1.05);
+  ck_assert(summary("tokens_per_s") < last);
+}
+END_TEST
+
+static const char* server =
+    "name: server\nplatform: {preset: p5en.48xlarge}\nworkloads:\n"
+    "  - kind: inference\n    model: {preset: llama3-8b}\n    tp: 2\n    requests: 400\n    rate_per_s: 5\n"
+    "    prompt_dist: uniform\n    prompt_tokens: 1024\n    output_dist: exponential\n    output_tokens: 128\n";
+
+START_TEST(ttft_rises_with_load)
+{
+  ck_assert_int_eq(run_scenario(server, ""), 0);
+  double light = summary("ttft_p90_s"), light_tpot = summary("tpot_p50_s");
+  ck_assert_int_eq(run_scenario(server, "--set workloads.0.rate_per_s=400"), 0);
+  ck_assert_msg(summary("ttft_p90_s") > 2 * light, "TTFT p90 %g at 400/s, %g at 5/s", summary("ttft_p90_s"), light);
+  ck_assert(summary("tpot_p50_s") > light_tpot);
+  ck_assert(summary("slo_attainment") <= 1);
+}
+END_TEST
+
+/* Percentiles are nearest-rank over every request: recomputed here from requests.csv. */
+START_TEST(percentiles_cover_every_request)
+{
+  ck_assert_int_eq(run_scenario(server, "--set workloads.0.rate_per_s=100"), 0);
+  rs_csv_t* csv = table("requests");
+  ck_assert_int_eq(csv->n_rows - 1, 400);
+  int col   = rs_csv_column(csv, "latency_s");
+  double* v = malloc(400 * sizeof *v);
+  for (int i = 0; i < 400; i++)
+    v[i] = strtod(csv->rows[i + 1].cells[col], NULL);
+  rs_csv_free(csv);
+  for (int i = 1; i < 400; i++) /* insertion sort: 400 values */
+    for (int j = i; j > 0 && v[j] < v[j - 1]; j--) {
+      double t = v[j];
+      v[j] = v[j - 1], v[j - 1] = t;
+    }
+  ck_assert_double_eq_tol(summary("latency_p99_s"), v[395], 1e-9);
+  ck_assert_double_eq_tol(summary("latency_p50_s"), v[199], 1e-9);
+  ck_assert_double_eq(summary("requests"), 400);
+  free(v);
+}
+END_TEST
+
+START_TEST(small_cache_fills_and_preempts)
+{
+  const char* set = "--set workloads.0.mode=offline --set workloads.0.hbm_utilization=0.0585";
+  ck_assert_int_eq(run_scenario(server, set), 0);
+  ck_assert(summary("preemptions") > 0);
+  ck_assert_double_eq(summary("requests"), 400);
+  rs_csv_t* csv = table("replicas");
+  int col = rs_csv_column(csv, "kv_used_max"), pre = rs_csv_column(csv, "preemptions");
+  double fullest = 0, counted = 0;
+  for (size_t r = 1; r < csv->n_rows; r++) {
+    fullest = fmax(fullest, strtod(csv->rows[r].cells[col], NULL));
+    counted += strtod(csv->rows[r].cells[pre], NULL);
+  }
+  rs_csv_free(csv);
+  ck_assert_msg(fullest > 0.9, "the cache never filled: %g", fullest);
+  ck_assert_double_eq(counted, summary("preemptions"));
+  /* swapping keeps the work done, so it finishes no later than recomputing */
+  double recompute = summary("end_s");
+  ck_assert_int_eq(run_scenario(server, "--set workloads.0.mode=offline --set workloads.0.hbm_utilization=0.0585 "
+                                        "--set workloads.0.preemption=swap"),
+                   0);
+  ck_assert(summary("preemptions") > 0);
+  ck_assert_double_le(summary("end_s"), recompute);
+}
+END_TEST
+
+START_TEST(same_seed_same_tables)
+{
+  ck_assert_int_eq(run_into(server, "--set workloads.0.rate_per_s=50", "a"), 0);
+  ck_assert_int_eq(run_into(server, "--set workloads.0.rate_per_s=50", "b"), 0);
+  char cmd[256];
+  snprintf(cmd, sizeof cmd, "cd %s && cmp a/requests.csv b/requests.csv && cmp a/replicas.csv b/replicas.csv && "
+                            "cmp a/summary.csv b/summary.csv", dir);
+  ck_assert_int_eq(system(cmd), 0);
+  ck_assert_int_eq(run_into(server, "--set workloads.0.rate_per_s=50 --seed 2", "c"), 0);
+  snprintf(cmd, sizeof cmd, "cd %s && cmp -s a/requests.csv c/requests.csv", dir);
+  ck_assert_int_ne(system(cmd), 0);
+}
+END_TEST
+
+START_TEST(routing_spreads_requests)
+{
+  ck_assert_int_eq(run_scenario(server, "--set workloads.0.routing=round-robin"), 0);
+  rs_csv_t* csv = table("requests");
+  int req = rs_csv_column(csv, "request"), rep = rs_csv_column(csv, "replica");
+  for (size_t r = 1; r < csv->n_rows; r++) /* requests are numbered in arrival order */
+    ck_assert_int_eq(atoi(csv->rows[r].cells[rep]), atoi(csv->rows[r].cells[req]) % 4);
+  rs_csv_free(csv);
+  ck_assert_int_eq(run_scenario(server, "--set workloads.0.routing=least-outstanding --set workloads.0.rate_per_s=200"), 0);
+  double lo = summary("ttft_p99_s");
+  ck_assert_int_eq(run_scenario(server, "--set workloads.0.routing=kv-aware --set workloads.0.rate_per_s=200"), 0);
+  ck_assert(summary("ttft_p99_s") > 0 && lo > 0);
+}
+END_TEST
+
+START_TEST(trace_replay)
+{
+  write_file("trace.csv", "arrival_s,prompt_tokens,output_tokens\n0.5,100,4\n0,200,2\n2.25,50,1\n");
+  char yaml[512];
+  snprintf(yaml, sizeof yaml,
+           "name: trace\nplatform: {preset: p5en.48xlarge}\nworkloads:\n  - kind: inference\n"
+           "    model: {preset: llama3-8b}\n    gpus: 1\n    arrival: trace\n    trace: trace.csv\n");
+  ck_assert_int_eq(run_scenario(yaml, ""), 0);
+  rs_csv_t* csv = table("requests");
+  ck_assert_int_eq(csv->n_rows, 4);
+  int arr = rs_csv_column(csv, "arrival_s"), req = rs_csv_column(csv, "request"), out = rs_csv_column(csv, "output_tokens");
+  for (size_t r = 1; r < csv->n_rows; r++) {
+    int i = atoi(csv->rows[r].cells[req]);
+    ck_assert_double_eq(strtod(csv->rows[r].cells[arr], NULL), i == 0 ? 0.5 : i == 1 ? 0 : 2.25);
+    ck_assert_int_eq(atoi(csv->rows[r].cells[out]), i == 0 ? 4 : i == 1 ? 2 : 1);
+  }
+  rs_csv_free(csv);
+}
+END_TEST
+
+/* Bad input: exit 2, one line naming the file, line and key or column, no outputs. */
+static void expect_refusal(const char* yaml, const char* reason)
+{
+  ck_assert_int_eq(run_scenario(yaml, ""), 2);
+  char path[128], err[1024] = "";
+  snprintf(path, sizeof path, "%s/err", dir);
+  FILE* fp = fopen(path, "r");
+  size_t n = fread(err, 1, sizeof err - 1, fp);
+  err[n]   = '\0';
+  fclose(fp);
+  ck_assert_msg(strstr(err, reason) != NULL, "expected '%s' in: %s", reason, err);
+  snprintf(path, sizeof path, "%s/out", dir);
+  ck_assert(access(path, F_OK) != 0);
+}
+
+START_TEST(bad_inputs_exit_2_with_reason)
+{
+  expect_refusal("name: big\nplatform: {preset: p5en.48xlarge}\nworkloads:\n  - kind: inference\n"
+                 "    model: {preset: llama3-405b}\n    tp: 4\n",
+                 "s.yaml:4: workloads[0]: weights need 202.9 GB per GPU (stage 0, bf16, tp 4 ep 1 pp 1), more than "
+                 "the 126.9 GB allowed");
+  expect_refusal("name: tp3\nplatform: {preset: p5en.48xlarge}\nworkloads:\n  - kind: inference\n"
+                 "    model: {preset: llama3-8b}\n    tp: 3\n    gpus: 6\n",
+                 "this replica layout cannot run: tp = 3 does not divide the model's 32 attention heads");
+  expect_refusal("name: long\nplatform: {preset: p5en.48xlarge}\nworkloads:\n  - kind: inference\n"
+                 "    model: {preset: llama3-8b}\n    prompt_tokens: 4000000\n",
+                 "the longest request needs 4000128: weights plus KV cache do not fit in HBM");
+  write_file("bad.csv", "arrival_s,prompt_tokens,output_tokens\n0,10,5\n1.5,ten,5\n");
+  expect_refusal("name: t\nplatform: {preset: p5en.48xlarge}\nworkloads:\n  - kind: inference\n"
+                 "    model: {preset: llama3-8b}\n    arrival: trace\n    trace: bad.csv\n",
+                 "bad.csv:3: prompt_tokens: expected an integer from 1 to 10000000, got 'ten'");
+  write_file("bad.csv", "arrival_s,prompt_tokens,output_tokens\n-1,10,5\n");
+  expect_refusal("name: t\nplatform: {preset: p5en.48xlarge}\nworkloads:\n  - kind: inference\n"
+                 "    model: {preset: llama3-8b}\n    arrival: trace\n    trace: bad.csv\n",
+                 "bad.csv:2: arrival_s: expected a number of seconds from 0, got '-1'");
+  write_file("bad.csv", "when,prompt_tokens\n0,10\n");
+  expect_refusal("name: t\nplatform: {preset: p5en.48xlarge}\nworkloads:\n  - kind: inference\n"
+                 "    model: {preset: llama3-8b}\n    arrival: trace\n    trace: bad.csv\n",
+                 "bad.csv:1: expected a header with columns arrival_s, prompt_tokens, output_tokens");
+  expect_refusal("name: t\nplatform: {preset: p5en.48xlarge}\nworkloads:\n  - kind: inference\n"
+                 "    model: {preset: llama3-8b}\n    arrival: trace\n",
+                 "s.yaml:4: workloads[0]: arrival: trace needs the key 'trace'");
+  expect_refusal("name: t\nplatform: {preset: p5en.48xlarge}\nworkloads:\n  - kind: inference\n"
+                 "    model: {preset: llama3-8b}\n    routing: random\n",
+                 "s.yaml:6: workloads[0].routing: expected one of round-robin, least-outstanding, kv-aware, got 'random'");
+}
+END_TEST
+
+static Suite* inference_suite(void)
+{
+  Suite* s  = suite_create("inference");
+  TCase* tc = tcase_create("inference");
+  tcase_add_checked_fixture(tc, setup, teardown);
+  tcase_set_timeout(tc, 120);
+  tcase_add_test(tc, lone_request_steps_follow_the_roofline);
+  tcase_add_test(tc, offline_throughput_grows_with_the_batch_until_memory_binds);
+  tcase_add_test(tc, ttft_rises_with_load);
+  tcase_add_test(tc, percentiles_cover_every_request);
+  tcase_add_test(tc, small_cache_fills_and_preempts);
+  tcase_add_test(tc, same_seed_same_tables);
+  tcase_add_test(tc, routing_spreads_requests);
+  tcase_add_test(tc, trace_replay);
+  tcase_add_test(tc, bad_inputs_exit_2_with_reason);
+  suite_add_tcase(s, tc);
+  return s;
+}
+
+RS_CHECK_MAIN(inference_suite)
