@@ -525,8 +525,7 @@ static void llm_send(session_t* s)
   m->reply_to         = w->replies;
   m->tag              = s;
   m->sent_s           = simgrid_get_clock();
-  sg_comm_t comm      = sg_mailbox_put_async(w->service, m, m->prompt_tokens * RS_SVC_BYTES_PER_TOKEN);
-  sg_comm_detach(comm, NULL);
+  rs_service_send(w->service, m, m->prompt_tokens * RS_SVC_BYTES_PER_TOKEN);
 }
 
 static void fan_out(session_t* s)
@@ -735,6 +734,14 @@ static void summarize(agentic_t* w)
   sum->cpu_utilisation = sum->end_s > sum->start_s ? core_s / (cores * (sum->end_s - sum->start_s)) : 0;
 }
 
+/* Tells the service that this workload will send no more calls, so it may stop when it is done. */
+static void say_goodbye(agentic_t* w)
+{
+  rs_svc_call_t* bye = xbt_new0(rs_svc_call_t, 1);
+  bye->kind          = RS_SVC_BYE;
+  rs_service_send(w->service, bye, RS_SVC_BYTES_PER_TOKEN);
+}
+
 /* Lets sessions arrive, then waits for the last to end and writes the summary. */
 static void arrival_driver(int argc, char** argv)
 {
@@ -746,6 +753,8 @@ static void arrival_driver(int argc, char** argv)
     session_next(session_new(w, NULL));
   }
   sg_sem_acquire(w->all_done);
+  if (w->service)
+    say_goodbye(w);
   for (int i = 0; i < w->cfg->n_pools; i++)
     pool_busy_add(&w->pools[i], 0);
   pools_sample(w);

@@ -9,6 +9,7 @@
 #include "compute.h"
 #include "csvread.h"
 #include "layout.h"
+#include "service.h"
 #include "workload_int.h"
 
 #include <math.h>
@@ -16,6 +17,7 @@
 #include <simgrid/barrier.h>
 #include <simgrid/engine.h>
 #include <simgrid/host.h>
+#include <simgrid/mailbox.h>
 #include <simgrid/semaphore.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -106,6 +108,9 @@ struct inf_wl {
   double kv_token_bytes_replica; /* bytes of KV per token over the whole replica, for swaps */
   double logits_flops;
   int arrivals_done, replicas_left;
+  /* calls from other workloads (service.h): requests n_reqs.. n_reqs + n_ext - 1 */
+  int router_done, clients_left, n_ext, cap_ext;
+  rs_svc_call_t** calls; /* [n_ext]: the caller's call of each external request */
   long long rr_next;
   int* heap; /* least-outstanding: replicas ordered by (outstanding, id) */
   /* results */
@@ -432,26 +437,99 @@ static void wake(replica_t* r)
   }
 }
 
+/* Gives request i to the replica the routing policy picks. */
+static void release(inf_wl_t* w, int i)
+{
+  req_t* q   = &w->reqs[i];
+  int r      = route(w);
+  q->replica = r;
+  wait_push(&w->reps[r], i, 0);
+  add_outstanding(w, r, q->prompt + q->output);
+  wake(&w->reps[r]);
+}
+
+/* No request will come any more once the router is done and every client has said goodbye. */
+static void close_arrivals(inf_wl_t* w)
+{
+  if (!w->router_done || w->clients_left > 0)
+    return;
+  w->arrivals_done = 1;
+  for (int r = 0; r < w->n_replicas; r++)
+    wake(&w->reps[r]);
+}
+
 /* Releases every request at its arrival time to the replica the routing policy picks. */
 static void router(int argc, char** argv)
 {
   inf_wl_t* w = sg_actor_self_get_data();
   double t0   = w->wl->start_s;
   for (int k = 0; k < w->n_reqs; k++) {
-    int i    = w->order[k];
-    req_t* q = &w->reqs[i];
-    q->arrival += t0;
-    if (q->arrival > simgrid_get_clock())
-      sg_actor_sleep_until(q->arrival);
-    int r       = route(w);
-    q->replica  = r;
-    wait_push(&w->reps[r], i, 0);
-    add_outstanding(w, r, q->prompt + q->output);
-    wake(&w->reps[r]);
+    int i = w->order[k];
+    w->reqs[i].arrival += t0;
+    if (w->reqs[i].arrival > simgrid_get_clock()) /* reqs may grow while it sleeps: no pointer kept */
+      sg_actor_sleep_until(w->reqs[i].arrival);
+    release(w, i);
   }
-  w->arrivals_done = 1;
-  for (int r = 0; r < w->n_replicas; r++)
-    wake(&w->reps[r]);
+  w->router_done = 1;
+  close_arrivals(w);
+}
+
+/* ---- calls from other workloads (service.h) ------------------------------------------------------- */
+
+/* Answers a call: the same message goes back to the caller, over the network, with the reply times. */
+static void reply_call(rs_svc_call_t* m, double first_token, double finish, int ok)
+{
+  m->first_token_s = first_token;
+  m->finish_s      = finish;
+  m->ok            = ok;
+  rs_service_send(m->reply_to, m, (ok ? m->output_tokens : 1) * RS_SVC_BYTES_PER_TOKEN);
+}
+
+/* Room for one more request and its results; the arrays move, so nobody keeps pointers across a wait. */
+static void grow_for_call(inf_wl_t* w)
+{
+  if (w->n_ext < w->cap_ext)
+    return;
+  w->cap_ext = w->cap_ext ? 2 * w->cap_ext : 1024;
+  size_t n   = (size_t)w->n_reqs + w->cap_ext;
+  w->reqs    = xbt_realloc(w->reqs, n * sizeof *w->reqs);
+  w->ttft    = xbt_realloc(w->ttft, n * sizeof *w->ttft);
+  w->tpot    = xbt_realloc(w->tpot, n * sizeof *w->tpot);
+  w->latency = xbt_realloc(w->latency, n * sizeof *w->latency);
+  w->calls   = xbt_realloc(w->calls, w->cap_ext * sizeof *w->calls);
+}
+
+/* A call becomes a request arriving now; one that no replica's KV cache could ever hold is refused. */
+static void admit_call(inf_wl_t* w, rs_svc_call_t* m)
+{
+  int prompt = (int)ceil(m->prompt_tokens), output = m->output_tokens < 1 ? 1 : (int)ceil(m->output_tokens);
+  if (blocks_for(w, (long)prompt + output) > w->reps[0].total_blocks) {
+    reply_call(m, NAN, simgrid_get_clock(), 0);
+    return;
+  }
+  grow_for_call(w);
+  int i       = w->n_reqs + w->n_ext;
+  w->reqs[i]  = (req_t){.arrival = simgrid_get_clock(), .prompt = prompt, .output = output, .scheduled = -1,
+                        .first_token = -1, .finish = -1};
+  w->calls[w->n_ext++] = m;
+  release(w, i);
+}
+
+/* Takes calls from other workloads on this workload's service mailbox until every client said bye. */
+static void service_door(int argc, char** argv)
+{
+  inf_wl_t* w       = sg_actor_self_get_data();
+  sg_mailbox_t door = rs_service_mailbox(w->wl->name);
+  while (w->clients_left > 0) {
+    rs_svc_call_t* m = sg_mailbox_get(door);
+    if (m->kind == RS_SVC_BYE) {
+      w->clients_left--;
+      free(m);
+    } else {
+      admit_call(w, m);
+    }
+  }
+  close_arrivals(w);
 }
 
 /* ---- the engine: scheduling one step ------------------------------------------------------------- */
@@ -697,6 +775,8 @@ static void finish_request(inf_wl_t* w, int i)
   w->in_tokens += q->prompt;
   w->last_finish = q->finish;
   rs_run_progress(w->run, 1);
+  if (i >= w->n_reqs)
+    reply_call(w->calls[i - w->n_reqs], q->first_token, q->finish, 1);
 }
 
 /* Advances every scheduled request by its tokens; finished ones free their blocks and leave. */
@@ -1089,6 +1169,12 @@ int rs_wl__inference_start(rs_run_t* run, int i, rs_err_t* err)
   char* name = bprintf("%s-router", w->wl->name);
   start_actor(name, w->reps[0].gpus[0]->host, w, router);
   free(name);
+  w->clients_left = rs_service_clients(run->sc, w->wl->name);
+  if (w->clients_left > 0) {
+    name = bprintf("%s-service", w->wl->name);
+    start_actor(name, w->reps[0].gpus[0]->host, w, service_door);
+    free(name);
+  }
   return RS_OK;
 }
 
@@ -1129,6 +1215,7 @@ void rs_wl__inference_free(void* state)
   free(w->tpot);
   free(w->latency);
   free(w->heap);
+  free(w->calls);
   free(w);
 }
 

@@ -2,7 +2,8 @@
  * scenarios: an uncontended tool call takes its work over the cores' speed; a session's parts add up
  * to its latency; a fan-out joins at its slowest sub-agent; queueing appears on few hosts and latency
  * falls as hosts are added; sandboxes start cold without a warm pool; replayed and day-table arrivals
- * follow their input; equal runs write equal tables; unknown pools and services are refused. */
+ * follow their input; equal runs write equal tables; LLM calls are requests of the simulated inference
+ * service; unknown pools and services are refused. */
 #include "check_util.h"
 #include "csvread.h"
 
@@ -168,6 +169,40 @@ START_TEST(replayed_and_day_table_arrivals)
 }
 END_TEST
 
+static const char* with_llm =
+    "name: llm\nplatform:\n  generate: {server: u-p6e-gb200x72, servers: 1, cpu_hosts: 2}\nworkloads:\n"
+    "  - {name: chat, kind: inference, model: {preset: llama3-8b}, gpus: 8, tp: 8, requests: 20, rate_per_s: 5}\n"
+    "  - kind: agentic\n    arrivals: {rate_per_s: 5, sessions: 30}\n    turns: 3\n"
+    "    llm: {service: chat, prompt_tokens: 2000, growth_tokens: 1000, output_tokens: 300}\n"
+    "    tool: {pool: fleet, cores: 2, work_core_s: 4}\n    fanout: {agents: 2, at_turn: 1, turns: 1}\n" POOLS;
+
+/* Every LLM call is a request of the simulated inference service, with the prompt growing turn by turn,
+ * and the session waits for its reply. */
+START_TEST(llm_calls_are_served_by_the_inference_workload)
+{
+  ck_assert_int_eq(run_scenario(with_llm, ""), 0);
+  rs_csv_t* s = table("sessions");
+  double model = 0;
+  for (size_t r = 1; r < s->n_rows; r++) {
+    ck_assert_int_eq((int)cell(s, r, "llm_calls"), (int)cell(s, r, "turns"));
+    double parts = cell(s, r, "model_s") + cell(s, r, "tool_s") + cell(s, r, "queue_s") + cell(s, r, "startup_s") +
+                   cell(s, r, "join_s");
+    ck_assert_double_eq_tol(parts, cell(s, r, "latency_s"), 1e-6);
+    model += cell(s, r, "model_s");
+  }
+  ck_assert_int_eq((int)s->n_rows - 1, 30 * 3);
+  ck_assert(model > 0);
+  rs_csv_free(s);
+  rs_csv_t* q = table("requests");
+  ck_assert_int_eq((int)q->n_rows - 1, 20 + 30 * 3 + 60); /* its own, then 3 per session, 1 per sub-agent */
+  int grown = 0;
+  for (size_t r = 1; r < q->n_rows; r++)
+    grown += cell(q, r, "prompt_tokens") == 4000; /* third turn: 2000 + 2 x 1000 */
+  ck_assert_int_eq(grown, 30);
+  rs_csv_free(q);
+}
+END_TEST
+
 static int same_file(const char* a, const char* b)
 {
   char cmd[256];
@@ -218,6 +253,7 @@ static Suite* agentic_suite(void)
   tcase_add_test(tc, sandboxes_start_cold_without_a_warm_pool);
   tcase_add_test(tc, replayed_and_day_table_arrivals);
   tcase_add_test(tc, equal_runs_write_equal_tables);
+  tcase_add_test(tc, llm_calls_are_served_by_the_inference_workload);
   tcase_add_test(tc, unknown_pools_and_services_are_refused);
   suite_add_tcase(s, tc);
   return s;
