@@ -27,9 +27,9 @@
 
 XBT_LOG_NEW_DEFAULT_SUBCATEGORY(rs_agentic, racksim, "agentic workload");
 
-/* A tool-call actor only runs short code between blocking calls: a small stack keeps 100k of them
+/* A tool-call worker only runs short code between blocking calls: a small stack keeps 100k of them
  * within memory (simgrid-notes.md: 20-70 KB of RSS per actor with the default stack). */
-#define TOOL_STACK_BYTES (256 * 1024)
+#define WORKER_STACK_BYTES (128 * 1024)
 
 /* ---- random numbers: splitmix64, one stream per session so draws do not depend on event order ---- */
 
@@ -103,6 +103,16 @@ struct call {
   double queued_s;
 };
 
+/* An actor that runs tool calls one after the other, waiting idle in between: creating an actor per
+ * call maps and unmaps a stack each time, which took most of the run time at 1/100 of the bench. */
+typedef struct worker {
+  agentic_t* w;
+  call_t* call; /* the next call to run */
+  sg_sem_t go;
+  struct worker* next_idle;
+  struct worker* next_all; /* every worker, to free them */
+} worker_t;
+
 struct agentic {
   rs_run_t* run;
   const rs_sc_workload_t* wl;
@@ -121,6 +131,7 @@ struct agentic {
   int warm_free; /* warm sandboxes ready */
   uint64_t arrival_rng;
   sg_sem_t all_done;
+  worker_t *idle, *workers;
   int done;
   double last_sample_s;
 };
@@ -382,7 +393,26 @@ static void pool_busy_add(pool_t* p, long long delta)
   p->busy += delta;
 }
 
-static void tool_run(int argc, char** argv);
+static void tool_worker(int argc, char** argv);
+
+/* Hands call c to an idle worker, or to a new one when all are busy. */
+static void worker_give(agentic_t* w, call_t* c)
+{
+  worker_t* k = w->idle;
+  if (k != NULL) {
+    w->idle = k->next_idle;
+    k->call = c;
+    sg_sem_release(k->go);
+    return;
+  }
+  k            = xbt_new0(worker_t, 1);
+  *k           = (worker_t){.w = w, .call = c, .go = sg_sem_init(1), .next_all = w->workers};
+  w->workers   = k;
+  sg_actor_t a = sg_actor_init(c->pool->cfg->name, c->host->cpu->host);
+  sg_actor_set_data(a, k);
+  sg_actor_set_stacksize(a, WORKER_STACK_BYTES);
+  sg_actor_start(a, tool_worker, 0, NULL);
+}
 
 /* Starts the call at the head of the queue on the host on top of the stack. */
 static void pool_start_head(agentic_t* w, pool_t* p)
@@ -404,10 +434,7 @@ static void pool_start_head(agentic_t* w, pool_t* p)
   pool_busy_add(p, w->cfg->tool_cores);
   p->running++;
   p->started++;
-  sg_actor_t a = sg_actor_init(p->cfg->name, s->cpu->host);
-  sg_actor_set_data(a, c);
-  sg_actor_set_stacksize(a, TOOL_STACK_BYTES);
-  sg_actor_start(a, tool_run, 0, NULL);
+  worker_give(w, c);
 }
 
 /* Strict FIFO: the head waits until some host fits it, and the calls behind it wait too. */
@@ -633,13 +660,14 @@ static sg_host_t io_source(agentic_t* w)
   return h;
 }
 
-/* Runs the call's work as one exec per core on this host, all at once, and waits for the slowest. */
+/* Runs the call's work as one exec per core on its host, all at once, and waits for the slowest. */
 static void run_execs(const call_t* c)
 {
   int k         = c->s->w->cfg->tool_cores;
   sg_exec_t* ex = xbt_new(sg_exec_t, k);
   for (int j = 0; j < k; j++) {
     ex[j] = sg_actor_exec_init(c->flops_per_core);
+    sg_exec_set_host(ex[j], c->host->cpu->host);
     sg_exec_start(ex[j]);
   }
   for (int j = 0; j < k; j++)
@@ -649,9 +677,8 @@ static void run_execs(const call_t* c)
 
 /* One tool call on the cores it was given: sandbox start-up (first call of a session), input
  * transfer, the work; then it frees the cores and moves its session on. */
-static void tool_run(int argc, char** argv)
+static void tool_call(worker_t* k, call_t* c)
 {
-  call_t* c    = sg_actor_self_get_data();
   session_t* s = c->s;
   agentic_t* w = s->w;
   double t0    = simgrid_get_clock();
@@ -664,9 +691,33 @@ static void tool_run(int argc, char** argv)
   s->startup_s += t1 - t0;
   s->tool_s += simgrid_get_clock() - t1;
   s->tool_calls++;
+  k->next_idle = w->idle; /* idle from here: freeing the cores may hand it the next call */
+  w->idle      = k;
   pool_release(w, c->pool, c->host);
   free(c);
   session_next(s);
+}
+
+/* Runs the calls it is given, one at a time, until it is woken without one. */
+static void tool_worker(int argc, char** argv)
+{
+  worker_t* k = sg_actor_self_get_data();
+  for (;;) {
+    sg_sem_acquire(k->go);
+    call_t* c = k->call;
+    if (c == NULL)
+      return;
+    k->call = NULL;
+    tool_call(k, c);
+  }
+}
+
+/* Once every session has ended every worker is idle: wake each without a call, so it ends. */
+static void workers_stop(agentic_t* w)
+{
+  for (worker_t* k = w->idle; k; k = k->next_idle)
+    sg_sem_release(k->go);
+  w->idle = NULL;
 }
 
 /* Receives the replies of the inference service and moves each session on. */
@@ -753,6 +804,7 @@ static void arrival_driver(int argc, char** argv)
     session_next(session_new(w, NULL));
   }
   sg_sem_acquire(w->all_done);
+  workers_stop(w);
   if (w->service)
     say_goodbye(w);
   for (int i = 0; i < w->cfg->n_pools; i++)
@@ -854,6 +906,11 @@ void rs_wl__agentic_free(void* state)
   }
   if (w->all_done)
     sg_sem_destroy(w->all_done);
+  for (worker_t *k = w->workers, *next; k; k = next) {
+    next = k->next_all;
+    sg_sem_destroy(k->go);
+    free(k);
+  }
   free(w->pools);
   free(w->arrivals);
   free(w->rates);
