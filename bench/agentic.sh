@@ -1,5 +1,5 @@
 #!/bin/sh
-# Benchmark: agent sessions at scale. Runs bench/agentic-1m.yaml (150,000 sessions arriving at 1,500/s,
+# Benchmark: agent sessions at scale. Runs bench/agentic-1m.yaml (110,000 sessions arriving at 1,500/s,
 # two tool calls of 2 cores each, on 5,209 Graviton4 hosts = 1,000,128 cores) under /usr/bin/time -v,
 # then counts from sessions.csv the most root sessions in flight at once.
 # Usage: bench/agentic.sh [BUILD_DIR] [SCALE]   (defaults: build, 1; SCALE 0.25 runs a quarter of it).
@@ -9,7 +9,7 @@ set -e
 build=${1:-build}
 scale=${2:-1}
 hosts=$(awk -v s="$scale" 'BEGIN {printf "%d", 5209 * s}')
-sessions=$(awk -v s="$scale" 'BEGIN {printf "%d", 150000 * s}')
+sessions=$(awk -v s="$scale" 'BEGIN {printf "%d", 110000 * s}')
 rate=$(awk -v s="$scale" 'BEGIN {printf "%g", 1500 * s}')
 out=$(mktemp -d)
 log=$( { /usr/bin/time -v "$build/racksim" run bench/agentic-1m.yaml -o "$out" -q --cfg=contexts/guard-size:0 \

@@ -132,6 +132,7 @@ struct agentic {
   uint64_t arrival_rng;
   sg_sem_t all_done;
   worker_t *idle, *workers;
+  int n_workers; /* the most tool calls that ran at once */
   int done;
   double last_sample_s;
 };
@@ -408,6 +409,7 @@ static void worker_give(agentic_t* w, call_t* c)
   k            = xbt_new0(worker_t, 1);
   *k           = (worker_t){.w = w, .call = c, .go = sg_sem_init(1), .next_all = w->workers};
   w->workers   = k;
+  w->n_workers++;
   sg_actor_t a = sg_actor_init(c->pool->cfg->name, c->host->cpu->host);
   sg_actor_set_data(a, k);
   sg_actor_set_stacksize(a, WORKER_STACK_BYTES);
@@ -922,8 +924,9 @@ void rs_wl__agentic_report(const rs_run_t* run, int i, FILE* fp)
 {
   const rs_sc_workload_t* wl = &run->sc->workloads[i];
   const rs_wl_summary_t* s   = &run->summaries[i];
-  fprintf(fp, "  %s (agentic): %lld sessions, tools on %.0f CPU cores, %.1f%% busy\n", wl->name, s->operations, s->cpu_cores,
-          100 * s->cpu_utilisation);
+  const agentic_t* w         = run->states[i];
+  fprintf(fp, "  %s (agentic): %lld sessions, tools on %.0f CPU cores, %.1f%% busy, at most %d tool calls at once\n",
+          wl->name, s->operations, s->cpu_cores, 100 * s->cpu_utilisation, w->n_workers);
   fprintf(fp, "    session latency p50 %.3f s, p90 %.3f s, p99 %.3f s\n", s->latency_s[0], s->latency_s[1],
           s->latency_s[2]);
 }

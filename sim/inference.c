@@ -1008,8 +1008,8 @@ static int plan_kv(inf_wl_t* w, const rs_gpu_model_t* gpu, const char* key, rs_e
 static int check_domains(const inf_wl_t* w, const rs_platform_t* p, const char* key, rs_err_t* err)
 {
   int n = w->n_replicas * w->gpus_per_replica;
-  for (int g = 0; g < n && !w->cfg->tp_across_domains; g++) {
-    int base = g - g % w->stage_gpus;
+  for (int g = w->wl->first_gpu; g < w->wl->first_gpu + n && !w->cfg->tp_across_domains; g++) {
+    int base = g - (g - w->wl->first_gpu) % w->stage_gpus;
     if (p->gpus[g].domain != p->gpus[base].domain || p->gpus[g].site != p->gpus[base].site)
       return rs_scenario_err(w->run->sc, err, key,
                              "tp x ep = %d crosses an NVLink domain (GPUs %d and %d): choose a group that divides the "
@@ -1054,9 +1054,9 @@ int rs_wl__inference_check(rs_run_t* run, int i, rs_err_t* err)
   char key[64], gkey[64];
   snprintf(key, sizeof key, "workloads[%d]", i);
   snprintf(gkey, sizeof gkey, "workloads[%d].gpus", i);
-  int n = w->cfg->gpus > 0 ? w->cfg->gpus : p->n_gpus;
-  if (p->n_gpus == 0 || n > p->n_gpus)
-    return rs_scenario_err(run->sc, err, gkey, "expected at most the platform's %d GPUs, got %d", p->n_gpus, n);
+  int first = w->wl->first_gpu, n = w->cfg->gpus > 0 ? w->cfg->gpus : p->n_gpus - first;
+  if (p->n_gpus == 0 || n < 1 || first + n > p->n_gpus)
+    return rs_scenario_err(run->sc, err, gkey, "expected at most the platform's %d GPUs, got %d", p->n_gpus - first, n);
   if (n % w->gpus_per_replica != 0)
     return rs_scenario_err(run->sc, err, gkey, "a replica of tp x ep x pp = %d GPUs does not divide the %d GPUs",
                            w->gpus_per_replica, n);
@@ -1120,7 +1120,7 @@ static void replica_start(inf_wl_t* w, int id)
   r->id        = id;
   r->gpus      = xbt_new(const rs_gpu_t*, w->gpus_per_replica);
   for (int g = 0; g < w->gpus_per_replica; g++)
-    r->gpus[g] = &w->run->plat->gpus[id * w->gpus_per_replica + g];
+    r->gpus[g] = &w->run->plat->gpus[w->wl->first_gpu + id * w->gpus_per_replica + g];
   r->run       = xbt_new(int, w->cfg->max_seqs);
   r->wake      = sg_sem_init(0);
   r->heap_pos  = id;

@@ -116,6 +116,7 @@ static const field_t workload_fields[] = {
     {"name", F_STR, offsetof(rs_sc_workload_t, name)},
     {"kind", F_ENUM, offsetof(rs_sc_workload_t, kind), .required = 1, .choices = kind_names},
     {"start_s", F_NUM, offsetof(rs_sc_workload_t, start_s), .min = 0, .max = 1e12, .def = "0"},
+    {"first_gpu", F_INT, offsetof(rs_sc_workload_t, first_gpu), .min = 0, .max = 1e8, .def = "0"},
 };
 
 #define COLL(m) (offsetof(rs_sc_workload_t, u.coll) + offsetof(rs_sc_collective_t, m))

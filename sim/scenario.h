@@ -127,6 +127,7 @@ typedef struct rs_sc_workload {
   rs_wl_kind_t kind;
   int index;      /* position in the scenario's list */
   double start_s; /* simulated time at which it starts */
+  int first_gpu;  /* GPU workloads: their GPUs start at this index of the platform's, so several can share it */
   union {
     rs_sc_collective_t coll;
     rs_sc_training_t train;

@@ -385,9 +385,9 @@ static void train_rank(int argc, char** argv)
 
 /* ---- workload entry points --------------------------------------------------------------------- */
 
-static int n_ranks(const rs_run_t* run, const rs_sc_training_t* cfg)
+static int n_ranks(const rs_run_t* run, const rs_sc_workload_t* wl)
 {
-  return cfg->gpus > 0 ? cfg->gpus : run->plat->n_gpus;
+  return wl->u.train.gpus > 0 ? wl->u.train.gpus : run->plat->n_gpus - wl->first_gpu;
 }
 
 int rs_wl__training_check(rs_run_t* run, int i, rs_err_t* err)
@@ -397,9 +397,9 @@ int rs_wl__training_check(rs_run_t* run, int i, rs_err_t* err)
   const rs_platform_t* p = run->plat;
   char key[64];
   snprintf(key, sizeof key, "workloads[%d].gpus", i);
-  int n = n_ranks(run, cfg);
-  if (p->n_gpus == 0 || n > p->n_gpus)
-    return rs_scenario_err(run->sc, err, key, "expected at most the platform's %d GPUs, got %d", p->n_gpus, n);
+  int n = n_ranks(run, wl), first = wl->first_gpu;
+  if (p->n_gpus == 0 || n < 1 || first + n > p->n_gpus)
+    return rs_scenario_err(run->sc, err, key, "expected at most the platform's %d GPUs, got %d", p->n_gpus - first, n);
   rs_err_t why;
   snprintf(key, sizeof key, "workloads[%d]", i);
   if (rs_layout_resolve(&cfg->layout, &cfg->model, n, &why) != RS_OK)
@@ -409,7 +409,7 @@ int rs_wl__training_check(rs_run_t* run, int i, rs_err_t* err)
     return rs_scenario_err(run->sc, err, key, "precision %s: %s GPUs have no %s units", rs_prec_name(cfg->precision),
                            gpu->name, rs_prec_name(cfg->precision));
   for (int r = 0; r < n && !cfg->tp_across_domains; r++)
-    if (p->gpus[r].domain != p->gpus[r - r % cfg->layout.tp].domain)
+    if (p->gpus[first + r].domain != p->gpus[first + r - r % cfg->layout.tp].domain)
       return rs_scenario_err(run->sc, err, key,
                              "tp = %d crosses an NVLink domain (GPUs %d and %d): choose a tp that divides the domain "
                              "size %d, or set tp_across_domains: true",
@@ -459,10 +459,10 @@ int rs_wl__training_start(rs_run_t* run, int i, rs_err_t* err)
   w->cfg        = &w->wl->u.train;
   w->sum        = &run->summaries[i];
   w->lay        = w->cfg->layout;
-  w->n          = n_ranks(run, w->cfg);
+  w->n          = n_ranks(run, w->wl);
   w->gpus       = xbt_new(const rs_gpu_t*, w->n);
   for (int r = 0; r < w->n; r++)
-    w->gpus[r] = &run->plat->gpus[r];
+    w->gpus[r] = &run->plat->gpus[w->wl->first_gpu + r];
   w->tp          = make_groups(w, 't', w->lay.tp);
   w->cp          = make_groups(w, 'c', w->lay.cp);
   w->dp          = make_groups(w, 'd', w->lay.dp);

@@ -3,7 +3,8 @@
  * to its latency; a fan-out joins at its slowest sub-agent; queueing appears on few hosts and latency
  * falls as hosts are added; sandboxes start cold without a warm pool; replayed and day-table arrivals
  * follow their input; equal runs write equal tables; LLM calls are requests of the simulated inference
- * service; unknown pools and services are refused. */
+ * service; agent traffic on the training job's links slows its steps; unknown pools and services are
+ * refused. */
 #include "check_util.h"
 #include "csvread.h"
 
@@ -203,6 +204,32 @@ START_TEST(llm_calls_are_served_by_the_inference_workload)
 }
 END_TEST
 
+/* Llama 3 8B on two GB200 NVL36 domains (DP across them over the EFA NICs), alone or beside agents whose
+ * tools run on the Grace CPUs of those racks and read their input from a storage fleet: that input
+ * crosses the GPUs' NICs, the links the gradient reduction between the domains uses. */
+#define TRAIN                                                                                                          \
+  "name: interference\nplatform:\n  generate: {server: u-p6e-gb200x36, servers: 2, cpu_hosts: 600}\nworkloads:\n"   \
+  "  - {name: train, kind: training, model: {preset: llama3-8b}, gpus: 72, tp: 4, global_batch: 18}\n"
+#define AGENTS                                                                                                         \
+  "  - kind: agentic\n    arrivals: {rate_per_s: 4000, sessions: 600}\n    turns: 1\n"                                 \
+  "    tool: {pool: grace, cores: 4, io_bytes: 1GB, io_pool: storage}\n"                                              \
+  "    pools:\n      - {name: grace, placement: racks}\n      - {name: storage, placement: fleet}\n"
+
+START_TEST(agent_traffic_slows_training_on_shared_links)
+{
+  ck_assert_int_eq(run_scenario(TRAIN, ""), 0);
+  rs_csv_t* t  = table("iterations");
+  double alone = cell(t, 1, "step_s"), comm_alone = cell(t, 1, "comm_exposed_s");
+  rs_csv_free(t);
+  ck_assert_int_eq(run_scenario(TRAIN AGENTS, ""), 0);
+  t             = table("iterations");
+  double shared = cell(t, 1, "step_s"), comm_shared = cell(t, 1, "comm_exposed_s");
+  rs_csv_free(t);
+  ck_assert_msg(shared > 1.1 * alone, "step alone %g s, beside agents %g s", alone, shared);
+  ck_assert(comm_shared > comm_alone); /* the time went to communication, not compute */
+}
+END_TEST
+
 static int same_file(const char* a, const char* b)
 {
   char cmd[256];
@@ -254,6 +281,7 @@ static Suite* agentic_suite(void)
   tcase_add_test(tc, replayed_and_day_table_arrivals);
   tcase_add_test(tc, equal_runs_write_equal_tables);
   tcase_add_test(tc, llm_calls_are_served_by_the_inference_workload);
+  tcase_add_test(tc, agent_traffic_slows_training_on_shared_links);
   tcase_add_test(tc, unknown_pools_and_services_are_refused);
   suite_add_tcase(s, tc);
   return s;
