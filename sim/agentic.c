@@ -785,6 +785,9 @@ static void summarize(agentic_t* w)
   sum->operations      = n;
   sum->cpu_cores       = cores;
   sum->cpu_utilisation = sum->end_s > sum->start_s ? core_s / (cores * (sum->end_s - sum->start_s)) : 0;
+  char detail[64];
+  snprintf(detail, sizeof detail, "%d sessions", n);
+  rs_run_event(w->run, sum->start_s, sum->end_s, w->wl->name, "sessions", detail);
 }
 
 /* Tells the service that this workload will send no more calls, so it may stop when it is done. */
