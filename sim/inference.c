@@ -1,10 +1,12 @@
 /* inference.c -- the inference workload: requests served by replicas of a model, each replica a
  * serving engine (continuous batching under a token budget, chunked prefill, a paged KV cache sized
- * from the HBM left after weights, admission control and preemption) whose every step is timed by the
- * roofline of its FLOPs and bytes (compute.c) plus its TP all-reduces and EP all-to-alls on the real
- * links (collectives.c). One actor per replica runs the step loop, helper actors join its
- * collectives, and one router actor releases requests (offline, Poisson, gamma or a CSV trace) to
- * replicas. It does not simulate one actor per request, and it never calls training code. See LICENSE. */
+ * from the HBM left after weights, admission control, preemption by recompute or swap, prefix caching)
+ * whose every step is timed by the roofline of its FLOPs and bytes (compute.c) plus its TP all-reduces
+ * and EP all-to-alls on the real links (collectives.c). One actor per replica runs the step loop,
+ * helper actors join its collectives, one router actor releases requests (offline, Poisson, gamma,
+ * a rate table or a CSV trace) to replicas, and when prefill and decode are disaggregated one actor
+ * per prefill GPU sends KV caches over the real routes. It does not simulate one actor per request,
+ * and it never calls training code. See LICENSE. */
 #include "collectives.h"
 #include "compute.h"
 #include "csvread.h"
@@ -36,7 +38,12 @@ typedef struct req {
   int generated; /* output tokens produced */
   int blocks;    /* KV blocks held */
   int n_step;    /* tokens processed in the current step */
-  int replica;
+  int replica;         /* where it is served (decoded, when disaggregated) */
+  int prefill_replica; /* where its prompt was prefilled */
+  int routed;          /* tokens counted in its replica's outstanding */
+  int shards_left;     /* KV shards still in flight to the decode replica */
+  int shared;          /* prompt tokens whose KV blocks it borrows from its replica's prefix cache */
+  double kv_start, kv_end; /* KV transfer, when disaggregated; -1: none */
   int preemptions;
   int swapped; /* 1: its KV blocks wait in host memory */
 } req_t;
@@ -53,17 +60,39 @@ typedef struct inf_wl inf_wl_t;
 typedef struct stage {
   double lin_flops;     /* FLOPs per new token of the stage's layers, without attention scores */
   double key_flops;     /* FLOPs per (query, key) pair of attention scores over the stage's layers */
-  double weight_bytes;  /* per GPU: weights read by every step */
+  double weight_bytes;  /* per GPU: weights read by every step (all but routed experts) */
+  double expert_bytes;  /* per GPU: routed experts, read when a token of the step picks them */
   double kv_bytes;      /* per GPU and per cached token of one sequence (before the EP split) */
   double held_bytes;    /* per GPU: weights held (with the input embedding) */
   int layers, moe_layers;
 } stage_t;
 
+typedef enum { ROLE_MIXED, ROLE_PREFILL, ROLE_DECODE } role_t;
+
+/* One GPU of a prefill replica sending its shard of each finished prompt's KV cache to the decode
+ * replica, over the real route, one request after another. */
+typedef struct mover {
+  struct replica* r;
+  int g; /* GPU index in the replica */
+  idxq_t jobs;
+  sg_sem_t wake;
+  int idle;
+} mover_t;
+
+/* Replicas one routing decision chooses among. */
+typedef struct pool {
+  int lo, hi;
+  long long rr_next;
+} pool_t;
+
 typedef struct replica {
   inf_wl_t* w;
   int id;
+  role_t role;
+  mover_t* movers; /* [gpus_per_replica] on prefill replicas */
   const rs_gpu_t** gpus; /* stage by stage, each stage EP-major then TP */
   long free_blocks, total_blocks;
+  int warm; /* prefix caching: the shared prefix's blocks are held here */
   idxq_t waiting;
   long waiting_blocks; /* blocks the waiting requests need for what they know, for kv-aware routing */
   int* run;            /* running requests, in admission order */
@@ -73,6 +102,7 @@ typedef struct replica {
   rs_comm_t** tp;      /* [pp x ep]: TP group of each stage and attention-DP rank; NULL for 1-GPU stages */
   rs_comm_t** ep;      /* [pp x tp]: EP group of each stage and TP position */
   sg_bar_t* bar;       /* [pp]: a stage's GPUs, plus the leader when it is not one of them */
+  double* memo;        /* [pp x (max_batch_tokens + 1)]: seconds of a stage's collectives by step tokens; NaN: not yet */
   sg_sem_t wake;
   int idle;
   int quit;              /* tells helpers to stop */
@@ -104,14 +134,18 @@ struct inf_wl {
   req_t* reqs;
   int n_reqs;
   int* order; /* requests by arrival time */
+  double *tab_start, *tab_rate; /* arrival: table, one period's piecewise-constant rates */
+  int n_tab;
+  int *len_prompt, *len_output; /* length_table rows, drawn uniformly */
+  int n_len;
   long block_tokens;
   double kv_token_bytes_replica; /* bytes of KV per token over the whole replica, for swaps */
   double logits_flops;
   int arrivals_done, replicas_left;
+  pool_t pools[2]; /* where arrivals go (every replica, or the prefill ones); the decode replicas */
   /* calls from other workloads (service.h): requests n_reqs.. n_reqs + n_ext - 1 */
   int router_done, clients_left, n_ext, cap_ext;
   rs_svc_call_t** calls; /* [n_ext]: the caller's call of each external request */
-  long long rr_next;
   int* heap; /* least-outstanding: replicas ordered by (outstanding, id) */
   /* results */
   rs_table_t *requests, *replicas;
@@ -208,6 +242,24 @@ static double gap_draw(rng_t* g, const rs_sc_inference_t* c)
   return -log(rng_unit(g)) / c->rate_per_s;
 }
 
+/* Next arrival after t under the rate table: exponential gaps at each segment's rate; a gap that
+ * crosses the segment's end restarts there (the process is memoryless), so rates change on time. */
+static double table_next(rng_t* g, const inf_wl_t* w, double t)
+{
+  double period = w->cfg->rate_period_s;
+  for (;;) {
+    double base = floor(t / period) * period, p = t - base;
+    int k       = 0;
+    while (k + 1 < w->n_tab && w->tab_start[k + 1] <= p)
+      k++;
+    double end = base + (k + 1 < w->n_tab ? w->tab_start[k + 1] : period);
+    double gap = w->tab_rate[k] > 0 ? -log(rng_unit(g)) / w->tab_rate[k] : INFINITY;
+    if (t + gap < end)
+      return t + gap;
+    t = end;
+  }
+}
+
 static void generate_requests(inf_wl_t* w, uint64_t seed)
 {
   const rs_sc_inference_t* c = w->cfg;
@@ -217,16 +269,17 @@ static void generate_requests(inf_wl_t* w, uint64_t seed)
   w->reqs   = xbt_new0(req_t, w->n_reqs);
   double t  = 0;
   for (int i = 0; i < w->n_reqs; i++) {
-    req_t* q  = &w->reqs[i];
-    q->prompt = len_draw(&g, c->prompt_dist, c->prompt_tokens);
-    q->output = len_draw(&g, c->output_dist, c->output_tokens);
+    req_t* q = &w->reqs[i];
+    int row  = w->n_len > 0 ? (int)(rng_unit(&g) * w->n_len) : 0; /* one row gives both lengths */
+    q->prompt = c->prompt_dist == RS_LEN_TABLE ? w->len_prompt[row] : len_draw(&g, c->prompt_dist, c->prompt_tokens);
+    q->output = c->output_dist == RS_LEN_TABLE ? w->len_output[row] : len_draw(&g, c->output_dist, c->output_tokens);
     if (c->mode == RS_MODE_SERVER)
-      t += gap_draw(&g, c);
+      t = c->arrival == RS_ARRIVAL_TABLE ? table_next(&g, w, t) : t + gap_draw(&g, c);
     q->arrival = t;
   }
 }
 
-/* One integer cell of a trace; RS_ERR with "file:line: column: expected ..., got '...'" otherwise. */
+/* One token count of a trace or length table; RS_ERR with "file:line: column: expected ..., got '...'" otherwise. */
 static int trace_int(const rs_csv_row_t* row, int col, const char* name, const char* file, int* v, rs_err_t* err)
 {
   const char* text = col < (int)row->n_cells ? row->cells[col] : "";
@@ -238,15 +291,71 @@ static int trace_int(const rs_csv_row_t* row, int col, const char* name, const c
   return RS_OK;
 }
 
-static int trace_time(const rs_csv_row_t* row, int col, const char* file, double* v, rs_err_t* err)
+/* One number cell, at least 0; RS_ERR with "file:line: column: expected WHAT, got '...'" otherwise. */
+static int csv_number(const rs_csv_row_t* row, int col, const char* name, const char* what, const char* file,
+                      double* v, rs_err_t* err)
 {
   const char* text = col < (int)row->n_cells ? row->cells[col] : "";
   char* end;
   double x = strtod(text, &end);
   if (end == text || *end != '\0' || !isfinite(x) || x < 0)
-    return rs_err_at(err, file, row->line, "arrival_s", "expected a number of seconds from 0, got '%s'", text);
+    return rs_err_at(err, file, row->line, name, "expected %s, got '%s'", what, text);
   *v = x;
   return RS_OK;
+}
+
+/* Reads file and finds its columns names[0..n-1] (any order, others ignored); NULL and
+ * "file:1: expected a header with columns ..." when one is missing or no row follows the header. */
+static rs_csv_t* open_table(const char* file, const char* const* names, int* cols, int n, rs_err_t* err)
+{
+  rs_csv_t* csv = rs_csv_read(file, err);
+  if (csv == NULL)
+    return NULL;
+  int ok = csv->n_rows >= 2;
+  for (int k = 0; k < n; k++)
+    ok &= (cols[k] = rs_csv_column(csv, names[k])) >= 0;
+  if (ok)
+    return csv;
+  char list[128] = "";
+  for (int k = 0; k < n; k++)
+    snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s", k ? ", " : "", names[k]);
+  rs_err_at(err, file, 1, NULL, "expected a header with columns %s and at least one row", list);
+  rs_csv_free(csv);
+  return NULL;
+}
+
+/* The rate table: a header naming start_s and rate_per_s, then rows of increasing start_s from 0 within
+ * the period, each rate holding until the next row's start (the last, until the period ends). */
+static int read_rate_table(inf_wl_t* w, rs_err_t* err)
+{
+  static const char* const names[] = {"start_s", "rate_per_s"};
+  const char* file                = w->cfg->rate_table;
+  int cols[2];
+  rs_csv_t* csv = open_table(file, names, cols, 2, err);
+  if (csv == NULL)
+    return RS_ERR;
+  int cs = cols[0], cr = cols[1], rc = RS_OK;
+  w->n_tab     = (int)csv->n_rows - 1;
+  w->tab_start = xbt_new0(double, w->n_tab + 1);
+  w->tab_rate  = xbt_new0(double, w->n_tab + 1);
+  double total = 0;
+  for (int k = 0; rc == RS_OK && k < w->n_tab; k++) {
+    const rs_csv_row_t* row = &csv->rows[k + 1];
+    if (csv_number(row, cs, "start_s", "a number of seconds from 0", file, &w->tab_start[k], err) != RS_OK ||
+        csv_number(row, cr, "rate_per_s", "a rate per second from 0", file, &w->tab_rate[k], err) != RS_OK)
+      rc = RS_ERR;
+    else if (k == 0 && w->tab_start[0] != 0)
+      rc = rs_err_at(err, file, row->line, "start_s", "expected 0 on the first row (the period's start), got '%s'",
+                     row->cells[cs]);
+    else if (k > 0 && (w->tab_start[k] <= w->tab_start[k - 1] || w->tab_start[k] >= w->cfg->rate_period_s))
+      rc = rs_err_at(err, file, row->line, "start_s", "expected more than the row above (%g) and less than "
+                     "rate_period_s (%g), got '%s'", w->tab_start[k - 1], w->cfg->rate_period_s, row->cells[cs]);
+    total += w->tab_rate[k];
+  }
+  if (rc == RS_OK && total <= 0)
+    rc = rs_err_at(err, file, 2, "rate_per_s", "expected at least one rate above 0, got only zeros");
+  rs_csv_free(csv);
+  return rc;
 }
 
 /* Reads the trace: a header naming arrival_s, prompt_tokens and output_tokens (any order, other
@@ -268,13 +377,35 @@ static int read_trace(inf_wl_t* w, rs_err_t* err)
   for (int i = 0; rc == RS_OK && i < w->n_reqs; i++) {
     const rs_csv_row_t* row = &csv->rows[i + 1];
     req_t* q                = &w->reqs[i];
-    if (trace_time(row, ca, file, &q->arrival, err) != RS_OK ||
+    if (csv_number(row, ca, "arrival_s", "a number of seconds from 0", file, &q->arrival, err) != RS_OK ||
         trace_int(row, cp, "prompt_tokens", file, &q->prompt, err) != RS_OK ||
         trace_int(row, co, "output_tokens", file, &q->output, err) != RS_OK)
       rc = RS_ERR;
     if (w->cfg->mode == RS_MODE_OFFLINE)
       q->arrival = 0;
   }
+  rs_csv_free(csv);
+  return rc;
+}
+
+/* The empirical length table: a header naming prompt_tokens and output_tokens, one observed request per
+ * row; each generated request draws one row uniformly. */
+static int read_length_table(inf_wl_t* w, rs_err_t* err)
+{
+  static const char* const names[] = {"prompt_tokens", "output_tokens"};
+  const char* file                = w->cfg->length_table;
+  int cols[2];
+  rs_csv_t* csv = open_table(file, names, cols, 2, err);
+  if (csv == NULL)
+    return RS_ERR;
+  int rc        = RS_OK;
+  w->n_len      = (int)csv->n_rows - 1;
+  w->len_prompt = xbt_new(int, w->n_len);
+  w->len_output = xbt_new(int, w->n_len);
+  for (int k = 0; rc == RS_OK && k < w->n_len; k++)
+    if (trace_int(&csv->rows[k + 1], cols[0], names[0], file, &w->len_prompt[k], err) != RS_OK ||
+        trace_int(&csv->rows[k + 1], cols[1], names[1], file, &w->len_output[k], err) != RS_OK)
+      rc = RS_ERR;
   rs_csv_free(csv);
   return rc;
 }
@@ -344,6 +475,39 @@ static void idxq_pop_front(idxq_t* q)
 
 static long blocks_for(const inf_wl_t* w, long tokens) { return (tokens + w->block_tokens - 1) / w->block_tokens; }
 
+/* Blocks request q holds itself for `tokens` tokens: those of a borrowed prefix are the replica's. */
+static long own_blocks(const inf_wl_t* w, const req_t* q, long tokens)
+{
+  return blocks_for(w, tokens) - q->shared / w->block_tokens;
+}
+
+/* The shared prefix in whole blocks (a partly filled last block is not shared). */
+static int prefix_tokens(const inf_wl_t* w)
+{
+  return w->cfg->prefix_caching ? (int)(w->cfg->shared_prefix_tokens / w->block_tokens * w->block_tokens) : 0;
+}
+
+/* A request about to (re)start its prefill borrows the cached prefix of a warm replica; at least one
+ * prompt token is left to compute, for its logits. */
+static void borrow_prefix(const replica_t* r, req_t* q)
+{
+  if (q->swapped || q->computed > 0)
+    return;
+  int keep    = (int)((q->prompt - 1) / r->w->block_tokens * r->w->block_tokens);
+  q->shared   = r->warm ? (prefix_tokens(r->w) < keep ? prefix_tokens(r->w) : keep) : 0;
+  q->computed = q->shared;
+}
+
+/* The first request to compute the whole prefix on a replica leaves its blocks cached there. */
+static void warm_up(replica_t* r, const req_t* q)
+{
+  long pin = prefix_tokens(r->w) / r->w->block_tokens;
+  if (r->warm || pin == 0 || q->shared > 0 || q->computed < prefix_tokens(r->w) || r->free_blocks < pin)
+    return;
+  r->free_blocks -= pin;
+  r->warm = 1;
+}
+
 /* Blocks a waiting request needs to hold every token it knows (for kv-aware routing). */
 static long known_blocks(const inf_wl_t* w, const req_t* q) { return blocks_for(w, q->prompt + q->generated); }
 
@@ -380,6 +544,8 @@ static void heap_swap(inf_wl_t* w, int i, int j)
 /* Restores the heap after replica r's outstanding tokens changed. */
 static void heap_fix(inf_wl_t* w, int r)
 {
+  if (w->cfg->prefill_replicas > 0)
+    return; /* two pools: routing scans them */
   int i = w->reps[r].heap_pos;
   while (i > 0 && heap_less(w, w->heap[i], w->heap[(i - 1) / 2])) {
     heap_swap(w, i, (i - 1) / 2);
@@ -398,37 +564,6 @@ static void heap_fix(inf_wl_t* w, int r)
   }
 }
 
-static void add_outstanding(inf_wl_t* w, int r, double tokens)
-{
-  w->reps[r].outstanding += tokens;
-  heap_fix(w, r);
-}
-
-/* kv-aware: the replica with the most KV blocks left once its waiting requests are admitted. */
-static int most_free_kv(const inf_wl_t* w)
-{
-  int best      = 0;
-  long best_val = w->reps[0].free_blocks - w->reps[0].waiting_blocks;
-  for (int r = 1; r < w->n_replicas; r++) {
-    long v = w->reps[r].free_blocks - w->reps[r].waiting_blocks;
-    if (v > best_val)
-      best = r, best_val = v;
-  }
-  return best;
-}
-
-static int route(inf_wl_t* w)
-{
-  switch (w->cfg->routing) {
-    case RS_ROUTE_ROUND_ROBIN:
-      return (int)(w->rr_next++ % w->n_replicas);
-    case RS_ROUTE_KV_AWARE:
-      return most_free_kv(w);
-    default:
-      return w->heap[0];
-  }
-}
-
 static void wake(replica_t* r)
 {
   if (r->idle) {
@@ -437,16 +572,60 @@ static void wake(replica_t* r)
   }
 }
 
-/* Gives request i to the replica the routing policy picks. */
-static void release(inf_wl_t* w, int i)
+static void add_outstanding(inf_wl_t* w, int r, double tokens)
+{
+  w->reps[r].outstanding += tokens;
+  heap_fix(w, r);
+}
+
+/* The replica of the pool with the highest score (the first of equals). kv-aware scores the KV blocks
+ * left once its waiting requests are admitted, plus those its cached prefix saves; least-outstanding,
+ * minus the outstanding tokens. */
+static int best_in_pool(const inf_wl_t* w, const pool_t* p)
+{
+  int best          = p->lo;
+  double best_score = -INFINITY;
+  for (int r = p->lo; r < p->hi; r++) {
+    const replica_t* x = &w->reps[r];
+    double blocks = x->free_blocks - x->waiting_blocks + (x->warm ? prefix_tokens(w) / w->block_tokens : 0);
+    double score  = w->cfg->routing == RS_ROUTE_KV_AWARE ? blocks : -x->outstanding;
+    if (score > best_score)
+      best = r, best_score = score;
+  }
+  return best;
+}
+
+static int route(inf_wl_t* w, pool_t* p)
+{
+  if (w->cfg->routing == RS_ROUTE_ROUND_ROBIN)
+    return p->lo + (int)(p->rr_next++ % (p->hi - p->lo));
+  if (w->cfg->routing == RS_ROUTE_LEAST_OUTSTANDING && w->cfg->prefill_replicas == 0)
+    return w->heap[0]; /* one pool: the heap answers in log time */
+  return best_in_pool(w, p);
+}
+
+/* Sends request i to replica r of its pool, counting `tokens` as outstanding there. */
+static void assign(inf_wl_t* w, int i, int r, int tokens)
 {
   req_t* q   = &w->reqs[i];
-  int r      = route(w);
   q->replica = r;
+  q->routed  = tokens;
   wait_push(&w->reps[r], i, 0);
-  add_outstanding(w, r, q->prompt + q->output);
+  add_outstanding(w, r, tokens);
   wake(&w->reps[r]);
 }
+
+/* Gives request i, arriving now, to a replica of the first pool (the prefill ones when disaggregated). */
+static void release(inf_wl_t* w, int i)
+{
+  req_t* q           = &w->reqs[i];
+  int r              = route(w, &w->pools[0]);
+  q->prefill_replica = r;
+  assign(w, i, r, w->cfg->prefill_replicas > 0 ? q->prompt : q->prompt + q->output);
+}
+
+/* Every request, its own and the calls of other workloads, is done and no more will come. */
+static int all_served(const inf_wl_t* w) { return w->arrivals_done && w->n_done == w->n_reqs + w->n_ext; }
 
 /* No request will come any more once the router is done and every client has said goodbye. */
 static void close_arrivals(inf_wl_t* w)
@@ -510,7 +689,7 @@ static void admit_call(inf_wl_t* w, rs_svc_call_t* m)
   grow_for_call(w);
   int i       = w->n_reqs + w->n_ext;
   w->reqs[i]  = (req_t){.arrival = simgrid_get_clock(), .prompt = prompt, .output = output, .scheduled = -1,
-                        .first_token = -1, .finish = -1};
+                        .first_token = -1, .finish = -1, .kv_start = -1, .kv_end = -1};
   w->calls[w->n_ext++] = m;
   release(w, i);
 }
@@ -580,7 +759,7 @@ static int step_tokens(const inf_wl_t* w, const req_t* q, int budget, int first)
 
 static void take(replica_t* r, req_t* q, int n, step_t* st)
 {
-  long need = blocks_for(r->w, q->computed + n) - q->blocks;
+  long need = own_blocks(r->w, q, q->computed + n) - q->blocks;
   r->free_blocks -= need;
   q->blocks += need;
   q->n_step = n;
@@ -603,7 +782,7 @@ static void schedule_running(replica_t* r, step_t* st, int* budget)
     int n    = step_tokens(w, q, *budget, st->seqs == 0);
     if (n == 0)
       continue;
-    long need = blocks_for(w, q->computed + n) - q->blocks;
+    long need = own_blocks(w, q, q->computed + n) - q->blocks;
     while (need > r->free_blocks && r->n_run - 1 > k)
       preempt_last(r, st);
     if (need > r->free_blocks) { /* q is the newest left: it gives way itself */
@@ -623,8 +802,9 @@ static void schedule_waiting(replica_t* r, step_t* st, int budget, double now)
   while (st->preempted == 0 && budget > 0 && r->n_run < w->cfg->max_seqs && r->waiting.n > 0) {
     int i    = idxq_front(&r->waiting);
     req_t* q = &w->reqs[i];
-    int n    = step_tokens(w, q, budget, st->seqs == 0);
-    if (n == 0 || blocks_for(w, q->computed + n) > r->free_blocks)
+    borrow_prefix(r, q);
+    int n = step_tokens(w, q, budget, st->seqs == 0);
+    if (n == 0 || own_blocks(w, q, q->computed + n) > r->free_blocks)
       return;
     wait_pop(r);
     if (q->swapped) {
@@ -679,6 +859,35 @@ static void replica_helper(int argc, char** argv)
   }
 }
 
+/* Stage s's collectives with its helpers on the real links; with collective_memo, each step size is
+ * timed so once and later steps of that size take the same time without sending anything. */
+static void stage_sync(replica_t* r, int s, int tokens)
+{
+  const inf_wl_t* w = r->w;
+  int cap           = w->cfg->max_batch_tokens + 1;
+  double* memo      = r->memo && tokens < cap ? &r->memo[s * cap + tokens] : NULL;
+  if (memo && !isnan(*memo)) {
+    sg_actor_sleep_for(*memo);
+    return;
+  }
+  double t0 = simgrid_get_clock();
+  for (int k = 0; k < r->n_helpers; k++)
+    if (r->helpers[k].stage == s)
+      sg_sem_release(r->helpers[k].go);
+  if (s == 0)
+    stage_collectives(r, 0, 0, 0);
+  sg_barrier_wait(r->bar[s]);
+  if (memo)
+    *memo = simgrid_get_clock() - t0;
+}
+
+/* Expected share of the routed experts that at least one of `tokens` tokens picks (each picks
+ * experts_per_token of them, uniformly): small decode batches read few experts' weights. */
+static double experts_touched(const rs_model_t* m, double tokens)
+{
+  return m->experts > 0 ? 1 - pow(1 - (double)m->experts_per_token / m->experts, tokens) : 0;
+}
+
 /* Seconds of stage s's matmuls and HBM traffic on one of its GPUs. */
 static double stage_compute_s(const inf_wl_t* w, int s, const step_t* st)
 {
@@ -687,7 +896,8 @@ static double stage_compute_s(const inf_wl_t* w, int s, const step_t* st)
   double flops      = sg->lin_flops * st->tokens + sg->key_flops * st->pairs;
   if (s == w->lay.pp - 1)
     flops += w->logits_flops * st->produced;
-  double bytes = sg->weight_bytes + sg->kv_bytes * st->kv_read / w->lay.ep;
+  double bytes = sg->weight_bytes + sg->expert_bytes * experts_touched(w->m, st->tokens) +
+                 sg->kv_bytes * st->kv_read / w->lay.ep;
   return rs_gpu_seconds(w->reps[0].gpus[0]->model, w->cfg->precision, flops / split, bytes);
 }
 
@@ -704,14 +914,8 @@ static void run_step(replica_t* r, const step_t* st)
     sg_actor_execute(t * sg_host_get_speed(sg_host_self())); /* every GPU of a replica is the same model */
     r->tp_bytes = st->tokens / w->lay.ep * act_bytes(w);
     r->ep_bytes = st->tokens / w->lay.ep * act_bytes(w) * w->m->experts_per_token;
-    if (per > 1) {
-      for (int k = 0; k < r->n_helpers; k++)
-        if (r->helpers[k].stage == s)
-          sg_sem_release(r->helpers[k].go);
-      if (s == 0)
-        stage_collectives(r, 0, 0, 0);
-      sg_barrier_wait(r->bar[s]);
-    }
+    if (per > 1)
+      stage_sync(r, s, (int)st->tokens);
     if (s + 1 < w->lay.pp)
       sg_host_sendto(r->gpus[s * per]->host, r->gpus[(s + 1) * per]->host, st->tokens / w->lay.ep * act_bytes(w));
   }
@@ -726,11 +930,13 @@ static const rs_col_t request_cols[] = {
     {"arrival_s", RS_COL_NUM},     {"scheduled_s", RS_COL_NUM},   {"first_token_s", RS_COL_NUM},
     {"finish_s", RS_COL_NUM},      {"queue_s", RS_COL_NUM},       {"prompt_tokens", RS_COL_INT},
     {"output_tokens", RS_COL_INT}, {"ttft_s", RS_COL_NUM},        {"tpot_s", RS_COL_NUM},
-    {"latency_s", RS_COL_NUM},     {"preemptions", RS_COL_INT},
+    {"latency_s", RS_COL_NUM},     {"preemptions", RS_COL_INT},   {"prefill_replica", RS_COL_INT},
+    {"kv_transfer_s", RS_COL_NUM}, {"cached_tokens", RS_COL_INT},
 };
 
 static const rs_col_t replica_cols[] = {
-    {"workload", RS_COL_TEXT},       {"replica", RS_COL_INT},          {"start_s", RS_COL_NUM},
+    {"workload", RS_COL_TEXT},       {"replica", RS_COL_INT},          {"role", RS_COL_TEXT},
+    {"start_s", RS_COL_NUM},
     {"end_s", RS_COL_NUM},           {"busy_fraction", RS_COL_NUM},    {"batch_mean", RS_COL_NUM},
     {"kv_used_mean", RS_COL_NUM},    {"kv_used_max", RS_COL_NUM},      {"waiting", RS_COL_INT},
     {"running", RS_COL_INT},         {"preemptions", RS_COL_INT},
@@ -763,6 +969,9 @@ static void finish_request(inf_wl_t* w, int i)
   rs_cell_num(t, tpot);
   rs_cell_num(t, lat);
   rs_cell_int(t, q->preemptions);
+  rs_cell_int(t, q->prefill_replica);
+  rs_cell_num(t, q->kv_end >= 0 ? q->kv_end - q->kv_start : NAN);
+  rs_cell_int(t, q->shared);
   rs_row_end(t);
   w->ttft[w->n_done]    = ttft;
   w->latency[w->n_done] = lat;
@@ -777,9 +986,64 @@ static void finish_request(inf_wl_t* w, int i)
   rs_run_progress(w->run, 1);
   if (i >= w->n_reqs)
     reply_call(w->calls[i - w->n_reqs], q->first_token, q->finish, 1);
+  for (int r = 0; all_served(w) && r < w->n_replicas; r++)
+    wake(&w->reps[r]); /* decode replicas wait for hand-offs until the last request is done */
 }
 
-/* Advances every scheduled request by its tokens; finished ones free their blocks and leave. */
+/* ---- disaggregated serving: the KV cache goes from a prefill replica to a decode replica ------------ */
+
+/* The last shard of request i arrived: it joins its decode replica's queue with its cache in place. */
+static void deliver(inf_wl_t* w, int i)
+{
+  req_t* q  = &w->reqs[i];
+  q->kv_end = simgrid_get_clock();
+  q->shared = 0; /* its whole cache came over, the prefix included */
+  assign(w, i, q->replica, q->output);
+}
+
+/* A GPU of a prefill replica: sends its shard of each handed-off request's KV cache over the real route
+ * to the GPU at the same position of the decode replica, so transfers share links with everything else. */
+static void mover_loop(int argc, char** argv)
+{
+  mover_t* m  = sg_actor_self_get_data();
+  inf_wl_t* w = m->r->w;
+  for (;;) {
+    if (m->jobs.n == 0) {
+      m->idle = 1;
+      sg_sem_acquire(m->wake);
+      continue;
+    }
+    int i = idxq_front(&m->jobs);
+    idxq_pop_front(&m->jobs);
+    req_t* q       = &w->reqs[i];
+    double shard   = q->computed * w->kv_token_bytes_replica / w->gpus_per_replica;
+    const replica_t* to = &w->reps[q->replica];
+    sg_host_sendto(m->r->gpus[m->g]->host, to->gpus[m->g]->host, shard);
+    if (--q->shards_left == 0)
+      deliver(w, i);
+  }
+}
+
+/* Request i has its first token on prefill replica r: pick its decode replica and start the transfer. */
+static void hand_off(replica_t* r, int i, double now)
+{
+  inf_wl_t* w    = r->w;
+  req_t* q       = &w->reqs[i];
+  q->replica     = route(w, &w->pools[1]);
+  q->kv_start    = now;
+  q->shards_left = w->gpus_per_replica;
+  for (int g = 0; g < w->gpus_per_replica; g++) {
+    mover_t* m = &r->movers[g];
+    idxq_push_back(&m->jobs, i);
+    if (m->idle) {
+      m->idle = 0;
+      sg_sem_release(m->wake);
+    }
+  }
+}
+
+/* Advances every scheduled request by its tokens; finished ones free their blocks and leave, and on a
+ * prefill replica so do those with their first token, toward a decode replica. */
 static void apply_step(replica_t* r, double now)
 {
   inf_wl_t* w = r->w;
@@ -790,17 +1054,23 @@ static void apply_step(replica_t* r, double now)
     if (q->n_step > 0) {
       q->computed += q->n_step;
       q->n_step = 0;
+      warm_up(r, q);
       if (q->computed == q->prompt + q->generated && ++q->generated == 1)
         q->first_token = now;
     }
+    int leaves = q->generated == q->output || (r->role == ROLE_PREFILL && q->generated > 0);
+    if (!leaves) {
+      r->run[kept++] = i;
+      continue;
+    }
+    r->free_blocks += q->blocks;
+    q->blocks = 0;
+    add_outstanding(w, r->id, -q->routed);
     if (q->generated == q->output) {
       q->finish = now;
-      r->free_blocks += q->blocks;
-      q->blocks = 0;
-      add_outstanding(w, r->id, -(q->prompt + q->output));
       finish_request(w, i);
     } else {
-      r->run[kept++] = i;
+      hand_off(r, i, now);
     }
   }
   r->n_run = kept;
@@ -814,6 +1084,7 @@ static void sample_row(replica_t* r, double end)
   rs_table_t* t = w->replicas;
   rs_cell_text(t, w->wl->name);
   rs_cell_int(t, r->id);
+  rs_cell_text(t, r->role == ROLE_PREFILL ? "prefill" : r->role == ROLE_DECODE ? "decode" : "mixed");
   rs_cell_num(t, r->sample_t0);
   rs_cell_num(t, end);
   rs_cell_num(t, r->busy / len);
@@ -848,6 +1119,90 @@ static void account(replica_t* r, double a, double b, int busy, int seqs, double
   }
 }
 
+/* ---- the engine: runs of identical decode steps --------------------------------------------------- */
+
+#define RS_FF_MAX_STEPS 4096 /* steps timed ahead at most, to bound the work lost to an early arrival */
+
+/* Seconds of a decode step of n sequences reading `cached` tokens (pipeline of one stage). */
+static double decode_step_s(const replica_t* r, int n, double cached)
+{
+  const inf_wl_t* w = r->w;
+  step_t st         = {.tokens = n, .pairs = cached, .kv_read = cached, .produced = n, .seqs = n};
+  double t          = stage_compute_s(w, 0, &st);
+  return r->memo ? t + r->memo[n] : t;
+}
+
+/* How many decode steps can run with nothing but contexts changing: every running request decodes, none
+ * waits, none finishes before the last of them, and the free blocks cover their growth. Fills ends[]
+ * with each step's end time from now. */
+static int plan_decode_run(const replica_t* r, double now, double* ends)
+{
+  const inf_wl_t* w = r->w;
+  int n = r->n_run, k = RS_FF_MAX_STEPS, B = (int)w->block_tokens;
+  if (w->lay.pp > 1 || r->waiting.n > 0 || n == 0 || n > w->cfg->max_batch_tokens ||
+      (w->stage_gpus > 1 && (r->memo == NULL || isnan(r->memo[n]))))
+    return 0;
+  double cached = 0;
+  int* residues = xbt_new0(int, B);
+  for (int j = 0; j < n; j++) {
+    const req_t* q = &w->reqs[r->run[j]];
+    if (q->prompt + q->generated - q->computed != 1)
+      k = 0;
+    if (q->output - q->generated < k)
+      k = q->output - q->generated;
+    cached += q->computed + 1;
+    residues[q->computed % B]++;
+  }
+  long free_blocks = r->free_blocks;
+  double t         = now;
+  int steps        = 0;
+  for (; steps < k; steps++) { /* step j grows by a block every request whose context is a multiple of B */
+    free_blocks -= residues[(B - steps % B) % B];
+    if (free_blocks < 0)
+      break;
+    t += decode_step_s(r, n, cached + (double)steps * n);
+    ends[steps] = t;
+  }
+  free(residues);
+  return steps;
+}
+
+/* Runs a planned series of decode steps as one wait, cut short at the end of the step in progress when a
+ * request arrives; then applies each step done, as run_step and apply_step would have. Returns 0 when
+ * no series of two or more steps is possible. */
+static int fast_forward(replica_t* r)
+{
+  double now = simgrid_get_clock();
+  double* ends = xbt_new(double, RS_FF_MAX_STEPS);
+  int k        = plan_decode_run(r, now, ends);
+  if (k < 2) {
+    free(ends);
+    return 0;
+  }
+  r->idle      = 1; /* an arrival wakes us, as when idle */
+  int woken    = sg_sem_acquire_timeout(r->wake, ends[k - 1] - now) == 0;
+  r->idle      = 0;
+  int done     = k;
+  if (woken) {
+    double t = simgrid_get_clock();
+    for (done = 1; done < k && ends[done - 1] <= t; done++)
+      ;
+    sg_actor_sleep_until(ends[done - 1]);
+  }
+  double start = now;
+  for (int j = 0; j < done; j++) {
+    step_t st = {0};
+    for (int i = 0; i < r->n_run; i++)
+      take(r, &r->w->reqs[r->run[i]], 1, &st);
+    double used = r->total_blocks - r->free_blocks;
+    apply_step(r, ends[j]);
+    account(r, start, ends[j], 1, st.seqs, used);
+    start = ends[j];
+  }
+  free(ends);
+  return 1;
+}
+
 /* One replica's serving engine: schedule a step, run it, apply it, until every request is served. */
 static void replica_loop(int argc, char** argv)
 {
@@ -858,13 +1213,15 @@ static void replica_loop(int argc, char** argv)
   for (;;) {
     double now = simgrid_get_clock();
     if (r->n_run == 0 && r->waiting.n == 0) {
-      if (w->arrivals_done)
+      if (r->role == ROLE_DECODE ? all_served(w) : w->arrivals_done)
         break;
       r->idle = 1;
       sg_sem_acquire(r->wake);
       account(r, now, simgrid_get_clock(), 0, 0, r->total_blocks - r->free_blocks);
       continue;
     }
+    if (fast_forward(r))
+      continue;
     step_t st  = {0};
     int budget = w->cfg->max_batch_tokens;
     schedule_running(r, &st, &budget);
@@ -952,10 +1309,11 @@ static void plan_stages(inf_wl_t* w)
       st->key_flops += per_key;
       st->lin_flops += f0 - per_key;
       st->moe_layers += m->experts > 0 && i >= m->dense_layers;
+      st->expert_bytes += rs_model_layer_routed_params(m, i) / (l->tp * l->ep) * wb;
     }
     st->held_bytes   = rs_layout_stage_params(l, m, s) * wb;
     /* the input embedding is a look-up: a step reads a few rows of it, not all */
-    st->weight_bytes = st->held_bytes - (s == 0 ? rs_model_input_params(m) / l->tp * wb : 0);
+    st->weight_bytes = st->held_bytes - st->expert_bytes - (s == 0 ? rs_model_input_params(m) / l->tp * wb : 0);
     st->kv_bytes     = rs_model_kv_values_per_token(m) * kvb * st->layers / kv_split;
     w->kv_token_bytes_replica += st->kv_bytes * l->tp;
   }
@@ -1038,10 +1396,16 @@ static int load_requests(inf_wl_t* w, rs_err_t* err)
 {
   if (w->cfg->arrival == RS_ARRIVAL_TRACE && read_trace(w, err) != RS_OK)
     return RS_ERR;
+  if (w->cfg->arrival == RS_ARRIVAL_TABLE && read_rate_table(w, err) != RS_OK)
+    return RS_ERR;
+  if (w->cfg->length_table && read_length_table(w, err) != RS_OK)
+    return RS_ERR;
   if (w->cfg->arrival != RS_ARRIVAL_TRACE)
     generate_requests(w, w->run->sc->seed);
-  for (int i = 0; i < w->n_reqs; i++)
-    w->reqs[i].scheduled = w->reqs[i].first_token = w->reqs[i].finish = -1;
+  for (int i = 0; i < w->n_reqs; i++) {
+    req_t* q     = &w->reqs[i];
+    q->scheduled = q->first_token = q->finish = q->kv_start = q->kv_end = -1;
+  }
   sort_by_arrival(w);
   return RS_OK;
 }
@@ -1068,6 +1432,11 @@ int rs_wl__inference_check(rs_run_t* run, int i, rs_err_t* err)
   if (gpu->peak_flops[w->cfg->precision] <= 0)
     return rs_scenario_err(run->sc, err, key, "precision %s: %s GPUs have no %s units", rs_prec_name(w->cfg->precision),
                            gpu->name, rs_prec_name(w->cfg->precision));
+  if (w->cfg->prefill_replicas >= w->n_replicas) {
+    snprintf(gkey, sizeof gkey, "workloads[%d].prefill_replicas", i);
+    return rs_scenario_err(run->sc, err, gkey, "expected fewer than the %d replicas, so that some decode, got %d",
+                           w->n_replicas, w->cfg->prefill_replicas);
+  }
   if (check_domains(w, p, key, err) != RS_OK || load_requests(w, err) != RS_OK)
     return RS_ERR;
   w->reps = xbt_new0(replica_t, w->n_replicas);
@@ -1104,6 +1473,12 @@ static void replica_groups(inf_wl_t* w, replica_t* r)
     r->bar[s] = sg_barrier_init(per + (s > 0));
   }
   free(members);
+  if (w->cfg->collective_memo) {
+    int n   = l->pp * (w->cfg->max_batch_tokens + 1);
+    r->memo = xbt_new(double, n);
+    for (int k = 0; k < n; k++)
+      r->memo[k] = NAN;
+  }
 }
 
 static void start_actor(const char* name, sg_host_t host, void* data, void (*code)(int, char**))
@@ -1111,6 +1486,22 @@ static void start_actor(const char* name, sg_host_t host, void* data, void (*cod
   sg_actor_t a = sg_actor_init(name, host);
   sg_actor_set_data(a, data);
   sg_actor_start(a, code, 0, NULL);
+}
+
+/* One daemon per GPU of a prefill replica: they outlive no one, so they need no stop message. */
+static void movers_start(inf_wl_t* w, replica_t* r)
+{
+  r->movers = xbt_new0(mover_t, w->gpus_per_replica);
+  for (int g = 0; g < w->gpus_per_replica; g++) {
+    mover_t* m   = &r->movers[g];
+    *m           = (mover_t){.r = r, .g = g, .wake = sg_sem_init(0)};
+    char* name   = bprintf("%s-replica%d-kv%d", w->wl->name, r->id, g);
+    sg_actor_t a = sg_actor_init(name, r->gpus[g]->host);
+    sg_actor_set_data(a, m);
+    sg_actor_daemonize(a);
+    sg_actor_start(a, mover_loop, 0, NULL);
+    free(name);
+  }
 }
 
 static void replica_start(inf_wl_t* w, int id)
@@ -1125,9 +1516,13 @@ static void replica_start(inf_wl_t* w, int id)
   r->wake      = sg_sem_init(0);
   r->heap_pos  = id;
   w->heap[id]  = id;
+  int prefill  = w->cfg->prefill_replicas;
+  r->role      = prefill == 0 ? ROLE_MIXED : id < prefill ? ROLE_PREFILL : ROLE_DECODE;
   char* name   = bprintf("%s-replica%d", w->wl->name, id);
   start_actor(name, r->gpus[0]->host, r, replica_loop);
   free(name);
+  if (r->role == ROLE_PREFILL)
+    movers_start(w, r);
   if (w->stage_gpus == 1)
     return; /* pipeline stages of one GPU each talk by plain transfers */
   replica_groups(w, r);
@@ -1164,6 +1559,9 @@ int rs_wl__inference_start(rs_run_t* run, int i, rs_err_t* err)
   w->sum->gpus     = w->n_replicas * w->gpus_per_replica;
   w->sum->start_s  = w->wl->start_s;
   run->work_total += w->n_reqs;
+  int prefill = w->cfg->prefill_replicas;
+  w->pools[0] = (pool_t){0, prefill > 0 ? prefill : w->n_replicas, 0};
+  w->pools[1] = (pool_t){prefill, w->n_replicas, 0};
   for (int r = 0; r < w->n_replicas; r++)
     replica_start(w, r);
   char* name = bprintf("%s-router", w->wl->name);
@@ -1193,7 +1591,13 @@ static void replica_free(inf_wl_t* w, replica_t* r)
     sg_sem_destroy(r->wake);
   free(r->tp);
   free(r->ep);
+  for (int g = 0; r->movers && g < w->gpus_per_replica; g++) {
+    sg_sem_destroy(r->movers[g].wake);
+    free(r->movers[g].jobs.v);
+  }
+  free(r->movers);
   free(r->bar);
+  free(r->memo);
   free(r->helpers);
   free(r->gpus);
   free(r->run);
@@ -1211,6 +1615,10 @@ void rs_wl__inference_free(void* state)
   free(w->stages);
   free(w->reqs);
   free(w->order);
+  free(w->tab_start);
+  free(w->tab_rate);
+  free(w->len_prompt);
+  free(w->len_output);
   free(w->ttft);
   free(w->tpot);
   free(w->latency);

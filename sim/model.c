@@ -94,6 +94,11 @@ double rs_model_layer_params(const rs_model_t* m, int i)
   return p + (m->experts + m->shared_experts) * mlp_params(m, m->expert_ffn) + (double)m->hidden * m->experts;
 }
 
+double rs_model_layer_routed_params(const rs_model_t* m, int i)
+{
+  return is_moe_layer(m, i) ? m->experts * mlp_params(m, m->expert_ffn) : 0;
+}
+
 /* Token embedding, and learned positions for GPT (Llama's rotary positions have no parameters). */
 double rs_model_input_params(const rs_model_t* m)
 {

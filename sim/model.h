@@ -50,6 +50,9 @@ double rs_model_logits_fwd_flops(const rs_model_t* m);
 double rs_model_train_flops_per_token(const rs_model_t* m);
 double rs_model_train_hw_flops_per_token(const rs_model_t* m, rs_recompute_t rc);
 
+/* Parameters of layer i's routed experts alone (0 for a dense layer); shared experts not included. */
+double rs_model_layer_routed_params(const rs_model_t* m, int i);
+
 /* Inference: values the KV cache keeps per token and per layer (multiply by bytes per value): K and V
  * of every KV head, 2 kv_heads head_dim; or, with latent attention, the compressed latent and the
  * rotary key, kv_lora_rank + qk_rope_dim. */

@@ -150,8 +150,8 @@ static const field_t training_fields[] = {
 };
 
 static const char* const mode_names[]    = {"server", "offline", NULL};
-static const char* const arrival_names[] = {"poisson", "gamma", "trace", NULL};
-static const char* const len_names[]     = {"fixed", "uniform", "exponential", NULL};
+static const char* const arrival_names[] = {"poisson", "gamma", "trace", "table", NULL};
+static const char* const len_names[]     = {"fixed", "uniform", "exponential", "table", NULL};
 static const char* const route_names[]   = {"round-robin", "least-outstanding", "kv-aware", NULL};
 static const char* const preempt_names[] = {"recompute", "swap", NULL};
 
@@ -170,6 +170,9 @@ static const field_t inference_fields[] = {
     {"rate_per_s", F_NUM, INF(rate_per_s), .min = 1e-9, .max = 1e9, .def = "10"},
     {"burstiness", F_NUM, INF(burstiness), .min = 1e-3, .max = 1e3, .def = "1"},
     {"trace", F_STR, INF(trace)},
+    {"rate_table", F_STR, INF(rate_table)},
+    {"length_table", F_STR, INF(length_table)},
+    {"rate_period_s", F_NUM, INF(rate_period_s), .min = 1e-6, .max = 1e12, .def = "86400"},
     {"prompt_dist", F_ENUM, INF(prompt_dist), .choices = len_names, .def = "fixed"},
     {"prompt_tokens", F_INT, INF(prompt_tokens), .min = 1, .max = 1e7, .def = "512"},
     {"output_dist", F_ENUM, INF(output_dist), .choices = len_names, .def = "fixed"},
@@ -186,6 +189,10 @@ static const field_t inference_fields[] = {
     {"slo_tpot_s", F_NUM, INF(slo_tpot_s), .min = 0, .max = 1e9, .def = "0.1"},
     {"sample_s", F_NUM, INF(sample_s), .min = 1e-6, .max = 1e9, .def = "1"},
     {"tp_across_domains", F_BOOL, INF(tp_across_domains), .def = "false"},
+    {"collective_memo", F_BOOL, INF(collective_memo), .def = "true"},
+    {"prefill_replicas", F_INT, INF(prefill_replicas), .min = 0, .max = 1e7, .def = "0"},
+    {"shared_prefix_tokens", F_INT, INF(shared_prefix_tokens), .min = 0, .max = 1e7, .def = "0"},
+    {"prefix_caching", F_BOOL, INF(prefix_caching), .def = "false"},
 };
 
 /* kind: agentic. Sections are read into the workload itself (base: rs_sc_workload_t). */
@@ -843,23 +850,37 @@ static int workload_kind(ctx_t* c, struct fy_node* n, const loc_t* at, rs_wl_kin
   return RS_OK;
 }
 
-/* A trace is read relative to the scenario and needed exactly when arrival is trace. */
-static int check_inference(ctx_t* c, const loc_t* at, rs_sc_inference_t* inf)
+/* A file key of an inference workload (trace, rate_table, length_table): given exactly when needed,
+ * read relative to the scenario, and existing. */
+static int check_input_file(ctx_t* c, const loc_t* at, char** file, const char* name, const char* when,
+                            int needed, const char* what)
 {
   char key[PATH_LEN];
-  snprintf(key, sizeof key, "%s.trace", at->path);
-  if (inf->arrival == RS_ARRIVAL_TRACE && inf->trace == NULL)
-    return loc_err(c, at, "arrival: trace needs the key 'trace' (a CSV file of arrival_s, prompt_tokens, output_tokens)");
-  if (inf->arrival != RS_ARRIVAL_TRACE && inf->trace != NULL)
-    return rs_scenario_err(c->sc, c->err, key, "expected no trace unless arrival is trace, got '%s'", inf->trace);
-  if (inf->trace == NULL)
+  snprintf(key, sizeof key, "%s.%s", at->path, name);
+  if (needed && *file == NULL)
+    return loc_err(c, at, "%s needs the key '%s' (%s)", when, name, what);
+  if (!needed && *file != NULL)
+    return rs_scenario_err(c->sc, c->err, key, "expected no %s unless %s, got '%s'", name, when, *file);
+  if (*file == NULL)
     return RS_OK;
-  char* file = relative_to_scenario(c->file, inf->trace);
-  free(inf->trace);
-  inf->trace = file;
-  if (!file_exists(file))
-    return rs_scenario_err(c->sc, c->err, key, "expected a CSV file, but '%s' does not exist", file);
+  char* path = relative_to_scenario(c->file, *file);
+  free(*file);
+  *file = path;
+  if (!file_exists(path))
+    return rs_scenario_err(c->sc, c->err, key, "expected a CSV file, but '%s' does not exist", path);
   return RS_OK;
+}
+
+static int check_inference(ctx_t* c, const loc_t* at, rs_sc_inference_t* inf)
+{
+  if (check_input_file(c, at, &inf->trace, "trace", "arrival: trace", inf->arrival == RS_ARRIVAL_TRACE,
+                       "a CSV file of arrival_s, prompt_tokens, output_tokens") != RS_OK ||
+      check_input_file(c, at, &inf->length_table, "length_table", "prompt_dist or output_dist: table",
+                       inf->prompt_dist == RS_LEN_TABLE || inf->output_dist == RS_LEN_TABLE,
+                       "a CSV file of prompt_tokens, output_tokens") != RS_OK)
+    return RS_ERR;
+  return check_input_file(c, at, &inf->rate_table, "rate_table", "arrival: table", inf->arrival == RS_ARRIVAL_TABLE,
+                          "a CSV file of start_s, rate_per_s");
 }
 
 static int load_workload(ctx_t* c, struct fy_node* n, const loc_t* at, rs_sc_workload_t* w)
@@ -1182,8 +1203,11 @@ void rs_scenario_free(rs_scenario_t* sc)
     return;
   for (int i = 0; i < sc->n_workloads; i++) {
     free(sc->workloads[i].name);
-    if (sc->workloads[i].kind == RS_WL_INFERENCE)
+    if (sc->workloads[i].kind == RS_WL_INFERENCE) {
       free(sc->workloads[i].u.inf.trace);
+      free(sc->workloads[i].u.inf.rate_table);
+      free(sc->workloads[i].u.inf.length_table);
+    }
     if (sc->workloads[i].kind == RS_WL_AGENTIC)
       free_agentic(&sc->workloads[i].u.agent);
   }

@@ -43,8 +43,8 @@ typedef struct rs_sc_training {
 
 /* kind: inference -- requests served by replicas of a model, each replica a TP x EP x PP layout. */
 typedef enum { RS_MODE_SERVER, RS_MODE_OFFLINE } rs_inf_mode_t;
-typedef enum { RS_ARRIVAL_POISSON, RS_ARRIVAL_GAMMA, RS_ARRIVAL_TRACE } rs_arrival_t;
-typedef enum { RS_LEN_FIXED, RS_LEN_UNIFORM, RS_LEN_EXPONENTIAL } rs_len_dist_t;
+typedef enum { RS_ARRIVAL_POISSON, RS_ARRIVAL_GAMMA, RS_ARRIVAL_TRACE, RS_ARRIVAL_TABLE } rs_arrival_t;
+typedef enum { RS_LEN_FIXED, RS_LEN_UNIFORM, RS_LEN_EXPONENTIAL, RS_LEN_TABLE } rs_len_dist_t;
 typedef enum { RS_ROUTE_ROUND_ROBIN, RS_ROUTE_LEAST_OUTSTANDING, RS_ROUTE_KV_AWARE } rs_route_t;
 typedef enum { RS_PREEMPT_RECOMPUTE, RS_PREEMPT_SWAP } rs_preempt_t;
 
@@ -60,6 +60,9 @@ typedef struct rs_sc_inference {
   double rate_per_s;      /* mean arrival rate (poisson, gamma) */
   double burstiness;      /* gamma: squared coefficient of variation of the gaps (1 = Poisson) */
   char* trace;            /* CSV of arrival_s, prompt_tokens, output_tokens; resolved path or NULL */
+  char* rate_table;       /* CSV of start_s, rate_per_s over one period (arrival: table); resolved or NULL */
+  double rate_period_s;   /* the table repeats with this period (a day by default) */
+  char* length_table;     /* CSV of prompt_tokens, output_tokens rows to draw from (dist: table); or NULL */
   rs_len_dist_t prompt_dist, output_dist;
   int prompt_tokens, output_tokens; /* fixed values, or means of the distributions */
   int max_batch_tokens;   /* token budget of one engine step */
@@ -73,6 +76,10 @@ typedef struct rs_sc_inference {
   double slo_ttft_s, slo_tpot_s; /* latency objective for goodput */
   double sample_s;        /* replicas.csv interval */
   int tp_across_domains;  /* 1: allow a replica's TP x EP group to span NVLink domains */
+  int collective_memo;    /* 1: time a step size's collectives once on the real links, then reuse */
+  int prefill_replicas;   /* > 0: disaggregated: the first replicas only prefill, the others only decode */
+  int shared_prefix_tokens; /* every prompt starts with the same tokens (a system prompt) */
+  int prefix_caching;     /* 1: a replica keeps the shared prefix's KV blocks and new requests reuse them */
 } rs_sc_inference_t;
 
 /* How agent sessions arrive: a Poisson process, a Poisson process whose rate follows a table over the

@@ -239,6 +239,107 @@ START_TEST(trace_replay)
 }
 END_TEST
 
+/* Disaggregated: prompts on the prefill pool, tokens on the decode pool, each KV cache moved between
+ * them over the network (two servers: the pools sit on different ones), taking longer across servers
+ * than it would over NVLink. */
+START_TEST(disaggregated_moves_the_kv_cache)
+{
+  const char* yaml = "name: dis\nplatform:\n  generate: {server: p5en.48xlarge, servers: 2}\nworkloads:\n"
+                     "  - kind: inference\n    model: {preset: llama3-70b}\n    tp: 4\n    precision: fp8\n"
+                     "    prefill_replicas: 2\n    requests: 200\n    rate_per_s: 10\n    prompt_tokens: 2000\n"
+                     "    output_tokens: 16\n";
+  ck_assert_int_eq(run_scenario(yaml, ""), 0);
+  rs_csv_t* csv = table("requests");
+  int rep = rs_csv_column(csv, "replica"), pre = rs_csv_column(csv, "prefill_replica");
+  int kv  = rs_csv_column(csv, "kv_transfer_s");
+  /* 2,000 tokens x 80 layers x 2,048 bf16 values = 655 MB, in four shards each over a 400 Gb/s NIC */
+  double least = 2000 * rs_model_kv_values_per_token(&(rs_model_t){.kv_heads = 8, .hidden = 8192, .heads = 64}) * 2 *
+                 80 / 4 / 50e9;
+  for (size_t r = 1; r < csv->n_rows; r++) {
+    ck_assert_int_ge(atoi(csv->rows[r].cells[rep]), 2);
+    ck_assert_int_lt(atoi(csv->rows[r].cells[pre]), 2);
+    ck_assert_msg(strtod(csv->rows[r].cells[kv], NULL) >= least, "%s < %g", csv->rows[r].cells[kv], least);
+  }
+  rs_csv_free(csv);
+  csv = table("replicas");
+  int role = rs_csv_column(csv, "role"), id = rs_csv_column(csv, "replica");
+  for (size_t r = 1; r < csv->n_rows; r++)
+    ck_assert_str_eq(csv->rows[r].cells[role], atoi(csv->rows[r].cells[id]) < 2 ? "prefill" : "decode");
+  rs_csv_free(csv);
+}
+END_TEST
+
+/* Gamma gaps with a large squared coefficient of variation bunch the same mean rate into bursts. */
+START_TEST(bursty_arrivals_queue_more)
+{
+  ck_assert_int_eq(run_scenario(server, "--set workloads.0.rate_per_s=40"), 0);
+  double poisson = summary("ttft_p99_s"), span = summary("duration_s");
+  ck_assert_int_eq(run_scenario(server, "--set workloads.0.rate_per_s=40 --set workloads.0.arrival=gamma "
+                                        "--set workloads.0.burstiness=20"),
+                   0);
+  ck_assert_msg(summary("ttft_p99_s") > 2 * poisson, "gamma %g, poisson %g", summary("ttft_p99_s"), poisson);
+  ck_assert_double_eq_tol(summary("duration_s"), span, span * 0.5); /* the same mean rate */
+}
+END_TEST
+
+/* A rate table: 2/s for 10 s, 50/s for 10 s, nothing for 10 s, repeating every 30 s. */
+START_TEST(rate_table_shapes_arrivals)
+{
+  write_file("day.csv", "start_s,rate_per_s\n0,2\n10,50\n20,0\n");
+  ck_assert_int_eq(run_scenario(server, "--set workloads.0.arrival=table --set workloads.0.rate_table=day.csv "
+                                        "--set workloads.0.rate_period_s=30 --set workloads.0.requests=600"),
+                   0);
+  rs_csv_t* csv = table("requests");
+  int col = rs_csv_column(csv, "arrival_s"), count[3] = {0};
+  for (size_t r = 1; r < csv->n_rows; r++)
+    count[(int)(strtod(csv->rows[r].cells[col], NULL) / 10) % 3]++;
+  rs_csv_free(csv);
+  ck_assert_int_eq(count[2], 0);
+  ck_assert_msg(count[1] > 8 * count[0], "slow %d, fast %d", count[0], count[1]);
+}
+END_TEST
+
+/* Empirical lengths: every request takes both lengths from one row of the table. */
+START_TEST(length_table_gives_lengths)
+{
+  write_file("len.csv", "prompt_tokens,output_tokens\n100,10\n2000,300\n");
+  ck_assert_int_eq(run_scenario(server, "--set workloads.0.prompt_dist=table --set workloads.0.output_dist=table "
+                                        "--set workloads.0.length_table=len.csv"),
+                   0);
+  rs_csv_t* csv = table("requests");
+  int p = rs_csv_column(csv, "prompt_tokens"), o = rs_csv_column(csv, "output_tokens"), seen[2] = {0};
+  for (size_t r = 1; r < csv->n_rows; r++) {
+    int prompt = atoi(csv->rows[r].cells[p]);
+    ck_assert(prompt == 100 || prompt == 2000);
+    ck_assert_int_eq(atoi(csv->rows[r].cells[o]), prompt == 100 ? 10 : 300);
+    seen[prompt == 2000]++;
+  }
+  rs_csv_free(csv);
+  ck_assert(seen[0] > 100 && seen[1] > 100);
+}
+END_TEST
+
+/* A shared system prompt: with prefix caching, requests after the first on a replica skip its blocks'
+ * prefill, so TTFT drops and the cached tokens are recorded. */
+START_TEST(prefix_caching_skips_the_shared_prompt)
+{
+  const char* set = "--set workloads.0.shared_prefix_tokens=800 --set workloads.0.prompt_dist=fixed "
+                    "--set workloads.0.rate_per_s=60";
+  ck_assert_int_eq(run_scenario(server, set), 0);
+  double cold = summary("ttft_p50_s");
+  char with[512];
+  snprintf(with, sizeof with, "%s --set workloads.0.prefix_caching=true", set);
+  ck_assert_int_eq(run_scenario(server, with), 0);
+  ck_assert_msg(summary("ttft_p50_s") < 0.7 * cold, "cached %g, cold %g", summary("ttft_p50_s"), cold);
+  rs_csv_t* csv = table("requests");
+  int col = rs_csv_column(csv, "cached_tokens"), hits = 0;
+  for (size_t r = 1; r < csv->n_rows; r++)
+    hits += atoi(csv->rows[r].cells[col]) == 800;
+  rs_csv_free(csv);
+  ck_assert_int_ge(hits, 400 - 4 * 3); /* all but the first few on each of the 4 replicas */
+}
+END_TEST
+
 /* Bad input: exit 2, one line naming the file, line and key or column, no outputs. */
 static void expect_refusal(const char* yaml, const char* reason)
 {
@@ -284,6 +385,28 @@ START_TEST(bad_inputs_exit_2_with_reason)
   expect_refusal("name: t\nplatform: {preset: p5en.48xlarge}\nworkloads:\n  - kind: inference\n"
                  "    model: {preset: llama3-8b}\n    routing: random\n",
                  "s.yaml:6: workloads[0].routing: expected one of round-robin, least-outstanding, kv-aware, got 'random'");
+  write_file("day.csv", "start_s,rate_per_s\n0,2\n10,50\n5,0\n");
+  expect_refusal("name: t\nplatform: {preset: p5en.48xlarge}\nworkloads:\n  - kind: inference\n"
+                 "    model: {preset: llama3-8b}\n    arrival: table\n    rate_table: day.csv\n",
+                 "day.csv:4: start_s: expected more than the row above (10) and less than rate_period_s (86400), got '5'");
+  expect_refusal("name: t\nplatform: {preset: p5en.48xlarge}\nworkloads:\n  - kind: inference\n"
+                 "    model: {preset: llama3-8b}\n    tp: 4\n    prefill_replicas: 2\n",
+                 "s.yaml:7: workloads[0].prefill_replicas: expected fewer than the 2 replicas, so that some decode, got 2");
+}
+END_TEST
+
+/* The ready inference scenarios pass every check (layout, memory, KV cache) without simulating. */
+START_TEST(ready_scenarios_validate)
+{
+  static const char* const files[] = {"chat-llama70b-gb200", "chat-llama70b-h200", "chat-llama70b-gb200-disagg",
+                                      "inference-llama8b-h200",
+                                      "validation/mlperf-llama2-70b-h200-offline"};
+  for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+    char cmd[512];
+    snprintf(cmd, sizeof cmd, "cd %s && %s validate scenarios/%s.yaml >/dev/null", RS_SOURCE_DIR, RS_RACKSIM_BIN,
+             files[i]);
+    ck_assert_msg(system(cmd) == 0, "%s", files[i]);
+  }
 }
 END_TEST
 
@@ -302,6 +425,12 @@ static Suite* inference_suite(void)
   tcase_add_test(tc, routing_spreads_requests);
   tcase_add_test(tc, trace_replay);
   tcase_add_test(tc, bad_inputs_exit_2_with_reason);
+  tcase_add_test(tc, ready_scenarios_validate);
+  tcase_add_test(tc, disaggregated_moves_the_kv_cache);
+  tcase_add_test(tc, bursty_arrivals_queue_more);
+  tcase_add_test(tc, rate_table_shapes_arrivals);
+  tcase_add_test(tc, length_table_gives_lengths);
+  tcase_add_test(tc, prefix_caching_skips_the_shared_prompt);
   suite_add_tcase(s, tc);
   return s;
 }

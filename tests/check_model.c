@@ -89,6 +89,9 @@ START_TEST(inference_kv_and_flops)
   rs_model_t v3;
   ck_assert(rs_model_preset("deepseek-v3", &v3) == RS_OK);
   ck_assert_double_eq(rs_model_kv_values_per_token(&v3), 576);
+  ck_assert_double_eq(rs_model_layer_routed_params(&v3, 0), 0); /* a dense layer */
+  ck_assert_double_eq(rs_model_layer_routed_params(&v3, 3), 256.0 * 3 * 7168 * 2048);
+  ck_assert_double_eq(rs_model_layer_routed_params(&m, 5), 0);
   ck_assert_double_eq_tol(rs_model_params(&m) / 1e9, 69.0, 0.1);
 }
 END_TEST
