@@ -1,9 +1,9 @@
 /* agentic.c -- the agentic workload: agent sessions that arrive over time and run turns of an LLM call
  * (sent to an inference workload's service, see service.h) then a tool call on the cores of a CPU pool,
  * with sandbox start-up and a fan-out to sub-agents that join. Sessions are state machines, not actors,
- * so 100k of them fit in memory: an actor exists only per running tool call (it holds real cores of a
- * platform CPU host through one exec per core), plus one arrival driver, one reply receiver and one
- * sampler per workload. Pools keep a FIFO queue of calls waiting for free cores. It does not model
+ * so 100k of them fit in memory: a worker actor runs each tool call (one exec per core it holds on a
+ * platform CPU host) and is reused for the next, so workers are as many as calls ever ran at once;
+ * plus one arrival driver, one reply receiver and one sampler per workload. Pools keep a FIFO queue of calls waiting for free cores. It does not model
  * what a tool computes, only its work, memory and input transfer. See LICENSE. */
 #include "csvread.h"
 #include "service.h"
