@@ -11,6 +11,7 @@
 #include "compute.h"
 #include "csvread.h"
 #include "layout.h"
+#include "service.h"
 #include "workload_int.h"
 
 #include <math.h>
@@ -18,6 +19,7 @@
 #include <simgrid/barrier.h>
 #include <simgrid/engine.h>
 #include <simgrid/host.h>
+#include <simgrid/mailbox.h>
 #include <simgrid/semaphore.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -141,6 +143,9 @@ struct inf_wl {
   double logits_flops;
   int arrivals_done, replicas_left;
   pool_t pools[2]; /* where arrivals go (every replica, or the prefill ones); the decode replicas */
+  /* calls from other workloads (service.h): requests n_reqs.. n_reqs + n_ext - 1 */
+  int router_done, clients_left, n_ext, cap_ext;
+  rs_svc_call_t** calls; /* [n_ext]: the caller's call of each external request */
   int* heap; /* least-outstanding: replicas ordered by (outstanding, id) */
   /* results */
   rs_table_t *requests, *replicas;
@@ -610,6 +615,27 @@ static void assign(inf_wl_t* w, int i, int r, int tokens)
   wake(&w->reps[r]);
 }
 
+/* Gives request i, arriving now, to a replica of the first pool (the prefill ones when disaggregated). */
+static void release(inf_wl_t* w, int i)
+{
+  req_t* q           = &w->reqs[i];
+  int r              = route(w, &w->pools[0]);
+  q->prefill_replica = r;
+  assign(w, i, r, w->cfg->prefill_replicas > 0 ? q->prompt : q->prompt + q->output);
+}
+
+/* Every request, its own and the calls of other workloads, is done and no more will come. */
+static int all_served(const inf_wl_t* w) { return w->arrivals_done && w->n_done == w->n_reqs + w->n_ext; }
+
+/* No request will come any more once the router is done and every client has said goodbye. */
+static void close_arrivals(inf_wl_t* w)
+{
+  if (!w->router_done || w->clients_left > 0)
+    return;
+  w->arrivals_done = 1;
+  for (int r = 0; r < w->n_replicas; r++)
+    wake(&w->reps[r]);
+}
 
 /* Releases every request at its arrival time to the replica the routing policy picks. */
 static void router(int argc, char** argv)
@@ -617,18 +643,72 @@ static void router(int argc, char** argv)
   inf_wl_t* w = sg_actor_self_get_data();
   double t0   = w->wl->start_s;
   for (int k = 0; k < w->n_reqs; k++) {
-    int i    = w->order[k];
-    req_t* q = &w->reqs[i];
-    q->arrival += t0;
-    if (q->arrival > simgrid_get_clock())
-      sg_actor_sleep_until(q->arrival);
-    int r              = route(w, &w->pools[0]);
-    q->prefill_replica = r;
-    assign(w, i, r, w->cfg->prefill_replicas > 0 ? q->prompt : q->prompt + q->output);
+    int i = w->order[k];
+    w->reqs[i].arrival += t0;
+    if (w->reqs[i].arrival > simgrid_get_clock()) /* reqs may grow while it sleeps: no pointer kept */
+      sg_actor_sleep_until(w->reqs[i].arrival);
+    release(w, i);
   }
-  w->arrivals_done = 1;
-  for (int r = 0; r < w->n_replicas; r++)
-    wake(&w->reps[r]);
+  w->router_done = 1;
+  close_arrivals(w);
+}
+
+/* ---- calls from other workloads (service.h) ------------------------------------------------------- */
+
+/* Answers a call: the same message goes back to the caller, over the network, with the reply times. */
+static void reply_call(rs_svc_call_t* m, double first_token, double finish, int ok)
+{
+  m->first_token_s = first_token;
+  m->finish_s      = finish;
+  m->ok            = ok;
+  rs_service_send(m->reply_to, m, (ok ? m->output_tokens : 1) * RS_SVC_BYTES_PER_TOKEN);
+}
+
+/* Room for one more request and its results; the arrays move, so nobody keeps pointers across a wait. */
+static void grow_for_call(inf_wl_t* w)
+{
+  if (w->n_ext < w->cap_ext)
+    return;
+  w->cap_ext = w->cap_ext ? 2 * w->cap_ext : 1024;
+  size_t n   = (size_t)w->n_reqs + w->cap_ext;
+  w->reqs    = xbt_realloc(w->reqs, n * sizeof *w->reqs);
+  w->ttft    = xbt_realloc(w->ttft, n * sizeof *w->ttft);
+  w->tpot    = xbt_realloc(w->tpot, n * sizeof *w->tpot);
+  w->latency = xbt_realloc(w->latency, n * sizeof *w->latency);
+  w->calls   = xbt_realloc(w->calls, w->cap_ext * sizeof *w->calls);
+}
+
+/* A call becomes a request arriving now; one that no replica's KV cache could ever hold is refused. */
+static void admit_call(inf_wl_t* w, rs_svc_call_t* m)
+{
+  int prompt = (int)ceil(m->prompt_tokens), output = m->output_tokens < 1 ? 1 : (int)ceil(m->output_tokens);
+  if (blocks_for(w, (long)prompt + output) > w->reps[0].total_blocks) {
+    reply_call(m, NAN, simgrid_get_clock(), 0);
+    return;
+  }
+  grow_for_call(w);
+  int i       = w->n_reqs + w->n_ext;
+  w->reqs[i]  = (req_t){.arrival = simgrid_get_clock(), .prompt = prompt, .output = output, .scheduled = -1,
+                        .first_token = -1, .finish = -1, .kv_start = -1, .kv_end = -1};
+  w->calls[w->n_ext++] = m;
+  release(w, i);
+}
+
+/* Takes calls from other workloads on this workload's service mailbox until every client said bye. */
+static void service_door(int argc, char** argv)
+{
+  inf_wl_t* w       = sg_actor_self_get_data();
+  sg_mailbox_t door = rs_service_mailbox(w->wl->name);
+  while (w->clients_left > 0) {
+    rs_svc_call_t* m = sg_mailbox_get(door);
+    if (m->kind == RS_SVC_BYE) {
+      w->clients_left--;
+      free(m);
+    } else {
+      admit_call(w, m);
+    }
+  }
+  close_arrivals(w);
 }
 
 /* ---- the engine: scheduling one step ------------------------------------------------------------- */
@@ -904,7 +984,9 @@ static void finish_request(inf_wl_t* w, int i)
   w->in_tokens += q->prompt;
   w->last_finish = q->finish;
   rs_run_progress(w->run, 1);
-  for (int r = 0; w->n_done == w->n_reqs && r < w->n_replicas; r++)
+  if (i >= w->n_reqs)
+    reply_call(w->calls[i - w->n_reqs], q->first_token, q->finish, 1);
+  for (int r = 0; all_served(w) && r < w->n_replicas; r++)
     wake(&w->reps[r]); /* decode replicas wait for hand-offs until the last request is done */
 }
 
@@ -1131,7 +1213,7 @@ static void replica_loop(int argc, char** argv)
   for (;;) {
     double now = simgrid_get_clock();
     if (r->n_run == 0 && r->waiting.n == 0) {
-      if (r->role == ROLE_DECODE ? w->n_done == w->n_reqs : w->arrivals_done)
+      if (r->role == ROLE_DECODE ? all_served(w) : w->arrivals_done)
         break;
       r->idle = 1;
       sg_sem_acquire(r->wake);
@@ -1284,8 +1366,8 @@ static int plan_kv(inf_wl_t* w, const rs_gpu_model_t* gpu, const char* key, rs_e
 static int check_domains(const inf_wl_t* w, const rs_platform_t* p, const char* key, rs_err_t* err)
 {
   int n = w->n_replicas * w->gpus_per_replica;
-  for (int g = 0; g < n && !w->cfg->tp_across_domains; g++) {
-    int base = g - g % w->stage_gpus;
+  for (int g = w->wl->first_gpu; g < w->wl->first_gpu + n && !w->cfg->tp_across_domains; g++) {
+    int base = g - (g - w->wl->first_gpu) % w->stage_gpus;
     if (p->gpus[g].domain != p->gpus[base].domain || p->gpus[g].site != p->gpus[base].site)
       return rs_scenario_err(w->run->sc, err, key,
                              "tp x ep = %d crosses an NVLink domain (GPUs %d and %d): choose a group that divides the "
@@ -1336,9 +1418,9 @@ int rs_wl__inference_check(rs_run_t* run, int i, rs_err_t* err)
   char key[64], gkey[64];
   snprintf(key, sizeof key, "workloads[%d]", i);
   snprintf(gkey, sizeof gkey, "workloads[%d].gpus", i);
-  int n = w->cfg->gpus > 0 ? w->cfg->gpus : p->n_gpus;
-  if (p->n_gpus == 0 || n > p->n_gpus)
-    return rs_scenario_err(run->sc, err, gkey, "expected at most the platform's %d GPUs, got %d", p->n_gpus, n);
+  int first = w->wl->first_gpu, n = w->cfg->gpus > 0 ? w->cfg->gpus : p->n_gpus - first;
+  if (p->n_gpus == 0 || n < 1 || first + n > p->n_gpus)
+    return rs_scenario_err(run->sc, err, gkey, "expected at most the platform's %d GPUs, got %d", p->n_gpus - first, n);
   if (n % w->gpus_per_replica != 0)
     return rs_scenario_err(run->sc, err, gkey, "a replica of tp x ep x pp = %d GPUs does not divide the %d GPUs",
                            w->gpus_per_replica, n);
@@ -1429,7 +1511,7 @@ static void replica_start(inf_wl_t* w, int id)
   r->id        = id;
   r->gpus      = xbt_new(const rs_gpu_t*, w->gpus_per_replica);
   for (int g = 0; g < w->gpus_per_replica; g++)
-    r->gpus[g] = &w->run->plat->gpus[id * w->gpus_per_replica + g];
+    r->gpus[g] = &w->run->plat->gpus[w->wl->first_gpu + id * w->gpus_per_replica + g];
   r->run       = xbt_new(int, w->cfg->max_seqs);
   r->wake      = sg_sem_init(0);
   r->heap_pos  = id;
@@ -1485,6 +1567,12 @@ int rs_wl__inference_start(rs_run_t* run, int i, rs_err_t* err)
   char* name = bprintf("%s-router", w->wl->name);
   start_actor(name, w->reps[0].gpus[0]->host, w, router);
   free(name);
+  w->clients_left = rs_service_clients(run->sc, w->wl->name);
+  if (w->clients_left > 0) {
+    name = bprintf("%s-service", w->wl->name);
+    start_actor(name, w->reps[0].gpus[0]->host, w, service_door);
+    free(name);
+  }
   return RS_OK;
 }
 
@@ -1535,6 +1623,7 @@ void rs_wl__inference_free(void* state)
   free(w->tpot);
   free(w->latency);
   free(w->heap);
+  free(w->calls);
   free(w);
 }
 

@@ -252,6 +252,8 @@ static void report(const rs_run_t* run, double wall_s)
     printf(", iterations.csv");
   if (run->ops)
     printf(", ops.csv");
+  if (run->sessions)
+    printf(", sessions.csv, cpu_pools.csv");
   if (run->events)
     printf(", events.csv");
   if (run->sc->outputs.links != RS_LINKS_NONE)

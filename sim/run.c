@@ -46,6 +46,8 @@ static const rs_col_t summary_cols[] = {
     {"goodput_requests_per_s", RS_COL_NUM},
     {"slo_attainment", RS_COL_NUM},
     {"preemptions", RS_COL_NUM},
+    {"cpu_cores", RS_COL_NUM},
+    {"cpu_utilisation", RS_COL_NUM},
 };
 
 static const rs_col_t events_cols[] = {
@@ -72,6 +74,7 @@ rs_run_t* rs_run_new(const rs_scenario_t* sc, const rs_platform_t* plat, rs_verb
     s->requests = s->tokens_per_s_per_gpu = s->goodput_requests_per_s = s->slo_attainment = s->preemptions = NAN;
     for (int k = 0; k < 3; k++)
       s->ttft_s[k] = s->tpot_s[k] = s->latency_s[k] = NAN;
+    s->cpu_cores = s->cpu_utilisation = NAN;
   }
   return run;
 }
@@ -168,6 +171,8 @@ static void write_summary(rs_run_t* run, rs_table_t* t)
     rs_cell_num(t, s->goodput_requests_per_s);
     rs_cell_num(t, s->slo_attainment);
     rs_cell_num(t, s->preemptions);
+    rs_cell_num(t, s->cpu_cores);
+    rs_cell_num(t, s->cpu_utilisation);
     rs_row_end(t);
   }
 }

@@ -25,7 +25,7 @@ typedef struct rs_wl_summary {
   double mfu;            /* training: of the dense peak of the training precision, last iteration */
   double energy_j;       /* joules of the workload's GPUs from its start to its end */
   double joules_per_token; /* training: energy_j over the tokens trained */
-  /* inference: requests served, percentiles p50/p90/p99 over every request, goodput */
+  /* inference: requests served, percentiles p50/p90/p99 over every request, goodput; agentic: latency_s */
   double requests;
   double tokens_per_s_per_gpu;
   double ttft_s[3], tpot_s[3], latency_s[3];
@@ -33,6 +33,8 @@ typedef struct rs_wl_summary {
   double slo_attainment;         /* fraction of requests within both objectives */
   double preemptions;
   int finished;          /* set by the workload when its last actor is done */
+  double cpu_cores;      /* agentic: cores of its tool pool (latency_s[]: of its root sessions) */
+  double cpu_utilisation; /* agentic: busy core-seconds / (cores x duration) */
 } rs_wl_summary_t;
 
 typedef enum { RS_QUIET, RS_NORMAL, RS_VERBOSE } rs_verbosity_t;
@@ -47,6 +49,8 @@ typedef struct rs_run {
   rs_table_t* ops;         /* NULL unless outputs.ops_max_rows > 0 */
   rs_table_t* requests;        /* NULL until a workload needs it */
   rs_table_t* replica_samples; /* replicas.csv; NULL until a workload needs it */
+  rs_table_t* sessions;    /* NULL until a workload needs it */
+  rs_table_t* cpu_pools;   /* NULL until a workload needs it */
   rs_wl_summary_t* summaries; /* one per workload, in scenario order */
   void** states;              /* each workload's own state */
   rs_verbosity_t verbosity;

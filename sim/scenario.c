@@ -49,13 +49,16 @@ typedef struct table {
 
 #define TABLE(f) {f, (int)(sizeof f / sizeof f[0])}
 
-static const char* const kind_names[] = {"collective", "training", "inference", NULL};
+static const char* const kind_names[] = {"collective", "training", "inference", "agentic", NULL};
 static const char* const prec_names[]      = {"bf16", "fp8", "fp4", NULL};
 static const char* const recompute_names[] = {"none", "selective", "full", NULL};
 static const char* const mode_names[]      = {"auto", "faithful", "aggregated", NULL};
 static const char* const op_names[]   = {"all-reduce", "all-gather", "reduce-scatter", "all-to-all", NULL};
 static const char* const algo_names[] = {"auto", "ring", "nvls", "direct", "hierarchical", NULL};
 static const char* const links_names[] = {"none", "classes", "all", NULL};
+static const char* const session_arrival_names[] = {"poisson", "day", "replay", NULL};
+static const char* const dist_names[]    = {"fixed", "exponential", "lognormal", NULL};
+static const char* const place_names[]   = {"any", "fleet", "racks", NULL};
 
 const char* rs_wl_kind_name(rs_wl_kind_t kind) { return kind_names[kind]; }
 const char* rs_coll_op_name(rs_coll_op_t op) { return op_names[op]; }
@@ -63,12 +66,19 @@ const char* rs_coll_algo_name(rs_coll_algo_t algo) { return algo_names[algo]; }
 const char* rs_prec_name(rs_prec_t prec) { return prec_names[prec]; }
 const char* rs_recompute_name(rs_recompute_t rc) { return recompute_names[rc]; }
 const char* rs_train_mode_name(rs_train_mode_t mode) { return mode_names[mode]; }
+const char* rs_place_name(rs_place_t place) { return place_names[place]; }
 
 static int load_platform(ctx_t* c, struct fy_node* n, const loc_t* at, void* base);
 static int load_generate(ctx_t* c, struct fy_node* n, const loc_t* at, void* base);
 static int load_outputs(ctx_t* c, struct fy_node* n, const loc_t* at, void* base);
 static int load_workloads(ctx_t* c, struct fy_node* n, const loc_t* at, void* base);
 static int load_model(ctx_t* c, struct fy_node* n, const loc_t* at, void* base);
+static int load_arrivals(ctx_t* c, struct fy_node* n, const loc_t* at, void* base);
+static int load_llm(ctx_t* c, struct fy_node* n, const loc_t* at, void* base);
+static int load_tool(ctx_t* c, struct fy_node* n, const loc_t* at, void* base);
+static int load_sandbox(ctx_t* c, struct fy_node* n, const loc_t* at, void* base);
+static int load_fanout(ctx_t* c, struct fy_node* n, const loc_t* at, void* base);
+static int load_pools(ctx_t* c, struct fy_node* n, const loc_t* at, void* base);
 
 static const field_t root_fields[] = {
     {"name", F_STR, offsetof(rs_scenario_t, name), .required = 1},
@@ -113,6 +123,7 @@ static const field_t workload_fields[] = {
     {"name", F_STR, offsetof(rs_sc_workload_t, name)},
     {"kind", F_ENUM, offsetof(rs_sc_workload_t, kind), .required = 1, .choices = kind_names},
     {"start_s", F_NUM, offsetof(rs_sc_workload_t, start_s), .min = 0, .max = 1e12, .def = "0"},
+    {"first_gpu", F_INT, offsetof(rs_sc_workload_t, first_gpu), .min = 0, .max = 1e8, .def = "0"},
 };
 
 #define COLL(m) (offsetof(rs_sc_workload_t, u.coll) + offsetof(rs_sc_collective_t, m))
@@ -193,8 +204,66 @@ static const field_t inference_fields[] = {
     {"prefix_caching", F_BOOL, INF(prefix_caching), .def = "false"},
 };
 
+/* kind: agentic. Sections are read into the workload itself (base: rs_sc_workload_t). */
+#define AG(m) (offsetof(rs_sc_workload_t, u.agent) + offsetof(rs_sc_agentic_t, m))
+static const field_t agentic_fields[] = {
+    {"arrivals", F_SECTION, 0, .required = 1, .load = load_arrivals},
+    {"turns", F_INT, AG(turns), .min = 1, .max = 10000, .def = "4"},
+    {"llm", F_SECTION, 0, .def = "", .load = load_llm},
+    {"tool", F_SECTION, 0, .required = 1, .load = load_tool},
+    {"sandbox", F_SECTION, 0, .def = "", .load = load_sandbox},
+    {"fanout", F_SECTION, 0, .def = "", .load = load_fanout},
+    {"pools", F_SECTION, 0, .required = 1, .load = load_pools},
+    {"sample_s", F_NUM, AG(sample_s), .min = 1e-3, .max = 1e9, .def = "10"},
+};
+static const field_t arrivals_fields[] = {
+    {"process", F_ENUM, AG(arrival), .choices = session_arrival_names, .def = "poisson"},
+    {"rate_per_s", F_NUM, AG(rate_per_s), .min = 1e-9, .max = 1e9, .def = "1"},
+    {"day_rates_per_s", F_STR, AG(day_rates)},
+    {"slot_s", F_NUM, AG(slot_s), .min = 1e-3, .max = 1e9, .def = "3600"},
+    {"replay", F_STR, AG(replay)},
+    {"sessions", F_INT, AG(sessions), .min = 1, .max = 1e9, .def = "100"},
+};
+static const field_t llm_fields[] = {
+    {"service", F_STR, AG(service)},
+    {"prompt_tokens", F_NUM, AG(prompt_tokens), .min = 1, .max = 1e8, .def = "2000"},
+    {"growth_tokens", F_NUM, AG(growth_tokens), .min = 0, .max = 1e8, .def = "1000"},
+    {"output_tokens", F_NUM, AG(output_tokens), .min = 1, .max = 1e8, .def = "300"},
+};
+static const field_t tool_fields[] = {
+    {"pool", F_STR, AG(tool_pool), .required = 1},
+    {"cores", F_INT, AG(tool_cores), .min = 1, .max = 100000, .def = "1"},
+    {"work_core_s", F_NUM, AG(tool_core_s), .min = 0, .max = 1e9, .def = "1"},
+    {"work_gflop", F_NUM, AG(tool_gflop), .min = 0, .max = 1e15, .def = "0"},
+    {"distribution", F_ENUM, AG(tool_dist), .choices = dist_names, .def = "fixed"},
+    {"cv", F_NUM, AG(tool_cv), .min = 0, .max = 100, .def = "1"},
+    {"mem_gbytes", F_NUM, AG(tool_mem_gbytes), .min = 0, .max = 1e6, .def = "0"},
+    {"io_bytes", F_BYTES, AG(io_bytes), .min = 0, .max = 1e15, .def = "0"},
+    {"io_pool", F_STR, AG(io_pool)},
+};
+static const field_t sandbox_fields[] = {
+    {"cold_start_s", F_NUM, AG(cold_start_s), .min = 0, .max = 1e6, .def = "0"},
+    {"warm_start_s", F_NUM, AG(warm_start_s), .min = 0, .max = 1e6, .def = "0"},
+    {"warm_pool", F_INT, AG(warm_pool), .min = 0, .max = 1e9, .def = "0"},
+};
+static const field_t fanout_fields[] = {
+    {"agents", F_INT, AG(fanout), .min = 0, .max = 10000, .def = "0"},
+    {"at_turn", F_INT, AG(fanout_turn), .min = 0, .max = 10000, .def = "0"},
+    {"turns", F_INT, AG(sub_turns), .min = 1, .max = 10000, .def = "1"},
+};
+static const field_t pool_fields[] = {
+    {"name", F_STR, offsetof(rs_sc_pool_t, name), .required = 1},
+    {"cpu", F_STR, offsetof(rs_sc_pool_t, cpu)},
+    {"placement", F_ENUM, offsetof(rs_sc_pool_t, placement), .choices = place_names, .def = "any"},
+    {"site", F_INT, offsetof(rs_sc_pool_t, site), .min = -1, .max = 64, .def = "-1"},
+    {"hosts", F_INT, offsetof(rs_sc_pool_t, hosts), .min = 0, .max = 1e8, .def = "0"},
+    {"cores_per_host", F_INT, offsetof(rs_sc_pool_t, cores_per_host), .min = 0, .max = 1e6, .def = "0"},
+};
+
+
 /* Kind-specific tables, indexed by rs_wl_kind_t. */
-static const table_t kind_tables[] = {TABLE(collective_fields), TABLE(training_fields), TABLE(inference_fields)};
+static const table_t kind_tables[] = {TABLE(collective_fields), TABLE(training_fields), TABLE(inference_fields),
+                                      TABLE(agentic_fields)};
 
 /* A model: a preset, or a shape, or a preset with some shape keys changed. -1: not given. */
 typedef struct model_keys {
@@ -700,14 +769,79 @@ static int load_model(ctx_t* c, struct fy_node* n, const loc_t* at, void* base)
   return rc;
 }
 
-static int load_outputs(ctx_t* c, struct fy_node* n, const loc_t* at, void* base)
+/* A section of keys read into base; left out (n NULL): defaults only. */
+static int load_section(ctx_t* c, struct fy_node* n, const loc_t* at, table_t t, void* base)
 {
-  table_t t     = TABLE(outputs_fields);
-  void* bases[] = {&c->sc->outputs};
+  void* bases[] = {base};
   static const unsigned char none_seen[64];
-  if (n == NULL) /* section left out: defaults only */
+  if (n == NULL)
     return apply_defaults(c, at, &t, bases, 1, none_seen);
   return load_mapping(c, n, at, &t, bases, 1);
+}
+
+static int load_outputs(ctx_t* c, struct fy_node* n, const loc_t* at, void* base)
+{
+  return load_section(c, n, at, (table_t)TABLE(outputs_fields), &c->sc->outputs);
+}
+
+static int load_arrivals(ctx_t* c, struct fy_node* n, const loc_t* at, void* base)
+{
+  return load_section(c, n, at, (table_t)TABLE(arrivals_fields), base);
+}
+
+static int load_llm(ctx_t* c, struct fy_node* n, const loc_t* at, void* base)
+{
+  return load_section(c, n, at, (table_t)TABLE(llm_fields), base);
+}
+
+static int load_tool(ctx_t* c, struct fy_node* n, const loc_t* at, void* base)
+{
+  return load_section(c, n, at, (table_t)TABLE(tool_fields), base);
+}
+
+static int load_sandbox(ctx_t* c, struct fy_node* n, const loc_t* at, void* base)
+{
+  return load_section(c, n, at, (table_t)TABLE(sandbox_fields), base);
+}
+
+static int load_fanout(ctx_t* c, struct fy_node* n, const loc_t* at, void* base)
+{
+  return load_section(c, n, at, (table_t)TABLE(fanout_fields), base);
+}
+
+/* The location of item i of list n: "path[i]" at the line of its first key (a mapping has none). */
+static void item_loc(ctx_t* c, const loc_t* at, struct fy_node* item, int i, loc_t* child)
+{
+  *child = *at;
+  snprintf(child->path, sizeof child->path, "%s[%d]", at->path, i);
+  void* iter                 = NULL;
+  struct fy_node_pair* first = fy_node_is_mapping(item) ? fy_node_mapping_iterate(item, &iter) : NULL;
+  int line                   = node_line(first ? fy_node_pair_key(first) : item);
+  if (line > 0)
+    child->line = line;
+  where_add(c->sc->where, child->path, child->line, child->set_arg);
+}
+
+static int load_pools(ctx_t* c, struct fy_node* n, const loc_t* at, void* base)
+{
+  rs_sc_agentic_t* ag = &((rs_sc_workload_t*)base)->u.agent;
+  if (n == NULL || !fy_node_is_sequence(n) || fy_node_sequence_item_count(n) == 0)
+    return loc_err(c, at, "expected a list of CPU pools (lines starting with '- name: ...'), got %s",
+                   n && fy_node_is_sequence(n) ? "an empty list" : node_kind_name(n));
+  int count  = fy_node_sequence_item_count(n);
+  ag->pools  = xbt_new0(rs_sc_pool_t, count);
+  for (int i = 0; i < count; i++) {
+    struct fy_node* item = fy_node_sequence_get_by_index(n, i);
+    loc_t child;
+    item_loc(c, at, item, i, &child);
+    ag->n_pools = i + 1;
+    if (load_section(c, item, &child, (table_t)TABLE(pool_fields), &ag->pools[i]) != RS_OK)
+      return RS_ERR;
+    for (int j = 0; j < i; j++)
+      if (strcmp(ag->pools[j].name, ag->pools[i].name) == 0)
+        return loc_err(c, &child, "expected a pool name no other pool has, got '%s' twice", ag->pools[i].name);
+  }
+  return RS_OK;
 }
 
 /* The kind of a workload must be known before its other keys can be checked. */
@@ -715,7 +849,7 @@ static int workload_kind(ctx_t* c, struct fy_node* n, const loc_t* at, rs_wl_kin
 {
   struct fy_node* k = fy_node_mapping_lookup_by_string(n, "kind", FY_NT);
   if (k == NULL)
-    return loc_err(c, at, "missing required key 'kind' (one of collective, training, inference)");
+    return loc_err(c, at, "missing required key 'kind' (one of collective, training, inference, agentic)");
   loc_t child;
   loc_child(c, &child, at, "kind", k);
   rs_sc_workload_t tmp = {0};
@@ -775,6 +909,11 @@ static int load_workload(ctx_t* c, struct fy_node* n, const loc_t* at, rs_sc_wor
       return rs_scenario_err(c->sc, c->err, key, "expected a name no other workload has, got '%s', the name of %s[%d]",
                              w->name, "workloads", i);
     }
+  if (w->kind == RS_WL_AGENTIC && w->u.agent.replay) { /* relative to the scenario, like platform.file */
+    char* file = relative_to_scenario(c->file, w->u.agent.replay);
+    free(w->u.agent.replay);
+    w->u.agent.replay = file;
+  }
   if (w->kind == RS_WL_INFERENCE)
     return check_inference(c, at, &w->u.inf);
   if (w->kind == RS_WL_COLLECTIVE && w->u.coll.min_bytes > w->u.coll.max_bytes) {
@@ -795,15 +934,8 @@ static int load_workloads(ctx_t* c, struct fy_node* n, const loc_t* at, void* ba
   sc->workloads     = xbt_new0(rs_sc_workload_t, count);
   for (int i = 0; i < count; i++) {
     struct fy_node* item = fy_node_sequence_get_by_index(n, i);
-    loc_t child          = *at;
-    snprintf(child.path, sizeof child.path, "%s[%d]", at->path, i);
-    /* A mapping has no line of its own: use its first key's. */
-    void* iter                = NULL;
-    struct fy_node_pair* first = fy_node_is_mapping(item) ? fy_node_mapping_iterate(item, &iter) : NULL;
-    int line                   = node_line(first ? fy_node_pair_key(first) : item);
-    if (line > 0)
-      child.line = line;
-    where_add(sc->where, child.path, child.line, child.set_arg);
+    loc_t child;
+    item_loc(c, at, item, i, &child);
     sc->workloads[i].index = i;
     sc->n_workloads        = i + 1;
     if (load_workload(c, item, &child, &sc->workloads[i]) != RS_OK)
@@ -1060,6 +1192,18 @@ int rs_scenario_err(const rs_scenario_t* sc, rs_err_t* err, const char* key, con
   }
 }
 
+static void free_agentic(rs_sc_agentic_t* ag)
+{
+  for (int i = 0; i < ag->n_pools; i++) {
+    free(ag->pools[i].name);
+    free(ag->pools[i].cpu);
+  }
+  free(ag->pools);
+  char* texts[] = {ag->day_rates, ag->replay, ag->service, ag->tool_pool, ag->io_pool};
+  for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++)
+    free(texts[i]);
+}
+
 void rs_scenario_free(rs_scenario_t* sc)
 {
   if (sc == NULL)
@@ -1071,6 +1215,8 @@ void rs_scenario_free(rs_scenario_t* sc)
       free(sc->workloads[i].u.inf.rate_table);
       free(sc->workloads[i].u.inf.length_table);
     }
+    if (sc->workloads[i].kind == RS_WL_AGENTIC)
+      free_agentic(&sc->workloads[i].u.agent);
   }
   free(sc->workloads);
   free(sc->platform.preset);

@@ -12,7 +12,7 @@
 
 #include <stdint.h>
 
-typedef enum { RS_WL_COLLECTIVE, RS_WL_TRAINING, RS_WL_INFERENCE } rs_wl_kind_t;
+typedef enum { RS_WL_COLLECTIVE, RS_WL_TRAINING, RS_WL_INFERENCE, RS_WL_AGENTIC } rs_wl_kind_t;
 
 /* Collective operations and algorithms, as NCCL names them. */
 typedef enum { RS_OP_ALLREDUCE, RS_OP_ALLGATHER, RS_OP_REDUCESCATTER, RS_OP_ALLTOALL } rs_coll_op_t;
@@ -88,15 +88,64 @@ typedef struct rs_sc_inference {
   int prefix_caching;     /* 1: a replica keeps the shared prefix's KV blocks and new requests reuse them */
 } rs_sc_inference_t;
 
+/* How agent sessions arrive: a Poisson process, a Poisson process whose rate follows a table over the
+ * day, or the start times of a CSV file. */
+typedef enum { RS_SESSIONS_POISSON, RS_SESSIONS_DAY, RS_SESSIONS_REPLAY } rs_sessions_arrival_t;
+/* How a tool call's work is drawn around its mean. */
+typedef enum { RS_DIST_FIXED, RS_DIST_EXPONENTIAL, RS_DIST_LOGNORMAL } rs_dist_t;
+/* Which CPU hosts of the platform a pool takes: any, the separate fleet, or the CPUs in the racks. */
+typedef enum { RS_PLACE_ANY, RS_PLACE_FLEET, RS_PLACE_RACKS } rs_place_t;
+
+/* A CPU pool of an agentic workload: a set of the platform's CPU hosts with one FIFO queue. */
+typedef struct rs_sc_pool {
+  char* name;
+  char* cpu;            /* CPU model ("graviton4", "grace"); NULL: any */
+  rs_place_t placement;
+  int site;             /* -1: any site */
+  int hosts;            /* 0: every matching host */
+  int cores_per_host;   /* 0: every core of each host */
+} rs_sc_pool_t;
+
+/* kind: agentic -- agent sessions: turns of an LLM call then a tool call on CPU cores, with sandbox
+ * start-up and an optional fan-out to sub-agents that join. */
+typedef struct rs_sc_agentic {
+  rs_sessions_arrival_t arrival;
+  double rate_per_s;       /* poisson */
+  char* day_rates;         /* day: sessions/s per slot, comma-separated */
+  double slot_s;           /* day: length of one slot */
+  char* replay;            /* replay: CSV file with a start_s column, resolved */
+  int sessions;            /* poisson, day: sessions that arrive */
+  int turns;
+  char* service;           /* llm.service: the workload serving LLM calls; NULL: no LLM calls */
+  double prompt_tokens, growth_tokens, output_tokens;
+  char* tool_pool;
+  int tool_cores;
+  double tool_core_s;      /* mean work of one call, in core-seconds */
+  double tool_gflop;       /* or in GFLOP (0: use tool_core_s) */
+  rs_dist_t tool_dist;
+  double tool_cv;          /* lognormal: coefficient of variation */
+  double tool_mem_gbytes;
+  double io_bytes;         /* read from io_pool before the call runs */
+  char* io_pool;
+  double cold_start_s, warm_start_s;
+  int warm_pool;           /* sandboxes kept warm */
+  int fanout, fanout_turn, sub_turns;
+  double sample_s;         /* period of cpu_pools.csv */
+  rs_sc_pool_t* pools;
+  int n_pools;
+} rs_sc_agentic_t;
+
 typedef struct rs_sc_workload {
   char* name;
   rs_wl_kind_t kind;
   int index;      /* position in the scenario's list */
   double start_s; /* simulated time at which it starts */
+  int first_gpu;  /* GPU workloads: their GPUs start at this index of the platform's, so several can share it */
   union {
     rs_sc_collective_t coll;
     rs_sc_training_t train;
     rs_sc_inference_t inf;
+    rs_sc_agentic_t agent;
   } u;
 } rs_sc_workload_t;
 
@@ -151,6 +200,7 @@ const char* rs_wl_kind_name(rs_wl_kind_t kind);
 const char* rs_prec_name(rs_prec_t prec);
 const char* rs_recompute_name(rs_recompute_t rc);
 const char* rs_train_mode_name(rs_train_mode_t mode);
+const char* rs_place_name(rs_place_t place);
 
 /* Parses a size such as "8GiB", "1.5 MB" or "4096" into bytes; RS_ERR when it is not one. */
 int rs_parse_bytes(const char* text, double* bytes);

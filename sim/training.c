@@ -632,9 +632,9 @@ static void train_rank(int argc, char** argv)
 
 /* ---- workload entry points --------------------------------------------------------------------- */
 
-static int n_ranks(const rs_run_t* run, const rs_sc_training_t* cfg)
+static int n_ranks(const rs_run_t* run, const rs_sc_workload_t* wl)
 {
-  return cfg->gpus > 0 ? cfg->gpus : run->plat->n_gpus;
+  return wl->u.train.gpus > 0 ? wl->u.train.gpus : run->plat->n_gpus - wl->first_gpu;
 }
 
 /* The first rank of r's group along dim ('t', 'c' or 'e'). */
@@ -652,26 +652,26 @@ static int group_leader(const rs_layout_t* l, int r, char dim)
 
 /* Aggregated mode runs the TP, CP and EP groups of the live replicas only, which is exact when they
  * stay on their NVLink domain's private links; the dimension of a group that leaves it, or 0. */
-static char group_leaving_domain(const rs_platform_t* p, const rs_layout_t* l, int n)
+static char group_leaving_domain(const rs_gpu_t* gpus, const rs_layout_t* l, int n)
 {
   static const char dims[] = {'t', 'c', 'e'};
   for (int r = 0; r < n; r++)
     for (int k = 0; k < 3; k++)
-      if (p->gpus[r].domain != p->gpus[group_leader(l, r, dims[k])].domain)
+      if (gpus[r].domain != gpus[group_leader(l, r, dims[k])].domain)
         return dims[k];
   return 0;
 }
 
-/* Why the aggregated mode cannot stand for this job (written into why), or 0 when it can. The layout
- * must be resolved. */
-static int aggregated_obstacle(const rs_platform_t* p, const rs_layout_t* l, int n, char* why, size_t len)
+/* Why the aggregated mode cannot stand for the job on the n GPUs from `first` (written into why), or 0
+ * when it can. The layout must be resolved. */
+static int aggregated_obstacle(const rs_platform_t* p, int first, const rs_layout_t* l, int n, char* why, size_t len)
 {
-  if (p->n_domains > 1 && p->gpus[0].pod < 0) {
+  if (p->n_domains > 1 && p->gpus[first].pod < 0) {
     snprintf(why, len, "the platform does not state its GPUs' pods (rs.pod), so the flows that share its uplinks "
                        "cannot be found; use a generated platform or mode: faithful");
     return 1;
   }
-  char dim = group_leaving_domain(p, l, n);
+  char dim = group_leaving_domain(p->gpus + first, l, n);
   const char* name = dim == 't' ? "tp" : dim == 'c' ? "cp" : "ep";
   if (dim)
     snprintf(why, len, "%s groups leave their NVLink domain, so the copies it does not run would share links; use "
@@ -680,13 +680,14 @@ static int aggregated_obstacle(const rs_platform_t* p, const rs_layout_t* l, int
 }
 
 /* Aggregated when asked, or by auto on a large job it can stand for. */
-static int is_aggregated(const rs_run_t* run, const rs_sc_training_t* cfg)
+static int is_aggregated(const rs_run_t* run, const rs_sc_workload_t* wl)
 {
+  const rs_sc_training_t* cfg = &wl->u.train;
   char why[256];
-  int n = n_ranks(run, cfg);
+  int n = n_ranks(run, wl);
   return cfg->mode == RS_TRAIN_AGGREGATED ||
          (cfg->mode == RS_TRAIN_AUTO && n > RS_TRAIN_AUTO_FAITHFUL_MAX &&
-          !aggregated_obstacle(run->plat, &cfg->layout, n, why, sizeof why));
+          !aggregated_obstacle(run->plat, wl->first_gpu, &cfg->layout, n, why, sizeof why));
 }
 
 int rs_wl__training_check(rs_run_t* run, int i, rs_err_t* err)
@@ -696,9 +697,9 @@ int rs_wl__training_check(rs_run_t* run, int i, rs_err_t* err)
   const rs_platform_t* p = run->plat;
   char key[64];
   snprintf(key, sizeof key, "workloads[%d].gpus", i);
-  int n = n_ranks(run, cfg);
-  if (p->n_gpus == 0 || n > p->n_gpus)
-    return rs_scenario_err(run->sc, err, key, "expected at most the platform's %d GPUs, got %d", p->n_gpus, n);
+  int n = n_ranks(run, wl), first = wl->first_gpu;
+  if (p->n_gpus == 0 || n < 1 || first + n > p->n_gpus)
+    return rs_scenario_err(run->sc, err, key, "expected at most the platform's %d GPUs, got %d", p->n_gpus - first, n);
   rs_err_t why;
   snprintf(key, sizeof key, "workloads[%d]", i);
   if (rs_layout_resolve(&cfg->layout, &cfg->model, n, &why) != RS_OK)
@@ -708,13 +709,13 @@ int rs_wl__training_check(rs_run_t* run, int i, rs_err_t* err)
     return rs_scenario_err(run->sc, err, key, "precision %s: %s GPUs have no %s units", rs_prec_name(cfg->precision),
                            gpu->name, rs_prec_name(cfg->precision));
   for (int r = 0; r < n && !cfg->tp_across_domains; r++)
-    if (p->gpus[r].domain != p->gpus[r - r % cfg->layout.tp].domain)
+    if (p->gpus[first + r].domain != p->gpus[first + r - r % cfg->layout.tp].domain)
       return rs_scenario_err(run->sc, err, key,
                              "tp = %d crosses an NVLink domain (GPUs %d and %d): choose a tp that divides the domain "
                              "size %d, or set tp_across_domains: true",
                              cfg->layout.tp, r - r % cfg->layout.tp, r, rs_platform_domain_size(p, 0));
   char obstacle[256];
-  if (cfg->mode == RS_TRAIN_AGGREGATED && aggregated_obstacle(p, &cfg->layout, n, obstacle, sizeof obstacle))
+  if (cfg->mode == RS_TRAIN_AGGREGATED && aggregated_obstacle(p, first, &cfg->layout, n, obstacle, sizeof obstacle))
     return rs_scenario_err(run->sc, err, key, "mode aggregated: %s", obstacle);
   int stage;
   rs_mem_t mem = rs_layout_train_memory_max(&cfg->layout, &cfg->model, &stage);
@@ -792,11 +793,11 @@ int rs_wl__training_start(rs_run_t* run, int i, rs_err_t* err)
   w->cfg        = &w->wl->u.train;
   w->sum        = &run->summaries[i];
   w->lay        = w->cfg->layout;
-  w->n          = n_ranks(run, w->cfg);
+  w->n          = n_ranks(run, w->wl);
   w->gpus       = xbt_new(const rs_gpu_t*, w->n);
   for (int r = 0; r < w->n; r++)
-    w->gpus[r] = &run->plat->gpus[r];
-  w->flows  = is_aggregated(run, w->cfg) ? rs_flows_new(run->plat->oversubscription) : NULL;
+    w->gpus[r] = &run->plat->gpus[w->wl->first_gpu + r];
+  w->flows  = is_aggregated(run, w->wl) ? rs_flows_new(run->plat->oversubscription) : NULL;
   w->reps   = w->flows ? w->lay.ep : w->lay.dp;
   w->n_live = w->n / w->lay.dp * w->reps;
   w->live   = xbt_new(char, w->n);
@@ -873,7 +874,7 @@ void rs_wl__training_report(const rs_run_t* run, int i, FILE* fp)
   fprintf(fp, "  %s (training): %s on %d GPUs, TP%d CP%d EP%d PP%d DP%d, %s, %s recomputation, global batch %d\n",
           wl->name, c->model.name, s->gpus, c->layout.tp, c->layout.cp, c->layout.ep, c->layout.pp, c->layout.dp,
           rs_prec_name(c->precision), rs_recompute_name(c->layout.recompute), c->layout.global_batch);
-  if (is_aggregated(run, c))
+  if (is_aggregated(run, wl))
     fprintf(fp, "    aggregated mode: %d of %d DP replicas run as actors, the others as flows\n", c->layout.ep,
             c->layout.dp);
   fprintf(fp, "    %lld iterations: %.0f tokens/s, %.0f TFLOP/s per GPU (MFU %.1f%%)\n", s->operations, s->tokens_per_s,

@@ -30,9 +30,9 @@ typedef struct coll_rank {
   int rank;
 } coll_rank_t;
 
-static int n_ranks(const rs_run_t* run, const rs_sc_collective_t* cfg)
+static int n_ranks(const rs_run_t* run, const rs_sc_workload_t* wl)
 {
-  return cfg->gpus > 0 ? cfg->gpus : run->plat->n_gpus;
+  return wl->u.coll.gpus > 0 ? wl->u.coll.gpus : run->plat->n_gpus - wl->first_gpu;
 }
 
 /* Whether bytes is still in the sweep (max_bytes included despite rounding in the products). */
@@ -52,10 +52,10 @@ static coll_wl_t* coll_new(rs_run_t* run, int i)
   w->run       = run;
   w->wl        = &run->sc->workloads[i];
   w->sum       = &run->summaries[i];
-  int n        = n_ranks(run, &w->wl->u.coll);
+  int n        = n_ranks(run, w->wl);
   w->gpus      = xbt_new(const rs_gpu_t*, n);
   for (int r = 0; r < n; r++)
-    w->gpus[r] = &run->plat->gpus[r];
+    w->gpus[r] = &run->plat->gpus[w->wl->first_gpu + r];
   w->comm = rs_comm_new(w->wl->name, w->gpus, n);
   return w;
 }
@@ -80,9 +80,10 @@ int rs_wl__collective_check(rs_run_t* run, int i, rs_err_t* err)
   if (run->plat->n_gpus < 2)
     return rs_scenario_err(run->sc, err, key, "a collective needs at least 2 GPUs, the platform %s has %d",
                            run->plat->file, run->plat->n_gpus);
-  if (n_ranks(run, cfg) > run->plat->n_gpus)
-    return rs_scenario_err(run->sc, err, key, "expected at most the platform's %d GPUs, got %d", run->plat->n_gpus,
-                           cfg->gpus);
+  const rs_sc_workload_t* wl = &run->sc->workloads[i];
+  if (n_ranks(run, wl) < 2 || wl->first_gpu + n_ranks(run, wl) > run->plat->n_gpus)
+    return rs_scenario_err(run->sc, err, key, "expected at most the platform's %d GPUs, got %d",
+                           run->plat->n_gpus - wl->first_gpu, n_ranks(run, wl));
   coll_wl_t* w = coll_new(run, i);
   rs_err_t why;
   int rc = rs_coll_check(w->comm, cfg->op, cfg->algorithm, &why);

@@ -10,6 +10,8 @@ int rs_workload_check(rs_run_t* run, int i, rs_err_t* err)
       return rs_wl__training_check(run, i, err);
     case RS_WL_INFERENCE:
       return rs_wl__inference_check(run, i, err);
+    case RS_WL_AGENTIC:
+      return rs_wl__agentic_check(run, i, err);
   }
   return RS_ERR;
 }
@@ -23,6 +25,8 @@ int rs_workload_start(rs_run_t* run, int i, rs_err_t* err)
       return rs_wl__training_start(run, i, err);
     case RS_WL_INFERENCE:
       return rs_wl__inference_start(run, i, err);
+    case RS_WL_AGENTIC:
+      return rs_wl__agentic_start(run, i, err);
   }
   return RS_ERR;
 }
@@ -39,6 +43,9 @@ void rs_workload_free(rs_run_t* run, int i)
     case RS_WL_INFERENCE:
       rs_wl__inference_free(run->states[i]);
       break;
+    case RS_WL_AGENTIC:
+      rs_wl__agentic_free(run->states[i]);
+      break;
   }
   run->states[i] = NULL;
 }
@@ -54,6 +61,9 @@ void rs_workload_report(const rs_run_t* run, int i, FILE* fp)
       break;
     case RS_WL_INFERENCE:
       rs_wl__inference_report(run, i, fp);
+      break;
+    case RS_WL_AGENTIC:
+      rs_wl__agentic_report(run, i, fp);
       break;
   }
 }

@@ -19,4 +19,9 @@ int rs_wl__inference_start(rs_run_t* run, int i, rs_err_t* err);
 void rs_wl__inference_free(void* state);
 void rs_wl__inference_report(const rs_run_t* run, int i, FILE* fp);
 
+int rs_wl__agentic_check(rs_run_t* run, int i, rs_err_t* err);
+int rs_wl__agentic_start(rs_run_t* run, int i, rs_err_t* err);
+void rs_wl__agentic_free(void* state);
+void rs_wl__agentic_report(const rs_run_t* run, int i, FILE* fp);
+
 #endif

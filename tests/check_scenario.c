@@ -63,7 +63,7 @@ static const struct {
                                    "description, seed, platform, workloads, outputs"},
     {"tests/bad/unknown-workload-key.yaml",
      "tests/bad/unknown-workload-key.yaml:5: workloads[0].max_size: unknown key; expected one of: name, kind, start_s, "
-     "op, algorithm, gpus, min_bytes, max_bytes, factor, iterations"},
+     "first_gpu, op, algorithm, gpus, min_bytes, max_bytes, factor, iterations"},
     {"tests/bad/seed-abc.yaml", "tests/bad/seed-abc.yaml:2: seed: expected a non-negative integer, got 'abc'"},
     {"tests/bad/gpus-many.yaml",
      "tests/bad/gpus-many.yaml:5: workloads[0].gpus: expected an integer from 2 to 100000000, got 'many'"},
@@ -79,7 +79,7 @@ static const struct {
     {"tests/bad/missing-platform.yaml", "tests/bad/missing-platform.yaml:1: missing required key 'platform'"},
     {"tests/bad/missing-workloads.yaml", "tests/bad/missing-workloads.yaml:1: missing required key 'workloads'"},
     {"tests/bad/missing-kind.yaml",
-     "tests/bad/missing-kind.yaml:4: workloads[0]: missing required key 'kind' (one of collective, training, inference)"},
+     "tests/bad/missing-kind.yaml:4: workloads[0]: missing required key 'kind' (one of collective, training, inference, agentic)"},
     {"tests/bad/empty-workloads.yaml", "tests/bad/empty-workloads.yaml:3: workloads: expected a list of workloads "
                                        "(lines starting with '- kind: ...'), got an empty list"},
     {"tests/bad/platform-both.yaml", "tests/bad/platform-both.yaml:2: platform: expected exactly one of 'preset' (a "
@@ -317,7 +317,7 @@ START_TEST(test_set_bad_key)
                                        "description, seed, platform, workloads, outputs");
   const char* unknown_wl[] = {"workloads.0.x=1", NULL};
   assert_rejected(QUICKSTART, unknown_wl,
-                  "--set workloads.0.x=1: workloads[0].x: unknown key; expected one of: name, kind, start_s, op, "
+                  "--set workloads.0.x=1: workloads[0].x: unknown key; expected one of: name, kind, start_s, first_gpu, op, "
                   "algorithm, gpus, min_bytes, max_bytes, factor, iterations");
   const char* item[] = {"workloads.5.x=1", NULL};
   assert_rejected(QUICKSTART, item, "--set workloads.5.x=1: no list item '5' (give an index from 0, or a workload's name)");

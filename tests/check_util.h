@@ -12,6 +12,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -119,6 +120,23 @@ static inline double rs_test_iteration_value(const char* dir, const char* out, c
   double v = strtod(csv->rows[1].cells[col], NULL);
   rs_csv_free(csv);
   return v;
+}
+
+/* Runs racksim on tests/bad/NAME.yaml (from the source directory, as a user would) into out: expects
+ * exit code 2, one message that starts "racksim: tests/bad/" and contains reason, and no out. */
+static inline void rs_test_refused(const char* name, const char* reason, const char* out)
+{
+  char cmd[512], err[1024] = "";
+  snprintf(cmd, sizeof cmd, "cd %s && %s run tests/bad/%s.yaml -o %s 2>&1", RS_SOURCE_DIR, RS_RACKSIM_BIN, name, out);
+  FILE* fp = popen(cmd, "r");
+  ck_assert_ptr_nonnull(fp);
+  size_t n = fread(err, 1, sizeof err - 1, fp);
+  err[n]   = '\0';
+  int st   = pclose(fp);
+  ck_assert_int_eq(WEXITSTATUS(st), 2);
+  ck_assert_msg(strstr(err, reason) != NULL, "%s: %s", name, err);
+  ck_assert_msg(strncmp(err, "racksim: tests/bad/", 19) == 0, "%s", err);
+  ck_assert(access(out, F_OK) != 0);
 }
 
 /* main of a suite: run it in Check's default fork mode, fail if any test failed. */
