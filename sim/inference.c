@@ -131,6 +131,7 @@ struct inf_wl {
   int gpus_per_replica, n_replicas, stage_gpus;
   stage_t* stages;
   replica_t* reps;
+  double energy0_j; /* the replicas' GPUs' energy at start_s */
   req_t* reqs;
   int n_reqs;
   int* order; /* requests by arrival time */
@@ -1203,6 +1204,15 @@ static int fast_forward(replica_t* r)
   return 1;
 }
 
+/* Energy the replicas' GPUs have drawn since the simulation began. */
+static double replicas_energy_j(const inf_wl_t* w)
+{
+  double joules = 0;
+  for (int i = 0; i < w->n_replicas; i++)
+    joules += rs_run_gpu_energy_j(w->reps[i].gpus, w->gpus_per_replica);
+  return joules;
+}
+
 /* One replica's serving engine: schedule a step, run it, apply it, until every request is served. */
 static void replica_loop(int argc, char** argv)
 {
@@ -1210,6 +1220,8 @@ static void replica_loop(int argc, char** argv)
   inf_wl_t* w  = r->w;
   sg_actor_sleep_until(w->wl->start_s);
   r->sample_t0 = w->wl->start_s;
+  if (r->id == 0)
+    w->energy0_j = replicas_energy_j(w);
   for (;;) {
     double now = simgrid_get_clock();
     if (r->n_run == 0 && r->waiting.n == 0) {
@@ -1284,6 +1296,8 @@ static void summarize(inf_wl_t* w)
   s->goodput_requests_per_s = w->n_good / duration;
   s->slo_attainment         = (double)w->n_good / w->n_done;
   s->preemptions            = w->preemptions;
+  s->energy_j               = replicas_energy_j(w) - w->energy0_j;
+  s->joules_per_token       = s->energy_j / w->out_tokens;
   rs_run_event(w->run, w->wl->start_s, s->end_s, w->wl->name, "serving", w->m->name);
   s->finished = 1;
 }
@@ -1639,4 +1653,5 @@ void rs_wl__inference_report(const rs_run_t* run, int i, FILE* fp)
               "%.3g/%.3g s; goodput %.3g req/s (%.1f%% within the objective); %.0f preemptions\n",
           s->requests, s->tokens_per_s, s->tokens_per_s_per_gpu, s->ttft_s[0], s->ttft_s[2], s->tpot_s[0],
           s->tpot_s[2], s->goodput_requests_per_s, 100 * s->slo_attainment, s->preemptions);
+  fprintf(fp, "    GPU energy %.4g kJ, %.4g J per output token\n", s->energy_j / 1e3, s->joules_per_token);
 }

@@ -104,6 +104,21 @@ static const char* offline =
     "  - kind: inference\n    model: {preset: llama3-8b}\n    gpus: 1\n    mode: offline\n    requests: 256\n"
     "    prompt_tokens: 256\n    output_tokens: 64\n";
 
+/* One GPU serving: its energy lies between idle power and TDP over the run (it computes part of the
+ * time), and joules per token divide it by the output tokens generated. */
+START_TEST(energy_lies_between_idle_and_full_power)
+{
+  ck_assert_int_eq(run_scenario(offline, ""), 0);
+  rs_platform_t* p        = rs_test_load_preset("p5en.48xlarge");
+  const rs_gpu_model_t* g = p->gpus[0].model;
+  double d = summary("duration_s"), e = summary("energy_j");
+  ck_assert_msg(e > g->idle_watts * d * 1.01, "energy %g J over %g s", e, d);
+  ck_assert_msg(e <= g->tdp_watts * d * (1 + 1e-9), "energy %g J over %g s", e, d);
+  ck_assert_double_eq_tol(summary("joules_per_token"), e / (256 * 64), e / (256 * 64) * 1e-9);
+  rs_platform_free(p);
+}
+END_TEST
+
 START_TEST(offline_throughput_grows_with_the_batch_until_memory_binds)
 {
   double last = 0;
@@ -418,6 +433,7 @@ static Suite* inference_suite(void)
   tcase_set_timeout(tc, 120);
   tcase_add_test(tc, lone_request_steps_follow_the_roofline);
   tcase_add_test(tc, offline_throughput_grows_with_the_batch_until_memory_binds);
+  tcase_add_test(tc, energy_lies_between_idle_and_full_power);
   tcase_add_test(tc, ttft_rises_with_load);
   tcase_add_test(tc, percentiles_cover_every_request);
   tcase_add_test(tc, small_cache_fills_and_preempts);
