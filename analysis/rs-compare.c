@@ -1,6 +1,7 @@
 /* rs-compare.c -- golden-trace comparison: are two CSV files, or two directories of CSV files, the same
  * up to a numeric tolerance? Prints the first difference of each file and exits 0 (same), 1 (different)
  * or 2 (bad usage or unreadable input). Used by the regression tests against tests/golden. See LICENSE. */
+#include "cli.h"
 #include "csvread.h"
 #include "error.h"
 
@@ -16,7 +17,7 @@
 
 #define EXIT_SAME 0
 #define EXIT_DIFFERENT 1
-#define EXIT_USAGE 2
+#define EXIT_USAGE RS_CLI_EXIT_USAGE
 #define CONTINUE (-1) /* parse_args: go on and compare */
 
 static const char usage_text[] =
@@ -54,13 +55,7 @@ typedef struct names {
 
 /* ---- command line ---- */
 
-static int usage_error(const char* fmt, const char* arg)
-{
-  fputs("rs-compare: ", stderr);
-  fprintf(stderr, fmt, arg);
-  fputs("\nTry 'rs-compare --help'.\n", stderr);
-  return EXIT_USAGE;
-}
+static int usage_error(const char* fmt, const char* arg) { return rs_cli_usage_error("rs-compare", fmt, arg); }
 
 static int parse_tolerance(const char* opt, const char* text, double* out)
 {
@@ -73,23 +68,6 @@ static int parse_tolerance(const char* opt, const char* text, double* out)
   }
   *out = v;
   return RS_OK;
-}
-
-/* If argv[*i] is "--name=X" or "--name X", sets *value (NULL when X is missing), advances *i past X
- * and returns 1; otherwise returns 0. */
-static int option_value(int argc, char** argv, int* i, const char* name, const char** value)
-{
-  size_t len = strlen(name);
-  if (strncmp(argv[*i], name, len) != 0)
-    return 0;
-  if (argv[*i][len] == '=') {
-    *value = argv[*i] + len + 1;
-    return 1;
-  }
-  if (argv[*i][len] != '\0')
-    return 0;
-  *value = *i + 1 < argc ? argv[++*i] : NULL;
-  return 1;
 }
 
 static int add_path(opts_t* o, char* path, int* n_paths)
@@ -114,8 +92,8 @@ static int parse_one(int argc, char** argv, int* i, opts_t* o, int* n_paths)
     o->quiet = 1;
     return CONTINUE;
   }
-  int is_rtol = option_value(argc, argv, i, "--rtol", &value);
-  if (is_rtol || option_value(argc, argv, i, "--atol", &value)) {
+  int is_rtol = rs_cli_option_value(argc, argv, i, "--rtol", &value);
+  if (is_rtol || rs_cli_option_value(argc, argv, i, "--atol", &value)) {
     const char* opt = is_rtol ? "--rtol" : "--atol";
     if (value == NULL)
       return usage_error("%s needs a value", opt);

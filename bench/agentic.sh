@@ -21,12 +21,11 @@ log=$( { /usr/bin/time -v "$build/racksim" run "$scenario" -o "$out" -q --cfg=co
 wall=$(printf '%s\n' "$log" | awk -F': ' '/Elapsed \(wall clock\)/ {n=split($2,t,":"); s=0; for(i=1;i<=n;i++) s=s*60+t[i]; print s}')
 user=$(printf '%s\n' "$log" | awk -F': ' '/User time/ {print $2}')
 rss=$(printf '%s\n' "$log" | awk -F': ' '/Maximum resident set size/ {printf "%.0f", $2/1024}')
-# +1 at each root session's start, -1 at its end (ends first on ties): the running maximum.
-peak=$(awk -F, 'NR > 1 && $3 == -1 {print $4 ",1"; print $5 ",-1"}' "$out/sessions.csv" | sort -t, -k1,1g -k2,2n |
-  awk -F, '{n += $2; if (n > m) m = n} END {print m}')
-running=$(awk -F, 'NR > 1 && $10 > m {m = $10} END {print m}' "$out/cpu_pools.csv")
-cores=$(awk -F, 'NR == 2 {print $5}' "$out/cpu_pools.csv")
-sim=$(awk -F, '$1 == "agents" {print $5}' "$out/summary.csv")
+# The most root sessions (parent -1) in flight at once, an end before a start at the same time.
+peak=$("$build/rs-table" peak "$out/sessions.csv" start_s end_s --where parent=-1)
+running=$("$build/rs-table" max "$out/cpu_pools.csv" running_calls)
+cores=$("$build/rs-table" get "$out/cpu_pools.csv" cores)
+sim=$("$build/rs-table" get "$out/summary.csv" end_s --where workload=agents)
 printf '| cores | sessions | peak_concurrent_sessions | peak_running_tool_calls | simulated_s | wall_s | user_s | peak_rss_mib |\n'
 printf '|---:|---:|---:|---:|---:|---:|---:|---:|\n'
 printf '| %s | %s | %s | %s | %.0f | %s | %s | %s |\n' "$cores" "$sessions" "$peak" "$running" "$sim" "$wall" "$user" "$rss"

@@ -14,6 +14,6 @@ log=$( { /usr/bin/time -v "$build/racksim" run bench/inference-1m.yaml -o "$out/
 wall=$(printf '%s\n' "$log" | awk -F': ' '/Elapsed \(wall clock\)/ {n=split($2,t,":"); s=0; for(i=1;i<=n;i++) s=s*60+t[i]; print s}')
 cpu=$(printf '%s\n' "$log" | awk -F': ' '/User time/ {u=$2} /System time/ {s=$2} END {printf "%.1f", u+s}')
 rss=$(printf '%s\n' "$log" | awk -F': ' '/Maximum resident set size/ {printf "%.0f", $2/1024}')
-sim=$(awk -F, 'NR==2 {printf "%.1f", $6}' "$out/run/summary.csv")
+sim=$("$build/rs-table" get "$out/run/summary.csv" duration_s --format %.1f)
 csv=$(du -m "$out/run/requests.csv" | cut -f1)
 printf '| %d | 1024 | %s | %s | %s | %s | %s |\n' "$requests" "$wall" "$cpu" "$rss" "$sim" "$csv"

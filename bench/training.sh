@@ -21,8 +21,8 @@ run() {
   wall=$(printf '%s\n' "$out" | awk -F': ' '/Elapsed \(wall clock\)/ {n=split($2,t,":"); s=0; for(i=1;i<=n;i++) s=s*60+t[i]; print s}')
   cpu=$(printf '%s\n' "$out" | awk -F': ' '/User time|System time/ {s+=$2} END {printf "%.2f", s}')
   rss=$(printf '%s\n' "$out" | awk -F': ' '/Maximum resident set size/ {printf "%.0f", $2/1024}')
-  step=$(awk -F, 'NR==2 {print $5}' "$tmp/$name/iterations.csv")
-  mfu=$(awk -F, 'NR==2 {printf "%.3f", $9}' "$tmp/$name/iterations.csv")
+  step=$("$build/rs-table" get "$tmp/$name/iterations.csv" step_s)
+  mfu=$("$build/rs-table" get "$tmp/$name/iterations.csv" mfu --format %.3f)
 }
 
 cat > "$tmp/405b.yaml" <<'YAML'

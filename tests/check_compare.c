@@ -5,7 +5,6 @@
 #include "check_util.h"
 #include <check.h>
 #include <ftw.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,16 +52,7 @@ static void fixture_both(const char* name, const char* content)
 }
 
 /* Runs "rs-compare ARGS" in tmpdir, stdout and stderr together into out; returns its exit status. */
-static int run_compare(char* out, const char* args_fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static int run_compare(char* out, const char* args_fmt, ...)
-{
-  va_list ap;
-  va_start(ap, args_fmt);
-  int rc = rs_test_vrun(out, OUT_LEN, tmpdir, RS_COMPARE_BIN, args_fmt, ap);
-  va_end(ap);
-  return rc;
-}
+#define run_compare(out, ...) rs_test_run((out), OUT_LEN, tmpdir, RS_COMPARE_BIN, __VA_ARGS__)
 
 static int count_lines(const char* s)
 {

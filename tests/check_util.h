@@ -94,6 +94,19 @@ static inline int rs_test_vrun(char* out, size_t len, const char* dir, const cha
   return WEXITSTATUS(st);
 }
 
+/* rs_test_vrun with the ARGS' values given directly. */
+static inline int rs_test_run(char* out, size_t len, const char* dir, const char* bin, const char* args_fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+
+static inline int rs_test_run(char* out, size_t len, const char* dir, const char* bin, const char* args_fmt, ...)
+{
+  va_list ap;
+  va_start(ap, args_fmt);
+  int rc = rs_test_vrun(out, len, dir, bin, args_fmt, ap);
+  va_end(ap);
+  return rc;
+}
+
 /* Writes the scenario text to DIR/s.yaml and runs racksim on it from the source tree, tables into
  * DIR/OUT, stderr into DIR/err, with the extra options; returns the exit code. */
 static inline int rs_test_run_yaml(const char* dir, const char* yaml, const char* out, const char* extra)

@@ -4,7 +4,6 @@
  * See LICENSE. */
 #include "check_util.h"
 #include <check.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -54,16 +53,7 @@ static void slurp(const char* rel, char* out)
 }
 
 /* Runs "rs-validate ARGS" in tmpdir, stdout and stderr together into out; returns its exit status. */
-static int run_validate(char* out, const char* args_fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static int run_validate(char* out, const char* args_fmt, ...)
-{
-  va_list ap;
-  va_start(ap, args_fmt);
-  int rc = rs_test_vrun(out, OUT_LEN, tmpdir, RS_VALIDATE_BIN, args_fmt, ap);
-  va_end(ap);
-  return rc;
-}
+#define run_validate(out, ...) rs_test_run((out), OUT_LEN, tmpdir, RS_VALIDATE_BIN, __VA_ARGS__)
 
 static const char results[] = "case,gpu,mode,metric,published,racksim,error_pct,status\n"
                               "small,A100,faithful,TF/GPU,137,136.962,-0.03,ran\n"
