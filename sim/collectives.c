@@ -50,6 +50,7 @@ struct rs_comm {
   rs_comm_t** rail_comm;   /* [per_domain] */
   int* domain_of;          /* [n]: index of rank's domain communicator; its rank there is rail_of */
   int* rail_of;            /* [n]: index of rank's rail communicator; its rank there is domain_of */
+  int spread;              /* 1: every rank in an NVLink domain of its own (the tree still runs) */
   grouped_t* grp;          /* NULL: faithful form */
 };
 
@@ -114,6 +115,9 @@ rs_comm_t* rs_comm_new(const char* name, const rs_gpu_t* const* gpus, int n)
   }
   if (!c->one_domain)
     split_hierarchy(c, name);
+  c->spread = !c->one_domain && c->domains == 0;
+  for (int r = 1; r < n && c->spread; r++)
+    c->spread = !same_domain(gpus[r], gpus[r - 1]);
   return c;
 }
 
@@ -299,9 +303,13 @@ static double predict_rail_ring(const rs_comm_t* c, rs_coll_op_t op, double byte
  * down again (racksim uses its ring per-hop latencies); bus bandwidth 0.92 of the ring's. */
 #define RS_COLL_TREE_BW 0.92
 
+/* GPUs per domain and domains of the tree: one GPU in each of n domains when the ranks are spread. */
+static int tree_g(const rs_comm_t* c) { return c->spread ? 1 : c->per_domain; }
+static int tree_d(const rs_comm_t* c) { return c->spread ? c->n : c->domains; }
+
 static double tree_latency_s(const rs_comm_t* c)
 {
-  double depth = (c->per_domain - 1) * c->calib->nvlink_hop_s + floor(log2(c->domains)) * c->calib->net_hop_s;
+  double depth = (tree_g(c) - 1) * c->calib->nvlink_hop_s + floor(log2(tree_d(c))) * c->calib->net_hop_s;
   return c->calib->base_s + 2 * depth;
 }
 
@@ -311,7 +319,7 @@ static double tree_latency_s(const rs_comm_t* c)
  * are divided by the tree's bandwidth factor, to take the time they take at its rate. */
 static void tree_volumes(const rs_comm_t* c, double bytes, double* nvl, double* net)
 {
-  int g = c->per_domain;
+  int g = tree_g(c);
   *nvl  = 2 * bytes * (g - 1) / g / RS_COLL_TREE_BW;
   *net  = 2 * bytes / g / RS_COLL_TREE_BW;
 }
@@ -406,7 +414,9 @@ int rs_coll_check(const rs_comm_t* c, rs_coll_op_t op, rs_coll_algo_t algo, rs_e
     case RS_ALGO_TREE:
       if (op != RS_OP_ALLREDUCE)
         return rs_err_set(err, "tree runs all-reduce only");
-      return check_domains(c, algo, err);
+      if (c->domains == 0 && !c->spread)
+        return rs_err_set(err, "tree needs GPUs in several NVLink domains, with as many in each");
+      return RS_OK;
   }
   return RS_ERR;
 }
@@ -468,17 +478,20 @@ static void run_ring(rs_comm_t* c, int rank, rs_coll_op_t op, int steps, double 
   }
 }
 
-/* Sends nvl bytes (at the NVLink efficiency) to the next GPU of rank's domain and net bytes (at the
- * network one) to rank's rail peer in the next domain, receives the same, all at once, and waits. */
-static void exchange_split(rs_comm_t* c, int rank, double nvl, double net)
+/* Sends net bytes (at the network efficiency) to rank's rail peer in the next of D domains of g GPUs
+ * and, when g > 1, nvl bytes (at the NVLink one) to the next GPU of rank's domain; receives the same,
+ * all at once, and waits. */
+static void exchange_split(rs_comm_t* c, int rank, int g, int D, double nvl, double net)
 {
-  int g = c->per_domain, d = rank / g, k = rank % g;
-  int nvl_to = d * g + (k + 1) % g, net_to = (d + 1) % c->domains * g + k;
+  int d = rank / g, k = rank % g;
+  int nvl_to = d * g + (k + 1) % g, net_to = (d + 1) % D * g + k;
   void* got[2];
-  sg_comm_t comms[4] = {send_to(c, rank, nvl_to, c->mbox[nvl_to], wire_bytes(nvl, c->calib->nvlink_ring_eff)),
-                        send_to(c, rank, net_to, c->xbox[net_to], wire_bytes(net, c->calib->net_ring_eff)),
-                        sg_mailbox_get_async(c->mbox[rank], &got[0]), sg_mailbox_get_async(c->xbox[rank], &got[1])};
-  sg_comm_wait_all(comms, 4);
+  sg_comm_t comms[4] = {send_to(c, rank, net_to, c->xbox[net_to], wire_bytes(net, c->calib->net_ring_eff)),
+                        sg_mailbox_get_async(c->xbox[rank], &got[0]),
+                        g > 1 ? send_to(c, rank, nvl_to, c->mbox[nvl_to], wire_bytes(nvl, c->calib->nvlink_ring_eff))
+                              : NULL,
+                        g > 1 ? sg_mailbox_get_async(c->mbox[rank], &got[1]) : NULL};
+  sg_comm_wait_all(comms, g > 1 ? 4 : 2);
 }
 
 /* The rail ring (predict_rail_ring): per step, the g-1 chunks of the channels that stay in the domain
@@ -491,7 +504,7 @@ static void run_rail_ring(rs_comm_t* c, int rank, rs_coll_op_t op, double bytes)
   double chunk = ring_chunk(op, c->n, bytes) / g;
   sg_actor_sleep_for(c->calib->base_s);
   for (int s = 0; s < ring_steps(op, c->n, bytes); s++) {
-    exchange_split(c, rank, (g - 1) * chunk, chunk);
+    exchange_split(c, rank, g, c->domains, (g - 1) * chunk, chunk);
     sg_actor_sleep_for(rail_hop_s(c));
   }
 }
@@ -503,7 +516,7 @@ static void run_tree(rs_comm_t* c, int rank, double bytes)
   double nvl, net;
   tree_volumes(c, bytes, &nvl, &net);
   sg_actor_sleep_for(tree_latency_s(c));
-  exchange_split(c, rank, nvl, net);
+  exchange_split(c, rank, tree_g(c), tree_d(c), nvl, net);
 }
 
 /* Every rank sends `chunk` bytes to every other rank at once. */

@@ -34,22 +34,25 @@ static void rank_actor(int argc, char** argv)
 }
 
 
-static rs_comm_t* comm_of(rs_platform_t* p, int n)
+/* A communicator over GPUs 0, stride, 2 x stride... of platform p. */
+static rs_comm_t* comm_strided(rs_platform_t* p, int n, int stride)
 {
   const rs_gpu_t* gpus[512];
   for (int i = 0; i < n; i++)
-    gpus[i] = &p->gpus[i];
+    gpus[i] = &p->gpus[i * stride];
   return rs_comm_new("test", gpus, n);
 }
 
-/* Runs one collective on the first n GPUs of platform p; returns the simulated time. */
-static double time_on(rs_platform_t* p, int n, rs_coll_op_t op, rs_coll_algo_t algo, double bytes)
+static rs_comm_t* comm_of(rs_platform_t* p, int n) { return comm_strided(p, n, 1); }
+
+/* Runs one collective on n GPUs of platform p, every stride-th; returns the simulated time. */
+static double time_strided(rs_platform_t* p, int n, int stride, rs_coll_op_t op, rs_coll_algo_t algo, double bytes)
 {
-  bench_t b        = {comm_of(p, n), op, algo, bytes};
+  bench_t b = {comm_strided(p, n, stride), op, algo, bytes};
   rank_arg_t args[512];
   for (int r = 0; r < n; r++) {
     args[r]      = (rank_arg_t){&b, r};
-    sg_actor_t a = sg_actor_init("rank", p->gpus[r].host);
+    sg_actor_t a = sg_actor_init("rank", p->gpus[r * stride].host);
     sg_actor_set_data(a, &args[r]);
     sg_actor_start(a, rank_actor, 0, NULL);
   }
@@ -57,6 +60,12 @@ static double time_on(rs_platform_t* p, int n, rs_coll_op_t op, rs_coll_algo_t a
   rs_comm_free(b.comm);
   rs_platform_free(p);
   return simgrid_get_clock();
+}
+
+/* Runs one collective on the first n GPUs of platform p; returns the simulated time. */
+static double time_on(rs_platform_t* p, int n, rs_coll_op_t op, rs_coll_algo_t algo, double bytes)
+{
+  return time_strided(p, n, 1, op, algo, bytes);
 }
 
 static double time_collective(const char* name, int n, rs_coll_op_t op, rs_coll_algo_t algo, double bytes)
@@ -135,6 +144,24 @@ START_TEST(tree_allreduce_matches_formula)
   double lat      = c->base_s + 2 * ((g - 1) * c->nvlink_hop_s + 2 * c->net_hop_s);
   double expected = lat + h100_split_s(2 * S * (g - 1) / g, 2 * S / g) / 0.92 + hop; /* NCCL's tree factor */
   double t        = time_on(h100_servers(D), g * D, RS_OP_ALLREDUCE, RS_ALGO_TREE, S);
+  ck_assert_double_eq_tol(t, expected, expected * 1e-6);
+}
+END_TEST
+
+/* Tree all-reduce over one GPU in each of 16 servers (a data-parallel group beside TP 8): no chain,
+ * log2(16) = 4 network levels up and down, 2S over each NIC at 0.92 of the ring's rate. The cost model
+ * picks it for small messages and the flat ring for large ones. */
+START_TEST(tree_spans_one_gpu_per_server)
+{
+  const rs_hw_calib_t* c = rs_hw_calib("H100");
+  double S = 64e6, hop = 2e-6;
+  rs_platform_t* p = h100_servers(16);
+  rs_comm_t* spread = comm_strided(p, 16, 8);
+  ck_assert_int_eq(rs_coll_choose(spread, RS_OP_ALLREDUCE, 1 << 20), RS_ALGO_TREE);
+  ck_assert_int_eq(rs_coll_choose(spread, RS_OP_ALLREDUCE, 8.0 * (1 << 30)), RS_ALGO_RING);
+  rs_comm_free(spread);
+  double expected = c->base_s + 2 * 4 * c->net_hop_s + h100_split_s(0, 2 * S) / 0.92 + hop;
+  double t        = time_strided(p, 16, 8, RS_OP_ALLREDUCE, RS_ALGO_TREE, S);
   ck_assert_double_eq_tol(t, expected, expected * 1e-6);
 }
 END_TEST
@@ -272,7 +299,7 @@ START_TEST(impossible_algorithms_are_refused)
   assert_refused(c, RS_OP_SENDRECV, RS_ALGO_DIRECT, "direct runs all-to-all only");
   /* tree and rail-ring need several domains (one NVL72 is one) and the ops they run */
   assert_refused(c, RS_OP_ALLREDUCE, RS_ALGO_TREE,
-                 "tree needs GPUs in several NVLink domains, with as many in each (at least 2)");
+                 "tree needs GPUs in several NVLink domains, with as many in each");
   assert_refused(c, RS_OP_ALLREDUCE, RS_ALGO_RAIL_RING,
                  "rail-ring needs GPUs in several NVLink domains, with as many in each (at least 2)");
   assert_refused(c, RS_OP_ALLGATHER, RS_ALGO_TREE, "tree runs all-reduce only");
@@ -308,6 +335,7 @@ static Suite* collectives_suite(void)
   tcase_add_test(tc, hierarchical_allreduce_matches_its_phases);
   tcase_add_test(tc, rail_ring_allreduce_matches_formula);
   tcase_add_test(tc, tree_allreduce_matches_formula);
+  tcase_add_test(tc, tree_spans_one_gpu_per_server);
   tcase_add_test(tc, broadcast_chain_matches_formula);
   tcase_add_test(tc, sendrecv_matches_formula);
   suite_add_tcase(s, tc);
