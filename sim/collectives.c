@@ -407,9 +407,12 @@ int rs_coll_check(const rs_comm_t* c, rs_coll_op_t op, rs_coll_algo_t algo, rs_e
         return rs_err_set(err, "direct runs all-to-all only");
       return RS_OK;
     case RS_ALGO_HIERARCHICAL:
-    case RS_ALGO_RAIL_RING:
       if (!is_ring_family(op))
-        return rs_err_set(err, "%s runs all-reduce, reduce-scatter and all-gather only", rs_coll_algo_name(algo));
+        return rs_err_set(err, "hierarchical runs all-reduce, reduce-scatter and all-gather only");
+      return check_domains(c, algo, err);
+    case RS_ALGO_RAIL_RING:
+      if (!is_ring_family(op) && op != RS_OP_BROADCAST)
+        return rs_err_set(err, "rail-ring runs all-reduce, reduce-scatter, all-gather and broadcast only");
       return check_domains(c, algo, err);
     case RS_ALGO_TREE:
       if (op != RS_OP_ALLREDUCE)
@@ -497,7 +500,9 @@ static void exchange_split(rs_comm_t* c, int rank, int g, int D, double nvl, dou
 /* The rail ring (predict_rail_ring): per step, the g-1 chunks of the channels that stay in the domain
  * share rank's NVSwitch port, so they travel as one message to the next GPU of the domain (the same
  * load on every port as g rings); the one chunk that leaves goes to the rank on its rail in the next
- * domain, rail-aligned as NCCL builds its rings on rail-optimised fabrics. */
+ * domain, rail-aligned as NCCL builds its rings on rail-optimised fabrics. A broadcast runs its chain's
+ * steps so, each channel a chain from rank 0 with 1/g of the data: every rank exchanges at every step,
+ * the chains' fill and drain counted as whole steps, as the ring's formula counts them. */
 static void run_rail_ring(rs_comm_t* c, int rank, rs_coll_op_t op, double bytes)
 {
   int g        = c->per_domain;

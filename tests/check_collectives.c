@@ -133,6 +133,20 @@ START_TEST(rail_ring_allreduce_matches_formula)
 }
 END_TEST
 
+/* Rail-ring broadcast on 2 x 8 H100: the chain's 64 + n - 2 steps, each channel carrying 1/8 of a
+ * 4 MiB chunk, 7 channels' over NVLink and one over the NIC at once. */
+START_TEST(rail_ring_broadcast_matches_formula)
+{
+  const rs_hw_calib_t* c = rs_hw_calib("H100");
+  int n = 16, g = 8, k = 64;
+  double S = 256.0 * (1 << 20), chunk = S / k / g, hop = 2e-6;
+  double lat      = (14 * c->nvlink_hop_s + 2 * c->net_hop_s) / n;
+  double expected = c->base_s + (k + n - 2) * (lat + h100_split_s((g - 1) * chunk, chunk) + hop);
+  double t        = time_on(h100_servers(2), n, RS_OP_BROADCAST, RS_ALGO_RAIL_RING, S);
+  ck_assert_double_eq_tol(t, expected, expected * 1e-6);
+}
+END_TEST
+
 /* Tree all-reduce on 4 x 8 H100: up and down a chain of 7 NVLink hops and log2(4) = 2 network levels,
  * then 2S(g-1)/g on each NVLink and 2S/g on each NIC (plus its 2 us switch hop) at once, at 0.92 of
  * the ring's bandwidth as NCCL's cost model has it. */
@@ -191,7 +205,7 @@ START_TEST(auto_picks_tree_small_and_ring_large)
   ck_assert_int_eq(rs_coll_choose(c, RS_OP_ALLREDUCE, 1 << 20), RS_ALGO_TREE);
   ck_assert_int_eq(rs_coll_choose(c, RS_OP_ALLREDUCE, 8.0 * (1 << 30)), RS_ALGO_RAIL_RING);
   ck_assert_int_eq(rs_coll_choose(c, RS_OP_ALLGATHER, 1 << 20), RS_ALGO_HIERARCHICAL); /* no tree all-gather */
-  ck_assert_int_eq(rs_coll_choose(c, RS_OP_BROADCAST, 1 << 20), RS_ALGO_RING);
+  ck_assert_int_eq(rs_coll_choose(c, RS_OP_BROADCAST, 1 << 30), RS_ALGO_RAIL_RING); /* all NICs, not one */
   ck_assert_int_eq(rs_coll_choose(c, RS_OP_SENDRECV, 1 << 30), RS_ALGO_RING);
   ck_assert_double_lt(rs_coll_predict(c, RS_OP_ALLREDUCE, RS_ALGO_TREE, 1 << 20),
                       rs_coll_predict(c, RS_OP_ALLREDUCE, RS_ALGO_RAIL_RING, 1 << 20));
@@ -274,6 +288,8 @@ START_TEST(choice_follows_the_cost_model)
   ck_assert_int_eq(rs_coll_choose(h100, RS_OP_ALLREDUCE, 1 << 30), RS_ALGO_NVLS); /* 480 vs 368 GB/s busbw */
   ck_assert_int_eq(rs_coll_choose(h100, RS_OP_ALLGATHER, 1 << 30), RS_ALGO_RING);
   ck_assert_int_eq(rs_coll_choose(h100, RS_OP_ALLTOALL, 1 << 30), RS_ALGO_DIRECT);
+  ck_assert_int_eq(rs_coll_choose(h100, RS_OP_BROADCAST, 1 << 30), RS_ALGO_RING);
+  ck_assert_int_eq(rs_coll_choose(h100, RS_OP_SENDRECV, 1 << 30), RS_ALGO_RING);
   rs_comm_free(h100);
   rs_platform_free(p);
 }
@@ -303,8 +319,10 @@ START_TEST(impossible_algorithms_are_refused)
   assert_refused(c, RS_OP_ALLREDUCE, RS_ALGO_RAIL_RING,
                  "rail-ring needs GPUs in several NVLink domains, with as many in each (at least 2)");
   assert_refused(c, RS_OP_ALLGATHER, RS_ALGO_TREE, "tree runs all-reduce only");
-  assert_refused(c, RS_OP_BROADCAST, RS_ALGO_RAIL_RING,
-                 "rail-ring runs all-reduce, reduce-scatter and all-gather only");
+  assert_refused(c, RS_OP_SENDRECV, RS_ALGO_RAIL_RING,
+                 "rail-ring runs all-reduce, reduce-scatter, all-gather and broadcast only");
+  assert_refused(c, RS_OP_BROADCAST, RS_ALGO_HIERARCHICAL,
+                 "hierarchical runs all-reduce, reduce-scatter and all-gather only");
   ck_assert_int_eq(rs_coll_check(c, RS_OP_ALLREDUCE, RS_ALGO_RING, &err), RS_OK);
   ck_assert_int_eq(rs_coll_check(c, RS_OP_BROADCAST, RS_ALGO_RING, &err), RS_OK);
   ck_assert_int_eq(rs_coll_choose(c, RS_OP_ALLREDUCE, 1 << 30), RS_ALGO_RING);
@@ -334,6 +352,7 @@ static Suite* collectives_suite(void)
   tcase_add_test(tc, alltoall_direct_matches_formula);
   tcase_add_test(tc, hierarchical_allreduce_matches_its_phases);
   tcase_add_test(tc, rail_ring_allreduce_matches_formula);
+  tcase_add_test(tc, rail_ring_broadcast_matches_formula);
   tcase_add_test(tc, tree_allreduce_matches_formula);
   tcase_add_test(tc, tree_spans_one_gpu_per_server);
   tcase_add_test(tc, broadcast_chain_matches_formula);
