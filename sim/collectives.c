@@ -1,4 +1,4 @@
-/* collectives.c -- ring, NVLink SHARP and direct collectives, one actor per rank, on SimGrid mailboxes.
+/* collectives.c -- ring, tree, NVLink SHARP and direct collectives, one actor per rank, on SimGrid mailboxes.
  * Time of a step = its bytes over the real route (sharing links with every other flow of the run),
  * inflated by the calibrated efficiency, plus NCCL's per-hop latency. The grouped form (for the
  * aggregated training mode) sits behind the same rs_coll_run: every algorithm is a ring of n flows per
@@ -14,6 +14,7 @@
 #include <simgrid/host.h>
 #include <simgrid/mailbox.h>
 #include <simgrid/semaphore.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,6 +39,7 @@ struct rs_comm {
   int n;
   const rs_gpu_t** gpus;
   sg_mailbox_t* mbox; /* mbox[r]: where rank r receives */
+  sg_mailbox_t* xbox; /* xbox[r]: where rank r receives from another domain in rail-ring and tree */
   const rs_hw_calib_t* calib;
   int one_domain;
   /* For the hierarchical form, when every domain holds the same number of ranks (per_domain > 1,
@@ -48,6 +50,7 @@ struct rs_comm {
   rs_comm_t** rail_comm;   /* [per_domain] */
   int* domain_of;          /* [n]: index of rank's domain communicator; its rank there is rail_of */
   int* rail_of;            /* [n]: index of rank's rail communicator; its rank there is domain_of */
+  int spread;              /* 1: every rank in an NVLink domain of its own (the tree still runs) */
   grouped_t* grp;          /* NULL: faithful form */
 };
 
@@ -97,6 +100,7 @@ rs_comm_t* rs_comm_new(const char* name, const rs_gpu_t* const* gpus, int n)
   c->n          = n;
   c->gpus       = xbt_new(const rs_gpu_t*, n);
   c->mbox       = xbt_new(sg_mailbox_t, n);
+  c->xbox       = xbt_new(sg_mailbox_t, n);
   c->calib      = rs_hw_calib(gpus[0]->model->name);
   c->one_domain = 1;
   for (int r = 0; r < n; r++) {
@@ -104,10 +108,16 @@ rs_comm_t* rs_comm_new(const char* name, const rs_gpu_t* const* gpus, int n)
     char* mb   = bprintf("%s:r%d", name, r);
     c->mbox[r] = sg_mailbox_by_name(mb);
     free(mb);
+    mb         = bprintf("%s:r%d:x", name, r);
+    c->xbox[r] = sg_mailbox_by_name(mb);
+    free(mb);
     c->one_domain &= same_domain(gpus[r], gpus[0]);
   }
   if (!c->one_domain)
     split_hierarchy(c, name);
+  c->spread = !c->one_domain && c->domains == 0;
+  for (int r = 1; r < n && c->spread; r++)
+    c->spread = !same_domain(gpus[r], gpus[r - 1]);
   return c;
 }
 
@@ -140,6 +150,7 @@ void rs_comm_free(rs_comm_t* c)
   free(c->rail_of);
   free(c->gpus);
   free(c->mbox);
+  free(c->xbox);
   free(c);
 }
 
@@ -216,6 +227,8 @@ void rs_comm_plan(rs_comm_t* c)
 
 double rs_coll_bus_factor(rs_coll_op_t op, int n)
 {
+  if (op == RS_OP_BROADCAST || op == RS_OP_SENDRECV)
+    return 1;
   return op == RS_OP_ALLREDUCE ? 2.0 * (n - 1) / n : (double)(n - 1) / n;
 }
 
@@ -231,7 +244,92 @@ static double ring_link_bw(const rs_comm_t* c)
   return c->one_domain ? m->nvlink_bytes_per_s : m->nic_bytes_per_s;
 }
 
-static int ring_steps(rs_coll_op_t op, int n) { return op == RS_OP_ALLREDUCE ? 2 * (n - 1) : n - 1; }
+/* Broadcast's pipeline: chunks of at least 512 KiB (NCCL's Simple protocol: its default 4 MiB buffer,
+ * NCCL_BUFFSIZE, in NCCL_STEPS = 8 slots), at most 64 of them so that the chain's fill costs little. */
+static int bcast_chunks(double bytes)
+{
+  double k = ceil(bytes / 524288.0);
+  return k < 1 ? 1 : k > 64 ? 64 : (int)k;
+}
+
+/* Steps of op as a ring (broadcast: a pipelined chain from rank 0, chunk j crossing hop r at step j + r). */
+static int ring_steps(rs_coll_op_t op, int n, double bytes)
+{
+  switch (op) {
+    case RS_OP_ALLREDUCE:
+      return 2 * (n - 1);
+    case RS_OP_BROADCAST:
+      return bcast_chunks(bytes) + n - 2;
+    case RS_OP_SENDRECV:
+      return 1;
+    default:
+      return n - 1;
+  }
+}
+
+/* Bytes a rank sends to the next one in each ring step. */
+static double ring_chunk(rs_coll_op_t op, int n, double bytes)
+{
+  return op == RS_OP_BROADCAST ? bytes / bcast_chunks(bytes) : op == RS_OP_SENDRECV ? bytes : bytes / n;
+}
+
+/* The rail ring's per-step latency: a chunk goes once round the ring every n steps, over n - D NVLink
+ * hops and D network hops (NCCL's ring latency counts intra- and inter-node steps so, tuning.cc). */
+static double rail_hop_s(const rs_comm_t* c)
+{
+  return ((c->n - c->domains) * c->calib->nvlink_hop_s + c->domains * c->calib->net_hop_s) / c->n;
+}
+
+/* Seconds of the slowest link when each rank sends nvl bytes over its NVLink and net bytes over its NIC. */
+static double split_bw_s(const rs_comm_t* c, double nvl, double net)
+{
+  const rs_gpu_model_t* m = c->gpus[0]->model;
+  double a = nvl / (c->calib->nvlink_ring_eff * m->nvlink_bytes_per_s);
+  double b = net / (c->calib->net_ring_eff * m->nic_bytes_per_s);
+  return a > b ? a : b;
+}
+
+/* One ring per rail (NCCL's channels on multi-NIC servers), each with 1/g of the data: in a step every
+ * rank sends g-1 channels' chunks over NVLink and one over its NIC, all at once. */
+static double predict_rail_ring(const rs_comm_t* c, rs_coll_op_t op, double bytes)
+{
+  int g        = c->per_domain;
+  double chunk = ring_chunk(op, c->n, bytes) / g;
+  return c->calib->base_s + ring_steps(op, c->n, bytes) * (rail_hop_s(c) + split_bw_s(c, (g - 1) * chunk, chunk));
+}
+
+/* NCCL's tree all-reduce, from its cost model (NVIDIA/nccl src/graph/tuning.cc): latency 2((g-1) intra
+ * + log2i(D) inter hops), up a chain of g GPUs in each domain and the binary tree across domains, then
+ * down again (racksim uses its ring per-hop latencies); bus bandwidth 0.92 of the ring's. */
+#define RS_COLL_TREE_BW 0.92
+
+/* GPUs per domain and domains of the tree: one GPU in each of n domains when the ranks are spread. */
+static int tree_g(const rs_comm_t* c) { return c->spread ? 1 : c->per_domain; }
+static int tree_d(const rs_comm_t* c) { return c->spread ? c->n : c->domains; }
+
+static double tree_latency_s(const rs_comm_t* c)
+{
+  double depth = (tree_g(c) - 1) * c->calib->nvlink_hop_s + floor(log2(tree_d(c))) * c->calib->net_hop_s;
+  return c->calib->base_s + 2 * depth;
+}
+
+/* Bytes each rank's NVLink and NIC carry in a pipelined double binary tree all-reduce: the chains move
+ * the buffer up and down (2S(g-1)/g per GPU, the channels' chains rotating over the GPUs); across
+ * domains each rank's share S/g goes up once and down once over the two trees (2S/g per NIC). Both
+ * are divided by the tree's bandwidth factor, to take the time they take at its rate. */
+static void tree_volumes(const rs_comm_t* c, double bytes, double* nvl, double* net)
+{
+  int g = tree_g(c);
+  *nvl  = 2 * bytes * (g - 1) / g / RS_COLL_TREE_BW;
+  *net  = 2 * bytes / g / RS_COLL_TREE_BW;
+}
+
+static double predict_tree(const rs_comm_t* c, double bytes)
+{
+  double nvl, net;
+  tree_volumes(c, bytes, &nvl, &net);
+  return tree_latency_s(c) + split_bw_s(c, nvl, net);
+}
 
 static double predict(const rs_comm_t* c, rs_coll_op_t op, rs_coll_algo_t algo, double bytes);
 
@@ -254,11 +352,43 @@ static double predict(const rs_comm_t* c, rs_coll_op_t op, rs_coll_algo_t algo, 
   int n = c->n;
   if (algo == RS_ALGO_HIERARCHICAL)
     return predict_hierarchical(c, op, bytes);
+  if (algo == RS_ALGO_RAIL_RING)
+    return predict_rail_ring(c, op, bytes);
+  if (algo == RS_ALGO_TREE)
+    return predict_tree(c, bytes);
   if (algo == RS_ALGO_NVLS)
     return c->calib->nvls_s + bytes * (n - 1) / n / (c->calib->nvls_eff * ring_link_bw(c));
   if (algo == RS_ALGO_DIRECT)
     return c->calib->base_s + hop_s(c) + bytes * (n - 1) / n / (ring_eff(c) * ring_link_bw(c));
-  return c->calib->base_s + ring_steps(op, n) * (hop_s(c) + bytes / n / (ring_eff(c) * ring_link_bw(c)));
+  return c->calib->base_s +
+         ring_steps(op, n, bytes) * (hop_s(c) + ring_chunk(op, n, bytes) / (ring_eff(c) * ring_link_bw(c)));
+}
+
+/* Whether op is a reduction or gather that the domain-by-domain algorithms run. */
+static int is_ring_family(rs_coll_op_t op)
+{
+  return op == RS_OP_ALLREDUCE || op == RS_OP_ALLGATHER || op == RS_OP_REDUCESCATTER;
+}
+
+/* The algorithms that span several NVLink domains need them equal, of at least 2 GPUs. */
+static int check_domains(const rs_comm_t* c, rs_coll_algo_t algo, rs_err_t* err)
+{
+  if (c->domains == 0)
+    return rs_err_set(err, "%s needs GPUs in several NVLink domains, with as many in each (at least 2)",
+                      rs_coll_algo_name(algo));
+  return RS_OK;
+}
+
+static int check_nvls(const rs_comm_t* c, rs_coll_op_t op, rs_err_t* err)
+{
+  if (op != RS_OP_ALLREDUCE)
+    return rs_err_set(err, "nvls runs all-reduce only");
+  if (!c->one_domain)
+    return rs_err_set(err, "nvls needs every GPU in one NVLink domain");
+  if (c->calib->nvls_eff <= 0)
+    return rs_err_set(err, "nvls is not calibrated for %s GPUs (no published NVLS measurement)",
+                      c->gpus[0]->model->name);
+  return RS_OK;
 }
 
 int rs_coll_check(const rs_comm_t* c, rs_coll_op_t op, rs_coll_algo_t algo, rs_err_t* err)
@@ -271,23 +401,24 @@ int rs_coll_check(const rs_comm_t* c, rs_coll_op_t op, rs_coll_algo_t algo, rs_e
         return rs_err_set(err, "all-to-all has no ring algorithm: use direct or auto");
       return RS_OK;
     case RS_ALGO_NVLS:
-      if (op != RS_OP_ALLREDUCE)
-        return rs_err_set(err, "nvls runs all-reduce only");
-      if (!c->one_domain)
-        return rs_err_set(err, "nvls needs every GPU in one NVLink domain");
-      if (c->calib->nvls_eff <= 0)
-        return rs_err_set(err, "nvls is not calibrated for %s GPUs (no published NVLS measurement)",
-                          c->gpus[0]->model->name);
-      return RS_OK;
+      return check_nvls(c, op, err);
     case RS_ALGO_DIRECT:
       if (op != RS_OP_ALLTOALL)
         return rs_err_set(err, "direct runs all-to-all only");
       return RS_OK;
     case RS_ALGO_HIERARCHICAL:
-      if (op == RS_OP_ALLTOALL)
-        return rs_err_set(err, "all-to-all has no hierarchical algorithm: use direct or auto");
-      if (c->domains == 0)
-        return rs_err_set(err, "hierarchical needs GPUs in several NVLink domains, with as many in each (at least 2)");
+      if (!is_ring_family(op))
+        return rs_err_set(err, "hierarchical runs all-reduce, reduce-scatter and all-gather only");
+      return check_domains(c, algo, err);
+    case RS_ALGO_RAIL_RING:
+      if (!is_ring_family(op) && op != RS_OP_BROADCAST)
+        return rs_err_set(err, "rail-ring runs all-reduce, reduce-scatter, all-gather and broadcast only");
+      return check_domains(c, algo, err);
+    case RS_ALGO_TREE:
+      if (op != RS_OP_ALLREDUCE)
+        return rs_err_set(err, "tree runs all-reduce only");
+      if (c->domains == 0 && !c->spread)
+        return rs_err_set(err, "tree needs GPUs in several NVLink domains, with as many in each");
       return RS_OK;
   }
   return RS_ERR;
@@ -298,13 +429,15 @@ double rs_coll_predict(const rs_comm_t* c, rs_coll_op_t op, rs_coll_algo_t algo,
   return predict(c, op, algo, bytes);
 }
 
+/* Tree and rail ring have no grouped form: a grouped communicator chooses among the others. */
 rs_coll_algo_t rs_coll_choose(const rs_comm_t* c, rs_coll_op_t op, double bytes)
 {
   if (op == RS_OP_ALLTOALL)
     return RS_ALGO_DIRECT;
-  static const rs_coll_algo_t candidates[] = {RS_ALGO_NVLS, RS_ALGO_HIERARCHICAL};
+  static const rs_coll_algo_t candidates[] = {RS_ALGO_NVLS, RS_ALGO_HIERARCHICAL, RS_ALGO_TREE, RS_ALGO_RAIL_RING};
+  int n_candidates = c->grp ? 2 : 4;
   rs_coll_algo_t best = RS_ALGO_RING;
-  for (size_t i = 0; i < sizeof candidates / sizeof candidates[0]; i++)
+  for (int i = 0; i < n_candidates; i++)
     if (rs_coll_check(c, op, candidates[i], NULL) == RS_OK &&
         predict(c, op, candidates[i], bytes) < predict(c, op, best, bytes))
       best = candidates[i];
@@ -319,19 +452,76 @@ static char token;
 /* Bytes put on the wire so that the route's bandwidth yields NCCL's achieved rate. */
 static long wire_bytes(double bytes, double eff) { return (long)(bytes / eff + 0.5); }
 
-/* `steps` ring steps of `chunk` bytes: send to the next rank, receive from the previous one. */
-static void run_ring(rs_comm_t* c, int rank, int steps, double chunk)
+/* Starts a message of `wire` bytes from rank to rank `to`, into `box` (one of to's mailboxes). */
+static sg_comm_t send_to(rs_comm_t* c, int rank, int to, sg_mailbox_t box, long wire)
 {
-  sg_mailbox_t next = c->mbox[(rank + 1) % c->n];
-  sg_mailbox_t mine = c->mbox[rank];
-  long wire         = wire_bytes(chunk, ring_eff(c));
+  rs_platform_count(c->gpus[rank]->host, c->gpus[to]->host, wire);
+  return sg_mailbox_put_async(box, &token, wire);
+}
+
+/* `steps` ring steps of `chunk` bytes: send to the next rank, receive from the previous one. In a
+ * broadcast (a chain from rank 0) rank r sends chunk s - r at step s and receives chunk s - r + 1. */
+static void run_ring(rs_comm_t* c, int rank, rs_coll_op_t op, int steps, double chunk)
+{
+  int n     = c->n;
+  int k     = op == RS_OP_BROADCAST ? steps - n + 2 : steps; /* chunks crossing each hop */
+  int first = op == RS_OP_BROADCAST ? rank : 0;              /* this rank's first sending step */
+  long wire = wire_bytes(chunk, ring_eff(c));
   for (int s = 0; s < steps; s++) {
-    rs_platform_count(c->gpus[rank]->host, c->gpus[(rank + 1) % c->n]->host, wire);
-    sg_comm_t send = sg_mailbox_put_async(next, &token, wire);
-    sg_mailbox_get(mine);
-    sg_comm_wait(send);
+    int sends = op != RS_OP_BROADCAST || (rank < n - 1 && s >= first && s < first + k);
+    int recvs = op != RS_OP_BROADCAST || (rank > 0 && s >= first - 1 && s < first - 1 + k);
+    if (!sends && !recvs)
+      continue;
+    sg_comm_t send = sends ? send_to(c, rank, (rank + 1) % n, c->mbox[(rank + 1) % n], wire) : NULL;
+    if (recvs)
+      sg_mailbox_get(c->mbox[rank]);
+    if (send)
+      sg_comm_wait(send);
     sg_actor_sleep_for(hop_s(c));
   }
+}
+
+/* Sends net bytes (at the network efficiency) to rank's rail peer in the next of D domains of g GPUs
+ * and, when g > 1, nvl bytes (at the NVLink one) to the next GPU of rank's domain; receives the same,
+ * all at once, and waits. */
+static void exchange_split(rs_comm_t* c, int rank, int g, int D, double nvl, double net)
+{
+  int d = rank / g, k = rank % g;
+  int nvl_to = d * g + (k + 1) % g, net_to = (d + 1) % D * g + k;
+  void* got[2];
+  sg_comm_t comms[4] = {send_to(c, rank, net_to, c->xbox[net_to], wire_bytes(net, c->calib->net_ring_eff)),
+                        sg_mailbox_get_async(c->xbox[rank], &got[0]),
+                        g > 1 ? send_to(c, rank, nvl_to, c->mbox[nvl_to], wire_bytes(nvl, c->calib->nvlink_ring_eff))
+                              : NULL,
+                        g > 1 ? sg_mailbox_get_async(c->mbox[rank], &got[1]) : NULL};
+  sg_comm_wait_all(comms, g > 1 ? 4 : 2);
+}
+
+/* The rail ring (predict_rail_ring): per step, the g-1 chunks of the channels that stay in the domain
+ * share rank's NVSwitch port, so they travel as one message to the next GPU of the domain (the same
+ * load on every port as g rings); the one chunk that leaves goes to the rank on its rail in the next
+ * domain, rail-aligned as NCCL builds its rings on rail-optimised fabrics. A broadcast runs its chain's
+ * steps so, each channel a chain from rank 0 with 1/g of the data: every rank exchanges at every step,
+ * the chains' fill and drain counted as whole steps, as the ring's formula counts them. */
+static void run_rail_ring(rs_comm_t* c, int rank, rs_coll_op_t op, double bytes)
+{
+  int g        = c->per_domain;
+  double chunk = ring_chunk(op, c->n, bytes) / g;
+  sg_actor_sleep_for(c->calib->base_s);
+  for (int s = 0; s < ring_steps(op, c->n, bytes); s++) {
+    exchange_split(c, rank, g, c->domains, (g - 1) * chunk, chunk);
+    sg_actor_sleep_for(rail_hop_s(c));
+  }
+}
+
+/* The pipelined double binary tree (predict_tree): its latency, then each rank's NVLink and NIC carry
+ * the whole operation's volumes at once, since chunks flow up and down all levels concurrently. */
+static void run_tree(rs_comm_t* c, int rank, double bytes)
+{
+  double nvl, net;
+  tree_volumes(c, bytes, &nvl, &net);
+  sg_actor_sleep_for(tree_latency_s(c));
+  exchange_split(c, rank, tree_g(c), tree_d(c), nvl, net);
 }
 
 /* Every rank sends `chunk` bytes to every other rank at once. */
@@ -341,8 +531,7 @@ static void run_direct(rs_comm_t* c, int rank, double chunk, double eff)
   sg_comm_t* sends = xbt_new(sg_comm_t, n - 1);
   long wire        = wire_bytes(chunk, eff);
   for (int k = 1; k < n; k++) {
-    rs_platform_count(c->gpus[rank]->host, c->gpus[(rank + k) % n]->host, wire);
-    sends[k - 1] = sg_mailbox_put_async(c->mbox[(rank + k) % n], &token, wire);
+    sends[k - 1] = send_to(c, rank, (rank + k) % n, c->mbox[(rank + k) % n], wire);
   }
   for (int k = 1; k < n; k++)
     sg_mailbox_get(c->mbox[rank]);
@@ -393,10 +582,11 @@ static void run_grouped_algo(rs_comm_t* c, int rank, rs_coll_op_t op, rs_coll_al
 {
   int n          = c->n;
   double rest    = bytes * (n - 1) / n;
+  xbt_assert(algo != RS_ALGO_TREE && algo != RS_ALGO_RAIL_RING, "tree and rail-ring have no grouped form");
   if (algo == RS_ALGO_RING) {
-    int steps = ring_steps(op, n);
+    int steps = ring_steps(op, n, bytes);
     sg_actor_sleep_for(c->calib->base_s);
-    run_grouped(c, rank, wire_bytes(steps * (bytes / n), ring_eff(c)), steps, hop_s(c));
+    run_grouped(c, rank, wire_bytes(steps * ring_chunk(op, n, bytes), ring_eff(c)), steps, hop_s(c));
   } else if (algo == RS_ALGO_NVLS) {
     sg_actor_sleep_for(c->calib->nvls_s);
     run_grouped(c, rank, wire_bytes(rest, c->calib->nvls_eff), 1, 0);
@@ -419,7 +609,13 @@ void rs_coll_run(rs_comm_t* c, int rank, rs_coll_op_t op, rs_coll_algo_t algo, d
   switch (algo) {
     case RS_ALGO_RING:
       sg_actor_sleep_for(c->calib->base_s);
-      run_ring(c, rank, ring_steps(op, n), bytes / n);
+      run_ring(c, rank, op, ring_steps(op, n, bytes), ring_chunk(op, n, bytes));
+      break;
+    case RS_ALGO_RAIL_RING:
+      run_rail_ring(c, rank, op, bytes);
+      break;
+    case RS_ALGO_TREE:
+      run_tree(c, rank, bytes);
       break;
     case RS_ALGO_NVLS:
       /* In-switch reduction: each GPU pushes its data into the switch and reads back the reduced

@@ -31,16 +31,19 @@ void rs_comm_plan(rs_comm_t* comm);
 
 /* RS_ERR and err when algo cannot run op on this communicator (NVLS across domains, say). */
 int rs_coll_check(const rs_comm_t* comm, rs_coll_op_t op, rs_coll_algo_t algo, rs_err_t* err);
-/* The algorithm NCCL would pick: the one with the shortest predicted time among those that can run. */
+/* The algorithm NCCL would pick: the one with the shortest predicted time among those that can run
+ * (on a grouped communicator, among those with a grouped form: not tree or rail-ring). */
 rs_coll_algo_t rs_coll_choose(const rs_comm_t* comm, rs_coll_op_t op, double bytes);
 /* Runs this rank's part of op on `bytes` (nccl-tests' size: the per-rank buffer; for all-gather the
- * gathered output). algo must be a concrete one (not AUTO) that rs_coll_check accepted. */
+ * gathered output; for broadcast rank 0's buffer). algo must be a concrete one (not AUTO) that
+ * rs_coll_check accepted. */
 void rs_coll_run(rs_comm_t* comm, int rank, rs_coll_op_t op, rs_coll_algo_t algo, double bytes);
 
 /* Seconds NCCL's cost model predicts for op on `bytes` with algo (0 bytes: its latency alone). */
 double rs_coll_predict(const rs_comm_t* comm, rs_coll_op_t op, rs_coll_algo_t algo, double bytes);
 
-/* nccl-tests' bus bandwidth factor: busbw = algbw x factor (2(n-1)/n for all-reduce, (n-1)/n else). */
+/* nccl-tests' bus bandwidth factor: busbw = algbw x factor (2(n-1)/n for all-reduce, 1 for broadcast
+ * and send-recv, (n-1)/n else). */
 double rs_coll_bus_factor(rs_coll_op_t op, int n);
 
 #endif

@@ -53,8 +53,9 @@ static const char* const kind_names[] = {"collective", "training", "inference", 
 static const char* const prec_names[]      = {"bf16", "fp8", "fp4", NULL};
 static const char* const recompute_names[] = {"none", "selective", "full", NULL};
 static const char* const mode_names[]      = {"auto", "faithful", "aggregated", NULL};
-static const char* const op_names[]   = {"all-reduce", "all-gather", "reduce-scatter", "all-to-all", NULL};
-static const char* const algo_names[] = {"auto", "ring", "nvls", "direct", "hierarchical", NULL};
+static const char* const op_names[]   = {"all-reduce", "all-gather", "reduce-scatter", "all-to-all",
+                                         "broadcast",  "send-recv",  NULL};
+static const char* const algo_names[] = {"auto", "ring", "nvls", "direct", "hierarchical", "tree", "rail-ring", NULL};
 static const char* const links_names[] = {"none", "classes", "all", NULL};
 static const char* const session_arrival_names[] = {"poisson", "day", "replay", NULL};
 static const char* const dist_names[]    = {"fixed", "exponential", "lognormal", NULL};

@@ -15,9 +15,27 @@
 typedef enum { RS_WL_COLLECTIVE, RS_WL_TRAINING, RS_WL_INFERENCE, RS_WL_AGENTIC } rs_wl_kind_t;
 
 /* Collective operations and algorithms, as NCCL names them. */
-typedef enum { RS_OP_ALLREDUCE, RS_OP_ALLGATHER, RS_OP_REDUCESCATTER, RS_OP_ALLTOALL } rs_coll_op_t;
-/* HIERARCHICAL: inside each NVLink domain, then across domains rail by rail, then inside again. */
-typedef enum { RS_ALGO_AUTO, RS_ALGO_RING, RS_ALGO_NVLS, RS_ALGO_DIRECT, RS_ALGO_HIERARCHICAL } rs_coll_algo_t;
+/* BROADCAST: from rank 0 to all; SENDRECV: each rank sends to the next and receives from the previous. */
+typedef enum {
+  RS_OP_ALLREDUCE,
+  RS_OP_ALLGATHER,
+  RS_OP_REDUCESCATTER,
+  RS_OP_ALLTOALL,
+  RS_OP_BROADCAST,
+  RS_OP_SENDRECV
+} rs_coll_op_t;
+/* HIERARCHICAL: inside each NVLink domain, then across domains rail by rail, then inside again.
+ * TREE: NCCL's double binary tree across domains. RAIL_RING: NCCL's flat ring on multi-NIC servers,
+ * one channel per rail, pipelined. */
+typedef enum {
+  RS_ALGO_AUTO,
+  RS_ALGO_RING,
+  RS_ALGO_NVLS,
+  RS_ALGO_DIRECT,
+  RS_ALGO_HIERARCHICAL,
+  RS_ALGO_TREE,
+  RS_ALGO_RAIL_RING
+} rs_coll_algo_t;
 
 /* kind: collective -- sweeps message sizes over a group of GPUs, like nccl-tests. */
 typedef struct rs_sc_collective {

@@ -265,6 +265,11 @@ START_TEST(test_bad_fixture_messages)
   assert_one_error("racksim: tests/bad/nvls-allgather.yaml:6: workloads[0].algorithm: expected an algorithm that can "
                    "run all-gather here, got 'nvls': "
                    "nvls runs all-reduce only\n");
+  racksim("run", "tests/bad/tree-one-domain.yaml", "-o", tmp("out"), NULL);
+  ck_assert_int_eq(res.code, 2);
+  assert_one_error("racksim: tests/bad/tree-one-domain.yaml:6: workloads[0].algorithm: expected an algorithm that "
+                   "can run all-reduce here, got 'tree': "
+                   "tree needs GPUs in several NVLink domains, with as many in each\n");
   racksim("run", "tests/bad/platform-bad-xml.yaml", "-o", tmp("out"), NULL);
   assert_one_error("racksim: tests/bad/platform-bad.xml:6: not a platform SimGrid can load: Invalid XML (XML input "
                    "line 6, state 75): Unexpected end-tag `</zone>': `</host>' expected.\n");
@@ -272,7 +277,7 @@ START_TEST(test_bad_fixture_messages)
   /* and one the loader finds, as the loader words it */
   racksim("run", "tests/bad/op-bad.yaml", NULL);
   assert_one_error("racksim: tests/bad/op-bad.yaml:5: workloads[0].op: expected one of all-reduce, all-gather, "
-                   "reduce-scatter, all-to-all, got 'allreduce'\n");
+                   "reduce-scatter, all-to-all, broadcast, send-recv, got 'allreduce'\n");
 }
 END_TEST
 

@@ -74,7 +74,7 @@ static const struct {
     {"tests/bad/start-negative.yaml",
      "tests/bad/start-negative.yaml:5: workloads[0].start_s: expected a number from 0 to 1e+12, got '-1'"},
     {"tests/bad/op-bad.yaml", "tests/bad/op-bad.yaml:5: workloads[0].op: expected one of all-reduce, all-gather, "
-                              "reduce-scatter, all-to-all, got 'allreduce'"},
+                              "reduce-scatter, all-to-all, broadcast, send-recv, got 'allreduce'"},
     {"tests/bad/missing-name.yaml", "tests/bad/missing-name.yaml:1: missing required key 'name'"},
     {"tests/bad/missing-platform.yaml", "tests/bad/missing-platform.yaml:1: missing required key 'platform'"},
     {"tests/bad/missing-workloads.yaml", "tests/bad/missing-workloads.yaml:1: missing required key 'workloads'"},
@@ -300,7 +300,7 @@ START_TEST(test_set_bad_value)
   const char* op[] = {"workloads[0].op=allreduce", NULL};
   assert_rejected(QUICKSTART, op,
                   "--set workloads[0].op=allreduce: workloads[0].op: expected one of all-reduce, all-gather, "
-                  "reduce-scatter, all-to-all, got 'allreduce'");
+                  "reduce-scatter, all-to-all, broadcast, send-recv, got 'allreduce'");
   const char* seed[] = {"seed=-3", NULL};
   assert_rejected(QUICKSTART, seed, "--set seed=-3: seed: expected a non-negative integer, got '-3'");
   /* the file's own faults are still found, with the file's line */
