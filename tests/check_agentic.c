@@ -28,12 +28,9 @@ static int run_scenario(const char* yaml, const char* extra) { return run_into(y
 
 static rs_csv_t* table(const char* name)
 {
-  char path[128];
-  snprintf(path, sizeof path, "%s/out/%s.csv", dir, name);
-  rs_err_t err  = {{0}};
-  rs_csv_t* csv = rs_csv_read(path, &err);
-  ck_assert_msg(csv != NULL, "%s", err.msg);
-  return csv;
+  char file[64];
+  snprintf(file, sizeof file, "%s.csv", name);
+  return rs_test_table(dir, "out", file);
 }
 
 /* The number in row r (from 1) and column name of csv. */

@@ -19,37 +19,21 @@ static void setup(void) { rs_test_tmpdir(dir, sizeof dir, "inference"); }
 
 static void teardown(void) { rs_test_rmdir(dir); }
 
-static void write_file(const char* name, const char* text)
-{
-  char path[128];
-  snprintf(path, sizeof path, "%s/%s", dir, name);
-  FILE* fp = fopen(path, "w");
-  ck_assert_ptr_nonnull(fp);
-  fputs(text, fp);
-  fclose(fp);
-}
+static void write_file(const char* name, const char* text) { rs_test_write(dir, name, text); }
 
 /* Writes the scenario, runs racksim on it into DIR/OUT, returns the exit code; stderr goes to DIR/err. */
 static int run_into(const char* yaml, const char* extra, const char* out)
 {
-  char cmd[1024];
-  write_file("s.yaml", yaml);
-  snprintf(cmd, sizeof cmd, "cd %s && %s run %s/s.yaml -o %s/%s -q %s 2>%s/err", RS_SOURCE_DIR, RS_RACKSIM_BIN, dir,
-           dir, out, extra, dir);
-  int st = system(cmd);
-  return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+  return rs_test_run_yaml(dir, yaml, out, extra);
 }
 
 static int run_scenario(const char* yaml, const char* extra) { return run_into(yaml, extra, "out"); }
 
 static rs_csv_t* table(const char* name)
 {
-  char path[128];
-  snprintf(path, sizeof path, "%s/out/%s.csv", dir, name);
-  rs_err_t err  = {{0}};
-  rs_csv_t* csv = rs_csv_read(path, &err);
-  ck_assert_msg(csv != NULL, "%s", err.msg);
-  return csv;
+  char file[64];
+  snprintf(file, sizeof file, "%s.csv", name);
+  return rs_test_table(dir, "out", file);
 }
 
 /* A number of row `row` (from 1) of DIR/out/NAME.csv. */

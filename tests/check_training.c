@@ -26,15 +26,7 @@ static int run_scenario(const char* yaml, const char* extra) { return rs_test_ru
 /* A number from row 1 of DIR/out/iterations.csv. */
 static double iteration_value(const char* column) { return rs_test_iteration_value(dir, "out", column); }
 
-static rs_csv_t* read_table(const char* name)
-{
-  char path[160];
-  snprintf(path, sizeof path, "%s/out/%s", dir, name);
-  rs_err_t err  = {{0}};
-  rs_csv_t* csv = rs_csv_read(path, &err);
-  ck_assert_msg(csv != NULL, "%s", err.msg);
-  return csv;
-}
+static rs_csv_t* read_table(const char* name) { return rs_test_table(dir, "out", name); }
 
 /* Cell `column` of row r (r >= 1) of csv. */
 static const char* cell(const rs_csv_t* csv, size_t r, const char* column)

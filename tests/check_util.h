@@ -120,6 +120,17 @@ static inline int rs_test_run_yaml(const char* dir, const char* yaml, const char
   return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
 
+/* DIR/OUT/FILE, a table racksim wrote, read through libcsv; fails the test if it cannot be read. */
+static inline rs_csv_t* rs_test_table(const char* dir, const char* out, const char* file)
+{
+  char path[192];
+  snprintf(path, sizeof path, "%s/%s/%s", dir, out, file);
+  rs_err_t err  = {{0}};
+  rs_csv_t* csv = rs_csv_read(path, &err);
+  ck_assert_msg(csv != NULL, "%s", err.msg);
+  return csv;
+}
+
 /* A number from row 1 of DIR/OUT/iterations.csv (the first training iteration). */
 static inline double rs_test_iteration_value(const char* dir, const char* out, const char* column)
 {
