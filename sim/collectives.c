@@ -1,6 +1,8 @@
 /* collectives.c -- ring, tree, NVLink SHARP and direct collectives, one actor per rank, on SimGrid mailboxes.
  * Time of a step = its bytes over the real route (sharing links with every other flow of the run),
- * inflated by the calibrated efficiency, plus NCCL's per-hop latency. The grouped form (for the
+ * inflated by the calibrated efficiency, plus NCCL's per-hop latency. Ring, rail ring and tree run
+ * the NCCL protocol (LL, LL128, Simple) the cost model predicts fastest for the size; NVLS and direct
+ * run Simple. The grouped form (for the
  * aggregated training mode) sits behind the same rs_coll_run: every algorithm is a ring of n flows per
  * phase there, each carrying what its rank would send in all the phase's steps. This is the one file
  * that uses sg_comm_wait_all, deprecated after SimGrid 3.35. See LICENSE. */
@@ -244,6 +246,15 @@ static double ring_link_bw(const rs_comm_t* c)
   return c->one_domain ? m->nvlink_bytes_per_s : m->nic_bytes_per_s;
 }
 
+/* The ring's latencies and rate with NCCL protocol p (hardware.h: LL, LL128, Simple). */
+static rs_hw_proto_t proto(const rs_comm_t* c, rs_proto_t p) { return rs_hw_proto(c->calib, p); }
+static double proto_hop_s(const rs_comm_t* c, rs_proto_t p)
+{
+  rs_hw_proto_t q = proto(c, p);
+  return c->one_domain ? q.nvlink_hop_s : q.net_hop_s;
+}
+static double proto_eff(const rs_comm_t* c, rs_proto_t p) { return ring_eff(c) * proto(c, p).bw_factor; }
+
 /* Broadcast's pipeline: chunks of at least 512 KiB (NCCL's Simple protocol: its default 4 MiB buffer,
  * NCCL_BUFFSIZE, in NCCL_STEPS = 8 slots), at most 64 of them so that the chain's fill costs little. */
 static int bcast_chunks(double bytes)
@@ -275,42 +286,48 @@ static double ring_chunk(rs_coll_op_t op, int n, double bytes)
 
 /* The rail ring's per-step latency: a chunk goes once round the ring every n steps, over n - D NVLink
  * hops and D network hops (NCCL's ring latency counts intra- and inter-node steps so, tuning.cc). */
-static double rail_hop_s(const rs_comm_t* c)
+static double rail_hop_s(const rs_comm_t* c, rs_proto_t p)
 {
-  return ((c->n - c->domains) * c->calib->nvlink_hop_s + c->domains * c->calib->net_hop_s) / c->n;
+  rs_hw_proto_t q = proto(c, p);
+  return ((c->n - c->domains) * q.nvlink_hop_s + c->domains * q.net_hop_s) / c->n;
 }
 
-/* Seconds of the slowest link when each rank sends nvl bytes over its NVLink and net bytes over its NIC. */
-static double split_bw_s(const rs_comm_t* c, double nvl, double net)
+/* Seconds of the slowest link when each rank sends nvl bytes over its NVLink and net bytes over its NIC
+ * with protocol p. */
+static double split_bw_s(const rs_comm_t* c, double nvl, double net, rs_proto_t p)
 {
   const rs_gpu_model_t* m = c->gpus[0]->model;
-  double a = nvl / (c->calib->nvlink_ring_eff * m->nvlink_bytes_per_s);
-  double b = net / (c->calib->net_ring_eff * m->nic_bytes_per_s);
+  double f = proto(c, p).bw_factor;
+  double a = nvl / (c->calib->nvlink_ring_eff * f * m->nvlink_bytes_per_s);
+  double b = net / (c->calib->net_ring_eff * f * m->nic_bytes_per_s);
   return a > b ? a : b;
 }
 
 /* One ring per rail (NCCL's channels on multi-NIC servers), each with 1/g of the data: in a step every
  * rank sends g-1 channels' chunks over NVLink and one over its NIC, all at once. */
-static double predict_rail_ring(const rs_comm_t* c, rs_coll_op_t op, double bytes)
+static double predict_rail_ring(const rs_comm_t* c, rs_coll_op_t op, rs_proto_t p, double bytes)
 {
   int g        = c->per_domain;
   double chunk = ring_chunk(op, c->n, bytes) / g;
-  return c->calib->base_s + ring_steps(op, c->n, bytes) * (rail_hop_s(c) + split_bw_s(c, (g - 1) * chunk, chunk));
+  return proto(c, p).base_s +
+         ring_steps(op, c->n, bytes) * (rail_hop_s(c, p) + split_bw_s(c, (g - 1) * chunk, chunk, p));
 }
 
 /* NCCL's tree all-reduce, from its cost model (NVIDIA/nccl src/graph/tuning.cc): latency 2((g-1) intra
  * + log2i(D) inter hops), up a chain of g GPUs in each domain and the binary tree across domains, then
- * down again (racksim uses its ring per-hop latencies); bus bandwidth 0.92 of the ring's. */
+ * down again (racksim uses its ring per-hop latencies, of the protocol chosen); bus bandwidth 0.92 of
+ * the ring's. */
 #define RS_COLL_TREE_BW 0.92
 
 /* GPUs per domain and domains of the tree: one GPU in each of n domains when the ranks are spread. */
 static int tree_g(const rs_comm_t* c) { return c->spread ? 1 : c->per_domain; }
 static int tree_d(const rs_comm_t* c) { return c->spread ? c->n : c->domains; }
 
-static double tree_latency_s(const rs_comm_t* c)
+static double tree_latency_s(const rs_comm_t* c, rs_proto_t p)
 {
-  double depth = (tree_g(c) - 1) * c->calib->nvlink_hop_s + floor(log2(tree_d(c))) * c->calib->net_hop_s;
-  return c->calib->base_s + 2 * depth;
+  rs_hw_proto_t q = proto(c, p);
+  double depth    = (tree_g(c) - 1) * q.nvlink_hop_s + floor(log2(tree_d(c))) * q.net_hop_s;
+  return q.base_s + 2 * depth;
 }
 
 /* Bytes each rank's NVLink and NIC carry in a pipelined double binary tree all-reduce: the chains move
@@ -324,14 +341,45 @@ static void tree_volumes(const rs_comm_t* c, double bytes, double* nvl, double* 
   *net  = 2 * bytes / g / RS_COLL_TREE_BW;
 }
 
-static double predict_tree(const rs_comm_t* c, double bytes)
+static double predict_tree(const rs_comm_t* c, rs_proto_t p, double bytes)
 {
   double nvl, net;
   tree_volumes(c, bytes, &nvl, &net);
-  return tree_latency_s(c) + split_bw_s(c, nvl, net);
+  return tree_latency_s(c, p) + split_bw_s(c, nvl, net, p);
 }
 
 static double predict(const rs_comm_t* c, rs_coll_op_t op, rs_coll_algo_t algo, double bytes);
+
+/* The ring with protocol p: NCCL's alpha-beta form, base + steps x (hop + chunk / rate). */
+static double predict_ring(const rs_comm_t* c, rs_coll_op_t op, rs_proto_t p, double bytes)
+{
+  int n = c->n;
+  return proto(c, p).base_s +
+         ring_steps(op, n, bytes) * (proto_hop_s(c, p) + ring_chunk(op, n, bytes) / (proto_eff(c, p) * ring_link_bw(c)));
+}
+
+/* Ring, rail ring and tree with protocol p. */
+static double predict_proto(const rs_comm_t* c, rs_coll_op_t op, rs_coll_algo_t algo, rs_proto_t p, double bytes)
+{
+  if (algo == RS_ALGO_RAIL_RING)
+    return predict_rail_ring(c, op, p, bytes);
+  if (algo == RS_ALGO_TREE)
+    return predict_tree(c, p, bytes);
+  return predict_ring(c, op, p, bytes);
+}
+
+/* The protocol NCCL's tuner would pick for algo: for ring, rail ring and tree, the fastest predicted
+ * (Simple on a tie); Simple for the others (NVLS has no other, direct is NCCL's point-to-point). */
+static rs_proto_t best_proto(const rs_comm_t* c, rs_coll_op_t op, rs_coll_algo_t algo, double bytes)
+{
+  rs_proto_t best = RS_PROTO_SIMPLE;
+  if (algo != RS_ALGO_RING && algo != RS_ALGO_RAIL_RING && algo != RS_ALGO_TREE)
+    return best;
+  for (int p = 0; p < RS_PROTO_COUNT; p++)
+    if (predict_proto(c, op, algo, (rs_proto_t)p, bytes) < predict_proto(c, op, algo, best, bytes))
+      best = (rs_proto_t)p;
+  return best;
+}
 
 /* Inside each domain, then across on each rail with 1/g of the data, then inside again (all-reduce),
  * or the first two phases (reduce-scatter), or the last two (all-gather). */
@@ -352,16 +400,13 @@ static double predict(const rs_comm_t* c, rs_coll_op_t op, rs_coll_algo_t algo, 
   int n = c->n;
   if (algo == RS_ALGO_HIERARCHICAL)
     return predict_hierarchical(c, op, bytes);
-  if (algo == RS_ALGO_RAIL_RING)
-    return predict_rail_ring(c, op, bytes);
-  if (algo == RS_ALGO_TREE)
-    return predict_tree(c, bytes);
+  if (algo == RS_ALGO_RAIL_RING || algo == RS_ALGO_TREE)
+    return predict_proto(c, op, algo, best_proto(c, op, algo, bytes), bytes);
   if (algo == RS_ALGO_NVLS)
     return c->calib->nvls_s + bytes * (n - 1) / n / (c->calib->nvls_eff * ring_link_bw(c));
   if (algo == RS_ALGO_DIRECT)
     return c->calib->base_s + hop_s(c) + bytes * (n - 1) / n / (ring_eff(c) * ring_link_bw(c));
-  return c->calib->base_s +
-         ring_steps(op, n, bytes) * (hop_s(c) + ring_chunk(op, n, bytes) / (ring_eff(c) * ring_link_bw(c)));
+  return predict_ring(c, op, best_proto(c, op, algo, bytes), bytes);
 }
 
 /* Whether op is a reduction or gather that the domain-by-domain algorithms run. */
@@ -429,6 +474,11 @@ double rs_coll_predict(const rs_comm_t* c, rs_coll_op_t op, rs_coll_algo_t algo,
   return predict(c, op, algo, bytes);
 }
 
+rs_proto_t rs_coll_protocol(const rs_comm_t* c, rs_coll_op_t op, rs_coll_algo_t algo, double bytes)
+{
+  return best_proto(c, op, algo, bytes);
+}
+
 /* Tree and rail ring have no grouped form: a grouped communicator chooses among the others. */
 rs_coll_algo_t rs_coll_choose(const rs_comm_t* c, rs_coll_op_t op, double bytes)
 {
@@ -459,14 +509,14 @@ static sg_comm_t send_to(rs_comm_t* c, int rank, int to, sg_mailbox_t box, long 
   return sg_mailbox_put_async(box, &token, wire);
 }
 
-/* `steps` ring steps of `chunk` bytes: send to the next rank, receive from the previous one. In a
- * broadcast (a chain from rank 0) rank r sends chunk s - r at step s and receives chunk s - r + 1. */
-static void run_ring(rs_comm_t* c, int rank, rs_coll_op_t op, int steps, double chunk)
+/* `steps` ring steps of `chunk` bytes with protocol p: send to the next rank, receive from the previous
+ * one. In a broadcast (a chain from rank 0) rank r sends chunk s - r at step s and receives chunk s - r + 1. */
+static void run_ring(rs_comm_t* c, int rank, rs_coll_op_t op, int steps, double chunk, rs_proto_t p)
 {
   int n     = c->n;
   int k     = op == RS_OP_BROADCAST ? steps - n + 2 : steps; /* chunks crossing each hop */
   int first = op == RS_OP_BROADCAST ? rank : 0;              /* this rank's first sending step */
-  long wire = wire_bytes(chunk, ring_eff(c));
+  long wire = wire_bytes(chunk, proto_eff(c, p));
   for (int s = 0; s < steps; s++) {
     int sends = op != RS_OP_BROADCAST || (rank < n - 1 && s >= first && s < first + k);
     int recvs = op != RS_OP_BROADCAST || (rank > 0 && s >= first - 1 && s < first - 1 + k);
@@ -477,21 +527,22 @@ static void run_ring(rs_comm_t* c, int rank, rs_coll_op_t op, int steps, double 
       sg_mailbox_get(c->mbox[rank]);
     if (send)
       sg_comm_wait(send);
-    sg_actor_sleep_for(hop_s(c));
+    sg_actor_sleep_for(proto_hop_s(c, p));
   }
 }
 
 /* Sends net bytes (at the network efficiency) to rank's rail peer in the next of D domains of g GPUs
  * and, when g > 1, nvl bytes (at the NVLink one) to the next GPU of rank's domain; receives the same,
  * all at once, and waits. */
-static void exchange_split(rs_comm_t* c, int rank, int g, int D, double nvl, double net)
+static void exchange_split(rs_comm_t* c, int rank, int g, int D, double nvl, double net, rs_proto_t p)
 {
+  double f = proto(c, p).bw_factor;
   int d = rank / g, k = rank % g;
   int nvl_to = d * g + (k + 1) % g, net_to = (d + 1) % D * g + k;
   void* got[2];
-  sg_comm_t comms[4] = {send_to(c, rank, net_to, c->xbox[net_to], wire_bytes(net, c->calib->net_ring_eff)),
+  sg_comm_t comms[4] = {send_to(c, rank, net_to, c->xbox[net_to], wire_bytes(net, c->calib->net_ring_eff * f)),
                         sg_mailbox_get_async(c->xbox[rank], &got[0]),
-                        g > 1 ? send_to(c, rank, nvl_to, c->mbox[nvl_to], wire_bytes(nvl, c->calib->nvlink_ring_eff))
+                        g > 1 ? send_to(c, rank, nvl_to, c->mbox[nvl_to], wire_bytes(nvl, c->calib->nvlink_ring_eff * f))
                               : NULL,
                         g > 1 ? sg_mailbox_get_async(c->mbox[rank], &got[1]) : NULL};
   sg_comm_wait_all(comms, g > 1 ? 4 : 2);
@@ -507,10 +558,11 @@ static void run_rail_ring(rs_comm_t* c, int rank, rs_coll_op_t op, double bytes)
 {
   int g        = c->per_domain;
   double chunk = ring_chunk(op, c->n, bytes) / g;
-  sg_actor_sleep_for(c->calib->base_s);
+  rs_proto_t p = best_proto(c, op, RS_ALGO_RAIL_RING, bytes);
+  sg_actor_sleep_for(proto(c, p).base_s);
   for (int s = 0; s < ring_steps(op, c->n, bytes); s++) {
-    exchange_split(c, rank, g, c->domains, (g - 1) * chunk, chunk);
-    sg_actor_sleep_for(rail_hop_s(c));
+    exchange_split(c, rank, g, c->domains, (g - 1) * chunk, chunk, p);
+    sg_actor_sleep_for(rail_hop_s(c, p));
   }
 }
 
@@ -519,9 +571,10 @@ static void run_rail_ring(rs_comm_t* c, int rank, rs_coll_op_t op, double bytes)
 static void run_tree(rs_comm_t* c, int rank, double bytes)
 {
   double nvl, net;
+  rs_proto_t p = best_proto(c, RS_OP_ALLREDUCE, RS_ALGO_TREE, bytes);
   tree_volumes(c, bytes, &nvl, &net);
-  sg_actor_sleep_for(tree_latency_s(c));
-  exchange_split(c, rank, tree_g(c), tree_d(c), nvl, net);
+  sg_actor_sleep_for(tree_latency_s(c, p));
+  exchange_split(c, rank, tree_g(c), tree_d(c), nvl, net, p);
 }
 
 /* Every rank sends `chunk` bytes to every other rank at once. */
@@ -584,9 +637,10 @@ static void run_grouped_algo(rs_comm_t* c, int rank, rs_coll_op_t op, rs_coll_al
   double rest    = bytes * (n - 1) / n;
   xbt_assert(algo != RS_ALGO_TREE && algo != RS_ALGO_RAIL_RING, "tree and rail-ring have no grouped form");
   if (algo == RS_ALGO_RING) {
-    int steps = ring_steps(op, n, bytes);
-    sg_actor_sleep_for(c->calib->base_s);
-    run_grouped(c, rank, wire_bytes(steps * ring_chunk(op, n, bytes), ring_eff(c)), steps, hop_s(c));
+    int steps    = ring_steps(op, n, bytes);
+    rs_proto_t p = best_proto(c, op, RS_ALGO_RING, bytes);
+    sg_actor_sleep_for(proto(c, p).base_s);
+    run_grouped(c, rank, wire_bytes(steps * ring_chunk(op, n, bytes), proto_eff(c, p)), steps, proto_hop_s(c, p));
   } else if (algo == RS_ALGO_NVLS) {
     sg_actor_sleep_for(c->calib->nvls_s);
     run_grouped(c, rank, wire_bytes(rest, c->calib->nvls_eff), 1, 0);
@@ -607,10 +661,12 @@ void rs_coll_run(rs_comm_t* c, int rank, rs_coll_op_t op, rs_coll_algo_t algo, d
     return;
   }
   switch (algo) {
-    case RS_ALGO_RING:
-      sg_actor_sleep_for(c->calib->base_s);
-      run_ring(c, rank, op, ring_steps(op, n, bytes), ring_chunk(op, n, bytes));
+    case RS_ALGO_RING: {
+      rs_proto_t p = best_proto(c, op, RS_ALGO_RING, bytes);
+      sg_actor_sleep_for(proto(c, p).base_s);
+      run_ring(c, rank, op, ring_steps(op, n, bytes), ring_chunk(op, n, bytes), p);
       break;
+    }
     case RS_ALGO_RAIL_RING:
       run_rail_ring(c, rank, op, bytes);
       break;

@@ -10,6 +10,7 @@
 
 #include "error.h"
 #include "flows.h"
+#include "hardware.h"
 #include "platform.h"
 #include "scenario.h"
 
@@ -41,6 +42,11 @@ void rs_coll_run(rs_comm_t* comm, int rank, rs_coll_op_t op, rs_coll_algo_t algo
 
 /* Seconds NCCL's cost model predicts for op on `bytes` with algo (0 bytes: its latency alone). */
 double rs_coll_predict(const rs_comm_t* comm, rs_coll_op_t op, rs_coll_algo_t algo, double bytes);
+
+/* The NCCL protocol rs_coll_run uses for algo: for ring, rail ring and tree, the one with the shortest
+ * predicted time (its per-hop and base latencies, and its share of the bandwidth, hardware.h); Simple
+ * for NVLS and direct (hierarchical's phases are rings that choose their own). */
+rs_proto_t rs_coll_protocol(const rs_comm_t* comm, rs_coll_op_t op, rs_coll_algo_t algo, double bytes);
 
 /* nccl-tests' bus bandwidth factor: busbw = algbw x factor (2(n-1)/n for all-reduce, 1 for broadcast
  * and send-recv, (n-1)/n else). */

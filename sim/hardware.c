@@ -104,3 +104,24 @@ const rs_hw_calib_t* rs_hw_calib(const char* gpu_model)
       return &calibs[i];
   return &calibs[3]; /* H100's: the best-measured type */
 }
+
+/* LL and LL128 ring latencies: hardware.md, "Collective and latency constants" (NVIDIA/nccl
+ * src/graph/tuning.cc, hwLat and baseLat): per hop 0.6 / 1.9 us on NVLink, 2.7 / 4.0 us on the network,
+ * base 6.6 / 14 us. Bandwidth: LL carries 4 data bytes in each 8-byte line (1/2), LL128 120 in each
+ * 128-byte line (15 of 16 lines carry data: 120/128, tuning.cc's LL128 factor). */
+static const rs_hw_proto_t protos[] = {
+    {"Simple", 0, 0, 0, 1.0},
+    {"LL128", 1.9e-6, 4.0e-6, 14e-6, 120.0 / 128.0},
+    {"LL", 0.6e-6, 2.7e-6, 6.6e-6, 0.5},
+};
+
+rs_hw_proto_t rs_hw_proto(const rs_hw_calib_t* c, rs_proto_t p)
+{
+  rs_hw_proto_t r = protos[p];
+  if (p == RS_PROTO_SIMPLE) {
+    r.nvlink_hop_s = c->nvlink_hop_s;
+    r.net_hop_s    = c->net_hop_s;
+    r.base_s       = c->base_s;
+  }
+  return r;
+}

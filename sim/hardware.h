@@ -56,6 +56,21 @@ typedef struct rs_hw_calib {
   double hbm_eff;         /* achieved fraction of HBM bandwidth in streaming kernels */
 } rs_hw_calib_t;
 
+/* NCCL's three protocols (NVIDIA/nccl src/graph/tuning.cc): LL (8-byte lines, 4 of data and a 4-byte
+ * flag), LL128 (128-byte lines, 120 of data) and Simple (plain copies behind fences). */
+typedef enum rs_proto { RS_PROTO_SIMPLE, RS_PROTO_LL128, RS_PROTO_LL } rs_proto_t;
+#define RS_PROTO_COUNT 3
+
+/* A protocol's ring latencies and the fraction of the Simple bandwidth it reaches. */
+typedef struct rs_hw_proto {
+  const char* name; /* "Simple", "LL128", "LL" */
+  double nvlink_hop_s, net_hop_s, base_s;
+  double bw_factor; /* achieved bandwidth / Simple's */
+} rs_hw_proto_t;
+
+/* Protocol p's figures for calibration c: Simple's latencies are c's own, LL's and LL128's NCCL's. */
+rs_hw_proto_t rs_hw_proto(const rs_hw_calib_t* c, rs_proto_t p);
+
 /* The calibration of a GPU model; a conservative default for a model racksim was not calibrated on. */
 const rs_hw_calib_t* rs_hw_calib(const char* gpu_model);
 

@@ -88,17 +88,65 @@ static rs_platform_t* two_ultraservers(void)
   return rs_test_generate(rs_platgen_default(rs_hw_server("u-p6e-gb200x72"), 2));
 }
 
-/* Hierarchical all-reduce = ring reduce-scatter on NVLink + ring all-reduce of 1/72 of the data across
+/* Hierarchical all-reduce of 4 GiB = ring reduce-scatter on NVLink + ring all-reduce of 1/72 of the data across
  * the two servers on each rail's NIC (one 2 us switch hop per step) + ring all-gather on NVLink. */
 START_TEST(hierarchical_allreduce_matches_its_phases)
 {
   const rs_hw_calib_t* c = rs_hw_calib("GB200");
   int g = 72, N = 2;
-  double S = 1 << 30, nvl = 900e9, nic = 50e9, hop = 2e-6;
+  double S = 4.0 * (1 << 30), nvl = 900e9, nic = 50e9, hop = 2e-6; /* large enough for Simple */
   double intra = c->base_s + (g - 1) * (S / g / (c->nvlink_ring_eff * nvl) + c->nvlink_hop_s);
   double inter = c->base_s + 2 * (N - 1) * (S / g / N / (c->net_ring_eff * nic) + c->net_hop_s + hop);
   double expected = 2 * intra + inter;
   double t        = time_on(two_ultraservers(), g * N, RS_OP_ALLREDUCE, RS_ALGO_HIERARCHICAL, S);
+  ck_assert_double_eq_tol(t, expected, expected * 1e-6);
+}
+END_TEST
+
+/* 8 x H100 ring all-reduce of S with protocol p: p's base + 14 x (p's NVLink hop + S/8 / (factor x eff x B)). */
+static double h100_ring_allreduce_s(rs_proto_t p, double S)
+{
+  const rs_hw_calib_t* c = rs_hw_calib("H100");
+  rs_hw_proto_t q        = rs_hw_proto(c, p);
+  return q.base_s + 14 * (q.nvlink_hop_s + S / 8 / (q.bw_factor * c->nvlink_ring_eff * 450e9));
+}
+
+/* A 64 KiB all-reduce on 8 H100 runs the ring with LL: 6.6 us + 14 x 0.6 us and twice the wire bytes,
+ * about 15 us where Simple would take 56 us; NVLS (25 us) loses too. */
+START_TEST(small_allreduce_takes_ll)
+{
+  double S         = 64.0 * 1024;
+  rs_platform_t* p = rs_test_load_preset("p5.48xlarge");
+  rs_comm_t* c     = comm_of(p, 8);
+  ck_assert_int_eq(rs_coll_choose(c, RS_OP_ALLREDUCE, S), RS_ALGO_RING);
+  ck_assert_int_eq(rs_coll_protocol(c, RS_OP_ALLREDUCE, RS_ALGO_RING, S), RS_PROTO_LL);
+  rs_comm_free(c);
+  double expected = h100_ring_allreduce_s(RS_PROTO_LL, S);
+  ck_assert_double_lt(expected, 16e-6);
+  double t = time_on(p, 8, RS_OP_ALLREDUCE, RS_ALGO_RING, S);
+  ck_assert_double_eq_tol(t, expected, expected * 1e-6);
+}
+END_TEST
+
+/* A 1 GiB ring all-reduce on 8 H100 runs Simple, unchanged; in between the chooser goes LL, LL128,
+ * Simple as the size grows. */
+START_TEST(large_allreduce_takes_simple)
+{
+  double S         = 1 << 30;
+  rs_platform_t* p = rs_test_load_preset("p5.48xlarge");
+  rs_comm_t* c     = comm_of(p, 8);
+  ck_assert_int_eq(rs_coll_protocol(c, RS_OP_ALLREDUCE, RS_ALGO_RING, S), RS_PROTO_SIMPLE);
+  ck_assert_int_eq(rs_coll_protocol(c, RS_OP_ALLREDUCE, RS_ALGO_RING, 16e6), RS_PROTO_LL128);
+  ck_assert_int_eq(rs_coll_protocol(c, RS_OP_ALLREDUCE, RS_ALGO_NVLS, 64e3), RS_PROTO_SIMPLE);
+  rs_proto_t last = RS_PROTO_LL;
+  for (double b = 1024; b <= S; b *= 2) {
+    rs_proto_t now = rs_coll_protocol(c, RS_OP_ALLREDUCE, RS_ALGO_RING, b);
+    ck_assert_int_le(now, last); /* LL, then LL128, then Simple: never back */
+    last = now;
+  }
+  rs_comm_free(c);
+  double expected = h100_ring_allreduce_s(RS_PROTO_SIMPLE, S);
+  double t        = time_on(p, 8, RS_OP_ALLREDUCE, RS_ALGO_RING, S);
   ck_assert_double_eq_tol(t, expected, expected * 1e-6);
 }
 END_TEST
@@ -133,13 +181,13 @@ START_TEST(rail_ring_allreduce_matches_formula)
 }
 END_TEST
 
-/* Rail-ring broadcast on 2 x 8 H100: the chain's 64 + n - 2 steps, each channel carrying 1/8 of a
- * 4 MiB chunk, 7 channels' over NVLink and one over the NIC at once. */
+/* Rail-ring broadcast of 4 GiB on 2 x 8 H100 (Simple): the chain's 64 + n - 2 steps, each channel
+ * carrying 1/8 of a 64 MiB chunk, 7 channels' over NVLink and one over the NIC at once. */
 START_TEST(rail_ring_broadcast_matches_formula)
 {
   const rs_hw_calib_t* c = rs_hw_calib("H100");
   int n = 16, g = 8, k = 64;
-  double S = 256.0 * (1 << 20), chunk = S / k / g, hop = 2e-6;
+  double S = 4.0 * (1 << 30), chunk = S / k / g, hop = 2e-6;
   double lat      = (14 * c->nvlink_hop_s + 2 * c->net_hop_s) / n;
   double expected = c->base_s + (k + n - 2) * (lat + h100_split_s((g - 1) * chunk, chunk) + hop);
   double t        = time_on(h100_servers(2), n, RS_OP_BROADCAST, RS_ALGO_RAIL_RING, S);
@@ -147,14 +195,14 @@ START_TEST(rail_ring_broadcast_matches_formula)
 }
 END_TEST
 
-/* Tree all-reduce on 4 x 8 H100: up and down a chain of 7 NVLink hops and log2(4) = 2 network levels,
+/* Tree all-reduce of 1 GB (Simple) on 4 x 8 H100: up and down a chain of 7 NVLink hops and log2(4) = 2 network levels,
  * then 2S(g-1)/g on each NVLink and 2S/g on each NIC (plus its 2 us switch hop) at once, at 0.92 of
  * the ring's bandwidth as NCCL's cost model has it. */
 START_TEST(tree_allreduce_matches_formula)
 {
   const rs_hw_calib_t* c = rs_hw_calib("H100");
   int g = 8, D = 4;
-  double S = 64e6, hop = 2e-6;
+  double S = 1e9, hop = 2e-6;
   double lat      = c->base_s + 2 * ((g - 1) * c->nvlink_hop_s + 2 * c->net_hop_s);
   double expected = lat + h100_split_s(2 * S * (g - 1) / g, 2 * S / g) / 0.92 + hop; /* NCCL's tree factor */
   double t        = time_on(h100_servers(D), g * D, RS_OP_ALLREDUCE, RS_ALGO_TREE, S);
@@ -180,11 +228,11 @@ START_TEST(tree_spans_one_gpu_per_server)
 }
 END_TEST
 
-/* Broadcast: a chain from rank 0 pipelined in 64 chunks (64 MiB / 512 KiB, capped at 64): chunk j
- * crosses hop r at step j + r, so 64 + n - 2 steps of one chunk each. */
+/* Broadcast of 1 GiB (Simple): a chain from rank 0 pipelined in 64 chunks (at least 512 KiB each,
+ * capped at 64): chunk j crosses hop r at step j + r, so 64 + n - 2 steps of one chunk each. */
 START_TEST(broadcast_chain_matches_formula)
 {
-  double S = 64.0 * (1 << 20);
+  double S = 1 << 30;
   assert_h100_ring(RS_OP_BROADCAST, S, 64 + 8 - 2, S / 64);
 }
 END_TEST
@@ -216,7 +264,8 @@ END_TEST
 
 /* Across two NVL72 racks, the tree's pipelined chains beat the hierarchical all-reduce, whose phases
  * run one after the other; all-gather has no tree, and its hierarchical form beats the rail ring's
- * 143 steps of latency at 1 GiB. Uneven domains leave the flat ring. */
+ * 143 steps of latency at 256 MiB (at 1 GiB the rail ring with LL128's short hops wins). Uneven
+ * domains leave the flat ring. */
 START_TEST(auto_goes_hierarchical_across_domains)
 {
   rs_platform_t* p = two_ultraservers();
@@ -226,7 +275,7 @@ START_TEST(auto_goes_hierarchical_across_domains)
   rs_comm_t* c = rs_comm_new("two", gpus, 144);
   ck_assert_int_eq(rs_coll_choose(c, RS_OP_ALLREDUCE, 1 << 30), RS_ALGO_TREE);
   ck_assert_int_eq(rs_coll_choose(c, RS_OP_ALLREDUCE, 16.0 * (1 << 30)), RS_ALGO_RAIL_RING);
-  ck_assert_int_eq(rs_coll_choose(c, RS_OP_ALLGATHER, 1 << 30), RS_ALGO_HIERARCHICAL);
+  ck_assert_int_eq(rs_coll_choose(c, RS_OP_ALLGATHER, 256.0 * (1 << 20)), RS_ALGO_HIERARCHICAL);
   rs_comm_t* uneven = rs_comm_new("uneven", gpus, 100); /* 72 + 28: no equal split */
   rs_err_t err      = {{0}};
   ck_assert_int_eq(rs_coll_check(uneven, RS_OP_ALLREDUCE, RS_ALGO_HIERARCHICAL, &err), RS_ERR);
@@ -237,12 +286,13 @@ START_TEST(auto_goes_hierarchical_across_domains)
 }
 END_TEST
 
-/* Ring all-reduce: base + 2(n-1) x (S/n / (eff x B) + hop), NCCL's own model. */
+/* Ring all-reduce: base + 2(n-1) x (S/n / (eff x B) + hop), NCCL's own model; at 4 GiB on 72 GPUs
+ * Simple wins (at 1 GiB LL128's shorter hops outweigh its 120/128 bandwidth over 142 steps). */
 START_TEST(ring_allreduce_matches_formula)
 {
   const rs_hw_calib_t* c = rs_hw_calib("GB200");
   int n = 72;
-  double S = 1 << 30, B = 900e9;
+  double S = 4.0 * (1 << 30), B = 900e9;
   double expected = c->base_s + 2 * (n - 1) * (S / n / (c->nvlink_ring_eff * B) + c->nvlink_hop_s);
   double t        = time_collective("u-p6e-gb200x72", n, RS_OP_ALLREDUCE, RS_ALGO_RING, S);
   ck_assert_double_eq_tol(t, expected, expected * 1e-6);
@@ -347,6 +397,8 @@ static Suite* collectives_suite(void)
   TCase* tc = tcase_create("timing");
   tcase_set_timeout(tc, 60);
   tcase_add_test(tc, ring_allreduce_matches_formula);
+  tcase_add_test(tc, small_allreduce_takes_ll);
+  tcase_add_test(tc, large_allreduce_takes_simple);
   tcase_add_test(tc, ring_allgather_takes_half_the_steps);
   tcase_add_test(tc, nvls_allreduce_matches_formula);
   tcase_add_test(tc, alltoall_direct_matches_formula);
