@@ -375,9 +375,14 @@ static rs_proto_t best_proto(const rs_comm_t* c, rs_coll_op_t op, rs_coll_algo_t
   rs_proto_t best = RS_PROTO_SIMPLE;
   if (algo != RS_ALGO_RING && algo != RS_ALGO_RAIL_RING && algo != RS_ALGO_TREE)
     return best;
-  for (int p = 0; p < RS_PROTO_COUNT; p++)
-    if (predict_proto(c, op, algo, (rs_proto_t)p, bytes) < predict_proto(c, op, algo, best, bytes))
-      best = (rs_proto_t)p;
+  double best_s = predict_proto(c, op, algo, best, bytes);
+  for (int p = 0; p < RS_PROTO_COUNT; p++) {
+    double s = predict_proto(c, op, algo, (rs_proto_t)p, bytes);
+    if (s < best_s) {
+      best   = (rs_proto_t)p;
+      best_s = s;
+    }
+  }
   return best;
 }
 
@@ -487,10 +492,16 @@ rs_coll_algo_t rs_coll_choose(const rs_comm_t* c, rs_coll_op_t op, double bytes)
   static const rs_coll_algo_t candidates[] = {RS_ALGO_NVLS, RS_ALGO_HIERARCHICAL, RS_ALGO_TREE, RS_ALGO_RAIL_RING};
   int n_candidates = c->grp ? 2 : 4;
   rs_coll_algo_t best = RS_ALGO_RING;
-  for (int i = 0; i < n_candidates; i++)
-    if (rs_coll_check(c, op, candidates[i], NULL) == RS_OK &&
-        predict(c, op, candidates[i], bytes) < predict(c, op, best, bytes))
-      best = candidates[i];
+  double best_s       = predict(c, op, best, bytes);
+  for (int i = 0; i < n_candidates; i++) {
+    if (rs_coll_check(c, op, candidates[i], NULL) != RS_OK)
+      continue;
+    double s = predict(c, op, candidates[i], bytes);
+    if (s < best_s) {
+      best   = candidates[i];
+      best_s = s;
+    }
+  }
   return best;
 }
 
@@ -516,7 +527,8 @@ static void run_ring(rs_comm_t* c, int rank, rs_coll_op_t op, int steps, double 
   int n     = c->n;
   int k     = op == RS_OP_BROADCAST ? steps - n + 2 : steps; /* chunks crossing each hop */
   int first = op == RS_OP_BROADCAST ? rank : 0;              /* this rank's first sending step */
-  long wire = wire_bytes(chunk, proto_eff(c, p));
+  long wire  = wire_bytes(chunk, proto_eff(c, p));
+  double hop = proto_hop_s(c, p);
   for (int s = 0; s < steps; s++) {
     int sends = op != RS_OP_BROADCAST || (rank < n - 1 && s >= first && s < first + k);
     int recvs = op != RS_OP_BROADCAST || (rank > 0 && s >= first - 1 && s < first - 1 + k);
@@ -527,7 +539,7 @@ static void run_ring(rs_comm_t* c, int rank, rs_coll_op_t op, int steps, double 
       sg_mailbox_get(c->mbox[rank]);
     if (send)
       sg_comm_wait(send);
-    sg_actor_sleep_for(proto_hop_s(c, p));
+    sg_actor_sleep_for(hop);
   }
 }
 
@@ -559,10 +571,12 @@ static void run_rail_ring(rs_comm_t* c, int rank, rs_coll_op_t op, double bytes)
   int g        = c->per_domain;
   double chunk = ring_chunk(op, c->n, bytes) / g;
   rs_proto_t p = best_proto(c, op, RS_ALGO_RAIL_RING, bytes);
+  int steps    = ring_steps(op, c->n, bytes);
+  double hop   = rail_hop_s(c, p);
   sg_actor_sleep_for(proto(c, p).base_s);
-  for (int s = 0; s < ring_steps(op, c->n, bytes); s++) {
+  for (int s = 0; s < steps; s++) {
     exchange_split(c, rank, g, c->domains, (g - 1) * chunk, chunk, p);
-    sg_actor_sleep_for(rail_hop_s(c, p));
+    sg_actor_sleep_for(hop);
   }
 }
 

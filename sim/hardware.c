@@ -86,7 +86,7 @@ const rs_hw_server_t* rs_hw_server(const char* name)
  *   H100 FP8 0.534: the NeMo Llama 3 70B case (1,533 tokens/s per GPU), its only published case here.
  *   GB200 FP8 0.485: the NeMo Llama 3.1 405B case (665 tokens/s per GPU), its only published case here.
  * Not fitted (no published case uses them): BF16 0.6 and FP4 0.5 outside A100, typical large-GEMM
- * fractions; hbm_eff 0.8 everywhere, a typical streaming-kernel fraction (unverified). H200 borrows
+ * fractions (unverified); hbm_eff 0.8 everywhere, a typical streaming-kernel fraction (unverified). H200 borrows
  * H100's FP8 figure (same die), B200 and GB300 borrow GB200's (Blackwell), as marked. */
 static const rs_hw_calib_t calibs[] = {
     {"GB200", 0.934, 0, 0.938, 3.4e-6, 14e-6, 8.4e-6, 25e-6, {0.6, 0.485, 0.5}, 0.8},
