@@ -75,12 +75,18 @@ if [ "$what" != agreement ]; then
       "$mfu"
   done
   # 131,072 GPUs: the first 131,072 of 1,821 UltraServers (stages then straddle UltraServers).
-  run cost-131072 "$tmp/405b.yaml" --set platform.generate.servers=1821 --set workloads.0.gpus=131072 \
-    --set workloads.0.global_batch=8192
-  printf '| 131072 | 1821 | 1024 | aggregated | %s | %s | %s | %s | %s |\n' "$wall" "$cpu" "$rss" "$step" "$mfu"
+  gpus=131072 servers=1821
+  dp=$((gpus / 128))
+  run cost-$gpus "$tmp/405b.yaml" --set platform.generate.servers=$servers --set workloads.0.gpus=$gpus \
+    --set workloads.0.global_batch=$((dp * 8))
+  printf '| %d | %d | %d | aggregated | %s | %s | %s | %s | %s |\n' $gpus $servers $dp "$wall" "$cpu" "$rss" "$step" "$mfu"
   # DeepSeek-V3 (671B MoE), TP1 EP8 PP16, FP8: 8 DP replicas (one EP group) run as actors.
-  run cost-671b "$tmp/671b.yaml"
-  printf '| 147456 (671B MoE) | 2048 | 9216 | aggregated | %s | %s | %s | %s | %s |\n' "$wall" "$cpu" "$rss" "$step" "$mfu"
+  servers=2048
+  gpus=$((servers * 72))
+  dp=$((gpus / 16))
+  run cost-671b "$tmp/671b.yaml" --set platform.generate.servers=$servers
+  printf '| %d (671B MoE) | %d | %d | aggregated | %s | %s | %s | %s | %s |\n' $gpus $servers $dp "$wall" "$cpu" "$rss" "$step" \
+    "$mfu"
 fi
 
 if [ "$what" != cost ]; then

@@ -1,15 +1,12 @@
 /* check_compare.c -- Check suite for the rs-compare tool: runs the built binary (RS_COMPARE_BIN) on small
  * CSV fixtures written into a mkdtemp directory, and checks its exit status and what it prints.
  * See LICENSE. */
-#define _GNU_SOURCE /* nftw */
 #include "check_util.h"
 #include <check.h>
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 
 #ifndef RS_COMPARE_BIN
 #error "RS_COMPARE_BIN must name the rs-compare binary"
@@ -23,20 +20,17 @@ static char tmpdir[64];
 static void make_tmpdir(void)
 {
   char path[128];
-  strcpy(tmpdir, "/tmp/rs-check-compare-XXXXXX");
-  ck_assert_ptr_nonnull(mkdtemp(tmpdir));
+  rs_test_tmpdir(tmpdir, sizeof tmpdir, "compare");
   snprintf(path, sizeof path, "%s/a", tmpdir);
   ck_assert_int_eq(mkdir(path, 0777), 0);
   snprintf(path, sizeof path, "%s/b", tmpdir);
   ck_assert_int_eq(mkdir(path, 0777), 0);
 }
 
-static int remove_entry(const char* path, const struct stat* st, int flag, struct FTW* ftw)
+static void remove_tmpdir(void)
 {
-  return remove(path);
+  rs_test_rmdir(tmpdir);
 }
-
-static void remove_tmpdir(void) { nftw(tmpdir, remove_entry, 16, FTW_DEPTH | FTW_PHYS); }
 
 /* Writes content to tmpdir/rel. */
 static void fixture(const char* rel, const char* content) { rs_test_write(tmpdir, rel, content); }

@@ -8,7 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 
 #ifndef RS_VALIDATE_BIN
 #error "RS_VALIDATE_BIN must name the rs-validate binary"

@@ -3,19 +3,22 @@
 # docs/validation.md is the one that CSV renders (rs-validate splice). With -DREGEN=1 it instead reruns
 # every case that runs today and rewrites both files (on purpose, never automatically).
 #   cmake -DRACKSIM=... -DCOMPARE=... -DVALIDATE=... -DSOURCE=... -DWORK=... -DRTOL=1e-6 [-DREGEN=1] -P validation.cmake
-set(validate "${VALIDATE}")
 file(MAKE_DIRECTORY "${WORK}")
 if(REGEN)
-  execute_process(COMMAND "${validate}" run "${RACKSIM}" docs/validation.csv WORKING_DIRECTORY "${SOURCE}"
+  execute_process(COMMAND "${VALIDATE}" run "${RACKSIM}" docs/validation.csv WORKING_DIRECTORY "${SOURCE}"
                   RESULT_VARIABLE rc)
   if(NOT rc EQUAL 0)
     message(FATAL_ERROR "rs-validate run failed with exit code ${rc}")
   endif()
-  execute_process(COMMAND "${validate}" splice docs/validation.csv docs/validation.md WORKING_DIRECTORY "${SOURCE}")
+  execute_process(COMMAND "${VALIDATE}" splice docs/validation.csv docs/validation.md WORKING_DIRECTORY "${SOURCE}"
+                  RESULT_VARIABLE rc)
+  if(NOT rc EQUAL 0)
+    message(FATAL_ERROR "rs-validate splice failed with exit code ${rc}")
+  endif()
   message(STATUS "regenerated docs/validation.csv and the table of docs/validation.md")
   return()
 endif()
-execute_process(COMMAND "${validate}" run "${RACKSIM}" "${WORK}/fast.csv" --fast WORKING_DIRECTORY "${SOURCE}"
+execute_process(COMMAND "${VALIDATE}" run "${RACKSIM}" "${WORK}/fast.csv" --fast WORKING_DIRECTORY "${SOURCE}"
                 RESULT_VARIABLE rc)
 if(NOT rc EQUAL 0)
   message(FATAL_ERROR "rs-validate run --fast failed with exit code ${rc}")
@@ -46,7 +49,11 @@ if(NOT rc EQUAL 0)
 endif()
 # The document shows what the CSV holds.
 configure_file("${SOURCE}/docs/validation.md" "${WORK}/validation.md" COPYONLY)
-execute_process(COMMAND "${validate}" splice docs/validation.csv "${WORK}/validation.md" WORKING_DIRECTORY "${SOURCE}")
+execute_process(COMMAND "${VALIDATE}" splice docs/validation.csv "${WORK}/validation.md" WORKING_DIRECTORY "${SOURCE}"
+                RESULT_VARIABLE rc)
+if(NOT rc EQUAL 0)
+  message(FATAL_ERROR "rs-validate splice failed with exit code ${rc}")
+endif()
 execute_process(COMMAND "${CMAKE_COMMAND}" -E compare_files "${SOURCE}/docs/validation.md" "${WORK}/validation.md"
                 RESULT_VARIABLE rc)
 if(NOT rc EQUAL 0)
