@@ -7,6 +7,7 @@
 
 #include <simgrid/host.h>
 #include <simgrid/link.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <xbt/dynar.h>
 #include <xbt/sysdep.h>
@@ -18,10 +19,11 @@ typedef struct route {
   double** counts;
 } route_t;
 
-/* Routes a host has sent on so far: most hosts talk to a few peers, so a short list is enough. */
+/* Routes a host has sent on so far, in an open-addressing hash table keyed by destination (a free
+ * slot has dst NULL): an all-to-all sends to every peer, so a list scanned per message would not do. */
 typedef struct sender {
   route_t* routes;
-  int n, cap;
+  int n, cap; /* cap is 0 or a power of two */
 } sender_t;
 
 struct rs_meter {
@@ -51,22 +53,45 @@ void rs_platform_meter_start(rs_platform_t* p)
   p->meter = m;
 }
 
+static size_t slot_of(const route_t* routes, int cap, sg_host_t dst)
+{
+  size_t mask = (size_t)cap - 1;
+  size_t i    = ((uintptr_t)dst >> 4) * 0x9E3779B97F4A7C15ULL >> 16 & mask;
+  while (routes[i].dst != NULL && routes[i].dst != dst)
+    i = (i + 1) & mask;
+  return i;
+}
+
+/* Doubles the table, keeping every route. */
+static void grow(sender_t* s)
+{
+  int cap         = s->cap ? 2 * s->cap : 8;
+  route_t* routes = xbt_new0(route_t, cap);
+  for (int i = 0; i < s->cap; i++)
+    if (s->routes[i].dst != NULL)
+      routes[slot_of(routes, cap, s->routes[i].dst)] = s->routes[i];
+  free(s->routes);
+  s->routes = routes;
+  s->cap    = cap;
+}
+
 /* The link counters of the route from src to dst, looked up in SimGrid the first time. */
 static const route_t* route_to(sender_t* s, sg_host_t src, sg_host_t dst)
 {
-  for (int i = 0; i < s->n; i++)
-    if (s->routes[i].dst == dst)
-      return &s->routes[i];
-  if (s->n == s->cap) {
-    s->cap    = s->cap ? 2 * s->cap : 4;
-    s->routes = xbt_realloc(s->routes, s->cap * sizeof *s->routes);
+  if (s->cap != 0) {
+    route_t* r = &s->routes[slot_of(s->routes, s->cap, dst)];
+    if (r->dst == dst)
+      return r;
   }
+  if (2 * (s->n + 1) > s->cap)
+    grow(s);
   xbt_dynar_t links = xbt_dynar_new(sizeof(sg_link_t), NULL);
   sg_host_get_route(src, dst, links);
-  route_t* r = &s->routes[s->n++];
-  r->dst     = dst;
-  r->n       = (int)xbt_dynar_length(links);
-  r->counts  = xbt_new(double*, r->n);
+  route_t* r = &s->routes[slot_of(s->routes, s->cap, dst)];
+  s->n++;
+  r->dst    = dst;
+  r->n      = (int)xbt_dynar_length(links);
+  r->counts = xbt_new(double*, r->n);
   for (int i = 0; i < r->n; i++)
     r->counts[i] = sg_link_get_data(xbt_dynar_get_as(links, i, sg_link_t));
   xbt_dynar_free(&links);
@@ -96,7 +121,7 @@ void rs_platform__meter_free(rs_platform_t* p)
   if (m == NULL)
     return;
   for (size_t i = 0; i < m->n_hosts; i++) {
-    for (int k = 0; k < m->senders[i].n; k++)
+    for (int k = 0; k < m->senders[i].cap; k++)
       free(m->senders[i].routes[k].counts);
     free(m->senders[i].routes);
     sg_host_set_data(m->hosts[i], NULL);

@@ -1,69 +1,40 @@
 /* workload.c -- dispatch from a workload's kind to the file that implements it. See LICENSE. */
 #include "workload_int.h"
 
+/* Each kind's entry points, indexed by rs_wl_kind_t. */
+static const struct {
+  int (*check)(rs_run_t* run, int i, rs_err_t* err);
+  int (*start)(rs_run_t* run, int i, rs_err_t* err);
+  void (*free)(void* state);
+  void (*report)(const rs_run_t* run, int i, FILE* fp);
+} kinds[] = {
+    [RS_WL_COLLECTIVE] = {rs_wl__collective_check, rs_wl__collective_start, rs_wl__collective_free,
+                          rs_wl__collective_report},
+    [RS_WL_TRAINING]   = {rs_wl__training_check, rs_wl__training_start, rs_wl__training_free,
+                          rs_wl__training_report},
+    [RS_WL_INFERENCE]  = {rs_wl__inference_check, rs_wl__inference_start, rs_wl__inference_free,
+                          rs_wl__inference_report},
+    [RS_WL_AGENTIC]    = {rs_wl__agentic_check, rs_wl__agentic_start, rs_wl__agentic_free,
+                          rs_wl__agentic_report},
+};
+
 int rs_workload_check(rs_run_t* run, int i, rs_err_t* err)
 {
-  switch (run->sc->workloads[i].kind) {
-    case RS_WL_COLLECTIVE:
-      return rs_wl__collective_check(run, i, err);
-    case RS_WL_TRAINING:
-      return rs_wl__training_check(run, i, err);
-    case RS_WL_INFERENCE:
-      return rs_wl__inference_check(run, i, err);
-    case RS_WL_AGENTIC:
-      return rs_wl__agentic_check(run, i, err);
-  }
-  return RS_ERR;
+  return kinds[run->sc->workloads[i].kind].check(run, i, err);
 }
 
 int rs_workload_start(rs_run_t* run, int i, rs_err_t* err)
 {
-  switch (run->sc->workloads[i].kind) {
-    case RS_WL_COLLECTIVE:
-      return rs_wl__collective_start(run, i, err);
-    case RS_WL_TRAINING:
-      return rs_wl__training_start(run, i, err);
-    case RS_WL_INFERENCE:
-      return rs_wl__inference_start(run, i, err);
-    case RS_WL_AGENTIC:
-      return rs_wl__agentic_start(run, i, err);
-  }
-  return RS_ERR;
+  return kinds[run->sc->workloads[i].kind].start(run, i, err);
 }
 
 void rs_workload_free(rs_run_t* run, int i)
 {
-  switch (run->sc->workloads[i].kind) {
-    case RS_WL_COLLECTIVE:
-      rs_wl__collective_free(run->states[i]);
-      break;
-    case RS_WL_TRAINING:
-      rs_wl__training_free(run->states[i]);
-      break;
-    case RS_WL_INFERENCE:
-      rs_wl__inference_free(run->states[i]);
-      break;
-    case RS_WL_AGENTIC:
-      rs_wl__agentic_free(run->states[i]);
-      break;
-  }
+  kinds[run->sc->workloads[i].kind].free(run->states[i]);
   run->states[i] = NULL;
 }
 
 void rs_workload_report(const rs_run_t* run, int i, FILE* fp)
 {
-  switch (run->sc->workloads[i].kind) {
-    case RS_WL_COLLECTIVE:
-      rs_wl__collective_report(run, i, fp);
-      break;
-    case RS_WL_TRAINING:
-      rs_wl__training_report(run, i, fp);
-      break;
-    case RS_WL_INFERENCE:
-      rs_wl__inference_report(run, i, fp);
-      break;
-    case RS_WL_AGENTIC:
-      rs_wl__agentic_report(run, i, fp);
-      break;
-  }
+  kinds[run->sc->workloads[i].kind].report(run, i, fp);
 }
