@@ -96,7 +96,6 @@ typedef struct session {
 
 struct call {
   session_t* s;
-  pool_t* pool;
   cpu_slot_t* host;
   call_t* next;
   double flops_per_core;
@@ -130,6 +129,7 @@ struct agentic {
   long long next_id;
   int warm_free; /* warm sandboxes ready */
   uint64_t arrival_rng;
+  double tool_sigma2, tool_sigma; /* lognormal tool work: log(1 + cv^2) and its root */
   sg_sem_t all_done;
   worker_t *idle, *workers;
   int n_workers; /* the most tool calls that ran at once */
@@ -410,7 +410,7 @@ static void worker_give(agentic_t* w, call_t* c)
   *k           = (worker_t){.w = w, .call = c, .go = sg_sem_init(1), .next_all = w->workers};
   w->workers   = k;
   w->n_workers++;
-  sg_actor_t a = sg_actor_init(c->pool->cfg->name, c->host->cpu->host);
+  sg_actor_t a = sg_actor_init(w->tool_pool->cfg->name, c->host->cpu->host);
   sg_actor_set_data(a, k);
   sg_actor_set_stacksize(a, WORKER_STACK_BYTES);
   sg_actor_start(a, tool_worker, 0, NULL);
@@ -476,12 +476,13 @@ static void pool_release(agentic_t* w, pool_t* p, cpu_slot_t* s)
 static void pools_sample(agentic_t* w)
 {
   double now = simgrid_get_clock(), dt = now - w->last_sample_s;
+  for (int i = 0; i < w->cfg->n_pools; i++)
+    pool_busy_add(&w->pools[i], 0); /* the integrals up to now, also for the summary */
   if (dt <= 0)
     return;
+  rs_table_t* t = w->pools_t;
   for (int i = 0; i < w->cfg->n_pools; i++) {
     pool_t* p = &w->pools[i];
-    pool_busy_add(p, 0);
-    rs_table_t* t = w->pools_t;
     rs_cell_num(t, now);
     rs_cell_text(t, w->wl->name);
     rs_cell_text(t, p->cfg->name);
@@ -527,10 +528,8 @@ static double tool_flops_per_core(session_t* s, const rs_cpu_t* cpu)
   double work                = mean;
   if (cfg->tool_dist == RS_DIST_EXPONENTIAL)
     work = rng_exponential(&s->rng, mean);
-  else if (cfg->tool_dist == RS_DIST_LOGNORMAL && cfg->tool_cv > 0) {
-    double sigma2 = log(1 + cfg->tool_cv * cfg->tool_cv);
-    work          = mean * exp(sqrt(sigma2) * rng_normal(&s->rng) - sigma2 / 2);
-  }
+  else if (cfg->tool_dist == RS_DIST_LOGNORMAL && cfg->tool_cv > 0)
+    work = mean * exp(s->w->tool_sigma * rng_normal(&s->rng) - s->w->tool_sigma2 / 2);
   return work / cfg->tool_cores;
 }
 
@@ -539,7 +538,6 @@ static void tool_submit(session_t* s)
   agentic_t* w = s->w;
   call_t* c    = xbt_new0(call_t, 1);
   c->s         = s;
-  c->pool      = w->tool_pool;
   /* The draw uses the pool's first host's core speed; all hosts of a pool are one model in practice. */
   c->flops_per_core = tool_flops_per_core(s, w->tool_pool->hosts[0].cpu);
   pool_submit(w, w->tool_pool, c);
@@ -695,7 +693,7 @@ static void tool_call(worker_t* k, call_t* c)
   s->tool_calls++;
   k->next_idle = w->idle; /* idle from here: freeing the cores may hand it the next call */
   w->idle      = k;
-  pool_release(w, c->pool, c->host);
+  pool_release(w, w->tool_pool, c->host);
   free(c);
   session_next(s);
 }
@@ -812,8 +810,6 @@ static void arrival_driver(int argc, char** argv)
   workers_stop(w);
   if (w->service)
     say_goodbye(w);
-  for (int i = 0; i < w->cfg->n_pools; i++)
-    pool_busy_add(&w->pools[i], 0);
   pools_sample(w);
   summarize(w);
   w->done          = 1;
@@ -852,6 +848,8 @@ static agentic_t* agentic_new(rs_run_t* run, int i)
   w->io_pool   = w->cfg->io_pool ? &w->pools[find_pool(w->cfg, w->cfg->io_pool)] : NULL;
   pool_list_hosts(w, w->tool_pool);
   w->warm_free   = w->cfg->warm_pool;
+  w->tool_sigma2 = log(1 + w->cfg->tool_cv * w->cfg->tool_cv);
+  w->tool_sigma  = sqrt(w->tool_sigma2);
   w->arrival_rng = run->sc->seed ^ (0xA5A5A5A5ULL + (uint64_t)i);
   w->last_sample_s = w->wl->start_s;
   for (int p = 0; p < w->cfg->n_pools; p++)

@@ -41,6 +41,15 @@ static double cell(const rs_csv_t* csv, size_t r, const char* name)
   return strtod(csv->rows[r].cells[col], NULL);
 }
 
+/* The parts of session row r (model, tools, queueing, start-ups, the wait for sub-agents) add up to its
+ * latency; model_s is 0 for sessions without LLM calls. */
+static void check_parts_add_up(const rs_csv_t* s, size_t r)
+{
+  double parts = cell(s, r, "model_s") + cell(s, r, "tool_s") + cell(s, r, "queue_s") + cell(s, r, "startup_s") +
+                 cell(s, r, "join_s");
+  ck_assert_double_eq_tol(parts, cell(s, r, "latency_s"), 1e-6);
+}
+
 static double summary_value(const char* column)
 {
   rs_csv_t* csv = table("summary");
@@ -81,8 +90,8 @@ START_TEST(parts_add_up_and_fanout_joins_at_the_slowest)
   rs_csv_t* s = table("sessions");
   int roots = 0, joins = 0;
   for (size_t r = 1; r < s->n_rows; r++) {
-    double parts = cell(s, r, "tool_s") + cell(s, r, "queue_s") + cell(s, r, "startup_s") + cell(s, r, "join_s");
-    ck_assert_double_eq_tol(parts, cell(s, r, "latency_s"), 1e-6);
+    ck_assert_double_eq(cell(s, r, "model_s"), 0);
+    check_parts_add_up(s, r);
     if (cell(s, r, "parent") >= 0)
       continue;
     roots++;
@@ -139,11 +148,7 @@ END_TEST
 
 START_TEST(replayed_and_day_table_arrivals)
 {
-  char path[128];
-  snprintf(path, sizeof path, "%s/starts.csv", dir);
-  FILE* fp = fopen(path, "w");
-  fputs("start_s,user\n5,a\n1.5,b\n3,c\n", fp);
-  fclose(fp);
+  rs_test_write(dir, "starts.csv", "start_s,user\n5,a\n1.5,b\n3,c\n");
   const char* replay = "name: replay\n" FLEET "workloads:\n  - kind: agentic\n    start_s: 10\n"
                        "    arrivals: {process: replay, replay: starts.csv}\n    turns: 1\n"
                        "    tool: {pool: fleet}\n" POOLS;
@@ -183,9 +188,7 @@ START_TEST(llm_calls_are_served_by_the_inference_workload)
   double model = 0;
   for (size_t r = 1; r < s->n_rows; r++) {
     ck_assert_int_eq((int)cell(s, r, "llm_calls"), (int)cell(s, r, "turns"));
-    double parts = cell(s, r, "model_s") + cell(s, r, "tool_s") + cell(s, r, "queue_s") + cell(s, r, "startup_s") +
-                   cell(s, r, "join_s");
-    ck_assert_double_eq_tol(parts, cell(s, r, "latency_s"), 1e-6);
+    check_parts_add_up(s, r);
     model += cell(s, r, "model_s");
   }
   ck_assert_int_eq((int)s->n_rows - 1, 30 * 3);
@@ -215,13 +218,11 @@ END_TEST
 START_TEST(agent_traffic_slows_training_on_shared_links)
 {
   ck_assert_int_eq(run_scenario(TRAIN, ""), 0);
-  rs_csv_t* t  = table("iterations");
-  double alone = cell(t, 1, "step_s"), comm_alone = cell(t, 1, "comm_exposed_s");
-  rs_csv_free(t);
+  double alone      = rs_test_iteration_value(dir, "out", "step_s");
+  double comm_alone = rs_test_iteration_value(dir, "out", "comm_exposed_s");
   ck_assert_int_eq(run_scenario(TRAIN AGENTS, ""), 0);
-  t             = table("iterations");
-  double shared = cell(t, 1, "step_s"), comm_shared = cell(t, 1, "comm_exposed_s");
-  rs_csv_free(t);
+  double shared      = rs_test_iteration_value(dir, "out", "step_s");
+  double comm_shared = rs_test_iteration_value(dir, "out", "comm_exposed_s");
   ck_assert_msg(shared > 1.1 * alone, "step alone %g s, beside agents %g s", alone, shared);
   ck_assert(comm_shared > comm_alone); /* the time went to communication, not compute */
 }
