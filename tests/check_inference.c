@@ -39,13 +39,9 @@ static rs_csv_t* table(const char* name)
 /* A number of row `row` (from 1) of DIR/out/NAME.csv. */
 static double value(const char* name, size_t row, const char* column)
 {
-  rs_csv_t* csv = table(name);
-  int col       = rs_csv_column(csv, column);
-  ck_assert_msg(col >= 0, "%s has no column %s", name, column);
-  ck_assert(row < csv->n_rows);
-  double v = strtod(csv->rows[row].cells[col], NULL);
-  rs_csv_free(csv);
-  return v;
+  char file[64];
+  snprintf(file, sizeof file, "%s.csv", name);
+  return rs_test_table_value(dir, "out", file, row, column);
 }
 
 static double summary(const char* column) { return value("summary", 1, column); }
@@ -140,6 +136,12 @@ START_TEST(ttft_rises_with_load)
 }
 END_TEST
 
+static int by_value(const void* a, const void* b)
+{
+  double x = *(const double*)a, y = *(const double*)b;
+  return x < y ? -1 : x > y;
+}
+
 /* Percentiles are nearest-rank over every request: recomputed here from requests.csv. */
 START_TEST(percentiles_cover_every_request)
 {
@@ -151,11 +153,7 @@ START_TEST(percentiles_cover_every_request)
   for (int i = 0; i < 400; i++)
     v[i] = strtod(csv->rows[i + 1].cells[col], NULL);
   rs_csv_free(csv);
-  for (int i = 1; i < 400; i++) /* insertion sort: 400 values */
-    for (int j = i; j > 0 && v[j] < v[j - 1]; j--) {
-      double t = v[j];
-      v[j] = v[j - 1], v[j - 1] = t;
-    }
+  qsort(v, 400, sizeof *v, by_value);
   ck_assert_double_eq_tol(summary("latency_p99_s"), v[395], 1e-9);
   ck_assert_double_eq_tol(summary("latency_p50_s"), v[199], 1e-9);
   ck_assert_double_eq(summary("requests"), 400);

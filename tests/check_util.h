@@ -163,6 +163,20 @@ static inline void rs_test_refused(const char* name, const char* reason, const c
   ck_assert(access(out, F_OK) != 0);
 }
 
+/* A number from row ROW (from 1) of DIR/OUT/FILE, a table racksim wrote; fails the test if the
+ * column or the row is missing. */
+static inline double rs_test_table_value(const char* dir, const char* out, const char* file, size_t row,
+                                         const char* column)
+{
+  rs_csv_t* csv = rs_test_table(dir, out, file);
+  int col       = rs_csv_column(csv, column);
+  ck_assert_msg(col >= 0, "%s has no column %s", file, column);
+  ck_assert(row < csv->n_rows);
+  double v = strtod(csv->rows[row].cells[col], NULL);
+  rs_csv_free(csv);
+  return v;
+}
+
 /* main of a suite: run it in Check's default fork mode, fail if any test failed. */
 #define RS_CHECK_MAIN(suite_fn)                                                                                        \
   int main(void)                                                                                                       \
