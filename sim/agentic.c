@@ -771,13 +771,7 @@ static void summarize(agentic_t* w)
 {
   rs_wl_summary_t* sum = w->sum;
   int n                = w->n_roots;
-  qsort(w->latencies, n, sizeof *w->latencies, cmp_double);
-  double q[]  = {0.50, 0.90, 0.99};
-  double* v[] = {&sum->latency_s[0], &sum->latency_s[1], &sum->latency_s[2]};
-  for (int j = 0; j < 3; j++) { /* nearest rank */
-    int r = (int)ceil(q[j] * n) - 1;
-    *v[j] = w->latencies[r < 0 ? 0 : r];
-  }
+  rs_run_percentiles(w->latencies, n, sum->latency_s);
   double cores = w->tool_pool->cores, core_s = w->tool_pool->total_core_s; /* the io pool only serves data */
   sum->end_s           = simgrid_get_clock();
   sum->operations      = n;

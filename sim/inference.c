@@ -1258,29 +1258,6 @@ static void replica_loop(int argc, char** argv)
 
 /* ---- the summary: exact percentiles over every request ------------------------------------------- */
 
-static int by_value(const void* a, const void* b)
-{
-  double x = *(const double*)a, y = *(const double*)b;
-  return x < y ? -1 : x > y;
-}
-
-/* Nearest-rank percentile q of the n sorted values: the smallest value with at least q n at or below. */
-static double percentile(const double* v, long long n, double q)
-{
-  if (n == 0)
-    return NAN;
-  long long k = (long long)ceil(q * n) - 1;
-  return v[k < 0 ? 0 : k >= n ? n - 1 : k];
-}
-
-static void percentiles(double* v, long long n, double out[3])
-{
-  static const double qs[3] = {0.5, 0.9, 0.99};
-  qsort(v, n, sizeof *v, by_value);
-  for (int k = 0; k < 3; k++)
-    out[k] = percentile(v, n, qs[k]);
-}
-
 static void summarize(inf_wl_t* w)
 {
   rs_wl_summary_t* s = w->sum;
@@ -1290,9 +1267,9 @@ static void summarize(inf_wl_t* w)
   s->requests        = w->n_done;
   s->tokens_per_s    = w->out_tokens / duration;
   s->tokens_per_s_per_gpu = s->tokens_per_s / s->gpus;
-  percentiles(w->ttft, w->n_done, s->ttft_s);
-  percentiles(w->tpot, w->n_tpot, s->tpot_s);
-  percentiles(w->latency, w->n_done, s->latency_s);
+  rs_run_percentiles(w->ttft, w->n_done, s->ttft_s);
+  rs_run_percentiles(w->tpot, w->n_tpot, s->tpot_s);
+  rs_run_percentiles(w->latency, w->n_done, s->latency_s);
   s->goodput_requests_per_s = w->n_good / duration;
   s->slo_attainment         = (double)w->n_good / w->n_done;
   s->preemptions            = w->preemptions;

@@ -210,3 +210,28 @@ int rs_run_execute(rs_run_t* run, rs_err_t* err)
     return RS_EXIT_INPUT;
   return rs_out_commit(run->out, err) == RS_OK ? RS_EXIT_OK : RS_EXIT_SIM;
 }
+
+/* ---- percentiles ------------------------------------------------------------------------------- */
+
+static int by_value(const void* a, const void* b)
+{
+  double x = *(const double*)a, y = *(const double*)b;
+  return x < y ? -1 : x > y;
+}
+
+/* Nearest-rank percentile q of the n sorted values: the smallest value with at least q n at or below. */
+static double percentile(const double* v, long long n, double q)
+{
+  if (n == 0)
+    return NAN;
+  long long k = (long long)ceil(q * n) - 1;
+  return v[k < 0 ? 0 : k >= n ? n - 1 : k];
+}
+
+void rs_run_percentiles(double* v, long long n, double out[3])
+{
+  static const double qs[3] = {0.5, 0.9, 0.99};
+  qsort(v, n, sizeof *v, by_value);
+  for (int k = 0; k < 3; k++)
+    out[k] = percentile(v, n, qs[k]);
+}

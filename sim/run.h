@@ -75,6 +75,9 @@ void rs_run_event(rs_run_t* run, double start_s, double end_s, const char* workl
                   const char* detail);
 /* Seconds on a monotonic wall clock, for progress and reports (never written to the tables). */
 double rs_run_wall_clock(void);
+/* Sorts the n values in place and gives their nearest-rank p50, p90 and p99 in out (NaN when n is 0):
+ * exact percentiles over every value, no sampling, for the summary's latency columns. */
+void rs_run_percentiles(double* v, long long n, double out[3]);
 /* Counts `units` of work done, for the progress line. */
 void rs_run_progress(rs_run_t* run, double units);
 

@@ -249,7 +249,7 @@ START_TEST(disaggregated_moves_the_kv_cache)
   rs_csv_t* csv = table("requests");
   int rep = rs_csv_column(csv, "replica"), pre = rs_csv_column(csv, "prefill_replica");
   int kv  = rs_csv_column(csv, "kv_transfer_s");
-  /* 2,000 tokens x 80 layers x 2,048 bf16 values = 655 MB, in four shards each over a 400 Gb/s NIC */
+  /* 2,000 tokens x 80 layers x 2,048 bf16 values = 655 MB, in four shards each over a 400 Gb/s NIC (hardware.md: p5en.48xlarge, 3,200 Gb/s EFA for 8 GPUs) */
   double least = 2000 * rs_model_kv_values_per_token(&(rs_model_t){.kv_heads = 8, .hidden = 8192, .heads = 64}) * 2 *
                  80 / 4 / 50e9;
   for (size_t r = 1; r < csv->n_rows; r++) {
