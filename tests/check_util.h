@@ -163,6 +163,19 @@ static inline void rs_test_refused(const char* name, const char* reason, const c
   ck_assert(access(out, F_OK) != 0);
 }
 
+/* Whether DIR/NAME (a message file: err, out.txt) holds text, within its first 8 KiB. */
+static inline int rs_test_file_has(const char* dir, const char* name, const char* text)
+{
+  char path[192], buf[8192];
+  snprintf(path, sizeof path, "%s/%s", dir, name);
+  FILE* fp = fopen(path, "r");
+  ck_assert_ptr_nonnull(fp);
+  size_t n = fread(buf, 1, sizeof buf - 1, fp);
+  fclose(fp);
+  buf[n] = '\0';
+  return strstr(buf, text) != NULL;
+}
+
 /* main of a suite: run it in Check's default fork mode, fail if any test failed. */
 #define RS_CHECK_MAIN(suite_fn)                                                                                        \
   int main(void)                                                                                                       \
