@@ -48,8 +48,8 @@ typedef struct train_wl {
   rs_flows_t* flows; /* aggregated mode: the flows of ranks that run no actor */
   struct train_rank** ranks; /* [n_live], for the plan of the aggregated mode */
   const rs_gpu_t** live_gpus; /* [n_live]: the GPUs of the live ranks */
-  rs_comm_t **tp, **cp, **dp, **ep; /* per group; a rank finds its group with group_of() */
-  rs_coll_rec_t** rec[4];           /* per dimension (dim_slot) and group: rows of collectives.csv; NULL: off */
+  rs_comm_t** groups[4];  /* per dimension (dim_slot) and group; a rank finds its group with group_of() */
+  rs_coll_rec_t** rec[4]; /* per dimension and group: rows of collectives.csv; NULL: off */
   sg_bar_t barrier;
   times_t total;      /* summed over ranks, this iteration */
   double finish_sum;  /* sum over ranks of the time each finished its iteration */
@@ -68,6 +68,8 @@ typedef struct train_rank {
     int iteration, layer, micro_batch; /* -1: not in a layer, not in a micro-batch */
     const char* phase;                 /* forward, backward, step */
   } at;
+  sg_mailbox_t to[2];    /* the neighbouring virtual stages' mailboxes: activations (0), gradients (1) */
+  sg_host_t to_host[2];  /* and their hosts */
   sg_host_t* mirrors[2]; /* aggregated: pairs (from, to) of the other replicas' activation (0) and */
   int n_mirrors[2];      /* gradient (1) sends that stand beside this rank's, as chosen by plan_mirrors */
 } train_rank_t;
@@ -108,22 +110,34 @@ static int group_of(const rs_layout_t* l, rs_coords_t c, char dim, int* pos)
   }
 }
 
-/* The groups along dim; in aggregated mode only those holding a live rank (the others stay NULL). */
-static rs_comm_t** make_groups(train_wl_t* w, char dim, int size)
+static int group_size(const train_wl_t* w, char dim)
 {
+  return dim == 't' ? w->lay.tp : dim == 'c' ? w->lay.cp : dim == 'd' ? w->lay.dp : w->lay.ep;
+}
+
+/* The number of groups along dimension d (dim_slot). */
+static int group_count(const train_wl_t* w, int d) { return w->n / group_size(w, dim_codes[d]); }
+
+/* The groups along dimension d (dim_slot), and their recorders for collectives.csv (named like
+ * "llama:tp3") when w->rec[d] is set; in aggregated mode only those holding a live rank (the others stay
+ * NULL), each recorder waiting for the group's live ranks only. */
+static void make_groups(train_wl_t* w, int d)
+{
+  char dim                 = dim_codes[d];
+  int size                 = group_size(w, dim);
   int count                = w->n / size;
   rs_comm_t** groups       = xbt_new0(rs_comm_t*, count);
   const rs_gpu_t** members = xbt_new(const rs_gpu_t*, w->n);
   char* live               = xbt_new(char, w->n);
-  char* wanted             = xbt_new0(char, count);
+  int* n_live              = xbt_new0(int, count);
   for (int r = 0; r < w->n; r++) {
     int pos, g = group_of(&w->lay, rs_layout_coords(&w->lay, r), dim, &pos);
     members[g * size + pos] = w->gpus[r];
     live[g * size + pos]    = w->live[r];
-    wanted[g] |= w->live[r];
+    n_live[g] += w->live[r];
   }
   for (int g = 0; g < count; g++) {
-    if (!wanted[g])
+    if (n_live[g] == 0)
       continue;
     char* name = bprintf("%s:%c%d", w->wl->name, dim, g);
     groups[g]  = rs_comm_new(name, members + g * size, size);
@@ -131,10 +145,17 @@ static rs_comm_t** make_groups(train_wl_t* w, char dim, int size)
     if (w->flows)
       rs_comm_set_grouped(groups[g], live + g * size, w->flows);
   }
+  for (int g = 0; w->rec[d] && g < count; g++) {
+    if (n_live[g] == 0)
+      continue;
+    char* name   = bprintf("%s:%s%d", w->wl->name, dim_names[d], g);
+    w->rec[d][g] = rs_run_coll_rec_new(w->run, w->wl->name, name, dim_names[d], size, n_live[g]);
+    free(name);
+  }
   free(members);
   free(live);
-  free(wanted);
-  return groups;
+  free(n_live);
+  w->groups[d] = groups;
 }
 
 static void free_groups(rs_comm_t** groups, int count)
@@ -203,11 +224,9 @@ static void compute(train_rank_t* me, double flops, double weight_bytes, double 
 
 static void collective(train_rank_t* me, char dim, rs_coll_op_t op, double bytes)
 {
-  const rs_layout_t* l = &me->w->lay;
-  rs_comm_t** groups   = dim == 't' ? me->w->tp : dim == 'c' ? me->w->cp : dim == 'd' ? me->w->dp : me->w->ep;
   int pos;
-  int g           = group_of(l, me->c, dim, &pos);
-  rs_comm_t* comm = groups[g];
+  int g           = group_of(&me->w->lay, me->c, dim, &pos);
+  rs_comm_t* comm = me->w->groups[dim_slot(dim)][g];
   if (rs_comm_size(comm) < 2)
     return;
   double t0           = simgrid_get_clock();
@@ -301,19 +320,12 @@ static void wait_for(train_rank_t* me, sg_mailbox_t box)
  * Ranks consume each mailbox in the order their neighbour fills it, so no chunk label is needed. */
 static void send_to(const train_rank_t* me, int backward)
 {
+  double bytes = activation_bytes(me->w);
   for (int k = 0; k < me->n_mirrors[backward]; k++)
-    rs_flows_start(me->w->flows, me->mirrors[backward][2 * k], me->mirrors[backward][2 * k + 1], activation_bytes(me->w),
-                   NULL);
-  rs_coords_t c = me->c;
-  int pp        = me->w->lay.pp;
-  c.pp          = (me->c.pp + (backward ? pp - 1 : 1)) % pp;
-  int dst       = rs_layout_rank(&me->w->lay, c);
-  char* name    = bprintf("%s:r%d:%s", me->w->wl->name, dst, backward ? "grad" : "act");
-  rs_platform_count(me->gpu->host, me->w->gpus[dst]->host, activation_bytes(me->w));
-  sg_comm_t comm = sg_mailbox_put_init(sg_mailbox_by_name(name), &token, (long)activation_bytes(me->w));
-  free(name);
-  sg_comm_detach(comm, NULL);
-  trace_op(me, "send", backward ? "gradients" : "activations", simgrid_get_clock(), NAN, activation_bytes(me->w));
+    rs_flows_start(me->w->flows, me->mirrors[backward][2 * k], me->mirrors[backward][2 * k + 1], bytes, NULL);
+  rs_platform_count(me->gpu->host, me->to_host[backward], bytes);
+  sg_comm_detach(sg_mailbox_put_init(me->to[backward], &token, (long)bytes), NULL);
+  trace_op(me, "send", backward ? "gradients" : "activations", simgrid_get_clock(), NAN, bytes);
 }
 
 static void forward(train_rank_t* me, int chunk, int micro)
@@ -422,7 +434,7 @@ static void dp_reducer(int argc, char** argv)
     if (kind == DP_BUCKET) {
       int pos;
       int g               = group_of(&me->w->lay, me->c, 'd', &pos);
-      rs_comm_t* comm     = me->w->dp[g];
+      rs_comm_t* comm     = me->w->groups[dim_slot('d')][g];
       double t0           = simgrid_get_clock();
       rs_coll_algo_t algo = rs_coll_choose(comm, op, msg->bytes);
       rs_coll_run(comm, pos, op, algo, msg->bytes);
@@ -548,13 +560,6 @@ static void plan_mirrors(train_rank_t* me, int backward)
   }
 }
 
-static void plan_groups(rs_comm_t** groups, int count)
-{
-  for (int g = 0; g < count; g++)
-    if (groups[g])
-      rs_comm_plan(groups[g]);
-}
-
 /* Run by rank 0 before the first iteration (routes are known only inside the simulation): marks the
  * shared links of the live ranks' pipeline sends and of the collective flows, then picks the other
  * replicas' pipeline sends that cross them. */
@@ -564,10 +569,10 @@ static void plan_aggregated(train_wl_t* w)
     for (int b = 0; b < 2; b++)
       if (has_peer(w, w->ranks[i]->c, b))
         rs_flows_shared(w->flows, w->ranks[i]->gpu, gpu_at(w, pp_peer(w->ranks[i]->c, b)), 1);
-  plan_groups(w->tp, w->n / w->lay.tp);
-  plan_groups(w->cp, w->n / w->lay.cp);
-  plan_groups(w->dp, w->n / w->lay.dp);
-  plan_groups(w->ep, w->n / w->lay.ep);
+  for (int d = 0; d < 4; d++)
+    for (int g = 0; g < group_count(w, d); g++)
+      if (w->groups[d][g])
+        rs_comm_plan(w->groups[d][g]);
   int mirrors = 0;
   for (int i = 0; i < w->n_live; i++)
     for (int b = 0; b < 2; b++) {
@@ -672,11 +677,12 @@ static int aggregated_obstacle(const rs_platform_t* p, int first, const rs_layou
     return 1;
   }
   char dim = group_leaving_domain(p->gpus + first, l, n);
-  const char* name = dim == 't' ? "tp" : dim == 'c' ? "cp" : "ep";
-  if (dim)
-    snprintf(why, len, "%s groups leave their NVLink domain, so the copies it does not run would share links; use "
-                       "mode: faithful or a layout whose %s groups fit a domain", name, name);
-  return dim != 0;
+  if (dim == 0)
+    return 0;
+  const char* name = dim_names[dim_slot(dim)];
+  snprintf(why, len, "%s groups leave their NVLink domain, so the copies it does not run would share links; use "
+                     "mode: faithful or a layout whose %s groups fit a domain", name, name);
+  return 1;
 }
 
 /* Aggregated when asked, or by auto on a large job it can stand for. */
@@ -728,33 +734,14 @@ int rs_wl__training_check(rs_run_t* run, int i, rs_err_t* err)
   return RS_OK;
 }
 
-static int group_size(const train_wl_t* w, char dim)
-{
-  return dim == 't' ? w->lay.tp : dim == 'c' ? w->lay.cp : dim == 'd' ? w->lay.dp : w->lay.ep;
-}
 
-/* One recorder per group of each dimension that holds live ranks, named like "llama:tp3", for
- * collectives.csv; each waits for the group's live ranks only. */
-static int trace_groups(train_wl_t* w, rs_err_t* err)
+/* Rank r's mailbox `kind` (act, grad, dp, dpdone). */
+static sg_mailbox_t rank_box(const train_wl_t* w, int r, const char* kind)
 {
-  if (rs_run_collectives_open(w->run, err) != RS_OK)
-    return RS_ERR;
-  for (int d = 0; d < 4; d++) {
-    int size   = group_size(w, dim_codes[d]);
-    int* live  = xbt_new0(int, w->n / size);
-    w->rec[d]  = xbt_new0(rs_coll_rec_t*, w->n / size);
-    for (int r = 0, pos; r < w->n; r++)
-      live[group_of(&w->lay, rs_layout_coords(&w->lay, r), dim_codes[d], &pos)] += w->live[r];
-    for (int g = 0; g < w->n / size; g++) {
-      if (live[g] == 0)
-        continue;
-      char* name   = bprintf("%s:%s%d", w->wl->name, dim_names[d], g);
-      w->rec[d][g] = rs_run_coll_rec_new(w->run, w->wl->name, name, dim_names[d], size, live[g]);
-      free(name);
-    }
-    free(live);
-  }
-  return RS_OK;
+  char* name     = bprintf("%s:r%d:%s", w->wl->name, r, kind);
+  sg_mailbox_t m = sg_mailbox_by_name(name);
+  free(name);
+  return m;
 }
 
 static train_rank_t* rank_new(train_wl_t* w, int r)
@@ -766,18 +753,17 @@ static train_rank_t* rank_new(train_wl_t* w, int r)
   me->gpu          = w->gpus[r];
   me->at.layer = me->at.micro_batch = -1;
   me->at.phase                      = "step";
-  char* name       = bprintf("%s:r%d:act", w->wl->name, r);
-  me->from_prev    = sg_mailbox_by_name(name);
-  free(name);
-  name          = bprintf("%s:r%d:grad", w->wl->name, r);
-  me->from_next = sg_mailbox_by_name(name);
-  free(name);
-  name        = bprintf("%s:r%d:dp", w->wl->name, r);
-  me->dp_work = sg_mailbox_by_name(name);
-  free(name);
-  name        = bprintf("%s:r%d:dpdone", w->wl->name, r);
-  me->dp_done = sg_mailbox_by_name(name);
-  free(name);
+  me->from_prev                     = rank_box(w, r, "act");
+  me->from_next                     = rank_box(w, r, "grad");
+  me->dp_work                       = rank_box(w, r, "dp");
+  me->dp_done                       = rank_box(w, r, "dpdone");
+  for (int backward = 0; backward < 2; backward++) { /* the next virtual stage's rank, or the previous one's */
+    rs_coords_t c        = me->c;
+    c.pp                 = (c.pp + (backward ? w->lay.pp - 1 : 1)) % w->lay.pp;
+    int dst              = rs_layout_rank(&w->lay, c);
+    me->to[backward]      = rank_box(w, dst, backward ? "grad" : "act");
+    me->to_host[backward] = w->gpus[dst]->host;
+  }
   return me;
 }
 
@@ -808,12 +794,14 @@ int rs_wl__training_start(rs_run_t* run, int i, rs_err_t* err)
   for (int r = 0, k = 0; r < w->n; r++)
     if (w->live[r])
       w->live_gpus[k++] = w->gpus[r];
-  w->tp          = make_groups(w, 't', w->lay.tp);
-  w->cp          = make_groups(w, 'c', w->lay.cp);
-  w->dp          = make_groups(w, 'd', w->lay.dp);
-  w->ep          = make_groups(w, 'e', w->lay.ep);
-  if (run->sc->outputs.collectives_max_rows > 0 && trace_groups(w, err) != RS_OK)
+  int tracing = run->sc->outputs.collectives_max_rows > 0;
+  if (tracing && rs_run_collectives_open(run, err) != RS_OK)
     return RS_ERR;
+  for (int d = 0; d < 4; d++) {
+    if (tracing)
+      w->rec[d] = xbt_new0(rs_coll_rec_t*, group_count(w, d));
+    make_groups(w, d);
+  }
   if (rs_run_ops_open(run, err) != RS_OK)
     return RS_ERR;
   w->barrier     = sg_barrier_init(w->n_live);
@@ -847,15 +835,12 @@ void rs_wl__training_free(void* state)
   train_wl_t* w = state;
   if (w == NULL)
     return;
-  free_groups(w->tp, w->n / w->lay.tp);
-  free_groups(w->cp, w->n / w->lay.cp);
-  free_groups(w->dp, w->n / w->lay.dp);
-  free_groups(w->ep, w->n / w->lay.ep);
-  for (int d = 0; d < 4; d++)
-    for (int g = 0; w->rec[d] && g < w->n / group_size(w, dim_codes[d]); g++)
+  for (int d = 0; d < 4; d++) {
+    free_groups(w->groups[d], group_count(w, d));
+    for (int g = 0; w->rec[d] && g < group_count(w, d); g++)
       rs_run_coll_rec_free(w->rec[d][g]);
-  for (int d = 0; d < 4; d++)
     free(w->rec[d]);
+  }
   if (w->barrier)
     sg_barrier_destroy(w->barrier);
   rs_flows_free(w->flows);

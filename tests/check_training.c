@@ -36,27 +36,11 @@ static const char* cell(const rs_csv_t* csv, size_t r, const char* column)
   return csv->rows[r].cells[col];
 }
 
-/* Whether a file holds the text (for messages on stderr and stdout). */
-static int file_has(const char* name, const char* text)
-{
-  char path[160], buf[8192];
-  snprintf(path, sizeof path, "%s/%s", dir, name);
-  FILE* fp = fopen(path, "r");
-  ck_assert_ptr_nonnull(fp);
-  size_t n = fread(buf, 1, sizeof buf - 1, fp);
-  fclose(fp);
-  buf[n] = '\0';
-  return strstr(buf, text) != NULL;
-}
+/* Whether a file of DIR holds the text (for messages on stderr and stdout). */
+static int file_has(const char* name, const char* text) { return rs_test_file_has(dir, name, text); }
 
 /* A number from the first workload's row of DIR/out/summary.csv. */
-static double summary_value(const char* column)
-{
-  rs_csv_t* csv = read_table("summary.csv");
-  double v      = strtod(cell(csv, 1, column), NULL);
-  rs_csv_free(csv);
-  return v;
-}
+static double summary_value(const char* column) { return rs_test_table_value(dir, "out", "summary.csv", 1, column); }
 
 static const char* one_gpu =
     "name: one-gpu\nplatform: {preset: p5.48xlarge}\nworkloads:\n"

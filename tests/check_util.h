@@ -131,19 +131,24 @@ static inline rs_csv_t* rs_test_table(const char* dir, const char* out, const ch
   return csv;
 }
 
+/* A number from row ROW (from 1) of DIR/OUT/FILE, a table racksim wrote; fails the test if the
+ * column or the row is missing. */
+static inline double rs_test_table_value(const char* dir, const char* out, const char* file, size_t row,
+                                         const char* column)
+{
+  rs_csv_t* csv = rs_test_table(dir, out, file);
+  int col       = rs_csv_column(csv, column);
+  ck_assert_msg(col >= 0, "%s has no column %s", file, column);
+  ck_assert(row < csv->n_rows);
+  double v = strtod(csv->rows[row].cells[col], NULL);
+  rs_csv_free(csv);
+  return v;
+}
+
 /* A number from row 1 of DIR/OUT/iterations.csv (the first training iteration). */
 static inline double rs_test_iteration_value(const char* dir, const char* out, const char* column)
 {
-  char path[192];
-  snprintf(path, sizeof path, "%s/%s/iterations.csv", dir, out);
-  rs_err_t err  = {{0}};
-  rs_csv_t* csv = rs_csv_read(path, &err);
-  ck_assert_msg(csv != NULL, "%s", err.msg);
-  int col = rs_csv_column(csv, column);
-  ck_assert_int_ge(col, 0);
-  double v = strtod(csv->rows[1].cells[col], NULL);
-  rs_csv_free(csv);
-  return v;
+  return rs_test_table_value(dir, out, "iterations.csv", 1, column);
 }
 
 /* Runs racksim on tests/bad/NAME.yaml (from the source directory, as a user would) into out: expects
@@ -163,18 +168,17 @@ static inline void rs_test_refused(const char* name, const char* reason, const c
   ck_assert(access(out, F_OK) != 0);
 }
 
-/* A number from row ROW (from 1) of DIR/OUT/FILE, a table racksim wrote; fails the test if the
- * column or the row is missing. */
-static inline double rs_test_table_value(const char* dir, const char* out, const char* file, size_t row,
-                                         const char* column)
+/* Whether DIR/NAME (a message file: err, out.txt) holds text, within its first 8 KiB. */
+static inline int rs_test_file_has(const char* dir, const char* name, const char* text)
 {
-  rs_csv_t* csv = rs_test_table(dir, out, file);
-  int col       = rs_csv_column(csv, column);
-  ck_assert_msg(col >= 0, "%s has no column %s", file, column);
-  ck_assert(row < csv->n_rows);
-  double v = strtod(csv->rows[row].cells[col], NULL);
-  rs_csv_free(csv);
-  return v;
+  char path[192], buf[8192];
+  snprintf(path, sizeof path, "%s/%s", dir, name);
+  FILE* fp = fopen(path, "r");
+  ck_assert_ptr_nonnull(fp);
+  size_t n = fread(buf, 1, sizeof buf - 1, fp);
+  fclose(fp);
+  buf[n] = '\0';
+  return strstr(buf, text) != NULL;
 }
 
 /* main of a suite: run it in Check's default fork mode, fail if any test failed. */
