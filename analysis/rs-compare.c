@@ -2,8 +2,7 @@
  * up to a numeric tolerance? Prints the first difference of each file and exits 0 (same), 1 (different)
  * or 2 (bad usage or unreadable input). Used by the regression tests against tests/golden. See LICENSE. */
 #include "cli.h"
-#include "csvread.h"
-#include "error.h"
+#include "base/base.h"
 
 #include <dirent.h>
 #include <errno.h>

@@ -2,8 +2,7 @@
  * a column's largest number, or the most [start, end) intervals open at once. Reads the table through
  * libcsv (csvread.h); bad usage or input gives one message and exit status 2. See LICENSE. */
 #include "cli.h"
-#include "csvread.h"
-#include "error.h"
+#include "base/base.h"
 
 #include <errno.h>
 #include <stdio.h>

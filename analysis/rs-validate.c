@@ -4,9 +4,7 @@
  * not judge: the drift test (tests/validation.cmake) compares its output with the committed one.
  * Exit status: 0 done, 1 racksim failed or gave no figure, 2 bad usage or bad input. See LICENSE. */
 #define _GNU_SOURCE /* nftw, getline */
-#include "csvread.h"
-#include "error.h"
-#include "output.h"
+#include "base/base.h"
 
 #include <errno.h>
 #include <fcntl.h>

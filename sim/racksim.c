@@ -1,11 +1,6 @@
 /* racksim.c -- the racksim command: parse the command line, load, run, write. Only main prints errors
  * and chooses the exit code: 0 success, 1 simulation failure, 2 bad input or usage. See LICENSE. */
-#include "error.h"
-#include "platform.h"
-#include "platgen.h"
-#include "run.h"
-#include "scenario.h"
-#include "workload.h"
+#include "wl/wl.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -227,10 +222,10 @@ static int prepare(cli_t* cli, rs_scenario_t** sc, rs_platform_t** plat, rs_run_
   }
   if (rc != RS_OK)
     return RS_ERR;
-  if ((*sc)->outputs.links != RS_LINKS_NONE)
-    rs_platform_meter_start(*plat);
-  *run = rs_run_new(*sc, *plat, cli->verbosity);
-  return rs_run_check(*run, err);
+  int n_kinds;
+  const rs_wl_ops_t* const* kinds = rs_wl_kinds(&n_kinds);
+  *run                            = rs_run_new(*sc, *plat, kinds, n_kinds, cli->verbosity);
+  return rs_run_prepare(*run, err);
 }
 
 static void report(const rs_run_t* run, double wall_s)
@@ -240,25 +235,9 @@ static void report(const rs_run_t* run, double wall_s)
          sc->description ? sc->description : "");
   printf("  platform %s: %d GPUs in %d NVLink domain%s, %d CPUs\n", run->plat->file, run->plat->n_gpus,
          run->plat->n_domains, run->plat->n_domains == 1 ? "" : "s", run->plat->n_cpus);
-  for (int i = 0; i < sc->n_workloads; i++)
-    rs_workload_report(run, i, stdout);
-  rs_run_report_caps(run, stdout);
-  printf("  energy over the run, every host that states its power: %.4g kJ\n", rs_run_energy_j(run) / 1e3);
+  rs_run_report(run, stdout);
   printf("  simulated %.6g s in %.2f s of wall time\n", simgrid_get_clock(), wall_s);
-  printf("CSV tables written to %s/ (summary.csv", rs_out_dir(run->out));
-  if (run->collectives)
-    printf(", collectives.csv");
-  if (run->iterations)
-    printf(", iterations.csv");
-  if (run->ops)
-    printf(", ops.csv");
-  if (run->sessions)
-    printf(", sessions.csv, cpu_pools.csv");
-  if (run->events)
-    printf(", events.csv");
-  if (run->sc->outputs.links != RS_LINKS_NONE)
-    printf(", links.csv");
-  printf(")\n");
+  rs_run_report_tables(run, stdout);
 }
 
 static int cmd_run_or_validate(cli_t* cli)

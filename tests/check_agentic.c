@@ -6,7 +6,7 @@
  * service; agent traffic on the training job's links slows its steps; unknown pools and services are
  * refused. */
 #include "check_util.h"
-#include "csvread.h"
+#include "base/base.h"
 
 #include <math.h>
 #include <string.h>

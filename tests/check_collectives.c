@@ -2,10 +2,8 @@
  * NCCL's cost model with the GPU type's calibration, algorithm choice, and refusals. Each test forks:
  * SimGrid allows one engine per process. */
 #include "check_util.h"
-#include "collectives.h"
-#include "hardware.h"
-#include "platform.h"
-#include "platgen.h"
+#include "net/net.h"
+#include "hw/hw.h"
 
 #include <check.h>
 #include <simgrid/actor.h>

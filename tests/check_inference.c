@@ -4,9 +4,8 @@
  * percentiles are exact over every request; weights that do not fit and bad trace rows are refused
  * with exit code 2; the same seed gives the same tables. */
 #include "check_util.h"
-#include "compute.h"
-#include "csvread.h"
-#include "layout.h"
+#include "model/model.h"
+#include "base/base.h"
 
 #include <math.h>
 #include <string.h>

@@ -1,7 +1,7 @@
 /* check_layout.c -- tests of layout.c: rank coordinates, refusals with their reasons, and memory per
  * GPU against Megatron-LM's accounting (18 bytes per parameter before ZeRO, activations per layer). */
 #include "check_util.h"
-#include "layout.h"
+#include "model/model.h"
 
 static rs_model_t preset(const char* name)
 {

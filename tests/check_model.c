@@ -1,7 +1,7 @@
 /* check_model.c -- tests of model.c against published figures: parameter counts of Narayanan et al.'s
  * GPT family, Llama 3 and DeepSeek-V3, and Megatron-LM's FLOP formula, which TF/GPU figures assume. */
 #include "check_util.h"
-#include "model.h"
+#include "model/model.h"
 
 #include <math.h>
 

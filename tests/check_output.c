@@ -4,8 +4,7 @@
  * directory. See LICENSE. */
 #define _GNU_SOURCE /* nftw */
 #include "check_util.h"
-#include "csvread.h"
-#include "output.h"
+#include "base/base.h"
 
 #include <check.h>
 #include <ftw.h>

@@ -2,8 +2,7 @@
  * host properties, routes that keep GPU traffic on NVLink, real link sharing, and clean refusal of bad
  * files. Each test forks (Check's default): SimGrid allows one engine per process. */
 #include "check_util.h"
-#include "hardware.h"
-#include "platform.h"
+#include "hw/hw.h"
 
 #include <check.h>
 #include <simgrid/actor.h>

@@ -2,8 +2,7 @@
  * latency between two GPUs in one NVLink domain, on one rail leaf, across the spine and across sites;
  * the PXN path across rails; and real sharing of an oversubscribed leaf uplink. Each test forks. */
 #include "check_util.h"
-#include "platform.h"
-#include "platgen.h"
+#include "hw/hw.h"
 
 #include <check.h>
 #include <simgrid/actor.h>

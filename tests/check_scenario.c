@@ -3,7 +3,7 @@
  * scenario and the defaults; --set overrides; rs_parse_bytes; rs_scenario_err. Runs in RS_SOURCE_DIR,
  * so that paths in messages read "tests/bad/NAME.yaml" as a user would type them. See LICENSE. */
 #define _GNU_SOURCE
-#include "scenario.h"
+#include "scenario/scenario.h"
 
 #include <check.h>
 #include <stdio.h>

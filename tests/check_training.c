@@ -5,9 +5,8 @@
  * of a group, with the sizes the layout implies; ops.csv stops at its cap and says so; links.csv counts
  * NVLink and NIC bytes where the layout puts them, and conserves them. */
 #include "check_util.h"
-#include "compute.h"
-#include "csvread.h"
-#include "layout.h"
+#include "model/model.h"
+#include "base/base.h"
 
 #include <math.h>
 #include <string.h>

@@ -3,9 +3,8 @@
 #ifndef RS_CHECK_UTIL_H
 #define RS_CHECK_UTIL_H
 
-#include "csvread.h"
-#include "platform.h"
-#include "platgen.h"
+#include "base/base.h"
+#include "hw/hw.h"
 
 #include <check.h>
 #include <simgrid/engine.h>

@@ -1,0 +1,247 @@
+/* output.c -- the one CSV writer of racksim: temporary files, RFC 4180 quoting through libcsv,
+ * commit by rename, and removal of partial files when a run fails or is interrupted.
+ * Does not decide which tables exist: workloads and the run declare them. See LICENSE. */
+#include "base/base.h"
+
+#include <csv.h>
+#include <errno.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <xbt/asserts.h>
+#include <xbt/misc.h>
+#include <xbt/sysdep.h>
+
+#define RS_OUT_MAX_TABLES 32
+
+struct rs_table {
+  char* name;
+  char* final_path;
+  char* temp_path;
+  FILE* fp;
+  const rs_col_t* cols;
+  int n_cols;
+  int next_col;
+  uint64_t rows;
+  uint64_t max_rows; /* UINT64_MAX: no cap */
+  uint64_t dropped;  /* rows refused by the cap */
+};
+
+struct rs_out {
+  char* dir;
+  rs_table_t tables[RS_OUT_MAX_TABLES];
+  int n_tables;
+};
+
+/* Temporary paths to remove if a signal ends the process: a signal handler may only unlink. */
+static const char* volatile pending_temp_paths[RS_OUT_MAX_TABLES];
+
+static void out_on_signal(int sig)
+{
+  for (int i = 0; i < RS_OUT_MAX_TABLES; i++)
+    if (pending_temp_paths[i] != NULL)
+      unlink(pending_temp_paths[i]);
+  signal(sig, SIG_DFL);
+  raise(sig);
+}
+
+static void out_watch_signals(void)
+{
+  signal(SIGINT, out_on_signal);
+  signal(SIGTERM, out_on_signal);
+  signal(SIGHUP, out_on_signal);
+  signal(SIGABRT, out_on_signal); /* SimGrid aborts on internal errors */
+}
+
+static int make_dirs(const char* dir, rs_err_t* err)
+{
+  if (dir[0] == '\0')
+    return rs_err_set(err, "empty output directory name");
+  char* path = xbt_strdup(dir);
+  for (char* p = path + 1; *p; p++) {
+    if (*p != '/')
+      continue;
+    *p = '\0';
+    if (mkdir(path, 0777) != 0 && errno != EEXIST) {
+      rs_err_set(err, "cannot create output directory '%s': %s", path, strerror(errno));
+      free(path);
+      return RS_ERR;
+    }
+    *p = '/';
+  }
+  free(path);
+  if (mkdir(dir, 0777) != 0 && errno != EEXIST)
+    return rs_err_set(err, "cannot create output directory '%s': %s", dir, strerror(errno));
+  return RS_OK;
+}
+
+rs_out_t* rs_out_open(const char* dir, rs_err_t* err)
+{
+  if (make_dirs(dir, err) != RS_OK)
+    return NULL;
+  rs_out_t* out = xbt_new0(rs_out_t, 1);
+  out->dir      = xbt_strdup(dir);
+  out_watch_signals();
+  return out;
+}
+
+const char* rs_out_dir(const rs_out_t* out) { return out->dir; }
+
+int rs_out_n_tables(const rs_out_t* out) { return out->n_tables; }
+
+const char* rs_out_table_name(const rs_out_t* out, int k) { return out->tables[k].name; }
+
+static int is_blank(char c) { return c == ' ' || c == '\t'; }
+
+/* A field needs quotes when a reader could otherwise split or trim it (RFC 4180, section 2; libcsv
+ * trims spaces and tabs around unquoted fields). */
+static int needs_quotes(const char* s)
+{
+  size_t n = strlen(s);
+  return n == 0 || strpbrk(s, ",\"\r\n") != NULL || is_blank(s[0]) || is_blank(s[n - 1]);
+}
+
+void rs_out_write_text(FILE* fp, const char* s)
+{
+  if (needs_quotes(s))
+    csv_fwrite(fp, s, strlen(s));
+  else
+    fputs(s, fp);
+}
+
+static void write_field(rs_table_t* t, const char* s)
+{
+  if (t->next_col > 0)
+    fputc(',', t->fp);
+  rs_out_write_text(t->fp, s);
+  t->next_col++;
+}
+
+rs_table_t* rs_out_table(rs_out_t* out, const char* name, const rs_col_t* cols, int n_cols, rs_err_t* err)
+{
+  for (int i = 0; i < out->n_tables; i++)
+    if (strcmp(out->tables[i].name, name) == 0) {
+      xbt_assert(out->tables[i].cols == cols, "table %s opened twice with different columns", name);
+      return &out->tables[i];
+    }
+  xbt_assert(out->n_tables < RS_OUT_MAX_TABLES, "too many output tables");
+  rs_table_t* t  = &out->tables[out->n_tables];
+  t->final_path  = bprintf("%s/%s.csv", out->dir, name);
+  t->temp_path   = bprintf("%s/.%s.csv.partial", out->dir, name);
+  t->fp          = fopen(t->temp_path, "w");
+  if (t->fp == NULL) {
+    rs_err_set(err, "cannot write '%s': %s", t->temp_path, strerror(errno));
+    free(t->final_path);
+    free(t->temp_path);
+    return NULL;
+  }
+  t->name = xbt_strdup(name);
+  pending_temp_paths[out->n_tables] = t->temp_path;
+  out->n_tables++;
+  t->cols     = cols;
+  t->n_cols   = n_cols;
+  t->max_rows = UINT64_MAX;
+  t->dropped  = 0;
+  for (int i = 0; i < n_cols; i++)
+    write_field(t, cols[i].name);
+  fputs("\r\n", t->fp);
+  t->next_col = 0;
+  return t;
+}
+
+const char* rs_out_format_num(char* buf, double v)
+{
+  if (!isfinite(v))
+    buf[0] = '\0';
+  else
+    snprintf(buf, 32, "%.12g", v == 0.0 ? 0.0 : v); /* no "-0" */
+  return buf;
+}
+
+void rs_cell_text(rs_table_t* t, const char* s)
+{
+  xbt_assert(t->next_col < t->n_cols, "row longer than the header");
+  write_field(t, s ? s : "");
+}
+
+void rs_cell_int(rs_table_t* t, long long v)
+{
+  char buf[32];
+  snprintf(buf, sizeof buf, "%lld", v);
+  rs_cell_text(t, buf);
+}
+
+void rs_cell_num(rs_table_t* t, double v)
+{
+  char buf[32];
+  xbt_assert(t->next_col < t->n_cols, "row longer than the header");
+  if (t->next_col > 0)
+    fputc(',', t->fp);
+  fputs(rs_out_format_num(buf, v), t->fp);
+  t->next_col++;
+}
+
+void rs_cell_empty(rs_table_t* t) { rs_cell_num(t, NAN); }
+
+void rs_row_end(rs_table_t* t)
+{
+  xbt_assert(t->next_col == t->n_cols, "row of %d cells for %d columns", t->next_col, t->n_cols);
+  fputs("\r\n", t->fp);
+  t->next_col = 0;
+  t->rows++;
+}
+
+uint64_t rs_table_rows(const rs_table_t* t) { return t->rows; }
+
+void rs_table_cap(rs_table_t* t, uint64_t max_rows) { t->max_rows = max_rows; }
+
+int rs_row_begin(rs_table_t* t)
+{
+  if (t->rows < t->max_rows)
+    return 1;
+  t->dropped++;
+  return 0;
+}
+
+uint64_t rs_table_dropped(const rs_table_t* t) { return t->dropped; }
+
+int rs_out_commit(rs_out_t* out, rs_err_t* err)
+{
+  for (int i = 0; i < out->n_tables; i++) {
+    rs_table_t* t = &out->tables[i];
+    int failed    = ferror(t->fp);
+    failed |= fclose(t->fp) != 0;
+    t->fp = NULL;
+    if (failed)
+      return rs_err_set(err, "cannot write '%s': %s", t->temp_path, strerror(errno));
+  }
+  for (int i = 0; i < out->n_tables; i++) {
+    rs_table_t* t = &out->tables[i];
+    if (rename(t->temp_path, t->final_path) != 0)
+      return rs_err_set(err, "cannot rename '%s' to '%s': %s", t->temp_path, t->final_path, strerror(errno));
+    pending_temp_paths[i] = NULL;
+  }
+  return RS_OK;
+}
+
+void rs_out_close(rs_out_t* out)
+{
+  if (out == NULL)
+    return;
+  for (int i = 0; i < out->n_tables; i++) {
+    rs_table_t* t         = &out->tables[i];
+    pending_temp_paths[i] = NULL;
+    if (t->fp != NULL)
+      fclose(t->fp);
+    unlink(t->temp_path); /* a no-op after a commit */
+    free(t->temp_path);
+    free(t->final_path);
+    free(t->name);
+  }
+  free(out->dir);
+  free(out);
+}

@@ -1,0 +1,207 @@
+/* hw.h -- racksim's hardware layer, its whole public face: presets of GPUs, CPUs and servers with
+ * their sources and the one calibration per GPU type, the platform generator (SimGrid XML), and the
+ * platform index (hosts by role, NVLink domain, rack, site; links by class). See LICENSE. */
+#ifndef RS_HW_H
+#define RS_HW_H
+
+#include "base/base.h"
+
+#include <simgrid/forward.h>
+#include <stdio.h>
+
+/* ---- racksim's hardware presets: GPU, CPU and server figures, each citing its source.
+ * The platform generator writes them into SimGrid XML; workloads read them back through platform.h,
+ * never from here, so a hand-written platform file is as good as a generated one. */
+/* One GPU type. Bandwidths are per direction; "bytes" are bytes, "bits" are bits. */
+typedef struct rs_hw_gpu {
+  const char* model;
+  double bf16_tflops, fp8_tflops, fp4_tflops; /* dense peaks; 0 when the GPU has no such unit */
+  double hbm_gbytes;
+  double hbm_tbytes_per_s;
+  double nvlink_gbytes_per_s; /* per GPU, per direction */
+  double nic_gbits_per_s;     /* scale-out NIC per GPU */
+  double tdp_watts;
+} rs_hw_gpu_t;
+
+/* GPU idle power as a fraction of TDP: no figure in hardware.md; about 70 W of 700 W is the usual
+ * nvidia-smi reading of an idle H100 SXM (unverified default; a platform file may state its own). */
+#define RS_HW_GPU_IDLE_FRACTION 0.10
+
+typedef struct rs_hw_cpu {
+  const char* model;
+  int cores;
+  double core_gflops; /* FP64 per core */
+  double mem_gbytes;
+  double mem_gbytes_per_s;
+  double nic_gbits_per_s; /* for CPU fleet hosts: the instance's network bandwidth */
+  double tdp_watts;       /* per socket; 0 when unknown */
+} rs_hw_cpu_t;
+
+/* A server or UltraServer: one NVLink domain of GPUs, with its CPUs. */
+typedef struct rs_hw_server {
+  const char* name; /* the platform file's name, without .xml */
+  const char* description;
+  const rs_hw_gpu_t* gpu;
+  int gpus;
+  const rs_hw_cpu_t* cpu;
+  int cpus;
+  int c2c; /* 1: each CPU reaches its GPUs over NVLink-C2C; 0: over PCIe, not modelled */
+  double c2c_gbytes_per_s; /* per direction */
+} rs_hw_server_t;
+
+/* The one calibration of a GPU type: what NCCL achieves of the link bandwidth, and its latencies.
+ * Fitted once per type on the measurements cited in hardware.c, never per scenario. */
+typedef struct rs_hw_calib {
+  const char* gpu_model;
+  double nvlink_ring_eff; /* achieved ring bus bandwidth / NVLink bandwidth */
+  double nvls_eff;        /* NVLink SHARP: achieved per-GPU traffic rate / NVLink bandwidth; 0: not available */
+  double net_ring_eff;    /* achieved ring bus bandwidth / NIC bandwidth across servers */
+  double nvlink_hop_s;    /* NCCL per-hop latency on NVLink (Simple protocol) */
+  double net_hop_s;       /* NCCL per-hop latency on the network (Simple protocol) */
+  double base_s;          /* NCCL ring base latency (Simple protocol) */
+  double nvls_s;          /* NCCL NVLS latency */
+  double matmul_eff[3];   /* achieved fraction of the dense peak in large matmuls, per precision (BF16, FP8, FP4) */
+  double hbm_eff;         /* achieved fraction of HBM bandwidth in streaming kernels */
+} rs_hw_calib_t;
+
+/* NCCL's three protocols (NVIDIA/nccl src/graph/tuning.cc): LL (8-byte lines, 4 of data and a 4-byte
+ * flag), LL128 (128-byte lines, 120 of data) and Simple (plain copies behind fences). */
+typedef enum rs_proto { RS_PROTO_SIMPLE, RS_PROTO_LL128, RS_PROTO_LL } rs_proto_t;
+#define RS_PROTO_COUNT 3
+
+/* A protocol's ring latencies and the fraction of the Simple bandwidth it reaches. */
+typedef struct rs_hw_proto {
+  const char* name; /* "Simple", "LL128", "LL" */
+  double nvlink_hop_s, net_hop_s, base_s;
+  double bw_factor; /* achieved bandwidth / Simple's */
+} rs_hw_proto_t;
+
+/* Protocol p's figures for calibration c: Simple's latencies are c's own, LL's and LL128's NCCL's. */
+rs_hw_proto_t rs_hw_proto(const rs_hw_calib_t* c, rs_proto_t p);
+
+/* The calibration of a GPU model; a conservative default for a model racksim was not calibrated on. */
+const rs_hw_calib_t* rs_hw_calib(const char* gpu_model);
+
+/* The CPU model named name ("grace", "graviton4", case ignored), or NULL. */
+const rs_hw_cpu_t* rs_hw_cpu(const char* name);
+
+/* The preset named name, or NULL. */
+const rs_hw_server_t* rs_hw_server(const char* name);
+/* The i-th preset, or NULL past the end. */
+const rs_hw_server_t* rs_hw_server_at(int i);
+
+/* ---- the hardware a run simulates: loads a SimGrid platform file and indexes its hosts by
+ * role (GPU, CPU), NVLink domain, rack and site, with each GPU model's figures read once from the
+ * host properties the platform files carry. Workloads ask here; nobody parses host names. */
+typedef enum { RS_PREC_BF16, RS_PREC_FP8, RS_PREC_FP4, RS_PREC_COUNT } rs_prec_t;
+
+/* Figures shared by every GPU of one model, in SI units: flop/s, bytes, bytes/s (per direction), watts. */
+typedef struct rs_gpu_model {
+  char* name;
+  double peak_flops[RS_PREC_COUNT]; /* dense; 0 where the GPU lacks the precision */
+  double hbm_bytes;
+  double hbm_bytes_per_s;
+  double nvlink_bytes_per_s;
+  double nic_bytes_per_s;
+  double tdp_watts;
+  double idle_watts; /* from SimGrid's wattage_per_state, used by its energy plugin */
+} rs_gpu_model_t;
+
+typedef struct rs_gpu {
+  sg_host_t host;
+  const rs_gpu_model_t* model;
+  int domain; /* NVLink domain: GPUs with the same value share an NVSwitch fabric */
+  int rack;
+  int local; /* position in the domain, from 0 (also its rail in rail-optimised fabrics) */
+  int site;
+  int pod; /* servers under one set of rail leaves, numbered per site; -1 when the platform does not say */
+} rs_gpu_t;
+
+typedef struct rs_cpu {
+  sg_host_t host;
+  const char* model; /* borrowed from SimGrid's properties */
+  int cores;
+  double core_flops;
+  double mem_bytes;
+  int rack; /* -1 for a CPU fleet host */
+  int site;
+} rs_cpu_t;
+
+typedef struct rs_platform {
+  char* file; /* what was loaded, as shown to people (a generated platform says so) */
+  rs_gpu_t* gpus; /* ordered by (site, domain, local) */
+  int n_gpus;
+  rs_cpu_t* cpus; /* ordered by (site, rack, name) */
+  int n_cpus;
+  rs_gpu_model_t* models;
+  int n_models;
+  int n_domains;
+  int n_sites;
+  double oversubscription; /* of the scale-out fabric (1 when the platform does not say) */
+} rs_platform_t;
+
+/* Loads file into the SimGrid engine (simgrid_init must have run) and indexes it. On a file SimGrid
+ * rejects, prints nothing of SimGrid's and returns RS_ERR with "file:line: ..." in err. */
+int rs_platform_load(const char* file, rs_platform_t** out, rs_err_t* err);
+void rs_platform_free(rs_platform_t* p); /* accepts NULL */
+
+/* A summary a person can check at a glance: GPUs and CPUs by model, peaks, HBM, bandwidths. */
+void rs_platform_describe(const rs_platform_t* p, FILE* fp);
+
+/* Number of GPUs in the NVLink domain of gpus[i] (the platform's domains are contiguous). */
+int rs_platform_domain_size(const rs_platform_t* p, int i);
+
+/* What a link is part of, for links.csv. Read from the link names that racksim's platforms use
+ * (platgen.c writes them; platforms/README.md lists them): nobody else looks inside link names. */
+typedef enum {
+  RS_LINK_NVLINK,      /* GPU to its NVSwitch */
+  RS_LINK_C2C,         /* NVLink-C2C between a Grace CPU and a GPU */
+  RS_LINK_CPU_MEMORY,  /* a CPU's memory, on the CPU-GPU path */
+  RS_LINK_NIC,         /* a GPU's scale-out NIC to its rail leaf */
+  RS_LINK_LEAF_UPLINK, /* rail leaf to pod spine: where oversubscription bites */
+  RS_LINK_SPINE,       /* between pods, the CPU fleet and the site's border (latency only) */
+  RS_LINK_SWITCH_HOP,  /* a switch hop's latency (latency only) */
+  RS_LINK_FLEET_NIC,   /* a CPU fleet host's NIC */
+  RS_LINK_WAN,         /* between sites */
+  RS_LINK_OTHER,       /* any other name (hand-written platforms) */
+  RS_LINK_CLASS_COUNT
+} rs_link_class_t;
+
+/* The class of the link named `name` (a split-duplex link's _UP/_DOWN half counts as the link). */
+rs_link_class_t rs_platform_link_class(const char* name);
+/* As links.csv writes it: nvlink, c2c, cpu_memory, nic, leaf_uplink, spine, switch_hop, fleet_nic, wan, other. */
+const char* rs_link_class_name(rs_link_class_t c);
+
+
+/* ---- writes SimGrid platform XML for racksim's hardware: one server, or an EC2 UltraCluster
+ * of many UltraServers on a rail-optimised two-tier fat-tree, with CPU fleets, over several sites.
+ * The ready files in platforms/ are made by it, so generated and shipped platforms cannot drift apart.
+ * */
+/* Default latency of one scale-out switch hop. hardware.md: no public absolute EFA latency, so
+ * "a few microseconds per hop" is a documented default that a scenario may override. */
+#define RS_EFA_HOP_LATENCY_US 2.0
+/* Default rail-leaf down ports: servers under one set of rail leaves (one pod). A 51.2 Tb/s switch
+ * has 128 x 400 Gb/s ports, 64 down and 64 up when non-blocking (unverified default). */
+#define RS_SERVERS_PER_POD 64
+
+typedef struct rs_platgen_spec {
+  const rs_hw_server_t* server; /* the server (UltraServer) every pod is built of */
+  int servers;                  /* per site */
+  int servers_per_pod;          /* servers under one set of rail leaves */
+  double oversubscription;      /* leaf down bandwidth / leaf up bandwidth, >= 1 */
+  double hop_latency_us;        /* one switch traversal */
+  int sites;                    /* regions or providers, joined by WAN links */
+  double wan_gbits_per_s;       /* per site pair, per direction */
+  double wan_latency_ms;
+  int cpu_hosts;                /* CPU fleet hosts per site (0: none) */
+  const rs_hw_cpu_t* fleet_cpu; /* their model */
+} rs_platgen_spec_t;
+
+/* A spec of one site of `servers` servers with default fabric, no CPU fleet. */
+rs_platgen_spec_t rs_platgen_default(const rs_hw_server_t* server, int servers);
+/* Writes the platform of spec to fp; RS_ERR and err on a spec that cannot be built or a write error. */
+int rs_platgen_write(FILE* fp, const rs_platgen_spec_t* spec, rs_err_t* err);
+/* Writes it to a new temporary file whose path is returned (the caller unlinks and frees it); NULL and err. */
+char* rs_platgen_temp(const rs_platgen_spec_t* spec, rs_err_t* err);
+
+#endif

@@ -1,0 +1,394 @@
+/* platform.c -- loading a SimGrid platform safely and indexing its hosts by role.
+ * SimGrid 3.32 aborts on a malformed file after printing "Parse error at FILE:LINE: ..." on stderr;
+ * loading therefore runs with stderr sent to a temporary file and SIGABRT caught, so that bad input
+ * ends with one clean message and exit code 2, as for every other input. See LICENSE. */
+#define _GNU_SOURCE
+#include "hw/hw.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <simgrid/engine.h>
+#include <simgrid/host.h>
+#include <simgrid/zone.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <xbt/log.h>
+#include <xbt/misc.h>
+#include <xbt/sysdep.h>
+
+/* ---- loading ----------------------------------------------------------------------------------- */
+
+static int load_saved_stderr = -1; /* the real stderr while SimGrid parses */
+static int load_capture      = -1; /* where SimGrid's messages go meanwhile */
+static const char* load_file;
+
+/* Called when SimGrid aborts on the file: report its first error line cleanly and exit 2.
+ * SimGrid's line reads "... Parse error at FILE:LINE: WHAT" (or "... ERROR] WHAT" for other errors). */
+static void on_load_abort(int sig)
+{
+  char buf[2048];
+  ssize_t n = pread(load_capture, buf, sizeof buf - 1, 0);
+  buf[n > 0 ? n : 0] = '\0';
+  char* what         = strstr(buf, "error at ");
+  size_t file_len    = strlen(load_file);
+  int line           = 0;
+  if (what && strncmp(what + 9, load_file, file_len) == 0 && sscanf(what + 9 + file_len, ":%d: ", &line) == 1)
+    what = strstr(what + 9 + file_len + 1, ": ") + 2;
+  else if ((what = strstr(buf, "ERROR] ")) != NULL || (what = strstr(buf, "CRITICAL] ")) != NULL) {
+    what = strstr(what, "] ") + 2;
+    if (strncmp(what, "Uncaught exception", 18) == 0 && strstr(what, ": ") != NULL)
+      what = strstr(what, ": ") + 2;
+  }
+  if (what)
+    what[strcspn(what, "\n")] = '\0';
+  dup2(load_saved_stderr, 2);
+  if (line > 0)
+    dprintf(2, "racksim: %s:%d: not a platform SimGrid can load: %s\n", load_file, line, what);
+  else
+    dprintf(2, "racksim: %s: not a platform SimGrid can load: %s\n", load_file,
+            what ? what : "SimGrid stopped while reading it");
+  _exit(RS_EXIT_INPUT);
+}
+
+static int precheck_file(const char* file, rs_err_t* err)
+{
+  FILE* fp = fopen(file, "rb");
+  if (fp == NULL)
+    return rs_err_set(err, "%s: cannot open the platform: %s", file, strerror(errno));
+  char buf[512];
+  size_t n = fread(buf, 1, sizeof buf, fp);
+  fclose(fp);
+  if (n == 0)
+    return rs_err_set(err, "%s: the platform file is empty: expected SimGrid platform XML", file);
+  if (memchr(buf, '\0', n) != NULL || strstr(buf, "<?xml") == NULL)
+    return rs_err_set(err, "%s:1: not a SimGrid platform: expected XML starting with <?xml ...?>", file);
+  return RS_OK;
+}
+
+static int load_into_simgrid(const char* file, rs_err_t* err)
+{
+  char tmpl[] = "/tmp/racksim-platform-XXXXXX";
+  load_capture = mkstemp(tmpl);
+  if (load_capture < 0)
+    return rs_err_set(err, "cannot create a temporary file: %s", strerror(errno));
+  unlink(tmpl);
+  fflush(stderr);
+  load_saved_stderr = dup(2);
+  load_file         = file;
+  xbt_log_control_set("xbt_exception.thres:error"); /* its messages are the reason we report */
+  dup2(load_capture, 2);
+  struct sigaction sa = {.sa_handler = on_load_abort}, old;
+  sigaction(SIGABRT, &sa, &old);
+  simgrid_load_platform(file);
+  sigaction(SIGABRT, &old, NULL);
+  fflush(stderr);
+  dup2(load_saved_stderr, 2);
+  close(load_saved_stderr);
+  close(load_capture);
+  return RS_OK;
+}
+
+/* ---- indexing ---------------------------------------------------------------------------------- */
+
+static int prop_num(const_sg_host_t h, const char* key, double* v, rs_err_t* err)
+{
+  const char* text = sg_host_get_property_value(h, key);
+  char* end;
+  if (text == NULL)
+    return rs_err_set(err, "host %s: missing property %s", sg_host_get_name(h), key);
+  *v = strtod(text, &end);
+  if (end == text || *end != '\0' || *v < 0)
+    return rs_err_set(err, "host %s: property %s: expected a non-negative number, got '%s'", sg_host_get_name(h), key,
+                      text);
+  return RS_OK;
+}
+
+static int prop_int(const_sg_host_t h, const char* key, int* v, rs_err_t* err)
+{
+  double d;
+  if (prop_num(h, key, &d, err) != RS_OK)
+    return RS_ERR;
+  *v = (int)d;
+  return RS_OK;
+}
+
+/* Reads the figures a GPU host states into m; RS_ERR when one is missing or malformed. */
+static int read_figures(const_sg_host_t h, rs_gpu_model_t* m, rs_err_t* err)
+{
+  double bf16, fp8, fp4, hbm, hbm_bw, nvl, nic;
+  if (prop_num(h, "rs.bf16_tflops", &bf16, err) || prop_num(h, "rs.fp8_tflops", &fp8, err) ||
+      prop_num(h, "rs.fp4_tflops", &fp4, err) || prop_num(h, "rs.hbm_gbytes", &hbm, err) ||
+      prop_num(h, "rs.hbm_tbytes_per_s", &hbm_bw, err) || prop_num(h, "rs.nvlink_gbytes_per_s", &nvl, err) ||
+      prop_num(h, "rs.nic_gbits_per_s", &nic, err) || prop_num(h, "rs.tdp_watts", &m->tdp_watts, err))
+    return RS_ERR;
+  m->peak_flops[RS_PREC_BF16] = bf16 * 1e12;
+  m->peak_flops[RS_PREC_FP8]  = fp8 * 1e12;
+  m->peak_flops[RS_PREC_FP4]  = fp4 * 1e12;
+  m->hbm_bytes                = hbm * 1e9;
+  m->hbm_bytes_per_s          = hbm_bw * 1e12;
+  m->nvlink_bytes_per_s       = nvl * 1e9;
+  m->nic_bytes_per_s          = nic * 1e9 / 8;
+  const char* watts           = sg_host_get_property_value(h, "wattage_per_state");
+  m->idle_watts               = watts ? strtod(watts, NULL) : 0;
+  return RS_OK;
+}
+
+/* The model of GPU host h. Its figures are read from the first host of the model that states them;
+ * every other host that states them must agree (generated platforms state them once per server). */
+static int gpu_model(rs_platform_t* p, const_sg_host_t h, int* index, rs_err_t* err)
+{
+  const char* name = sg_host_get_property_value(h, "rs.model");
+  if (name == NULL)
+    return rs_err_set(err, "host %s: missing property rs.model", sg_host_get_name(h));
+  int states       = sg_host_get_property_value(h, "rs.bf16_tflops") != NULL;
+  rs_gpu_model_t m = {.name = (char*)name};
+  if (states && read_figures(h, &m, err) != RS_OK)
+    return RS_ERR;
+  for (int i = 0; i < p->n_models; i++) {
+    rs_gpu_model_t* known = &p->models[i];
+    if (strcmp(known->name, name) != 0)
+      continue;
+    *index = i;
+    if (!states)
+      return RS_OK;
+    if (known->tdp_watts == 0) { /* first host stating them */
+      m.name = known->name;
+      *known = m;
+      return RS_OK;
+    }
+    if (memcmp(known->peak_flops, m.peak_flops, sizeof m.peak_flops) || known->hbm_bytes != m.hbm_bytes ||
+        known->hbm_bytes_per_s != m.hbm_bytes_per_s || known->nvlink_bytes_per_s != m.nvlink_bytes_per_s ||
+        known->nic_bytes_per_s != m.nic_bytes_per_s || known->tdp_watts != m.tdp_watts)
+      return rs_err_set(err, "host %s: its %s figures differ from another %s's: one model, one set of figures",
+                        sg_host_get_name(h), name, name);
+    return RS_OK;
+  }
+  m.name                 = xbt_strdup(name);
+  p->models              = xbt_realloc(p->models, (p->n_models + 1) * sizeof *p->models);
+  p->models[p->n_models] = m;
+  *index                 = p->n_models++;
+  return RS_OK;
+}
+
+static int index_gpu(rs_platform_t* p, sg_host_t h, rs_err_t* err)
+{
+  rs_gpu_t* g = &p->gpus[p->n_gpus];
+  g->host     = h;
+  /* models may move when it grows: store the index now, the pointer once all are read */
+  int m = 0;
+  if (gpu_model(p, h, &m, err) || prop_int(h, "rs.domain", &g->domain, err) || prop_int(h, "rs.rack", &g->rack, err) ||
+      prop_int(h, "rs.local", &g->local, err) || prop_int(h, "rs.site", &g->site, err))
+    return RS_ERR;
+  g->pod = -1; /* optional: platforms made before pods were stated */
+  if (sg_host_get_property_value(h, "rs.pod") && prop_int(h, "rs.pod", &g->pod, err))
+    return RS_ERR;
+  g->model = (const rs_gpu_model_t*)(intptr_t)m;
+  p->n_gpus++;
+  return RS_OK;
+}
+
+static int index_cpu(rs_platform_t* p, sg_host_t h, rs_err_t* err)
+{
+  rs_cpu_t* c   = &p->cpus[p->n_cpus];
+  c->host       = h;
+  c->model      = sg_host_get_property_value(h, "rs.model");
+  c->cores      = sg_host_core_count(h);
+  c->core_flops = sg_host_get_speed(h);
+  double mem;
+  if (c->model == NULL)
+    return rs_err_set(err, "host %s: missing property rs.model", sg_host_get_name(h));
+  c->rack = -1; /* CPU fleet hosts stand in no rack */
+  if (prop_num(h, "rs.mem_gbytes", &mem, err) || prop_int(h, "rs.site", &c->site, err) ||
+      (sg_host_get_property_value(h, "rs.rack") && prop_int(h, "rs.rack", &c->rack, err)))
+    return RS_ERR;
+  c->mem_bytes = mem * 1e9;
+  p->n_cpus++;
+  return RS_OK;
+}
+
+static int cmp_gpu(const void* a, const void* b)
+{
+  const rs_gpu_t *x = a, *y = b;
+  if (x->site != y->site)
+    return x->site - y->site;
+  if (x->domain != y->domain)
+    return x->domain - y->domain;
+  return x->local - y->local;
+}
+
+static int cmp_cpu(const void* a, const void* b)
+{
+  const rs_cpu_t *x = a, *y = b;
+  if (x->site != y->site)
+    return x->site - y->site;
+  if (x->rack != y->rack)
+    return x->rack - y->rack;
+  return strcmp(sg_host_get_name(x->host), sg_host_get_name(y->host));
+}
+
+static int index_hosts(rs_platform_t* p, rs_err_t* err)
+{
+  size_t n       = sg_host_count();
+  sg_host_t* all = sg_host_list();
+  p->gpus        = xbt_new0(rs_gpu_t, n);
+  p->cpus        = xbt_new0(rs_cpu_t, n);
+  int rc         = RS_OK;
+  for (size_t i = 0; rc == RS_OK && i < n; i++) {
+    const char* role = sg_host_get_property_value(all[i], "rs.role");
+    if (role && strcmp(role, "gpu") == 0)
+      rc = index_gpu(p, all[i], err);
+    else if (role && strcmp(role, "cpu") == 0)
+      rc = index_cpu(p, all[i], err);
+  }
+  free(all);
+  if (rc != RS_OK) { /* name the file first */
+    char why[RS_ERR_LEN];
+    snprintf(why, sizeof why, "%s", err->msg);
+    return rs_err_set(err, "%s: %s", p->file, why);
+  }
+  for (int m = 0; m < p->n_models; m++)
+    if (p->models[m].tdp_watts == 0)
+      return rs_err_set(err, "%s: no %s GPU states the model's figures (rs.bf16_tflops, ...)", p->file,
+                        p->models[m].name);
+  for (int i = 0; i < p->n_gpus; i++)
+    p->gpus[i].model = &p->models[(intptr_t)p->gpus[i].model];
+  qsort(p->gpus, p->n_gpus, sizeof *p->gpus, cmp_gpu);
+  qsort(p->cpus, p->n_cpus, sizeof *p->cpus, cmp_cpu);
+  for (int i = 0; i < p->n_gpus; i++) {
+    if (i == 0 || p->gpus[i].domain != p->gpus[i - 1].domain || p->gpus[i].site != p->gpus[i - 1].site)
+      p->n_domains++;
+    if (p->gpus[i].site + 1 > p->n_sites)
+      p->n_sites = p->gpus[i].site + 1;
+  }
+  const char* over    = sg_zone_get_property_value(sg_zone_get_root(), "rs.oversubscription");
+  p->oversubscription = over ? strtod(over, NULL) : 1;
+  if (!(p->oversubscription >= 1))
+    p->oversubscription = 1;
+  return RS_OK;
+}
+
+int rs_platform_load(const char* file, rs_platform_t** out, rs_err_t* err)
+{
+  *out = NULL;
+  if (precheck_file(file, err) != RS_OK || load_into_simgrid(file, err) != RS_OK)
+    return RS_ERR;
+  rs_platform_t* p = xbt_new0(rs_platform_t, 1);
+  p->file          = xbt_strdup(file);
+  if (index_hosts(p, err) != RS_OK) {
+    rs_platform_free(p);
+    return RS_ERR;
+  }
+  *out = p;
+  return RS_OK;
+}
+
+int rs_platform_domain_size(const rs_platform_t* p, int i)
+{
+  int lo = i, hi = i;
+  while (lo > 0 && p->gpus[lo - 1].domain == p->gpus[i].domain && p->gpus[lo - 1].site == p->gpus[i].site)
+    lo--;
+  while (hi + 1 < p->n_gpus && p->gpus[hi + 1].domain == p->gpus[i].domain && p->gpus[hi + 1].site == p->gpus[i].site)
+    hi++;
+  return hi - lo + 1;
+}
+
+/* ---- link classes ------------------------------------------------------------------------------ */
+
+static const char* const link_class_names[] = {"nvlink",      "c2c",   "cpu_memory", "nic",       "leaf_uplink",
+                                               "spine",       "switch_hop", "fleet_nic", "wan",  "other"};
+
+const char* rs_link_class_name(rs_link_class_t c) { return link_class_names[c]; }
+
+/* How platgen.c names links, most specific first: 'p' a prefix, 's' a suffix, 'i' anywhere. */
+static const struct {
+  char where;
+  const char* text;
+  rs_link_class_t cls;
+} link_rules[] = {
+    {'p', "wan-", RS_LINK_WAN},          {'s', "-nvlink", RS_LINK_NVLINK},        {'i', "-c2c", RS_LINK_C2C},
+    {'s', "-mem", RS_LINK_CPU_MEMORY},   {'i', "-fleet", RS_LINK_FLEET_NIC},      {'s', "-nic", RS_LINK_NIC},
+    {'s', "-up", RS_LINK_LEAF_UPLINK},   {'s', "hop", RS_LINK_SWITCH_HOP},        {'s', "-spine", RS_LINK_SPINE},
+};
+
+static int ends_with(const char* s, size_t n, const char* tail)
+{
+  size_t k = strlen(tail);
+  return n >= k && strncmp(s + n - k, tail, k) == 0;
+}
+
+rs_link_class_t rs_platform_link_class(const char* name)
+{
+  size_t n = strlen(name);
+  if (ends_with(name, n, "_UP")) /* SimGrid's halves of a SPLITDUPLEX link */
+    n -= 3;
+  else if (ends_with(name, n, "_DOWN"))
+    n -= 5;
+  for (size_t i = 0; i < sizeof link_rules / sizeof link_rules[0]; i++) {
+    const char* t = link_rules[i].text;
+    int hit       = link_rules[i].where == 'p'   ? strncmp(name, t, strlen(t)) == 0
+                    : link_rules[i].where == 's' ? ends_with(name, n, t)
+                                                 : memmem(name, n, t, strlen(t)) != NULL;
+    if (hit)
+      return link_rules[i].cls;
+  }
+  return RS_LINK_OTHER;
+}
+
+void rs_platform_free(rs_platform_t* p)
+{
+  if (p == NULL)
+    return;
+  for (int i = 0; i < p->n_models; i++)
+    free(p->models[i].name);
+  free(p->models);
+  free(p->gpus);
+  free(p->cpus);
+  free(p->file);
+  free(p);
+}
+
+/* ---- description ------------------------------------------------------------------------------- */
+
+void rs_platform_describe(const rs_platform_t* p, FILE* fp)
+{
+  fprintf(fp, "platform %s\n", p->file);
+  fprintf(fp, "  %d GPUs in %d NVLink domain%s (UltraServers or servers) over %d site%s; %d CPUs\n", p->n_gpus,
+          p->n_domains, p->n_domains == 1 ? "" : "s", p->n_sites, p->n_sites == 1 ? "" : "s", p->n_cpus);
+  double nic_total = 0, idle = 0, peak = 0;
+  for (int m = 0; m < p->n_models; m++) {
+    const rs_gpu_model_t* g = &p->models[m];
+    int count               = 0;
+    for (int i = 0; i < p->n_gpus; i++)
+      count += p->gpus[i].model == g;
+    nic_total += count * g->nic_bytes_per_s;
+    idle += count * g->idle_watts;
+    peak += count * g->tdp_watts;
+    fprintf(fp, "  %d x %s: %.1f PF BF16, %.1f PF FP8, %.1f PF FP4 dense in all; %.1f TB HBM\n", count, g->name,
+            count * g->peak_flops[RS_PREC_BF16] / 1e15, count * g->peak_flops[RS_PREC_FP8] / 1e15,
+            count * g->peak_flops[RS_PREC_FP4] / 1e15, count * g->hbm_bytes / 1e12);
+    fprintf(fp, "    per GPU: NVLink %.0f GB/s and scale-out %.0f Gb/s per direction; HBM %.0f GB at %.2f TB/s\n",
+            g->nvlink_bytes_per_s / 1e9, g->nic_bytes_per_s * 8 / 1e9, g->hbm_bytes / 1e9, g->hbm_bytes_per_s / 1e12);
+  }
+  /* Half the GPUs send to the other half through their NICs and the leaves' uplinks. */
+  fprintf(fp, "  scale-out fabric: oversubscription %g:1, bisection %.1f Tb/s per direction\n", p->oversubscription,
+          nic_total * 8 / 2 / p->oversubscription / 1e12);
+  fprintf(fp, "  GPU power: %.1f kW idle, %.1f kW at full load (TDP)\n", idle / 1e3, peak / 1e3);
+  int cores = 0;
+  for (int i = 0; i < p->n_cpus; i++)
+    cores += p->cpus[i].cores;
+  for (int i = 0; i < p->n_cpus; i++) {
+    const char* last = p->cpus[i].model;
+    int seen         = 0;
+    for (int j = 0; j < i && !seen; j++)
+      seen = strcmp(p->cpus[j].model, last) == 0;
+    if (seen)
+      continue;
+    int count = 0, c = 0;
+    for (int j = 0; j < p->n_cpus; j++)
+      if (strcmp(p->cpus[j].model, last) == 0)
+        count++, c += p->cpus[j].cores;
+    fprintf(fp, "  %d x %s CPU, %d cores\n", count, last, c);
+  }
+  fprintf(fp, "  %d CPU cores in all\n", cores);
+}

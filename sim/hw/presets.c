@@ -1,0 +1,127 @@
+/* hardware.c -- the figures of every hardware preset, with their sources.
+ * Source of every figure unless said otherwise: shared/reference/hardware.md, the rows named in the
+ * comments. Figures marked unverified are defaults a scenario may override. See LICENSE. */
+#include "hw/hw.h"
+
+#include <string.h>
+#include <strings.h>
+
+/* A100: shared/reference/validation.md (Selene, Narayanan et al. SC'21): 312 TF BF16, 80 GB at 2.0 TB/s,
+ * 300 GB/s uni NVLink, 8 x 200 Gb/s HDR per node; TDP 400 W from NVIDIA's A100 SXM datasheet (unverified). */
+static const rs_hw_gpu_t gpu_a100 = {"A100", 312, 0, 0, 80, 2.0, 300, 200, 400};
+/* hardware.md, table "GPUs" (NVIDIA product tables; MLPerf v5.x system descriptions for NICs). */
+static const rs_hw_gpu_t gpu_h100  = {"H100", 989, 1979, 0, 80, 3.35, 450, 400, 700};
+static const rs_hw_gpu_t gpu_h200  = {"H200", 989, 1979, 0, 141, 4.8, 450, 400, 700};
+static const rs_hw_gpu_t gpu_b200  = {"B200", 2250, 4500, 9000, 180, 7.7, 900, 400, 1000};
+static const rs_hw_gpu_t gpu_gb200 = {"GB200", 2500, 5000, 10000, 186, 8.0, 900, 400, 1200};
+/* GB300: 279 GB usable (288 nameplate), 15 PF dense FP4, 800 Gb/s ConnectX-8 per GPU. */
+static const rs_hw_gpu_t gpu_gb300 = {"GB300", 2500, 5000, 15000, 279, 8.0, 900, 800, 1400};
+
+/* hardware.md, "NVL72 rack": 72 Neoverse V2 cores and 480 GB LPDDR5X at 512 GB/s per Grace.
+ * Per-core FP64: 7.1 TF for a 144-core Grace Superchip (NVIDIA Grace datasheet, unverified) = 49.3 GF. */
+static const rs_hw_cpu_t cpu_grace = {"Grace", 72, 49.3, 480, 512, 0, 0};
+/* hardware.md, "AWS instances": p5/p5en/p6-b200 have 192 vCPU and 2 TiB; modelled as 2 sockets of 48 cores
+ * (96 physical cores, 192 vCPU) with 1 TiB each; per-core FP64 and memory bandwidth are unverified defaults. */
+static const rs_hw_cpu_t cpu_x86 = {"x86-48c", 48, 40.0, 1099.5, 300, 0, 0};
+/* hardware.md "AWS instances", Graviton4 (r8g/c8g): 192 Neoverse V2 cores at 2.7-2.8 GHz, DDR5-5600 at about
+ * 537 GB/s per socket. Per-core FP64: 4 x 128-bit FMA pipes = 16 flop/cycle x 2.8 GHz = 44.8 GF (derived).
+ * Memory 384 GB and 50 Gb/s network: the c8g.48xlarge instance page (AWS; unverified here). */
+static const rs_hw_cpu_t cpu_graviton4 = {"Graviton4", 192, 44.8, 384, 537, 50, 0};
+
+static const rs_hw_cpu_t* const cpus[] = {&cpu_grace, &cpu_graviton4, &cpu_x86};
+
+static const rs_hw_server_t servers[] = {
+    /* hardware.md "NVL72 rack" and "AWS instances": 72 GPUs, 36 Grace, NVLink-C2C 900 GB/s bi. */
+    {"u-p6e-gb200x72", "EC2 u-p6e-gb200x72 UltraServer: one GB200 NVL72 rack", &gpu_gb200, 72, &cpu_grace, 36, 1, 450},
+    {"u-p6e-gb200x36", "EC2 u-p6e-gb200x36 UltraServer: an NVLink domain of 36 GB200", &gpu_gb200, 36, &cpu_grace, 18,
+     1, 450},
+    {"u-p6e-gb300x72", "EC2 P6e-GB300 UltraServer: one GB300 NVL72 rack", &gpu_gb300, 72, &cpu_grace, 36, 1, 450},
+    {"p5.48xlarge", "EC2 p5.48xlarge: 8 H100 SXM on NVSwitch", &gpu_h100, 8, &cpu_x86, 2, 0, 0},
+    {"p5en.48xlarge", "EC2 p5en.48xlarge: 8 H200 SXM on NVSwitch", &gpu_h200, 8, &cpu_x86, 2, 0, 0},
+    {"p6-b200.48xlarge", "EC2 p6-b200.48xlarge: 8 B200 on NVSwitch", &gpu_b200, 8, &cpu_x86, 2, 0, 0},
+    {"dgx-a100", "NVIDIA DGX A100 (Selene node): 8 A100 80GB on NVSwitch", &gpu_a100, 8, &cpu_x86, 2, 0, 0},
+};
+
+const rs_hw_server_t* rs_hw_server_at(int i)
+{
+  return i >= 0 && i < (int)(sizeof servers / sizeof servers[0]) ? &servers[i] : NULL;
+}
+
+static const rs_hw_cpu_t* cpu_at(int i)
+{
+  return i >= 0 && i < (int)(sizeof cpus / sizeof cpus[0]) ? cpus[i] : NULL;
+}
+
+const rs_hw_cpu_t* rs_hw_cpu(const char* name)
+{
+  for (int i = 0; cpu_at(i); i++)
+    if (strcasecmp(cpus[i]->model, name) == 0)
+      return cpus[i];
+  return NULL;
+}
+
+const rs_hw_server_t* rs_hw_server(const char* name)
+{
+  for (int i = 0; rs_hw_server_at(i); i++)
+    if (strcmp(servers[i].name, name) == 0)
+      return &servers[i];
+  return NULL;
+}
+
+/* NCCL latencies (hardware.md, "Collective and latency constants", from NVIDIA/nccl src/graph/tuning.cc):
+ * per-hop 3.4 us on NVLink and 14 us on the network, base 8.4 us, NVLS 25 us (Simple protocol).
+ * Efficiencies from hardware.md, "Measured NCCL all-reduce bus bandwidth, large messages":
+ *   GB200 NVL72 ring: 835-847 GB/s busbw on 900 GB/s NVLink -> 841 / 900 = 0.934;
+ *   8 x H100 ring: 365-370 GB/s on 450 GB/s -> 367.5 / 450 = 0.817;
+ *   8 x H100 NVLS: each GPU moves (n-1)/n of the buffer each way, so busbw = 2 x rate:
+ *     480 GB/s -> rate 240 GB/s on 450 -> 0.533;
+ *   8 x H200: 475 GB/s (NVLS) -> 237.5 / 450 = 0.528;
+ *   H100 across nodes over 8 x 400 Gb/s: 370-380 GB/s busbw per node = 46.9 GB/s per 50 GB/s NIC -> 0.938.
+ * Types without a measurement of their own borrow the nearest generation's figure, as marked. */
+/* Compute (docs/validation.md shows the fit and its errors): matmul_eff per precision (BF16, FP8, FP4),
+ * then hbm_eff. Fitted once per GPU type on the training cases of shared/reference/validation.md, with
+ * every other figure fixed; never per scenario:
+ *   A100 BF16 0.687: least squares on the relative errors of the two Selene cases that run in the faithful
+ *     mode (GPT 1.7B: 137 TF/GPU, GPT 18.4B: 135); the 145.6B and 1008B cases are left to check it.
+ *   H100 FP8 0.534: the NeMo Llama 3 70B case (1,533 tokens/s per GPU), its only published case here.
+ *   GB200 FP8 0.485: the NeMo Llama 3.1 405B case (665 tokens/s per GPU), its only published case here.
+ * Not fitted (no published case uses them): BF16 0.6 and FP4 0.5 outside A100, typical large-GEMM
+ * fractions (unverified); hbm_eff 0.8 everywhere, a typical streaming-kernel fraction (unverified). H200 borrows
+ * H100's FP8 figure (same die), B200 and GB300 borrow GB200's (Blackwell), as marked. */
+static const rs_hw_calib_t calibs[] = {
+    {"GB200", 0.934, 0, 0.938, 3.4e-6, 14e-6, 8.4e-6, 25e-6, {0.6, 0.485, 0.5}, 0.8},
+    {"GB300", 0.934, 0, 0.938, 3.4e-6, 14e-6, 8.4e-6, 25e-6, {0.6, 0.485, 0.5}, 0.8}, /* as GB200: same NVLink 5 tray */
+    {"B200", 0.934, 0, 0.938, 3.4e-6, 14e-6, 8.4e-6, 25e-6, {0.6, 0.485, 0.5}, 0.8},  /* as GB200: NVLink 5 */
+    {"H100", 0.817, 0.533, 0.938, 3.4e-6, 14e-6, 8.4e-6, 25e-6, {0.6, 0.534, 0.5}, 0.8},
+    {"H200", 0.817, 0.528, 0.938, 3.4e-6, 14e-6, 8.4e-6, 25e-6, {0.6, 0.534, 0.5}, 0.8}, /* ring as H100: NVLink 4 */
+    {"A100", 0.817, 0, 0.938, 3.4e-6, 14e-6, 8.4e-6, 25e-6, {0.687, 0.5, 0.5}, 0.8},     /* collectives as H100 (unverified) */
+};
+
+const rs_hw_calib_t* rs_hw_calib(const char* gpu_model)
+{
+  for (size_t i = 0; i < sizeof calibs / sizeof calibs[0]; i++)
+    if (strcmp(calibs[i].gpu_model, gpu_model) == 0)
+      return &calibs[i];
+  return &calibs[3]; /* H100's: the best-measured type */
+}
+
+/* LL and LL128 ring latencies: hardware.md, "Collective and latency constants" (NVIDIA/nccl
+ * src/graph/tuning.cc, hwLat and baseLat): per hop 0.6 / 1.9 us on NVLink, 2.7 / 4.0 us on the network,
+ * base 6.6 / 14 us. Bandwidth: LL carries 4 data bytes in each 8-byte line (1/2), LL128 120 in each
+ * 128-byte line (15 of 16 lines carry data: 120/128, tuning.cc's LL128 factor). */
+static const rs_hw_proto_t protos[] = {
+    {"Simple", 0, 0, 0, 1.0},
+    {"LL128", 1.9e-6, 4.0e-6, 14e-6, 120.0 / 128.0},
+    {"LL", 0.6e-6, 2.7e-6, 6.6e-6, 0.5},
+};
+
+rs_hw_proto_t rs_hw_proto(const rs_hw_calib_t* c, rs_proto_t p)
+{
+  rs_hw_proto_t r = protos[p];
+  if (p == RS_PROTO_SIMPLE) {
+    r.nvlink_hop_s = c->nvlink_hop_s;
+    r.net_hop_s    = c->net_hop_s;
+    r.base_s       = c->base_s;
+  }
+  return r;
+}

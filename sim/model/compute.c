@@ -1,0 +1,19 @@
+/* compute.c -- turns FLOPs and bytes into seconds on one GPU, with the GPU type's one calibration.
+ * See LICENSE. */
+#include "model/model.h"
+
+#include "hw/hw.h"
+
+/* A matmul streams its operands while it computes, so its time is the larger of the two (roofline). */
+double rs_gpu_seconds(const rs_gpu_model_t* gpu, rs_prec_t prec, double flops, double bytes)
+{
+  const rs_hw_calib_t* c = rs_hw_calib(gpu->name);
+  double t_flops         = flops > 0 ? flops / (gpu->peak_flops[prec] * c->matmul_eff[prec]) : 0;
+  double t_bytes         = rs_gpu_stream_seconds(gpu, bytes);
+  return t_flops > t_bytes ? t_flops : t_bytes;
+}
+
+double rs_gpu_stream_seconds(const rs_gpu_model_t* gpu, double bytes)
+{
+  return bytes / (gpu->hbm_bytes_per_s * rs_hw_calib(gpu->name)->hbm_eff);
+}

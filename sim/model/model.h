@@ -1,0 +1,138 @@
+/* model.h -- racksim's model layer, its whole public face: the arithmetic of an LLM (parameters,
+ * FLOPs, bytes, memory), parallel layouts, and the one place where FLOPs and bytes become seconds with
+ * a GPU type's calibration. Pure functions: no SimGrid activity, no scenario. See LICENSE. */
+#ifndef RS_MODEL_H
+#define RS_MODEL_H
+
+#include "base/base.h"
+#include "hw/hw.h"
+
+/* ---- the arithmetic of an LLM: parameters, FLOPs and bytes of its layers, and the memory a
+ * training layout needs per GPU. Pure functions of the model's shape; no SimGrid, no time: turning
+ * FLOPs into seconds is the workloads' job, with the GPU's calibration. Formulas: docs/model.md.
+ * */
+/* A transformer's shape. Dense GPT and Llama models leave the MoE and MLA fields 0. */
+typedef struct rs_model {
+  char name[48];
+  int layers, hidden, ffn, heads, kv_heads, vocab, seq_len;
+  int gated; /* 1: SwiGLU MLP (three matrices), 0: GELU MLP (two) */
+  int tied;  /* 1: input embedding and output layer share their weights */
+  /* Mixture of experts: `experts` routed experts of FFN size expert_ffn, experts_per_token of them
+   * active per token, plus shared_experts always active; the first dense_layers layers stay dense. */
+  int experts, experts_per_token, shared_experts, expert_ffn, dense_layers;
+  /* Multi-head latent attention (DeepSeek-V2/V3); kv_lora_rank 0 means ordinary (grouped-query) attention. */
+  int q_lora_rank, kv_lora_rank, qk_nope_dim, qk_rope_dim, v_head_dim;
+} rs_model_t;
+
+typedef enum { RS_RECOMPUTE_NONE, RS_RECOMPUTE_SELECTIVE, RS_RECOMPUTE_FULL } rs_recompute_t;
+
+/* Fills m with preset `name` (see rs_model_preset_at); RS_ERR when there is none. */
+int rs_model_preset(const char* name, rs_model_t* m);
+/* Name of the i-th preset, NULL past the end. */
+const char* rs_model_preset_at(int i);
+/* RS_ERR and a reason when the shape is not a model (zero sizes, heads not dividing hidden...). */
+int rs_model_check(const rs_model_t* m, rs_err_t* err);
+
+/* Parameters in all, and those one token uses (they differ for MoE). */
+double rs_model_params(const rs_model_t* m);
+double rs_model_active_params(const rs_model_t* m);
+/* Parameters of layer i alone (attention, MLP or experts, norms); of the input side (token embedding,
+ * plus learned positions for GPT); of the output layer (0 when tied to the embedding). */
+double rs_model_layer_params(const rs_model_t* m, int i);
+double rs_model_input_params(const rs_model_t* m);
+double rs_model_output_params(const rs_model_t* m);
+
+/* Forward FLOPs for one token at full sequence context: of layer i (attention and its MLP/experts),
+ * and of the output layer (logits). Matmuls count 2 FLOPs per multiply-add; attention scores count
+ * the whole s x s matrix, as Megatron-LM does. */
+double rs_model_layer_fwd_flops(const rs_model_t* m, int i);
+double rs_model_attn_score_fwd_flops(const rs_model_t* m); /* the s-dependent part of a layer's */
+double rs_model_logits_fwd_flops(const rs_model_t* m);
+/* HBM bytes per token that one layer's materialised s x s attention scores move (scores, softmax,
+ * dropout and their gradients, 16-bit, as Megatron-LM's unfused-attention kernels do), forward or
+ * backward. 0 work is implied for flash attention, which never writes them: callers decide. */
+double rs_model_attn_score_bytes(const rs_model_t* m, int backward);
+
+/* FLOPs of one training step per token: "model" FLOPs (forward + backward = 3 x forward, what MFU and
+ * NeMo's TF/GPU count) and "hardware" FLOPs (plus the recomputed forward, what Megatron-LM's TF/GPU counts). */
+double rs_model_train_flops_per_token(const rs_model_t* m);
+double rs_model_train_hw_flops_per_token(const rs_model_t* m, rs_recompute_t rc);
+
+/* Parameters of layer i's routed experts alone (0 for a dense layer); shared experts not included. */
+double rs_model_layer_routed_params(const rs_model_t* m, int i);
+
+/* Inference: values the KV cache keeps per token and per layer (multiply by bytes per value): K and V
+ * of every KV head, 2 kv_heads head_dim; or, with latent attention, the compressed latent and the
+ * rotary key, kv_lora_rank + qk_rope_dim. */
+double rs_model_kv_values_per_token(const rs_model_t* m);
+/* Inference: forward FLOPs of layer i for `tokens` new tokens of one sequence that already has
+ * `context` tokens in its KV cache: the linear part per token plus causal attention scores over
+ * context + (tokens + 1) / 2 keys on average (rs_model_attn_score_fwd_flops scaled per key). */
+double rs_model_layer_infer_flops(const rs_model_t* m, int i, double tokens, double context);
+
+/* Activation bytes one layer keeps per micro-batch of mb sequences, with tensor parallelism tp and
+ * sequence parallelism (Korthikanti et al. 2022, 16-bit activations). */
+double rs_model_layer_activation_bytes(const rs_model_t* m, int mb, int tp, rs_recompute_t rc);
+
+/* ---- a parallel layout of a model on GPUs: tensor (TP), context (CP), expert (EP), data (DP)
+ * and pipeline (PP) parallelism, ranks mapped Megatron-style (TP fastest, then CP, then DP, PP slowest,
+ * EP inside DP), and the memory each GPU then needs. Pure arithmetic, shared by training and inference.
+ * */
+typedef struct rs_layout {
+  int tp, cp, ep, pp, vp; /* vp: virtual (interleaved) stages per pipeline rank */
+  int dp;                 /* derived: gpus / (tp cp pp) */
+  int zero;               /* 0: replicated optimizer (DDP); 1: optimizer sharded over DP (distributed
+                             optimizer); 2: and gradients; 3: and weights (FSDP) */
+  int micro_batch;        /* sequences per micro-batch */
+  int global_batch;       /* sequences per iteration */
+  int n_micro;            /* derived: micro-batches per pipeline per iteration */
+  rs_recompute_t recompute;
+} rs_layout_t;
+
+/* A rank's place in the layout. */
+typedef struct rs_coords {
+  int tp, cp, dp, pp, ep;
+} rs_coords_t;
+
+/* Bytes per GPU, by what they hold. */
+typedef struct rs_mem {
+  double weights, grads, optimizer, activations, total;
+} rs_mem_t;
+
+/* Checks that the layout divides gpus and the model, and derives dp and n_micro; RS_ERR with the reason
+ * ("tp x cp x pp = 48 does not divide the 128 GPUs") otherwise. */
+int rs_layout_resolve(rs_layout_t* lay, const rs_model_t* m, int gpus, rs_err_t* err);
+rs_coords_t rs_layout_coords(const rs_layout_t* lay, int rank);
+/* The rank at coordinates c (inverse of rs_layout_coords; c.ep is ignored). */
+int rs_layout_rank(const rs_layout_t* lay, rs_coords_t c);
+/* Transformer layers held by pipeline stage `stage` (layers spread as evenly as the count allows). */
+int rs_layout_stage_layers(const rs_layout_t* lay, const rs_model_t* m, int stage);
+/* First layer of that stage. */
+int rs_layout_stage_first_layer(const rs_layout_t* lay, const rs_model_t* m, int stage);
+/* First layer of virtual stage (interleaved chunk) `chunk` of pipeline stage `stage`; each chunk holds
+ * rs_layout_stage_layers / vp layers (rs_layout_resolve checks that vp divides them). With vp = 1 it is
+ * rs_layout_stage_first_layer. */
+int rs_layout_chunk_first_layer(const rs_layout_t* lay, const rs_model_t* m, int stage, int chunk);
+/* Parameters one GPU of pipeline stage `stage` holds before any ZeRO sharding: its layers split over TP
+ * (experts over EP too), the embedding on the first stage, the output layer on the last. */
+double rs_layout_stage_params(const rs_layout_t* lay, const rs_model_t* m, int stage);
+/* Memory of one GPU of pipeline stage `stage` in training (mixed precision with Adam: 2-byte weights,
+ * 4-byte gradients, 12 bytes of optimizer state per parameter; activations of the micro-batches the
+ * 1F1B schedule keeps in flight). */
+rs_mem_t rs_layout_train_memory(const rs_layout_t* lay, const rs_model_t* m, int stage);
+/* The stage that needs the most memory, and that memory. */
+rs_mem_t rs_layout_train_memory_max(const rs_layout_t* lay, const rs_model_t* m, int* stage);
+
+/* ---- seconds of GPU work from a GPU model's calibrated matmul and HBM rates.
+ * The one place where FLOPs and bytes become time, with the one calibration per GPU type (hardware.h).
+ * */
+/* Seconds of matmul kernels doing `flops` at precision prec while reading `bytes` (their weights and
+ * operands) through HBM: the larger of the compute time at the calibrated fraction of the dense peak
+ * and the memory time at the calibrated fraction of HBM bandwidth (roofline). The precision must exist
+ * on the GPU when flops > 0. */
+double rs_gpu_seconds(const rs_gpu_model_t* gpu, rs_prec_t prec, double flops, double bytes);
+/* Seconds of memory-bound kernels (norms, softmax, element-wise ops) moving `bytes` through HBM. They
+ * run between a layer's matmuls, so callers add this time to rs_gpu_seconds' rather than overlap it. */
+double rs_gpu_stream_seconds(const rs_gpu_model_t* gpu, double bytes);
+
+#endif

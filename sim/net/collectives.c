@@ -1,0 +1,706 @@
+/* collectives.c -- ring, tree, NVLink SHARP and direct collectives, one actor per rank, on SimGrid mailboxes.
+ * Time of a step = its bytes over the real route (sharing links with every other flow of the run),
+ * inflated by the calibrated efficiency, plus NCCL's per-hop latency. Ring, rail ring and tree run
+ * the NCCL protocol (LL, LL128, Simple) the cost model predicts fastest for the size; NVLS and direct
+ * run Simple. The grouped form (for the
+ * aggregated training mode) sits behind the same rs_coll_run: every algorithm is a ring of n flows per
+ * phase there, each carrying what its rank would send in all the phase's steps. Every message goes
+ * through the send path (send.c). See LICENSE. */
+#include "net/net.h"
+
+#include <simgrid/actor.h>
+#include <simgrid/barrier.h>
+#include <simgrid/comm.h>
+#include <simgrid/host.h>
+#include <simgrid/mailbox.h>
+#include <simgrid/semaphore.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <xbt/asserts.h>
+#include <xbt/misc.h>
+#include <xbt/sysdep.h>
+
+/* The grouped form: which ranks run actors, and which ring flows (hop i: rank i to rank i+1) each of
+ * them issues; chosen once, by plan_grouped. */
+typedef struct grouped {
+  char* live; /* [n] */
+  int n_live, first_live;
+  rs_flows_t* flows;
+  sg_bar_t bar;   /* the live ranks, when there are several: a phase ends when all its flows did */
+  int** hops_of;  /* [n]: the hops a live rank issues */
+  int* n_hops_of; /* [n] */
+  double max_lat; /* longest route latency of the hops, paid once per step the phase stands for */
+  int planned;
+} grouped_t;
+
+struct rs_comm {
+  int n;
+  const rs_gpu_t** gpus;
+  sg_mailbox_t* mbox; /* mbox[r]: where rank r receives */
+  sg_mailbox_t* xbox; /* xbox[r]: where rank r receives from another domain in rail-ring and tree */
+  const rs_hw_calib_t* calib;
+  int one_domain;
+  /* For the hierarchical form, when every domain holds the same number of ranks (per_domain > 1,
+   * domains > 1): the communicator of each domain and of each rail (position in the domain), and
+   * where each rank sits in them. */
+  int per_domain, domains;
+  rs_comm_t** domain_comm; /* [domains] */
+  rs_comm_t** rail_comm;   /* [per_domain] */
+  int* domain_of;          /* [n]: index of rank's domain communicator; its rank there is rail_of */
+  int* rail_of;            /* [n]: index of rank's rail communicator; its rank there is domain_of */
+  int spread;              /* 1: every rank in an NVLink domain of its own (the tree still runs) */
+  grouped_t* grp;          /* NULL: faithful form */
+};
+
+static int same_domain(const rs_gpu_t* a, const rs_gpu_t* b) { return a->domain == b->domain && a->site == b->site; }
+
+/* Ranks arrive domain by domain (the platform orders GPUs so); split them when the domains are equal. */
+static void split_hierarchy(rs_comm_t* c, const char* name)
+{
+  int g = 1;
+  while (g < c->n && same_domain(c->gpus[g], c->gpus[0]))
+    g++;
+  if (g < 2 || g == c->n || c->n % g != 0)
+    return;
+  for (int r = 0; r < c->n; r++)
+    if (!same_domain(c->gpus[r], c->gpus[r - r % g]) || (r % g == 0 && r > 0 && same_domain(c->gpus[r], c->gpus[r - 1])))
+      return;
+  int domains    = c->n / g;
+  c->per_domain  = g;
+  c->domains     = domains;
+  c->domain_comm = xbt_new(rs_comm_t*, domains);
+  c->rail_comm   = xbt_new(rs_comm_t*, g);
+  c->domain_of   = xbt_new(int, c->n);
+  c->rail_of     = xbt_new(int, c->n);
+  const rs_gpu_t** members = xbt_new(const rs_gpu_t*, c->n);
+  for (int d = 0; d < domains; d++) {
+    char* sub         = bprintf("%s/d%d", name, d);
+    c->domain_comm[d] = rs_comm_new(sub, c->gpus + d * g, g);
+    free(sub);
+  }
+  for (int k = 0; k < g; k++) {
+    for (int d = 0; d < domains; d++)
+      members[d] = c->gpus[d * g + k];
+    char* sub       = bprintf("%s/rail%d", name, k);
+    c->rail_comm[k] = rs_comm_new(sub, members, domains);
+    free(sub);
+  }
+  free(members);
+  for (int r = 0; r < c->n; r++) {
+    c->domain_of[r] = r / g;
+    c->rail_of[r]   = r % g;
+  }
+}
+
+rs_comm_t* rs_comm_new(const char* name, const rs_gpu_t* const* gpus, int n)
+{
+  rs_comm_t* c  = xbt_new0(rs_comm_t, 1);
+  c->n          = n;
+  c->gpus       = xbt_new(const rs_gpu_t*, n);
+  c->mbox       = xbt_new(sg_mailbox_t, n);
+  c->xbox       = xbt_new(sg_mailbox_t, n);
+  c->calib      = rs_hw_calib(gpus[0]->model->name);
+  c->one_domain = 1;
+  for (int r = 0; r < n; r++) {
+    c->gpus[r] = gpus[r];
+    char* mb   = bprintf("%s:r%d", name, r);
+    c->mbox[r] = sg_mailbox_by_name(mb);
+    free(mb);
+    mb         = bprintf("%s:r%d:x", name, r);
+    c->xbox[r] = sg_mailbox_by_name(mb);
+    free(mb);
+    c->one_domain &= same_domain(gpus[r], gpus[0]);
+  }
+  if (!c->one_domain)
+    split_hierarchy(c, name);
+  c->spread = !c->one_domain && c->domains == 0;
+  for (int r = 1; r < n && c->spread; r++)
+    c->spread = !same_domain(gpus[r], gpus[r - 1]);
+  return c;
+}
+
+static void grouped_free(grouped_t* g, int n)
+{
+  if (g == NULL)
+    return;
+  for (int r = 0; g->hops_of && r < n; r++)
+    free(g->hops_of[r]);
+  free(g->hops_of);
+  free(g->n_hops_of);
+  if (g->bar)
+    sg_barrier_destroy(g->bar);
+  free(g->live);
+  free(g);
+}
+
+void rs_comm_free(rs_comm_t* c)
+{
+  if (c == NULL)
+    return;
+  grouped_free(c->grp, c->n);
+  for (int d = 0; d < c->domains; d++)
+    rs_comm_free(c->domain_comm[d]);
+  for (int k = 0; k < c->per_domain; k++)
+    rs_comm_free(c->rail_comm[k]);
+  free(c->domain_comm);
+  free(c->rail_comm);
+  free(c->domain_of);
+  free(c->rail_of);
+  free(c->gpus);
+  free(c->mbox);
+  free(c->xbox);
+  free(c);
+}
+
+int rs_comm_size(const rs_comm_t* c) { return c->n; }
+
+/* ---- grouped form: which flows, issued by whom ------------------------------------------------- */
+
+void rs_comm_set_grouped(rs_comm_t* c, const char* live, rs_flows_t* flows)
+{
+  grouped_t* g  = xbt_new0(grouped_t, 1);
+  g->live       = xbt_new(char, c->n);
+  g->flows      = flows;
+  g->first_live = -1;
+  for (int r = 0; r < c->n; r++) {
+    g->live[r] = live[r] != 0;
+    g->n_live += g->live[r];
+    if (g->live[r] && g->first_live < 0)
+      g->first_live = r;
+  }
+  if (g->n_live > 1)
+    g->bar = sg_barrier_init(g->n_live);
+  c->grp = g;
+  if (c->domains == 0)
+    return;
+  char* sub = xbt_new(char, c->n);
+  for (int d = 0; d < c->domains; d++)
+    rs_comm_set_grouped(c->domain_comm[d], live + d * c->per_domain, flows);
+  for (int k = 0; k < c->per_domain; k++) {
+    for (int d = 0; d < c->domains; d++)
+      sub[d] = live[d * c->per_domain + k];
+    rs_comm_set_grouped(c->rail_comm[k], sub, flows);
+  }
+  free(sub);
+}
+
+/* The live rank that issues hop i: its sender if live, else its receiver if live, else the first. */
+static int hop_owner(const grouped_t* g, int i, int n)
+{
+  return g->live[i] ? i : g->live[(i + 1) % n] ? (i + 1) % n : g->first_live;
+}
+
+static void plan_grouped(rs_comm_t* c)
+{
+  grouped_t* g = c->grp;
+  int n        = c->n;
+  g->planned   = 1;
+  g->hops_of   = xbt_new0(int*, n);
+  g->n_hops_of = xbt_new0(int, n);
+  for (int i = 0; i < n && g->n_live > 0; i++) {
+    const rs_gpu_t *from = c->gpus[i], *to = c->gpus[(i + 1) % n];
+    int touches_live     = g->live[i] || g->live[(i + 1) % n];
+    if (!rs_flows_shared(g->flows, from, to, 1) && !touches_live)
+      continue;
+    int o          = hop_owner(g, i, n);
+    g->hops_of[o]  = xbt_realloc(g->hops_of[o], (g->n_hops_of[o] + 1) * sizeof(int));
+    g->hops_of[o][g->n_hops_of[o]++] = i;
+    double lat = sg_host_get_route_latency(from->host, to->host);
+    if (lat > g->max_lat)
+      g->max_lat = lat;
+  }
+}
+
+void rs_comm_plan(rs_comm_t* c)
+{
+  if (c->grp == NULL || c->grp->n_live == 0)
+    return;
+  if (c->domains == 0 && !c->grp->planned)
+    plan_grouped(c);
+  for (int d = 0; d < c->domains; d++)
+    rs_comm_plan(c->domain_comm[d]);
+  for (int k = 0; k < c->per_domain; k++)
+    rs_comm_plan(c->rail_comm[k]);
+}
+
+double rs_coll_bus_factor(rs_coll_op_t op, int n)
+{
+  if (op == RS_OP_BROADCAST || op == RS_OP_SENDRECV)
+    return 1;
+  return op == RS_OP_ALLREDUCE ? 2.0 * (n - 1) / n : (double)(n - 1) / n;
+}
+
+/* ---- cost model: what NCCL's tuner would predict, used to choose like it does ---------------- */
+
+static double ring_eff(const rs_comm_t* c) { return c->one_domain ? c->calib->nvlink_ring_eff : c->calib->net_ring_eff; }
+static double hop_s(const rs_comm_t* c) { return c->one_domain ? c->calib->nvlink_hop_s : c->calib->net_hop_s; }
+
+/* Slowest per-rank bandwidth the ring goes through: NVLink inside a domain, the NIC across. */
+static double ring_link_bw(const rs_comm_t* c)
+{
+  const rs_gpu_model_t* m = c->gpus[0]->model;
+  return c->one_domain ? m->nvlink_bytes_per_s : m->nic_bytes_per_s;
+}
+
+/* The ring's latencies and rate with NCCL protocol p (hardware.h: LL, LL128, Simple). */
+static rs_hw_proto_t proto(const rs_comm_t* c, rs_proto_t p) { return rs_hw_proto(c->calib, p); }
+static double proto_hop_s(const rs_comm_t* c, rs_proto_t p)
+{
+  rs_hw_proto_t q = proto(c, p);
+  return c->one_domain ? q.nvlink_hop_s : q.net_hop_s;
+}
+static double proto_eff(const rs_comm_t* c, rs_proto_t p) { return ring_eff(c) * proto(c, p).bw_factor; }
+
+/* Broadcast's pipeline: chunks of at least 512 KiB (NCCL's Simple protocol: its default 4 MiB buffer,
+ * NCCL_BUFFSIZE, in NCCL_STEPS = 8 slots), at most 64 of them so that the chain's fill costs little. */
+static int bcast_chunks(double bytes)
+{
+  double k = ceil(bytes / 524288.0);
+  return k < 1 ? 1 : k > 64 ? 64 : (int)k;
+}
+
+/* Steps of op as a ring (broadcast: a pipelined chain from rank 0, chunk j crossing hop r at step j + r). */
+static int ring_steps(rs_coll_op_t op, int n, double bytes)
+{
+  switch (op) {
+    case RS_OP_ALLREDUCE:
+      return 2 * (n - 1);
+    case RS_OP_BROADCAST:
+      return bcast_chunks(bytes) + n - 2;
+    case RS_OP_SENDRECV:
+      return 1;
+    default:
+      return n - 1;
+  }
+}
+
+/* Bytes a rank sends to the next one in each ring step. */
+static double ring_chunk(rs_coll_op_t op, int n, double bytes)
+{
+  return op == RS_OP_BROADCAST ? bytes / bcast_chunks(bytes) : op == RS_OP_SENDRECV ? bytes : bytes / n;
+}
+
+/* The rail ring's per-step latency: a chunk goes once round the ring every n steps, over n - D NVLink
+ * hops and D network hops (NCCL's ring latency counts intra- and inter-node steps so, tuning.cc). */
+static double rail_hop_s(const rs_comm_t* c, rs_proto_t p)
+{
+  rs_hw_proto_t q = proto(c, p);
+  return ((c->n - c->domains) * q.nvlink_hop_s + c->domains * q.net_hop_s) / c->n;
+}
+
+/* Seconds of the slowest link when each rank sends nvl bytes over its NVLink and net bytes over its NIC
+ * with protocol p. */
+static double split_bw_s(const rs_comm_t* c, double nvl, double net, rs_proto_t p)
+{
+  const rs_gpu_model_t* m = c->gpus[0]->model;
+  double f = proto(c, p).bw_factor;
+  double a = nvl / (c->calib->nvlink_ring_eff * f * m->nvlink_bytes_per_s);
+  double b = net / (c->calib->net_ring_eff * f * m->nic_bytes_per_s);
+  return a > b ? a : b;
+}
+
+/* One ring per rail (NCCL's channels on multi-NIC servers), each with 1/g of the data: in a step every
+ * rank sends g-1 channels' chunks over NVLink and one over its NIC, all at once. */
+static double predict_rail_ring(const rs_comm_t* c, rs_coll_op_t op, rs_proto_t p, double bytes)
+{
+  int g        = c->per_domain;
+  double chunk = ring_chunk(op, c->n, bytes) / g;
+  return proto(c, p).base_s +
+         ring_steps(op, c->n, bytes) * (rail_hop_s(c, p) + split_bw_s(c, (g - 1) * chunk, chunk, p));
+}
+
+/* NCCL's tree all-reduce, from its cost model (NVIDIA/nccl src/graph/tuning.cc): latency 2((g-1) intra
+ * + log2i(D) inter hops), up a chain of g GPUs in each domain and the binary tree across domains, then
+ * down again (racksim uses its ring per-hop latencies, of the protocol chosen); bus bandwidth 0.92 of
+ * the ring's. */
+#define RS_COLL_TREE_BW 0.92
+
+/* GPUs per domain and domains of the tree: one GPU in each of n domains when the ranks are spread. */
+static int tree_g(const rs_comm_t* c) { return c->spread ? 1 : c->per_domain; }
+static int tree_d(const rs_comm_t* c) { return c->spread ? c->n : c->domains; }
+
+static double tree_latency_s(const rs_comm_t* c, rs_proto_t p)
+{
+  rs_hw_proto_t q = proto(c, p);
+  double depth    = (tree_g(c) - 1) * q.nvlink_hop_s + floor(log2(tree_d(c))) * q.net_hop_s;
+  return q.base_s + 2 * depth;
+}
+
+/* Bytes each rank's NVLink and NIC carry in a pipelined double binary tree all-reduce: the chains move
+ * the buffer up and down (2S(g-1)/g per GPU, the channels' chains rotating over the GPUs); across
+ * domains each rank's share S/g goes up once and down once over the two trees (2S/g per NIC). Both
+ * are divided by the tree's bandwidth factor, to take the time they take at its rate. */
+static void tree_volumes(const rs_comm_t* c, double bytes, double* nvl, double* net)
+{
+  int g = tree_g(c);
+  *nvl  = 2 * bytes * (g - 1) / g / RS_COLL_TREE_BW;
+  *net  = 2 * bytes / g / RS_COLL_TREE_BW;
+}
+
+static double predict_tree(const rs_comm_t* c, rs_proto_t p, double bytes)
+{
+  double nvl, net;
+  tree_volumes(c, bytes, &nvl, &net);
+  return tree_latency_s(c, p) + split_bw_s(c, nvl, net, p);
+}
+
+static double predict(const rs_comm_t* c, rs_coll_op_t op, rs_coll_algo_t algo, double bytes);
+
+/* The ring with protocol p: NCCL's alpha-beta form, base + steps x (hop + chunk / rate). */
+static double predict_ring(const rs_comm_t* c, rs_coll_op_t op, rs_proto_t p, double bytes)
+{
+  int n = c->n;
+  return proto(c, p).base_s +
+         ring_steps(op, n, bytes) * (proto_hop_s(c, p) + ring_chunk(op, n, bytes) / (proto_eff(c, p) * ring_link_bw(c)));
+}
+
+/* Ring, rail ring and tree with protocol p. */
+static double predict_proto(const rs_comm_t* c, rs_coll_op_t op, rs_coll_algo_t algo, rs_proto_t p, double bytes)
+{
+  if (algo == RS_ALGO_RAIL_RING)
+    return predict_rail_ring(c, op, p, bytes);
+  if (algo == RS_ALGO_TREE)
+    return predict_tree(c, p, bytes);
+  return predict_ring(c, op, p, bytes);
+}
+
+/* The protocol NCCL's tuner would pick for algo: for ring, rail ring and tree, the fastest predicted
+ * (Simple on a tie); Simple for the others (NVLS has no other, direct is NCCL's point-to-point). */
+static rs_proto_t best_proto(const rs_comm_t* c, rs_coll_op_t op, rs_coll_algo_t algo, double bytes)
+{
+  rs_proto_t best = RS_PROTO_SIMPLE;
+  if (algo != RS_ALGO_RING && algo != RS_ALGO_RAIL_RING && algo != RS_ALGO_TREE)
+    return best;
+  double best_s = predict_proto(c, op, algo, best, bytes);
+  for (int p = 0; p < RS_PROTO_COUNT; p++) {
+    double s = predict_proto(c, op, algo, (rs_proto_t)p, bytes);
+    if (s < best_s) {
+      best   = (rs_proto_t)p;
+      best_s = s;
+    }
+  }
+  return best;
+}
+
+/* Inside each domain, then across on each rail with 1/g of the data, then inside again (all-reduce),
+ * or the first two phases (reduce-scatter), or the last two (all-gather). */
+static double predict_hierarchical(const rs_comm_t* c, rs_coll_op_t op, double bytes)
+{
+  const rs_comm_t* local = c->domain_comm[0];
+  const rs_comm_t* rail  = c->rail_comm[0];
+  double shard           = bytes / c->per_domain;
+  if (op == RS_OP_ALLREDUCE)
+    return predict(local, RS_OP_REDUCESCATTER, RS_ALGO_RING, bytes) +
+           predict(rail, RS_OP_ALLREDUCE, RS_ALGO_RING, shard) +
+           predict(local, RS_OP_ALLGATHER, RS_ALGO_RING, bytes);
+  return predict(local, op, RS_ALGO_RING, bytes) + predict(rail, op, RS_ALGO_RING, shard);
+}
+
+static double predict(const rs_comm_t* c, rs_coll_op_t op, rs_coll_algo_t algo, double bytes)
+{
+  int n = c->n;
+  if (algo == RS_ALGO_HIERARCHICAL)
+    return predict_hierarchical(c, op, bytes);
+  if (algo == RS_ALGO_RAIL_RING || algo == RS_ALGO_TREE)
+    return predict_proto(c, op, algo, best_proto(c, op, algo, bytes), bytes);
+  if (algo == RS_ALGO_NVLS)
+    return c->calib->nvls_s + bytes * (n - 1) / n / (c->calib->nvls_eff * ring_link_bw(c));
+  if (algo == RS_ALGO_DIRECT)
+    return c->calib->base_s + hop_s(c) + bytes * (n - 1) / n / (ring_eff(c) * ring_link_bw(c));
+  return predict_ring(c, op, best_proto(c, op, algo, bytes), bytes);
+}
+
+/* Whether op is a reduction or gather that the domain-by-domain algorithms run. */
+static int is_ring_family(rs_coll_op_t op)
+{
+  return op == RS_OP_ALLREDUCE || op == RS_OP_ALLGATHER || op == RS_OP_REDUCESCATTER;
+}
+
+/* The algorithms that span several NVLink domains need them equal, of at least 2 GPUs. */
+static int check_domains(const rs_comm_t* c, rs_coll_algo_t algo, rs_err_t* err)
+{
+  if (c->domains == 0)
+    return rs_err_set(err, "%s needs GPUs in several NVLink domains, with as many in each (at least 2)",
+                      rs_coll_algo_name(algo));
+  return RS_OK;
+}
+
+static int check_nvls(const rs_comm_t* c, rs_coll_op_t op, rs_err_t* err)
+{
+  if (op != RS_OP_ALLREDUCE)
+    return rs_err_set(err, "nvls runs all-reduce only");
+  if (!c->one_domain)
+    return rs_err_set(err, "nvls needs every GPU in one NVLink domain");
+  if (c->calib->nvls_eff <= 0)
+    return rs_err_set(err, "nvls is not calibrated for %s GPUs (no published NVLS measurement)",
+                      c->gpus[0]->model->name);
+  return RS_OK;
+}
+
+int rs_coll_check(const rs_comm_t* c, rs_coll_op_t op, rs_coll_algo_t algo, rs_err_t* err)
+{
+  switch (algo) {
+    case RS_ALGO_AUTO:
+      return RS_OK;
+    case RS_ALGO_RING:
+      if (op == RS_OP_ALLTOALL)
+        return rs_err_set(err, "all-to-all has no ring algorithm: use direct or auto");
+      return RS_OK;
+    case RS_ALGO_NVLS:
+      return check_nvls(c, op, err);
+    case RS_ALGO_DIRECT:
+      if (op != RS_OP_ALLTOALL)
+        return rs_err_set(err, "direct runs all-to-all only");
+      return RS_OK;
+    case RS_ALGO_HIERARCHICAL:
+      if (!is_ring_family(op))
+        return rs_err_set(err, "hierarchical runs all-reduce, reduce-scatter and all-gather only");
+      return check_domains(c, algo, err);
+    case RS_ALGO_RAIL_RING:
+      if (!is_ring_family(op) && op != RS_OP_BROADCAST)
+        return rs_err_set(err, "rail-ring runs all-reduce, reduce-scatter, all-gather and broadcast only");
+      return check_domains(c, algo, err);
+    case RS_ALGO_TREE:
+      if (op != RS_OP_ALLREDUCE)
+        return rs_err_set(err, "tree runs all-reduce only");
+      if (c->domains == 0 && !c->spread)
+        return rs_err_set(err, "tree needs GPUs in several NVLink domains, with as many in each");
+      return RS_OK;
+  }
+  return RS_ERR;
+}
+
+double rs_coll_predict(const rs_comm_t* c, rs_coll_op_t op, rs_coll_algo_t algo, double bytes)
+{
+  return predict(c, op, algo, bytes);
+}
+
+rs_proto_t rs_coll_protocol(const rs_comm_t* c, rs_coll_op_t op, rs_coll_algo_t algo, double bytes)
+{
+  return best_proto(c, op, algo, bytes);
+}
+
+/* Tree and rail ring have no grouped form: a grouped communicator chooses among the others. */
+rs_coll_algo_t rs_coll_choose(const rs_comm_t* c, rs_coll_op_t op, double bytes)
+{
+  if (op == RS_OP_ALLTOALL)
+    return RS_ALGO_DIRECT;
+  static const rs_coll_algo_t candidates[] = {RS_ALGO_NVLS, RS_ALGO_HIERARCHICAL, RS_ALGO_TREE, RS_ALGO_RAIL_RING};
+  int n_candidates = c->grp ? 2 : 4;
+  rs_coll_algo_t best = RS_ALGO_RING;
+  double best_s       = predict(c, op, best, bytes);
+  for (int i = 0; i < n_candidates; i++) {
+    if (rs_coll_check(c, op, candidates[i], NULL) != RS_OK)
+      continue;
+    double s = predict(c, op, candidates[i], bytes);
+    if (s < best_s) {
+      best   = candidates[i];
+      best_s = s;
+    }
+  }
+  return best;
+}
+
+/* ---- algorithms --------------------------------------------------------------------------------- */
+
+/* SimGrid refuses NULL payloads; the data itself is not simulated, so every message carries this. */
+static char token;
+
+/* Bytes put on the wire so that the route's bandwidth yields NCCL's achieved rate. */
+static long wire_bytes(double bytes, double eff) { return (long)(bytes / eff + 0.5); }
+
+/* Starts a message of `wire` bytes from rank to rank `to`, into `box` (one of to's mailboxes). */
+static sg_comm_t send_to(rs_comm_t* c, int rank, int to, sg_mailbox_t box, long wire)
+{
+  return rs_net_put_async(box, c->gpus[to]->host, &token, wire);
+}
+
+/* `steps` ring steps of `chunk` bytes with protocol p: send to the next rank, receive from the previous
+ * one. In a broadcast (a chain from rank 0) rank r sends chunk s - r at step s and receives chunk s - r + 1. */
+static void run_ring(rs_comm_t* c, int rank, rs_coll_op_t op, int steps, double chunk, rs_proto_t p)
+{
+  int n     = c->n;
+  int k     = op == RS_OP_BROADCAST ? steps - n + 2 : steps; /* chunks crossing each hop */
+  int first = op == RS_OP_BROADCAST ? rank : 0;              /* this rank's first sending step */
+  long wire  = wire_bytes(chunk, proto_eff(c, p));
+  double hop = proto_hop_s(c, p);
+  for (int s = 0; s < steps; s++) {
+    int sends = op != RS_OP_BROADCAST || (rank < n - 1 && s >= first && s < first + k);
+    int recvs = op != RS_OP_BROADCAST || (rank > 0 && s >= first - 1 && s < first - 1 + k);
+    if (!sends && !recvs)
+      continue;
+    sg_comm_t send = sends ? send_to(c, rank, (rank + 1) % n, c->mbox[(rank + 1) % n], wire) : NULL;
+    if (recvs)
+      sg_mailbox_get(c->mbox[rank]);
+    if (send)
+      sg_comm_wait(send);
+    sg_actor_sleep_for(hop);
+  }
+}
+
+/* Sends net bytes (at the network efficiency) to rank's rail peer in the next of D domains of g GPUs
+ * and, when g > 1, nvl bytes (at the NVLink one) to the next GPU of rank's domain; receives the same,
+ * all at once, and waits. */
+static void exchange_split(rs_comm_t* c, int rank, int g, int D, double nvl, double net, rs_proto_t p)
+{
+  double f = proto(c, p).bw_factor;
+  int d = rank / g, k = rank % g;
+  int nvl_to = d * g + (k + 1) % g, net_to = (d + 1) % D * g + k;
+  void* got[2];
+  sg_comm_t comms[4] = {send_to(c, rank, net_to, c->xbox[net_to], wire_bytes(net, c->calib->net_ring_eff * f)),
+                        sg_mailbox_get_async(c->xbox[rank], &got[0]),
+                        g > 1 ? send_to(c, rank, nvl_to, c->mbox[nvl_to], wire_bytes(nvl, c->calib->nvlink_ring_eff * f))
+                              : NULL,
+                        g > 1 ? sg_mailbox_get_async(c->mbox[rank], &got[1]) : NULL};
+  rs_net_wait_all(comms, g > 1 ? 4 : 2);
+}
+
+/* The rail ring (predict_rail_ring): per step, the g-1 chunks of the channels that stay in the domain
+ * share rank's NVSwitch port, so they travel as one message to the next GPU of the domain (the same
+ * load on every port as g rings); the one chunk that leaves goes to the rank on its rail in the next
+ * domain, rail-aligned as NCCL builds its rings on rail-optimised fabrics. A broadcast runs its chain's
+ * steps so, each channel a chain from rank 0 with 1/g of the data: every rank exchanges at every step,
+ * the chains' fill and drain counted as whole steps, as the ring's formula counts them. */
+static void run_rail_ring(rs_comm_t* c, int rank, rs_coll_op_t op, double bytes)
+{
+  int g        = c->per_domain;
+  double chunk = ring_chunk(op, c->n, bytes) / g;
+  rs_proto_t p = best_proto(c, op, RS_ALGO_RAIL_RING, bytes);
+  int steps    = ring_steps(op, c->n, bytes);
+  double hop   = rail_hop_s(c, p);
+  sg_actor_sleep_for(proto(c, p).base_s);
+  for (int s = 0; s < steps; s++) {
+    exchange_split(c, rank, g, c->domains, (g - 1) * chunk, chunk, p);
+    sg_actor_sleep_for(hop);
+  }
+}
+
+/* The pipelined double binary tree (predict_tree): its latency, then each rank's NVLink and NIC carry
+ * the whole operation's volumes at once, since chunks flow up and down all levels concurrently. */
+static void run_tree(rs_comm_t* c, int rank, double bytes)
+{
+  double nvl, net;
+  rs_proto_t p = best_proto(c, RS_OP_ALLREDUCE, RS_ALGO_TREE, bytes);
+  tree_volumes(c, bytes, &nvl, &net);
+  sg_actor_sleep_for(tree_latency_s(c, p));
+  exchange_split(c, rank, tree_g(c), tree_d(c), nvl, net, p);
+}
+
+/* Every rank sends `chunk` bytes to every other rank at once. */
+static void run_direct(rs_comm_t* c, int rank, double chunk, double eff)
+{
+  int n            = c->n;
+  sg_comm_t* sends = xbt_new(sg_comm_t, n - 1);
+  long wire        = wire_bytes(chunk, eff);
+  for (int k = 1; k < n; k++) {
+    sends[k - 1] = send_to(c, rank, (rank + k) % n, c->mbox[(rank + k) % n], wire);
+  }
+  for (int k = 1; k < n; k++)
+    sg_mailbox_get(c->mbox[rank]);
+  rs_net_wait_all(sends, n - 1);
+  free(sends);
+}
+
+/* One phase of the grouped form: rank's hops, each a flow of `wire` bytes, all at once; the phase ends
+ * when every live rank's flows are done, then pays the latency of the `steps` steps it stands for (the
+ * flows paid one route latency already). */
+static void run_grouped(rs_comm_t* c, int rank, double wire, int steps, double hop)
+{
+  grouped_t* g = c->grp;
+  if (!g->planned)
+    plan_grouped(c);
+  sg_sem_t done = sg_sem_init(0);
+  for (int k = 0; k < g->n_hops_of[rank]; k++) {
+    int i = g->hops_of[rank][k];
+    rs_flows_start(g->flows, c->gpus[i]->host, c->gpus[(i + 1) % c->n]->host, wire, done);
+  }
+  for (int k = 0; k < g->n_hops_of[rank]; k++)
+    sg_sem_acquire(done);
+  sg_sem_destroy(done);
+  if (g->bar)
+    sg_barrier_wait(g->bar);
+  sg_actor_sleep_for(steps * hop + (steps - 1) * g->max_lat);
+}
+
+/* The phases of predict_hierarchical, each a ring on a sub-communicator: NVLink inside the domain,
+ * the NICs of one rail across domains. */
+static void run_hierarchical(rs_comm_t* c, int rank, rs_coll_op_t op, double bytes)
+{
+  rs_comm_t* local = c->domain_comm[c->domain_of[rank]];
+  rs_comm_t* rail  = c->rail_comm[c->rail_of[rank]];
+  int in_domain    = c->rail_of[rank];
+  int in_rail      = c->domain_of[rank];
+  double shard     = bytes / c->per_domain;
+  if (op == RS_OP_ALLREDUCE || op == RS_OP_REDUCESCATTER)
+    rs_coll_run(local, in_domain, RS_OP_REDUCESCATTER, RS_ALGO_RING, bytes);
+  rs_coll_run(rail, in_rail, op, RS_ALGO_RING, shard);
+  if (op == RS_OP_ALLREDUCE || op == RS_OP_ALLGATHER)
+    rs_coll_run(local, in_domain, RS_OP_ALLGATHER, RS_ALGO_RING, bytes);
+}
+
+/* The grouped form of ring, NVLS and direct: the same start latency and per-link volume as the
+ * faithful form (NVLS and direct move (n-1)/n of the buffer through each rank's link each way). */
+static void run_grouped_algo(rs_comm_t* c, int rank, rs_coll_op_t op, rs_coll_algo_t algo, double bytes)
+{
+  int n          = c->n;
+  double rest    = bytes * (n - 1) / n;
+  xbt_assert(algo != RS_ALGO_TREE && algo != RS_ALGO_RAIL_RING, "tree and rail-ring have no grouped form");
+  if (algo == RS_ALGO_RING) {
+    int steps    = ring_steps(op, n, bytes);
+    rs_proto_t p = best_proto(c, op, RS_ALGO_RING, bytes);
+    sg_actor_sleep_for(proto(c, p).base_s);
+    run_grouped(c, rank, wire_bytes(steps * ring_chunk(op, n, bytes), proto_eff(c, p)), steps, proto_hop_s(c, p));
+  } else if (algo == RS_ALGO_NVLS) {
+    sg_actor_sleep_for(c->calib->nvls_s);
+    run_grouped(c, rank, wire_bytes(rest, c->calib->nvls_eff), 1, 0);
+  } else {
+    sg_actor_sleep_for(c->calib->base_s + hop_s(c));
+    run_grouped(c, rank, wire_bytes(rest, ring_eff(c)), 1, 0);
+  }
+}
+
+void rs_coll_run(rs_comm_t* c, int rank, rs_coll_op_t op, rs_coll_algo_t algo, double bytes)
+{
+  xbt_assert(algo != RS_ALGO_AUTO, "rs_coll_run needs a concrete algorithm");
+  int n = c->n;
+  if (n < 2)
+    return;
+  if (c->grp && algo != RS_ALGO_HIERARCHICAL) {
+    run_grouped_algo(c, rank, op, algo, bytes);
+    return;
+  }
+  switch (algo) {
+    case RS_ALGO_RING: {
+      rs_proto_t p = best_proto(c, op, RS_ALGO_RING, bytes);
+      sg_actor_sleep_for(proto(c, p).base_s);
+      run_ring(c, rank, op, ring_steps(op, n, bytes), ring_chunk(op, n, bytes), p);
+      break;
+    }
+    case RS_ALGO_RAIL_RING:
+      run_rail_ring(c, rank, op, bytes);
+      break;
+    case RS_ALGO_TREE:
+      run_tree(c, rank, bytes);
+      break;
+    case RS_ALGO_NVLS:
+      /* In-switch reduction: each GPU pushes its data into the switch and reads back the reduced
+       * result, i.e. (n-1)/n of the buffer crosses its link each way, like one exchange of S/n pieces. */
+      sg_actor_sleep_for(c->calib->nvls_s);
+      run_direct(c, rank, bytes / n, c->calib->nvls_eff);
+      break;
+    case RS_ALGO_DIRECT:
+      sg_actor_sleep_for(c->calib->base_s + hop_s(c));
+      run_direct(c, rank, bytes / n, ring_eff(c));
+      break;
+    case RS_ALGO_HIERARCHICAL:
+      run_hierarchical(c, rank, op, bytes);
+      break;
+    case RS_ALGO_AUTO:
+      break;
+  }
+}
+
+const char* rs_coll_op_name(rs_coll_op_t op) { return RS_COLL_OP_NAMES[op]; }
+const char* rs_coll_algo_name(rs_coll_algo_t algo) { return RS_COLL_ALGO_NAMES[algo]; }

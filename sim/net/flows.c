@@ -1,0 +1,144 @@
+/* flows.c -- a pool of helper actors that run host-to-host flows (sg_host_sendto blocks its caller,
+ * so each flow in flight needs an actor of its own; the pool reuses idle ones, so the number of actors
+ * is the most flows ever in flight, not the number of flows), and the set of shared links crossed by
+ * the flows the aggregated form simulates, known from the GPUs' pods and rails. Does not decide which
+ * flows to run: collectives.c and training.c do. See LICENSE. */
+#include "net/net.h"
+
+#include "hw/hw.h"
+
+#include <simgrid/actor.h>
+#include <simgrid/host.h>
+#include <simgrid/semaphore.h>
+#include <stdlib.h>
+#include <xbt/dict.h>
+#include <xbt/misc.h>
+#include <xbt/sysdep.h>
+
+/* A helper's stack: it only calls sg_host_sendto, so a small one keeps 100k of them affordable. */
+#define HELPER_STACK_BYTES (64 * 1024)
+
+typedef struct helper helper_t;
+struct helper {
+  rs_flows_t* pool;
+  sg_sem_t go; /* released when a flow is handed to this helper */
+  sg_host_t from, to;
+  double bytes;
+  sg_sem_t done;
+  helper_t* next_idle;
+};
+
+struct rs_flows {
+  helper_t** all; /* every helper, to free them at the end */
+  int n, cap;
+  helper_t* idle;
+  xbt_dict_t marked; /* shared links crossed by simulated flows, keyed by link_key_t */
+  int uplinks_contend;
+};
+
+rs_flows_t* rs_flows_new(double oversubscription)
+{
+  rs_flows_t* f      = xbt_new0(rs_flows_t, 1);
+  f->marked          = xbt_dict_new_homogeneous(NULL);
+  f->uplinks_contend = oversubscription > 1;
+  return f;
+}
+
+void rs_flows_free(rs_flows_t* f)
+{
+  if (f == NULL)
+    return;
+  for (int i = 0; i < f->n; i++) {
+    sg_sem_destroy(f->all[i]->go);
+    free(f->all[i]);
+  }
+  free(f->all);
+  xbt_dict_free(&f->marked);
+  free(f);
+}
+
+/* Runs the flows it is handed, one at a time, then waits idle for the next. */
+static void helper_actor(int argc, char** argv)
+{
+  helper_t* h = sg_actor_self_get_data();
+  for (;;) {
+    sg_sem_acquire(h->go);
+    rs_net_flow(h->from, h->to, h->bytes);
+    if (h->done)
+      sg_sem_release(h->done);
+    h->next_idle  = h->pool->idle;
+    h->pool->idle = h;
+  }
+}
+
+static helper_t* helper_new(rs_flows_t* f)
+{
+  helper_t* h = xbt_new0(helper_t, 1);
+  h->pool     = f;
+  h->go       = sg_sem_init(0);
+  if (f->n == f->cap) {
+    f->cap = f->cap ? 2 * f->cap : 64;
+    f->all = xbt_realloc(f->all, f->cap * sizeof *f->all);
+  }
+  f->all[f->n++] = h;
+  char* name     = bprintf("rs-flow-%d", f->n);
+  sg_actor_t a   = sg_actor_init(name, sg_host_self());
+  free(name);
+  sg_actor_set_data(a, h);
+  sg_actor_set_stacksize(a, HELPER_STACK_BYTES);
+  sg_actor_daemonize(a);
+  sg_actor_start(a, helper_actor, 0, NULL);
+  return h;
+}
+
+void rs_flows_start(rs_flows_t* f, sg_host_t from, sg_host_t to, double bytes, sg_sem_t done)
+{
+  helper_t* h = f->idle;
+  if (h)
+    f->idle = h->next_idle;
+  else
+    h = helper_new(f);
+  h->from  = from;
+  h->to    = to;
+  h->bytes = bytes;
+  h->done  = done;
+  sg_sem_release(h->go);
+}
+
+/* A shared link, as the fabric of platgen.c builds it: the uplink of rail `rail` of pod `pod` of site
+ * `site`, climbed (up = 1) or descended, or the WAN from site `site` to site `rail` (pod = -1). */
+typedef struct link_key {
+  int site, pod, rail, up;
+} link_key_t;
+
+static int shared_links(const rs_gpu_t* a, const rs_gpu_t* b, link_key_t keys[3])
+{
+  if (a->site == b->site && a->pod == b->pod)
+    return 0;
+  int n     = 0;
+  keys[n++] = (link_key_t){a->site, a->pod, a->local, 1};
+  keys[n++] = (link_key_t){b->site, b->pod, b->local, 0};
+  if (a->site != b->site)
+    keys[n++] = (link_key_t){a->site, -1, b->site, 1};
+  return n;
+}
+
+int rs_flows_shared(rs_flows_t* f, const rs_gpu_t* a, const rs_gpu_t* b, int mark)
+{
+  link_key_t keys[3];
+  int n = shared_links(a, b, keys);
+  for (int i = 0; i < n && mark; i++)
+    if (f->uplinks_contend || keys[i].pod < 0)
+      xbt_dict_set_ext(f->marked, (const char*)&keys[i], sizeof keys[i], f);
+  return n > 0;
+}
+
+int rs_flows_crosses_marked(const rs_flows_t* f, const rs_gpu_t* a, const rs_gpu_t* b)
+{
+  link_key_t keys[3];
+  int n = shared_links(a, b, keys);
+  for (int i = 0; i < n; i++)
+    if (xbt_dict_get_or_null_ext(f->marked, (const char*)&keys[i], sizeof keys[i]))
+      return 1;
+  return 0;
+}

@@ -1,0 +1,181 @@
+/* run.h -- one racksim run: the scenario, the platform, the output tables, and every workload running
+ * as actors in one SimGrid engine. Passed first to every workload call, as lua_State is in Lua.
+ * See LICENSE. */
+#ifndef RS_RUN_H
+#define RS_RUN_H
+
+#include "base/base.h"
+#include "hw/hw.h"
+#include "net/net.h"
+#include "scenario/scenario.h"
+
+#include <simgrid/forward.h>
+#include <stdio.h>
+
+typedef struct rs_run rs_run_t;
+
+/* The figures every workload's row of summary.csv starts with; the workload sets them as it runs. */
+typedef struct rs_wl_row {
+  int gpus;
+  double start_s, end_s;
+  long long operations; /* what the kind counts: sizes x repetitions, iterations, requests, sessions */
+  int finished;         /* set by the workload when its last actor is done */
+} rs_wl_row_t;
+
+/* One summary.csv column that a kind fills: its name, with its unit, and the offset of its double in
+ * the kind's summary struct (rs_wl_ops_t.summary). NaN there gives an empty cell. */
+typedef struct rs_wl_col {
+  const char* name;
+  size_t offset;
+} rs_wl_col_t;
+
+/* A workload kind, as the run sees it: one table entry (wl.h lists them). The run calls prepare for
+ * every workload, then start for every workload, runs the engine, then summary, report and free. */
+typedef struct rs_wl_ops {
+  const char* kind; /* as scenario files name it; summary.csv's kind column */
+  const rs_wl_col_t* cols;
+  int n_cols;
+  /* Checks workload i against the platform and builds its state in *state: pure, it creates no actor,
+   * opens no table and writes nothing into the scenario. RS_ERR and a located message in err. */
+  int (*prepare)(const rs_run_t* run, int i, void** state, rs_err_t* err);
+  /* Opens the tables it writes and creates its actors; *row is its summary row, which outlives it. */
+  int (*start)(rs_run_t* run, int i, void* state, rs_wl_row_t* row, rs_err_t* err);
+  /* After the run: the struct cols point into (valid while state lives). */
+  const void* (*summary)(const void* state);
+  /* A few lines a person reads after the run. */
+  void (*report)(const rs_run_t* run, int i, const void* state, FILE* fp);
+  void (*free)(void* state); /* accepts NULL */
+  int serves; /* 1: answers calls of other workloads on its service mailbox (wl/service.c) */
+  /* The name of the workload whose service w calls, or NULL (NULL function: calls none). */
+  const char* (*calls)(const rs_sc_workload_t* w);
+} rs_wl_ops_t;
+
+/* What the run keeps of workload i. */
+typedef struct rs_run_wl {
+  const rs_wl_ops_t* ops;
+  void* state;
+  rs_wl_row_t row;
+  sg_host_t service_host; /* where it answers calls, once a serving workload started; NULL else */
+} rs_run_wl_t;
+
+typedef enum { RS_QUIET, RS_NORMAL, RS_VERBOSE } rs_verbosity_t;
+
+struct rs_run {
+  const rs_scenario_t* sc;
+  const rs_platform_t* plat;
+  const rs_wl_ops_t* const* kinds; /* every kind, indexed by rs_wl_kind_t */
+  int n_kinds;
+  rs_run_wl_t* wls; /* one per workload, in scenario order */
+  int prepared;     /* rs_run_prepare succeeded */
+  rs_out_t* out;
+  rs_net_meter_t* meter;   /* NULL when outputs.links is none */
+  rs_table_t* events;      /* NULL when the scenario turns events off */
+  rs_table_t* collectives; /* NULL until a workload needs it */
+  rs_table_t* ops;         /* NULL unless outputs.ops_max_rows > 0 */
+  rs_verbosity_t verbosity;
+  int show_progress;
+  double work_total, work_done; /* in units each workload declares, for the progress line */
+  double next_progress_wall;
+};
+
+/* A run of scenario sc on platform plat with the n_kinds workload kinds of kinds (indexed by
+ * rs_wl_kind_t; borrowed, as sc and plat are). Starts the link meter unless outputs.links is none. */
+rs_run_t* rs_run_new(const rs_scenario_t* sc, const rs_platform_t* plat, const rs_wl_ops_t* const* kinds,
+                     int n_kinds, rs_verbosity_t verbosity);
+void rs_run_free(rs_run_t* run); /* accepts NULL; removes partial outputs of a failed run */
+
+/* Prepares every workload (rs_wl_ops_t.prepare); RS_ERR with a located message on the first that cannot run. */
+int rs_run_prepare(rs_run_t* run, rs_err_t* err);
+/* Opens the outputs, starts every workload, runs the simulation to its end, writes the summary and
+ * renames the tables into place. Refuses a run that was not prepared. Returns RS_EXIT_OK, RS_EXIT_INPUT
+ * (outputs cannot be written) or RS_EXIT_SIM, with err set. */
+int rs_run_execute(rs_run_t* run, rs_err_t* err);
+/* Prints what each workload reports, the capped tables and the energy (after a successful rs_run_execute). */
+void rs_run_report(const rs_run_t* run, FILE* fp);
+/* Prints the one line that names the output directory and exactly the tables written. */
+void rs_run_report_tables(const rs_run_t* run, FILE* fp);
+
+/* The table NAME, opened on first use with cols (a later call with the same name gets the same table,
+ * so workloads of one kind share it); NULL and err on failure. */
+rs_table_t* rs_run_table(rs_run_t* run, const char* name, const rs_col_t* cols, int n_cols, rs_err_t* err);
+/* One row of events.csv (ignored when events are off). */
+void rs_run_event(rs_run_t* run, double start_s, double end_s, const char* workload, const char* event,
+                  const char* detail);
+/* Seconds on a monotonic wall clock, for progress and reports (never written to the tables). */
+double rs_run_wall_clock(void);
+/* Sorts the n values in place and gives their nearest-rank p50, p90 and p99 in out (NaN when n is 0):
+ * exact percentiles over every value, no sampling, for the summary's latency columns. */
+void rs_run_percentiles(double* v, long long n, double out[3]);
+/* Counts `units` of work done, for the progress line. */
+void rs_run_progress(rs_run_t* run, double units);
+
+/* ---- collectives.csv: one layout for every workload (run_trace.c) ------------------------------ */
+
+/* One collective call of a whole group: one row of collectives.csv. */
+typedef struct rs_coll_row {
+  const char* workload;
+  const char* group; /* the group's name, unique in the run */
+  const char* dim;   /* what the group is: tp, cp, ep, dp (training), sweep (collective workload) */
+  rs_coll_op_t op;
+  rs_coll_algo_t algo;
+  int ranks;
+  double bytes;     /* nccl-tests' size: the per-rank buffer; for all-gather the gathered output */
+  int iteration;    /* the workload's iteration (training) or repetition (sweep) */
+  long long call;   /* the group's call number, from 0 */
+  double start_s;   /* when the last rank entered the call */
+  double end_s;     /* when the last rank left it */
+} rs_coll_row_t;
+
+/* Opens collectives.csv on first use, capped at outputs.collectives_max_rows; RS_ERR and err on failure. */
+int rs_run_collectives_open(rs_run_t* run, rs_err_t* err);
+/* Writes one row (or counts it as dropped past the cap; the first drop is said once on stderr). */
+void rs_run_coll_row(rs_run_t* run, const rs_coll_row_t* row);
+
+/* A group whose ranks call collectives from their own actors, each at its own pace: each rank reports
+ * the calls it finished, and the last rank of each call writes that call's one row. */
+typedef struct rs_coll_rec rs_coll_rec_t;
+/* A group of `ranks`, of which `reporting` run and report (fewer when others are only stood for, as in
+ * training's aggregated mode). workload, group and dim are copied. */
+rs_coll_rec_t* rs_run_coll_rec_new(rs_run_t* run, const char* workload, const char* group, const char* dim,
+                                   int ranks, int reporting);
+void rs_run_coll_rec_free(rs_coll_rec_t* rec); /* accepts NULL */
+/* Rank `pos` of the group left a call it entered at t_enter (every rank calls in the same order). */
+void rs_run_coll_rec_done(rs_coll_rec_t* rec, int pos, rs_coll_op_t op, rs_coll_algo_t algo, double bytes,
+                          int iteration, double t_enter);
+
+/* ---- ops.csv: what each rank did, capped (run_trace.c) ------------------------------------------ */
+
+/* One timed activity of one rank. layer and micro_batch are -1 where they do not apply. */
+typedef struct rs_op_row {
+  const char* workload;
+  int rank;
+  sg_host_t host;
+  const char* op;     /* compute, collective, send, recv, wait */
+  const char* detail; /* what exactly: "tp all-gather", "optimizer", ... */
+  int iteration, layer, micro_batch;
+  double start_s, end_s;
+  double flops, bytes; /* NaN where they do not apply */
+} rs_op_row_t;
+
+/* Opens ops.csv when outputs.ops_max_rows > 0 (run->ops stays NULL otherwise); RS_ERR and err on failure. */
+int rs_run_ops_open(rs_run_t* run, rs_err_t* err);
+/* Writes one row when ops.csv is open and under its cap. Test run->ops first to skip building rows. */
+void rs_run_op(rs_run_t* run, const rs_op_row_t* row);
+/* Says which capped tables dropped rows, one line each; nothing when none did. */
+void rs_run_report_caps(const rs_run_t* run, FILE* fp);
+
+/* ---- links.csv and energy (run_meter.c) ---------------------------------------------------------- */
+
+/* Starts SimGrid's host energy plugin, which every run uses: call after simgrid_init and before the
+ * platform is loaded. GPU hosts state wattage_per_state; the generated CPU hosts do not (not counted). */
+void rs_run_energy_init(void);
+/* Joules the n GPUs have drawn since the simulation started. From an actor, or after the run. */
+double rs_run_gpu_energy_j(const rs_gpu_t* const* gpus, int n);
+/* Joules every GPU host, and every CPU host that states wattage_per_state, has drawn since the start. */
+double rs_run_energy_j(const rs_run_t* run);
+
+/* Writes links.csv from the bytes the platform counted per link (when outputs.links is not none);
+ * RS_ERR and err when the table cannot be opened. */
+int rs_run_links_write(rs_run_t* run, rs_err_t* err);
+
+#endif

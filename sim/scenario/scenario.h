@@ -1,0 +1,201 @@
+/* scenario.h -- racksim scenarios: a YAML file in, plain C structs out, fully checked.
+ * Nothing below this module sees YAML. Every key read is remembered with its line, so later checks
+ * (against the platform, say) can still name the file, line and key. See LICENSE. */
+#ifndef RS_SCENARIO_H
+#define RS_SCENARIO_H
+
+#include "base/base.h"
+#include "hw/hw.h"
+#include "model/model.h"
+#include "net/net.h"
+
+#include <stdint.h>
+
+typedef enum { RS_WL_COLLECTIVE, RS_WL_TRAINING, RS_WL_INFERENCE, RS_WL_AGENTIC, RS_WL_KIND_COUNT } rs_wl_kind_t;
+
+
+/* kind: collective -- sweeps message sizes over a group of GPUs, like nccl-tests. */
+typedef struct rs_sc_collective {
+  rs_coll_op_t op;
+  rs_coll_algo_t algorithm;
+  int gpus;         /* 0: every GPU of the platform */
+  double min_bytes; /* first message size */
+  double max_bytes; /* last message size (inclusive) */
+  int factor;       /* sizes grow by this factor, as nccl-tests -f */
+  int iterations;   /* timed repetitions per size, as nccl-tests -n */
+} rs_sc_collective_t;
+
+/* How training is simulated: every rank (faithful), or representative ranks whose flows stand for the
+ * others' (aggregated); auto picks aggregated above RS_TRAIN_AUTO_FAITHFUL_MAX GPUs where it can. */
+typedef enum { RS_TRAIN_AUTO, RS_TRAIN_FAITHFUL, RS_TRAIN_AGGREGATED } rs_train_mode_t;
+#define RS_TRAIN_AUTO_FAITHFUL_MAX 512
+
+/* kind: training -- iterations of a model's training step on a parallel layout. */
+typedef struct rs_sc_training {
+  rs_model_t model;   /* the preset, with the shape keys given overriding it */
+  int gpus;           /* 0: every GPU of the platform */
+  rs_layout_t layout; /* tp, cp, ep, pp, vp, zero, batches, recomputation; dp and n_micro derived */
+  rs_prec_t precision;
+  int iterations;
+  int tp_across_domains; /* 1: allow TP groups to span NVLink domains */
+  int dp_overlap;        /* 1: reduce gradients during the last backward pass, bucket by bucket */
+  rs_train_mode_t mode;
+} rs_sc_training_t;
+
+/* kind: inference -- requests served by replicas of a model, each replica a TP x EP x PP layout. */
+typedef enum { RS_MODE_SERVER, RS_MODE_OFFLINE } rs_inf_mode_t;
+typedef enum { RS_ARRIVAL_POISSON, RS_ARRIVAL_GAMMA, RS_ARRIVAL_TRACE, RS_ARRIVAL_TABLE } rs_arrival_t;
+typedef enum { RS_LEN_FIXED, RS_LEN_UNIFORM, RS_LEN_EXPONENTIAL, RS_LEN_TABLE } rs_len_dist_t;
+typedef enum { RS_ROUTE_ROUND_ROBIN, RS_ROUTE_LEAST_OUTSTANDING, RS_ROUTE_KV_AWARE } rs_route_t;
+typedef enum { RS_PREEMPT_RECOMPUTE, RS_PREEMPT_SWAP } rs_preempt_t;
+
+typedef struct rs_sc_inference {
+  rs_model_t model;
+  int gpus;               /* 0: every GPU of the platform; replicas = gpus / (tp ep pp) */
+  int tp, ep, pp;         /* one replica's layout */
+  rs_prec_t precision;    /* of weights and matmuls */
+  rs_prec_t kv_precision; /* of the KV cache */
+  rs_inf_mode_t mode;     /* offline: every request at start_s; server: arrivals over time */
+  int requests;           /* how many to generate (a trace gives its own) */
+  rs_arrival_t arrival;
+  double rate_per_s;      /* mean arrival rate (poisson, gamma) */
+  double burstiness;      /* gamma: squared coefficient of variation of the gaps (1 = Poisson) */
+  char* trace;            /* CSV of arrival_s, prompt_tokens, output_tokens; resolved path or NULL */
+  char* rate_table;       /* CSV of start_s, rate_per_s over one period (arrival: table); resolved or NULL */
+  double rate_period_s;   /* the table repeats with this period (a day by default) */
+  char* length_table;     /* CSV of prompt_tokens, output_tokens rows to draw from (dist: table); or NULL */
+  rs_len_dist_t prompt_dist, output_dist;
+  int prompt_tokens, output_tokens; /* fixed values, or means of the distributions */
+  int max_batch_tokens;   /* token budget of one engine step */
+  int max_seqs;           /* sequences in one step at most */
+  int chunked_prefill;    /* 1: a long prompt is split across steps to fit the budget */
+  int kv_block_tokens;    /* paged KV cache: tokens per block */
+  double hbm_utilization; /* fraction of HBM the engine may use for weights plus KV cache */
+  rs_preempt_t preemption;
+  double swap_gbytes_per_s; /* host link for swapped KV blocks */
+  rs_route_t routing;
+  double slo_ttft_s, slo_tpot_s; /* latency objective for goodput */
+  double sample_s;        /* replicas.csv interval */
+  int tp_across_domains;  /* 1: allow a replica's TP x EP group to span NVLink domains */
+  int collective_memo;    /* 1: time a step size's collectives once on the real links, then reuse */
+  int prefill_replicas;   /* > 0: disaggregated: the first replicas only prefill, the others only decode */
+  int shared_prefix_tokens; /* every prompt starts with the same tokens (a system prompt) */
+  int prefix_caching;     /* 1: a replica keeps the shared prefix's KV blocks and new requests reuse them */
+} rs_sc_inference_t;
+
+/* How agent sessions arrive: a Poisson process, a Poisson process whose rate follows a table over the
+ * day, or the start times of a CSV file. */
+typedef enum { RS_SESSIONS_POISSON, RS_SESSIONS_DAY, RS_SESSIONS_REPLAY } rs_sessions_arrival_t;
+/* How a tool call's work is drawn around its mean. */
+typedef enum { RS_DIST_FIXED, RS_DIST_EXPONENTIAL, RS_DIST_LOGNORMAL } rs_dist_t;
+/* Which CPU hosts of the platform a pool takes: any, the separate fleet, or the CPUs in the racks. */
+typedef enum { RS_PLACE_ANY, RS_PLACE_FLEET, RS_PLACE_RACKS } rs_place_t;
+
+/* A CPU pool of an agentic workload: a set of the platform's CPU hosts with one FIFO queue. */
+typedef struct rs_sc_pool {
+  char* name;
+  char* cpu;            /* CPU model ("graviton4", "grace"); NULL: any */
+  rs_place_t placement;
+  int site;             /* -1: any site */
+  int hosts;            /* 0: every matching host */
+  int cores_per_host;   /* 0: every core of each host */
+} rs_sc_pool_t;
+
+/* kind: agentic -- agent sessions: turns of an LLM call then a tool call on CPU cores, with sandbox
+ * start-up and an optional fan-out to sub-agents that join. */
+typedef struct rs_sc_agentic {
+  rs_sessions_arrival_t arrival;
+  double rate_per_s;       /* poisson */
+  char* day_rates;         /* day: sessions/s per slot, comma-separated */
+  double slot_s;           /* day: length of one slot */
+  char* replay;            /* replay: CSV file with a start_s column, resolved */
+  int sessions;            /* poisson, day: sessions that arrive */
+  int turns;
+  char* service;           /* llm.service: the workload serving LLM calls; NULL: no LLM calls */
+  double prompt_tokens, growth_tokens, output_tokens;
+  char* tool_pool;
+  int tool_cores;
+  double tool_core_s;      /* mean work of one call, in core-seconds */
+  double tool_gflop;       /* or in GFLOP (0: use tool_core_s) */
+  rs_dist_t tool_dist;
+  double tool_cv;          /* lognormal: coefficient of variation */
+  double tool_mem_gbytes;
+  double io_bytes;         /* read from io_pool before the call runs */
+  char* io_pool;
+  double cold_start_s, warm_start_s;
+  int warm_pool;           /* sandboxes kept warm */
+  int fanout, fanout_turn, sub_turns;
+  double sample_s;         /* period of cpu_pools.csv */
+  rs_sc_pool_t* pools;
+  int n_pools;
+} rs_sc_agentic_t;
+
+typedef struct rs_sc_workload {
+  char* name;
+  rs_wl_kind_t kind;
+  int index;      /* position in the scenario's list */
+  double start_s; /* simulated time at which it starts */
+  int first_gpu;  /* GPU workloads: their GPUs start at this index of the platform's, so several can share it */
+  union {
+    rs_sc_collective_t coll;
+    rs_sc_training_t train;
+    rs_sc_inference_t inf;
+    rs_sc_agentic_t agent;
+  } u;
+} rs_sc_workload_t;
+
+typedef struct rs_sc_platform {
+  char* preset;          /* the name of a platform shipped in platforms/, or NULL */
+  char* file;            /* the XML file to load, resolved (preset or file: key); NULL when generated */
+  int generate;          /* 1: generate the platform from gen */
+  char* gen_server;      /* generate.server, as written */
+  char* gen_cpu;         /* generate.cpu, as written */
+  rs_platgen_spec_t gen; /* generate's figures, with server and CPU resolved */
+} rs_sc_platform_t;
+
+/* What links.csv holds: nothing, one row per link class, or also one row per link. */
+typedef enum { RS_LINKS_NONE, RS_LINKS_CLASSES, RS_LINKS_ALL } rs_sc_links_t;
+
+typedef struct rs_sc_outputs {
+  char* dir;  /* where the CSV tables go */
+  int events; /* write events.csv */
+  int collectives_max_rows; /* cap on collectives.csv; 0: training writes none */
+  int ops_max_rows;         /* cap on ops.csv; 0: no ops.csv */
+  rs_sc_links_t links;
+} rs_sc_outputs_t;
+
+typedef struct rs_sc_where rs_sc_where_t;
+
+typedef struct rs_scenario {
+  char* path; /* the file, as given */
+  char* name;
+  char* description;
+  uint64_t seed;
+  rs_sc_platform_t platform;
+  rs_sc_workload_t* workloads;
+  int n_workloads;
+  rs_sc_outputs_t outputs;
+  rs_sc_where_t* where; /* key path -> line, for messages */
+} rs_scenario_t;
+
+/* Loads and checks path, after applying the "key=value" overrides of sets (n_sets of them).
+ * Returns NULL and a message naming file, line and key on any bad input. Free with rs_scenario_free. */
+rs_scenario_t* rs_scenario_load(const char* path, const char* const* sets, int n_sets, rs_err_t* err);
+void rs_scenario_free(rs_scenario_t* sc); /* accepts NULL */
+
+/* Fills err like a load error, located at the key path ("workloads[0].gpus", or its nearest parent
+ * that was in the file); returns RS_ERR. For checks made after loading, against the platform say. */
+int rs_scenario_err(const rs_scenario_t* sc, rs_err_t* err, const char* key, const char* fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+/* Names, as written in scenario files. */
+const char* rs_wl_kind_name(rs_wl_kind_t kind);
+const char* rs_prec_name(rs_prec_t prec);
+const char* rs_recompute_name(rs_recompute_t rc);
+const char* rs_train_mode_name(rs_train_mode_t mode);
+const char* rs_place_name(rs_place_t place);
+
+/* Parses a size such as "8GiB", "1.5 MB" or "4096" into bytes; RS_ERR when it is not one. */
+int rs_parse_bytes(const char* text, double* bytes);
+
+#endif
