@@ -54,7 +54,10 @@ typedef struct names {
 
 /* ---- command line ---- */
 
-static int usage_error(const char* fmt, const char* arg) { return rs_cli_usage_error("rs-compare", fmt, arg); }
+static int usage_error(const char* fmt, const char* arg)
+{
+  return rs_cli_usage_error("rs-compare", fmt, arg);
+}
 
 static int parse_tolerance(const char* opt, const char* text, double* out)
 {
@@ -204,7 +207,10 @@ static void print_where(const char* path, int line)
 
 static const rs_csv_row_t empty_row = {NULL, 0, 0};
 
-static const rs_csv_row_t* header_of(const rs_csv_t* csv) { return csv->n_rows > 0 ? &csv->rows[0] : &empty_row; }
+static const rs_csv_row_t* header_of(const rs_csv_t* csv)
+{
+  return csv->n_rows > 0 ? &csv->rows[0] : &empty_row;
+}
 
 /* Returns 1 when the headers are identical; otherwise prints the difference and returns 0. */
 static int headers_equal(const rs_csv_t* a, const rs_csv_t* b, const char* path_b)

@@ -1,5 +1,6 @@
 /* racksim.c -- the racksim command: parse the command line, load, run, write. Only main prints errors
  * and chooses the exit code: 0 success, 1 simulation failure, 2 bad input or usage. See LICENSE. */
+#define _DEFAULT_SOURCE /* mkstemps (glibc) */
 #include "wl/wl.h"
 
 #include <errno.h>
@@ -95,17 +96,26 @@ static int usage_error(const char* command, const char* fmt, const char* arg)
 /* Parses the options after the command; returns -1 to go on, else an exit code. */
 static int parse_options(cli_t* cli, int argc, char** argv, const char* usage)
 {
-  static const struct option opts[] = {
-      {"output", required_argument, NULL, 'o'}, {"seed", required_argument, NULL, 'S'},
-      {"set", required_argument, NULL, 's'},    {"quiet", no_argument, NULL, 'q'},
-      {"verbose", no_argument, NULL, 'v'},      {"log", required_argument, NULL, 'L'},
-      {"cfg", required_argument, NULL, 'C'},    {"list", no_argument, NULL, 'l'},
-      {"help", no_argument, NULL, 'h'},         {"describe", no_argument, NULL, 'D'},
-      {"servers", required_argument, NULL, 'g'}, {"servers-per-pod", required_argument, NULL, 'g'},
-      {"oversubscription", required_argument, NULL, 'g'}, {"hop-latency-us", required_argument, NULL, 'g'},
-      {"sites", required_argument, NULL, 'g'},   {"wan-gbits", required_argument, NULL, 'g'},
-      {"wan-latency-ms", required_argument, NULL, 'g'}, {"cpu-hosts", required_argument, NULL, 'g'},
-      {"cpu", required_argument, NULL, 'g'},     {NULL, 0, NULL, 0}};
+  static const struct option opts[] = {{"output", required_argument, NULL, 'o'},
+                                       {"seed", required_argument, NULL, 'S'},
+                                       {"set", required_argument, NULL, 's'},
+                                       {"quiet", no_argument, NULL, 'q'},
+                                       {"verbose", no_argument, NULL, 'v'},
+                                       {"log", required_argument, NULL, 'L'},
+                                       {"cfg", required_argument, NULL, 'C'},
+                                       {"list", no_argument, NULL, 'l'},
+                                       {"help", no_argument, NULL, 'h'},
+                                       {"describe", no_argument, NULL, 'D'},
+                                       {"servers", required_argument, NULL, 'g'},
+                                       {"servers-per-pod", required_argument, NULL, 'g'},
+                                       {"oversubscription", required_argument, NULL, 'g'},
+                                       {"hop-latency-us", required_argument, NULL, 'g'},
+                                       {"sites", required_argument, NULL, 'g'},
+                                       {"wan-gbits", required_argument, NULL, 'g'},
+                                       {"wan-latency-ms", required_argument, NULL, 'g'},
+                                       {"cpu-hosts", required_argument, NULL, 'g'},
+                                       {"cpu", required_argument, NULL, 'g'},
+                                       {NULL, 0, NULL, 0}};
   static char seed_set[64];
   opterr = 0;
   optind = 1;
@@ -114,52 +124,52 @@ static int parse_options(cli_t* cli, int argc, char** argv, const char* usage)
     if (cli->n_sets >= MAX_ARGS - 1 || cli->n_sg_args >= MAX_ARGS - 1)
       return usage_error(cli->command, "%s", "too many options");
     switch (c) {
-      case 'o':
-        cli->output = optarg;
-        break;
-      case 'S': {
-        char* end;
-        errno = 0;
-        strtoull(optarg, &end, 10);
-        if (end == optarg || *end != '\0' || errno != 0 || optarg[0] == '-') {
-          fprintf(stderr, "racksim: --seed %s: expected a non-negative integer, got '%s'\n", optarg, optarg);
-          return RS_EXIT_INPUT;
-        }
-        snprintf(seed_set, sizeof seed_set, "seed=%s", optarg);
-        cli->sets[cli->n_sets++] = seed_set;
-        break;
+    case 'o':
+      cli->output = optarg;
+      break;
+    case 'S': {
+      char* end;
+      errno = 0;
+      strtoull(optarg, &end, 10);
+      if (end == optarg || *end != '\0' || errno != 0 || optarg[0] == '-') {
+        fprintf(stderr, "racksim: --seed %s: expected a non-negative integer, got '%s'\n", optarg, optarg);
+        return RS_EXIT_INPUT;
       }
-      case 's':
-        cli->sets[cli->n_sets++] = optarg;
-        break;
-      case 'q':
-        cli->verbosity = RS_QUIET;
-        break;
-      case 'v':
-        cli->verbosity = RS_VERBOSE;
-        break;
-      case 'L':
-        cli->sg_args[cli->n_sg_args++] = bprintf("--log=%s", optarg);
-        break;
-      case 'C':
-        cli->sg_args[cli->n_sg_args++] = bprintf("--cfg=%s", optarg);
-        break;
-      case 'l':
-        cli->list = 1;
-        break;
-      case 'D':
-        cli->describe = 1;
-        break;
-      case 'g':
-        if (strcmp(cli->command, "platform") != 0 || cli->n_gen >= 15)
-          return usage_error(cli->command, "option '%s' belongs to 'racksim platform'", argv[optind - 1]);
-        cli->gen_args[cli->n_gen++] = bprintf("%s=%s", opts[which].name, optarg);
-        break;
-      case 'h':
-        fputs(usage, stdout);
-        return RS_EXIT_OK;
-      default:
-        return usage_error(cli->command, "unknown or incomplete option '%s'", argv[optind - 1]);
+      snprintf(seed_set, sizeof seed_set, "seed=%s", optarg);
+      cli->sets[cli->n_sets++] = seed_set;
+      break;
+    }
+    case 's':
+      cli->sets[cli->n_sets++] = optarg;
+      break;
+    case 'q':
+      cli->verbosity = RS_QUIET;
+      break;
+    case 'v':
+      cli->verbosity = RS_VERBOSE;
+      break;
+    case 'L':
+      cli->sg_args[cli->n_sg_args++] = bprintf("--log=%s", optarg);
+      break;
+    case 'C':
+      cli->sg_args[cli->n_sg_args++] = bprintf("--cfg=%s", optarg);
+      break;
+    case 'l':
+      cli->list = 1;
+      break;
+    case 'D':
+      cli->describe = 1;
+      break;
+    case 'g':
+      if (strcmp(cli->command, "platform") != 0 || cli->n_gen >= 15)
+        return usage_error(cli->command, "option '%s' belongs to 'racksim platform'", argv[optind - 1]);
+      cli->gen_args[cli->n_gen++] = bprintf("%s=%s", opts[which].name, optarg);
+      break;
+    case 'h':
+      fputs(usage, stdout);
+      return RS_EXIT_OK;
+    default:
+      return usage_error(cli->command, "unknown or incomplete option '%s'", argv[optind - 1]);
     }
   }
   if (optind < argc)
@@ -173,16 +183,16 @@ static int parse_options(cli_t* cli, int argc, char** argv, const char* usage)
 static void init_simgrid(const cli_t* cli)
 {
   static char* argv[MAX_ARGS + 16];
-  int argc       = 0;
-  argv[argc++]   = "racksim";
-  argv[argc++]   = "--cfg=network/model:CM02";
-  argv[argc++]   = "--cfg=network/crosstraffic:0";
-  argv[argc++]   = "--cfg=network/TCP-gamma:0";
+  int argc     = 0;
+  argv[argc++] = "racksim";
+  argv[argc++] = "--cfg=network/model:CM02";
+  argv[argc++] = "--cfg=network/crosstraffic:0";
+  argv[argc++] = "--cfg=network/TCP-gamma:0";
   /* Past about 32k actors the stacks' guard pages exhaust vm.max_map_count ("Failed to protect stack"). */
-  argv[argc++]   = "--cfg=contexts/guard-size:0";
-  argv[argc++]   = "--log=root.thres:error";
-  argv[argc++]   = "--log=xbt_cfg.thres:critical";
-  argv[argc++]   = cli->verbosity == RS_VERBOSE ? "--log=racksim.thres:info" : "--log=racksim.thres:warning";
+  argv[argc++] = "--cfg=contexts/guard-size:0";
+  argv[argc++] = "--log=root.thres:error";
+  argv[argc++] = "--log=xbt_cfg.thres:critical";
+  argv[argc++] = cli->verbosity == RS_VERBOSE ? "--log=racksim.thres:info" : "--log=racksim.thres:warning";
   for (int i = 0; i < cli->n_sg_args; i++)
     argv[argc++] = (char*)cli->sg_args[i];
   argv[argc] = NULL;
@@ -242,12 +252,12 @@ static void report(const rs_run_t* run, double wall_s)
 
 static int cmd_run_or_validate(cli_t* cli)
 {
-  rs_err_t err       = {{0}};
-  rs_scenario_t* sc  = NULL;
+  rs_err_t err        = {{0}};
+  rs_scenario_t* sc   = NULL;
   rs_platform_t* plat = NULL;
-  rs_run_t* run      = NULL;
-  double t0          = rs_run_wall_clock();
-  int code           = RS_EXIT_OK;
+  rs_run_t* run       = NULL;
+  double t0           = rs_run_wall_clock();
+  int code            = RS_EXIT_OK;
   if (cli->scenario == NULL)
     return usage_error(cli->command, "%s", "expected a scenario file");
   if (prepare(cli, &sc, &plat, &run, &err) != RS_OK)
@@ -274,8 +284,10 @@ static int platform_spec(const cli_t* cli, rs_platgen_spec_t* spec, rs_err_t* er
   FILE* fp    = fd >= 0 ? fdopen(fd, "w") : NULL;
   if (fp == NULL)
     return rs_err_set(err, "cannot create a temporary file: %s", strerror(errno));
-  fprintf(fp, "name: platform\nplatform:\n  generate:\n    server: %s\n    servers: 1\n"
-              "workloads:\n  - kind: collective\n", cli->scenario);
+  fprintf(fp,
+          "name: platform\nplatform:\n  generate:\n    server: %s\n    servers: 1\n"
+          "workloads:\n  - kind: collective\n",
+          cli->scenario);
   fclose(fp);
   const char* sets[16];
   for (int i = 0; i < cli->n_gen; i++) {
@@ -322,7 +334,7 @@ static int cmd_platform(cli_t* cli)
   if (platform_spec(cli, &spec, &err) != RS_OK)
     return fail(RS_EXIT_INPUT, &err);
   if (cli->describe) {
-    char* file = rs_platgen_temp(&spec, &err);
+    char* file          = rs_platgen_temp(&spec, &err);
     rs_platform_t* plat = NULL;
     if (file != NULL) {
       init_simgrid(cli);

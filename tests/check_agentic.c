@@ -15,16 +15,25 @@
 
 static char dir[64];
 
-static void setup(void) { rs_test_tmpdir(dir, sizeof dir, "agentic"); }
+static void setup(void)
+{
+  rs_test_tmpdir(dir, sizeof dir, "agentic");
+}
 
-static void teardown(void) { rs_test_rmdir(dir); }
+static void teardown(void)
+{
+  rs_test_rmdir(dir);
+}
 
 static int run_into(const char* yaml, const char* out, const char* extra)
 {
   return rs_test_run_yaml(dir, yaml, out, extra);
 }
 
-static int run_scenario(const char* yaml, const char* extra) { return run_into(yaml, "out", extra); }
+static int run_scenario(const char* yaml, const char* extra)
+{
+  return run_into(yaml, "out", extra);
+}
 
 static rs_csv_t* table(const char* name)
 {
@@ -184,7 +193,7 @@ static const char* with_llm =
 START_TEST(llm_calls_are_served_by_the_inference_workload)
 {
   ck_assert_int_eq(run_scenario(with_llm, ""), 0);
-  rs_csv_t* s = table("sessions");
+  rs_csv_t* s  = table("sessions");
   double model = 0;
   for (size_t r = 1; r < s->n_rows; r++) {
     ck_assert_int_eq((int)cell(s, r, "llm_calls"), (int)cell(s, r, "turns"));
@@ -208,11 +217,11 @@ END_TEST
  * tools run on the Grace CPUs of those racks and read their input from a storage fleet: that input
  * crosses the GPUs' NICs, the links the gradient reduction between the domains uses. */
 #define TRAIN                                                                                                          \
-  "name: interference\nplatform:\n  generate: {server: u-p6e-gb200x36, servers: 2, cpu_hosts: 600}\nworkloads:\n"   \
+  "name: interference\nplatform:\n  generate: {server: u-p6e-gb200x36, servers: 2, cpu_hosts: 600}\nworkloads:\n"      \
   "  - {name: train, kind: training, model: {preset: llama3-8b}, gpus: 72, tp: 4, global_batch: 18}\n"
 #define AGENTS                                                                                                         \
   "  - kind: agentic\n    arrivals: {rate_per_s: 4000, sessions: 600}\n    turns: 1\n"                                 \
-  "    tool: {pool: grace, cores: 4, io_bytes: 1GB, io_pool: storage}\n"                                              \
+  "    tool: {pool: grace, cores: 4, io_bytes: 1GB, io_pool: storage}\n"                                               \
   "    pools:\n      - {name: grace, placement: racks}\n      - {name: storage, placement: fleet}\n"
 
 START_TEST(agent_traffic_slows_training_on_shared_links)

@@ -386,8 +386,8 @@ END_TEST
 START_TEST(test_run_without_events)
 {
   const char* dir = tmp("noev");
-  ck_assert_int_eq(racksim("run", QUICKSTART, "--set", "outputs.events=false", "--set", "outputs.links=none", "-o",
-                           dir, "--quiet", NULL),
+  ck_assert_int_eq(racksim("run", QUICKSTART, "--set", "outputs.events=false", "--set", "outputs.links=none", "-o", dir,
+                           "--quiet", NULL),
                    0);
   char names[1024];
   ck_assert_msg(dir_entries(dir, names, sizeof names) == 2, "expected two tables, got: %s", names);

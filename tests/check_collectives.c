@@ -31,7 +31,6 @@ static void rank_actor(int argc, char** argv)
   rs_coll_run(a->b->comm, a->rank, a->b->op, a->b->algo, a->b->bytes);
 }
 
-
 /* A communicator over GPUs 0, stride, 2 x stride... of platform p. */
 static rs_comm_t* comm_strided(rs_platform_t* p, int n, int stride)
 {
@@ -41,7 +40,10 @@ static rs_comm_t* comm_strided(rs_platform_t* p, int n, int stride)
   return rs_comm_new("test", gpus, n);
 }
 
-static rs_comm_t* comm_of(rs_platform_t* p, int n) { return comm_strided(p, n, 1); }
+static rs_comm_t* comm_of(rs_platform_t* p, int n)
+{
+  return comm_strided(p, n, 1);
+}
 
 /* Runs one collective on n GPUs of platform p, every stride-th; returns the simulated time. */
 static double time_strided(rs_platform_t* p, int n, int stride, rs_coll_op_t op, rs_coll_algo_t algo, double bytes)
@@ -93,8 +95,8 @@ START_TEST(hierarchical_allreduce_matches_its_phases)
   const rs_hw_calib_t* c = rs_hw_calib("GB200");
   int g = 72, N = 2;
   double S = 4.0 * (1 << 30), nvl = 900e9, nic = 50e9, hop = 2e-6; /* large enough for Simple */
-  double intra = c->base_s + (g - 1) * (S / g / (c->nvlink_ring_eff * nvl) + c->nvlink_hop_s);
-  double inter = c->base_s + 2 * (N - 1) * (S / g / N / (c->net_ring_eff * nic) + c->net_hop_s + hop);
+  double intra    = c->base_s + (g - 1) * (S / g / (c->nvlink_ring_eff * nvl) + c->nvlink_hop_s);
+  double inter    = c->base_s + 2 * (N - 1) * (S / g / N / (c->net_ring_eff * nic) + c->net_hop_s + hop);
   double expected = 2 * intra + inter;
   double t        = time_on(two_ultraservers(), g * N, RS_OP_ALLREDUCE, RS_ALGO_HIERARCHICAL, S);
   ck_assert_double_eq_tol(t, expected, expected * 1e-6);
@@ -215,7 +217,7 @@ START_TEST(tree_spans_one_gpu_per_server)
 {
   const rs_hw_calib_t* c = rs_hw_calib("H100");
   double S = 64e6, hop = 2e-6;
-  rs_platform_t* p = h100_servers(16);
+  rs_platform_t* p  = h100_servers(16);
   rs_comm_t* spread = comm_strided(p, 16, 8);
   ck_assert_int_eq(rs_coll_choose(spread, RS_OP_ALLREDUCE, 1 << 20), RS_ALGO_TREE);
   ck_assert_int_eq(rs_coll_choose(spread, RS_OP_ALLREDUCE, 8.0 * (1 << 30)), RS_ALGO_RING);
@@ -251,7 +253,7 @@ START_TEST(auto_picks_tree_small_and_ring_large)
   ck_assert_int_eq(rs_coll_choose(c, RS_OP_ALLREDUCE, 1 << 20), RS_ALGO_TREE);
   ck_assert_int_eq(rs_coll_choose(c, RS_OP_ALLREDUCE, 8.0 * (1 << 30)), RS_ALGO_RAIL_RING);
   ck_assert_int_eq(rs_coll_choose(c, RS_OP_ALLGATHER, 1 << 20), RS_ALGO_HIERARCHICAL); /* no tree all-gather */
-  ck_assert_int_eq(rs_coll_choose(c, RS_OP_BROADCAST, 1 << 30), RS_ALGO_RAIL_RING); /* all NICs, not one */
+  ck_assert_int_eq(rs_coll_choose(c, RS_OP_BROADCAST, 1 << 30), RS_ALGO_RAIL_RING);    /* all NICs, not one */
   ck_assert_int_eq(rs_coll_choose(c, RS_OP_SENDRECV, 1 << 30), RS_ALGO_RING);
   ck_assert_double_lt(rs_coll_predict(c, RS_OP_ALLREDUCE, RS_ALGO_TREE, 1 << 20),
                       rs_coll_predict(c, RS_OP_ALLREDUCE, RS_ALGO_RAIL_RING, 1 << 20));
@@ -289,7 +291,7 @@ END_TEST
 START_TEST(ring_allreduce_matches_formula)
 {
   const rs_hw_calib_t* c = rs_hw_calib("GB200");
-  int n = 72;
+  int n                  = 72;
   double S = 4.0 * (1 << 30), B = 900e9;
   double expected = c->base_s + 2 * (n - 1) * (S / n / (c->nvlink_ring_eff * B) + c->nvlink_hop_s);
   double t        = time_collective("u-p6e-gb200x72", n, RS_OP_ALLREDUCE, RS_ALGO_RING, S);
@@ -307,7 +309,7 @@ END_TEST
 START_TEST(nvls_allreduce_matches_formula)
 {
   const rs_hw_calib_t* c = rs_hw_calib("H100");
-  int n = 8;
+  int n                  = 8;
   double S = 1 << 30, B = 450e9;
   double expected = c->nvls_s + S * (n - 1) / n / (c->nvls_eff * B);
   double t        = time_collective("p5.48xlarge", n, RS_OP_ALLREDUCE, RS_ALGO_NVLS, S);
@@ -321,7 +323,7 @@ END_TEST
 START_TEST(alltoall_direct_matches_formula)
 {
   const rs_hw_calib_t* c = rs_hw_calib("GB200");
-  int n = 16;
+  int n                  = 16;
   double S = 64e6, B = 900e9;
   double expected = c->base_s + c->nvlink_hop_s + S * (n - 1) / n / (c->nvlink_ring_eff * B);
   double t        = time_collective("u-p6e-gb200x72", n, RS_OP_ALLTOALL, RS_ALGO_DIRECT, S);
@@ -362,8 +364,7 @@ START_TEST(impossible_algorithms_are_refused)
   assert_refused(c, RS_OP_ALLGATHER, RS_ALGO_DIRECT, "direct runs all-to-all only");
   assert_refused(c, RS_OP_SENDRECV, RS_ALGO_DIRECT, "direct runs all-to-all only");
   /* tree and rail-ring need several domains (one NVL72 is one) and the ops they run */
-  assert_refused(c, RS_OP_ALLREDUCE, RS_ALGO_TREE,
-                 "tree needs GPUs in several NVLink domains, with as many in each");
+  assert_refused(c, RS_OP_ALLREDUCE, RS_ALGO_TREE, "tree needs GPUs in several NVLink domains, with as many in each");
   assert_refused(c, RS_OP_ALLREDUCE, RS_ALGO_RAIL_RING,
                  "rail-ring needs GPUs in several NVLink domains, with as many in each (at least 2)");
   assert_refused(c, RS_OP_ALLGATHER, RS_ALGO_TREE, "tree runs all-reduce only");

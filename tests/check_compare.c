@@ -33,7 +33,10 @@ static void remove_tmpdir(void)
 }
 
 /* Writes content to tmpdir/rel. */
-static void fixture(const char* rel, const char* content) { rs_test_write(tmpdir, rel, content); }
+static void fixture(const char* rel, const char* content)
+{
+  rs_test_write(tmpdir, rel, content);
+}
 
 /* The same content as a/name and b/name. */
 static void fixture_both(const char* name, const char* content)
@@ -177,7 +180,8 @@ START_TEST(test_row_count_difference)
 {
   char out[OUT_LEN];
   fixture("a/bw.csv", bw_a);
-  fixture("b/bw.csv", "size_bytes,busbw_gbytes_per_s,algo\n1024,1.5,ring\n2048,100.0,ring\n4096,200,tree\n8192,300,tree\n");
+  fixture("b/bw.csv",
+          "size_bytes,busbw_gbytes_per_s,algo\n1024,1.5,ring\n2048,100.0,ring\n4096,200,tree\n8192,300,tree\n");
   ck_assert_int_eq(run_compare(out, "a b"), 1);
   assert_has(out, "b/bw.csv:5: expected 3 data rows, got 4");
   fixture("b/bw.csv", "size_bytes,busbw_gbytes_per_s,algo\n1024,1.5,ring\n");
@@ -208,7 +212,7 @@ START_TEST(test_file_missing_on_one_side)
   assert_has(out, "rs-compare: 3 files compared, 2 differ\n");
   ck_assert_int_eq(count_lines(out), 3);
   /* sorted by name: bw, gone, new */
-  const char* gone = strstr(out, "gone.csv");
+  const char* gone  = strstr(out, "gone.csv");
   const char* added = strstr(out, "new.csv");
   ck_assert(gone != NULL && added != NULL && gone < added);
 }
@@ -299,7 +303,7 @@ END_TEST
 
 static Suite* compare_suite(void)
 {
-  Suite* s = suite_create("compare");
+  Suite* s    = suite_create("compare");
   TCase* same = tcase_create("same");
   tcase_add_checked_fixture(same, make_tmpdir, remove_tmpdir);
   tcase_add_test(same, test_identical_dirs);

@@ -14,11 +14,20 @@
 
 static char dir[64];
 
-static void setup(void) { rs_test_tmpdir(dir, sizeof dir, "inference"); }
+static void setup(void)
+{
+  rs_test_tmpdir(dir, sizeof dir, "inference");
+}
 
-static void teardown(void) { rs_test_rmdir(dir); }
+static void teardown(void)
+{
+  rs_test_rmdir(dir);
+}
 
-static void write_file(const char* name, const char* text) { rs_test_write(dir, name, text); }
+static void write_file(const char* name, const char* text)
+{
+  rs_test_write(dir, name, text);
+}
 
 /* Writes the scenario, runs racksim on it into DIR/OUT, returns the exit code; stderr goes to DIR/err. */
 static int run_into(const char* yaml, const char* extra, const char* out)
@@ -26,7 +35,10 @@ static int run_into(const char* yaml, const char* extra, const char* out)
   return rs_test_run_yaml(dir, yaml, out, extra);
 }
 
-static int run_scenario(const char* yaml, const char* extra) { return run_into(yaml, extra, "out"); }
+static int run_scenario(const char* yaml, const char* extra)
+{
+  return run_into(yaml, extra, "out");
+}
 
 static rs_csv_t* table(const char* name)
 {
@@ -43,7 +55,10 @@ static double value(const char* name, size_t row, const char* column)
   return rs_test_table_value(dir, "out", file, row, column);
 }
 
-static double summary(const char* column) { return value("summary", 1, column); }
+static double summary(const char* column)
+{
+  return value("summary", 1, column);
+}
 
 static const char* one_gpu =
     "name: one\nplatform: {preset: p5en.48xlarge}\nworkloads:\n"
@@ -100,7 +115,7 @@ END_TEST
 
 START_TEST(offline_throughput_grows_with_the_batch_until_memory_binds)
 {
-  double last = 0;
+  double last      = 0;
   const int seqs[] = {1, 4, 16, 64};
   for (int k = 0; k < 4; k++) {
     char set[64];
@@ -191,8 +206,10 @@ START_TEST(same_seed_same_tables)
   ck_assert_int_eq(run_into(server, "--set workloads.0.rate_per_s=50", "a"), 0);
   ck_assert_int_eq(run_into(server, "--set workloads.0.rate_per_s=50", "b"), 0);
   char cmd[256];
-  snprintf(cmd, sizeof cmd, "cd %s && cmp a/requests.csv b/requests.csv && cmp a/replicas.csv b/replicas.csv && "
-                            "cmp a/summary.csv b/summary.csv", dir);
+  snprintf(cmd, sizeof cmd,
+           "cd %s && cmp a/requests.csv b/requests.csv && cmp a/replicas.csv b/replicas.csv && "
+           "cmp a/summary.csv b/summary.csv",
+           dir);
   ck_assert_int_eq(system(cmd), 0);
   ck_assert_int_eq(run_into(server, "--set workloads.0.rate_per_s=50 --seed 2", "c"), 0);
   snprintf(cmd, sizeof cmd, "cd %s && cmp -s a/requests.csv c/requests.csv", dir);
@@ -208,7 +225,8 @@ START_TEST(routing_spreads_requests)
   for (size_t r = 1; r < csv->n_rows; r++) /* requests are numbered in arrival order */
     ck_assert_int_eq(atoi(csv->rows[r].cells[rep]), atoi(csv->rows[r].cells[req]) % 4);
   rs_csv_free(csv);
-  ck_assert_int_eq(run_scenario(server, "--set workloads.0.routing=least-outstanding --set workloads.0.rate_per_s=200"), 0);
+  ck_assert_int_eq(run_scenario(server, "--set workloads.0.routing=least-outstanding --set workloads.0.rate_per_s=200"),
+                   0);
   double lo = summary("ttft_p99_s");
   ck_assert_int_eq(run_scenario(server, "--set workloads.0.routing=kv-aware --set workloads.0.rate_per_s=200"), 0);
   ck_assert(summary("ttft_p99_s") > 0 && lo > 0);
@@ -225,7 +243,8 @@ START_TEST(trace_replay)
   ck_assert_int_eq(run_scenario(yaml, ""), 0);
   rs_csv_t* csv = table("requests");
   ck_assert_int_eq(csv->n_rows, 4);
-  int arr = rs_csv_column(csv, "arrival_s"), req = rs_csv_column(csv, "request"), out = rs_csv_column(csv, "output_tokens");
+  int arr = rs_csv_column(csv, "arrival_s"), req = rs_csv_column(csv, "request"),
+      out = rs_csv_column(csv, "output_tokens");
   for (size_t r = 1; r < csv->n_rows; r++) {
     int i = atoi(csv->rows[r].cells[req]);
     ck_assert_double_eq(strtod(csv->rows[r].cells[arr], NULL), i == 0 ? 0.5 : i == 1 ? 0 : 2.25);
@@ -247,8 +266,9 @@ START_TEST(disaggregated_moves_the_kv_cache)
   ck_assert_int_eq(run_scenario(yaml, ""), 0);
   rs_csv_t* csv = table("requests");
   int rep = rs_csv_column(csv, "replica"), pre = rs_csv_column(csv, "prefill_replica");
-  int kv  = rs_csv_column(csv, "kv_transfer_s");
-  /* 2,000 tokens x 80 layers x 2,048 bf16 values = 655 MB, in four shards each over a 400 Gb/s NIC (hardware.md: p5en.48xlarge, 3,200 Gb/s EFA for 8 GPUs) */
+  int kv = rs_csv_column(csv, "kv_transfer_s");
+  /* 2,000 tokens x 80 layers x 2,048 bf16 values = 655 MB, in four shards each over a 400 Gb/s NIC (hardware.md:
+   * p5en.48xlarge, 3,200 Gb/s EFA for 8 GPUs) */
   double least = 2000 * rs_model_kv_values_per_token(&(rs_model_t){.kv_heads = 8, .hidden = 8192, .heads = 64}) * 2 *
                  80 / 4 / 50e9;
   for (size_t r = 1; r < csv->n_rows; r++) {
@@ -257,7 +277,7 @@ START_TEST(disaggregated_moves_the_kv_cache)
     ck_assert_msg(strtod(csv->rows[r].cells[kv], NULL) >= least, "%s < %g", csv->rows[r].cells[kv], least);
   }
   rs_csv_free(csv);
-  csv = table("replicas");
+  csv      = table("replicas");
   int role = rs_csv_column(csv, "role"), id = rs_csv_column(csv, "replica");
   for (size_t r = 1; r < csv->n_rows; r++)
     ck_assert_str_eq(csv->rows[r].cells[role], atoi(csv->rows[r].cells[id]) < 2 ? "prefill" : "decode");
@@ -378,16 +398,19 @@ START_TEST(bad_inputs_exit_2_with_reason)
   expect_refusal("name: t\nplatform: {preset: p5en.48xlarge}\nworkloads:\n  - kind: inference\n"
                  "    model: {preset: llama3-8b}\n    arrival: trace\n",
                  "s.yaml:4: workloads[0]: arrival: trace needs the key 'trace'");
-  expect_refusal("name: t\nplatform: {preset: p5en.48xlarge}\nworkloads:\n  - kind: inference\n"
-                 "    model: {preset: llama3-8b}\n    routing: random\n",
-                 "s.yaml:6: workloads[0].routing: expected one of round-robin, least-outstanding, kv-aware, got 'random'");
+  expect_refusal(
+      "name: t\nplatform: {preset: p5en.48xlarge}\nworkloads:\n  - kind: inference\n"
+      "    model: {preset: llama3-8b}\n    routing: random\n",
+      "s.yaml:6: workloads[0].routing: expected one of round-robin, least-outstanding, kv-aware, got 'random'");
   write_file("day.csv", "start_s,rate_per_s\n0,2\n10,50\n5,0\n");
-  expect_refusal("name: t\nplatform: {preset: p5en.48xlarge}\nworkloads:\n  - kind: inference\n"
-                 "    model: {preset: llama3-8b}\n    arrival: table\n    rate_table: day.csv\n",
-                 "day.csv:4: start_s: expected more than the row above (10) and less than rate_period_s (86400), got '5'");
-  expect_refusal("name: t\nplatform: {preset: p5en.48xlarge}\nworkloads:\n  - kind: inference\n"
-                 "    model: {preset: llama3-8b}\n    tp: 4\n    prefill_replicas: 2\n",
-                 "s.yaml:7: workloads[0].prefill_replicas: expected fewer than the 2 replicas, so that some decode, got 2");
+  expect_refusal(
+      "name: t\nplatform: {preset: p5en.48xlarge}\nworkloads:\n  - kind: inference\n"
+      "    model: {preset: llama3-8b}\n    arrival: table\n    rate_table: day.csv\n",
+      "day.csv:4: start_s: expected more than the row above (10) and less than rate_period_s (86400), got '5'");
+  expect_refusal(
+      "name: t\nplatform: {preset: p5en.48xlarge}\nworkloads:\n  - kind: inference\n"
+      "    model: {preset: llama3-8b}\n    tp: 4\n    prefill_replicas: 2\n",
+      "s.yaml:7: workloads[0].prefill_replicas: expected fewer than the 2 replicas, so that some decode, got 2");
 }
 END_TEST
 
@@ -395,8 +418,7 @@ END_TEST
 START_TEST(ready_scenarios_validate)
 {
   static const char* const files[] = {"chat-llama70b-gb200", "chat-llama70b-h200", "chat-llama70b-gb200-disagg",
-                                      "inference-llama8b-h200",
-                                      "validation/mlperf-llama2-70b-h200-offline"};
+                                      "inference-llama8b-h200", "validation/mlperf-llama2-70b-h200-offline"};
   for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
     char cmd[512];
     snprintf(cmd, sizeof cmd, "cd %s && %s validate scenarios/%s.yaml >/dev/null", RS_SOURCE_DIR, RS_RACKSIM_BIN,

@@ -18,8 +18,8 @@ START_TEST(gpt_family_has_table_1_sizes)
   static const struct {
     const char* name;
     double billions;
-  } t1[] = {{"gpt-1.7b", 1.7},     {"gpt-3.6b", 3.6},     {"gpt-7.5b", 7.5},     {"gpt-18.4b", 18.4},
-            {"gpt-39.1b", 39.1},   {"gpt-76.1b", 76.1},   {"gpt-145.6b", 145.6}, {"gpt-310.1b", 310.1},
+  } t1[] = {{"gpt-1.7b", 1.7},     {"gpt-3.6b", 3.6},    {"gpt-7.5b", 7.5},     {"gpt-18.4b", 18.4},
+            {"gpt-39.1b", 39.1},   {"gpt-76.1b", 76.1},  {"gpt-145.6b", 145.6}, {"gpt-310.1b", 310.1},
             {"gpt-529.6b", 529.6}, {"gpt-1008b", 1008.0}};
   for (size_t i = 0; i < sizeof t1 / sizeof t1[0]; i++) {
     rs_model_t m = preset(t1[i].name);
@@ -107,7 +107,7 @@ START_TEST(bad_shapes_are_refused)
   m        = preset("llama3-8b");
   m.layers = 0;
   ck_assert_int_eq(rs_model_check(&m, &err), RS_ERR);
-  m         = preset("deepseek-v3");
+  m                   = preset("deepseek-v3");
   m.experts_per_token = 300;
   ck_assert_int_eq(rs_model_check(&m, &err), RS_ERR);
   ck_assert_int_eq(rs_model_preset("gpt-5", &m), RS_ERR);

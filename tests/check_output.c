@@ -30,7 +30,10 @@ static int remove_entry(const char* path, const struct stat* st, int flag, struc
   return remove(path);
 }
 
-static void remove_tmpdir(void) { nftw(tmpdir, remove_entry, 16, FTW_DEPTH | FTW_PHYS); }
+static void remove_tmpdir(void)
+{
+  nftw(tmpdir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
 
 /* tmpdir/name, in a buffer of the caller's. */
 static const char* tmp_path(char* buf, size_t size, const char* name)
@@ -126,8 +129,17 @@ START_TEST(test_header)
 END_TEST
 
 static const char* const tricky[] = {
-    "comma, inside", "double \"quote\"", "new\nline", " leading space", "trailing space ", "\ttab",
-    "crlf\r\ninside", "", "plain", "\"", ",",
+    "comma, inside",
+    "double \"quote\"",
+    "new\nline",
+    " leading space",
+    "trailing space ",
+    "\ttab",
+    "crlf\r\ninside",
+    "",
+    "plain",
+    "\"",
+    ",",
 };
 #define N_TRICKY ((int)(sizeof tricky / sizeof tricky[0]))
 
@@ -158,8 +170,8 @@ START_TEST(test_text_round_trip)
   for (size_t row = 1; row < 3; row++) {
     ck_assert_uint_eq(csv->rows[row].n_cells, N_TRICKY);
     for (int i = 0; i < N_TRICKY; i++)
-      ck_assert_msg(strcmp(csv->rows[row].cells[i], tricky[i]) == 0, "row %zu cell %d: wrote '%s', read '%s'", row,
-                    i, tricky[i], csv->rows[row].cells[i]);
+      ck_assert_msg(strcmp(csv->rows[row].cells[i], tricky[i]) == 0, "row %zu cell %d: wrote '%s', read '%s'", row, i,
+                    tricky[i], csv->rows[row].cells[i]);
   }
   ck_assert_int_eq(csv->rows[1].line, 2);
   ck_assert_int_eq(csv->rows[2].line, 5); /* row 1 is lines 2-4: "new\nline" and "crlf\r\ninside" add one each */
@@ -169,11 +181,11 @@ END_TEST
 
 START_TEST(test_number_format)
 {
-  static const rs_col_t cols[] = {{"third", RS_COL_NUM}, {"big", RS_COL_NUM},   {"whole", RS_COL_NUM},
+  static const rs_col_t cols[] = {{"third", RS_COL_NUM},   {"big", RS_COL_NUM}, {"whole", RS_COL_NUM},
                                   {"negzero", RS_COL_NUM}, {"nan", RS_COL_NUM}, {"inf", RS_COL_NUM},
-                                  {"count", RS_COL_INT}, {"gap", RS_COL_NUM},   {"tiny", RS_COL_NUM}};
-  rs_out_t* out = open_out();
-  rs_table_t* t = open_table(out, "nums", cols, 9);
+                                  {"count", RS_COL_INT},   {"gap", RS_COL_NUM}, {"tiny", RS_COL_NUM}};
+  rs_out_t* out                = open_out();
+  rs_table_t* t                = open_table(out, "nums", cols, 9);
   rs_cell_num(t, 1.0 / 3.0);
   rs_cell_num(t, 1e20);
   rs_cell_num(t, 42.0);

@@ -15,7 +15,6 @@
 #include <unistd.h>
 #include <xbt/dynar.h>
 
-
 START_TEST(gb200x72_counts_and_figures)
 {
   rs_platform_t* p = rs_test_load_preset("u-p6e-gb200x72");
@@ -65,9 +64,9 @@ static void probe_routes(int argc, char** argv)
   probe_t* pr      = sg_actor_self_get_data();
   rs_platform_t* p = pr->p;
   sg_host_t g0 = p->gpus[0].host, g1 = p->gpus[1].host;
-  pr->bw_gpu_gpu  = sg_host_get_route_bandwidth(g0, g1);
-  pr->lat_gpu_gpu = sg_host_get_route_latency(g0, g1);
-  pr->bw_cpu_gpu  = sg_host_get_route_bandwidth(p->cpus[0].host, g0);
+  pr->bw_gpu_gpu    = sg_host_get_route_bandwidth(g0, g1);
+  pr->lat_gpu_gpu   = sg_host_get_route_latency(g0, g1);
+  pr->bw_cpu_gpu    = sg_host_get_route_bandwidth(p->cpus[0].host, g0);
   xbt_dynar_t links = xbt_dynar_new(sizeof(sg_link_t), NULL);
   sg_host_get_route(g0, g1, links);
   pr->links_gpu_gpu = xbt_dynar_length(links);
@@ -86,14 +85,14 @@ static void send_flow(int argc, char** argv)
 
 START_TEST(routes_stay_on_nvlink)
 {
-  probe_t pr = {.p = rs_test_load_preset("u-p6e-gb200x72")};
+  probe_t pr   = {.p = rs_test_load_preset("u-p6e-gb200x72")};
   sg_actor_t a = sg_actor_init("probe", pr.p->gpus[0].host);
   sg_actor_set_data(a, &pr);
   sg_actor_start(a, probe_routes, 0, NULL);
   simgrid_run();
   ck_assert_double_eq_tol(pr.bw_gpu_gpu, 900e9, 1);
   ck_assert_double_eq_tol(pr.lat_gpu_gpu, 0, 1e-12);
-  ck_assert_int_eq(pr.links_gpu_gpu, 2); /* GPU0 up-link, GPU1 down-link: no C2C, no NIC */
+  ck_assert_int_eq(pr.links_gpu_gpu, 2);            /* GPU0 up-link, GPU1 down-link: no C2C, no NIC */
   ck_assert_double_eq_tol(pr.bw_cpu_gpu, 450e9, 1); /* NVLink-C2C per direction, below Grace's 512 GB/s memory */
   rs_platform_free(pr.p);
 }
@@ -159,7 +158,10 @@ START_TEST(empty_and_binary_files_are_refused)
   write_file("/tmp/rs-empty.xml", "", 0);
   ck_assert_int_eq(try_load("/tmp/rs-empty.xml", &err), RS_ERR);
   ck_assert_str_eq(err.msg, "/tmp/rs-empty.xml: the platform file is empty: expected SimGrid platform XML");
-  write_file("/tmp/rs-binary.xml", "\x7f" "ELF\0\0\1", 7);
+  write_file("/tmp/rs-binary.xml",
+             "\x7f"
+             "ELF\0\0\1",
+             7);
   ck_assert_int_eq(try_load("/tmp/rs-binary.xml", &err), RS_ERR);
   ck_assert_str_eq(err.msg, "/tmp/rs-binary.xml:1: not a SimGrid platform: expected XML starting with <?xml ...?>");
   ck_assert_int_eq(try_load("/tmp/rs-does-not-exist.xml", &err), RS_ERR);
@@ -183,9 +185,9 @@ END_TEST
 
 static Suite* platform_suite(void)
 {
-  Suite* s   = suite_create("platform");
-  TCase* tc  = tcase_create("presets");
-  int n      = 0;
+  Suite* s  = suite_create("platform");
+  TCase* tc = tcase_create("presets");
+  int n     = 0;
   while (rs_hw_server_at(n))
     n++;
   tcase_add_test(tc, gb200x72_counts_and_figures);

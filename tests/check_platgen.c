@@ -18,7 +18,6 @@
 #define GB 1e9
 #define US 1e-6
 
-
 /* GPU `local` of server `us` (servers are contiguous NVLink domains in the index). */
 static sg_host_t gpu(const rs_platform_t* p, int us, int local)
 {
@@ -67,17 +66,16 @@ START_TEST(routes_of_a_two_pod_cluster)
   rs_platform_t* p       = rs_test_generate(spec);
   ck_assert_int_eq(p->n_gpus, 4 * 72);
   ck_assert_int_eq(p->n_domains, 4);
-  route_probe_t r[] = {
-      {gpu(p, 0, 3), gpu(p, 0, 40)}, /* one NVLink domain */
-      {gpu(p, 0, 5), gpu(p, 1, 5)},  /* same pod, same rail: one leaf */
-      {gpu(p, 0, 5), gpu(p, 2, 5)},  /* other pod: leaf, spine, leaf */
-      {gpu(p, 0, 5), gpu(p, 1, 9)},  /* same pod, other rail: NVLink to rail 9, then its leaf (PXN) */
-      {NULL, NULL}};
+  route_probe_t r[] = {{gpu(p, 0, 3), gpu(p, 0, 40)}, /* one NVLink domain */
+                       {gpu(p, 0, 5), gpu(p, 1, 5)},  /* same pod, same rail: one leaf */
+                       {gpu(p, 0, 5), gpu(p, 2, 5)},  /* other pod: leaf, spine, leaf */
+                       {gpu(p, 0, 5), gpu(p, 1, 9)},  /* same pod, other rail: NVLink to rail 9, then its leaf (PXN) */
+                       {NULL, NULL}};
   run_probes(r);
   ck_assert_double_eq_tol(r[0].bw, 900 * GB, 1);
   ck_assert_double_eq_tol(r[0].lat, 0, 1e-12);
   ck_assert_int_eq(r[0].links, 2);
-  ck_assert_double_eq_tol(r[1].bw, 50 * GB, 1); /* 400 Gb/s NIC */
+  ck_assert_double_eq_tol(r[1].bw, 50 * GB, 1);     /* 400 Gb/s NIC */
   ck_assert_double_eq_tol(r[1].lat, 2 * US, 1e-12); /* one switch hop */
   ck_assert_msg(strstr(r[1].names, "nvlink") == NULL && strstr(r[1].names, "-up") == NULL, "%s", r[1].names);
   ck_assert_double_eq_tol(r[2].bw, 50 * GB, 1);
@@ -108,7 +106,7 @@ START_TEST(sites_are_joined_by_the_wan)
   run_probes(r);
   ck_assert_double_eq_tol(r[0].bw, 100 * GB / 8, 1);
   ck_assert_double_eq_tol(r[0].lat, 10e-3 + 6 * US, 1e-9); /* WAN plus climbing and descending both fabrics */
-  ck_assert_double_eq_tol(r[1].bw, 50 * GB / 8, 1); /* Graviton4 instance network, 50 Gb/s */
+  ck_assert_double_eq_tol(r[1].bw, 50 * GB / 8, 1);        /* Graviton4 instance network, 50 Gb/s */
   ck_assert_msg(strstr(r[1].names, "s0-pod0-rail7-up"), "fleet traffic bypassed the leaf uplink: %s", r[1].names);
   rs_platform_free(p);
 }
@@ -159,13 +157,13 @@ END_TEST
  * has the links the cluster should have: two halves per split-duplex link. */
 START_TEST(every_generated_link_has_a_class)
 {
-  rs_platgen_spec_t spec = rs_platgen_default(rs_hw_server("u-p6e-gb200x72"), 2);
-  spec.sites             = 2;
-  spec.cpu_hosts         = 3;
-  rs_platform_t* p       = rs_test_generate(spec);
+  rs_platgen_spec_t spec         = rs_platgen_default(rs_hw_server("u-p6e-gb200x72"), 2);
+  spec.sites                     = 2;
+  spec.cpu_hosts                 = 3;
+  rs_platform_t* p               = rs_test_generate(spec);
   int count[RS_LINK_CLASS_COUNT] = {0};
-  size_t n         = sg_link_count();
-  sg_link_t* links = sg_link_list();
+  size_t n                       = sg_link_count();
+  sg_link_t* links               = sg_link_list();
   for (size_t i = 0; i < n; i++) {
     rs_link_class_t c = rs_platform_link_class(sg_link_get_name(links[i]));
     ck_assert_msg(c != RS_LINK_OTHER || strcmp(sg_link_get_name(links[i]), "__loopback__") == 0, "%s has no class",
@@ -195,7 +193,7 @@ START_TEST(bad_specs_are_refused)
   spec.oversubscription  = 0.5;
   ck_assert_int_eq(rs_platgen_write(stdout, &spec, &err), RS_ERR);
   ck_assert_str_eq(err.msg, "oversubscription must be at least 1, got 0.5");
-  spec         = rs_platgen_default(rs_hw_server("p5.48xlarge"), 0);
+  spec = rs_platgen_default(rs_hw_server("p5.48xlarge"), 0);
   ck_assert_int_eq(rs_platgen_write(stdout, &spec, &err), RS_ERR);
 }
 END_TEST

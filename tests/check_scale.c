@@ -10,9 +10,15 @@
 
 static char dir[64];
 
-static void setup(void) { rs_test_tmpdir(dir, sizeof dir, "scale"); }
+static void setup(void)
+{
+  rs_test_tmpdir(dir, sizeof dir, "scale");
+}
 
-static void teardown(void) { rs_test_rmdir(dir); }
+static void teardown(void)
+{
+  rs_test_rmdir(dir);
+}
 
 /* Runs the scenario text with the extra options in the given mode; returns step_s of its iteration. */
 static double step_time(const char* yaml, const char* mode, const char* extra)
@@ -83,7 +89,8 @@ START_TEST(aggregated_refuses_groups_leaving_a_domain)
                               "--set platform.generate.servers=2 --set workloads.0.tp=8 --set workloads.0.cp=2 "
                               "--set workloads.0.pp=1 --set workloads.0.mode=aggregated");
   ck_assert_int_eq(code, 2);
-  ck_assert(rs_test_file_has(dir, "err", "s.yaml:5: workloads[0]: mode aggregated: cp groups leave their NVLink domain"));
+  ck_assert(
+      rs_test_file_has(dir, "err", "s.yaml:5: workloads[0]: mode aggregated: cp groups leave their NVLink domain"));
 }
 END_TEST
 

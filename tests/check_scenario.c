@@ -78,8 +78,8 @@ static const struct {
     {"tests/bad/missing-name.yaml", "tests/bad/missing-name.yaml:1: missing required key 'name'"},
     {"tests/bad/missing-platform.yaml", "tests/bad/missing-platform.yaml:1: missing required key 'platform'"},
     {"tests/bad/missing-workloads.yaml", "tests/bad/missing-workloads.yaml:1: missing required key 'workloads'"},
-    {"tests/bad/missing-kind.yaml",
-     "tests/bad/missing-kind.yaml:4: workloads[0]: missing required key 'kind' (one of collective, training, inference, agentic)"},
+    {"tests/bad/missing-kind.yaml", "tests/bad/missing-kind.yaml:4: workloads[0]: missing required key 'kind' (one of "
+                                    "collective, training, inference, agentic)"},
     {"tests/bad/empty-workloads.yaml", "tests/bad/empty-workloads.yaml:3: workloads: expected a list of workloads "
                                        "(lines starting with '- kind: ...'), got an empty list"},
     {"tests/bad/platform-both.yaml", "tests/bad/platform-both.yaml:2: platform: expected exactly one of 'preset' (a "
@@ -148,7 +148,7 @@ START_TEST(test_quickstart_values)
   ck_assert_uint_eq(sc->seed, 1);
   ck_assert_str_eq(sc->platform.preset, "u-p6e-gb200x72");
   const char* suffix = "/platforms/u-p6e-gb200x72.xml";
-  size_t len = strlen(sc->platform.file);
+  size_t len         = strlen(sc->platform.file);
   ck_assert_uint_gt(len, strlen(suffix));
   ck_assert_str_eq(sc->platform.file + len - strlen(suffix), suffix);
   ck_assert_int_eq(access(sc->platform.file, R_OK), 0);
@@ -256,7 +256,7 @@ START_TEST(test_set_seed)
   ck_assert_uint_eq(sc->seed, 7);
   rs_scenario_free(sc);
   const char* two[] = {"seed=7", "seed=18446744073709551615", NULL}; /* the last wins; all of uint64 */
-  sc = assert_loads(QUICKSTART, two);
+  sc                = assert_loads(QUICKSTART, two);
   ck_assert_uint_eq(sc->seed, UINT64_MAX);
   rs_scenario_free(sc);
 }
@@ -280,9 +280,9 @@ END_TEST
 START_TEST(test_set_new_keys)
 {
   /* keys absent from the file, and a section made on the way */
-  const char* sets[] = {"workloads.0.gpus=8", "workloads.0.op=all-gather", "outputs.events=false",
-                        "outputs.dir=/tmp/elsewhere", "description=changed", NULL};
-  rs_scenario_t* sc = assert_loads(QUICKSTART, sets);
+  const char* sets[] = {"workloads.0.gpus=8",         "workloads.0.op=all-gather", "outputs.events=false",
+                        "outputs.dir=/tmp/elsewhere", "description=changed",       NULL};
+  rs_scenario_t* sc  = assert_loads(QUICKSTART, sets);
   ck_assert_int_eq(sc->workloads[0].u.coll.gpus, 8);
   ck_assert_int_eq(sc->workloads[0].u.coll.op, RS_OP_ALLGATHER);
   ck_assert_int_eq(sc->outputs.events, 0);
@@ -313,14 +313,17 @@ END_TEST
 START_TEST(test_set_bad_key)
 {
   const char* unknown[] = {"nosuchkey=1", NULL};
-  assert_rejected(QUICKSTART, unknown, "--set nosuchkey=1: nosuchkey: unknown key; expected one of: name, "
-                                       "description, seed, platform, workloads, outputs");
+  assert_rejected(QUICKSTART, unknown,
+                  "--set nosuchkey=1: nosuchkey: unknown key; expected one of: name, "
+                  "description, seed, platform, workloads, outputs");
   const char* unknown_wl[] = {"workloads.0.x=1", NULL};
-  assert_rejected(QUICKSTART, unknown_wl,
-                  "--set workloads.0.x=1: workloads[0].x: unknown key; expected one of: name, kind, start_s, first_gpu, op, "
-                  "algorithm, gpus, min_bytes, max_bytes, factor, iterations");
+  assert_rejected(
+      QUICKSTART, unknown_wl,
+      "--set workloads.0.x=1: workloads[0].x: unknown key; expected one of: name, kind, start_s, first_gpu, op, "
+      "algorithm, gpus, min_bytes, max_bytes, factor, iterations");
   const char* item[] = {"workloads.5.x=1", NULL};
-  assert_rejected(QUICKSTART, item, "--set workloads.5.x=1: no list item '5' (give an index from 0, or a workload's name)");
+  assert_rejected(QUICKSTART, item,
+                  "--set workloads.5.x=1: no list item '5' (give an index from 0, or a workload's name)");
   const char* by_name[] = {"workloads.nosuch.gpus=8", NULL};
   assert_rejected(QUICKSTART, by_name,
                   "--set workloads.nosuch.gpus=8: no list item 'nosuch' (give an index from 0, or a workload's name)");
@@ -352,8 +355,8 @@ START_TEST(test_parse_bytes)
   static const struct {
     const char* text;
     double bytes;
-  } good[] = {{"8GiB", 8 * GIB}, {"1.5 MB", 1.5e6},     {"4096", 4096},      {"1e3 KB", 1e6},
-              {"1MiB", MIB},     {"2 TiB", 2 * 1024 * GIB}, {"512B", 512}, {"3TB", 3e12}};
+  } good[] = {{"8GiB", 8 * GIB}, {"1.5 MB", 1.5e6},         {"4096", 4096}, {"1e3 KB", 1e6},
+              {"1MiB", MIB},     {"2 TiB", 2 * 1024 * GIB}, {"512B", 512},  {"3TB", 3e12}};
   for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
     double v = -1;
     ck_assert_msg(rs_parse_bytes(good[i].text, &v) == RS_OK, "'%s' not parsed", good[i].text);
@@ -387,7 +390,7 @@ START_TEST(test_scenario_err_locates)
   rs_scenario_free(sc);
 
   const char* sets[] = {"workloads.0.gpus=64", NULL};
-  sc = assert_loads(QUICKSTART, sets);
+  sc                 = assert_loads(QUICKSTART, sets);
   rs_scenario_err(sc, &err, "workloads[0].gpus", "expected at most 36 GPUs, got 64");
   ck_assert_str_eq(err.msg, "--set workloads.0.gpus=64: workloads[0].gpus: expected at most 36 GPUs, got 64");
   rs_scenario_free(sc);
@@ -396,7 +399,7 @@ END_TEST
 
 static Suite* scenario_suite(void)
 {
-  Suite* s = suite_create("scenario");
+  Suite* s   = suite_create("scenario");
   TCase* bad = tcase_create("bad");
   tcase_add_loop_test(bad, test_bad_fixture, 0, N_REJECTED);
   tcase_add_test(bad, test_cannot_open);

@@ -15,17 +15,32 @@
 
 static char dir[64];
 
-static void setup(void) { rs_test_tmpdir(dir, sizeof dir, "training"); }
+static void setup(void)
+{
+  rs_test_tmpdir(dir, sizeof dir, "training");
+}
 
-static void teardown(void) { rs_test_rmdir(dir); }
+static void teardown(void)
+{
+  rs_test_rmdir(dir);
+}
 
 /* Runs racksim on the scenario text into DIR/out, returns the exit code; stderr goes to DIR/err. */
-static int run_scenario(const char* yaml, const char* extra) { return rs_test_run_yaml(dir, yaml, "out", extra); }
+static int run_scenario(const char* yaml, const char* extra)
+{
+  return rs_test_run_yaml(dir, yaml, "out", extra);
+}
 
 /* A number from row 1 of DIR/out/iterations.csv. */
-static double iteration_value(const char* column) { return rs_test_iteration_value(dir, "out", column); }
+static double iteration_value(const char* column)
+{
+  return rs_test_iteration_value(dir, "out", column);
+}
 
-static rs_csv_t* read_table(const char* name) { return rs_test_table(dir, "out", name); }
+static rs_csv_t* read_table(const char* name)
+{
+  return rs_test_table(dir, "out", name);
+}
 
 /* Cell `column` of row r (r >= 1) of csv. */
 static const char* cell(const rs_csv_t* csv, size_t r, const char* column)
@@ -36,10 +51,16 @@ static const char* cell(const rs_csv_t* csv, size_t r, const char* column)
 }
 
 /* Whether a file of DIR holds the text (for messages on stderr and stdout). */
-static int file_has(const char* name, const char* text) { return rs_test_file_has(dir, name, text); }
+static int file_has(const char* name, const char* text)
+{
+  return rs_test_file_has(dir, name, text);
+}
 
 /* A number from the first workload's row of DIR/out/summary.csv. */
-static double summary_value(const char* column) { return rs_test_table_value(dir, "out", "summary.csv", 1, column); }
+static double summary_value(const char* column)
+{
+  return rs_test_table_value(dir, "out", "summary.csv", 1, column);
+}
 
 static const char* one_gpu =
     "name: one-gpu\nplatform: {preset: p5.48xlarge}\nworkloads:\n"
@@ -57,7 +78,7 @@ START_TEST(one_gpu_step_is_the_sum_of_its_parts)
   ck_assert(rs_model_preset("gpt-1.7b", &m) == RS_OK);
   double tokens = 2048, act = tokens * m.hidden * 2, per_mb = 0;
   for (int i = 0; i < m.layers; i++) {
-    double fwd   = rs_model_layer_fwd_flops(&m, i) * tokens;
+    double fwd     = rs_model_layer_fwd_flops(&m, i) * tokens;
     double weights = rs_model_layer_params(&m, i) * 2;
     per_mb += rs_gpu_seconds(g, RS_PREC_BF16, fwd, weights) +
               rs_gpu_stream_seconds(g, 34 * act + rs_model_attn_score_bytes(&m, 0) * tokens) +
@@ -104,8 +125,8 @@ START_TEST(breakdown_adds_up_to_the_step)
   /* GPUs draw their TDP while computing and idle power otherwise (waiting, communicating) */
   rs_platform_t* p        = rs_test_load_preset("p5.48xlarge");
   const rs_gpu_model_t* g = p->gpus[0].model;
-  double busy   = iteration_value("compute_s") + iteration_value("optimizer_s");
-  double joules = 16 * (g->idle_watts * step + (g->tdp_watts - g->idle_watts) * busy);
+  double busy             = iteration_value("compute_s") + iteration_value("optimizer_s");
+  double joules           = 16 * (g->idle_watts * step + (g->tdp_watts - g->idle_watts) * busy);
   ck_assert_double_eq_tol(summary_value("energy_j"), joules, joules * 1e-9);
   rs_platform_free(p);
 }
@@ -154,7 +175,7 @@ START_TEST(training_collectives_are_one_row_per_group_call)
     if (strcmp(dim, "tp") == 0) {
       tp++;
       ck_assert_str_eq(cell(csv, r, "ranks"), "4");
-      ck_assert_str_eq(cell(csv, r, "bytes"), "67108864"); /* 8192 tokens x 4096 x 2 bytes */
+      ck_assert_str_eq(cell(csv, r, "bytes"), "67108864");        /* 8192 tokens x 4096 x 2 bytes */
       if (strcmp(cell(csv, r, "group"), "training-0:tp0") == 0) { /* its calls, in order, once each */
         ck_assert_int_eq(strtoll(cell(csv, r, "call"), NULL, 10), tp0_next_call++);
         tp0++;
@@ -182,7 +203,7 @@ START_TEST(ops_stop_at_their_cap)
   ck_assert_int_eq(run_scenario(pipeline, "--set outputs.ops_max_rows=1000 --set outputs.collectives_max_rows=0"), 0);
   rs_csv_t* ops = read_table("ops.csv");
   ck_assert_uint_eq(ops->n_rows, 1001);
-  int seen[5] = {0};
+  int seen[5]                      = {0};
   static const char* const kinds[] = {"compute", "collective", "send", "recv", "wait"};
   for (size_t r = 1; r < ops->n_rows; r++)
     for (int k = 0; k < 5; k++)
@@ -230,7 +251,7 @@ START_TEST(links_show_nvlink_inside_and_nics_across_servers)
   ck_assert(class_bytes("nic") == 0);
   ck_assert(class_bytes("leaf_uplink") == 0);
   ck_assert_int_eq(run_scenario(tp8, "--set workloads.0.gpus=16 --set workloads.0.pp=2"), 0);
-  double act = 8192.0 / 8 * 4096 * 2;                    /* a micro-batch's activations on one GPU */
+  double act = 8192.0 / 8 * 4096 * 2; /* a micro-batch's activations on one GPU */
   double nic = 2 /* UP and DOWN */ * 2 /* act, grad */ * 4 /* micro-batches */ * 8 /* GPUs */ * act;
   ck_assert_double_eq_tol(class_bytes("nic"), nic, 1);
   ck_assert(class_bytes("leaf_uplink") == 0);
@@ -344,7 +365,8 @@ START_TEST(bad_layouts_exit_2_with_reason)
       {"train-model-shape", "not a model: heads (33) must divide hidden (4096)"},
       {"train-fp4-h100", "precision fp4: H100 GPUs have no fp4 units"},
       {"train-vp-layers", "vp = 4 does not divide the 6 layers of pipeline stage 0"},
-      {"train-vp-micro", "interleaved pipelines (vp = 2) need micro-batches per pipeline (6) to be a multiple of pp (4)"},
+      {"train-vp-micro",
+       "interleaved pipelines (vp = 2) need micro-batches per pipeline (6) to be a multiple of pp (4)"},
   };
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
     char out[160];

@@ -110,4 +110,22 @@ const char* rs_csv_cell(const rs_csv_row_t* row, int col);
 int rs_csv_number(const char* s, double* v);
 void rs_csv_free(rs_csv_t* csv); /* accepts NULL */
 
+/* ---- random numbers (rng.c) -----------------------------------------------------------------------
+ * xoshiro256** seeded through splitmix64: the same seed gives the same stream on every machine. A
+ * workload keeps one stream per thing whose draws must not depend on the order of events (a session,
+ * say). */
+typedef struct rs_rng {
+  uint64_t s[4];
+} rs_rng_t;
+
+void rs_rng_seed(rs_rng_t* g, uint64_t seed);
+uint64_t rs_rng_next(rs_rng_t* g);
+/* Uniform in (0, 1): never 0 nor 1, so logarithms stay finite. */
+double rs_rng_unit(rs_rng_t* g);
+double rs_rng_exponential(rs_rng_t* g, double mean);
+/* Standard normal (Box-Muller). */
+double rs_rng_normal(rs_rng_t* g);
+/* Gamma of shape k and scale 1 (Marsaglia and Tsang 2000, boosted for k < 1). */
+double rs_rng_gamma(rs_rng_t* g, double k);
+
 #endif

@@ -25,8 +25,8 @@ static rs_csv_row_t* current_row(reader_t* r)
 {
   if (!r->in_row) {
     if (r->csv->n_rows == r->rows_cap) {
-      r->rows_cap   = r->rows_cap ? 2 * r->rows_cap : 64;
-      r->csv->rows  = xbt_realloc(r->csv->rows, r->rows_cap * sizeof *r->csv->rows);
+      r->rows_cap  = r->rows_cap ? 2 * r->rows_cap : 64;
+      r->csv->rows = xbt_realloc(r->csv->rows, r->rows_cap * sizeof *r->csv->rows);
     }
     rs_csv_row_t* row = &r->csv->rows[r->csv->n_rows++];
     memset(row, 0, sizeof *row);

@@ -89,13 +89,25 @@ rs_out_t* rs_out_open(const char* dir, rs_err_t* err)
   return out;
 }
 
-const char* rs_out_dir(const rs_out_t* out) { return out->dir; }
+const char* rs_out_dir(const rs_out_t* out)
+{
+  return out->dir;
+}
 
-int rs_out_n_tables(const rs_out_t* out) { return out->n_tables; }
+int rs_out_n_tables(const rs_out_t* out)
+{
+  return out->n_tables;
+}
 
-const char* rs_out_table_name(const rs_out_t* out, int k) { return out->tables[k].name; }
+const char* rs_out_table_name(const rs_out_t* out, int k)
+{
+  return out->tables[k].name;
+}
 
-static int is_blank(char c) { return c == ' ' || c == '\t'; }
+static int is_blank(char c)
+{
+  return c == ' ' || c == '\t';
+}
 
 /* A field needs quotes when a reader could otherwise split or trim it (RFC 4180, section 2; libcsv
  * trims spaces and tabs around unquoted fields). */
@@ -129,17 +141,17 @@ rs_table_t* rs_out_table(rs_out_t* out, const char* name, const rs_col_t* cols, 
       return &out->tables[i];
     }
   xbt_assert(out->n_tables < RS_OUT_MAX_TABLES, "too many output tables");
-  rs_table_t* t  = &out->tables[out->n_tables];
-  t->final_path  = bprintf("%s/%s.csv", out->dir, name);
-  t->temp_path   = bprintf("%s/.%s.csv.partial", out->dir, name);
-  t->fp          = fopen(t->temp_path, "w");
+  rs_table_t* t = &out->tables[out->n_tables];
+  t->final_path = bprintf("%s/%s.csv", out->dir, name);
+  t->temp_path  = bprintf("%s/.%s.csv.partial", out->dir, name);
+  t->fp         = fopen(t->temp_path, "w");
   if (t->fp == NULL) {
     rs_err_set(err, "cannot write '%s': %s", t->temp_path, strerror(errno));
     free(t->final_path);
     free(t->temp_path);
     return NULL;
   }
-  t->name = xbt_strdup(name);
+  t->name                           = xbt_strdup(name);
   pending_temp_paths[out->n_tables] = t->temp_path;
   out->n_tables++;
   t->cols     = cols;
@@ -185,7 +197,10 @@ void rs_cell_num(rs_table_t* t, double v)
   t->next_col++;
 }
 
-void rs_cell_empty(rs_table_t* t) { rs_cell_num(t, NAN); }
+void rs_cell_empty(rs_table_t* t)
+{
+  rs_cell_num(t, NAN);
+}
 
 void rs_row_end(rs_table_t* t)
 {
@@ -195,9 +210,15 @@ void rs_row_end(rs_table_t* t)
   t->rows++;
 }
 
-uint64_t rs_table_rows(const rs_table_t* t) { return t->rows; }
+uint64_t rs_table_rows(const rs_table_t* t)
+{
+  return t->rows;
+}
 
-void rs_table_cap(rs_table_t* t, uint64_t max_rows) { t->max_rows = max_rows; }
+void rs_table_cap(rs_table_t* t, uint64_t max_rows)
+{
+  t->max_rows = max_rows;
+}
 
 int rs_row_begin(rs_table_t* t)
 {
@@ -207,7 +228,10 @@ int rs_row_begin(rs_table_t* t)
   return 0;
 }
 
-uint64_t rs_table_dropped(const rs_table_t* t) { return t->dropped; }
+uint64_t rs_table_dropped(const rs_table_t* t)
+{
+  return t->dropped;
+}
 
 int rs_out_commit(rs_out_t* out, rs_err_t* err)
 {

@@ -8,6 +8,7 @@
  * Across rails inside a pod, NVLink to the GPU on the destination's rail (cost 6) beats the spine
  * (cost 8), as NCCL's PXN does. Between pods, traffic climbs its rail's uplink and descends the other
  * rail's: the spine itself is non-blocking. Does not model the spine's own ports. See LICENSE. */
+#define _DEFAULT_SOURCE /* mkstemps (glibc) */
 #include "hw/hw.h"
 
 #include <errno.h>
@@ -98,8 +99,9 @@ static void write_gpu(FILE* fp, int us, int site, int pod, int i, const rs_hw_gp
   fprintf(fp, "<host id=\"us%d-gpu%d\" speed=\"%gTf\" core=\"1\">\n", us, i, g->bf16_tflops);
   fprintf(fp, "<prop id=\"rs.role\" value=\"gpu\"/><prop id=\"rs.model\" value=\"%s\"/>\n", g->model);
   fprintf(fp, "<prop id=\"rs.domain\" value=\"%d\"/><prop id=\"rs.rack\" value=\"%d\"/>", us, us);
-  fprintf(fp, "<prop id=\"rs.local\" value=\"%d\"/><prop id=\"rs.site\" value=\"%d\"/><prop id=\"rs.pod\" value=\"%d\"/>\n", i,
-          site, pod);
+  fprintf(fp,
+          "<prop id=\"rs.local\" value=\"%d\"/><prop id=\"rs.site\" value=\"%d\"/><prop id=\"rs.pod\" value=\"%d\"/>\n",
+          i, site, pod);
   fprintf(fp, "<prop id=\"wattage_per_state\" value=\"%g:%g:%g\"/><prop id=\"wattage_off\" value=\"0\"/>\n",
           g->tdp_watts * RS_HW_GPU_IDLE_FRACTION, g->tdp_watts, g->tdp_watts);
   if (i == 0)
@@ -236,9 +238,9 @@ typedef struct member {
 
 static void write_site(FILE* fp, const rs_platgen_spec_t* sp, int site)
 {
-  int pods         = (sp->servers + sp->servers_per_pod - 1) / sp->servers_per_pod;
-  member_t* m      = calloc((size_t)pods + 2, sizeof *m);
-  int n            = 0;
+  int pods    = (sp->servers + sp->servers_per_pod - 1) / sp->servers_per_pod;
+  member_t* m = calloc((size_t)pods + 2, sizeof *m);
+  int n       = 0;
   fprintf(fp, "<zone id=\"s%d\" routing=\"Full\">\n", site);
   for (int p = 0; p < pods; p++) {
     int first = p * sp->servers_per_pod;
@@ -264,7 +266,8 @@ static void write_site(FILE* fp, const rs_platgen_spec_t* sp, int site)
   xml_link(fp, spine, LATENCY_ONLY_GBYTES_PER_S, "GBps", 0, "FATPIPE");
   for (int i = 0; i < n; i++)
     for (int j = i + 1; j < n; j++)
-      fprintf(fp, "<zoneRoute src=\"%s\" dst=\"%s\" gw_src=\"%s\" gw_dst=\"%s\"><link_ctn id=\"s%d-spine\"/></zoneRoute>\n",
+      fprintf(fp,
+              "<zoneRoute src=\"%s\" dst=\"%s\" gw_src=\"%s\" gw_dst=\"%s\"><link_ctn id=\"s%d-spine\"/></zoneRoute>\n",
               m[i].zone, m[j].zone, m[i].gw, m[j].gw, site);
   fprintf(fp, "</zone>\n");
   free(m);

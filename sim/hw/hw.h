@@ -45,7 +45,7 @@ typedef struct rs_hw_server {
   int gpus;
   const rs_hw_cpu_t* cpu;
   int cpus;
-  int c2c; /* 1: each CPU reaches its GPUs over NVLink-C2C; 0: over PCIe, not modelled */
+  int c2c;                 /* 1: each CPU reaches its GPUs over NVLink-C2C; 0: over PCIe, not modelled */
   double c2c_gbytes_per_s; /* per direction */
 } rs_hw_server_t;
 
@@ -128,7 +128,7 @@ typedef struct rs_cpu {
 } rs_cpu_t;
 
 typedef struct rs_platform {
-  char* file; /* what was loaded, as shown to people (a generated platform says so) */
+  char* file;     /* what was loaded, as shown to people (a generated platform says so) */
   rs_gpu_t* gpus; /* ordered by (site, domain, local) */
   int n_gpus;
   rs_cpu_t* cpus; /* ordered by (site, rack, name) */
@@ -171,7 +171,6 @@ typedef enum {
 rs_link_class_t rs_platform_link_class(const char* name);
 /* As links.csv writes it: nvlink, c2c, cpu_memory, nic, leaf_uplink, spine, switch_hop, fleet_nic, wan, other. */
 const char* rs_link_class_name(rs_link_class_t c);
-
 
 /* ---- writes SimGrid platform XML for racksim's hardware: one server, or an EC2 UltraCluster
  * of many UltraServers on a rail-optimised two-tier fat-tree, with CPU fleets, over several sites.

@@ -28,7 +28,7 @@ static const char* load_file;
 static void on_load_abort(int sig)
 {
   char buf[2048];
-  ssize_t n = pread(load_capture, buf, sizeof buf - 1, 0);
+  ssize_t n          = pread(load_capture, buf, sizeof buf - 1, 0);
   buf[n > 0 ? n : 0] = '\0';
   char* what         = strstr(buf, "error at ");
   size_t file_len    = strlen(load_file);
@@ -68,7 +68,7 @@ static int precheck_file(const char* file, rs_err_t* err)
 
 static int load_into_simgrid(const char* file, rs_err_t* err)
 {
-  char tmpl[] = "/tmp/racksim-platform-XXXXXX";
+  char tmpl[]  = "/tmp/racksim-platform-XXXXXX";
   load_capture = mkstemp(tmpl);
   if (load_capture < 0)
     return rs_err_set(err, "cannot create a temporary file: %s", strerror(errno));
@@ -295,10 +295,13 @@ int rs_platform_domain_size(const rs_platform_t* p, int i)
 
 /* ---- link classes ------------------------------------------------------------------------------ */
 
-static const char* const link_class_names[] = {"nvlink",      "c2c",   "cpu_memory", "nic",       "leaf_uplink",
-                                               "spine",       "switch_hop", "fleet_nic", "wan",  "other"};
+static const char* const link_class_names[] = {"nvlink", "c2c",        "cpu_memory", "nic", "leaf_uplink",
+                                               "spine",  "switch_hop", "fleet_nic",  "wan", "other"};
 
-const char* rs_link_class_name(rs_link_class_t c) { return link_class_names[c]; }
+const char* rs_link_class_name(rs_link_class_t c)
+{
+  return link_class_names[c];
+}
 
 /* How platgen.c names links, most specific first: 'p' a prefix, 's' a suffix, 'i' anywhere. */
 static const struct {
@@ -306,9 +309,9 @@ static const struct {
   const char* text;
   rs_link_class_t cls;
 } link_rules[] = {
-    {'p', "wan-", RS_LINK_WAN},          {'s', "-nvlink", RS_LINK_NVLINK},        {'i', "-c2c", RS_LINK_C2C},
-    {'s', "-mem", RS_LINK_CPU_MEMORY},   {'i', "-fleet", RS_LINK_FLEET_NIC},      {'s', "-nic", RS_LINK_NIC},
-    {'s', "-up", RS_LINK_LEAF_UPLINK},   {'s', "hop", RS_LINK_SWITCH_HOP},        {'s', "-spine", RS_LINK_SPINE},
+    {'p', "wan-", RS_LINK_WAN},        {'s', "-nvlink", RS_LINK_NVLINK},   {'i', "-c2c", RS_LINK_C2C},
+    {'s', "-mem", RS_LINK_CPU_MEMORY}, {'i', "-fleet", RS_LINK_FLEET_NIC}, {'s', "-nic", RS_LINK_NIC},
+    {'s', "-up", RS_LINK_LEAF_UPLINK}, {'s', "hop", RS_LINK_SWITCH_HOP},   {'s', "-spine", RS_LINK_SPINE},
 };
 
 static int ends_with(const char* s, size_t n, const char* tail)

@@ -13,7 +13,8 @@ int rs_layout_resolve(rs_layout_t* lay, const rs_model_t* m, int gpus, rs_err_t*
     return rs_err_set(err, "tp x cp x pp = %d does not divide the %d GPUs", model_par, gpus);
   lay->dp = gpus / model_par;
   if (lay->ep > 1 && (m->experts == 0 || lay->dp % lay->ep != 0 || m->experts % lay->ep != 0))
-    return rs_err_set(err, "ep = %d needs a mixture of experts whose expert count and data-parallel size (%d) it divides",
+    return rs_err_set(err,
+                      "ep = %d needs a mixture of experts whose expert count and data-parallel size (%d) it divides",
                       lay->ep, lay->dp);
   if (m->heads % lay->tp != 0)
     return rs_err_set(err, "tp = %d does not divide the model's %d attention heads", lay->tp, m->heads);
@@ -33,8 +34,9 @@ int rs_layout_resolve(rs_layout_t* lay, const rs_model_t* m, int gpus, rs_err_t*
                       lay->micro_batch, lay->dp);
   lay->n_micro = lay->global_batch / (lay->micro_batch * lay->dp);
   if (lay->vp > 1 && lay->n_micro % lay->pp != 0)
-    return rs_err_set(err, "interleaved pipelines (vp = %d) need micro-batches per pipeline (%d) to be a multiple of pp (%d)",
-                      lay->vp, lay->n_micro, lay->pp);
+    return rs_err_set(
+        err, "interleaved pipelines (vp = %d) need micro-batches per pipeline (%d) to be a multiple of pp (%d)",
+        lay->vp, lay->n_micro, lay->pp);
   if (lay->zero < 0 || lay->zero > 3)
     return rs_err_set(err, "zero must be 0, 1, 2 or 3");
   return RS_OK;
@@ -100,9 +102,9 @@ double rs_layout_stage_params(const rs_layout_t* lay, const rs_model_t* m, int s
 
 rs_mem_t rs_layout_train_memory(const rs_layout_t* lay, const rs_model_t* m, int stage)
 {
-  double p   = rs_layout_stage_params(lay, m, stage);
-  double dp  = (double)lay->dp * lay->cp; /* the optimizer is sharded over DP x CP in Megatron-LM */
-  rs_mem_t r = {0};
+  double p    = rs_layout_stage_params(lay, m, stage);
+  double dp   = (double)lay->dp * lay->cp; /* the optimizer is sharded over DP x CP in Megatron-LM */
+  rs_mem_t r  = {0};
   r.weights   = 2 * p / (lay->zero >= 3 ? dp : 1);
   r.grads     = 4 * p / (lay->zero >= 2 ? dp : 1);
   r.optimizer = 12 * p / (lay->zero >= 1 ? dp : 1);

@@ -34,7 +34,10 @@ static const rs_model_t presets[] = {
 
 #define N_PRESETS ((int)(sizeof presets / sizeof presets[0]))
 
-const char* rs_model_preset_at(int i) { return i >= 0 && i < N_PRESETS ? presets[i].name : NULL; }
+const char* rs_model_preset_at(int i)
+{
+  return i >= 0 && i < N_PRESETS ? presets[i].name : NULL;
+}
 
 int rs_model_preset(const char* name, rs_model_t* m)
 {
@@ -48,8 +51,7 @@ int rs_model_preset(const char* name, rs_model_t* m)
 
 int rs_model_check(const rs_model_t* m, rs_err_t* err)
 {
-  if (m->layers < 1 || m->hidden < 1 || m->ffn < 1 || m->heads < 1 || m->kv_heads < 1 || m->vocab < 1 ||
-      m->seq_len < 1)
+  if (m->layers < 1 || m->hidden < 1 || m->ffn < 1 || m->heads < 1 || m->kv_heads < 1 || m->vocab < 1 || m->seq_len < 1)
     return rs_err_set(err, "layers, hidden, ffn, heads, kv_heads, vocab and seq_len must all be at least 1");
   if (m->kv_lora_rank == 0 && m->hidden % m->heads != 0)
     return rs_err_set(err, "heads (%d) must divide hidden (%d)", m->heads, m->hidden);
@@ -64,7 +66,10 @@ int rs_model_check(const rs_model_t* m, rs_err_t* err)
 
 /* ---- parameters ------------------------------------------------------------------------------- */
 
-static int is_moe_layer(const rs_model_t* m, int i) { return m->experts > 0 && i >= m->dense_layers; }
+static int is_moe_layer(const rs_model_t* m, int i)
+{
+  return m->experts > 0 && i >= m->dense_layers;
+}
 
 /* Attention projections: Q, K, V and output (GQA), or MLA's low-rank projections. */
 static double attn_params(const rs_model_t* m)
@@ -73,18 +78,24 @@ static double attn_params(const rs_model_t* m)
   if (m->kv_lora_rank > 0) {
     double qk = m->qk_nope_dim + m->qk_rope_dim;
     double q  = m->q_lora_rank > 0 ? h * m->q_lora_rank + (double)m->q_lora_rank * m->heads * qk : h * m->heads * qk;
-    double kv = h * (m->kv_lora_rank + m->qk_rope_dim) +
-                (double)m->kv_lora_rank * m->heads * (m->qk_nope_dim + m->v_head_dim);
+    double kv =
+        h * (m->kv_lora_rank + m->qk_rope_dim) + (double)m->kv_lora_rank * m->heads * (m->qk_nope_dim + m->v_head_dim);
     return q + kv + (double)m->heads * m->v_head_dim * h;
   }
   double head_dim = h / m->heads;
   return h * h + 2 * h * m->kv_heads * head_dim + h * h;
 }
 
-static double mlp_params(const rs_model_t* m, double ffn) { return (m->gated ? 3.0 : 2.0) * m->hidden * ffn; }
+static double mlp_params(const rs_model_t* m, double ffn)
+{
+  return (m->gated ? 3.0 : 2.0) * m->hidden * ffn;
+}
 
 /* Norms and biases: GPT's two LayerNorms (4h) and linear biases (9h) make Megatron's 13h; RMSNorm, 2h. */
-static double small_params(const rs_model_t* m) { return m->gated ? 2.0 * m->hidden : 13.0 * m->hidden; }
+static double small_params(const rs_model_t* m)
+{
+  return m->gated ? 2.0 * m->hidden : 13.0 * m->hidden;
+}
 
 double rs_model_layer_params(const rs_model_t* m, int i)
 {
@@ -105,7 +116,10 @@ double rs_model_input_params(const rs_model_t* m)
   return (double)m->vocab * m->hidden + (m->gated ? 0 : (double)m->seq_len * m->hidden);
 }
 
-double rs_model_output_params(const rs_model_t* m) { return m->tied ? 0 : (double)m->vocab * m->hidden; }
+double rs_model_output_params(const rs_model_t* m)
+{
+  return m->tied ? 0 : (double)m->vocab * m->hidden;
+}
 
 double rs_model_params(const rs_model_t* m)
 {
@@ -145,7 +159,10 @@ double rs_model_layer_fwd_flops(const rs_model_t* m, int i)
          2.0 * m->hidden * m->experts; /* router */
 }
 
-double rs_model_logits_fwd_flops(const rs_model_t* m) { return 2.0 * m->hidden * m->vocab; }
+double rs_model_logits_fwd_flops(const rs_model_t* m)
+{
+  return 2.0 * m->hidden * m->vocab;
+}
 
 /* Per score element, forward: Q K^T writes it (2 bytes), the fused scale-mask-softmax reads it and writes
  * the probabilities (4), dropout reads them and writes its mask and output (5), the product with V reads
@@ -204,11 +221,11 @@ double rs_model_layer_activation_bytes(const rs_model_t* m, int mb, int tp, rs_r
 {
   double sbh = (double)m->seq_len * mb * m->hidden;
   switch (rc) {
-    case RS_RECOMPUTE_FULL:
-      return 2 * sbh / tp;
-    case RS_RECOMPUTE_SELECTIVE:
-      return sbh * 34 / tp;
-    default:
-      return sbh * (34.0 / tp + 5.0 * m->heads * m->seq_len / ((double)m->hidden * tp));
+  case RS_RECOMPUTE_FULL:
+    return 2 * sbh / tp;
+  case RS_RECOMPUTE_SELECTIVE:
+    return sbh * 34 / tp;
+  default:
+    return sbh * (34.0 / tp + 5.0 * m->heads * m->seq_len / ((double)m->hidden * tp));
   }
 }

@@ -54,7 +54,10 @@ struct rs_comm {
   grouped_t* grp;          /* NULL: faithful form */
 };
 
-static int same_domain(const rs_gpu_t* a, const rs_gpu_t* b) { return a->domain == b->domain && a->site == b->site; }
+static int same_domain(const rs_gpu_t* a, const rs_gpu_t* b)
+{
+  return a->domain == b->domain && a->site == b->site;
+}
 
 /* Ranks arrive domain by domain (the platform orders GPUs so); split them when the domains are equal. */
 static void split_hierarchy(rs_comm_t* c, const char* name)
@@ -65,15 +68,16 @@ static void split_hierarchy(rs_comm_t* c, const char* name)
   if (g < 2 || g == c->n || c->n % g != 0)
     return;
   for (int r = 0; r < c->n; r++)
-    if (!same_domain(c->gpus[r], c->gpus[r - r % g]) || (r % g == 0 && r > 0 && same_domain(c->gpus[r], c->gpus[r - 1])))
+    if (!same_domain(c->gpus[r], c->gpus[r - r % g]) ||
+        (r % g == 0 && r > 0 && same_domain(c->gpus[r], c->gpus[r - 1])))
       return;
-  int domains    = c->n / g;
-  c->per_domain  = g;
-  c->domains     = domains;
-  c->domain_comm = xbt_new(rs_comm_t*, domains);
-  c->rail_comm   = xbt_new(rs_comm_t*, g);
-  c->domain_of   = xbt_new(int, c->n);
-  c->rail_of     = xbt_new(int, c->n);
+  int domains              = c->n / g;
+  c->per_domain            = g;
+  c->domains               = domains;
+  c->domain_comm           = xbt_new(rs_comm_t*, domains);
+  c->rail_comm             = xbt_new(rs_comm_t*, g);
+  c->domain_of             = xbt_new(int, c->n);
+  c->rail_of               = xbt_new(int, c->n);
   const rs_gpu_t** members = xbt_new(const rs_gpu_t*, c->n);
   for (int d = 0; d < domains; d++) {
     char* sub         = bprintf("%s/d%d", name, d);
@@ -154,7 +158,10 @@ void rs_comm_free(rs_comm_t* c)
   free(c);
 }
 
-int rs_comm_size(const rs_comm_t* c) { return c->n; }
+int rs_comm_size(const rs_comm_t* c)
+{
+  return c->n;
+}
 
 /* ---- grouped form: which flows, issued by whom ------------------------------------------------- */
 
@@ -201,13 +208,13 @@ static void plan_grouped(rs_comm_t* c)
   g->n_hops_of = xbt_new0(int, n);
   for (int i = 0; i < n && g->n_live > 0; i++) {
     const rs_gpu_t *from = c->gpus[i], *to = c->gpus[(i + 1) % n];
-    int touches_live     = g->live[i] || g->live[(i + 1) % n];
+    int touches_live = g->live[i] || g->live[(i + 1) % n];
     if (!rs_flows_shared(g->flows, from, to, 1) && !touches_live)
       continue;
-    int o          = hop_owner(g, i, n);
-    g->hops_of[o]  = xbt_realloc(g->hops_of[o], (g->n_hops_of[o] + 1) * sizeof(int));
+    int o                            = hop_owner(g, i, n);
+    g->hops_of[o]                    = xbt_realloc(g->hops_of[o], (g->n_hops_of[o] + 1) * sizeof(int));
     g->hops_of[o][g->n_hops_of[o]++] = i;
-    double lat = sg_host_get_route_latency(from->host, to->host);
+    double lat                       = sg_host_get_route_latency(from->host, to->host);
     if (lat > g->max_lat)
       g->max_lat = lat;
   }
@@ -234,8 +241,14 @@ double rs_coll_bus_factor(rs_coll_op_t op, int n)
 
 /* ---- cost model: what NCCL's tuner would predict, used to choose like it does ---------------- */
 
-static double ring_eff(const rs_comm_t* c) { return c->one_domain ? c->calib->nvlink_ring_eff : c->calib->net_ring_eff; }
-static double hop_s(const rs_comm_t* c) { return c->one_domain ? c->calib->nvlink_hop_s : c->calib->net_hop_s; }
+static double ring_eff(const rs_comm_t* c)
+{
+  return c->one_domain ? c->calib->nvlink_ring_eff : c->calib->net_ring_eff;
+}
+static double hop_s(const rs_comm_t* c)
+{
+  return c->one_domain ? c->calib->nvlink_hop_s : c->calib->net_hop_s;
+}
 
 /* Slowest per-rank bandwidth the ring goes through: NVLink inside a domain, the NIC across. */
 static double ring_link_bw(const rs_comm_t* c)
@@ -245,13 +258,19 @@ static double ring_link_bw(const rs_comm_t* c)
 }
 
 /* The ring's latencies and rate with NCCL protocol p (hardware.h: LL, LL128, Simple). */
-static rs_hw_proto_t proto(const rs_comm_t* c, rs_proto_t p) { return rs_hw_proto(c->calib, p); }
+static rs_hw_proto_t proto(const rs_comm_t* c, rs_proto_t p)
+{
+  return rs_hw_proto(c->calib, p);
+}
 static double proto_hop_s(const rs_comm_t* c, rs_proto_t p)
 {
   rs_hw_proto_t q = proto(c, p);
   return c->one_domain ? q.nvlink_hop_s : q.net_hop_s;
 }
-static double proto_eff(const rs_comm_t* c, rs_proto_t p) { return ring_eff(c) * proto(c, p).bw_factor; }
+static double proto_eff(const rs_comm_t* c, rs_proto_t p)
+{
+  return ring_eff(c) * proto(c, p).bw_factor;
+}
 
 /* Broadcast's pipeline: chunks of at least 512 KiB (NCCL's Simple protocol: its default 4 MiB buffer,
  * NCCL_BUFFSIZE, in NCCL_STEPS = 8 slots), at most 64 of them so that the chain's fill costs little. */
@@ -265,14 +284,14 @@ static int bcast_chunks(double bytes)
 static int ring_steps(rs_coll_op_t op, int n, double bytes)
 {
   switch (op) {
-    case RS_OP_ALLREDUCE:
-      return 2 * (n - 1);
-    case RS_OP_BROADCAST:
-      return bcast_chunks(bytes) + n - 2;
-    case RS_OP_SENDRECV:
-      return 1;
-    default:
-      return n - 1;
+  case RS_OP_ALLREDUCE:
+    return 2 * (n - 1);
+  case RS_OP_BROADCAST:
+    return bcast_chunks(bytes) + n - 2;
+  case RS_OP_SENDRECV:
+    return 1;
+  default:
+    return n - 1;
   }
 }
 
@@ -295,9 +314,9 @@ static double rail_hop_s(const rs_comm_t* c, rs_proto_t p)
 static double split_bw_s(const rs_comm_t* c, double nvl, double net, rs_proto_t p)
 {
   const rs_gpu_model_t* m = c->gpus[0]->model;
-  double f = proto(c, p).bw_factor;
-  double a = nvl / (c->calib->nvlink_ring_eff * f * m->nvlink_bytes_per_s);
-  double b = net / (c->calib->net_ring_eff * f * m->nic_bytes_per_s);
+  double f                = proto(c, p).bw_factor;
+  double a                = nvl / (c->calib->nvlink_ring_eff * f * m->nvlink_bytes_per_s);
+  double b                = net / (c->calib->net_ring_eff * f * m->nic_bytes_per_s);
   return a > b ? a : b;
 }
 
@@ -318,8 +337,14 @@ static double predict_rail_ring(const rs_comm_t* c, rs_coll_op_t op, rs_proto_t 
 #define RS_COLL_TREE_BW 0.92
 
 /* GPUs per domain and domains of the tree: one GPU in each of n domains when the ranks are spread. */
-static int tree_g(const rs_comm_t* c) { return c->spread ? 1 : c->per_domain; }
-static int tree_d(const rs_comm_t* c) { return c->spread ? c->n : c->domains; }
+static int tree_g(const rs_comm_t* c)
+{
+  return c->spread ? 1 : c->per_domain;
+}
+static int tree_d(const rs_comm_t* c)
+{
+  return c->spread ? c->n : c->domains;
+}
 
 static double tree_latency_s(const rs_comm_t* c, rs_proto_t p)
 {
@@ -352,8 +377,8 @@ static double predict(const rs_comm_t* c, rs_coll_op_t op, rs_coll_algo_t algo, 
 static double predict_ring(const rs_comm_t* c, rs_coll_op_t op, rs_proto_t p, double bytes)
 {
   int n = c->n;
-  return proto(c, p).base_s +
-         ring_steps(op, n, bytes) * (proto_hop_s(c, p) + ring_chunk(op, n, bytes) / (proto_eff(c, p) * ring_link_bw(c)));
+  return proto(c, p).base_s + ring_steps(op, n, bytes) *
+                                  (proto_hop_s(c, p) + ring_chunk(op, n, bytes) / (proto_eff(c, p) * ring_link_bw(c)));
 }
 
 /* Ring, rail ring and tree with protocol p. */
@@ -393,8 +418,7 @@ static double predict_hierarchical(const rs_comm_t* c, rs_coll_op_t op, double b
   double shard           = bytes / c->per_domain;
   if (op == RS_OP_ALLREDUCE)
     return predict(local, RS_OP_REDUCESCATTER, RS_ALGO_RING, bytes) +
-           predict(rail, RS_OP_ALLREDUCE, RS_ALGO_RING, shard) +
-           predict(local, RS_OP_ALLGATHER, RS_ALGO_RING, bytes);
+           predict(rail, RS_OP_ALLREDUCE, RS_ALGO_RING, shard) + predict(local, RS_OP_ALLGATHER, RS_ALGO_RING, bytes);
   return predict(local, op, RS_ALGO_RING, bytes) + predict(rail, op, RS_ALGO_RING, shard);
 }
 
@@ -442,32 +466,32 @@ static int check_nvls(const rs_comm_t* c, rs_coll_op_t op, rs_err_t* err)
 int rs_coll_check(const rs_comm_t* c, rs_coll_op_t op, rs_coll_algo_t algo, rs_err_t* err)
 {
   switch (algo) {
-    case RS_ALGO_AUTO:
-      return RS_OK;
-    case RS_ALGO_RING:
-      if (op == RS_OP_ALLTOALL)
-        return rs_err_set(err, "all-to-all has no ring algorithm: use direct or auto");
-      return RS_OK;
-    case RS_ALGO_NVLS:
-      return check_nvls(c, op, err);
-    case RS_ALGO_DIRECT:
-      if (op != RS_OP_ALLTOALL)
-        return rs_err_set(err, "direct runs all-to-all only");
-      return RS_OK;
-    case RS_ALGO_HIERARCHICAL:
-      if (!is_ring_family(op))
-        return rs_err_set(err, "hierarchical runs all-reduce, reduce-scatter and all-gather only");
-      return check_domains(c, algo, err);
-    case RS_ALGO_RAIL_RING:
-      if (!is_ring_family(op) && op != RS_OP_BROADCAST)
-        return rs_err_set(err, "rail-ring runs all-reduce, reduce-scatter, all-gather and broadcast only");
-      return check_domains(c, algo, err);
-    case RS_ALGO_TREE:
-      if (op != RS_OP_ALLREDUCE)
-        return rs_err_set(err, "tree runs all-reduce only");
-      if (c->domains == 0 && !c->spread)
-        return rs_err_set(err, "tree needs GPUs in several NVLink domains, with as many in each");
-      return RS_OK;
+  case RS_ALGO_AUTO:
+    return RS_OK;
+  case RS_ALGO_RING:
+    if (op == RS_OP_ALLTOALL)
+      return rs_err_set(err, "all-to-all has no ring algorithm: use direct or auto");
+    return RS_OK;
+  case RS_ALGO_NVLS:
+    return check_nvls(c, op, err);
+  case RS_ALGO_DIRECT:
+    if (op != RS_OP_ALLTOALL)
+      return rs_err_set(err, "direct runs all-to-all only");
+    return RS_OK;
+  case RS_ALGO_HIERARCHICAL:
+    if (!is_ring_family(op))
+      return rs_err_set(err, "hierarchical runs all-reduce, reduce-scatter and all-gather only");
+    return check_domains(c, algo, err);
+  case RS_ALGO_RAIL_RING:
+    if (!is_ring_family(op) && op != RS_OP_BROADCAST)
+      return rs_err_set(err, "rail-ring runs all-reduce, reduce-scatter, all-gather and broadcast only");
+    return check_domains(c, algo, err);
+  case RS_ALGO_TREE:
+    if (op != RS_OP_ALLREDUCE)
+      return rs_err_set(err, "tree runs all-reduce only");
+    if (c->domains == 0 && !c->spread)
+      return rs_err_set(err, "tree needs GPUs in several NVLink domains, with as many in each");
+    return RS_OK;
   }
   return RS_ERR;
 }
@@ -488,9 +512,9 @@ rs_coll_algo_t rs_coll_choose(const rs_comm_t* c, rs_coll_op_t op, double bytes)
   if (op == RS_OP_ALLTOALL)
     return RS_ALGO_DIRECT;
   static const rs_coll_algo_t candidates[] = {RS_ALGO_NVLS, RS_ALGO_HIERARCHICAL, RS_ALGO_TREE, RS_ALGO_RAIL_RING};
-  int n_candidates = c->grp ? 2 : 4;
-  rs_coll_algo_t best = RS_ALGO_RING;
-  double best_s       = predict(c, op, best, bytes);
+  int n_candidates                         = c->grp ? 2 : 4;
+  rs_coll_algo_t best                      = RS_ALGO_RING;
+  double best_s                            = predict(c, op, best, bytes);
   for (int i = 0; i < n_candidates; i++) {
     if (rs_coll_check(c, op, candidates[i], NULL) != RS_OK)
       continue;
@@ -509,7 +533,10 @@ rs_coll_algo_t rs_coll_choose(const rs_comm_t* c, rs_coll_op_t op, double bytes)
 static char token;
 
 /* Bytes put on the wire so that the route's bandwidth yields NCCL's achieved rate. */
-static long wire_bytes(double bytes, double eff) { return (long)(bytes / eff + 0.5); }
+static long wire_bytes(double bytes, double eff)
+{
+  return (long)(bytes / eff + 0.5);
+}
 
 /* Starts a message of `wire` bytes from rank to rank `to`, into `box` (one of to's mailboxes). */
 static sg_comm_t send_to(rs_comm_t* c, int rank, int to, sg_mailbox_t box, long wire)
@@ -521,9 +548,9 @@ static sg_comm_t send_to(rs_comm_t* c, int rank, int to, sg_mailbox_t box, long 
  * one. In a broadcast (a chain from rank 0) rank r sends chunk s - r at step s and receives chunk s - r + 1. */
 static void run_ring(rs_comm_t* c, int rank, rs_coll_op_t op, int steps, double chunk, rs_proto_t p)
 {
-  int n     = c->n;
-  int k     = op == RS_OP_BROADCAST ? steps - n + 2 : steps; /* chunks crossing each hop */
-  int first = op == RS_OP_BROADCAST ? rank : 0;              /* this rank's first sending step */
+  int n      = c->n;
+  int k      = op == RS_OP_BROADCAST ? steps - n + 2 : steps; /* chunks crossing each hop */
+  int first  = op == RS_OP_BROADCAST ? rank : 0;              /* this rank's first sending step */
   long wire  = wire_bytes(chunk, proto_eff(c, p));
   double hop = proto_hop_s(c, p);
   for (int s = 0; s < steps; s++) {
@@ -549,11 +576,11 @@ static void exchange_split(rs_comm_t* c, int rank, int g, int D, double nvl, dou
   int d = rank / g, k = rank % g;
   int nvl_to = d * g + (k + 1) % g, net_to = (d + 1) % D * g + k;
   void* got[2];
-  sg_comm_t comms[4] = {send_to(c, rank, net_to, c->xbox[net_to], wire_bytes(net, c->calib->net_ring_eff * f)),
-                        sg_mailbox_get_async(c->xbox[rank], &got[0]),
-                        g > 1 ? send_to(c, rank, nvl_to, c->mbox[nvl_to], wire_bytes(nvl, c->calib->nvlink_ring_eff * f))
-                              : NULL,
-                        g > 1 ? sg_mailbox_get_async(c->mbox[rank], &got[1]) : NULL};
+  sg_comm_t comms[4] = {
+      send_to(c, rank, net_to, c->xbox[net_to], wire_bytes(net, c->calib->net_ring_eff * f)),
+      sg_mailbox_get_async(c->xbox[rank], &got[0]),
+      g > 1 ? send_to(c, rank, nvl_to, c->mbox[nvl_to], wire_bytes(nvl, c->calib->nvlink_ring_eff * f)) : NULL,
+      g > 1 ? sg_mailbox_get_async(c->mbox[rank], &got[1]) : NULL};
   rs_net_wait_all(comms, g > 1 ? 4 : 2);
 }
 
@@ -644,8 +671,8 @@ static void run_hierarchical(rs_comm_t* c, int rank, rs_coll_op_t op, double byt
  * faithful form (NVLS and direct move (n-1)/n of the buffer through each rank's link each way). */
 static void run_grouped_algo(rs_comm_t* c, int rank, rs_coll_op_t op, rs_coll_algo_t algo, double bytes)
 {
-  int n          = c->n;
-  double rest    = bytes * (n - 1) / n;
+  int n       = c->n;
+  double rest = bytes * (n - 1) / n;
   xbt_assert(algo != RS_ALGO_TREE && algo != RS_ALGO_RAIL_RING, "tree and rail-ring have no grouped form");
   if (algo == RS_ALGO_RING) {
     int steps    = ring_steps(op, n, bytes);
@@ -672,35 +699,41 @@ void rs_coll_run(rs_comm_t* c, int rank, rs_coll_op_t op, rs_coll_algo_t algo, d
     return;
   }
   switch (algo) {
-    case RS_ALGO_RING: {
-      rs_proto_t p = best_proto(c, op, RS_ALGO_RING, bytes);
-      sg_actor_sleep_for(proto(c, p).base_s);
-      run_ring(c, rank, op, ring_steps(op, n, bytes), ring_chunk(op, n, bytes), p);
-      break;
-    }
-    case RS_ALGO_RAIL_RING:
-      run_rail_ring(c, rank, op, bytes);
-      break;
-    case RS_ALGO_TREE:
-      run_tree(c, rank, bytes);
-      break;
-    case RS_ALGO_NVLS:
-      /* In-switch reduction: each GPU pushes its data into the switch and reads back the reduced
-       * result, i.e. (n-1)/n of the buffer crosses its link each way, like one exchange of S/n pieces. */
-      sg_actor_sleep_for(c->calib->nvls_s);
-      run_direct(c, rank, bytes / n, c->calib->nvls_eff);
-      break;
-    case RS_ALGO_DIRECT:
-      sg_actor_sleep_for(c->calib->base_s + hop_s(c));
-      run_direct(c, rank, bytes / n, ring_eff(c));
-      break;
-    case RS_ALGO_HIERARCHICAL:
-      run_hierarchical(c, rank, op, bytes);
-      break;
-    case RS_ALGO_AUTO:
-      break;
+  case RS_ALGO_RING: {
+    rs_proto_t p = best_proto(c, op, RS_ALGO_RING, bytes);
+    sg_actor_sleep_for(proto(c, p).base_s);
+    run_ring(c, rank, op, ring_steps(op, n, bytes), ring_chunk(op, n, bytes), p);
+    break;
+  }
+  case RS_ALGO_RAIL_RING:
+    run_rail_ring(c, rank, op, bytes);
+    break;
+  case RS_ALGO_TREE:
+    run_tree(c, rank, bytes);
+    break;
+  case RS_ALGO_NVLS:
+    /* In-switch reduction: each GPU pushes its data into the switch and reads back the reduced
+     * result, i.e. (n-1)/n of the buffer crosses its link each way, like one exchange of S/n pieces. */
+    sg_actor_sleep_for(c->calib->nvls_s);
+    run_direct(c, rank, bytes / n, c->calib->nvls_eff);
+    break;
+  case RS_ALGO_DIRECT:
+    sg_actor_sleep_for(c->calib->base_s + hop_s(c));
+    run_direct(c, rank, bytes / n, ring_eff(c));
+    break;
+  case RS_ALGO_HIERARCHICAL:
+    run_hierarchical(c, rank, op, bytes);
+    break;
+  case RS_ALGO_AUTO:
+    break;
   }
 }
 
-const char* rs_coll_op_name(rs_coll_op_t op) { return RS_COLL_OP_NAMES[op]; }
-const char* rs_coll_algo_name(rs_coll_algo_t algo) { return RS_COLL_ALGO_NAMES[algo]; }
+const char* rs_coll_op_name(rs_coll_op_t op)
+{
+  return RS_COLL_OP_NAMES[op];
+}
+const char* rs_coll_algo_name(rs_coll_algo_t algo)
+{
+  return RS_COLL_ALGO_NAMES[algo];
+}

@@ -37,9 +37,9 @@ struct rs_net_meter {
 rs_net_meter_t* rs_net_meter_start(void)
 {
   rs_net_meter_t* m = xbt_new0(rs_net_meter_t, 1);
-  m->n_links         = sg_link_count();
-  m->links           = sg_link_list();
-  m->counts          = xbt_new0(double, m->n_links);
+  m->n_links        = sg_link_count();
+  m->links          = sg_link_list();
+  m->counts         = xbt_new0(double, m->n_links);
   for (size_t i = 0; i < m->n_links; i++)
     sg_link_set_data(m->links[i], &m->counts[i]);
   m->n_hosts = sg_host_count();

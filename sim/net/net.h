@@ -34,11 +34,12 @@ typedef enum {
 
 /* Their names, as scenario files and tables write them, in enum order and NULL-terminated (for the
  * scenario's choices), and one by one. */
-#define RS_COLL_OP_NAMES ((const char* const[]){"all-reduce", "all-gather", "reduce-scatter", "all-to-all", "broadcast", "send-recv", NULL})
-#define RS_COLL_ALGO_NAMES ((const char* const[]){"auto", "ring", "nvls", "direct", "hierarchical", "tree", "rail-ring", NULL})
+#define RS_COLL_OP_NAMES                                                                                               \
+  ((const char* const[]){"all-reduce", "all-gather", "reduce-scatter", "all-to-all", "broadcast", "send-recv", NULL})
+#define RS_COLL_ALGO_NAMES                                                                                             \
+  ((const char* const[]){"auto", "ring", "nvls", "direct", "hierarchical", "tree", "rail-ring", NULL})
 const char* rs_coll_op_name(rs_coll_op_t op);
 const char* rs_coll_algo_name(rs_coll_algo_t algo);
-
 
 /* ---- network flows between any two hosts, run by a pool of helper actors, for the aggregated
  * form of training: the representative ranks issue the flows of GPUs that run no actor of their own.

@@ -100,7 +100,10 @@ int rs_run_links_write(rs_run_t* run, rs_err_t* err)
 
 /* ---- energy ------------------------------------------------------------------------------------ */
 
-void rs_run_energy_init(void) { sg_host_energy_plugin_init(); }
+void rs_run_energy_init(void)
+{
+  sg_host_energy_plugin_init();
+}
 
 double rs_run_gpu_energy_j(const rs_gpu_t* const* gpus, int n)
 {

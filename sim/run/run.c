@@ -22,14 +22,14 @@ static const char* const common_cols[] = {"workload", "kind", "gpus", "start_s",
 #define N_COMMON 7
 
 static const rs_col_t events_cols[] = {
-    {"start_s", RS_COL_NUM}, {"end_s", RS_COL_NUM},  {"duration_s", RS_COL_NUM},
+    {"start_s", RS_COL_NUM},   {"end_s", RS_COL_NUM},  {"duration_s", RS_COL_NUM},
     {"workload", RS_COL_TEXT}, {"event", RS_COL_TEXT}, {"detail", RS_COL_TEXT},
 };
 
 #define N_COLS(c) ((int)(sizeof c / sizeof c[0]))
 
-rs_run_t* rs_run_new(const rs_scenario_t* sc, const rs_platform_t* plat, const rs_wl_ops_t* const* kinds,
-                     int n_kinds, rs_verbosity_t verbosity)
+rs_run_t* rs_run_new(const rs_scenario_t* sc, const rs_platform_t* plat, const rs_wl_ops_t* const* kinds, int n_kinds,
+                     rs_verbosity_t verbosity)
 {
   rs_run_t* run      = xbt_new0(rs_run_t, 1);
   run->sc            = sc;
@@ -171,7 +171,8 @@ static int open_outputs(rs_run_t* run, rs_err_t* err)
 {
   if ((run->out = rs_out_open(run->sc->outputs.dir, err)) == NULL)
     return RS_ERR;
-  if (run->sc->outputs.events && (run->events = rs_run_table(run, "events", events_cols, N_COLS(events_cols), err)) == NULL)
+  if (run->sc->outputs.events &&
+      (run->events = rs_run_table(run, "events", events_cols, N_COLS(events_cols), err)) == NULL)
     return RS_ERR;
   return RS_OK;
 }

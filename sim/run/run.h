@@ -45,7 +45,7 @@ typedef struct rs_wl_ops {
   /* A few lines a person reads after the run. */
   void (*report)(const rs_run_t* run, int i, const void* state, FILE* fp);
   void (*free)(void* state); /* accepts NULL */
-  int serves; /* 1: answers calls of other workloads on its service mailbox (wl/service.c) */
+  int serves;                /* 1: answers calls of other workloads on its service mailbox (wl/service.c) */
   /* The name of the workload whose service w calls, or NULL (NULL function: calls none). */
   const char* (*calls)(const rs_sc_workload_t* w);
 } rs_wl_ops_t;
@@ -80,8 +80,8 @@ struct rs_run {
 
 /* A run of scenario sc on platform plat with the n_kinds workload kinds of kinds (indexed by
  * rs_wl_kind_t; borrowed, as sc and plat are). Starts the link meter unless outputs.links is none. */
-rs_run_t* rs_run_new(const rs_scenario_t* sc, const rs_platform_t* plat, const rs_wl_ops_t* const* kinds,
-                     int n_kinds, rs_verbosity_t verbosity);
+rs_run_t* rs_run_new(const rs_scenario_t* sc, const rs_platform_t* plat, const rs_wl_ops_t* const* kinds, int n_kinds,
+                     rs_verbosity_t verbosity);
 void rs_run_free(rs_run_t* run); /* accepts NULL; removes partial outputs of a failed run */
 
 /* Prepares every workload (rs_wl_ops_t.prepare); RS_ERR with a located message on the first that cannot run. */
@@ -119,11 +119,11 @@ typedef struct rs_coll_row {
   rs_coll_op_t op;
   rs_coll_algo_t algo;
   int ranks;
-  double bytes;     /* nccl-tests' size: the per-rank buffer; for all-gather the gathered output */
-  int iteration;    /* the workload's iteration (training) or repetition (sweep) */
-  long long call;   /* the group's call number, from 0 */
-  double start_s;   /* when the last rank entered the call */
-  double end_s;     /* when the last rank left it */
+  double bytes;   /* nccl-tests' size: the per-rank buffer; for all-gather the gathered output */
+  int iteration;  /* the workload's iteration (training) or repetition (sweep) */
+  long long call; /* the group's call number, from 0 */
+  double start_s; /* when the last rank entered the call */
+  double end_s;   /* when the last rank left it */
 } rs_coll_row_t;
 
 /* Opens collectives.csv on first use, capped at outputs.collectives_max_rows; RS_ERR and err on failure. */
@@ -136,8 +136,8 @@ void rs_run_coll_row(rs_run_t* run, const rs_coll_row_t* row);
 typedef struct rs_coll_rec rs_coll_rec_t;
 /* A group of `ranks`, of which `reporting` run and report (fewer when others are only stood for, as in
  * training's aggregated mode). workload, group and dim are copied. */
-rs_coll_rec_t* rs_run_coll_rec_new(rs_run_t* run, const char* workload, const char* group, const char* dim,
-                                   int ranks, int reporting);
+rs_coll_rec_t* rs_run_coll_rec_new(rs_run_t* run, const char* workload, const char* group, const char* dim, int ranks,
+                                   int reporting);
 void rs_run_coll_rec_free(rs_coll_rec_t* rec); /* accepts NULL */
 /* Rank `pos` of the group left a call it entered at t_enter (every rank calls in the same order). */
 void rs_run_coll_rec_done(rs_coll_rec_t* rec, int pos, rs_coll_op_t op, rs_coll_algo_t algo, double bytes,

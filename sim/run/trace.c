@@ -24,8 +24,9 @@ static int row_allowed(rs_table_t* t, const char* table, const char* key, int ca
   if (rs_row_begin(t))
     return 1;
   if (rs_table_dropped(t) == 1)
-    fprintf(stderr, "racksim: warning: %s.csv reached its cap of %d rows (outputs.%s) at simulated time %g s: later "
-                    "rows are not written\n",
+    fprintf(stderr,
+            "racksim: warning: %s.csv reached its cap of %d rows (outputs.%s) at simulated time %g s: later "
+            "rows are not written\n",
             table, cap, key, simgrid_get_clock());
   return 0;
 }
@@ -46,11 +47,20 @@ void rs_run_report_caps(const rs_run_t* run, FILE* fp)
 /* ---- collectives.csv --------------------------------------------------------------------------- */
 
 static const rs_col_t collectives_cols[] = {
-    {"workload", RS_COL_TEXT},         {"group", RS_COL_TEXT},   {"dim", RS_COL_TEXT},
-    {"op", RS_COL_TEXT},               {"algorithm", RS_COL_TEXT}, {"ranks", RS_COL_INT},
-    {"bytes", RS_COL_INT},             {"iteration", RS_COL_INT}, {"call", RS_COL_INT},
-    {"start_s", RS_COL_NUM},           {"end_s", RS_COL_NUM},     {"time_us", RS_COL_NUM},
-    {"algbw_gbytes_per_s", RS_COL_NUM}, {"busbw_gbytes_per_s", RS_COL_NUM},
+    {"workload", RS_COL_TEXT},
+    {"group", RS_COL_TEXT},
+    {"dim", RS_COL_TEXT},
+    {"op", RS_COL_TEXT},
+    {"algorithm", RS_COL_TEXT},
+    {"ranks", RS_COL_INT},
+    {"bytes", RS_COL_INT},
+    {"iteration", RS_COL_INT},
+    {"call", RS_COL_INT},
+    {"start_s", RS_COL_NUM},
+    {"end_s", RS_COL_NUM},
+    {"time_us", RS_COL_NUM},
+    {"algbw_gbytes_per_s", RS_COL_NUM},
+    {"busbw_gbytes_per_s", RS_COL_NUM},
 };
 
 int rs_run_collectives_open(rs_run_t* run, rs_err_t* err)
@@ -139,17 +149,17 @@ void rs_run_coll_rec_free(rs_coll_rec_t* rec)
 
 static void rec_write(rs_coll_rec_t* rec, const rec_slot_t* s)
 {
-  rs_coll_row_t row = {rec->workload, rec->group, rec->dim, s->op,      s->algo,   rec->ranks,
-                       s->bytes,      s->iteration, s->call, s->start_s, s->end_s};
+  rs_coll_row_t row = {rec->workload, rec->group,   rec->dim, s->op,      s->algo, rec->ranks,
+                       s->bytes,      s->iteration, s->call,  s->start_s, s->end_s};
   rs_run_coll_row(rec->run, &row);
 }
 
 void rs_run_coll_rec_done(rs_coll_rec_t* rec, int pos, rs_coll_op_t op, rs_coll_algo_t algo, double bytes,
                           int iteration, double t_enter)
 {
-  double now      = simgrid_get_clock();
-  long long call  = rec->calls[pos]++;
-  rec_slot_t* s   = &rec->slots[call % REC_SLOTS];
+  double now     = simgrid_get_clock();
+  long long call = rec->calls[pos]++;
+  rec_slot_t* s  = &rec->slots[call % REC_SLOTS];
   if (s->arrived == 0) {
     *s = (rec_slot_t){call, 0, t_enter, now, op, algo, bytes, iteration};
   } else {
@@ -168,10 +178,9 @@ void rs_run_coll_rec_done(rs_coll_rec_t* rec, int pos, rs_coll_op_t op, rs_coll_
 /* ---- ops.csv ----------------------------------------------------------------------------------- */
 
 static const rs_col_t ops_cols[] = {
-    {"workload", RS_COL_TEXT}, {"rank", RS_COL_INT},        {"host", RS_COL_TEXT},
-    {"op", RS_COL_TEXT},       {"detail", RS_COL_TEXT},     {"iteration", RS_COL_INT},
-    {"layer", RS_COL_INT},     {"micro_batch", RS_COL_INT}, {"start_s", RS_COL_NUM},
-    {"end_s", RS_COL_NUM},     {"duration_s", RS_COL_NUM},  {"flops", RS_COL_NUM},
+    {"workload", RS_COL_TEXT}, {"rank", RS_COL_INT},      {"host", RS_COL_TEXT},      {"op", RS_COL_TEXT},
+    {"detail", RS_COL_TEXT},   {"iteration", RS_COL_INT}, {"layer", RS_COL_INT},      {"micro_batch", RS_COL_INT},
+    {"start_s", RS_COL_NUM},   {"end_s", RS_COL_NUM},     {"duration_s", RS_COL_NUM}, {"flops", RS_COL_NUM},
     {"bytes", RS_COL_NUM},
 };
 

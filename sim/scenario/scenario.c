@@ -47,22 +47,40 @@ typedef struct table {
   int n;
 } table_t;
 
-#define TABLE(f) {f, (int)(sizeof f / sizeof f[0])}
+#define TABLE(f)                                                                                                       \
+  {                                                                                                                    \
+    f, (int)(sizeof f / sizeof f[0])                                                                                   \
+  }
 
-static const char* const kind_names[] = {"collective", "training", "inference", "agentic", NULL};
-static const char* const prec_names[]      = {"bf16", "fp8", "fp4", NULL};
-static const char* const recompute_names[] = {"none", "selective", "full", NULL};
-static const char* const mode_names[]      = {"auto", "faithful", "aggregated", NULL};
-static const char* const links_names[] = {"none", "classes", "all", NULL};
+static const char* const kind_names[]            = {"collective", "training", "inference", "agentic", NULL};
+static const char* const prec_names[]            = {"bf16", "fp8", "fp4", NULL};
+static const char* const recompute_names[]       = {"none", "selective", "full", NULL};
+static const char* const mode_names[]            = {"auto", "faithful", "aggregated", NULL};
+static const char* const links_names[]           = {"none", "classes", "all", NULL};
 static const char* const session_arrival_names[] = {"poisson", "day", "replay", NULL};
-static const char* const dist_names[]    = {"fixed", "exponential", "lognormal", NULL};
-static const char* const place_names[]   = {"any", "fleet", "racks", NULL};
+static const char* const dist_names[]            = {"fixed", "exponential", "lognormal", NULL};
+static const char* const place_names[]           = {"any", "fleet", "racks", NULL};
 
-const char* rs_wl_kind_name(rs_wl_kind_t kind) { return kind_names[kind]; }
-const char* rs_prec_name(rs_prec_t prec) { return prec_names[prec]; }
-const char* rs_recompute_name(rs_recompute_t rc) { return recompute_names[rc]; }
-const char* rs_train_mode_name(rs_train_mode_t mode) { return mode_names[mode]; }
-const char* rs_place_name(rs_place_t place) { return place_names[place]; }
+const char* rs_wl_kind_name(rs_wl_kind_t kind)
+{
+  return kind_names[kind];
+}
+const char* rs_prec_name(rs_prec_t prec)
+{
+  return prec_names[prec];
+}
+const char* rs_recompute_name(rs_recompute_t rc)
+{
+  return recompute_names[rc];
+}
+const char* rs_train_mode_name(rs_train_mode_t mode)
+{
+  return mode_names[mode];
+}
+const char* rs_place_name(rs_place_t place)
+{
+  return place_names[place];
+}
 
 static int load_platform(ctx_t* c, struct fy_node* n, const loc_t* at, void* base);
 static int load_generate(ctx_t* c, struct fy_node* n, const loc_t* at, void* base);
@@ -155,10 +173,10 @@ static const field_t training_fields[] = {
 };
 
 static const char* const inf_mode_names[] = {"server", "offline", NULL};
-static const char* const arrival_names[] = {"poisson", "gamma", "trace", "table", NULL};
-static const char* const len_names[]     = {"fixed", "uniform", "exponential", "table", NULL};
-static const char* const route_names[]   = {"round-robin", "least-outstanding", "kv-aware", NULL};
-static const char* const preempt_names[] = {"recompute", "swap", NULL};
+static const char* const arrival_names[]  = {"poisson", "gamma", "trace", "table", NULL};
+static const char* const len_names[]      = {"fixed", "uniform", "exponential", "table", NULL};
+static const char* const route_names[]    = {"round-robin", "least-outstanding", "kv-aware", NULL};
+static const char* const preempt_names[]  = {"recompute", "swap", NULL};
 
 #define INF(m) (offsetof(rs_sc_workload_t, u.inf) + offsetof(rs_sc_inference_t, m))
 static const field_t inference_fields[] = {
@@ -256,7 +274,6 @@ static const field_t pool_fields[] = {
     {"cores_per_host", F_INT, offsetof(rs_sc_pool_t, cores_per_host), .min = 0, .max = 1e6, .def = "0"},
 };
 
-
 /* Kind-specific tables, indexed by rs_wl_kind_t. */
 static const table_t kind_tables[] = {TABLE(collective_fields), TABLE(training_fields), TABLE(inference_fields),
                                       TABLE(agentic_fields)};
@@ -268,9 +285,9 @@ typedef struct model_keys {
 } model_keys_t;
 
 static const char* const model_shape_keys[] = {
-    "layers",         "hidden",       "ffn",          "heads",       "kv_heads",    "vocab",       "seq_len",
-    "gated",          "experts",      "experts_per_token", "shared_experts", "expert_ffn", "dense_layers",
-    "kv_lora_rank",   "q_lora_rank"};
+    "layers",         "hidden",     "ffn",          "heads",        "kv_heads",
+    "vocab",          "seq_len",    "gated",        "experts",      "experts_per_token",
+    "shared_experts", "expert_ffn", "dense_layers", "kv_lora_rank", "q_lora_rank"};
 
 /* ---- where keys were: key path -> line, or the --set argument that gave it ------------------------ */
 
@@ -353,7 +370,7 @@ static const char* override_of(const ctx_t* c, struct fy_node* n)
 /* The line of a scalar node, from 1 (libfyaml counts from 0); 0 for other nodes. */
 static int node_line(struct fy_node* n)
 {
-  struct fy_token* t = n ? fy_node_get_scalar_token(n) : NULL;
+  struct fy_token* t      = n ? fy_node_get_scalar_token(n) : NULL;
   const struct fy_mark* m = t ? fy_token_start_mark(t) : NULL;
   return m ? m->line + 1 : 0;
 }
@@ -376,12 +393,12 @@ static const char* node_kind_name(struct fy_node* n)
   if (n == NULL)
     return "nothing";
   switch (fy_node_get_type(n)) {
-    case FYNT_MAPPING:
-      return "a mapping";
-    case FYNT_SEQUENCE:
-      return "a list";
-    default:
-      return "a scalar";
+  case FYNT_MAPPING:
+    return "a mapping";
+  case FYNT_SEQUENCE:
+    return "a list";
+  default:
+    return "a scalar";
   }
 }
 
@@ -392,10 +409,10 @@ int rs_parse_bytes(const char* text, double* bytes)
   static const struct {
     const char* suffix;
     double scale;
-  } units[] = {{"", 1},      {"B", 1},      {"KB", 1e3},         {"MB", 1e6},         {"GB", 1e9},
+  } units[] = {{"", 1},      {"B", 1},      {"KB", 1e3},        {"MB", 1e6},           {"GB", 1e9},
                {"TB", 1e12}, {"KiB", 1024}, {"MiB", 1048576.0}, {"GiB", 1073741824.0}, {"TiB", 1099511627776.0}};
   char* end;
-  errno   = 0;
+  errno    = 0;
   double v = strtod(text, &end);
   if (end == text || errno != 0 || !isfinite(v))
     return RS_ERR;
@@ -450,84 +467,83 @@ static void describe_field(char* buf, size_t len, const field_t* f)
 {
   char list[256];
   switch (f->type) {
-    case F_STR:
-      snprintf(buf, len, "a text value");
-      break;
-    case F_INT:
-      snprintf(buf, len, "an integer from %.0f to %.0f", f->min, f->max);
-      break;
-    case F_U64:
-      snprintf(buf, len, "a non-negative integer");
-      break;
-    case F_NUM:
-      snprintf(buf, len, "a number from %g to %g", f->min, f->max);
-      break;
-    case F_BYTES:
-      snprintf(buf, len, "a size in bytes from %g to %g (a number, optionally with B, KB, MB, GB, KiB, MiB, GiB...)",
-               f->min, f->max);
-      break;
-    case F_BOOL:
-      snprintf(buf, len, "true or false");
-      break;
-    case F_ENUM:
-      join_choices(list, sizeof list, f->choices);
-      snprintf(buf, len, "one of %s", list);
-      break;
-    case F_SECTION:
-      snprintf(buf, len, "a section");
-      break;
+  case F_STR:
+    snprintf(buf, len, "a text value");
+    break;
+  case F_INT:
+    snprintf(buf, len, "an integer from %.0f to %.0f", f->min, f->max);
+    break;
+  case F_U64:
+    snprintf(buf, len, "a non-negative integer");
+    break;
+  case F_NUM:
+    snprintf(buf, len, "a number from %g to %g", f->min, f->max);
+    break;
+  case F_BYTES:
+    snprintf(buf, len, "a size in bytes from %g to %g (a number, optionally with B, KB, MB, GB, KiB, MiB, GiB...)",
+             f->min, f->max);
+    break;
+  case F_BOOL:
+    snprintf(buf, len, "true or false");
+    break;
+  case F_ENUM:
+    join_choices(list, sizeof list, f->choices);
+    snprintf(buf, len, "one of %s", list);
+    break;
+  case F_SECTION:
+    snprintf(buf, len, "a section");
+    break;
   }
 }
 
 /* Converts text for field f into base; RS_ERR with a message at `at` when it does not fit. */
 static int store_scalar(ctx_t* c, const field_t* f, const char* text, const loc_t* at, void* base)
 {
-  char* dst = (char*)base + f->off;
-  double d  = 0;
+  char* dst   = (char*)base + f->off;
+  double d    = 0;
   long long i = 0;
   int ok = RS_ERR, b = 0;
   switch (f->type) {
-    case F_STR:
-      free(*(char**)dst);
-      *(char**)dst = xbt_strdup(text);
-      return RS_OK;
-    case F_INT:
-      ok = parse_integer(text, &i) == RS_OK && i >= f->min && i <= f->max ? RS_OK : RS_ERR;
-      if (ok == RS_OK)
-        *(int*)dst = (int)i;
-      break;
-    case F_U64: {
-      char* end;
-      errno = 0;
-      unsigned long long u = strtoull(text, &end, 10);
-      ok = end != text && *end == '\0' && errno == 0 && text[0] != '-' ? RS_OK : RS_ERR;
-      if (ok == RS_OK)
-        *(uint64_t*)dst = u;
-      break;
-    }
-    case F_NUM:
-    case F_BYTES:
-      ok = (f->type == F_NUM ? parse_number(text, &d) : rs_parse_bytes(text, &d)) == RS_OK && d >= f->min &&
-                   d <= f->max
-               ? RS_OK
-               : RS_ERR;
-      if (ok == RS_OK)
-        *(double*)dst = d;
-      break;
-    case F_BOOL:
-      ok = parse_bool(text, &b);
-      if (ok == RS_OK)
-        *(int*)dst = b;
-      break;
-    case F_ENUM:
-      for (int k = 0; f->choices[k]; k++)
-        if (strcmp(text, f->choices[k]) == 0) {
-          *(int*)dst = k;
-          ok         = RS_OK;
-        }
-      break;
-    case F_SECTION:
-      break;
+  case F_STR:
+    free(*(char**)dst);
+    *(char**)dst = xbt_strdup(text);
+    return RS_OK;
+  case F_INT:
+    ok = parse_integer(text, &i) == RS_OK && i >= f->min && i <= f->max ? RS_OK : RS_ERR;
+    if (ok == RS_OK)
+      *(int*)dst = (int)i;
+    break;
+  case F_U64: {
+    char* end;
+    errno                = 0;
+    unsigned long long u = strtoull(text, &end, 10);
+    ok                   = end != text && *end == '\0' && errno == 0 && text[0] != '-' ? RS_OK : RS_ERR;
+    if (ok == RS_OK)
+      *(uint64_t*)dst = u;
+    break;
+  }
+  case F_NUM:
+  case F_BYTES:
+    ok = (f->type == F_NUM ? parse_number(text, &d) : rs_parse_bytes(text, &d)) == RS_OK && d >= f->min && d <= f->max
+             ? RS_OK
+             : RS_ERR;
+    if (ok == RS_OK)
+      *(double*)dst = d;
+    break;
+  case F_BOOL:
+    ok = parse_bool(text, &b);
+    if (ok == RS_OK)
+      *(int*)dst = b;
+    break;
+  case F_ENUM:
+    for (int k = 0; f->choices[k]; k++)
+      if (strcmp(text, f->choices[k]) == 0) {
+        *(int*)dst = k;
+        ok         = RS_OK;
+      }
+    break;
+  case F_SECTION:
+    break;
   }
   if (ok != RS_OK) {
     char expected[384];
@@ -544,7 +560,8 @@ static int load_value(ctx_t* c, const field_t* f, struct fy_node* n, const loc_t
   if (n == NULL || !fy_node_is_scalar(n) || fy_node_get_scalar0(n) == NULL || fy_node_is_null(n)) {
     char expected[384];
     describe_field(expected, sizeof expected, f);
-    return loc_err(c, at, "expected %s, got %s", expected, n == NULL || fy_node_is_null(n) ? "nothing" : node_kind_name(n));
+    return loc_err(c, at, "expected %s, got %s", expected,
+                   n == NULL || fy_node_is_null(n) ? "nothing" : node_kind_name(n));
   }
   loc_t here = *at;
   if (!here.set_arg && node_line(n) > 0)
@@ -719,8 +736,8 @@ static int load_generate(ctx_t* c, struct fy_node* n, const loc_t* at, void* bas
 /* The shape fields of rs_model_t, in model_shape_keys' order. */
 static int* model_field(rs_model_t* m, int k)
 {
-  int* f[] = {&m->layers,      &m->hidden,       &m->ffn,        &m->heads,          &m->kv_heads,
-              &m->vocab,       &m->seq_len,      &m->gated,      &m->experts,        &m->experts_per_token,
+  int* f[] = {&m->layers,         &m->hidden,     &m->ffn,          &m->heads,        &m->kv_heads,
+              &m->vocab,          &m->seq_len,    &m->gated,        &m->experts,      &m->experts_per_token,
               &m->shared_experts, &m->expert_ffn, &m->dense_layers, &m->kv_lora_rank, &m->q_lora_rank};
   return f[k];
 }
@@ -731,14 +748,14 @@ static int load_model(ctx_t* c, struct fy_node* n, const loc_t* at, void* base)
   field_t fields[N_KEYS + 1];
   fields[0] = (field_t){"preset", F_STR, offsetof(model_keys_t, preset)};
   for (int k = 0; k < N_KEYS; k++)
-    fields[k + 1] = (field_t){model_shape_keys[k], F_INT, offsetof(model_keys_t, v) + k * sizeof(int), .min = 0,
-                              .max = 1e9};
+    fields[k + 1] =
+        (field_t){model_shape_keys[k], F_INT, offsetof(model_keys_t, v) + k * sizeof(int), .min = 0, .max = 1e9};
   model_keys_t keys = {0};
   for (int k = 0; k < N_KEYS; k++)
     keys.v[k] = -1;
-  table_t t     = {fields, N_KEYS + 1};
-  void* bases[] = {&keys};
-  int rc        = load_mapping(c, n, at, &t, bases, 1);
+  table_t t           = {fields, N_KEYS + 1};
+  void* bases[]       = {&keys};
+  int rc              = load_mapping(c, n, at, &t, bases, 1);
   rs_sc_workload_t* w = base;
   rs_model_t* m       = w->kind == RS_WL_INFERENCE ? &w->u.inf.model : &w->u.train.model;
   char key[PATH_LEN];
@@ -824,8 +841,8 @@ static int load_pools(ctx_t* c, struct fy_node* n, const loc_t* at, void* base)
   if (n == NULL || !fy_node_is_sequence(n) || fy_node_sequence_item_count(n) == 0)
     return loc_err(c, at, "expected a list of CPU pools (lines starting with '- name: ...'), got %s",
                    n && fy_node_is_sequence(n) ? "an empty list" : node_kind_name(n));
-  int count  = fy_node_sequence_item_count(n);
-  ag->pools  = xbt_new0(rs_sc_pool_t, count);
+  int count = fy_node_sequence_item_count(n);
+  ag->pools = xbt_new0(rs_sc_pool_t, count);
   for (int i = 0; i < count; i++) {
     struct fy_node* item = fy_node_sequence_get_by_index(n, i);
     loc_t child;
@@ -857,8 +874,8 @@ static int workload_kind(ctx_t* c, struct fy_node* n, const loc_t* at, rs_wl_kin
 
 /* A file key of an inference workload (trace, rate_table, length_table): given exactly when needed,
  * read relative to the scenario, and existing. */
-static int check_input_file(ctx_t* c, const loc_t* at, char** file, const char* name, const char* when,
-                            int needed, const char* what)
+static int check_input_file(ctx_t* c, const loc_t* at, char** file, const char* name, const char* when, int needed,
+                            const char* what)
 {
   char key[PATH_LEN];
   snprintf(key, sizeof key, "%s.%s", at->path, name);
@@ -991,15 +1008,15 @@ static struct fy_document* parse_yaml(ctx_t* c)
   diag_capture_t cap = {{0}};
   struct fy_diag_cfg dcfg;
   fy_diag_cfg_default(&dcfg);
-  dcfg.fp            = NULL;
-  dcfg.output_fn     = on_diag;
-  dcfg.user          = &cap;
-  dcfg.colorize      = false;
-  dcfg.show_source   = false;
-  dcfg.show_position = true;
-  dcfg.show_type     = false;
-  dcfg.show_module   = false;
-  struct fy_diag* diag    = fy_diag_create(&dcfg);
+  dcfg.fp                  = NULL;
+  dcfg.output_fn           = on_diag;
+  dcfg.user                = &cap;
+  dcfg.colorize            = false;
+  dcfg.show_source         = false;
+  dcfg.show_position       = true;
+  dcfg.show_type           = false;
+  dcfg.show_module         = false;
+  struct fy_diag* diag     = fy_diag_create(&dcfg);
   struct fy_parse_cfg pcfg = {.flags = FYPCF_RESOLVE_DOCUMENT, .diag = diag};
   struct fy_document* doc  = fy_document_build_from_file(&pcfg, c->file);
   fy_diag_destroy(diag);
@@ -1036,7 +1053,7 @@ static int set_err(ctx_t* c, const char* arg, const char* fmt, ...)
 
 static void remember_override(ctx_t* c, struct fy_node* n, const char* arg)
 {
-  c->overrides = xbt_realloc(c->overrides, (c->n_overrides + 1) * sizeof *c->overrides);
+  c->overrides                   = xbt_realloc(c->overrides, (c->n_overrides + 1) * sizeof *c->overrides);
   c->overrides[c->n_overrides++] = (override_t){n, arg};
 }
 
@@ -1126,12 +1143,12 @@ static char* default_output_dir(const char* file)
 
 rs_scenario_t* rs_scenario_load(const char* path, const char* const* sets, int n_sets, rs_err_t* err)
 {
-  ctx_t c           = {.file = path, .err = err};
-  rs_scenario_t* sc = xbt_new0(rs_scenario_t, 1);
-  sc->path          = xbt_strdup(path);
-  sc->where         = xbt_new0(rs_sc_where_t, 1);
-  sc->where->file   = xbt_strdup(path);
-  c.sc              = sc;
+  ctx_t c                 = {.file = path, .err = err};
+  rs_scenario_t* sc       = xbt_new0(rs_scenario_t, 1);
+  sc->path                = xbt_strdup(path);
+  sc->where               = xbt_new0(rs_sc_where_t, 1);
+  sc->where->file         = xbt_strdup(path);
+  c.sc                    = sc;
   struct fy_document* doc = NULL;
   int rc                  = check_text_file(&c);
   if (rc == RS_OK && (doc = parse_yaml(&c)) == NULL)

@@ -13,7 +13,6 @@
 
 typedef enum { RS_WL_COLLECTIVE, RS_WL_TRAINING, RS_WL_INFERENCE, RS_WL_AGENTIC, RS_WL_KIND_COUNT } rs_wl_kind_t;
 
-
 /* kind: collective -- sweeps message sizes over a group of GPUs, like nccl-tests. */
 typedef struct rs_sc_collective {
   rs_coll_op_t op;
@@ -58,29 +57,29 @@ typedef struct rs_sc_inference {
   rs_inf_mode_t mode;     /* offline: every request at start_s; server: arrivals over time */
   int requests;           /* how many to generate (a trace gives its own) */
   rs_arrival_t arrival;
-  double rate_per_s;      /* mean arrival rate (poisson, gamma) */
-  double burstiness;      /* gamma: squared coefficient of variation of the gaps (1 = Poisson) */
-  char* trace;            /* CSV of arrival_s, prompt_tokens, output_tokens; resolved path or NULL */
-  char* rate_table;       /* CSV of start_s, rate_per_s over one period (arrival: table); resolved or NULL */
-  double rate_period_s;   /* the table repeats with this period (a day by default) */
-  char* length_table;     /* CSV of prompt_tokens, output_tokens rows to draw from (dist: table); or NULL */
+  double rate_per_s;    /* mean arrival rate (poisson, gamma) */
+  double burstiness;    /* gamma: squared coefficient of variation of the gaps (1 = Poisson) */
+  char* trace;          /* CSV of arrival_s, prompt_tokens, output_tokens; resolved path or NULL */
+  char* rate_table;     /* CSV of start_s, rate_per_s over one period (arrival: table); resolved or NULL */
+  double rate_period_s; /* the table repeats with this period (a day by default) */
+  char* length_table;   /* CSV of prompt_tokens, output_tokens rows to draw from (dist: table); or NULL */
   rs_len_dist_t prompt_dist, output_dist;
   int prompt_tokens, output_tokens; /* fixed values, or means of the distributions */
-  int max_batch_tokens;   /* token budget of one engine step */
-  int max_seqs;           /* sequences in one step at most */
-  int chunked_prefill;    /* 1: a long prompt is split across steps to fit the budget */
-  int kv_block_tokens;    /* paged KV cache: tokens per block */
-  double hbm_utilization; /* fraction of HBM the engine may use for weights plus KV cache */
+  int max_batch_tokens;             /* token budget of one engine step */
+  int max_seqs;                     /* sequences in one step at most */
+  int chunked_prefill;              /* 1: a long prompt is split across steps to fit the budget */
+  int kv_block_tokens;              /* paged KV cache: tokens per block */
+  double hbm_utilization;           /* fraction of HBM the engine may use for weights plus KV cache */
   rs_preempt_t preemption;
   double swap_gbytes_per_s; /* host link for swapped KV blocks */
   rs_route_t routing;
   double slo_ttft_s, slo_tpot_s; /* latency objective for goodput */
-  double sample_s;        /* replicas.csv interval */
-  int tp_across_domains;  /* 1: allow a replica's TP x EP group to span NVLink domains */
-  int collective_memo;    /* 1: time a step size's collectives once on the real links, then reuse */
-  int prefill_replicas;   /* > 0: disaggregated: the first replicas only prefill, the others only decode */
-  int shared_prefix_tokens; /* every prompt starts with the same tokens (a system prompt) */
-  int prefix_caching;     /* 1: a replica keeps the shared prefix's KV blocks and new requests reuse them */
+  double sample_s;               /* replicas.csv interval */
+  int tp_across_domains;         /* 1: allow a replica's TP x EP group to span NVLink domains */
+  int collective_memo;           /* 1: time a step size's collectives once on the real links, then reuse */
+  int prefill_replicas;          /* > 0: disaggregated: the first replicas only prefill, the others only decode */
+  int shared_prefix_tokens;      /* every prompt starts with the same tokens (a system prompt) */
+  int prefix_caching;            /* 1: a replica keeps the shared prefix's KV blocks and new requests reuse them */
 } rs_sc_inference_t;
 
 /* How agent sessions arrive: a Poisson process, a Poisson process whose rate follows a table over the
@@ -94,38 +93,38 @@ typedef enum { RS_PLACE_ANY, RS_PLACE_FLEET, RS_PLACE_RACKS } rs_place_t;
 /* A CPU pool of an agentic workload: a set of the platform's CPU hosts with one FIFO queue. */
 typedef struct rs_sc_pool {
   char* name;
-  char* cpu;            /* CPU model ("graviton4", "grace"); NULL: any */
+  char* cpu; /* CPU model ("graviton4", "grace"); NULL: any */
   rs_place_t placement;
-  int site;             /* -1: any site */
-  int hosts;            /* 0: every matching host */
-  int cores_per_host;   /* 0: every core of each host */
+  int site;           /* -1: any site */
+  int hosts;          /* 0: every matching host */
+  int cores_per_host; /* 0: every core of each host */
 } rs_sc_pool_t;
 
 /* kind: agentic -- agent sessions: turns of an LLM call then a tool call on CPU cores, with sandbox
  * start-up and an optional fan-out to sub-agents that join. */
 typedef struct rs_sc_agentic {
   rs_sessions_arrival_t arrival;
-  double rate_per_s;       /* poisson */
-  char* day_rates;         /* day: sessions/s per slot, comma-separated */
-  double slot_s;           /* day: length of one slot */
-  char* replay;            /* replay: CSV file with a start_s column, resolved */
-  int sessions;            /* poisson, day: sessions that arrive */
+  double rate_per_s; /* poisson */
+  char* day_rates;   /* day: sessions/s per slot, comma-separated */
+  double slot_s;     /* day: length of one slot */
+  char* replay;      /* replay: CSV file with a start_s column, resolved */
+  int sessions;      /* poisson, day: sessions that arrive */
   int turns;
-  char* service;           /* llm.service: the workload serving LLM calls; NULL: no LLM calls */
+  char* service; /* llm.service: the workload serving LLM calls; NULL: no LLM calls */
   double prompt_tokens, growth_tokens, output_tokens;
   char* tool_pool;
   int tool_cores;
-  double tool_core_s;      /* mean work of one call, in core-seconds */
-  double tool_gflop;       /* or in GFLOP (0: use tool_core_s) */
+  double tool_core_s; /* mean work of one call, in core-seconds */
+  double tool_gflop;  /* or in GFLOP (0: use tool_core_s) */
   rs_dist_t tool_dist;
-  double tool_cv;          /* lognormal: coefficient of variation */
+  double tool_cv; /* lognormal: coefficient of variation */
   double tool_mem_gbytes;
-  double io_bytes;         /* read from io_pool before the call runs */
+  double io_bytes; /* read from io_pool before the call runs */
   char* io_pool;
   double cold_start_s, warm_start_s;
-  int warm_pool;           /* sandboxes kept warm */
+  int warm_pool; /* sandboxes kept warm */
   int fanout, fanout_turn, sub_turns;
-  double sample_s;         /* period of cpu_pools.csv */
+  double sample_s; /* period of cpu_pools.csv */
   rs_sc_pool_t* pools;
   int n_pools;
 } rs_sc_agentic_t;
@@ -157,8 +156,8 @@ typedef struct rs_sc_platform {
 typedef enum { RS_LINKS_NONE, RS_LINKS_CLASSES, RS_LINKS_ALL } rs_sc_links_t;
 
 typedef struct rs_sc_outputs {
-  char* dir;  /* where the CSV tables go */
-  int events; /* write events.csv */
+  char* dir;                /* where the CSV tables go */
+  int events;               /* write events.csv */
   int collectives_max_rows; /* cap on collectives.csv; 0: training writes none */
   int ops_max_rows;         /* cap on ops.csv; 0: no ops.csv */
   rs_sc_links_t links;

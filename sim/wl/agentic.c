@@ -3,8 +3,8 @@
  * with sandbox start-up and a fan-out to sub-agents that join. Sessions are state machines, not actors,
  * so 100k of them fit in memory: a worker actor runs each tool call (one exec per core it holds on a
  * platform CPU host) and is reused for the next, so workers are as many as calls ever ran at once;
- * plus one arrival driver, one reply receiver and one sampler per workload. Pools keep a FIFO queue of calls waiting for free cores. It does not model
- * what a tool computes, only its work, memory and input transfer. See LICENSE. */
+ * plus one arrival driver, one reply receiver and one sampler per workload. Pools keep a FIFO queue of calls waiting
+ * for free cores. It does not model what a tool computes, only its work, memory and input transfer. See LICENSE. */
 #include "base/base.h"
 #include "wl/wl_int.h"
 
@@ -30,27 +30,6 @@ XBT_LOG_NEW_DEFAULT_SUBCATEGORY(rs_agentic, racksim, "agentic workload");
 /* A tool-call worker only runs short code between blocking calls: a small stack keeps 100k of them
  * within memory (simgrid-notes.md: 20-70 KB of RSS per actor with the default stack). */
 #define WORKER_STACK_BYTES (128 * 1024)
-
-/* ---- random numbers: splitmix64, one stream per session so draws do not depend on event order ---- */
-
-static uint64_t rng_next(uint64_t* s)
-{
-  uint64_t z = (*s += 0x9E3779B97F4A7C15ULL);
-  z          = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-  z          = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-  return z ^ (z >> 31);
-}
-
-/* Uniform in (0, 1]: never 0, so its logarithm is finite. */
-static double rng_unit(uint64_t* s) { return ((rng_next(s) >> 11) + 1) * (1.0 / 9007199254740992.0); }
-
-static double rng_exponential(uint64_t* s, double mean) { return -mean * log(rng_unit(s)); }
-
-static double rng_normal(uint64_t* s)
-{
-  double u = rng_unit(s), v = rng_unit(s);
-  return sqrt(-2 * log(u)) * cos(2 * M_PI * v);
-}
 
 /* ---- state ----------------------------------------------------------------------------------------- */
 
@@ -88,7 +67,7 @@ typedef struct session {
   long long id;
   int depth, turn, n_turns, pending;
   phase_t phase;
-  uint64_t rng;
+  rs_rng_t rng; /* its own stream, so its draws do not depend on the order of events */
   double arrival_s, join_start_s;
   int llm_calls, tool_calls, subagents, cold_starts, has_sandbox;
   double model_s, tool_s, queue_s, startup_s, join_s;
@@ -114,7 +93,7 @@ typedef struct worker {
 
 /* Its columns of summary.csv. */
 typedef struct agentic_summary {
-  double latency_s[3];   /* p50, p90, p99 of its root sessions */
+  double latency_s[3];    /* p50, p90, p99 of its root sessions */
   double cpu_cores;       /* cores of its tool pool */
   double cpu_utilisation; /* busy core-seconds / (cores x duration) */
 } agentic_summary_t;
@@ -130,14 +109,14 @@ struct agentic {
   pool_t *tool_pool, *io_pool;
   int service;          /* the workload serving its LLM calls; -1: sessions make none */
   sg_mailbox_t replies; /* NULL when sessions make no LLM calls */
-  double* arrivals; /* replay: start times, sorted */
-  double* rates;    /* day: sessions/s per slot */
+  double* arrivals;     /* replay: start times, sorted */
+  double* rates;        /* day: sessions/s per slot */
   int n_rates;
   int n_roots, roots_done;
   double* latencies; /* of root sessions, in completion order */
   long long next_id;
   int warm_free; /* warm sandboxes ready */
-  uint64_t arrival_rng;
+  rs_rng_t arrival_rng;
   double tool_sigma2, tool_sigma; /* lognormal tool work: log(1 + cv^2) and its root */
   sg_sem_t all_done;
   worker_t *idle, *workers;
@@ -149,17 +128,17 @@ struct agentic {
 /* ---- tables ---------------------------------------------------------------------------------------- */
 
 static const rs_col_t session_cols[] = {
-    {"workload", RS_COL_TEXT}, {"session", RS_COL_INT},     {"parent", RS_COL_INT},     {"start_s", RS_COL_NUM},
-    {"end_s", RS_COL_NUM},     {"latency_s", RS_COL_NUM},   {"turns", RS_COL_INT},      {"llm_calls", RS_COL_INT},
-    {"tool_calls", RS_COL_INT}, {"subagents", RS_COL_INT},  {"model_s", RS_COL_NUM},    {"tool_s", RS_COL_NUM},
-    {"queue_s", RS_COL_NUM},   {"startup_s", RS_COL_NUM},   {"join_s", RS_COL_NUM},     {"cold_starts", RS_COL_INT},
+    {"workload", RS_COL_TEXT},  {"session", RS_COL_INT},   {"parent", RS_COL_INT},  {"start_s", RS_COL_NUM},
+    {"end_s", RS_COL_NUM},      {"latency_s", RS_COL_NUM}, {"turns", RS_COL_INT},   {"llm_calls", RS_COL_INT},
+    {"tool_calls", RS_COL_INT}, {"subagents", RS_COL_INT}, {"model_s", RS_COL_NUM}, {"tool_s", RS_COL_NUM},
+    {"queue_s", RS_COL_NUM},    {"startup_s", RS_COL_NUM}, {"join_s", RS_COL_NUM},  {"cold_starts", RS_COL_INT},
 };
 
 static const rs_col_t pool_cols[] = {
-    {"time_s", RS_COL_NUM},         {"workload", RS_COL_TEXT},     {"pool", RS_COL_TEXT},
-    {"hosts", RS_COL_INT},          {"cores", RS_COL_INT},         {"busy_cores", RS_COL_NUM},
-    {"utilisation", RS_COL_NUM},    {"queue_length", RS_COL_INT},  {"max_queue_length", RS_COL_INT},
-    {"running_calls", RS_COL_INT},  {"started_calls", RS_COL_INT},
+    {"time_s", RS_COL_NUM},        {"workload", RS_COL_TEXT},     {"pool", RS_COL_TEXT},
+    {"hosts", RS_COL_INT},         {"cores", RS_COL_INT},         {"busy_cores", RS_COL_NUM},
+    {"utilisation", RS_COL_NUM},   {"queue_length", RS_COL_INT},  {"max_queue_length", RS_COL_INT},
+    {"running_calls", RS_COL_INT}, {"started_calls", RS_COL_INT},
 };
 
 #define N_COLS(c) ((int)(sizeof c / sizeof c[0]))
@@ -229,12 +208,16 @@ static int check_pools(const rs_run_t* run, int i, rs_err_t* err)
               run->plat->cpus[idx[h]].mem_bytes >= cfg->tool_mem_gbytes * 1e9;
     snprintf(path, sizeof path, "workloads[%d].pools[%d]", i, p);
     if (n == 0)
-      rc = rs_scenario_err(run->sc, err, path, "expected CPU hosts of the platform %s, but none matches (cpu %s, "
-                           "placement %s, site %d); it has %d CPU hosts", run->plat->file, pc->cpu ? pc->cpu : "any",
-                           rs_place_name(pc->placement), pc->site, run->plat->n_cpus);
+      rc = rs_scenario_err(run->sc, err, path,
+                           "expected CPU hosts of the platform %s, but none matches (cpu %s, "
+                           "placement %s, site %d); it has %d CPU hosts",
+                           run->plat->file, pc->cpu ? pc->cpu : "any", rs_place_name(pc->placement), pc->site,
+                           run->plat->n_cpus);
     else if (strcmp(pc->name, cfg->tool_pool) == 0 && !fits)
-      rc = rs_scenario_err(run->sc, err, path, "expected a host with %d free cores and %g GB for one tool call, but "
-                           "none of its %d hosts has that", cfg->tool_cores, cfg->tool_mem_gbytes, n);
+      rc = rs_scenario_err(run->sc, err, path,
+                           "expected a host with %d free cores and %g GB for one tool call, but "
+                           "none of its %d hosts has that",
+                           cfg->tool_cores, cfg->tool_mem_gbytes, n);
   }
   free(idx);
   return rc;
@@ -243,16 +226,16 @@ static int check_pools(const rs_run_t* run, int i, rs_err_t* err)
 /* "r0, r1, ..." into rates; RS_ERR when not numbers >= 0 with at least one above 0. */
 static int parse_rates(const char* text, double** rates, int* n)
 {
-  *n          = 0;
-  *rates      = NULL;
-  int any     = 0;
+  *n            = 0;
+  *rates        = NULL;
+  int any       = 0;
   const char* p = text;
   while (*p) {
     char* end;
     double r = strtod(p, &end);
     if (end == p || r < 0 || !isfinite(r))
       return RS_ERR;
-    *rates        = xbt_realloc(*rates, (*n + 1) * sizeof **rates);
+    *rates           = xbt_realloc(*rates, (*n + 1) * sizeof **rates);
     (*rates)[(*n)++] = r;
     any |= r > 0;
     p = end + strspn(end, " \t");
@@ -301,15 +284,18 @@ static int load_replay(const char* file, double** times, int* n, rs_err_t* err)
   return RS_OK;
 }
 
-static int check_arrivals(const rs_run_t* run, int i, double** times, int* n, double** rates, int* n_rates, rs_err_t* err)
+static int check_arrivals(const rs_run_t* run, int i, double** times, int* n, double** rates, int* n_rates,
+                          rs_err_t* err)
 {
   const rs_sc_agentic_t* cfg = &run->sc->workloads[i].u.agent;
   char path[128];
   if (cfg->arrival == RS_SESSIONS_DAY) {
     snprintf(path, sizeof path, "workloads[%d].arrivals.day_rates_per_s", i);
     if (cfg->day_rates == NULL || parse_rates(cfg->day_rates, rates, n_rates) != RS_OK)
-      return rs_scenario_err(run->sc, err, path, "expected rates in sessions/s per slot, such as '0.5, 2, 8, 2' "
-                             "(numbers >= 0, at least one above 0), got '%s'", cfg->day_rates ? cfg->day_rates : "");
+      return rs_scenario_err(run->sc, err, path,
+                             "expected rates in sessions/s per slot, such as '0.5, 2, 8, 2' "
+                             "(numbers >= 0, at least one above 0), got '%s'",
+                             cfg->day_rates ? cfg->day_rates : "");
   }
   if (cfg->arrival == RS_SESSIONS_REPLAY) {
     snprintf(path, sizeof path, "workloads[%d].arrivals.replay", i);
@@ -376,7 +362,7 @@ static void pool_list_hosts(agentic_t* w, pool_t* p)
 {
   for (int h = p->n_hosts - 1; h >= 0; h--)
     if (slot_fits(w, &p->hosts[h])) {
-      p->hosts[h].listed    = 1;
+      p->hosts[h].listed     = 1;
       p->avail[p->n_avail++] = h;
     }
 }
@@ -403,9 +389,9 @@ static void worker_give(agentic_t* w, call_t* c)
     sg_sem_release(k->go);
     return;
   }
-  k            = xbt_new0(worker_t, 1);
-  *k           = (worker_t){.w = w, .call = c, .go = sg_sem_init(1), .next_all = w->workers};
-  w->workers   = k;
+  k          = xbt_new0(worker_t, 1);
+  *k         = (worker_t){.w = w, .call = c, .go = sg_sem_init(1), .next_all = w->workers};
+  w->workers = k;
   w->n_workers++;
   sg_actor_t a = sg_actor_init(w->tool_pool->cfg->name, c->host->cpu->host);
   sg_actor_set_data(a, k);
@@ -512,8 +498,7 @@ static session_t* session_new(agentic_t* w, session_t* parent)
   s->depth     = parent ? parent->depth + 1 : 0;
   s->n_turns   = parent ? w->cfg->sub_turns : w->cfg->turns;
   s->arrival_s = simgrid_get_clock();
-  s->rng       = w->run->sc->seed * 0x100000001B3ULL ^ ((uint64_t)w->wl->index << 48) ^ (uint64_t)s->id;
-  rng_next(&s->rng);
+  rs_rng_seed(&s->rng, w->run->sc->seed * 0x100000001B3ULL ^ ((uint64_t)w->wl->index << 48) ^ (uint64_t)s->id);
   return s;
 }
 
@@ -524,9 +509,9 @@ static double tool_flops_per_core(session_t* s, const rs_cpu_t* cpu)
   double mean                = cfg->tool_gflop > 0 ? cfg->tool_gflop * 1e9 : cfg->tool_core_s * cpu->core_flops;
   double work                = mean;
   if (cfg->tool_dist == RS_DIST_EXPONENTIAL)
-    work = rng_exponential(&s->rng, mean);
+    work = rs_rng_exponential(&s->rng, mean);
   else if (cfg->tool_dist == RS_DIST_LOGNORMAL && cfg->tool_cv > 0)
-    work = mean * exp(s->w->tool_sigma * rng_normal(&s->rng) - s->w->tool_sigma2 / 2);
+    work = mean * exp(s->w->tool_sigma * rs_rng_normal(&s->rng) - s->w->tool_sigma2 / 2);
   return work / cfg->tool_cores;
 }
 
@@ -542,21 +527,21 @@ static void tool_submit(session_t* s)
 
 static void llm_send(session_t* s)
 {
-  agentic_t* w        = s->w;
-  rs_svc_call_t* m    = xbt_new0(rs_svc_call_t, 1);
-  m->prompt_tokens    = w->cfg->prompt_tokens + s->turn * w->cfg->growth_tokens;
-  m->output_tokens    = w->cfg->output_tokens;
-  m->reply_to         = w->replies;
-  m->reply_host       = w->tool_pool->hosts[0].cpu->host; /* where llm_receiver runs */
-  m->tag              = s;
-  m->sent_s           = simgrid_get_clock();
+  agentic_t* w     = s->w;
+  rs_svc_call_t* m = xbt_new0(rs_svc_call_t, 1);
+  m->prompt_tokens = w->cfg->prompt_tokens + s->turn * w->cfg->growth_tokens;
+  m->output_tokens = w->cfg->output_tokens;
+  m->reply_to      = w->replies;
+  m->reply_host    = w->tool_pool->hosts[0].cpu->host; /* where llm_receiver runs */
+  m->tag           = s;
+  m->sent_s        = simgrid_get_clock();
   rs_service_call(w->run, w->service, m, m->prompt_tokens * RS_SVC_BYTES_PER_TOKEN);
 }
 
 static void fan_out(session_t* s)
 {
-  s->pending      = s->w->cfg->fanout;
-  s->subagents   += s->pending;
+  s->pending = s->w->cfg->fanout;
+  s->subagents += s->pending;
   s->join_start_s = simgrid_get_clock();
   for (int k = 0; k < s->w->cfg->fanout; k++)
     session_next(session_new(s->w, s));
@@ -616,24 +601,24 @@ static void session_next(session_t* s)
       return;
     }
     switch (s->phase) {
-      case PH_LLM:
-        s->phase = PH_TOOL;
-        if (s->w->service >= 0) {
-          llm_send(s);
-          return;
-        }
-        break;
-      case PH_TOOL:
-        s->phase = PH_FANOUT;
-        tool_submit(s);
+    case PH_LLM:
+      s->phase = PH_TOOL;
+      if (s->w->service >= 0) {
+        llm_send(s);
         return;
-      case PH_FANOUT:
-        s->phase = PH_LLM;
-        if (s->turn++ == cfg->fanout_turn && s->depth == 0 && cfg->fanout > 0) {
-          fan_out(s);
-          return;
-        }
-        break;
+      }
+      break;
+    case PH_TOOL:
+      s->phase = PH_FANOUT;
+      tool_submit(s);
+      return;
+    case PH_FANOUT:
+      s->phase = PH_LLM;
+      if (s->turn++ == cfg->fanout_turn && s->depth == 0 && cfg->fanout > 0) {
+        fan_out(s);
+        return;
+      }
+      break;
     }
   }
 }
@@ -652,7 +637,7 @@ static void sandbox_start(session_t* s)
 
 static sg_host_t io_source(agentic_t* w)
 {
-  pool_t* p = w->io_pool;
+  pool_t* p   = w->io_pool;
   sg_host_t h = p->hosts[p->next_io].cpu->host;
   p->next_io  = (p->next_io + 1) % p->n_hosts;
   return h;
@@ -751,13 +736,13 @@ static double next_arrival(agentic_t* w, int k, double t)
   if (cfg->arrival == RS_SESSIONS_REPLAY)
     return w->wl->start_s + w->arrivals[k];
   if (cfg->arrival == RS_SESSIONS_POISSON)
-    return t + rng_exponential(&w->arrival_rng, 1 / cfg->rate_per_s);
+    return t + rs_rng_exponential(&w->arrival_rng, 1 / cfg->rate_per_s);
   for (;;) {
     long slot  = (long)floor((t - w->wl->start_s) / cfg->slot_s);
     double end = w->wl->start_s + (slot + 1) * cfg->slot_s;
     double r   = w->rates[slot % w->n_rates];
     if (r > 0) {
-      double next = t + rng_exponential(&w->arrival_rng, 1 / r);
+      double next = t + rs_rng_exponential(&w->arrival_rng, 1 / r);
       if (next < end)
         return next;
     }
@@ -822,12 +807,12 @@ static int open_tables(agentic_t* w, rs_err_t* err)
 
 static agentic_t* agentic_new(const rs_run_t* run, int i)
 {
-  agentic_t* w   = xbt_new0(agentic_t, 1);
-  w->wl          = &run->sc->workloads[i];
-  w->cfg         = &w->wl->u.agent;
-  w->sum         = (agentic_summary_t){{NAN, NAN, NAN}, NAN, NAN};
-  w->service     = w->cfg->service ? rs_service_find(run, w->cfg->service) : -1;
-  w->pools       = xbt_new0(pool_t, w->cfg->n_pools);
+  agentic_t* w = xbt_new0(agentic_t, 1);
+  w->wl        = &run->sc->workloads[i];
+  w->cfg       = &w->wl->u.agent;
+  w->sum       = (agentic_summary_t){{NAN, NAN, NAN}, NAN, NAN};
+  w->service   = w->cfg->service ? rs_service_find(run, w->cfg->service) : -1;
+  w->pools     = xbt_new0(pool_t, w->cfg->n_pools);
   for (int p = 0; p < w->cfg->n_pools; p++)
     pool_init(&w->pools[p], run->plat, &w->cfg->pools[p]);
   w->tool_pool = &w->pools[find_pool(w->cfg, w->cfg->tool_pool)];
@@ -836,7 +821,7 @@ static agentic_t* agentic_new(const rs_run_t* run, int i)
   w->warm_free   = w->cfg->warm_pool;
   w->tool_sigma2 = log(1 + w->cfg->tool_cv * w->cfg->tool_cv);
   w->tool_sigma  = sqrt(w->tool_sigma2);
-  w->arrival_rng = run->sc->seed ^ (0xA5A5A5A5ULL + (uint64_t)i);
+  rs_rng_seed(&w->arrival_rng, run->sc->seed ^ (0xA5A5A5A5ULL + (uint64_t)i));
   w->last_sample_s = w->wl->start_s;
   for (int p = 0; p < w->cfg->n_pools; p++)
     w->pools[p].last_change_s = w->wl->start_s;
@@ -931,9 +916,15 @@ static void agentic_report(const rs_run_t* run, int i, const void* state, FILE* 
           s->latency_s[2]);
 }
 
-static const void* agentic_summary(const void* state) { return &((const agentic_t*)state)->sum; }
+static const void* agentic_summary(const void* state)
+{
+  return &((const agentic_t*)state)->sum;
+}
 
-static const char* agentic_calls(const rs_sc_workload_t* w) { return w->u.agent.service; }
+static const char* agentic_calls(const rs_sc_workload_t* w)
+{
+  return w->u.agent.service;
+}
 
 static const rs_wl_col_t agentic_cols[] = {
     {"latency_p50_s", offsetof(agentic_summary_t, latency_s[0])},

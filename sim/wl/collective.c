@@ -42,7 +42,10 @@ static int n_ranks(const rs_run_t* run, const rs_sc_workload_t* wl)
 }
 
 /* Whether bytes is still in the sweep (max_bytes included despite rounding in the products). */
-static int in_sweep(const rs_sc_collective_t* cfg, double bytes) { return bytes <= cfg->max_bytes * (1 + 1e-12); }
+static int in_sweep(const rs_sc_collective_t* cfg, double bytes)
+{
+  return bytes <= cfg->max_bytes * (1 + 1e-12);
+}
 
 static int n_sizes(const rs_sc_collective_t* cfg)
 {
@@ -108,8 +111,8 @@ static void record(coll_wl_t* w, rs_coll_algo_t algo, double bytes, int iteratio
   int n                         = rs_comm_size(w->comm);
   double algbw                  = bytes / (t1 - t0);
   double busbw                  = algbw * rs_coll_bus_factor(cfg->op, n);
-  rs_coll_row_t row = {w->wl->name, w->wl->name, "sweep", cfg->op, algo, n, bytes, iteration, w->row->operations,
-                       t0,          t1};
+  rs_coll_row_t row             = {w->wl->name, w->wl->name,        "sweep", cfg->op, algo, n, bytes,
+                                   iteration,   w->row->operations, t0,      t1};
   rs_run_coll_row(w->run, &row);
   char detail[128];
   snprintf(detail, sizeof detail, "%s %s %d ranks %.0f bytes", rs_coll_op_name(cfg->op), rs_coll_algo_name(algo), n,
@@ -187,7 +190,10 @@ static void coll_report(const rs_run_t* run, int i, const void* state, FILE* fp)
           w->sum.max_algbw_gbytes_per_s, w->sum.busbw_at_bytes);
 }
 
-static const void* coll_summary(const void* state) { return &((const coll_wl_t*)state)->sum; }
+static const void* coll_summary(const void* state)
+{
+  return &((const coll_wl_t*)state)->sum;
+}
 
 static const rs_wl_col_t coll_cols[] = {
     {"max_algbw_gbytes_per_s", offsetof(coll_summary_t, max_algbw_gbytes_per_s)},

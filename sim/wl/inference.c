@@ -33,15 +33,15 @@ XBT_LOG_NEW_DEFAULT_SUBCATEGORY(rs_inference, racksim, "inference workload");
 typedef struct req {
   double arrival, scheduled, first_token, finish;
   int prompt, output;
-  int computed;  /* tokens whose keys and values are in the cache (or swapped out) */
-  int generated; /* output tokens produced */
-  int blocks;    /* KV blocks held */
-  int n_step;    /* tokens processed in the current step */
-  int replica;         /* where it is served (decoded, when disaggregated) */
-  int prefill_replica; /* where its prompt was prefilled */
-  int routed;          /* tokens counted in its replica's outstanding */
-  int shards_left;     /* KV shards still in flight to the decode replica */
-  int shared;          /* prompt tokens whose KV blocks it borrows from its replica's prefix cache */
+  int computed;            /* tokens whose keys and values are in the cache (or swapped out) */
+  int generated;           /* output tokens produced */
+  int blocks;              /* KV blocks held */
+  int n_step;              /* tokens processed in the current step */
+  int replica;             /* where it is served (decoded, when disaggregated) */
+  int prefill_replica;     /* where its prompt was prefilled */
+  int routed;              /* tokens counted in its replica's outstanding */
+  int shards_left;         /* KV shards still in flight to the decode replica */
+  int shared;              /* prompt tokens whose KV blocks it borrows from its replica's prefix cache */
   double kv_start, kv_end; /* KV transfer, when disaggregated; -1: none */
   int preemptions;
   int swapped; /* 1: its KV blocks wait in host memory */
@@ -57,12 +57,12 @@ typedef struct inf_wl inf_wl_t;
 
 /* Figures of one pipeline stage of a replica, per GPU where it says so. */
 typedef struct stage {
-  double lin_flops;     /* FLOPs per new token of the stage's layers, without attention scores */
-  double key_flops;     /* FLOPs per (query, key) pair of attention scores over the stage's layers */
-  double weight_bytes;  /* per GPU: weights read by every step (all but routed experts) */
-  double expert_bytes;  /* per GPU: routed experts, read when a token of the step picks them */
-  double kv_bytes;      /* per GPU and per cached token of one sequence (before the EP split) */
-  double held_bytes;    /* per GPU: weights held (with the input embedding) */
+  double lin_flops;    /* FLOPs per new token of the stage's layers, without attention scores */
+  double key_flops;    /* FLOPs per (query, key) pair of attention scores over the stage's layers */
+  double weight_bytes; /* per GPU: weights read by every step (all but routed experts) */
+  double expert_bytes; /* per GPU: routed experts, read when a token of the step picks them */
+  double kv_bytes;     /* per GPU and per cached token of one sequence (before the EP split) */
+  double held_bytes;   /* per GPU: weights held (with the input embedding) */
   int layers, moe_layers;
 } stage_t;
 
@@ -88,7 +88,7 @@ typedef struct replica {
   inf_wl_t* w;
   int id;
   role_t role;
-  mover_t* movers; /* [gpus_per_replica] on prefill replicas */
+  mover_t* movers;       /* [gpus_per_replica] on prefill replicas */
   const rs_gpu_t** gpus; /* stage by stage, each stage EP-major then TP */
   long free_blocks, total_blocks;
   int warm; /* prefix caching: the shared prefix's blocks are held here */
@@ -96,15 +96,15 @@ typedef struct replica {
   long waiting_blocks; /* blocks the waiting requests need for what they know, for kv-aware routing */
   int* run;            /* running requests, in admission order */
   int n_run;
-  double outstanding;  /* prompt + output tokens of the requests routed here and not finished */
-  int heap_pos;        /* place in the router's least-outstanding heap */
-  rs_comm_t** tp;      /* [pp x ep]: TP group of each stage and attention-DP rank; NULL for 1-GPU stages */
-  rs_comm_t** ep;      /* [pp x tp]: EP group of each stage and TP position */
-  sg_bar_t* bar;       /* [pp]: a stage's GPUs, plus the leader when it is not one of them */
-  double* memo;        /* [pp x (max_batch_tokens + 1)]: seconds of a stage's collectives by step tokens; NaN: not yet */
+  double outstanding; /* prompt + output tokens of the requests routed here and not finished */
+  int heap_pos;       /* place in the router's least-outstanding heap */
+  rs_comm_t** tp;     /* [pp x ep]: TP group of each stage and attention-DP rank; NULL for 1-GPU stages */
+  rs_comm_t** ep;     /* [pp x tp]: EP group of each stage and TP position */
+  sg_bar_t* bar;      /* [pp]: a stage's GPUs, plus the leader when it is not one of them */
+  double* memo;       /* [pp x (max_batch_tokens + 1)]: seconds of a stage's collectives by step tokens; NaN: not yet */
   sg_sem_t wake;
   int idle;
-  int quit;              /* tells helpers to stop */
+  int quit;                  /* tells helpers to stop */
   double tp_bytes, ep_bytes; /* of the stage being run, for helpers */
   struct helper* helpers;
   int n_helpers;
@@ -149,7 +149,7 @@ struct inf_wl {
   double energy0_j; /* the replicas' GPUs' energy at start_s */
   req_t* reqs;
   int n_reqs;
-  int* order; /* requests by arrival time */
+  int* order;                   /* requests by arrival time */
   double *tab_start, *tab_rate; /* arrival: table, one period's piecewise-constant rates */
   int n_tab;
   int *len_prompt, *len_output; /* length_table rows, drawn uniformly */
@@ -162,7 +162,7 @@ struct inf_wl {
   /* calls from other workloads (service.h): requests n_reqs.. n_reqs + n_ext - 1 */
   int router_done, clients_left, n_ext, cap_ext;
   rs_svc_call_t** calls; /* [n_ext]: the caller's call of each external request */
-  int* heap; /* least-outstanding: replicas ordered by (outstanding, id) */
+  int* heap;             /* least-outstanding: replicas ordered by (outstanding, id) */
   /* results */
   rs_table_t *requests, *replicas;
   double *ttft, *tpot, *latency;
@@ -170,106 +170,45 @@ struct inf_wl {
   double last_finish;
 };
 
-/* ---- random numbers: xoshiro256** seeded by splitmix64, so runs repeat exactly ---------------- */
-
-typedef struct rng {
-  uint64_t s[4];
-} rng_t;
-
-static uint64_t splitmix64(uint64_t* x)
-{
-  uint64_t z = (*x += 0x9e3779b97f4a7c15ULL);
-  z          = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  z          = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-  return z ^ (z >> 31);
-}
-
-static void rng_seed(rng_t* g, uint64_t seed)
-{
-  for (int i = 0; i < 4; i++)
-    g->s[i] = splitmix64(&seed);
-}
-
-static uint64_t rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
-
-static uint64_t rng_next(rng_t* g)
-{
-  uint64_t* s    = g->s;
-  uint64_t out   = rotl(s[1] * 5, 7) * 9;
-  uint64_t t     = s[1] << 17;
-  s[2] ^= s[0];
-  s[3] ^= s[1];
-  s[1] ^= s[2];
-  s[0] ^= s[3];
-  s[2] ^= t;
-  s[3] = rotl(s[3], 45);
-  return out;
-}
-
-/* Uniform in (0, 1): never 0, so logarithms stay finite. */
-static double rng_unit(rng_t* g) { return ((rng_next(g) >> 11) + 0.5) * 0x1.0p-53; }
-
-static double rng_normal(rng_t* g)
-{
-  return sqrt(-2 * log(rng_unit(g))) * cos(2 * M_PI * rng_unit(g));
-}
-
-/* Gamma(shape k, scale 1) by Marsaglia and Tsang (2000), boosted for k < 1. */
-static double rng_gamma(rng_t* g, double k)
-{
-  if (k < 1)
-    return rng_gamma(g, k + 1) * pow(rng_unit(g), 1 / k);
-  double d = k - 1.0 / 3, c = 1 / sqrt(9 * d);
-  for (;;) {
-    double x = rng_normal(g), v = 1 + c * x;
-    if (v <= 0)
-      continue;
-    v = v * v * v;
-    double u = rng_unit(g);
-    if (log(u) < 0.5 * x * x + d - d * v + d * log(v))
-      return d * v;
-  }
-}
-
 /* ---- requests: generated or read from a trace ------------------------------------------------- */
 
-static int len_draw(rng_t* g, rs_len_dist_t d, int mean)
+static int len_draw(rs_rng_t* g, rs_len_dist_t d, int mean)
 {
   switch (d) {
-    case RS_LEN_UNIFORM: /* 1 .. 2 mean - 1: the mean is exact */
-      return 1 + (int)(rng_unit(g) * (2 * mean - 1));
-    case RS_LEN_EXPONENTIAL: { /* capped at 8 means, a 0.03% tail */
-      int v = (int)lround(-mean * log(rng_unit(g)));
-      return v < 1 ? 1 : v > 8 * mean ? 8 * mean : v;
-    }
-    default:
-      return mean;
+  case RS_LEN_UNIFORM: /* 1 .. 2 mean - 1: the mean is exact */
+    return 1 + (int)(rs_rng_unit(g) * (2 * mean - 1));
+  case RS_LEN_EXPONENTIAL: { /* capped at 8 means, a 0.03% tail */
+    int v = (int)lround(-mean * log(rs_rng_unit(g)));
+    return v < 1 ? 1 : v > 8 * mean ? 8 * mean : v;
+  }
+  default:
+    return mean;
   }
 }
 
 /* Gaps between arrivals: exponential (Poisson) or gamma with squared coefficient of variation
  * `burstiness`, both of mean 1 / rate. */
-static double gap_draw(rng_t* g, const rs_sc_inference_t* c)
+static double gap_draw(rs_rng_t* g, const rs_sc_inference_t* c)
 {
   if (c->arrival == RS_ARRIVAL_GAMMA) {
     double k = 1 / c->burstiness;
-    return rng_gamma(g, k) / (k * c->rate_per_s);
+    return rs_rng_gamma(g, k) / (k * c->rate_per_s);
   }
-  return -log(rng_unit(g)) / c->rate_per_s;
+  return -log(rs_rng_unit(g)) / c->rate_per_s;
 }
 
 /* Next arrival after t under the rate table: exponential gaps at each segment's rate; a gap that
  * crosses the segment's end restarts there (the process is memoryless), so rates change on time. */
-static double table_next(rng_t* g, const inf_wl_t* w, double t)
+static double table_next(rs_rng_t* g, const inf_wl_t* w, double t)
 {
   double period = w->cfg->rate_period_s;
   for (;;) {
     double base = floor(t / period) * period, p = t - base;
-    int k       = 0;
+    int k = 0;
     while (k + 1 < w->n_tab && w->tab_start[k + 1] <= p)
       k++;
     double end = base + (k + 1 < w->n_tab ? w->tab_start[k + 1] : period);
-    double gap = w->tab_rate[k] > 0 ? -log(rng_unit(g)) / w->tab_rate[k] : INFINITY;
+    double gap = w->tab_rate[k] > 0 ? -log(rs_rng_unit(g)) / w->tab_rate[k] : INFINITY;
     if (t + gap < end)
       return t + gap;
     t = end;
@@ -279,14 +218,14 @@ static double table_next(rng_t* g, const inf_wl_t* w, double t)
 static void generate_requests(inf_wl_t* w, uint64_t seed)
 {
   const rs_sc_inference_t* c = w->cfg;
-  rng_t g;
-  rng_seed(&g, seed ^ (0x5851f42d4c957f2dULL * (uint64_t)(w->wl->index + 1)));
+  rs_rng_t g;
+  rs_rng_seed(&g, seed ^ (0x5851f42d4c957f2dULL * (uint64_t)(w->wl->index + 1)));
   w->n_reqs = c->requests;
   w->reqs   = xbt_new0(req_t, w->n_reqs);
   double t  = 0;
   for (int i = 0; i < w->n_reqs; i++) {
-    req_t* q = &w->reqs[i];
-    int row  = w->n_len > 0 ? (int)(rng_unit(&g) * w->n_len) : 0; /* one row gives both lengths */
+    req_t* q  = &w->reqs[i];
+    int row   = w->n_len > 0 ? (int)(rs_rng_unit(&g) * w->n_len) : 0; /* one row gives both lengths */
     q->prompt = c->prompt_dist == RS_LEN_TABLE ? w->len_prompt[row] : len_draw(&g, c->prompt_dist, c->prompt_tokens);
     q->output = c->output_dist == RS_LEN_TABLE ? w->len_output[row] : len_draw(&g, c->output_dist, c->output_tokens);
     if (c->mode == RS_MODE_SERVER)
@@ -308,8 +247,8 @@ static int trace_int(const rs_csv_row_t* row, int col, const char* name, const c
 }
 
 /* One number cell, at least 0; RS_ERR with "file:line: column: expected WHAT, got '...'" otherwise. */
-static int csv_number(const rs_csv_row_t* row, int col, const char* name, const char* what, const char* file,
-                      double* v, rs_err_t* err)
+static int csv_number(const rs_csv_row_t* row, int col, const char* name, const char* what, const char* file, double* v,
+                      rs_err_t* err)
 {
   const char* text = col < (int)row->n_cells ? row->cells[col] : "";
   char* end;
@@ -345,7 +284,7 @@ static rs_csv_t* open_table(const char* file, const char* const* names, int* col
 static int read_rate_table(inf_wl_t* w, rs_err_t* err)
 {
   static const char* const names[] = {"start_s", "rate_per_s"};
-  const char* file                = w->cfg->rate_table;
+  const char* file                 = w->cfg->rate_table;
   int cols[2];
   rs_csv_t* csv = open_table(file, names, cols, 2, err);
   if (csv == NULL)
@@ -364,8 +303,10 @@ static int read_rate_table(inf_wl_t* w, rs_err_t* err)
       rc = rs_err_at(err, file, row->line, "start_s", "expected 0 on the first row (the period's start), got '%s'",
                      row->cells[cs]);
     else if (k > 0 && (w->tab_start[k] <= w->tab_start[k - 1] || w->tab_start[k] >= w->cfg->rate_period_s))
-      rc = rs_err_at(err, file, row->line, "start_s", "expected more than the row above (%g) and less than "
-                     "rate_period_s (%g), got '%s'", w->tab_start[k - 1], w->cfg->rate_period_s, row->cells[cs]);
+      rc = rs_err_at(err, file, row->line, "start_s",
+                     "expected more than the row above (%g) and less than "
+                     "rate_period_s (%g), got '%s'",
+                     w->tab_start[k - 1], w->cfg->rate_period_s, row->cells[cs]);
     total += w->tab_rate[k];
   }
   if (rc == RS_OK && total <= 0)
@@ -386,8 +327,9 @@ static int read_trace(inf_wl_t* w, rs_err_t* err)
   int co = rs_csv_column(csv, "output_tokens");
   int rc = RS_OK;
   if (csv->n_rows < 2 || ca < 0 || cp < 0 || co < 0)
-    rc = rs_err_at(err, file, 1, NULL, "expected a header with columns arrival_s, prompt_tokens, output_tokens and "
-                                       "at least one request row");
+    rc = rs_err_at(err, file, 1, NULL,
+                   "expected a header with columns arrival_s, prompt_tokens, output_tokens and "
+                   "at least one request row");
   w->n_reqs = rc == RS_OK ? (int)csv->n_rows - 1 : 0;
   w->reqs   = xbt_new0(req_t, w->n_reqs > 0 ? w->n_reqs : 1);
   for (int i = 0; rc == RS_OK && i < w->n_reqs; i++) {
@@ -409,7 +351,7 @@ static int read_trace(inf_wl_t* w, rs_err_t* err)
 static int read_length_table(inf_wl_t* w, rs_err_t* err)
 {
   static const char* const names[] = {"prompt_tokens", "output_tokens"};
-  const char* file                = w->cfg->length_table;
+  const char* file                 = w->cfg->length_table;
   int cols[2];
   rs_csv_t* csv = open_table(file, names, cols, 2, err);
   if (csv == NULL)
@@ -481,7 +423,10 @@ static void idxq_push_front(idxq_t* q, int i)
   q->n++;
 }
 
-static int idxq_front(const idxq_t* q) { return q->v[q->head]; }
+static int idxq_front(const idxq_t* q)
+{
+  return q->v[q->head];
+}
 
 static void idxq_pop_front(idxq_t* q)
 {
@@ -489,7 +434,10 @@ static void idxq_pop_front(idxq_t* q)
   q->n--;
 }
 
-static long blocks_for(const inf_wl_t* w, long tokens) { return (tokens + w->block_tokens - 1) / w->block_tokens; }
+static long blocks_for(const inf_wl_t* w, long tokens)
+{
+  return (tokens + w->block_tokens - 1) / w->block_tokens;
+}
 
 /* Blocks request q holds itself for `tokens` tokens: those of a borrowed prefix are the replica's. */
 static long own_blocks(const inf_wl_t* w, const req_t* q, long tokens)
@@ -525,7 +473,10 @@ static void warm_up(replica_t* r, const req_t* q)
 }
 
 /* Blocks a waiting request needs to hold every token it knows (for kv-aware routing). */
-static long known_blocks(const inf_wl_t* w, const req_t* q) { return blocks_for(w, q->prompt + q->generated); }
+static long known_blocks(const inf_wl_t* w, const req_t* q)
+{
+  return blocks_for(w, q->prompt + q->generated);
+}
 
 static void wait_push(replica_t* r, int i, int front)
 {
@@ -550,9 +501,9 @@ static int heap_less(const inf_wl_t* w, int a, int b)
 
 static void heap_swap(inf_wl_t* w, int i, int j)
 {
-  int t      = w->heap[i];
-  w->heap[i] = w->heap[j];
-  w->heap[j] = t;
+  int t                        = w->heap[i];
+  w->heap[i]                   = w->heap[j];
+  w->heap[j]                   = t;
   w->reps[w->heap[i]].heap_pos = i;
   w->reps[w->heap[j]].heap_pos = j;
 }
@@ -603,8 +554,8 @@ static int best_in_pool(const inf_wl_t* w, const pool_t* p)
   double best_score = -INFINITY;
   for (int r = p->lo; r < p->hi; r++) {
     const replica_t* x = &w->reps[r];
-    double blocks = x->free_blocks - x->waiting_blocks + (x->warm ? prefix_tokens(w) / w->block_tokens : 0);
-    double score  = w->cfg->routing == RS_ROUTE_KV_AWARE ? blocks : -x->outstanding;
+    double blocks      = x->free_blocks - x->waiting_blocks + (x->warm ? prefix_tokens(w) / w->block_tokens : 0);
+    double score       = w->cfg->routing == RS_ROUTE_KV_AWARE ? blocks : -x->outstanding;
     if (score > best_score)
       best = r, best_score = score;
   }
@@ -641,7 +592,10 @@ static void release(inf_wl_t* w, int i)
 }
 
 /* Every request, its own and the calls of other workloads, is done and no more will come. */
-static int all_served(const inf_wl_t* w) { return w->arrivals_done && w->n_done == w->n_reqs + w->n_ext; }
+static int all_served(const inf_wl_t* w)
+{
+  return w->arrivals_done && w->n_done == w->n_reqs + w->n_ext;
+}
 
 /* No request will come any more once the router is done and every client has said goodbye. */
 static void close_arrivals(inf_wl_t* w)
@@ -703,9 +657,15 @@ static void admit_call(inf_wl_t* w, rs_svc_call_t* m)
     return;
   }
   grow_for_call(w);
-  int i       = w->n_reqs + w->n_ext;
-  w->reqs[i]  = (req_t){.arrival = simgrid_get_clock(), .prompt = prompt, .output = output, .scheduled = -1,
-                        .first_token = -1, .finish = -1, .kv_start = -1, .kv_end = -1};
+  int i                = w->n_reqs + w->n_ext;
+  w->reqs[i]           = (req_t){.arrival     = simgrid_get_clock(),
+                                 .prompt      = prompt,
+                                 .output      = output,
+                                 .scheduled   = -1,
+                                 .first_token = -1,
+                                 .finish      = -1,
+                                 .kv_start    = -1,
+                                 .kv_end      = -1};
   w->calls[w->n_ext++] = m;
   release(w, i);
 }
@@ -793,7 +753,7 @@ static void schedule_running(replica_t* r, step_t* st, int* budget)
   inf_wl_t* w = r->w;
   for (int k = 0; k < r->n_run; k++)
     w->reqs[r->run[k]].n_step = 0;
-  for (int k = 0; k < r->n_run && *budget > 0; k++) {
+  for (int k = 0; k<r->n_run&& * budget> 0; k++) {
     req_t* q = &w->reqs[r->run[k]];
     int n    = step_tokens(w, q, *budget, st->seqs == 0);
     if (n == 0)
@@ -837,14 +797,17 @@ static void schedule_waiting(replica_t* r, step_t* st, int budget, double now)
 
 /* ---- the engine: timing one step ----------------------------------------------------------------- */
 
-static double act_bytes(const inf_wl_t* w) { return 2.0 * w->m->hidden; } /* one token's activations, bf16 */
+static double act_bytes(const inf_wl_t* w)
+{
+  return 2.0 * w->m->hidden;
+} /* one token's activations, bf16 */
 
 /* One GPU's part of stage s's collectives for this step: the layers' TP all-reduces (two per layer)
  * and EP all-to-alls (dispatch and combine per MoE layer), each run as one collective of the summed
  * bytes on the real links, plus the latency of the others from NCCL's cost model. */
 static void stage_collectives(replica_t* r, int s, int e, int t)
 {
-  const stage_t* st = &r->w->stages[s];
+  const stage_t* st    = &r->w->stages[s];
   const rs_layout_t* l = &r->w->lay;
   struct {
     rs_comm_t* comm;
@@ -912,8 +875,8 @@ static double stage_compute_s(const inf_wl_t* w, int s, const step_t* st)
   double flops      = sg->lin_flops * st->tokens + sg->key_flops * st->pairs;
   if (s == w->lay.pp - 1)
     flops += w->logits_flops * st->produced;
-  double bytes = sg->weight_bytes + sg->expert_bytes * experts_touched(w->m, st->tokens) +
-                 sg->kv_bytes * st->kv_read / w->lay.ep;
+  double bytes =
+      sg->weight_bytes + sg->expert_bytes * experts_touched(w->m, st->tokens) + sg->kv_bytes * st->kv_read / w->lay.ep;
   return rs_gpu_seconds(w->reps[0].gpus[0]->model, w->cfg->precision, flops / split, bytes);
 }
 
@@ -951,11 +914,10 @@ static const rs_col_t request_cols[] = {
 };
 
 static const rs_col_t replica_cols[] = {
-    {"workload", RS_COL_TEXT},       {"replica", RS_COL_INT},          {"role", RS_COL_TEXT},
-    {"start_s", RS_COL_NUM},
-    {"end_s", RS_COL_NUM},           {"busy_fraction", RS_COL_NUM},    {"batch_mean", RS_COL_NUM},
-    {"kv_used_mean", RS_COL_NUM},    {"kv_used_max", RS_COL_NUM},      {"waiting", RS_COL_INT},
-    {"running", RS_COL_INT},         {"preemptions", RS_COL_INT},
+    {"workload", RS_COL_TEXT},  {"replica", RS_COL_INT},      {"role", RS_COL_TEXT},
+    {"start_s", RS_COL_NUM},    {"end_s", RS_COL_NUM},        {"busy_fraction", RS_COL_NUM},
+    {"batch_mean", RS_COL_NUM}, {"kv_used_mean", RS_COL_NUM}, {"kv_used_max", RS_COL_NUM},
+    {"waiting", RS_COL_INT},    {"running", RS_COL_INT},      {"preemptions", RS_COL_INT},
 };
 
 #define N_COLS(c) ((int)(sizeof c / sizeof c[0]))
@@ -1031,8 +993,8 @@ static void mover_loop(int argc, char** argv)
     }
     int i = idxq_front(&m->jobs);
     idxq_pop_front(&m->jobs);
-    req_t* q       = &w->reqs[i];
-    double shard   = q->computed * w->kv_token_bytes_replica / w->gpus_per_replica;
+    req_t* q            = &w->reqs[i];
+    double shard        = q->computed * w->kv_token_bytes_replica / w->gpus_per_replica;
     const replica_t* to = &w->reps[q->replica];
     rs_net_flow(m->r->gpus[m->g]->host, to->gpus[m->g]->host, shard);
     if (--q->shards_left == 0)
@@ -1095,8 +1057,8 @@ static void apply_step(replica_t* r, double now)
 /* replicas.csv: the interval [sample_t0, end) of replica r, then a fresh one. */
 static void sample_row(replica_t* r, double end)
 {
-  inf_wl_t* w = r->w;
-  double len  = end - r->sample_t0;
+  inf_wl_t* w   = r->w;
+  double len    = end - r->sample_t0;
   rs_table_t* t = w->replicas;
   rs_cell_text(t, w->wl->name);
   rs_cell_int(t, r->id);
@@ -1113,7 +1075,7 @@ static void sample_row(replica_t* r, double end)
   rs_row_end(t);
   r->sample_t0 = end;
   r->busy = r->seq_area = r->kv_area = r->kv_max = 0;
-  r->sample_preempt = 0;
+  r->sample_preempt                              = 0;
 }
 
 /* Accounts [a, b) to replicas.csv intervals: busy or idle, with `seqs` sequences and `used` blocks. */
@@ -1188,17 +1150,17 @@ static int plan_decode_run(const replica_t* r, double now, double* ends)
  * no series of two or more steps is possible. */
 static int fast_forward(replica_t* r)
 {
-  double now = simgrid_get_clock();
+  double now   = simgrid_get_clock();
   double* ends = xbt_new(double, RS_FF_MAX_STEPS);
   int k        = plan_decode_run(r, now, ends);
   if (k < 2) {
     free(ends);
     return 0;
   }
-  r->idle      = 1; /* an arrival wakes us, as when idle */
-  int woken    = sg_sem_acquire_timeout(r->wake, ends[k - 1] - now) == 0;
-  r->idle      = 0;
-  int done     = k;
+  r->idle   = 1; /* an arrival wakes us, as when idle */
+  int woken = sg_sem_acquire_timeout(r->wake, ends[k - 1] - now) == 0;
+  r->idle   = 0;
+  int done  = k;
   if (woken) {
     double t = simgrid_get_clock();
     for (done = 1; done < k && ends[done - 1] <= t; done++)
@@ -1275,12 +1237,12 @@ static void replica_loop(int argc, char** argv)
 
 static void summarize(inf_wl_t* w)
 {
-  inf_summary_t* s   = &w->sum;
-  double duration    = w->last_finish - w->wl->start_s;
-  w->row->end_s      = w->last_finish;
-  w->row->operations = w->n_done;
-  s->requests        = w->n_done;
-  s->tokens_per_s    = w->out_tokens / duration;
+  inf_summary_t* s        = &w->sum;
+  double duration         = w->last_finish - w->wl->start_s;
+  w->row->end_s           = w->last_finish;
+  w->row->operations      = w->n_done;
+  s->requests             = w->n_done;
+  s->tokens_per_s         = w->out_tokens / duration;
   s->tokens_per_s_per_gpu = s->tokens_per_s / w->row->gpus;
   rs_run_percentiles(w->ttft, w->n_done, s->ttft_s);
   rs_run_percentiles(w->tpot, w->n_tpot, s->tpot_s);
@@ -1296,12 +1258,15 @@ static void summarize(inf_wl_t* w)
 
 /* ---- set-up: replicas, memory and the KV cache ------------------------------------------------- */
 
-static double prec_bytes(rs_prec_t p) { return p == RS_PREC_BF16 ? 2 : p == RS_PREC_FP8 ? 1 : 0.5; }
+static double prec_bytes(rs_prec_t p)
+{
+  return p == RS_PREC_BF16 ? 2 : p == RS_PREC_FP8 ? 1 : 0.5;
+}
 
 /* Per-stage FLOPs, weights and KV bytes per GPU, from model.c and layout.c. */
 static void plan_stages(inf_wl_t* w)
 {
-  const rs_model_t* m = w->m;
+  const rs_model_t* m  = w->m;
   const rs_layout_t* l = &w->lay;
   double wb = prec_bytes(w->cfg->precision), kvb = prec_bytes(w->cfg->kv_precision);
   int kv_split = m->kv_lora_rank > 0 ? 1 : l->tp < m->kv_heads ? l->tp : m->kv_heads; /* heads beyond: copies */
@@ -1317,7 +1282,7 @@ static void plan_stages(inf_wl_t* w)
       st->moe_layers += m->experts > 0 && i >= m->dense_layers;
       st->expert_bytes += rs_model_layer_routed_params(m, i) / (l->tp * l->ep) * wb;
     }
-    st->held_bytes   = rs_layout_stage_params(l, m, s) * wb;
+    st->held_bytes = rs_layout_stage_params(l, m, s) * wb;
     /* the input embedding is a look-up: a step reads a few rows of it, not all */
     st->weight_bytes = st->held_bytes - st->expert_bytes - (s == 0 ? rs_model_input_params(m) / l->tp * wb : 0);
     st->kv_bytes     = rs_model_kv_values_per_token(m) * kvb * st->layers / kv_split;
@@ -1341,15 +1306,15 @@ static long longest_request(const inf_wl_t* w)
 static int plan_kv(inf_wl_t* w, const rs_gpu_model_t* gpu, const char* key, rs_err_t* err)
 {
   double allowed = w->cfg->hbm_utilization * gpu->hbm_bytes, tokens = INFINITY;
-  int worst      = 0;
+  int worst = 0;
   for (int s = 0; s < w->lay.pp; s++) {
     const stage_t* st = &w->stages[s];
     if (st->held_bytes >= allowed)
       return rs_scenario_err(w->sc, err, key,
                              "weights need %.1f GB per GPU (stage %d, %s, tp %d ep %d pp %d), more than the %.1f GB "
                              "allowed (hbm_utilization %g of %s's %.0f GB): no room for a KV cache",
-                             st->held_bytes / 1e9, s, rs_prec_name(w->cfg->precision), w->lay.tp, w->lay.ep,
-                             w->lay.pp, allowed / 1e9, w->cfg->hbm_utilization, gpu->name, gpu->hbm_bytes / 1e9);
+                             st->held_bytes / 1e9, s, rs_prec_name(w->cfg->precision), w->lay.tp, w->lay.ep, w->lay.pp,
+                             allowed / 1e9, w->cfg->hbm_utilization, gpu->name, gpu->hbm_bytes / 1e9);
     double t = (allowed - st->held_bytes) / st->kv_bytes * w->lay.ep;
     if (t < tokens)
       tokens = t, worst = s;
@@ -1391,9 +1356,14 @@ static inf_wl_t* wl_new(const rs_run_t* run, int i)
   w->wl       = &run->sc->workloads[i];
   w->cfg      = &w->wl->u.inf;
   w->m        = &w->cfg->model;
-  w->sum      = (inf_summary_t){NAN, NAN, NAN, NAN, NAN, {NAN, NAN, NAN}, {NAN, NAN, NAN}, {NAN, NAN, NAN}, NAN, NAN, NAN};
-  w->lay      = (rs_layout_t){.tp = w->cfg->tp, .cp = 1, .ep = w->cfg->ep, .pp = w->cfg->pp, .vp = 1,
-                              .micro_batch = 1, .global_batch = w->cfg->ep};
+  w->sum = (inf_summary_t){NAN, NAN, NAN, NAN, NAN, {NAN, NAN, NAN}, {NAN, NAN, NAN}, {NAN, NAN, NAN}, NAN, NAN, NAN};
+  w->lay = (rs_layout_t){.tp           = w->cfg->tp,
+                         .cp           = 1,
+                         .ep           = w->cfg->ep,
+                         .pp           = w->cfg->pp,
+                         .vp           = 1,
+                         .micro_batch  = 1,
+                         .global_batch = w->cfg->ep};
   w->stage_gpus       = w->cfg->tp * w->cfg->ep;
   w->gpus_per_replica = w->stage_gpus * w->cfg->pp;
   return w;
@@ -1470,23 +1440,23 @@ static int inf_check(const rs_run_t* run, int i, inf_wl_t* w, rs_err_t* err)
  * position, with a barrier that closes each stage's collectives. */
 static void replica_groups(inf_wl_t* w, replica_t* r)
 {
-  const rs_layout_t* l = &w->lay;
-  int per              = w->stage_gpus;
-  r->tp                = xbt_new0(rs_comm_t*, l->pp * l->ep);
-  r->ep                = xbt_new0(rs_comm_t*, l->pp * l->tp);
-  r->bar               = xbt_new0(sg_bar_t, l->pp);
+  const rs_layout_t* l     = &w->lay;
+  int per                  = w->stage_gpus;
+  r->tp                    = xbt_new0(rs_comm_t*, l->pp * l->ep);
+  r->ep                    = xbt_new0(rs_comm_t*, l->pp * l->tp);
+  r->bar                   = xbt_new0(sg_bar_t, l->pp);
   const rs_gpu_t** members = xbt_new(const rs_gpu_t*, per);
   for (int s = 0; s < l->pp; s++) {
     const rs_gpu_t** stage = r->gpus + s * per;
     for (int e = 0; e < l->ep; e++) {
-      char* name = bprintf("%s:r%d:s%d:tp%d", w->wl->name, r->id, s, e);
+      char* name           = bprintf("%s:r%d:s%d:tp%d", w->wl->name, r->id, s, e);
       r->tp[s * l->ep + e] = rs_comm_new(name, stage + e * l->tp, l->tp);
       free(name);
     }
     for (int t = 0; t < l->tp; t++) {
       for (int e = 0; e < l->ep; e++)
         members[e] = stage[e * l->tp + t];
-      char* name = bprintf("%s:r%d:s%d:ep%d", w->wl->name, r->id, s, t);
+      char* name           = bprintf("%s:r%d:s%d:ep%d", w->wl->name, r->id, s, t);
       r->ep[s * l->tp + t] = rs_comm_new(name, members, l->ep);
       free(name);
     }
@@ -1532,13 +1502,13 @@ static void replica_start(inf_wl_t* w, int id)
   r->gpus      = xbt_new(const rs_gpu_t*, w->gpus_per_replica);
   for (int g = 0; g < w->gpus_per_replica; g++)
     r->gpus[g] = &w->plat->gpus[w->wl->first_gpu + id * w->gpus_per_replica + g];
-  r->run       = xbt_new(int, w->cfg->max_seqs);
-  r->wake      = sg_sem_init(0);
-  r->heap_pos  = id;
-  w->heap[id]  = id;
-  int prefill  = w->cfg->prefill_replicas;
-  r->role      = prefill == 0 ? ROLE_MIXED : id < prefill ? ROLE_PREFILL : ROLE_DECODE;
-  char* name   = bprintf("%s-replica%d", w->wl->name, id);
+  r->run      = xbt_new(int, w->cfg->max_seqs);
+  r->wake     = sg_sem_init(0);
+  r->heap_pos = id;
+  w->heap[id] = id;
+  int prefill = w->cfg->prefill_replicas;
+  r->role     = prefill == 0 ? ROLE_MIXED : id < prefill ? ROLE_PREFILL : ROLE_DECODE;
+  char* name  = bprintf("%s-replica%d", w->wl->name, id);
   start_actor(name, r->gpus[0]->host, r, replica_loop);
   free(name);
   if (r->role == ROLE_PREFILL)
@@ -1649,17 +1619,25 @@ static void inf_report(const rs_run_t* run, int i, const void* state, FILE* fp)
   const inf_summary_t* s     = &w->sum;
   fprintf(fp, "  %s (inference, %s): %s, %d replicas of TP%d EP%d PP%d (%d GPUs), %s, %ld KV tokens per replica\n",
           wl->name, wl->u.inf.mode == RS_MODE_OFFLINE ? "offline" : "server", w->m->name, w->n_replicas, w->lay.tp,
-          w->lay.ep, w->lay.pp, w->row->gpus, rs_prec_name(wl->u.inf.precision), w->reps[0].total_blocks * w->block_tokens);
-  fprintf(fp, "    %.0f requests: %.0f output tokens/s (%.1f per GPU); TTFT p50/p99 %.3g/%.3g s, TPOT p50/p99 "
-              "%.3g/%.3g s; goodput %.3g req/s (%.1f%% within the objective); %.0f preemptions\n",
-          s->requests, s->tokens_per_s, s->tokens_per_s_per_gpu, s->ttft_s[0], s->ttft_s[2], s->tpot_s[0],
-          s->tpot_s[2], s->goodput_requests_per_s, 100 * s->slo_attainment, s->preemptions);
+          w->lay.ep, w->lay.pp, w->row->gpus, rs_prec_name(wl->u.inf.precision),
+          w->reps[0].total_blocks * w->block_tokens);
+  fprintf(fp,
+          "    %.0f requests: %.0f output tokens/s (%.1f per GPU); TTFT p50/p99 %.3g/%.3g s, TPOT p50/p99 "
+          "%.3g/%.3g s; goodput %.3g req/s (%.1f%% within the objective); %.0f preemptions\n",
+          s->requests, s->tokens_per_s, s->tokens_per_s_per_gpu, s->ttft_s[0], s->ttft_s[2], s->tpot_s[0], s->tpot_s[2],
+          s->goodput_requests_per_s, 100 * s->slo_attainment, s->preemptions);
   fprintf(fp, "    GPU energy %.4g kJ, %.4g J per output token\n", s->energy_j / 1e3, s->joules_per_token);
 }
 
-static const void* inf_summary(const void* state) { return &((const inf_wl_t*)state)->sum; }
+static const void* inf_summary(const void* state)
+{
+  return &((const inf_wl_t*)state)->sum;
+}
 
-#define INF_COL(name, field) {name, offsetof(inf_summary_t, field)}
+#define INF_COL(name, field)                                                                                           \
+  {                                                                                                                    \
+    name, offsetof(inf_summary_t, field)                                                                               \
+  }
 static const rs_wl_col_t inf_cols[] = {
     INF_COL("tokens_per_s", tokens_per_s),
     INF_COL("energy_j", energy_j),

@@ -17,7 +17,10 @@ sg_mailbox_t rs_service_mailbox(const char* name)
   return m;
 }
 
-void rs_service_listen(rs_run_t* run, int i, sg_host_t host) { run->wls[i].service_host = host; }
+void rs_service_listen(rs_run_t* run, int i, sg_host_t host)
+{
+  run->wls[i].service_host = host;
+}
 
 void rs_service_call(const rs_run_t* run, int i, rs_svc_call_t* m, double bytes)
 {
@@ -26,7 +29,10 @@ void rs_service_call(const rs_run_t* run, int i, rs_svc_call_t* m, double bytes)
   rs_net_put_detached(rs_service_mailbox(run->sc->workloads[i].name), host, m, bytes);
 }
 
-void rs_service_reply(rs_svc_call_t* m, double bytes) { rs_net_put_detached(m->reply_to, m->reply_host, m, bytes); }
+void rs_service_reply(rs_svc_call_t* m, double bytes)
+{
+  rs_net_put_detached(m->reply_to, m->reply_host, m, bytes);
+}
 
 int rs_service_find(const rs_run_t* run, const char* name)
 {

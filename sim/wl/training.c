@@ -53,18 +53,18 @@ typedef struct train_wl {
   int aggregated;
   int n;
   const rs_gpu_t** gpus;
-  int reps;          /* live DP replicas: all (faithful) or ep (aggregated) */
-  int n_live;        /* ranks that run actors: n / dp x reps */
-  char* live;        /* [n]: rank r runs actors */
-  rs_flows_t* flows; /* aggregated mode: the flows of ranks that run no actor */
-  struct train_rank** ranks; /* [n_live], for the plan of the aggregated mode */
+  int reps;                   /* live DP replicas: all (faithful) or ep (aggregated) */
+  int n_live;                 /* ranks that run actors: n / dp x reps */
+  char* live;                 /* [n]: rank r runs actors */
+  rs_flows_t* flows;          /* aggregated mode: the flows of ranks that run no actor */
+  struct train_rank** ranks;  /* [n_live], for the plan of the aggregated mode */
   const rs_gpu_t** live_gpus; /* [n_live]: the GPUs of the live ranks */
-  rs_comm_t** groups[4];  /* per dimension (dim_slot) and group; a rank finds its group with group_of() */
-  rs_coll_rec_t** rec[4]; /* per dimension and group: rows of collectives.csv; NULL: off */
+  rs_comm_t** groups[4];      /* per dimension (dim_slot) and group; a rank finds its group with group_of() */
+  rs_coll_rec_t** rec[4];     /* per dimension and group: rows of collectives.csv; NULL: off */
   sg_bar_t barrier;
-  times_t total;      /* summed over ranks, this iteration */
-  double finish_sum;  /* sum over ranks of the time each finished its iteration */
-  double step_sum;    /* over iterations, for the summary */
+  times_t total;     /* summed over ranks, this iteration */
+  double finish_sum; /* sum over ranks of the time each finished its iteration */
+  double step_sum;   /* over iterations, for the summary */
 } train_wl_t;
 
 typedef struct train_rank {
@@ -73,9 +73,9 @@ typedef struct train_rank {
   rs_coords_t c;
   const rs_gpu_t* gpu;
   times_t t;
-  sg_mailbox_t from_prev, from_next; /* activations arrive from the previous stage, gradients from the next */
-  sg_mailbox_t dp_work, dp_done;     /* to and from this rank's gradient-reduction actor */
-  struct {                           /* where the rank is, for collectives.csv and ops.csv */
+  sg_mailbox_t from_prev, from_next;   /* activations arrive from the previous stage, gradients from the next */
+  sg_mailbox_t dp_work, dp_done;       /* to and from this rank's gradient-reduction actor */
+  struct {                             /* where the rank is, for collectives.csv and ops.csv */
     int iteration, layer, micro_batch; /* -1: not in a layer, not in a micro-batch */
     const char* phase;                 /* forward, backward, step */
   } at;
@@ -98,7 +98,10 @@ static char token; /* payload of pipeline messages: their data is not simulated 
 static const char dim_codes[]        = "tcde";
 static const char* const dim_names[] = {"tp", "cp", "dp", "ep"};
 
-static int dim_slot(char dim) { return (int)(strchr(dim_codes, dim) - dim_codes); }
+static int dim_slot(char dim)
+{
+  return (int)(strchr(dim_codes, dim) - dim_codes);
+}
 
 /* ---- groups ------------------------------------------------------------------------------------ */
 
@@ -106,18 +109,18 @@ static int dim_slot(char dim) { return (int)(strchr(dim_codes, dim) - dim_codes)
 static int group_of(const rs_layout_t* l, rs_coords_t c, char dim, int* pos)
 {
   switch (dim) {
-    case 't':
-      *pos = c.tp;
-      return (c.pp * l->dp + c.dp) * l->cp + c.cp;
-    case 'c':
-      *pos = c.cp;
-      return (c.pp * l->dp + c.dp) * l->tp + c.tp;
-    case 'd':
-      *pos = c.dp;
-      return (c.pp * l->cp + c.cp) * l->tp + c.tp;
-    default: /* 'e': blocks of ep consecutive DP ranks */
-      *pos = c.dp % l->ep;
-      return ((c.pp * (l->dp / l->ep) + c.dp / l->ep) * l->cp + c.cp) * l->tp + c.tp;
+  case 't':
+    *pos = c.tp;
+    return (c.pp * l->dp + c.dp) * l->cp + c.cp;
+  case 'c':
+    *pos = c.cp;
+    return (c.pp * l->dp + c.dp) * l->tp + c.tp;
+  case 'd':
+    *pos = c.dp;
+    return (c.pp * l->cp + c.cp) * l->tp + c.tp;
+  default: /* 'e': blocks of ep consecutive DP ranks */
+    *pos = c.dp % l->ep;
+    return ((c.pp * (l->dp / l->ep) + c.dp / l->ep) * l->cp + c.cp) * l->tp + c.tp;
   }
 }
 
@@ -127,7 +130,10 @@ static int group_size(const train_wl_t* w, char dim)
 }
 
 /* The number of groups along dimension d (dim_slot). */
-static int group_count(const train_wl_t* w, int d) { return w->n / group_size(w, dim_codes[d]); }
+static int group_count(const train_wl_t* w, int d)
+{
+  return w->n / group_size(w, dim_codes[d]);
+}
 
 /* The groups along dimension d (dim_slot), and their recorders for collectives.csv (named like
  * "llama:tp3") when w->rec[d] is set; in aggregated mode only those holding a live rank (the others stay
@@ -184,15 +190,18 @@ static double tokens_per_gpu(const train_wl_t* w)
 }
 
 /* Sequence-parallel activations of one micro-batch on one GPU, 2 bytes per value. */
-static double activation_bytes(const train_wl_t* w) { return tokens_per_gpu(w) * w->cfg->model.hidden * 2; }
+static double activation_bytes(const train_wl_t* w)
+{
+  return tokens_per_gpu(w) * w->cfg->model.hidden * 2;
+}
 
 /* ---- tracing: collectives.csv and ops.csv ------------------------------------------------------ */
 
 /* The row of ops.csv for what this rank did since t0, where it is now. */
 static rs_op_row_t op_here(const train_rank_t* me, const char* op, const char* detail, double t0)
 {
-  return (rs_op_row_t){me->w->wl->name,  me->rank,       me->gpu->host,        op,  detail, me->at.iteration,
-                       me->at.layer,     me->at.micro_batch, t0, simgrid_get_clock(), NAN, NAN};
+  return (rs_op_row_t){me->w->wl->name,    me->rank, me->gpu->host,       op,  detail, me->at.iteration, me->at.layer,
+                       me->at.micro_batch, t0,       simgrid_get_clock(), NAN, NAN};
 }
 
 static void trace_op(const train_rank_t* me, const char* op, const char* detail, double t0, double flops, double bytes)
@@ -264,14 +273,14 @@ static double score_bytes(const train_wl_t* w, int backward)
 /* One transformer layer, forward (backward = 1) or the forward recomputed for it. */
 static void layer_pass(train_rank_t* me, int layer, int backward)
 {
-  const train_wl_t* w  = me->w;
-  const rs_model_t* m  = &w->cfg->model;
-  double tokens        = tokens_per_gpu(w);
-  double fwd           = rs_model_layer_fwd_flops(m, layer) * tokens;
-  double weights       = rs_model_layer_params(m, layer) / w->lay.tp * 2;
-  double act           = activation_bytes(w);
-  int collectives      = 1 + (backward && w->lay.recompute == RS_RECOMPUTE_FULL); /* recompute repeats them */
-  double flops         = backward ? 2 * fwd : fwd;
+  const train_wl_t* w = me->w;
+  const rs_model_t* m = &w->cfg->model;
+  double tokens       = tokens_per_gpu(w);
+  double fwd          = rs_model_layer_fwd_flops(m, layer) * tokens;
+  double weights      = rs_model_layer_params(m, layer) / w->lay.tp * 2;
+  double act          = activation_bytes(w);
+  int collectives     = 1 + (backward && w->lay.recompute == RS_RECOMPUTE_FULL); /* recompute repeats them */
+  double flops        = backward ? 2 * fwd : fwd;
   if (backward && w->lay.recompute == RS_RECOMPUTE_FULL)
     flops += fwd;
   else if (backward && w->lay.recompute == RS_RECOMPUTE_SELECTIVE)
@@ -313,7 +322,10 @@ static int chunk_first_layer(const train_rank_t* me, int chunk)
   return rs_layout_chunk_first_layer(&me->w->lay, &me->w->cfg->model, me->c.pp, chunk);
 }
 
-static int is_first_chunk(const train_rank_t* me, int chunk) { return me->c.pp == 0 && chunk == 0; }
+static int is_first_chunk(const train_rank_t* me, int chunk)
+{
+  return me->c.pp == 0 && chunk == 0;
+}
 static int is_last_chunk(const train_rank_t* me, int chunk)
 {
   return me->c.pp == me->w->lay.pp - 1 && chunk == me->w->lay.vp - 1;
@@ -392,7 +404,7 @@ static int pass_chunk(const rs_layout_t* l, int k, int backward, int* micro)
 static int warmup_passes(const train_rank_t* me)
 {
   const rs_layout_t* l = &me->w->lay;
-  int n = l->vp == 1 ? l->pp - me->c.pp - 1 : 2 * (l->pp - me->c.pp - 1) + (l->vp - 1) * l->pp;
+  int n                = l->vp == 1 ? l->pp - me->c.pp - 1 : 2 * (l->pp - me->c.pp - 1) + (l->vp - 1) * l->pp;
   return n < l->n_micro * l->vp ? n : l->n_micro * l->vp;
 }
 
@@ -492,10 +504,18 @@ static void finish_step(train_rank_t* me)
 /* ---- iterations -------------------------------------------------------------------------------- */
 
 static const rs_col_t iteration_cols[] = {
-    {"workload", RS_COL_TEXT},     {"iteration", RS_COL_INT},      {"start_s", RS_COL_NUM},
-    {"end_s", RS_COL_NUM},         {"step_s", RS_COL_NUM},         {"tokens_per_s", RS_COL_NUM},
-    {"tflops_per_gpu", RS_COL_NUM}, {"hw_tflops_per_gpu", RS_COL_NUM}, {"mfu", RS_COL_NUM},
-    {"compute_s", RS_COL_NUM},     {"comm_exposed_s", RS_COL_NUM}, {"bubble_s", RS_COL_NUM},
+    {"workload", RS_COL_TEXT},
+    {"iteration", RS_COL_INT},
+    {"start_s", RS_COL_NUM},
+    {"end_s", RS_COL_NUM},
+    {"step_s", RS_COL_NUM},
+    {"tokens_per_s", RS_COL_NUM},
+    {"tflops_per_gpu", RS_COL_NUM},
+    {"hw_tflops_per_gpu", RS_COL_NUM},
+    {"mfu", RS_COL_NUM},
+    {"compute_s", RS_COL_NUM},
+    {"comm_exposed_s", RS_COL_NUM},
+    {"bubble_s", RS_COL_NUM},
     {"optimizer_s", RS_COL_NUM},
 };
 
@@ -548,7 +568,10 @@ static int has_peer(const train_wl_t* w, rs_coords_t c, int backward)
   return backward ? c.pp > 0 : c.pp < w->lay.pp - 1;
 }
 
-static const rs_gpu_t* gpu_at(const train_wl_t* w, rs_coords_t c) { return w->gpus[rs_layout_rank(&w->lay, c)]; }
+static const rs_gpu_t* gpu_at(const train_wl_t* w, rs_coords_t c)
+{
+  return w->gpus[rs_layout_rank(&w->lay, c)];
+}
 
 /* The copies of me's send (activations, or gradients when backward) in the replicas that run no actor,
  * kept when they cross a shared link that a simulated flow crosses: those contend with it. */
@@ -558,13 +581,13 @@ static void plan_mirrors(train_rank_t* me, int backward)
   if (!has_peer(w, me->c, backward))
     return;
   for (int d = me->c.dp + w->reps; d < w->lay.dp; d += w->reps) {
-    rs_coords_t c  = me->c;
-    c.dp           = d;
+    rs_coords_t c        = me->c;
+    c.dp                 = d;
     const rs_gpu_t *from = gpu_at(w, c), *to = gpu_at(w, pp_peer(c, backward));
     if (!rs_flows_crosses_marked(w->flows, from, to))
       continue;
-    int k                 = me->n_mirrors[backward]++;
-    me->mirrors[backward] = xbt_realloc(me->mirrors[backward], 2 * (k + 1) * sizeof(sg_host_t));
+    int k                            = me->n_mirrors[backward]++;
+    me->mirrors[backward]            = xbt_realloc(me->mirrors[backward], 2 * (k + 1) * sizeof(sg_host_t));
     me->mirrors[backward][2 * k]     = from->host;
     me->mirrors[backward][2 * k + 1] = to->host;
   }
@@ -590,7 +613,8 @@ static void plan_aggregated(train_wl_t* w)
       mirrors += w->ranks[i]->n_mirrors[b];
     }
   XBT_INFO("%s: aggregated mode, %d of %d GPUs run as actors; %d sends of other replicas per micro-batch share "
-           "their uplinks", w->wl->name, w->n_live, w->n, mirrors);
+           "their uplinks",
+           w->wl->name, w->n_live, w->n, mirrors);
 }
 
 /* Energy drawn so far by the job's GPUs: the live ones', scaled to every GPU in aggregated mode (the
@@ -682,16 +706,19 @@ static char group_leaving_domain(const rs_gpu_t* gpus, const rs_layout_t* l, int
 static int aggregated_obstacle(const rs_platform_t* p, int first, const rs_layout_t* l, int n, char* why, size_t len)
 {
   if (p->n_domains > 1 && p->gpus[first].pod < 0) {
-    snprintf(why, len, "the platform does not state its GPUs' pods (rs.pod), so the flows that share its uplinks "
-                       "cannot be found; use a generated platform or mode: faithful");
+    snprintf(why, len,
+             "the platform does not state its GPUs' pods (rs.pod), so the flows that share its uplinks "
+             "cannot be found; use a generated platform or mode: faithful");
     return 1;
   }
   char dim = group_leaving_domain(p->gpus + first, l, n);
   if (dim == 0)
     return 0;
   const char* name = dim_names[dim_slot(dim)];
-  snprintf(why, len, "%s groups leave their NVLink domain, so the copies it does not run would share links; use "
-                     "mode: faithful or a layout whose %s groups fit a domain", name, name);
+  snprintf(why, len,
+           "%s groups leave their NVLink domain, so the copies it does not run would share links; use "
+           "mode: faithful or a layout whose %s groups fit a domain",
+           name, name);
   return 1;
 }
 
@@ -701,9 +728,8 @@ static int is_aggregated(const rs_run_t* run, const rs_sc_workload_t* wl, const 
   const rs_sc_training_t* cfg = &wl->u.train;
   char why[256];
   int n = n_ranks(run, wl);
-  return cfg->mode == RS_TRAIN_AGGREGATED ||
-         (cfg->mode == RS_TRAIN_AUTO && n > RS_TRAIN_AUTO_FAITHFUL_MAX &&
-          !aggregated_obstacle(run->plat, wl->first_gpu, lay, n, why, sizeof why));
+  return cfg->mode == RS_TRAIN_AGGREGATED || (cfg->mode == RS_TRAIN_AUTO && n > RS_TRAIN_AUTO_FAITHFUL_MAX &&
+                                              !aggregated_obstacle(run->plat, wl->first_gpu, lay, n, why, sizeof why));
 }
 
 static void train_free(void* state);
@@ -766,8 +792,6 @@ static int train_prepare(const rs_run_t* run, int i, void** state, rs_err_t* err
   return RS_OK;
 }
 
-
-
 /* Rank r's mailbox `kind` (act, grad, dp, dpdone). */
 static sg_mailbox_t rank_box(const train_wl_t* w, int r, const char* kind)
 {
@@ -791,9 +815,9 @@ static train_rank_t* rank_new(train_wl_t* w, int r)
   me->dp_work                       = rank_box(w, r, "dp");
   me->dp_done                       = rank_box(w, r, "dpdone");
   for (int backward = 0; backward < 2; backward++) { /* the next virtual stage's rank, or the previous one's */
-    rs_coords_t c        = me->c;
-    c.pp                 = (c.pp + (backward ? w->lay.pp - 1 : 1)) % w->lay.pp;
-    int dst              = rs_layout_rank(&w->lay, c);
+    rs_coords_t c         = me->c;
+    c.pp                  = (c.pp + (backward ? w->lay.pp - 1 : 1)) % w->lay.pp;
+    int dst               = rs_layout_rank(&w->lay, c);
     me->to[backward]      = rank_box(w, dst, backward ? "grad" : "act");
     me->to_host[backward] = w->gpus[dst]->host;
   }
@@ -805,7 +829,8 @@ static int train_start(rs_run_t* run, int i, void* state, rs_wl_row_t* row, rs_e
   train_wl_t* w = state;
   w->run        = run;
   w->row        = row;
-  w->iterations = rs_run_table(run, "iterations", iteration_cols, (int)(sizeof iteration_cols / sizeof iteration_cols[0]), err);
+  w->iterations =
+      rs_run_table(run, "iterations", iteration_cols, (int)(sizeof iteration_cols / sizeof iteration_cols[0]), err);
   if (w->iterations == NULL)
     return RS_ERR;
   w->flows  = w->aggregated ? rs_flows_new(run->plat->oversubscription) : NULL;
@@ -814,8 +839,8 @@ static int train_start(rs_run_t* run, int i, void* state, rs_wl_row_t* row, rs_e
   w->live   = xbt_new(char, w->n);
   for (int r = 0; r < w->n; r++)
     w->live[r] = rs_layout_coords(&w->lay, r).dp < w->reps;
-  w->ranks       = xbt_new(train_rank_t*, w->n_live);
-  w->live_gpus   = xbt_new(const rs_gpu_t*, w->n_live);
+  w->ranks     = xbt_new(train_rank_t*, w->n_live);
+  w->live_gpus = xbt_new(const rs_gpu_t*, w->n_live);
   for (int r = 0, k = 0; r < w->n; r++)
     if (w->live[r])
       w->live_gpus[k++] = w->gpus[r];
@@ -836,8 +861,8 @@ static int train_start(rs_run_t* run, int i, void* state, rs_wl_row_t* row, rs_e
     if (!w->live[r])
       continue;
     train_rank_t* me = w->ranks[k++] = rank_new(w, r);
-    char* name       = bprintf("%s-r%d", w->wl->name, r);
-    sg_actor_t a     = sg_actor_init(name, me->gpu->host);
+    char* name                       = bprintf("%s-r%d", w->wl->name, r);
+    sg_actor_t a                     = sg_actor_init(name, me->gpu->host);
     sg_actor_set_data(a, me);
     sg_actor_start(a, train_rank, 0, NULL);
     if (w->lay.dp > 1) { /* the reducer shares the rank's context; the rank frees it last */
@@ -890,7 +915,10 @@ static void train_report(const rs_run_t* run, int i, const void* state, FILE* fp
   fprintf(fp, "    GPU energy %.4g kJ, %.4g J per token\n", s->energy_j / 1e3, s->joules_per_token);
 }
 
-static const void* train_summary(const void* state) { return &((const train_wl_t*)state)->sum; }
+static const void* train_summary(const void* state)
+{
+  return &((const train_wl_t*)state)->sum;
+}
 
 static const rs_wl_col_t train_cols[] = {
     {"tokens_per_s", offsetof(train_summary_t, tokens_per_s)},
