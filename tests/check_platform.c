@@ -171,6 +171,34 @@ START_TEST(empty_and_binary_files_are_refused)
 }
 END_TEST
 
+/* A GPU type racksim has no calibration for is refused by name, not timed with another type's figures. */
+START_TEST(uncalibrated_gpu_is_refused)
+{
+  FILE* in = fopen(RS_SOURCE_DIR "/platforms/p5.48xlarge.xml", "rb");
+  ck_assert_ptr_nonnull(in);
+  static char xml[1 << 20];
+  size_t n = fread(xml, 1, sizeof xml - 1, in);
+  fclose(in);
+  xml[n] = '\0';
+  static char out[1 << 20];
+  size_t k = 0;
+  for (const char* p = xml; *p; p++) { /* every rs.model "H100" becomes "X900" */
+    if (strncmp(p, "value=\"H100\"", 12) == 0) {
+      memcpy(out + k, "value=\"X900\"", 12);
+      k += 12;
+      p += 11;
+    } else
+      out[k++] = *p;
+  }
+  write_file("/tmp/rs-uncalibrated.xml", out, k);
+  rs_err_t err = {{0}};
+  ck_assert_int_eq(try_load("/tmp/rs-uncalibrated.xml", &err), RS_ERR);
+  ck_assert_str_eq(err.msg, "/tmp/rs-uncalibrated.xml: GPU model X900 (rs.model) has no calibration; racksim is "
+                            "calibrated for GB200, GB300, B200, H100, H200, A100");
+  unlink("/tmp/rs-uncalibrated.xml");
+}
+END_TEST
+
 /* SimGrid aborts on a malformed file; racksim turns that into exit code 2 (checked by the exit status). */
 START_TEST(malformed_xml_exits_2)
 {
@@ -200,6 +228,7 @@ static Suite* platform_suite(void)
   suite_add_tcase(s, tc);
   tc = tcase_create("bad files");
   tcase_add_test(tc, empty_and_binary_files_are_refused);
+  tcase_add_test(tc, uncalibrated_gpu_is_refused);
   tcase_add_exit_test(tc, malformed_xml_exits_2, 2);
   suite_add_tcase(s, tc);
   return s;

@@ -79,8 +79,11 @@ typedef struct rs_hw_proto {
 /* Protocol p's figures for calibration c: Simple's latencies are c's own, LL's and LL128's NCCL's. */
 rs_hw_proto_t rs_hw_proto(const rs_hw_calib_t* c, rs_proto_t p);
 
-/* The calibration of a GPU model; a conservative default for a model racksim was not calibrated on. */
+/* The calibration of a GPU model, or NULL for a model racksim was not calibrated on (the platform
+ * loader then refuses the platform: a silent default would be a number without a source). */
 const rs_hw_calib_t* rs_hw_calib(const char* gpu_model);
+/* The calibrated models' names, comma-separated, into buf (for messages). */
+void rs_hw_calib_names(char* buf, size_t len);
 
 /* The CPU model named name ("grace", "graviton4", case ignored), or NULL. */
 const rs_hw_cpu_t* rs_hw_cpu(const char* name);
@@ -104,7 +107,8 @@ typedef struct rs_gpu_model {
   double nvlink_bytes_per_s;
   double nic_bytes_per_s;
   double tdp_watts;
-  double idle_watts; /* from SimGrid's wattage_per_state, used by its energy plugin */
+  double idle_watts;          /* from SimGrid's wattage_per_state, used by its energy plugin */
+  const rs_hw_calib_t* calib; /* its one calibration, resolved when the platform is loaded */
 } rs_gpu_model_t;
 
 typedef struct rs_gpu {

@@ -251,6 +251,13 @@ static int index_hosts(rs_platform_t* p, rs_err_t* err)
     if (p->models[m].tdp_watts == 0)
       return rs_err_set(err, "%s: no %s GPU states the model's figures (rs.bf16_tflops, ...)", p->file,
                         p->models[m].name);
+  for (int m = 0; m < p->n_models; m++)
+    if ((p->models[m].calib = rs_hw_calib(p->models[m].name)) == NULL) {
+      char known[256];
+      rs_hw_calib_names(known, sizeof known);
+      return rs_err_set(err, "%s: GPU model %s (rs.model) has no calibration; racksim is calibrated for %s", p->file,
+                        p->models[m].name, known);
+    }
   for (int i = 0; i < p->n_gpus; i++)
     p->gpus[i].model = &p->models[(intptr_t)p->gpus[i].model];
   qsort(p->gpus, p->n_gpus, sizeof *p->gpus, cmp_gpu);

@@ -3,6 +3,7 @@
  * comments. Figures marked unverified are defaults a scenario may override. See LICENSE. */
 #include "hw/hw.h"
 
+#include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
@@ -103,7 +104,14 @@ const rs_hw_calib_t* rs_hw_calib(const char* gpu_model)
   for (size_t i = 0; i < sizeof calibs / sizeof calibs[0]; i++)
     if (strcmp(calibs[i].gpu_model, gpu_model) == 0)
       return &calibs[i];
-  return &calibs[3]; /* H100's: the best-measured type */
+  return NULL;
+}
+
+void rs_hw_calib_names(char* buf, size_t len)
+{
+  buf[0] = '\0';
+  for (size_t i = 0; i < sizeof calibs / sizeof calibs[0]; i++)
+    snprintf(buf + strlen(buf), len - strlen(buf), "%s%s", i ? ", " : "", calibs[i].gpu_model);
 }
 
 /* LL and LL128 ring latencies: hardware.md, "Collective and latency constants" (NVIDIA/nccl

@@ -7,7 +7,7 @@
 /* A matmul streams its operands while it computes, so its time is the larger of the two (roofline). */
 double rs_gpu_seconds(const rs_gpu_model_t* gpu, rs_prec_t prec, double flops, double bytes)
 {
-  const rs_hw_calib_t* c = rs_hw_calib(gpu->name);
+  const rs_hw_calib_t* c = gpu->calib;
   double t_flops         = flops > 0 ? flops / (gpu->peak_flops[prec] * c->matmul_eff[prec]) : 0;
   double t_bytes         = rs_gpu_stream_seconds(gpu, bytes);
   return t_flops > t_bytes ? t_flops : t_bytes;
@@ -15,5 +15,5 @@ double rs_gpu_seconds(const rs_gpu_model_t* gpu, rs_prec_t prec, double flops, d
 
 double rs_gpu_stream_seconds(const rs_gpu_model_t* gpu, double bytes)
 {
-  return bytes / (gpu->hbm_bytes_per_s * rs_hw_calib(gpu->name)->hbm_eff);
+  return bytes / (gpu->hbm_bytes_per_s * gpu->calib->hbm_eff);
 }

@@ -105,7 +105,7 @@ rs_comm_t* rs_comm_new(const char* name, const rs_gpu_t* const* gpus, int n)
   c->gpus       = xbt_new(const rs_gpu_t*, n);
   c->mbox       = xbt_new(sg_mailbox_t, n);
   c->xbox       = xbt_new(sg_mailbox_t, n);
-  c->calib      = rs_hw_calib(gpus[0]->model->name);
+  c->calib      = gpus[0]->model->calib;
   c->one_domain = 1;
   for (int r = 0; r < n; r++) {
     c->gpus[r] = gpus[r];
