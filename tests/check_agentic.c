@@ -67,7 +67,7 @@ static double summary_value(const char* column)
   return v;
 }
 
-/* One Graviton4 fleet (hardware.md: 192 cores; sim/hardware.c: 44.8 GFLOP/s per core). */
+/* One Graviton4 fleet (hardware.md: 192 cores; sim/hw/presets.c: 44.8 GFLOP/s per core). */
 #define FLEET "platform:\n  generate: {server: u-p6e-gb200x72, servers: 1, cpu_hosts: 4}\n"
 #define POOLS "    pools:\n      - {name: fleet, placement: fleet, cpu: graviton4}\n"
 
