@@ -364,6 +364,34 @@ START_TEST(test_run_reports)
 }
 END_TEST
 
+/* The closing line names exactly the tables in the directory: every one written, none that is not. */
+START_TEST(test_closing_line_lists_tables)
+{
+  const char* dir = tmp("tables");
+  ck_assert_int_eq(racksim("run", "scenarios/inference-llama8b-h200.yaml", "-o", dir, NULL), 0);
+  const char* line = strstr(res.out, "CSV tables written to ");
+  ck_assert_ptr_nonnull(line);
+  const char* open = strchr(line, '(');
+  ck_assert_ptr_nonnull(open);
+  DIR* d = opendir(dir);
+  ck_assert_ptr_nonnull(d);
+  int on_disk = 0;
+  for (struct dirent* e; (e = readdir(d)) != NULL;) {
+    if (e->d_name[0] == '.')
+      continue;
+    on_disk++;
+    ck_assert_msg(strstr(open, e->d_name) != NULL, "%s is in %s but not in the closing line", e->d_name, dir);
+  }
+  closedir(d);
+  int listed = 1;
+  for (const char* c = open; *c && *c != ')'; c++)
+    listed += *c == ',';
+  ck_assert_int_eq(listed, on_disk);
+  assert_has(open, "requests.csv");
+  assert_has(open, "replicas.csv");
+}
+END_TEST
+
 START_TEST(test_run_deterministic)
 {
   ck_assert_int_eq(racksim("run", QUICKSTART, "-o", tmp("a"), "--quiet", NULL), 0);
@@ -455,6 +483,7 @@ static Suite* cli_suite(void)
   tcase_add_test(good, test_run_quickstart);
   tcase_add_test(good, test_run_reports);
   tcase_add_test(good, test_run_deterministic);
+  tcase_add_test(good, test_closing_line_lists_tables);
   tcase_add_test(good, test_run_without_events);
   tcase_add_test(good, test_platform_command);
   tcase_add_test(good, test_platform_round_trip);
