@@ -4,7 +4,7 @@
 # and only the network layer's send path (sim/net/send.c) calls SimGrid's send and mailbox-put functions.
 # Usage: layers.sh SOURCE_DIR. Prints each breach and exits 1 if there is any.
 cd "$1" || exit 2
-order="base hw model net scenario run wl"
+order="base hw model net scenario run wl cli"
 rank() { i=0; for l in $order; do [ "$l" = "$1" ] && { echo $i; return; }; i=$((i + 1)); done; echo 99; }
 fail=0
 for f in sim/*/*.c sim/*/*.h sim/racksim.c; do
@@ -26,8 +26,8 @@ if [ -n "$sends" ]; then
   for f in $sends; do echo "$f: calls a SimGrid send function; go through rs_net_* (sim/net/send.c)"; done
   fail=1
 fi
-# The run, service and CLI layers know no workload kind by name.
-kinds=$(grep -nE 'RS_WL_(COLLECTIVE|TRAINING|INFERENCE|AGENTIC)|"(collective|training|inference|agentic)"' sim/run/*.c sim/run/*.h sim/wl/service.c sim/racksim.c)
+# The run, service and command layers know no workload kind by name.
+kinds=$(grep -nE 'RS_WL_(COLLECTIVE|TRAINING|INFERENCE|AGENTIC)|"(collective|training|inference|agentic)"' sim/run/*.c sim/run/*.h sim/wl/service.c sim/cli/*.c sim/racksim.c)
 if [ -n "$kinds" ]; then echo "$kinds" | sed 's/$/: names a workload kind/'; fail=1; fi
 [ $fail = 0 ] && echo "layers: every include points down, one face per layer, one send path, no kind known below wl/"
 exit $fail

@@ -181,6 +181,11 @@ typedef struct rs_scenario {
  * Returns NULL and a message naming file, line and key on any bad input. Free with rs_scenario_free. */
 rs_scenario_t* rs_scenario_load(const char* path, const char* const* sets, int n_sets, rs_err_t* err);
 void rs_scenario_free(rs_scenario_t* sc); /* accepts NULL */
+/* The generator's figures of one site of the preset `server`, after the "platform.generate.KEY=VALUE"
+ * overrides of sets, checked as a scenario's platform.generate would be; RS_ERR and a message naming
+ * the key otherwise. For 'racksim platform'. */
+int rs_scenario_platform_spec(const char* server, const char* const* sets, int n_sets, rs_platgen_spec_t* spec,
+                              rs_err_t* err);
 
 /* Fills err like a load error, located at the key path ("workloads[0].gpus", or its nearest parent
  * that was in the file); returns RS_ERR. For checks made after loading, against the platform say. */

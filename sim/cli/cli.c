@@ -1,0 +1,350 @@
+/* cli.c -- racksim's commands (run, validate, platform): their options, and the load, prepare, run
+ * and report of a scenario. Only the command layer prints errors and chooses the exit code: 0
+ * success, 1 simulation failure, 2 bad input or usage. See LICENSE. */
+#include "cli/cli.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <simgrid/engine.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <xbt/misc.h>
+#include <xbt/sysdep.h>
+
+#define MAX_ARGS 256
+
+static const char* const usage_run =
+    "usage: racksim run SCENARIO [options]\n"
+    "\n"
+    "  -o, --output DIR     write the CSV tables to DIR (default: the scenario's outputs.dir, else out/NAME)\n"
+    "  --seed N             random seed (overrides the scenario's seed)\n"
+    "  --set KEY=VALUE      override one value of the scenario, e.g. --set workloads.0.max_bytes=8GiB\n"
+    "                       (KEY is a dotted path; list items by index or by workload name); repeatable\n"
+    "  -q, --quiet          print nothing but errors\n"
+    "  -v, --verbose        print the simulator's own progress messages\n"
+    "  --log=SPEC           passed to SimGrid's logging (e.g. --log=racksim.thres:debug)\n"
+    "  --cfg=KEY:VALUE      passed to SimGrid's configuration\n"
+    "\n"
+    "exit status: 0 success, 1 simulation failure, 2 bad input or usage\n";
+
+static const char* const usage_validate =
+    "usage: racksim validate SCENARIO [--set KEY=VALUE]... [--seed N]\n"
+    "\n"
+    "Checks the scenario and loads its platform without simulating; prints a summary of the platform.\n"
+    "exit status: 0 valid, 2 bad input\n";
+
+static const char* const usage_platform =
+    "usage: racksim platform SERVER [options] [-o FILE]\n"
+    "       racksim platform --list\n"
+    "\n"
+    "Writes the SimGrid XML of a cluster of SERVER (a hardware preset) to FILE (default: standard output).\n"
+    "  --servers N            servers (UltraServers) per site (default 1)\n"
+    "  --servers-per-pod N    servers under one set of rail leaves (default 64)\n"
+    "  --oversubscription X   leaf down / up bandwidth, >= 1 (default 1)\n"
+    "  --hop-latency-us X     latency of one switch hop (default 2)\n"
+    "  --sites N              sites (regions or providers) joined by WAN links (default 1)\n"
+    "  --wan-gbits X          WAN bandwidth per site pair and direction, Gb/s (default 400)\n"
+    "  --wan-latency-ms X     WAN latency (default 10)\n"
+    "  --cpu-hosts N          CPU fleet hosts per site (default 0)\n"
+    "  --cpu MODEL            their model: graviton4 (default) or grace\n"
+    "  --describe             load the result and print its summary instead of the XML\n";
+
+typedef struct cli {
+  const char* command;
+  const char* scenario;
+  const char* output;
+  const char* sets[MAX_ARGS];
+  int n_sets;
+  const char* sg_args[MAX_ARGS]; /* --log and --cfg, given to SimGrid as they are */
+  int n_sg_args;
+  rs_verbosity_t verbosity;
+  int list;
+  int describe;
+  const char* gen_args[16]; /* platform options, as "key=value" for the same checks as a scenario's */
+  int n_gen;
+} cli_t;
+
+int rs_cli_usage_error(const char* command, const char* fmt, const char* arg)
+{
+  fprintf(stderr, "racksim: ");
+  if (command)
+    fprintf(stderr, "%s: ", command);
+  fprintf(stderr, fmt, arg);
+  fprintf(stderr, "\nTry 'racksim %s%s--help'.\n", command ? command : "", command ? " " : "");
+  return RS_EXIT_INPUT;
+}
+
+/* Parses the options after the command; returns -1 to go on, else an exit code. */
+static int parse_options(cli_t* cli, int argc, char** argv, const char* usage)
+{
+  static const struct option opts[] = {{"output", required_argument, NULL, 'o'},
+                                       {"seed", required_argument, NULL, 'S'},
+                                       {"set", required_argument, NULL, 's'},
+                                       {"quiet", no_argument, NULL, 'q'},
+                                       {"verbose", no_argument, NULL, 'v'},
+                                       {"log", required_argument, NULL, 'L'},
+                                       {"cfg", required_argument, NULL, 'C'},
+                                       {"list", no_argument, NULL, 'l'},
+                                       {"help", no_argument, NULL, 'h'},
+                                       {"describe", no_argument, NULL, 'D'},
+                                       {"servers", required_argument, NULL, 'g'},
+                                       {"servers-per-pod", required_argument, NULL, 'g'},
+                                       {"oversubscription", required_argument, NULL, 'g'},
+                                       {"hop-latency-us", required_argument, NULL, 'g'},
+                                       {"sites", required_argument, NULL, 'g'},
+                                       {"wan-gbits", required_argument, NULL, 'g'},
+                                       {"wan-latency-ms", required_argument, NULL, 'g'},
+                                       {"cpu-hosts", required_argument, NULL, 'g'},
+                                       {"cpu", required_argument, NULL, 'g'},
+                                       {NULL, 0, NULL, 0}};
+  static char seed_set[64];
+  opterr = 0;
+  optind = 1;
+  int c, which = 0;
+  while ((c = getopt_long(argc, argv, "o:qvh", opts, &which)) != -1) {
+    if (cli->n_sets >= MAX_ARGS - 1 || cli->n_sg_args >= MAX_ARGS - 1)
+      return rs_cli_usage_error(cli->command, "%s", "too many options");
+    switch (c) {
+    case 'o':
+      cli->output = optarg;
+      break;
+    case 'S': {
+      char* end;
+      errno = 0;
+      strtoull(optarg, &end, 10);
+      if (end == optarg || *end != '\0' || errno != 0 || optarg[0] == '-') {
+        fprintf(stderr, "racksim: --seed %s: expected a non-negative integer, got '%s'\n", optarg, optarg);
+        return RS_EXIT_INPUT;
+      }
+      snprintf(seed_set, sizeof seed_set, "seed=%s", optarg);
+      cli->sets[cli->n_sets++] = seed_set;
+      break;
+    }
+    case 's':
+      cli->sets[cli->n_sets++] = optarg;
+      break;
+    case 'q':
+      cli->verbosity = RS_QUIET;
+      break;
+    case 'v':
+      cli->verbosity = RS_VERBOSE;
+      break;
+    case 'L':
+      cli->sg_args[cli->n_sg_args++] = bprintf("--log=%s", optarg);
+      break;
+    case 'C':
+      cli->sg_args[cli->n_sg_args++] = bprintf("--cfg=%s", optarg);
+      break;
+    case 'l':
+      cli->list = 1;
+      break;
+    case 'D':
+      cli->describe = 1;
+      break;
+    case 'g':
+      if (strcmp(cli->command, "platform") != 0 || cli->n_gen >= 15)
+        return rs_cli_usage_error(cli->command, "option '%s' belongs to 'racksim platform'", argv[optind - 1]);
+      cli->gen_args[cli->n_gen++] = bprintf("%s=%s", opts[which].name, optarg);
+      break;
+    case 'h':
+      fputs(usage, stdout);
+      return RS_EXIT_OK;
+    default:
+      return rs_cli_usage_error(cli->command, "unknown or incomplete option '%s'", argv[optind - 1]);
+    }
+  }
+  if (optind < argc)
+    cli->scenario = argv[optind++];
+  if (optind < argc)
+    return rs_cli_usage_error(cli->command, "unexpected argument '%s'", argv[optind]);
+  return -1;
+}
+
+/* Starts SimGrid with the settings racksim's results depend on, then the user's --log/--cfg. */
+static void init_simgrid(const cli_t* cli)
+{
+  static char* argv[MAX_ARGS + 16];
+  int argc     = 0;
+  argv[argc++] = "racksim";
+  argv[argc++] = "--cfg=network/model:CM02";
+  argv[argc++] = "--cfg=network/crosstraffic:0";
+  argv[argc++] = "--cfg=network/TCP-gamma:0";
+  /* Past about 32k actors the stacks' guard pages exhaust vm.max_map_count ("Failed to protect stack"). */
+  argv[argc++] = "--cfg=contexts/guard-size:0";
+  argv[argc++] = "--log=root.thres:error";
+  argv[argc++] = "--log=xbt_cfg.thres:critical";
+  argv[argc++] = cli->verbosity == RS_VERBOSE ? "--log=racksim.thres:info" : "--log=racksim.thres:warning";
+  for (int i = 0; i < cli->n_sg_args; i++)
+    argv[argc++] = (char*)cli->sg_args[i];
+  argv[argc] = NULL;
+  simgrid_init(&argc, argv);
+}
+
+static int fail(int code, const rs_err_t* err)
+{
+  fprintf(stderr, "racksim: %s\n", err->msg);
+  return code;
+}
+
+/* Loads the scenario and its platform and checks the workloads against it. */
+static int prepare(cli_t* cli, rs_scenario_t** sc, rs_platform_t** plat, rs_run_t** run, rs_err_t* err)
+{
+  static char output_set[4096];
+  if (cli->output) {
+    snprintf(output_set, sizeof output_set, "outputs.dir=%s", cli->output);
+    cli->sets[cli->n_sets++] = output_set;
+  }
+  if ((*sc = rs_scenario_load(cli->scenario, cli->sets, cli->n_sets, err)) == NULL)
+    return RS_ERR;
+  init_simgrid(cli);
+  rs_run_energy_init();
+  const rs_sc_platform_t* sp = &(*sc)->platform;
+  char* generated            = sp->generate ? rs_platgen_temp(&sp->gen, err) : NULL;
+  if (sp->generate && generated == NULL)
+    return RS_ERR;
+  int rc = rs_platform_load(generated ? generated : sp->file, plat, err);
+  if (generated) {
+    unlink(generated);
+    free(generated);
+    if (rc == RS_OK) {
+      free((*plat)->file);
+      (*plat)->file = bprintf("generated from %s (platform.generate)", (*sc)->path);
+    }
+  }
+  if (rc != RS_OK)
+    return RS_ERR;
+  int n_kinds;
+  const rs_wl_ops_t* const* kinds = rs_wl_kinds(&n_kinds);
+  *run                            = rs_run_new(*sc, *plat, kinds, n_kinds, cli->verbosity);
+  return rs_run_prepare(*run, err);
+}
+
+static void report(const rs_run_t* run, double wall_s)
+{
+  const rs_scenario_t* sc = run->sc;
+  printf("racksim %s: %s%s%s\n", RS_VERSION, sc->name, sc->description ? " -- " : "",
+         sc->description ? sc->description : "");
+  printf("  platform %s: %d GPUs in %d NVLink domain%s, %d CPUs\n", run->plat->file, run->plat->n_gpus,
+         run->plat->n_domains, run->plat->n_domains == 1 ? "" : "s", run->plat->n_cpus);
+  rs_run_report(run, stdout);
+  printf("  simulated %.6g s in %.2f s of wall time\n", simgrid_get_clock(), wall_s);
+  rs_run_report_tables(run, stdout);
+}
+
+static int cmd_run_or_validate(cli_t* cli)
+{
+  rs_err_t err        = {{0}};
+  rs_scenario_t* sc   = NULL;
+  rs_platform_t* plat = NULL;
+  rs_run_t* run       = NULL;
+  double t0           = rs_run_wall_clock();
+  int code            = RS_EXIT_OK;
+  if (cli->scenario == NULL)
+    return rs_cli_usage_error(cli->command, "%s", "expected a scenario file");
+  if (prepare(cli, &sc, &plat, &run, &err) != RS_OK)
+    code = fail(RS_EXIT_INPUT, &err);
+  else if (strcmp(cli->command, "validate") == 0) {
+    rs_platform_describe(plat, stdout);
+    printf("scenario %s: valid (%d workload%s)\n", sc->path, sc->n_workloads, sc->n_workloads == 1 ? "" : "s");
+  } else if ((code = rs_run_execute(run, &err)) != RS_EXIT_OK)
+    fail(code, &err);
+  else if (cli->verbosity != RS_QUIET)
+    report(run, rs_run_wall_clock() - t0);
+  rs_run_free(run);
+  rs_platform_free(plat);
+  rs_scenario_free(sc);
+  return code;
+}
+
+/* Reads --servers and friends through the scenario loader's own checks, as --set overrides of a
+ * one-server scenario; a message then names the option, not a file the user never saw. */
+static int platform_spec(const cli_t* cli, rs_platgen_spec_t* spec, rs_err_t* err)
+{
+  const char* sets[16];
+  for (int i = 0; i < cli->n_gen; i++) {
+    sets[i] = bprintf("platform.generate.%s", cli->gen_args[i]);
+    for (char* c = (char*)sets[i]; *c && *c != '='; c++)
+      if (*c == '-')
+        *c = '_';
+  }
+  int rc = rs_scenario_platform_spec(cli->scenario, sets, cli->n_gen, spec, err);
+  for (int i = 0; i < cli->n_gen; i++)
+    free((char*)sets[i]);
+  if (rc != RS_OK) {
+    const char* what = strstr(err->msg, ": expected");
+    char option[64]  = "";
+    const char* key  = strstr(err->msg, "platform.generate.");
+    if (key)
+      snprintf(option, sizeof option, "%.*s", (int)strcspn(key + 18, "=:"), key + 18);
+    for (char* c = option; *c; c++)
+      if (*c == '_')
+        *c = '-';
+    char why[RS_ERR_LEN];
+    snprintf(why, sizeof why, "%s", what ? what + 2 : err->msg);
+    return rs_err_set(err, "option --%s: %s", option, why);
+  }
+  return RS_OK;
+}
+
+static int cmd_platform(cli_t* cli)
+{
+  rs_err_t err = {{0}};
+  if (cli->list) {
+    for (int i = 0; rs_hw_server_at(i); i++)
+      printf("%-18s %s\n", rs_hw_server_at(i)->name, rs_hw_server_at(i)->description);
+    return RS_EXIT_OK;
+  }
+  if (cli->scenario == NULL)
+    return rs_cli_usage_error(cli->command, "%s", "expected a preset name (racksim platform --list names them)");
+  if (rs_hw_server(cli->scenario) == NULL)
+    return rs_cli_usage_error(cli->command, "unknown preset '%s' (racksim platform --list names them)", cli->scenario);
+  rs_platgen_spec_t spec;
+  if (platform_spec(cli, &spec, &err) != RS_OK)
+    return fail(RS_EXIT_INPUT, &err);
+  if (cli->describe) {
+    char* file          = rs_platgen_temp(&spec, &err);
+    rs_platform_t* plat = NULL;
+    if (file != NULL) {
+      init_simgrid(cli);
+      if (rs_platform_load(file, &plat, &err) == RS_OK) {
+        free(plat->file);
+        plat->file = bprintf("%d x %s per site, %d site%s (generated)", spec.servers, spec.server->name, spec.sites,
+                             spec.sites == 1 ? "" : "s");
+        rs_platform_describe(plat, stdout);
+      }
+      unlink(file);
+      free(file);
+    }
+    rs_platform_free(plat);
+    return plat ? RS_EXIT_OK : fail(RS_EXIT_INPUT, &err);
+  }
+  FILE* fp = cli->output ? fopen(cli->output, "w") : stdout;
+  if (fp == NULL)
+    return rs_cli_usage_error(cli->command, "cannot write '%s'", cli->output);
+  int rc = rs_platgen_write(fp, &spec, &err);
+  if (fp != stdout && fclose(fp) != 0)
+    rc = rs_err_set(&err, "cannot write '%s'", cli->output);
+  return rc == RS_OK ? RS_EXIT_OK : fail(RS_EXIT_INPUT, &err);
+}
+
+int rs_cli_command(int argc, char** argv)
+{
+  cli_t cli           = {.verbosity = RS_NORMAL, .command = argv[0]};
+  const char* command = argv[0];
+  const char* usage   = strcmp(command, "run") == 0        ? usage_run
+                        : strcmp(command, "validate") == 0 ? usage_validate
+                        : strcmp(command, "platform") == 0 ? usage_platform
+                                                           : NULL;
+  if (usage == NULL)
+    return rs_cli_usage_error(NULL, "unknown command '%s'", command);
+  int code = parse_options(&cli, argc, argv, usage);
+  if (code < 0)
+    code = strcmp(command, "platform") == 0 ? cmd_platform(&cli) : cmd_run_or_validate(&cli);
+  for (int i = 0; i < cli.n_sg_args; i++)
+    free((char*)cli.sg_args[i]);
+  for (int i = 0; i < cli.n_gen; i++)
+    free((char*)cli.gen_args[i]);
+  return code;
+}

@@ -1,0 +1,14 @@
+/* cli.h -- racksim's command layer, its whole public face: the run, validate and platform commands.
+ * The top layer: it alone prints errors and chooses exit codes. See LICENSE. */
+#ifndef RS_CLI_H
+#define RS_CLI_H
+
+#include "wl/wl.h"
+
+/* Runs the command argv[0] ("run", "validate" or "platform") with its options argv[1..argc-1];
+ * returns the exit code. */
+int rs_cli_command(int argc, char** argv);
+/* Prints "racksim: [command: ]<fmt with arg>" and a hint to --help on stderr; returns RS_EXIT_INPUT. */
+int rs_cli_usage_error(const char* command, const char* fmt, const char* arg);
+
+#endif
