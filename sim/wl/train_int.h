@@ -72,7 +72,7 @@ typedef struct train_wl {
   rs_flows_t* flows;                  /* aggregated mode: the flows of ranks that run no actor */
   train_rank_t** ranks;               /* [n_live], for the plan of the aggregated mode */
   const rs_gpu_t** live_gpus;         /* [n_live]: the GPUs of the live ranks */
-  rs_comm_t** groups[RS_TRAIN_DIMS];  /* per dimension and group; a rank finds its own with group_of */
+  rs_comm_t** groups[RS_TRAIN_DIMS];  /* per dimension and group; a rank finds its own with rs_train__group_of */
   rs_coll_rec_t** rec[RS_TRAIN_DIMS]; /* per dimension and group: rows of collectives.csv; NULL: off */
   sg_bar_t barrier;
   train_times_t total; /* summed over ranks, this iteration */
