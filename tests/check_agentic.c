@@ -3,12 +3,15 @@
  * to its latency; a fan-out joins at its slowest sub-agent; queueing appears on few hosts and latency
  * falls as hosts are added; sandboxes start cold without a warm pool; replayed and day-table arrivals
  * follow their input; equal runs write equal tables; LLM calls are requests of the simulated inference
- * service; agent traffic on the training job's links slows its steps; unknown pools and services are
- * refused. */
+ * service; agent traffic on the training job's links slows its steps; links.csv counts, to the byte, a
+ * tool's input on the fleet NIC it crosses and an LLM call's tokens each way; preparing training and
+ * agents only reads; unknown pools and services are refused. */
 #include "check_util.h"
 #include "base/base.h"
+#include "wl/wl_int.h"
 
 #include <math.h>
+#include <simgrid/actor.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -237,6 +240,140 @@ START_TEST(agent_traffic_slows_training_on_shared_links)
 }
 END_TEST
 
+/* The text in row r (from 1) and column name of csv. */
+static const char* text(const rs_csv_t* csv, size_t r, const char* name)
+{
+  int col = rs_csv_column(csv, name);
+  ck_assert_msg(col >= 0, "no column %s", name);
+  return csv->rows[r].cells[col];
+}
+
+/* Bytes links.csv counts on the links of class cls: its class row, and its per-link rows (outputs.links:
+ * all) split into the links going up (names ending _UP) and down, which must add up to the class row. */
+static double link_bytes(const char* cls, double* up, double* down)
+{
+  rs_csv_t* csv = table("links");
+  double total  = -1;
+  *up = *down = 0;
+  for (size_t r = 1; r < csv->n_rows; r++) {
+    const char* link = text(csv, r, "link");
+    size_t n         = strlen(link);
+    if (strcmp(text(csv, r, "class"), cls) != 0)
+      continue;
+    if (n == 0)
+      total = cell(csv, r, "bytes");
+    else if (n > 3 && strcmp(link + n - 3, "_UP") == 0)
+      *up += cell(csv, r, "bytes");
+    else
+      *down += cell(csv, r, "bytes");
+  }
+  rs_csv_free(csv);
+  ck_assert_double_eq_tol(total, *up + *down, 0.5);
+  return total;
+}
+
+/* The sum of column name over the rows of sessions.csv. */
+static double sessions_sum(const char* name)
+{
+  rs_csv_t* s = table("sessions");
+  double sum  = 0;
+  for (size_t r = 1; r < s->n_rows; r++)
+    sum += cell(s, r, name);
+  rs_csv_free(s);
+  return sum;
+}
+
+/* One fleet host runs the tools and reads each call's input from a Grace host of the rack: every call's
+ * io_bytes come down that fleet host's NIC once, and nothing else goes up or down a fleet NIC. 5 roots
+ * of 2 turns and 2 sub-agents of 1 turn each: 5 x 2 + 10 x 1 = 20 calls of 100 MB. */
+START_TEST(tool_input_crosses_the_fleet_nic_once_per_call)
+{
+  const char* io = "name: io\n" FLEET "outputs: {links: all}\nworkloads:\n  - kind: agentic\n"
+                   "    arrivals: {rate_per_s: 1, sessions: 5}\n    turns: 2\n"
+                   "    fanout: {agents: 2, at_turn: 0, turns: 1}\n"
+                   "    tool: {pool: fleet, cores: 4, work_core_s: 1, io_bytes: 100MB, io_pool: storage}\n"
+                   "    pools:\n      - {name: fleet, placement: fleet, cpu: graviton4, hosts: 1}\n"
+                   "      - {name: storage, placement: racks, hosts: 1}\n";
+  ck_assert_int_eq(run_scenario(io, ""), 0);
+  double calls = sessions_sum("tool_calls");
+  ck_assert_double_eq(calls, 20);
+  double up, down;
+  double fleet = link_bytes("fleet_nic", &up, &down);
+  ck_assert_double_eq_tol(fleet, 100e6 * calls, 0.5);
+  ck_assert_double_eq_tol(down, 100e6 * calls, 0.5);
+  ck_assert_double_eq(up, 0);
+  ck_assert_double_eq(link_bytes("nvlink", &up, &down), 0); /* no GPU traffic: the input only */
+}
+END_TEST
+
+/* Each LLM call puts its prompt on the wire to the service, prompt_tokens x RS_SVC_BYTES_PER_TOKEN up
+ * the one tool host's fleet NIC, and its output tokens x the same back down; the goodbye at the end is
+ * one token's worth. The service is one TP1 replica, so its GPU moves nothing else. 5 sessions of 3
+ * turns, the prompt growing by 500 tokens a turn: 5 x (1000 + 1500 + 2000) tokens up, 5 x 3 x 200 down. */
+START_TEST(llm_calls_put_their_tokens_on_the_wire)
+{
+  const char* llm = "name: llm\n" FLEET "outputs: {links: all}\nworkloads:\n"
+                    "  - {name: chat, kind: inference, model: {preset: llama3-8b}, gpus: 1, tp: 1, requests: 1}\n"
+                    "  - kind: agentic\n    arrivals: {rate_per_s: 1, sessions: 5}\n    turns: 3\n"
+                    "    llm: {service: chat, prompt_tokens: 1000, growth_tokens: 500, output_tokens: 200}\n"
+                    "    tool: {pool: fleet, cores: 4, work_core_s: 1}\n"
+                    "    pools:\n      - {name: fleet, placement: fleet, cpu: graviton4, hosts: 1}\n";
+  ck_assert_int_eq(run_scenario(llm, ""), 0);
+  ck_assert_double_eq(sessions_sum("llm_calls"), 15);
+  double prompts = 5 * (1000 + 1500 + 2000) * RS_SVC_BYTES_PER_TOKEN, replies = 5 * 3 * 200 * RS_SVC_BYTES_PER_TOKEN;
+  double up, down;
+  link_bytes("fleet_nic", &up, &down);
+  ck_assert_double_eq_tol(up, prompts + RS_SVC_BYTES_PER_TOKEN, 0.5);
+  ck_assert_double_eq_tol(down, replies, 0.5);
+  link_bytes("nic", &up, &down); /* the service's GPU: the same bytes, the other way */
+  ck_assert_double_eq_tol(down, prompts + RS_SVC_BYTES_PER_TOKEN, 0.5);
+  ck_assert_double_eq_tol(up, replies, 0.5);
+  ck_assert_double_eq(link_bytes("nvlink", &up, &down), 0);
+}
+END_TEST
+
+/* Preparing the workloads (what racksim validate does) only reads: the scenario comes out as it went in,
+ * down to the training layout it resolves and the pools it selects from, and there is no actor, no table
+ * and no output directory yet. Training next to agents replaying a file of start times. */
+START_TEST(prepare_only_reads)
+{
+  rs_test_write(dir, "starts.csv", "start_s\n2\n1\n");
+  char yaml[1024], path[128], out[128];
+  snprintf(out, sizeof out, "%s/never", dir);
+  snprintf(yaml, sizeof yaml,
+           "name: pure\n" FLEET "outputs: {dir: %s, ops_max_rows: 10, collectives_max_rows: 10}\nworkloads:\n"
+           "  - {name: train, kind: training, model: {preset: llama3-8b}, gpus: 8, tp: 4, global_batch: 8}\n"
+           "  - kind: agentic\n    arrivals: {process: replay, replay: starts.csv}\n    turns: 1\n"
+           "    tool: {pool: fleet}\n" POOLS,
+           out);
+  rs_test_write(dir, "s.yaml", yaml);
+  snprintf(path, sizeof path, "%s/s.yaml", dir);
+  rs_err_t err      = {{0}};
+  rs_scenario_t* sc = rs_scenario_load(path, NULL, 0, &err);
+  ck_assert_msg(sc != NULL, "%s", err.msg);
+  ck_assert_int_eq(sc->n_workloads, 2);
+  rs_platform_t* plat = rs_test_generate(sc->platform.gen);
+  int n_kinds;
+  const rs_wl_ops_t* const* kinds = rs_wl_kinds(&n_kinds);
+  rs_run_t* run                   = rs_run_new(sc, plat, kinds, n_kinds, RS_QUIET);
+  rs_sc_workload_t before[2];
+  rs_sc_pool_t pool = sc->workloads[1].u.agent.pools[0];
+  memcpy(before, sc->workloads, sizeof before);
+  ck_assert_msg(rs_run_prepare(run, &err) == RS_OK, "%s", err.msg);
+  ck_assert(memcmp(before, sc->workloads, sizeof before) == 0);
+  ck_assert(memcmp(&pool, &sc->workloads[1].u.agent.pools[0], sizeof pool) == 0);
+  ck_assert_int_eq(sc->workloads[0].u.train.layout.n_micro, 0); /* training resolved its own copy */
+  ck_assert_int_eq((int)sg_actor_count(), 0);
+  ck_assert_ptr_null(run->out);
+  ck_assert_ptr_null(run->ops);
+  ck_assert_ptr_null(run->collectives);
+  ck_assert(access(out, F_OK) != 0);
+  rs_run_free(run);
+  rs_platform_free(plat);
+  rs_scenario_free(sc);
+}
+END_TEST
+
 static int same_file(const char* a, const char* b)
 {
   char cmd[256];
@@ -289,7 +426,10 @@ static Suite* agentic_suite(void)
   tcase_add_test(tc, equal_runs_write_equal_tables);
   tcase_add_test(tc, llm_calls_are_served_by_the_inference_workload);
   tcase_add_test(tc, agent_traffic_slows_training_on_shared_links);
+  tcase_add_test(tc, tool_input_crosses_the_fleet_nic_once_per_call);
+  tcase_add_test(tc, llm_calls_put_their_tokens_on_the_wire);
   tcase_add_test(tc, unknown_pools_and_services_are_refused);
+  tcase_add_test(tc, prepare_only_reads);
   suite_add_tcase(s, tc);
   return s;
 }
