@@ -55,9 +55,8 @@ static int load_replay(const char* file, double** times, int* n, rs_err_t* err)
   *times = xbt_new(double, *n);
   for (int r = 0; r < *n; r++) {
     const rs_csv_row_t* row = &csv->rows[r + 1];
-    char* end               = NULL;
-    double t                = (size_t)col < row->n_cells ? strtod(row->cells[col], &end) : NAN;
-    if (end == NULL || end == row->cells[col] || *end || !(t >= 0) || !isfinite(t)) {
+    double t;
+    if (!rs_csv_number(rs_csv_cell(row, col), &t) || t < 0) {
       int line = row->line;
       rs_csv_free(csv);
       free(*times);
