@@ -13,6 +13,7 @@ static const rs_sc__words_t scenario_words = {
     .doc         = "scenario",
     .top_keys    = "name, platform and workloads",
     .set_example = "seed=7 or workloads.0.max_bytes=8GiB",
+    .item_key    = "name",
     .item_name   = "a workload's name",
 };
 

@@ -726,15 +726,15 @@ static void remember_override(rs_sc__walk_t* w, struct fy_node* n, const char* a
   w->overrides[w->n_overrides++] = (rs_sc__override_t){n, arg};
 }
 
-/* The item of a list named by seg: its index, or the item whose name key is seg. */
-static struct fy_node* sequence_item(struct fy_node* seq, const char* seg)
+/* The item of a list named by seg: its index, or the item whose name key (key) is seg. */
+static struct fy_node* sequence_item(struct fy_node* seq, const char* seg, const char* key)
 {
   long long idx;
   if (parse_integer(seg, &idx) == RS_OK)
     return idx >= 0 && idx < fy_node_sequence_item_count(seq) ? fy_node_sequence_get_by_index(seq, (int)idx) : NULL;
   for (int i = 0; i < fy_node_sequence_item_count(seq); i++) {
     struct fy_node* item = fy_node_sequence_get_by_index(seq, i);
-    struct fy_node* name = fy_node_is_mapping(item) ? fy_node_mapping_lookup_by_string(item, "name", FY_NT) : NULL;
+    struct fy_node* name = fy_node_is_mapping(item) ? fy_node_mapping_lookup_by_string(item, key, FY_NT) : NULL;
     if (name && fy_node_is_scalar(name) && strcmp(fy_node_get_scalar0(name), seg) == 0)
       return item;
   }
@@ -790,7 +790,7 @@ static int apply_set(rs_sc__walk_t* w, struct fy_document* doc, const char* arg)
   for (char* next; rc == RS_OK && seg != NULL; seg = next) {
     next = strtok_r(NULL, ".", &save);
     if (fy_node_is_sequence(node)) {
-      if ((node = sequence_item(node, seg)) == NULL)
+      if ((node = sequence_item(node, seg, w->words->item_key)) == NULL)
         rc = set_err(w, arg, "no list item '%s' (give an index from 0, or %s)", seg, w->words->item_name);
     } else if (!fy_node_is_mapping(node)) {
       rc = set_err(w, arg, "'%s' is inside a value, not a section", seg);

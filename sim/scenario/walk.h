@@ -40,7 +40,9 @@ typedef struct rs_sc__field {
   int required;
   double min, max;            /* INT, NUM, BYTES */
   const char* const* choices; /* ENUM: NULL-terminated */
-  const char* def; /* the default as a file would write it ("{}": a map's keys all take theirs); NULL: left zero */
+  /* The default, as a file would write it; NULL: none, the value is left zero. A MAP's is "{}" (its
+   * keys take theirs); a CUSTOM's load is then called with no node. A SEQ takes none. */
+  const char* def;
   const rs_sc__table_t* sub; /* MAP: its keys; SEQ: each item's keys */
   size_t count_off;          /* SEQ: the int that counts the items, from the start of the table's struct */
   size_t item_size;          /* SEQ: bytes of one item; the array's pointer is at off */
@@ -76,6 +78,7 @@ typedef struct rs_sc__words {
   const char* doc;         /* "scenario": "cannot open the scenario" */
   const char* top_keys;    /* "name, platform and workloads": "a YAML scenario with keys ..." */
   const char* set_example; /* "seed=7 or ...": "--set X: expected key=value, such as ..." */
+  const char* item_key;    /* the key by which --set may name a list's item instead of its index */
   const char* item_name;   /* "a workload's name": "(give an index from 0, or ...)" */
 } rs_sc__words_t;
 
