@@ -496,6 +496,19 @@ START_TEST(test_many_items)
 }
 END_TEST
 
+START_TEST(test_long_key)
+{
+  /* a 300-character unknown key: its path is cut to RS_SC__PATH_LEN - 1 characters in the message */
+  char yaml[512], msg[RS_ERR_LEN];
+  snprintf(yaml, sizeof yaml, "title: t\n%0300d: 1\n" ITEMS, 0);
+  snprintf(msg, sizeof msg,
+           "FILE:2: %0*d: unknown key; expected one of: title, count, seed, ratio, size, color, on, inner, items, "
+           "shapes, grid",
+           RS_SC__PATH_LEN - 1, 0);
+  assert_refused(yaml, NULL, msg);
+}
+END_TEST
+
 /* ---- texts ---- */
 
 START_TEST(test_text)
@@ -535,6 +548,7 @@ static Suite* walk_suite(void)
   tcase_add_test(limits, test_wide_mapping);
   tcase_add_test(limits, test_long_key_list);
   tcase_add_test(limits, test_many_items);
+  tcase_add_test(limits, test_long_key);
   tcase_add_test(limits, test_text);
   suite_add_tcase(s, limits);
   return s;
