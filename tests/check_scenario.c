@@ -1,6 +1,7 @@
-/* check_scenario.c -- Check suite for the scenario loader (sim/scenario.c), called directly: every bad
+/* check_scenario.c -- Check suite for the scenario loader (sim/scenario/), called directly: every bad
  * fixture of tests/bad that the loader itself rejects, with its exact message; the values of a valid
- * scenario and the defaults; --set overrides; rs_parse_bytes; rs_scenario_err. Runs in RS_SOURCE_DIR,
+ * scenario and the defaults; --set overrides; rs_parse_bytes; rs_scenario_err; scenarios with more keys
+ * than any fixed array would hold. The walker alone is check_walk's. Runs in RS_SOURCE_DIR,
  * so that paths in messages read "tests/bad/NAME.yaml" as a user would type them. See LICENSE. */
 #define _GNU_SOURCE
 #include "scenario/scenario.h"
@@ -94,6 +95,13 @@ static const struct {
                                   "(1073741824 bytes), got 1048576 bytes"},
     {"tests/bad/duplicate-names.yaml", "tests/bad/duplicate-names.yaml:6: workloads[1].name: expected a name no "
                                        "other workload has, got 'sweep', the name of workloads[0]"},
+    {"tests/bad/inference-unknown-key.yaml",
+     "tests/bad/inference-unknown-key.yaml:7: workloads[0].max_tokens: unknown key; expected one of: name, kind, "
+     "start_s, first_gpu, model, gpus, tp, ep, pp, precision, kv_precision, mode, requests, arrival, rate_per_s, "
+     "burstiness, trace, rate_table, length_table, rate_period_s, prompt_dist, prompt_tokens, output_dist, "
+     "output_tokens, max_batch_tokens, max_seqs, chunked_prefill, kv_block_tokens, hbm_utilization, preemption, "
+     "swap_gbytes_per_s, routing, slo_ttft_s, slo_tpot_s, sample_s, tp_across_domains, collective_memo, "
+     "prefill_replicas, shared_prefix_tokens, prefix_caching"},
 };
 
 #define N_REJECTED ((int)(sizeof rejected / sizeof rejected[0]))
@@ -397,6 +405,104 @@ START_TEST(test_scenario_err_locates)
 }
 END_TEST
 
+/* ---- more keys than any fixed array would hold ---- */
+
+/* An inference workload giving 39 of its 40 keys (rate_table and trace exclude each other), its files
+ * beside the scenario. */
+START_TEST(test_every_inference_key)
+{
+  char dir[64] = "/tmp/rs-check-scenario-XXXXXX";
+  ck_assert_ptr_nonnull(mkdtemp(dir));
+  char path[128], csv[128];
+  snprintf(csv, sizeof csv, "%s/trace.csv", dir);
+  FILE* fp = fopen(csv, "w");
+  ck_assert_ptr_nonnull(fp);
+  fputs("arrival_s,prompt_tokens,output_tokens\n0,10,10\n", fp);
+  ck_assert_int_eq(fclose(fp), 0);
+  snprintf(path, sizeof path, "%s/every.yaml", dir);
+  fp = fopen(path, "w");
+  ck_assert_ptr_nonnull(fp);
+  fputs("name: every\nplatform: {preset: u-p6e-gb200x72}\nworkloads:\n  - name: chat\n    kind: inference\n"
+        "    start_s: 1\n    first_gpu: 8\n    model: {preset: llama3-8b}\n    gpus: 16\n    tp: 2\n    ep: 1\n"
+        "    pp: 2\n    precision: fp8\n    kv_precision: fp8\n    mode: offline\n    requests: 7\n"
+        "    arrival: trace\n    rate_per_s: 3\n    burstiness: 2\n    trace: trace.csv\n"
+        "    length_table: trace.csv\n    rate_period_s: 60\n    prompt_dist: table\n    prompt_tokens: 100\n"
+        "    output_dist: uniform\n    output_tokens: 50\n    max_batch_tokens: 4096\n    max_seqs: 64\n"
+        "    chunked_prefill: false\n    kv_block_tokens: 32\n    hbm_utilization: 0.8\n    preemption: swap\n"
+        "    swap_gbytes_per_s: 32\n    routing: kv-aware\n    slo_ttft_s: 1\n    slo_tpot_s: 0.05\n"
+        "    sample_s: 0.5\n    tp_across_domains: true\n    collective_memo: false\n    prefill_replicas: 1\n"
+        "    shared_prefix_tokens: 20\n    prefix_caching: true\n",
+        fp);
+  ck_assert_int_eq(fclose(fp), 0);
+  rs_scenario_t* sc            = assert_loads(path, NULL);
+  const rs_sc_inference_t* inf = &sc->workloads[0].u.inf;
+  ck_assert_int_eq(inf->gpus, 16);
+  ck_assert_int_eq(inf->precision, RS_PREC_FP8);
+  ck_assert_int_eq(inf->mode, RS_MODE_OFFLINE);
+  ck_assert_int_eq(inf->arrival, RS_ARRIVAL_TRACE);
+  ck_assert_str_eq(inf->trace, csv); /* relative to the scenario */
+  ck_assert_str_eq(inf->length_table, csv);
+  ck_assert_ptr_null(inf->rate_table);
+  ck_assert_int_eq(inf->output_dist, RS_LEN_UNIFORM);
+  ck_assert_int_eq(inf->preemption, RS_PREEMPT_SWAP);
+  ck_assert_int_eq(inf->routing, RS_ROUTE_KV_AWARE);
+  ck_assert_int_eq(inf->chunked_prefill, 0);
+  ck_assert_int_eq(inf->prefix_caching, 1);
+  ck_assert_int_eq(inf->shared_prefix_tokens, 20);
+  rs_err_t err;
+  rs_scenario_err(sc, &err, "workloads[0].prefix_caching", "last");
+  char msg[256];
+  snprintf(msg, sizeof msg, "%s:42: workloads[0].prefix_caching: last", path);
+  ck_assert_str_eq(err.msg, msg);
+  rs_scenario_free(sc);
+  unlink(path);
+  unlink(csv);
+  rmdir(dir);
+}
+END_TEST
+
+/* Writes a scenario of n collective workloads of 7 keys each to path (64 bytes); the last one's
+ * factor is given as last_factor. */
+static void many_workloads(char* path, int n, const char* last_factor)
+{
+  size_t len = 128 + (size_t)n * 160;
+  char* yaml = malloc(len);
+  snprintf(yaml, len, "name: many\nplatform: {preset: u-p6e-gb200x72}\nworkloads:\n");
+  for (int i = 0; i < n; i++)
+    snprintf(yaml + strlen(yaml), len - strlen(yaml),
+             "  - name: w%d\n    kind: collective\n    gpus: 8\n    min_bytes: 1MiB\n    max_bytes: 2MiB\n"
+             "    iterations: 2\n    factor: %s\n",
+             i, i == n - 1 ? last_factor : "2");
+  temp_scenario(path, yaml);
+  free(yaml);
+}
+
+START_TEST(test_many_keys)
+{
+  /* 100 workloads of 7 keys: a where map of 800 entries, more than 512 */
+  char path[64];
+  many_workloads(path, 100, "4");
+  rs_scenario_t* sc = assert_loads(path, NULL);
+  ck_assert_int_eq(sc->n_workloads, 100);
+  ck_assert_str_eq(sc->workloads[99].name, "w99");
+  ck_assert_int_eq(sc->workloads[99].index, 99);
+  ck_assert_int_eq(sc->workloads[99].u.coll.factor, 4);
+  rs_err_t err;
+  rs_scenario_err(sc, &err, "workloads[99].factor", "last");
+  char msg[256];
+  snprintf(msg, sizeof msg, "%s:703: workloads[99].factor: last", path); /* 3 header lines, then 7 a workload */
+  ck_assert_str_eq(err.msg, msg);
+  rs_scenario_free(sc);
+  unlink(path);
+
+  /* and a fault after them all, told exactly */
+  many_workloads(path, 100, "1");
+  snprintf(msg, sizeof msg, "%s:703: workloads[99].factor: expected an integer from 2 to 1024, got '1'", path);
+  assert_rejected(path, NULL, msg);
+  unlink(path);
+}
+END_TEST
+
 static Suite* scenario_suite(void)
 {
   Suite* s   = suite_create("scenario");
@@ -425,6 +531,11 @@ static Suite* scenario_suite(void)
   tcase_add_test(misc, test_parse_bytes);
   tcase_add_test(misc, test_scenario_err_locates);
   suite_add_tcase(s, misc);
+
+  TCase* limits = tcase_create("limits");
+  tcase_add_test(limits, test_every_inference_key);
+  tcase_add_test(limits, test_many_keys);
+  suite_add_tcase(s, limits);
   return s;
 }
 

@@ -1,0 +1,41 @@
+/* sc_training.c -- the scenario keys of kind: training (iterations of a model's training step on a
+ * parallel layout). Whether the layout divides the GPUs and fits in memory is the workload's check,
+ * at run time, once the platform is known. See LICENSE. */
+#include "scenario/schema.h"
+
+#include <stddef.h>
+
+static const char* const recompute_names[] = {"none", "selective", "full", NULL};
+static const char* const mode_names[]      = {"auto", "faithful", "aggregated", NULL};
+
+const char* rs_recompute_name(rs_recompute_t rc)
+{
+  return recompute_names[rc];
+}
+
+const char* rs_train_mode_name(rs_train_mode_t mode)
+{
+  return mode_names[mode];
+}
+
+#define TRAIN(m) (offsetof(rs_sc_workload_t, u.train) + offsetof(rs_sc_training_t, m))
+#define LAYOUT(m) (TRAIN(layout) + offsetof(rs_layout_t, m))
+static const rs_sc__field_t training_fields[] = {
+    {"model", RS_SC__CUSTOM, TRAIN(model), .required = 1, .load = rs_sc__load_model},
+    {"gpus", RS_SC__INT, TRAIN(gpus), .min = 1, .max = 1e8},
+    {"tp", RS_SC__INT, LAYOUT(tp), .min = 1, .max = 1024, .def = "1"},
+    {"cp", RS_SC__INT, LAYOUT(cp), .min = 1, .max = 1024, .def = "1"},
+    {"pp", RS_SC__INT, LAYOUT(pp), .min = 1, .max = 1024, .def = "1"},
+    {"ep", RS_SC__INT, LAYOUT(ep), .min = 1, .max = 1024, .def = "1"},
+    {"vp", RS_SC__INT, LAYOUT(vp), .min = 1, .max = 1024, .def = "1"},
+    {"zero", RS_SC__INT, LAYOUT(zero), .min = 0, .max = 3, .def = "1"},
+    {"micro_batch", RS_SC__INT, LAYOUT(micro_batch), .min = 1, .max = 1e6, .def = "1"},
+    {"global_batch", RS_SC__INT, LAYOUT(global_batch), .required = 1, .min = 1, .max = 1e9},
+    {"recompute", RS_SC__ENUM, LAYOUT(recompute), .choices = recompute_names, .def = "selective"},
+    {"precision", RS_SC__ENUM, TRAIN(precision), .choices = rs_sc__prec_names, .def = "bf16"},
+    {"iterations", RS_SC__INT, TRAIN(iterations), .min = 1, .max = 1e6, .def = "1"},
+    {"tp_across_domains", RS_SC__BOOL, TRAIN(tp_across_domains), .def = "false"},
+    {"dp_overlap", RS_SC__BOOL, TRAIN(dp_overlap), .def = "true"},
+    {"mode", RS_SC__ENUM, TRAIN(mode), .choices = mode_names, .def = "auto"},
+};
+const rs_sc__table_t rs_sc__training = {RS_SC__FIELDS(training_fields)};
