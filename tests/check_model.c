@@ -1,6 +1,7 @@
 /* check_model.c -- tests of model.c against published figures: parameter counts of Narayanan et al.'s
  * GPT family, Llama 3 and DeepSeek-V3, and Megatron-LM's FLOP formula, which TF/GPU figures assume. */
 #include "check_util.h"
+#include "hw/hw.h"
 #include "model/model.h"
 
 #include <math.h>
@@ -137,6 +138,34 @@ START_TEST(attention_score_traffic)
 }
 END_TEST
 
+/* Kernel classes add: a memory-bound attention does not hide under a compute-bound GEMM, and each
+ * class runs at its own precision. */
+START_TEST(kernel_classes_add)
+{
+  rs_gpu_model_t g           = {.name = "H100", .hbm_bytes_per_s = 3.35e12, .calib = rs_hw_calib("H100")};
+  g.peak_flops[RS_PREC_BF16] = 989e12;
+  g.peak_flops[RS_PREC_FP8]  = 1979e12;
+  const rs_hw_calib_t* c     = g.calib;
+  rs_work_t w                = {.gemm_flops   = 2e12,
+                                .gemm_bytes   = 1e9,
+                                .gemm_prec    = RS_PREC_FP8,
+                                .attn_flops   = 1e10,
+                                .attn_bytes   = 2e10,
+                                .attn_prec    = RS_PREC_BF16,
+                                .stream_bytes = 1e9};
+  double gemm                = 2e12 / (1979e12 * c->matmul_eff[RS_PREC_FP8]); /* compute-bound */
+  double attn                = 2e10 / (3.35e12 * c->hbm_eff);                 /* memory-bound */
+  double stream              = 1e9 / (3.35e12 * c->hbm_eff);
+  ck_assert_double_eq_tol(rs_gpu_work_seconds(&g, &w), gemm + attn + stream, 1e-15);
+  /* one roofline over everything at the GEMM's precision would hide the attention's bytes */
+  double one = rs_gpu_seconds(&g, RS_PREC_FP8, 2e12 + 1e10, 1e9 + 2e10) + stream;
+  ck_assert(rs_gpu_work_seconds(&g, &w) > one + 0.9 * gemm); /* the GEMM no longer hides under the bytes */
+  /* attention FLOPs are priced at the attention's precision, not the weights' */
+  rs_work_t a = {.attn_flops = 1e13, .attn_prec = RS_PREC_BF16, .gemm_prec = RS_PREC_FP8};
+  ck_assert_double_eq_tol(rs_gpu_work_seconds(&g, &a), 1e13 / (989e12 * c->matmul_eff[RS_PREC_BF16]), 1e-15);
+}
+END_TEST
+
 static Suite* model_suite(void)
 {
   Suite* s  = suite_create("model");
@@ -151,6 +180,7 @@ static Suite* model_suite(void)
   tcase_add_test(tc, inference_kv_and_flops);
   tcase_add_test(tc, attention_score_traffic);
   tcase_add_test(tc, bad_shapes_are_refused);
+  tcase_add_test(tc, kernel_classes_add);
   suite_add_tcase(s, tc);
   return s;
 }

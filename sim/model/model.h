@@ -135,4 +135,20 @@ double rs_gpu_seconds(const rs_gpu_model_t* gpu, rs_prec_t prec, double flops, d
  * run between a layer's matmuls, so callers add this time to rs_gpu_seconds' rather than overlap it. */
 double rs_gpu_stream_seconds(const rs_gpu_model_t* gpu, double bytes);
 
+/* The kernels of one pass on one GPU, by class: each class has its own roofline and precision, and the
+ * classes run one after the other, so their times add (a memory-bound attention does not hide under a
+ * compute-bound GEMM). */
+typedef struct rs_work {
+  double gemm_flops, gemm_bytes; /* matmuls: FLOPs, and the weights and operands they read through HBM */
+  rs_prec_t gemm_prec;           /* the weights' precision */
+  double attn_flops, attn_bytes; /* attention (flash: scores never in HBM): FLOPs, and the Q, K, V (the KV
+                                    cache, at its precision, in decode) read through HBM */
+  rs_prec_t attn_prec;           /* the precision attention computes at (BF16 unless the engine runs FP8) */
+  double stream_bytes;           /* memory-bound kernels: norms, activations, residuals */
+} rs_work_t;
+
+/* Seconds of w: each class by its roofline (rs_gpu_seconds at its precision), summed, plus the
+ * memory-bound kernels. A precision must exist on the GPU where its class has FLOPs. */
+double rs_gpu_work_seconds(const rs_gpu_model_t* gpu, const rs_work_t* w);
+
 #endif
