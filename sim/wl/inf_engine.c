@@ -1,15 +1,20 @@
-/* inf_engine.c -- the serving engine of each replica, one actor: schedule a step (inf_kv.c), time it,
- * apply it, until every request is served. A step's time is the roofline of its FLOPs and bytes on
- * each stage's GPUs (compute.c), plus the stage's TP all-reduces and EP all-to-alls on the real links
- * (collectives.c) joined by one helper actor per other GPU, plus the activations handed from stage to
- * stage. Runs of identical decode steps are timed ahead as one wait, cut short when a request comes.
- * Also keeps replicas.csv. It does not choose replicas nor write requests.csv (inf_serve.c). See LICENSE. */
+/* inf_engine.c -- the serving engine of each replica, one actor: schedule a step (inf_kv.c), run it,
+ * apply it, until every request is served. In a step every GPU of each stage executes its share of the
+ * stage's FLOPs and bytes (the roofline of compute.c), then the stage runs every layer's TP all-reduces
+ * and EP all-to-alls with their real bytes on the real links (collectives.c, all of a step's calls of
+ * one kind as one rs_coll_run_n), each other GPU joining from a helper actor, then hands its activations
+ * to the next stage. Series of identical decode steps run as one (the same time, bytes and energy,
+ * fewer activities): on one GPU as one execution cut short when a request comes, on one stage of
+ * several (collective_memo) as one execution per GPU then one collective per kind, where nothing can
+ * share its links and only known arrivals can come. Also keeps replicas.csv. It does not choose
+ * replicas nor write requests.csv (inf_serve.c). See LICENSE. */
 #include "wl/inf_int.h"
 
 #include <math.h>
 #include <simgrid/actor.h>
 #include <simgrid/barrier.h>
 #include <simgrid/engine.h>
+#include <simgrid/exec.h>
 #include <simgrid/host.h>
 #include <simgrid/semaphore.h>
 #include <stdlib.h>
@@ -24,26 +29,26 @@ static double act_bytes(const rs_inf_wl_t* w)
   return 2.0 * w->m->hidden;
 }
 
-/* One GPU's part of stage s's collectives for this step: the layers' TP all-reduces (two per layer)
- * and EP all-to-alls (dispatch and combine per MoE layer), each run as one collective of the summed
- * bytes on the real links, plus the latency of the others from NCCL's cost model. */
+/* One GPU's part of stage s's collectives for this step: every layer's TP all-reduces (two per layer:
+ * after attention and after the MLP) and EP all-to-alls (dispatch and combine per MoE layer), each of
+ * the step's activations; the calls of one kind run as one rs_coll_run_n, so the links carry every
+ * call's bytes and the step takes every call's time, with the algorithm and protocol of one call. */
 static void stage_collectives(rs_inf_replica_t* r, int s, int e, int t)
 {
   const rs_inf_stage_t* st = &r->w->stages[s];
   const rs_layout_t* l     = &r->w->lay;
   struct {
     rs_comm_t* comm;
-    int rank, count;
+    int rank, calls;
     rs_coll_op_t op;
     double bytes;
-  } parts[] = {{r->tp[s * l->ep + e], t, 2 * st->layers, RS_OP_ALLREDUCE, r->tp_bytes},
-               {r->ep[s * l->tp + t], e, 2 * st->moe_layers, RS_OP_ALLTOALL, r->ep_bytes}};
+  } parts[] = {{r->tp[s * l->ep + e], t, 2 * st->layers * r->run_steps, RS_OP_ALLREDUCE, r->tp_bytes},
+               {r->ep[s * l->tp + t], e, 2 * st->moe_layers * r->run_steps, RS_OP_ALLTOALL, r->ep_bytes}};
   for (int k = 0; k < 2; k++) {
-    if (rs_comm_size(parts[k].comm) < 2 || parts[k].count == 0 || parts[k].bytes <= 0)
+    if (rs_comm_size(parts[k].comm) < 2 || parts[k].calls == 0 || parts[k].bytes <= 0)
       continue;
     rs_coll_algo_t algo = rs_coll_choose(parts[k].comm, parts[k].op, parts[k].bytes);
-    rs_coll_run(parts[k].comm, parts[k].rank, parts[k].op, algo, parts[k].bytes);
-    sg_actor_sleep_for((parts[k].count - 1) * rs_coll_predict(parts[k].comm, parts[k].op, algo, 0));
+    rs_coll_run_n(parts[k].comm, parts[k].rank, parts[k].op, algo, parts[k].bytes, parts[k].calls);
   }
 }
 
@@ -60,26 +65,46 @@ void rs_inf__helper_actor(int argc, char** argv)
   }
 }
 
-/* Stage s's collectives with its helpers on the real links; with collective_memo, each step size is
- * timed so once and later steps of that size take the same time without sending anything. */
-static void stage_sync(rs_inf_replica_t* r, int s, int tokens)
+/* Stage s's collectives on the real links, run by its GPUs' helpers and, on stage 0, the leader; the
+ * leader waits for all of them at the stage's barrier. */
+static void stage_sync(rs_inf_replica_t* r, int s)
 {
-  const rs_inf_wl_t* w = r->w;
-  int cap              = w->cfg->max_batch_tokens + 1;
-  double* memo         = r->memo && tokens < cap ? &r->memo[s * cap + tokens] : NULL;
-  if (memo && !isnan(*memo)) {
-    sg_actor_sleep_for(*memo);
-    return;
-  }
-  double t0 = simgrid_get_clock();
   for (int k = 0; k < r->n_helpers; k++)
     if (r->helpers[k].stage == s)
       sg_sem_release(r->helpers[k].go);
   if (s == 0)
     stage_collectives(r, 0, 0, 0);
   sg_barrier_wait(r->bar[s]);
-  if (memo)
-    *memo = simgrid_get_clock() - t0;
+}
+
+/* stage_sync, whose time the memo keeps for a decode run of as many sequences (run_allowed). */
+static void timed_sync(rs_inf_replica_t* r, int s, double tokens)
+{
+  double t0 = simgrid_get_clock();
+  stage_sync(r, s);
+  if (r->memo && tokens <= r->w->cfg->max_seqs && isnan(r->memo[(int)tokens]))
+    r->memo[(int)tokens] = simgrid_get_clock() - t0;
+}
+
+/* Starts `seconds` of work on GPU g of the replica (every GPU of a replica is of one model). */
+static sg_exec_t gpu_exec_start(const rs_inf_replica_t* r, int g, double seconds)
+{
+  sg_host_t host = r->gpus[g]->host;
+  sg_exec_t exec = sg_actor_exec_init(seconds * sg_host_get_speed(host));
+  sg_exec_set_host(exec, host);
+  sg_exec_start(exec);
+  return exec;
+}
+
+/* Every GPU of stage s executes its share of the stage's work, `seconds` each, so every one of them
+ * draws busy power that long (SimGrid's host energy); returns when they are done. */
+static void stage_execute(rs_inf_replica_t* r, int s, double seconds)
+{
+  int per = r->w->stage_gpus;
+  for (int g = 0; g < per; g++)
+    r->execs[g] = gpu_exec_start(r, s * per + g, seconds);
+  for (int g = 0; g < per; g++)
+    sg_exec_wait(r->execs[g]);
 }
 
 /* Expected share of the routed experts that at least one of `tokens` tokens picks (each picks
@@ -102,8 +127,9 @@ static double stage_compute_s(const rs_inf_wl_t* w, int s, const rs_inf_step_t* 
   return rs_gpu_seconds(w->reps[0].gpus[0]->model, w->cfg->precision, flops / split, bytes);
 }
 
-/* Runs one step: each stage computes, then runs its collectives with its helpers, then hands its
- * activations to the next stage over the real link; swapped KV moves over the host link. */
+/* Runs one step: each stage's GPUs compute, then run the stage's collectives, then the stage hands its
+ * activations to the next one over the real link. Swapped KV moves first, at swap_gbytes_per_s per GPU
+ * (a wait: the host link is not simulated). */
 static void run_step(rs_inf_replica_t* r, const rs_inf_step_t* st)
 {
   rs_inf_wl_t* w = r->w;
@@ -111,12 +137,11 @@ static void run_step(rs_inf_replica_t* r, const rs_inf_step_t* st)
   if (st->swap_bytes > 0)
     sg_actor_sleep_for(st->swap_bytes / w->gpus_per_replica / (w->cfg->swap_gbytes_per_s * 1e9));
   for (int s = 0; s < w->lay.pp; s++) {
-    double t = stage_compute_s(w, s, st);
-    sg_actor_execute(t * sg_host_get_speed(sg_host_self())); /* every GPU of a replica is the same model */
+    stage_execute(r, s, stage_compute_s(w, s, st));
     r->tp_bytes = st->tokens / w->lay.ep * act_bytes(w);
     r->ep_bytes = st->tokens / w->lay.ep * act_bytes(w) * w->m->experts_per_token;
     if (per > 1)
-      stage_sync(r, s, (int)st->tokens);
+      timed_sync(r, s, st->tokens);
     if (s + 1 < w->lay.pp)
       rs_net_flow(r->gpus[s * per]->host, r->gpus[(s + 1) * per]->host, st->tokens / w->lay.ep * act_bytes(w));
   }
@@ -206,66 +231,117 @@ static void apply_step(rs_inf_replica_t* r, double now)
 
 #define RS_FF_MAX_STEPS 4096 /* steps timed ahead at most, to bound the work lost to an early arrival */
 
-/* Seconds of a decode step of n sequences reading `cached` tokens (pipeline of one stage). */
-static double decode_step_s(const rs_inf_replica_t* r, int n, double cached)
+/* A run of identical decode steps, timed ahead. */
+typedef struct decode_run {
+  int steps;
+  int seqs;    /* sequences, each decoding one token per step */
+  double work; /* seconds of work of every GPU over the steps */
+  double ends[RS_FF_MAX_STEPS];
+} decode_run_t;
+
+/* Whether a run of decode steps of n sequences may be timed ahead and run as one. On one GPU, a run is
+ * the GPU's work alone, without a pause: an arrival cuts it exactly at the end of a step. On several,
+ * the run's work executes first, then its collectives cross the links as one (rs_coll_run_n): the
+ * same time, bytes and energy as step by step only when no other traffic can share the replica's links
+ * (neither hand-offs of disaggregated serving, nor calls of other workloads, nor network links across
+ * domains) and no request can come at a time not known ahead; their time is that of a step of n tokens
+ * measured on the links before (the memo). */
+static int run_allowed(const rs_inf_replica_t* r, int n)
 {
   const rs_inf_wl_t* w = r->w;
-  rs_inf_step_t st     = {.tokens = n, .pairs = cached, .kv_read = cached, .produced = n, .seqs = n};
-  double t             = stage_compute_s(w, 0, &st);
-  return r->memo ? t + r->memo[n] : t;
+  if (w->gpus_per_replica == 1)
+    return 1;
+  return r->memo && n <= w->cfg->max_seqs && !isnan(r->memo[n]) && r->role == RS_INF_MIXED &&
+         w->calls.clients_left == 0;
 }
 
-/* How many decode steps can run with nothing but contexts changing (rs_inf__kv_decode_steps), when their
- * time is known ahead; fills ends[] with each step's end time from now. */
-static int plan_decode_run(const rs_inf_replica_t* r, double now, double* ends)
+/* Seconds of work of a decode step of n sequences reading `cached` tokens, on each GPU of the stage. */
+static double decode_work_s(const rs_inf_replica_t* r, int n, double cached)
+{
+  rs_inf_step_t st = {.tokens = n, .pairs = cached, .kv_read = cached, .produced = n, .seqs = n};
+  return stage_compute_s(r->w, 0, &st);
+}
+
+/* Plans the decode steps that can run with nothing but contexts changing (rs_inf__kv_decode_steps) from
+ * now, each ending at run->ends[]: on several GPUs, only up to the step in progress when the next of the
+ * workload's own requests arrives (which a run of them could not stop for). 0 steps when none can. */
+static void plan_decode_run(const rs_inf_replica_t* r, double now, decode_run_t* run)
 {
   const rs_inf_wl_t* w = r->w;
   int n                = r->kv->n_run;
-  if (w->lay.pp > 1 || n == 0 || n > w->cfg->max_batch_tokens ||
-      (w->stage_gpus > 1 && (r->memo == NULL || isnan(r->memo[n]))))
-    return 0;
-  double cached;
-  int k    = rs_inf__kv_decode_steps(r->kv, w->reqs, RS_FF_MAX_STEPS, &cached);
-  double t = now;
-  for (int j = 0; j < k; j++) {
-    t += decode_step_s(r, n, cached + (double)j * n);
-    ends[j] = t;
+  *run                 = (decode_run_t){.seqs = n};
+  if (w->lay.pp > 1 || n == 0 || !run_allowed(r, n))
+    return;
+  double cached, t = now, cut = w->gpus_per_replica > 1 ? w->next_arrival : INFINITY;
+  int k = rs_inf__kv_decode_steps(r->kv, w->reqs, RS_FF_MAX_STEPS, &cached);
+  for (int j = 0; j < k && (j == 0 || run->ends[j - 1] <= cut); j++) {
+    double work = decode_work_s(r, n, cached + (double)j * n);
+    run->work += work;
+    t += r->memo ? work + r->memo[n] : work;
+    run->ends[run->steps++] = t;
   }
-  return k;
 }
 
-/* Runs a planned series of decode steps as one wait, cut short at the end of the step in progress when a
- * request arrives; then applies each step done, as run_step and apply_step would have. Returns 0 when
- * no series of two or more steps is possible. */
-static int fast_forward(rs_inf_replica_t* r)
+/* One GPU's run: one execution of the run's work, cut short at the end of the step in progress when a
+ * request arrives (the GPU has then done exactly the steps done: it works without a pause). Returns
+ * the steps done. */
+static int run_on_one_gpu(rs_inf_replica_t* r, double now, const decode_run_t* run)
 {
-  double now   = simgrid_get_clock();
-  double* ends = xbt_new(double, RS_FF_MAX_STEPS);
-  int k        = plan_decode_run(r, now, ends);
-  if (k < 2) {
-    free(ends);
-    return 0;
-  }
-  r->idle   = 1; /* an arrival wakes us, as when idle */
-  int woken = sg_sem_acquire_timeout(r->wake, ends[k - 1] - now) == 0;
-  r->idle   = 0;
-  int done  = k;
+  int k          = run->steps;
+  sg_exec_t exec = gpu_exec_start(r, 0, run->work);
+  r->idle        = 1; /* an arrival wakes us, as when idle */
+  int woken      = sg_sem_acquire_timeout(r->wake, run->ends[k - 1] - now) == 0;
+  r->idle        = 0;
+  int done       = k;
   if (woken) {
     double t = simgrid_get_clock();
-    for (done = 1; done < k && ends[done - 1] <= t; done++)
+    for (done = 1; done < k && run->ends[done - 1] <= t; done++)
       ;
-    sg_actor_sleep_until(ends[done - 1]);
+    sg_actor_sleep_until(run->ends[done - 1]);
   }
+  if (!sg_exec_test(exec)) /* the rest of the run's work, or a rounding's worth of it */
+    sg_exec_cancel(exec);
+  return done;
+}
+
+/* Several GPUs' run: every GPU executes the run's work, then the stage runs the collectives of all its
+ * steps as one, on the real links. */
+static int run_on_the_stage(rs_inf_replica_t* r, const decode_run_t* run)
+{
+  const rs_inf_wl_t* w = r->w;
+  stage_execute(r, 0, run->work);
+  r->tp_bytes  = (double)run->seqs / w->lay.ep * act_bytes(w);
+  r->ep_bytes  = r->tp_bytes * w->m->experts_per_token;
+  r->run_steps = run->steps;
+  stage_sync(r, 0);
+  r->run_steps = 1;
+  if (simgrid_get_clock() < run->ends[run->steps - 1])
+    sg_actor_sleep_until(run->ends[run->steps - 1]); /* rounding */
+  return run->steps;
+}
+
+/* Runs a planned series of two or more decode steps as one, then applies each step done, as run_step and
+ * apply_step would have. Returns 0 when no such series is possible. */
+static int fast_forward(rs_inf_replica_t* r)
+{
+  double now        = simgrid_get_clock();
+  decode_run_t* run = xbt_new(decode_run_t, 1);
+  plan_decode_run(r, now, run);
+  if (run->steps < 2) {
+    free(run);
+    return 0;
+  }
+  int done     = r->w->gpus_per_replica == 1 ? run_on_one_gpu(r, now, run) : run_on_the_stage(r, run);
   double start = now;
   for (int j = 0; j < done; j++) {
     rs_inf_step_t st = {0};
     rs_inf__kv_decode(r->kv, r->w->reqs, &st);
     double used = r->kv->total_blocks - r->kv->free_blocks;
-    apply_step(r, ends[j]);
-    account(r, start, ends[j], 1, st.seqs, used);
-    start = ends[j];
+    apply_step(r, run->ends[j]);
+    account(r, start, run->ends[j], 1, st.seqs, used);
+    start = run->ends[j];
   }
-  free(ends);
+  free(run);
   return 1;
 }
 

@@ -199,7 +199,10 @@ typedef struct rs_inf_replica {
   rs_comm_t** tp;         /* [pp x ep]: TP group of each stage and attention-DP rank; NULL for 1-GPU stages */
   rs_comm_t** ep;         /* [pp x tp]: EP group of each stage and TP position */
   sg_bar_t* bar;          /* [pp]: a stage's GPUs, plus the leader when it is not one of them */
-  double* memo; /* [pp x (max_batch_tokens + 1)]: seconds of a stage's collectives by step tokens; NaN: not yet */
+  sg_exec_t* execs;       /* [stage_gpus]: a stage's executions in flight */
+  double* memo;  /* [max_seqs + 1]: seconds of the collectives of a one-stage step by its tokens; NaN: not yet; NULL:
+                    decode runs do not use them (inf_engine.c, run_allowed) */
+  int run_steps; /* steps whose collectives the stage runs at once: 1, or a decode run's */
   sg_sem_t wake;
   int idle;
   int quit;                  /* tells helpers to stop */
@@ -262,6 +265,7 @@ struct rs_inf_wl {
   int n_reqs;
   int* order;
   int arrivals_done;
+  double next_arrival; /* when the router releases its next request; INFINITY: none left */
   rs_inf_calls_t calls;
   rs_inf_router_t router;
   rs_inf_pool_t pools[2]; /* where arrivals go (every replica, or the prefill ones); the decode replicas */

@@ -263,11 +263,10 @@ static void replica_groups(rs_inf_wl_t* w, rs_inf_replica_t* r)
     r->bar[s] = sg_barrier_init(per + (s > 0));
   }
   free(members);
-  if (w->cfg->collective_memo) {
-    int n   = l->pp * (w->cfg->max_batch_tokens + 1);
-    r->memo = xbt_new(double, n);
-    for (int k = 0; k < n; k++)
-      r->memo[k] = NAN;
+  if (w->cfg->collective_memo && l->pp == 1 && !w->cfg->tp_across_domains) {
+    r->memo = xbt_new(double, w->cfg->max_seqs + 1);
+    for (int n = 0; n <= w->cfg->max_seqs; n++)
+      r->memo[n] = NAN;
   }
 }
 
@@ -300,6 +299,8 @@ static void replica_start(rs_inf_wl_t* w, int id)
   r->id               = id;
   r->kv               = &w->kv[id];
   r->left             = xbt_new(int, w->cfg->max_seqs);
+  r->execs            = xbt_new(sg_exec_t, w->stage_gpus);
+  r->run_steps        = 1;
   r->gpus             = xbt_new(const rs_gpu_t*, w->gpus_per_replica);
   for (int g = 0; g < w->gpus_per_replica; g++)
     r->gpus[g] = &w->plat->gpus[w->wl->first_gpu + id * w->gpus_per_replica + g];
@@ -330,6 +331,7 @@ static int inf_start(rs_run_t* run, int i, void* state, rs_wl_row_t* row, rs_err
   w->res.tpot      = xbt_new(double, w->n_reqs);
   w->res.latency   = xbt_new(double, w->n_reqs);
   w->replicas_left = w->n_replicas;
+  w->next_arrival  = w->n_reqs > 0 ? w->reqs[w->order[0]].arrival + w->wl->start_s : INFINITY;
   row->gpus        = w->n_replicas * w->gpus_per_replica;
   run->work_total += w->n_reqs;
   int prefill = w->cfg->prefill_replicas;
@@ -371,6 +373,7 @@ static void replica_free(rs_inf_wl_t* w, rs_inf_replica_t* r)
   free(r->tp);
   free(r->ep);
   free(r->bar);
+  free(r->execs);
   free(r->memo);
   free(r->helpers);
   free(r->gpus);
