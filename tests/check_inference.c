@@ -5,6 +5,7 @@
  * with exit code 2; the same seed gives the same tables. */
 #include "check_util.h"
 #include "model/model.h"
+#include "net/net.h"
 #include "base/base.h"
 
 #include <math.h>
@@ -356,6 +357,145 @@ START_TEST(prefix_caching_skips_the_shared_prompt)
 }
 END_TEST
 
+/* ---- every layer's collectives, every GPU's work, every byte on the links ------------------------- */
+
+/* Bytes the links of class cls carried (links.csv's class row; both halves of each split-duplex link). */
+static double class_bytes(const char* cls)
+{
+  rs_csv_t* csv = table("links");
+  int c = rs_csv_column(csv, "class"), l = rs_csv_column(csv, "link"), b = rs_csv_column(csv, "bytes");
+  double bytes = -1;
+  for (size_t r = 1; r < csv->n_rows; r++)
+    if (strcmp(csv->rows[r].cells[c], cls) == 0 && csv->rows[r].cells[l][0] == '\0')
+      bytes = strtod(csv->rows[r].cells[b], NULL);
+  rs_csv_free(csv);
+  ck_assert_msg(bytes >= 0, "links.csv has no %s row", cls);
+  return bytes;
+}
+
+/* Seconds of work of one GPU of a TP group in a lone request's step of `tokens` new tokens after
+ * `context` cached ones (bf16 weights and KV cache): model.c's FLOPs split over tp and the bytes that GPU
+ * reads (its weights without the embedding, its KV heads' cache), through the GPU's roofline. */
+static double lone_step_s(const rs_gpu_model_t* g, const rs_model_t* m, int tp, double tokens, double context)
+{
+  rs_layout_t l = {.tp = tp, .cp = 1, .ep = 1, .pp = 1, .vp = 1, .micro_batch = 1, .global_batch = 1};
+  rs_err_t err;
+  ck_assert(rs_layout_resolve(&l, m, tp, &err) == RS_OK);
+  double weights = (rs_layout_stage_params(&l, m, 0) - rs_model_input_params(m) / tp) * 2;
+  double kv      = rs_model_kv_values_per_token(m) * 2 * m->layers / (tp < m->kv_heads ? tp : m->kv_heads);
+  double flops   = rs_model_logits_fwd_flops(m);
+  for (int i = 0; i < m->layers; i++)
+    flops += rs_model_layer_infer_flops(m, i, tokens, context);
+  return rs_gpu_seconds(g, RS_PREC_BF16, flops / tp, weights + kv * (context + tokens));
+}
+
+static const char* tp2_prefill =
+    "name: tp2\nplatform: {preset: p5en.48xlarge}\nworkloads:\n"
+    "  - kind: inference\n    model: {preset: llama3-8b}\n    gpus: 2\n    tp: 2\n    mode: offline\n"
+    "    requests: 1\n    prompt_tokens: 1000\n    output_tokens: 1\n";
+
+/* A TP2 prefill of 1,000 tokens of Llama 3 8B on H200: its step is the GPUs' work plus 2 x 32 ring
+ * all-reduces of 1,000 x 4,096 bf16 activations (8.2 MB), each as NCCL's alpha-beta model has it with
+ * the H200 calibration (about 37.5 us, 2.40 ms in all), and the NVLinks carry every one of them. Before,
+ * one all-reduce crossed the links and the other 63 cost their latency alone (0.53 ms). */
+START_TEST(tp_all_reduces_of_every_layer_cross_the_links)
+{
+  ck_assert_int_eq(run_scenario(tp2_prefill, ""), 0);
+  rs_platform_t* p = rs_test_load_preset("p5en.48xlarge");
+  rs_model_t m;
+  ck_assert(rs_model_preset("llama3-8b", &m) == RS_OK);
+  const rs_gpu_t* pair[2] = {&p->gpus[0], &p->gpus[1]};
+  rs_comm_t* tp           = rs_comm_new("check-tp", pair, 2);
+  double bytes            = 1000.0 * m.hidden * 2;
+  rs_coll_algo_t algo     = rs_coll_choose(tp, RS_OP_ALLREDUCE, bytes);
+  ck_assert_int_eq(algo, RS_ALGO_RING); /* NVLS is slower on two GPUs */
+  double one      = rs_coll_predict(tp, RS_OP_ALLREDUCE, algo, bytes);
+  double expected = 2 * m.layers * one;
+  double coll     = value("requests", 1, "ttft_s") - lone_step_s(p->gpus[0].model, &m, 2, 1000, 0);
+  ck_assert_msg(fabs(coll - expected) < expected * 1e-6, "collectives %g s, expected %g s", coll, expected);
+  double old = one + (2 * m.layers - 1) * rs_coll_predict(tp, RS_OP_ALLREDUCE, algo, 0);
+  ck_assert_msg(coll > 4 * old, "collectives %g s, the old one-call model %g s", coll, old);
+  /* each call: each rank sends 2 ring steps of bytes / 2 at the protocol's share of the calibrated rate,
+   * counted on its NVLink's _UP half and its peer's _DOWN half */
+  const rs_hw_calib_t* calib = p->gpus[0].model->calib;
+  rs_proto_t proto           = rs_coll_protocol(tp, RS_OP_ALLREDUCE, algo, bytes);
+  double wire                = floor(bytes / 2 / (calib->nvlink_ring_eff * rs_hw_proto(calib, proto).bw_factor) + 0.5);
+  ck_assert_double_eq(class_bytes("nvlink"), 2 * m.layers * 2.0 * 2 * 2 * wire);
+  rs_comm_free(tp);
+  rs_platform_free(p);
+}
+END_TEST
+
+static const char* tp8_lone = "name: tp8\nplatform: {preset: p5en.48xlarge}\nworkloads:\n"
+                              "  - kind: inference\n    model: {preset: llama3-8b}\n    tp: 8\n    mode: offline\n"
+                              "    requests: 1\n    prompt_tokens: 1000\n    output_tokens: 16\n";
+
+/* A lone request on a TP8 replica: all eight GPUs work through every step, its prefill and its decode
+ * steps (most of which run as one decode run), so the workload's energy is eight times a GPU's idle
+ * power over the run plus eight times (TDP - idle) over the steps' work (docs/outputs.md). With only
+ * one GPU working, as before, it would be seven times (TDP - idle) x work less. Running the decode
+ * steps one by one (collective_memo: false) gives the same times, bytes and joules. */
+START_TEST(every_gpu_of_a_replica_works)
+{
+  ck_assert_int_eq(run_scenario(tp8_lone, ""), 0);
+  rs_platform_t* p        = rs_test_load_preset("p5en.48xlarge");
+  const rs_gpu_model_t* g = p->gpus[0].model;
+  rs_model_t m;
+  ck_assert(rs_model_preset("llama3-8b", &m) == RS_OK);
+  double work = lone_step_s(g, &m, 8, 1000, 0);
+  for (int j = 0; j < 15; j++)
+    work += lone_step_s(g, &m, 8, 1, 1000 + j);
+  double d = summary("duration_s"), e = summary("energy_j"), bytes = class_bytes("nvlink");
+  double expected = 8 * (g->idle_watts * d + (g->tdp_watts - g->idle_watts) * work);
+  ck_assert_msg(fabs(e - expected) < expected * 1e-6, "energy %g J, expected %g J", e, expected);
+  ck_assert_int_eq(run_scenario(tp8_lone, "--set workloads.0.collective_memo=false"), 0);
+  ck_assert_double_eq_tol(summary("duration_s"), d, d * 1e-9);
+  ck_assert_double_eq_tol(summary("energy_j"), e, e * 1e-9);
+  ck_assert_double_eq(class_bytes("nvlink"), bytes);
+  /* one GPU: its decode steps run as one execution, as busy as step by step */
+  ck_assert_int_eq(run_scenario(one_gpu, ""), 0);
+  work = lone_step_s(g, &m, 1, 1000, 0) + lone_step_s(g, &m, 1, 1, 1000) + lone_step_s(g, &m, 1, 1, 1001);
+  d    = summary("duration_s");
+  ck_assert_double_eq_tol(summary("energy_j"), g->idle_watts * d + (g->tdp_watts - g->idle_watts) * work,
+                          summary("energy_j") * 1e-6);
+  rs_platform_free(p);
+}
+END_TEST
+
+/* Two pipeline stages of one GPU each: every step hands its tokens' activations (4,096 bf16 values each)
+ * from the first stage's GPU to the second's over NVLink, counted once on each GPU's link: the requests'
+ * prompts and all but their last output token, every token once (no preemption). */
+START_TEST(pipeline_activations_cross_nvlink)
+{
+  const char* yaml = "name: pp2\nplatform: {preset: p5en.48xlarge}\nworkloads:\n"
+                     "  - kind: inference\n    model: {preset: llama3-8b}\n    gpus: 2\n    pp: 2\n"
+                     "    mode: offline\n    requests: 3\n    prompt_tokens: 100\n    output_tokens: 5\n";
+  ck_assert_int_eq(run_scenario(yaml, ""), 0);
+  ck_assert_double_eq(summary("preemptions"), 0);
+  double tokens = 3 * (100 + 5 - 1);
+  ck_assert_double_eq(class_bytes("nvlink"), 2 * tokens * 4096 * 2);
+}
+END_TEST
+
+/* Disaggregated serving on two GPUs of one server: the prompt's KV cache (1,000 tokens x 32 layers x
+ * 8 KV heads x 128 x K and V, bf16) goes from the prefill GPU to the decode GPU over NVLink, and that is
+ * all the NVLinks carry; served by two mixed replicas instead, the lone request moves nothing. */
+START_TEST(kv_hand_off_crosses_nvlink)
+{
+  const char* yaml = "name: dis\nplatform: {preset: p5en.48xlarge}\nworkloads:\n"
+                     "  - kind: inference\n    model: {preset: llama3-8b}\n    gpus: 2\n    prefill_replicas: 1\n"
+                     "    mode: offline\n    requests: 1\n    prompt_tokens: 1000\n    output_tokens: 4\n";
+  ck_assert_int_eq(run_scenario(yaml, ""), 0);
+  rs_model_t m;
+  ck_assert(rs_model_preset("llama3-8b", &m) == RS_OK);
+  double kv = 1000 * rs_model_kv_values_per_token(&m) * 2 * m.layers;
+  ck_assert_double_eq(class_bytes("nvlink"), 2 * kv);
+  ck_assert(value("requests", 1, "kv_transfer_s") > 0);
+  ck_assert_int_eq(run_scenario(yaml, "--set workloads.0.prefill_replicas=0"), 0);
+  ck_assert_double_eq(class_bytes("nvlink"), 0);
+}
+END_TEST
+
 /* Bad input: exit 2, one line naming the file, line and key or column, no outputs. */
 static void expect_refusal(const char* yaml, const char* reason)
 {
@@ -450,6 +590,10 @@ static Suite* inference_suite(void)
   tcase_add_test(tc, rate_table_shapes_arrivals);
   tcase_add_test(tc, length_table_gives_lengths);
   tcase_add_test(tc, prefix_caching_skips_the_shared_prompt);
+  tcase_add_test(tc, tp_all_reduces_of_every_layer_cross_the_links);
+  tcase_add_test(tc, every_gpu_of_a_replica_works);
+  tcase_add_test(tc, pipeline_activations_cross_nvlink);
+  tcase_add_test(tc, kv_hand_off_crosses_nvlink);
   suite_add_tcase(s, tc);
   return s;
 }

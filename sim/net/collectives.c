@@ -52,6 +52,7 @@ struct rs_comm {
   int* rail_of;            /* [n]: index of rank's rail communicator; its rank there is domain_of */
   int spread;              /* 1: every rank in an NVLink domain of its own (the tree still runs) */
   grouped_t* grp;          /* NULL: faithful form */
+  double max_lat;          /* longest route latency between two ranks; -1: not known yet */
 };
 
 static int same_domain(const rs_gpu_t* a, const rs_gpu_t* b)
@@ -107,6 +108,7 @@ rs_comm_t* rs_comm_new(const char* name, const rs_gpu_t* const* gpus, int n)
   c->xbox       = xbt_new(sg_mailbox_t, n);
   c->calib      = gpus[0]->model->calib;
   c->one_domain = 1;
+  c->max_lat    = -1;
   for (int r = 0; r < n; r++) {
     c->gpus[r] = gpus[r];
     char* mb   = bprintf("%s:r%d", name, r);
@@ -538,21 +540,48 @@ static long wire_bytes(double bytes, double eff)
   return (long)(bytes / eff + 0.5);
 }
 
+/* The longest route latency between two ranks, found on first use (from an actor). */
+static double max_route_latency(rs_comm_t* c)
+{
+  if (c->max_lat >= 0)
+    return c->max_lat;
+  c->max_lat = 0;
+  for (int i = 0; i < c->n; i++)
+    for (int j = 0; j < c->n; j++) {
+      double lat = i == j ? 0 : sg_host_get_route_latency(c->gpus[i]->host, c->gpus[j]->host);
+      if (lat > c->max_lat)
+        c->max_lat = lat;
+    }
+  return c->max_lat;
+}
+
+/* A message that stands for k calls' messages (rs_coll_run_n) paid its route's latency once: the other
+ * k - 1 calls would pay it again (the longest route's, NVLink's being 0). */
+static void repeat_latency(rs_comm_t* c, int k)
+{
+  if (k < 2)
+    return;
+  double lat = max_route_latency(c);
+  if (lat > 0)
+    sg_actor_sleep_for((k - 1) * lat);
+}
+
 /* Starts a message of `wire` bytes from rank to rank `to`, into `box` (one of to's mailboxes). */
 static sg_comm_t send_to(rs_comm_t* c, int rank, int to, sg_mailbox_t box, long wire)
 {
   return rs_net_put_async(box, c->gpus[to]->host, &token, wire);
 }
 
-/* `steps` ring steps of `chunk` bytes with protocol p: send to the next rank, receive from the previous
- * one. In a broadcast (a chain from rank 0) rank r sends chunk s - r at step s and receives chunk s - r + 1. */
-static void run_ring(rs_comm_t* c, int rank, rs_coll_op_t op, int steps, double chunk, rs_proto_t p)
+/* `steps` ring steps of `chunk` bytes with protocol p, for `calls` calls at once: send to the next rank,
+ * receive from the previous one. In a broadcast (a chain from rank 0) rank r sends chunk s - r at step
+ * s and receives chunk s - r + 1. */
+static void run_ring(rs_comm_t* c, int rank, rs_coll_op_t op, int steps, double chunk, rs_proto_t p, int calls)
 {
   int n      = c->n;
   int k      = op == RS_OP_BROADCAST ? steps - n + 2 : steps; /* chunks crossing each hop */
   int first  = op == RS_OP_BROADCAST ? rank : 0;              /* this rank's first sending step */
-  long wire  = wire_bytes(chunk, proto_eff(c, p));
-  double hop = proto_hop_s(c, p);
+  long wire  = calls * wire_bytes(chunk, proto_eff(c, p));
+  double hop = calls * proto_hop_s(c, p);
   for (int s = 0; s < steps; s++) {
     int sends = op != RS_OP_BROADCAST || (rank < n - 1 && s >= first && s < first + k);
     int recvs = op != RS_OP_BROADCAST || (rank > 0 && s >= first - 1 && s < first - 1 + k);
@@ -563,25 +592,41 @@ static void run_ring(rs_comm_t* c, int rank, rs_coll_op_t op, int steps, double 
       sg_mailbox_get(c->mbox[rank]);
     if (send)
       sg_comm_wait(send);
+    repeat_latency(c, calls);
     sg_actor_sleep_for(hop);
   }
 }
 
+/* The steps of `calls` calls of an all-reduce, reduce-scatter or all-gather ring as one message to the
+ * next rank, carrying all they would carry, then their latencies (NCCL's per hop, and the route's but
+ * the once the message paid): the same time and bytes per link as the steps one by one (every rank
+ * sends and receives as much in each), contention included, with one message per rank. */
+static void run_ring_merged(rs_comm_t* c, int rank, int steps, double chunk, rs_proto_t p, int calls)
+{
+  int next       = (rank + 1) % c->n;
+  sg_comm_t send = send_to(c, rank, next, c->mbox[next], (long)calls * steps * wire_bytes(chunk, proto_eff(c, p)));
+  sg_mailbox_get(c->mbox[rank]);
+  sg_comm_wait(send);
+  repeat_latency(c, calls * steps);
+  sg_actor_sleep_for(calls * steps * proto_hop_s(c, p));
+}
+
 /* Sends net bytes (at the network efficiency) to rank's rail peer in the next of D domains of g GPUs
  * and, when g > 1, nvl bytes (at the NVLink one) to the next GPU of rank's domain; receives the same,
- * all at once, and waits. */
-static void exchange_split(rs_comm_t* c, int rank, int g, int D, double nvl, double net, rs_proto_t p)
+ * all at once, and waits; `calls` times the bytes for that many calls at once. */
+static void exchange_split(rs_comm_t* c, int rank, int g, int D, double nvl, double net, rs_proto_t p, int calls)
 {
   double f = proto(c, p).bw_factor;
   int d = rank / g, k = rank % g;
   int nvl_to = d * g + (k + 1) % g, net_to = (d + 1) % D * g + k;
   void* got[2];
   sg_comm_t comms[4] = {
-      send_to(c, rank, net_to, c->xbox[net_to], wire_bytes(net, c->calib->net_ring_eff * f)),
+      send_to(c, rank, net_to, c->xbox[net_to], calls * wire_bytes(net, c->calib->net_ring_eff * f)),
       sg_mailbox_get_async(c->xbox[rank], &got[0]),
-      g > 1 ? send_to(c, rank, nvl_to, c->mbox[nvl_to], wire_bytes(nvl, c->calib->nvlink_ring_eff * f)) : NULL,
+      g > 1 ? send_to(c, rank, nvl_to, c->mbox[nvl_to], calls * wire_bytes(nvl, c->calib->nvlink_ring_eff * f)) : NULL,
       g > 1 ? sg_mailbox_get_async(c->mbox[rank], &got[1]) : NULL};
   rs_net_wait_all(comms, g > 1 ? 4 : 2);
+  repeat_latency(c, calls);
 }
 
 /* The rail ring (predict_rail_ring): per step, the g-1 chunks of the channels that stay in the domain
@@ -590,37 +635,37 @@ static void exchange_split(rs_comm_t* c, int rank, int g, int D, double nvl, dou
  * domain, rail-aligned as NCCL builds its rings on rail-optimised fabrics. A broadcast runs its chain's
  * steps so, each channel a chain from rank 0 with 1/g of the data: every rank exchanges at every step,
  * the chains' fill and drain counted as whole steps, as the ring's formula counts them. */
-static void run_rail_ring(rs_comm_t* c, int rank, rs_coll_op_t op, double bytes)
+static void run_rail_ring(rs_comm_t* c, int rank, rs_coll_op_t op, double bytes, int calls)
 {
   int g        = c->per_domain;
   double chunk = ring_chunk(op, c->n, bytes) / g;
   rs_proto_t p = best_proto(c, op, RS_ALGO_RAIL_RING, bytes);
   int steps    = ring_steps(op, c->n, bytes);
-  double hop   = rail_hop_s(c, p);
-  sg_actor_sleep_for(proto(c, p).base_s);
+  double hop   = calls * rail_hop_s(c, p);
+  sg_actor_sleep_for(calls * proto(c, p).base_s);
   for (int s = 0; s < steps; s++) {
-    exchange_split(c, rank, g, c->domains, (g - 1) * chunk, chunk, p);
+    exchange_split(c, rank, g, c->domains, (g - 1) * chunk, chunk, p, calls);
     sg_actor_sleep_for(hop);
   }
 }
 
 /* The pipelined double binary tree (predict_tree): its latency, then each rank's NVLink and NIC carry
  * the whole operation's volumes at once, since chunks flow up and down all levels concurrently. */
-static void run_tree(rs_comm_t* c, int rank, double bytes)
+static void run_tree(rs_comm_t* c, int rank, double bytes, int calls)
 {
   double nvl, net;
   rs_proto_t p = best_proto(c, RS_OP_ALLREDUCE, RS_ALGO_TREE, bytes);
   tree_volumes(c, bytes, &nvl, &net);
-  sg_actor_sleep_for(tree_latency_s(c, p));
-  exchange_split(c, rank, tree_g(c), tree_d(c), nvl, net, p);
+  sg_actor_sleep_for(calls * tree_latency_s(c, p));
+  exchange_split(c, rank, tree_g(c), tree_d(c), nvl, net, p, calls);
 }
 
-/* Every rank sends `chunk` bytes to every other rank at once. */
-static void run_direct(rs_comm_t* c, int rank, double chunk, double eff)
+/* Every rank sends `chunk` bytes to every other rank at once (`calls` times as many for that many calls). */
+static void run_direct(rs_comm_t* c, int rank, double chunk, double eff, int calls)
 {
   int n            = c->n;
   sg_comm_t* sends = xbt_new(sg_comm_t, n - 1);
-  long wire        = wire_bytes(chunk, eff);
+  long wire        = calls * wire_bytes(chunk, eff);
   for (int k = 1; k < n; k++) {
     sends[k - 1] = send_to(c, rank, (rank + k) % n, c->mbox[(rank + k) % n], wire);
   }
@@ -628,6 +673,7 @@ static void run_direct(rs_comm_t* c, int rank, double chunk, double eff)
     sg_mailbox_get(c->mbox[rank]);
   rs_net_wait_all(sends, n - 1);
   free(sends);
+  repeat_latency(c, calls);
 }
 
 /* One phase of the grouped form: rank's hops, each a flow of `wire` bytes, all at once; the phase ends
@@ -653,7 +699,7 @@ static void run_grouped(rs_comm_t* c, int rank, double wire, int steps, double h
 
 /* The phases of predict_hierarchical, each a ring on a sub-communicator: NVLink inside the domain,
  * the NICs of one rail across domains. */
-static void run_hierarchical(rs_comm_t* c, int rank, rs_coll_op_t op, double bytes)
+static void run_hierarchical(rs_comm_t* c, int rank, rs_coll_op_t op, double bytes, int calls)
 {
   rs_comm_t* local = c->domain_comm[c->domain_of[rank]];
   rs_comm_t* rail  = c->rail_comm[c->rail_of[rank]];
@@ -661,15 +707,16 @@ static void run_hierarchical(rs_comm_t* c, int rank, rs_coll_op_t op, double byt
   int in_rail      = c->domain_of[rank];
   double shard     = bytes / c->per_domain;
   if (op == RS_OP_ALLREDUCE || op == RS_OP_REDUCESCATTER)
-    rs_coll_run(local, in_domain, RS_OP_REDUCESCATTER, RS_ALGO_RING, bytes);
-  rs_coll_run(rail, in_rail, op, RS_ALGO_RING, shard);
+    rs_coll_run_n(local, in_domain, RS_OP_REDUCESCATTER, RS_ALGO_RING, bytes, calls);
+  rs_coll_run_n(rail, in_rail, op, RS_ALGO_RING, shard, calls);
   if (op == RS_OP_ALLREDUCE || op == RS_OP_ALLGATHER)
-    rs_coll_run(local, in_domain, RS_OP_ALLGATHER, RS_ALGO_RING, bytes);
+    rs_coll_run_n(local, in_domain, RS_OP_ALLGATHER, RS_ALGO_RING, bytes, calls);
 }
 
 /* The grouped form of ring, NVLS and direct: the same start latency and per-link volume as the
- * faithful form (NVLS and direct move (n-1)/n of the buffer through each rank's link each way). */
-static void run_grouped_algo(rs_comm_t* c, int rank, rs_coll_op_t op, rs_coll_algo_t algo, double bytes)
+ * faithful form (NVLS and direct move (n-1)/n of the buffer through each rank's link each way); `calls`
+ * calls make a phase of `calls` times the steps, each of as many bytes. */
+static void run_grouped_algo(rs_comm_t* c, int rank, rs_coll_op_t op, rs_coll_algo_t algo, double bytes, int calls)
 {
   int n       = c->n;
   double rest = bytes * (n - 1) / n;
@@ -677,52 +724,62 @@ static void run_grouped_algo(rs_comm_t* c, int rank, rs_coll_op_t op, rs_coll_al
   if (algo == RS_ALGO_RING) {
     int steps    = ring_steps(op, n, bytes);
     rs_proto_t p = best_proto(c, op, RS_ALGO_RING, bytes);
-    sg_actor_sleep_for(proto(c, p).base_s);
-    run_grouped(c, rank, wire_bytes(steps * ring_chunk(op, n, bytes), proto_eff(c, p)), steps, proto_hop_s(c, p));
+    sg_actor_sleep_for(calls * proto(c, p).base_s);
+    run_grouped(c, rank, calls * wire_bytes(steps * ring_chunk(op, n, bytes), proto_eff(c, p)), calls * steps,
+                proto_hop_s(c, p));
   } else if (algo == RS_ALGO_NVLS) {
-    sg_actor_sleep_for(c->calib->nvls_s);
-    run_grouped(c, rank, wire_bytes(rest, c->calib->nvls_eff), 1, 0);
+    sg_actor_sleep_for(calls * c->calib->nvls_s);
+    run_grouped(c, rank, calls * wire_bytes(rest, c->calib->nvls_eff), calls, 0);
   } else {
-    sg_actor_sleep_for(c->calib->base_s + hop_s(c));
-    run_grouped(c, rank, wire_bytes(rest, ring_eff(c)), 1, 0);
+    sg_actor_sleep_for(calls * (c->calib->base_s + hop_s(c)));
+    run_grouped(c, rank, calls * wire_bytes(rest, ring_eff(c)), calls, 0);
   }
 }
 
 void rs_coll_run(rs_comm_t* c, int rank, rs_coll_op_t op, rs_coll_algo_t algo, double bytes)
 {
+  rs_coll_run_n(c, rank, op, algo, bytes, 1);
+}
+
+void rs_coll_run_n(rs_comm_t* c, int rank, rs_coll_op_t op, rs_coll_algo_t algo, double bytes, int calls)
+{
   xbt_assert(algo != RS_ALGO_AUTO, "rs_coll_run needs a concrete algorithm");
+  xbt_assert(calls >= 1, "rs_coll_run_n runs at least one call");
   int n = c->n;
   if (n < 2)
     return;
   if (c->grp && algo != RS_ALGO_HIERARCHICAL) {
-    run_grouped_algo(c, rank, op, algo, bytes);
+    run_grouped_algo(c, rank, op, algo, bytes, calls);
     return;
   }
   switch (algo) {
   case RS_ALGO_RING: {
     rs_proto_t p = best_proto(c, op, RS_ALGO_RING, bytes);
-    sg_actor_sleep_for(proto(c, p).base_s);
-    run_ring(c, rank, op, ring_steps(op, n, bytes), ring_chunk(op, n, bytes), p);
+    sg_actor_sleep_for(calls * proto(c, p).base_s);
+    if (calls > 1 && is_ring_family(op))
+      run_ring_merged(c, rank, ring_steps(op, n, bytes), ring_chunk(op, n, bytes), p, calls);
+    else
+      run_ring(c, rank, op, ring_steps(op, n, bytes), ring_chunk(op, n, bytes), p, calls);
     break;
   }
   case RS_ALGO_RAIL_RING:
-    run_rail_ring(c, rank, op, bytes);
+    run_rail_ring(c, rank, op, bytes, calls);
     break;
   case RS_ALGO_TREE:
-    run_tree(c, rank, bytes);
+    run_tree(c, rank, bytes, calls);
     break;
   case RS_ALGO_NVLS:
     /* In-switch reduction: each GPU pushes its data into the switch and reads back the reduced
      * result, i.e. (n-1)/n of the buffer crosses its link each way, like one exchange of S/n pieces. */
-    sg_actor_sleep_for(c->calib->nvls_s);
-    run_direct(c, rank, bytes / n, c->calib->nvls_eff);
+    sg_actor_sleep_for(calls * c->calib->nvls_s);
+    run_direct(c, rank, bytes / n, c->calib->nvls_eff, calls);
     break;
   case RS_ALGO_DIRECT:
-    sg_actor_sleep_for(c->calib->base_s + hop_s(c));
-    run_direct(c, rank, bytes / n, ring_eff(c));
+    sg_actor_sleep_for(calls * (c->calib->base_s + hop_s(c)));
+    run_direct(c, rank, bytes / n, ring_eff(c), calls);
     break;
   case RS_ALGO_HIERARCHICAL:
-    run_hierarchical(c, rank, op, bytes);
+    run_hierarchical(c, rank, op, bytes, calls);
     break;
   case RS_ALGO_AUTO:
     break;

@@ -98,6 +98,12 @@ rs_coll_algo_t rs_coll_choose(const rs_comm_t* comm, rs_coll_op_t op, double byt
  * gathered output; for broadcast rank 0's buffer). algo must be a concrete one (not AUTO) that
  * rs_coll_check accepted. */
 void rs_coll_run(rs_comm_t* comm, int rank, rs_coll_op_t op, rs_coll_algo_t algo, double bytes);
+/* `calls` back-to-back calls of rs_coll_run(comm, rank, op, algo, bytes) run as one (the layers of a model
+ * step, say): each message carries `calls` times what one call's carries, on the protocol one call of
+ * `bytes` uses, and every latency (NCCL's, and the route's once per call) is paid `calls` times. On links
+ * nothing else uses, the time and every link's bytes equal those of the calls one by one; messages are
+ * `calls` times fewer. calls >= 1. */
+void rs_coll_run_n(rs_comm_t* comm, int rank, rs_coll_op_t op, rs_coll_algo_t algo, double bytes, int calls);
 
 /* Seconds NCCL's cost model predicts for op on `bytes` with algo (0 bytes: its latency alone). */
 double rs_coll_predict(const rs_comm_t* comm, rs_coll_op_t op, rs_coll_algo_t algo, double bytes);

@@ -1,0 +1,405 @@
+/* inf_engine.c -- the serving engine of each replica, one actor: schedule a step (inf_kv.c), run it,
+ * apply it, until every request is served. In a step every GPU of each stage executes its share of the
+ * stage's FLOPs and bytes (the roofline of compute.c), then the stage runs every layer's TP all-reduces
+ * and EP all-to-alls with their real bytes on the real links (collectives.c, all of a step's calls of
+ * one kind as one rs_coll_run_n), each other GPU joining from a helper actor, then hands its activations
+ * to the next stage. Series of identical decode steps run as one (the same time, bytes and energy,
+ * fewer activities): on one GPU as one execution cut short when a request comes, on one stage of
+ * several (collective_memo) as one execution per GPU then one collective per kind, where nothing can
+ * share its links and only known arrivals can come. Also keeps replicas.csv. It does not choose
+ * replicas nor write requests.csv (inf_serve.c). See LICENSE. */
+#include "wl/inf_int.h"
+
+#include <math.h>
+#include <simgrid/actor.h>
+#include <simgrid/barrier.h>
+#include <simgrid/engine.h>
+#include <simgrid/exec.h>
+#include <simgrid/host.h>
+#include <simgrid/semaphore.h>
+#include <stdlib.h>
+#include <xbt/asserts.h>
+#include <xbt/sysdep.h>
+
+/* ---- timing one step ------------------------------------------------------------------------------- */
+
+/* One token's activations, bf16. */
+static double act_bytes(const rs_inf_wl_t* w)
+{
+  return 2.0 * w->m->hidden;
+}
+
+/* One GPU's part of stage s's collectives for this step: every layer's TP all-reduces (two per layer:
+ * after attention and after the MLP) and EP all-to-alls (dispatch and combine per MoE layer), each of
+ * the step's activations; the calls of one kind run as one rs_coll_run_n, so the links carry every
+ * call's bytes and the step takes every call's time, with the algorithm and protocol of one call. */
+static void stage_collectives(rs_inf_replica_t* r, int s, int e, int t)
+{
+  const rs_inf_stage_t* st = &r->w->stages[s];
+  const rs_layout_t* l     = &r->w->lay;
+  struct {
+    rs_comm_t* comm;
+    int rank, calls;
+    rs_coll_op_t op;
+    double bytes;
+  } parts[] = {{r->tp[s * l->ep + e], t, 2 * st->layers * r->run_steps, RS_OP_ALLREDUCE, r->tp_bytes},
+               {r->ep[s * l->tp + t], e, 2 * st->moe_layers * r->run_steps, RS_OP_ALLTOALL, r->ep_bytes}};
+  for (int k = 0; k < 2; k++) {
+    if (rs_comm_size(parts[k].comm) < 2 || parts[k].calls == 0 || parts[k].bytes <= 0)
+      continue;
+    rs_coll_algo_t algo = rs_coll_choose(parts[k].comm, parts[k].op, parts[k].bytes);
+    rs_coll_run_n(parts[k].comm, parts[k].rank, parts[k].op, algo, parts[k].bytes, parts[k].calls);
+  }
+}
+
+/* A GPU of a replica other than its leader: joins its stage's collectives each step the leader runs. */
+void rs_inf__helper_actor(int argc, char** argv)
+{
+  rs_inf_helper_t* h = sg_actor_self_get_data();
+  for (;;) {
+    sg_sem_acquire(h->go);
+    if (h->r->quit)
+      return;
+    stage_collectives(h->r, h->stage, h->e, h->t);
+    sg_barrier_wait(h->r->bar[h->stage]);
+  }
+}
+
+/* Stage s's collectives on the real links, run by its GPUs' helpers and, on stage 0, the leader; the
+ * leader waits for all of them at the stage's barrier. */
+static void stage_sync(rs_inf_replica_t* r, int s)
+{
+  for (int k = 0; k < r->n_helpers; k++)
+    if (r->helpers[k].stage == s)
+      sg_sem_release(r->helpers[k].go);
+  if (s == 0)
+    stage_collectives(r, 0, 0, 0);
+  sg_barrier_wait(r->bar[s]);
+}
+
+/* stage_sync, whose time the memo keeps for a decode run of as many sequences (run_allowed). */
+static void timed_sync(rs_inf_replica_t* r, int s, double tokens)
+{
+  double t0 = simgrid_get_clock();
+  stage_sync(r, s);
+  if (r->memo && tokens <= r->w->cfg->max_seqs && isnan(r->memo[(int)tokens]))
+    r->memo[(int)tokens] = simgrid_get_clock() - t0;
+}
+
+/* Starts `seconds` of work on GPU g of the replica (every GPU of a replica is of one model). */
+static sg_exec_t gpu_exec_start(const rs_inf_replica_t* r, int g, double seconds)
+{
+  sg_host_t host = r->gpus[g]->host;
+  sg_exec_t exec = sg_actor_exec_init(seconds * sg_host_get_speed(host));
+  sg_exec_set_host(exec, host);
+  sg_exec_start(exec);
+  return exec;
+}
+
+/* Every GPU of stage s executes its share of the stage's work, `seconds` each, so every one of them
+ * draws busy power that long (SimGrid's host energy); returns when they are done. */
+static void stage_execute(rs_inf_replica_t* r, int s, double seconds)
+{
+  int per = r->w->stage_gpus;
+  for (int g = 0; g < per; g++)
+    r->execs[g] = gpu_exec_start(r, s * per + g, seconds);
+  for (int g = 0; g < per; g++)
+    sg_exec_wait(r->execs[g]);
+}
+
+/* Expected share of the routed experts that at least one of `tokens` tokens picks (each picks
+ * experts_per_token of them, uniformly): small decode batches read few experts' weights. */
+static double experts_touched(const rs_model_t* m, double tokens)
+{
+  return m->experts > 0 ? 1 - pow(1 - (double)m->experts_per_token / m->experts, tokens) : 0;
+}
+
+/* Seconds of stage s's matmuls and HBM traffic on one of its GPUs. */
+static double stage_compute_s(const rs_inf_wl_t* w, int s, const rs_inf_step_t* st)
+{
+  const rs_inf_stage_t* sg = &w->stages[s];
+  double split             = (double)w->lay.tp * w->lay.ep;
+  double flops             = sg->lin_flops * st->tokens + sg->key_flops * st->pairs;
+  if (s == w->lay.pp - 1)
+    flops += w->logits_flops * st->produced;
+  double bytes =
+      sg->weight_bytes + sg->expert_bytes * experts_touched(w->m, st->tokens) + sg->kv_bytes * st->kv_read / w->lay.ep;
+  return rs_gpu_seconds(w->reps[0].gpus[0]->model, w->cfg->precision, flops / split, bytes);
+}
+
+/* Runs one step: each stage's GPUs compute, then run the stage's collectives, then the stage hands its
+ * activations to the next one over the real link. Swapped KV moves first, at swap_gbytes_per_s per GPU
+ * (a wait: the host link is not simulated). */
+static void run_step(rs_inf_replica_t* r, const rs_inf_step_t* st)
+{
+  rs_inf_wl_t* w = r->w;
+  int per        = w->stage_gpus;
+  if (st->swap_bytes > 0)
+    sg_actor_sleep_for(st->swap_bytes / w->gpus_per_replica / (w->cfg->swap_gbytes_per_s * 1e9));
+  for (int s = 0; s < w->lay.pp; s++) {
+    stage_execute(r, s, stage_compute_s(w, s, st));
+    r->tp_bytes = st->tokens / w->lay.ep * act_bytes(w);
+    r->ep_bytes = st->tokens / w->lay.ep * act_bytes(w) * w->m->experts_per_token;
+    if (per > 1)
+      timed_sync(r, s, st->tokens);
+    if (s + 1 < w->lay.pp)
+      rs_net_flow(r->gpus[s * per]->host, r->gpus[(s + 1) * per]->host, st->tokens / w->lay.ep * act_bytes(w));
+  }
+}
+
+/* ---- replicas.csv ------------------------------------------------------------------------------------ */
+
+static const rs_col_t replica_cols[] = {
+    {"workload", RS_COL_TEXT},  {"replica", RS_COL_INT},      {"role", RS_COL_TEXT},
+    {"start_s", RS_COL_NUM},    {"end_s", RS_COL_NUM},        {"busy_fraction", RS_COL_NUM},
+    {"batch_mean", RS_COL_NUM}, {"kv_used_mean", RS_COL_NUM}, {"kv_used_max", RS_COL_NUM},
+    {"waiting", RS_COL_INT},    {"running", RS_COL_INT},      {"preemptions", RS_COL_INT},
+};
+
+int rs_inf__replicas_open(rs_inf_wl_t* w, rs_err_t* err)
+{
+  w->res.replicas = rs_run_table(w->run, "replicas", replica_cols, sizeof replica_cols / sizeof replica_cols[0], err);
+  return w->res.replicas ? RS_OK : RS_ERR;
+}
+
+/* The interval [sample.t0, end) of replica r, then a fresh one. */
+static void sample_row(rs_inf_replica_t* r, double end)
+{
+  rs_inf_wl_t* w     = r->w;
+  rs_inf_sample_t* a = &r->sample;
+  double len         = end - a->t0;
+  double total       = r->kv->total_blocks;
+  rs_table_t* t      = w->res.replicas;
+  rs_cell_text(t, w->wl->name);
+  rs_cell_int(t, r->id);
+  rs_cell_text(t, r->role == RS_INF_PREFILL ? "prefill" : r->role == RS_INF_DECODE ? "decode" : "mixed");
+  rs_cell_num(t, a->t0);
+  rs_cell_num(t, end);
+  rs_cell_num(t, a->busy / len);
+  rs_cell_num(t, a->busy > 0 ? a->seq_area / a->busy : 0);
+  rs_cell_num(t, a->kv_area / len / total);
+  rs_cell_num(t, a->kv_max / total);
+  rs_cell_int(t, r->kv->waiting.n);
+  rs_cell_int(t, r->kv->n_run);
+  rs_cell_int(t, a->preemptions);
+  rs_row_end(t);
+  *a = (rs_inf_sample_t){.t0 = end};
+}
+
+/* Accounts [a, b) to replicas.csv intervals: busy or idle, with `seqs` sequences and `used` blocks. */
+static void account(rs_inf_replica_t* r, double a, double b, int busy, int seqs, double used)
+{
+  double dt          = r->w->cfg->sample_s;
+  rs_inf_sample_t* s = &r->sample;
+  while (a < b) {
+    double edge = s->t0 + dt;
+    double end  = b < edge ? b : edge;
+    double len  = end - a;
+    s->busy += busy ? len : 0;
+    s->seq_area += busy ? seqs * len : 0;
+    s->kv_area += used * len;
+    if (used > s->kv_max)
+      s->kv_max = used;
+    a = end;
+    if (end >= edge)
+      sample_row(r, edge);
+  }
+}
+
+/* ---- after a step ------------------------------------------------------------------------------------ */
+
+/* Advances every scheduled request by its tokens; finished ones leave, and on a prefill replica so do
+ * those with their first token, toward a decode replica. */
+static void apply_step(rs_inf_replica_t* r, double now)
+{
+  rs_inf_wl_t* w = r->w;
+  int* left      = r->left;
+  int n          = rs_inf__kv_advance(r->kv, w->reqs, now, r->role == RS_INF_PREFILL, left);
+  for (int k = 0; k < n; k++) {
+    rs_inf_req_t* q = &w->reqs[left[k]];
+    rs_inf__router_add(&w->router, r->id, -q->routed);
+    if (q->generated == q->output) {
+      q->finish = now;
+      rs_inf__finish(w, left[k]);
+    } else {
+      rs_inf__hand_off(r, left[k], now);
+    }
+  }
+}
+
+/* ---- runs of identical decode steps ------------------------------------------------------------------ */
+
+#define RS_FF_MAX_STEPS 4096 /* steps timed ahead at most, to bound the work lost to an early arrival */
+
+/* A run of identical decode steps, timed ahead. */
+typedef struct decode_run {
+  int steps;
+  int seqs;    /* sequences, each decoding one token per step */
+  double work; /* seconds of work of every GPU over the steps */
+  double ends[RS_FF_MAX_STEPS];
+} decode_run_t;
+
+/* Whether a run of decode steps of n sequences may be timed ahead and run as one. On one GPU, a run is
+ * the GPU's work alone, without a pause: an arrival cuts it exactly at the end of a step. On several,
+ * the run's work executes first, then its collectives cross the links as one (rs_coll_run_n): the
+ * same time, bytes and energy as step by step only when no other traffic can share the replica's links
+ * (neither hand-offs of disaggregated serving, nor calls of other workloads, nor network links across
+ * domains) and no request can come at a time not known ahead; their time is that of a step of n tokens
+ * measured on the links before (the memo). */
+static int run_allowed(const rs_inf_replica_t* r, int n)
+{
+  const rs_inf_wl_t* w = r->w;
+  if (w->gpus_per_replica == 1)
+    return 1;
+  return r->memo && n <= w->cfg->max_seqs && !isnan(r->memo[n]) && r->role == RS_INF_MIXED &&
+         w->calls.clients_left == 0;
+}
+
+/* Seconds of work of a decode step of n sequences reading `cached` tokens, on each GPU of the stage. */
+static double decode_work_s(const rs_inf_replica_t* r, int n, double cached)
+{
+  rs_inf_step_t st = {.tokens = n, .pairs = cached, .kv_read = cached, .produced = n, .seqs = n};
+  return stage_compute_s(r->w, 0, &st);
+}
+
+/* Plans the decode steps that can run with nothing but contexts changing (rs_inf__kv_decode_steps) from
+ * now, each ending at run->ends[]: on several GPUs, only up to the step in progress when the next of the
+ * workload's own requests arrives (which a run of them could not stop for). 0 steps when none can. */
+static void plan_decode_run(const rs_inf_replica_t* r, double now, decode_run_t* run)
+{
+  const rs_inf_wl_t* w = r->w;
+  int n                = r->kv->n_run;
+  *run                 = (decode_run_t){.seqs = n};
+  if (w->lay.pp > 1 || n == 0 || !run_allowed(r, n))
+    return;
+  double cached, t = now, cut = w->gpus_per_replica > 1 ? w->next_arrival : INFINITY;
+  int k = rs_inf__kv_decode_steps(r->kv, w->reqs, RS_FF_MAX_STEPS, &cached);
+  for (int j = 0; j < k && (j == 0 || run->ends[j - 1] <= cut); j++) {
+    double work = decode_work_s(r, n, cached + (double)j * n);
+    run->work += work;
+    t += r->memo ? work + r->memo[n] : work;
+    run->ends[run->steps++] = t;
+  }
+}
+
+/* One GPU's run: one execution of the run's work, cut short at the end of the step in progress when a
+ * request arrives (the GPU has then done exactly the steps done: it works without a pause). Returns
+ * the steps done. */
+static int run_on_one_gpu(rs_inf_replica_t* r, double now, const decode_run_t* run)
+{
+  int k          = run->steps;
+  sg_exec_t exec = gpu_exec_start(r, 0, run->work);
+  r->idle        = 1; /* an arrival wakes us, as when idle */
+  int woken      = sg_sem_acquire_timeout(r->wake, run->ends[k - 1] - now) == 0;
+  r->idle        = 0;
+  int done       = k;
+  if (woken) {
+    double t = simgrid_get_clock();
+    for (done = 1; done < k && run->ends[done - 1] <= t; done++)
+      ;
+    sg_actor_sleep_until(run->ends[done - 1]);
+  }
+  if (!sg_exec_test(exec)) /* the rest of the run's work, or a rounding's worth of it */
+    sg_exec_cancel(exec);
+  return done;
+}
+
+/* Several GPUs' run: every GPU executes the run's work, then the stage runs the collectives of all its
+ * steps as one, on the real links. */
+static int run_on_the_stage(rs_inf_replica_t* r, const decode_run_t* run)
+{
+  const rs_inf_wl_t* w = r->w;
+  stage_execute(r, 0, run->work);
+  r->tp_bytes  = (double)run->seqs / w->lay.ep * act_bytes(w);
+  r->ep_bytes  = r->tp_bytes * w->m->experts_per_token;
+  r->run_steps = run->steps;
+  stage_sync(r, 0);
+  r->run_steps = 1;
+  if (simgrid_get_clock() < run->ends[run->steps - 1])
+    sg_actor_sleep_until(run->ends[run->steps - 1]); /* rounding */
+  return run->steps;
+}
+
+/* Runs a planned series of two or more decode steps as one, then applies each step done, as run_step and
+ * apply_step would have. Returns 0 when no such series is possible. */
+static int fast_forward(rs_inf_replica_t* r)
+{
+  double now        = simgrid_get_clock();
+  decode_run_t* run = xbt_new(decode_run_t, 1);
+  plan_decode_run(r, now, run);
+  if (run->steps < 2) {
+    free(run);
+    return 0;
+  }
+  int done     = r->w->gpus_per_replica == 1 ? run_on_one_gpu(r, now, run) : run_on_the_stage(r, run);
+  double start = now;
+  for (int j = 0; j < done; j++) {
+    rs_inf_step_t st = {0};
+    rs_inf__kv_decode(r->kv, r->w->reqs, &st);
+    double used = r->kv->total_blocks - r->kv->free_blocks;
+    apply_step(r, run->ends[j]);
+    account(r, start, run->ends[j], 1, st.seqs, used);
+    start = run->ends[j];
+  }
+  free(run);
+  return 1;
+}
+
+/* ---- the serving loop ---------------------------------------------------------------------------------- */
+
+/* Sleeps until a request comes; 0 when none will come any more (the replica is done). */
+static int wait_for_work(rs_inf_replica_t* r, double now)
+{
+  const rs_inf_wl_t* w = r->w;
+  if (r->role == RS_INF_DECODE ? rs_inf__all_served(w) : w->arrivals_done)
+    return 0;
+  r->idle = 1;
+  sg_sem_acquire(r->wake);
+  account(r, now, simgrid_get_clock(), 0, 0, r->kv->total_blocks - r->kv->free_blocks);
+  return 1;
+}
+
+/* Schedules, runs and applies one step. */
+static void one_step(rs_inf_replica_t* r, double now)
+{
+  rs_inf_wl_t* w   = r->w;
+  rs_inf_step_t st = {0};
+  rs_inf__kv_schedule(r->kv, w->reqs, now, &st);
+  xbt_assert(st.seqs > 0, "replica %d scheduled nothing with %d running and %d waiting", r->id, r->kv->n_run,
+             r->kv->waiting.n);
+  w->res.preemptions += st.preempted;
+  r->sample.preemptions += st.preempted;
+  double used = r->kv->total_blocks - r->kv->free_blocks;
+  run_step(r, &st);
+  double end = simgrid_get_clock();
+  apply_step(r, end);
+  account(r, now, end, 1, st.seqs, used);
+}
+
+/* One replica's serving engine: schedule a step, run it, apply it, until every request is served. */
+void rs_inf__replica_actor(int argc, char** argv)
+{
+  rs_inf_replica_t* r = sg_actor_self_get_data();
+  rs_inf_wl_t* w      = r->w;
+  sg_actor_sleep_until(w->wl->start_s);
+  r->sample.t0 = w->wl->start_s;
+  if (r->id == 0)
+    w->energy0_j = rs_inf__energy_j(w);
+  for (;;) {
+    double now = simgrid_get_clock();
+    if (r->kv->n_run == 0 && r->kv->waiting.n == 0) {
+      if (!wait_for_work(r, now))
+        break;
+    } else if (!fast_forward(r)) {
+      one_step(r, now);
+    }
+  }
+  double end = simgrid_get_clock();
+  if (end > r->sample.t0)
+    sample_row(r, end);
+  r->quit = 1;
+  for (int k = 0; k < r->n_helpers; k++)
+    sg_sem_release(r->helpers[k].go);
+  if (--w->replicas_left == 0)
+    rs_inf__summarize(w);
+}

@@ -1,0 +1,300 @@
+/* inf_int.h -- private to the inference workload's files: the request, the KV-cache scheduler and the
+ * router as plain structs with pure functions (no SimGrid engine needed, so tests/check_inf_sched.c
+ * calls them directly), and the state that the workload's actors share. Functions one file of the
+ * workload calls in another are rs_inf__*; everything else stays static in its file.
+ *   inf_requests.c  requests: drawn, or read from a trace; rate and length tables
+ *   inf_kv.c        the KV-cache scheduler: admission, blocks, preemption, prefix caching
+ *   inf_router.c    the choice of a replica for each request
+ *   inf_engine.c    the replica actors: one step's schedule, its timing on every GPU, replicas.csv
+ *   inf_serve.c     requests in and out: the router actor, calls of other workloads, requests.csv
+ *   inf_disagg.c    disaggregated serving: KV caches from prefill to decode replicas
+ *   inference.c     the rs_wl__inference entry: prepare, start, summary, report, free
+ * See LICENSE. */
+#ifndef RS_INF_INT_H
+#define RS_INF_INT_H
+
+#include "model/model.h"
+#include "wl/wl_int.h"
+
+#include <simgrid/forward.h>
+#include <stdint.h>
+
+/* ---- requests (inf_requests.c) ------------------------------------------------------------------ */
+
+/* One request, from arrival to its last token. Times are absolute simulated seconds; -1: not yet. */
+typedef struct rs_inf_req {
+  double arrival, scheduled, first_token, finish;
+  int prompt, output;
+  int computed;            /* tokens whose keys and values are in the cache (or swapped out) */
+  int generated;           /* output tokens produced */
+  int blocks;              /* KV blocks held */
+  int n_step;              /* tokens processed in the current step */
+  int replica;             /* where it is served (decoded, when disaggregated) */
+  int prefill_replica;     /* where its prompt was prefilled */
+  int routed;              /* tokens counted in its replica's outstanding */
+  int shards_left;         /* KV shards still in flight to the decode replica */
+  int shared;              /* prompt tokens whose KV blocks it borrows from its replica's prefix cache */
+  double kv_start, kv_end; /* KV transfer, when disaggregated; -1: none */
+  int preemptions;
+  int swapped; /* 1: its KV blocks wait in host memory */
+} rs_inf_req_t;
+
+/* A workload's own requests, sorted by arrival in order[]. */
+typedef struct rs_inf_reqs {
+  rs_inf_req_t* reqs; /* [n] (the caller may grow it for calls of other workloads) */
+  int n;
+  int* order; /* [n]: request indices by arrival time, the file's order among equal times */
+} rs_inf_reqs_t;
+
+/* Draws cfg's requests (seeded by seed and the workload's index) or reads its trace, with times from
+ * 0 and every time field -1; RS_ERR and "file:line: column: ..." in err for a bad trace or table. */
+int rs_inf__reqs_load(rs_inf_reqs_t* rq, const rs_sc_inference_t* cfg, uint64_t seed, int index, rs_err_t* err);
+void rs_inf__reqs_free(rs_inf_reqs_t* rq); /* accepts a zeroed struct */
+
+/* ---- queues and the KV cache (inf_kv.c): pure functions, no SimGrid ----------------------------- */
+
+/* A double-ended queue of request indices: arrivals at the back, preempted requests at the front. */
+typedef struct rs_inf_idxq {
+  int* v;
+  int cap, head, n;
+} rs_inf_idxq_t;
+
+void rs_inf__q_push_back(rs_inf_idxq_t* q, int i);
+int rs_inf__q_front(const rs_inf_idxq_t* q); /* q must not be empty */
+void rs_inf__q_pop_front(rs_inf_idxq_t* q);
+
+/* What the scheduler of every replica of a workload obeys. */
+typedef struct rs_inf_kv_cfg {
+  long block_tokens;    /* tokens per KV block */
+  int max_seqs;         /* sequences in one step at most */
+  int max_batch_tokens; /* token budget of one step */
+  int chunked_prefill;  /* 1: a prompt that does not fit the budget is split across steps */
+  int swap;             /* 1: preemption moves the KV to host memory; 0: drops it, to recompute */
+  int prefix_tokens;    /* the shared prefix in whole blocks, cached per replica; 0: no prefix caching */
+  double token_bytes;   /* KV bytes of one token over a whole replica: what a swap or a hand-off moves */
+} rs_inf_kv_cfg_t;
+
+/* One replica's paged KV cache and its queues. */
+typedef struct rs_inf_kv {
+  const rs_inf_kv_cfg_t* cfg;
+  long free_blocks, total_blocks;
+  int warm; /* prefix caching: the shared prefix's blocks are held here */
+  rs_inf_idxq_t waiting;
+  long waiting_blocks; /* blocks the waiting requests need for what they know, for kv-aware routing */
+  int* run;            /* [cfg->max_seqs]: running requests, in admission order */
+  int n_run;
+} rs_inf_kv_t;
+
+/* What one step does, summed over its sequences, for the roofline. */
+typedef struct rs_inf_step {
+  double tokens;   /* new tokens processed */
+  double pairs;    /* (query, key) pairs of attention scores */
+  double kv_read;  /* cached tokens read, summed over sequences */
+  double produced; /* sequences that produce a token (logits) */
+  double swap_bytes;
+  int seqs;
+  int preempted;
+} rs_inf_step_t;
+
+/* An empty cache of `blocks` blocks under cfg (borrowed: it must outlive kv); rs_inf__kv_free frees it. */
+void rs_inf__kv_init(rs_inf_kv_t* kv, const rs_inf_kv_cfg_t* cfg, long blocks);
+void rs_inf__kv_free(rs_inf_kv_t* kv);
+/* Blocks that `tokens` tokens fill. */
+long rs_inf__kv_blocks(const rs_inf_kv_cfg_t* cfg, long tokens);
+/* Request i of reqs waits for admission, at the back (an arrival) or the front. */
+void rs_inf__kv_wait(rs_inf_kv_t* kv, const rs_inf_req_t* reqs, int i, int front);
+/* Schedules one step at time now into *st (zeroed by the caller): running requests first, in
+ * admission order, each growing its blocks and preempting the newest ones when blocks run out; then
+ * waiting requests, first come first served, while the budget, max_seqs and the free blocks allow
+ * (none in a step that had to preempt). Sets n_step of every running request. */
+void rs_inf__kv_schedule(rs_inf_kv_t* kv, rs_inf_req_t* reqs, double now, rs_inf_step_t* st);
+/* Every running request takes one decode token (a step of a run of identical decode steps). */
+void rs_inf__kv_decode(rs_inf_kv_t* kv, rs_inf_req_t* reqs, rs_inf_step_t* st);
+/* How many decode steps, at most `limit`, can follow with nothing but contexts growing: every running
+ * request decodes one token, none waits, none finishes before the last step, and the free blocks cover
+ * their growth; *cached gets the tokens the first of them reads. 0 when none can. */
+int rs_inf__kv_decode_steps(const rs_inf_kv_t* kv, const rs_inf_req_t* reqs, int limit, double* cached);
+/* Applies the scheduled step at time now: each request advances by its n_step tokens (the first
+ * output token time is set); those that finish, or on a prefill-only replica have their first token,
+ * leave the running set and free their blocks. Writes the leavers into left[] (room for n_run) in
+ * admission order and returns how many. */
+int rs_inf__kv_advance(rs_inf_kv_t* kv, rs_inf_req_t* reqs, double now, int prefill_only, int* left);
+
+/* ---- routing (inf_router.c): pure functions, no SimGrid ----------------------------------------- */
+
+/* Replicas [lo, hi) that one routing decision chooses among. */
+typedef struct rs_inf_pool {
+  int lo, hi;
+  long long rr_next; /* round robin: the next pick */
+} rs_inf_pool_t;
+
+/* The routing policy and the per-replica figures it looks at. */
+typedef struct rs_inf_router {
+  rs_route_t policy;
+  int n;
+  const rs_inf_kv_t* kv; /* [n]: each replica's cache, read by kv-aware */
+  double* outstanding;   /* [n]: prompt + output tokens routed to each replica and not finished */
+  int* heap;             /* least-outstanding over one pool: replicas by (outstanding, index); else NULL */
+  int* heap_pos;         /* [n]: each replica's place in the heap */
+} rs_inf_router_t;
+
+/* A router over the n replicas whose caches are kv[0..n-1] (borrowed). With one pool of every
+ * replica, least-outstanding keeps a heap and answers in log time; with two (one_pool 0) it scans. */
+void rs_inf__router_init(rs_inf_router_t* rt, rs_route_t policy, int n, const rs_inf_kv_t* kv, int one_pool);
+void rs_inf__router_free(rs_inf_router_t* rt);
+/* The replica of pool p that the policy picks now: round robin in turn; least-outstanding the one
+ * with the fewest outstanding tokens; kv-aware the one with the most KV blocks left once its waiting
+ * requests are admitted, counting those its cached prefix saves (the lowest index among equals). */
+int rs_inf__route(rs_inf_router_t* rt, rs_inf_pool_t* p);
+/* Replica r's outstanding tokens grow by `tokens` (negative: a request left). */
+void rs_inf__router_add(rs_inf_router_t* rt, int r, double tokens);
+
+/* ---- the workload's shared state ----------------------------------------------------------------- */
+
+typedef struct rs_inf_wl rs_inf_wl_t;
+
+/* Figures of one pipeline stage of a replica, per GPU where it says so. */
+typedef struct rs_inf_stage {
+  double lin_flops;    /* FLOPs per new token of the stage's layers, without attention scores */
+  double key_flops;    /* FLOPs per (query, key) pair of attention scores over the stage's layers */
+  double weight_bytes; /* per GPU: weights read by every step (all but routed experts) */
+  double expert_bytes; /* per GPU: routed experts, read when a token of the step picks them */
+  double kv_bytes;     /* per GPU and per cached token of one sequence (before the EP split) */
+  double held_bytes;   /* per GPU: weights held (with the input embedding) */
+  int layers, moe_layers;
+} rs_inf_stage_t;
+
+typedef enum { RS_INF_MIXED, RS_INF_PREFILL, RS_INF_DECODE } rs_inf_role_t;
+
+/* One GPU of a prefill replica sending its shard of each finished prompt's KV cache (inf_disagg.c). */
+typedef struct rs_inf_mover {
+  struct rs_inf_replica* r;
+  int g; /* GPU index in the replica */
+  rs_inf_idxq_t jobs;
+  sg_sem_t wake;
+  int idle;
+} rs_inf_mover_t;
+
+/* A GPU of a replica other than its leader: it joins the collectives of its stage (inf_engine.c). */
+typedef struct rs_inf_helper {
+  struct rs_inf_replica* r;
+  int stage, e, t; /* its stage, attention-DP (EP) rank and TP rank */
+  sg_sem_t go;
+} rs_inf_helper_t;
+
+/* The replicas.csv interval being accumulated. */
+typedef struct rs_inf_sample {
+  double t0, busy, seq_area, kv_area, kv_max;
+  long long preemptions;
+} rs_inf_sample_t;
+
+typedef struct rs_inf_replica {
+  rs_inf_wl_t* w;
+  int id;
+  rs_inf_role_t role;
+  rs_inf_kv_t* kv;        /* its cache: w->kv[id] */
+  int* left;              /* [max_seqs]: the requests leaving after a step */
+  const rs_gpu_t** gpus;  /* stage by stage, each stage EP-major then TP */
+  rs_inf_mover_t* movers; /* [gpus_per_replica] on prefill replicas */
+  rs_comm_t** tp;         /* [pp x ep]: TP group of each stage and attention-DP rank; NULL for 1-GPU stages */
+  rs_comm_t** ep;         /* [pp x tp]: EP group of each stage and TP position */
+  sg_bar_t* bar;          /* [pp]: a stage's GPUs, plus the leader when it is not one of them */
+  sg_exec_t* execs;       /* [stage_gpus]: a stage's executions in flight */
+  double* memo;  /* [max_seqs + 1]: seconds of the collectives of a one-stage step by its tokens; NaN: not yet; NULL:
+                    decode runs do not use them (inf_engine.c, run_allowed) */
+  int run_steps; /* steps whose collectives the stage runs at once: 1, or a decode run's */
+  sg_sem_t wake;
+  int idle;
+  int quit;                  /* tells helpers to stop */
+  double tp_bytes, ep_bytes; /* of the stage being run, for helpers */
+  rs_inf_helper_t* helpers;
+  int n_helpers;
+  rs_inf_sample_t sample;
+} rs_inf_replica_t;
+
+/* Its columns of summary.csv: percentiles p50/p90/p99 over every request. */
+typedef struct rs_inf_summary {
+  double tokens_per_s; /* output tokens */
+  double energy_j;     /* joules of its replicas' GPUs from its start to its end */
+  double joules_per_token;
+  double requests;
+  double tokens_per_s_per_gpu;
+  double ttft_s[3], tpot_s[3], latency_s[3];
+  double goodput_requests_per_s; /* requests within both latency objectives, per second */
+  double slo_attainment;         /* fraction of requests within both objectives */
+  double preemptions;
+} rs_inf_summary_t;
+
+/* Calls from other workloads (service.c's protocol): they become requests n_reqs .. n_reqs + n - 1. */
+typedef struct rs_inf_calls {
+  int router_done;  /* the router released the workload's own requests */
+  int clients_left; /* client workloads that have not said goodbye */
+  int n, cap;
+  rs_svc_call_t** calls; /* [n]: the caller's call of each external request */
+} rs_inf_calls_t;
+
+/* What finished requests leave behind. */
+typedef struct rs_inf_results {
+  rs_table_t *requests, *replicas;
+  double *ttft, *tpot, *latency; /* per finished request, in finishing order */
+  long long n_done, n_tpot, n_good, out_tokens, in_tokens, preemptions;
+  double last_finish;
+} rs_inf_results_t;
+
+struct rs_inf_wl {
+  rs_run_t* run; /* set by start */
+  const rs_scenario_t* sc;
+  const rs_platform_t* plat;
+  const rs_sc_workload_t* wl;
+  const rs_sc_inference_t* cfg;
+  const rs_model_t* m;
+  rs_wl_row_t* row;
+  rs_inf_summary_t sum;
+  /* the replicas */
+  rs_layout_t lay; /* one replica's: tp, ep (= attention dp), pp */
+  int gpus_per_replica, n_replicas, stage_gpus;
+  rs_inf_stage_t* stages; /* [pp] */
+  double logits_flops;
+  rs_inf_kv_cfg_t kvc;
+  rs_inf_kv_t* kv; /* [n_replicas] */
+  rs_inf_replica_t* reps;
+  int replicas_left;
+  double energy0_j; /* the replicas' GPUs' energy at start_s */
+  /* the requests: its own, then calls of other workloads */
+  rs_inf_req_t* reqs;
+  int n_reqs;
+  int* order;
+  int arrivals_done;
+  double next_arrival; /* when the router releases its next request; INFINITY: none left */
+  rs_inf_calls_t calls;
+  rs_inf_router_t router;
+  rs_inf_pool_t pools[2]; /* where arrivals go (every replica, or the prefill ones); the decode replicas */
+  rs_inf_results_t res;
+};
+
+/* inf_serve.c: the router actor; the service door actor (calls of other workloads); request i goes
+ * to replica r of its pool with `tokens` outstanding there; a finished request's row and figures;
+ * whether every request is served; replica r wakes if it sleeps idle. */
+void rs_inf__router_actor(int argc, char** argv);
+void rs_inf__service_actor(int argc, char** argv);
+void rs_inf__assign(rs_inf_wl_t* w, int i, int r, int tokens);
+void rs_inf__finish(rs_inf_wl_t* w, int i);
+int rs_inf__requests_open(rs_inf_wl_t* w, rs_err_t* err); /* requests.csv; RS_ERR and err on failure */
+int rs_inf__all_served(const rs_inf_wl_t* w);
+void rs_inf__wake(rs_inf_replica_t* r);
+
+/* inf_engine.c: one replica's serving loop (an actor); a GPU of it other than the leader (an actor). */
+void rs_inf__replica_actor(int argc, char** argv);
+void rs_inf__helper_actor(int argc, char** argv);
+int rs_inf__replicas_open(rs_inf_wl_t* w, rs_err_t* err); /* replicas.csv; RS_ERR and err on failure */
+
+/* inf_disagg.c: starts the KV movers of prefill replica r; request i has its first token on r at now. */
+void rs_inf__movers_start(rs_inf_replica_t* r);
+void rs_inf__hand_off(rs_inf_replica_t* r, int i, double now);
+void rs_inf__movers_free(rs_inf_replica_t* r);
+
+/* inference.c: writes the summary once the last replica is done; the replicas' GPUs' joules so far. */
+void rs_inf__summarize(rs_inf_wl_t* w);
+double rs_inf__energy_j(const rs_inf_wl_t* w);
+
+#endif
