@@ -83,7 +83,7 @@ static void generate(rs_inf_reqs_t* rq, const tables_t* tb, uint64_t seed, int i
 /* One token count of a trace or length table; RS_ERR with "file:line: column: expected ..., got '...'" otherwise. */
 static int trace_int(const rs_csv_row_t* row, int col, const char* name, const char* file, int* v, rs_err_t* err)
 {
-  const char* text = col < (int)row->n_cells ? row->cells[col] : "";
+  const char* text = rs_csv_cell(row, col);
   char* end;
   long long x = strtoll(text, &end, 10);
   if (end == text || *end != '\0' || x < 1 || x > 10000000)
@@ -96,10 +96,9 @@ static int trace_int(const rs_csv_row_t* row, int col, const char* name, const c
 static int csv_number(const rs_csv_row_t* row, int col, const char* name, const char* what, const char* file, double* v,
                       rs_err_t* err)
 {
-  const char* text = col < (int)row->n_cells ? row->cells[col] : "";
-  char* end;
-  double x = strtod(text, &end);
-  if (end == text || *end != '\0' || !isfinite(x) || x < 0)
+  const char* text = rs_csv_cell(row, col);
+  double x;
+  if (!rs_csv_number(text, &x) || x < 0)
     return rs_err_at(err, file, row->line, name, "expected %s, got '%s'", what, text);
   *v = x;
   return RS_OK;
