@@ -105,8 +105,10 @@ static void compute(train_rank_t* me, const rs_work_t* work)
            work->gemm_bytes + work->attn_bytes + work->stream_bytes);
 }
 
-/* The kernels of a pass, by class: GEMMs reading the layer's weights, the score matmuls, the memory-bound
- * kernels; all at the training precision. */
+/* Attention's score matmuls run in BF16 even in FP8 recipes: Transformer Engine's fp8_autocast covers
+ * its Linear layers, while its fused (flash) attention stays BF16 unless FP8 attention is asked for
+ * (NVIDIA Transformer Engine user guide, "Using FP8 with Transformer Engine"; NeMo's performance recipes
+ * leave fp8 attention off). Megatron-LM 2021's unfused attention ran in the 16-bit training precision. */
 static rs_work_t work_of(const train_wl_t* w, double gemm_flops, double weight_bytes, double attn_flops,
                          double stream_bytes)
 {
@@ -114,15 +116,18 @@ static rs_work_t work_of(const train_wl_t* w, double gemm_flops, double weight_b
                      .gemm_bytes   = weight_bytes,
                      .gemm_prec    = w->cfg->precision,
                      .attn_flops   = attn_flops,
-                     .attn_prec    = w->cfg->precision,
+                     .attn_prec    = RS_PREC_BF16,
                      .stream_bytes = stream_bytes};
 }
 
-/* The output layer and loss of one micro-batch, forward (1 x) or backward (2 x its FLOPs). */
+/* The output layer and loss of one micro-batch, forward (1 x) or backward (2 x its FLOPs). Megatron-Core
+ * builds the output layer as a tensor_parallel.ColumnParallelLinear, not a Transformer Engine module, so
+ * it runs in BF16 under an FP8 recipe too. */
 static void logits_pass(train_rank_t* me, double multiple)
 {
   const train_wl_t* w = me->w;
   rs_work_t work      = work_of(w, multiple * rs_model_logits_fwd_flops(&w->cfg->model) * tokens_per_gpu(w), 0, 0, 0);
+  work.gemm_prec      = RS_PREC_BF16;
   compute(me, &work);
 }
 
