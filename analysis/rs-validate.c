@@ -40,17 +40,22 @@ static const char usage_text[] =
 /* ---- reading checked columns ---- */
 
 /* Columns of cases.csv that rs-validate reads (the file may have more, such as source). */
-enum { K_CASE, K_GPU, K_MODE, K_FAST, K_TABLE, K_COLUMN, K_PER, K_PUBLISHED, K_UNIT, K_N };
-static const char* const case_keys[K_N] = {"case",   "gpu", "mode",      "fast", "table",
-                                           "column", "per", "published", "unit"};
+enum { K_CASE, K_GPU, K_FIT, K_MODE, K_FAST, K_TABLE, K_COLUMN, K_PER, K_PUBLISHED, K_UNIT, K_N };
+static const char* const case_keys[K_N] = {"case",  "gpu",    "fit", "mode",      "fast",
+                                           "table", "column", "per", "published", "unit"};
+/* What a case is to its GPU type's calibration: the one case it was fitted on, or a check of it. */
+#define FIT_FITTED "fitted"
+#define FIT_OUT "out of sample"
 
 /* Columns of a results CSV (rs-validate run's output) that the table shows. */
-enum { R_CASE, R_GPU, R_METRIC, R_PUBLISHED, R_RACKSIM, R_ERROR, R_STATUS, R_N };
-static const char* const result_keys[R_N] = {"case", "gpu", "metric", "published", "racksim", "error_pct", "status"};
+enum { R_CASE, R_GPU, R_FIT, R_METRIC, R_PUBLISHED, R_RACKSIM, R_ERROR, R_STATUS, R_N };
+static const char* const result_keys[R_N] = {"case",      "gpu",     "fit",       "metric",
+                                             "published", "racksim", "error_pct", "status"};
 
 /* The header of rs-validate run's output. */
-static const char* const result_header[8] = {"case",      "gpu",     "mode",      "metric",
-                                             "published", "racksim", "error_pct", "status"};
+#define RESULT_COLS 9
+static const char* const result_header[RESULT_COLS] = {"case",      "gpu",     "fit",       "mode",  "metric",
+                                                       "published", "racksim", "error_pct", "status"};
 
 /* A CSV file with the columns named by keys found in its header. */
 typedef struct sheet {
@@ -123,6 +128,9 @@ static int check_case(const sheet_t* s, size_t i, rs_err_t* err)
   const char* fast = sheet_cell(s, i, K_FAST);
   if (strcmp(fast, "0") != 0 && strcmp(fast, "1") != 0)
     return bad_cell(s, i, K_FAST, case_keys, "0 or 1", err);
+  const char* fit = sheet_cell(s, i, K_FIT);
+  if (strcmp(fit, FIT_FITTED) != 0 && strcmp(fit, FIT_OUT) != 0)
+    return bad_cell(s, i, K_FIT, case_keys, "'" FIT_FITTED "' or '" FIT_OUT "'", err);
   double v;
   if (!rs_csv_number(sheet_cell(s, i, K_PER), &v) || v <= 0)
     return bad_cell(s, i, K_PER, case_keys, "a number > 0", err);
@@ -216,9 +224,9 @@ static int mode_accepted(const run_opts_t* o, const char* scenario, char* set, r
 }
 
 /* One row of the output: an empty cell is written as nothing, the rest through the output module. */
-static void write_row(FILE* fp, const char* const cells[8])
+static void write_row(FILE* fp, const char* const cells[RESULT_COLS])
 {
-  for (int i = 0; i < 8; i++) {
+  for (int i = 0; i < RESULT_COLS; i++) {
     if (i > 0)
       fputc(',', fp);
     if (cells[i][0] != '\0')
@@ -245,9 +253,15 @@ static int run_one(const run_opts_t* o, const sheet_t* c, size_t i, char* set, F
     rc = read_figure(figure, sheet_cell(c, i, K_COLUMN), per, got, sizeof got, err);
   if (rc == RS_OK) {
     snprintf(error, sizeof error, "%.2f", 100 * (strtod(got, NULL) - published) / published);
-    const char* row[8] = {
-        name, sheet_cell(c, i, K_GPU), mode, sheet_cell(c, i, K_UNIT), sheet_cell(c, i, K_PUBLISHED), got, error,
-        "ran"};
+    const char* row[RESULT_COLS] = {name,
+                                    sheet_cell(c, i, K_GPU),
+                                    sheet_cell(c, i, K_FIT),
+                                    mode,
+                                    sheet_cell(c, i, K_UNIT),
+                                    sheet_cell(c, i, K_PUBLISHED),
+                                    got,
+                                    error,
+                                    "ran"};
     write_row(fp, row);
   }
   free(scenario);
@@ -259,16 +273,17 @@ static int run_one(const run_opts_t* o, const sheet_t* c, size_t i, char* set, F
 /* A case whose mode racksim does not know yet: one row saying so. */
 static void write_waiting(const sheet_t* c, size_t i, FILE* fp)
 {
-  const char* mode   = sheet_cell(c, i, K_MODE);
-  char* status       = bprintf("waits for the %s mode", mode);
-  const char* row[8] = {sheet_cell(c, i, K_CASE),
-                        sheet_cell(c, i, K_GPU),
-                        mode,
-                        sheet_cell(c, i, K_UNIT),
-                        sheet_cell(c, i, K_PUBLISHED),
-                        "",
-                        "",
-                        status};
+  const char* mode             = sheet_cell(c, i, K_MODE);
+  char* status                 = bprintf("waits for the %s mode", mode);
+  const char* row[RESULT_COLS] = {sheet_cell(c, i, K_CASE),
+                                  sheet_cell(c, i, K_GPU),
+                                  sheet_cell(c, i, K_FIT),
+                                  mode,
+                                  sheet_cell(c, i, K_UNIT),
+                                  sheet_cell(c, i, K_PUBLISHED),
+                                  "",
+                                  "",
+                                  status};
   write_row(fp, row);
   free(status);
 }
@@ -387,30 +402,43 @@ static int compare_doubles(const void* x, const void* y)
   return (a > b) - (a < b);
 }
 
-/* "N cases ran: largest error X%, median Y%." over the |error| of the cases that ran. */
-static void print_summary(FILE* fp, double* e, size_t n)
+/* Sorts the n values of e and gives their largest and median (0 for none). */
+static void largest_median(double* e, size_t n, double* largest, double* median)
 {
-  double largest = 0;
-  double median  = 0;
-  if (n > 0) {
-    qsort(e, n, sizeof *e, compare_doubles);
-    largest = e[n - 1];
-    median  = n % 2 ? e[(n - 1) / 2] : (e[n / 2 - 1] + e[n / 2]) / 2;
-  }
-  fprintf(fp, "\n%zu cases ran: largest error %.1f%%, median %.1f%%.\n", n, largest, median);
+  *largest = *median = 0;
+  if (n == 0)
+    return;
+  qsort(e, n, sizeof *e, compare_doubles);
+  *largest = e[n - 1];
+  *median  = n % 2 ? e[(n - 1) / 2] : (e[n / 2 - 1] + e[n / 2]) / 2;
+}
+
+/* "N cases ran: largest error X%, median Y%; out of sample: M, largest ..., median ...", over the |error|
+ * of the cases that ran, all of them (e, n) and those out of sample (o, n_out): a fitted case matches
+ * by construction, so only the others say whether a calibration carries over. */
+static void print_summary(FILE* fp, double* e, size_t n, double* o, size_t n_out)
+{
+  double largest, median, o_largest, o_median;
+  largest_median(e, n, &largest, &median);
+  largest_median(o, n_out, &o_largest, &o_median);
+  fprintf(fp,
+          "\n%zu cases ran: largest error %.1f%%, median %.1f%%; out of sample: %zu, largest %.1f%%, median %.1f%%.\n",
+          n, largest, median, n_out, o_largest, o_median);
 }
 
 /* The Markdown table of a checked results CSV, one row per case, and its summary. */
 static void render_table(FILE* fp, const sheet_t* s)
 {
   double* e = xbt_new(double, s->csv->n_rows);
-  size_t n  = 0;
-  fputs("| case | GPU | figure | published | racksim | error |\n|---|---|---|---|---|---|\n", fp);
+  double* o = xbt_new(double, s->csv->n_rows);
+  size_t n = 0, n_out = 0;
+  fputs("| case | GPU | fit | figure | published | racksim | error |\n|---|---|---|---|---|---|---|\n", fp);
   for (size_t i = 1; i < s->csv->n_rows; i++) {
     const char* racksim = sheet_cell(s, i, R_RACKSIM);
     const char* error   = sheet_cell(s, i, R_ERROR);
-    fprintf(fp, "| `%s` | %s | %s | %s | %s | ", sheet_cell(s, i, R_CASE), sheet_cell(s, i, R_GPU),
-            sheet_cell(s, i, R_METRIC), sheet_cell(s, i, R_PUBLISHED), racksim[0] ? racksim : "-");
+    fprintf(fp, "| `%s` | %s | %s | %s | %s | %s | ", sheet_cell(s, i, R_CASE), sheet_cell(s, i, R_GPU),
+            sheet_cell(s, i, R_FIT), sheet_cell(s, i, R_METRIC), sheet_cell(s, i, R_PUBLISHED),
+            racksim[0] ? racksim : "-");
     if (error[0] == '\0') {
       fprintf(fp, "%s |\n", sheet_cell(s, i, R_STATUS));
       continue;
@@ -418,9 +446,12 @@ static void render_table(FILE* fp, const sheet_t* s)
     double v = strtod(error, NULL);
     fprintf(fp, "%+.1f%% |\n", v);
     e[n++] = fabs(v);
+    if (strcmp(sheet_cell(s, i, R_FIT), FIT_OUT) == 0)
+      o[n_out++] = fabs(v);
   }
-  print_summary(fp, e, n);
+  print_summary(fp, e, n, o, n_out);
   free(e);
+  free(o);
 }
 
 static int cmd_table(const char* path)

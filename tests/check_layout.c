@@ -53,7 +53,8 @@ START_TEST(bad_layouts_are_refused_with_reasons)
 }
 END_TEST
 
-/* Mixed precision with Adam: 2 + 4 + 12 = 18 bytes per parameter; ZeRO-1 shards the 12 over DP. */
+/* Megatron-Core's distributed-optimizer table, bytes per parameter: bf16 gradients 2 + 2 + 16 (4 + 16/d
+ * sharded), fp32 gradients 2 + 4 + 12 (6 + 12/d); ZeRO-2 shards the gradients too, ZeRO-3 everything. */
 START_TEST(weights_grads_optimizer)
 {
   rs_model_t m    = preset("llama3-8b");
@@ -62,10 +63,17 @@ START_TEST(weights_grads_optimizer)
   ck_assert_int_eq(rs_layout_resolve(&lay, &m, 8, &err), RS_OK);
   double p   = rs_model_params(&m);
   rs_mem_t r = rs_layout_train_memory(&lay, &m, 0);
-  ck_assert_double_eq_tol(r.weights + r.grads + r.optimizer, 18 * p, p * 1e-9);
+  ck_assert_double_eq_tol(r.grads, 2 * p, p * 1e-9);
+  ck_assert_double_eq_tol(r.weights + r.grads + r.optimizer, 20 * p, p * 1e-9);
   lay.zero = 1;
   r        = rs_layout_train_memory(&lay, &m, 0);
-  ck_assert_double_eq_tol(r.weights + r.grads + r.optimizer, (2 + 4 + 12.0 / 8) * p, p * 1e-9);
+  ck_assert_double_eq_tol(r.weights + r.grads + r.optimizer, (4 + 16.0 / 8) * p, p * 1e-9);
+  lay.grad_precision = RS_GRAD_FP32;
+  r                  = rs_layout_train_memory(&lay, &m, 0);
+  ck_assert_double_eq_tol(r.weights + r.grads + r.optimizer, (6 + 12.0 / 8) * p, p * 1e-9);
+  lay.zero = 0;
+  r        = rs_layout_train_memory(&lay, &m, 0);
+  ck_assert_double_eq_tol(r.weights + r.grads + r.optimizer, 18 * p, p * 1e-9);
   lay.zero = 3;
   r        = rs_layout_train_memory(&lay, &m, 0);
   ck_assert_double_eq_tol(r.weights + r.grads + r.optimizer, 18 * p / 8, p * 1e-9);
@@ -80,7 +88,7 @@ START_TEST(activations_in_flight)
   lay.recompute   = RS_RECOMPUTE_FULL;
   rs_err_t err    = {{0}};
   ck_assert_int_eq(rs_layout_resolve(&lay, &m, 1536, &err), RS_OK);
-  double layer = rs_model_layer_activation_bytes(&m, 1, 8, RS_RECOMPUTE_FULL);
+  double layer = rs_model_layer_activation_bytes(&m, 1, 8, RS_RECOMPUTE_FULL, RS_ATTN_FLASH);
   ck_assert_double_eq_tol(rs_layout_train_memory(&lay, &m, 0).activations, layer * 10 * 8, 1);
   ck_assert_double_eq_tol(rs_layout_train_memory(&lay, &m, 7).activations, layer * 10 * 1, 1);
   int stage;

@@ -115,15 +115,70 @@ START_TEST(bad_shapes_are_refused)
 }
 END_TEST
 
-/* Korthikanti et al. 2022: s b h (34/t + 5 a s/(h t)) bytes per layer; selective keeps 34/t; full 2/t. */
+/* Korthikanti et al. 2022, section 4, per layer with tensor and sequence parallelism t, itemised: the
+ * attention block keeps 11 s b h + 5 a s^2 b bytes (QKV input 2, Q and K 4, softmax output 2 a s^2 b,
+ * its dropout mask a s^2 b and output 2 a s^2 b, V 2, the output projection's input 2 and its dropout
+ * mask 1), the MLP 19 s b h (input 2, first matmul output 8, GeLU output 8, dropout mask 1), the two
+ * LayerNorms 4 s b h; all of it split over t. Selective recomputation keeps all but the 5 a s^2 b, full
+ * only the layer's input 2 s b h / t; flash attention never keeps the scores, whatever the mode. */
 START_TEST(activation_memory_terms)
 {
   rs_model_t m = preset("gpt3-175b");
-  double sbh   = 2048.0 * 1 * 12288;
-  ck_assert_double_eq_tol(rs_model_layer_activation_bytes(&m, 1, 8, RS_RECOMPUTE_NONE),
-                          sbh * (34.0 / 8 + 5.0 * 96 * 2048 / (12288.0 * 8)), 1);
-  ck_assert_double_eq_tol(rs_model_layer_activation_bytes(&m, 1, 8, RS_RECOMPUTE_SELECTIVE), sbh * 34 / 8, 1);
-  ck_assert_double_eq_tol(rs_model_layer_activation_bytes(&m, 2, 8, RS_RECOMPUTE_FULL), 2 * 2 * sbh / 8, 1);
+  double s = 2048, h = 12288, a = 96, t = 8;
+  for (int b = 1; b <= 2; b++) {
+    double sbh       = s * b * h;
+    double attention = 11 * sbh + 5 * a * s * s * b, mlp = 19 * sbh, norms = 4 * sbh;
+    double scores = 5 * a * s * s * b;
+    double all    = (attention + mlp + norms) / t;
+    ck_assert_double_eq_tol(rs_model_layer_activation_bytes(&m, b, 8, RS_RECOMPUTE_NONE, RS_ATTN_MATERIALISED), all, 1);
+    ck_assert_double_eq_tol(rs_model_layer_activation_bytes(&m, b, 8, RS_RECOMPUTE_SELECTIVE, RS_ATTN_MATERIALISED),
+                            all - scores / t, 1);
+    ck_assert_double_eq_tol(rs_model_layer_activation_bytes(&m, b, 8, RS_RECOMPUTE_FULL, RS_ATTN_MATERIALISED),
+                            2 * sbh / t, 1);
+    ck_assert_double_eq_tol(rs_model_layer_activation_bytes(&m, b, 8, RS_RECOMPUTE_NONE, RS_ATTN_FLASH),
+                            all - scores / t, 1);
+    ck_assert_double_eq_tol(rs_model_layer_activation_bytes(&m, b, 8, RS_RECOMPUTE_SELECTIVE, RS_ATTN_FLASH),
+                            all - scores / t, 1);
+    ck_assert_double_eq_tol(rs_model_layer_activation_bytes(&m, b, 8, RS_RECOMPUTE_FULL, RS_ATTN_FLASH), 2 * sbh / t,
+                            1);
+  }
+  /* Korthikanti et al.'s Table 2 ratio for GPT-3 175B: 5 a s / h = 80 against 34 without recomputation,
+   * so the scores are 80 / 114 of a layer's activations */
+  double none = rs_model_layer_activation_bytes(&m, 1, 1, RS_RECOMPUTE_NONE, RS_ATTN_MATERIALISED);
+  double sel  = rs_model_layer_activation_bytes(&m, 1, 1, RS_RECOMPUTE_SELECTIVE, RS_ATTN_MATERIALISED);
+  ck_assert_double_eq_tol((none - sel) / none, 80.0 / 114, 1e-12);
+}
+END_TEST
+
+/* The same items for Llama 3.1 405B (h 16,384, f 53,248, 8 KV heads of 128, no dropout, SwiGLU): per
+ * token, attention 2h + 2h + 2 h_kv + 2 h_kv + 2h with h_kv = 1,024, MLP 2h + 6f, norms 4h: 31.75 h
+ * against GPT's 34 h. */
+START_TEST(activation_memory_gqa_swiglu)
+{
+  rs_model_t m = preset("llama3-405b");
+  double h = 16384, f = 53248, hkv = 8 * 128, s = 8192;
+  double per_token = (6 * h + 4 * hkv) + (2 * h + 6 * f) + 4 * h;
+  ck_assert_double_eq_tol(per_token / h, 31.75, 1e-12);
+  ck_assert_double_eq_tol(rs_model_layer_activation_bytes(&m, 1, 4, RS_RECOMPUTE_NONE, RS_ATTN_FLASH),
+                          s * per_token / 4, 1);
+  /* materialised without dropout: softmax output only, 2 a s per token */
+  ck_assert_double_eq_tol(rs_model_layer_activation_bytes(&m, 1, 4, RS_RECOMPUTE_NONE, RS_ATTN_MATERIALISED),
+                          s * (per_token + 2 * 128 * s) / 4, 1);
+  ck_assert_double_eq_tol(rs_model_layer_activation_bytes(&m, 1, 4, RS_RECOMPUTE_FULL, RS_ATTN_FLASH), 2 * s * h / 4,
+                          1);
+}
+END_TEST
+
+/* Backward FLOPs of the scores, in forward multiples: 2 for the gradients, 1 more for a recomputed
+ * forward, and flash's backward recomputes Q K^T, half of the forward's two matmuls (FlashAttention-2:
+ * backward 2.5 x forward). */
+START_TEST(attention_backward_multiples)
+{
+  ck_assert_double_eq(rs_model_attn_bwd_multiple(RS_RECOMPUTE_NONE, RS_ATTN_MATERIALISED), 2);
+  ck_assert_double_eq(rs_model_attn_bwd_multiple(RS_RECOMPUTE_SELECTIVE, RS_ATTN_MATERIALISED), 3);
+  ck_assert_double_eq(rs_model_attn_bwd_multiple(RS_RECOMPUTE_FULL, RS_ATTN_MATERIALISED), 3);
+  ck_assert_double_eq(rs_model_attn_bwd_multiple(RS_RECOMPUTE_NONE, RS_ATTN_FLASH), 2.5);
+  ck_assert_double_eq(rs_model_attn_bwd_multiple(RS_RECOMPUTE_FULL, RS_ATTN_FLASH), 3.5);
 }
 END_TEST
 
@@ -177,6 +232,8 @@ static Suite* model_suite(void)
   tc = tcase_create("flops and memory");
   tcase_add_test(tc, gpt_flops_match_megatron_formula);
   tcase_add_test(tc, activation_memory_terms);
+  tcase_add_test(tc, attention_backward_multiples);
+  tcase_add_test(tc, activation_memory_gqa_swiglu);
   tcase_add_test(tc, inference_kv_and_flops);
   tcase_add_test(tc, attention_score_traffic);
   tcase_add_test(tc, bad_shapes_are_refused);

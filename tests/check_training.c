@@ -67,30 +67,46 @@ static const char* one_gpu =
     "  - kind: training\n    model: {preset: gpt-1.7b}\n    gpus: 1\n    zero: 0\n    global_batch: 4\n"
     "    recompute: none\n";
 
-/* No parallelism, no communication: the step is 4 micro-batches of forward and backward over every
- * layer and the output layer, then the optimizer, each timed by compute.c (matmul time plus HBM time). */
-START_TEST(one_gpu_step_is_the_sum_of_its_parts)
+/* The step of one_gpu by hand: 4 micro-batches of forward and backward over every layer and the output
+ * layer, then the optimizer. Each layer pass is its GEMMs (projections and MLP, at their roofline), its
+ * score matmuls (2.5 x the forward's in a flash backward, 2 x when materialised) and its memory-bound
+ * kernels (the scores' 13 / 17 bytes per element only when materialised), one after the other. */
+static double one_gpu_step(const rs_gpu_model_t* g, rs_attn_t attn, double* opt)
 {
-  ck_assert_int_eq(run_scenario(one_gpu, ""), 0);
-  rs_platform_t* p        = rs_test_load_preset("p5.48xlarge");
-  const rs_gpu_model_t* g = p->gpus[0].model;
   rs_model_t m;
   ck_assert(rs_model_preset("gpt-1.7b", &m) == RS_OK);
   double tokens = 2048, act = tokens * m.hidden * 2, per_mb = 0;
+  int materialised = attn == RS_ATTN_MATERIALISED;
   for (int i = 0; i < m.layers; i++) {
-    double fwd     = rs_model_layer_fwd_flops(&m, i) * tokens;
+    double scores  = rs_model_attn_score_fwd_flops(&m) * tokens;
+    double linear  = rs_model_layer_fwd_flops(&m, i) * tokens - scores;
     double weights = rs_model_layer_params(&m, i) * 2;
-    per_mb += rs_gpu_seconds(g, RS_PREC_BF16, fwd, weights) +
-              rs_gpu_stream_seconds(g, 34 * act + rs_model_attn_score_bytes(&m, 0) * tokens) +
-              rs_gpu_seconds(g, RS_PREC_BF16, 2 * fwd, weights) +
-              rs_gpu_stream_seconds(g, 34 * act + rs_model_attn_score_bytes(&m, 1) * tokens);
+    per_mb += rs_gpu_seconds(g, RS_PREC_BF16, linear, weights) + rs_gpu_seconds(g, RS_PREC_BF16, scores, 0) +
+              rs_gpu_stream_seconds(g, 34 * act + materialised * rs_model_attn_score_bytes(&m, 0) * tokens) +
+              rs_gpu_seconds(g, RS_PREC_BF16, 2 * linear, weights) +
+              rs_gpu_seconds(g, RS_PREC_BF16, (materialised ? 2 : 2.5) * scores, 0) +
+              rs_gpu_stream_seconds(g, 34 * act + materialised * rs_model_attn_score_bytes(&m, 1) * tokens);
   }
   per_mb += 3 * rs_gpu_seconds(g, RS_PREC_BF16, rs_model_logits_fwd_flops(&m) * tokens, 0);
   rs_layout_t lay = {.tp = 1, .cp = 1, .ep = 1, .pp = 1, .vp = 1, .micro_batch = 1, .global_batch = 4};
   rs_err_t err    = {{0}};
   ck_assert(rs_layout_resolve(&lay, &m, 1, &err) == RS_OK);
-  double opt      = rs_gpu_stream_seconds(g, 30 * rs_layout_stage_params(&lay, &m, 0));
-  double expected = 4 * per_mb + opt;
+  *opt = rs_gpu_stream_seconds(g, 30 * rs_layout_stage_params(&lay, &m, 0));
+  return 4 * per_mb + *opt;
+}
+
+/* No parallelism, no communication: the step is the sum of its parts, with either attention. */
+START_TEST(one_gpu_step_is_the_sum_of_its_parts)
+{
+  rs_platform_t* p        = rs_test_load_preset("p5.48xlarge");
+  const rs_gpu_model_t* g = p->gpus[0].model;
+  double opt;
+  ck_assert_int_eq(run_scenario(one_gpu, "--set workloads.0.attention=materialised"), 0);
+  double materialised = one_gpu_step(g, RS_ATTN_MATERIALISED, &opt);
+  ck_assert_double_eq_tol(iteration_value("step_s"), materialised, materialised * 1e-9);
+  ck_assert_int_eq(run_scenario(one_gpu, ""), 0);
+  double expected = one_gpu_step(g, RS_ATTN_FLASH, &opt);
+  ck_assert(expected < materialised);
   ck_assert_double_eq_tol(iteration_value("step_s"), expected, expected * 1e-9);
   ck_assert_double_eq_tol(iteration_value("optimizer_s"), opt, opt * 1e-9);
   ck_assert_double_eq_tol(iteration_value("comm_exposed_s"), 0, 1e-12);
@@ -350,6 +366,37 @@ START_TEST(traces_are_deterministic)
 }
 END_TEST
 
+/* recompute: auto takes the least recomputation whose memory fits, and racksim validate says which, with
+ * the memory of the fullest GPU. Llama 3 8B on 8 H100 with TP8: 20 bytes x 8.03B / 8 = 20.1 GB of
+ * weights, gradients and optimizer; each micro-batch keeps 34 s b h / t = 142.6 MB per layer with flash
+ * attention (Korthikanti's items for GQA and SwiGLU happen to sum to 34 h per token here), 162 s b h / t
+ * materialised (softmax output 2 a s = 128 h per token, no dropout): 4 micro-batches of that (87 GB)
+ * do not fit, without the scores they do. */
+START_TEST(auto_recompute_takes_the_least_that_fits)
+{
+  static const struct {
+    const char* set;
+    const char* says;
+  } cases[] = {
+      {"--set workloads.0.micro_batch=1", "recompute none, flash attention, bf16 gradients; per GPU (stage 0, "
+                                          "the fullest): weights 2.0, gradients 2.0, optimizer 16.1, activations 4.6, "
+                                          "total 24.6 GB of 80"},
+      {"--set workloads.0.micro_batch=4 --set workloads.0.attention=materialised",
+       "recompute selective, materialised attention"},
+      {"--set workloads.0.micro_batch=16", "recompute full, flash attention"},
+  };
+  const char* yaml = "name: auto\nplatform: {preset: p5.48xlarge}\nworkloads:\n  - name: l8\n    kind: training\n"
+                     "    model: {preset: llama3-8b}\n    tp: 8\n    global_batch: 16\n";
+  rs_test_write(dir, "auto.yaml", yaml);
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    char out[4096];
+    int rc = rs_test_run(out, sizeof out, RS_SOURCE_DIR, RS_RACKSIM_BIN, "validate %s/auto.yaml %s", dir, cases[i].set);
+    ck_assert_int_eq(rc, 0);
+    ck_assert_msg(strstr(out, cases[i].says) != NULL, "expected '%s' in: %s", cases[i].says, out);
+  }
+}
+END_TEST
+
 /* Layouts that cannot run: exit 2, one line naming the file, line and reason, no outputs. */
 START_TEST(bad_layouts_exit_2_with_reason)
 {
@@ -357,8 +404,8 @@ START_TEST(bad_layouts_exit_2_with_reason)
     const char* file;
     const char* reason;
   } cases[] = {
-      {"train-memory", "needs 396 GB per GPU (stage 0: weights 17.6, gradients 35.3, optimizer 105.8, "
-                       "activations 237.6 GB), H100 has 80 GB"},
+      {"train-memory", "needs 199 GB per GPU (stage 0: weights 17.6, gradients 17.6, optimizer 141.1, "
+                       "activations 22.5 GB), H100 has 80 GB"},
       {"train-tp-domain", "tp = 16 crosses an NVLink domain (GPUs 0 and 8)"},
       {"train-batch", "global_batch 6 is not a multiple of micro_batch x dp = 1 x 4"},
       {"train-model-preset", "workloads[0].model.preset: expected one of gpt-1.7b"},
@@ -388,6 +435,7 @@ static Suite* training_suite(void)
   tcase_add_test(tc, overlapping_dp_reduction_saves_time);
   tcase_add_test(tc, interleaving_shrinks_the_bubble_by_vp);
   tcase_add_test(tc, bad_layouts_exit_2_with_reason);
+  tcase_add_test(tc, auto_recompute_takes_the_least_that_fits);
   tcase_add_test(tc, training_collectives_are_one_row_per_group_call);
   tcase_add_test(tc, ops_stop_at_their_cap);
   tcase_add_test(tc, links_show_nvlink_inside_and_nics_across_servers);

@@ -54,20 +54,21 @@ static void slurp(const char* rel, char* out)
 /* Runs "rs-validate ARGS" in tmpdir, stdout and stderr together into out; returns its exit status. */
 #define run_validate(out, ...) rs_test_run((out), OUT_LEN, tmpdir, RS_VALIDATE_BIN, __VA_ARGS__)
 
-static const char results[] = "case,gpu,mode,metric,published,racksim,error_pct,status\n"
-                              "small,A100,faithful,TF/GPU,137,136.962,-0.03,ran\n"
-                              "big,A100,aggregated,TF/GPU,148,,,waits for the aggregated mode\n"
-                              "nccl,H100,faithful,GB/s busbw,375,252.104,-32.77,ran\n"
-                              "ring,H100,faithful,GB/s busbw,367.5,367.147,-0.10,ran\n";
+static const char results[] = "case,gpu,fit,mode,metric,published,racksim,error_pct,status\n"
+                              "small,A100,fitted,faithful,TF/GPU,137,136.962,-0.03,ran\n"
+                              "big,A100,out of sample,aggregated,TF/GPU,148,,,waits for the aggregated mode\n"
+                              "nccl,H100,out of sample,faithful,GB/s busbw,375,252.104,-32.77,ran\n"
+                              "ring,H100,out of sample,faithful,GB/s busbw,367.5,367.147,-0.10,ran\n";
 
-static const char results_table[] = "| case | GPU | figure | published | racksim | error |\n"
-                                    "|---|---|---|---|---|---|\n"
-                                    "| `small` | A100 | TF/GPU | 137 | 136.962 | -0.0% |\n"
-                                    "| `big` | A100 | TF/GPU | 148 | - | waits for the aggregated mode |\n"
-                                    "| `nccl` | H100 | GB/s busbw | 375 | 252.104 | -32.8% |\n"
-                                    "| `ring` | H100 | GB/s busbw | 367.5 | 367.147 | -0.1% |\n"
-                                    "\n"
-                                    "3 cases ran: largest error 32.8%, median 0.1%.\n";
+static const char results_table[] =
+    "| case | GPU | fit | figure | published | racksim | error |\n"
+    "|---|---|---|---|---|---|---|\n"
+    "| `small` | A100 | fitted | TF/GPU | 137 | 136.962 | -0.0% |\n"
+    "| `big` | A100 | out of sample | TF/GPU | 148 | - | waits for the aggregated mode |\n"
+    "| `nccl` | H100 | out of sample | GB/s busbw | 375 | 252.104 | -32.8% |\n"
+    "| `ring` | H100 | out of sample | GB/s busbw | 367.5 | 367.147 | -0.1% |\n"
+    "\n"
+    "3 cases ran: largest error 32.8%, median 0.1%; out of sample: 2, largest 32.8%, median 16.4%.\n";
 
 START_TEST(test_table)
 {
@@ -81,20 +82,22 @@ END_TEST
 START_TEST(test_table_median_of_even_count)
 {
   char out[OUT_LEN];
-  fixture("results.csv", "case,gpu,mode,metric,published,racksim,error_pct,status\n"
-                         "a,A100,faithful,TF/GPU,1,1,1.00,ran\n"
-                         "b,A100,faithful,TF/GPU,1,1,-4.00,ran\n");
+  fixture("results.csv", "case,gpu,fit,mode,metric,published,racksim,error_pct,status\n"
+                         "a,A100,fitted,faithful,TF/GPU,1,1,1.00,ran\n"
+                         "b,A100,out of sample,faithful,TF/GPU,1,1,-4.00,ran\n");
   ck_assert_int_eq(run_validate(out, "table results.csv"), 0);
-  ck_assert_ptr_nonnull(strstr(out, "\n2 cases ran: largest error 4.0%, median 2.5%.\n"));
+  ck_assert_ptr_nonnull(
+      strstr(out, "\n2 cases ran: largest error 4.0%, median 2.5%; out of sample: 1, largest 4.0%, median 4.0%.\n"));
 }
 END_TEST
 
 START_TEST(test_table_none_ran)
 {
   char out[OUT_LEN];
-  fixture("results.csv", "case,gpu,mode,metric,published,racksim,error_pct,status\n");
+  fixture("results.csv", "case,gpu,fit,mode,metric,published,racksim,error_pct,status\n");
   ck_assert_int_eq(run_validate(out, "table results.csv"), 0);
-  ck_assert_ptr_nonnull(strstr(out, "\n0 cases ran: largest error 0.0%, median 0.0%.\n"));
+  ck_assert_ptr_nonnull(
+      strstr(out, "\n0 cases ran: largest error 0.0%, median 0.0%; out of sample: 0, largest 0.0%, median 0.0%.\n"));
 }
 END_TEST
 
@@ -129,7 +132,7 @@ START_TEST(test_splice_without_markers)
 }
 END_TEST
 
-static const char cases_header[] = "case,gpu,mode,fast,table,column,per,published,unit,source\n";
+static const char cases_header[] = "case,gpu,fit,mode,fast,table,column,per,published,unit,source\n";
 
 /* A case whose mode racksim does not accept is listed as waiting, without running it. */
 START_TEST(test_run_case_waits_for_mode)
@@ -137,17 +140,18 @@ START_TEST(test_run_case_waits_for_mode)
   char out[OUT_LEN];
   char csv[OUT_LEN];
   char cases[1024];
-  snprintf(cases, sizeof cases, "%sbig,A100,aggregated,0,iterations,hw_tflops_per_gpu,1,148,TF/GPU,\"paper, p. 1\"\n",
+  snprintf(cases, sizeof cases,
+           "%sbig,A100,out of sample,aggregated,0,iterations,hw_tflops_per_gpu,1,148,TF/GPU,\"paper, p. 1\"\n",
            cases_header);
   fixture("scenarios/validation/cases.csv", cases);
   ck_assert_int_eq(run_validate(out, "run '%s' out.csv", RS_RACKSIM_BIN), 0);
   ck_assert_str_eq(out, "");
   slurp("out.csv", csv);
-  ck_assert_str_eq(csv, "case,gpu,mode,metric,published,racksim,error_pct,status\n"
-                        "big,A100,aggregated,TF/GPU,148,,,waits for the aggregated mode\n");
+  ck_assert_str_eq(csv, "case,gpu,fit,mode,metric,published,racksim,error_pct,status\n"
+                        "big,A100,out of sample,aggregated,TF/GPU,148,,,waits for the aggregated mode\n");
   ck_assert_int_eq(run_validate(out, "run '%s' fast.csv --fast", RS_RACKSIM_BIN), 0);
   slurp("fast.csv", csv);
-  ck_assert_str_eq(csv, "case,gpu,mode,metric,published,racksim,error_pct,status\n");
+  ck_assert_str_eq(csv, "case,gpu,fit,mode,metric,published,racksim,error_pct,status\n");
 }
 END_TEST
 
@@ -156,18 +160,18 @@ START_TEST(test_run_bad_row)
   char out[OUT_LEN];
   char cases[1024];
   snprintf(cases, sizeof cases,
-           "%sok,A100,faithful,1,iterations,hw_tflops_per_gpu,1,137,TF/GPU,x\n"
-           "bad,A100,faithful,yes,iterations,hw_tflops_per_gpu,1,137,TF/GPU,x\n",
+           "%sok,A100,fitted,faithful,1,iterations,hw_tflops_per_gpu,1,137,TF/GPU,x\n"
+           "bad,A100,fitted,faithful,yes,iterations,hw_tflops_per_gpu,1,137,TF/GPU,x\n",
            cases_header);
   fixture("scenarios/validation/cases.csv", cases);
   ck_assert_int_eq(run_validate(out, "run '%s' out.csv --fast", RS_RACKSIM_BIN), 2);
   ck_assert_str_eq(out, "rs-validate: scenarios/validation/cases.csv:3: fast: expected 0 or 1, got 'yes'\n");
-  snprintf(cases, sizeof cases, "%s../up,A100,faithful,1,iterations,c,1,137,TF/GPU,x\n", cases_header);
+  snprintf(cases, sizeof cases, "%s../up,A100,fitted,faithful,1,iterations,c,1,137,TF/GPU,x\n", cases_header);
   fixture("scenarios/validation/cases.csv", cases);
   ck_assert_int_eq(run_validate(out, "run '%s' out.csv", RS_RACKSIM_BIN), 2);
   ck_assert_str_eq(out, "rs-validate: scenarios/validation/cases.csv:2: case: expected a name of letters, "
                         "digits, '.', '-' or '_', got '../up'\n");
-  snprintf(cases, sizeof cases, "%sa,A100,faithful,1,iterations,c,0,137,TF/GPU,x\n", cases_header);
+  snprintf(cases, sizeof cases, "%sa,A100,fitted,faithful,1,iterations,c,0,137,TF/GPU,x\n", cases_header);
   fixture("scenarios/validation/cases.csv", cases);
   ck_assert_int_eq(run_validate(out, "run '%s' out.csv", RS_RACKSIM_BIN), 2);
   ck_assert_str_eq(out, "rs-validate: scenarios/validation/cases.csv:2: per: expected a number > 0, got '0'\n");
@@ -179,11 +183,11 @@ START_TEST(test_bad_input)
   char out[OUT_LEN];
   ck_assert_int_eq(run_validate(out, "table missing.csv"), 2);
   ck_assert_str_eq(out, "rs-validate: missing.csv: cannot open: No such file or directory\n");
-  fixture("results.csv", "case,gpu,mode,metric,published,racksim,error_pct,status\n"
-                         "a,A100,faithful,TF/GPU,1,1,lots,ran\n");
+  fixture("results.csv", "case,gpu,fit,mode,metric,published,racksim,error_pct,status\n"
+                         "a,A100,fitted,faithful,TF/GPU,1,1,lots,ran\n");
   ck_assert_int_eq(run_validate(out, "table results.csv"), 2);
   ck_assert_str_eq(out, "rs-validate: results.csv:2: error_pct: expected a number or nothing, got 'lots'\n");
-  fixture("results.csv", "case,gpu,metric\n");
+  fixture("results.csv", "case,gpu,fit,metric\n");
   ck_assert_int_eq(run_validate(out, "table results.csv"), 2);
   ck_assert_str_eq(out, "rs-validate: results.csv:1: header: expected a column 'published', got none\n");
 }

@@ -248,6 +248,7 @@ static int cmd_run_or_validate(cli_t* cli)
   else if (strcmp(cli->command, "validate") == 0) {
     rs_platform_describe(plat, stdout);
     printf("scenario %s: valid (%d workload%s)\n", sc->path, sc->n_workloads, sc->n_workloads == 1 ? "" : "s");
+    rs_run_describe(run, stdout);
   } else if ((code = rs_run_execute(run, &err)) != RS_EXIT_OK)
     fail(code, &err);
   else if (cli->verbosity != RS_QUIET)

@@ -1,6 +1,6 @@
 /* layout.c -- rank coordinates and per-GPU memory of a parallel layout. Memory accounting follows
- * Megatron-LM: bf16 weights, fp32 main gradients, fp32 master weights and Adam moments (18 bytes per
- * parameter), sharded over data-parallel ranks by ZeRO stage; activations from model.c. See LICENSE. */
+ * Megatron-Core's distributed optimizer: bf16 weights, gradients in bf16 or fp32, fp32 main weights and
+ * Adam moments, sharded over data-parallel ranks by ZeRO stage; activations from model.c. See LICENSE. */
 #include "model/model.h"
 
 int rs_layout_resolve(rs_layout_t* lay, const rs_model_t* m, int gpus, rs_err_t* err)
@@ -102,16 +102,22 @@ double rs_layout_stage_params(const rs_layout_t* lay, const rs_model_t* m, int s
 
 rs_mem_t rs_layout_train_memory(const rs_layout_t* lay, const rs_model_t* m, int stage)
 {
-  double p    = rs_layout_stage_params(lay, m, stage);
-  double dp   = (double)lay->dp * lay->cp; /* the optimizer is sharded over DP x CP in Megatron-LM */
-  rs_mem_t r  = {0};
-  r.weights   = 2 * p / (lay->zero >= 3 ? dp : 1);
-  r.grads     = 4 * p / (lay->zero >= 2 ? dp : 1);
-  r.optimizer = 12 * p / (lay->zero >= 1 ? dp : 1);
+  double p   = rs_layout_stage_params(lay, m, stage);
+  double dp  = (double)lay->dp * lay->cp; /* the optimizer is sharded over DP x CP in Megatron-LM */
+  rs_mem_t r = {0};
+  /* Bytes per parameter, Megatron-Core's distributed-optimizer guide (docs/source/api-guide/
+   * dist_optimizer.md): 16-bit parameters and gradients 20 = 2 + 2 + 16 (4 + 16/d sharded), bf16
+   * parameters with fp32 gradients 18 = 2 + 4 + 12 (6 + 12/d): the optimizer keeps an fp32 copy of its
+   * shard of the main gradients only when they are 16-bit. */
+  int fp32_grads = lay->grad_precision == RS_GRAD_FP32;
+  r.weights      = 2 * p / (lay->zero >= 3 ? dp : 1);
+  r.grads        = (fp32_grads ? 4 : 2) * p / (lay->zero >= 2 ? dp : 1);
+  r.optimizer    = (fp32_grads ? 12 : 16) * p / (lay->zero >= 1 ? dp : 1);
   /* 1F1B keeps up to pp - stage micro-batches in flight on a stage (interleaving adds (pp-1)/(pp vp)
    * for the first stage, Narayanan et al.); each holds its layers' activations, split over CP. */
   int in_flight = lay->pp - stage < lay->n_micro ? lay->pp - stage : lay->n_micro;
-  double layer  = rs_model_layer_activation_bytes(m, lay->micro_batch, lay->tp, lay->recompute) / lay->cp;
+  double layer =
+      rs_model_layer_activation_bytes(m, lay->micro_batch, lay->tp, lay->recompute, lay->attention) / lay->cp;
   double factor = lay->vp > 1 ? 1 + (lay->pp - 1.0) / (lay->pp * lay->vp) : 1;
   r.activations = layer * rs_layout_stage_layers(lay, m, stage) * in_flight * factor;
   r.total       = r.weights + r.grads + r.optimizer + r.activations;

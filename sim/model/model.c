@@ -215,17 +215,36 @@ double rs_model_layer_infer_flops(const rs_model_t* m, int i, double tokens, dou
 
 /* ---- memory ------------------------------------------------------------------------------------ */
 
-/* Korthikanti et al. 2022, eq. for tensor + sequence parallelism: s b h (34/t + 5 a s / (h t)) bytes per
- * layer; selective recomputation drops the 5 a s / h term; full keeps only the layer's input, 2 s b h / t. */
-double rs_model_layer_activation_bytes(const rs_model_t* m, int mb, int tp, rs_recompute_t rc)
+/* Korthikanti et al. 2022, section 4, item by item, per token of a layer in 16-bit values, then split over
+ * t with sequence parallelism. Their GPT count, s b h (34/t + 5 a s / (h t)), is this with f = 4h, as many
+ * KV heads as heads, and dropout:
+ *   attention: its input 2h, Q 2h and K 2 h_kv (for Q K^T), V 2 h_kv, the output projection's input 2h,
+ *     the dropout mask after it h; scores 5 a s (softmax output 2, dropout mask 1, dropout output 2), or
+ *     2 a s without attention dropout;
+ *   MLP: its input 2h, then GeLU's input and output 2f + 2f and the dropout mask h; SwiGLU keeps the gate
+ *     and up outputs and their product, 6f;
+ *   the two norms' inputs 4h.
+ * Grouped-query attention (h_kv = kv_heads x head size) and SwiGLU follow from the same items. Dropout:
+ * Megatron-LM's GPT runs use 0.1 (the ungated presets); the Llama recipes none (Meta's and NeMo's configs).
+ * The scores are kept only when attention is materialised and not recomputed: selective recomputation
+ * drops them, and flash attention never keeps them (only a per-row statistic, negligible). Full
+ * recomputation keeps only the layer's input, 2 s b h / t. MoE and latent attention count as the dense
+ * shape (not validated). */
+double rs_model_layer_activation_bytes(const rs_model_t* m, int mb, int tp, rs_recompute_t rc, rs_attn_t attn)
 {
-  double sbh = (double)m->seq_len * mb * m->hidden;
-  switch (rc) {
-  case RS_RECOMPUTE_FULL:
-    return 2 * sbh / tp;
-  case RS_RECOMPUTE_SELECTIVE:
-    return sbh * 34 / tp;
-  default:
-    return sbh * (34.0 / tp + 5.0 * m->heads * m->seq_len / ((double)m->hidden * tp));
-  }
+  double h = m->hidden, s = m->seq_len, tokens = s * mb;
+  if (rc == RS_RECOMPUTE_FULL)
+    return 2 * tokens * h / tp;
+  int dropout      = !m->gated;
+  double h_kv      = (double)m->kv_heads * (h / m->heads);
+  double attn_part = 2 * h + 2 * h + 2 * h_kv + 2 * h_kv + 2 * h + dropout * h;
+  double mlp_part  = 2 * h + (m->gated ? 6.0 * m->ffn : 4.0 * m->ffn) + dropout * h;
+  double norms     = 4 * h;
+  double scores    = rc == RS_RECOMPUTE_NONE && attn == RS_ATTN_MATERIALISED ? (dropout ? 5.0 : 2.0) * m->heads * s : 0;
+  return tokens * (attn_part + mlp_part + norms + scores) / tp;
+}
+
+double rs_model_attn_bwd_multiple(rs_recompute_t rc, rs_attn_t attn)
+{
+  return 2.0 + (rc == RS_RECOMPUTE_NONE ? 0 : 1) + (attn == RS_ATTN_FLASH ? 0.5 : 0);
 }

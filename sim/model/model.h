@@ -24,7 +24,15 @@ typedef struct rs_model {
   int q_lora_rank, kv_lora_rank, qk_nope_dim, qk_rope_dim, v_head_dim;
 } rs_model_t;
 
-typedef enum { RS_RECOMPUTE_NONE, RS_RECOMPUTE_SELECTIVE, RS_RECOMPUTE_FULL } rs_recompute_t;
+/* Activation recomputation; AUTO is resolved by the workload (none, then selective, then full: the first
+ * whose memory fits) before any count below sees it. */
+typedef enum { RS_RECOMPUTE_NONE, RS_RECOMPUTE_SELECTIVE, RS_RECOMPUTE_FULL, RS_RECOMPUTE_AUTO } rs_recompute_t;
+/* How attention runs: flash (FlashAttention, Dao et al. 2022: the s x s scores stay on chip, neither
+ * stored for the backward nor written to HBM) or materialised (Megatron-LM 2021: scores, softmax and
+ * dropout written out and kept). */
+typedef enum { RS_ATTN_FLASH, RS_ATTN_MATERIALISED } rs_attn_t;
+/* The precision the data-parallel gradients are kept and reduced in (Megatron-Core's main_grad buffer). */
+typedef enum { RS_GRAD_BF16, RS_GRAD_FP32 } rs_grad_prec_t;
 
 /* Fills m with preset `name` (see rs_model_preset_at); RS_ERR when there is none. */
 int rs_model_preset(const char* name, rs_model_t* m);
@@ -71,8 +79,14 @@ double rs_model_kv_values_per_token(const rs_model_t* m);
 double rs_model_layer_infer_flops(const rs_model_t* m, int i, double tokens, double context);
 
 /* Activation bytes one layer keeps per micro-batch of mb sequences, with tensor parallelism tp and
- * sequence parallelism (Korthikanti et al. 2022, 16-bit activations). */
-double rs_model_layer_activation_bytes(const rs_model_t* m, int mb, int tp, rs_recompute_t rc);
+ * sequence parallelism (Korthikanti et al. 2022, 16-bit activations): the 5 a s^2 b / t bytes of scores
+ * only when attention is materialised and not recomputed. rc is none, selective or full. */
+double rs_model_layer_activation_bytes(const rs_model_t* m, int mb, int tp, rs_recompute_t rc, rs_attn_t attn);
+/* Forward-equivalent multiples of rs_model_attn_score_fwd_flops that one layer's backward pass runs for
+ * its attention scores: 2 for the gradients, plus the forward recomputed by selective or full
+ * recomputation, plus, for flash attention, the Q K^T its backward kernel recomputes (FlashAttention-2,
+ * Dao 2023: the backward is 2.5 times the forward's FLOPs). */
+double rs_model_attn_bwd_multiple(rs_recompute_t rc, rs_attn_t attn);
 
 /* ---- a parallel layout of a model on GPUs: tensor (TP), context (CP), expert (EP), data (DP)
  * and pipeline (PP) parallelism, ranks mapped Megatron-style (TP fastest, then CP, then DP, PP slowest,
@@ -87,6 +101,8 @@ typedef struct rs_layout {
   int global_batch;       /* sequences per iteration */
   int n_micro;            /* derived: micro-batches per pipeline per iteration */
   rs_recompute_t recompute;
+  rs_attn_t attention;
+  rs_grad_prec_t grad_precision;
 } rs_layout_t;
 
 /* A rank's place in the layout. */
@@ -116,9 +132,10 @@ int rs_layout_chunk_first_layer(const rs_layout_t* lay, const rs_model_t* m, int
 /* Parameters one GPU of pipeline stage `stage` holds before any ZeRO sharding: its layers split over TP
  * (experts over EP too), the embedding on the first stage, the output layer on the last. */
 double rs_layout_stage_params(const rs_layout_t* lay, const rs_model_t* m, int stage);
-/* Memory of one GPU of pipeline stage `stage` in training (mixed precision with Adam: 2-byte weights,
- * 4-byte gradients, 12 bytes of optimizer state per parameter; activations of the micro-batches the
- * 1F1B schedule keeps in flight). */
+/* Memory of one GPU of pipeline stage `stage` in training, as Megatron-Core's distributed optimizer
+ * keeps it (mixed precision with Adam, fp32 main weights): bf16 gradients 2 + 2 bytes per parameter and
+ * 16 of optimizer state (main weights, a main-gradient copy, two moments), fp32 gradients 2 + 4 and 12;
+ * activations of the micro-batches the 1F1B schedule keeps in flight. lay->recompute must be resolved. */
 rs_mem_t rs_layout_train_memory(const rs_layout_t* lay, const rs_model_t* m, int stage);
 /* The stage that needs the most memory, and that memory. */
 rs_mem_t rs_layout_train_memory_max(const rs_layout_t* lay, const rs_model_t* m, int* stage);

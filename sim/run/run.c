@@ -218,6 +218,13 @@ void rs_run_report(const rs_run_t* run, FILE* fp)
   fprintf(fp, "  energy over the run, every host that states its power: %.4g kJ\n", rs_run_energy_j(run) / 1e3);
 }
 
+void rs_run_describe(const rs_run_t* run, FILE* fp)
+{
+  for (int i = 0; i < run->sc->n_workloads; i++)
+    if (run->wls[i].ops->describe)
+      run->wls[i].ops->describe(run, i, run->wls[i].state, fp);
+}
+
 void rs_run_report_tables(const rs_run_t* run, FILE* fp)
 {
   fprintf(fp, "CSV tables written to %s/ (", rs_out_dir(run->out));

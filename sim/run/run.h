@@ -44,6 +44,8 @@ typedef struct rs_wl_ops {
   const void* (*summary)(const void* state);
   /* A few lines a person reads after the run. */
   void (*report)(const rs_run_t* run, int i, const void* state, FILE* fp);
+  /* Before the run (racksim validate): a few lines on what prepare resolved; NULL: nothing to say. */
+  void (*describe)(const rs_run_t* run, int i, const void* state, FILE* fp);
   void (*free)(void* state); /* accepts NULL */
   int serves;                /* 1: answers calls of other workloads on its service mailbox (wl/service.c) */
   /* The name of the workload whose service w calls, or NULL (NULL function: calls none). */
@@ -92,6 +94,8 @@ int rs_run_prepare(rs_run_t* run, rs_err_t* err);
 int rs_run_execute(rs_run_t* run, rs_err_t* err);
 /* Prints what each workload reports, the capped tables and the energy (after a successful rs_run_execute). */
 void rs_run_report(const rs_run_t* run, FILE* fp);
+/* The prepared workloads' descriptions (their kinds' describe), before any run. */
+void rs_run_describe(const rs_run_t* run, FILE* fp);
 /* Prints the one line that names the output directory and exactly the tables written. */
 void rs_run_report_tables(const rs_run_t* run, FILE* fp);
 

@@ -5,12 +5,24 @@
 
 #include <stddef.h>
 
-static const char* const recompute_names[] = {"none", "selective", "full", NULL};
+static const char* const recompute_names[] = {"none", "selective", "full", "auto", NULL};
+static const char* const attention_names[] = {"flash", "materialised", NULL};
+static const char* const grad_names[]      = {"bf16", "fp32", NULL};
 static const char* const mode_names[]      = {"auto", "faithful", "aggregated", NULL};
 
 const char* rs_recompute_name(rs_recompute_t rc)
 {
   return recompute_names[rc];
+}
+
+const char* rs_attn_name(rs_attn_t a)
+{
+  return attention_names[a];
+}
+
+const char* rs_grad_prec_name(rs_grad_prec_t g)
+{
+  return grad_names[g];
 }
 
 const char* rs_train_mode_name(rs_train_mode_t mode)
@@ -31,7 +43,12 @@ static const rs_sc__field_t training_fields[] = {
     {"zero", RS_SC__INT, LAYOUT(zero), .min = 0, .max = 3, .def = "1"},
     {"micro_batch", RS_SC__INT, LAYOUT(micro_batch), .min = 1, .max = 1e6, .def = "1"},
     {"global_batch", RS_SC__INT, LAYOUT(global_batch), .required = 1, .min = 1, .max = 1e9},
-    {"recompute", RS_SC__ENUM, LAYOUT(recompute), .choices = recompute_names, .def = "selective"},
+    {"recompute", RS_SC__ENUM, LAYOUT(recompute), .choices = recompute_names, .def = "auto"},
+    /* flash: what Megatron-Core and NeMo run (Transformer Engine's fused attention); materialised: the
+     * unfused kernels of Megatron-LM 2021, which the SC'21 cases used */
+    {"attention", RS_SC__ENUM, LAYOUT(attention), .choices = attention_names, .def = "flash"},
+    /* bf16: Megatron-Core's default (DistributedDataParallelConfig.grad_reduce_in_fp32 = False) */
+    {"grad_precision", RS_SC__ENUM, LAYOUT(grad_precision), .choices = grad_names, .def = "bf16"},
     {"precision", RS_SC__ENUM, TRAIN(precision), .choices = rs_sc__prec_names, .def = "bf16"},
     {"iterations", RS_SC__INT, TRAIN(iterations), .min = 1, .max = 1e6, .def = "1"},
     {"tp_across_domains", RS_SC__BOOL, TRAIN(tp_across_domains), .def = "false"},

@@ -196,6 +196,8 @@ int rs_scenario_err(const rs_scenario_t* sc, rs_err_t* err, const char* key, con
 const char* rs_wl_kind_name(rs_wl_kind_t kind);
 const char* rs_prec_name(rs_prec_t prec);
 const char* rs_recompute_name(rs_recompute_t rc);
+const char* rs_attn_name(rs_attn_t a);
+const char* rs_grad_prec_name(rs_grad_prec_t g);
 const char* rs_train_mode_name(rs_train_mode_t mode);
 const char* rs_place_name(rs_place_t place);
 

@@ -48,24 +48,30 @@ static double activation_bytes(const train_wl_t* w)
   return tokens_per_gpu(w) * w->cfg->model.hidden * 2;
 }
 
-/* HBM bytes of one layer pass's s x s attention scores on this GPU. Without selective recomputation (or
- * flash attention, which racksim counts as such) they are written out; full recomputation writes the
- * forward's again before the backward. */
+/* HBM bytes of one layer pass's s x s attention scores on this GPU: none with flash attention, which
+ * keeps them on chip; materialised, the forward writes them, and a recomputation (selective or full)
+ * writes them again before the backward. */
 static double score_bytes(const train_wl_t* w, int backward)
 {
   const rs_model_t* m = &w->cfg->model;
-  if (w->lay.recompute == RS_RECOMPUTE_SELECTIVE)
+  if (w->lay.attention == RS_ATTN_FLASH)
     return 0;
   double bytes = rs_model_attn_score_bytes(m, backward);
-  if (backward && w->lay.recompute == RS_RECOMPUTE_FULL)
+  if (backward && w->lay.recompute != RS_RECOMPUTE_NONE)
     bytes += rs_model_attn_score_bytes(m, 0);
   return bytes * tokens_per_gpu(w);
 }
 
-/* bf16 bytes of the parameters this GPU holds (and of their gradients, reduced in bf16). */
+/* bf16 bytes of the parameters this GPU holds. */
 static double stage_weight_bytes(const train_rank_t* me)
 {
   return 2 * rs_layout_stage_params(&me->w->lay, &me->w->cfg->model, me->c.pp);
+}
+
+/* Bytes per parameter of the gradients, as they are kept and reduced over DP. */
+static double grad_bytes_per_param(const train_wl_t* w)
+{
+  return w->lay.grad_precision == RS_GRAD_FP32 ? 4 : 2;
 }
 
 /* ---- ops.csv ------------------------------------------------------------------------------------ */
@@ -88,15 +94,41 @@ static void trace_op(const train_rank_t* me, const char* op, const char* detail,
 
 /* ---- one rank's steps: compute, collectives, pipeline messages ---------------------------------- */
 
-/* Matmuls of `flops` reading `weight_bytes`, then memory-bound kernels moving `stream_bytes`. */
-static void compute(train_rank_t* me, double flops, double weight_bytes, double stream_bytes)
+/* The kernels of w, each class at its own rate (rs_gpu_work_seconds), as one busy stretch of the GPU. */
+static void compute(train_rank_t* me, const rs_work_t* work)
 {
-  const rs_gpu_model_t* g = me->gpu->model;
-  double t0               = simgrid_get_clock();
-  double t = rs_gpu_seconds(g, me->w->cfg->precision, flops, weight_bytes) + rs_gpu_stream_seconds(g, stream_bytes);
+  double t0 = simgrid_get_clock();
+  double t  = rs_gpu_work_seconds(me->gpu->model, work);
   sg_actor_execute(t * sg_host_get_speed(me->gpu->host));
   me->t.compute += t;
-  trace_op(me, "compute", me->at.phase, t0, flops, weight_bytes + stream_bytes);
+  trace_op(me, "compute", me->at.phase, t0, work->gemm_flops + work->attn_flops,
+           work->gemm_bytes + work->attn_bytes + work->stream_bytes);
+}
+
+/* Attention's score matmuls run in BF16 even in FP8 recipes: Transformer Engine's fp8_autocast covers
+ * its Linear layers, while its fused (flash) attention stays BF16 unless FP8 attention is asked for
+ * (NVIDIA Transformer Engine user guide, "Using FP8 with Transformer Engine"; NeMo's performance recipes
+ * leave fp8 attention off). Megatron-LM 2021's unfused attention ran in the 16-bit training precision. */
+static rs_work_t work_of(const train_wl_t* w, double gemm_flops, double weight_bytes, double attn_flops,
+                         double stream_bytes)
+{
+  return (rs_work_t){.gemm_flops   = gemm_flops,
+                     .gemm_bytes   = weight_bytes,
+                     .gemm_prec    = w->cfg->precision,
+                     .attn_flops   = attn_flops,
+                     .attn_prec    = RS_PREC_BF16,
+                     .stream_bytes = stream_bytes};
+}
+
+/* The output layer and loss of one micro-batch, forward (1 x) or backward (2 x its FLOPs). Megatron-Core
+ * builds the output layer as a tensor_parallel.ColumnParallelLinear, not a Transformer Engine module, so
+ * it runs in BF16 under an FP8 recipe too. */
+static void logits_pass(train_rank_t* me, double multiple)
+{
+  const train_wl_t* w = me->w;
+  rs_work_t work      = work_of(w, multiple * rs_model_logits_fwd_flops(&w->cfg->model) * tokens_per_gpu(w), 0, 0, 0);
+  work.gemm_prec      = RS_PREC_BF16;
+  compute(me, &work);
 }
 
 /* A collective of the rank's group along dim, its time counted as communication. */
@@ -111,19 +143,21 @@ static void layer_pass(train_rank_t* me, int layer, int backward)
   const train_wl_t* w = me->w;
   const rs_model_t* m = &w->cfg->model;
   double tokens       = tokens_per_gpu(w);
-  double fwd          = rs_model_layer_fwd_flops(m, layer) * tokens;
+  double attn         = rs_model_attn_score_fwd_flops(m) * tokens;          /* the s-dependent score matmuls */
+  double linear       = rs_model_layer_fwd_flops(m, layer) * tokens - attn; /* projections, MLP, router */
   double weights      = rs_model_layer_params(m, layer) / w->lay.tp * 2;
   double act          = activation_bytes(w);
-  int collectives     = 1 + (backward && w->lay.recompute == RS_RECOMPUTE_FULL); /* recompute repeats them */
-  double flops        = backward ? 2 * fwd : fwd;
-  if (backward && w->lay.recompute == RS_RECOMPUTE_FULL)
-    flops += fwd;
-  else if (backward && w->lay.recompute == RS_RECOMPUTE_SELECTIVE)
-    flops += rs_model_attn_score_fwd_flops(m) * tokens;
-  me->at.layer = layer;
+  int full            = backward && w->lay.recompute == RS_RECOMPUTE_FULL;
+  int collectives     = 1 + full; /* recompute repeats them */
+  /* backward: twice the forward's GEMMs (plus the recomputed forward's under full recomputation), and
+   * the multiple of the scores' forward that rs_model_attn_bwd_multiple counts */
+  double gemm       = backward ? (2 + full) * linear : linear;
+  double attn_flops = backward ? rs_model_attn_bwd_multiple(w->lay.recompute, w->lay.attention) * attn : attn;
+  me->at.layer      = layer;
   if (w->lay.zero == 3) /* FSDP gathers the layer's weights before using them */
     collective(me, 'd', RS_OP_ALLGATHER, weights);
-  compute(me, flops, weights, 34 * act + score_bytes(w, backward));
+  rs_work_t work = work_of(w, gemm, weights, attn_flops, 34 * act + score_bytes(w, backward));
+  compute(me, &work);
   for (int k = 0; k < collectives; k++) {
     /* Megatron sequence parallelism: all-gather before attention and MLP, reduce-scatter after. */
     for (int j = 0; j < 2; j++) {
@@ -184,15 +218,14 @@ static void send_to(const train_rank_t* me, int backward)
 
 static void forward(train_rank_t* me, int chunk, int micro)
 {
-  const train_wl_t* w = me->w;
-  me->at.micro_batch  = micro;
-  me->at.phase        = "forward";
+  me->at.micro_batch = micro;
+  me->at.phase       = "forward";
   if (!is_first_chunk(me, chunk))
     wait_for(me, me->from_prev);
   for (int i = chunk_first_layer(me, chunk); i < chunk_first_layer(me, chunk) + chunk_layers(me); i++)
     layer_pass(me, i, 0);
   if (is_last_chunk(me, chunk)) /* output layer and loss */
-    compute(me, rs_model_logits_fwd_flops(&w->cfg->model) * tokens_per_gpu(w), 0, 0);
+    logits_pass(me, 1);
   else
     send_to(me, 0);
 }
@@ -207,12 +240,12 @@ static void backward(train_rank_t* me, int chunk, int micro)
   if (!is_last_chunk(me, chunk))
     wait_for(me, me->from_next);
   else
-    compute(me, 2 * rs_model_logits_fwd_flops(&w->cfg->model) * tokens_per_gpu(w), 0, 0);
+    logits_pass(me, 2);
   for (int i = chunk_first_layer(me, chunk) + chunk_layers(me) - 1; i >= chunk_first_layer(me, chunk); i--) {
     layer_pass(me, i, 1);
     if (micro == w->lay.n_micro - 1 && w->lay.dp > 1 && w->lay.zero < 3 && w->cfg->dp_overlap) {
       dp_msg_t* msg = xbt_new(dp_msg_t, 1);
-      *msg          = (dp_msg_t){DP_BUCKET, rs_model_layer_params(&w->cfg->model, i) / w->lay.tp * 2, i};
+      *msg = (dp_msg_t){DP_BUCKET, rs_model_layer_params(&w->cfg->model, i) / w->lay.tp * grad_bytes_per_param(w), i};
       /* queued, as Megatron queues bucket reductions on a stream: the backward goes on at once, even
        * while the reducer still works on an earlier bucket (a blocking put would stall it, uncounted) */
       rs_net_put_detached(me->dp_work, me->gpu->host, msg, 0);
@@ -243,7 +276,8 @@ static void finish_step(train_rank_t* me)
   if (w->lay.dp > 1 && w->lay.zero < 3) {
     double t0 = simgrid_get_clock();
     if (!w->cfg->dp_overlap)
-      collective(me, 'd', w->lay.zero >= 1 ? RS_OP_REDUCESCATTER : RS_OP_ALLREDUCE, stage_weight_bytes(me));
+      collective(me, 'd', w->lay.zero >= 1 ? RS_OP_REDUCESCATTER : RS_OP_ALLREDUCE,
+                 stage_weight_bytes(me) / 2 * grad_bytes_per_param(w));
     dp_msg_t* msg = xbt_new(dp_msg_t, 1);
     *msg          = (dp_msg_t){DP_FLUSH, 0, -1};
     rs_net_put(me->dp_work, me->gpu->host, msg, 0);
@@ -426,8 +460,19 @@ static int train_check(const rs_run_t* run, int i, rs_layout_t* lay, rs_err_t* e
   char obstacle[256];
   if (cfg->mode == RS_TRAIN_AGGREGATED && rs_train__aggregated_obstacle(p, first, lay, n, obstacle, sizeof obstacle))
     return rs_scenario_err(run->sc, err, key, "mode aggregated: %s", obstacle);
+  /* auto: the least recomputation whose memory fits (none, then selective, then full), as a person tuning
+   * a published recipe does; a layout that fits under none of them is refused with full's count */
   int stage;
-  rs_mem_t mem = rs_layout_train_memory_max(lay, &cfg->model, &stage);
+  rs_mem_t mem;
+  if (lay->recompute == RS_RECOMPUTE_AUTO) {
+    for (rs_recompute_t rc = RS_RECOMPUTE_NONE; rc <= RS_RECOMPUTE_FULL; rc++) {
+      lay->recompute = rc;
+      mem            = rs_layout_train_memory_max(lay, &cfg->model, &stage);
+      if (mem.total <= gpu->hbm_bytes)
+        break;
+    }
+  } else
+    mem = rs_layout_train_memory_max(lay, &cfg->model, &stage);
   if (mem.total > gpu->hbm_bytes)
     return rs_scenario_err(run->sc, err, key,
                            "needs %.0f GB per GPU (stage %d: weights %.1f, gradients %.1f, optimizer %.1f, activations "
@@ -597,6 +642,20 @@ static void train_report(const rs_run_t* run, int i, const void* state, FILE* fp
   fprintf(fp, "    GPU energy %.4g kJ, %.4g J per token\n", s->energy_j / 1e3, s->joules_per_token);
 }
 
+/* What racksim validate says of a prepared workload: its recomputation and the memory of its fullest GPU. */
+static void train_describe(const rs_run_t* run, int i, const void* state, FILE* fp)
+{
+  const train_wl_t* w = state;
+  int stage;
+  rs_mem_t mem = rs_layout_train_memory_max(&w->lay, &w->cfg->model, &stage);
+  fprintf(fp,
+          "  %s (training): recompute %s, %s attention, %s gradients; per GPU (stage %d, the fullest): "
+          "weights %.1f, gradients %.1f, optimizer %.1f, activations %.1f, total %.1f GB of %.0f\n",
+          w->wl->name, rs_recompute_name(w->lay.recompute), rs_attn_name(w->lay.attention),
+          rs_grad_prec_name(w->lay.grad_precision), stage, mem.weights / 1e9, mem.grads / 1e9, mem.optimizer / 1e9,
+          mem.activations / 1e9, mem.total / 1e9, w->gpus[0]->model->hbm_bytes / 1e9);
+}
+
 static const void* train_summary(const void* state)
 {
   return &((const train_wl_t*)state)->sum;
@@ -611,12 +670,13 @@ static const rs_wl_col_t train_cols[] = {
 };
 
 const rs_wl_ops_t rs_wl__training = {
-    .kind    = "training",
-    .cols    = train_cols,
-    .n_cols  = sizeof train_cols / sizeof train_cols[0],
-    .prepare = train_prepare,
-    .start   = train_start,
-    .summary = train_summary,
-    .report  = train_report,
-    .free    = train_free,
+    .kind     = "training",
+    .cols     = train_cols,
+    .n_cols   = sizeof train_cols / sizeof train_cols[0],
+    .prepare  = train_prepare,
+    .start    = train_start,
+    .summary  = train_summary,
+    .report   = train_report,
+    .describe = train_describe,
+    .free     = train_free,
 };
