@@ -61,13 +61,43 @@ static double summary(const char* column)
   return value("summary", 1, column);
 }
 
+/* Seconds of work of one GPU of a TP group in a lone request's step of `tokens` new tokens after
+ * `context` cached ones (bf16 weights and KV cache, so every kernel at BF16), kernel class by kernel
+ * class (docs/model.md, "Step time"), one after the other: the dense GEMMs (MLPs and logits) reading the
+ * GPU's weights but the embedding and the attention projections; the projections reading theirs;
+ * attention over the causal pairs in its prefill form (a prompt) or its decode form (one token), reading
+ * the GPU's KV heads' cache; the memory-bound kernels (norms on every rank, the rest split over TP). */
+static double lone_step_s(const rs_gpu_model_t* g, const rs_model_t* m, int tp, double tokens, double context)
+{
+  rs_layout_t l = {.tp = tp, .cp = 1, .ep = 1, .pp = 1, .vp = 1, .micro_batch = 1, .global_batch = 1};
+  rs_err_t err;
+  ck_assert(rs_layout_resolve(&l, m, tp, &err) == RS_OK);
+  rs_attn_form_t form = tokens > 1 ? RS_ATTN_PREFILL : RS_ATTN_DECODE;
+  double weights      = (rs_layout_stage_params(&l, m, 0) - rs_model_input_params(m) / tp) * 2;
+  double kv           = rs_model_kv_values_per_token(m) * 2 * m->layers / (tp < m->kv_heads ? tp : m->kv_heads);
+  double pairs = tokens * context + tokens * (tokens + 1) / 2, proj = 0, dense = 0, attn = 0, stream = 0;
+  for (int i = 0; i < m->layers; i++) {
+    rs_gemm_flops_t f = rs_model_layer_gemm_flops(m, i);
+    double rep, split;
+    rs_model_layer_stream_values(m, i, &rep, &split);
+    proj += f.proj;
+    dense += f.dense;
+    attn += rs_model_attn_pair_flops(m, form);
+    stream += 2 * (rep + split / tp) * tokens;
+  }
+  double proj_bytes = proj / 2 / tp * 2;
+  return rs_gpu_seconds(g, RS_PREC_BF16, (dense * tokens + rs_model_logits_fwd_flops(m)) / tp, weights - proj_bytes) +
+         rs_gpu_seconds(g, RS_PREC_BF16, proj * tokens / tp, proj_bytes) +
+         rs_gpu_seconds(g, RS_PREC_BF16, attn * pairs / tp, kv * (context + tokens)) + rs_gpu_stream_seconds(g, stream);
+}
+
 static const char* one_gpu =
     "name: one\nplatform: {preset: p5en.48xlarge}\nworkloads:\n"
     "  - kind: inference\n    model: {preset: llama3-8b}\n    gpus: 1\n    mode: offline\n    requests: 1\n"
     "    prompt_tokens: 1000\n    output_tokens: 3\n";
 
-/* One request alone: its prefill step and each decode step are the roofline of their FLOPs and
- * bytes (weights without the embedding, KV read), so the latencies are simulated, not drawn. */
+/* One request alone: its prefill step and each decode step are the sum of their kernels' rooflines
+ * (lone_step_s), so the latencies are simulated, not drawn. */
 START_TEST(lone_request_steps_follow_the_roofline)
 {
   ck_assert_int_eq(run_scenario(one_gpu, ""), 0);
@@ -75,17 +105,8 @@ START_TEST(lone_request_steps_follow_the_roofline)
   const rs_gpu_model_t* g = p->gpus[0].model;
   rs_model_t m;
   ck_assert(rs_model_preset("llama3-8b", &m) == RS_OK);
-  double weights = (rs_model_params(&m) - rs_model_input_params(&m)) * 2;
-  double kv      = rs_model_kv_values_per_token(&m) * 2 * m.layers;
-  double prefill = 0, decode = 0;
-  for (int i = 0; i < m.layers; i++) {
-    prefill += rs_model_layer_infer_flops(&m, i, 1000, 0);
-    decode += rs_model_layer_infer_flops(&m, i, 1, 1000);
-  }
-  prefill += rs_model_logits_fwd_flops(&m);
-  decode += rs_model_logits_fwd_flops(&m);
-  double t_prefill = rs_gpu_seconds(g, RS_PREC_BF16, prefill, weights + 1000 * kv);
-  double t_decode  = rs_gpu_seconds(g, RS_PREC_BF16, decode, weights + 1001 * kv);
+  double t_prefill = lone_step_s(g, &m, 1, 1000, 0);
+  double t_decode  = lone_step_s(g, &m, 1, 1, 1000);
   ck_assert_double_eq_tol(value("requests", 1, "ttft_s"), t_prefill, t_prefill * 1e-9);
   ck_assert(value("requests", 1, "tpot_s") > t_decode * 0.999); /* second decode reads one more token */
   ck_assert(value("requests", 1, "tpot_s") < t_decode * 1.001);
@@ -371,22 +392,6 @@ static double class_bytes(const char* cls)
   rs_csv_free(csv);
   ck_assert_msg(bytes >= 0, "links.csv has no %s row", cls);
   return bytes;
-}
-
-/* Seconds of work of one GPU of a TP group in a lone request's step of `tokens` new tokens after
- * `context` cached ones (bf16 weights and KV cache): model.c's FLOPs split over tp and the bytes that GPU
- * reads (its weights without the embedding, its KV heads' cache), through the GPU's roofline. */
-static double lone_step_s(const rs_gpu_model_t* g, const rs_model_t* m, int tp, double tokens, double context)
-{
-  rs_layout_t l = {.tp = tp, .cp = 1, .ep = 1, .pp = 1, .vp = 1, .micro_batch = 1, .global_batch = 1};
-  rs_err_t err;
-  ck_assert(rs_layout_resolve(&l, m, tp, &err) == RS_OK);
-  double weights = (rs_layout_stage_params(&l, m, 0) - rs_model_input_params(m) / tp) * 2;
-  double kv      = rs_model_kv_values_per_token(m) * 2 * m->layers / (tp < m->kv_heads ? tp : m->kv_heads);
-  double flops   = rs_model_logits_fwd_flops(m);
-  for (int i = 0; i < m->layers; i++)
-    flops += rs_model_layer_infer_flops(m, i, tokens, context);
-  return rs_gpu_seconds(g, RS_PREC_BF16, flops / tp, weights + kv * (context + tokens));
 }
 
 static const char* tp2_prefill =

@@ -53,6 +53,30 @@ START_TEST(bad_layouts_are_refused_with_reasons)
 }
 END_TEST
 
+/* EP48 of DeepSeek-V3's 256 experts runs only with redundant experts that make the slots a multiple of
+ * 48 (SGLang: 256 + 32); each GPU then holds 6 slots. */
+START_TEST(ep_needs_redundant_experts_that_fill_it)
+{
+  rs_model_t m    = preset("deepseek-v3");
+  rs_err_t err    = {{0}};
+  rs_layout_t lay = layout(1, 1, 1, 1, 48);
+  lay.ep          = 48;
+  ck_assert_int_eq(rs_layout_resolve(&lay, &m, 48, &err), RS_ERR);
+  ck_assert_str_eq(err.msg, "ep = 48 divides neither the 256 experts nor the 256 expert slots with 0 redundant "
+                            "experts: give redundant experts that make the slots a multiple of ep (SGLang runs 256 + "
+                            "32 on EP48)");
+  lay.redundant = 16;
+  ck_assert_int_eq(rs_layout_resolve(&lay, &m, 48, &err), RS_ERR);
+  lay.redundant = 32;
+  ck_assert_int_eq(rs_layout_resolve(&lay, &m, 48, &err), RS_OK);
+  double expert = 3.0 * m.hidden * m.expert_ffn, moe_layers = m.layers - m.dense_layers;
+  rs_layout_t one = layout(1, 1, 1, 1, 1);
+  ck_assert_int_eq(rs_layout_resolve(&one, &m, 1, &err), RS_OK);
+  double expected = rs_layout_stage_params(&one, &m, 0) - moe_layers * (256 - 6) * expert;
+  ck_assert_double_eq_tol(rs_layout_stage_params(&lay, &m, 0), expected, expected * 1e-12);
+}
+END_TEST
+
 /* Megatron-Core's distributed-optimizer table, bytes per parameter: bf16 gradients 2 + 2 + 16 (4 + 16/d
  * sharded), fp32 gradients 2 + 4 + 12 (6 + 12/d); ZeRO-2 shards the gradients too, ZeRO-3 everything. */
 START_TEST(weights_grads_optimizer)
@@ -103,6 +127,7 @@ static Suite* layout_suite(void)
   TCase* tc = tcase_create("layout");
   tcase_add_test(tc, coords_round_trip);
   tcase_add_test(tc, bad_layouts_are_refused_with_reasons);
+  tcase_add_test(tc, ep_needs_redundant_experts_that_fill_it);
   tcase_add_test(tc, weights_grads_optimizer);
   tcase_add_test(tc, activations_in_flight);
   suite_add_tcase(s, tc);

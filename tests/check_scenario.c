@@ -101,7 +101,8 @@ static const struct {
      "burstiness, trace, rate_table, length_table, rate_period_s, prompt_dist, prompt_tokens, output_dist, "
      "output_tokens, max_batch_tokens, max_seqs, chunked_prefill, kv_block_tokens, hbm_utilization, preemption, "
      "swap_gbytes_per_s, routing, slo_ttft_s, slo_tpot_s, sample_s, tp_across_domains, collective_memo, "
-     "prefill_replicas, shared_prefix_tokens, prefix_caching"},
+     "prefill_replicas, shared_prefix_tokens, prefix_caching, redundant_experts, moe_imbalance, attention_precision, "
+     "projection_precision"},
 };
 
 #define N_REJECTED ((int)(sizeof rejected / sizeof rejected[0]))
@@ -407,7 +408,7 @@ END_TEST
 
 /* ---- more keys than any fixed array would hold ---- */
 
-/* An inference workload giving 39 of its 40 keys (rate_table and trace exclude each other), its files
+/* An inference workload giving 43 of its 44 keys (rate_table and trace exclude each other), its files
  * beside the scenario. */
 START_TEST(test_every_inference_key)
 {
@@ -431,7 +432,8 @@ START_TEST(test_every_inference_key)
         "    chunked_prefill: false\n    kv_block_tokens: 32\n    hbm_utilization: 0.8\n    preemption: swap\n"
         "    swap_gbytes_per_s: 32\n    routing: kv-aware\n    slo_ttft_s: 1\n    slo_tpot_s: 0.05\n"
         "    sample_s: 0.5\n    tp_across_domains: true\n    collective_memo: false\n    prefill_replicas: 1\n"
-        "    shared_prefix_tokens: 20\n    prefix_caching: true\n",
+        "    shared_prefix_tokens: 20\n    prefix_caching: true\n    redundant_experts: 0\n"
+        "    moe_imbalance: 1.5\n    attention_precision: fp8\n    projection_precision: bf16\n",
         fp);
   ck_assert_int_eq(fclose(fp), 0);
   rs_scenario_t* sc            = assert_loads(path, NULL);
@@ -449,6 +451,9 @@ START_TEST(test_every_inference_key)
   ck_assert_int_eq(inf->chunked_prefill, 0);
   ck_assert_int_eq(inf->prefix_caching, 1);
   ck_assert_int_eq(inf->shared_prefix_tokens, 20);
+  ck_assert_double_eq(inf->moe_imbalance, 1.5);
+  ck_assert_int_eq(inf->attention_precision, RS_PREC_FP8 + 1);
+  ck_assert_int_eq(inf->projection_precision, RS_PREC_BF16 + 1);
   rs_err_t err;
   rs_scenario_err(sc, &err, "workloads[0].prefix_caching", "last");
   char msg[256];

@@ -62,6 +62,7 @@ typedef struct rs_hw_calib {
   double nvls_s;          /* NCCL NVLS latency */
   double matmul_eff[3];   /* achieved fraction of the dense peak in large matmuls, per precision (BF16, FP8, FP4) */
   double hbm_eff;         /* achieved fraction of HBM bandwidth in streaming kernels */
+  double grouped_eff;     /* grouped (MoE) GEMMs' achieved rate / that of dense GEMMs of the same shape */
 } rs_hw_calib_t;
 
 /* NCCL's three protocols (NVIDIA/nccl src/graph/tuning.cc): LL (8-byte lines, 4 of data and a 4-byte

@@ -80,11 +80,12 @@ const rs_hw_server_t* rs_hw_server(const char* name)
  *   H100 across nodes over 8 x 400 Gb/s: 370-380 GB/s busbw per node = 46.9 GB/s per 50 GB/s NIC -> 0.938.
  * Types without a measurement of their own borrow the nearest generation's figure, as marked. */
 /* Compute (docs/validation.md shows the fit and its errors): matmul_eff per precision (BF16, FP8, FP4),
- * then hbm_eff. Each GPU type x precision is fitted on at most one published case of
+ * then hbm_eff, then grouped_eff. Each GPU type x precision is fitted on at most one published case of
  * shared/reference/validation.md (marked "fitted" in docs/validation.md), with every other figure fixed,
- * by solving for the value at which racksim reproduces the case's figure (secant iterations on full
+ * by solving for the value at which racksim reproduces the case's figure (secant or bisection on full
  * runs of the case, rounded to 3 decimals); never per scenario. The training GEMMs run at the training
- * precision's matmul_eff; attention and the output layer at BF16's (sim/wl/training.c):
+ * precision's matmul_eff; attention and the output layer at BF16's (sim/wl/training.c); inference prices
+ * each kernel class at its own precision (sim/wl/inf_cost.c):
  *   A100 BF16 0.673: the Selene GPT 1.7B case alone (137 TF/GPU; TP1, micro-batch 16, DDP overlapped, as
  *     Megatron-LM's examples/sc21/run_table_1.sh runs it); the nine other rows of SC'21 Table 1 check it.
  *     (0.687 before: a least-squares fit on two cases, with micro-batch 1 and no DDP overlap assumed.)
@@ -92,18 +93,36 @@ const rs_hw_server_t* rs_hw_server(const char* name)
  *     (0.534 before attention and the output layer ran at BF16's rate).
  *   GB200 FP8 0.521: the NeMo Llama 3.1 405B case (665 tokens/s per GPU), its only published case here
  *     (0.485 before the same change).
- * Not fitted (no published case uses them): BF16 0.6 and FP4 0.5 outside A100, typical large-GEMM
- * fractions (unverified; FlashAttention-3 reaches 75% of H100's BF16 peak, Shah et al. 2024); hbm_eff 0.8
- * everywhere, a typical streaming-kernel fraction (unverified). H200 borrows H100's FP8 figure (same
- * die), B200 and GB300 borrow GB200's (Blackwell), as marked. */
+ *   B200 FP4: MLPerf Inference v5.0 Llama 2 70B Offline on 8 x B200, NVFP4 (98,858 tokens/s): the one
+ *     published FP4 case of a dense model with one GPU per replica, so no collective, pipeline or expert
+ *     routing is in it, only the FP4 GEMMs (attention runs in FP8 and the memory-bound kernels on HBM, both
+ *     priced by figures fixed before the fit); the value is what makes the case's output tokens/s match
+ *     (bisection on the case).
+ * Borrowed, as marked: H200 takes H100's FP8 figure (same die); B200 and GB300 take GB200's FP8 figure, and
+ * GB200 and GB300 take B200's FP4 figure (one Blackwell die: GB300's 15 PF FP4 peak stays as its preset
+ * states, its attention and other non-GEMM kernels run at FP8/BF16 and on HBM, so its gain over GB200 is
+ * the GEMMs' alone; unverified). Not fitted (no published case uses them): BF16 0.6 outside A100 and FP4
+ * 0.5 on Hopper and A100 (which have no FP4 units), typical large-GEMM fractions (unverified;
+ * FlashAttention-3 reaches 75% of H100's BF16 peak, Shah et al. 2024); hbm_eff 0.8 everywhere, a typical
+ * streaming-kernel fraction (unverified). */
+/* Grouped (MoE) GEMMs against dense GEMMs of the same N and K: DeepGEMM's published H800 FP8 table
+ * (deepseek-ai/DeepGEMM README, February 2025): contiguous layout 1,297 and 1,288 TFLOPS at N 4096, K 7168
+ * against 1,304 dense; 1,099 and 1,093 at N 7168, K 2048 against 1,025 dense: a mean ratio of 1.03, so
+ * grouped GEMMs reach the dense efficiency (1.0). Their small per-expert batches are priced by the roofline
+ * (expert weights against FLOPs), not by this factor. One Hopper measurement, used for every type
+ * (unverified on Blackwell). */
+#define RS_GROUPED_EFF 1.0
+/* B200's FP4 matmul_eff, fitted as said above; GB200 and GB300 borrow it. */
+#define RS_BLACKWELL_FP4_EFF 0.463
+/* Collective figures: GB300 and B200 as GB200 (NVLink 5), H200 ring as H100 (NVLink 4), A100 as H100
+ * (unverified). */
 static const rs_hw_calib_t calibs[] = {
-    {"GB200", 0.934, 0, 0.938, 3.4e-6, 14e-6, 8.4e-6, 25e-6, {0.6, 0.521, 0.5}, 0.8},
-    {"GB300", 0.934, 0, 0.938, 3.4e-6, 14e-6, 8.4e-6, 25e-6, {0.6, 0.521, 0.5}, 0.8}, /* as GB200: same NVLink 5 tray */
-    {"B200", 0.934, 0, 0.938, 3.4e-6, 14e-6, 8.4e-6, 25e-6, {0.6, 0.521, 0.5}, 0.8},  /* as GB200: NVLink 5 */
-    {"H100", 0.817, 0.533, 0.938, 3.4e-6, 14e-6, 8.4e-6, 25e-6, {0.6, 0.636, 0.5}, 0.8},
-    {"H200", 0.817, 0.528, 0.938, 3.4e-6, 14e-6, 8.4e-6, 25e-6, {0.6, 0.636, 0.5}, 0.8}, /* ring as H100: NVLink 4 */
-    {"A100", 0.817, 0, 0.938, 3.4e-6, 14e-6, 8.4e-6, 25e-6, {0.673, 0.5, 0.5}, 0.8}, /* collectives as H100 (unverified)
-                                                                                      */
+    {"GB200", 0.934, 0, 0.938, 3.4e-6, 14e-6, 8.4e-6, 25e-6, {0.6, 0.521, RS_BLACKWELL_FP4_EFF}, 0.8, RS_GROUPED_EFF},
+    {"GB300", 0.934, 0, 0.938, 3.4e-6, 14e-6, 8.4e-6, 25e-6, {0.6, 0.521, RS_BLACKWELL_FP4_EFF}, 0.8, RS_GROUPED_EFF},
+    {"B200", 0.934, 0, 0.938, 3.4e-6, 14e-6, 8.4e-6, 25e-6, {0.6, 0.521, RS_BLACKWELL_FP4_EFF}, 0.8, RS_GROUPED_EFF},
+    {"H100", 0.817, 0.533, 0.938, 3.4e-6, 14e-6, 8.4e-6, 25e-6, {0.6, 0.636, 0.5}, 0.8, RS_GROUPED_EFF},
+    {"H200", 0.817, 0.528, 0.938, 3.4e-6, 14e-6, 8.4e-6, 25e-6, {0.6, 0.636, 0.5}, 0.8, RS_GROUPED_EFF},
+    {"A100", 0.817, 0, 0.938, 3.4e-6, 14e-6, 8.4e-6, 25e-6, {0.673, 0.5, 0.5}, 0.8, RS_GROUPED_EFF},
 };
 
 const rs_hw_calib_t* rs_hw_calib(const char* gpu_model)

@@ -23,6 +23,13 @@ double rs_gpu_stream_seconds(const rs_gpu_model_t* gpu, double bytes)
  * FlashAttention-3 reaches 740 of H100's 989 BF16 TF/s (75%), about what large GEMMs reach. */
 double rs_gpu_work_seconds(const rs_gpu_model_t* gpu, const rs_work_t* w)
 {
-  return rs_gpu_seconds(gpu, w->gemm_prec, w->gemm_flops, w->gemm_bytes) +
+  double moe = 0;
+  if (w->moe_flops > 0 || w->moe_bytes > 0) {
+    const rs_hw_calib_t* c = gpu->calib;
+    double t_flops = w->moe_flops / (gpu->peak_flops[w->moe_prec] * c->matmul_eff[w->moe_prec] * c->grouped_eff);
+    double t_bytes = rs_gpu_stream_seconds(gpu, w->moe_bytes);
+    moe            = t_flops > t_bytes ? t_flops : t_bytes;
+  }
+  return moe + rs_gpu_seconds(gpu, w->gemm_prec, w->gemm_flops, w->gemm_bytes) +
          rs_gpu_seconds(gpu, w->attn_prec, w->attn_flops, w->attn_bytes) + rs_gpu_stream_seconds(gpu, w->stream_bytes);
 }

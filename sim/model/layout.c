@@ -12,10 +12,17 @@ int rs_layout_resolve(rs_layout_t* lay, const rs_model_t* m, int gpus, rs_err_t*
   if (gpus % model_par != 0)
     return rs_err_set(err, "tp x cp x pp = %d does not divide the %d GPUs", model_par, gpus);
   lay->dp = gpus / model_par;
-  if (lay->ep > 1 && (m->experts == 0 || lay->dp % lay->ep != 0 || m->experts % lay->ep != 0))
+  if (lay->redundant < 0 || (lay->redundant > 0 && m->experts == 0))
+    return rs_err_set(err, "redundant experts (%d) need a mixture of experts and cannot be negative", lay->redundant);
+  if (lay->ep > 1 && (m->experts == 0 || lay->dp % lay->ep != 0))
     return rs_err_set(err,
                       "ep = %d needs a mixture of experts whose expert count and data-parallel size (%d) it divides",
                       lay->ep, lay->dp);
+  if (lay->ep > 1 && (m->experts + lay->redundant) % lay->ep != 0)
+    return rs_err_set(err,
+                      "ep = %d divides neither the %d experts nor the %d expert slots with %d redundant experts: "
+                      "give redundant experts that make the slots a multiple of ep (SGLang runs 256 + 32 on EP48)",
+                      lay->ep, m->experts, m->experts + lay->redundant, lay->redundant);
   if (m->heads % lay->tp != 0)
     return rs_err_set(err, "tp = %d does not divide the model's %d attention heads", lay->tp, m->heads);
   if (m->seq_len % lay->cp != 0)
@@ -87,9 +94,9 @@ double rs_layout_stage_params(const rs_layout_t* lay, const rs_model_t* m, int s
   int n_layers = rs_layout_stage_layers(lay, m, stage);
   for (int i = first; i < first + n_layers; i++) {
     double layer = rs_model_layer_params(m, i);
-    if (m->experts > 0 && i >= m->dense_layers) { /* experts are split over EP, the rest is not */
-      double experts = m->experts * (m->gated ? 3.0 : 2.0) * m->hidden * m->expert_ffn;
-      layer          = layer - experts + experts / lay->ep;
+    if (m->experts > 0 && i >= m->dense_layers) { /* expert slots are split over EP, the rest is not */
+      double expert = (m->gated ? 3.0 : 2.0) * m->hidden * m->expert_ffn;
+      layer         = layer - m->experts * expert + (m->experts + lay->redundant) * expert / lay->ep;
     }
     p += layer;
   }

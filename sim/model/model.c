@@ -248,3 +248,45 @@ double rs_model_attn_bwd_multiple(rs_recompute_t rc, rs_attn_t attn)
 {
   return 2.0 + (rc == RS_RECOMPUTE_NONE ? 0 : 1) + (attn == RS_ATTN_FLASH ? 0.5 : 0);
 }
+
+double rs_model_attn_pair_flops(const rs_model_t* m, rs_attn_form_t form)
+{
+  if (m->kv_lora_rank == 0)
+    return 4.0 * m->hidden;
+  if (form == RS_ATTN_PREFILL)
+    return rs_model_attn_score_fwd_flops(m) / m->seq_len;
+  return 2.0 * m->heads * (m->kv_lora_rank + m->qk_rope_dim) + 2.0 * m->heads * m->kv_lora_rank;
+}
+
+rs_gemm_flops_t rs_model_layer_gemm_flops(const rs_model_t* m, int i)
+{
+  rs_gemm_flops_t g = {.proj = 2 * attn_params(m)};
+  if (!is_moe_layer(m, i)) {
+    g.dense = 2 * mlp_params(m, m->ffn);
+    return g;
+  }
+  g.dense  = 2.0 * m->shared_experts * mlp_params(m, m->expert_ffn) + 2.0 * m->hidden * m->experts;
+  g.routed = 2.0 * m->experts_per_token * mlp_params(m, m->expert_ffn);
+  return g;
+}
+
+/* Q, K and V of one token as the rotary kernel and the KV-cache write see them: GQA's query and its KV
+ * heads; MLA's per-head query and the latent with its rotary key. */
+static double qkv_values(const rs_model_t* m)
+{
+  if (m->kv_lora_rank > 0)
+    return (double)m->heads * (m->qk_nope_dim + m->qk_rope_dim) + m->kv_lora_rank + m->qk_rope_dim;
+  return m->hidden + rs_model_kv_values_per_token(m);
+}
+
+void rs_model_layer_stream_values(const rs_model_t* m, int i, double* replicated, double* split)
+{
+  double act  = m->gated ? 3.0 : 2.0; /* SwiGLU reads gate and up, writes one; GELU reads one, writes one */
+  *replicated = 8.0 * m->hidden;
+  *split      = 2 * qkv_values(m);
+  if (!is_moe_layer(m, i))
+    *split += act * m->ffn;
+  else
+    *split +=
+        act * m->expert_ffn * (m->experts_per_token + m->shared_experts) + 2.0 * (m->experts_per_token + 1) * m->hidden;
+}

@@ -78,6 +78,34 @@ double rs_model_kv_values_per_token(const rs_model_t* m);
  * context + (tokens + 1) / 2 keys on average (rs_model_attn_score_fwd_flops scaled per key). */
 double rs_model_layer_infer_flops(const rs_model_t* m, int i, double tokens, double context);
 
+/* Inference: the two forms in which engines run attention. Prefill (a prompt or a chunk of it) and
+ * decode (one new token of a sequence) differ for latent attention (MLA): engines up-project the cached
+ * latent to per-head keys and values in prefill, and absorb the up-projections into the query and the
+ * output in decode, attending over the latent itself (DeepSeek-V2 report, section 2.1.2; TensorRT-LLM
+ * tech blog 3, "Weights absorb and MQA"). Grouped-query attention is the same in both. */
+typedef enum { RS_ATTN_PREFILL, RS_ATTN_DECODE } rs_attn_form_t;
+/* FLOPs of one (query, key) pair of attention scores in one layer, in that form: GQA 4 h (Q K^T and
+ * scores x V, 2 h each); MLA prefill 2 a (d_nope + d_rope) + 2 a d_v (81,920 for DeepSeek-V3); MLA
+ * decode 2 a (kv_lora + d_rope) + 2 a kv_lora (278,528 for DeepSeek-V3). */
+double rs_model_attn_pair_flops(const rs_model_t* m, rs_attn_form_t form);
+
+/* Inference: forward GEMM FLOPs per token of layer i, by the kernels that run them: the attention
+ * projections (Q, K, V and output, or MLA's low-rank ones), the dense part (a dense MLP, or the shared
+ * experts and the router of an MoE layer), and the routed experts (experts_per_token of them, as grouped
+ * GEMMs). proj + dense + routed + attention scores make rs_model_layer_infer_flops. */
+typedef struct rs_gemm_flops {
+  double proj, dense, routed;
+} rs_gemm_flops_t;
+rs_gemm_flops_t rs_model_layer_gemm_flops(const rs_model_t* m, int i);
+
+/* Inference: values the memory-bound kernels of layer i read and write per token (docs/model.md): those
+ * every TP rank repeats (two fused residual-add + norm kernels, each reading and writing the hidden state
+ * and the residual: 8 h) into *replicated, and those TP splits into *split (rotary embedding and the
+ * KV-cache write, reading and writing Q, K and V; the MLP activation, SwiGLU reading gate and up and
+ * writing their product, 3 f, or GELU, 2 f; in an MoE layer that of each active expert, plus the
+ * permutation of each token to its experts and back, 2 (k + 1) h). */
+void rs_model_layer_stream_values(const rs_model_t* m, int i, double* replicated, double* split);
+
 /* Activation bytes one layer keeps per micro-batch of mb sequences, with tensor parallelism tp and
  * sequence parallelism (Korthikanti et al. 2022, 16-bit activations): the 5 a s^2 b / t bytes of scores
  * only when attention is materialised and not recomputed. rc is none, selective or full. */
@@ -100,6 +128,8 @@ typedef struct rs_layout {
   int micro_batch;        /* sequences per micro-batch */
   int global_batch;       /* sequences per iteration */
   int n_micro;            /* derived: micro-batches per pipeline per iteration */
+  int redundant;          /* inference: redundant expert slots (copies of hot experts, as EPLB places them); ep
+                             must divide experts + redundant */
   rs_recompute_t recompute;
   rs_attn_t attention;
   rs_grad_prec_t grad_precision;
@@ -158,14 +188,17 @@ double rs_gpu_stream_seconds(const rs_gpu_model_t* gpu, double bytes);
 typedef struct rs_work {
   double gemm_flops, gemm_bytes; /* matmuls: FLOPs, and the weights and operands they read through HBM */
   rs_prec_t gemm_prec;           /* the weights' precision */
+  double moe_flops, moe_bytes;   /* grouped GEMMs of routed experts: FLOPs, and the expert weights read */
+  rs_prec_t moe_prec;            /* the experts' precision */
   double attn_flops, attn_bytes; /* attention (flash: scores never in HBM): FLOPs, and the Q, K, V (the KV
                                     cache, at its precision, in decode) read through HBM */
   rs_prec_t attn_prec;           /* the precision attention computes at (BF16 unless the engine runs FP8) */
   double stream_bytes;           /* memory-bound kernels: norms, activations, residuals */
 } rs_work_t;
 
-/* Seconds of w: each class by its roofline (rs_gpu_seconds at its precision), summed, plus the
- * memory-bound kernels. A precision must exist on the GPU where its class has FLOPs. */
+/* Seconds of w: each class by its roofline (rs_gpu_seconds at its precision; grouped GEMMs at the
+ * calibration's grouped_eff of the GEMM rate), summed, plus the memory-bound kernels. A precision must
+ * exist on the GPU where its class has FLOPs. */
 double rs_gpu_work_seconds(const rs_gpu_model_t* gpu, const rs_work_t* w);
 
 #endif

@@ -12,6 +12,10 @@ static const char* const arrival_names[]  = {"poisson", "gamma", "trace", "table
 static const char* const len_names[]      = {"fixed", "uniform", "exponential", "table", NULL};
 static const char* const route_names[]    = {"round-robin", "least-outstanding", "kv-aware", NULL};
 static const char* const preempt_names[]  = {"recompute", "swap", NULL};
+/* attention kernels never run in FP4 in any engine (TensorRT-LLM: FP8 context FMHA and FP8 generation
+ * attention at best), so FP4 is no choice */
+static const char* const attn_prec_names[] = {"auto", "bf16", "fp8", NULL};
+static const char* const proj_prec_names[] = {"auto", "bf16", "fp8", "fp4", NULL};
 
 /* An input file key: given exactly when needed (`when`, in words), resolved against the scenario,
  * and existing. */
@@ -90,5 +94,9 @@ static const rs_sc__field_t inference_fields[] = {
     {"prefill_replicas", RS_SC__INT, INF(prefill_replicas), .min = 0, .max = 1e7, .def = "0"},
     {"shared_prefix_tokens", RS_SC__INT, INF(shared_prefix_tokens), .min = 0, .max = 1e7, .def = "0"},
     {"prefix_caching", RS_SC__BOOL, INF(prefix_caching), .def = "false"},
+    {"redundant_experts", RS_SC__INT, INF(redundant_experts), .min = 0, .max = 1e6, .def = "0"},
+    {"moe_imbalance", RS_SC__NUM, INF(moe_imbalance), .min = 0, .max = 1e3, .def = "0"},
+    {"attention_precision", RS_SC__ENUM, INF(attention_precision), .choices = attn_prec_names, .def = "auto"},
+    {"projection_precision", RS_SC__ENUM, INF(projection_precision), .choices = proj_prec_names, .def = "auto"},
 };
 const rs_sc__table_t rs_sc__inference = {RS_SC__FIELDS(inference_fields), .check = check_inference};

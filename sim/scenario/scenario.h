@@ -80,6 +80,10 @@ typedef struct rs_sc_inference {
   int prefill_replicas;          /* > 0: disaggregated: the first replicas only prefill, the others only decode */
   int shared_prefix_tokens;      /* every prompt starts with the same tokens (a system prompt) */
   int prefix_caching;            /* 1: a replica keeps the shared prefix's KV blocks and new requests reuse them */
+  int redundant_experts;         /* MoE: redundant expert slots per replica's EP group (EPLB) */
+  double moe_imbalance;          /* MoE: busiest EP rank's routed tokens / the mean; 0: derived (docs/model.md) */
+  int attention_precision;       /* 0: auto (FP8 where the KV cache is FP8, else BF16); else an rs_prec_t + 1 */
+  int projection_precision;      /* attention projections' GEMMs: 0: as precision; else an rs_prec_t + 1 */
 } rs_sc_inference_t;
 
 /* How agent sessions arrive: a Poisson process, a Poisson process whose rate follows a table over the

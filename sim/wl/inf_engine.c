@@ -1,6 +1,6 @@
 /* inf_engine.c -- the serving engine of each replica, one actor: schedule a step (inf_kv.c), run it,
  * apply it, until every request is served. In a step every GPU of each stage executes its share of the
- * stage's FLOPs and bytes (the roofline of compute.c), then the stage runs every layer's TP all-reduces
+ * stage's work (its kernels' seconds from inf_cost.c), then the stage runs every layer's TP all-reduces
  * and EP all-to-alls with their real bytes on the real links (collectives.c, all of a step's calls of
  * one kind as one rs_coll_run_n), each other GPU joining from a helper actor, then hands its activations
  * to the next stage. Series of identical decode steps run as one (the same time, bytes and energy,
@@ -107,26 +107,6 @@ static void stage_execute(rs_inf_replica_t* r, int s, double seconds)
     sg_exec_wait(r->execs[g]);
 }
 
-/* Expected share of the routed experts that at least one of `tokens` tokens picks (each picks
- * experts_per_token of them, uniformly): small decode batches read few experts' weights. */
-static double experts_touched(const rs_model_t* m, double tokens)
-{
-  return m->experts > 0 ? 1 - pow(1 - (double)m->experts_per_token / m->experts, tokens) : 0;
-}
-
-/* Seconds of stage s's matmuls and HBM traffic on one of its GPUs. */
-static double stage_compute_s(const rs_inf_wl_t* w, int s, const rs_inf_step_t* st)
-{
-  const rs_inf_stage_t* sg = &w->stages[s];
-  double split             = (double)w->lay.tp * w->lay.ep;
-  double flops             = sg->lin_flops * st->tokens + sg->key_flops * st->pairs;
-  if (s == w->lay.pp - 1)
-    flops += w->logits_flops * st->produced;
-  double bytes =
-      sg->weight_bytes + sg->expert_bytes * experts_touched(w->m, st->tokens) + sg->kv_bytes * st->kv_read / w->lay.ep;
-  return rs_gpu_seconds(w->reps[0].gpus[0]->model, w->cfg->precision, flops / split, bytes);
-}
-
 /* Runs one step: each stage's GPUs compute, then run the stage's collectives, then the stage hands its
  * activations to the next one over the real link. Swapped KV moves first, at swap_gbytes_per_s per GPU
  * (a wait: the host link is not simulated). */
@@ -137,7 +117,7 @@ static void run_step(rs_inf_replica_t* r, const rs_inf_step_t* st)
   if (st->swap_bytes > 0)
     sg_actor_sleep_for(st->swap_bytes / w->gpus_per_replica / (w->cfg->swap_gbytes_per_s * 1e9));
   for (int s = 0; s < w->lay.pp; s++) {
-    stage_execute(r, s, stage_compute_s(w, s, st));
+    stage_execute(r, s, rs_inf__stage_seconds(w, s, st));
     r->tp_bytes = st->tokens / w->lay.ep * act_bytes(w);
     r->ep_bytes = st->tokens / w->lay.ep * act_bytes(w) * w->m->experts_per_token;
     if (per > 1)
@@ -259,7 +239,7 @@ static int run_allowed(const rs_inf_replica_t* r, int n)
 static double decode_work_s(const rs_inf_replica_t* r, int n, double cached)
 {
   rs_inf_step_t st = {.tokens = n, .pairs = cached, .kv_read = cached, .produced = n, .seqs = n};
-  return stage_compute_s(r->w, 0, &st);
+  return rs_inf__stage_seconds(r->w, 0, &st);
 }
 
 /* Plans the decode steps that can run with nothing but contexts changing (rs_inf__kv_decode_steps) from

@@ -5,7 +5,8 @@
  *   inf_requests.c  requests: drawn, or read from a trace; rate and length tables
  *   inf_kv.c        the KV-cache scheduler: admission, blocks, preemption, prefix caching
  *   inf_router.c    the choice of a replica for each request
- *   inf_engine.c    the replica actors: one step's schedule, its timing on every GPU, replicas.csv
+ *   inf_engine.c    the replica actors: one step's schedule, its run on every GPU, replicas.csv
+ *   inf_cost.c      the per-stage figures and the seconds of one step on one GPU of a stage
  *   inf_serve.c     requests in and out: the router actor, calls of other workloads, requests.csv
  *   inf_disagg.c    disaggregated serving: KV caches from prefill to decode replicas
  *   inference.c     the rs_wl__inference entry: prepare, start, summary, report, free
@@ -87,10 +88,12 @@ typedef struct rs_inf_kv {
 
 /* What one step does, summed over its sequences, for the roofline. */
 typedef struct rs_inf_step {
-  double tokens;   /* new tokens processed */
-  double pairs;    /* (query, key) pairs of attention scores */
-  double kv_read;  /* cached tokens read, summed over sequences */
-  double produced; /* sequences that produce a token (logits) */
+  double tokens;     /* new tokens processed */
+  double pairs;      /* (query, key) pairs of attention scores */
+  double ctx_tokens; /* of them, those of prompts (the context phase: a prompt or its chunk, or a recompute) */
+  double ctx_pairs;  /* their pairs; the others are decode tokens, one per generating sequence */
+  double kv_read;    /* cached tokens read, summed over sequences */
+  double produced;   /* sequences that produce a token (logits) */
   double swap_bytes;
   int seqs;
   int preempted;
@@ -153,14 +156,20 @@ void rs_inf__router_add(rs_inf_router_t* rt, int r, double tokens);
 
 typedef struct rs_inf_wl rs_inf_wl_t;
 
-/* Figures of one pipeline stage of a replica, per GPU where it says so. */
+/* Figures of one pipeline stage of a replica (inf_cost.c), per token over the stage's layers, or per
+ * GPU where it says so. */
 typedef struct rs_inf_stage {
-  double lin_flops;    /* FLOPs per new token of the stage's layers, without attention scores */
-  double key_flops;    /* FLOPs per (query, key) pair of attention scores over the stage's layers */
-  double weight_bytes; /* per GPU: weights read by every step (all but routed experts) */
-  double expert_bytes; /* per GPU: routed experts, read when a token of the step picks them */
-  double kv_bytes;     /* per GPU and per cached token of one sequence (before the EP split) */
-  double held_bytes;   /* per GPU: weights held (with the input embedding) */
+  double proj_flops;    /* attention projections' GEMMs */
+  double dense_flops;   /* dense MLPs, shared experts and routers */
+  double routed_flops;  /* routed experts' grouped GEMMs, over the experts_per_token a token picks */
+  double pair_flops[2]; /* per (query, key) pair of attention, in its prefill and its decode form */
+  double stream_rep;    /* bytes of memory-bound kernels every TP rank repeats (norms, residuals) */
+  double stream_split;  /* bytes of memory-bound kernels TP splits (rotary, KV write, activations) */
+  double proj_bytes;    /* per GPU: attention projection weights, read by every step */
+  double weight_bytes;  /* per GPU: the other weights every step reads (all but routed experts and the embedding) */
+  double expert_bytes;  /* per GPU: the routed expert slots it holds, read when a token of the step picks them */
+  double kv_bytes;      /* per GPU and per cached token of one sequence (before the EP split) */
+  double held_bytes;    /* per GPU: weights held (with the input embedding) */
   int layers, moe_layers;
 } rs_inf_stage_t;
 
@@ -255,6 +264,9 @@ struct rs_inf_wl {
   int gpus_per_replica, n_replicas, stage_gpus;
   rs_inf_stage_t* stages; /* [pp] */
   double logits_flops;
+  const rs_gpu_model_t* gpu; /* the replicas' GPU model */
+  rs_prec_t attn_prec, proj_prec;
+  double moe_imbalance; /* busiest EP rank's routed tokens / the mean */
   rs_inf_kv_cfg_t kvc;
   rs_inf_kv_t* kv; /* [n_replicas] */
   rs_inf_replica_t* reps;
@@ -282,6 +294,16 @@ void rs_inf__finish(rs_inf_wl_t* w, int i);
 int rs_inf__requests_open(rs_inf_wl_t* w, rs_err_t* err); /* requests.csv; RS_ERR and err on failure */
 int rs_inf__all_served(const rs_inf_wl_t* w);
 void rs_inf__wake(rs_inf_replica_t* r);
+
+/* inf_cost.c: the per-stage figures of w (its cfg, m, lay and gpu set), with the KV bytes of a token in
+ * w->kvc.token_bytes; the busiest EP rank's share of routed tokens over the mean for cfg on EP ep; the
+ * kernels one GPU of stage s runs in step st, and their seconds (rs_gpu_work_seconds: GEMMs, grouped
+ * expert GEMMs of the busiest EP rank, attention in its prefill and decode forms, memory-bound kernels,
+ * one after the other). */
+void rs_inf__plan_stages(rs_inf_wl_t* w);
+double rs_inf__moe_imbalance(const rs_sc_inference_t* cfg, const rs_model_t* m, int ep);
+rs_work_t rs_inf__stage_work(const rs_inf_wl_t* w, int s, const rs_inf_step_t* st);
+double rs_inf__stage_seconds(const rs_inf_wl_t* w, int s, const rs_inf_step_t* st);
 
 /* inf_engine.c: one replica's serving loop (an actor); a GPU of it other than the leader (an actor). */
 void rs_inf__replica_actor(int argc, char** argv);

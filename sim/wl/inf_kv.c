@@ -155,9 +155,14 @@ static void take(rs_inf_kv_t* kv, rs_inf_req_t* q, int n, rs_inf_step_t* st)
   long need = own_blocks(kv->cfg, q, q->computed + n) - q->blocks;
   kv->free_blocks -= need;
   q->blocks += need;
-  q->n_step = n;
+  q->n_step    = n;
+  double pairs = (double)n * q->computed + (double)n * (n + 1) / 2;
   st->tokens += n;
-  st->pairs += (double)n * q->computed + (double)n * (n + 1) / 2;
+  st->pairs += pairs;
+  if (n > 1 || q->computed < q->prompt) { /* the context phase: a prompt, its chunk, or a recompute */
+    st->ctx_tokens += n;
+    st->ctx_pairs += pairs;
+  }
   st->kv_read += q->computed + n;
   st->produced += q->computed + n == q->prompt + q->generated;
   st->seqs++;

@@ -52,39 +52,6 @@ void rs_inf__summarize(rs_inf_wl_t* w)
 
 /* ---- set-up: stages, memory and the KV cache -------------------------------------------------------- */
 
-static double prec_bytes(rs_prec_t p)
-{
-  return p == RS_PREC_BF16 ? 2 : p == RS_PREC_FP8 ? 1 : 0.5;
-}
-
-/* Per-stage FLOPs, weights and KV bytes per GPU, from model.c and layout.c. */
-static void plan_stages(rs_inf_wl_t* w)
-{
-  const rs_model_t* m  = w->m;
-  const rs_layout_t* l = &w->lay;
-  double wb = prec_bytes(w->cfg->precision), kvb = prec_bytes(w->cfg->kv_precision);
-  int kv_split = m->kv_lora_rank > 0 ? 1 : l->tp < m->kv_heads ? l->tp : m->kv_heads; /* heads beyond: copies */
-  w->stages    = xbt_new0(rs_inf_stage_t, l->pp);
-  for (int s = 0; s < l->pp; s++) {
-    rs_inf_stage_t* st = &w->stages[s];
-    int first          = rs_layout_stage_first_layer(l, m, s);
-    st->layers         = rs_layout_stage_layers(l, m, s);
-    for (int i = first; i < first + st->layers; i++) {
-      double f0 = rs_model_layer_infer_flops(m, i, 1, 0), per_key = rs_model_layer_infer_flops(m, i, 1, 1) - f0;
-      st->key_flops += per_key;
-      st->lin_flops += f0 - per_key;
-      st->moe_layers += m->experts > 0 && i >= m->dense_layers;
-      st->expert_bytes += rs_model_layer_routed_params(m, i) / (l->tp * l->ep) * wb;
-    }
-    st->held_bytes = rs_layout_stage_params(l, m, s) * wb;
-    /* the input embedding is a look-up: a step reads a few rows of it, not all */
-    st->weight_bytes = st->held_bytes - st->expert_bytes - (s == 0 ? rs_model_input_params(m) / l->tp * wb : 0);
-    st->kv_bytes     = rs_model_kv_values_per_token(m) * kvb * st->layers / kv_split;
-    w->kvc.token_bytes += st->kv_bytes * l->tp;
-  }
-  w->logits_flops = rs_model_logits_fwd_flops(m);
-}
-
 /* The longest request the workload will see, in tokens. */
 static long longest_request(const rs_inf_wl_t* w)
 {
@@ -95,7 +62,7 @@ static long longest_request(const rs_inf_wl_t* w)
   return best;
 }
 
-/* What every replica's scheduler obeys, from the scenario (token_bytes comes from plan_stages). */
+/* What every replica's scheduler obeys, from the scenario (token_bytes comes from rs_inf__plan_stages). */
 static void plan_scheduler(rs_inf_wl_t* w)
 {
   const rs_sc_inference_t* c = w->cfg;
@@ -155,6 +122,30 @@ static int check_domains(const rs_inf_wl_t* w, const rs_platform_t* p, const cha
   return RS_OK;
 }
 
+/* The keys of the step's kernels: an imbalance is 0 (derived) or at least 1; the attention and projection
+ * precisions exist on the GPU. */
+static int check_moe_keys(const rs_run_t* run, int i, const rs_inf_wl_t* w, const rs_gpu_model_t* gpu, rs_err_t* err)
+{
+  const rs_sc_inference_t* c = w->cfg;
+  char key[80];
+  if (c->moe_imbalance > 0 && c->moe_imbalance < 1) {
+    snprintf(key, sizeof key, "workloads[%d].moe_imbalance", i);
+    return rs_scenario_err(run->sc, err, key,
+                           "expected 0 (derived from the EP size) or at least 1 (the busiest EP rank's routed "
+                           "tokens over the mean), got %g",
+                           c->moe_imbalance);
+  }
+  const char* keys[] = {"attention_precision", "projection_precision"};
+  int precs[]        = {c->attention_precision, c->projection_precision};
+  for (int k = 0; k < 2; k++)
+    if (precs[k] > 0 && gpu->peak_flops[precs[k] - 1] <= 0) {
+      snprintf(key, sizeof key, "workloads[%d].%s", i, keys[k]);
+      return rs_scenario_err(run->sc, err, key, "%s GPUs have no %s units", gpu->name,
+                             rs_prec_name((rs_prec_t)(precs[k] - 1)));
+    }
+  return RS_OK;
+}
+
 static rs_inf_wl_t* wl_new(const rs_run_t* run, int i)
 {
   rs_inf_wl_t* w = xbt_new0(rs_inf_wl_t, 1);
@@ -171,7 +162,8 @@ static rs_inf_wl_t* wl_new(const rs_run_t* run, int i)
                                       .pp           = w->cfg->pp,
                                       .vp           = 1,
                                       .micro_batch  = 1,
-                                      .global_batch = w->cfg->ep};
+                                      .global_batch = w->cfg->ep,
+                                      .redundant    = w->cfg->redundant_experts};
   w->stage_gpus       = w->cfg->tp * w->cfg->ep;
   w->gpus_per_replica = w->stage_gpus * w->cfg->pp;
   return w;
@@ -209,6 +201,8 @@ static int check(const rs_run_t* run, int i, rs_inf_wl_t* w, rs_err_t* err)
   if (gpu->peak_flops[w->cfg->precision] <= 0)
     return rs_scenario_err(run->sc, err, key, "precision %s: %s GPUs have no %s units", rs_prec_name(w->cfg->precision),
                            gpu->name, rs_prec_name(w->cfg->precision));
+  if (check_moe_keys(run, i, w, gpu, err) != RS_OK)
+    return RS_ERR;
   if (w->cfg->prefill_replicas >= w->n_replicas) {
     snprintf(gkey, sizeof gkey, "workloads[%d].prefill_replicas", i);
     return rs_scenario_err(run->sc, err, gkey, "expected fewer than the %d replicas, so that some decode, got %d",
@@ -217,7 +211,8 @@ static int check(const rs_run_t* run, int i, rs_inf_wl_t* w, rs_err_t* err)
   if (check_domains(w, p, key, err) != RS_OK || load_requests(w, err) != RS_OK)
     return RS_ERR;
   plan_scheduler(w);
-  plan_stages(w);
+  w->gpu = gpu;
+  rs_inf__plan_stages(w);
   return plan_kv(w, gpu, key, err);
 }
 
