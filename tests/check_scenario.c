@@ -101,7 +101,7 @@ static const struct {
      "burstiness, trace, rate_table, length_table, rate_period_s, prompt_dist, prompt_tokens, output_dist, "
      "output_tokens, max_batch_tokens, max_seqs, chunked_prefill, kv_block_tokens, hbm_utilization, preemption, "
      "swap_gbytes_per_s, routing, slo_ttft_s, slo_tpot_s, sample_s, tp_across_domains, collective_memo, "
-     "prefill_replicas, shared_prefix_tokens, prefix_caching"},
+     "prefill_replicas, prefill_tp, prefill_ep, prefill_pp, shared_prefix_tokens, prefix_caching, decode_first"},
 };
 
 #define N_REJECTED ((int)(sizeof rejected / sizeof rejected[0]))
