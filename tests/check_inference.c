@@ -578,6 +578,53 @@ START_TEST(pp2_nearly_matches_two_replicas)
 }
 END_TEST
 
+static int by_number(const void* a, const void* b)
+{
+  double x = *(const double*)a, y = *(const double*)b;
+  return x < y ? -1 : x > y;
+}
+
+/* The steady window of an offline run on one replica of max_seqs 4: it opens when the batch first
+ * holds 4 sequences (the 4th admission) and closes at the last admission, when the drain begins; its
+ * figure is the output tokens produced in steps that ended inside it, finished requests or not, over
+ * its length: a whole number of tokens, between those of the requests wholly inside and those of every
+ * request that overlaps it. Under its capacity (a slow server run) the batch never fills: no window. */
+START_TEST(steady_window_excludes_warm_up_and_drain)
+{
+  const char* yaml = "name: st\nplatform: {preset: p5en.48xlarge}\nworkloads:\n"
+                     "  - kind: inference\n    model: {preset: llama3-8b}\n    gpus: 1\n    mode: offline\n"
+                     "    requests: 16\n    max_seqs: 4\n    prompt_tokens: 16\n    output_tokens: 8\n";
+  ck_assert_int_eq(run_scenario(yaml, ""), 0);
+  rs_csv_t* csv = table("requests");
+  int sc = rs_csv_column(csv, "scheduled_s"), ft = rs_csv_column(csv, "first_token_s"),
+      fi = rs_csv_column(csv, "finish_s");
+  double admitted[16], from = summary("steady_start_s"), to = summary("steady_end_s"), inside = 0, overlap = 0;
+  ck_assert_int_eq(csv->n_rows, 17);
+  for (int k = 0; k < 16; k++) {
+    char** c     = csv->rows[k + 1].cells;
+    admitted[k]  = strtod(c[sc], NULL);
+    double first = strtod(c[ft], NULL), last = strtod(c[fi], NULL);
+    inside += first > from && last <= to ? 8 : 0;
+    overlap += last > from && first <= to ? 8 : 0;
+  }
+  rs_csv_free(csv);
+  qsort(admitted, 16, sizeof *admitted, by_number);
+  ck_assert_double_eq(from, admitted[3]);
+  ck_assert_double_eq(to, admitted[15]);
+  double tokens = summary("steady_tokens_per_s") * (to - from);
+  ck_assert_double_eq_tol(tokens, round(tokens), 1e-6);
+  ck_assert_msg(tokens >= inside && tokens <= overlap, "%g tokens in the window: %g inside, %g overlap", tokens, inside,
+                overlap);
+  ck_assert(summary("steady_tokens_per_s") > summary("tokens_per_s"));
+  ck_assert_int_eq(run_scenario(server, ""), 0);
+  rs_csv_t* sum             = table("summary");
+  const char* const names[] = {"steady_tokens_per_s", "steady_start_s", "steady_end_s"};
+  for (int k = 0; k < 3; k++)
+    ck_assert_str_eq(sum->rows[1].cells[rs_csv_column(sum, names[k])], "");
+  rs_csv_free(sum);
+}
+END_TEST
+
 /* Disaggregated serving on two GPUs of one server: the prompt's KV cache (1,000 tokens x 32 layers x
  * 8 KV heads x 128 x K and V, bf16) goes from the prefill GPU to the decode GPU over NVLink, and that is
  * all the NVLinks carry; served by two mixed replicas instead, the lone request moves nothing. */
@@ -696,6 +743,7 @@ static Suite* inference_suite(void)
   tcase_add_test(tc, pipeline_activations_cross_nvlink);
   tcase_add_test(tc, pipeline_keeps_two_batches_in_flight);
   tcase_add_test(tc, pp2_nearly_matches_two_replicas);
+  tcase_add_test(tc, steady_window_excludes_warm_up_and_drain);
   tcase_add_test(tc, kv_hand_off_crosses_nvlink);
   suite_add_tcase(s, tc);
   return s;

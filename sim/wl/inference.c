@@ -648,6 +648,9 @@ static const rs_wl_col_t inf_cols[] = {
     INF_COL("goodput_requests_per_s", goodput_requests_per_s),
     INF_COL("slo_attainment", slo_attainment),
     INF_COL("preemptions", preemptions),
+    INF_COL("steady_tokens_per_s", steady_tokens_per_s),
+    INF_COL("steady_start_s", steady_start_s),
+    INF_COL("steady_end_s", steady_end_s),
 };
 
 const rs_wl_ops_t rs_wl__inference = {
