@@ -644,6 +644,43 @@ START_TEST(kv_hand_off_crosses_nvlink)
 }
 END_TEST
 
+/* Bytes links.csv counts on the link named `name` (outputs.links: all). */
+static double link_bytes(const char* name)
+{
+  rs_csv_t* csv = table("links");
+  int l = rs_csv_column(csv, "link"), b = rs_csv_column(csv, "bytes");
+  double bytes = -1;
+  for (size_t r = 1; r < csv->n_rows; r++)
+    if (strcmp(csv->rows[r].cells[l], name) == 0)
+      bytes = strtod(csv->rows[r].cells[b], NULL);
+  rs_csv_free(csv);
+  ck_assert_msg(bytes >= 0, "links.csv has no link %s", name);
+  return bytes;
+}
+
+/* A prefill pool and a decode pool of different layouts: one prefill replica of one GPU, then, on the
+ * two GPUs left, one TP2 decode replica. The prompt's KV cache (1,000 tokens x 32 layers x 8 KV heads
+ * x 128 x K and V, bf16) leaves the prefill GPU whole and is cut again: each decode GPU receives half
+ * of it (its NVLink's _DOWN half also carries its TP peer's all-reduces, its peer's _UP). */
+START_TEST(prefill_and_decode_layouts_apart)
+{
+  const char* yaml = "name: dl\nplatform: {preset: p5en.48xlarge}\noutputs: {links: all}\nworkloads:\n"
+                     "  - kind: inference\n    model: {preset: llama3-8b}\n    gpus: 3\n    prefill_replicas: 1\n"
+                     "    prefill_tp: 1\n    tp: 2\n    mode: offline\n    requests: 1\n    prompt_tokens: 1000\n"
+                     "    output_tokens: 4\n";
+  ck_assert_int_eq(run_scenario(yaml, ""), 0);
+  rs_model_t m;
+  ck_assert(rs_model_preset("llama3-8b", &m) == RS_OK);
+  double kv = 1000 * rs_model_kv_values_per_token(&m) * 2 * m.layers;
+  ck_assert_double_eq(link_bytes("us0-gpu0-nvlink_UP"), kv);
+  ck_assert_double_eq(link_bytes("us0-gpu1-nvlink_DOWN") - link_bytes("us0-gpu2-nvlink_UP"), kv / 2);
+  ck_assert_double_eq(link_bytes("us0-gpu2-nvlink_DOWN") - link_bytes("us0-gpu1-nvlink_UP"), kv / 2);
+  ck_assert_double_eq(value("requests", 1, "replica"), 1);
+  ck_assert_double_eq(value("requests", 1, "prefill_replica"), 0);
+  ck_assert_double_eq(summary("gpus"), 3);
+}
+END_TEST
+
 /* Bad input: exit 2, one line naming the file, line and key or column, no outputs. */
 static void expect_refusal(const char* yaml, const char* reason)
 {
@@ -699,6 +736,27 @@ START_TEST(bad_inputs_exit_2_with_reason)
       "name: t\nplatform: {preset: p5en.48xlarge}\nworkloads:\n  - kind: inference\n"
       "    model: {preset: llama3-8b}\n    tp: 4\n    prefill_replicas: 2\n",
       "s.yaml:7: workloads[0].prefill_replicas: expected fewer than the 2 replicas, so that some decode, got 2");
+  /* a prefill pool and a decode pool of their own layouts */
+  expect_refusal("name: t\nplatform: {preset: p5en.48xlarge}\nworkloads:\n  - kind: inference\n"
+                 "    model: {preset: llama3-8b}\n    tp: 2\n    prefill_replicas: 2\n    prefill_tp: 4\n",
+                 "s.yaml:7: workloads[0].prefill_replicas: expected prefill replicas of prefill_tp x prefill_ep x "
+                 "prefill_pp = 4 GPUs each that leave GPUs for decode replicas of tp x ep x pp = 2 among the 8 GPUs, "
+                 "got 2 (8 GPUs)");
+  expect_refusal("name: t\nplatform: {preset: p5en.48xlarge}\nworkloads:\n  - kind: inference\n"
+                 "    model: {preset: llama3-8b}\n    tp: 4\n    prefill_replicas: 1\n    prefill_tp: 2\n",
+                 "workloads[0].gpus: a decode replica of tp x ep x pp = 4 GPUs does not divide the 6 GPUs left "
+                 "after 1 prefill replicas of 2");
+  expect_refusal("name: t\nplatform: {preset: p5en.48xlarge}\nworkloads:\n  - kind: inference\n"
+                 "    model: {preset: llama3-8b}\n    gpus: 4\n    prefill_replicas: 1\n    prefill_tp: 3\n",
+                 "s.yaml:4: workloads[0]: this prefill layout (prefill_tp 3 prefill_ep 1 prefill_pp 1) cannot run: "
+                 "tp = 3 does not divide the model's 32 attention heads");
+  expect_refusal("name: t\nplatform: {preset: p5en.48xlarge}\nworkloads:\n  - kind: inference\n"
+                 "    model: {preset: llama3-70b}\n    gpus: 5\n    prefill_replicas: 1\n    prefill_tp: 4\n",
+                 "s.yaml:4: workloads[0]: weights need 141.1 GB per GPU (stage 0, bf16, tp 1 ep 1 pp 1), more than "
+                 "the 126.9 GB allowed");
+  expect_refusal("name: t\nplatform: {preset: p5en.48xlarge}\nworkloads:\n  - kind: inference\n"
+                 "    model: {preset: llama3-8b}\n    pp: 2\n    prompt_tokens: 1500000\n",
+                 "the KV cache of a virtual engine (one of the 2 of a pp 2 replica) holds");
 }
 END_TEST
 
@@ -744,6 +802,7 @@ static Suite* inference_suite(void)
   tcase_add_test(tc, pipeline_keeps_two_batches_in_flight);
   tcase_add_test(tc, pp2_nearly_matches_two_replicas);
   tcase_add_test(tc, steady_window_excludes_warm_up_and_drain);
+  tcase_add_test(tc, prefill_and_decode_layouts_apart);
   tcase_add_test(tc, kv_hand_off_crosses_nvlink);
   suite_add_tcase(s, tc);
   return s;

@@ -95,6 +95,9 @@ static const struct {
                                   "(1073741824 bytes), got 1048576 bytes"},
     {"tests/bad/duplicate-names.yaml", "tests/bad/duplicate-names.yaml:6: workloads[1].name: expected a name no "
                                        "other workload has, got 'sweep', the name of workloads[0]"},
+    {"tests/bad/inference-prefill-layout.yaml",
+     "tests/bad/inference-prefill-layout.yaml:7: workloads[0].prefill_tp: expected no prefill_tp unless "
+     "prefill_replicas is above 0 (a prefill pool), got 4"},
     {"tests/bad/inference-unknown-key.yaml",
      "tests/bad/inference-unknown-key.yaml:7: workloads[0].max_tokens: unknown key; expected one of: name, kind, "
      "start_s, first_gpu, model, gpus, tp, ep, pp, precision, kv_precision, mode, requests, arrival, rate_per_s, "

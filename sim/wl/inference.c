@@ -609,10 +609,20 @@ static void inf_report(const rs_run_t* run, int i, const void* state, FILE* fp)
   const rs_inf_wl_t* w       = state;
   const rs_sc_workload_t* wl = w->wl;
   const rs_inf_summary_t* s  = &w->sum;
-  fprintf(fp, "  %s (inference, %s): %s, %d replicas of TP%d EP%d PP%d (%d GPUs), %s, %ld KV tokens per replica\n",
-          wl->name, wl->u.inf.mode == RS_MODE_OFFLINE ? "offline" : "server", w->m->name, w->n_replicas, w->lay.tp,
-          w->lay.ep, w->lay.pp, w->row->gpus, rs_prec_name(wl->u.inf.precision),
-          w->kv[0].total_blocks * w->kvc.block_tokens);
+  const char* mode           = wl->u.inf.mode == RS_MODE_OFFLINE ? "offline" : "server";
+  const rs_inf_wl_t* d       = w->decode;
+  if (d == NULL)
+    fprintf(fp, "  %s (inference, %s): %s, %d replicas of TP%d EP%d PP%d (%d GPUs), %s, %ld KV tokens per replica\n",
+            wl->name, mode, w->m->name, w->n_replicas, w->lay.tp, w->lay.ep, w->lay.pp, w->row->gpus,
+            rs_prec_name(wl->u.inf.precision), w->reps[0].n_ve * w->kv[0].total_blocks * w->kvc.block_tokens);
+  else
+    fprintf(fp,
+            "  %s (inference, %s): %s, %d prefill replicas of TP%d EP%d PP%d and %d decode replicas of TP%d EP%d PP%d "
+            "(%d GPUs), %s, %ld and %ld KV tokens per replica\n",
+            wl->name, mode, w->m->name, wl->u.inf.prefill_replicas, w->lay.tp, w->lay.ep, w->lay.pp,
+            w->n_replicas - wl->u.inf.prefill_replicas, d->lay.tp, d->lay.ep, d->lay.pp, w->row->gpus,
+            rs_prec_name(wl->u.inf.precision), w->reps[0].n_ve * w->kv[0].total_blocks * w->kvc.block_tokens,
+            w->reps[w->n_replicas - 1].n_ve * w->kv[w->kv_first[w->n_replicas] - 1].total_blocks * w->kvc.block_tokens);
   fprintf(fp,
           "    %.0f requests: %.0f output tokens/s (%.1f per GPU); TTFT p50/p99 %.3g/%.3g s, TPOT p50/p99 "
           "%.3g/%.3g s; goodput %.3g req/s (%.1f%% within the objective); %.0f preemptions\n",
