@@ -5,7 +5,8 @@
  *   inf_requests.c  requests: drawn, or read from a trace; rate and length tables
  *   inf_kv.c        the KV-cache scheduler: admission, blocks, preemption, prefix caching
  *   inf_router.c    the choice of a replica for each request
- *   inf_engine.c    the replica actors: one step's schedule, its timing on every GPU, replicas.csv
+ *   inf_engine.c    the replica actors: one step's schedule, its timing on every GPU, the pipelined
+ *                   stages of a PP replica (its virtual engines), replicas.csv and its ops.csv rows
  *   inf_serve.c     requests in and out: the router actor, calls of other workloads, requests.csv
  *   inf_disagg.c    disaggregated serving: KV caches from prefill to decode replicas
  *   inference.c     the rs_wl__inference entry: prepare, start, summary, report, free
