@@ -165,6 +165,78 @@ START_TEST(prefill_only_replicas_let_go_after_the_first_token)
 }
 END_TEST
 
+/* ---- decode first and full batches ------------------------------------------------------------------ */
+
+/* Request 0 (admitted first) is still in its chunked prompt while 1 and 2 decode: in admission order
+ * the chunk takes the budget first and one decode waits; decode first, both decodes go, then the
+ * chunk takes what is left. */
+START_TEST(decode_first_takes_the_decodes_first)
+{
+  cfg.chunked_prefill  = 1;
+  cfg.max_batch_tokens = 40;
+  arrive(3, (int[]){200, 10, 10});
+  for (int i = 0; i < 3; i++) /* as the scheduler would have left them */
+    kv.run[kv.n_run++] = rs_inf__q_front(&kv.waiting), rs_inf__q_pop_front(&kv.waiting);
+  kv.waiting_blocks = 0;
+  reqs[0].computed  = 100; /* half its prompt */
+  reqs[0].blocks    = 7;
+  for (int i = 1; i < 3; i++)
+    reqs[i].computed = 10, reqs[i].generated = 1, reqs[i].blocks = 1;
+  kv.free_blocks -= 9;
+  rs_inf_step_t st = schedule(0);
+  ck_assert_int_eq(reqs[0].n_step, 40);
+  ck_assert_int_eq(reqs[1].n_step, 0);
+  ck_assert_int_eq(reqs[2].n_step, 0);
+  ck_assert_int_eq(st.seqs, 1);
+  cfg.decode_first = 1;
+  st               = schedule(0);
+  ck_assert_int_eq(reqs[1].n_step, 1);
+  ck_assert_int_eq(reqs[2].n_step, 1);
+  ck_assert_int_eq(reqs[0].n_step, 38);
+  ck_assert_int_eq(st.seqs, 3);
+  ck_assert_double_eq(st.tokens, 40);
+}
+END_TEST
+
+/* One free block, wanted by the chunk of request 0 (admitted first) and by the decode of request 1: in
+ * admission order the chunk takes it and the decode, the newest, gives way (preempted); decode first,
+ * the decode takes it and the chunk waits for the next step, evicting nobody. */
+START_TEST(decode_first_chunks_do_not_evict_decodes)
+{
+  cfg.chunked_prefill = 1;
+  for (int pass = 0; pass < 2; pass++) {
+    cfg.decode_first = pass;
+    rs_inf__kv_free(&kv);
+    rs_inf__kv_init(&kv, &cfg, 4);
+    reqs[0]   = (rs_inf_req_t){.prompt = 40, .output = 4, .computed = 32, .blocks = 2, .scheduled = 0};
+    reqs[1]   = (rs_inf_req_t){.prompt = 16, .output = 4, .computed = 16, .generated = 1, .blocks = 1, .scheduled = 0};
+    kv.run[0] = 0, kv.run[1] = 1, kv.n_run = 2;
+    kv.free_blocks   = 1;
+    rs_inf_step_t st = schedule(0);
+    ck_assert_int_eq(st.preempted, pass ? 0 : 1);
+    ck_assert_int_eq(reqs[0].n_step, pass ? 0 : 8);
+    ck_assert_int_eq(reqs[1].n_step, pass ? 1 : 0);
+    ck_assert_int_eq(kv.n_run, pass ? 2 : 1);
+    ck_assert_int_eq(kv.free_blocks, pass ? 0 : 1);
+  }
+}
+END_TEST
+
+/* A batch is full with max_seqs sequences, or when a request waits that the free blocks cannot hold;
+ * a step whose token budget went to prompts is not. */
+START_TEST(full_batches)
+{
+  arrive(3, (int[]){60, 50, 30});
+  schedule(0);
+  ck_assert_int_eq(rs_inf__kv_full(&kv, reqs), 0); /* budget-bound: 60 of 100 tokens, then 50 waits */
+  cfg.max_seqs = 1;
+  ck_assert_int_eq(rs_inf__kv_full(&kv, reqs), 1);
+  cfg.max_seqs   = 8;
+  kv.free_blocks = 3; /* request 1's 50 tokens need 4 blocks */
+  ck_assert_int_eq(rs_inf__kv_full(&kv, reqs), 1);
+}
+END_TEST
+
 /* ---- preemption ------------------------------------------------------------------------------------- */
 
 /* Two prompts of 48 tokens fill 6 blocks; the next decode step needs a fourth block for each, so the
@@ -339,6 +411,33 @@ START_TEST(kv_aware_picks_the_most_room)
 }
 END_TEST
 
+/* Step-aware: replicas whose steps' seats are all taken are passed over while one of the pool has a
+ * free seat, by every policy; when none has, the policy alone decides. */
+START_TEST(step_aware_routing_fills_free_seats)
+{
+  const rs_route_t policies[] = {RS_ROUTE_LEAST_OUTSTANDING, RS_ROUTE_ROUND_ROBIN, RS_ROUTE_KV_AWARE};
+  for (int k = 0; k < 3; k++) {
+    rs_inf_router_t rt;
+    rs_inf__router_init(&rt, policies[k], 4, kvs, 1);
+    rs_inf__router_steps(&rt, (int[]){2, 2, 1, 1});
+    ck_assert_ptr_null(rt.heap);
+    rs_inf_pool_t p = {0, 4, 0};
+    int seen[4]     = {0};
+    for (int j = 0; j < 6; j++) {
+      int r = rs_inf__route(&rt, &p);
+      seen[r]++;
+      rs_inf__router_seat(&rt, r, 1);
+      rs_inf__router_add(&rt, r, 100);
+    }
+    for (int r = 0; r < 4; r++)
+      ck_assert_int_eq(seen[r], r < 2 ? 2 : 1);
+    rs_inf__router_seat(&rt, 2, -1); /* a request left replica 2 */
+    ck_assert_int_eq(rs_inf__route(&rt, &p), 2);
+    rs_inf__router_free(&rt);
+  }
+}
+END_TEST
+
 static Suite* inf_sched_suite(void)
 {
   Suite* s  = suite_create("inf_sched");
@@ -355,6 +454,9 @@ static Suite* inf_sched_suite(void)
   tcase_add_test(tc, preemption_by_swap_keeps_the_work);
   tcase_add_test(tc, cached_prefix_is_borrowed);
   tcase_add_test(tc, decode_steps_stop_when_blocks_run_out);
+  tcase_add_test(tc, decode_first_takes_the_decodes_first);
+  tcase_add_test(tc, decode_first_chunks_do_not_evict_decodes);
+  tcase_add_test(tc, full_batches);
   suite_add_tcase(s, tc);
   tc = tcase_create("router");
   tcase_add_checked_fixture(tc, router_setup, router_teardown);
@@ -362,6 +464,7 @@ static Suite* inf_sched_suite(void)
   tcase_add_test(tc, least_outstanding_with_the_heap);
   tcase_add_test(tc, least_outstanding_by_scanning);
   tcase_add_test(tc, kv_aware_picks_the_most_room);
+  tcase_add_test(tc, step_aware_routing_fills_free_seats);
   suite_add_tcase(s, tc);
   return s;
 }

@@ -482,6 +482,154 @@ START_TEST(pipeline_activations_cross_nvlink)
 }
 END_TEST
 
+/* One row of ops.csv: a stage's compute or its send of activations, for one virtual engine's step. */
+typedef struct op_row {
+  int rank, send, ve, step;
+  double start, end;
+} op_row_t;
+
+/* The ops.csv rows of the run, in the order written; *n gets how many. */
+static op_row_t* op_rows(int* n)
+{
+  rs_csv_t* csv = table("ops");
+  int rank = rs_csv_column(csv, "rank"), op = rs_csv_column(csv, "op"), it = rs_csv_column(csv, "iteration");
+  int mb = rs_csv_column(csv, "micro_batch"), t0 = rs_csv_column(csv, "start_s"), t1 = rs_csv_column(csv, "end_s");
+  op_row_t* v = malloc(csv->n_rows * sizeof *v);
+  *n          = (int)csv->n_rows - 1;
+  for (int k = 0; k < *n; k++) {
+    char** c = csv->rows[k + 1].cells;
+    v[k]     = (op_row_t){atoi(c[rank]), strcmp(c[op], "send") == 0, atoi(c[mb]),
+                          atoi(c[it]),   strtod(c[t0], NULL),        strtod(c[t1], NULL)};
+  }
+  rs_csv_free(csv);
+  return v;
+}
+
+/* The row of stage `rank`'s compute (send 0) or send (1) of engine ve's step `step`; NULL: none. */
+static const op_row_t* find_op(const op_row_t* v, int n, int rank, int send, int ve, int step)
+{
+  for (int k = 0; k < n; k++)
+    if (v[k].rank == rank && v[k].send == send && v[k].ve == ve && v[k].step == step)
+      return &v[k];
+  return NULL;
+}
+
+static const char* pp2_pair = "name: pp2\nplatform: {preset: p5en.48xlarge}\noutputs: {ops_max_rows: 1000}\n"
+                              "workloads:\n  - kind: inference\n    model: {preset: llama3-8b}\n    gpus: 2\n"
+                              "    pp: 2\n    mode: offline\n    requests: 2\n    max_seqs: 1\n"
+                              "    prompt_tokens: 100\n    output_tokens: 8\n";
+
+/* A PP2 replica runs two virtual engines (vLLM's), one request each: their batches follow each other
+ * through the two stages, so while stage 1 works on one engine's batch stage 0 works on the other's.
+ * The timeline of ops.csv follows the pipeline's recurrence exactly: stage 1 starts a batch when its
+ * activations arrived and it finished the batch before; stage 0 starts an engine's next batch when it
+ * finished its own last send and that engine's batch before left stage 1. In the steady state a batch
+ * leaves the pipeline every max(T0 + send, T1), not every T0 + send + T1 as one batch at a time did,
+ * and each request makes a token every two batches. */
+START_TEST(pipeline_keeps_two_batches_in_flight)
+{
+  ck_assert_int_eq(run_scenario(pp2_pair, ""), 0);
+  int n;
+  op_row_t* v  = op_rows(&n);
+  int overlaps = 0;
+  double free0 = 0, free1 = 0; /* when each stage finished its last activity */
+  const int last = 7;          /* steps: one prefill, then seven decodes (the eighth token is the last) */
+  for (int k = 0; k <= last; k++)
+    for (int ve = 0; ve < 2; ve++) {
+      const op_row_t* c0 = find_op(v, n, 0, 0, ve, k);
+      const op_row_t* s0 = find_op(v, n, 0, 1, ve, k);
+      const op_row_t* c1 = find_op(v, n, 1, 0, ve, k);
+      ck_assert_msg(c0 && s0 && c1, "engine %d step %d: missing rows", ve, k);
+      const op_row_t* before = k > 0 ? find_op(v, n, 1, 0, ve, k - 1) : NULL;
+      double ready           = before ? before->end : 0;
+      ck_assert_double_eq_tol(c0->start, fmax(free0, ready), 1e-12);
+      ck_assert_double_eq_tol(s0->start, c0->end, 1e-12);
+      ck_assert_double_eq_tol(c1->start, fmax(s0->end, free1), 1e-12);
+      free0 = s0->end;
+      free1 = c1->end;
+      for (int j = 0; j < n; j++) /* stage 0 computes while stage 1 computes another batch */
+        overlaps += v[j].rank == 0 && !v[j].send && v[j].start < c1->end - 1e-9 && v[j].end > c1->start + 1e-9;
+    }
+  ck_assert_int_ge(overlaps, 2 * last);
+  /* the steady state: decode steps 3 to 6 of both engines */
+  for (int k = 3; k < last; k++) {
+    const op_row_t* a  = find_op(v, n, 1, 0, 1, k - 1);
+    const op_row_t* b  = find_op(v, n, 1, 0, 0, k);
+    const op_row_t* c0 = find_op(v, n, 0, 0, 0, k);
+    const op_row_t* s0 = find_op(v, n, 0, 1, 0, k);
+    double t0 = s0->end - c0->start, t1 = b->end - b->start, gap = b->end - a->end;
+    ck_assert_msg(fabs(gap - fmax(t0, t1)) < 1e-9, "a batch every %g s; stages %g s and %g s", gap, t0, t1);
+    ck_assert_msg(gap < 0.6 * (t0 + t1), "a batch every %g s; stages %g s and %g s", gap, t0, t1);
+  }
+  double t1 = find_op(v, n, 1, 0, 0, 5)->end - find_op(v, n, 1, 0, 0, 5)->start;
+  free(v);
+  ck_assert_double_eq_tol(value("requests", 1, "tpot_s"), 2 * t1, 2 * t1 * 0.01);
+}
+END_TEST
+
+/* Compute-bound offline serving: one PP2 replica on two GPUs gives nearly the throughput of two
+ * replicas of one GPU each (the same GPUs; the last stage also reads the output embedding), where one
+ * batch at a time through the stages gave half of it (0.51x). */
+START_TEST(pp2_nearly_matches_two_replicas)
+{
+  const char* yaml = "name: pp\nplatform: {preset: p5en.48xlarge}\nworkloads:\n"
+                     "  - kind: inference\n    model: {preset: llama3-8b}\n    gpus: 2\n    pp: 2\n"
+                     "    mode: offline\n    requests: 512\n    prompt_tokens: 512\n    output_tokens: 64\n";
+  ck_assert_int_eq(run_scenario(yaml, ""), 0);
+  double pp2 = summary("tokens_per_s");
+  ck_assert_int_eq(run_scenario(yaml, "--set workloads.0.pp=1"), 0);
+  double dp2 = summary("tokens_per_s");
+  ck_assert_msg(pp2 > 0.9 * dp2 && pp2 < dp2, "PP2 %g tokens/s, two replicas %g", pp2, dp2);
+}
+END_TEST
+
+static int by_number(const void* a, const void* b)
+{
+  double x = *(const double*)a, y = *(const double*)b;
+  return x < y ? -1 : x > y;
+}
+
+/* The steady window of an offline run on one replica of max_seqs 4: it opens when the batch first
+ * holds 4 sequences (the 4th admission) and closes at the last admission, when the drain begins; its
+ * figure is the output tokens produced in steps that ended inside it, finished requests or not, over
+ * its length: a whole number of tokens, between those of the requests wholly inside and those of every
+ * request that overlaps it. Under its capacity (a slow server run) the batch never fills: no window. */
+START_TEST(steady_window_excludes_warm_up_and_drain)
+{
+  const char* yaml = "name: st\nplatform: {preset: p5en.48xlarge}\nworkloads:\n"
+                     "  - kind: inference\n    model: {preset: llama3-8b}\n    gpus: 1\n    mode: offline\n"
+                     "    requests: 16\n    max_seqs: 4\n    prompt_tokens: 16\n    output_tokens: 8\n";
+  ck_assert_int_eq(run_scenario(yaml, ""), 0);
+  rs_csv_t* csv = table("requests");
+  int sc = rs_csv_column(csv, "scheduled_s"), ft = rs_csv_column(csv, "first_token_s"),
+      fi = rs_csv_column(csv, "finish_s");
+  double admitted[16], from = summary("steady_start_s"), to = summary("steady_end_s"), inside = 0, overlap = 0;
+  ck_assert_int_eq(csv->n_rows, 17);
+  for (int k = 0; k < 16; k++) {
+    char** c     = csv->rows[k + 1].cells;
+    admitted[k]  = strtod(c[sc], NULL);
+    double first = strtod(c[ft], NULL), last = strtod(c[fi], NULL);
+    inside += first > from && last <= to ? 8 : 0;
+    overlap += last > from && first <= to ? 8 : 0;
+  }
+  rs_csv_free(csv);
+  qsort(admitted, 16, sizeof *admitted, by_number);
+  ck_assert_double_eq(from, admitted[3]);
+  ck_assert_double_eq(to, admitted[15]);
+  double tokens = summary("steady_tokens_per_s") * (to - from);
+  ck_assert_double_eq_tol(tokens, round(tokens), 1e-6);
+  ck_assert_msg(tokens >= inside && tokens <= overlap, "%g tokens in the window: %g inside, %g overlap", tokens, inside,
+                overlap);
+  ck_assert(summary("steady_tokens_per_s") > summary("tokens_per_s"));
+  ck_assert_int_eq(run_scenario(server, ""), 0);
+  rs_csv_t* sum             = table("summary");
+  const char* const names[] = {"steady_tokens_per_s", "steady_start_s", "steady_end_s"};
+  for (int k = 0; k < 3; k++)
+    ck_assert_str_eq(sum->rows[1].cells[rs_csv_column(sum, names[k])], "");
+  rs_csv_free(sum);
+}
+END_TEST
+
 /* Disaggregated serving on two GPUs of one server: the prompt's KV cache (1,000 tokens x 32 layers x
  * 8 KV heads x 128 x K and V, bf16) goes from the prefill GPU to the decode GPU over NVLink, and that is
  * all the NVLinks carry; served by two mixed replicas instead, the lone request moves nothing. */
@@ -498,6 +646,43 @@ START_TEST(kv_hand_off_crosses_nvlink)
   ck_assert(value("requests", 1, "kv_transfer_s") > 0);
   ck_assert_int_eq(run_scenario(yaml, "--set workloads.0.prefill_replicas=0"), 0);
   ck_assert_double_eq(class_bytes("nvlink"), 0);
+}
+END_TEST
+
+/* Bytes links.csv counts on the link named `name` (outputs.links: all). */
+static double link_bytes(const char* name)
+{
+  rs_csv_t* csv = table("links");
+  int l = rs_csv_column(csv, "link"), b = rs_csv_column(csv, "bytes");
+  double bytes = -1;
+  for (size_t r = 1; r < csv->n_rows; r++)
+    if (strcmp(csv->rows[r].cells[l], name) == 0)
+      bytes = strtod(csv->rows[r].cells[b], NULL);
+  rs_csv_free(csv);
+  ck_assert_msg(bytes >= 0, "links.csv has no link %s", name);
+  return bytes;
+}
+
+/* A prefill pool and a decode pool of different layouts: one prefill replica of one GPU, then, on the
+ * two GPUs left, one TP2 decode replica. The prompt's KV cache (1,000 tokens x 32 layers x 8 KV heads
+ * x 128 x K and V, bf16) leaves the prefill GPU whole and is cut again: each decode GPU receives half
+ * of it (its NVLink's _DOWN half also carries its TP peer's all-reduces, its peer's _UP). */
+START_TEST(prefill_and_decode_layouts_apart)
+{
+  const char* yaml = "name: dl\nplatform: {preset: p5en.48xlarge}\noutputs: {links: all}\nworkloads:\n"
+                     "  - kind: inference\n    model: {preset: llama3-8b}\n    gpus: 3\n    prefill_replicas: 1\n"
+                     "    prefill_tp: 1\n    tp: 2\n    mode: offline\n    requests: 1\n    prompt_tokens: 1000\n"
+                     "    output_tokens: 4\n";
+  ck_assert_int_eq(run_scenario(yaml, ""), 0);
+  rs_model_t m;
+  ck_assert(rs_model_preset("llama3-8b", &m) == RS_OK);
+  double kv = 1000 * rs_model_kv_values_per_token(&m) * 2 * m.layers;
+  ck_assert_double_eq(link_bytes("us0-gpu0-nvlink_UP"), kv);
+  ck_assert_double_eq(link_bytes("us0-gpu1-nvlink_DOWN") - link_bytes("us0-gpu2-nvlink_UP"), kv / 2);
+  ck_assert_double_eq(link_bytes("us0-gpu2-nvlink_DOWN") - link_bytes("us0-gpu1-nvlink_UP"), kv / 2);
+  ck_assert_double_eq(value("requests", 1, "replica"), 1);
+  ck_assert_double_eq(value("requests", 1, "prefill_replica"), 0);
+  ck_assert_double_eq(summary("gpus"), 3);
 }
 END_TEST
 
@@ -556,6 +741,27 @@ START_TEST(bad_inputs_exit_2_with_reason)
       "name: t\nplatform: {preset: p5en.48xlarge}\nworkloads:\n  - kind: inference\n"
       "    model: {preset: llama3-8b}\n    tp: 4\n    prefill_replicas: 2\n",
       "s.yaml:7: workloads[0].prefill_replicas: expected fewer than the 2 replicas, so that some decode, got 2");
+  /* a prefill pool and a decode pool of their own layouts */
+  expect_refusal("name: t\nplatform: {preset: p5en.48xlarge}\nworkloads:\n  - kind: inference\n"
+                 "    model: {preset: llama3-8b}\n    tp: 2\n    prefill_replicas: 2\n    prefill_tp: 4\n",
+                 "s.yaml:7: workloads[0].prefill_replicas: expected prefill replicas of prefill_tp x prefill_ep x "
+                 "prefill_pp = 4 GPUs each that leave GPUs for decode replicas of tp x ep x pp = 2 among the 8 GPUs, "
+                 "got 2 (8 GPUs)");
+  expect_refusal("name: t\nplatform: {preset: p5en.48xlarge}\nworkloads:\n  - kind: inference\n"
+                 "    model: {preset: llama3-8b}\n    tp: 4\n    prefill_replicas: 1\n    prefill_tp: 2\n",
+                 "workloads[0].gpus: a decode replica of tp x ep x pp = 4 GPUs does not divide the 6 GPUs left "
+                 "after 1 prefill replicas of 2");
+  expect_refusal("name: t\nplatform: {preset: p5en.48xlarge}\nworkloads:\n  - kind: inference\n"
+                 "    model: {preset: llama3-8b}\n    gpus: 4\n    prefill_replicas: 1\n    prefill_tp: 3\n",
+                 "s.yaml:4: workloads[0]: this prefill layout (prefill_tp 3 prefill_ep 1 prefill_pp 1) cannot run: "
+                 "tp = 3 does not divide the model's 32 attention heads");
+  expect_refusal("name: t\nplatform: {preset: p5en.48xlarge}\nworkloads:\n  - kind: inference\n"
+                 "    model: {preset: llama3-70b}\n    gpus: 5\n    prefill_replicas: 1\n    prefill_tp: 4\n",
+                 "s.yaml:4: workloads[0]: weights need 141.1 GB per GPU (stage 0, bf16, tp 1 ep 1 pp 1), more than "
+                 "the 126.9 GB allowed");
+  expect_refusal("name: t\nplatform: {preset: p5en.48xlarge}\nworkloads:\n  - kind: inference\n"
+                 "    model: {preset: llama3-8b}\n    pp: 2\n    prompt_tokens: 1500000\n",
+                 "the KV cache of a virtual engine (one of the 2 of a pp 2 replica) holds");
 }
 END_TEST
 
@@ -598,6 +804,10 @@ static Suite* inference_suite(void)
   tcase_add_test(tc, tp_all_reduces_of_every_layer_cross_the_links);
   tcase_add_test(tc, every_gpu_of_a_replica_works);
   tcase_add_test(tc, pipeline_activations_cross_nvlink);
+  tcase_add_test(tc, pipeline_keeps_two_batches_in_flight);
+  tcase_add_test(tc, pp2_nearly_matches_two_replicas);
+  tcase_add_test(tc, steady_window_excludes_warm_up_and_drain);
+  tcase_add_test(tc, prefill_and_decode_layouts_apart);
   tcase_add_test(tc, kv_hand_off_crosses_nvlink);
   suite_add_tcase(s, tc);
   return s;

@@ -95,14 +95,17 @@ static const struct {
                                   "(1073741824 bytes), got 1048576 bytes"},
     {"tests/bad/duplicate-names.yaml", "tests/bad/duplicate-names.yaml:6: workloads[1].name: expected a name no "
                                        "other workload has, got 'sweep', the name of workloads[0]"},
+    {"tests/bad/inference-prefill-layout.yaml",
+     "tests/bad/inference-prefill-layout.yaml:7: workloads[0].prefill_tp: expected no prefill_tp unless "
+     "prefill_replicas is above 0 (a prefill pool), got 4"},
     {"tests/bad/inference-unknown-key.yaml",
      "tests/bad/inference-unknown-key.yaml:7: workloads[0].max_tokens: unknown key; expected one of: name, kind, "
      "start_s, first_gpu, model, gpus, tp, ep, pp, precision, kv_precision, mode, requests, arrival, rate_per_s, "
      "burstiness, trace, rate_table, length_table, rate_period_s, prompt_dist, prompt_tokens, output_dist, "
      "output_tokens, max_batch_tokens, max_seqs, chunked_prefill, kv_block_tokens, hbm_utilization, preemption, "
      "swap_gbytes_per_s, routing, slo_ttft_s, slo_tpot_s, sample_s, tp_across_domains, collective_memo, "
-     "prefill_replicas, shared_prefix_tokens, prefix_caching, redundant_experts, moe_imbalance, attention_precision, "
-     "projection_precision"},
+     "prefill_replicas, prefill_tp, prefill_ep, prefill_pp, shared_prefix_tokens, prefix_caching, redundant_experts, "
+     "moe_imbalance, attention_precision, projection_precision, decode_first"},
 };
 
 #define N_REJECTED ((int)(sizeof rejected / sizeof rejected[0]))

@@ -41,6 +41,27 @@ static int check_input_file(rs_sc__walk_t* w, const rs_sc__loc_t* at, char** fil
   return RS_OK;
 }
 
+/* prefill_tp, prefill_ep and prefill_pp are a prefill replica's layout: given only with prefill
+ * replicas, and otherwise (or when 0) those of tp, ep and pp. */
+static int check_prefill_layout(rs_sc__walk_t* w, const rs_sc__loc_t* at, rs_sc_inference_t* inf)
+{
+  struct {
+    const char* key;
+    int *value, same;
+  } keys[] = {{"prefill_tp", &inf->prefill_tp, inf->tp},
+              {"prefill_ep", &inf->prefill_ep, inf->ep},
+              {"prefill_pp", &inf->prefill_pp, inf->pp}};
+  for (size_t k = 0; k < sizeof keys / sizeof keys[0]; k++) {
+    if (*keys[k].value > 0 && inf->prefill_replicas == 0)
+      return rs_sc__err_key(w, at, keys[k].key,
+                            "expected no %s unless prefill_replicas is above 0 (a prefill pool), got %d", keys[k].key,
+                            *keys[k].value);
+    if (*keys[k].value == 0)
+      *keys[k].value = keys[k].same;
+  }
+  return RS_OK;
+}
+
 static int check_inference(rs_sc__walk_t* w, const rs_sc__loc_t* at, void* base)
 {
   static const input_file_t trace  = {"trace", "arrival: trace",
@@ -49,6 +70,8 @@ static int check_inference(rs_sc__walk_t* w, const rs_sc__loc_t* at, void* base)
                                       "a CSV file of prompt_tokens, output_tokens"};
   static const input_file_t rate   = {"rate_table", "arrival: table", "a CSV file of start_s, rate_per_s"};
   rs_sc_inference_t* inf           = &((rs_sc_workload_t*)base)->u.inf;
+  if (check_prefill_layout(w, at, inf) != RS_OK)
+    return RS_ERR;
   if (check_input_file(w, at, &inf->trace, &trace, inf->arrival == RS_ARRIVAL_TRACE) != RS_OK ||
       check_input_file(w, at, &inf->length_table, &length,
                        inf->prompt_dist == RS_LEN_TABLE || inf->output_dist == RS_LEN_TABLE) != RS_OK)
@@ -92,11 +115,15 @@ static const rs_sc__field_t inference_fields[] = {
     {"tp_across_domains", RS_SC__BOOL, INF(tp_across_domains), .def = "false"},
     {"collective_memo", RS_SC__BOOL, INF(collective_memo), .def = "true"},
     {"prefill_replicas", RS_SC__INT, INF(prefill_replicas), .min = 0, .max = 1e7, .def = "0"},
+    {"prefill_tp", RS_SC__INT, INF(prefill_tp), .min = 0, .max = 1024, .def = "0"},
+    {"prefill_ep", RS_SC__INT, INF(prefill_ep), .min = 0, .max = 1024, .def = "0"},
+    {"prefill_pp", RS_SC__INT, INF(prefill_pp), .min = 0, .max = 1024, .def = "0"},
     {"shared_prefix_tokens", RS_SC__INT, INF(shared_prefix_tokens), .min = 0, .max = 1e7, .def = "0"},
     {"prefix_caching", RS_SC__BOOL, INF(prefix_caching), .def = "false"},
     {"redundant_experts", RS_SC__INT, INF(redundant_experts), .min = 0, .max = 1e6, .def = "0"},
     {"moe_imbalance", RS_SC__NUM, INF(moe_imbalance), .min = 0, .max = 1e3, .def = "0"},
     {"attention_precision", RS_SC__ENUM, INF(attention_precision), .choices = attn_prec_names, .def = "auto"},
     {"projection_precision", RS_SC__ENUM, INF(projection_precision), .choices = proj_prec_names, .def = "auto"},
+    {"decode_first", RS_SC__BOOL, INF(decode_first), .def = "false"},
 };
 const rs_sc__table_t rs_sc__inference = {RS_SC__FIELDS(inference_fields), .check = check_inference};

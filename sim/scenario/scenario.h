@@ -50,12 +50,13 @@ typedef enum { RS_PREEMPT_RECOMPUTE, RS_PREEMPT_SWAP } rs_preempt_t;
 
 typedef struct rs_sc_inference {
   rs_model_t model;
-  int gpus;               /* 0: every GPU of the platform; replicas = gpus / (tp ep pp) */
-  int tp, ep, pp;         /* one replica's layout */
-  rs_prec_t precision;    /* of weights and matmuls */
-  rs_prec_t kv_precision; /* of the KV cache */
-  rs_inf_mode_t mode;     /* offline: every request at start_s; server: arrivals over time */
-  int requests;           /* how many to generate (a trace gives its own) */
+  int gpus;                               /* 0: every GPU of the platform; replicas = gpus / (tp ep pp) */
+  int tp, ep, pp;                         /* one replica's layout (a decode replica's when disaggregated) */
+  int prefill_tp, prefill_ep, prefill_pp; /* a prefill replica's layout; as tp, ep, pp unless given */
+  rs_prec_t precision;                    /* of weights and matmuls */
+  rs_prec_t kv_precision;                 /* of the KV cache */
+  rs_inf_mode_t mode;                     /* offline: every request at start_s; server: arrivals over time */
+  int requests;                           /* how many to generate (a trace gives its own) */
   rs_arrival_t arrival;
   double rate_per_s;    /* mean arrival rate (poisson, gamma) */
   double burstiness;    /* gamma: squared coefficient of variation of the gaps (1 = Poisson) */
@@ -84,6 +85,7 @@ typedef struct rs_sc_inference {
   double moe_imbalance;          /* MoE: busiest EP rank's routed tokens / the mean; 0: derived (docs/model.md) */
   int attention_precision;       /* 0: auto (FP8 where the KV cache is FP8, else BF16); else an rs_prec_t + 1 */
   int projection_precision;      /* attention projections' GEMMs: 0: as precision; else an rs_prec_t + 1 */
+  int decode_first; /* 1: steps take decodes before prefill chunks; the router fills free step seats first */
 } rs_sc_inference_t;
 
 /* How agent sessions arrive: a Poisson process, a Poisson process whose rate follows a table over the

@@ -1,8 +1,11 @@
 /* inf_disagg.c -- disaggregated serving: a request that has its first token on a prefill replica hands
  * its KV cache to a decode replica the router picks. Every GPU of the prefill replica sends its shard
  * (the prompt's KV over all layers, split as the replica splits it) to the GPU at the same position of
- * the decode replica, over the real route, so hand-offs share links with all other traffic; the
- * request joins the decode replica's queue once the last shard arrived. See LICENSE. */
+ * the decode replica, over the real route, so hand-offs share links with all other traffic. When the
+ * decode replicas have a layout of their own, the cache is cut again: prefill GPU g of Gp holds the
+ * share [g/Gp, (g+1)/Gp) of it (stage by stage, then EP, then TP, as the GPUs are numbered) and sends
+ * each decode GPU d of Gd the part of its share that [d/Gd, (d+1)/Gd) covers. The request joins the
+ * decode replica's queue once the last shard arrived. See LICENSE. */
 #include "wl/inf_int.h"
 
 #include <simgrid/actor.h>
@@ -20,8 +23,26 @@ static void deliver(rs_inf_wl_t* w, int i)
   rs_inf__assign(w, i, q->replica, q->output);
 }
 
+/* The decode GPUs [*lo, *hi) that prefill GPU g of gp sends a part of a cache to, among gd. */
+static void shard_targets(int g, int gp, int gd, int* lo, int* hi)
+{
+  *lo = (int)((long long)g * gd / gp);
+  *hi = (int)(((long long)(g + 1) * gd + gp - 1) / gp);
+}
+
+/* Bytes of a cache of `total` bytes that prefill GPU g of gp sends decode GPU d of gd: the overlap of
+ * their shares; the whole share of g when the layouts have as many GPUs. */
+static double shard_bytes(double total, int g, int gp, int d, int gd)
+{
+  if (gp == gd)
+    return total / gp;
+  long long a = (long long)g * gd, b = a + gd, c = (long long)d * gp, e = c + gp;
+  long long len = (b < e ? b : e) - (a > c ? a : c);
+  return len > 0 ? total * (double)len / ((double)gp * gd) : 0;
+}
+
 /* A GPU of a prefill replica: sends its shard of each handed-off request's KV cache, one request after
- * another, to the GPU at the same position of the request's decode replica. */
+ * another, to the GPUs of the request's decode replica that hold its part of it. */
 static void mover_actor(int argc, char** argv)
 {
   rs_inf_mover_t* m = sg_actor_self_get_data();
@@ -35,11 +56,15 @@ static void mover_actor(int argc, char** argv)
     int i = rs_inf__q_front(&m->jobs);
     rs_inf__q_pop_front(&m->jobs);
     rs_inf_req_t* q            = &w->reqs[i];
-    double shard               = q->computed * w->kvc.token_bytes / w->gpus_per_replica;
     const rs_inf_replica_t* to = &w->reps[q->replica];
-    rs_net_flow(m->r->gpus[m->g]->host, to->gpus[m->g]->host, shard);
-    if (--q->shards_left == 0)
-      deliver(w, i);
+    int gp = m->r->n_gpus, gd = to->n_gpus, lo, hi;
+    shard_targets(m->g, gp, gd, &lo, &hi);
+    for (int d = lo; d < hi; d++) {
+      double shard = shard_bytes(q->computed * w->kvc.token_bytes, m->g, gp, d, gd);
+      rs_net_flow(m->r->gpus[m->g]->host, to->gpus[d]->host, shard);
+      if (--q->shards_left == 0)
+        deliver(w, i);
+    }
   }
 }
 
@@ -48,9 +73,16 @@ void rs_inf__hand_off(rs_inf_replica_t* r, int i, double now)
   rs_inf_wl_t* w  = r->w;
   rs_inf_req_t* q = &w->reqs[i];
   q->replica      = rs_inf__route(&w->router, &w->pools[1]);
-  q->kv_start     = now;
-  q->shards_left  = w->gpus_per_replica;
-  for (int g = 0; g < w->gpus_per_replica; g++) {
+  rs_inf__router_seat(&w->router, q->replica, 1);
+  q->kv_start    = now;
+  q->shards_left = 0;
+  int gd         = w->reps[q->replica].n_gpus;
+  for (int g = 0; g < r->n_gpus; g++) {
+    int lo, hi;
+    shard_targets(g, r->n_gpus, gd, &lo, &hi);
+    q->shards_left += hi - lo;
+  }
+  for (int g = 0; g < r->n_gpus; g++) {
     rs_inf_mover_t* m = &r->movers[g];
     rs_inf__q_push_back(&m->jobs, i);
     if (m->idle) {
@@ -64,8 +96,8 @@ void rs_inf__hand_off(rs_inf_replica_t* r, int i, double now)
 void rs_inf__movers_start(rs_inf_replica_t* r)
 {
   rs_inf_wl_t* w = r->w;
-  r->movers      = xbt_new0(rs_inf_mover_t, w->gpus_per_replica);
-  for (int g = 0; g < w->gpus_per_replica; g++) {
+  r->movers      = xbt_new0(rs_inf_mover_t, r->n_gpus);
+  for (int g = 0; g < r->n_gpus; g++) {
     rs_inf_mover_t* m = &r->movers[g];
     *m                = (rs_inf_mover_t){.r = r, .g = g, .wake = sg_sem_init(0)};
     char* name        = bprintf("%s-replica%d-kv%d", w->wl->name, r->id, g);
@@ -79,7 +111,7 @@ void rs_inf__movers_start(rs_inf_replica_t* r)
 
 void rs_inf__movers_free(rs_inf_replica_t* r)
 {
-  for (int g = 0; r->movers && g < r->w->gpus_per_replica; g++) {
+  for (int g = 0; r->movers && g < r->n_gpus; g++) {
     sg_sem_destroy(r->movers[g].wake);
     free(r->movers[g].jobs.v);
   }

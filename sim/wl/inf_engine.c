@@ -1,13 +1,17 @@
-/* inf_engine.c -- the serving engine of each replica, one actor: schedule a step (inf_kv.c), run it,
- * apply it, until every request is served. In a step every GPU of each stage executes its share of the
- * stage's work (its kernels' seconds from inf_cost.c), then the stage runs every layer's TP all-reduces
- * and EP all-to-alls with their real bytes on the real links (collectives.c, all of a step's calls of
- * one kind as one rs_coll_run_n), each other GPU joining from a helper actor, then hands its activations
- * to the next stage. Series of identical decode steps run as one (the same time, bytes and energy,
- * fewer activities): on one GPU as one execution cut short when a request comes, on one stage of
- * several (collective_memo) as one execution per GPU then one collective per kind, where nothing can
- * share its links and only known arrivals can come. Also keeps replicas.csv. It does not choose
- * replicas nor write requests.csv (inf_serve.c). See LICENSE. */
+/* inf_engine.c -- the serving engine of each replica: schedule a step (inf_kv.c), run it, apply it,
+ * until every request is served. In a step every GPU of each stage executes its share of the stage's
+ * kernels (their seconds from inf_cost.c), then the stage runs every layer's TP all-reduces and EP all-to-alls
+ * with their real bytes on the real links (collectives.c, all of a step's calls of one kind as one
+ * rs_coll_run_n), each other GPU joining from a helper actor, then hands its activations to the next
+ * stage over the real link. A replica of one stage runs its steps one after another from one actor;
+ * one of several stages is a pipeline, as vLLM runs it: pp virtual engines, each scheduling its own
+ * batches, and one actor per stage on its own GPU, so while stage s works on one engine's batch stage
+ * s + 1 works on the batch before. Series of identical decode steps of a one-stage replica run as one
+ * (the same time, bytes and energy, fewer activities): on one GPU as one execution cut short when a
+ * request comes, on one stage of several (collective_memo) as one execution per GPU then one
+ * collective per kind, where nothing can share its links and only known arrivals can come. Also
+ * keeps replicas.csv and the engine's rows of ops.csv. It does not choose replicas nor write
+ * requests.csv (inf_serve.c). See LICENSE. */
 #include "wl/inf_int.h"
 
 #include <math.h>
@@ -18,6 +22,7 @@
 #include <simgrid/host.h>
 #include <simgrid/semaphore.h>
 #include <stdlib.h>
+#include <string.h>
 #include <xbt/asserts.h>
 #include <xbt/sysdep.h>
 
@@ -35,15 +40,16 @@ static double act_bytes(const rs_inf_wl_t* w)
  * call's bytes and the step takes every call's time, with the algorithm and protocol of one call. */
 static void stage_collectives(rs_inf_replica_t* r, int s, int e, int t)
 {
-  const rs_inf_stage_t* st = &r->w->stages[s];
-  const rs_layout_t* l     = &r->w->lay;
+  const rs_inf_stage_t* st = &r->cost->stages[s];
+  const rs_layout_t* l     = r->lay;
+  const rs_inf_pipe_t* p   = &r->pipe[s];
   struct {
     rs_comm_t* comm;
     int rank, calls;
     rs_coll_op_t op;
     double bytes;
-  } parts[] = {{r->tp[s * l->ep + e], t, 2 * st->layers * r->run_steps, RS_OP_ALLREDUCE, r->tp_bytes},
-               {r->ep[s * l->tp + t], e, 2 * st->moe_layers * r->run_steps, RS_OP_ALLTOALL, r->ep_bytes}};
+  } parts[] = {{r->tp[s * l->ep + e], t, 2 * st->layers * p->run_steps, RS_OP_ALLREDUCE, p->tp_bytes},
+               {r->ep[s * l->tp + t], e, 2 * st->moe_layers * p->run_steps, RS_OP_ALLTOALL, p->ep_bytes}};
   for (int k = 0; k < 2; k++) {
     if (rs_comm_size(parts[k].comm) < 2 || parts[k].calls == 0 || parts[k].bytes <= 0)
       continue;
@@ -52,7 +58,7 @@ static void stage_collectives(rs_inf_replica_t* r, int s, int e, int t)
   }
 }
 
-/* A GPU of a replica other than its leader: joins its stage's collectives each step the leader runs. */
+/* A GPU of a replica other than its stages' first: joins its stage's collectives each step. */
 void rs_inf__helper_actor(int argc, char** argv)
 {
   rs_inf_helper_t* h = sg_actor_self_get_data();
@@ -65,15 +71,14 @@ void rs_inf__helper_actor(int argc, char** argv)
   }
 }
 
-/* Stage s's collectives on the real links, run by its GPUs' helpers and, on stage 0, the leader; the
- * leader waits for all of them at the stage's barrier. */
+/* Stage s's collectives on the real links, run by its GPUs' helpers and by the caller as its first GPU;
+ * the caller waits for all of them at the stage's barrier. */
 static void stage_sync(rs_inf_replica_t* r, int s)
 {
   for (int k = 0; k < r->n_helpers; k++)
     if (r->helpers[k].stage == s)
       sg_sem_release(r->helpers[k].go);
-  if (s == 0)
-    stage_collectives(r, 0, 0, 0);
+  stage_collectives(r, s, 0, 0);
   sg_barrier_wait(r->bar[s]);
 }
 
@@ -100,30 +105,104 @@ static sg_exec_t gpu_exec_start(const rs_inf_replica_t* r, int g, double seconds
  * draws busy power that long (SimGrid's host energy); returns when they are done. */
 static void stage_execute(rs_inf_replica_t* r, int s, double seconds)
 {
-  int per = r->w->stage_gpus;
+  int per          = r->stage_gpus;
+  sg_exec_t* execs = r->pipe[s].execs;
   for (int g = 0; g < per; g++)
-    r->execs[g] = gpu_exec_start(r, s * per + g, seconds);
+    execs[g] = gpu_exec_start(r, s * per + g, seconds);
   for (int g = 0; g < per; g++)
-    sg_exec_wait(r->execs[g]);
+    sg_exec_wait(execs[g]);
 }
 
-/* Runs one step: each stage's GPUs compute, then run the stage's collectives, then the stage hands its
- * activations to the next one over the real link. Swapped KV moves first, at swap_gbytes_per_s per GPU
- * (a wait: the host link is not simulated). */
+/* A row of ops.csv for the first GPU of stage s (its rank in the workload), when ops.csv is open. */
+static void trace_op(const rs_inf_replica_t* r, int s, const char* op, int ve, double t0, double bytes)
+{
+  const rs_inf_wl_t* w = r->w;
+  if (w->run->ops == NULL)
+    return;
+  const rs_gpu_t* g = r->gpus[s * r->stage_gpus];
+  rs_op_row_t row   = {w->wl->name, (int)(g - &w->plat->gpus[w->wl->first_gpu]),
+                       g->host,     op,
+                       "step",      (int)r->batch[ve].steps,
+                       -1,          ve,
+                       t0,          simgrid_get_clock(),
+                       NAN,         bytes};
+  if (strcmp(op, "send") == 0)
+    row.detail = "activations";
+  rs_run_op(w->run, &row);
+}
+
+/* Runs one step of a replica of one virtual engine: each stage's GPUs compute, then run the stage's
+ * collectives, then the stage hands its activations to the next one over the real link. Swapped KV
+ * moves first, at swap_gbytes_per_s per GPU (a wait: the host link is not simulated). */
 static void run_step(rs_inf_replica_t* r, const rs_inf_step_t* st)
 {
   rs_inf_wl_t* w = r->w;
-  int per        = w->stage_gpus;
+  int per        = r->stage_gpus;
   if (st->swap_bytes > 0)
-    sg_actor_sleep_for(st->swap_bytes / w->gpus_per_replica / (w->cfg->swap_gbytes_per_s * 1e9));
-  for (int s = 0; s < w->lay.pp; s++) {
-    stage_execute(r, s, rs_inf__stage_seconds(w, s, st));
-    r->tp_bytes = st->tokens / w->lay.ep * act_bytes(w);
-    r->ep_bytes = st->tokens / w->lay.ep * act_bytes(w) * w->m->experts_per_token;
+    sg_actor_sleep_for(st->swap_bytes / r->n_gpus / (w->cfg->swap_gbytes_per_s * 1e9));
+  for (int s = 0; s < r->lay->pp; s++) {
+    double t0 = simgrid_get_clock();
+    stage_execute(r, s, rs_inf__stage_seconds(r->cost, s, st));
+    trace_op(r, s, "compute", 0, t0, NAN);
+    r->pipe[s].tp_bytes = st->tokens / r->lay->ep * act_bytes(w);
+    r->pipe[s].ep_bytes = st->tokens / r->lay->ep * act_bytes(w) * w->m->experts_per_token;
     if (per > 1)
       timed_sync(r, s, st->tokens);
-    if (s + 1 < w->lay.pp)
-      rs_net_flow(r->gpus[s * per]->host, r->gpus[(s + 1) * per]->host, st->tokens / w->lay.ep * act_bytes(w));
+    if (s + 1 < r->lay->pp)
+      rs_net_flow(r->gpus[s * per]->host, r->gpus[(s + 1) * per]->host, st->tokens / r->lay->ep * act_bytes(w));
+  }
+}
+
+/* A pipeline stage of a replica: takes the virtual engines' batches in the order they come, moves its
+ * share of a batch's swapped KV, runs its GPUs' work and collectives, then hands the activations to the
+ * next stage over the real link (the stage is busy while they cross), or, from the last stage, gives
+ * the batch back to the replica's scheduler (the sampled tokens' few bytes are not timed). */
+static void stage_actor(int argc, char** argv)
+{
+  rs_inf_pipe_t* p     = sg_actor_self_get_data();
+  rs_inf_replica_t* r  = p->r;
+  const rs_inf_wl_t* w = r->w;
+  int s = p->s, per = r->stage_gpus, last = s + 1 == r->lay->pp;
+  for (;;) {
+    sg_sem_acquire(p->ready);
+    if (p->inbox.n == 0) /* the replica is done */
+      return;
+    int v = rs_inf__q_front(&p->inbox);
+    rs_inf__q_pop_front(&p->inbox);
+    const rs_inf_step_t* st = &r->batch[v].st;
+    if (st->swap_bytes > 0)
+      sg_actor_sleep_for(st->swap_bytes / r->n_gpus / (w->cfg->swap_gbytes_per_s * 1e9));
+    double t0 = simgrid_get_clock();
+    stage_execute(r, s, rs_inf__stage_seconds(r->cost, s, st));
+    trace_op(r, s, "compute", v, t0, NAN);
+    double act  = st->tokens / r->lay->ep * act_bytes(w);
+    p->tp_bytes = act;
+    p->ep_bytes = act * w->m->experts_per_token;
+    if (per > 1)
+      stage_sync(r, s);
+    if (last) {
+      rs_inf__q_push_back(&r->done, v);
+      rs_inf__wake(r);
+      continue;
+    }
+    t0 = simgrid_get_clock();
+    rs_net_flow(r->gpus[s * per]->host, r->gpus[(s + 1) * per]->host, act);
+    trace_op(r, s, "send", v, t0, act);
+    rs_inf__q_push_back(&r->pipe[s + 1].inbox, v);
+    sg_sem_release(r->pipe[s + 1].ready);
+  }
+}
+
+void rs_inf__stages_start(rs_inf_replica_t* r)
+{
+  for (int s = 0; s < r->lay->pp && r->n_ve > 1; s++) {
+    rs_inf_pipe_t* p = &r->pipe[s];
+    p->ready         = sg_sem_init(0);
+    char* name       = bprintf("%s-replica%d-stage%d", r->w->wl->name, r->id, s);
+    sg_actor_t a     = sg_actor_init(name, r->gpus[s * r->stage_gpus]->host);
+    sg_actor_set_data(a, p);
+    sg_actor_start(a, stage_actor, 0, NULL);
+    free(name);
   }
 }
 
@@ -142,14 +221,29 @@ int rs_inf__replicas_open(rs_inf_wl_t* w, rs_err_t* err)
   return w->res.replicas ? RS_OK : RS_ERR;
 }
 
+/* Replica r's KV blocks in use, over its virtual engines. */
+static double blocks_used(const rs_inf_replica_t* r)
+{
+  double used = 0;
+  for (int v = 0; v < r->n_ve; v++)
+    used += r->kv[v].total_blocks - r->kv[v].free_blocks;
+  return used;
+}
+
 /* The interval [sample.t0, end) of replica r, then a fresh one. */
 static void sample_row(rs_inf_replica_t* r, double end)
 {
   rs_inf_wl_t* w     = r->w;
   rs_inf_sample_t* a = &r->sample;
   double len         = end - a->t0;
-  double total       = r->kv->total_blocks;
-  rs_table_t* t      = w->res.replicas;
+  double total       = 0;
+  int waiting = 0, running = 0;
+  for (int v = 0; v < r->n_ve; v++) {
+    total += r->kv[v].total_blocks;
+    waiting += r->kv[v].waiting.n;
+    running += r->kv[v].n_run;
+  }
+  rs_table_t* t = w->res.replicas;
   rs_cell_text(t, w->wl->name);
   rs_cell_int(t, r->id);
   rs_cell_text(t, r->role == RS_INF_PREFILL ? "prefill" : r->role == RS_INF_DECODE ? "decode" : "mixed");
@@ -159,8 +253,8 @@ static void sample_row(rs_inf_replica_t* r, double end)
   rs_cell_num(t, a->busy > 0 ? a->seq_area / a->busy : 0);
   rs_cell_num(t, a->kv_area / len / total);
   rs_cell_num(t, a->kv_max / total);
-  rs_cell_int(t, r->kv->waiting.n);
-  rs_cell_int(t, r->kv->n_run);
+  rs_cell_int(t, waiting);
+  rs_cell_int(t, running);
   rs_cell_int(t, a->preemptions);
   rs_row_end(t);
   *a = (rs_inf_sample_t){.t0 = end};
@@ -188,16 +282,20 @@ static void account(rs_inf_replica_t* r, double a, double b, int busy, int seqs,
 
 /* ---- after a step ------------------------------------------------------------------------------------ */
 
-/* Advances every scheduled request by its tokens; finished ones leave, and on a prefill replica so do
- * those with their first token, toward a decode replica. */
-static void apply_step(rs_inf_replica_t* r, double now)
+/* Applies virtual engine v's step st, ended now: every scheduled request advances by its tokens;
+ * finished ones leave, and on a prefill replica so do those with their first token, toward a decode
+ * replica. The tokens it produced go on the workload's record (the steady window's). */
+static void apply_step(rs_inf_replica_t* r, int v, const rs_inf_step_t* st, double now)
 {
   rs_inf_wl_t* w = r->w;
   int* left      = r->left;
-  int n          = rs_inf__kv_advance(r->kv, w->reqs, now, r->role == RS_INF_PREFILL, left);
+  int n          = rs_inf__kv_advance(&r->kv[v], w->reqs, now, r->role == RS_INF_PREFILL, left);
+  rs_inf__made(w, now, st->produced);
+  r->batch[v].steps++;
   for (int k = 0; k < n; k++) {
     rs_inf_req_t* q = &w->reqs[left[k]];
     rs_inf__router_add(&w->router, r->id, -q->routed);
+    rs_inf__router_seat(&w->router, r->id, -1);
     if (q->generated == q->output) {
       q->finish = now;
       rs_inf__finish(w, left[k]);
@@ -205,6 +303,32 @@ static void apply_step(rs_inf_replica_t* r, double now)
       rs_inf__hand_off(r, left[k], now);
     }
   }
+}
+
+/* Schedules virtual engine v's next step at time now into its batch; notes when the replica last
+ * admitted a request and when each of its engines first ran a full batch (the steady window). */
+static const rs_inf_step_t* schedule_step(rs_inf_replica_t* r, int v, double now)
+{
+  rs_inf_wl_t* w    = r->w;
+  rs_inf_kv_t* kv   = &r->kv[v];
+  rs_inf_batch_t* b = &r->batch[v];
+  int waiting       = kv->waiting.n;
+  b->st             = (rs_inf_step_t){0};
+  rs_inf__kv_schedule(kv, w->reqs, now, &b->st);
+  xbt_assert(b->st.seqs > 0, "replica %d scheduled nothing with %d running and %d waiting", r->id, kv->n_run,
+             kv->waiting.n);
+  w->res.preemptions += b->st.preempted;
+  r->sample.preemptions += b->st.preempted;
+  if (waiting + b->st.preempted > kv->waiting.n)
+    r->last_admit = now;
+  if (!b->was_full && rs_inf__kv_full(kv, w->reqs)) {
+    b->was_full = 1;
+    if (++r->n_full == r->n_ve)
+      r->first_full = now;
+  }
+  b->start = now;
+  b->used  = kv->total_blocks - kv->free_blocks;
+  return &b->st;
 }
 
 /* ---- runs of identical decode steps ------------------------------------------------------------------ */
@@ -229,7 +353,7 @@ typedef struct decode_run {
 static int run_allowed(const rs_inf_replica_t* r, int n)
 {
   const rs_inf_wl_t* w = r->w;
-  if (w->gpus_per_replica == 1)
+  if (r->n_gpus == 1)
     return 1;
   return r->memo && n <= w->cfg->max_seqs && !isnan(r->memo[n]) && r->role == RS_INF_MIXED &&
          w->calls.clients_left == 0;
@@ -239,7 +363,7 @@ static int run_allowed(const rs_inf_replica_t* r, int n)
 static double decode_work_s(const rs_inf_replica_t* r, int n, double cached)
 {
   rs_inf_step_t st = {.tokens = n, .pairs = cached, .kv_read = cached, .produced = n, .seqs = n};
-  return rs_inf__stage_seconds(r->w, 0, &st);
+  return rs_inf__stage_seconds(r->cost, 0, &st);
 }
 
 /* Plans the decode steps that can run with nothing but contexts changing (rs_inf__kv_decode_steps) from
@@ -250,9 +374,9 @@ static void plan_decode_run(const rs_inf_replica_t* r, double now, decode_run_t*
   const rs_inf_wl_t* w = r->w;
   int n                = r->kv->n_run;
   *run                 = (decode_run_t){.seqs = n};
-  if (w->lay.pp > 1 || n == 0 || !run_allowed(r, n))
+  if (r->n_ve > 1 || n == 0 || !run_allowed(r, n))
     return;
-  double cached, t = now, cut = w->gpus_per_replica > 1 ? w->next_arrival : INFINITY;
+  double cached, t = now, cut = r->n_gpus > 1 ? w->next_arrival : INFINITY;
   int k = rs_inf__kv_decode_steps(r->kv, w->reqs, RS_FF_MAX_STEPS, &cached);
   for (int j = 0; j < k && (j == 0 || run->ends[j - 1] <= cut); j++) {
     double work = decode_work_s(r, n, cached + (double)j * n);
@@ -289,12 +413,13 @@ static int run_on_one_gpu(rs_inf_replica_t* r, double now, const decode_run_t* r
 static int run_on_the_stage(rs_inf_replica_t* r, const decode_run_t* run)
 {
   const rs_inf_wl_t* w = r->w;
+  rs_inf_pipe_t* p     = &r->pipe[0];
   stage_execute(r, 0, run->work);
-  r->tp_bytes  = (double)run->seqs / w->lay.ep * act_bytes(w);
-  r->ep_bytes  = r->tp_bytes * w->m->experts_per_token;
-  r->run_steps = run->steps;
+  p->tp_bytes  = (double)run->seqs / r->lay->ep * act_bytes(w);
+  p->ep_bytes  = p->tp_bytes * w->m->experts_per_token;
+  p->run_steps = run->steps;
   stage_sync(r, 0);
-  r->run_steps = 1;
+  p->run_steps = 1;
   if (simgrid_get_clock() < run->ends[run->steps - 1])
     sg_actor_sleep_until(run->ends[run->steps - 1]); /* rounding */
   return run->steps;
@@ -311,13 +436,14 @@ static int fast_forward(rs_inf_replica_t* r)
     free(run);
     return 0;
   }
-  int done     = r->w->gpus_per_replica == 1 ? run_on_one_gpu(r, now, run) : run_on_the_stage(r, run);
+  int done = r->n_gpus == 1 ? run_on_one_gpu(r, now, run) : run_on_the_stage(r, run);
+  trace_op(r, 0, "compute", 0, now, NAN);
   double start = now;
   for (int j = 0; j < done; j++) {
     rs_inf_step_t st = {0};
     rs_inf__kv_decode(r->kv, r->w->reqs, &st);
     double used = r->kv->total_blocks - r->kv->free_blocks;
-    apply_step(r, run->ends[j]);
+    apply_step(r, 0, &st, run->ends[j]);
     account(r, start, run->ends[j], 1, st.seqs, used);
     start = run->ends[j];
   }
@@ -335,25 +461,78 @@ static int wait_for_work(rs_inf_replica_t* r, double now)
     return 0;
   r->idle = 1;
   sg_sem_acquire(r->wake);
-  account(r, now, simgrid_get_clock(), 0, 0, r->kv->total_blocks - r->kv->free_blocks);
+  account(r, now, simgrid_get_clock(), 0, 0, blocks_used(r));
   return 1;
 }
 
-/* Schedules, runs and applies one step. */
+/* Schedules, runs and applies one step of a replica of one virtual engine. */
 static void one_step(rs_inf_replica_t* r, double now)
 {
-  rs_inf_wl_t* w   = r->w;
-  rs_inf_step_t st = {0};
-  rs_inf__kv_schedule(r->kv, w->reqs, now, &st);
-  xbt_assert(st.seqs > 0, "replica %d scheduled nothing with %d running and %d waiting", r->id, r->kv->n_run,
-             r->kv->waiting.n);
-  w->res.preemptions += st.preempted;
-  r->sample.preemptions += st.preempted;
-  double used = r->kv->total_blocks - r->kv->free_blocks;
-  run_step(r, &st);
+  const rs_inf_step_t* st = schedule_step(r, 0, now);
+  run_step(r, st);
   double end = simgrid_get_clock();
-  apply_step(r, end);
-  account(r, now, end, 1, st.seqs, used);
+  apply_step(r, 0, st, end);
+  account(r, now, end, 1, st->seqs, r->batch[0].used);
+}
+
+/* Whether virtual engine v of r has requests to serve. */
+static int has_work(const rs_inf_replica_t* r, int v)
+{
+  return r->kv[v].n_run > 0 || r->kv[v].waiting.n > 0;
+}
+
+/* A replica of one virtual engine: one step after another, or a run of decode steps as one. */
+static void step_loop(rs_inf_replica_t* r)
+{
+  for (;;) {
+    double now = simgrid_get_clock();
+    if (!has_work(r, 0)) {
+      if (!wait_for_work(r, now))
+        return;
+    } else if (!fast_forward(r)) {
+      one_step(r, now);
+    }
+  }
+}
+
+/* A pipelined replica's scheduler: applies the batches that came back from the last stage, schedules a
+ * batch for every virtual engine that has none in flight and has requests, puts it into the first
+ * stage's inbox, and sleeps until a batch comes back or a request arrives; replicas.csv counts the
+ * replica busy while a batch is in flight, with the sequences of every batch in flight. */
+static void pipeline_loop(rs_inf_replica_t* r)
+{
+  int in_flight = 0;
+  for (;;) {
+    double now = simgrid_get_clock();
+    while (r->done.n > 0) {
+      int v = rs_inf__q_front(&r->done);
+      rs_inf__q_pop_front(&r->done);
+      apply_step(r, v, &r->batch[v].st, now);
+      r->batch[v].in_flight = 0;
+      in_flight--;
+    }
+    int seqs = 0;
+    for (int v = 0; v < r->n_ve; v++) {
+      rs_inf_batch_t* b = &r->batch[v];
+      if (!b->in_flight && has_work(r, v)) {
+        schedule_step(r, v, now);
+        b->in_flight = 1;
+        in_flight++;
+        rs_inf__q_push_back(&r->pipe[0].inbox, v);
+        sg_sem_release(r->pipe[0].ready);
+      }
+      seqs += b->in_flight ? b->st.seqs : 0;
+    }
+    if (in_flight == 0) {
+      if (!wait_for_work(r, now))
+        return;
+      continue;
+    }
+    double used = blocks_used(r);
+    r->idle     = 1;
+    sg_sem_acquire(r->wake);
+    account(r, now, simgrid_get_clock(), 1, seqs, used);
+  }
 }
 
 /* One replica's serving engine: schedule a step, run it, apply it, until every request is served. */
@@ -365,21 +544,18 @@ void rs_inf__replica_actor(int argc, char** argv)
   r->sample.t0 = w->wl->start_s;
   if (r->id == 0)
     w->energy0_j = rs_inf__energy_j(w);
-  for (;;) {
-    double now = simgrid_get_clock();
-    if (r->kv->n_run == 0 && r->kv->waiting.n == 0) {
-      if (!wait_for_work(r, now))
-        break;
-    } else if (!fast_forward(r)) {
-      one_step(r, now);
-    }
-  }
+  if (r->n_ve > 1)
+    pipeline_loop(r);
+  else
+    step_loop(r);
   double end = simgrid_get_clock();
   if (end > r->sample.t0)
     sample_row(r, end);
   r->quit = 1;
   for (int k = 0; k < r->n_helpers; k++)
     sg_sem_release(r->helpers[k].go);
+  for (int s = 0; s < r->lay->pp && r->n_ve > 1; s++)
+    sg_sem_release(r->pipe[s].ready);
   if (--w->replicas_left == 0)
     rs_inf__summarize(w);
 }

@@ -5,7 +5,8 @@
  *   inf_requests.c  requests: drawn, or read from a trace; rate and length tables
  *   inf_kv.c        the KV-cache scheduler: admission, blocks, preemption, prefix caching
  *   inf_router.c    the choice of a replica for each request
- *   inf_engine.c    the replica actors: one step's schedule, its run on every GPU, replicas.csv
+ *   inf_engine.c    the replica actors: one step's schedule, its timing on every GPU, the pipelined
+ *                   stages of a PP replica (its virtual engines), replicas.csv and its ops.csv rows
  *   inf_cost.c      the per-stage figures and the seconds of one step on one GPU of a stage
  *   inf_serve.c     requests in and out: the router actor, calls of other workloads, requests.csv
  *   inf_disagg.c    disaggregated serving: KV caches from prefill to decode replicas
@@ -71,6 +72,7 @@ typedef struct rs_inf_kv_cfg {
   int max_batch_tokens; /* token budget of one step */
   int chunked_prefill;  /* 1: a prompt that does not fit the budget is split across steps */
   int swap;             /* 1: preemption moves the KV to host memory; 0: drops it, to recompute */
+  int decode_first;     /* 1: a step takes the running requests' decode tokens before any prefill chunk */
   int prefix_tokens;    /* the shared prefix in whole blocks, cached per replica; 0: no prefix caching */
   double token_bytes;   /* KV bytes of one token over a whole replica: what a swap or a hand-off moves */
 } rs_inf_kv_cfg_t;
@@ -109,8 +111,13 @@ void rs_inf__kv_wait(rs_inf_kv_t* kv, const rs_inf_req_t* reqs, int i, int front
 /* Schedules one step at time now into *st (zeroed by the caller): running requests first, in
  * admission order, each growing its blocks and preempting the newest ones when blocks run out; then
  * waiting requests, first come first served, while the budget, max_seqs and the free blocks allow
- * (none in a step that had to preempt). Sets n_step of every running request. */
+ * (none in a step that had to preempt). With decode_first the running requests' decode tokens come
+ * first, then their prefill chunks, which wait (without preempting a request of the step) when blocks
+ * run out. Sets n_step of every running request. */
 void rs_inf__kv_schedule(rs_inf_kv_t* kv, rs_inf_req_t* reqs, double now, rs_inf_step_t* st);
+/* Whether the batch is full after a schedule: max_seqs requests run, or a request waits whose known
+ * tokens the free blocks cannot hold (the KV cache binds). A budget spent on prompts is not full. */
+int rs_inf__kv_full(const rs_inf_kv_t* kv, const rs_inf_req_t* reqs);
 /* Every running request takes one decode token (a step of a run of identical decode steps). */
 void rs_inf__kv_decode(rs_inf_kv_t* kv, rs_inf_req_t* reqs, rs_inf_step_t* st);
 /* How many decode steps, at most `limit`, can follow with nothing but contexts growing: every running
@@ -135,7 +142,10 @@ typedef struct rs_inf_pool {
 typedef struct rs_inf_router {
   rs_route_t policy;
   int n;
-  const rs_inf_kv_t* kv; /* [n]: each replica's cache, read by kv-aware */
+  const rs_inf_kv_t* kv; /* each replica's caches, read by kv-aware: [n], or [kv_first[n]] */
+  const int* kv_first;   /* [n + 1]: replica r's caches are kv[kv_first[r] .. kv_first[r + 1]); NULL: one each */
+  int* seats;            /* step-aware: [n] requests routed to each replica and not gone; else NULL */
+  int* slots;            /* step-aware: [n] sequences each replica's steps hold (max_seqs x virtual engines) */
   double* outstanding;   /* [n]: prompt + output tokens routed to each replica and not finished */
   int* heap;             /* least-outstanding over one pool: replicas by (outstanding, index); else NULL */
   int* heap_pos;         /* [n]: each replica's place in the heap */
@@ -145,12 +155,18 @@ typedef struct rs_inf_router {
  * replica, least-outstanding keeps a heap and answers in log time; with two (one_pool 0) it scans. */
 void rs_inf__router_init(rs_inf_router_t* rt, rs_route_t policy, int n, const rs_inf_kv_t* kv, int one_pool);
 void rs_inf__router_free(rs_inf_router_t* rt);
+/* Makes the router step-aware: replica r's steps hold slots[r] sequences (copied); it then picks among
+ * the replicas of a pool with a free seat (fewer requests routed there and not gone than slots) when
+ * one has, by its policy, and scans instead of keeping a heap. */
+void rs_inf__router_steps(rs_inf_router_t* rt, const int* slots);
 /* The replica of pool p that the policy picks now: round robin in turn; least-outstanding the one
  * with the fewest outstanding tokens; kv-aware the one with the most KV blocks left once its waiting
  * requests are admitted, counting those its cached prefix saves (the lowest index among equals). */
 int rs_inf__route(rs_inf_router_t* rt, rs_inf_pool_t* p);
 /* Replica r's outstanding tokens grow by `tokens` (negative: a request left). */
 void rs_inf__router_add(rs_inf_router_t* rt, int r, double tokens);
+/* A request was routed to replica r (+1) or left it (-1); counted only when step-aware. */
+void rs_inf__router_seat(rs_inf_router_t* rt, int r, int delta);
 
 /* ---- the workload's shared state ----------------------------------------------------------------- */
 
@@ -184,12 +200,35 @@ typedef struct rs_inf_mover {
   int idle;
 } rs_inf_mover_t;
 
-/* A GPU of a replica other than its leader: it joins the collectives of its stage (inf_engine.c). */
+/* A GPU of a replica other than its stages' first ones: it joins the collectives of its stage
+ * (inf_engine.c). */
 typedef struct rs_inf_helper {
   struct rs_inf_replica* r;
   int stage, e, t; /* its stage, attention-DP (EP) rank and TP rank */
   sg_sem_t go;
 } rs_inf_helper_t;
+
+/* One virtual engine's step on its way through a replica's stages (a micro-batch). */
+typedef struct rs_inf_batch {
+  rs_inf_step_t st;
+  double start; /* when it was scheduled */
+  double used;  /* KV blocks its engine held then */
+  int in_flight;
+  int was_full;    /* its engine has run a full batch (rs_inf__kv_full) */
+  long long steps; /* steps of this virtual engine so far */
+} rs_inf_batch_t;
+
+/* One pipeline stage of a replica at run time: what its helpers read, its GPUs' executions and, when
+ * pipelined, the virtual engines whose batches wait for it, in order, and the actor that runs it. */
+typedef struct rs_inf_pipe {
+  struct rs_inf_replica* r;
+  int s;
+  double tp_bytes, ep_bytes; /* of the step being run, for helpers */
+  int run_steps;             /* steps whose collectives the stage runs at once: 1, or a decode run's */
+  sg_exec_t* execs;          /* [stage_gpus]: its executions in flight */
+  rs_inf_idxq_t inbox;       /* pipelined: virtual engines whose batch waits for this stage */
+  sg_sem_t ready;            /* pipelined: released once per batch put in the inbox */
+} rs_inf_pipe_t;
 
 /* The replicas.csv interval being accumulated. */
 typedef struct rs_inf_sample {
@@ -197,28 +236,39 @@ typedef struct rs_inf_sample {
   long long preemptions;
 } rs_inf_sample_t;
 
+/* A replica: a serving engine on its GPUs. With pp stages it runs pp virtual engines, as vLLM does:
+ * each its own scheduler over its share of the KV cache (the blocks split evenly, each with max_seqs
+ * and max_batch_tokens), whose batches move through the stages one behind the other, so stage s works
+ * on one engine's batch while stage s + 1 works on another's. */
 typedef struct rs_inf_replica {
   rs_inf_wl_t* w;
+  const rs_inf_wl_t* cost; /* whose layout its steps are timed with: w, or the decode pool's w->decode */
   int id;
   rs_inf_role_t role;
-  rs_inf_kv_t* kv;        /* its cache: w->kv[id] */
+  const rs_layout_t* lay; /* its layout (cost->lay) */
+  int stage_gpus, n_gpus; /* tp x ep, and tp x ep x pp */
+  int n_ve;               /* virtual engines: pp */
+  rs_inf_kv_t* kv;        /* [n_ve]: their caches, in w->kv */
   int* left;              /* [max_seqs]: the requests leaving after a step */
   const rs_gpu_t** gpus;  /* stage by stage, each stage EP-major then TP */
-  rs_inf_mover_t* movers; /* [gpus_per_replica] on prefill replicas */
+  rs_inf_mover_t* movers; /* [n_gpus] on prefill replicas */
   rs_comm_t** tp;         /* [pp x ep]: TP group of each stage and attention-DP rank; NULL for 1-GPU stages */
   rs_comm_t** ep;         /* [pp x tp]: EP group of each stage and TP position */
-  sg_bar_t* bar;          /* [pp]: a stage's GPUs, plus the leader when it is not one of them */
-  sg_exec_t* execs;       /* [stage_gpus]: a stage's executions in flight */
-  double* memo;  /* [max_seqs + 1]: seconds of the collectives of a one-stage step by its tokens; NaN: not yet; NULL:
-                    decode runs do not use them (inf_engine.c, run_allowed) */
-  int run_steps; /* steps whose collectives the stage runs at once: 1, or a decode run's */
+  sg_bar_t* bar;          /* [pp]: a stage's GPUs */
+  rs_inf_pipe_t* pipe;    /* [pp] */
+  rs_inf_batch_t* batch;  /* [n_ve]: each virtual engine's step */
+  rs_inf_idxq_t done;     /* pipelined: virtual engines whose batch left the last stage */
+  double* memo; /* [max_seqs + 1]: seconds of the collectives of a one-stage step by its tokens; NaN: not yet; NULL:
+                   decode runs do not use them (inf_engine.c, run_allowed) */
   sg_sem_t wake;
   int idle;
-  int quit;                  /* tells helpers to stop */
-  double tp_bytes, ep_bytes; /* of the stage being run, for helpers */
+  int quit; /* tells helpers and stage actors to stop */
   rs_inf_helper_t* helpers;
   int n_helpers;
   rs_inf_sample_t sample;
+  double first_full; /* when each of its engines had run a full batch (rs_inf__kv_full); NaN: not yet */
+  double last_admit; /* when it last admitted a request into a step; NaN: never */
+  int n_full;        /* its engines that have run a full batch */
 } rs_inf_replica_t;
 
 /* Its columns of summary.csv: percentiles p50/p90/p99 over every request. */
@@ -232,6 +282,8 @@ typedef struct rs_inf_summary {
   double goodput_requests_per_s; /* requests within both latency objectives, per second */
   double slo_attainment;         /* fraction of requests within both objectives */
   double preemptions;
+  double steady_tokens_per_s;          /* output tokens produced in the steady window over its length */
+  double steady_start_s, steady_end_s; /* the window (inference.c, rs_inf__summarize); NaN: none */
 } rs_inf_summary_t;
 
 /* Calls from other workloads (service.c's protocol): they become requests n_reqs .. n_reqs + n - 1. */
@@ -248,6 +300,8 @@ typedef struct rs_inf_results {
   double *ttft, *tpot, *latency; /* per finished request, in finishing order */
   long long n_done, n_tpot, n_good, out_tokens, in_tokens, preemptions;
   double last_finish;
+  double* made; /* [2 x n_made]: (time, output tokens) of every step that produced tokens, as applied */
+  long long n_made, cap_made;
 } rs_inf_results_t;
 
 struct rs_inf_wl {
@@ -259,7 +313,7 @@ struct rs_inf_wl {
   const rs_model_t* m;
   rs_wl_row_t* row;
   rs_inf_summary_t sum;
-  /* the replicas */
+  /* the replicas: these fields are the layout of mixed replicas, or of prefill ones when disaggregated */
   rs_layout_t lay; /* one replica's: tp, ep (= attention dp), pp */
   int gpus_per_replica, n_replicas, stage_gpus;
   rs_inf_stage_t* stages; /* [pp] */
@@ -268,7 +322,13 @@ struct rs_inf_wl {
   rs_prec_t attn_prec, proj_prec;
   double moe_imbalance; /* busiest EP rank's routed tokens / the mean */
   rs_inf_kv_cfg_t kvc;
-  rs_inf_kv_t* kv; /* [n_replicas] */
+  rs_inf_kv_t* kv; /* every replica's virtual engines' caches, replica by replica */
+  int* kv_first;   /* [n_replicas + 1]: replica r's caches are kv[kv_first[r] .. kv_first[r + 1]) */
+  /* Disaggregated with a decode layout of its own (tp, ep, pp apart from prefill_tp, ...): the decode
+   * replicas' view, a copy of this struct whose layout fields (lay, gpus_per_replica, stage_gpus,
+   * stages, logits_flops, kvc) are the decode layout's, so the step cost and plan_stages read it as they
+   * read this one; its other fields are not used (reps is set at start). NULL: one layout. */
+  rs_inf_wl_t* decode;
   rs_inf_replica_t* reps;
   int replicas_left;
   double energy0_j; /* the replicas' GPUs' energy at start_s */
@@ -305,9 +365,11 @@ double rs_inf__moe_imbalance(const rs_sc_inference_t* cfg, const rs_model_t* m, 
 rs_work_t rs_inf__stage_work(const rs_inf_wl_t* w, int s, const rs_inf_step_t* st);
 double rs_inf__stage_seconds(const rs_inf_wl_t* w, int s, const rs_inf_step_t* st);
 
-/* inf_engine.c: one replica's serving loop (an actor); a GPU of it other than the leader (an actor). */
+/* inf_engine.c: one replica's serving loop (an actor); a GPU of it other than its stages' first ones (an
+ * actor); the actors of a pipelined replica's stages (more than one virtual engine: none otherwise). */
 void rs_inf__replica_actor(int argc, char** argv);
 void rs_inf__helper_actor(int argc, char** argv);
+void rs_inf__stages_start(rs_inf_replica_t* r);
 int rs_inf__replicas_open(rs_inf_wl_t* w, rs_err_t* err); /* replicas.csv; RS_ERR and err on failure */
 
 /* inf_disagg.c: starts the KV movers of prefill replica r; request i has its first token on r at now. */
@@ -315,8 +377,10 @@ void rs_inf__movers_start(rs_inf_replica_t* r);
 void rs_inf__hand_off(rs_inf_replica_t* r, int i, double now);
 void rs_inf__movers_free(rs_inf_replica_t* r);
 
-/* inference.c: writes the summary once the last replica is done; the replicas' GPUs' joules so far. */
+/* inference.c: writes the summary once the last replica is done; the replicas' GPUs' joules so far;
+ * `tokens` output tokens were produced by a step that ended at t (the record of the steady window). */
 void rs_inf__summarize(rs_inf_wl_t* w);
+void rs_inf__made(rs_inf_wl_t* w, double t, double tokens);
 double rs_inf__energy_j(const rs_inf_wl_t* w);
 
 #endif

@@ -168,17 +168,41 @@ static void take(rs_inf_kv_t* kv, rs_inf_req_t* q, int n, rs_inf_step_t* st)
   st->seqs++;
 }
 
-/* Running requests first, in admission order, each growing its blocks; when blocks run out the
- * newest running requests are preempted. */
-static void schedule_running(rs_inf_kv_t* kv, rs_inf_req_t* reqs, rs_inf_step_t* st, int* budget)
+/* Whether q's next token is a decode: its prompt is done and only the token it generated is pending. */
+static int decoding(const rs_inf_req_t* q)
 {
-  for (int k = 0; k < kv->n_run; k++)
+  return q->generated > 0 && q->prompt + q->generated - q->computed == 1;
+}
+
+/* Running requests first, in admission order, each growing its blocks; when blocks run out the
+ * newest running requests are preempted. With decode_first, only the decodes (pass 1), or only the
+ * others (pass 2), which preempt only requests newer than themselves that the step has not taken, and
+ * otherwise wait for the next step unless they are the newest. */
+static void schedule_running(rs_inf_kv_t* kv, rs_inf_req_t* reqs, rs_inf_step_t* st, int* budget, int pass)
+{
+  for (int k = 0; k < kv->n_run && pass < 2; k++)
     reqs[kv->run[k]].n_step = 0;
   for (int k = 0; k<kv->n_run&& * budget> 0; k++) {
     rs_inf_req_t* q = &reqs[kv->run[k]];
-    int n           = step_tokens(kv->cfg, q, *budget, st->seqs == 0);
+    if ((pass == 1 && !decoding(q)) || (pass == 2 && (q->n_step > 0 || decoding(q))))
+      continue;
+    int n = step_tokens(kv->cfg, q, *budget, st->seqs == 0);
     if (n == 0)
       continue;
+    if (pass == 2) {
+      long need = own_blocks(kv->cfg, q, q->computed + n) - q->blocks;
+      while (need > kv->free_blocks && kv->n_run - 1 > k && reqs[kv->run[kv->n_run - 1]].n_step == 0)
+        preempt_last(kv, reqs, st);
+      if (need > kv->free_blocks && kv->n_run - 1 == k) {
+        preempt_last(kv, reqs, st);
+        break;
+      }
+      if (need > kv->free_blocks)
+        continue;
+      take(kv, q, n, st);
+      *budget -= n;
+      continue;
+    }
     long need = own_blocks(kv->cfg, q, q->computed + n) - q->blocks;
     while (need > kv->free_blocks && kv->n_run - 1 > k)
       preempt_last(kv, reqs, st);
@@ -219,8 +243,23 @@ static void schedule_waiting(rs_inf_kv_t* kv, rs_inf_req_t* reqs, rs_inf_step_t*
 void rs_inf__kv_schedule(rs_inf_kv_t* kv, rs_inf_req_t* reqs, double now, rs_inf_step_t* st)
 {
   int budget = kv->cfg->max_batch_tokens;
-  schedule_running(kv, reqs, st, &budget);
+  if (kv->cfg->decode_first) {
+    schedule_running(kv, reqs, st, &budget, 1);
+    schedule_running(kv, reqs, st, &budget, 2);
+  } else {
+    schedule_running(kv, reqs, st, &budget, 0);
+  }
   schedule_waiting(kv, reqs, st, budget, now);
+}
+
+int rs_inf__kv_full(const rs_inf_kv_t* kv, const rs_inf_req_t* reqs)
+{
+  if (kv->n_run >= kv->cfg->max_seqs)
+    return 1;
+  if (kv->waiting.n == 0)
+    return 0;
+  const rs_inf_req_t* q = &reqs[rs_inf__q_front(&kv->waiting)];
+  return own_blocks(kv->cfg, q, q->prompt + q->generated) > kv->free_blocks;
 }
 
 void rs_inf__kv_decode(rs_inf_kv_t* kv, rs_inf_req_t* reqs, rs_inf_step_t* st)

@@ -21,12 +21,23 @@ void rs_inf__wake(rs_inf_replica_t* r)
   }
 }
 
+/* The virtual engine of replica r with the fewest requests, running or waiting (the first of equals),
+ * as vLLM adds a request to the scheduler with the fewest unfinished ones. */
+static rs_inf_kv_t* engine_for(rs_inf_replica_t* r)
+{
+  rs_inf_kv_t* best = &r->kv[0];
+  for (int v = 1; v < r->n_ve; v++)
+    if (r->kv[v].n_run + r->kv[v].waiting.n < best->n_run + best->waiting.n)
+      best = &r->kv[v];
+  return best;
+}
+
 void rs_inf__assign(rs_inf_wl_t* w, int i, int r, int tokens)
 {
   rs_inf_req_t* q = &w->reqs[i];
   q->replica      = r;
   q->routed       = tokens;
-  rs_inf__kv_wait(&w->kv[r], w->reqs, i, 0);
+  rs_inf__kv_wait(engine_for(&w->reps[r]), w->reqs, i, 0);
   rs_inf__router_add(&w->router, r, tokens);
   rs_inf__wake(&w->reps[r]);
 }
@@ -38,6 +49,7 @@ static void release(rs_inf_wl_t* w, int i)
   rs_inf_req_t* q    = &w->reqs[i];
   int r              = rs_inf__route(&w->router, &w->pools[0]);
   q->prefill_replica = r;
+  rs_inf__router_seat(&w->router, r, 1);
   rs_inf__assign(w, i, r, w->cfg->prefill_replicas > 0 ? q->prompt : q->prompt + q->output);
 }
 
@@ -100,11 +112,21 @@ static void grow_for_call(rs_inf_wl_t* w)
   c->calls    = xbt_realloc(c->calls, c->cap * sizeof *c->calls);
 }
 
-/* A call becomes a request arriving now; one that no replica's KV cache could ever hold is refused. */
+/* The fewest blocks any virtual engine's cache holds. */
+static long smallest_cache(const rs_inf_wl_t* w)
+{
+  long least = w->kv[0].total_blocks;
+  for (int k = 1; k < w->kv_first[w->n_replicas]; k++)
+    if (w->kv[k].total_blocks < least)
+      least = w->kv[k].total_blocks;
+  return least;
+}
+
+/* A call becomes a request arriving now; one that some engine's KV cache could never hold is refused. */
 static void admit_call(rs_inf_wl_t* w, rs_svc_call_t* m)
 {
   int prompt = (int)ceil(m->prompt_tokens), output = m->output_tokens < 1 ? 1 : (int)ceil(m->output_tokens);
-  if (rs_inf__kv_blocks(&w->kvc, (long)prompt + output) > w->kv[0].total_blocks) {
+  if (rs_inf__kv_blocks(&w->kvc, (long)prompt + output) > smallest_cache(w)) {
     reply_call(m, NAN, simgrid_get_clock(), 0);
     return;
   }
