@@ -90,16 +90,18 @@ const rs_hw_server_t* rs_hw_server(const char* name)
  *     (0.687 before: a least-squares fit on two cases, with micro-batch 1 and no DDP overlap assumed.)
  *   H100 FP8 0.636: the NeMo Llama 3 70B case (1,533 tokens/s per GPU), its only published case here
  *     (0.534 before attention and the output layer ran at BF16's rate).
- *   GB200 FP8 0.521: the NeMo Llama 3.1 405B case (665 tokens/s per GPU), its only published case here
- *     (0.485 before the same change).
+ *   GB200 FP8 0.485: the NeMo Llama 3.1 405B case (665 tokens/s per GPU), its only published case here,
+ *     with the model's real 126 layers split as NeMo's recipe splits them (the embedding and the loss as
+ *     two more layer slots); 0.521 when it stood in with 128 layers, whose last stage then carried the
+ *     output layer on top of 16 layers and held the whole pipeline back.
  * Not fitted (no published case uses them): BF16 0.6 and FP4 0.5 outside A100, typical large-GEMM
  * fractions (unverified; FlashAttention-3 reaches 75% of H100's BF16 peak, Shah et al. 2024); hbm_eff 0.8
  * everywhere, a typical streaming-kernel fraction (unverified). H200 borrows H100's FP8 figure (same
  * die), B200 and GB300 borrow GB200's (Blackwell), as marked. */
 static const rs_hw_calib_t calibs[] = {
-    {"GB200", 0.934, 0, 0.938, 3.4e-6, 14e-6, 8.4e-6, 25e-6, {0.6, 0.521, 0.5}, 0.8},
-    {"GB300", 0.934, 0, 0.938, 3.4e-6, 14e-6, 8.4e-6, 25e-6, {0.6, 0.521, 0.5}, 0.8}, /* as GB200: same NVLink 5 tray */
-    {"B200", 0.934, 0, 0.938, 3.4e-6, 14e-6, 8.4e-6, 25e-6, {0.6, 0.521, 0.5}, 0.8},  /* as GB200: NVLink 5 */
+    {"GB200", 0.934, 0, 0.938, 3.4e-6, 14e-6, 8.4e-6, 25e-6, {0.6, 0.485, 0.5}, 0.8},
+    {"GB300", 0.934, 0, 0.938, 3.4e-6, 14e-6, 8.4e-6, 25e-6, {0.6, 0.485, 0.5}, 0.8}, /* as GB200: same NVLink 5 tray */
+    {"B200", 0.934, 0, 0.938, 3.4e-6, 14e-6, 8.4e-6, 25e-6, {0.6, 0.485, 0.5}, 0.8},  /* as GB200: NVLink 5 */
     {"H100", 0.817, 0.533, 0.938, 3.4e-6, 14e-6, 8.4e-6, 25e-6, {0.6, 0.636, 0.5}, 0.8},
     {"H200", 0.817, 0.528, 0.938, 3.4e-6, 14e-6, 8.4e-6, 25e-6, {0.6, 0.636, 0.5}, 0.8}, /* ring as H100: NVLink 4 */
     {"A100", 0.817, 0, 0.938, 3.4e-6, 14e-6, 8.4e-6, 25e-6, {0.673, 0.5, 0.5}, 0.8}, /* collectives as H100 (unverified)

@@ -3,6 +3,38 @@
  * Adam moments, sharded over data-parallel ranks by ZeRO stage; activations from model.c. See LICENSE. */
 #include "model/model.h"
 
+/* The split must give every virtual stage a layer (or the embedding's or loss's slot alone). */
+static int check_split(const rs_layout_t* lay, const rs_model_t* m, rs_err_t* err)
+{
+  int uneven = lay->first_stage_layers > 0 || lay->last_stage_layers > 0;
+  if (lay->first_stage_layers < 0 || lay->last_stage_layers < 0)
+    return rs_err_set(err, "first_stage_layers and last_stage_layers must be at least 0");
+  if (uneven && (lay->embedding_slot || lay->loss_slot))
+    return rs_err_set(err, "first_stage_layers and last_stage_layers cannot be set with the embedding or the loss "
+                           "counted in the pipeline split (as Megatron-Core refuses)");
+  if (uneven && lay->pp < 2)
+    return rs_err_set(err, "first_stage_layers and last_stage_layers need pp of at least 2");
+  int middle = lay->pp - (lay->first_stage_layers > 0) - (lay->last_stage_layers > 0);
+  int rest   = m->layers - lay->first_stage_layers - lay->last_stage_layers;
+  if (uneven && (rest < 0 || (middle == 0) != (rest == 0)))
+    return rs_err_set(err, "first_stage_layers %d and last_stage_layers %d leave %d layers for %d middle stages",
+                      lay->first_stage_layers, lay->last_stage_layers, rest, middle);
+  int slots = m->layers + lay->embedding_slot + lay->loss_slot;
+  if (slots < lay->pp * lay->vp)
+    return rs_err_set(err, "pp x vp = %d stages for %d layers: a stage needs at least one layer", lay->pp * lay->vp,
+                      m->layers);
+  for (int v = 0; v < lay->pp * lay->vp; v++) {
+    int alone = (v == 0 && lay->embedding_slot) || (v == lay->pp * lay->vp - 1 && lay->loss_slot);
+    int n     = rs_layout_chunk_layers(lay, m, v % lay->pp, v / lay->pp);
+    if (n < 0 || (n == 0 && !alone))
+      return rs_err_set(err,
+                        "virtual stage %d of pipeline stage %d gets no layer: fewer virtual stages, or other "
+                        "first_stage_layers and last_stage_layers",
+                        v / lay->pp, v % lay->pp);
+  }
+  return RS_OK;
+}
+
 int rs_layout_resolve(rs_layout_t* lay, const rs_model_t* m, int gpus, rs_err_t* err)
 {
   if (lay->tp < 1 || lay->cp < 1 || lay->pp < 1 || lay->ep < 1 || lay->vp < 1 || lay->micro_batch < 1 ||
@@ -20,15 +52,10 @@ int rs_layout_resolve(rs_layout_t* lay, const rs_model_t* m, int gpus, rs_err_t*
     return rs_err_set(err, "tp = %d does not divide the model's %d attention heads", lay->tp, m->heads);
   if (m->seq_len % lay->cp != 0)
     return rs_err_set(err, "cp = %d does not divide the sequence length %d", lay->cp, m->seq_len);
-  if (m->layers < lay->pp * lay->vp)
-    return rs_err_set(err, "pp x vp = %d stages for %d layers: a stage needs at least one layer", lay->pp * lay->vp,
-                      m->layers);
   if (lay->vp > 1 && lay->pp < 2)
     return rs_err_set(err, "interleaved pipelines (vp = %d) need pp of at least 2", lay->vp);
-  for (int s = 0; s < lay->pp && lay->vp > 1; s++)
-    if (rs_layout_stage_layers(lay, m, s) % lay->vp != 0)
-      return rs_err_set(err, "vp = %d does not divide the %d layers of pipeline stage %d", lay->vp,
-                        rs_layout_stage_layers(lay, m, s), s);
+  if (check_split(lay, m, err) != RS_OK)
+    return RS_ERR;
   if (lay->global_batch % (lay->micro_batch * lay->dp) != 0)
     return rs_err_set(err, "global_batch %d is not a multiple of micro_batch x dp = %d x %d", lay->global_batch,
                       lay->micro_batch, lay->dp);
@@ -60,38 +87,73 @@ int rs_layout_rank(const rs_layout_t* lay, rs_coords_t c)
   return ((c.pp * lay->dp + c.dp) * lay->cp + c.cp) * lay->tp + c.tp;
 }
 
+/* Layers of virtual stage v (chunk x pp + stage, model order) when n layers are spread as evenly as the
+ * count allows over `count` of them: counts differ by at most one, the larger ones first. */
+static int spread(int n, int count, int v)
+{
+  return n / count + (v < n % count);
+}
+
+int rs_layout_chunk_layers(const rs_layout_t* lay, const rs_model_t* m, int stage, int chunk)
+{
+  int pp = lay->pp, vp = lay->vp;
+  if (lay->first_stage_layers > 0 || lay->last_stage_layers > 0) {
+    /* Megatron-Core's uneven pipeline: the given counts on the first and last stages, the rest over the
+     * middle ones; each stage's layers over its vp chunks */
+    int first = lay->first_stage_layers, last = lay->last_stage_layers;
+    int middle = pp - (first > 0) - (last > 0);
+    int n;
+    if (stage == 0 && first > 0)
+      n = first;
+    else if (stage == pp - 1 && last > 0)
+      n = last;
+    else
+      n = spread(m->layers - first - last, middle, stage - (first > 0));
+    return spread(n, vp, chunk);
+  }
+  int v = chunk * pp + stage;
+  int n = spread(m->layers + lay->embedding_slot + lay->loss_slot, pp * vp, v);
+  if (v == 0)
+    n -= lay->embedding_slot;
+  if (v == pp * vp - 1)
+    n -= lay->loss_slot;
+  return n;
+}
+
+int rs_layout_chunk_first_layer(const rs_layout_t* lay, const rs_model_t* m, int stage, int chunk)
+{
+  int first = 0;
+  for (int v = 0; v < chunk * lay->pp + stage; v++)
+    first += rs_layout_chunk_layers(lay, m, v % lay->pp, v / lay->pp);
+  return first;
+}
+
 int rs_layout_stage_layers(const rs_layout_t* lay, const rs_model_t* m, int stage)
 {
-  return m->layers / lay->pp + (stage < m->layers % lay->pp);
+  int n = 0;
+  for (int k = 0; k < lay->vp; k++)
+    n += rs_layout_chunk_layers(lay, m, stage, k);
+  return n;
 }
 
 int rs_layout_stage_first_layer(const rs_layout_t* lay, const rs_model_t* m, int stage)
 {
-  int first = 0;
-  for (int s = 0; s < stage; s++)
-    first += rs_layout_stage_layers(lay, m, s);
-  return first;
-}
-
-/* Megatron's interleaving: virtual stage chunk x pp + stage holds the chunk-th 1/vp of the stage's layers,
- * so chunk k of every stage comes after all of chunk k-1 in the model. */
-int rs_layout_chunk_first_layer(const rs_layout_t* lay, const rs_model_t* m, int stage, int chunk)
-{
-  return chunk * (m->layers / lay->vp) + rs_layout_stage_first_layer(lay, m, stage) / lay->vp;
+  return rs_layout_chunk_first_layer(lay, m, stage, 0);
 }
 
 double rs_layout_stage_params(const rs_layout_t* lay, const rs_model_t* m, int stage)
 {
-  double p     = 0;
-  int first    = rs_layout_stage_first_layer(lay, m, stage);
-  int n_layers = rs_layout_stage_layers(lay, m, stage);
-  for (int i = first; i < first + n_layers; i++) {
-    double layer = rs_model_layer_params(m, i);
-    if (m->experts > 0 && i >= m->dense_layers) { /* experts are split over EP, the rest is not */
-      double experts = m->experts * (m->gated ? 3.0 : 2.0) * m->hidden * m->expert_ffn;
-      layer          = layer - experts + experts / lay->ep;
+  double p = 0;
+  for (int k = 0; k < lay->vp; k++) {
+    int first = rs_layout_chunk_first_layer(lay, m, stage, k);
+    for (int i = first; i < first + rs_layout_chunk_layers(lay, m, stage, k); i++) {
+      double layer = rs_model_layer_params(m, i);
+      if (m->experts > 0 && i >= m->dense_layers) { /* experts are split over EP, the rest is not */
+        double experts = m->experts * (m->gated ? 3.0 : 2.0) * m->hidden * m->expert_ffn;
+        layer          = layer - experts + experts / lay->ep;
+      }
+      p += layer;
     }
-    p += layer;
   }
   if (stage == 0)
     p += rs_model_input_params(m);

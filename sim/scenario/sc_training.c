@@ -40,6 +40,12 @@ static const rs_sc__field_t training_fields[] = {
     {"pp", RS_SC__INT, LAYOUT(pp), .min = 1, .max = 1024, .def = "1"},
     {"ep", RS_SC__INT, LAYOUT(ep), .min = 1, .max = 1024, .def = "1"},
     {"vp", RS_SC__INT, LAYOUT(vp), .min = 1, .max = 1024, .def = "1"},
+    /* Megatron-Core's pipeline split (TransformerConfig): account_for_embedding_in_pipeline_split,
+     * account_for_loss_in_pipeline_split, num_layers_in_first_pipeline_stage and _last_ */
+    {"embedding_in_split", RS_SC__BOOL, LAYOUT(embedding_slot), .def = "false"},
+    {"loss_in_split", RS_SC__BOOL, LAYOUT(loss_slot), .def = "false"},
+    {"first_stage_layers", RS_SC__INT, LAYOUT(first_stage_layers), .min = 0, .max = 1e6, .def = "0"},
+    {"last_stage_layers", RS_SC__INT, LAYOUT(last_stage_layers), .min = 0, .max = 1e6, .def = "0"},
     {"zero", RS_SC__INT, LAYOUT(zero), .min = 0, .max = 3, .def = "1"},
     {"micro_batch", RS_SC__INT, LAYOUT(micro_batch), .min = 1, .max = 1e6, .def = "1"},
     {"global_batch", RS_SC__INT, LAYOUT(global_batch), .required = 1, .min = 1, .max = 1e9},

@@ -177,11 +177,12 @@ static void layer_pass(train_rank_t* me, int layer, int backward)
   me->at.layer = -1;
 }
 
-/* With vp > 1 a rank holds vp chunks of its stage's layers (Megatron's virtual stages); chunk k's
- * activations go to the next rank's chunk k, and from the last rank on to rank 0's chunk k + 1. */
-static int chunk_layers(const train_rank_t* me)
+/* With vp > 1 a rank holds vp chunks of its stage's layers (Megatron's virtual stages, whose layer
+ * counts may differ by one: rs_layout_chunk_layers); chunk k's activations go to the next rank's chunk
+ * k, and from the last rank on to rank 0's chunk k + 1. */
+static int chunk_layers(const train_rank_t* me, int chunk)
 {
-  return rs_layout_stage_layers(&me->w->lay, &me->w->cfg->model, me->c.pp) / me->w->lay.vp;
+  return rs_layout_chunk_layers(&me->w->lay, &me->w->cfg->model, me->c.pp, chunk);
 }
 
 static int chunk_first_layer(const train_rank_t* me, int chunk)
@@ -222,7 +223,8 @@ static void forward(train_rank_t* me, int chunk, int micro)
   me->at.phase       = "forward";
   if (!is_first_chunk(me, chunk))
     wait_for(me, me->from_prev);
-  for (int i = chunk_first_layer(me, chunk); i < chunk_first_layer(me, chunk) + chunk_layers(me); i++)
+  int first = chunk_first_layer(me, chunk), end = first + chunk_layers(me, chunk);
+  for (int i = first; i < end; i++)
     layer_pass(me, i, 0);
   if (is_last_chunk(me, chunk)) /* output layer and loss */
     logits_pass(me, 1);
@@ -241,7 +243,8 @@ static void backward(train_rank_t* me, int chunk, int micro)
     wait_for(me, me->from_next);
   else
     logits_pass(me, 2);
-  for (int i = chunk_first_layer(me, chunk) + chunk_layers(me) - 1; i >= chunk_first_layer(me, chunk); i--) {
+  int first = chunk_first_layer(me, chunk);
+  for (int i = first + chunk_layers(me, chunk) - 1; i >= first; i--) {
     layer_pass(me, i, 1);
     if (micro == w->lay.n_micro - 1 && w->lay.dp > 1 && w->lay.zero < 3 && w->cfg->dp_overlap) {
       dp_msg_t* msg = xbt_new(dp_msg_t, 1);
