@@ -214,6 +214,28 @@ START_TEST(training_collectives_are_one_row_per_group_call)
 }
 END_TEST
 
+/* DP groups of unequal shape per NVLink domain: on 3 servers of 8 H100 with pp 2 and tp 1 each stage holds
+ * 12 GPUs, 8 + 4 (stage 0) and 4 + 8 (stage 1), and their gradients are reduced per rail (4 channels),
+ * not over one flat ring through a single NIC. */
+START_TEST(unequal_dp_groups_reduce_per_rail)
+{
+  const char* yaml = "name: unequal\nplatform:\n  generate: {server: p5.48xlarge, servers: 3}\nworkloads:\n"
+                     "  - kind: training\n    model: {preset: gpt-1.7b, layers: 4}\n    pp: 2\n    zero: 0\n"
+                     "    global_batch: 12\n    recompute: none\n";
+  ck_assert_int_eq(run_scenario(yaml, ""), 0);
+  rs_csv_t* csv = read_table("collectives.csv");
+  int dp        = 0;
+  for (size_t r = 1; r < csv->n_rows; r++)
+    if (strcmp(cell(csv, r, "dim"), "dp") == 0) {
+      ck_assert_str_eq(cell(csv, r, "ranks"), "12");
+      ck_assert_str_eq(cell(csv, r, "algorithm"), "rail-ring");
+      dp++;
+    }
+  ck_assert_int_eq(dp, 4); /* a bucket per layer, 2 layers per stage, 2 stages */
+  rs_csv_free(csv);
+}
+END_TEST
+
 START_TEST(ops_stop_at_their_cap)
 {
   ck_assert_int_eq(run_scenario(pipeline, "--set outputs.ops_max_rows=1000 --set outputs.collectives_max_rows=0"), 0);
@@ -463,6 +485,7 @@ static Suite* training_suite(void)
   tcase_add_test(tc, auto_recompute_takes_the_least_that_fits);
   tcase_add_test(tc, training_collectives_are_one_row_per_group_call);
   tcase_add_test(tc, ops_stop_at_their_cap);
+  tcase_add_test(tc, unequal_dp_groups_reduce_per_rail);
   tcase_add_test(tc, links_show_nvlink_inside_and_nics_across_servers);
   tcase_add_test(tc, link_bytes_are_conserved);
   tcase_add_test(tc, traces_are_deterministic);
