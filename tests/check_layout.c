@@ -202,6 +202,44 @@ START_TEST(bad_splits_are_refused)
 }
 END_TEST
 
+/* rank_order: Megatron-Core's default tp-cp-ep-dp-pp is racksim's unset order; tp-cp-ep-pp-dp (Megatron's
+ * --use-tp-pp-dp-mapping) puts the pipeline inside and DP outermost; a written order may leave out a
+ * dimension of size 1 (tp-dp-pp without cp), never a larger one. */
+START_TEST(rank_orders)
+{
+  rs_model_t m     = preset("llama3-70b");
+  rs_layout_t def  = layout(2, 1, 2, 1, 64);
+  rs_layout_t meg  = def;
+  rs_layout_t tppd = def;
+  rs_err_t err     = {{0}};
+  ck_assert_int_eq(rs_layout_parse_order("tp-cp-ep-dp-pp", &meg.order, &err), RS_OK);
+  ck_assert_int_eq(rs_layout_parse_order("tp-cp-ep-pp-dp", &tppd.order, &err), RS_OK);
+  ck_assert_int_eq(rs_layout_resolve(&def, &m, 8, &err), RS_OK);
+  ck_assert_int_eq(rs_layout_resolve(&meg, &m, 8, &err), RS_OK);
+  ck_assert_int_eq(rs_layout_resolve(&tppd, &m, 8, &err), RS_OK);
+  for (int r = 0; r < 8; r++) {
+    rs_coords_t a = rs_layout_coords(&def, r), b = rs_layout_coords(&meg, r);
+    ck_assert(a.tp == b.tp && a.cp == b.cp && a.dp == b.dp && a.pp == b.pp);
+    ck_assert_int_eq(rs_layout_rank(&tppd, rs_layout_coords(&tppd, r)), r);
+  }
+  ck_assert_int_eq(rs_layout_coords(&def, 2).dp, 1);  /* dp before pp: rank 2 is the second replica */
+  ck_assert_int_eq(rs_layout_coords(&tppd, 2).pp, 1); /* pp before dp: rank 2 is the next stage */
+  ck_assert_int_eq(rs_layout_coords(&tppd, 4).dp, 1);
+  char name[32];
+  ck_assert_str_eq(rs_layout_order_name(&tppd, name, sizeof name), "tp-cp-pp-ep-dp");
+  rs_layout_t short_ = def;
+  ck_assert_int_eq(rs_layout_parse_order("tp-dp-pp", &short_.order, &err), RS_OK);
+  ck_assert_int_eq(rs_layout_resolve(&short_, &m, 8, &err), RS_OK);
+  ck_assert_str_eq(rs_layout_order_name(&short_, name, sizeof name), "tp-ep-dp-pp");
+  short_.cp = 2;
+  ck_assert_int_eq(rs_layout_resolve(&short_, &m, 16, &err), RS_ERR);
+  ck_assert_str_eq(err.msg, "rank_order tp-ep-dp-pp leaves out cp, whose size is 2: name it");
+  ck_assert_int_eq(rs_layout_parse_order("tp-pp-tp", &short_.order, &err), RS_ERR);
+  ck_assert_str_eq(err.msg, "expected tp, cp, dp and pp at most once each, fastest first, joined by '-' (ep right "
+                            "before dp), such as tp-cp-ep-dp-pp, got 'tp-pp-tp'");
+}
+END_TEST
+
 static Suite* layout_suite(void)
 {
   Suite* s  = suite_create("layout");
@@ -213,6 +251,7 @@ static Suite* layout_suite(void)
   tcase_add_test(tc, embedding_and_loss_in_the_split);
   tcase_add_test(tc, uneven_virtual_stages);
   tcase_add_test(tc, bad_splits_are_refused);
+  tcase_add_test(tc, rank_orders);
   suite_add_tcase(s, tc);
   return s;
 }

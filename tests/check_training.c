@@ -297,6 +297,27 @@ START_TEST(links_show_nvlink_inside_and_nics_across_servers)
 }
 END_TEST
 
+/* rank_order moves the groups: in Megatron's default (tp-cp-ep-dp-pp) the two pipeline stages of TP4 PP2
+ * DP2 on two servers sit one per server, so the NICs carry the activations and their gradients exactly;
+ * in tp-cp-ep-pp-dp the pipeline stays inside a server and the NICs carry the DP reduction instead. A
+ * TP group that a rank order spreads across servers is refused. */
+START_TEST(rank_order_moves_traffic)
+{
+  ck_assert_int_eq(run_scenario(pipeline, "--set workloads.0.rank_order=tp-cp-ep-dp-pp"), 0);
+  double act = 8192.0 / 4 * 4096 * 2, pp_nic = 2 /* UP, DOWN */ * 2 /* act, grad */ * 8 /* micro */ * 8 * act;
+  ck_assert_double_eq_tol(class_bytes("nic"), pp_nic, 1);
+  ck_assert_int_eq(run_scenario(pipeline, "--set workloads.0.rank_order=tp-cp-ep-pp-dp"), 0);
+  ck_assert(class_bytes("nic") > 0 && fabs(class_bytes("nic") - pp_nic) > 1e6);
+  rs_csv_t* csv = read_table("collectives.csv");
+  for (size_t r = 1; r < csv->n_rows; r++)
+    if (strcmp(cell(csv, r, "dim"), "dp") == 0 && strcmp(cell(csv, r, "group"), "training-0:dp0") == 0)
+      ck_assert_str_ne(cell(csv, r, "algorithm"), "nvls"); /* across servers now */
+  rs_csv_free(csv);
+  ck_assert_int_eq(run_scenario(pipeline, "--set workloads.0.rank_order=dp-pp-tp"), 2);
+  ck_assert(file_has("err", "tp = 4 crosses an NVLink domain (GPUs 0 and 8)"));
+}
+END_TEST
+
 /* Bytes of the links of class cls in links.csv's per-link rows, split by direction. */
 static void class_halves(const char* cls, double* up, double* down)
 {
@@ -486,6 +507,7 @@ static Suite* training_suite(void)
   tcase_add_test(tc, training_collectives_are_one_row_per_group_call);
   tcase_add_test(tc, ops_stop_at_their_cap);
   tcase_add_test(tc, unequal_dp_groups_reduce_per_rail);
+  tcase_add_test(tc, rank_order_moves_traffic);
   tcase_add_test(tc, links_show_nvlink_inside_and_nics_across_servers);
   tcase_add_test(tc, link_bytes_are_conserved);
   tcase_add_test(tc, traces_are_deterministic);

@@ -3,6 +3,25 @@
  * Adam moments, sharded over data-parallel ranks by ZeRO stage; activations from model.c. See LICENSE. */
 #include "model/model.h"
 
+#include <stdio.h>
+#include <string.h>
+
+/* The layout's order, fastest first: its own, or Megatron's default. */
+static const char* order_of(const rs_layout_t* lay)
+{
+  return lay->order.dims[0] ? lay->order.dims : "tcdp";
+}
+
+static int dim_size(const rs_layout_t* lay, char d)
+{
+  return d == 't' ? lay->tp : d == 'c' ? lay->cp : d == 'd' ? lay->dp : lay->pp;
+}
+
+static int* dim_coord(rs_coords_t* c, char d)
+{
+  return d == 't' ? &c->tp : d == 'c' ? &c->cp : d == 'd' ? &c->dp : &c->pp;
+}
+
 /* The split must give every virtual stage a layer (or the embedding's or loss's slot alone). */
 static int check_split(const rs_layout_t* lay, const rs_model_t* m, rs_err_t* err)
 {
@@ -44,6 +63,17 @@ int rs_layout_resolve(rs_layout_t* lay, const rs_model_t* m, int gpus, rs_err_t*
   if (gpus % model_par != 0)
     return rs_err_set(err, "tp x cp x pp = %d does not divide the %d GPUs", model_par, gpus);
   lay->dp = gpus / model_par;
+  char name[32];
+  if (lay->order.ep_apart && lay->ep > 1)
+    return rs_err_set(err,
+                      "rank_order puts ep apart from dp, but racksim's EP groups are blocks of consecutive DP ranks: "
+                      "write ep right before dp");
+  for (int k = 0; k < 4; k++)
+    if ((lay->order.omitted & (1 << k)) && dim_size(lay, lay->order.dims[k]) > 1) {
+      return rs_err_set(err, "rank_order %s leaves out %cp, whose size is %d: name it",
+                        rs_layout_order_name(lay, name, sizeof name), lay->order.dims[k],
+                        dim_size(lay, lay->order.dims[k]));
+    }
   if (lay->ep > 1 && (m->experts == 0 || lay->dp % lay->ep != 0 || m->experts % lay->ep != 0))
     return rs_err_set(err,
                       "ep = %d needs a mixture of experts whose expert count and data-parallel size (%d) it divides",
@@ -71,20 +101,75 @@ int rs_layout_resolve(rs_layout_t* lay, const rs_model_t* m, int gpus, rs_err_t*
 
 rs_coords_t rs_layout_coords(const rs_layout_t* lay, int rank)
 {
-  rs_coords_t c;
-  c.tp = rank % lay->tp;
-  rank /= lay->tp;
-  c.cp = rank % lay->cp;
-  rank /= lay->cp;
-  c.dp = rank % lay->dp;
-  c.pp = rank / lay->dp;
+  rs_coords_t c = {0};
+  const char* o = order_of(lay);
+  for (int k = 0; k < 4; k++) {
+    *dim_coord(&c, o[k]) = rank % dim_size(lay, o[k]);
+    rank /= dim_size(lay, o[k]);
+  }
   c.ep = c.dp % lay->ep;
   return c;
 }
 
 int rs_layout_rank(const rs_layout_t* lay, rs_coords_t c)
 {
-  return ((c.pp * lay->dp + c.dp) * lay->cp + c.cp) * lay->tp + c.tp;
+  const char* o = order_of(lay);
+  int rank      = 0;
+  for (int k = 3; k >= 0; k--)
+    rank = rank * dim_size(lay, o[k]) + *dim_coord(&c, o[k]);
+  return rank;
+}
+
+int rs_layout_parse_order(const char* text, rs_rank_order_t* order, rs_err_t* err)
+{
+  static const char* const names[] = {"tp", "cp", "dp", "pp"};
+  char seen[4]                     = {0};
+  int n = 0, ep_at = -1;
+  const char* p = text;
+  for (;;) {
+    const char* end = strchr(p, '-');
+    size_t len      = end ? (size_t)(end - p) : strlen(p);
+    int k           = -1;
+    for (int i = 0; i < 4; i++)
+      if (len == 2 && strncmp(p, names[i], 2) == 0)
+        k = i;
+    if (len == 2 && strncmp(p, "ep", 2) == 0 && ep_at < 0)
+      ep_at = n;
+    else if (k < 0 || seen[k])
+      return rs_err_set(err,
+                        "expected tp, cp, dp and pp at most once each, fastest first, joined by '-' (ep right before "
+                        "dp), such as tp-cp-ep-dp-pp, got '%s'",
+                        text);
+    else {
+      seen[k]          = 1;
+      order->dims[n++] = "tcdp"[k];
+    }
+    if (end == NULL)
+      break;
+    p = end + 1;
+  }
+  order->ep_apart = ep_at >= 0 && (ep_at >= n || order->dims[ep_at] != 'd');
+  order->omitted  = 0;
+  for (int k = 0; k < 4; k++)
+    if (!seen[k]) { /* left out: slowest, and it must be of size 1 */
+      order->omitted |= 1 << n;
+      order->dims[n++] = "tcdp"[k];
+    }
+  return RS_OK;
+}
+
+const char* rs_layout_order_name(const rs_layout_t* lay, char* buf, size_t len)
+{
+  const char* o = order_of(lay);
+  buf[0]        = 0;
+  for (int k = 0; k < 4; k++) {
+    if (lay->order.omitted & (1 << k))
+      continue;
+    static const char* const words[] = {"tp", "cp", "ep-dp", "pp"};
+    const char* w                    = words[strchr("tcdp", o[k]) - "tcdp"];
+    snprintf(buf + strlen(buf), len - strlen(buf), "%s%s", k ? "-" : "", w);
+  }
+  return buf;
 }
 
 /* Layers of virtual stage v (chunk x pp + stage, model order) when n layers are spread as evenly as the

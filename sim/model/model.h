@@ -88,6 +88,16 @@ double rs_model_layer_activation_bytes(const rs_model_t* m, int mb, int tp, rs_r
  * Dao 2023: the backward is 2.5 times the forward's FLOPs). */
 double rs_model_attn_bwd_multiple(rs_recompute_t rc, rs_attn_t attn);
 
+/* The order in which ranks are laid out, the fastest-varying dimension first: 't', 'c', 'd', 'p'; all
+ * zero: Megatron-Core's default, tp-cp-ep-dp-pp (EP groups are blocks of consecutive DP ranks, ep just
+ * before dp, in every order). Dimensions the written order leaves out (Megatron allows it for those of
+ * size 1) come last, and are flagged in `omitted` (bit 1 << k for dims[k]). */
+typedef struct rs_rank_order {
+  char dims[4];
+  int omitted;
+  int ep_apart; /* ep written elsewhere than right before dp: refused when ep > 1 */
+} rs_rank_order_t;
+
 /* ---- a parallel layout of a model on GPUs: tensor (TP), context (CP), expert (EP), data (DP)
  * and pipeline (PP) parallelism, ranks mapped Megatron-style (TP fastest, then CP, then DP, PP slowest,
  * EP inside DP), and the memory each GPU then needs. Pure arithmetic, shared by training and inference.
@@ -111,6 +121,7 @@ typedef struct rs_layout {
    * (num_layers_in_first/last_pipeline_stage; 0: not set). */
   int embedding_slot, loss_slot;
   int first_stage_layers, last_stage_layers;
+  rs_rank_order_t order;
 } rs_layout_t;
 
 /* A rank's place in the layout. */
@@ -127,6 +138,13 @@ typedef struct rs_mem {
  * ("tp x cp x pp = 48 does not divide the 128 GPUs") otherwise. */
 int rs_layout_resolve(rs_layout_t* lay, const rs_model_t* m, int gpus, rs_err_t* err);
 rs_coords_t rs_layout_coords(const rs_layout_t* lay, int rank);
+/* Reads a rank order as Megatron writes it ("tp-cp-ep-dp-pp", "tp-cp-ep-pp-dp", "tp-dp-pp": tp, cp, dp
+ * and pp at most once each, fastest first, ep optional; rs_layout_resolve refuses one that leaves out a
+ * dimension larger than 1, or with ep > 1 puts ep elsewhere than right before dp) into order; RS_ERR
+ * with the reason otherwise. */
+int rs_layout_parse_order(const char* text, rs_rank_order_t* order, rs_err_t* err);
+/* The layout's rank order in those words (Megatron's default when unset), into buf of len bytes. */
+const char* rs_layout_order_name(const rs_layout_t* lay, char* buf, size_t len);
 /* The rank at coordinates c (inverse of rs_layout_coords; c.ep is ignored). */
 int rs_layout_rank(const rs_layout_t* lay, rs_coords_t c);
 /* Transformer layers held by virtual stage (interleaved chunk) `chunk` of pipeline stage `stage`, as the

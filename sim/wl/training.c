@@ -454,12 +454,16 @@ static int train_check(const rs_run_t* run, int i, rs_layout_t* lay, rs_err_t* e
   if (gpu->peak_flops[cfg->precision] <= 0)
     return rs_scenario_err(run->sc, err, key, "precision %s: %s GPUs have no %s units", rs_prec_name(cfg->precision),
                            gpu->name, rs_prec_name(cfg->precision));
-  for (int r = 0; r < n && !cfg->tp_across_domains; r++)
-    if (p->gpus[first + r].domain != p->gpus[first + r - r % lay->tp].domain)
+  for (int r = 0; r < n && !cfg->tp_across_domains; r++) {
+    rs_coords_t c = rs_layout_coords(lay, r);
+    c.tp          = 0;
+    int leader    = rs_layout_rank(lay, c); /* the first GPU of r's TP group */
+    if (p->gpus[first + r].domain != p->gpus[first + leader].domain)
       return rs_scenario_err(run->sc, err, key,
                              "tp = %d crosses an NVLink domain (GPUs %d and %d): choose a tp that divides the domain "
-                             "size %d, or set tp_across_domains: true",
-                             lay->tp, r - r % lay->tp, r, rs_platform_domain_size(p, 0));
+                             "size %d, a rank order with tp first, or set tp_across_domains: true",
+                             lay->tp, leader, r, rs_platform_domain_size(p, 0));
+  }
   char obstacle[256];
   if (cfg->mode == RS_TRAIN_AGGREGATED && rs_train__aggregated_obstacle(p, first, lay, n, obstacle, sizeof obstacle))
     return rs_scenario_err(run->sc, err, key, "mode aggregated: %s", obstacle);
@@ -635,9 +639,13 @@ static void train_report(const rs_run_t* run, int i, const void* state, FILE* fp
   const rs_sc_training_t* c = w->cfg;
   const rs_layout_t* l      = &w->lay;
   const train_summary_t* s  = &w->sum;
-  fprintf(fp, "  %s (training): %s on %d GPUs, TP%d CP%d EP%d PP%d DP%d, %s, %s recomputation, global batch %d\n",
-          w->wl->name, c->model.name, w->row->gpus, l->tp, l->cp, l->ep, l->pp, l->dp, rs_prec_name(c->precision),
-          rs_recompute_name(l->recompute), l->global_batch);
+  char order[32];
+  fprintf(
+      fp,
+      "  %s (training): %s on %d GPUs, TP%d CP%d EP%d PP%d DP%d (ranks %s), %s, %s recomputation, global batch %d\n",
+      w->wl->name, c->model.name, w->row->gpus, l->tp, l->cp, l->ep, l->pp, l->dp,
+      rs_layout_order_name(l, order, sizeof order), rs_prec_name(c->precision), rs_recompute_name(l->recompute),
+      l->global_batch);
   if (w->aggregated)
     fprintf(fp, "    aggregated mode: %d of %d DP replicas run as actors, the others as flows\n", l->ep, l->dp);
   fprintf(fp, "    %lld iterations: %.0f tokens/s, %.0f TFLOP/s per GPU (MFU %.1f%%)\n", w->row->operations,
