@@ -82,6 +82,18 @@ static void assert_h100_ring(rs_coll_op_t op, double S, int steps, double chunk)
   ck_assert_double_eq_tol(t, expected, expected * 1e-6);
 }
 
+/* H800: H100's ring on 200 GB/s per direction of NVLink instead of 450 (NVLink 400 GB/s both ways): a
+ * 1 GiB all-reduce on 8 takes its 14 steps at 4/9 of H100's rate. */
+START_TEST(h800_ring_runs_on_its_nvlink)
+{
+  const rs_hw_calib_t* c = rs_hw_calib("H800");
+  double S = 1 << 30, chunk = S / 8;
+  double expected = c->base_s + 14 * (chunk / (c->nvlink_ring_eff * 200e9) + c->nvlink_hop_s);
+  double t        = time_collective("hgx-h800", 8, RS_OP_ALLREDUCE, RS_ALGO_RING, S);
+  ck_assert_double_eq_tol(t, expected, expected * 1e-6);
+}
+END_TEST
+
 /* Two GB200 UltraServers on one rail leaf each (generated). */
 static rs_platform_t* two_ultraservers(void)
 {
@@ -429,6 +441,7 @@ static Suite* collectives_suite(void)
   tcase_add_test(tc, rail_ring_allreduce_matches_formula);
   tcase_add_test(tc, rail_ring_broadcast_matches_formula);
   tcase_add_test(tc, rail_ring_over_unequal_domains);
+  tcase_add_test(tc, h800_ring_runs_on_its_nvlink);
   tcase_add_test(tc, tree_allreduce_matches_formula);
   tcase_add_test(tc, tree_spans_one_gpu_per_server);
   tcase_add_test(tc, broadcast_chain_matches_formula);
