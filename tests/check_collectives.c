@@ -82,6 +82,18 @@ static void assert_h100_ring(rs_coll_op_t op, double S, int steps, double chunk)
   ck_assert_double_eq_tol(t, expected, expected * 1e-6);
 }
 
+/* H800: H100's ring on 200 GB/s per direction of NVLink instead of 450 (NVLink 400 GB/s both ways): a
+ * 1 GiB all-reduce on 8 takes its 14 steps at 4/9 of H100's rate. */
+START_TEST(h800_ring_runs_on_its_nvlink)
+{
+  const rs_hw_calib_t* c = rs_hw_calib("H800");
+  double S = 1 << 30, chunk = S / 8;
+  double expected = c->base_s + 14 * (chunk / (c->nvlink_ring_eff * 200e9) + c->nvlink_hop_s);
+  double t        = time_collective("hgx-h800", 8, RS_OP_ALLREDUCE, RS_ALGO_RING, S);
+  ck_assert_double_eq_tol(t, expected, expected * 1e-6);
+}
+END_TEST
+
 /* Two GB200 UltraServers on one rail leaf each (generated). */
 static rs_platform_t* two_ultraservers(void)
 {
@@ -195,6 +207,29 @@ START_TEST(rail_ring_broadcast_matches_formula)
 }
 END_TEST
 
+/* Rail ring all-reduce over unequal domains: 8 GPUs of one H100 server and 4 of the next (12, every
+ * step of 1/12 of the buffer). The smallest domain gives the channels, 4: its every GPU sends a quarter
+ * of its chunk over its NIC and three over NVLink, as do 4 GPUs of the larger server, whose other 4 send
+ * their whole chunk over NVLink; the step is the slowest of those (here the NIC's), as
+ * predict_rail_ring has it, plus the hop latencies of a ring with 10 NVLink and 2 network hops. A DP
+ * group of that shape used to fall back to the flat ring, every step of 1/12 through one NIC. */
+START_TEST(rail_ring_over_unequal_domains)
+{
+  const rs_hw_calib_t* c = rs_hw_calib("H100");
+  int n = 12, g = 4;
+  double S = 1.0 * (1 << 30), chunk = S / n / g, hop = 2e-6;
+  double lat  = (10 * c->nvlink_hop_s + 2 * c->net_hop_s) / n;
+  double step = h100_split_s((g - 1) * chunk, chunk);
+  if (h100_split_s(g * chunk, 0) > step)
+    step = h100_split_s(g * chunk, 0);
+  double expected = c->base_s + 2 * (n - 1) * (lat + step + hop);
+  double t        = time_on(h100_servers(2), n, RS_OP_ALLREDUCE, RS_ALGO_RAIL_RING, S);
+  ck_assert_double_eq_tol(t, expected, expected * 1e-6);
+  double ring = 2 * (n - 1) * (S / n) / (c->net_ring_eff * 50e9); /* the flat ring's NIC time alone */
+  ck_assert_msg(t < ring / 3, "rail ring %g s, flat ring at least %g s", t, ring);
+}
+END_TEST
+
 /* Tree all-reduce of 1 GB (Simple) on 4 x 8 H100: up and down a chain of 7 NVLink hops and log2(4) = 2 network levels,
  * then 2S(g-1)/g on each NVLink and 2S/g on each NIC (plus its 2 us switch hop) at once, at 0.92 of
  * the ring's bandwidth as NCCL's cost model has it. */
@@ -264,8 +299,8 @@ END_TEST
 
 /* Across two NVL72 racks, the tree's pipelined chains beat the hierarchical all-reduce, whose phases
  * run one after the other; all-gather has no tree, and its hierarchical form beats the rail ring's
- * 143 steps of latency at 256 MiB (at 1 GiB the rail ring with LL128's short hops wins). Uneven
- * domains leave the flat ring. */
+ * 143 steps of latency at 256 MiB (at 1 GiB the rail ring with LL128's short hops wins). Unequal
+ * domains have neither hierarchy nor tree, but their rail ring beats the flat ring's NIC. */
 START_TEST(auto_goes_hierarchical_across_domains)
 {
   rs_platform_t* p = two_ultraservers();
@@ -276,10 +311,11 @@ START_TEST(auto_goes_hierarchical_across_domains)
   ck_assert_int_eq(rs_coll_choose(c, RS_OP_ALLREDUCE, 1 << 30), RS_ALGO_TREE);
   ck_assert_int_eq(rs_coll_choose(c, RS_OP_ALLREDUCE, 16.0 * (1 << 30)), RS_ALGO_RAIL_RING);
   ck_assert_int_eq(rs_coll_choose(c, RS_OP_ALLGATHER, 256.0 * (1 << 20)), RS_ALGO_HIERARCHICAL);
-  rs_comm_t* uneven = rs_comm_new("uneven", gpus, 100); /* 72 + 28: no equal split */
+  rs_comm_t* uneven = rs_comm_new("uneven", gpus, 100); /* 72 + 28: no equal split, but rails */
   rs_err_t err      = {{0}};
   ck_assert_int_eq(rs_coll_check(uneven, RS_OP_ALLREDUCE, RS_ALGO_HIERARCHICAL, &err), RS_ERR);
-  ck_assert_int_eq(rs_coll_choose(uneven, RS_OP_ALLREDUCE, 1 << 30), RS_ALGO_RING);
+  ck_assert_int_eq(rs_coll_check(uneven, RS_OP_ALLREDUCE, RS_ALGO_TREE, &err), RS_ERR);
+  ck_assert_int_eq(rs_coll_choose(uneven, RS_OP_ALLREDUCE, 1 << 30), RS_ALGO_RAIL_RING);
   rs_comm_free(c);
   rs_comm_free(uneven);
   rs_platform_free(p);
@@ -366,7 +402,7 @@ START_TEST(impossible_algorithms_are_refused)
   /* tree and rail-ring need several domains (one NVL72 is one) and the ops they run */
   assert_refused(c, RS_OP_ALLREDUCE, RS_ALGO_TREE, "tree needs GPUs in several NVLink domains, with as many in each");
   assert_refused(c, RS_OP_ALLREDUCE, RS_ALGO_RAIL_RING,
-                 "rail-ring needs GPUs in several NVLink domains, with as many in each (at least 2)");
+                 "rail-ring needs GPUs in several NVLink domains, domain by domain, at least 2 in one");
   assert_refused(c, RS_OP_ALLGATHER, RS_ALGO_TREE, "tree runs all-reduce only");
   assert_refused(c, RS_OP_SENDRECV, RS_ALGO_RAIL_RING,
                  "rail-ring runs all-reduce, reduce-scatter, all-gather and broadcast only");
@@ -404,6 +440,8 @@ static Suite* collectives_suite(void)
   tcase_add_test(tc, hierarchical_allreduce_matches_its_phases);
   tcase_add_test(tc, rail_ring_allreduce_matches_formula);
   tcase_add_test(tc, rail_ring_broadcast_matches_formula);
+  tcase_add_test(tc, rail_ring_over_unequal_domains);
+  tcase_add_test(tc, h800_ring_runs_on_its_nvlink);
   tcase_add_test(tc, tree_allreduce_matches_formula);
   tcase_add_test(tc, tree_spans_one_gpu_per_server);
   tcase_add_test(tc, broadcast_chain_matches_formula);

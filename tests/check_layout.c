@@ -121,6 +121,149 @@ START_TEST(activations_in_flight)
 }
 END_TEST
 
+/* Every layer is held exactly once, in model order: virtual stage chunk x pp + stage after all before it. */
+static void assert_split_covers(const rs_layout_t* lay, const rs_model_t* m)
+{
+  int next = 0;
+  for (int v = 0; v < lay->pp * lay->vp; v++) {
+    ck_assert_int_eq(rs_layout_chunk_first_layer(lay, m, v % lay->pp, v / lay->pp), next);
+    next += rs_layout_chunk_layers(lay, m, v % lay->pp, v / lay->pp);
+  }
+  ck_assert_int_eq(next, m->layers);
+  double params = 0;
+  for (int s = 0; s < lay->pp; s++)
+    params += rs_layout_stage_params(lay, m, s) * lay->tp;
+  ck_assert_double_eq_tol(params, rs_model_params(m), rs_model_params(m) * 1e-12);
+}
+
+/* Llama 3.1 405B's 126 layers as NeMo's recipe splits them on PP8 VP8: the embedding and the loss count as
+ * two more slots (Megatron-Core's account_for_embedding/loss_in_pipeline_split), 128 slots of 2 per
+ * virtual stage, so the first virtual stage holds 1 layer, the last 1, every other 2. */
+START_TEST(embedding_and_loss_in_the_split)
+{
+  rs_model_t m = preset("llama3-405b");
+  ck_assert_int_eq(m.layers, 126);
+  rs_layout_t lay    = layout(4, 2, 8, 1, 64);
+  lay.vp             = 8;
+  lay.embedding_slot = lay.loss_slot = 1;
+  rs_err_t err                       = {{0}};
+  ck_assert_int_eq(rs_layout_resolve(&lay, &m, 128, &err), RS_OK);
+  ck_assert_int_eq(rs_layout_chunk_layers(&lay, &m, 0, 0), 1);
+  ck_assert_int_eq(rs_layout_chunk_layers(&lay, &m, 7, 7), 1);
+  for (int v = 1; v < 63; v++)
+    ck_assert_int_eq(rs_layout_chunk_layers(&lay, &m, v % 8, v / 8), 2);
+  ck_assert_int_eq(rs_layout_stage_layers(&lay, &m, 0), 15);
+  ck_assert_int_eq(rs_layout_stage_layers(&lay, &m, 3), 16);
+  ck_assert_int_eq(rs_layout_chunk_first_layer(&lay, &m, 1, 0), 1);
+  ck_assert_int_eq(rs_layout_chunk_first_layer(&lay, &m, 0, 1), 15); /* after the 8 chunks 0: 1 + 7 x 2 */
+  assert_split_covers(&lay, &m);
+  /* without the slots 126 layers over 64 virtual stages: 62 of 2 and 2 of 1, counts differ by one */
+  lay.embedding_slot = lay.loss_slot = 0;
+  ck_assert_int_eq(rs_layout_resolve(&lay, &m, 128, &err), RS_OK);
+  ck_assert_int_eq(rs_layout_chunk_layers(&lay, &m, 5, 7), 2);
+  ck_assert_int_eq(rs_layout_chunk_layers(&lay, &m, 6, 7), 1);
+  ck_assert_int_eq(rs_layout_chunk_layers(&lay, &m, 7, 7), 1);
+  assert_split_covers(&lay, &m);
+}
+END_TEST
+
+/* 126 layers over 16 stages with vp 2: 32 virtual stages of 4 or 3 layers; and with a layer moved off the
+ * first and last stages (num_layers_in_first/last_pipeline_stage 7): 8 on each of the 14 middle ones. */
+START_TEST(uneven_virtual_stages)
+{
+  rs_model_t m    = preset("llama3-405b");
+  rs_layout_t lay = layout(8, 1, 16, 1, 64);
+  lay.vp          = 2;
+  rs_err_t err    = {{0}};
+  ck_assert_int_eq(rs_layout_resolve(&lay, &m, 128, &err), RS_OK);
+  int small = 0;
+  for (int v = 0; v < 32; v++) {
+    int n = rs_layout_chunk_layers(&lay, &m, v % 16, v / 16);
+    ck_assert(n == 3 || n == 4);
+    small += n == 3;
+  }
+  ck_assert_int_eq(small, 2);
+  assert_split_covers(&lay, &m);
+  lay.first_stage_layers = lay.last_stage_layers = 7;
+  ck_assert_int_eq(rs_layout_resolve(&lay, &m, 128, &err), RS_OK);
+  ck_assert_int_eq(rs_layout_stage_layers(&lay, &m, 0), 7);
+  ck_assert_int_eq(rs_layout_stage_layers(&lay, &m, 15), 7);
+  ck_assert_int_eq(rs_layout_chunk_layers(&lay, &m, 0, 0), 4);
+  ck_assert_int_eq(rs_layout_chunk_layers(&lay, &m, 0, 1), 3);
+  for (int s = 1; s < 15; s++)
+    ck_assert_int_eq(rs_layout_stage_layers(&lay, &m, s), 8);
+  assert_split_covers(&lay, &m);
+  /* vp = 1: the plain split keeps its old rule, extra layers on the first stages */
+  lay = layout(8, 1, 16, 1, 64);
+  ck_assert_int_eq(rs_layout_resolve(&lay, &m, 128, &err), RS_OK);
+  ck_assert_int_eq(rs_layout_stage_layers(&lay, &m, 13), 8);
+  ck_assert_int_eq(rs_layout_stage_layers(&lay, &m, 14), 7);
+  ck_assert_int_eq(rs_layout_stage_first_layer(&lay, &m, 15), 119);
+}
+END_TEST
+
+START_TEST(bad_splits_are_refused)
+{
+  rs_model_t m           = preset("llama3-405b");
+  rs_layout_t lay        = layout(8, 1, 16, 1, 64);
+  lay.first_stage_layers = 7;
+  lay.embedding_slot     = 1;
+  rs_err_t err           = {{0}};
+  ck_assert_int_eq(rs_layout_resolve(&lay, &m, 128, &err), RS_ERR);
+  ck_assert_str_eq(err.msg, "first_stage_layers and last_stage_layers cannot be set with the embedding or the loss "
+                            "counted in the pipeline split (as Megatron-Core refuses)");
+  lay                    = layout(8, 1, 2, 1, 64);
+  lay.first_stage_layers = 60;
+  lay.last_stage_layers  = 60;
+  ck_assert_int_eq(rs_layout_resolve(&lay, &m, 16, &err), RS_ERR);
+  ck_assert_str_eq(err.msg, "first_stage_layers 60 and last_stage_layers 60 leave 6 layers for 0 middle stages");
+  lay                    = layout(8, 1, 8, 1, 64);
+  lay.vp                 = 8;
+  lay.first_stage_layers = 4;
+  ck_assert_int_eq(rs_layout_resolve(&lay, &m, 64, &err), RS_ERR);
+  ck_assert_str_eq(err.msg, "virtual stage 4 of pipeline stage 0 gets no layer: fewer virtual stages, or other "
+                            "first_stage_layers and last_stage_layers");
+}
+END_TEST
+
+/* rank_order: Megatron-Core's default tp-cp-ep-dp-pp is racksim's unset order; tp-cp-ep-pp-dp (Megatron's
+ * --use-tp-pp-dp-mapping) puts the pipeline inside and DP outermost; a written order may leave out a
+ * dimension of size 1 (tp-dp-pp without cp), never a larger one. */
+START_TEST(rank_orders)
+{
+  rs_model_t m     = preset("llama3-70b");
+  rs_layout_t def  = layout(2, 1, 2, 1, 64);
+  rs_layout_t meg  = def;
+  rs_layout_t tppd = def;
+  rs_err_t err     = {{0}};
+  ck_assert_int_eq(rs_layout_parse_order("tp-cp-ep-dp-pp", &meg.order, &err), RS_OK);
+  ck_assert_int_eq(rs_layout_parse_order("tp-cp-ep-pp-dp", &tppd.order, &err), RS_OK);
+  ck_assert_int_eq(rs_layout_resolve(&def, &m, 8, &err), RS_OK);
+  ck_assert_int_eq(rs_layout_resolve(&meg, &m, 8, &err), RS_OK);
+  ck_assert_int_eq(rs_layout_resolve(&tppd, &m, 8, &err), RS_OK);
+  for (int r = 0; r < 8; r++) {
+    rs_coords_t a = rs_layout_coords(&def, r), b = rs_layout_coords(&meg, r);
+    ck_assert(a.tp == b.tp && a.cp == b.cp && a.dp == b.dp && a.pp == b.pp);
+    ck_assert_int_eq(rs_layout_rank(&tppd, rs_layout_coords(&tppd, r)), r);
+  }
+  ck_assert_int_eq(rs_layout_coords(&def, 2).dp, 1);  /* dp before pp: rank 2 is the second replica */
+  ck_assert_int_eq(rs_layout_coords(&tppd, 2).pp, 1); /* pp before dp: rank 2 is the next stage */
+  ck_assert_int_eq(rs_layout_coords(&tppd, 4).dp, 1);
+  char name[32];
+  ck_assert_str_eq(rs_layout_order_name(&tppd, name, sizeof name), "tp-cp-pp-ep-dp");
+  rs_layout_t short_ = def;
+  ck_assert_int_eq(rs_layout_parse_order("tp-dp-pp", &short_.order, &err), RS_OK);
+  ck_assert_int_eq(rs_layout_resolve(&short_, &m, 8, &err), RS_OK);
+  ck_assert_str_eq(rs_layout_order_name(&short_, name, sizeof name), "tp-ep-dp-pp");
+  short_.cp = 2;
+  ck_assert_int_eq(rs_layout_resolve(&short_, &m, 16, &err), RS_ERR);
+  ck_assert_str_eq(err.msg, "rank_order tp-ep-dp-pp leaves out cp, whose size is 2: name it");
+  ck_assert_int_eq(rs_layout_parse_order("tp-pp-tp", &short_.order, &err), RS_ERR);
+  ck_assert_str_eq(err.msg, "expected tp, cp, dp and pp at most once each, fastest first, joined by '-' (ep right "
+                            "before dp), such as tp-cp-ep-dp-pp, got 'tp-pp-tp'");
+}
+END_TEST
+
 static Suite* layout_suite(void)
 {
   Suite* s  = suite_create("layout");
@@ -130,6 +273,10 @@ static Suite* layout_suite(void)
   tcase_add_test(tc, ep_needs_redundant_experts_that_fill_it);
   tcase_add_test(tc, weights_grads_optimizer);
   tcase_add_test(tc, activations_in_flight);
+  tcase_add_test(tc, embedding_and_loss_in_the_split);
+  tcase_add_test(tc, uneven_virtual_stages);
+  tcase_add_test(tc, bad_splits_are_refused);
+  tcase_add_test(tc, rank_orders);
   suite_add_tcase(s, tc);
   return s;
 }

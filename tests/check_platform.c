@@ -194,7 +194,7 @@ START_TEST(uncalibrated_gpu_is_refused)
   rs_err_t err = {{0}};
   ck_assert_int_eq(try_load("/tmp/rs-uncalibrated.xml", &err), RS_ERR);
   ck_assert_str_eq(err.msg, "/tmp/rs-uncalibrated.xml: GPU model X900 (rs.model) has no calibration; racksim is "
-                            "calibrated for GB200, GB300, B200, H100, H200, A100");
+                            "calibrated for GB200, GB300, B200, B300, H100, H800, H200, A100");
   unlink("/tmp/rs-uncalibrated.xml");
 }
 END_TEST

@@ -214,6 +214,28 @@ START_TEST(training_collectives_are_one_row_per_group_call)
 }
 END_TEST
 
+/* DP groups of unequal shape per NVLink domain: on 3 servers of 8 H100 with pp 2 and tp 1 each stage holds
+ * 12 GPUs, 8 + 4 (stage 0) and 4 + 8 (stage 1), and their gradients are reduced per rail (4 channels),
+ * not over one flat ring through a single NIC. */
+START_TEST(unequal_dp_groups_reduce_per_rail)
+{
+  const char* yaml = "name: unequal\nplatform:\n  generate: {server: p5.48xlarge, servers: 3}\nworkloads:\n"
+                     "  - kind: training\n    model: {preset: gpt-1.7b, layers: 4}\n    pp: 2\n    zero: 0\n"
+                     "    global_batch: 12\n    recompute: none\n";
+  ck_assert_int_eq(run_scenario(yaml, ""), 0);
+  rs_csv_t* csv = read_table("collectives.csv");
+  int dp        = 0;
+  for (size_t r = 1; r < csv->n_rows; r++)
+    if (strcmp(cell(csv, r, "dim"), "dp") == 0) {
+      ck_assert_str_eq(cell(csv, r, "ranks"), "12");
+      ck_assert_str_eq(cell(csv, r, "algorithm"), "rail-ring");
+      dp++;
+    }
+  ck_assert_int_eq(dp, 4); /* a bucket per layer, 2 layers per stage, 2 stages */
+  rs_csv_free(csv);
+}
+END_TEST
+
 START_TEST(ops_stop_at_their_cap)
 {
   ck_assert_int_eq(run_scenario(pipeline, "--set outputs.ops_max_rows=1000 --set outputs.collectives_max_rows=0"), 0);
@@ -272,6 +294,27 @@ START_TEST(links_show_nvlink_inside_and_nics_across_servers)
   ck_assert_double_eq_tol(class_bytes("nic"), nic, 1);
   ck_assert(class_bytes("leaf_uplink") == 0);
   ck_assert(class_bytes("nvlink") > 0);
+}
+END_TEST
+
+/* rank_order moves the groups: in Megatron's default (tp-cp-ep-dp-pp) the two pipeline stages of TP4 PP2
+ * DP2 on two servers sit one per server, so the NICs carry the activations and their gradients exactly;
+ * in tp-cp-ep-pp-dp the pipeline stays inside a server and the NICs carry the DP reduction instead. A
+ * TP group that a rank order spreads across servers is refused. */
+START_TEST(rank_order_moves_traffic)
+{
+  ck_assert_int_eq(run_scenario(pipeline, "--set workloads.0.rank_order=tp-cp-ep-dp-pp"), 0);
+  double act = 8192.0 / 4 * 4096 * 2, pp_nic = 2 /* UP, DOWN */ * 2 /* act, grad */ * 8 /* micro */ * 8 * act;
+  ck_assert_double_eq_tol(class_bytes("nic"), pp_nic, 1);
+  ck_assert_int_eq(run_scenario(pipeline, "--set workloads.0.rank_order=tp-cp-ep-pp-dp"), 0);
+  ck_assert(class_bytes("nic") > 0 && fabs(class_bytes("nic") - pp_nic) > 1e6);
+  rs_csv_t* csv = read_table("collectives.csv");
+  for (size_t r = 1; r < csv->n_rows; r++)
+    if (strcmp(cell(csv, r, "dim"), "dp") == 0 && strcmp(cell(csv, r, "group"), "training-0:dp0") == 0)
+      ck_assert_str_ne(cell(csv, r, "algorithm"), "nvls"); /* across servers now */
+  rs_csv_free(csv);
+  ck_assert_int_eq(run_scenario(pipeline, "--set workloads.0.rank_order=dp-pp-tp"), 2);
+  ck_assert(file_has("err", "tp = 4 crosses an NVLink domain (GPUs 0 and 8)"));
 }
 END_TEST
 
@@ -348,6 +391,30 @@ START_TEST(interleaving_shrinks_the_bubble_by_vp)
 }
 END_TEST
 
+/* Virtual stages whose layer counts differ by one run: 24 layers over pp 4 x vp 4 (chunks of 2 and 1), and
+ * with the embedding and the loss as two more slots (26 over 16: 10 chunks of 2, then 1s, less one on the
+ * first and last), and with 5 layers on the first and last stages, 7 on the two middle ones. The work
+ * is the same in each, only spread otherwise, so the mean compute per GPU is vp 1's; with vp 4 the bubble
+ * is smaller (the slots only unbalance a model whose vocabulary of 128 makes its output layer light). */
+START_TEST(uneven_virtual_stages_run)
+{
+  ck_assert_int_eq(run_scenario(interleaved, ""), 0);
+  double compute = iteration_value("compute_s"), bubble = iteration_value("bubble_s");
+  static const char* const sets[] = {
+      "--set workloads.0.vp=4",
+      "--set workloads.0.vp=4 --set workloads.0.embedding_in_split=true --set workloads.0.loss_in_split=true",
+      "--set workloads.0.first_stage_layers=5 --set workloads.0.last_stage_layers=5",
+  };
+  for (int i = 0; i < 3; i++) {
+    ck_assert_int_eq(run_scenario(interleaved, sets[i]), 0);
+    ck_assert_double_eq_tol(iteration_value("compute_s"), compute, compute * 1e-9);
+    if (i == 0)
+      ck_assert_msg(iteration_value("bubble_s") < bubble, "%s: bubble %g, vp 1 %g", sets[i],
+                    iteration_value("bubble_s"), bubble);
+  }
+}
+END_TEST
+
 /* Equal runs write byte-identical traces, row order included. */
 START_TEST(traces_are_deterministic)
 {
@@ -411,7 +478,7 @@ START_TEST(bad_layouts_exit_2_with_reason)
       {"train-model-preset", "workloads[0].model.preset: expected one of gpt-1.7b"},
       {"train-model-shape", "not a model: heads (33) must divide hidden (4096)"},
       {"train-fp4-h100", "precision fp4: H100 GPUs have no fp4 units"},
-      {"train-vp-layers", "vp = 4 does not divide the 6 layers of pipeline stage 0"},
+      {"train-vp-layers", "pp x vp = 32 stages for 24 layers: a stage needs at least one layer"},
       {"train-vp-micro",
        "interleaved pipelines (vp = 2) need micro-batches per pipeline (6) to be a multiple of pp (4)"},
   };
@@ -434,10 +501,13 @@ static Suite* training_suite(void)
   tcase_add_test(tc, deeper_pipelines_wait_more);
   tcase_add_test(tc, overlapping_dp_reduction_saves_time);
   tcase_add_test(tc, interleaving_shrinks_the_bubble_by_vp);
+  tcase_add_test(tc, uneven_virtual_stages_run);
   tcase_add_test(tc, bad_layouts_exit_2_with_reason);
   tcase_add_test(tc, auto_recompute_takes_the_least_that_fits);
   tcase_add_test(tc, training_collectives_are_one_row_per_group_call);
   tcase_add_test(tc, ops_stop_at_their_cap);
+  tcase_add_test(tc, unequal_dp_groups_reduce_per_rail);
+  tcase_add_test(tc, rank_order_moves_traffic);
   tcase_add_test(tc, links_show_nvlink_inside_and_nics_across_servers);
   tcase_add_test(tc, link_bytes_are_conserved);
   tcase_add_test(tc, traces_are_deterministic);

@@ -15,6 +15,18 @@ static const rs_hw_gpu_t gpu_h100  = {"H100", 989, 1979, 0, 80, 3.35, 450, 400, 
 static const rs_hw_gpu_t gpu_h200  = {"H200", 989, 1979, 0, 141, 4.8, 450, 400, 700};
 static const rs_hw_gpu_t gpu_b200  = {"B200", 2250, 4500, 9000, 180, 7.7, 900, 400, 1000};
 static const rs_hw_gpu_t gpu_gb200 = {"GB200", 2500, 5000, 10000, 186, 8.0, 900, 400, 1200};
+/* H800 SXM: the H100 die (compute, HBM and TDP as H100 SXM) with NVLink cut to 400 GB/s per GPU, both
+ * directions together, so 200 GB/s per direction (NVIDIA's H800 product figures as reported in the
+ * DeepSeek-V3 technical report, arXiv 2412.19437, section 3.2.2: NVLink 160 GB/s achieved against 50 GB/s
+ * of InfiniBand per GPU, 400 Gb/s ConnectX-7; secondary: aiwiki.ai "NVIDIA H800"). Not in hardware.md. */
+static const rs_hw_gpu_t gpu_h800 = {"H800", 989, 1979, 0, 80, 3.35, 200, 400, 700};
+/* B300 (HGX B300, Blackwell Ultra, 8 per baseboard): NVIDIA's HGX B300 table gives per baseboard 36 PF
+ * BF16 and 72 PF FP8 with sparsity (2,250 and 4,500 TF dense per GPU, as B200), 105 PF dense FP4 (13,125
+ * TF per GPU), 288 GB HBM3e at 8 TB/s per GPU, NVLink 5 at 1.8 TB/s both directions (900 per direction)
+ * and 800 Gb/s ConnectX-8 per GPU (secondary: glennklockwood.com "B300", acecloud.ai "NVIDIA HGX B300";
+ * not in hardware.md). Usable HBM taken as GB300's 279 GB (hardware.md); TDP 1,100 W (unverified: OEM
+ * sheets of the air-cooled HGX board; GB300's is 1,400 W). */
+static const rs_hw_gpu_t gpu_b300 = {"B300", 2250, 4500, 13125, 279, 8.0, 900, 800, 1100};
 /* GB300: 279 GB usable (288 nameplate), 15 PF dense FP4, 800 Gb/s ConnectX-8 per GPU. */
 static const rs_hw_gpu_t gpu_gb300 = {"GB300", 2500, 5000, 15000, 279, 8.0, 900, 800, 1400};
 
@@ -40,6 +52,10 @@ static const rs_hw_server_t servers[] = {
     {"p5.48xlarge", "EC2 p5.48xlarge: 8 H100 SXM on NVSwitch", &gpu_h100, 8, &cpu_x86, 2, 0, 0},
     {"p5en.48xlarge", "EC2 p5en.48xlarge: 8 H200 SXM on NVSwitch", &gpu_h200, 8, &cpu_x86, 2, 0, 0},
     {"p6-b200.48xlarge", "EC2 p6-b200.48xlarge: 8 B200 on NVSwitch", &gpu_b200, 8, &cpu_x86, 2, 0, 0},
+    {"hgx-b300", "NVIDIA HGX B300: 8 B300 (Blackwell Ultra) on NVSwitch, 800 Gb/s per GPU", &gpu_b300, 8, &cpu_x86, 2,
+     0, 0},
+    {"hgx-h800", "NVIDIA HGX H800: 8 H800 SXM on NVSwitch, NVLink 400 GB/s per GPU (both directions)", &gpu_h800, 8,
+     &cpu_x86, 2, 0, 0},
     {"dgx-a100", "NVIDIA DGX A100 (Selene node): 8 A100 80GB on NVSwitch", &gpu_a100, 8, &cpu_x86, 2, 0, 0},
 };
 
@@ -91,15 +107,18 @@ const rs_hw_server_t* rs_hw_server(const char* name)
  *     (0.687 before: a least-squares fit on two cases, with micro-batch 1 and no DDP overlap assumed.)
  *   H100 FP8 0.636: the NeMo Llama 3 70B case (1,533 tokens/s per GPU), its only published case here
  *     (0.534 before attention and the output layer ran at BF16's rate).
- *   GB200 FP8 0.521: the NeMo Llama 3.1 405B case (665 tokens/s per GPU), its only published case here
- *     (0.485 before the same change).
+ *   GB200 FP8 0.485: the NeMo Llama 3.1 405B case (665 tokens/s per GPU), its only published case here,
+ *     with the model's real 126 layers split as NeMo's recipe splits them (the embedding and the loss as
+ *     two more layer slots); 0.521 when it stood in with 128 layers, whose last stage then carried the
+ *     output layer on top of 16 layers and held the whole pipeline back.
  *   B200 FP4: MLPerf Inference v5.0 Llama 2 70B Offline on 8 x B200, NVFP4 (98,858 tokens/s): the one
  *     published FP4 case of a dense model with one GPU per replica, so no collective, pipeline or expert
  *     routing is in it, only the FP4 GEMMs (attention runs in FP8 and the memory-bound kernels on HBM, both
  *     priced by figures fixed before the fit); the value is what makes the case's output tokens/s match
  *     (bisection on the case).
- * Borrowed, as marked: H200 takes H100's FP8 figure (same die); B200 and GB300 take GB200's FP8 figure, and
- * GB200 and GB300 take B200's FP4 figure (one Blackwell die: GB300's 15 PF FP4 peak stays as its preset
+ * Borrowed, as marked: H200 and H800 take H100's FP8 figure (same die; H800's fewer NVLinks keep NVLink 4's
+ * ring efficiency, and it has no NVLS measurement); B200, B300 and GB300 take GB200's FP8 figure, and
+ * GB200, B300 and GB300 take B200's FP4 figure (one Blackwell die: GB300's 15 PF FP4 peak stays as its preset
  * states, its attention and other non-GEMM kernels run at FP8/BF16 and on HBM, so its gain over GB200 is
  * the GEMMs' alone; unverified). Not fitted (no published case uses them): BF16 0.6 outside A100 and FP4
  * 0.5 on Hopper and A100 (which have no FP4 units), typical large-GEMM fractions (unverified;
@@ -114,13 +133,15 @@ const rs_hw_server_t* rs_hw_server(const char* name)
 #define RS_GROUPED_EFF 1.0
 /* B200's FP4 matmul_eff, fitted as said above; GB200 and GB300 borrow it. */
 #define RS_BLACKWELL_FP4_EFF 0.463
-/* Collective figures: GB300 and B200 as GB200 (NVLink 5), H200 ring as H100 (NVLink 4), A100 as H100
+/* Collective figures: GB300, B200 and B300 as GB200 (NVLink 5), H200 and H800 ring as H100 (NVLink 4), A100 as H100
  * (unverified). */
 static const rs_hw_calib_t calibs[] = {
-    {"GB200", 0.934, 0, 0.938, 3.4e-6, 14e-6, 8.4e-6, 25e-6, {0.6, 0.521, RS_BLACKWELL_FP4_EFF}, 0.8, RS_GROUPED_EFF},
-    {"GB300", 0.934, 0, 0.938, 3.4e-6, 14e-6, 8.4e-6, 25e-6, {0.6, 0.521, RS_BLACKWELL_FP4_EFF}, 0.8, RS_GROUPED_EFF},
-    {"B200", 0.934, 0, 0.938, 3.4e-6, 14e-6, 8.4e-6, 25e-6, {0.6, 0.521, RS_BLACKWELL_FP4_EFF}, 0.8, RS_GROUPED_EFF},
+    {"GB200", 0.934, 0, 0.938, 3.4e-6, 14e-6, 8.4e-6, 25e-6, {0.6, 0.485, RS_BLACKWELL_FP4_EFF}, 0.8, RS_GROUPED_EFF},
+    {"GB300", 0.934, 0, 0.938, 3.4e-6, 14e-6, 8.4e-6, 25e-6, {0.6, 0.485, RS_BLACKWELL_FP4_EFF}, 0.8, RS_GROUPED_EFF},
+    {"B200", 0.934, 0, 0.938, 3.4e-6, 14e-6, 8.4e-6, 25e-6, {0.6, 0.485, RS_BLACKWELL_FP4_EFF}, 0.8, RS_GROUPED_EFF},
+    {"B300", 0.934, 0, 0.938, 3.4e-6, 14e-6, 8.4e-6, 25e-6, {0.6, 0.485, RS_BLACKWELL_FP4_EFF}, 0.8, RS_GROUPED_EFF},
     {"H100", 0.817, 0.533, 0.938, 3.4e-6, 14e-6, 8.4e-6, 25e-6, {0.6, 0.636, 0.5}, 0.8, RS_GROUPED_EFF},
+    {"H800", 0.817, 0, 0.938, 3.4e-6, 14e-6, 8.4e-6, 25e-6, {0.6, 0.636, 0.5}, 0.8, RS_GROUPED_EFF}, /* no NVLS */
     {"H200", 0.817, 0.528, 0.938, 3.4e-6, 14e-6, 8.4e-6, 25e-6, {0.6, 0.636, 0.5}, 0.8, RS_GROUPED_EFF},
     {"A100", 0.817, 0, 0.938, 3.4e-6, 14e-6, 8.4e-6, 25e-6, {0.673, 0.5, 0.5}, 0.8, RS_GROUPED_EFF},
 };

@@ -3,6 +3,57 @@
  * Adam moments, sharded over data-parallel ranks by ZeRO stage; activations from model.c. See LICENSE. */
 #include "model/model.h"
 
+#include <stdio.h>
+#include <string.h>
+
+/* The layout's order, fastest first: its own, or Megatron's default. */
+static const char* order_of(const rs_layout_t* lay)
+{
+  return lay->order.dims[0] ? lay->order.dims : "tcdp";
+}
+
+static int dim_size(const rs_layout_t* lay, char d)
+{
+  return d == 't' ? lay->tp : d == 'c' ? lay->cp : d == 'd' ? lay->dp : lay->pp;
+}
+
+static int* dim_coord(rs_coords_t* c, char d)
+{
+  return d == 't' ? &c->tp : d == 'c' ? &c->cp : d == 'd' ? &c->dp : &c->pp;
+}
+
+/* The split must give every virtual stage a layer (or the embedding's or loss's slot alone). */
+static int check_split(const rs_layout_t* lay, const rs_model_t* m, rs_err_t* err)
+{
+  int uneven = lay->first_stage_layers > 0 || lay->last_stage_layers > 0;
+  if (lay->first_stage_layers < 0 || lay->last_stage_layers < 0)
+    return rs_err_set(err, "first_stage_layers and last_stage_layers must be at least 0");
+  if (uneven && (lay->embedding_slot || lay->loss_slot))
+    return rs_err_set(err, "first_stage_layers and last_stage_layers cannot be set with the embedding or the loss "
+                           "counted in the pipeline split (as Megatron-Core refuses)");
+  if (uneven && lay->pp < 2)
+    return rs_err_set(err, "first_stage_layers and last_stage_layers need pp of at least 2");
+  int middle = lay->pp - (lay->first_stage_layers > 0) - (lay->last_stage_layers > 0);
+  int rest   = m->layers - lay->first_stage_layers - lay->last_stage_layers;
+  if (uneven && (rest < 0 || (middle == 0) != (rest == 0)))
+    return rs_err_set(err, "first_stage_layers %d and last_stage_layers %d leave %d layers for %d middle stages",
+                      lay->first_stage_layers, lay->last_stage_layers, rest, middle);
+  int slots = m->layers + lay->embedding_slot + lay->loss_slot;
+  if (slots < lay->pp * lay->vp)
+    return rs_err_set(err, "pp x vp = %d stages for %d layers: a stage needs at least one layer", lay->pp * lay->vp,
+                      m->layers);
+  for (int v = 0; v < lay->pp * lay->vp; v++) {
+    int alone = (v == 0 && lay->embedding_slot) || (v == lay->pp * lay->vp - 1 && lay->loss_slot);
+    int n     = rs_layout_chunk_layers(lay, m, v % lay->pp, v / lay->pp);
+    if (n < 0 || (n == 0 && !alone))
+      return rs_err_set(err,
+                        "virtual stage %d of pipeline stage %d gets no layer: fewer virtual stages, or other "
+                        "first_stage_layers and last_stage_layers",
+                        v / lay->pp, v % lay->pp);
+  }
+  return RS_OK;
+}
+
 int rs_layout_resolve(rs_layout_t* lay, const rs_model_t* m, int gpus, rs_err_t* err)
 {
   if (lay->tp < 1 || lay->cp < 1 || lay->pp < 1 || lay->ep < 1 || lay->vp < 1 || lay->micro_batch < 1 ||
@@ -14,6 +65,17 @@ int rs_layout_resolve(rs_layout_t* lay, const rs_model_t* m, int gpus, rs_err_t*
   lay->dp = gpus / model_par;
   if (lay->redundant < 0 || (lay->redundant > 0 && m->experts == 0))
     return rs_err_set(err, "redundant experts (%d) need a mixture of experts and cannot be negative", lay->redundant);
+  char name[32];
+  if (lay->order.ep_apart && lay->ep > 1)
+    return rs_err_set(err,
+                      "rank_order puts ep apart from dp, but racksim's EP groups are blocks of consecutive DP ranks: "
+                      "write ep right before dp");
+  for (int k = 0; k < 4; k++)
+    if ((lay->order.omitted & (1 << k)) && dim_size(lay, lay->order.dims[k]) > 1) {
+      return rs_err_set(err, "rank_order %s leaves out %cp, whose size is %d: name it",
+                        rs_layout_order_name(lay, name, sizeof name), lay->order.dims[k],
+                        dim_size(lay, lay->order.dims[k]));
+    }
   if (lay->ep > 1 && (m->experts == 0 || lay->dp % lay->ep != 0))
     return rs_err_set(err,
                       "ep = %d needs a mixture of experts whose expert count and data-parallel size (%d) it divides",
@@ -27,15 +89,10 @@ int rs_layout_resolve(rs_layout_t* lay, const rs_model_t* m, int gpus, rs_err_t*
     return rs_err_set(err, "tp = %d does not divide the model's %d attention heads", lay->tp, m->heads);
   if (m->seq_len % lay->cp != 0)
     return rs_err_set(err, "cp = %d does not divide the sequence length %d", lay->cp, m->seq_len);
-  if (m->layers < lay->pp * lay->vp)
-    return rs_err_set(err, "pp x vp = %d stages for %d layers: a stage needs at least one layer", lay->pp * lay->vp,
-                      m->layers);
   if (lay->vp > 1 && lay->pp < 2)
     return rs_err_set(err, "interleaved pipelines (vp = %d) need pp of at least 2", lay->vp);
-  for (int s = 0; s < lay->pp && lay->vp > 1; s++)
-    if (rs_layout_stage_layers(lay, m, s) % lay->vp != 0)
-      return rs_err_set(err, "vp = %d does not divide the %d layers of pipeline stage %d", lay->vp,
-                        rs_layout_stage_layers(lay, m, s), s);
+  if (check_split(lay, m, err) != RS_OK)
+    return RS_ERR;
   if (lay->global_batch % (lay->micro_batch * lay->dp) != 0)
     return rs_err_set(err, "global_batch %d is not a multiple of micro_batch x dp = %d x %d", lay->global_batch,
                       lay->micro_batch, lay->dp);
@@ -51,54 +108,144 @@ int rs_layout_resolve(rs_layout_t* lay, const rs_model_t* m, int gpus, rs_err_t*
 
 rs_coords_t rs_layout_coords(const rs_layout_t* lay, int rank)
 {
-  rs_coords_t c;
-  c.tp = rank % lay->tp;
-  rank /= lay->tp;
-  c.cp = rank % lay->cp;
-  rank /= lay->cp;
-  c.dp = rank % lay->dp;
-  c.pp = rank / lay->dp;
+  rs_coords_t c = {0};
+  const char* o = order_of(lay);
+  for (int k = 0; k < 4; k++) {
+    *dim_coord(&c, o[k]) = rank % dim_size(lay, o[k]);
+    rank /= dim_size(lay, o[k]);
+  }
   c.ep = c.dp % lay->ep;
   return c;
 }
 
 int rs_layout_rank(const rs_layout_t* lay, rs_coords_t c)
 {
-  return ((c.pp * lay->dp + c.dp) * lay->cp + c.cp) * lay->tp + c.tp;
+  const char* o = order_of(lay);
+  int rank      = 0;
+  for (int k = 3; k >= 0; k--)
+    rank = rank * dim_size(lay, o[k]) + *dim_coord(&c, o[k]);
+  return rank;
+}
+
+int rs_layout_parse_order(const char* text, rs_rank_order_t* order, rs_err_t* err)
+{
+  static const char* const names[] = {"tp", "cp", "dp", "pp"};
+  char seen[4]                     = {0};
+  int n = 0, ep_at = -1;
+  const char* p = text;
+  for (;;) {
+    const char* end = strchr(p, '-');
+    size_t len      = end ? (size_t)(end - p) : strlen(p);
+    int k           = -1;
+    for (int i = 0; i < 4; i++)
+      if (len == 2 && strncmp(p, names[i], 2) == 0)
+        k = i;
+    if (len == 2 && strncmp(p, "ep", 2) == 0 && ep_at < 0)
+      ep_at = n;
+    else if (k < 0 || seen[k])
+      return rs_err_set(err,
+                        "expected tp, cp, dp and pp at most once each, fastest first, joined by '-' (ep right before "
+                        "dp), such as tp-cp-ep-dp-pp, got '%s'",
+                        text);
+    else {
+      seen[k]          = 1;
+      order->dims[n++] = "tcdp"[k];
+    }
+    if (end == NULL)
+      break;
+    p = end + 1;
+  }
+  order->ep_apart = ep_at >= 0 && (ep_at >= n || order->dims[ep_at] != 'd');
+  order->omitted  = 0;
+  for (int k = 0; k < 4; k++)
+    if (!seen[k]) { /* left out: slowest, and it must be of size 1 */
+      order->omitted |= 1 << n;
+      order->dims[n++] = "tcdp"[k];
+    }
+  return RS_OK;
+}
+
+const char* rs_layout_order_name(const rs_layout_t* lay, char* buf, size_t len)
+{
+  const char* o = order_of(lay);
+  buf[0]        = 0;
+  for (int k = 0; k < 4; k++) {
+    if (lay->order.omitted & (1 << k))
+      continue;
+    static const char* const words[] = {"tp", "cp", "ep-dp", "pp"};
+    const char* w                    = words[strchr("tcdp", o[k]) - "tcdp"];
+    snprintf(buf + strlen(buf), len - strlen(buf), "%s%s", k ? "-" : "", w);
+  }
+  return buf;
+}
+
+/* Layers of virtual stage v (chunk x pp + stage, model order) when n layers are spread as evenly as the
+ * count allows over `count` of them: counts differ by at most one, the larger ones first. */
+static int spread(int n, int count, int v)
+{
+  return n / count + (v < n % count);
+}
+
+int rs_layout_chunk_layers(const rs_layout_t* lay, const rs_model_t* m, int stage, int chunk)
+{
+  int pp = lay->pp, vp = lay->vp;
+  if (lay->first_stage_layers > 0 || lay->last_stage_layers > 0) {
+    /* Megatron-Core's uneven pipeline: the given counts on the first and last stages, the rest over the
+     * middle ones; each stage's layers over its vp chunks */
+    int first = lay->first_stage_layers, last = lay->last_stage_layers;
+    int middle = pp - (first > 0) - (last > 0);
+    int n;
+    if (stage == 0 && first > 0)
+      n = first;
+    else if (stage == pp - 1 && last > 0)
+      n = last;
+    else
+      n = spread(m->layers - first - last, middle, stage - (first > 0));
+    return spread(n, vp, chunk);
+  }
+  int v = chunk * pp + stage;
+  int n = spread(m->layers + lay->embedding_slot + lay->loss_slot, pp * vp, v);
+  if (v == 0)
+    n -= lay->embedding_slot;
+  if (v == pp * vp - 1)
+    n -= lay->loss_slot;
+  return n;
+}
+
+int rs_layout_chunk_first_layer(const rs_layout_t* lay, const rs_model_t* m, int stage, int chunk)
+{
+  int first = 0;
+  for (int v = 0; v < chunk * lay->pp + stage; v++)
+    first += rs_layout_chunk_layers(lay, m, v % lay->pp, v / lay->pp);
+  return first;
 }
 
 int rs_layout_stage_layers(const rs_layout_t* lay, const rs_model_t* m, int stage)
 {
-  return m->layers / lay->pp + (stage < m->layers % lay->pp);
+  int n = 0;
+  for (int k = 0; k < lay->vp; k++)
+    n += rs_layout_chunk_layers(lay, m, stage, k);
+  return n;
 }
 
 int rs_layout_stage_first_layer(const rs_layout_t* lay, const rs_model_t* m, int stage)
 {
-  int first = 0;
-  for (int s = 0; s < stage; s++)
-    first += rs_layout_stage_layers(lay, m, s);
-  return first;
-}
-
-/* Megatron's interleaving: virtual stage chunk x pp + stage holds the chunk-th 1/vp of the stage's layers,
- * so chunk k of every stage comes after all of chunk k-1 in the model. */
-int rs_layout_chunk_first_layer(const rs_layout_t* lay, const rs_model_t* m, int stage, int chunk)
-{
-  return chunk * (m->layers / lay->vp) + rs_layout_stage_first_layer(lay, m, stage) / lay->vp;
+  return rs_layout_chunk_first_layer(lay, m, stage, 0);
 }
 
 double rs_layout_stage_params(const rs_layout_t* lay, const rs_model_t* m, int stage)
 {
-  double p     = 0;
-  int first    = rs_layout_stage_first_layer(lay, m, stage);
-  int n_layers = rs_layout_stage_layers(lay, m, stage);
-  for (int i = first; i < first + n_layers; i++) {
-    double layer = rs_model_layer_params(m, i);
-    if (m->experts > 0 && i >= m->dense_layers) { /* expert slots are split over EP, the rest is not */
-      double expert = (m->gated ? 3.0 : 2.0) * m->hidden * m->expert_ffn;
-      layer         = layer - m->experts * expert + (m->experts + lay->redundant) * expert / lay->ep;
+  double p = 0;
+  for (int k = 0; k < lay->vp; k++) {
+    int first = rs_layout_chunk_first_layer(lay, m, stage, k);
+    for (int i = first; i < first + rs_layout_chunk_layers(lay, m, stage, k); i++) {
+      double layer = rs_model_layer_params(m, i);
+      if (m->experts > 0 && i >= m->dense_layers) { /* experts are split over EP, the rest is not */
+        double expert = (m->gated ? 3.0 : 2.0) * m->hidden * m->expert_ffn; /* slots split over EP */
+        layer         = layer - m->experts * expert + (m->experts + lay->redundant) * expert / lay->ep;
+      }
+      p += layer;
     }
-    p += layer;
   }
   if (stage == 0)
     p += rs_model_input_params(m);

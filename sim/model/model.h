@@ -116,6 +116,16 @@ double rs_model_layer_activation_bytes(const rs_model_t* m, int mb, int tp, rs_r
  * Dao 2023: the backward is 2.5 times the forward's FLOPs). */
 double rs_model_attn_bwd_multiple(rs_recompute_t rc, rs_attn_t attn);
 
+/* The order in which ranks are laid out, the fastest-varying dimension first: 't', 'c', 'd', 'p'; all
+ * zero: Megatron-Core's default, tp-cp-ep-dp-pp (EP groups are blocks of consecutive DP ranks, ep just
+ * before dp, in every order). Dimensions the written order leaves out (Megatron allows it for those of
+ * size 1) come last, and are flagged in `omitted` (bit 1 << k for dims[k]). */
+typedef struct rs_rank_order {
+  char dims[4];
+  int omitted;
+  int ep_apart; /* ep written elsewhere than right before dp: refused when ep > 1 */
+} rs_rank_order_t;
+
 /* ---- a parallel layout of a model on GPUs: tensor (TP), context (CP), expert (EP), data (DP)
  * and pipeline (PP) parallelism, ranks mapped Megatron-style (TP fastest, then CP, then DP, PP slowest,
  * EP inside DP), and the memory each GPU then needs. Pure arithmetic, shared by training and inference.
@@ -133,6 +143,15 @@ typedef struct rs_layout {
   rs_recompute_t recompute;
   rs_attn_t attention;
   rs_grad_prec_t grad_precision;
+  /* How the layers are split over the pp x vp virtual stages (Megatron-Core's TransformerConfig): as
+   * evenly as the count allows (counts differ by at most one, the extra layers on the first virtual
+   * stages in model order), with the embedding and the loss each counted as one more layer slot on the
+   * first and the last virtual stage (account_for_embedding/loss_in_pipeline_split), or with the first
+   * and last pipeline stages holding the given numbers of layers and the middle ones the rest
+   * (num_layers_in_first/last_pipeline_stage; 0: not set). */
+  int embedding_slot, loss_slot;
+  int first_stage_layers, last_stage_layers;
+  rs_rank_order_t order;
 } rs_layout_t;
 
 /* A rank's place in the layout. */
@@ -149,16 +168,25 @@ typedef struct rs_mem {
  * ("tp x cp x pp = 48 does not divide the 128 GPUs") otherwise. */
 int rs_layout_resolve(rs_layout_t* lay, const rs_model_t* m, int gpus, rs_err_t* err);
 rs_coords_t rs_layout_coords(const rs_layout_t* lay, int rank);
+/* Reads a rank order as Megatron writes it ("tp-cp-ep-dp-pp", "tp-cp-ep-pp-dp", "tp-dp-pp": tp, cp, dp
+ * and pp at most once each, fastest first, ep optional; rs_layout_resolve refuses one that leaves out a
+ * dimension larger than 1, or with ep > 1 puts ep elsewhere than right before dp) into order; RS_ERR
+ * with the reason otherwise. */
+int rs_layout_parse_order(const char* text, rs_rank_order_t* order, rs_err_t* err);
+/* The layout's rank order in those words (Megatron's default when unset), into buf of len bytes. */
+const char* rs_layout_order_name(const rs_layout_t* lay, char* buf, size_t len);
 /* The rank at coordinates c (inverse of rs_layout_coords; c.ep is ignored). */
 int rs_layout_rank(const rs_layout_t* lay, rs_coords_t c);
-/* Transformer layers held by pipeline stage `stage` (layers spread as evenly as the count allows). */
-int rs_layout_stage_layers(const rs_layout_t* lay, const rs_model_t* m, int stage);
-/* First layer of that stage. */
-int rs_layout_stage_first_layer(const rs_layout_t* lay, const rs_model_t* m, int stage);
-/* First layer of virtual stage (interleaved chunk) `chunk` of pipeline stage `stage`; each chunk holds
- * rs_layout_stage_layers / vp layers (rs_layout_resolve checks that vp divides them). With vp = 1 it is
- * rs_layout_stage_first_layer. */
+/* Transformer layers held by virtual stage (interleaved chunk) `chunk` of pipeline stage `stage`, as the
+ * layout's split puts them (0 only on a chunk whose one slot is the embedding or the loss). */
+int rs_layout_chunk_layers(const rs_layout_t* lay, const rs_model_t* m, int stage, int chunk);
+/* First layer of that chunk: virtual stage chunk x pp + stage comes after every virtual stage before it
+ * in that order (Megatron's interleaving), so chunk k of every stage follows all of chunk k - 1. */
 int rs_layout_chunk_first_layer(const rs_layout_t* lay, const rs_model_t* m, int stage, int chunk);
+/* Transformer layers held by pipeline stage `stage`: the sum over its chunks. */
+int rs_layout_stage_layers(const rs_layout_t* lay, const rs_model_t* m, int stage);
+/* First layer of that stage (of its first chunk; with vp = 1 its layers are contiguous from there). */
+int rs_layout_stage_first_layer(const rs_layout_t* lay, const rs_model_t* m, int stage);
 /* Parameters one GPU of pipeline stage `stage` holds before any ZeRO sharding: its layers split over TP
  * (experts over EP too), the embedding on the first stage, the output layer on the last. */
 double rs_layout_stage_params(const rs_layout_t* lay, const rs_model_t* m, int stage);

@@ -50,14 +50,55 @@ struct rs_comm {
   rs_comm_t** rail_comm;   /* [per_domain] */
   int* domain_of;          /* [n]: index of rank's domain communicator; its rank there is rail_of */
   int* rail_of;            /* [n]: index of rank's rail communicator; its rank there is domain_of */
-  int spread;              /* 1: every rank in an NVLink domain of its own (the tree still runs) */
-  grouped_t* grp;          /* NULL: faithful form */
-  double max_lat;          /* longest route latency between two ranks; -1: not known yet */
+  /* For the rail ring, whenever the ranks sit in several domains, equal or not (not every one alone):
+   * the domains in rank order, and its channels, as many as the smallest domain has GPUs. */
+  int rail_domains; /* 0: the rail ring cannot run */
+  int rails;
+  int* dom_first; /* [rail_domains + 1]: first rank of each domain, then n */
+  int* dom_idx;   /* [n]: the domain of each rank */
+  int spread;     /* 1: every rank in an NVLink domain of its own (the tree still runs) */
+  grouped_t* grp; /* NULL: faithful form */
+  double max_lat; /* longest route latency between two ranks; -1: not known yet */
 };
 
 static int same_domain(const rs_gpu_t* a, const rs_gpu_t* b)
 {
   return a->domain == b->domain && a->site == b->site;
+}
+
+/* The domains of the rail ring: runs of consecutive ranks in one domain, each domain once (ranks arrive
+ * domain by domain, as the platform orders GPUs); not when every domain holds one rank. */
+static void split_rails(rs_comm_t* c)
+{
+  int* first = xbt_new(int, c->n + 1);
+  int D = 0, smallest = c->n, largest = 0;
+  for (int r = 0; r < c->n; r++) {
+    if (r > 0 && same_domain(c->gpus[r], c->gpus[r - 1]))
+      continue;
+    for (int k = 0; k < r; k++)
+      if (same_domain(c->gpus[k], c->gpus[r])) { /* a domain met twice: not domain by domain */
+        free(first);
+        return;
+      }
+    first[D++] = r;
+  }
+  first[D] = c->n;
+  for (int d = 0; d < D; d++) {
+    int size = first[d + 1] - first[d];
+    smallest = size < smallest ? size : smallest;
+    largest  = size > largest ? size : largest;
+  }
+  if (D < 2 || largest < 2) {
+    free(first);
+    return;
+  }
+  c->rail_domains = D;
+  c->rails        = smallest;
+  c->dom_first    = first;
+  c->dom_idx      = xbt_new(int, c->n);
+  for (int d = 0; d < D; d++)
+    for (int r = first[d]; r < first[d + 1]; r++)
+      c->dom_idx[r] = d;
 }
 
 /* Ranks arrive domain by domain (the platform orders GPUs so); split them when the domains are equal. */
@@ -119,8 +160,10 @@ rs_comm_t* rs_comm_new(const char* name, const rs_gpu_t* const* gpus, int n)
     free(mb);
     c->one_domain &= same_domain(gpus[r], gpus[0]);
   }
-  if (!c->one_domain)
+  if (!c->one_domain) {
     split_hierarchy(c, name);
+    split_rails(c);
+  }
   c->spread = !c->one_domain && c->domains == 0;
   for (int r = 1; r < n && c->spread; r++)
     c->spread = !same_domain(gpus[r], gpus[r - 1]);
@@ -154,6 +197,8 @@ void rs_comm_free(rs_comm_t* c)
   free(c->rail_comm);
   free(c->domain_of);
   free(c->rail_of);
+  free(c->dom_first);
+  free(c->dom_idx);
   free(c->gpus);
   free(c->mbox);
   free(c->xbox);
@@ -308,7 +353,7 @@ static double ring_chunk(rs_coll_op_t op, int n, double bytes)
 static double rail_hop_s(const rs_comm_t* c, rs_proto_t p)
 {
   rs_hw_proto_t q = proto(c, p);
-  return ((c->n - c->domains) * q.nvlink_hop_s + c->domains * q.net_hop_s) / c->n;
+  return ((c->n - c->rail_domains) * q.nvlink_hop_s + c->rail_domains * q.net_hop_s) / c->n;
 }
 
 /* Seconds of the slowest link when each rank sends nvl bytes over its NVLink and net bytes over its NIC
@@ -322,14 +367,30 @@ static double split_bw_s(const rs_comm_t* c, double nvl, double net, rs_proto_t 
   return a > b ? a : b;
 }
 
-/* One ring per rail (NCCL's channels on multi-NIC servers), each with 1/g of the data: in a step every
- * rank sends g-1 channels' chunks over NVLink and one over its NIC, all at once. */
+/* Whether some domain of the rail ring holds more GPUs than it has channels. */
+static int rails_uneven(const rs_comm_t* c)
+{
+  for (int d = 0; d < c->rail_domains; d++)
+    if (c->dom_first[d + 1] - c->dom_first[d] > c->rails)
+      return 1;
+  return 0;
+}
+
+/* One ring per rail (NCCL's channels on multi-NIC servers), as many as the smallest domain has GPUs (C),
+ * each with 1/C of the data: in a step every rank sends its chunk split over the C channels; in each
+ * domain one GPU per channel sends that channel's share over its NIC to the next domain, C - 1 shares
+ * over NVLink; in a domain with more GPUs than channels the others send all C shares over NVLink. With
+ * equal domains of g GPUs that is g - 1 chunks of 1/g over NVLink and one over the NIC. */
 static double predict_rail_ring(const rs_comm_t* c, rs_coll_op_t op, rs_proto_t p, double bytes)
 {
-  int g        = c->per_domain;
+  int g        = c->rails;
   double chunk = ring_chunk(op, c->n, bytes) / g;
-  return proto(c, p).base_s +
-         ring_steps(op, c->n, bytes) * (rail_hop_s(c, p) + split_bw_s(c, (g - 1) * chunk, chunk, p));
+  double step  = split_bw_s(c, (g - 1) * chunk, chunk, p);
+  if (rails_uneven(c)) {
+    double inside = split_bw_s(c, g * chunk, 0, p);
+    step          = inside > step ? inside : step;
+  }
+  return proto(c, p).base_s + ring_steps(op, c->n, bytes) * (rail_hop_s(c, p) + step);
 }
 
 /* NCCL's tree all-reduce, from its cost model (NVIDIA/nccl src/graph/tuning.cc): latency 2((g-1) intra
@@ -444,10 +505,13 @@ static int is_ring_family(rs_coll_op_t op)
   return op == RS_OP_ALLREDUCE || op == RS_OP_ALLGATHER || op == RS_OP_REDUCESCATTER;
 }
 
-/* The algorithms that span several NVLink domains need them equal, of at least 2 GPUs. */
+/* The hierarchical algorithm needs several NVLink domains, equal, of at least 2 GPUs; the rail ring
+ * several domains, one at least with 2 GPUs. */
 static int check_domains(const rs_comm_t* c, rs_coll_algo_t algo, rs_err_t* err)
 {
-  if (c->domains == 0)
+  if (algo == RS_ALGO_RAIL_RING && c->rail_domains == 0)
+    return rs_err_set(err, "rail-ring needs GPUs in several NVLink domains, domain by domain, at least 2 in one");
+  if (algo == RS_ALGO_HIERARCHICAL && c->domains == 0)
     return rs_err_set(err, "%s needs GPUs in several NVLink domains, with as many in each (at least 2)",
                       rs_coll_algo_name(algo));
   return RS_OK;
@@ -629,22 +693,47 @@ static void exchange_split(rs_comm_t* c, int rank, int g, int D, double nvl, dou
   repeat_latency(c, calls);
 }
 
-/* The rail ring (predict_rail_ring): per step, the g-1 chunks of the channels that stay in the domain
- * share rank's NVSwitch port, so they travel as one message to the next GPU of the domain (the same
- * load on every port as g rings); the one chunk that leaves goes to the rank on its rail in the next
- * domain, rail-aligned as NCCL builds its rings on rail-optimised fabrics. A broadcast runs its chain's
- * steps so, each channel a chain from rank 0 with 1/g of the data: every rank exchanges at every step,
- * the chains' fill and drain counted as whole steps, as the ring's formula counts them. */
+/* One step of the rail ring (predict_rail_ring) for rank: to the next GPU of its domain over NVLink the
+ * channels' shares that stay (a single message: they share its NVSwitch port, the same load on every
+ * port as C rings), and, when it is one of its domain's first C GPUs, its channel's share to the GPU at
+ * the same position of the next domain, which is rail-aligned when the domains are equal, as NCCL
+ * builds its rings on rail-optimised fabrics; receives the same, all at once; `calls` times the bytes
+ * for that many calls at once. */
+static void exchange_rail(rs_comm_t* c, int rank, double chunk, rs_proto_t p, int calls)
+{
+  double f = proto(c, p).bw_factor;
+  int g = c->rails, D = c->rail_domains, d = c->dom_idx[rank];
+  int first = c->dom_first[d], size = c->dom_first[d + 1] - first, k = rank - first;
+  int exits  = k < g;
+  int nvl_to = first + (k + 1) % size, net_to = c->dom_first[(d + 1) % D] + k;
+  double nvl = exits ? (g - 1) * chunk : g * chunk;
+  void* got[2];
+  sg_comm_t comms[4];
+  int n = 0;
+  if (exits) {
+    comms[n++] = send_to(c, rank, net_to, c->xbox[net_to], calls * wire_bytes(chunk, c->calib->net_ring_eff * f));
+    comms[n++] = sg_mailbox_get_async(c->xbox[rank], &got[0]);
+  }
+  if (size > 1) {
+    comms[n++] = send_to(c, rank, nvl_to, c->mbox[nvl_to], calls * wire_bytes(nvl, c->calib->nvlink_ring_eff * f));
+    comms[n++] = sg_mailbox_get_async(c->mbox[rank], &got[1]);
+  }
+  rs_net_wait_all(comms, n);
+  repeat_latency(c, calls);
+}
+
+/* The rail ring (predict_rail_ring), step by step. A broadcast runs its chain's steps so, each channel a
+ * chain from rank 0 with 1/C of the data: every rank exchanges at every step, the chains' fill and drain
+ * counted as whole steps, as the ring's formula counts them. */
 static void run_rail_ring(rs_comm_t* c, int rank, rs_coll_op_t op, double bytes, int calls)
 {
-  int g        = c->per_domain;
-  double chunk = ring_chunk(op, c->n, bytes) / g;
+  double chunk = ring_chunk(op, c->n, bytes) / c->rails;
   rs_proto_t p = best_proto(c, op, RS_ALGO_RAIL_RING, bytes);
   int steps    = ring_steps(op, c->n, bytes);
   double hop   = calls * rail_hop_s(c, p);
   sg_actor_sleep_for(calls * proto(c, p).base_s);
   for (int s = 0; s < steps; s++) {
-    exchange_split(c, rank, g, c->domains, (g - 1) * chunk, chunk, p, calls);
+    exchange_rail(c, rank, chunk, p, calls);
     sg_actor_sleep_for(hop);
   }
 }

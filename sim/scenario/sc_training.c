@@ -4,6 +4,7 @@
 #include "scenario/schema.h"
 
 #include <stddef.h>
+#include <stdio.h>
 
 static const char* const recompute_names[] = {"none", "selective", "full", "auto", NULL};
 static const char* const attention_names[] = {"flash", "materialised", NULL};
@@ -30,6 +31,24 @@ const char* rs_train_mode_name(rs_train_mode_t mode)
   return mode_names[mode];
 }
 
+/* The rank order (rs_layout_parse_order), as Megatron-Core's RankGenerator writes it; absent: its
+ * default, tp-cp-ep-dp-pp (left zero in the layout). */
+static int load_order(rs_sc__walk_t* w, struct fy_node* n, const rs_sc__loc_t* at, void* dst)
+{
+  if (n == NULL)
+    return RS_OK;
+  size_t len;
+  const char* text = fy_node_is_scalar(n) ? fy_node_get_scalar(n, &len) : NULL;
+  if (text == NULL)
+    return rs_sc__err(w, at, "expected a rank order such as tp-cp-ep-dp-pp");
+  char buf[64];
+  snprintf(buf, sizeof buf, "%.*s", (int)(len < sizeof buf ? len : sizeof buf - 1), text);
+  rs_err_t why;
+  if (rs_layout_parse_order(buf, (rs_rank_order_t*)dst, &why) != RS_OK)
+    return rs_sc__err(w, at, "%s", why.msg);
+  return RS_OK;
+}
+
 #define TRAIN(m) (offsetof(rs_sc_workload_t, u.train) + offsetof(rs_sc_training_t, m))
 #define LAYOUT(m) (TRAIN(layout) + offsetof(rs_layout_t, m))
 static const rs_sc__field_t training_fields[] = {
@@ -40,6 +59,13 @@ static const rs_sc__field_t training_fields[] = {
     {"pp", RS_SC__INT, LAYOUT(pp), .min = 1, .max = 1024, .def = "1"},
     {"ep", RS_SC__INT, LAYOUT(ep), .min = 1, .max = 1024, .def = "1"},
     {"vp", RS_SC__INT, LAYOUT(vp), .min = 1, .max = 1024, .def = "1"},
+    /* Megatron-Core's pipeline split (TransformerConfig): account_for_embedding_in_pipeline_split,
+     * account_for_loss_in_pipeline_split, num_layers_in_first_pipeline_stage and _last_ */
+    {"embedding_in_split", RS_SC__BOOL, LAYOUT(embedding_slot), .def = "false"},
+    {"loss_in_split", RS_SC__BOOL, LAYOUT(loss_slot), .def = "false"},
+    {"first_stage_layers", RS_SC__INT, LAYOUT(first_stage_layers), .min = 0, .max = 1e6, .def = "0"},
+    {"last_stage_layers", RS_SC__INT, LAYOUT(last_stage_layers), .min = 0, .max = 1e6, .def = "0"},
+    {"rank_order", RS_SC__CUSTOM, LAYOUT(order), .load = load_order},
     {"zero", RS_SC__INT, LAYOUT(zero), .min = 0, .max = 3, .def = "1"},
     {"micro_batch", RS_SC__INT, LAYOUT(micro_batch), .min = 1, .max = 1e6, .def = "1"},
     {"global_batch", RS_SC__INT, LAYOUT(global_batch), .required = 1, .min = 1, .max = 1e9},

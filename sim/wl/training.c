@@ -177,11 +177,12 @@ static void layer_pass(train_rank_t* me, int layer, int backward)
   me->at.layer = -1;
 }
 
-/* With vp > 1 a rank holds vp chunks of its stage's layers (Megatron's virtual stages); chunk k's
- * activations go to the next rank's chunk k, and from the last rank on to rank 0's chunk k + 1. */
-static int chunk_layers(const train_rank_t* me)
+/* With vp > 1 a rank holds vp chunks of its stage's layers (Megatron's virtual stages, whose layer
+ * counts may differ by one: rs_layout_chunk_layers); chunk k's activations go to the next rank's chunk
+ * k, and from the last rank on to rank 0's chunk k + 1. */
+static int chunk_layers(const train_rank_t* me, int chunk)
 {
-  return rs_layout_stage_layers(&me->w->lay, &me->w->cfg->model, me->c.pp) / me->w->lay.vp;
+  return rs_layout_chunk_layers(&me->w->lay, &me->w->cfg->model, me->c.pp, chunk);
 }
 
 static int chunk_first_layer(const train_rank_t* me, int chunk)
@@ -222,7 +223,8 @@ static void forward(train_rank_t* me, int chunk, int micro)
   me->at.phase       = "forward";
   if (!is_first_chunk(me, chunk))
     wait_for(me, me->from_prev);
-  for (int i = chunk_first_layer(me, chunk); i < chunk_first_layer(me, chunk) + chunk_layers(me); i++)
+  int first = chunk_first_layer(me, chunk), end = first + chunk_layers(me, chunk);
+  for (int i = first; i < end; i++)
     layer_pass(me, i, 0);
   if (is_last_chunk(me, chunk)) /* output layer and loss */
     logits_pass(me, 1);
@@ -241,7 +243,8 @@ static void backward(train_rank_t* me, int chunk, int micro)
     wait_for(me, me->from_next);
   else
     logits_pass(me, 2);
-  for (int i = chunk_first_layer(me, chunk) + chunk_layers(me) - 1; i >= chunk_first_layer(me, chunk); i--) {
+  int first = chunk_first_layer(me, chunk);
+  for (int i = first + chunk_layers(me, chunk) - 1; i >= first; i--) {
     layer_pass(me, i, 1);
     if (micro == w->lay.n_micro - 1 && w->lay.dp > 1 && w->lay.zero < 3 && w->cfg->dp_overlap) {
       dp_msg_t* msg = xbt_new(dp_msg_t, 1);
@@ -451,12 +454,16 @@ static int train_check(const rs_run_t* run, int i, rs_layout_t* lay, rs_err_t* e
   if (gpu->peak_flops[cfg->precision] <= 0)
     return rs_scenario_err(run->sc, err, key, "precision %s: %s GPUs have no %s units", rs_prec_name(cfg->precision),
                            gpu->name, rs_prec_name(cfg->precision));
-  for (int r = 0; r < n && !cfg->tp_across_domains; r++)
-    if (p->gpus[first + r].domain != p->gpus[first + r - r % lay->tp].domain)
+  for (int r = 0; r < n && !cfg->tp_across_domains; r++) {
+    rs_coords_t c = rs_layout_coords(lay, r);
+    c.tp          = 0;
+    int leader    = rs_layout_rank(lay, c); /* the first GPU of r's TP group */
+    if (p->gpus[first + r].domain != p->gpus[first + leader].domain)
       return rs_scenario_err(run->sc, err, key,
                              "tp = %d crosses an NVLink domain (GPUs %d and %d): choose a tp that divides the domain "
-                             "size %d, or set tp_across_domains: true",
-                             lay->tp, r - r % lay->tp, r, rs_platform_domain_size(p, 0));
+                             "size %d, a rank order with tp first, or set tp_across_domains: true",
+                             lay->tp, leader, r, rs_platform_domain_size(p, 0));
+  }
   char obstacle[256];
   if (cfg->mode == RS_TRAIN_AGGREGATED && rs_train__aggregated_obstacle(p, first, lay, n, obstacle, sizeof obstacle))
     return rs_scenario_err(run->sc, err, key, "mode aggregated: %s", obstacle);
@@ -632,9 +639,13 @@ static void train_report(const rs_run_t* run, int i, const void* state, FILE* fp
   const rs_sc_training_t* c = w->cfg;
   const rs_layout_t* l      = &w->lay;
   const train_summary_t* s  = &w->sum;
-  fprintf(fp, "  %s (training): %s on %d GPUs, TP%d CP%d EP%d PP%d DP%d, %s, %s recomputation, global batch %d\n",
-          w->wl->name, c->model.name, w->row->gpus, l->tp, l->cp, l->ep, l->pp, l->dp, rs_prec_name(c->precision),
-          rs_recompute_name(l->recompute), l->global_batch);
+  char order[32];
+  fprintf(
+      fp,
+      "  %s (training): %s on %d GPUs, TP%d CP%d EP%d PP%d DP%d (ranks %s), %s, %s recomputation, global batch %d\n",
+      w->wl->name, c->model.name, w->row->gpus, l->tp, l->cp, l->ep, l->pp, l->dp,
+      rs_layout_order_name(l, order, sizeof order), rs_prec_name(c->precision), rs_recompute_name(l->recompute),
+      l->global_batch);
   if (w->aggregated)
     fprintf(fp, "    aggregated mode: %d of %d DP replicas run as actors, the others as flows\n", l->ep, l->dp);
   fprintf(fp, "    %lld iterations: %.0f tokens/s, %.0f TFLOP/s per GPU (MFU %.1f%%)\n", w->row->operations,
