@@ -7,6 +7,7 @@
 #include "scenario/scenario.h"
 
 #include <check.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -121,6 +122,32 @@ START_TEST(test_cannot_open)
   assert_rejected("tests/bad/no-such-scenario.yaml", NULL,
                   "tests/bad/no-such-scenario.yaml: cannot open the scenario: No such file or directory");
   assert_rejected("tests/bad", NULL, "tests/bad: cannot read the scenario (is it a directory?)");
+}
+END_TEST
+
+/* Inputs that once hung the loader: '%' then a byte that is not UTF-8 spins libfyaml 0.7.12's directive
+ * scanner forever, and a FIFO blocks fopen until a writer comes. Both are refused before libfyaml. */
+START_TEST(test_hostile_files_are_refused_at_once)
+{
+  const char* bad[] = {"%\x80", "name: x\n\xc3(\n", "name: \xed\xa0\x80\n", "name: \xf0\x9f\x98\n"};
+  char path[64];
+  for (int k = 0; k < 4; k++) {
+    snprintf(path, sizeof path, "/tmp/rs-utf8-%d-%d.yaml", (int)getpid(), k);
+    FILE* fp = fopen(path, "wb");
+    ck_assert_ptr_nonnull(fp);
+    fputs(bad[k], fp);
+    fclose(fp);
+    char msg[160];
+    snprintf(msg, sizeof msg, "%s:%d: not UTF-8 text: expected a YAML scenario in UTF-8", path, k == 1 ? 2 : 1);
+    assert_rejected(path, NULL, msg);
+    unlink(path);
+  }
+  snprintf(path, sizeof path, "/tmp/rs-fifo-%d.yaml", (int)getpid());
+  ck_assert_int_eq(mkfifo(path, 0600), 0);
+  char msg[160];
+  snprintf(msg, sizeof msg, "%s: cannot read the scenario: not a regular file (a FIFO or a device)", path);
+  assert_rejected(path, NULL, msg);
+  unlink(path);
 }
 END_TEST
 
@@ -517,6 +544,7 @@ static Suite* scenario_suite(void)
   TCase* bad = tcase_create("bad");
   tcase_add_loop_test(bad, test_bad_fixture, 0, N_REJECTED);
   tcase_add_test(bad, test_cannot_open);
+  tcase_add_test(bad, test_hostile_files_are_refused_at_once);
   tcase_add_test(bad, test_platform_faults_load);
   suite_add_tcase(s, bad);
 

@@ -9,6 +9,9 @@
 #include "scenario/walk.h"
 
 #include <errno.h>
+#include <unistd.h>
+#include <sys/stat.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -622,31 +625,63 @@ void rs_sc__free(const rs_sc__table_t* t, void* base)
 
 /* ---- the file ------------------------------------------------------------------------------------- */
 
-/* Empty and binary files get their own message before libfyaml sees them. */
+/* Bytes that continue a UTF-8 sequence starting with byte c (0 for ASCII), or -1 when c cannot start one
+ * (RFC 3629: no overlong two-byte leads, nothing above U+10FFFF). */
+static int utf8_tail(int c)
+{
+  return c < 0x80 ? 0 : c >= 0xC2 && c <= 0xDF ? 1 : c >= 0xE0 && c <= 0xEF ? 2 : c >= 0xF0 && c <= 0xF4 ? 3 : -1;
+}
+
+/* Empty, binary and non-UTF-8 files, and anything that is not a regular file (a FIFO would block the
+ * reader, a device never end), get their own message before libfyaml sees them: its scanner can loop on
+ * some invalid UTF-8. */
 static int check_text_file(rs_sc__walk_t* w)
 {
-  FILE* fp = fopen(w->file, "rb");
-  if (fp == NULL)
+  int fd = open(w->file, O_RDONLY | O_NONBLOCK);
+  struct stat st;
+  if (fd < 0)
     return rs_err_set(w->err, "%s: cannot open the %s: %s", w->file, w->words->doc, strerror(errno));
-  int ch, line = 1, blank = 1, bad = -1;
+  if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    close(fd);
+    if (S_ISDIR(st.st_mode))
+      return rs_err_set(w->err, "%s: cannot read the %s (is it a directory?)", w->file, w->words->doc);
+    return rs_err_set(w->err, "%s: cannot read the %s: not a regular file (a FIFO or a device)", w->file,
+                      w->words->doc);
+  }
+  FILE* fp = fdopen(fd, "rb");
+  int ch, line = 1, blank = 1, bad = -1, tail = 0, lead = 0;
   while ((ch = fgetc(fp)) != EOF) {
+    if (tail > 0) { /* inside a multi-byte sequence: only continuation bytes, no surrogates */
+      int ok = (ch & 0xC0) == 0x80 && !(lead == 0xE0 && ch < 0xA0) && !(lead == 0xED && ch > 0x9F) &&
+               !(lead == 0xF0 && ch < 0x90) && !(lead == 0xF4 && ch > 0x8F);
+      lead = 0;
+      if (!ok)
+        break;
+      tail--;
+      continue;
+    }
     if (ch == 0 || (ch < 0x20 && ch != '\n' && ch != '\r' && ch != '\t')) {
       bad = ch;
       break;
     }
+    if ((tail = utf8_tail(ch)) < 0)
+      break;
+    lead = tail > 0 ? ch : 0;
     if (ch == '\n')
       line++;
     else if (ch != ' ' && ch != '\r' && ch != '\t')
       blank = 0;
   }
-  int was_dir = ferror(fp);
+  int read_error = ferror(fp);
   fclose(fp);
-  if (was_dir)
-    return rs_err_set(w->err, "%s: cannot read the %s (is it a directory?)", w->file, w->words->doc);
+  if (read_error)
+    return rs_err_set(w->err, "%s: cannot read the %s", w->file, w->words->doc);
   if (bad >= 0)
     return rs_err_at(w->err, w->file, line, NULL,
                      "not a text file (control byte 0x%02x): expected a YAML %s with keys %s", bad, w->words->doc,
                      w->words->top_keys);
+  if (ch != EOF || tail != 0)
+    return rs_err_at(w->err, w->file, line, NULL, "not UTF-8 text: expected a YAML %s in UTF-8", w->words->doc);
   if (blank)
     return rs_err_at(w->err, w->file, 0, NULL, "the file is empty: expected a YAML %s with keys %s", w->words->doc,
                      w->words->top_keys);
