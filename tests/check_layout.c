@@ -121,6 +121,38 @@ START_TEST(activations_in_flight)
 }
 END_TEST
 
+/* Offloaded layers keep their activations on the CPU host: the GPU's drop by offload_layers x a layer's
+ * (one micro-batch in flight at pp = 1); Megatron-Core's three refusals. */
+START_TEST(offloaded_activations_leave_the_gpu)
+{
+  rs_model_t m    = preset("llama3-8b");
+  rs_layout_t lay = layout(1, 1, 1, 1, 8);
+  lay.recompute   = RS_RECOMPUTE_NONE;
+  rs_err_t err    = {{0}};
+  ck_assert_int_eq(rs_layout_resolve(&lay, &m, 8, &err), RS_OK);
+  rs_mem_t all       = rs_layout_train_memory(&lay, &m, 0);
+  double layer       = rs_model_layer_activation_bytes(&m, 1, 1, RS_RECOMPUTE_NONE, RS_ATTN_FLASH);
+  lay.offload_layers = 24;
+  ck_assert_int_eq(rs_layout_resolve(&lay, &m, 8, &err), RS_OK);
+  rs_mem_t off = rs_layout_train_memory(&lay, &m, 0);
+  ck_assert_double_eq_tol(all.activations, 32 * layer, 1);
+  ck_assert_double_eq_tol(off.activations, 8 * layer, 1);
+  ck_assert_double_eq_tol(off.offloaded, 24 * layer, 1);
+  ck_assert_double_eq_tol(all.total - off.total, 24 * layer, 1);
+  lay.offload_layers = 32;
+  ck_assert_int_eq(rs_layout_resolve(&lay, &m, 8, &err), RS_ERR);
+  ck_assert_str_eq(err.msg, "offload_layers must be 0 to 31 (fewer than the model's 32 layers), got 32");
+  lay.offload_layers = 4;
+  lay.recompute      = RS_RECOMPUTE_FULL;
+  ck_assert_int_eq(rs_layout_resolve(&lay, &m, 8, &err), RS_ERR);
+  ck_assert_str_eq(err.msg, "activation offload does not work with recomputation (Megatron-Core): set recompute: none");
+  lay.recompute = RS_RECOMPUTE_NONE;
+  lay.pp        = 2;
+  ck_assert_int_eq(rs_layout_resolve(&lay, &m, 8, &err), RS_ERR);
+  ck_assert_str_eq(err.msg, "activation offload needs pp = 1, as Megatron-Core's CPU offloading does, got pp = 2");
+}
+END_TEST
+
 /* Every layer is held exactly once, in model order: virtual stage chunk x pp + stage after all before it. */
 static void assert_split_covers(const rs_layout_t* lay, const rs_model_t* m)
 {
@@ -273,6 +305,7 @@ static Suite* layout_suite(void)
   tcase_add_test(tc, ep_needs_redundant_experts_that_fill_it);
   tcase_add_test(tc, weights_grads_optimizer);
   tcase_add_test(tc, activations_in_flight);
+  tcase_add_test(tc, offloaded_activations_leave_the_gpu);
   tcase_add_test(tc, embedding_and_loss_in_the_split);
   tcase_add_test(tc, uneven_virtual_stages);
   tcase_add_test(tc, bad_splits_are_refused);

@@ -34,6 +34,24 @@ START_TEST(gb200x72_counts_and_figures)
   for (int i = 0; i < p->n_gpus; i++)
     ck_assert_int_eq(p->gpus[i].local, i); /* ordered by position, not by name */
   ck_assert_int_eq(rs_platform_domain_size(p, 10), 72);
+  /* each Grace CPU hangs off two GPUs' NVLink-C2C (rs.cpu): GPUs 2k and 2k + 1 on us0-cpuk */
+  for (int i = 0; i < p->n_gpus; i++) {
+    char name[32];
+    snprintf(name, sizeof name, "us0-cpu%d", i / 2);
+    ck_assert_int_ge(p->gpus[i].cpu, 0);
+    ck_assert_str_eq(sg_host_get_name(p->cpus[p->gpus[i].cpu].host), name);
+  }
+  rs_platform_free(p);
+}
+END_TEST
+
+/* A platform without NVLink-C2C states no CPU host for its GPUs: racksim models no PCIe path. */
+START_TEST(pcie_servers_name_no_cpu_host)
+{
+  rs_platform_t* p = rs_test_load_preset("p5.48xlarge");
+  ck_assert_int_eq(p->n_cpus, 2);
+  for (int i = 0; i < p->n_gpus; i++)
+    ck_assert_int_eq(p->gpus[i].cpu, -1);
   rs_platform_free(p);
 }
 END_TEST
@@ -219,6 +237,7 @@ static Suite* platform_suite(void)
   while (rs_hw_server_at(n))
     n++;
   tcase_add_test(tc, gb200x72_counts_and_figures);
+  tcase_add_test(tc, pcie_servers_name_no_cpu_host);
   tcase_add_loop_test(tc, every_preset_loads, 0, n);
   suite_add_tcase(s, tc);
   tc = tcase_create("routes");

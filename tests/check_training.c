@@ -3,7 +3,8 @@
  * up to the step; deeper pipelines have more bubble, interleaved ones less; overlapping DP reduction
  * helps; bad layouts are refused with their reason and exit code 2; collectives.csv has one row per call
  * of a group, with the sizes the layout implies; ops.csv stops at its cap and says so; links.csv counts
- * NVLink and NIC bytes where the layout puts them, and conserves them. */
+ * NVLink and NIC bytes where the layout puts them, and conserves them; offloaded activations leave the
+ * GPU's memory, cross NVLink-C2C twice per micro-batch, and hide under compute on a fast enough link. */
 #include "check_util.h"
 #include "model/model.h"
 #include "base/base.h"
@@ -464,6 +465,75 @@ START_TEST(auto_recompute_takes_the_least_that_fits)
 }
 END_TEST
 
+/* Llama 3 8B on two GB200 (DP 2, 2 micro-batches each), the first 16 of its 32 layers offloaded. */
+static const char* offload = "name: offload\nplatform: {preset: u-p6e-gb200x72}\nworkloads:\n  - name: l8\n"
+                             "    kind: training\n    model: {preset: llama3-8b}\n    gpus: 2\n    global_batch: 4\n"
+                             "    recompute: none\n    offload: activations\n    offload_layers: 16\n";
+
+/* One Llama 3 8B layer's saved activations per micro-batch (s = 8,192, no TP), by hand from Korthikanti et
+ * al.'s items without dropout: attention input, Q and output projection input 2h each, K and V 2 h_kv each
+ * (h_kv = 8 x 128), MLP input 2h, SwiGLU's 6f, two norms' inputs 4h. */
+static double llama8b_layer_activations(void)
+{
+  return (12.0 * 4096 + 4 * 1024 + 6 * 14336) * 8192;
+}
+
+/* The offloaded layers' activations leave the GPU's memory (racksim validate says so) for its Grace CPU:
+ * NVLink-C2C carries them there in the forward and back in the backward of every micro-batch. */
+START_TEST(offloaded_activations_cross_c2c)
+{
+  double layer = llama8b_layer_activations();
+  rs_test_write(dir, "off.yaml", offload);
+  char out[4096], want[256];
+  ck_assert_int_eq(rs_test_run(out, sizeof out, RS_SOURCE_DIR, RS_RACKSIM_BIN, "validate %s/off.yaml", dir), 0);
+  snprintf(want, sizeof want, "activations %.1f,", 16 * layer / 1e9);
+  ck_assert_msg(strstr(out, want) != NULL, "expected '%s' in: %s", want, out);
+  snprintf(want, sizeof want, "activations of 16 layers offloaded to the CPU host: %.1f GB per GPU", 16 * layer / 1e9);
+  ck_assert_msg(strstr(out, want) != NULL, "expected '%s' in: %s", want, out);
+  ck_assert_int_eq(rs_test_run(out, sizeof out, RS_SOURCE_DIR, RS_RACKSIM_BIN,
+                               "validate %s/off.yaml --set "
+                               "workloads.0.offload=none --set workloads.0.offload_layers=0",
+                               dir),
+                   0);
+  snprintf(want, sizeof want, "activations %.1f,", 32 * layer / 1e9);
+  ck_assert_msg(strstr(out, want) != NULL, "expected '%s' in: %s", want, out);
+  ck_assert_int_eq(run_scenario(offload, ""), 0);
+  double c2c = 2 /* there and back */ * 16 /* layers */ * layer * 2 /* micro-batches */ * 2 /* GPUs */;
+  ck_assert_double_eq_tol(class_bytes("c2c"), c2c, 1);
+  ck_assert_double_eq_tol(class_bytes("cpu_memory"), c2c, 1);
+}
+END_TEST
+
+/* Each copy runs while later layers compute and is waited for only before the backward needs it: over
+ * NVLink-C2C the step is no slower than without offload; over a 5 GB/s link (the shipped platform with
+ * its C2C links slowed) the reloads are exposed. */
+START_TEST(offload_hides_under_compute_when_the_link_is_fast)
+{
+  ck_assert_int_eq(run_scenario(offload, "--set workloads.0.offload=none --set workloads.0.offload_layers=0"), 0);
+  double plain = iteration_value("step_s");
+  ck_assert_int_eq(run_scenario(offload, ""), 0);
+  double hidden = iteration_value("step_s");
+  ck_assert_msg(hidden <= plain * (1 + 1e-12), "offloaded %g s, plain %g s", hidden, plain);
+  char cmd[512];
+  snprintf(cmd, sizeof cmd,
+           "sed 's/\\(c2c[0-9]*\" bandwidth=\"\\)450GBps/\\15GBps/' %s/platforms/u-p6e-gb200x72.xml > %s/slow.xml",
+           RS_SOURCE_DIR, dir);
+  ck_assert_int_eq(system(cmd), 0);
+  snprintf(cmd, sizeof cmd, "grep -q 'c2c0\" bandwidth=\"5GBps\"' %s/slow.xml", dir);
+  ck_assert_int_eq(system(cmd), 0);
+  char yaml[1024];
+  snprintf(yaml, sizeof yaml, "%s", offload);
+  char* at = strstr(yaml, "{preset: u-p6e-gb200x72}");
+  char rest[1024];
+  snprintf(rest, sizeof rest, "%s", at + strlen("{preset: u-p6e-gb200x72}"));
+  snprintf(at, yaml + sizeof yaml - at, "{file: slow.xml}%s", rest);
+  ck_assert_int_eq(run_scenario(yaml, ""), 0);
+  double slow = iteration_value("step_s");
+  /* at least the last micro-batch's 16 reloads of one layer each, one after the other, at 5 GB/s */
+  ck_assert_msg(slow > plain + 16 * llama8b_layer_activations() / 5e9, "slow link %g s, plain %g s", slow, plain);
+}
+END_TEST
+
 /* Layouts that cannot run: exit 2, one line naming the file, line and reason, no outputs. */
 START_TEST(bad_layouts_exit_2_with_reason)
 {
@@ -481,6 +551,7 @@ START_TEST(bad_layouts_exit_2_with_reason)
       {"train-vp-layers", "pp x vp = 32 stages for 24 layers: a stage needs at least one layer"},
       {"train-vp-micro",
        "interleaved pipelines (vp = 2) need micro-batches per pipeline (6) to be a multiple of pp (4)"},
+      {"train-offload-pcie", "workloads[0].offload: GPU 0 (us0-gpu0) has no CPU host on an NVLink-C2C or PCIe path"},
   };
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
     char out[160];
@@ -504,6 +575,8 @@ static Suite* training_suite(void)
   tcase_add_test(tc, uneven_virtual_stages_run);
   tcase_add_test(tc, bad_layouts_exit_2_with_reason);
   tcase_add_test(tc, auto_recompute_takes_the_least_that_fits);
+  tcase_add_test(tc, offloaded_activations_cross_c2c);
+  tcase_add_test(tc, offload_hides_under_compute_when_the_link_is_fast);
   tcase_add_test(tc, training_collectives_are_one_row_per_group_call);
   tcase_add_test(tc, ops_stop_at_their_cap);
   tcase_add_test(tc, unequal_dp_groups_reduce_per_rail);

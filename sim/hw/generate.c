@@ -94,14 +94,17 @@ static void route(FILE* fp, const char* src, const char* dst, const char* l1, co
 
 /* GPU figures go on the first GPU of each server: racksim reads a model's figures once, and checks that
  * any other GPU stating them agrees. Positions go on every GPU. */
-static void write_gpu(FILE* fp, int us, int site, int pod, int i, const rs_hw_gpu_t* g)
+static void write_gpu(FILE* fp, int us, int site, int pod, int i, const rs_hw_server_t* s)
 {
+  const rs_hw_gpu_t* g = s->gpu;
   fprintf(fp, "<host id=\"us%d-gpu%d\" speed=\"%gTf\" core=\"1\">\n", us, i, g->bf16_tflops);
   fprintf(fp, "<prop id=\"rs.role\" value=\"gpu\"/><prop id=\"rs.model\" value=\"%s\"/>\n", g->model);
   fprintf(fp, "<prop id=\"rs.domain\" value=\"%d\"/><prop id=\"rs.rack\" value=\"%d\"/>", us, us);
   fprintf(fp,
           "<prop id=\"rs.local\" value=\"%d\"/><prop id=\"rs.site\" value=\"%d\"/><prop id=\"rs.pod\" value=\"%d\"/>\n",
           i, site, pod);
+  if (s->c2c) /* the CPU whose NVLink-C2C it hangs off (racksim models no PCIe path) */
+    fprintf(fp, "<prop id=\"rs.cpu\" value=\"us%d-cpu%d\"/>\n", us, i / (s->gpus / s->cpus));
   fprintf(fp, "<prop id=\"wattage_per_state\" value=\"%g:%g:%g\"/><prop id=\"wattage_off\" value=\"0\"/>\n",
           g->tdp_watts * RS_HW_GPU_IDLE_FRACTION, g->tdp_watts, g->tdp_watts);
   if (i == 0)
@@ -135,7 +138,7 @@ static void write_server(FILE* fp, const rs_platgen_spec_t* sp, const char* pod,
   char a[64], b[64], c[64], d[64];
   if (!routes) {
     for (int i = 0; i < s->gpus; i++)
-      write_gpu(fp, us, site, pod_index, i, s->gpu);
+      write_gpu(fp, us, site, pod_index, i, s);
     for (int i = 0; i < s->cpus; i++) {
       snprintf(a, sizeof a, "us%d-cpu%d", us, i);
       write_cpu(fp, a, us, site, s->cpu);

@@ -120,6 +120,8 @@ typedef struct rs_gpu {
   int local; /* position in the domain, from 0 (also its rail in rail-optimised fabrics) */
   int site;
   int pod; /* servers under one set of rail leaves, numbered per site; -1 when the platform does not say */
+  int cpu; /* index in rs_platform_t's cpus of the CPU host it hangs off (NVLink-C2C or PCIe: property rs.cpu);
+              -1 when the platform names none, or models no path between them */
 } rs_gpu_t;
 
 typedef struct rs_cpu {

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <xbt/dict.h>
 #include <xbt/log.h>
 #include <xbt/misc.h>
 #include <xbt/sysdep.h>
@@ -184,6 +185,7 @@ static int index_gpu(rs_platform_t* p, sg_host_t h, rs_err_t* err)
   if (sg_host_get_property_value(h, "rs.pod") && prop_int(h, "rs.pod", &g->pod, err))
     return RS_ERR;
   g->model = (const rs_gpu_model_t*)(intptr_t)m;
+  g->cpu   = -1; /* resolved from rs.cpu once every CPU is indexed (resolve_gpu_cpus) */
   p->n_gpus++;
   return RS_OK;
 }
@@ -227,6 +229,27 @@ static int cmp_cpu(const void* a, const void* b)
   return strcmp(sg_host_get_name(x->host), sg_host_get_name(y->host));
 }
 
+/* Each GPU's CPU host, named by its rs.cpu property (optional): an index in the sorted cpus. */
+static int resolve_gpu_cpus(rs_platform_t* p, rs_err_t* err)
+{
+  xbt_dict_t by_name = xbt_dict_new_homogeneous(NULL);
+  for (int i = 0; i < p->n_cpus; i++)
+    xbt_dict_set(by_name, sg_host_get_name(p->cpus[i].host), (void*)(intptr_t)(i + 1));
+  int rc = RS_OK;
+  for (int i = 0; rc == RS_OK && i < p->n_gpus; i++) {
+    const char* name = sg_host_get_property_value(p->gpus[i].host, "rs.cpu");
+    if (name == NULL)
+      continue;
+    intptr_t k = (intptr_t)xbt_dict_get_or_null(by_name, name);
+    if (k == 0)
+      rc = rs_err_set(err, "%s: host %s: property rs.cpu: no CPU host (rs.role cpu) is named '%s'", p->file,
+                      sg_host_get_name(p->gpus[i].host), name);
+    p->gpus[i].cpu = (int)k - 1;
+  }
+  xbt_dict_free(&by_name);
+  return rc;
+}
+
 static int index_hosts(rs_platform_t* p, rs_err_t* err)
 {
   size_t n       = sg_host_count();
@@ -262,6 +285,8 @@ static int index_hosts(rs_platform_t* p, rs_err_t* err)
     p->gpus[i].model = &p->models[(intptr_t)p->gpus[i].model];
   qsort(p->gpus, p->n_gpus, sizeof *p->gpus, cmp_gpu);
   qsort(p->cpus, p->n_cpus, sizeof *p->cpus, cmp_cpu);
+  if (resolve_gpu_cpus(p, err) != RS_OK)
+    return RS_ERR;
   for (int i = 0; i < p->n_gpus; i++) {
     if (i == 0 || p->gpus[i].domain != p->gpus[i - 1].domain || p->gpus[i].site != p->gpus[i - 1].site)
       p->n_domains++;

@@ -103,6 +103,15 @@ int rs_layout_resolve(rs_layout_t* lay, const rs_model_t* m, int gpus, rs_err_t*
         lay->vp, lay->n_micro, lay->pp);
   if (lay->zero < 0 || lay->zero > 3)
     return rs_err_set(err, "zero must be 0, 1, 2 or 3");
+  /* Megatron-Core's TransformerConfig refuses the same three (transformer_config.py, __post_init__) */
+  if (lay->offload_layers > 0 && lay->pp > 1)
+    return rs_err_set(err, "activation offload needs pp = 1, as Megatron-Core's CPU offloading does, got pp = %d",
+                      lay->pp);
+  if (lay->offload_layers > 0 && (lay->recompute == RS_RECOMPUTE_SELECTIVE || lay->recompute == RS_RECOMPUTE_FULL))
+    return rs_err_set(err, "activation offload does not work with recomputation (Megatron-Core): set recompute: none");
+  if (lay->offload_layers < 0 || lay->offload_layers >= m->layers)
+    return rs_err_set(err, "offload_layers must be 0 to %d (fewer than the model's %d layers), got %d", m->layers - 1,
+                      m->layers, lay->offload_layers);
   return RS_OK;
 }
 
@@ -273,7 +282,12 @@ rs_mem_t rs_layout_train_memory(const rs_layout_t* lay, const rs_model_t* m, int
   double layer =
       rs_model_layer_activation_bytes(m, lay->micro_batch, lay->tp, lay->recompute, lay->attention) / lay->cp;
   double factor = lay->vp > 1 ? 1 + (lay->pp - 1.0) / (lay->pp * lay->vp) : 1;
-  r.activations = layer * rs_layout_stage_layers(lay, m, stage) * in_flight * factor;
+  /* offloaded layers (pp = 1: all on this stage) keep none on the GPU; the copy in transit, one layer's
+   * staging buffer, is not counted (unverified simplification) */
+  int layers    = rs_layout_stage_layers(lay, m, stage);
+  int offloaded = lay->offload_layers < layers ? lay->offload_layers : layers;
+  r.activations = layer * (layers - offloaded) * in_flight * factor;
+  r.offloaded   = layer * offloaded * in_flight * factor;
   r.total       = r.weights + r.grads + r.optimizer + r.activations;
   return r;
 }

@@ -152,6 +152,10 @@ typedef struct rs_layout {
   int embedding_slot, loss_slot;
   int first_stage_layers, last_stage_layers;
   rs_rank_order_t order;
+  /* Training: layers whose saved activations go to the GPU's CPU host in the forward and come back for
+   * the backward (Megatron-Core's cpu_offloading_num_layers, the first ones in model order); 0: none.
+   * Megatron-Core allows it only with pp = 1, without recomputation, and for fewer than all layers. */
+  int offload_layers;
 } rs_layout_t;
 
 /* A rank's place in the layout. */
@@ -162,6 +166,7 @@ typedef struct rs_coords {
 /* Bytes per GPU, by what they hold. */
 typedef struct rs_mem {
   double weights, grads, optimizer, activations, total;
+  double offloaded; /* activations held in the CPU host's memory instead (not in total) */
 } rs_mem_t;
 
 /* Checks that the layout divides gpus and the model, and derives dp and n_micro; RS_ERR with the reason
@@ -193,7 +198,8 @@ double rs_layout_stage_params(const rs_layout_t* lay, const rs_model_t* m, int s
 /* Memory of one GPU of pipeline stage `stage` in training, as Megatron-Core's distributed optimizer
  * keeps it (mixed precision with Adam, fp32 main weights): bf16 gradients 2 + 2 bytes per parameter and
  * 16 of optimizer state (main weights, a main-gradient copy, two moments), fp32 gradients 2 + 4 and 12;
- * activations of the micro-batches the 1F1B schedule keeps in flight. lay->recompute must be resolved. */
+ * activations of the micro-batches the 1F1B schedule keeps in flight, less those of the offloaded layers,
+ * which the CPU host holds (`offloaded`). lay->recompute must be resolved. */
 rs_mem_t rs_layout_train_memory(const rs_layout_t* lay, const rs_model_t* m, int stage);
 /* The stage that needs the most memory, and that memory. */
 rs_mem_t rs_layout_train_memory_max(const rs_layout_t* lay, const rs_model_t* m, int* stage);

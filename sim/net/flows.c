@@ -61,6 +61,10 @@ void rs_flows_free(rs_flows_t* f)
 static void helper_actor(int argc, char** argv)
 {
   helper_t* h = sg_actor_self_get_data();
+  /* a daemon only once it runs: SimGrid 3.32 counts an actor daemonized before its start among the daemons
+   * but not yet among the actors, and, when its creator is the one other actor, kills it unstarted (and
+   * crashes) */
+  sg_actor_daemonize(sg_actor_self());
   for (;;) {
     sg_sem_acquire(h->go);
     rs_net_flow(h->from, h->to, h->bytes);
@@ -86,7 +90,6 @@ static helper_t* helper_new(rs_flows_t* f)
   free(name);
   sg_actor_set_data(a, h);
   sg_actor_set_stacksize(a, HELPER_STACK_BYTES);
-  sg_actor_daemonize(a);
   sg_actor_start(a, helper_actor, 0, NULL);
   return h;
 }

@@ -10,6 +10,7 @@ static const char* const recompute_names[] = {"none", "selective", "full", "auto
 static const char* const attention_names[] = {"flash", "materialised", NULL};
 static const char* const grad_names[]      = {"bf16", "fp32", NULL};
 static const char* const mode_names[]      = {"auto", "faithful", "aggregated", NULL};
+static const char* const offload_names[]   = {"none", "activations", NULL};
 
 const char* rs_recompute_name(rs_recompute_t rc)
 {
@@ -80,5 +81,9 @@ static const rs_sc__field_t training_fields[] = {
     {"tp_across_domains", RS_SC__BOOL, TRAIN(tp_across_domains), .def = "false"},
     {"dp_overlap", RS_SC__BOOL, TRAIN(dp_overlap), .def = "true"},
     {"mode", RS_SC__ENUM, TRAIN(mode), .choices = mode_names, .def = "auto"},
+    /* Megatron-Core's cpu_offloading with cpu_offloading_activations (NeMo's and Megatron Bridge's
+     * cpu_offloading_num_layers: the first offload_layers layers; 0 here: all but the last, the most it allows) */
+    {"offload", RS_SC__ENUM, TRAIN(offload), .choices = offload_names, .def = "none"},
+    {"offload_layers", RS_SC__INT, LAYOUT(offload_layers), .min = 0, .max = 1e6, .def = "0"},
 };
 const rs_sc__table_t rs_sc__training = {RS_SC__FIELDS(training_fields)};

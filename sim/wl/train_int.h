@@ -70,6 +70,8 @@ typedef struct train_wl {
   int n_live;                         /* ranks that run actors: n / dp x reps */
   char* live;                         /* [n]: rank r runs actors */
   rs_flows_t* flows;                  /* aggregated mode: the flows of ranks that run no actor */
+  rs_flows_t* copies;                 /* activation offload: the copies to and from the CPU hosts; NULL: none */
+  double offload_bytes;               /* activation offload: one offloaded layer's, per micro-batch and GPU */
   train_rank_t** ranks;               /* [n_live], for the plan of the aggregated mode */
   const rs_gpu_t** live_gpus;         /* [n_live]: the GPUs of the live ranks */
   rs_comm_t** groups[RS_TRAIN_DIMS];  /* per dimension and group; a rank finds its own with rs_train__group_of */
@@ -97,6 +99,9 @@ struct train_rank {
   sg_host_t to_host[2];  /* and their hosts */
   sg_host_t* mirrors[2]; /* aggregated: pairs (from, to) of the other replicas' activation (0) and */
   int n_mirrors[2];      /* gradient (1) sends that stand beside this rank's (rs_train__plan_aggregated) */
+  sg_host_t cpu_host;    /* activation offload: the GPU's CPU host */
+  sg_sem_t* stored;      /* [offload_layers]: released when layer i's activations reached the CPU host */
+  sg_sem_t* reloaded;    /* [offload_layers]: released when they are back on the GPU */
 };
 
 /* ---- ops.csv (training.c) ------------------------------------------------------------------------ */

@@ -3,12 +3,13 @@
  * interleaved 1F1B over virtual stages when vp > 1), with compute per layer from model.c and compute.c,
  * TP/CP/EP collectives per layer in the groups of train_groups.c, activations and gradients sent
  * between stages, plus one actor per GPU reducing gradients over DP bucket by bucket during the last
- * backward pass. Two modes: faithful (every rank and every collective step) and aggregated, for very
- * large runs: only the ranks of the first ep DP replicas run (the live ranks: every TP, CP, EP and DP
- * group holds some), collectives run in their grouped form (net/collectives.c), and every send of the
- * other replicas that crosses a shared link where a simulated flow can be slowed is simulated too
- * (train_aggregated.c), so those links carry what they would carry in the whole job. This file holds
- * the actors and the workload's entry (rs_wl__training). See LICENSE. */
+ * backward pass; with activation offload, copies of the offloaded layers' activations to the GPU's CPU host
+ * and back, overlapped with compute. Two modes: faithful (every rank and every collective step) and aggregated, for
+ * very large runs: only the ranks of the first ep DP replicas run (the live ranks: every TP, CP, EP and DP group holds
+ * some), collectives run in their grouped form (net/collectives.c), and every send of the other replicas that crosses a
+ * shared link where a simulated flow can be slowed is simulated too (train_aggregated.c), so those links carry what
+ * they would carry in the whole job. This file holds the actors and the workload's entry (rs_wl__training). See
+ * LICENSE. */
 #include "wl/train_int.h"
 
 #include <math.h>
@@ -17,6 +18,7 @@
 #include <simgrid/engine.h>
 #include <simgrid/host.h>
 #include <simgrid/mailbox.h>
+#include <simgrid/semaphore.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -224,12 +226,36 @@ static void forward(train_rank_t* me, int chunk, int micro)
   if (!is_first_chunk(me, chunk))
     wait_for(me, me->from_prev);
   int first = chunk_first_layer(me, chunk), end = first + chunk_layers(me, chunk);
-  for (int i = first; i < end; i++)
+  for (int i = first; i < end; i++) {
     layer_pass(me, i, 0);
+    if (i < me->w->lay.offload_layers) /* its saved activations go to the CPU host while the next layers run */
+      rs_flows_start(me->w->copies, me->gpu->host, me->cpu_host, me->w->offload_bytes, me->stored[i]);
+  }
   if (is_last_chunk(me, chunk)) /* output layer and loss */
     logits_pass(me, 1);
   else
     send_to(me, 0);
+}
+
+/* Activation offload, before layer i's backward: start bringing back layer i - 1's activations (once they
+ * reached the CPU host), one layer ahead as Transformer Engine's double-buffered offload handler does,
+ * and wait for layer i's own when it was offloaded. Waits count as exposed communication. */
+static void reload(train_rank_t* me, int i)
+{
+  const train_wl_t* w = me->w;
+  if (w->copies == NULL)
+    return;
+  double t0 = simgrid_get_clock();
+  if (i - 1 >= 0 && i - 1 < w->lay.offload_layers) {
+    sg_sem_acquire(me->stored[i - 1]);
+    rs_flows_start(w->copies, me->cpu_host, me->gpu->host, w->offload_bytes, me->reloaded[i - 1]);
+  }
+  if (i < w->lay.offload_layers)
+    sg_sem_acquire(me->reloaded[i]);
+  double waited = simgrid_get_clock() - t0;
+  me->t.comm += waited;
+  if (waited > 0)
+    trace_op(me, "wait", "activation reload", t0, NAN, NAN);
 }
 
 /* Backward of one micro-batch through one chunk; on the chunk's last micro-batch, each layer's gradients
@@ -245,6 +271,7 @@ static void backward(train_rank_t* me, int chunk, int micro)
     logits_pass(me, 2);
   int first = chunk_first_layer(me, chunk);
   for (int i = first + chunk_layers(me, chunk) - 1; i >= first; i--) {
+    reload(me, i);
     layer_pass(me, i, 1);
     if (micro == w->lay.n_micro - 1 && w->lay.dp > 1 && w->lay.zero < 3 && w->cfg->dp_overlap) {
       dp_msg_t* msg = xbt_new(dp_msg_t, 1);
@@ -425,6 +452,12 @@ static void train_rank(int argc, char** argv)
   }
   free(me->mirrors[0]);
   free(me->mirrors[1]);
+  for (int i = 0; w->copies && i < w->lay.offload_layers; i++) {
+    sg_sem_destroy(me->stored[i]);
+    sg_sem_destroy(me->reloaded[i]);
+  }
+  free(me->stored);
+  free(me->reloaded);
   free(me);
 }
 
@@ -433,6 +466,33 @@ static void train_rank(int argc, char** argv)
 static int n_ranks(const rs_run_t* run, const rs_sc_workload_t* wl)
 {
   return wl->u.train.gpus > 0 ? wl->u.train.gpus : run->plat->n_gpus - wl->first_gpu;
+}
+
+/* Activation offload needs every GPU's CPU host on a path racksim models (NVLink-C2C: rs.cpu), and room
+ * there for what its GPUs offload (`bytes` each). */
+static int offload_check(const rs_run_t* run, int i, double bytes, rs_err_t* err)
+{
+  const rs_sc_workload_t* wl = &run->sc->workloads[i];
+  const rs_platform_t* p     = run->plat;
+  char key[64];
+  snprintf(key, sizeof key, "workloads[%d].offload", i);
+  int n      = n_ranks(run, wl);
+  int* count = xbt_new0(int, p->n_cpus + 1);
+  int rc     = RS_OK;
+  for (int r = 0; r < n && rc == RS_OK; r++) {
+    const rs_gpu_t* g = &p->gpus[wl->first_gpu + r];
+    if (g->cpu < 0)
+      rc = rs_scenario_err(run->sc, err, key,
+                           "GPU %d (%s) has no CPU host on an NVLink-C2C or PCIe path in %s (rs.cpu; racksim models "
+                           "no PCIe path): activations cannot be offloaded",
+                           wl->first_gpu + r, sg_host_get_name(g->host), p->file);
+    else if (++count[g->cpu] * bytes > p->cpus[g->cpu].mem_bytes)
+      rc = rs_scenario_err(
+          run->sc, err, key, "the offloaded activations need %.1f GB on CPU host %s, which has %.0f GB",
+          count[g->cpu] * bytes / 1e9, sg_host_get_name(p->cpus[g->cpu].host), p->cpus[g->cpu].mem_bytes / 1e9);
+  }
+  free(count);
+  return rc;
 }
 
 /* Checks the layout against the model, the platform and the GPUs' memory, resolving it in *lay. */
@@ -447,6 +507,16 @@ static int train_check(const rs_run_t* run, int i, rs_layout_t* lay, rs_err_t* e
   if (p->n_gpus == 0 || n < 1 || first + n > p->n_gpus)
     return rs_scenario_err(run->sc, err, key, "expected at most the platform's %d GPUs, got %d", p->n_gpus - first, n);
   rs_err_t why;
+  if (!cfg->offload && lay->offload_layers > 0) {
+    snprintf(key, sizeof key, "workloads[%d].offload_layers", i);
+    return rs_scenario_err(run->sc, err, key, "offload_layers needs offload: activations");
+  }
+  if (cfg->offload) {
+    if (lay->offload_layers == 0) /* all but the last, the most Megatron-Core allows */
+      lay->offload_layers = cfg->model.layers - 1;
+    if (lay->recompute == RS_RECOMPUTE_AUTO) /* offloading stands instead of recomputation */
+      lay->recompute = RS_RECOMPUTE_NONE;
+  }
   snprintf(key, sizeof key, "workloads[%d]", i);
   if (rs_layout_resolve(lay, &cfg->model, n, &why) != RS_OK)
     return rs_scenario_err(run->sc, err, key, "this layout cannot run: %s", why.msg);
@@ -480,6 +550,8 @@ static int train_check(const rs_run_t* run, int i, rs_layout_t* lay, rs_err_t* e
     }
   } else
     mem = rs_layout_train_memory_max(lay, &cfg->model, &stage);
+  if (cfg->offload && offload_check(run, i, mem.offloaded, err) != RS_OK)
+    return RS_ERR;
   if (mem.total > gpu->hbm_bytes)
     return rs_scenario_err(run->sc, err, key,
                            "needs %.0f GB per GPU (stage %d: weights %.1f, gradients %.1f, optimizer %.1f, activations "
@@ -537,6 +609,15 @@ static train_rank_t* rank_new(train_wl_t* w, int r)
     int dst               = rs_layout_rank(&w->lay, c);
     me->to[backward]      = rank_box(w, dst, backward ? "grad" : "act");
     me->to_host[backward] = w->gpus[dst]->host;
+  }
+  if (w->copies) {
+    me->cpu_host = w->run->plat->cpus[me->gpu->cpu].host;
+    me->stored   = xbt_new(sg_sem_t, w->lay.offload_layers);
+    me->reloaded = xbt_new(sg_sem_t, w->lay.offload_layers);
+    for (int i = 0; i < w->lay.offload_layers; i++) {
+      me->stored[i]   = sg_sem_init(0);
+      me->reloaded[i] = sg_sem_init(0);
+    }
   }
   return me;
 }
@@ -597,6 +678,12 @@ static int train_start(rs_run_t* run, int i, void* state, rs_wl_row_t* row, rs_e
   if (w->iterations == NULL)
     return RS_ERR;
   w->flows = w->aggregated ? rs_flows_new(run->plat->oversubscription) : NULL;
+  if (w->lay.offload_layers > 0) {
+    w->copies        = rs_flows_new(1); /* marks nothing: the copies stay on each GPU's own links */
+    w->offload_bytes = rs_model_layer_activation_bytes(&w->cfg->model, w->lay.micro_batch, w->lay.tp, w->lay.recompute,
+                                                       w->lay.attention) /
+                       w->lay.cp;
+  }
   choose_live(w);
   make_schedules(w);
   int tracing = run->sc->outputs.collectives_max_rows > 0;
@@ -623,6 +710,7 @@ static void train_free(void* state)
   if (w->barrier)
     sg_barrier_destroy(w->barrier);
   rs_flows_free(w->flows);
+  rs_flows_free(w->copies);
   for (int s = 0; w->schedule && s < w->lay.pp; s++)
     free(w->schedule[s]);
   free(w->schedule);
@@ -665,6 +753,9 @@ static void train_describe(const rs_run_t* run, int i, const void* state, FILE* 
           w->wl->name, rs_recompute_name(w->lay.recompute), rs_attn_name(w->lay.attention),
           rs_grad_prec_name(w->lay.grad_precision), stage, mem.weights / 1e9, mem.grads / 1e9, mem.optimizer / 1e9,
           mem.activations / 1e9, mem.total / 1e9, w->gpus[0]->model->hbm_bytes / 1e9);
+  if (w->lay.offload_layers > 0)
+    fprintf(fp, "    activations of %d layers offloaded to the CPU host: %.1f GB per GPU\n", w->lay.offload_layers,
+            mem.offloaded / 1e9);
 }
 
 static const void* train_summary(const void* state)
