@@ -62,6 +62,7 @@ typedef struct sheet {
   const char* path;
   rs_csv_t* csv;
   int col[K_N]; /* room for R_N too */
+  int scenario; /* cases.csv's optional column scenario, -1 when it has none */
 } sheet_t;
 
 _Static_assert((int)K_N >= (int)R_N, "sheet_t.col holds both kinds of columns");
@@ -139,12 +140,37 @@ static int check_case(const sheet_t* s, size_t i, rs_err_t* err)
   return RS_OK;
 }
 
+/* The scenario case i runs (scenarios/validation/NAME.yaml): its cell of the optional column scenario, or
+ * else the case's own name. Borrowed from the sheet. */
+static const char* case_scenario(const sheet_t* s, size_t i)
+{
+  const char* name = s->scenario < 0 ? "" : rs_csv_cell(&s->csv->rows[i], s->scenario);
+  return name[0] != '\0' ? name : sheet_cell(s, i, K_CASE);
+}
+
+/* Row i's scenario cell is a name, and rows that run one scenario (their figures read from one run) ask for
+ * one mode; RS_ERR and err otherwise. */
+static int check_scenario(const sheet_t* s, size_t i, rs_err_t* err)
+{
+  const char* name = case_scenario(s, i);
+  if (!is_name(name))
+    return rs_err_at(err, s->path, s->csv->rows[i].line, "scenario",
+                     "expected a name of letters, digits, '.', '-' or '_', got '%s'", name);
+  for (size_t j = 1; j < i; j++)
+    if (strcmp(case_scenario(s, j), name) == 0 && strcmp(sheet_cell(s, j, K_MODE), sheet_cell(s, i, K_MODE)) != 0)
+      return rs_err_at(err, s->path, s->csv->rows[i].line, "mode",
+                       "expected '%s' as on line %d, which runs the same scenario, got '%s'", sheet_cell(s, j, K_MODE),
+                       s->csv->rows[j].line, sheet_cell(s, i, K_MODE));
+  return RS_OK;
+}
+
 static int read_cases(sheet_t* s, rs_err_t* err)
 {
   if (sheet_read(s, CASES_PATH, case_keys, K_N, err) != RS_OK)
     return RS_ERR;
+  s->scenario = rs_csv_column(s->csv, "scenario");
   for (size_t i = 1; i < s->csv->n_rows; i++)
-    if (check_case(s, i, err) != RS_OK)
+    if (check_case(s, i, err) != RS_OK || check_scenario(s, i, err) != RS_OK)
       return RS_ERR;
   return RS_OK;
 }
@@ -235,20 +261,21 @@ static void write_row(FILE* fp, const char* const cells[RESULT_COLS])
   fputc('\n', fp);
 }
 
-/* Runs case i of cases and writes its row: the figure and error, or why it waits. */
+/* Runs case i of cases and writes its row: the figure and error. A scenario that an earlier case of this
+ * run ran already (work/SCENARIO exists) is not run again: its figure is read from that run. */
 static int run_one(const run_opts_t* o, const sheet_t* c, size_t i, char* set, FILE* fp, rs_err_t* err)
 {
   const char* name = sheet_cell(c, i, K_CASE);
   const char* mode = sheet_cell(c, i, K_MODE);
-  char* scenario   = bprintf("scenarios/validation/%s.yaml", name);
-  char* dir        = bprintf("%s/%s", o->work, name);
+  char* scenario   = bprintf("scenarios/validation/%s.yaml", case_scenario(c, i));
+  char* dir        = bprintf("%s/%s", o->work, case_scenario(c, i));
   char* figure     = bprintf("%s/%s.csv", dir, sheet_cell(c, i, K_TABLE));
   double per       = strtod(sheet_cell(c, i, K_PER), NULL);
   double published = strtod(sheet_cell(c, i, K_PUBLISHED), NULL);
   char got[32];
   char error[32];
   fprintf(stderr, "rs-validate: %s\n", name);
-  int rc = run_racksim(o, scenario, dir, set, err);
+  int rc = access(dir, F_OK) == 0 ? RS_OK : run_racksim(o, scenario, dir, set, err);
   if (rc == RS_OK)
     rc = read_figure(figure, sheet_cell(c, i, K_COLUMN), per, got, sizeof got, err);
   if (rc == RS_OK) {
@@ -296,7 +323,7 @@ static int do_case(const run_opts_t* o, const sheet_t* c, size_t i, FILE* fp, rs
   const char* mode = sheet_cell(c, i, K_MODE);
   if (strcmp(mode, "faithful") == 0)
     return run_one(o, c, i, NULL, fp, err);
-  char* scenario = bprintf("scenarios/validation/%s.yaml", sheet_cell(c, i, K_CASE));
+  char* scenario = bprintf("scenarios/validation/%s.yaml", case_scenario(c, i));
   char* set      = bprintf("workloads.0.mode=%s", mode);
   int accepted   = mode_accepted(o, scenario, set, err);
   int rc         = accepted < 0 ? RS_ERR : RS_OK;

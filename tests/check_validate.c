@@ -178,6 +178,46 @@ START_TEST(test_run_bad_row)
 }
 END_TEST
 
+/* Rows naming one scenario (the column scenario) run it once, each reading its own figure from that run;
+ * rows that run one scenario must ask for one mode. */
+START_TEST(test_run_shared_scenario)
+{
+  char out[OUT_LEN];
+  char csv[OUT_LEN];
+  char path[256];
+  /* A stand-in for racksim: "run SCENARIO -o DIR ..." logs the scenario and writes DIR/summary.csv. */
+  rs_test_write(tmpdir, "fake-racksim",
+                "#!/bin/sh\necho \"$2\" >> calls.log\nmkdir -p \"$4\"\n"
+                "printf 'ttft_p99_s,tpot_p99_s\\n3.3,0.15\\n' > \"$4/summary.csv\"\n");
+  snprintf(path, sizeof path, "%s/fake-racksim", tmpdir);
+  chmod(path, 0755);
+  fixture("scenarios/validation/cases.csv",
+          "case,gpu,fit,mode,fast,table,column,per,published,unit,scenario\n"
+          "srv,GB200,out of sample,faithful,1,summary,ttft_p99_s,1,3.31,s TTFT p99,\n"
+          "srv-tpot,GB200,out of sample,faithful,1,summary,tpot_p99_s,1,0.134,s TPOT p99,srv\n");
+  ck_assert_int_eq(run_validate(out, "run ./fake-racksim out.csv"), 0);
+  ck_assert_str_eq(out, "rs-validate: srv\nrs-validate: srv-tpot\n");
+  slurp("calls.log", csv);
+  ck_assert_str_eq(csv, "scenarios/validation/srv.yaml\n");
+  slurp("out.csv", csv);
+  ck_assert_str_eq(csv, "case,gpu,fit,mode,metric,published,racksim,error_pct,status\n"
+                        "srv,GB200,out of sample,faithful,s TTFT p99,3.31,3.3,-0.30,ran\n"
+                        "srv-tpot,GB200,out of sample,faithful,s TPOT p99,0.134,0.15,11.94,ran\n");
+  fixture("scenarios/validation/cases.csv",
+          "case,gpu,fit,mode,fast,table,column,per,published,unit,scenario\n"
+          "srv,GB200,out of sample,faithful,1,summary,ttft_p99_s,1,3.31,s,\n"
+          "srv-tpot,GB200,out of sample,aggregated,1,summary,tpot_p99_s,1,0.134,s,srv\n");
+  ck_assert_int_eq(run_validate(out, "run ./fake-racksim out.csv"), 2);
+  ck_assert_str_eq(out, "rs-validate: scenarios/validation/cases.csv:3: mode: expected 'faithful' as on line 2, "
+                        "which runs the same scenario, got 'aggregated'\n");
+  fixture("scenarios/validation/cases.csv", "case,gpu,fit,mode,fast,table,column,per,published,unit,scenario\n"
+                                            "srv,GB200,out of sample,faithful,1,summary,ttft_p99_s,1,3.31,s,../x\n");
+  ck_assert_int_eq(run_validate(out, "run ./fake-racksim out.csv"), 2);
+  ck_assert_str_eq(out, "rs-validate: scenarios/validation/cases.csv:2: scenario: expected a name of letters, "
+                        "digits, '.', '-' or '_', got '../x'\n");
+}
+END_TEST
+
 START_TEST(test_bad_input)
 {
   char out[OUT_LEN];
@@ -221,6 +261,7 @@ static Suite* validate_suite(void)
   tcase_add_checked_fixture(run, make_tmpdir, remove_tmpdir);
   tcase_add_test(run, test_run_case_waits_for_mode);
   tcase_add_test(run, test_run_bad_row);
+  tcase_add_test(run, test_run_shared_scenario);
   tcase_add_test(run, test_bad_input);
   tcase_add_test(run, test_bad_usage);
   suite_add_tcase(s, run);
