@@ -80,6 +80,8 @@ static const rs_sc__field_t training_fields[] = {
     {"iterations", RS_SC__INT, TRAIN(iterations), .min = 1, .max = 1e6, .def = "1"},
     {"tp_across_domains", RS_SC__BOOL, TRAIN(tp_across_domains), .def = "false"},
     {"dp_overlap", RS_SC__BOOL, TRAIN(dp_overlap), .def = "true"},
+    /* zero 3: FSDP's forward and backward prefetch (PyTorch's BackwardPrefetch.BACKWARD_PRE, forward_prefetch) */
+    {"prefetch", RS_SC__BOOL, TRAIN(prefetch), .def = "true"},
     {"mode", RS_SC__ENUM, TRAIN(mode), .choices = mode_names, .def = "auto"},
     /* Megatron-Core's cpu_offloading with cpu_offloading_activations (NeMo's and Megatron Bridge's
      * cpu_offloading_num_layers: the first offload_layers layers; 0 here: all but the last, the most it allows) */

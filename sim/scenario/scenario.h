@@ -38,6 +38,7 @@ typedef struct rs_sc_training {
   int iterations;
   int tp_across_domains; /* 1: allow TP groups to span NVLink domains */
   int dp_overlap;        /* 1: reduce gradients during the last backward pass, bucket by bucket */
+  int prefetch;          /* zero 3: 1: gather the next layer's weights while this one computes */
   rs_train_mode_t mode;
   int offload; /* 1: `offload: activations`, layout.offload_layers of them (0 there: all but the last layer) */
 } rs_sc_training_t;

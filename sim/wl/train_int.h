@@ -102,6 +102,7 @@ struct train_rank {
   sg_host_t cpu_host;    /* activation offload: the GPU's CPU host */
   sg_sem_t* stored;      /* [offload_layers]: released when layer i's activations reached the CPU host */
   sg_sem_t* reloaded;    /* [offload_layers]: released when they are back on the GPU */
+  sg_sem_t* gathered;    /* zero 3 with prefetch: [layers], released when the DP reducer gathered layer i */
 };
 
 /* ---- ops.csv (training.c) ------------------------------------------------------------------------ */

@@ -28,11 +28,17 @@
 
 XBT_LOG_NEW_DEFAULT_SUBCATEGORY(rs_training, racksim, "training workload");
 
+/* What the compute actor queues to its DP reducer, which runs them one at a time in that order (so a
+ * rank never has two collectives of its DP group in flight): a bucket is one collective (a gradient
+ * reduction, or with zero 3 a layer's weight all-gather or gradient reduce-scatter); a flush answers
+ * on dp_done once everything queued before it is done. */
 typedef enum { DP_BUCKET, DP_FLUSH, DP_QUIT } dp_kind_t;
 typedef struct dp_msg {
   dp_kind_t kind;
+  rs_coll_op_t op; /* of a bucket */
   double bytes;
-  int layer; /* of a bucket: the layer whose gradients it holds */
+  int layer;     /* of a bucket: the layer whose gradients or weights it holds */
+  sg_sem_t done; /* of a bucket: released when it is done; NULL: nobody waits for it alone */
 } dp_msg_t;
 
 static char token; /* payload of pipeline messages: their data is not simulated */
@@ -139,6 +145,54 @@ static void collective(train_rank_t* me, char dim, rs_coll_op_t op, double bytes
   me->t.comm += rs_train__collective(me, dim, op, bytes, me->at.layer);
 }
 
+/* Queues one message to the rank's DP reducer and goes on at once, as Megatron and FSDP queue their
+ * DP collectives on a stream of their own: a blocking put would stall the rank, uncounted, while the
+ * reducer still works on an earlier bucket. The reducer frees the message. */
+static void dp_queue(train_rank_t* me, dp_kind_t kind, rs_coll_op_t op, double bytes, int layer, sg_sem_t done)
+{
+  dp_msg_t* msg = xbt_new(dp_msg_t, 1);
+  *msg          = (dp_msg_t){kind, op, bytes, layer, done};
+  rs_net_put_detached(me->dp_work, me->gpu->host, msg, 0);
+}
+
+/* Whether ZeRO-3's per-layer weight all-gathers and gradient reduce-scatters go through the DP reducer,
+ * the next layer's gathered while this one computes. */
+static int prefetching(const train_wl_t* w)
+{
+  return w->lay.zero == 3 && w->lay.dp > 1 && w->cfg->prefetch;
+}
+
+/* bf16 bytes of layer i's weights on this GPU (its TP shard), the size of its ZeRO-3 all-gather. */
+static double layer_weight_bytes(const train_wl_t* w, int layer)
+{
+  return rs_model_layer_params(&w->cfg->model, layer) / w->lay.tp * 2;
+}
+
+/* ZeRO-3 prefetch, before layer i of a pass runs: queue its all-gather when it is the pass's first
+ * (nothing before it queued it), then the all-gather of the layer that comes next in the pass, `next`
+ * (i + 1 forward, i - 1 backward; -1: none), so that one runs while layer i computes. */
+static void prefetch(train_rank_t* me, int i, int first_of_pass, int next)
+{
+  train_wl_t* w = me->w;
+  if (!prefetching(w))
+    return;
+  if (first_of_pass)
+    dp_queue(me, DP_BUCKET, RS_OP_ALLGATHER, layer_weight_bytes(w, i), i, me->gathered[i]);
+  if (next >= 0)
+    dp_queue(me, DP_BUCKET, RS_OP_ALLGATHER, layer_weight_bytes(w, next), next, me->gathered[next]);
+}
+
+/* ZeRO-3 with prefetch: waits for layer i's gathered weights; the wait is exposed communication. */
+static void wait_gathered(train_rank_t* me, int i)
+{
+  double t0 = simgrid_get_clock();
+  sg_sem_acquire(me->gathered[i]);
+  double waited = simgrid_get_clock() - t0;
+  me->t.comm += waited;
+  if (waited > 0)
+    trace_op(me, "wait", "weight gather", t0, NAN, NAN);
+}
+
 /* One transformer layer, forward (backward = 1) or the forward recomputed for it. */
 static void layer_pass(train_rank_t* me, int layer, int backward)
 {
@@ -147,7 +201,7 @@ static void layer_pass(train_rank_t* me, int layer, int backward)
   double tokens       = tokens_per_gpu(w);
   double attn         = rs_model_attn_score_fwd_flops(m) * tokens;          /* the s-dependent score matmuls */
   double linear       = rs_model_layer_fwd_flops(m, layer) * tokens - attn; /* projections, MLP, router */
-  double weights      = rs_model_layer_params(m, layer) / w->lay.tp * 2;
+  double weights      = layer_weight_bytes(w, layer);
   double act          = activation_bytes(w);
   int full            = backward && w->lay.recompute == RS_RECOMPUTE_FULL;
   int collectives     = 1 + full; /* recompute repeats them */
@@ -156,7 +210,9 @@ static void layer_pass(train_rank_t* me, int layer, int backward)
   double gemm       = backward ? (2 + full) * linear : linear;
   double attn_flops = backward ? rs_model_attn_bwd_multiple(w->lay.recompute, w->lay.attention) * attn : attn;
   me->at.layer      = layer;
-  if (w->lay.zero == 3) /* FSDP gathers the layer's weights before using them */
+  if (prefetching(w)) /* FSDP gathers the layer's weights before using them */
+    wait_gathered(me, layer);
+  else if (w->lay.zero == 3)
     collective(me, 'd', RS_OP_ALLGATHER, weights);
   rs_work_t work = work_of(w, gemm, weights, attn_flops, 34 * act + score_bytes(w, backward));
   compute(me, &work);
@@ -174,7 +230,9 @@ static void layer_pass(train_rank_t* me, int layer, int backward)
       for (int j = 0; j < 2; j++)
         collective(me, 'e', RS_OP_ALLTOALL, act * m->experts_per_token);
   }
-  if (backward && w->lay.zero == 3)
+  if (backward && prefetching(w)) /* reduced behind the next layers' backward; flushed at the step's end */
+    dp_queue(me, DP_BUCKET, RS_OP_REDUCESCATTER, weights, layer, NULL);
+  else if (backward && w->lay.zero == 3)
     collective(me, 'd', RS_OP_REDUCESCATTER, weights);
   me->at.layer = -1;
 }
@@ -227,6 +285,7 @@ static void forward(train_rank_t* me, int chunk, int micro)
     wait_for(me, me->from_prev);
   int first = chunk_first_layer(me, chunk), end = first + chunk_layers(me, chunk);
   for (int i = first; i < end; i++) {
+    prefetch(me, i, i == first, i + 1 < end ? i + 1 : -1);
     layer_pass(me, i, 0);
     if (i < me->w->lay.offload_layers) /* its saved activations go to the CPU host while the next layers run */
       rs_flows_start(me->w->copies, me->gpu->host, me->cpu_host, me->w->offload_bytes, me->stored[i]);
@@ -270,16 +329,14 @@ static void backward(train_rank_t* me, int chunk, int micro)
   else
     logits_pass(me, 2);
   int first = chunk_first_layer(me, chunk);
-  for (int i = first + chunk_layers(me, chunk) - 1; i >= first; i--) {
+  int last  = first + chunk_layers(me, chunk) - 1;
+  for (int i = last; i >= first; i--) {
+    prefetch(me, i, i == last, i > first ? i - 1 : -1);
     reload(me, i);
     layer_pass(me, i, 1);
-    if (micro == w->lay.n_micro - 1 && w->lay.dp > 1 && w->lay.zero < 3 && w->cfg->dp_overlap) {
-      dp_msg_t* msg = xbt_new(dp_msg_t, 1);
-      *msg = (dp_msg_t){DP_BUCKET, rs_model_layer_params(&w->cfg->model, i) / w->lay.tp * grad_bytes_per_param(w), i};
-      /* queued, as Megatron queues bucket reductions on a stream: the backward goes on at once, even
-       * while the reducer still works on an earlier bucket (a blocking put would stall it, uncounted) */
-      rs_net_put_detached(me->dp_work, me->gpu->host, msg, 0);
-    }
+    if (micro == w->lay.n_micro - 1 && w->lay.dp > 1 && w->lay.zero < 3 && w->cfg->dp_overlap)
+      dp_queue(me, DP_BUCKET, w->lay.zero >= 1 ? RS_OP_REDUCESCATTER : RS_OP_ALLREDUCE,
+               rs_model_layer_params(&w->cfg->model, i) / w->lay.tp * grad_bytes_per_param(w), i, NULL);
   }
   if (!is_first_chunk(me, chunk))
     send_to(me, 1);
@@ -303,18 +360,18 @@ static void finish_step(train_rank_t* me)
   train_wl_t* w      = me->w;
   me->at.micro_batch = -1;
   me->at.phase       = "step";
-  if (w->lay.dp > 1 && w->lay.zero < 3) {
+  if ((w->lay.dp > 1 && w->lay.zero < 3) || prefetching(w)) {
     double t0 = simgrid_get_clock();
-    if (!w->cfg->dp_overlap)
+    if (!w->cfg->dp_overlap && w->lay.zero < 3)
       collective(me, 'd', w->lay.zero >= 1 ? RS_OP_REDUCESCATTER : RS_OP_ALLREDUCE,
                  stage_weight_bytes(me) / 2 * grad_bytes_per_param(w));
     dp_msg_t* msg = xbt_new(dp_msg_t, 1);
-    *msg          = (dp_msg_t){DP_FLUSH, 0, -1};
+    *msg          = (dp_msg_t){DP_FLUSH, 0, 0, -1, NULL};
     rs_net_put(me->dp_work, me->gpu->host, msg, 0);
     double t_wait = simgrid_get_clock();
     sg_mailbox_get(me->dp_done);
     trace_op(me, "wait", "dp reduction", t_wait, NAN, NAN);
-    if (w->cfg->dp_overlap)
+    if (w->cfg->dp_overlap || w->lay.zero == 3) /* zero 3: its last reduce-scatters */
       me->t.comm += simgrid_get_clock() - t0;
   }
   /* Adam over this GPU's shard: 30 bytes of HBM traffic per parameter (fp32 master, moments, gradient
@@ -392,16 +449,19 @@ static double live_energy_j(const train_wl_t* w)
 
 /* ---- actors ------------------------------------------------------------------------------------ */
 
-/* Reduces this rank's gradient buckets over its DP group, one at a time, as the compute actor sends them. */
+/* Runs this rank's DP collectives over its DP group, one at a time, in the order the compute actor
+ * queues them (dp_msg_t). */
 static void dp_reducer(int argc, char** argv)
 {
   train_rank_t* me = sg_actor_self_get_data();
-  rs_coll_op_t op  = me->w->lay.zero >= 1 ? RS_OP_REDUCESCATTER : RS_OP_ALLREDUCE;
   for (;;) {
     dp_msg_t* msg  = sg_mailbox_get(me->dp_work);
     dp_kind_t kind = msg->kind;
-    if (kind == DP_BUCKET) /* hidden behind the backward: not counted in the rank's times */
-      rs_train__collective(me, 'd', op, msg->bytes, msg->layer);
+    if (kind == DP_BUCKET) { /* hidden behind compute: the rank counts only what it waits for */
+      rs_train__collective(me, 'd', msg->op, msg->bytes, msg->layer);
+      if (msg->done)
+        sg_sem_release(msg->done);
+    }
     free(msg);
     if (kind == DP_QUIT)
       return;
@@ -440,7 +500,7 @@ static void train_rank(int argc, char** argv)
   }
   if (w->lay.dp > 1) {
     dp_msg_t* msg = xbt_new(dp_msg_t, 1);
-    *msg          = (dp_msg_t){DP_QUIT, 0, -1};
+    *msg          = (dp_msg_t){DP_QUIT, 0, 0, -1, NULL};
     rs_net_put(me->dp_work, me->gpu->host, msg, 0);
   }
   if (me->rank == 0) {
@@ -458,6 +518,9 @@ static void train_rank(int argc, char** argv)
   }
   free(me->stored);
   free(me->reloaded);
+  for (int i = 0; me->gathered && i < w->cfg->model.layers; i++)
+    sg_sem_destroy(me->gathered[i]);
+  free(me->gathered);
   free(me);
 }
 
@@ -618,6 +681,11 @@ static train_rank_t* rank_new(train_wl_t* w, int r)
       me->stored[i]   = sg_sem_init(0);
       me->reloaded[i] = sg_sem_init(0);
     }
+  }
+  if (prefetching(w)) {
+    me->gathered = xbt_new(sg_sem_t, w->cfg->model.layers);
+    for (int i = 0; i < w->cfg->model.layers; i++)
+      me->gathered[i] = sg_sem_init(0);
   }
   return me;
 }
