@@ -274,6 +274,11 @@ START_TEST(test_bad_fixture_messages)
   assert_one_error("racksim: tests/bad/platform-bad.xml:6: not a platform SimGrid can load: Invalid XML (XML input "
                    "line 6, state 75): Unexpected end-tag `</zone>': `</host>' expected.\n");
   ck_assert(!exists(tmp("out")));
+  /* a platform with no host: sg_host_list aborts on it (issue 17, C3) */
+  racksim("run", "tests/bad/platform-no-hosts.yaml", "-o", tmp("out"), NULL);
+  assert_one_error("racksim: tests/bad/platform-no-hosts.xml: the platform has no host: expected GPU hosts (rs.role "
+                   "gpu) in its zones\n");
+  ck_assert(!exists(tmp("out")));
   /* and one the loader finds, as the loader words it */
   racksim("run", "tests/bad/op-bad.yaml", NULL);
   assert_one_error("racksim: tests/bad/op-bad.yaml:5: workloads[0].op: expected one of all-reduce, all-gather, "
@@ -374,6 +379,43 @@ START_TEST(test_simgrid_help)
   ck_assert_int_eq(racksim("validate", QUICKSTART, "--cfg=network/model:help", NULL), 0);
   assert_starts(res.out, "Long description of the network models accepted by this simulator:\n");
   assert_has(res.out, "  CM02: ");
+}
+END_TEST
+
+/* A platform path of 1,967-1,969 characters crashed the platform-error handler: SimGrid's line was cut
+ * at 2 kB after the file name (issue 17, C1). */
+START_TEST(test_long_platform_path)
+{
+  for (size_t want = 1960; want <= 1975; want++) {
+    static char path[4096], cmd[4200], scenario[256], msg[4400];
+    snprintf(path, sizeof path, "%s/", tmpdir);
+    while (strlen(path) + 200 + strlen("/p.xml") < want) {
+      strcat(path,
+             "dddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddd"
+             "ddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddd/");
+    }
+    size_t pad = want - strlen(path) - strlen("/p.xml");
+    memset(path + strlen(path), 'e', pad);
+    path[want - strlen("/p.xml")] = '\0';
+    snprintf(cmd, sizeof cmd, "mkdir -p '%s'", path);
+    ck_assert_int_eq(system(cmd), 0);
+    strcat(path, "/p.xml");
+    ck_assert_uint_eq(strlen(path), want);
+    snprintf(cmd, sizeof cmd, "cp tests/bad/platform-bad.xml '%s'", path);
+    ck_assert_int_eq(system(cmd), 0);
+    snprintf(scenario, sizeof scenario, "%s/long.yaml", tmpdir);
+    FILE* fp = fopen(scenario, "w");
+    ck_assert_ptr_nonnull(fp);
+    fprintf(fp, "name: long\nplatform:\n  file: %s\nworkloads:\n  - kind: collective\n", path);
+    fclose(fp);
+    racksim("validate", scenario, NULL);
+    snprintf(msg, sizeof msg,
+             "racksim: %s:6: not a platform SimGrid can load: Invalid XML (XML input line 6, state 75): Unexpected "
+             "end-tag `</zone>': `</host>' expected.\n",
+             path);
+    ck_assert_int_eq(res.code, 2);
+    ck_assert_str_eq(res.err, msg);
+  }
 }
 END_TEST
 
@@ -552,6 +594,7 @@ static Suite* cli_suite(void)
   tcase_add_test(bad, test_bad_set_and_seed);
   tcase_add_test(bad, test_unwritable_output);
   tcase_add_test(bad, test_bad_cfg_and_log);
+  tcase_add_test(bad, test_long_platform_path);
   tcase_add_test(bad, test_simgrid_help);
   suite_add_tcase(s, bad);
 
