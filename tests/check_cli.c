@@ -274,6 +274,11 @@ START_TEST(test_bad_fixture_messages)
   assert_one_error("racksim: tests/bad/platform-bad.xml:6: not a platform SimGrid can load: Invalid XML (XML input "
                    "line 6, state 75): Unexpected end-tag `</zone>': `</host>' expected.\n");
   ck_assert(!exists(tmp("out")));
+  /* a platform with no host: sg_host_list aborts on it (issue 17, C3) */
+  racksim("run", "tests/bad/platform-no-hosts.yaml", "-o", tmp("out"), NULL);
+  assert_one_error("racksim: tests/bad/platform-no-hosts.xml: the platform has no host: expected GPU hosts (rs.role "
+                   "gpu) in its zones\n");
+  ck_assert(!exists(tmp("out")));
   /* and one the loader finds, as the loader words it */
   racksim("run", "tests/bad/op-bad.yaml", NULL);
   assert_one_error("racksim: tests/bad/op-bad.yaml:5: workloads[0].op: expected one of all-reduce, all-gather, "
@@ -297,6 +302,120 @@ START_TEST(test_bad_set_and_seed)
   assert_one_error("racksim: --set foo: expected key=value");
   racksim("run", "tests/bad/no-such-scenario.yaml", NULL);
   assert_one_error("racksim: tests/bad/no-such-scenario.yaml: cannot open the scenario");
+}
+END_TEST
+
+/* Exit 2 and exactly this one line on stderr, nothing on stdout. */
+static void assert_error_is(const char* line)
+{
+  ck_assert_int_eq(res.code, 2);
+  ck_assert_str_eq(res.out, "");
+  ck_assert_str_eq(res.err, line);
+}
+
+/* Bad --cfg and --log values are refused before anything runs (SimGrid 3.32 aborts on them: issue 17, C2). */
+START_TEST(test_bad_cfg_and_log)
+{
+  racksim("run", QUICKSTART, "-o", tmp("out"), "--cfg=bogus:1", NULL);
+  assert_error_is("racksim: --cfg=bogus:1: expected a key of SimGrid's configuration (racksim run --cfg=help lists "
+                  "them), got 'bogus'\n");
+  ck_assert(!exists(tmp("out")));
+  racksim("run", QUICKSTART, "--cfg=bogus", NULL);
+  assert_error_is("racksim: --cfg=bogus: expected KEY:VALUE (racksim run --cfg=help lists the keys), got 'bogus'\n");
+  racksim("validate", QUICKSTART, "--cfg=network/TCP-gamma:abc", NULL);
+  assert_error_is("racksim: --cfg=network/TCP-gamma:abc: expected a number for network/TCP-gamma, got 'abc'\n");
+  racksim("validate", QUICKSTART, "--cfg=contexts/stack-size:8M", NULL);
+  assert_error_is("racksim: --cfg=contexts/stack-size:8M: expected an integer for contexts/stack-size, got '8M'\n");
+  racksim("validate", QUICKSTART, "--cfg=network/crosstraffic:maybe", NULL);
+  assert_error_is("racksim: --cfg=network/crosstraffic:maybe: expected yes, no, on, off, true, false, 1 or 0 for "
+                  "network/crosstraffic, got 'maybe'\n");
+  racksim("validate", QUICKSTART, "--cfg=network/model:bogus", NULL);
+  assert_error_is("racksim: --cfg=network/model:bogus: expected a value SimGrid accepts for network/model (racksim "
+                  "run --cfg=help describes it), got 'bogus'\n");
+  racksim("validate", QUICKSTART, "--cfg=network/model:CM02,bogus:2", NULL);
+  assert_error_is("racksim: --cfg=bogus:2: expected a key of SimGrid's configuration (racksim run --cfg=help lists "
+                  "them), got 'bogus'\n");
+  racksim("run", QUICKSTART, "--log=bogus", NULL);
+  assert_error_is("racksim: --log=bogus: expected CATEGORY.SETTING:VALUE, e.g. racksim.thres:debug (racksim run "
+                  "--log=help explains them), got 'bogus'\n");
+  racksim("run", QUICKSTART, "--log=root.thres:loud", NULL);
+  assert_error_is("racksim: --log=root.thres:loud: expected a level (trace, debug, verbose, info, warning, error or "
+                  "critical), got 'loud'\n");
+  racksim("run", QUICKSTART, "--log=root.colour:red", NULL);
+  assert_error_is("racksim: --log=root.colour:red: expected a setting threshold, fmt, appender or additivity, got "
+                  "'colour'\n");
+  racksim("run", QUICKSTART, "--log=root.app:nowhere", NULL);
+  assert_error_is("racksim: --log=root.app:nowhere: expected stdout, stderr, file:PATH, rollfile:SIZE:PATH or "
+                  "splitfile:SIZE:PATH, got 'nowhere'\n");
+  racksim("run", QUICKSTART, "--log=root.app:file:/nonexistent/dir/log", NULL);
+  assert_error_is("racksim: --log=root.app:file:/nonexistent/dir/log: expected a log setting SimGrid can apply (an "
+                  "appender's file must be writable), got one it aborts on\n");
+  /* Good ones still pass. */
+  ck_assert_int_eq(racksim("validate", QUICKSTART, "--cfg=network/model:CM02,network/TCP-gamma:0",
+                           "--cfg=contexts/stack-size:128", "--log=racksim.thres:warning", "--log=no_loc", NULL),
+                   0);
+  ck_assert_str_eq(res.err, "");
+}
+END_TEST
+
+/* --cfg=help, --help-cfg and --log=help print SimGrid's own help and exit 0 (issue 17, point 6). */
+START_TEST(test_simgrid_help)
+{
+  const char* cfg_help[][3] = {{"run", QUICKSTART, "--cfg=help"},
+                               {"run", "--cfg=help", NULL},
+                               {"validate", "--help-cfg", NULL},
+                               {"platform", "--cfg=help", NULL}};
+  for (int i = 0; i < 4; i++) {
+    ck_assert_int_eq(racksim(cfg_help[i][0], cfg_help[i][1], cfg_help[i][2], NULL), 0);
+    assert_starts(res.out, "Description of the configuration accepted by this simulator:\n");
+    assert_has(res.out, "   network/model: ");
+    assert_has(res.out, "--cfg=<option name>:<option value>");
+    ck_assert_str_eq(res.err, "");
+  }
+  ck_assert_int_eq(racksim("run", QUICKSTART, "--log=help", NULL), 0);
+  assert_starts(res.out, "Description of the logging output:\n");
+  assert_has(res.out, "--log=CATEGORY_NAME.thres:PRIORITY_LEVEL");
+  ck_assert_str_eq(res.err, "");
+  ck_assert_int_eq(racksim("validate", QUICKSTART, "--cfg=network/model:help", NULL), 0);
+  assert_starts(res.out, "Long description of the network models accepted by this simulator:\n");
+  assert_has(res.out, "  CM02: ");
+}
+END_TEST
+
+/* A platform path of 1,967-1,969 characters crashed the platform-error handler: SimGrid's line was cut
+ * at 2 kB after the file name (issue 17, C1). */
+START_TEST(test_long_platform_path)
+{
+  for (size_t want = 1960; want <= 1975; want++) {
+    static char path[4096], cmd[4200], scenario[256], msg[4400];
+    snprintf(path, sizeof path, "%s/", tmpdir);
+    while (strlen(path) + 200 + strlen("/p.xml") < want) {
+      strcat(path,
+             "dddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddd"
+             "ddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddd/");
+    }
+    size_t pad = want - strlen(path) - strlen("/p.xml");
+    memset(path + strlen(path), 'e', pad);
+    path[want - strlen("/p.xml")] = '\0';
+    snprintf(cmd, sizeof cmd, "mkdir -p '%s'", path);
+    ck_assert_int_eq(system(cmd), 0);
+    strcat(path, "/p.xml");
+    ck_assert_uint_eq(strlen(path), want);
+    snprintf(cmd, sizeof cmd, "cp tests/bad/platform-bad.xml '%s'", path);
+    ck_assert_int_eq(system(cmd), 0);
+    snprintf(scenario, sizeof scenario, "%s/long.yaml", tmpdir);
+    FILE* fp = fopen(scenario, "w");
+    ck_assert_ptr_nonnull(fp);
+    fprintf(fp, "name: long\nplatform:\n  file: %s\nworkloads:\n  - kind: collective\n", path);
+    fclose(fp);
+    racksim("validate", scenario, NULL);
+    snprintf(msg, sizeof msg,
+             "racksim: %s:6: not a platform SimGrid can load: Invalid XML (XML input line 6, state 75): Unexpected "
+             "end-tag `</zone>': `</host>' expected.\n",
+             path);
+    ck_assert_int_eq(res.code, 2);
+    ck_assert_str_eq(res.err, msg);
+  }
 }
 END_TEST
 
@@ -474,6 +593,9 @@ static Suite* cli_suite(void)
   tcase_add_test(bad, test_bad_fixture_messages);
   tcase_add_test(bad, test_bad_set_and_seed);
   tcase_add_test(bad, test_unwritable_output);
+  tcase_add_test(bad, test_bad_cfg_and_log);
+  tcase_add_test(bad, test_long_platform_path);
+  tcase_add_test(bad, test_simgrid_help);
   suite_add_tcase(s, bad);
 
   TCase* good = tcase_create("run");

@@ -2,6 +2,7 @@
  * and report of a scenario. Only the command layer prints errors and chooses the exit code: 0
  * success, 1 simulation failure, 2 bad input or usage. See LICENSE. */
 #include "cli/cli.h"
+#include "cli/sgopts.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -24,8 +25,8 @@ static const char* const usage_run =
     "                       (KEY is a dotted path; list items by index or by workload name); repeatable\n"
     "  -q, --quiet          print nothing but errors\n"
     "  -v, --verbose        print the simulator's own progress messages\n"
-    "  --log=SPEC           passed to SimGrid's logging (e.g. --log=racksim.thres:debug)\n"
-    "  --cfg=KEY:VALUE      passed to SimGrid's configuration\n"
+    "  --log=SPEC           passed to SimGrid's logging (e.g. --log=racksim.thres:debug; --log=help)\n"
+    "  --cfg=KEY:VALUE      passed to SimGrid's configuration (--cfg=help or --help-cfg lists the keys)\n"
     "\n"
     "exit status: 0 success, 1 simulation failure, 2 bad input or usage\n";
 
@@ -64,6 +65,7 @@ typedef struct cli {
   int describe;
   const char* gen_args[16]; /* platform options, as "key=value" for the same checks as a scenario's */
   int n_gen;
+  const char* sg_help; /* SimGrid's help flag for --cfg=help, --help-cfg or --log=help */
 } cli_t;
 
 int rs_cli_usage_error(const char* command, const char* fmt, const char* arg)
@@ -89,6 +91,7 @@ static int parse_options(cli_t* cli, int argc, char** argv, const char* usage)
                                        {"list", no_argument, NULL, 'l'},
                                        {"help", no_argument, NULL, 'h'},
                                        {"describe", no_argument, NULL, 'D'},
+                                       {"help-cfg", no_argument, NULL, 'H'},
                                        {"servers", required_argument, NULL, 'g'},
                                        {"servers-per-pod", required_argument, NULL, 'g'},
                                        {"oversubscription", required_argument, NULL, 'g'},
@@ -132,10 +135,19 @@ static int parse_options(cli_t* cli, int argc, char** argv, const char* usage)
       cli->verbosity = RS_VERBOSE;
       break;
     case 'L':
-      cli->sg_args[cli->n_sg_args++] = bprintf("--log=%s", optarg);
+      if (strcmp(optarg, "help") == 0)
+        cli->sg_help = "--help-logs";
+      else
+        cli->sg_args[cli->n_sg_args++] = bprintf("--log=%s", optarg);
       break;
     case 'C':
-      cli->sg_args[cli->n_sg_args++] = bprintf("--cfg=%s", optarg);
+      if (strcmp(optarg, "help") == 0)
+        cli->sg_help = "--cfg-help";
+      else
+        cli->sg_args[cli->n_sg_args++] = bprintf("--cfg=%s", optarg);
+      break;
+    case 'H':
+      cli->sg_help = "--cfg-help";
       break;
     case 'l':
       cli->list = 1;
@@ -159,6 +171,15 @@ static int parse_options(cli_t* cli, int argc, char** argv, const char* usage)
     cli->scenario = argv[optind++];
   if (optind < argc)
     return rs_cli_usage_error(cli->command, "unexpected argument '%s'", argv[optind]);
+  if (cli->sg_help) /* SimGrid 3.32 spells them --cfg-help and --help-logs; it prints and exits 0 */
+    rs_sgopts_help(cli->sg_help);
+  for (int i = 0; i < cli->n_sg_args; i++) {
+    rs_err_t err = {{0}};
+    if (rs_sgopts_check(cli->sg_args[i], &err) != RS_OK) {
+      fprintf(stderr, "racksim: %s\n", err.msg);
+      return RS_EXIT_INPUT;
+    }
+  }
   return -1;
 }
 

@@ -28,15 +28,16 @@ static const char* load_file;
  * SimGrid's line reads "... Parse error at FILE:LINE: WHAT" (or "... ERROR] WHAT" for other errors). */
 static void on_load_abort(int sig)
 {
-  char buf[2048];
+  static char buf[16384]; /* SimGrid's line names the file, which may be PATH_MAX long */
   ssize_t n          = pread(load_capture, buf, sizeof buf - 1, 0);
   buf[n > 0 ? n : 0] = '\0';
   char* what         = strstr(buf, "error at ");
   size_t file_len    = strlen(load_file);
   int line           = 0;
-  if (what && strncmp(what + 9, load_file, file_len) == 0 && sscanf(what + 9 + file_len, ":%d: ", &line) == 1)
-    what = strstr(what + 9 + file_len + 1, ": ") + 2;
-  else if ((what = strstr(buf, "ERROR] ")) != NULL || (what = strstr(buf, "CRITICAL] ")) != NULL) {
+  if (what && strncmp(what + 9, load_file, file_len) == 0 && sscanf(what + 9 + file_len, ":%d: ", &line) == 1) {
+    what = strstr(what + 9 + file_len + 1, ": "); /* NULL if the line was cut short */
+    what = what ? what + 2 : NULL;
+  } else if ((what = strstr(buf, "ERROR] ")) != NULL || (what = strstr(buf, "CRITICAL] ")) != NULL) {
     what = strstr(what, "] ") + 2;
     if (strncmp(what, "Uncaught exception", 18) == 0 && strstr(what, ": ") != NULL)
       what = strstr(what, ": ") + 2;
@@ -45,7 +46,8 @@ static void on_load_abort(int sig)
     what[strcspn(what, "\n")] = '\0';
   dup2(load_saved_stderr, 2);
   if (line > 0)
-    dprintf(2, "racksim: %s:%d: not a platform SimGrid can load: %s\n", load_file, line, what);
+    dprintf(2, "racksim: %s:%d: not a platform SimGrid can load: %s\n", load_file, line,
+            what && *what ? what : "SimGrid stopped while reading it");
   else
     dprintf(2, "racksim: %s: not a platform SimGrid can load: %s\n", load_file,
             what ? what : "SimGrid stopped while reading it");
@@ -252,7 +254,9 @@ static int resolve_gpu_cpus(rs_platform_t* p, rs_err_t* err)
 
 static int index_hosts(rs_platform_t* p, rs_err_t* err)
 {
-  size_t n       = sg_host_count();
+  size_t n = sg_host_count();
+  if (n == 0) /* sg_host_list aborts on an empty platform */
+    return rs_err_set(err, "%s: the platform has no host: expected GPU hosts (rs.role gpu) in its zones", p->file);
   sg_host_t* all = sg_host_list();
   p->gpus        = xbt_new0(rs_gpu_t, n);
   p->cpus        = xbt_new0(rs_cpu_t, n);
