@@ -182,15 +182,21 @@ static void prefetch(train_rank_t* me, int i, int first_of_pass, int next)
     dp_queue(me, DP_BUCKET, RS_OP_ALLGATHER, layer_weight_bytes(w, next), next, me->gathered[next]);
 }
 
-/* ZeRO-3 with prefetch: waits for layer i's gathered weights; the wait is exposed communication. */
+/* Time since t0 spent waiting for data a copy or collective brings: exposed communication, traced as such. */
+static void count_wait(train_rank_t* me, double t0, const char* what)
+{
+  double waited = simgrid_get_clock() - t0;
+  me->t.comm += waited;
+  if (waited > 0)
+    trace_op(me, "wait", what, t0, NAN, NAN);
+}
+
+/* ZeRO-3 with prefetch: waits for layer i's gathered weights. */
 static void wait_gathered(train_rank_t* me, int i)
 {
   double t0 = simgrid_get_clock();
   sg_sem_acquire(me->gathered[i]);
-  double waited = simgrid_get_clock() - t0;
-  me->t.comm += waited;
-  if (waited > 0)
-    trace_op(me, "wait", "weight gather", t0, NAN, NAN);
+  count_wait(me, t0, "weight gather");
 }
 
 /* One transformer layer, forward (backward = 1) or the forward recomputed for it. */
@@ -311,10 +317,7 @@ static void reload(train_rank_t* me, int i)
   }
   if (i < w->lay.offload_layers)
     sg_sem_acquire(me->reloaded[i]);
-  double waited = simgrid_get_clock() - t0;
-  me->t.comm += waited;
-  if (waited > 0)
-    trace_op(me, "wait", "activation reload", t0, NAN, NAN);
+  count_wait(me, t0, "activation reload");
 }
 
 /* Backward of one micro-batch through one chunk; on the chunk's last micro-batch, each layer's gradients
