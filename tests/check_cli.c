@@ -279,6 +279,16 @@ START_TEST(test_bad_fixture_messages)
   assert_one_error("racksim: tests/bad/platform-no-hosts.xml: the platform has no host: expected GPU hosts (rs.role "
                    "gpu) in its zones\n");
   ck_assert(!exists(tmp("out")));
+  /* what a YAML reader might take silently (issue 17): a NUL byte, a second document, an alias bomb */
+  racksim("validate", "tests/bad/nul-byte.yaml", NULL);
+  assert_one_error("racksim: tests/bad/nul-byte.yaml:2: not a text file (control byte 0x00): expected a YAML scenario "
+                   "with keys name, platform and workloads\n");
+  racksim("validate", "tests/bad/second-document.yaml", NULL);
+  assert_one_error("racksim: tests/bad/second-document.yaml:9: a second YAML document starts here: expected one "
+                   "scenario per file\n");
+  racksim("validate", "tests/bad/alias-bomb.yaml", NULL);
+  assert_one_error("racksim: tests/bad/alias-bomb.yaml:7: YAML aliases expand past 100000 nodes (or 32 aliases deep): "
+                   "write the values out\n");
   /* and one the loader finds, as the loader words it */
   racksim("run", "tests/bad/op-bad.yaml", NULL);
   assert_one_error("racksim: tests/bad/op-bad.yaml:5: workloads[0].op: expected one of all-reduce, all-gather, "
@@ -300,6 +310,21 @@ START_TEST(test_bad_set_and_seed)
   ck_assert(!exists(tmp("out")));
   racksim("run", QUICKSTART, "--set", "foo", NULL);
   assert_one_error("racksim: --set foo: expected key=value");
+  /* paths that name nothing (issue 17): a key, an item past the end, a workload no one has, an item alone */
+  racksim("validate", QUICKSTART, "--set", "workloads.0.nosuch=1", NULL);
+  assert_one_error(
+      "racksim: --set workloads.0.nosuch=1: workloads[0].nosuch: unknown key; expected one of: name, kind, "
+      "start_s, first_gpu, op, algorithm, gpus, min_bytes, max_bytes, factor, iterations\n");
+  racksim("validate", QUICKSTART, "--set", "workloads.1.gpus=8", NULL);
+  assert_one_error(
+      "racksim: --set workloads.1.gpus=8: no list item '1' (give an index from 0, or a workload's name)\n");
+  racksim("validate", QUICKSTART, "--set", "workloads.nope.gpus=8", NULL);
+  assert_one_error(
+      "racksim: --set workloads.nope.gpus=8: no list item 'nope' (give an index from 0, or a workload's name)\n");
+  racksim("validate", QUICKSTART, "--set", "workloads.0=1", NULL);
+  assert_one_error("racksim: --set workloads.0=1: '0' is a list item, not a value (give one of its keys after it)\n");
+  racksim("validate", QUICKSTART, "--set", ".=1", NULL);
+  assert_one_error("racksim: --set .=1: expected key=value, such as seed=7 or workloads.0.max_bytes=8GiB\n");
   racksim("run", "tests/bad/no-such-scenario.yaml", NULL);
   assert_one_error("racksim: tests/bad/no-such-scenario.yaml: cannot open the scenario");
 }

@@ -328,6 +328,51 @@ START_TEST(test_file_faults)
                  "FILE:2: not a text file (control byte 0x01): expected a YAML document with keys title and items");
   assert_refused("title: [t\n", NULL, "FILE:2: not valid YAML: flow sequence without a closing bracket");
   assert_refused("- title\n", NULL, "FILE:1: expected a mapping with keys title and items at the top, got a list");
+  /* issue 17: what a YAML reader might take silently */
+  walked_t r;
+  doc_t d;
+  memset(&d, 0, sizeof d);
+  walk_table(&r, "", NULL, &doc_table, &d); /* just for a path: a NUL is written by hand */
+  FILE* fp = fopen(r.path, "wb");
+  ck_assert_ptr_nonnull(fp);
+  fwrite("title: t\n" ITEMS "count: 2\0 3\n", 1, sizeof("title: t\n" ITEMS "count: 2\0 3\n") - 1, fp);
+  ck_assert_int_eq(fclose(fp), 0);
+  rs_sc__where_free(r.where);
+  r.where         = rs_sc__where_new(r.path);
+  rs_sc__walk_t w = {.file = r.path, .err = &r.err, .where = r.where, .words = &words};
+  r.rc            = rs_sc__load(&w, &doc_table, &d, NULL, 0);
+  assert_msg(&r, "FILE:4: not a text file (control byte 0x00): expected a YAML document with keys title and items");
+  walked_free(&r, &doc_table, &d);
+  assert_refused("title: t\n" ITEMS "---\ntitle: u\n", NULL,
+                 "FILE:4: a second YAML document starts here: expected one document per file");
+  assert_refused("title: t\n" ITEMS "...\n\ntitle: u\n", NULL,
+                 "FILE:6: a second YAML document starts here: expected one document per file");
+}
+END_TEST
+
+/* ---- aliases ---- */
+
+START_TEST(test_aliases)
+{
+  walked_t r;
+  doc_t d;
+  /* a few are read as if written out */
+  walk(&r, &d, "title: &t x\nitems:\n  - &a {label: *t, weight: 3}\n  - {label: b, weight: 3}\n", NULL);
+  ck_assert_msg(r.rc == RS_OK, "%s", r.err.msg);
+  ck_assert_str_eq(d.items[0].label, "x");
+  walked_free(&r, &doc_table, &d);
+  /* a "billion laughs" (10^8 nodes) is refused at once, at its outermost alias */
+  rs_sc__text_t bomb = {0};
+  rs_sc__append(&bomb, "", "title: t\n" ITEMS "a0: &a0 [l, l, l, l, l, l, l, l, l, l]\n");
+  for (int i = 1; i <= 8; i++) {
+    char line[128];
+    snprintf(line, sizeof line, "a%d: &a%d [*a%d, *a%d, *a%d, *a%d, *a%d, *a%d, *a%d, *a%d, *a%d, *a%d]\n", i, i, i - 1,
+             i - 1, i - 1, i - 1, i - 1, i - 1, i - 1, i - 1, i - 1, i - 1);
+    rs_sc__append(&bomb, "", line);
+  }
+  assert_refused(rs_sc__text(&bomb), NULL,
+                 "FILE:8: YAML aliases expand past 100000 nodes (or 32 aliases deep): write the values out");
+  free(bomb.s);
 }
 END_TEST
 
@@ -366,6 +411,14 @@ START_TEST(test_set)
                  "--set inner=1: 'inner' is a section or a list, not a value");
   const char* unknown[] = {"inner.y=1", NULL};
   assert_refused("title: t\n" ITEMS, unknown, "--set inner.y=1: inner.y: unknown key; expected one of: x, ratio");
+  const char* item_alone[] = {"items.0=1", NULL};
+  assert_refused("title: t\n" ITEMS, item_alone,
+                 "--set items.0=1: '0' is a list item, not a value (give one of its keys after it)");
+  const char* no_label[] = {"items.z.weight=1", NULL};
+  assert_refused("title: t\n" ITEMS, no_label,
+                 "--set items.z.weight=1: no list item 'z' (give an index from 0, or an item's label)");
+  const char* no_path[] = {"..=1", NULL};
+  assert_refused("title: t\n" ITEMS, no_path, "--set ..=1: expected key=value, such as count=4");
 }
 END_TEST
 
@@ -537,6 +590,7 @@ static Suite* walk_suite(void)
   tcase_add_test(fault, test_bad_values);
   tcase_add_test(fault, test_checks);
   tcase_add_test(fault, test_file_faults);
+  tcase_add_test(fault, test_aliases);
   suite_add_tcase(s, fault);
 
   TCase* set = tcase_create("set and where");

@@ -717,6 +717,53 @@ static void yaml_err(rs_sc__walk_t* w, diag_capture_t* cap)
   }
 }
 
+/* Nodes that alias expansion may add (each alias counts its target's whole subtree): a scenario is
+ * written out, so far fewer; a nested "billion laughs" file of a few hundred bytes would add billions. */
+#define ALIAS_NODES_MAX 100000
+/* Aliases inside aliases inside ...: deeper than this is refused (also bounds the recursion). */
+#define ALIAS_DEPTH_MAX 32
+
+/* Counts into *added the nodes that resolving the aliases under n would add, stopping at the first
+ * alias that would take it past ALIAS_NODES_MAX (or nest past ALIAS_DEPTH_MAX); that alias, or NULL. */
+static struct fy_node* alias_overflow(struct fy_node* n, int aliased, long* added)
+{
+  if (n == NULL)
+    return NULL;
+  if (aliased > 0 && ++*added > ALIAS_NODES_MAX)
+    return n;
+  if (fy_node_is_alias(n)) {
+    struct fy_node* target = fy_node_resolve_alias(n);
+    if (target == NULL || aliased >= ALIAS_DEPTH_MAX || alias_overflow(target, aliased + 1, added) != NULL)
+      return n;
+    return NULL;
+  }
+  void* iter = NULL;
+  if (fy_node_is_sequence(n)) {
+    for (struct fy_node* item; (item = fy_node_sequence_iterate(n, &iter)) != NULL;)
+      if (alias_overflow(item, aliased, added) != NULL)
+        return aliased ? n : item;
+  } else if (fy_node_is_mapping(n)) {
+    for (struct fy_node_pair* pair; (pair = fy_node_mapping_iterate(n, &iter)) != NULL;) {
+      struct fy_node* bad = alias_overflow(fy_node_pair_key(pair), aliased, added);
+      if (bad == NULL)
+        bad = alias_overflow(fy_node_pair_value(pair), aliased, added);
+      if (bad != NULL)
+        return aliased ? n : bad;
+    }
+  }
+  return NULL;
+}
+
+/* The line of an alias node (its token), from 1; 0 when unknown. */
+static int alias_line(struct fy_node* n)
+{
+  struct fy_token* t      = fy_node_get_scalar_token(n);
+  const struct fy_mark* m = t ? fy_token_start_mark(t) : NULL;
+  return m ? m->line + 1 : 0;
+}
+
+/* The first document of the file, its aliases resolved once their expansion is known to be small; NULL
+ * and w->err when it is not valid YAML, is followed by a second document, or its aliases expand too far. */
 static struct fy_document* parse_yaml(rs_sc__walk_t* w)
 {
   diag_capture_t cap = {{0}};
@@ -731,11 +778,46 @@ static struct fy_document* parse_yaml(rs_sc__walk_t* w)
   dcfg.show_type           = false;
   dcfg.show_module         = false;
   struct fy_diag* diag     = fy_diag_create(&dcfg);
-  struct fy_parse_cfg pcfg = {.flags = FYPCF_RESOLVE_DOCUMENT, .diag = diag};
-  struct fy_document* doc  = fy_document_build_from_file(&pcfg, w->file);
-  fy_diag_destroy(diag);
-  if (doc == NULL)
+  struct fy_parse_cfg pcfg = {.diag = diag}; /* aliases left unresolved until counted */
+  struct fy_parser* fyp    = fy_parser_create(&pcfg);
+  struct fy_document* doc  = NULL;
+  int rc                   = RS_ERR;
+  if (fyp != NULL && fy_parser_set_input_file(fyp, w->file) == 0 && (doc = fy_parse_load_document(fyp)) != NULL) {
+    struct fy_event* next = fy_parser_parse(fyp);
+    if (next && next->type == FYET_DOCUMENT_START) {
+      /* An implicit start (after "...") has no mark: the document's first node has. */
+      const struct fy_mark* m = fy_event_start_mark(next);
+      struct fy_event* first  = m ? NULL : fy_parser_parse(fyp);
+      if (first)
+        m = fy_event_start_mark(first);
+      rs_err_at(w->err, w->file, m ? m->line + 1 : 0, NULL,
+                "a second YAML document starts here: expected one %s per file", w->words->doc);
+      fy_parser_event_free(fyp, first);
+    } else if (next == NULL && fy_parser_get_stream_error(fyp)) {
+      yaml_err(w, &cap);
+    } else {
+      rc = RS_OK;
+    }
+    fy_parser_event_free(fyp, next);
+  } else {
     yaml_err(w, &cap);
+  }
+  long added          = 0;
+  struct fy_node* bad = rc == RS_OK ? alias_overflow(fy_document_root(doc), 0, &added) : NULL;
+  if (bad != NULL) {
+    rc = rs_err_at(w->err, w->file, alias_line(bad), NULL,
+                   "YAML aliases expand past %d nodes (or %d aliases deep): write the values out", ALIAS_NODES_MAX,
+                   ALIAS_DEPTH_MAX);
+  } else if (rc == RS_OK && fy_document_resolve(doc) != 0) {
+    rc = RS_ERR;
+    yaml_err(w, &cap);
+  }
+  if (rc != RS_OK) {
+    fy_document_destroy(doc);
+    doc = NULL;
+  }
+  fy_parser_destroy(fyp);
+  fy_diag_destroy(diag);
   return doc;
 }
 
@@ -821,20 +903,25 @@ static int apply_set(rs_sc__walk_t* w, struct fy_document* doc, const char* arg)
   struct fy_node* node = fy_document_root(doc);
   char* save           = NULL;
   char* seg            = strtok_r(path, ".", &save);
-  int rc               = RS_OK;
+  int rc               = seg ? RS_OK : set_err(w, arg, "expected key=value, such as %s", w->words->set_example);
+  int set              = 0; /* the path ended at a key, which took the value */
   for (char* next; rc == RS_OK && seg != NULL; seg = next) {
     next = strtok_r(NULL, ".", &save);
     if (fy_node_is_sequence(node)) {
       if ((node = sequence_item(node, seg, w->words->item_key)) == NULL)
         rc = set_err(w, arg, "no list item '%s' (give an index from 0, or %s)", seg, w->words->item_name);
+      else if (next == NULL)
+        rc = set_err(w, arg, "'%s' is a list item, not a value (give one of its keys after it)", seg);
     } else if (!fy_node_is_mapping(node)) {
       rc = set_err(w, arg, "'%s' is inside a value, not a section", seg);
     } else if (next != NULL) {
       node = mapping_child(w, doc, node, seg, arg);
     } else {
-      rc = set_value(w, doc, node, seg, eq + 1, arg);
+      rc  = set_value(w, doc, node, seg, eq + 1, arg);
+      set = rc == RS_OK;
     }
   }
+  xbt_assert(rc != RS_OK || set, "--set %s: the path ended without a key", arg);
   free(path);
   return rc;
 }
