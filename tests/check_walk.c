@@ -373,6 +373,8 @@ START_TEST(test_aliases)
   assert_refused(rs_sc__text(&bomb), NULL,
                  "FILE:8: YAML aliases expand past 100000 nodes (or 32 aliases deep): write the values out");
   free(bomb.s);
+  assert_refused("title: *nope\n" ITEMS, NULL,
+                 "FILE:1: a YAML alias with no anchor before it (or one inside itself): write the value out");
 }
 END_TEST
 

@@ -804,7 +804,10 @@ static struct fy_document* parse_yaml(rs_sc__walk_t* w)
   }
   long added          = 0;
   struct fy_node* bad = rc == RS_OK ? alias_overflow(fy_document_root(doc), 0, &added) : NULL;
-  if (bad != NULL) {
+  if (bad != NULL && fy_node_is_alias(bad) && fy_node_resolve_alias(bad) == NULL) {
+    rc = rs_err_at(w->err, w->file, alias_line(bad), NULL,
+                   "a YAML alias with no anchor before it (or one inside itself): write the value out");
+  } else if (bad != NULL) {
     rc = rs_err_at(w->err, w->file, alias_line(bad), NULL,
                    "YAML aliases expand past %d nodes (or %d aliases deep): write the values out", ALIAS_NODES_MAX,
                    ALIAS_DEPTH_MAX);
