@@ -62,7 +62,7 @@ static const struct {
     {"tests/bad/top-list.yaml",
      "tests/bad/top-list.yaml:1: expected a mapping with keys name, platform and workloads at the top, got a list"},
     {"tests/bad/unknown-key.yaml", "tests/bad/unknown-key.yaml:3: workload: unknown key; expected one of: name, "
-                                   "description, seed, platform, workloads, outputs"},
+                                   "description, seed, platform, workloads, outputs, failures"},
     {"tests/bad/unknown-workload-key.yaml",
      "tests/bad/unknown-workload-key.yaml:5: workloads[0].max_size: unknown key; expected one of: name, kind, start_s, "
      "first_gpu, op, algorithm, gpus, min_bytes, max_bytes, factor, iterations"},
@@ -107,6 +107,24 @@ static const struct {
      "swap_gbytes_per_s, routing, slo_ttft_s, slo_tpot_s, sample_s, tp_across_domains, collective_memo, "
      "prefill_replicas, prefill_tp, prefill_ep, prefill_pp, shared_prefix_tokens, prefix_caching, redundant_experts, "
      "moe_imbalance, attention_precision, projection_precision, decode_first"},
+    {"tests/bad/fail-class-unknown.yaml",
+     "tests/bad/fail-class-unknown.yaml:7: failures.classes[0].class: expected one of gpu, hbm, nic, host, "
+     "nvlink_switch_tray, power_shelf, leaf_switch, spine_switch, link, cpu_host, storage, software, got 'toaster'"},
+    {"tests/bad/fail-mtbf-zero.yaml",
+     "tests/bad/fail-mtbf-zero.yaml:8: failures.classes[0].mtbf_h: expected a number from 1e-06 to 1e+12, got '0'"},
+    {"tests/bad/fail-mtbf-negative.yaml",
+     "tests/bad/fail-mtbf-negative.yaml:8: failures.classes[0].mtbf_h: expected a number from 1e-06 to 1e+12, got "
+     "'-5'"},
+    {"tests/bad/fail-shape-exponential.yaml", "tests/bad/fail-shape-exponential.yaml:9: failures.classes[0].shape: "
+                                              "expected no shape unless distribution: weibull, got '1.5'"},
+    {"tests/bad/fail-degrade-above-1.yaml", "tests/bad/fail-degrade-above-1.yaml:11: failures.events[0].fraction: "
+                                            "expected a number from 1e-06 to 1, got '1.5'"},
+    {"tests/bad/fail-event-no-target.yaml",
+     "tests/bad/fail-event-no-target.yaml:7: failures.events[0]: expected a target: one of rack, server, gpu, "
+     "link_class, pod, site or provider"},
+    {"tests/bad/fail-preset-no-repair.yaml",
+     "tests/bad/fail-preset-no-repair.yaml:5: failures.repair: expected a repair: {mean_h: ...} with preset: llama3 "
+     "(the paper gives no repair times)"},
 };
 
 #define N_REJECTED ((int)(sizeof rejected / sizeof rejected[0]))
@@ -354,7 +372,7 @@ START_TEST(test_set_bad_key)
   const char* unknown[] = {"nosuchkey=1", NULL};
   assert_rejected(QUICKSTART, unknown,
                   "--set nosuchkey=1: nosuchkey: unknown key; expected one of: name, "
-                  "description, seed, platform, workloads, outputs");
+                  "description, seed, platform, workloads, outputs, failures");
   const char* unknown_wl[] = {"workloads.0.x=1", NULL};
   assert_rejected(
       QUICKSTART, unknown_wl,
@@ -538,6 +556,157 @@ START_TEST(test_many_keys)
 }
 END_TEST
 
+/* ---- failures ---- */
+
+#define FAIL_HEAD "name: f\nplatform: {preset: u-p6e-gb200x72}\nworkloads:\n  - kind: collective\n"
+
+START_TEST(test_failures_absent)
+{
+  rs_scenario_t* sc = assert_loads(QUICKSTART, NULL);
+  ck_assert_int_eq(sc->failures.preset, RS_FAIL_PRESET_NONE);
+  ck_assert_int_eq(sc->failures.n_classes, 0);
+  ck_assert_ptr_null(sc->failures.classes);
+  ck_assert_int_eq(sc->failures.n_events, 0);
+  rs_scenario_free(sc);
+}
+END_TEST
+
+START_TEST(test_failures_values)
+{
+  char path[64];
+  temp_scenario(path, FAIL_HEAD "failures:\n"
+                                "  classes:\n"
+                                "    - {class: gpu, mtbf_h: 50000, repair: {mean_h: 4}}\n"
+                                "    - class: spine_switch\n"
+                                "      cause: spine reboot\n"
+                                "      mtbf_h: 2e5\n"
+                                "      distribution: weibull\n"
+                                "      shape: 0.7\n"
+                                "      repair: {distribution: lognormal, mean_h: 0.5}\n"
+                                "  events:\n"
+                                "    - {at_h: 0, for_h: 2, provider: aws}\n"
+                                "    - {at_h: 1.5, for_h: 0.25, link_class: spine, kind: degrade, fraction: 0.5}\n"
+                                "    - {at_h: 3, for_h: 1, gpu: 17, kind: degrade, fraction: 0.8}\n");
+  rs_err_t err;
+  rs_scenario_t* sc = load(path, NULL, &err);
+  unlink(path);
+  ck_assert_msg(sc != NULL, "rejected: %s", err.msg);
+  const rs_sc_failures_t* f = &sc->failures;
+  ck_assert_int_eq(f->n_classes, 2);
+  ck_assert_int_eq(f->classes[0].cls, RS_FAIL_GPU);
+  ck_assert_str_eq(f->classes[0].cause, "gpu");
+  ck_assert_double_eq(f->classes[0].mtbf_h, 50000);
+  ck_assert_int_eq(f->classes[0].distribution, RS_TTF_EXPONENTIAL);
+  ck_assert_double_eq(f->classes[0].shape, 1);
+  ck_assert_int_eq(f->classes[0].repair_dist, RS_DIST_FIXED);
+  ck_assert_double_eq(f->classes[0].repair_mean_h, 4);
+  ck_assert_int_eq(f->classes[1].cls, RS_FAIL_SPINE_SWITCH);
+  ck_assert_str_eq(f->classes[1].cause, "spine reboot");
+  ck_assert_double_eq(f->classes[1].mtbf_h, 2e5);
+  ck_assert_int_eq(f->classes[1].distribution, RS_TTF_WEIBULL);
+  ck_assert_double_eq(f->classes[1].shape, 0.7);
+  ck_assert_int_eq(f->classes[1].repair_dist, RS_DIST_LOGNORMAL);
+  ck_assert_double_eq(f->classes[1].repair_mean_h, 0.5);
+  ck_assert_int_eq(f->n_events, 3);
+  ck_assert_int_eq(f->events[0].target, RS_TARGET_PROVIDER);
+  ck_assert_str_eq(f->events[0].name, "aws");
+  ck_assert_int_eq(f->events[0].kind, RS_EVENT_DOWN);
+  ck_assert_double_eq(f->events[0].for_h, 2);
+  ck_assert_int_eq(f->events[1].target, RS_TARGET_LINK_CLASS);
+  ck_assert_int_eq(f->events[1].kind, RS_EVENT_DEGRADE);
+  ck_assert_double_eq(f->events[1].fraction, 0.5);
+  ck_assert_double_eq(f->events[1].at_h, 1.5);
+  ck_assert_int_eq(f->events[2].target, RS_TARGET_GPU);
+  ck_assert_str_eq(f->events[2].name, "17");
+  ck_assert_str_eq(rs_fail_target_name(f->events[2].target), "gpu");
+  rs_scenario_free(sc);
+}
+END_TEST
+
+/* Faults that need the other keys of their item: a fixture each would say the same. */
+START_TEST(test_failures_cross_keys)
+{
+  static const struct {
+    const char* yaml;
+    const char* msg; /* after "PATH:" */
+  } cases[] = {
+      {"  classes:\n    - {class: gpu, mtbf_h: 1, distribution: weibull, repair: {mean_h: 1}}\n",
+       "7: failures.classes[0].shape: expected a shape (a number from 0.001 to 100) with distribution: weibull"},
+      {"  classes:\n    - {class: gpu, mtbf_h: 1}\n", "7: failures.classes[0]: missing required key 'repair'"},
+      {"  events:\n    - {at_h: 1, for_h: 1, rack: r0, kind: degrade}\n",
+       "7: failures.events[0].fraction: expected a fraction (a number from 1e-06 to 1) with kind: degrade"},
+      {"  events:\n    - {at_h: 1, for_h: 1, rack: r0, fraction: 0.5}\n",
+       "7: failures.events[0].fraction: expected no fraction unless kind: degrade, got '0.5'"},
+      {"  events:\n    - {at_h: 1, for_h: 1, rack: r0, site: 1}\n",
+       "7: failures.events[0].site: expected one target, got both rack and site"},
+      {"  events:\n    - {at_h: 1, for_h: 0, pod: 2}\n",
+       "7: failures.events[0].for_h: expected a number from 1e-06 to 1e+09, got '0'"},
+      {"  events:\n    - {at_h: -1, for_h: 1, pod: 2}\n",
+       "7: failures.events[0].at_h: expected a number from 0 to 1e+09, got '-1'"},
+      {"  repair: {mean_h: 3}\n", "6: failures.repair: expected no repair unless a preset is given"},
+      {"  preset: llama2\n", "6: failures.preset: expected one of none, llama3, got 'llama2'"},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    char path[64], yaml[1024], msg[RS_ERR_LEN];
+    snprintf(yaml, sizeof yaml, FAIL_HEAD "failures:\n%s", cases[i].yaml);
+    temp_scenario(path, yaml);
+    snprintf(msg, sizeof msg, "%s:%s", path, cases[i].msg);
+    assert_rejected(path, NULL, msg);
+    unlink(path);
+  }
+}
+END_TEST
+
+/* The preset's rates times the Llama 3 fleet give back Table 5's counts over 54 days, 419 in all. */
+START_TEST(test_failures_llama3_preset)
+{
+  rs_fail_cause_t causes[RS_LLAMA3_CAUSES];
+  int n = rs_failures_preset_llama3(causes);
+  ck_assert_int_eq(n, RS_LLAMA3_CAUSES);
+  double total = 0;
+  int count    = 0;
+  for (int i = 0; i < n; i++) {
+    double units    = causes[i].per_host ? RS_LLAMA3_HOSTS : RS_LLAMA3_GPUS;
+    double expected = units * RS_LLAMA3_DAYS * 24.0 / causes[i].mtbf_h;
+    ck_assert_double_eq_tol(expected, causes[i].count, 1e-9);
+    total += expected;
+    count += causes[i].count;
+  }
+  ck_assert_int_eq(count, 419);
+  ck_assert_double_eq_tol(total, 419, 1e-9);
+  ck_assert_str_eq(causes[0].cause, "faulty GPU");
+  ck_assert_int_eq(causes[0].count, 148);
+  ck_assert_double_eq_tol(causes[0].mtbf_h, 16384 * 1296.0 / 148, 1e-6); /* 143,470.7 h */
+  ck_assert_int_eq(causes[4].cls, RS_FAIL_HOST);
+  ck_assert_double_eq_tol(causes[4].mtbf_h, 82944, 1e-6); /* host maintenance: 2,048 x 1,296 h / 32 */
+
+  /* In a scenario: the preset's causes follow the classes written, with the section's repair. */
+  char path[64];
+  temp_scenario(path, FAIL_HEAD "failures:\n  preset: llama3\n  repair: {distribution: exponential, mean_h: 2}\n"
+                                "  classes:\n    - {class: power_shelf, mtbf_h: 1e5, repair: {mean_h: 8}}\n");
+  rs_err_t err;
+  rs_scenario_t* sc = load(path, NULL, &err);
+  unlink(path);
+  ck_assert_msg(sc != NULL, "rejected: %s", err.msg);
+  ck_assert_int_eq(sc->failures.preset, RS_FAIL_PRESET_LLAMA3);
+  ck_assert_int_eq(sc->failures.n_classes, 1 + RS_LLAMA3_CAUSES);
+  ck_assert_int_eq(sc->failures.classes[0].cls, RS_FAIL_POWER_SHELF);
+  const rs_sc_fail_class_t* hbm = &sc->failures.classes[2];
+  ck_assert_str_eq(hbm->cause, "GPU HBM3 memory");
+  ck_assert_int_eq(hbm->cls, RS_FAIL_HBM);
+  ck_assert_double_eq_tol(hbm->mtbf_h, 16384 * 1296.0 / 72, 1e-6);
+  ck_assert_int_eq(hbm->repair_dist, RS_DIST_EXPONENTIAL);
+  ck_assert_double_eq(hbm->repair_mean_h, 2);
+  rs_scenario_free(sc);
+
+  /* --set reaches the section like any other. */
+  const char* sets[] = {"failures.preset=llama3", "failures.repair.mean_h=1", NULL};
+  sc                 = assert_loads(QUICKSTART, sets);
+  ck_assert_int_eq(sc->failures.n_classes, RS_LLAMA3_CAUSES);
+  rs_scenario_free(sc);
+}
+END_TEST
+
 static Suite* scenario_suite(void)
 {
   Suite* s   = suite_create("scenario");
@@ -567,6 +736,13 @@ static Suite* scenario_suite(void)
   tcase_add_test(misc, test_parse_bytes);
   tcase_add_test(misc, test_scenario_err_locates);
   suite_add_tcase(s, misc);
+
+  TCase* failures = tcase_create("failures");
+  tcase_add_test(failures, test_failures_absent);
+  tcase_add_test(failures, test_failures_values);
+  tcase_add_test(failures, test_failures_cross_keys);
+  tcase_add_test(failures, test_failures_llama3_preset);
+  suite_add_tcase(s, failures);
 
   TCase* limits = tcase_create("limits");
   tcase_add_test(limits, test_every_inference_key);

@@ -9,8 +9,9 @@
 #include <string.h>
 
 static const char* const session_arrival_names[] = {"poisson", "day", "replay", NULL};
-static const char* const dist_names[]            = {"fixed", "exponential", "lognormal", NULL};
 static const char* const place_names[]           = {"any", "fleet", "racks", NULL};
+
+const char* const rs_sc__dist_names[] = {"fixed", "exponential", "lognormal", NULL};
 
 const char* rs_place_name(rs_place_t place)
 {
@@ -43,7 +44,7 @@ static const rs_sc__field_t tool_fields[] = {
     {"cores", RS_SC__INT, AG(tool_cores), .min = 1, .max = 100000, .def = "1"},
     {"work_core_s", RS_SC__NUM, AG(tool_core_s), .min = 0, .max = 1e9, .def = "1"},
     {"work_gflop", RS_SC__NUM, AG(tool_gflop), .min = 0, .max = 1e15, .def = "0"},
-    {"distribution", RS_SC__ENUM, AG(tool_dist), .choices = dist_names, .def = "fixed"},
+    {"distribution", RS_SC__ENUM, AG(tool_dist), .choices = rs_sc__dist_names, .def = "fixed"},
     {"cv", RS_SC__NUM, AG(tool_cv), .min = 0, .max = 100, .def = "1"},
     {"mem_gbytes", RS_SC__NUM, AG(tool_mem_gbytes), .min = 0, .max = 1e6, .def = "0"},
     {"io_bytes", RS_SC__BYTES, AG(io_bytes), .min = 0, .max = 1e15, .def = "0"},

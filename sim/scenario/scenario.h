@@ -171,6 +171,100 @@ typedef struct rs_sc_outputs {
   rs_sc_links_t links;
 } rs_sc_outputs_t;
 
+/* ---- failures (issue 11, step 1: parsed and checked; the engine does not yet inject them) ---------- */
+
+/* The component classes that fail, in the words of scenario files (rs_fail_class_name). A class's
+ * mtbf_h is per unit of it: a GPU, a GPU's HBM, a NIC, a GPU server (tray), an NVLink switch tray, a
+ * rack power shelf, a leaf or spine switch, a network link, a CPU host, a storage device, a GPU's rank
+ * (software). */
+typedef enum {
+  RS_FAIL_GPU,
+  RS_FAIL_HBM,
+  RS_FAIL_NIC,
+  RS_FAIL_HOST,
+  RS_FAIL_NVLINK_SWITCH_TRAY,
+  RS_FAIL_POWER_SHELF,
+  RS_FAIL_LEAF_SWITCH,
+  RS_FAIL_SPINE_SWITCH,
+  RS_FAIL_LINK,
+  RS_FAIL_CPU_HOST,
+  RS_FAIL_STORAGE,
+  RS_FAIL_SOFTWARE,
+  RS_FAIL_CLASS_COUNT
+} rs_fail_class_t;
+
+/* Time to failure of one unit: exponential (a constant rate) or Weibull with a shape. */
+typedef enum { RS_TTF_EXPONENTIAL, RS_TTF_WEIBULL } rs_ttf_dist_t;
+
+/* failures.classes[i]: one random failure class (or one cause of a preset). */
+typedef struct rs_sc_fail_class {
+  rs_fail_class_t cls;
+  char* cause;   /* what interruptions.csv will call it: as written, else the class's name */
+  double mtbf_h; /* mean time between failures of one unit, in hours */
+  rs_ttf_dist_t distribution;
+  double shape; /* Weibull's shape; 1 for exponential */
+  rs_dist_t repair_dist;
+  double repair_mean_h; /* mean time to repair one unit, in hours */
+} rs_sc_fail_class_t;
+
+/* What a scheduled event names: exactly one of these keys, with a name or an index. */
+typedef enum {
+  RS_TARGET_RACK,
+  RS_TARGET_SERVER,
+  RS_TARGET_GPU,
+  RS_TARGET_LINK_CLASS,
+  RS_TARGET_POD,
+  RS_TARGET_SITE,
+  RS_TARGET_PROVIDER,
+  RS_TARGET_COUNT
+} rs_fail_target_t;
+
+typedef enum { RS_EVENT_DOWN, RS_EVENT_DEGRADE } rs_fail_event_kind_t;
+
+/* failures.events[i]: a scheduled outage or degradation over [at_h, at_h + for_h). */
+typedef struct rs_sc_fail_event {
+  double at_h, for_h;
+  rs_fail_event_kind_t kind;
+  double fraction; /* degrade: the bandwidth (link_class) or speed (gpu, server...) kept, in (0, 1]; down: 0 */
+  rs_fail_target_t target;
+  char* names[RS_TARGET_COUNT]; /* the keys as written; names[target] is the one given, the others NULL */
+  const char* name;             /* names[target], borrowed */
+} rs_sc_fail_event_t;
+
+typedef enum { RS_FAIL_PRESET_NONE, RS_FAIL_PRESET_LLAMA3 } rs_fail_preset_t;
+
+typedef struct rs_sc_failures {
+  rs_fail_preset_t preset;
+  rs_dist_t preset_repair_dist; /* the repair of the preset's classes (the paper gives none) */
+  double preset_repair_mean_h;
+  rs_sc_fail_class_t* classes; /* those written, then the preset's causes */
+  int n_classes;
+  rs_sc_fail_event_t* events;
+  int n_events;
+} rs_sc_failures_t;
+
+/* One cause of the Llama 3 preset (Dubey et al. 2024, Table 5): its count of unexpected
+ * interruptions over the paper's 54 days, and the MTBF per unit that gives it back. */
+typedef struct rs_fail_cause {
+  const char* cause;
+  rs_fail_class_t cls;
+  int per_host;  /* 1: a unit is a GPU server (2,048 in the fleet); 0: a GPU (16,384), or its NIC or link */
+  int count;     /* interruptions in 54 days */
+  double mtbf_h; /* units in the fleet x 54 x 24 h / count */
+} rs_fail_cause_t;
+
+/* The Llama 3 fleet and window the preset's rates come from (section 3.3.4). */
+#define RS_LLAMA3_GPUS 16384
+#define RS_LLAMA3_HOSTS 2048
+#define RS_LLAMA3_DAYS 54
+#define RS_LLAMA3_CAUSES 18
+
+/* Fills causes (RS_LLAMA3_CAUSES of them) with the Llama 3 preset; returns how many. Pure. */
+int rs_failures_preset_llama3(rs_fail_cause_t causes[RS_LLAMA3_CAUSES]);
+
+const char* rs_fail_class_name(rs_fail_class_t cls);
+const char* rs_fail_target_name(rs_fail_target_t target);
+
 typedef struct rs_sc_where rs_sc_where_t;
 
 typedef struct rs_scenario {
@@ -182,7 +276,8 @@ typedef struct rs_scenario {
   rs_sc_workload_t* workloads;
   int n_workloads;
   rs_sc_outputs_t outputs;
-  rs_sc_where_t* where; /* key path -> line, for messages */
+  rs_sc_failures_t failures; /* parsed and checked; the engine does not yet inject them */
+  rs_sc_where_t* where;      /* key path -> line, for messages */
 } rs_scenario_t;
 
 /* Loads and checks path, after applying the "key=value" overrides of sets (n_sets of them).

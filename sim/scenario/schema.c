@@ -190,6 +190,7 @@ static const rs_sc__field_t scenario_fields[] = {
      .count_off = offsetof(rs_scenario_t, n_workloads), .item_size = sizeof(rs_sc_workload_t),
      .what = "a list of workloads (lines starting with '- kind: ...')"},
     {"outputs", RS_SC__MAP, offsetof(rs_scenario_t, outputs), .def = "{}", .sub = &outputs_table},
+    {"failures", RS_SC__MAP, offsetof(rs_scenario_t, failures), .def = "{}", .sub = &rs_sc__failures},
 };
 const rs_sc__table_t rs_sc__scenario = {RS_SC__FIELDS(scenario_fields), .check = check_scenario};
 

@@ -18,6 +18,11 @@ extern const rs_sc__table_t rs_sc__agentic;
 
 /* The words of rs_prec_t, for ENUM keys (schema.c). */
 extern const char* const rs_sc__prec_names[];
+/* The words of rs_dist_t (sc_agentic.c). */
+extern const char* const rs_sc__dist_names[];
+
+/* The failures section, read into an rs_sc_failures_t (sc_failures.c). */
+extern const rs_sc__table_t rs_sc__failures;
 
 /* CUSTOM loader of a model section into the rs_model_t dst: a preset, a shape, or a preset with some
  * shape keys changed; RS_ERR and w->err when it is none of them or not a model. */
