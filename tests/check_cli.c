@@ -88,7 +88,8 @@ typedef struct result {
   char* err;
 } result_t;
 
-static result_t res; /* the last run's; its buffers are freed by the next run */
+static result_t res;     /* the last run's; its buffers are freed by the next run */
+static unsigned alarm_s; /* when not 0, racksim gets SIGALRM after this many seconds: a hang fails */
 
 /* Runs racksim with the given arguments (NULL-terminated) in the source directory; its stdout and
  * stderr go to files in tmpdir and come back in res. Returns the exit status. */
@@ -114,6 +115,7 @@ static int racksim(const char* arg, ...)
     int in = open("/dev/null", O_RDONLY);
     if (o < 0 || e < 0 || in < 0 || dup2(o, 1) < 0 || dup2(e, 2) < 0 || dup2(in, 0) < 0)
       _exit(126);
+    alarm(alarm_s);
     execv(argv[0], (char* const*)argv);
     _exit(127);
   }
@@ -602,6 +604,73 @@ START_TEST(test_platform_round_trip)
 }
 END_TEST
 
+/* Writes text to tmpdir/rel. */
+static void write_file(const char* rel, const char* text)
+{
+  FILE* fp = fopen(tmp(rel), "w");
+  ck_assert_ptr_nonnull(fp);
+  fputs(text, fp);
+  ck_assert_int_eq(fclose(fp), 0);
+}
+
+#define INF_HEAD                                                                                                       \
+  "name: sparse\nplatform:\n  preset: p5en.48xlarge\nworkloads:\n  - name: chat\n    kind: inference\n"                \
+  "    model:\n      preset: llama3-8b\n    tp: 2\n"
+
+/* Runs tmpdir/rel into tmpdir/out within 20 s; exit 0, and table has fewer than max_lines lines. */
+static void assert_runs_short(const char* rel, const char* table, int max_lines)
+{
+  char sc[256], out[256];
+  snprintf(sc, sizeof sc, "%s", tmp(rel));
+  snprintf(out, sizeof out, "%s", tmp("out"));
+  alarm_s = 20;
+  int rc  = racksim("run", sc, "-o", out, NULL);
+  alarm_s = 0;
+  ck_assert_msg(rc == 0, "exit %d:\n%s", rc, res.err);
+  char* text = slurp(tmp(table), NULL);
+  ck_assert_msg(count_lines(text) < max_lines, "%s has %d lines", table, count_lines(text));
+  free(text);
+}
+
+/* Issue 17 H2: requests far apart (a rate of 1e-9/s, a trace row at 1e12 s) end quickly, with a few
+ * rows of replicas.csv for the idle stretches instead of one per second. */
+START_TEST(test_sparse_inference_arrivals)
+{
+  write_file("rate.yaml", INF_HEAD "    requests: 2\n    rate_per_s: 1e-9\n    output_tokens: 4\n");
+  assert_runs_short("rate.yaml", "out/replicas.csv", 200);
+  write_file("trace.csv", "arrival_s,prompt_tokens,output_tokens\n0,16,4\n1e12,16,4\n");
+  write_file("trace.yaml", INF_HEAD "    arrival: trace\n    trace: trace.csv\n");
+  assert_runs_short("trace.yaml", "out/replicas.csv", 200);
+  char* req = slurp(tmp("out/requests.csv"), NULL);
+  assert_has(req, "\nchat,1,0,1e+12,");
+  free(req);
+}
+END_TEST
+
+/* Issue 17 H2: an agentic replay whose second session starts at 1e12 s ends quickly. */
+START_TEST(test_sparse_agentic_replay)
+{
+  write_file("starts.csv", "start_s\n0\n1e12\n");
+  write_file("agents.yaml", "name: sparse-agents\nplatform:\n  generate:\n    server: u-p6e-gb200x72\n"
+                            "    servers: 1\n    cpu_hosts: 1\nworkloads:\n  - name: agents\n    kind: agentic\n"
+                            "    arrivals: {process: replay, replay: starts.csv}\n    turns: 1\n"
+                            "    tool: {pool: fleet, cores: 1, work_core_s: 1}\n"
+                            "    pools:\n      - {name: fleet, placement: fleet}\n    sample_s: 1\n");
+  assert_runs_short("agents.yaml", "out/cpu_pools.csv", 200);
+}
+END_TEST
+
+/* Issue 17 C5: a request count past what memory holds is refused at once, located. */
+START_TEST(test_too_many_requests)
+{
+  write_file("many.yaml", INF_HEAD "    requests: 1e8\n");
+  alarm_s = 5;
+  racksim("validate", tmp("many.yaml"), NULL);
+  alarm_s = 0;
+  assert_one_error("workloads[0].requests: expected an integer from 1 to 10000000, got '1e8'");
+}
+END_TEST
+
 static Suite* cli_suite(void)
 {
   Suite* s     = suite_create("cli");
@@ -634,6 +703,9 @@ static Suite* cli_suite(void)
   tcase_add_test(good, test_run_without_events);
   tcase_add_test(good, test_platform_command);
   tcase_add_test(good, test_platform_round_trip);
+  tcase_add_test(good, test_sparse_inference_arrivals);
+  tcase_add_test(good, test_sparse_agentic_replay);
+  tcase_add_test(good, test_too_many_requests);
   suite_add_tcase(s, good);
   return s;
 }

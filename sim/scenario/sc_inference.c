@@ -89,7 +89,7 @@ static const rs_sc__field_t inference_fields[] = {
     {"precision", RS_SC__ENUM, INF(precision), .choices = rs_sc__prec_names, .def = "bf16"},
     {"kv_precision", RS_SC__ENUM, INF(kv_precision), .choices = rs_sc__prec_names, .def = "bf16"},
     {"mode", RS_SC__ENUM, INF(mode), .choices = inf_mode_names, .def = "server"},
-    {"requests", RS_SC__INT, INF(requests), .min = 1, .max = 1e9, .def = "1000"},
+    {"requests", RS_SC__INT, INF(requests), .min = 1, .max = 1e7, .def = "1000"},
     {"arrival", RS_SC__ENUM, INF(arrival), .choices = arrival_names, .def = "poisson"},
     {"rate_per_s", RS_SC__NUM, INF(rate_per_s), .min = 1e-9, .max = 1e9, .def = "10"},
     {"burstiness", RS_SC__NUM, INF(burstiness), .min = 1e-3, .max = 1e3, .def = "1"},

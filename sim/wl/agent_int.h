@@ -120,6 +120,8 @@ struct agentic {
   int n_workers; /* the most tool calls that ran at once */
   int done;
   double last_sample_s;
+  sg_sem_t sampler_wake; /* released to the sampler while it waits out an idle stretch */
+  int sampler_waiting;
 };
 
 /* ---- sessions (agent_session.c) ------------------------------------------------------------------ */

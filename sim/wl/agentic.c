@@ -189,9 +189,19 @@ static void worker_give(agentic_t* w, agent_call_t* c)
   sg_actor_start(a, tool_worker, 0, NULL);
 }
 
+/* Wakes the sampler if it waits out an idle stretch: something is about to happen. */
+static void sampler_wake(agentic_t* w)
+{
+  if (w->sampler_waiting) {
+    w->sampler_waiting = 0;
+    sg_sem_release(w->sampler_wake);
+  }
+}
+
 void rs_agent__dispatch(agentic_t* w, agent_pool_t* p)
 {
   double now = simgrid_get_clock();
+  sampler_wake(w);
   for (agent_call_t* c; (c = rs_agent__pool_next(p, now)) != NULL;) {
     c->s->queue_s += now - c->queued_s;
     worker_give(w, c);
@@ -285,12 +295,33 @@ static void llm_receiver(int argc, char** argv)
   }
 }
 
-/* Writes a row of cpu_pools.csv every sample_s until the workload is done. */
+/* Whether no pool runs or queues a call. */
+static int pools_idle(const agentic_t* w)
+{
+  for (int i = 0; i < w->cfg->n_pools; i++)
+    if (w->pools[i].running > 0 || w->pools[i].queued > 0)
+      return 0;
+  return 1;
+}
+
+/* Writes a row of cpu_pools.csv every sample_s until the workload is done. While every pool is idle
+ * it waits for the next call instead, and then samples at the next multiple of sample_s, so that
+ * the idle stretch is one row, not one per sample_s of nothing (sessions that arrive far apart). */
 static void pool_sampler(int argc, char** argv)
 {
   agentic_t* w = sg_actor_self_get_data();
+  double dt    = w->cfg->sample_s;
   while (!w->done) {
-    sg_actor_sleep_for(w->cfg->sample_s);
+    double next = w->last_sample_s + dt;
+    if (pools_idle(w) && w->last_sample_s > w->wl->start_s) {
+      w->sampler_waiting = 1;
+      sg_sem_acquire(w->sampler_wake);
+      double now = simgrid_get_clock();
+      next       = w->last_sample_s + ceil((now - w->last_sample_s) / dt) * dt;
+      if (next < now) /* a clock too coarse for sample_s */
+        next = now;
+    }
+    sg_actor_sleep_until(next);
     if (!w->done)
       pools_sample(w);
   }
@@ -336,7 +367,8 @@ static void arrival_driver(int argc, char** argv)
     say_goodbye(w);
   pools_sample(w);
   summarize(w);
-  w->done          = 1;
+  w->done = 1;
+  sampler_wake(w);
   w->row->finished = 1;
   XBT_INFO("%s done at %g s: %d sessions", w->wl->name, w->row->end_s, w->n_roots);
 }
@@ -409,9 +441,10 @@ static int agentic_start(rs_run_t* run, int i, void* state, rs_wl_row_t* row, rs
   w->row       = row;
   if (open_tables(w, err) != RS_OK)
     return RS_ERR;
-  w->latencies = xbt_new(double, w->n_roots);
-  w->all_done  = sg_sem_init(0);
-  row->gpus    = 0;
+  w->latencies    = xbt_new(double, w->n_roots);
+  w->all_done     = sg_sem_init(0);
+  w->sampler_wake = sg_sem_init(0);
+  row->gpus       = 0;
   run->work_total += w->n_roots;
   if (w->service >= 0) {
     char* box  = bprintf("%s-replies", w->wl->name);
@@ -433,6 +466,8 @@ static void agentic_free(void* state)
     rs_agent__pool_free(&w->pools[p]);
   if (w->all_done)
     sg_sem_destroy(w->all_done);
+  if (w->sampler_wake)
+    sg_sem_destroy(w->sampler_wake);
   for (agent_worker_t *k = w->workers, *next; k; k = next) {
     next = k->next_all;
     sg_sem_destroy(k->go);

@@ -260,15 +260,32 @@ static void sample_row(rs_inf_replica_t* r, double end)
   *a = (rs_inf_sample_t){.t0 = end};
 }
 
-/* Accounts [a, b) to replicas.csv intervals: busy or idle, with `seqs` sequences and `used` blocks. */
+/* Accounts [a, b) to replicas.csv intervals: busy or idle, with `seqs` sequences and `used` blocks.
+ * Whole intervals of an idle stretch go into one row (from an edge to an edge), so that a workload
+ * whose requests arrive far apart writes a few rows, not one per sample_s of nothing; where the clock
+ * is too coarse for sample_s (t0 + sample_s == t0), the interval ends at b. */
 static void account(rs_inf_replica_t* r, double a, double b, int busy, int seqs, double used)
 {
   double dt          = r->w->cfg->sample_s;
   rs_inf_sample_t* s = &r->sample;
   while (a < b) {
+    if (!busy && a == s->t0 && b - a >= 2 * dt) {
+      double n    = floor((b - a) / dt);
+      double edge = s->t0 + n * dt;
+      if (edge > b)
+        edge = b;
+      s->kv_area += used * (edge - a);
+      if (used > s->kv_max)
+        s->kv_max = used;
+      sample_row(r, edge);
+      a = edge;
+      continue;
+    }
     double edge = s->t0 + dt;
-    double end  = b < edge ? b : edge;
-    double len  = end - a;
+    if (edge <= s->t0 || edge <= a)
+      edge = b;
+    double end = b < edge ? b : edge;
+    double len = end - a;
     s->busy += busy ? len : 0;
     s->seq_area += busy ? seqs * len : 0;
     s->kv_area += used * len;
