@@ -49,9 +49,9 @@ typedef struct rs_inf_reqs {
 } rs_inf_reqs_t;
 
 /* Draws cfg's requests (seeded by seed and the workload's index) or reads its trace, with times from
- * 0 and every time field -1; RS_ERR and "file:line: column: ..." in err for a bad trace or table. */
+ * 0 and every time field -1; RS_ERR and "file:line: column: ..." in err for a bad trace or table. The
+ * caller takes reqs and order, and frees them, even on RS_ERR. */
 int rs_inf__reqs_load(rs_inf_reqs_t* rq, const rs_sc_inference_t* cfg, uint64_t seed, int index, rs_err_t* err);
-void rs_inf__reqs_free(rs_inf_reqs_t* rq); /* accepts a zeroed struct */
 
 /* ---- queues and the KV cache (inf_kv.c): pure functions, no SimGrid ----------------------------- */
 

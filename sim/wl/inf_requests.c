@@ -269,10 +269,3 @@ int rs_inf__reqs_load(rs_inf_reqs_t* rq, const rs_sc_inference_t* cfg, uint64_t 
   sort_by_arrival(rq);
   return RS_OK;
 }
-
-void rs_inf__reqs_free(rs_inf_reqs_t* rq)
-{
-  free(rq->reqs);
-  free(rq->order);
-  *rq = (rs_inf_reqs_t){0};
-}
