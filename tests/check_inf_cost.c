@@ -122,6 +122,38 @@ START_TEST(moe_layer_with_imbalance)
 }
 END_TEST
 
+/* The kernel floor: a decode step of one sequence of the dense layer, whose every kernel does less than
+ * a millisecond's work, takes the floor once per kernel (2 MLP GEMMs and the logits, 2 projections,
+ * attention, 2 norms and the activation: 9 ms at 1 ms each); with a floor under every kernel's
+ * roofline the step is the rooflines' sum (the floor-free formula of one_decode_step). The MoE layer
+ * launches the router, the shared expert's 2 GEMMs and the logits, 2 grouped GEMMs, and 6 memory-bound
+ * kernels (norms, activation, top-k, permutation and back). */
+START_TEST(kernel_floor)
+{
+  rs_gpu_model_t g      = gpu();
+  rs_sc_inference_t cfg = {.precision = RS_PREC_FP8, .kv_precision = RS_PREC_FP8, .kernel_floor_s = 1e-3};
+  rs_inf_wl_t w         = plan(&dense, &cfg, &g, 1, 1);
+  rs_inf_step_t st      = {.tokens = 1, .pairs = 101, .kv_read = 101, .produced = 1, .seqs = 1};
+  ck_assert_double_eq_tol(rs_inf__stage_seconds(&w, 0, &st), 9e-3, 1e-15);
+  double floored     = rs_inf__stage_seconds(&w, 0, &st);
+  cfg.kernel_floor_s = 1e-12;
+  double small       = rs_inf__stage_seconds(&w, 0, &st);
+  cfg.kernel_floor_s = 0;
+  ck_assert_double_eq(small, rs_inf__stage_seconds(&w, 0, &st));
+  ck_assert(small < floored / 100);
+  free(w.stages);
+  rs_model_t moe          = {"moe", 1, 1024, 4096, 8, 2, 1000, 4096, 1, 0, 8, 2, 1, 512};
+  w                       = plan(&moe, &cfg, &g, 1, 4);
+  const rs_inf_stage_t* s = &w.stages[0];
+  ck_assert_int_eq(s->k_gemm, 4);
+  ck_assert_int_eq(s->k_moe, 2);
+  ck_assert_int_eq(s->k_proj, 2);
+  ck_assert_int_eq(s->k_attn, 1);
+  ck_assert_int_eq(s->k_stream, 6);
+  free(w.stages);
+}
+END_TEST
+
 /* The derived imbalance is the measured one where it was measured (EP32, 8 experts per rank: 1 + 1.564
  * without and 1 + 0.115 with redundant experts), 1 without EP, and the scenario's when given. */
 START_TEST(derived_imbalance)
@@ -166,6 +198,7 @@ static Suite* inf_cost_suite(void)
   tcase_add_test(tc, moe_layer_with_imbalance);
   tcase_add_test(tc, derived_imbalance);
   tcase_add_test(tc, attention_forms);
+  tcase_add_test(tc, kernel_floor);
   suite_add_tcase(s, tc);
   return s;
 }

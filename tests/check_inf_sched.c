@@ -84,6 +84,33 @@ START_TEST(chunked_prefill_fills_the_budget)
 }
 END_TEST
 
+/* With chunk_in_blocks (TensorRT-LLM) a chunk that does not end its prompt is whole blocks of 16: the
+ * second prompt's 40 tokens left in the budget become 32, and its next chunk starts on a block edge;
+ * a prompt's last piece is any size. Alone in a step under one block of budget, a prompt takes the
+ * budget (it must progress). */
+START_TEST(chunks_in_whole_blocks)
+{
+  cfg.chunked_prefill = 1;
+  cfg.chunk_in_blocks = 1;
+  arrive(2, (int[]){60, 50});
+  rs_inf_step_t st = schedule(0);
+  ck_assert_double_eq(st.tokens, 60 + 32);
+  ck_assert_int_eq(reqs[1].n_step, 32);
+  advance(1);
+  ck_assert_int_eq(reqs[1].computed, 32);
+  st = schedule(1); /* request 0 decodes 1, request 1 its last 18 */
+  ck_assert_int_eq(reqs[1].n_step, 18);
+  ck_assert_double_eq(st.tokens, 19);
+  rs_inf__kv_free(&kv);
+  cfg.max_batch_tokens = 10;
+  rs_inf__kv_init(&kv, &cfg, 64);
+  reqs[2] = (rs_inf_req_t){.prompt = 50, .output = 4, .scheduled = -1, .first_token = -1, .finish = -1};
+  rs_inf__kv_wait(&kv, reqs, 2, 0);
+  st = schedule(2);
+  ck_assert_int_eq(reqs[2].n_step, 10);
+}
+END_TEST
+
 /* A lone prompt larger than the budget still runs when nothing else is in the step. */
 START_TEST(a_lone_long_prompt_runs_whole)
 {
@@ -445,6 +472,7 @@ static Suite* inf_sched_suite(void)
   tcase_add_checked_fixture(tc, setup, teardown);
   tcase_add_test(tc, admission_stops_at_the_token_budget);
   tcase_add_test(tc, chunked_prefill_fills_the_budget);
+  tcase_add_test(tc, chunks_in_whole_blocks);
   tcase_add_test(tc, a_lone_long_prompt_runs_whole);
   tcase_add_test(tc, admission_stops_at_max_seqs);
   tcase_add_test(tc, admission_needs_free_blocks);

@@ -103,10 +103,11 @@ static const struct {
      "tests/bad/inference-unknown-key.yaml:7: workloads[0].max_tokens: unknown key; expected one of: name, kind, "
      "start_s, first_gpu, model, gpus, tp, ep, pp, precision, kv_precision, mode, requests, arrival, rate_per_s, "
      "burstiness, trace, rate_table, length_table, rate_period_s, prompt_dist, prompt_tokens, output_dist, "
-     "output_tokens, max_batch_tokens, max_seqs, chunked_prefill, kv_block_tokens, hbm_utilization, preemption, "
+     "output_tokens, max_batch_tokens, max_seqs, chunked_prefill, chunk_in_blocks, kv_block_tokens, hbm_utilization, "
+     "preemption, "
      "swap_gbytes_per_s, routing, slo_ttft_s, slo_tpot_s, sample_s, tp_across_domains, collective_memo, "
      "prefill_replicas, prefill_tp, prefill_ep, prefill_pp, shared_prefix_tokens, prefix_caching, redundant_experts, "
-     "moe_imbalance, attention_precision, projection_precision, decode_first"},
+     "moe_imbalance, attention_precision, projection_precision, decode_first, kernel_floor_s"},
     {"tests/bad/fail-class-unknown.yaml",
      "tests/bad/fail-class-unknown.yaml:7: failures.classes[0].class: expected one of gpu, hbm, nic, host, "
      "nvlink_switch_tray, power_shelf, leaf_switch, spine_switch, link, cpu_host, storage, software, got 'toaster'"},

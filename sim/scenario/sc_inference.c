@@ -104,6 +104,7 @@ static const rs_sc__field_t inference_fields[] = {
     {"max_batch_tokens", RS_SC__INT, INF(max_batch_tokens), .min = 1, .max = 1e8, .def = "8192"},
     {"max_seqs", RS_SC__INT, INF(max_seqs), .min = 1, .max = 1e7, .def = "256"},
     {"chunked_prefill", RS_SC__BOOL, INF(chunked_prefill), .def = "true"},
+    {"chunk_in_blocks", RS_SC__BOOL, INF(chunk_in_blocks), .def = "false"},
     {"kv_block_tokens", RS_SC__INT, INF(kv_block_tokens), .min = 1, .max = 65536, .def = "16"},
     {"hbm_utilization", RS_SC__NUM, INF(hbm_utilization), .min = 0.01, .max = 1, .def = "0.9"},
     {"preemption", RS_SC__ENUM, INF(preemption), .choices = preempt_names, .def = "recompute"},
@@ -125,5 +126,6 @@ static const rs_sc__field_t inference_fields[] = {
     {"attention_precision", RS_SC__ENUM, INF(attention_precision), .choices = attn_prec_names, .def = "auto"},
     {"projection_precision", RS_SC__ENUM, INF(projection_precision), .choices = proj_prec_names, .def = "auto"},
     {"decode_first", RS_SC__BOOL, INF(decode_first), .def = "false"},
+    {"kernel_floor_s", RS_SC__NUM, INF(kernel_floor_s), .min = 0, .max = 1e-3, .def = "0"},
 };
 const rs_sc__table_t rs_sc__inference = {RS_SC__FIELDS(inference_fields), .check = check_inference};

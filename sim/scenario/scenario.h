@@ -87,7 +87,9 @@ typedef struct rs_sc_inference {
   double moe_imbalance;          /* MoE: busiest EP rank's routed tokens / the mean; 0: derived (docs/model.md) */
   int attention_precision;       /* 0: auto (FP8 where the KV cache is FP8, else BF16); else an rs_prec_t + 1 */
   int projection_precision;      /* attention projections' GEMMs: 0: as precision; else an rs_prec_t + 1 */
-  int decode_first; /* 1: steps take decodes before prefill chunks; the router fills free step seats first */
+  int decode_first;      /* 1: steps take decodes before prefill chunks; the router fills free step seats first */
+  int chunk_in_blocks;   /* 1: a prompt chunk short of the prompt's end is whole KV blocks (TensorRT-LLM) */
+  double kernel_floor_s; /* the least time one kernel of a step takes on a GPU (docs/model.md, "Step time") */
 } rs_sc_inference_t;
 
 /* How agent sessions arrive: a Poisson process, a Poisson process whose rate follows a table over the

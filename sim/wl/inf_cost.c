@@ -48,6 +48,26 @@ double rs_inf__moe_imbalance(const rs_sc_inference_t* cfg, const rs_model_t* m, 
   return 1 + excess_ep32 * sqrt(8.0 / per_rank) * sqrt(log(ep) / log(32));
 }
 
+/* The kernels of one layer of a step as a fused engine (TensorRT-LLM's) launches them, by class: the
+ * attention projections (Q, K, V fused, and the output; MLA: the query's and the latent's down and up
+ * projections, the absorbed W_UK and W_UV, the output), attention itself (RoPE and the KV-cache write
+ * fused in), two residual-add + norm kernels and the MLP activation; a dense MLP's two GEMMs, or an MoE
+ * layer's router, shared expert GEMMs, top-k, the permutation to the experts and back, and two grouped
+ * GEMMs. Only their number matters: each takes at least kernel_floor_s (stage_seconds). */
+static void count_kernels(const rs_model_t* m, int moe, rs_inf_stage_t* st)
+{
+  st->k_proj += m->kv_lora_rank > 0 ? 6 : 2;
+  st->k_attn += 1;
+  st->k_stream += 3;
+  if (moe) {
+    st->k_gemm += 1 + (m->shared_experts > 0 ? 2 : 0);
+    st->k_moe += 2;
+    st->k_stream += 3;
+  } else {
+    st->k_gemm += 2;
+  }
+}
+
 void rs_inf__plan_stages(rs_inf_wl_t* w)
 {
   const rs_model_t* m        = w->m;
@@ -82,7 +102,9 @@ void rs_inf__plan_stages(rs_inf_wl_t* w)
         st->moe_layers++;
         st->expert_bytes += (m->experts + l->redundant) * expert / l->ep / l->tp * wb;
       }
+      count_kernels(m, g.routed > 0, st);
     }
+    st->k_gemm += s == l->pp - 1; /* the logits */
     st->proj_bytes = proj_params / l->tp * pb;
     st->held_bytes = rs_layout_stage_params(l, m, s) * wb - proj_params / l->tp * wb + st->proj_bytes;
     /* the input embedding is a look-up: a step reads a few rows of it, not all */
@@ -127,11 +149,26 @@ rs_work_t rs_inf__stage_work(const rs_inf_wl_t* w, int s, const rs_inf_step_t* s
   };
 }
 
+/* Seconds of a class of kernels: their roofline, but at least `kernels` x floor (a kernel takes a few
+ * microseconds however little it does: launch, ramp-up and tail, which a small decode batch exposes). */
+static double floored(double roofline, int kernels, double floor)
+{
+  double least = kernels * floor;
+  return roofline > least ? roofline : least;
+}
+
 double rs_inf__stage_seconds(const rs_inf_wl_t* w, int s, const rs_inf_step_t* st)
 {
   const rs_inf_stage_t* sg = &w->stages[s];
-  rs_work_t work           = rs_inf__stage_work(w, s, st);
+  const rs_gpu_model_t* g  = w->gpu;
+  rs_work_t k              = rs_inf__stage_work(w, s, st);
   double split             = (double)w->lay.tp * w->lay.ep;
-  return rs_gpu_work_seconds(w->gpu, &work) +
-         rs_gpu_seconds(w->gpu, w->proj_prec, sg->proj_flops * st->tokens / split, sg->proj_bytes);
+  double f                 = w->cfg->kernel_floor_s;
+  rs_work_t gemm           = {.gemm_flops = k.gemm_flops, .gemm_bytes = k.gemm_bytes, .gemm_prec = k.gemm_prec};
+  rs_work_t moe            = {.moe_flops = k.moe_flops, .moe_bytes = k.moe_bytes, .moe_prec = k.moe_prec};
+  rs_work_t attn           = {.attn_flops = k.attn_flops, .attn_bytes = k.attn_bytes, .attn_prec = k.attn_prec};
+  return floored(rs_gpu_work_seconds(g, &gemm), sg->k_gemm, f) + floored(rs_gpu_work_seconds(g, &moe), sg->k_moe, f) +
+         floored(rs_gpu_work_seconds(g, &attn), sg->k_attn, f) +
+         floored(rs_gpu_stream_seconds(g, k.stream_bytes), sg->k_stream, f) +
+         floored(rs_gpu_seconds(g, w->proj_prec, sg->proj_flops * st->tokens / split, sg->proj_bytes), sg->k_proj, f);
 }

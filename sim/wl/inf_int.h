@@ -71,6 +71,7 @@ typedef struct rs_inf_kv_cfg {
   int max_seqs;         /* sequences in one step at most */
   int max_batch_tokens; /* token budget of one step */
   int chunked_prefill;  /* 1: a prompt that does not fit the budget is split across steps */
+  int chunk_in_blocks;  /* 1: every chunk but a prompt's last is whole blocks (rounded down to them) */
   int swap;             /* 1: preemption moves the KV to host memory; 0: drops it, to recompute */
   int decode_first;     /* 1: a step takes the running requests' decode tokens before any prefill chunk */
   int prefix_tokens;    /* the shared prefix in whole blocks, cached per replica; 0: no prefix caching */
@@ -187,6 +188,9 @@ typedef struct rs_inf_stage {
   double kv_bytes;      /* per GPU and per cached token of one sequence (before the EP split) */
   double held_bytes;    /* per GPU: weights held (with the input embedding) */
   int layers, moe_layers;
+  /* kernels of one step of the stage by class, each at least cfg->kernel_floor_s long: GEMMs (the
+   * logits' apart), attention projections, grouped expert GEMMs, attention, memory-bound kernels */
+  int k_gemm, k_proj, k_moe, k_attn, k_stream;
 } rs_inf_stage_t;
 
 typedef enum { RS_INF_MIXED, RS_INF_PREFILL, RS_INF_DECODE } rs_inf_role_t;

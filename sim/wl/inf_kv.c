@@ -140,13 +140,20 @@ static void preempt_last(rs_inf_kv_t* kv, rs_inf_req_t* reqs, rs_inf_step_t* st)
 }
 
 /* Tokens request q may process within `budget`: all it has pending, or a chunk of it when prefill
- * is chunked; without chunking a prompt that does not fit waits, unless it is alone in the step. */
+ * is chunked; without chunking a prompt that does not fit waits, unless it is alone in the step. With
+ * chunk_in_blocks a chunk that does not end the prompt is whole KV blocks, as TensorRT-LLM's chunked
+ * context requires ("except for the last chunk, the size of each context chunk needs to be an integer
+ * multiple of the kv-cache block size", its GPT attention docs): the budget rounded down to blocks, or
+ * the whole budget where that leaves nothing and q is alone in the step (so that it progresses). */
 static int step_tokens(const rs_inf_kv_cfg_t* cfg, const rs_inf_req_t* q, int budget, int first)
 {
   int pending = q->prompt + q->generated - q->computed;
   if (pending <= budget)
     return pending;
-  return cfg->chunked_prefill ? budget : first ? pending : 0;
+  if (!cfg->chunked_prefill)
+    return first ? pending : 0;
+  int chunk = cfg->chunk_in_blocks ? (int)(budget / cfg->block_tokens * cfg->block_tokens) : budget;
+  return chunk > 0 ? chunk : first ? budget : 0;
 }
 
 /* Request q processes n tokens this step: it grows its blocks, and the step its work. */

@@ -111,6 +111,7 @@ static void plan_scheduler(rs_inf_wl_t* w)
   k->max_seqs                = c->max_seqs;
   k->max_batch_tokens        = c->max_batch_tokens;
   k->chunked_prefill         = c->chunked_prefill;
+  k->chunk_in_blocks         = c->chunk_in_blocks;
   k->swap                    = c->preemption == RS_PREEMPT_SWAP;
   k->decode_first            = c->decode_first;
   k->prefix_tokens = c->prefix_caching ? (int)(c->shared_prefix_tokens / k->block_tokens * k->block_tokens) : 0;
