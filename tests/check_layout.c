@@ -104,6 +104,56 @@ START_TEST(weights_grads_optimizer)
 }
 END_TEST
 
+/* ZeRO-3 gathers a layer's bf16 weights whole (its TP shard) before it runs, and FSDP's prefetch holds the
+ * next layer's beside it: both count in the total, the largest layer's (Llama 3 8B's layers are alike);
+ * nothing without ZeRO-3 or without DP to shard over. */
+START_TEST(zero3_counts_its_gathered_layers)
+{
+  rs_model_t m    = preset("llama3-8b");
+  rs_layout_t lay = layout(2, 1, 1, 1, 64);
+  rs_err_t err    = {{0}};
+  lay.zero        = 3;
+  ck_assert_int_eq(rs_layout_resolve(&lay, &m, 8, &err), RS_OK);
+  double layer = 2 * rs_model_layer_params(&m, 0) / 2;
+  rs_mem_t r   = rs_layout_train_memory(&lay, &m, 0);
+  ck_assert_double_eq_tol(r.gathered, layer, layer * 1e-12);
+  ck_assert_double_eq_tol(r.total, r.weights + r.grads + r.optimizer + r.activations + layer, layer * 1e-9);
+  lay.gather_ahead = 1;
+  r                = rs_layout_train_memory(&lay, &m, 0);
+  ck_assert_double_eq_tol(r.gathered, 2 * layer, layer * 1e-12);
+  lay.zero = 1;
+  ck_assert(rs_layout_train_memory(&lay, &m, 0).gathered == 0);
+  lay      = layout(8, 1, 1, 1, 64);
+  lay.zero = 3;
+  ck_assert_int_eq(rs_layout_resolve(&lay, &m, 8, &err), RS_OK); /* dp 1: nothing sharded, nothing gathered */
+  ck_assert(rs_layout_train_memory(&lay, &m, 0).gathered == 0);
+}
+END_TEST
+
+/* Block recomputation (recompute_layers n): the first n layers of each virtual stage keep only their input,
+ * the others all their activations. */
+START_TEST(block_recompute_keeps_the_rest)
+{
+  rs_model_t m         = preset("llama3-8b");
+  rs_layout_t lay      = layout(8, 1, 2, 1, 64);
+  rs_err_t err         = {{0}};
+  lay.vp               = 2;
+  lay.recompute        = RS_RECOMPUTE_FULL;
+  lay.recompute_layers = 3;
+  ck_assert_int_eq(rs_layout_resolve(&lay, &m, 16, &err), RS_OK);
+  double full = rs_model_layer_activation_bytes(&m, 1, 8, RS_RECOMPUTE_FULL, RS_ATTN_FLASH);
+  double none = rs_model_layer_activation_bytes(&m, 1, 8, RS_RECOMPUTE_NONE, RS_ATTN_FLASH);
+  /* stage 1 of PP2 VP2: two chunks of 8 layers, 1 micro-batch in flight, interleaving's 1 + 1/4 */
+  double want = 2 * (3 * full + 5 * none) * 1 * 1.25;
+  ck_assert_double_eq_tol(rs_layout_train_memory(&lay, &m, 1).activations, want, want * 1e-12);
+  ck_assert_int_eq(rs_layout_layer_recompute(&lay, 2), RS_RECOMPUTE_FULL);
+  ck_assert_int_eq(rs_layout_layer_recompute(&lay, 3), RS_RECOMPUTE_NONE);
+  lay.recompute_layers = 0;
+  want                 = 16 * full * 1.25;
+  ck_assert_double_eq_tol(rs_layout_train_memory(&lay, &m, 1).activations, want, want * 1e-12);
+}
+END_TEST
+
 /* Under 1F1B the first stage keeps pp micro-batches in flight, the last one. */
 START_TEST(activations_in_flight)
 {
@@ -304,6 +354,8 @@ static Suite* layout_suite(void)
   tcase_add_test(tc, bad_layouts_are_refused_with_reasons);
   tcase_add_test(tc, ep_needs_redundant_experts_that_fill_it);
   tcase_add_test(tc, weights_grads_optimizer);
+  tcase_add_test(tc, zero3_counts_its_gathered_layers);
+  tcase_add_test(tc, block_recompute_keeps_the_rest);
   tcase_add_test(tc, activations_in_flight);
   tcase_add_test(tc, offloaded_activations_leave_the_gpu);
   tcase_add_test(tc, embedding_and_loss_in_the_split);

@@ -5,7 +5,8 @@
  * of a group, with the sizes the layout implies; ops.csv stops at its cap and says so; links.csv counts
  * NVLink and NIC bytes where the layout puts them, and conserves them; offloaded activations leave the
  * GPU's memory, cross NVLink-C2C twice per micro-batch, and hide under compute on a fast enough link;
- * ZeRO-3's prefetched weight all-gathers shorten the step, within the bounds of compute and collectives. */
+ * ZeRO-3's prefetched weight all-gathers shorten the step, within the bounds of compute and collectives;
+ * with tp_comm_overlap only what the TP collectives take beyond their blocks' GEMMs is exposed. */
 #include "check_util.h"
 #include "model/model.h"
 #include "base/base.h"
@@ -441,6 +442,24 @@ END_TEST
  * attention (Korthikanti's items for GQA and SwiGLU happen to sum to 34 h per token here), 162 s b h / t
  * materialised (softmax output 2 a s = 128 h per token, no dropout): 4 micro-batches of that (87 GB)
  * do not fit, without the scores they do. */
+/* Block recomputation of the first n of one GPU's 24 identical layers adds n / 24 of what recomputing
+ * them all adds, to the step and to the hardware FLOPs (no communication to blur it). */
+START_TEST(block_recompute_costs_its_share_of_full)
+{
+  double step[3], hw[3];
+  const char* sets[3] = {"--set workloads.0.recompute=none", "--set workloads.0.recompute=full",
+                         "--set workloads.0.recompute=full --set workloads.0.recompute_layers=6"};
+  for (int k = 0; k < 3; k++) {
+    ck_assert_int_eq(run_scenario(one_gpu, sets[k]), 0);
+    step[k] = iteration_value("step_s");
+    hw[k]   = iteration_value("hw_tflops_per_gpu") * step[k];
+  }
+  ck_assert(step[1] > step[0]);
+  ck_assert_double_eq_tol(step[2] - step[0], (step[1] - step[0]) * 6 / 24, step[1] * 1e-9);
+  ck_assert_double_eq_tol(hw[2] - hw[0], (hw[1] - hw[0]) * 6 / 24, hw[1] * 1e-9);
+}
+END_TEST
+
 START_TEST(auto_recompute_takes_the_least_that_fits)
 {
   static const struct {
@@ -452,7 +471,10 @@ START_TEST(auto_recompute_takes_the_least_that_fits)
                                           "total 24.6 GB of 80"},
       {"--set workloads.0.micro_batch=4 --set workloads.0.attention=materialised",
        "recompute selective, materialised attention"},
-      {"--set workloads.0.micro_batch=16", "recompute full, flash attention"},
+      /* full recomputation of as few layers per virtual stage as fit (Megatron-Core's block method) */
+      {"--set workloads.0.micro_batch=16", "recompute full (first 7 layers of each virtual stage), flash attention"},
+      {"--set workloads.0.micro_batch=32 --set workloads.0.global_batch=32 --set workloads.0.model.layers=90",
+       "recompute full, flash attention"},
   };
   const char* yaml = "name: auto\nplatform: {preset: p5.48xlarge}\nworkloads:\n  - name: l8\n    kind: training\n"
                      "    model: {preset: llama3-8b}\n    tp: 8\n    global_batch: 16\n";
@@ -575,7 +597,7 @@ static const char* zero3 = "name: zero3\nplatform:\n  generate: {server: p5.48xl
 START_TEST(zero3_prefetch_overlaps_weight_gathers)
 {
   char set[160];
-  snprintf(set, sizeof set, "--set workloads.0.model.seq_len=%d", _i ? 256 : 2048);
+  snprintf(set, sizeof set, "--set workloads.0.model.seq_len=%d --set outputs.ops_max_rows=100000", _i ? 256 : 2048);
   char blocking_set[200];
   snprintf(blocking_set, sizeof blocking_set, "%s --set workloads.0.prefetch=false", set);
   ck_assert_int_eq(run_scenario(zero3, blocking_set), 0);
@@ -590,11 +612,15 @@ START_TEST(zero3_prefetch_overlaps_weight_gathers)
   double gathers = 0, all = 0;
   int n_ag = 0, n_rs = 0;
   long long next_call = 0;
+  double start[12], end[12];
   for (size_t r = 1; r < csv->n_rows; r++) {
     if (strcmp(cell(csv, r, "group"), "training-0:dp0") != 0)
       continue;
-    ck_assert_int_eq(strtoll(cell(csv, r, "call"), NULL, 10), next_call++);
-    double t = strtod(cell(csv, r, "end_s"), NULL) - strtod(cell(csv, r, "start_s"), NULL);
+    ck_assert_int_eq(strtoll(cell(csv, r, "call"), NULL, 10), next_call);
+    ck_assert(next_call < 12);
+    start[next_call] = strtod(cell(csv, r, "start_s"), NULL);
+    end[next_call++] = strtod(cell(csv, r, "end_s"), NULL);
+    double t         = end[next_call - 1] - start[next_call - 1];
     all += t;
     if (strcmp(cell(csv, r, "op"), "all-gather") == 0) {
       gathers += t;
@@ -607,12 +633,85 @@ START_TEST(zero3_prefetch_overlaps_weight_gathers)
   rs_csv_free(csv);
   ck_assert_int_eq(n_ag, 8);
   ck_assert_int_eq(n_rs, 4);
+  /* across the passes: the forward's last layer (3) queued the backward's first gather, which therefore
+   * starts on rank 0 before that layer's forward compute ends (queued by the backward, it came after the
+   * output layer) */
+  rs_csv_t* ops     = read_table("ops.csv");
+  double bwd_gather = -1, fwd_end = -1;
+  int seen = 0;
+  for (size_t r = 1; r < ops->n_rows; r++) {
+    if (strcmp(cell(ops, r, "rank"), "0") != 0 || strcmp(cell(ops, r, "layer"), "3") != 0)
+      continue;
+    if (strcmp(cell(ops, r, "detail"), "dp all-gather") == 0 && ++seen == 2)
+      bwd_gather = strtod(cell(ops, r, "start_s"), NULL);
+    if (strcmp(cell(ops, r, "op"), "compute") == 0 && strcmp(cell(ops, r, "detail"), "forward") == 0)
+      fwd_end = strtod(cell(ops, r, "end_s"), NULL);
+  }
+  rs_csv_free(ops);
+  ck_assert(bwd_gather >= 0 && fwd_end > 0);
+  ck_assert_msg(bwd_gather < fwd_end, "backward's gather of layer 3 at %g s, its forward ended at %g s", bwd_gather,
+                fwd_end);
   ck_assert_msg(step < blocking * (1 - 1e-3), "prefetched %g s, blocking %g s", step, blocking);
   ck_assert_msg(step >= compute * (1 - 1e-9), "step %g s, compute %g s", step, compute);
   ck_assert_msg(step >= gathers * (1 - 1e-9), "step %g s, all-gathers %g s", step, gathers);
   ck_assert_msg(step >= all * (1 - 1e-9), "step %g s, DP collectives %g s", step, all);
   /* what goes behind compute (the all-gathers, and the reduce-scatters, queued too) is all it can save */
   ck_assert_msg(blocking - step <= all * (1 + 1e-9), "saved %g s of %g s of DP collectives", blocking - step, all);
+}
+END_TEST
+
+/* Llama 3 8B on one p5 server, TP8 alone (no DP, no pipeline): its only collectives are TP's. */
+static const char* tp_only = "name: tpo\nplatform: {preset: p5.48xlarge}\nworkloads:\n"
+                             "  - kind: training\n    model: {preset: llama3-8b}\n    tp: 8\n    global_batch: 2\n"
+                             "    recompute: none\noutputs: {collectives_max_rows: 100000}\n";
+
+/* tp_comm_overlap: each block's (attention's, the MLP's) TP all-gather and reduce-scatter run under its
+ * GEMMs, so the exposed communication is, summed over 2 micro-batches x 32 layers x forward and backward x
+ * the two blocks, what the pair of collectives takes beyond the block's GEMMs (by hand from model.c and
+ * compute.c, the collectives' times from collectives.csv); compute is unchanged. */
+START_TEST(tp_comm_overlap_hides_tp_collectives_under_gemms)
+{
+  ck_assert_int_eq(run_scenario(tp_only, ""), 0);
+  double serial_step = iteration_value("step_s"), serial_compute = iteration_value("compute_s");
+  ck_assert_int_eq(run_scenario(tp_only, "--set workloads.0.tp_comm_overlap=true"), 0);
+  double step = iteration_value("step_s"), compute = iteration_value("compute_s");
+  double exposed = iteration_value("comm_exposed_s");
+  ck_assert_double_eq_tol(compute, serial_compute, serial_compute * 1e-9);
+  ck_assert_double_eq_tol(compute + exposed + iteration_value("bubble_s") + iteration_value("optimizer_s"), step,
+                          step * 1e-9);
+  ck_assert_msg(step < serial_step * 0.9, "overlapped %g s, serial %g s", step, serial_step);
+  /* every TP collective of rank 0's group takes the same time (same bytes, the links to itself) */
+  rs_csv_t* csv = read_table("collectives.csv");
+  double pair   = 0;
+  int calls     = 0;
+  for (size_t r = 1; r < csv->n_rows; r++)
+    if (strcmp(cell(csv, r, "group"), "training-0:tp0") == 0) {
+      pair += 2 * strtod(cell(csv, r, "time_us"), NULL) * 1e-6;
+      calls++;
+    }
+  rs_csv_free(csv);
+  ck_assert_int_eq(calls, 2 * 32 * 2 * 4);
+  pair /= calls;
+  rs_platform_t* p        = rs_test_load_preset("p5.48xlarge");
+  const rs_gpu_model_t* g = p->gpus[0].model;
+  rs_model_t m;
+  ck_assert(rs_model_preset("llama3-8b", &m) == RS_OK);
+  double tokens = 8192.0 / 8, by_hand = 0;
+  for (int i = 0; i < m.layers; i++) {
+    rs_gemm_flops_t f = rs_model_layer_gemm_flops(&m, i);
+    double share      = f.proj / (f.proj + f.dense + f.routed);
+    double linear     = rs_model_layer_fwd_flops(&m, i) * tokens - rs_model_attn_score_fwd_flops(&m) * tokens;
+    double weights    = rs_model_layer_params(&m, i) / 8 * 2;
+    for (int b = 0; b < 2; b++) {
+      double part = b == 0 ? share : 1 - share;
+      double fwd  = rs_gpu_seconds(g, RS_PREC_BF16, part * linear, part * weights);
+      double bwd  = rs_gpu_seconds(g, RS_PREC_BF16, 2 * part * linear, part * weights);
+      by_hand += 2 * (fmax(0, pair - fwd) + fmax(0, pair - bwd));
+    }
+  }
+  rs_platform_free(p);
+  ck_assert_msg(by_hand > 0, "the case should expose some TP communication");
+  ck_assert_double_eq_tol(exposed, by_hand, by_hand * 1e-6);
 }
 END_TEST
 
@@ -631,6 +730,7 @@ static Suite* training_suite(void)
   tcase_add_test(tc, uneven_virtual_stages_run);
   tcase_add_test(tc, bad_layouts_exit_2_with_reason);
   tcase_add_test(tc, auto_recompute_takes_the_least_that_fits);
+  tcase_add_test(tc, block_recompute_costs_its_share_of_full);
   tcase_add_test(tc, offloaded_activations_cross_c2c);
   tcase_add_test(tc, offload_hides_under_compute_when_the_link_is_fast);
   tcase_add_test(tc, training_collectives_are_one_row_per_group_call);
@@ -640,6 +740,7 @@ static Suite* training_suite(void)
   tcase_add_test(tc, links_show_nvlink_inside_and_nics_across_servers);
   tcase_add_test(tc, link_bytes_are_conserved);
   tcase_add_test(tc, traces_are_deterministic);
+  tcase_add_test(tc, tp_comm_overlap_hides_tp_collectives_under_gemms);
   suite_add_tcase(s, tc);
   return s;
 }

@@ -263,6 +263,13 @@ double rs_layout_stage_params(const rs_layout_t* lay, const rs_model_t* m, int s
   return p / lay->tp;
 }
 
+rs_recompute_t rs_layout_layer_recompute(const rs_layout_t* lay, int pos)
+{
+  if (lay->recompute == RS_RECOMPUTE_FULL && lay->recompute_layers > 0 && pos >= lay->recompute_layers)
+    return RS_RECOMPUTE_NONE;
+  return lay->recompute;
+}
+
 rs_mem_t rs_layout_train_memory(const rs_layout_t* lay, const rs_model_t* m, int stage)
 {
   double p   = rs_layout_stage_params(lay, m, stage);
@@ -287,8 +294,30 @@ rs_mem_t rs_layout_train_memory(const rs_layout_t* lay, const rs_model_t* m, int
   int layers    = rs_layout_stage_layers(lay, m, stage);
   int offloaded = lay->offload_layers < layers ? lay->offload_layers : layers;
   r.activations = layer * (layers - offloaded) * in_flight * factor;
-  r.offloaded   = layer * offloaded * in_flight * factor;
-  r.total       = r.weights + r.grads + r.optimizer + r.activations;
+  if (lay->recompute == RS_RECOMPUTE_FULL && lay->recompute_layers > 0) { /* block: the rest keep theirs */
+    double kept =
+        rs_model_layer_activation_bytes(m, lay->micro_batch, lay->tp, RS_RECOMPUTE_NONE, lay->attention) / lay->cp;
+    r.activations = 0;
+    for (int c = 0; c < lay->vp; c++) {
+      int n    = rs_layout_chunk_layers(lay, m, stage, c);
+      int full = n < lay->recompute_layers ? n : lay->recompute_layers;
+      r.activations += (full * layer + (n - full) * kept) * in_flight * factor;
+    }
+  }
+  r.offloaded = layer * offloaded * in_flight * factor;
+  /* zero 3 gathers each layer's bf16 weights whole before it runs (FSDP's unsharded parameters), and with
+   * prefetch holds the next one's too: the stage's largest layer, 1 + gather_ahead times, when DP shards it */
+  if (lay->zero >= 3 && lay->dp > 1) {
+    double largest = 0;
+    for (int i = 0; i < lay->vp; i++) {
+      int first = rs_layout_chunk_first_layer(lay, m, stage, i);
+      for (int k = first; k < first + rs_layout_chunk_layers(lay, m, stage, i); k++)
+        if (rs_model_layer_params(m, k) > largest)
+          largest = rs_model_layer_params(m, k);
+    }
+    r.gathered = 2 * largest / lay->tp * (1 + lay->gather_ahead);
+  }
+  r.total = r.weights + r.grads + r.optimizer + r.activations + r.gathered;
   return r;
 }
 

@@ -156,6 +156,13 @@ typedef struct rs_layout {
    * the backward (Megatron-Core's cpu_offloading_num_layers, the first ones in model order); 0: none.
    * Megatron-Core allows it only with pp = 1, without recomputation, and for fewer than all layers. */
   int offload_layers;
+  /* Training with zero 3: layers whose gathered weights wait in HBM beside the one computing (FSDP's prefetch:
+   * 1; none: 0). Set by the workload, not read from a scenario key of its own. */
+  int gather_ahead;
+  /* Training with full recomputation: only the first recompute_layers layers of each virtual stage are
+   * recomputed, the others keep their activations (Megatron-Core's recompute_method block with
+   * recompute_num_layers); 0: every layer. */
+  int recompute_layers;
 } rs_layout_t;
 
 /* A rank's place in the layout. */
@@ -166,6 +173,8 @@ typedef struct rs_coords {
 /* Bytes per GPU, by what they hold. */
 typedef struct rs_mem {
   double weights, grads, optimizer, activations, total;
+  double
+      gathered; /* zero 3: the whole (TP-split) weights of the layer computing and of those gathered ahead (in total) */
   double offloaded; /* activations held in the CPU host's memory instead (not in total) */
 } rs_mem_t;
 
@@ -188,6 +197,9 @@ int rs_layout_chunk_layers(const rs_layout_t* lay, const rs_model_t* m, int stag
 /* First layer of that chunk: virtual stage chunk x pp + stage comes after every virtual stage before it
  * in that order (Megatron's interleaving), so chunk k of every stage follows all of chunk k - 1. */
 int rs_layout_chunk_first_layer(const rs_layout_t* lay, const rs_model_t* m, int stage, int chunk);
+/* The recomputation of the layer at position pos (from 0) of its virtual stage: the layout's, except
+ * none past the first recompute_layers under full recomputation with recompute_layers > 0. */
+rs_recompute_t rs_layout_layer_recompute(const rs_layout_t* lay, int pos);
 /* Transformer layers held by pipeline stage `stage`: the sum over its chunks. */
 int rs_layout_stage_layers(const rs_layout_t* lay, const rs_model_t* m, int stage);
 /* First layer of that stage (of its first chunk; with vp = 1 its layers are contiguous from there). */

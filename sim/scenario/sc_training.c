@@ -71,6 +71,9 @@ static const rs_sc__field_t training_fields[] = {
     {"micro_batch", RS_SC__INT, LAYOUT(micro_batch), .min = 1, .max = 1e6, .def = "1"},
     {"global_batch", RS_SC__INT, LAYOUT(global_batch), .required = 1, .min = 1, .max = 1e9},
     {"recompute", RS_SC__ENUM, LAYOUT(recompute), .choices = recompute_names, .def = "auto"},
+    /* Megatron-Core's recompute_num_layers with recompute_method block: with full recomputation, the first
+     * recompute_layers layers of each virtual stage; 0: all (auto picks the fewest that fit) */
+    {"recompute_layers", RS_SC__INT, LAYOUT(recompute_layers), .min = 0, .max = 1e6, .def = "0"},
     /* flash: what Megatron-Core and NeMo run (Transformer Engine's fused attention); materialised: the
      * unfused kernels of Megatron-LM 2021, which the SC'21 cases used */
     {"attention", RS_SC__ENUM, LAYOUT(attention), .choices = attention_names, .def = "flash"},
@@ -82,6 +85,9 @@ static const rs_sc__field_t training_fields[] = {
     {"dp_overlap", RS_SC__BOOL, TRAIN(dp_overlap), .def = "true"},
     /* zero 3: FSDP's forward and backward prefetch (PyTorch's BackwardPrefetch.BACKWARD_PRE, forward_prefetch) */
     {"prefetch", RS_SC__BOOL, TRAIN(prefetch), .def = "true"},
+    /* Megatron-Core's tp_comm_overlap (ModelParallelConfig, default False; NeMo's performance recipes turn it
+     * on): Transformer Engine's userbuffers overlap of the TP collectives with the linear layers' GEMMs */
+    {"tp_comm_overlap", RS_SC__BOOL, TRAIN(tp_comm_overlap), .def = "false"},
     {"mode", RS_SC__ENUM, TRAIN(mode), .choices = mode_names, .def = "auto"},
     /* Megatron-Core's cpu_offloading with cpu_offloading_activations (NeMo's and Megatron Bridge's
      * cpu_offloading_num_layers: the first offload_layers layers; 0 here: all but the last, the most it allows) */

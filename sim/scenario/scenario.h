@@ -39,6 +39,7 @@ typedef struct rs_sc_training {
   int tp_across_domains; /* 1: allow TP groups to span NVLink domains */
   int dp_overlap;        /* 1: reduce gradients during the last backward pass, bucket by bucket */
   int prefetch;          /* zero 3: 1: gather the next layer's weights while this one computes */
+  int tp_comm_overlap;   /* 1: TP all-gathers and reduce-scatters run under the GEMMs they feed or drain */
   rs_train_mode_t mode;
   int offload; /* 1: `offload: activations`, layout.offload_layers of them (0 there: all but the last layer) */
 } rs_sc_training_t;

@@ -103,6 +103,7 @@ struct train_rank {
   sg_sem_t* stored;      /* [offload_layers]: released when layer i's activations reached the CPU host */
   sg_sem_t* reloaded;    /* [offload_layers]: released when they are back on the GPU */
   sg_sem_t* gathered;    /* zero 3 with prefetch: [layers], released when the DP reducer gathered layer i */
+  int carried;           /* zero 3 with prefetch: the layer whose gather the previous pass queued for this one; -1 */
 };
 
 /* ---- ops.csv (training.c) ------------------------------------------------------------------------ */

@@ -16,6 +16,7 @@
 #include <simgrid/actor.h>
 #include <simgrid/barrier.h>
 #include <simgrid/engine.h>
+#include <simgrid/exec.h>
 #include <simgrid/host.h>
 #include <simgrid/mailbox.h>
 #include <simgrid/semaphore.h>
@@ -59,13 +60,13 @@ static double activation_bytes(const train_wl_t* w)
 /* HBM bytes of one layer pass's s x s attention scores on this GPU: none with flash attention, which
  * keeps them on chip; materialised, the forward writes them, and a recomputation (selective or full)
  * writes them again before the backward. */
-static double score_bytes(const train_wl_t* w, int backward)
+static double score_bytes(const train_wl_t* w, int backward, rs_recompute_t rc)
 {
   const rs_model_t* m = &w->cfg->model;
   if (w->lay.attention == RS_ATTN_FLASH)
     return 0;
   double bytes = rs_model_attn_score_bytes(m, backward);
-  if (backward && w->lay.recompute != RS_RECOMPUTE_NONE)
+  if (backward && rc != RS_RECOMPUTE_NONE)
     bytes += rs_model_attn_score_bytes(m, 0);
   return bytes * tokens_per_gpu(w);
 }
@@ -176,8 +177,10 @@ static void prefetch(train_rank_t* me, int i, int first_of_pass, int next)
   train_wl_t* w = me->w;
   if (!prefetching(w))
     return;
-  if (first_of_pass)
+  if (first_of_pass && me->carried != i) /* not queued by the pass before */
     dp_queue(me, DP_BUCKET, RS_OP_ALLGATHER, layer_weight_bytes(w, i), i, me->gathered[i]);
+  if (first_of_pass)
+    me->carried = -1;
   if (next >= 0)
     dp_queue(me, DP_BUCKET, RS_OP_ALLGATHER, layer_weight_bytes(w, next), next, me->gathered[next]);
 }
@@ -199,8 +202,53 @@ static void wait_gathered(train_rank_t* me, int i)
   count_wait(me, t0, "weight gather");
 }
 
-/* One transformer layer, forward (backward = 1) or the forward recomputed for it. */
-static void layer_pass(train_rank_t* me, int layer, int backward)
+/* The share of layer i's GEMM FLOPs in attention's projections (Q, K, V and output); the MLP (or the
+ * experts, their router and shared experts) has the rest. */
+static double attn_share(const rs_model_t* m, int i)
+{
+  rs_gemm_flops_t g = rs_model_layer_gemm_flops(m, i);
+  return g.proj / (g.proj + g.dense + g.routed);
+}
+
+/* Megatron-Core's tp_comm_overlap (Transformer Engine userbuffers): one block's (attention's, or the MLP's)
+ * share of the pass's GEMMs, 1 / rounds of `share` of work's (rounds: 2 when full recomputation repeats the
+ * forward), runs while the block's sequence-parallel all-gather and reduce-scatter of `bytes` run.
+ * Transformer Engine overlaps every TP collective of a layer with a GEMM (NeMo's userbuffers configurations,
+ * e.g. userbuffers_fp8_h100_h8192_tp4_mbs1_seqlen8192: forward, ring-exchange all-gathers under the QKV and
+ * FC1 GEMMs and pipelined reduce-scatters under the output projection and FC2; backward, ring exchanges under
+ * the row-parallel layers' dgrad and bulk overlaps under the column-parallel ones'), so the block takes the
+ * longer of the two and only what the collectives take beyond the GEMMs is exposed. Not charged (unverified):
+ * the SMs the pipelined reduce-scatters take from the GEMM (num_sm 16-24 of H100's 132 in those
+ * configurations) and the chunked GEMMs' lower efficiency. */
+static void overlapped_gemms(train_rank_t* me, const rs_work_t* work, double share, int rounds, double bytes)
+{
+  double part      = share / rounds;
+  rs_work_t gemm   = {.gemm_flops = work->gemm_flops * part,
+                      .gemm_bytes = work->gemm_bytes * part,
+                      .gemm_prec  = work->gemm_prec,
+                      .attn_prec  = work->attn_prec};
+  double t         = rs_gpu_work_seconds(me->gpu->model, &gemm);
+  double t0        = simgrid_get_clock();
+  sg_exec_t kernel = sg_actor_exec_init(t * sg_host_get_speed(me->gpu->host));
+  sg_exec_start(kernel);
+  rs_train__collective(me, 't', RS_OP_ALLGATHER, bytes, me->at.layer);
+  rs_train__collective(me, 't', RS_OP_REDUCESCATTER, bytes, me->at.layer);
+  sg_exec_wait(kernel);
+  double exposed = simgrid_get_clock() - t0 - t;
+  me->t.compute += t;
+  me->t.comm += exposed > 0 ? exposed : 0;
+  if (me->w->run->ops != NULL) { /* the GEMMs' own stretch: they start with the collectives, at full speed */
+    rs_op_row_t row = rs_train__op_row(me, "compute", me->at.phase, t0);
+    row.end_s       = t0 + t;
+    row.flops       = gemm.gemm_flops;
+    row.bytes       = gemm.gemm_bytes;
+    rs_run_op(me->w->run, &row);
+  }
+}
+
+/* One transformer layer, forward (backward = 1) or the forward recomputed for it; pos is its place in its
+ * virtual stage (block recomputation recomputes the first recompute_layers). */
+static void layer_pass(train_rank_t* me, int layer, int backward, int pos)
 {
   const train_wl_t* w = me->w;
   const rs_model_t* m = &w->cfg->model;
@@ -209,22 +257,32 @@ static void layer_pass(train_rank_t* me, int layer, int backward)
   double linear       = rs_model_layer_fwd_flops(m, layer) * tokens - attn; /* projections, MLP, router */
   double weights      = layer_weight_bytes(w, layer);
   double act          = activation_bytes(w);
-  int full            = backward && w->lay.recompute == RS_RECOMPUTE_FULL;
+  rs_recompute_t rc   = rs_layout_layer_recompute(&w->lay, pos);
+  int full            = backward && rc == RS_RECOMPUTE_FULL;
   int collectives     = 1 + full; /* recompute repeats them */
   /* backward: twice the forward's GEMMs (plus the recomputed forward's under full recomputation), and
    * the multiple of the scores' forward that rs_model_attn_bwd_multiple counts */
   double gemm       = backward ? (2 + full) * linear : linear;
-  double attn_flops = backward ? rs_model_attn_bwd_multiple(w->lay.recompute, w->lay.attention) * attn : attn;
+  double attn_flops = backward ? rs_model_attn_bwd_multiple(rc, w->lay.attention) * attn : attn;
   me->at.layer      = layer;
   if (prefetching(w)) /* FSDP gathers the layer's weights before using them */
     wait_gathered(me, layer);
   else if (w->lay.zero == 3)
     collective(me, 'd', RS_OP_ALLGATHER, weights);
-  rs_work_t work = work_of(w, gemm, weights, attn_flops, 34 * act + score_bytes(w, backward));
-  compute(me, &work);
+  rs_work_t work = work_of(w, gemm, weights, attn_flops, 34 * act + score_bytes(w, backward, rc));
+  int overlap    = w->cfg->tp_comm_overlap && w->lay.tp > 1;
+  if (overlap) { /* the rest of the layer first; its GEMMs go with the TP collectives below */
+    rs_work_t rest  = work;
+    rest.gemm_flops = rest.gemm_bytes = 0;
+    compute(me, &rest);
+  } else
+    compute(me, &work);
   for (int k = 0; k < collectives; k++) {
     /* Megatron sequence parallelism: all-gather before attention and MLP, reduce-scatter after. */
-    for (int j = 0; j < 2; j++) {
+    for (int j = 0; j < 2 && overlap; j++) /* attention's projections (j = 0), then the MLP's */
+      overlapped_gemms(me, &work, j == 0 ? attn_share(m, layer) : 1 - attn_share(m, layer), collectives,
+                       act * w->lay.tp);
+    for (int j = 0; j < 2 && !overlap; j++) {
       collective(me, 't', RS_OP_ALLGATHER, act * w->lay.tp);
       collective(me, 't', RS_OP_REDUCESCATTER, act * w->lay.tp);
     }
@@ -283,7 +341,16 @@ static void send_to(const train_rank_t* me, int backward)
   trace_op(me, "send", backward ? "gradients" : "activations", simgrid_get_clock(), NAN, bytes);
 }
 
-static void forward(train_rank_t* me, int chunk, int micro)
+/* ZeRO-3 prefetch across passes: the pass's last layer queues the gather of the next pass's first layer
+ * (`next_first`, -1: none), which the next pass then does not queue again. */
+static int carry_to(train_rank_t* me, int next_first)
+{
+  if (next_first >= 0 && prefetching(me->w))
+    me->carried = next_first;
+  return next_first;
+}
+
+static void forward(train_rank_t* me, int chunk, int micro, int next_first)
 {
   me->at.micro_batch = micro;
   me->at.phase       = "forward";
@@ -291,8 +358,8 @@ static void forward(train_rank_t* me, int chunk, int micro)
     wait_for(me, me->from_prev);
   int first = chunk_first_layer(me, chunk), end = first + chunk_layers(me, chunk);
   for (int i = first; i < end; i++) {
-    prefetch(me, i, i == first, i + 1 < end ? i + 1 : -1);
-    layer_pass(me, i, 0);
+    prefetch(me, i, i == first, i + 1 < end ? i + 1 : carry_to(me, next_first));
+    layer_pass(me, i, 0, i - first);
     if (i < me->w->lay.offload_layers) /* its saved activations go to the CPU host while the next layers run */
       rs_flows_start(me->w->copies, me->gpu->host, me->cpu_host, me->w->offload_bytes, me->stored[i]);
   }
@@ -322,7 +389,7 @@ static void reload(train_rank_t* me, int i)
 
 /* Backward of one micro-batch through one chunk; on the chunk's last micro-batch, each layer's gradients
  * go to DP reduction as they are done. */
-static void backward(train_rank_t* me, int chunk, int micro)
+static void backward(train_rank_t* me, int chunk, int micro, int next_first)
 {
   const train_wl_t* w = me->w;
   me->at.micro_batch  = micro;
@@ -334,9 +401,9 @@ static void backward(train_rank_t* me, int chunk, int micro)
   int first = chunk_first_layer(me, chunk);
   int last  = first + chunk_layers(me, chunk) - 1;
   for (int i = last; i >= first; i--) {
-    prefetch(me, i, i == last, i > first ? i - 1 : -1);
+    prefetch(me, i, i == last, i > first ? i - 1 : carry_to(me, next_first));
     reload(me, i);
-    layer_pass(me, i, 1);
+    layer_pass(me, i, 1, i - first);
     if (micro == w->lay.n_micro - 1 && w->lay.dp > 1 && w->lay.zero < 3 && w->cfg->dp_overlap)
       dp_queue(me, DP_BUCKET, w->lay.zero >= 1 ? RS_OP_REDUCESCATTER : RS_OP_ALLREDUCE,
                rs_model_layer_params(&w->cfg->model, i) / w->lay.tp * grad_bytes_per_param(w), i, NULL);
@@ -345,15 +412,27 @@ static void backward(train_rank_t* me, int chunk, int micro)
     send_to(me, 1);
 }
 
-/* Every pass of the rank's stage, in its schedule's order. */
+/* The layer a pass runs first (forward: its chunk's first, backward: its last), or -1 when its chunk has none. */
+static int first_layer_of(const train_rank_t* me, const rs_train_step_t* step)
+{
+  int n = chunk_layers(me, step->chunk);
+  if (n == 0)
+    return -1;
+  return chunk_first_layer(me, step->chunk) + (step->backward ? n - 1 : 0);
+}
+
+/* Every pass of the rank's stage, in its schedule's order; each knows the next pass's first layer (ZeRO-3
+ * prefetch crosses from one pass into the next, forward into backward too; not past the iteration's end). */
 static void run_schedule(train_rank_t* me)
 {
   const rs_train_step_t* steps = me->w->schedule[me->c.pp];
+  me->carried                  = -1;
   for (int k = 0; k < me->w->n_steps; k++) {
+    int next = k + 1 < me->w->n_steps ? first_layer_of(me, &steps[k + 1]) : -1;
     if (steps[k].backward)
-      backward(me, steps[k].chunk, steps[k].micro);
+      backward(me, steps[k].chunk, steps[k].micro, next);
     else
-      forward(me, steps[k].chunk, steps[k].micro);
+      forward(me, steps[k].chunk, steps[k].micro, next);
   }
 }
 
@@ -407,13 +486,31 @@ static const rs_col_t iteration_cols[] = {
     {"optimizer_s", RS_COL_NUM},
 };
 
+/* FLOPs per token the GPUs run, the recomputed forward included: with block recomputation only that of the
+ * layers recomputed (the first recompute_layers of each virtual stage). */
+static double hw_flops_per_token(const train_wl_t* w)
+{
+  const rs_model_t* m  = &w->cfg->model;
+  const rs_layout_t* l = &w->lay;
+  if (l->recompute != RS_RECOMPUTE_FULL || l->recompute_layers == 0)
+    return rs_model_train_hw_flops_per_token(m, l->recompute);
+  double flops = rs_model_train_flops_per_token(m);
+  for (int s = 0; s < l->pp; s++)
+    for (int c = 0; c < l->vp; c++) {
+      int first = rs_layout_chunk_first_layer(l, m, s, c), n = rs_layout_chunk_layers(l, m, s, c);
+      for (int k = 0; k < n && k < l->recompute_layers; k++)
+        flops += rs_model_layer_fwd_flops(m, first + k);
+    }
+  return flops;
+}
+
 static void record_iteration(train_wl_t* w, int it, double t0, double t1)
 {
   const rs_model_t* m = &w->cfg->model;
   double step         = t1 - t0;
   double tokens       = (double)w->lay.global_batch * m->seq_len;
   double model_tf     = tokens * rs_model_train_flops_per_token(m) / step / w->n / 1e12;
-  double hw_tf        = tokens * rs_model_train_hw_flops_per_token(m, w->lay.recompute) / step / w->n / 1e12;
+  double hw_tf        = tokens * hw_flops_per_token(w) / step / w->n / 1e12;
   double peak         = w->gpus[0]->model->peak_flops[w->cfg->precision] / 1e12;
   rs_table_t* t       = w->iterations;
   rs_cell_text(t, w->wl->name);
@@ -607,6 +704,12 @@ static int train_check(const rs_run_t* run, int i, rs_layout_t* lay, rs_err_t* e
    * a published recipe does; a layout that fits under none of them is refused with full's count */
   int stage;
   rs_mem_t mem;
+  lay->gather_ahead = lay->zero == 3 && cfg->prefetch; /* FSDP holds the prefetched layer beside the running one */
+  if (lay->recompute_layers > 0 && lay->recompute != RS_RECOMPUTE_FULL) {
+    snprintf(key, sizeof key, "workloads[%d].recompute_layers", i);
+    return rs_scenario_err(run->sc, err, key, "recompute_layers needs recompute: full, got recompute: %s",
+                           rs_recompute_name(lay->recompute));
+  }
   if (lay->recompute == RS_RECOMPUTE_AUTO) {
     for (rs_recompute_t rc = RS_RECOMPUTE_NONE; rc <= RS_RECOMPUTE_FULL; rc++) {
       lay->recompute = rc;
@@ -614,16 +717,37 @@ static int train_check(const rs_run_t* run, int i, rs_layout_t* lay, rs_err_t* e
       if (mem.total <= gpu->hbm_bytes)
         break;
     }
+    /* full: as few layers per virtual stage as fit (Megatron-Core's block method), else all of them */
+    int most = 0;
+    for (int s = 0; s < lay->pp; s++)
+      for (int c = 0; c < lay->vp; c++)
+        if (rs_layout_chunk_layers(lay, &cfg->model, s, c) > most)
+          most = rs_layout_chunk_layers(lay, &cfg->model, s, c);
+    for (int k = 1; lay->recompute == RS_RECOMPUTE_FULL && k < most; k++) {
+      lay->recompute_layers = k;
+      rs_mem_t part         = rs_layout_train_memory_max(lay, &cfg->model, &stage);
+      if (part.total <= gpu->hbm_bytes) {
+        mem = part;
+        break;
+      }
+      lay->recompute_layers = 0;
+    }
+    if (lay->recompute_layers == 0)
+      mem = rs_layout_train_memory_max(lay, &cfg->model, &stage);
   } else
     mem = rs_layout_train_memory_max(lay, &cfg->model, &stage);
   if (cfg->offload && offload_check(run, i, mem.offloaded, err) != RS_OK)
     return RS_ERR;
-  if (mem.total > gpu->hbm_bytes)
+  if (mem.total > gpu->hbm_bytes) {
+    char gathered[48] = ""; /* zero 3 only */
+    if (mem.gathered > 0)
+      snprintf(gathered, sizeof gathered, ", gathered layers %.1f", mem.gathered / 1e9);
     return rs_scenario_err(run->sc, err, key,
                            "needs %.0f GB per GPU (stage %d: weights %.1f, gradients %.1f, optimizer %.1f, activations "
-                           "%.1f GB), %s has %.0f GB",
+                           "%.1f%s GB), %s has %.0f GB",
                            mem.total / 1e9, stage, mem.weights / 1e9, mem.grads / 1e9, mem.optimizer / 1e9,
-                           mem.activations / 1e9, gpu->name, gpu->hbm_bytes / 1e9);
+                           mem.activations / 1e9, gathered, gpu->name, gpu->hbm_bytes / 1e9);
+  }
   return RS_OK;
 }
 
@@ -792,18 +916,29 @@ static void train_free(void* state)
   free(w);
 }
 
+/* The layout's recomputation in words: none, selective, full, or full of the first n layers of each virtual stage. */
+static const char* recompute_words(const rs_layout_t* l, char* buf, size_t len)
+{
+  if (l->recompute == RS_RECOMPUTE_FULL && l->recompute_layers > 0)
+    snprintf(buf, len, "full (first %d layer%s of each virtual stage)", l->recompute_layers,
+             l->recompute_layers > 1 ? "s" : "");
+  else
+    snprintf(buf, len, "%s", rs_recompute_name(l->recompute));
+  return buf;
+}
+
 static void train_report(const rs_run_t* run, int i, const void* state, FILE* fp)
 {
   const train_wl_t* w       = state;
   const rs_sc_training_t* c = w->cfg;
   const rs_layout_t* l      = &w->lay;
   const train_summary_t* s  = &w->sum;
-  char order[32];
+  char order[32], rc[64];
   fprintf(
       fp,
       "  %s (training): %s on %d GPUs, TP%d CP%d EP%d PP%d DP%d (ranks %s), %s, %s recomputation, global batch %d\n",
       w->wl->name, c->model.name, w->row->gpus, l->tp, l->cp, l->ep, l->pp, l->dp,
-      rs_layout_order_name(l, order, sizeof order), rs_prec_name(c->precision), rs_recompute_name(l->recompute),
+      rs_layout_order_name(l, order, sizeof order), rs_prec_name(c->precision), recompute_words(l, rc, sizeof rc),
       l->global_batch);
   if (w->aggregated)
     fprintf(fp, "    aggregated mode: %d of %d DP replicas run as actors, the others as flows\n", l->ep, l->dp);
@@ -817,13 +952,17 @@ static void train_describe(const rs_run_t* run, int i, const void* state, FILE* 
 {
   const train_wl_t* w = state;
   int stage;
+  char rc[64];
   rs_mem_t mem = rs_layout_train_memory_max(&w->lay, &w->cfg->model, &stage);
   fprintf(fp,
           "  %s (training): recompute %s, %s attention, %s gradients; per GPU (stage %d, the fullest): "
           "weights %.1f, gradients %.1f, optimizer %.1f, activations %.1f, total %.1f GB of %.0f\n",
-          w->wl->name, rs_recompute_name(w->lay.recompute), rs_attn_name(w->lay.attention),
+          w->wl->name, recompute_words(&w->lay, rc, sizeof rc), rs_attn_name(w->lay.attention),
           rs_grad_prec_name(w->lay.grad_precision), stage, mem.weights / 1e9, mem.grads / 1e9, mem.optimizer / 1e9,
           mem.activations / 1e9, mem.total / 1e9, w->gpus[0]->model->hbm_bytes / 1e9);
+  if (mem.gathered > 0)
+    fprintf(fp, "    zero 3: %d layer%s weights gathered whole at a time: %.1f GB (in the total)\n",
+            1 + w->lay.gather_ahead, w->lay.gather_ahead ? "s'" : "'s", mem.gathered / 1e9);
   if (w->lay.offload_layers > 0)
     fprintf(fp, "    activations of %d layers offloaded to the CPU host: %.1f GB per GPU\n", w->lay.offload_layers,
             mem.offloaded / 1e9);
