@@ -6,7 +6,9 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <simgrid/engine.h>
+#include <simgrid/version.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -66,6 +68,8 @@ typedef struct cli {
   const char* gen_args[16]; /* platform options, as "key=value" for the same checks as a scenario's */
   int n_gen;
   const char* sg_help; /* SimGrid's help flag for --cfg=help, --help-cfg or --log=help */
+  int argc;            /* the command and its options, for run.yaml's record */
+  char** argv;
 } cli_t;
 
 int rs_cli_usage_error(const char* command, const char* fmt, const char* arg)
@@ -242,16 +246,94 @@ static int prepare(cli_t* cli, rs_scenario_t** sc, rs_platform_t** plat, rs_run_
   return rs_run_prepare(*run, err);
 }
 
-static void report(const rs_run_t* run, double wall_s)
+/* The header, printed before the run starts so that a long run shows at once what it simulates. */
+static void header(const rs_run_t* run)
 {
   const rs_scenario_t* sc = run->sc;
   printf("racksim %s: %s%s%s\n", RS_VERSION, sc->name, sc->description ? " -- " : "",
          sc->description ? sc->description : "");
   printf("  platform %s: %d GPUs in %d NVLink domain%s, %d CPUs\n", run->plat->file, run->plat->n_gpus,
          run->plat->n_domains, run->plat->n_domains == 1 ? "" : "s", run->plat->n_cpus);
+  fflush(stdout);
+}
+
+static void report(const rs_run_t* run, double wall_s)
+{
   rs_run_report(run, stdout);
   printf("  simulated %.6g s in %.2f s of wall time\n", simgrid_get_clock(), wall_s);
   rs_run_report_tables(run, stdout);
+}
+
+/* s as a YAML double-quoted scalar. */
+static void yaml_quoted(FILE* fp, const char* s)
+{
+  fputc('"', fp);
+  for (const unsigned char* c = (const unsigned char*)s; *c; c++) {
+    if (*c == '"' || *c == '\\')
+      fprintf(fp, "\\%c", *c);
+    else if (*c < 0x20 || *c == 0x7f)
+      fprintf(fp, "\\x%02x", *c);
+    else
+      fputc(*c, fp);
+  }
+  fputc('"', fp);
+}
+
+/* One word of a command line, quoted for a POSIX shell when it holds anything but safe characters. */
+static void shell_word(FILE* fp, const char* s)
+{
+  if (s[0] != '\0' &&
+      strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_./=:,+-@%") == strlen(s)) {
+    fputs(s, fp);
+    return;
+  }
+  fputc('\'', fp);
+  for (const char* c = s; *c; c++)
+    if (*c == '\'')
+      fputs("'\\''", fp);
+    else
+      fputc(*c, fp);
+  fputc('\'', fp);
+}
+
+/* run.yaml: the scenario as loaded (every --set applied, the seed stated), then how the run was made.
+ * Its relative paths resolve against record.relative_to, so it reruns from its output directory. The
+ * caller frees the text. */
+static char* run_yaml(const cli_t* cli, const rs_scenario_t* sc)
+{
+  char* text = NULL;
+  size_t len = 0;
+  FILE* fp   = open_memstream(&text, &len);
+  fputs("# run.yaml -- written by racksim: the scenario as this run resolved it (every --set applied, the\n"
+        "# seed stated), then how the run was made. 'racksim run THIS_FILE' reruns it exactly (add -o DIR to\n"
+        "# write elsewhere); docs/outputs.md describes it.\n",
+        fp);
+  fputs(sc->resolved, fp);
+  if (len > 0 && text[len - 1] != '\n')
+    fputc('\n', fp);
+  char* command      = NULL;
+  size_t command_len = 0;
+  FILE* cp           = open_memstream(&command, &command_len);
+  fputs("racksim", cp);
+  for (int i = 0; i < cli->argc; i++) {
+    fputc(' ', cp);
+    shell_word(cp, cli->argv[i]);
+  }
+  fclose(cp);
+  char cwd[PATH_MAX];
+  fprintf(fp, "record:\n  racksim: ");
+  yaml_quoted(fp, RS_VERSION);
+  fprintf(fp, "\n  simgrid: \"%d.%d.%d\"\n  command: ", SIMGRID_VERSION_MAJOR, SIMGRID_VERSION_MINOR,
+          SIMGRID_VERSION_PATCH);
+  yaml_quoted(fp, command);
+  fprintf(fp, "\n  directory: ");
+  yaml_quoted(fp, getcwd(cwd, sizeof cwd) ? cwd : "");
+  fprintf(fp, "\n  relative_to: ");
+  yaml_quoted(fp, sc->base_dir);
+  fputc('\n', fp);
+  fclose(fp);
+  free(command);
+  return text;
 }
 
 static int cmd_run_or_validate(cli_t* cli)
@@ -270,10 +352,19 @@ static int cmd_run_or_validate(cli_t* cli)
     rs_platform_describe(plat, stdout);
     printf("scenario %s: valid (%d workload%s)\n", sc->path, sc->n_workloads, sc->n_workloads == 1 ? "" : "s");
     rs_run_describe(run, stdout);
-  } else if ((code = rs_run_execute(run, &err)) != RS_EXIT_OK)
-    fail(code, &err);
-  else if (cli->verbosity != RS_QUIET)
-    report(run, rs_run_wall_clock() - t0);
+  } else {
+    char* record  = run_yaml(cli, sc);
+    run->run_yaml = record;
+    if (rs_run_open(run, &err) != RS_OK)
+      code = fail(RS_EXIT_INPUT, &err);
+    else if (cli->verbosity != RS_QUIET)
+      header(run);
+    if (code == RS_EXIT_OK && (code = rs_run_execute(run, &err)) != RS_EXIT_OK)
+      fail(code, &err);
+    if (code == RS_EXIT_OK && cli->verbosity != RS_QUIET)
+      report(run, rs_run_wall_clock() - t0);
+    free(record);
+  }
   rs_run_free(run);
   rs_platform_free(plat);
   rs_scenario_free(sc);
@@ -353,7 +444,7 @@ static int cmd_platform(cli_t* cli)
 
 int rs_cli_command(int argc, char** argv)
 {
-  cli_t cli           = {.verbosity = RS_NORMAL, .command = argv[0]};
+  cli_t cli           = {.verbosity = RS_NORMAL, .command = argv[0], .argc = argc, .argv = argv};
   const char* command = argv[0];
   const char* usage   = strcmp(command, "run") == 0        ? usage_run
                         : strcmp(command, "validate") == 0 ? usage_validate

@@ -30,6 +30,8 @@ char* rs_sc__relative(const rs_sc__walk_t* w, const char* path)
 {
   if (path[0] == '/')
     return xbt_strdup(path);
+  if (w->base_dir != NULL && w->base_dir[0] == '/')
+    return bprintf("%s/%s", w->base_dir, path);
   const char* slash = strrchr(w->file, '/');
   if (slash == NULL)
     return xbt_strdup(path);
@@ -166,6 +168,26 @@ static const rs_sc__field_t workload_fields[] = {
 static const rs_sc__table_t workload_table = {RS_SC__FIELDS(workload_fields), .check = check_workload, .tag = "kind",
                                               .variants = kind_tables};
 
+/* ---- record (what racksim writes into run.yaml) --------------------------------------------------- */
+
+/* relative_to, read early by the walk (base_dir_path), must be absolute to mean anything. */
+static int check_record(rs_sc__walk_t* w, const rs_sc__loc_t* at, void* base)
+{
+  const rs_sc_record_t* r = base;
+  if (r->relative_to != NULL && r->relative_to[0] != '/')
+    return rs_sc__err_key(w, at, "relative_to", "expected an absolute directory, got '%s'", r->relative_to);
+  return RS_OK;
+}
+
+static const rs_sc__field_t record_fields[] = {
+    {"racksim", RS_SC__STR, offsetof(rs_sc_record_t, racksim)},
+    {"simgrid", RS_SC__STR, offsetof(rs_sc_record_t, simgrid)},
+    {"command", RS_SC__STR, offsetof(rs_sc_record_t, command)},
+    {"directory", RS_SC__STR, offsetof(rs_sc_record_t, directory)},
+    {"relative_to", RS_SC__STR, offsetof(rs_sc_record_t, relative_to)},
+};
+static const rs_sc__table_t record_table = {RS_SC__FIELDS(record_fields), .check = check_record};
+
 /* ---- the scenario --------------------------------------------------------------------------------- */
 
 /* outputs.dir by default: out/ and the scenario file's name up to its first dot. */
@@ -191,6 +213,7 @@ static const rs_sc__field_t scenario_fields[] = {
      .what = "a list of workloads (lines starting with '- kind: ...')"},
     {"outputs", RS_SC__MAP, offsetof(rs_scenario_t, outputs), .def = "{}", .sub = &outputs_table},
     {"failures", RS_SC__MAP, offsetof(rs_scenario_t, failures), .def = "{}", .sub = &rs_sc__failures},
+    {"record", RS_SC__MAP, offsetof(rs_scenario_t, record), .def = "{}", .sub = &record_table},
 };
 const rs_sc__table_t rs_sc__scenario = {RS_SC__FIELDS(scenario_fields), .check = check_scenario};
 
