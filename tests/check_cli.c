@@ -725,6 +725,38 @@ START_TEST(test_platform_command)
 }
 END_TEST
 
+/* The collective workload prints nccl-tests' table and footer; sizes take nccl-tests' 8M, 64M (binary). */
+START_TEST(test_nccl_tests_table)
+{
+  ck_assert_int_eq(racksim("run", QUICKSTART, "-o", tmp("n"), "--set", "workloads.0.min_bytes=8M", "--set",
+                           "workloads.0.max_bytes=64M", NULL),
+                   0);
+  assert_has(res.out, "    #       size         count      type   redop    root     time   algbw   busbw\n");
+  assert_has(res.out, "    #        (B)    (elements)                               (us)  (GB/s)  (GB/s)\n");
+  assert_has(res.out, "\n         8388608       2097152     float     sum      -1 ");
+  assert_has(res.out, "\n        67108864      16777216     float     sum      -1 ");
+  ck_assert_ptr_eq(strstr(res.out, "134217728    "), NULL);
+  assert_has(res.out, "    # Avg bus bandwidth    : ");
+  assert_has(res.out, "4 sizes x runs from 8388608 to 67108864 bytes");
+}
+END_TEST
+
+START_TEST(test_models_command)
+{
+  ck_assert_int_eq(racksim("models", "--list", NULL), 0);
+  assert_starts(res.out, "preset ");
+  assert_has(res.out, "\nllama3-70b ");
+  assert_has(res.out, "\nllama3-405b             405.9      405.9    126  16384     128/8        0\n");
+  assert_has(res.out, "\ndeepseek-v3             671.0       37.6 ");
+  ck_assert_str_eq(res.err, "");
+  ck_assert_int_eq(racksim("models", NULL), 0);
+  racksim("models", "llama", NULL);
+  assert_usage_error("models: unexpected argument 'llama'");
+  ck_assert_int_eq(racksim("--help", NULL), 0);
+  assert_has(res.out, "models --list");
+}
+END_TEST
+
 /* A preset written with `platform -o`, then used through `file:` by a scenario beside it. */
 START_TEST(test_platform_round_trip)
 {
@@ -828,6 +860,8 @@ static Suite* cli_suite(void)
   tcase_add_test(good, test_rerun_replaces_tables);
   tcase_add_test(good, test_progress_only_on_terminal);
   tcase_add_test(good, test_platform_command);
+  tcase_add_test(good, test_models_command);
+  tcase_add_test(good, test_nccl_tests_table);
   tcase_add_test(good, test_platform_round_trip);
   tcase_add_test(good, test_sparse_inference_arrivals);
   tcase_add_test(good, test_sparse_agentic_replay);

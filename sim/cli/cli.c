@@ -54,6 +54,12 @@ static const char* const usage_platform =
     "  --cpu MODEL            their model: graviton4 (default) or grace\n"
     "  --describe             load the result and print its summary instead of the XML\n";
 
+static const char* const usage_models =
+    "usage: racksim models [--list]\n"
+    "\n"
+    "Lists the model presets a scenario's model.preset names: parameters (active ones for MoE), layers,\n"
+    "hidden size, attention heads / KV heads, experts. docs/model.md gives their sources.\n";
+
 typedef struct cli {
   const char* command;
   const char* scenario;
@@ -442,6 +448,23 @@ static int cmd_platform(cli_t* cli)
   return rc == RS_OK ? RS_EXIT_OK : fail(RS_EXIT_INPUT, &err);
 }
 
+/* The model presets, one a line. */
+static int cmd_models(void)
+{
+  printf("%-18s %10s %10s %6s %6s %9s %8s\n", "preset", "params_b", "active_b", "layers", "hidden", "heads/kv",
+         "experts");
+  for (int i = 0; rs_model_preset_at(i); i++) {
+    rs_model_t m;
+    if (rs_model_preset(rs_model_preset_at(i), &m) != RS_OK)
+      continue;
+    char heads[32];
+    snprintf(heads, sizeof heads, "%d/%d", m.heads, m.kv_heads);
+    printf("%-18s %10.1f %10.1f %6d %6d %9s %8d\n", m.name, rs_model_params(&m) / 1e9, rs_model_active_params(&m) / 1e9,
+           m.layers, m.hidden, heads, m.experts);
+  }
+  return RS_EXIT_OK;
+}
+
 int rs_cli_command(int argc, char** argv)
 {
   cli_t cli           = {.verbosity = RS_NORMAL, .command = argv[0], .argc = argc, .argv = argv};
@@ -449,12 +472,16 @@ int rs_cli_command(int argc, char** argv)
   const char* usage   = strcmp(command, "run") == 0        ? usage_run
                         : strcmp(command, "validate") == 0 ? usage_validate
                         : strcmp(command, "platform") == 0 ? usage_platform
+                        : strcmp(command, "models") == 0   ? usage_models
                                                            : NULL;
   if (usage == NULL)
     return rs_cli_usage_error(NULL, "unknown command '%s'", command);
   int code = parse_options(&cli, argc, argv, usage);
   if (code < 0)
-    code = strcmp(command, "platform") == 0 ? cmd_platform(&cli) : cmd_run_or_validate(&cli);
+    code = strcmp(command, "platform") == 0 ? cmd_platform(&cli)
+           : strcmp(command, "models") == 0
+               ? (cli.scenario ? rs_cli_usage_error(command, "unexpected argument '%s'", cli.scenario) : cmd_models())
+               : cmd_run_or_validate(&cli);
   for (int i = 0; i < cli.n_sg_args; i++)
     free((char*)cli.sg_args[i]);
   for (int i = 0; i < cli.n_gen; i++)

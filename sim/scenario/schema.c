@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include <xbt/misc.h>
 #include <xbt/sysdep.h>
 
@@ -38,10 +39,32 @@ char* rs_sc__relative(const rs_sc__walk_t* w, const char* path)
   return bprintf("%.*s/%s", (int)(slash - w->file), w->file, path);
 }
 
+/* Where platforms/ and scenarios/ are: $RACKSIM_DATADIR; else, for an installed racksim, the data
+ * directory beside its bin/ (RS_REL_DATADIR, "../share/racksim" under the install prefix), wherever
+ * the prefix was moved; else the source tree the binary was built from. */
 static char* data_dir(void)
 {
   const char* env = getenv("RACKSIM_DATADIR");
-  return xbt_strdup(env && env[0] ? env : RS_DATADIR);
+  if (env && env[0])
+    return xbt_strdup(env);
+  char exe[4096];
+  ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+  if (n > 0) {
+    exe[n]      = '\0';
+    char* slash = strrchr(exe, '/');
+    if (slash != NULL) {
+      *slash          = '\0';
+      char* installed = bprintf("%s/%s", exe, RS_REL_DATADIR);
+      char* probe     = bprintf("%s/platforms", installed);
+      struct stat st;
+      int found = stat(probe, &st) == 0 && S_ISDIR(st.st_mode);
+      free(probe);
+      if (found)
+        return installed;
+      free(installed);
+    }
+  }
+  return xbt_strdup(RS_DATADIR);
 }
 
 /* ---- platform ------------------------------------------------------------------------------------- */

@@ -220,8 +220,21 @@ int rs_parse_bytes(const char* text, double* bytes)
   static const struct {
     const char* suffix;
     double scale;
-  } units[] = {{"", 1},      {"B", 1},      {"KB", 1e3},        {"MB", 1e6},           {"GB", 1e9},
-               {"TB", 1e12}, {"KiB", 1024}, {"MiB", 1048576.0}, {"GiB", 1073741824.0}, {"TiB", 1099511627776.0}};
+  } units[] = {{"", 1},
+               {"B", 1},
+               {"KB", 1e3},
+               {"MB", 1e6},
+               {"GB", 1e9},
+               {"TB", 1e12},
+               {"KiB", 1024},
+               {"MiB", 1048576.0},
+               {"GiB", 1073741824.0},
+               {"TiB", 1099511627776.0},
+               /* nccl-tests' -b/-e: a bare K, M, G or T is binary there (8G = 8 GiB) */
+               {"K", 1024},
+               {"M", 1048576.0},
+               {"G", 1073741824.0},
+               {"T", 1099511627776.0}};
   char* end;
   errno    = 0;
   double v = strtod(text, &end);
