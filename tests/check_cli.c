@@ -648,6 +648,27 @@ START_TEST(test_rerun_replaces_tables)
 }
 END_TEST
 
+/* --timeline writes timeline.json into the run's directory and its manifest; the next run removes it. */
+START_TEST(test_run_timeline_flag)
+{
+  char dir[300];
+  snprintf(dir, sizeof dir, "%s", tmp("tl"));
+  ck_assert_int_eq(racksim("run", QUICKSTART, "-o", dir, "--timeline", "--set", "workloads.0.max_bytes=4MiB", NULL), 0);
+  assert_has(res.out, "/timeline.json: open it in https://ui.perfetto.dev\n");
+  char* json = slurp(tmp("tl/timeline.json"), NULL);
+  assert_starts(json, "{\"displayTimeUnit\":\"ms\",\"traceEvents\":[");
+  assert_has(json, "\"name\":\"sweep all-reduce\"");
+  free(json);
+  char* manifest = slurp(tmp("tl/.racksim-files"), NULL);
+  assert_has(manifest, "timeline.json\n");
+  free(manifest);
+  ck_assert_int_eq(racksim("run", QUICKSTART, "-o", dir, "--quiet", NULL), 0);
+  ck_assert(!exists(tmp("tl/timeline.json")));
+  racksim("validate", QUICKSTART, "--timeline", NULL);
+  assert_usage_error("option '--timeline' belongs to 'racksim run'");
+}
+END_TEST
+
 /* On a terminal (script(1) gives a pseudo-terminal) the progress line shows; into a file, nothing. */
 START_TEST(test_progress_only_on_terminal)
 {
@@ -859,6 +880,7 @@ static Suite* cli_suite(void)
   tcase_add_test(good, test_run_yaml_reproduces);
   tcase_add_test(good, test_rerun_replaces_tables);
   tcase_add_test(good, test_progress_only_on_terminal);
+  tcase_add_test(good, test_run_timeline_flag);
   tcase_add_test(good, test_platform_command);
   tcase_add_test(good, test_models_command);
   tcase_add_test(good, test_nccl_tests_table);

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <xbt/misc.h>
 #include <xbt/sysdep.h>
@@ -25,6 +26,8 @@ static const char* const usage_run =
     "  --seed N             random seed (overrides the scenario's seed)\n"
     "  --set KEY=VALUE      override one value of the scenario, e.g. --set workloads.0.max_bytes=8GiB\n"
     "                       (KEY is a dotted path; list items by index or by workload name); repeatable\n"
+    "  --timeline           after the run, write DIR/timeline.json (Perfetto/Chrome trace events) with\n"
+    "                       rs-timeline; set outputs.ops_max_rows for a track per rank\n"
     "  -q, --quiet          print nothing but errors\n"
     "  -v, --verbose        print the simulator's own progress messages\n"
     "  --log=SPEC           passed to SimGrid's logging (e.g. --log=racksim.thres:debug; --log=help)\n"
@@ -71,6 +74,7 @@ typedef struct cli {
   rs_verbosity_t verbosity;
   int list;
   int describe;
+  int timeline;             /* --timeline: rs-timeline on the output directory after the run */
   const char* gen_args[16]; /* platform options, as "key=value" for the same checks as a scenario's */
   int n_gen;
   const char* sg_help; /* SimGrid's help flag for --cfg=help, --help-cfg or --log=help */
@@ -101,6 +105,7 @@ static int parse_options(cli_t* cli, int argc, char** argv, const char* usage)
                                        {"list", no_argument, NULL, 'l'},
                                        {"help", no_argument, NULL, 'h'},
                                        {"describe", no_argument, NULL, 'D'},
+                                       {"timeline", no_argument, NULL, 'T'},
                                        {"help-cfg", no_argument, NULL, 'H'},
                                        {"servers", required_argument, NULL, 'g'},
                                        {"servers-per-pod", required_argument, NULL, 'g'},
@@ -164,6 +169,11 @@ static int parse_options(cli_t* cli, int argc, char** argv, const char* usage)
       break;
     case 'D':
       cli->describe = 1;
+      break;
+    case 'T':
+      if (strcmp(cli->command, "run") != 0)
+        return rs_cli_usage_error(cli->command, "option '%s' belongs to 'racksim run'", argv[optind - 1]);
+      cli->timeline = 1;
       break;
     case 'g':
       if (strcmp(cli->command, "platform") != 0 || cli->n_gen >= 15)
@@ -342,6 +352,36 @@ static char* run_yaml(const cli_t* cli, const rs_scenario_t* sc)
   return text;
 }
 
+/* rs-timeline, beside this racksim (in the build tree as in an installed bin/), on the run's directory;
+ * RS_EXIT_SIM and err when it cannot run or fails (its own message is on stderr then). */
+static int write_timeline(const rs_run_t* run, int quiet, rs_err_t* err)
+{
+  char exe[4096];
+  ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+  char* slash;
+  if (n <= 0 || (exe[n] = '\0', slash = strrchr(exe, '/')) == NULL)
+    return rs_err_set(err, "--timeline: cannot find rs-timeline (no /proc/self/exe)"), RS_EXIT_SIM;
+  slash[1]     = '\0';
+  char* tool   = bprintf("%srs-timeline", exe);
+  char* argv[] = {tool, (char*)rs_out_dir(run->out), NULL};
+  fflush(NULL);
+  pid_t pid = fork();
+  if (pid == 0) {
+    execv(tool, argv);
+    _exit(127);
+  }
+  int st   = 0;
+  int code = pid > 0 && waitpid(pid, &st, 0) == pid && WIFEXITED(st) ? WEXITSTATUS(st) : 127;
+  if (code == 127)
+    rs_err_set(err, "--timeline: cannot run %s", tool);
+  else if (code != 0)
+    rs_err_set(err, "--timeline: rs-timeline failed (exit status %d)", code);
+  else if (!quiet)
+    printf("Timeline written to %s/timeline.json: open it in https://ui.perfetto.dev\n", rs_out_dir(run->out));
+  free(tool);
+  return code == 0 ? RS_EXIT_OK : RS_EXIT_SIM;
+}
+
 static int cmd_run_or_validate(cli_t* cli)
 {
   rs_err_t err        = {{0}};
@@ -369,6 +409,8 @@ static int cmd_run_or_validate(cli_t* cli)
       fail(code, &err);
     if (code == RS_EXIT_OK && cli->verbosity != RS_QUIET)
       report(run, rs_run_wall_clock() - t0);
+    if (code == RS_EXIT_OK && cli->timeline && (code = write_timeline(run, cli->verbosity == RS_QUIET, &err)) != 0)
+      fail(code, &err);
     free(record);
   }
   rs_run_free(run);
