@@ -17,6 +17,7 @@ static const char* const usage_main =
     "  run SCENARIO        simulate a scenario and write its CSV tables\n"
     "  validate SCENARIO   check a scenario and its platform without simulating\n"
     "  platform NAME       write the SimGrid XML of a hardware preset (--list names them)\n"
+    "  models --list       list the model presets\n"
     "\n"
     "options: --help, --version. 'racksim <command> --help' tells more.\n";
 

@@ -482,7 +482,10 @@ START_TEST(test_run_quickstart)
   ck_assert_str_eq(res.out, "");
   ck_assert_str_eq(res.err, "");
   char names[1024];
-  ck_assert_msg(dir_entries(dir, names, sizeof names) == 4, "expected the four tables alone, got: %s", names);
+  /* the four tables, run.yaml and the manifest (.racksim-files) */
+  ck_assert_msg(dir_entries(dir, names, sizeof names) == 6, "expected the four tables and two files, got: %s", names);
+  ck_assert(exists(tmp("x/run.yaml")));
+  ck_assert(exists(tmp("x/.racksim-files")));
   for (int i = 0; i < 4; i++) {
     char path[256];
     snprintf(path, sizeof path, "%s/%s", dir, tables[i]);
@@ -530,11 +533,165 @@ START_TEST(test_closing_line_lists_tables)
   }
   closedir(d);
   int listed = 1;
-  for (const char* c = open; *c && *c != ')'; c++)
+  for (const char* c = open; *c && *c != '\n'; c++)
     listed += *c == ',';
   ck_assert_int_eq(listed, on_disk);
   assert_has(open, "requests.csv");
   assert_has(open, "replicas.csv");
+  assert_has(open, "), with run.yaml\n");
+}
+END_TEST
+
+/* Writes text to tmpdir/rel. */
+static void write_file(const char* rel, const char* text)
+{
+  FILE* fp = fopen(tmp(rel), "w");
+  ck_assert_ptr_nonnull(fp);
+  fputs(text, fp);
+  ck_assert_int_eq(fclose(fp), 0);
+}
+
+#define INF_HEAD                                                                                                       \
+  "name: sparse\nplatform:\n  preset: p5en.48xlarge\nworkloads:\n  - name: chat\n    kind: inference\n"                \
+  "    model:\n      preset: llama3-8b\n    tp: 2\n"
+
+/* Byte-identical tables: every CSV file of dir a is in dir b with the same bytes, and as many. */
+static void assert_same_tables(const char* a, const char* b)
+{
+  glob_t g;
+  char pattern[300];
+  snprintf(pattern, sizeof pattern, "%s/*.csv", a);
+  ck_assert_int_eq(glob(pattern, 0, NULL, &g), 0);
+  ck_assert_uint_ge(g.gl_pathc, 3);
+  for (size_t i = 0; i < g.gl_pathc; i++) {
+    char other[300];
+    snprintf(other, sizeof other, "%s/%s", b, strrchr(g.gl_pathv[i], '/') + 1);
+    size_t la, lb;
+    char* x = slurp(g.gl_pathv[i], &la);
+    char* y = slurp(other, &lb);
+    ck_assert_msg(la == lb && memcmp(x, y, la) == 0, "%s and %s differ", g.gl_pathv[i], other);
+    free(x);
+    free(y);
+  }
+  snprintf(pattern, sizeof pattern, "%s/*.csv", b);
+  glob_t h;
+  ck_assert_int_eq(glob(pattern, 0, NULL, &h), 0);
+  ck_assert_uint_eq(h.gl_pathc, g.gl_pathc);
+  globfree(&g);
+  globfree(&h);
+}
+
+/* run.yaml holds the resolved scenario (every --set, the seed), the versions and the command line, and
+ * 'racksim run DIR/run.yaml' gives the same bytes, even from elsewhere and with relative input files. */
+START_TEST(test_run_yaml_reproduces)
+{
+  ck_assert_int_eq(racksim("run", QUICKSTART, "-o", tmp("a"), "--quiet", "--seed", "7", "--set",
+                           "workloads.0.max_bytes=64MiB", "--set", "workloads.0.gpus=8", NULL),
+                   0);
+  char* yaml = slurp(tmp("a/run.yaml"), NULL);
+  assert_has(yaml, "\nseed: 7\n");
+  assert_has(yaml, "max_bytes: 64MiB\n");
+  assert_has(yaml, "gpus: 8\n");
+  assert_has(yaml, "\nrecord:\n  racksim: \"" RS_VERSION "\"\n  simgrid: \"3.");
+  assert_has(yaml, "  command: \"racksim run ");
+  assert_has(yaml, "--seed 7");
+  assert_has(yaml, "--set workloads.0.gpus=8");
+  free(yaml);
+  char rerun[300];
+  snprintf(rerun, sizeof rerun, "%s", tmp("a/run.yaml"));
+  ck_assert_int_eq(racksim("run", rerun, "-o", tmp("b"), "--quiet", NULL), 0);
+  assert_same_tables(tmp("a"), tmp("b"));
+  /* the rerun's own run.yaml reruns too: its record was replaced, not stacked */
+  yaml = slurp(tmp("b/run.yaml"), NULL);
+  ck_assert_ptr_eq(strstr(strstr(yaml, "\nrecord:") + 1, "\nrecord:"), NULL);
+  free(yaml);
+  /* a scenario whose trace is beside it, run into a directory elsewhere: run.yaml still finds the trace */
+  write_file("trace.csv", "arrival_s,prompt_tokens,output_tokens\n0,16,4\n0.5,32,8\n");
+  write_file("trace.yaml", INF_HEAD "    arrival: trace\n    trace: trace.csv\n");
+  char sc[300];
+  snprintf(sc, sizeof sc, "%s", tmp("trace.yaml"));
+  ck_assert_int_eq(racksim("run", sc, "-o", tmp("deep/c"), "--quiet", NULL), 0);
+  snprintf(rerun, sizeof rerun, "%s", tmp("deep/c/run.yaml"));
+  ck_assert_int_eq(racksim("run", rerun, "-o", tmp("d"), "--quiet", NULL), 0);
+  assert_same_tables(tmp("deep/c"), tmp("d"));
+}
+END_TEST
+
+/* A run into a directory of another run replaces all its files; an unrecorded one is refused. */
+START_TEST(test_rerun_replaces_tables)
+{
+  char dir[300];
+  snprintf(dir, sizeof dir, "%s", tmp("same"));
+  ck_assert_int_eq(racksim("run", QUICKSTART, "-o", dir, "--quiet", NULL), 0);
+  ck_assert(exists(tmp("same/collectives.csv")));
+  ck_assert_int_eq(racksim("run", "scenarios/inference-llama8b-h200.yaml", "-o", dir, "--quiet", NULL), 0);
+  char names[1024];
+  ck_assert_int_eq(dir_entries(dir, names, sizeof names), 7);
+  ck_assert_msg(!exists(tmp("same/collectives.csv")), "the first run's collectives.csv stayed: %s", names);
+  ck_assert(exists(tmp("same/requests.csv")));
+  char* manifest = slurp(tmp("same/.racksim-files"), NULL);
+  ck_assert_ptr_eq(strstr(manifest, "collectives.csv"), NULL);
+  assert_has(manifest, "requests.csv\n");
+  free(manifest);
+  /* a file that is no run's stays */
+  write_file("same/notes.txt", "mine\n");
+  ck_assert_int_eq(racksim("run", QUICKSTART, "-o", dir, "--quiet", NULL), 0);
+  ck_assert(exists(tmp("same/notes.txt")));
+  ck_assert(!exists(tmp("same/requests.csv")));
+  /* tables no manifest names: refused, nothing written */
+  ck_assert_int_eq(mkdir(tmp("old"), 0777), 0);
+  write_file("old/summary.csv", "workload\r\n");
+  racksim("run", QUICKSTART, "-o", tmp("old"), NULL);
+  assert_one_error("output directory '");
+  assert_has(res.err, "holds the tables of a run that racksim did not record (no .racksim-files)");
+  ck_assert_int_eq(dir_entries(tmp("old"), names, sizeof names), 1);
+}
+END_TEST
+
+/* --timeline writes timeline.json into the run's directory and its manifest; the next run removes it. */
+START_TEST(test_run_timeline_flag)
+{
+  char dir[300];
+  snprintf(dir, sizeof dir, "%s", tmp("tl"));
+  ck_assert_int_eq(racksim("run", QUICKSTART, "-o", dir, "--timeline", "--set", "workloads.0.max_bytes=4MiB", NULL), 0);
+  assert_has(res.out, "/timeline.json: open it in https://ui.perfetto.dev\n");
+  char* json = slurp(tmp("tl/timeline.json"), NULL);
+  assert_starts(json, "{\"displayTimeUnit\":\"ms\",\"traceEvents\":[");
+  assert_has(json, "\"name\":\"sweep all-reduce\"");
+  free(json);
+  char* manifest = slurp(tmp("tl/.racksim-files"), NULL);
+  assert_has(manifest, "timeline.json\n");
+  free(manifest);
+  ck_assert_int_eq(racksim("run", QUICKSTART, "-o", dir, "--quiet", NULL), 0);
+  ck_assert(!exists(tmp("tl/timeline.json")));
+  racksim("validate", QUICKSTART, "--timeline", NULL);
+  assert_usage_error("option '--timeline' belongs to 'racksim run'");
+}
+END_TEST
+
+/* On a terminal (script(1) gives a pseudo-terminal) the progress line shows; into a file, nothing. */
+START_TEST(test_progress_only_on_terminal)
+{
+  ck_assert_int_eq(racksim("run", QUICKSTART, "-o", tmp("p"), NULL), 0);
+  ck_assert_str_eq(res.err, "");
+  ck_assert_ptr_eq(strchr(res.out, '\r'), NULL);
+  ck_assert_ptr_eq(strchr(res.out, '\033'), NULL);
+  if (system("command -v script >/dev/null 2>&1") != 0)
+    return; /* util-linux's script is in every Debian; without it the terminal half is not checked */
+  char cmd[600];
+  snprintf(cmd, sizeof cmd, "script -qec '%s run %s -o %s' /dev/null > %s 2>&1 < /dev/null", RS_RACKSIM_BIN, QUICKSTART,
+           tmp("t"), tmp("tty.txt"));
+  ck_assert_int_eq(system(cmd), 0);
+  char* tty = slurp(tmp("tty.txt"), NULL);
+  assert_has(tty, "\r  simulated ");
+  assert_has(tty, " done (");
+  assert_has(tty, "left\033[K");
+  /* the header comes before the progress, the closing line after it */
+  const char* head = strstr(tty, "racksim " RS_VERSION ": quickstart");
+  const char* line = strstr(tty, "\r  simulated ");
+  const char* tail = strstr(tty, "CSV tables written to ");
+  ck_assert(head != NULL && tail != NULL && head < line && line < tail);
+  free(tty);
 }
 END_TEST
 
@@ -564,7 +721,7 @@ START_TEST(test_run_without_events)
                            "--quiet", NULL),
                    0);
   char names[1024];
-  ck_assert_msg(dir_entries(dir, names, sizeof names) == 2, "expected two tables, got: %s", names);
+  ck_assert_msg(dir_entries(dir, names, sizeof names) == 4, "expected two tables, run.yaml, .racksim-files: %s", names);
   ck_assert(exists(tmp("noev/summary.csv")));
   ck_assert(exists(tmp("noev/collectives.csv")));
   ck_assert(!exists(tmp("noev/events.csv")));
@@ -589,6 +746,38 @@ START_TEST(test_platform_command)
 }
 END_TEST
 
+/* The collective workload prints nccl-tests' table and footer; sizes take nccl-tests' 8M, 64M (binary). */
+START_TEST(test_nccl_tests_table)
+{
+  ck_assert_int_eq(racksim("run", QUICKSTART, "-o", tmp("n"), "--set", "workloads.0.min_bytes=8M", "--set",
+                           "workloads.0.max_bytes=64M", NULL),
+                   0);
+  assert_has(res.out, "    #       size         count      type   redop    root     time   algbw   busbw\n");
+  assert_has(res.out, "    #        (B)    (elements)                               (us)  (GB/s)  (GB/s)\n");
+  assert_has(res.out, "\n         8388608       2097152     float     sum      -1 ");
+  assert_has(res.out, "\n        67108864      16777216     float     sum      -1 ");
+  ck_assert_ptr_eq(strstr(res.out, "134217728    "), NULL);
+  assert_has(res.out, "    # Avg bus bandwidth    : ");
+  assert_has(res.out, "4 sizes x runs from 8388608 to 67108864 bytes");
+}
+END_TEST
+
+START_TEST(test_models_command)
+{
+  ck_assert_int_eq(racksim("models", "--list", NULL), 0);
+  assert_starts(res.out, "preset ");
+  assert_has(res.out, "\nllama3-70b ");
+  assert_has(res.out, "\nllama3-405b             405.9      405.9    126  16384     128/8        0\n");
+  assert_has(res.out, "\ndeepseek-v3             671.0       37.6 ");
+  ck_assert_str_eq(res.err, "");
+  ck_assert_int_eq(racksim("models", NULL), 0);
+  racksim("models", "llama", NULL);
+  assert_usage_error("models: unexpected argument 'llama'");
+  ck_assert_int_eq(racksim("--help", NULL), 0);
+  assert_has(res.out, "models --list");
+}
+END_TEST
+
 /* A preset written with `platform -o`, then used through `file:` by a scenario beside it. */
 START_TEST(test_platform_round_trip)
 {
@@ -603,19 +792,6 @@ START_TEST(test_platform_round_trip)
   ck_assert_str_eq(res.err, "");
 }
 END_TEST
-
-/* Writes text to tmpdir/rel. */
-static void write_file(const char* rel, const char* text)
-{
-  FILE* fp = fopen(tmp(rel), "w");
-  ck_assert_ptr_nonnull(fp);
-  fputs(text, fp);
-  ck_assert_int_eq(fclose(fp), 0);
-}
-
-#define INF_HEAD                                                                                                       \
-  "name: sparse\nplatform:\n  preset: p5en.48xlarge\nworkloads:\n  - name: chat\n    kind: inference\n"                \
-  "    model:\n      preset: llama3-8b\n    tp: 2\n"
 
 /* Runs tmpdir/rel into tmpdir/out within 20 s; exit 0, and table has fewer than max_lines lines. */
 static void assert_runs_short(const char* rel, const char* table, int max_lines)
@@ -701,7 +877,13 @@ static Suite* cli_suite(void)
   tcase_add_test(good, test_run_deterministic);
   tcase_add_test(good, test_closing_line_lists_tables);
   tcase_add_test(good, test_run_without_events);
+  tcase_add_test(good, test_run_yaml_reproduces);
+  tcase_add_test(good, test_rerun_replaces_tables);
+  tcase_add_test(good, test_progress_only_on_terminal);
+  tcase_add_test(good, test_run_timeline_flag);
   tcase_add_test(good, test_platform_command);
+  tcase_add_test(good, test_models_command);
+  tcase_add_test(good, test_nccl_tests_table);
   tcase_add_test(good, test_platform_round_trip);
   tcase_add_test(good, test_sparse_inference_arrivals);
   tcase_add_test(good, test_sparse_agentic_replay);

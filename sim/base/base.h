@@ -53,14 +53,23 @@ rs_out_t* rs_out_open(const char* dir, rs_err_t* err);
  * The table belongs to out. cols must outlive the table. A table already open under NAME is returned
  * as it is (cols must be the same). */
 rs_table_t* rs_out_table(rs_out_t* out, const char* name, const rs_col_t* cols, int n_cols, rs_err_t* err);
-/* Renames every table to its final name; RS_ERR and err if a write or rename failed. */
+/* Opens DIR/file (not a table: run.yaml, a timeline) under its temporary name, committed and listed with
+ * the tables; the stream belongs to out. NULL and err on failure. */
+FILE* rs_out_file(rs_out_t* out, const char* file, rs_err_t* err);
+/* Renames every table and file to its final name, then removes the files an earlier run recorded in
+ * the directory's manifest (.racksim-files) and this one did not write, so runs never mix; RS_ERR and
+ * err if a write or rename failed. rs_out_open refuses a directory that holds a summary.csv but no
+ * manifest (a run racksim did not record). */
 int rs_out_commit(rs_out_t* out, rs_err_t* err);
 /* Removes every temporary file and frees out; accepts NULL. Call after commit too. */
 void rs_out_close(rs_out_t* out);
 const char* rs_out_dir(const rs_out_t* out);
-/* The tables opened so far, in the order they were opened: their count, and the name of table k. */
+/* The tables and files opened so far, in the order they were opened: their count, the name of entry k
+ * (a table's without ".csv"), its file name, and whether it is a table. */
 int rs_out_n_tables(const rs_out_t* out);
 const char* rs_out_table_name(const rs_out_t* out, int k);
+const char* rs_out_file_name(const rs_out_t* out, int k);
+int rs_out_is_table(const rs_out_t* out, int k);
 
 /* Cells of the current row, in column order; rs_row_end checks the count (a bug if wrong). */
 void rs_cell_text(rs_table_t* t, const char* s);

@@ -17,9 +17,14 @@
 #include <xbt/sysdep.h>
 
 #define RS_OUT_MAX_TABLES 32
+/* The names of the files a run wrote, one a line: the next run into the directory removes those it
+ * does not write again, so that two runs' tables never mix. */
+#define RS_OUT_MANIFEST ".racksim-files"
 
 struct rs_table {
-  char* name;
+  char* name; /* the table's name; for a plain file (rs_out_file), its whole file name */
+  char* file; /* NAME.csv, or the plain file's name */
+  int plain;  /* 1: a file of rs_out_file, not a table */
   char* final_path;
   char* temp_path;
   FILE* fp;
@@ -79,10 +84,57 @@ static int make_dirs(const char* dir, rs_err_t* err)
   return RS_OK;
 }
 
+/* The names a recorded run wrote into dir (its manifest), one a line, into a new NULL-terminated
+ * array; NULL when dir has no manifest. */
+static char** read_manifest(const char* dir)
+{
+  char* path = bprintf("%s/%s", dir, RS_OUT_MANIFEST);
+  FILE* fp   = fopen(path, "r");
+  free(path);
+  if (fp == NULL)
+    return NULL;
+  int n = 0, cap = 8;
+  char** names = xbt_new0(char*, cap + 1);
+  char line[512];
+  while (fgets(line, sizeof line, fp) != NULL) {
+    line[strcspn(line, "\r\n")] = '\0';
+    if (line[0] == '\0' || line[0] == '.' || strchr(line, '/') != NULL) /* only plain names in dir */
+      continue;
+    if (n == cap) {
+      cap *= 2;
+      names = xbt_realloc(names, (cap + 1) * sizeof *names);
+    }
+    names[n++] = xbt_strdup(line);
+    names[n]   = NULL;
+  }
+  fclose(fp);
+  return names;
+}
+
+static void free_names(char** names)
+{
+  for (char** p = names; p && *p; p++)
+    free(*p);
+  free(names);
+}
+
 rs_out_t* rs_out_open(const char* dir, rs_err_t* err)
 {
   if (make_dirs(dir, err) != RS_OK)
     return NULL;
+  /* A directory holding another run's tables that no manifest names could only be mixed with: refuse. */
+  char** names  = read_manifest(dir);
+  char* summary = bprintf("%s/summary.csv", dir);
+  int unknown   = names == NULL && access(summary, F_OK) == 0;
+  free(summary);
+  free_names(names);
+  if (unknown) {
+    rs_err_set(err,
+               "output directory '%s' holds the tables of a run that racksim did not record (no %s): remove them "
+               "or choose another directory",
+               dir, RS_OUT_MANIFEST);
+    return NULL;
+  }
   rs_out_t* out = xbt_new0(rs_out_t, 1);
   out->dir      = xbt_strdup(dir);
   out_watch_signals();
@@ -102,6 +154,16 @@ int rs_out_n_tables(const rs_out_t* out)
 const char* rs_out_table_name(const rs_out_t* out, int k)
 {
   return out->tables[k].name;
+}
+
+const char* rs_out_file_name(const rs_out_t* out, int k)
+{
+  return out->tables[k].file;
+}
+
+int rs_out_is_table(const rs_out_t* out, int k)
+{
+  return !out->tables[k].plain;
 }
 
 static int is_blank(char c)
@@ -133,17 +195,14 @@ static void write_field(rs_table_t* t, const char* s)
   t->next_col++;
 }
 
-rs_table_t* rs_out_table(rs_out_t* out, const char* name, const rs_col_t* cols, int n_cols, rs_err_t* err)
+/* A new entry of out for DIR/file, open under its temporary name; NULL and err on failure. */
+static rs_table_t* open_entry(rs_out_t* out, const char* file, rs_err_t* err)
 {
-  for (int i = 0; i < out->n_tables; i++)
-    if (strcmp(out->tables[i].name, name) == 0) {
-      xbt_assert(out->tables[i].cols == cols, "table %s opened twice with different columns", name);
-      return &out->tables[i];
-    }
   xbt_assert(out->n_tables < RS_OUT_MAX_TABLES, "too many output tables");
   rs_table_t* t = &out->tables[out->n_tables];
-  t->final_path = bprintf("%s/%s.csv", out->dir, name);
-  t->temp_path  = bprintf("%s/.%s.csv.partial", out->dir, name);
+  *t            = (rs_table_t){0};
+  t->final_path = bprintf("%s/%s", out->dir, file);
+  t->temp_path  = bprintf("%s/.%s.partial", out->dir, file);
   t->fp         = fopen(t->temp_path, "w");
   if (t->fp == NULL) {
     rs_err_set(err, "cannot write '%s': %s", t->temp_path, strerror(errno));
@@ -151,9 +210,37 @@ rs_table_t* rs_out_table(rs_out_t* out, const char* name, const rs_col_t* cols, 
     free(t->temp_path);
     return NULL;
   }
-  t->name                           = xbt_strdup(name);
+  t->file                           = xbt_strdup(file);
   pending_temp_paths[out->n_tables] = t->temp_path;
   out->n_tables++;
+  return t;
+}
+
+FILE* rs_out_file(rs_out_t* out, const char* file, rs_err_t* err)
+{
+  for (int i = 0; i < out->n_tables; i++)
+    xbt_assert(strcmp(out->tables[i].file, file) != 0, "output file %s opened twice", file);
+  rs_table_t* t = open_entry(out, file, err);
+  if (t == NULL)
+    return NULL;
+  t->name  = xbt_strdup(file);
+  t->plain = 1;
+  return t->fp;
+}
+
+rs_table_t* rs_out_table(rs_out_t* out, const char* name, const rs_col_t* cols, int n_cols, rs_err_t* err)
+{
+  for (int i = 0; i < out->n_tables; i++)
+    if (strcmp(out->tables[i].name, name) == 0) {
+      xbt_assert(out->tables[i].cols == cols, "table %s opened twice with different columns", name);
+      return &out->tables[i];
+    }
+  char* file    = bprintf("%s.csv", name);
+  rs_table_t* t = open_entry(out, file, err);
+  free(file);
+  if (t == NULL)
+    return NULL;
+  t->name     = xbt_strdup(name);
   t->cols     = cols;
   t->n_cols   = n_cols;
   t->max_rows = UINT64_MAX;
@@ -243,13 +330,51 @@ int rs_out_commit(rs_out_t* out, rs_err_t* err)
     if (failed)
       return rs_err_set(err, "cannot write '%s': %s", t->temp_path, strerror(errno));
   }
-  for (int i = 0; i < out->n_tables; i++) {
+  /* The manifest first: were the renames cut short, the next run still knows every name of both runs. */
+  char** before  = read_manifest(out->dir);
+  char* manifest = bprintf("%s/%s", out->dir, RS_OUT_MANIFEST);
+  char* temp     = bprintf("%s/%s.partial", out->dir, RS_OUT_MANIFEST);
+  FILE* fp       = fopen(temp, "w");
+  int failed     = fp == NULL;
+  for (char** p = before; fp && p && *p; p++)
+    fprintf(fp, "%s\n", *p);
+  for (int i = 0; fp && i < out->n_tables; i++)
+    fprintf(fp, "%s\n", out->tables[i].file);
+  failed |= fp && fclose(fp) != 0;
+  failed |= !failed && rename(temp, manifest) != 0;
+  for (int i = 0; !failed && i < out->n_tables; i++) {
     rs_table_t* t = &out->tables[i];
-    if (rename(t->temp_path, t->final_path) != 0)
-      return rs_err_set(err, "cannot rename '%s' to '%s': %s", t->temp_path, t->final_path, strerror(errno));
+    if (rename(t->temp_path, t->final_path) != 0) {
+      rs_err_set(err, "cannot rename '%s' to '%s': %s", t->temp_path, t->final_path, strerror(errno));
+      failed = 2;
+      break;
+    }
     pending_temp_paths[i] = NULL;
   }
-  return RS_OK;
+  if (failed == 1)
+    rs_err_set(err, "cannot write '%s': %s", temp, strerror(errno));
+  /* The earlier run's files that this one did not write go, then the manifest names this run's alone. */
+  for (char** p = before; !failed && p && *p; p++) {
+    int kept = 0;
+    for (int i = 0; i < out->n_tables && !kept; i++)
+      kept = strcmp(out->tables[i].file, *p) == 0;
+    char* path = bprintf("%s/%s", out->dir, *p);
+    if (!kept)
+      unlink(path);
+    free(path);
+  }
+  if (!failed && before != NULL) {
+    fp = fopen(temp, "w");
+    for (int i = 0; fp && i < out->n_tables; i++)
+      fprintf(fp, "%s\n", out->tables[i].file);
+    if (fp == NULL || fclose(fp) != 0 || rename(temp, manifest) != 0)
+      failed = rs_err_set(err, "cannot write '%s': %s", manifest, strerror(errno)) != RS_OK;
+  }
+  unlink(temp);
+  free(temp);
+  free(manifest);
+  free_names(before);
+  return failed ? RS_ERR : RS_OK;
 }
 
 void rs_out_close(rs_out_t* out)
@@ -265,6 +390,7 @@ void rs_out_close(rs_out_t* out)
     free(t->temp_path);
     free(t->final_path);
     free(t->name);
+    free(t->file);
   }
   free(out->dir);
   free(out);

@@ -6,10 +6,13 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <simgrid/engine.h>
+#include <simgrid/version.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <xbt/misc.h>
 #include <xbt/sysdep.h>
@@ -23,6 +26,8 @@ static const char* const usage_run =
     "  --seed N             random seed (overrides the scenario's seed)\n"
     "  --set KEY=VALUE      override one value of the scenario, e.g. --set workloads.0.max_bytes=8GiB\n"
     "                       (KEY is a dotted path; list items by index or by workload name); repeatable\n"
+    "  --timeline           after the run, write DIR/timeline.json (Perfetto/Chrome trace events) with\n"
+    "                       rs-timeline; set outputs.ops_max_rows for a track per rank\n"
     "  -q, --quiet          print nothing but errors\n"
     "  -v, --verbose        print the simulator's own progress messages\n"
     "  --log=SPEC           passed to SimGrid's logging (e.g. --log=racksim.thres:debug; --log=help)\n"
@@ -52,6 +57,12 @@ static const char* const usage_platform =
     "  --cpu MODEL            their model: graviton4 (default) or grace\n"
     "  --describe             load the result and print its summary instead of the XML\n";
 
+static const char* const usage_models =
+    "usage: racksim models [--list]\n"
+    "\n"
+    "Lists the model presets a scenario's model.preset names: parameters (active ones for MoE), layers,\n"
+    "hidden size, attention heads / KV heads, experts. docs/model.md gives their sources.\n";
+
 typedef struct cli {
   const char* command;
   const char* scenario;
@@ -63,9 +74,12 @@ typedef struct cli {
   rs_verbosity_t verbosity;
   int list;
   int describe;
+  int timeline;             /* --timeline: rs-timeline on the output directory after the run */
   const char* gen_args[16]; /* platform options, as "key=value" for the same checks as a scenario's */
   int n_gen;
   const char* sg_help; /* SimGrid's help flag for --cfg=help, --help-cfg or --log=help */
+  int argc;            /* the command and its options, for run.yaml's record */
+  char** argv;
 } cli_t;
 
 int rs_cli_usage_error(const char* command, const char* fmt, const char* arg)
@@ -91,6 +105,7 @@ static int parse_options(cli_t* cli, int argc, char** argv, const char* usage)
                                        {"list", no_argument, NULL, 'l'},
                                        {"help", no_argument, NULL, 'h'},
                                        {"describe", no_argument, NULL, 'D'},
+                                       {"timeline", no_argument, NULL, 'T'},
                                        {"help-cfg", no_argument, NULL, 'H'},
                                        {"servers", required_argument, NULL, 'g'},
                                        {"servers-per-pod", required_argument, NULL, 'g'},
@@ -154,6 +169,11 @@ static int parse_options(cli_t* cli, int argc, char** argv, const char* usage)
       break;
     case 'D':
       cli->describe = 1;
+      break;
+    case 'T':
+      if (strcmp(cli->command, "run") != 0)
+        return rs_cli_usage_error(cli->command, "option '%s' belongs to 'racksim run'", argv[optind - 1]);
+      cli->timeline = 1;
       break;
     case 'g':
       if (strcmp(cli->command, "platform") != 0 || cli->n_gen >= 15)
@@ -242,16 +262,124 @@ static int prepare(cli_t* cli, rs_scenario_t** sc, rs_platform_t** plat, rs_run_
   return rs_run_prepare(*run, err);
 }
 
-static void report(const rs_run_t* run, double wall_s)
+/* The header, printed before the run starts so that a long run shows at once what it simulates. */
+static void header(const rs_run_t* run)
 {
   const rs_scenario_t* sc = run->sc;
   printf("racksim %s: %s%s%s\n", RS_VERSION, sc->name, sc->description ? " -- " : "",
          sc->description ? sc->description : "");
   printf("  platform %s: %d GPUs in %d NVLink domain%s, %d CPUs\n", run->plat->file, run->plat->n_gpus,
          run->plat->n_domains, run->plat->n_domains == 1 ? "" : "s", run->plat->n_cpus);
+  fflush(stdout);
+}
+
+static void report(const rs_run_t* run, double wall_s)
+{
   rs_run_report(run, stdout);
   printf("  simulated %.6g s in %.2f s of wall time\n", simgrid_get_clock(), wall_s);
   rs_run_report_tables(run, stdout);
+}
+
+/* s as a YAML double-quoted scalar. */
+static void yaml_quoted(FILE* fp, const char* s)
+{
+  fputc('"', fp);
+  for (const unsigned char* c = (const unsigned char*)s; *c; c++) {
+    if (*c == '"' || *c == '\\')
+      fprintf(fp, "\\%c", *c);
+    else if (*c < 0x20 || *c == 0x7f)
+      fprintf(fp, "\\x%02x", *c);
+    else
+      fputc(*c, fp);
+  }
+  fputc('"', fp);
+}
+
+/* One word of a command line, quoted for a POSIX shell when it holds anything but safe characters. */
+static void shell_word(FILE* fp, const char* s)
+{
+  if (s[0] != '\0' &&
+      strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_./=:,+-@%") == strlen(s)) {
+    fputs(s, fp);
+    return;
+  }
+  fputc('\'', fp);
+  for (const char* c = s; *c; c++)
+    if (*c == '\'')
+      fputs("'\\''", fp);
+    else
+      fputc(*c, fp);
+  fputc('\'', fp);
+}
+
+/* run.yaml: the scenario as loaded (every --set applied, the seed stated), then how the run was made.
+ * Its relative paths resolve against record.relative_to, so it reruns from its output directory. The
+ * caller frees the text. */
+static char* run_yaml(const cli_t* cli, const rs_scenario_t* sc)
+{
+  char* text = NULL;
+  size_t len = 0;
+  FILE* fp   = open_memstream(&text, &len);
+  fputs("# run.yaml -- written by racksim: the scenario as this run resolved it (every --set applied, the\n"
+        "# seed stated), then how the run was made. 'racksim run THIS_FILE' reruns it exactly (add -o DIR to\n"
+        "# write elsewhere); docs/outputs.md describes it.\n",
+        fp);
+  fputs(sc->resolved, fp);
+  if (len > 0 && text[len - 1] != '\n')
+    fputc('\n', fp);
+  char* command      = NULL;
+  size_t command_len = 0;
+  FILE* cp           = open_memstream(&command, &command_len);
+  fputs("racksim", cp);
+  for (int i = 0; i < cli->argc; i++) {
+    fputc(' ', cp);
+    shell_word(cp, cli->argv[i]);
+  }
+  fclose(cp);
+  char cwd[PATH_MAX];
+  fprintf(fp, "record:\n  racksim: ");
+  yaml_quoted(fp, RS_VERSION);
+  fprintf(fp, "\n  simgrid: \"%d.%d.%d\"\n  command: ", SIMGRID_VERSION_MAJOR, SIMGRID_VERSION_MINOR,
+          SIMGRID_VERSION_PATCH);
+  yaml_quoted(fp, command);
+  fprintf(fp, "\n  directory: ");
+  yaml_quoted(fp, getcwd(cwd, sizeof cwd) ? cwd : "");
+  fprintf(fp, "\n  relative_to: ");
+  yaml_quoted(fp, sc->base_dir);
+  fputc('\n', fp);
+  fclose(fp);
+  free(command);
+  return text;
+}
+
+/* rs-timeline, beside this racksim (in the build tree as in an installed bin/), on the run's directory;
+ * RS_EXIT_SIM and err when it cannot run or fails (its own message is on stderr then). */
+static int write_timeline(const rs_run_t* run, int quiet, rs_err_t* err)
+{
+  char exe[4096];
+  ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+  char* slash;
+  if (n <= 0 || (exe[n] = '\0', slash = strrchr(exe, '/')) == NULL)
+    return rs_err_set(err, "--timeline: cannot find rs-timeline (no /proc/self/exe)"), RS_EXIT_SIM;
+  slash[1]     = '\0';
+  char* tool   = bprintf("%srs-timeline", exe);
+  char* argv[] = {tool, (char*)rs_out_dir(run->out), NULL};
+  fflush(NULL);
+  pid_t pid = fork();
+  if (pid == 0) {
+    execv(tool, argv);
+    _exit(127);
+  }
+  int st   = 0;
+  int code = pid > 0 && waitpid(pid, &st, 0) == pid && WIFEXITED(st) ? WEXITSTATUS(st) : 127;
+  if (code == 127)
+    rs_err_set(err, "--timeline: cannot run %s", tool);
+  else if (code != 0)
+    rs_err_set(err, "--timeline: rs-timeline failed (exit status %d)", code);
+  else if (!quiet)
+    printf("Timeline written to %s/timeline.json: open it in https://ui.perfetto.dev\n", rs_out_dir(run->out));
+  free(tool);
+  return code == 0 ? RS_EXIT_OK : RS_EXIT_SIM;
 }
 
 static int cmd_run_or_validate(cli_t* cli)
@@ -270,10 +398,21 @@ static int cmd_run_or_validate(cli_t* cli)
     rs_platform_describe(plat, stdout);
     printf("scenario %s: valid (%d workload%s)\n", sc->path, sc->n_workloads, sc->n_workloads == 1 ? "" : "s");
     rs_run_describe(run, stdout);
-  } else if ((code = rs_run_execute(run, &err)) != RS_EXIT_OK)
-    fail(code, &err);
-  else if (cli->verbosity != RS_QUIET)
-    report(run, rs_run_wall_clock() - t0);
+  } else {
+    char* record  = run_yaml(cli, sc);
+    run->run_yaml = record;
+    if (rs_run_open(run, &err) != RS_OK)
+      code = fail(RS_EXIT_INPUT, &err);
+    else if (cli->verbosity != RS_QUIET)
+      header(run);
+    if (code == RS_EXIT_OK && (code = rs_run_execute(run, &err)) != RS_EXIT_OK)
+      fail(code, &err);
+    if (code == RS_EXIT_OK && cli->verbosity != RS_QUIET)
+      report(run, rs_run_wall_clock() - t0);
+    if (code == RS_EXIT_OK && cli->timeline && (code = write_timeline(run, cli->verbosity == RS_QUIET, &err)) != 0)
+      fail(code, &err);
+    free(record);
+  }
   rs_run_free(run);
   rs_platform_free(plat);
   rs_scenario_free(sc);
@@ -351,19 +490,40 @@ static int cmd_platform(cli_t* cli)
   return rc == RS_OK ? RS_EXIT_OK : fail(RS_EXIT_INPUT, &err);
 }
 
+/* The model presets, one a line. */
+static int cmd_models(void)
+{
+  printf("%-18s %10s %10s %6s %6s %9s %8s\n", "preset", "params_b", "active_b", "layers", "hidden", "heads/kv",
+         "experts");
+  for (int i = 0; rs_model_preset_at(i); i++) {
+    rs_model_t m;
+    if (rs_model_preset(rs_model_preset_at(i), &m) != RS_OK)
+      continue;
+    char heads[32];
+    snprintf(heads, sizeof heads, "%d/%d", m.heads, m.kv_heads);
+    printf("%-18s %10.1f %10.1f %6d %6d %9s %8d\n", m.name, rs_model_params(&m) / 1e9, rs_model_active_params(&m) / 1e9,
+           m.layers, m.hidden, heads, m.experts);
+  }
+  return RS_EXIT_OK;
+}
+
 int rs_cli_command(int argc, char** argv)
 {
-  cli_t cli           = {.verbosity = RS_NORMAL, .command = argv[0]};
+  cli_t cli           = {.verbosity = RS_NORMAL, .command = argv[0], .argc = argc, .argv = argv};
   const char* command = argv[0];
   const char* usage   = strcmp(command, "run") == 0        ? usage_run
                         : strcmp(command, "validate") == 0 ? usage_validate
                         : strcmp(command, "platform") == 0 ? usage_platform
+                        : strcmp(command, "models") == 0   ? usage_models
                                                            : NULL;
   if (usage == NULL)
     return rs_cli_usage_error(NULL, "unknown command '%s'", command);
   int code = parse_options(&cli, argc, argv, usage);
   if (code < 0)
-    code = strcmp(command, "platform") == 0 ? cmd_platform(&cli) : cmd_run_or_validate(&cli);
+    code = strcmp(command, "platform") == 0 ? cmd_platform(&cli)
+           : strcmp(command, "models") == 0
+               ? (cli.scenario ? rs_cli_usage_error(command, "unexpected argument '%s'", cli.scenario) : cmd_models())
+               : cmd_run_or_validate(&cli);
   for (int i = 0; i < cli.n_sg_args; i++)
     free((char*)cli.sg_args[i]);
   for (int i = 0; i < cli.n_gen; i++)

@@ -94,6 +94,23 @@ double rs_run_wall_clock(void)
   return ts.tv_sec + ts.tv_nsec * 1e-9;
 }
 
+/* Seconds as a person reads them on the progress line: 42 s, 7.5 min, 3.2 h. */
+static void format_duration(char* buf, size_t len, double s)
+{
+  if (!(s >= 0) || s > 1e9)
+    snprintf(buf, len, "?");
+  else if (s < 120)
+    snprintf(buf, len, "%.0f s", s);
+  else if (s < 7200)
+    snprintf(buf, len, "%.1f min", s / 60);
+  else
+    snprintf(buf, len, "%.1f h", s / 3600);
+}
+
+/* The progress line goes to a terminal only (show_progress: stderr is a tty), at most 4 times a second:
+ * a pipe or a file never sees a carriage return. */
+#define PROGRESS_PERIOD_S 0.25
+
 void rs_run_progress(rs_run_t* run, double units)
 {
   run->work_done += units;
@@ -102,9 +119,15 @@ void rs_run_progress(rs_run_t* run, double units)
   double now = rs_run_wall_clock();
   if (now < run->next_progress_wall)
     return;
-  run->next_progress_wall = now + 0.2;
-  double pct              = run->work_total > 0 ? 100.0 * run->work_done / run->work_total : 0;
-  fprintf(stderr, "\r  simulated %.6g s, %.0f%% of the work done ", simgrid_get_clock(), pct);
+  run->next_progress_wall = now + PROGRESS_PERIOD_S;
+  double frac             = run->work_total > 0 ? run->work_done / run->work_total : 0;
+  double wall             = now - run->start_wall;
+  char spent[32], left[32];
+  format_duration(spent, sizeof spent, wall);
+  format_duration(left, sizeof left, frac > 0 ? wall * (1 - frac) / frac : NAN);
+  /* \033[K clears what a longer line before left; the line stays under 80 columns. */
+  fprintf(stderr, "\r  simulated %.4g s | %.0f of %.0f done (%.0f%%) | wall %s, about %s left\033[K",
+          simgrid_get_clock(), run->work_done, run->work_total, 100 * frac, spent, left);
   fflush(stderr);
 }
 
@@ -167,8 +190,10 @@ static void write_summary(rs_run_t* run, rs_table_t* t, const rs_col_t* cols, in
   }
 }
 
-static int open_outputs(rs_run_t* run, rs_err_t* err)
+int rs_run_open(rs_run_t* run, rs_err_t* err)
 {
+  if (run->out != NULL)
+    return RS_OK;
   if ((run->out = rs_out_open(run->sc->outputs.dir, err)) == NULL)
     return RS_ERR;
   if (run->sc->outputs.events &&
@@ -184,8 +209,15 @@ int rs_run_execute(rs_run_t* run, rs_err_t* err)
   static rs_col_t cols[MAX_SUMMARY_COLS]; /* must outlive the table; one run per process */
   if (!run->prepared)
     return rs_err_set(err, "internal error: the run was not prepared"), RS_EXIT_SIM;
-  if (open_outputs(run, err) != RS_OK)
+  run->start_wall = rs_run_wall_clock();
+  if (rs_run_open(run, err) != RS_OK)
     return RS_EXIT_INPUT;
+  if (run->run_yaml != NULL) {
+    FILE* fp = rs_out_file(run->out, "run.yaml", err);
+    if (fp == NULL)
+      return RS_EXIT_INPUT;
+    fputs(run->run_yaml, fp);
+  }
   int n_cols          = summary_cols(run, cols, MAX_SUMMARY_COLS);
   rs_table_t* summary = rs_run_table(run, "summary", cols, n_cols, err);
   if (summary == NULL)
@@ -197,7 +229,7 @@ int rs_run_execute(rs_run_t* run, rs_err_t* err)
   }
   simgrid_run();
   if (run->show_progress)
-    fprintf(stderr, "\r%60s\r", "");
+    fprintf(stderr, "\r\033[K");
   for (int i = 0; i < run->sc->n_workloads; i++)
     if (!run->wls[i].row.finished) {
       rs_err_set(err, "workload %s did not finish: its actors were left waiting at simulated time %g s",
@@ -228,9 +260,14 @@ void rs_run_describe(const rs_run_t* run, FILE* fp)
 void rs_run_report_tables(const rs_run_t* run, FILE* fp)
 {
   fprintf(fp, "CSV tables written to %s/ (", rs_out_dir(run->out));
-  for (int k = 0; k < rs_out_n_tables(run->out); k++)
-    fprintf(fp, "%s%s.csv", k ? ", " : "", rs_out_table_name(run->out, k));
-  fprintf(fp, ")\n");
+  for (int k = 0, n = 0; k < rs_out_n_tables(run->out); k++)
+    if (rs_out_is_table(run->out, k))
+      fprintf(fp, "%s%s", n++ ? ", " : "", rs_out_file_name(run->out, k));
+  fprintf(fp, ")");
+  for (int k = 0, n = 0; k < rs_out_n_tables(run->out); k++)
+    if (!rs_out_is_table(run->out, k))
+      fprintf(fp, "%s%s", n++ ? ", " : ", with ", rs_out_file_name(run->out, k));
+  fprintf(fp, "\n");
 }
 
 /* ---- percentiles ------------------------------------------------------------------------------- */

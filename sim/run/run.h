@@ -78,6 +78,8 @@ struct rs_run {
   int show_progress;
   double work_total, work_done; /* in units each workload declares, for the progress line */
   double next_progress_wall;
+  double start_wall;    /* when rs_run_execute began, for the progress line's wall time and estimate */
+  const char* run_yaml; /* the text of run.yaml, borrowed from the caller; NULL: no run.yaml */
 };
 
 /* A run of scenario sc on platform plat with the n_kinds workload kinds of kinds (indexed by
@@ -88,6 +90,9 @@ void rs_run_free(rs_run_t* run); /* accepts NULL; removes partial outputs of a f
 
 /* Prepares every workload (rs_wl_ops_t.prepare); RS_ERR with a located message on the first that cannot run. */
 int rs_run_prepare(rs_run_t* run, rs_err_t* err);
+/* Opens the output directory and events.csv (refusing a directory of a run racksim did not record);
+ * RS_ERR and err when they cannot be written. rs_run_execute calls it when the caller has not. */
+int rs_run_open(rs_run_t* run, rs_err_t* err);
 /* Opens the outputs, starts every workload, runs the simulation to its end, writes the summary and
  * renames the tables into place. Refuses a run that was not prepared. Returns RS_EXIT_OK, RS_EXIT_INPUT
  * (outputs cannot be written) or RS_EXIT_SIM, with err set. */
@@ -96,7 +101,8 @@ int rs_run_execute(rs_run_t* run, rs_err_t* err);
 void rs_run_report(const rs_run_t* run, FILE* fp);
 /* The prepared workloads' descriptions (their kinds' describe), before any run. */
 void rs_run_describe(const rs_run_t* run, FILE* fp);
-/* Prints the one line that names the output directory and exactly the tables written. */
+/* Prints the one line that names the output directory and exactly the tables written (then the other
+ * files, such as run.yaml). */
 void rs_run_report_tables(const rs_run_t* run, FILE* fp);
 
 /* The table NAME, opened on first use with cols (a later call with the same name gets the same table,

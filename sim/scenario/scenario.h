@@ -268,6 +268,16 @@ int rs_failures_preset_llama3(rs_fail_cause_t causes[RS_LLAMA3_CAUSES]);
 const char* rs_fail_class_name(rs_fail_class_t cls);
 const char* rs_fail_target_name(rs_fail_target_t target);
 
+/* How a run was made, as racksim writes it at the end of run.yaml (docs/outputs.md). Only relative_to
+ * changes anything: a run.yaml lies in an output directory, away from the files its scenario names. */
+typedef struct rs_sc_record {
+  char* racksim;     /* the version that wrote it */
+  char* simgrid;     /* the SimGrid version it ran on */
+  char* command;     /* its command line, quoted as a shell would need */
+  char* directory;   /* the working directory of that command */
+  char* relative_to; /* absolute: relative paths in this file are resolved here, not beside the file */
+} rs_sc_record_t;
+
 typedef struct rs_sc_where rs_sc_where_t;
 
 typedef struct rs_scenario {
@@ -280,6 +290,9 @@ typedef struct rs_scenario {
   int n_workloads;
   rs_sc_outputs_t outputs;
   rs_sc_failures_t failures; /* parsed and checked; the engine does not yet inject them */
+  rs_sc_record_t record;     /* as read back from a run.yaml; all NULL in a plain scenario */
+  char* base_dir;            /* absolute directory the relative paths were resolved against */
+  char* resolved;            /* the document after every --set, seed explicit, record dropped: YAML */
   rs_sc_where_t* where;      /* key path -> line, for messages */
 } rs_scenario_t;
 

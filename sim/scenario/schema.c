@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include <xbt/misc.h>
 #include <xbt/sysdep.h>
 
@@ -30,16 +31,40 @@ char* rs_sc__relative(const rs_sc__walk_t* w, const char* path)
 {
   if (path[0] == '/')
     return xbt_strdup(path);
+  if (w->base_dir != NULL && w->base_dir[0] == '/')
+    return bprintf("%s/%s", w->base_dir, path);
   const char* slash = strrchr(w->file, '/');
   if (slash == NULL)
     return xbt_strdup(path);
   return bprintf("%.*s/%s", (int)(slash - w->file), w->file, path);
 }
 
+/* Where platforms/ and scenarios/ are: $RACKSIM_DATADIR; else, for an installed racksim, the data
+ * directory beside its bin/ (RS_REL_DATADIR, "../share/racksim" under the install prefix), wherever
+ * the prefix was moved; else the source tree the binary was built from. */
 static char* data_dir(void)
 {
   const char* env = getenv("RACKSIM_DATADIR");
-  return xbt_strdup(env && env[0] ? env : RS_DATADIR);
+  if (env && env[0])
+    return xbt_strdup(env);
+  char exe[4096];
+  ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+  if (n > 0) {
+    exe[n]      = '\0';
+    char* slash = strrchr(exe, '/');
+    if (slash != NULL) {
+      *slash          = '\0';
+      char* installed = bprintf("%s/%s", exe, RS_REL_DATADIR);
+      char* probe     = bprintf("%s/platforms", installed);
+      struct stat st;
+      int found = stat(probe, &st) == 0 && S_ISDIR(st.st_mode);
+      free(probe);
+      if (found)
+        return installed;
+      free(installed);
+    }
+  }
+  return xbt_strdup(RS_DATADIR);
 }
 
 /* ---- platform ------------------------------------------------------------------------------------- */
@@ -166,6 +191,26 @@ static const rs_sc__field_t workload_fields[] = {
 static const rs_sc__table_t workload_table = {RS_SC__FIELDS(workload_fields), .check = check_workload, .tag = "kind",
                                               .variants = kind_tables};
 
+/* ---- record (what racksim writes into run.yaml) --------------------------------------------------- */
+
+/* relative_to, read early by the walk (base_dir_path), must be absolute to mean anything. */
+static int check_record(rs_sc__walk_t* w, const rs_sc__loc_t* at, void* base)
+{
+  const rs_sc_record_t* r = base;
+  if (r->relative_to != NULL && r->relative_to[0] != '/')
+    return rs_sc__err_key(w, at, "relative_to", "expected an absolute directory, got '%s'", r->relative_to);
+  return RS_OK;
+}
+
+static const rs_sc__field_t record_fields[] = {
+    {"racksim", RS_SC__STR, offsetof(rs_sc_record_t, racksim)},
+    {"simgrid", RS_SC__STR, offsetof(rs_sc_record_t, simgrid)},
+    {"command", RS_SC__STR, offsetof(rs_sc_record_t, command)},
+    {"directory", RS_SC__STR, offsetof(rs_sc_record_t, directory)},
+    {"relative_to", RS_SC__STR, offsetof(rs_sc_record_t, relative_to)},
+};
+static const rs_sc__table_t record_table = {RS_SC__FIELDS(record_fields), .check = check_record};
+
 /* ---- the scenario --------------------------------------------------------------------------------- */
 
 /* outputs.dir by default: out/ and the scenario file's name up to its first dot. */
@@ -191,6 +236,7 @@ static const rs_sc__field_t scenario_fields[] = {
      .what = "a list of workloads (lines starting with '- kind: ...')"},
     {"outputs", RS_SC__MAP, offsetof(rs_scenario_t, outputs), .def = "{}", .sub = &outputs_table},
     {"failures", RS_SC__MAP, offsetof(rs_scenario_t, failures), .def = "{}", .sub = &rs_sc__failures},
+    {"record", RS_SC__MAP, offsetof(rs_scenario_t, record), .def = "{}", .sub = &record_table},
 };
 const rs_sc__table_t rs_sc__scenario = {RS_SC__FIELDS(scenario_fields), .check = check_scenario};
 

@@ -220,8 +220,21 @@ int rs_parse_bytes(const char* text, double* bytes)
   static const struct {
     const char* suffix;
     double scale;
-  } units[] = {{"", 1},      {"B", 1},      {"KB", 1e3},        {"MB", 1e6},           {"GB", 1e9},
-               {"TB", 1e12}, {"KiB", 1024}, {"MiB", 1048576.0}, {"GiB", 1073741824.0}, {"TiB", 1099511627776.0}};
+  } units[] = {{"", 1},
+               {"B", 1},
+               {"KB", 1e3},
+               {"MB", 1e6},
+               {"GB", 1e9},
+               {"TB", 1e12},
+               {"KiB", 1024},
+               {"MiB", 1048576.0},
+               {"GiB", 1073741824.0},
+               {"TiB", 1099511627776.0},
+               /* nccl-tests' -b/-e: a bare K, M, G or T is binary there (8G = 8 GiB) */
+               {"K", 1024},
+               {"M", 1048576.0},
+               {"G", 1073741824.0},
+               {"T", 1099511627776.0}};
   char* end;
   errno    = 0;
   double v = strtod(text, &end);
@@ -837,6 +850,14 @@ static int set_err(rs_sc__walk_t* w, const char* arg, const char* fmt, ...)
   return rs_err_set(w->err, "--set %s: %s", arg, what);
 }
 
+static void free_overrides(rs_sc__walk_t* w)
+{
+  free(w->overrides);
+  w->overrides     = NULL;
+  w->n_overrides   = 0;
+  w->cap_overrides = 0;
+}
+
 static void remember_override(rs_sc__walk_t* w, struct fy_node* n, const char* arg)
 {
   if (w->n_overrides == w->cap_overrides) {
@@ -944,13 +965,39 @@ int rs_sc__load(rs_sc__walk_t* w, const rs_sc__table_t* table, void* base, const
                    node_kind_name(root));
   for (int i = 0; rc == RS_OK && i < n_sets; i++)
     rc = apply_set(w, doc, sets[i]);
+  struct fy_node* base_dir = rc == RS_OK && w->words->base_dir_path
+                                 ? fy_node_by_path(root, w->words->base_dir_path, FY_NT, FYNWF_DONT_FOLLOW)
+                                 : NULL;
+  if (base_dir && fy_node_is_scalar(base_dir))
+    w->base_dir = xbt_strdup(fy_node_get_scalar0(base_dir));
   rs_sc__loc_t at = {.path = "", .line = 1, .index = -1};
   if (rc == RS_OK)
     rc = rs_sc__load_map(w, root, &at, table, base);
-  fy_document_destroy(doc);
-  free(w->overrides);
-  w->overrides     = NULL;
-  w->n_overrides   = 0;
-  w->cap_overrides = 0;
+  free(w->base_dir);
+  w->base_dir = NULL;
+  if (rc == RS_OK && w->keep_doc)
+    w->doc = doc;
+  else
+    fy_document_destroy(doc);
+  free_overrides(w);
   return rc;
+}
+
+char* rs_sc__emit(rs_sc__walk_t* w, const char* const* sets, int n_sets, const char* drop)
+{
+  xbt_assert(w->doc != NULL, "rs_sc__emit: no document kept (keep_doc, and a successful rs_sc__load)");
+  for (int i = 0; i < n_sets; i++)
+    xbt_assert(apply_set(w, w->doc, sets[i]) == RS_OK, "rs_sc__emit: --set %s failed: %s", sets[i], w->err->msg);
+  struct fy_node* root = fy_document_root(w->doc);
+  if (drop != NULL) {
+    struct fy_node_pair* pair = fy_node_mapping_lookup_pair_by_string(root, drop, FY_NT);
+    if (pair != NULL)
+      fy_node_mapping_remove(root, pair); /* the document keeps the pair's nodes until it is destroyed */
+  }
+  char* text = fy_emit_document_to_string(w->doc, FYECF_MODE_BLOCK | FYECF_WIDTH_INF | FYECF_STRIP_DOC);
+  xbt_assert(text != NULL, "rs_sc__emit: libfyaml could not emit the document");
+  fy_document_destroy(w->doc);
+  w->doc = NULL;
+  free_overrides(w);
+  return text;
 }

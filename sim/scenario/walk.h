@@ -80,16 +80,23 @@ typedef struct rs_sc__words {
   const char* set_example; /* "seed=7 or ...": "--set X: expected key=value, such as ..." */
   const char* item_key;    /* the key by which --set may name a list's item instead of its index */
   const char* item_name;   /* "a workload's name": "(give an index from 0, or ...)" */
+  /* The path ("/record/relative_to") of a key naming the absolute directory that relative paths are
+   * resolved against instead of the file's own (a run.yaml, written elsewhere); NULL: none. */
+  const char* base_dir_path;
 } rs_sc__words_t;
 
 typedef struct rs_sc__override rs_sc__override_t;
 
-/* One walk of one document. Fill the first four members; rs_sc__load uses and frees the others. */
+/* One walk of one document. Fill the first four members (and keep_doc); rs_sc__load uses and frees
+ * the others. */
 struct rs_sc__walk {
   const char* file;
   rs_err_t* err;
   rs_sc_where_t* where; /* the caller's (rs_sc__where_new): filled with every key read */
   const rs_sc__words_t* words;
+  int keep_doc;                 /* 1: a successful rs_sc__load keeps the document for rs_sc__emit */
+  struct fy_document* doc;      /* kept by rs_sc__load when keep_doc; NULL else */
+  char* base_dir;               /* the words' base_dir_path key's value, during the walk; NULL else */
   rs_sc__override_t* overrides; /* nodes made by --set, with their argument */
   int n_overrides, cap_overrides;
 };
@@ -98,6 +105,11 @@ struct rs_sc__walk {
  * document against table into base. RS_ERR and w->err on the first fault; base then holds what was
  * read so far, to free with rs_sc__free. */
 int rs_sc__load(rs_sc__walk_t* w, const rs_sc__table_t* table, void* base, const char* const* sets, int n_sets);
+
+/* After a successful rs_sc__load with keep_doc: applies the n_sets overrides of sets (already known
+ * good, such as the seed the walk read) to the document the walk read, drops its top-level key `drop`
+ * (NULL: none), and returns it as block-style YAML, which the caller frees. Frees the document. */
+char* rs_sc__emit(rs_sc__walk_t* w, const char* const* sets, int n_sets, const char* drop);
 
 /* Walks mapping n at `at` against table into base (for CUSTOM loaders); RS_ERR and w->err. */
 int rs_sc__load_map(rs_sc__walk_t* w, struct fy_node* n, const rs_sc__loc_t* at, const rs_sc__table_t* table,

@@ -21,11 +21,19 @@ typedef struct coll_summary {
   double max_algbw_gbytes_per_s, max_busbw_gbytes_per_s, busbw_at_bytes, energy_j;
 } coll_summary_t;
 
+/* One size of the sweep, for the nccl-tests table of the report: its repetitions' total time. */
+typedef struct coll_size {
+  double bytes, time_s;
+  int runs;
+} coll_size_t;
+
 typedef struct coll_wl {
   rs_run_t* run; /* set by start */
   const rs_sc_workload_t* wl;
   rs_wl_row_t* row;
   coll_summary_t sum;
+  coll_size_t* sizes; /* n_sizes of them, in sweep order */
+  int n_sizes;
   const rs_gpu_t** gpus;
   rs_comm_t* comm;
   sg_bar_t barrier;
@@ -64,7 +72,12 @@ static coll_wl_t* coll_new(const rs_run_t* run, int i)
   w->gpus      = xbt_new(const rs_gpu_t*, n);
   for (int r = 0; r < n; r++)
     w->gpus[r] = &run->plat->gpus[w->wl->first_gpu + r];
-  w->comm = rs_comm_new(w->wl->name, w->gpus, n);
+  w->comm    = rs_comm_new(w->wl->name, w->gpus, n);
+  w->n_sizes = n_sizes(&w->wl->u.coll);
+  w->sizes   = xbt_new0(coll_size_t, w->n_sizes);
+  double b   = w->wl->u.coll.min_bytes;
+  for (int k = 0; k < w->n_sizes; k++, b *= w->wl->u.coll.factor)
+    w->sizes[k].bytes = b;
   return w;
 }
 
@@ -77,6 +90,7 @@ static void coll_free(void* state)
     sg_barrier_destroy(w->barrier);
   rs_comm_free(w->comm);
   free(w->gpus);
+  free(w->sizes);
   free(w);
 }
 
@@ -119,6 +133,12 @@ static void record(coll_wl_t* w, rs_coll_algo_t algo, double bytes, int iteratio
            bytes);
   rs_run_event(w->run, t0, t1, w->wl->name, "collective", detail);
   w->row->operations++;
+  for (int k = 0; k < w->n_sizes; k++)
+    if (w->sizes[k].bytes == bytes) {
+      w->sizes[k].time_s += t1 - t0;
+      w->sizes[k].runs++;
+      break;
+    }
   if (!(busbw / 1e9 <= w->sum.max_busbw_gbytes_per_s)) { /* the first size too, NaN until then */
     w->sum.max_busbw_gbytes_per_s = busbw / 1e9;
     w->sum.max_algbw_gbytes_per_s = algbw / 1e9;
@@ -180,6 +200,33 @@ static int coll_start(rs_run_t* run, int i, void* state, rs_wl_row_t* row, rs_er
   return RS_OK;
 }
 
+/* The sweep as nccl-tests prints it (its out-of-place columns): size, count of float elements, type,
+ * reduction, root, the mean time of the repetitions, algbw and busbw in GB/s, then the mean bus
+ * bandwidth over the sizes. In-place figures and #wrong have no meaning in a simulation. */
+static void report_nccl_table(const coll_wl_t* w, FILE* fp)
+{
+  const rs_sc_collective_t* c = &w->wl->u.coll;
+  int n                       = rs_comm_size(w->comm);
+  const char* redop           = c->op == RS_OP_ALLREDUCE || c->op == RS_OP_REDUCESCATTER ? "sum" : "none";
+  fprintf(fp, "    #       size         count      type   redop    root     time   algbw   busbw\n");
+  fprintf(fp, "    #        (B)    (elements)                               (us)  (GB/s)  (GB/s)\n");
+  double sum  = 0;
+  int counted = 0;
+  for (int k = 0; k < w->n_sizes; k++) {
+    const coll_size_t* z = &w->sizes[k];
+    if (z->runs == 0)
+      continue;
+    double t     = z->time_s / z->runs;
+    double algbw = z->bytes / t / 1e9;
+    double busbw = algbw * rs_coll_bus_factor(c->op, n);
+    fprintf(fp, "    %12.0f  %12.0f     float  %6s  %6d  %7.1f  %6.2f  %6.2f\n", z->bytes, floor(z->bytes / 4), redop,
+            c->op == RS_OP_BROADCAST ? 0 : -1, t * 1e6, algbw, busbw);
+    sum += busbw;
+    counted++;
+  }
+  fprintf(fp, "    # Avg bus bandwidth    : %g\n", counted ? sum / counted : NAN);
+}
+
 static void coll_report(const rs_run_t* run, int i, const void* state, FILE* fp)
 {
   const coll_wl_t* w          = state;
@@ -188,6 +235,7 @@ static void coll_report(const rs_run_t* run, int i, const void* state, FILE* fp)
           rs_coll_op_name(c->op), w->row->gpus, w->row->operations, c->min_bytes, c->max_bytes);
   fprintf(fp, "    best bus bandwidth %.1f GB/s (algbw %.1f GB/s) at %.0f bytes\n", w->sum.max_busbw_gbytes_per_s,
           w->sum.max_algbw_gbytes_per_s, w->sum.busbw_at_bytes);
+  report_nccl_table(w, fp);
 }
 
 static const void* coll_summary(const void* state)
