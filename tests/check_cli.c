@@ -473,7 +473,8 @@ START_TEST(test_validate_quickstart)
 }
 END_TEST
 
-static const char* const tables[] = {"summary.csv", "collectives.csv", "events.csv", "links.csv"};
+static const char* const tables[] = {"summary.csv", "collectives.csv", "events.csv",
+                                     "links.csv",   "power.csv",       "power_summary.csv"};
 
 START_TEST(test_run_quickstart)
 {
@@ -482,8 +483,8 @@ START_TEST(test_run_quickstart)
   ck_assert_str_eq(res.out, "");
   ck_assert_str_eq(res.err, "");
   char names[1024];
-  ck_assert_msg(dir_entries(dir, names, sizeof names) == 4, "expected the four tables alone, got: %s", names);
-  for (int i = 0; i < 4; i++) {
+  ck_assert_msg(dir_entries(dir, names, sizeof names) == 6, "expected the six tables alone, got: %s", names);
+  for (int i = 0; i < 6; i++) {
     char path[256];
     snprintf(path, sizeof path, "%s/%s", dir, tables[i]);
     size_t len;
@@ -564,7 +565,7 @@ START_TEST(test_run_without_events)
                            "--quiet", NULL),
                    0);
   char names[1024];
-  ck_assert_msg(dir_entries(dir, names, sizeof names) == 2, "expected two tables, got: %s", names);
+  ck_assert_msg(dir_entries(dir, names, sizeof names) == 4, "expected four tables, got: %s", names);
   ck_assert(exists(tmp("noev/summary.csv")));
   ck_assert(exists(tmp("noev/collectives.csv")));
   ck_assert(!exists(tmp("noev/events.csv")));
