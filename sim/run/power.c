@@ -242,10 +242,11 @@ int rs_run_power_check(const rs_run_t* run, rs_err_t* err)
   for (int s = 0; s < p->n_sites && rc == RS_OK; s++) {
     double facility = (full[s] + p->overhead_w[s]) * p->pue[s];
     if (facility > budget)
-      rc = rs_scenario_err(run->sc, err, "power.site_budget_mw",
-                           "expected at least %.6g MW, what site %d draws at full load (%d GPUs and CPUs at TDP, ports "
-                           "at their maximum, overhead, PUE %g), got '%g'",
-                           facility / 1e6, s, p->site_gpus[s], p->pue[s], budget / 1e6);
+      rc = rs_scenario_err(
+          run->sc, err, "power.site_budget_mw",
+          "expected at least %.6g MW, what site %d draws at full load (its %d GPUs and its CPUs at TDP, ports "
+          "at their maximum, overhead, PUE %g), got '%g'",
+          facility / 1e6, s, p->site_gpus[s], p->pue[s], budget / 1e6);
   }
   free(full);
   return rc;
