@@ -473,7 +473,8 @@ START_TEST(test_validate_quickstart)
 }
 END_TEST
 
-static const char* const tables[] = {"summary.csv", "collectives.csv", "events.csv", "links.csv"};
+static const char* const tables[] = {"summary.csv", "collectives.csv", "events.csv",
+                                     "links.csv",   "power.csv",       "power_summary.csv"};
 
 START_TEST(test_run_quickstart)
 {
@@ -482,11 +483,11 @@ START_TEST(test_run_quickstart)
   ck_assert_str_eq(res.out, "");
   ck_assert_str_eq(res.err, "");
   char names[1024];
-  /* the four tables, run.yaml and the manifest (.racksim-files) */
-  ck_assert_msg(dir_entries(dir, names, sizeof names) == 6, "expected the four tables and two files, got: %s", names);
+  /* the six tables, run.yaml and the manifest (.racksim-files) */
+  ck_assert_msg(dir_entries(dir, names, sizeof names) == 8, "expected the six tables and two files, got: %s", names);
   ck_assert(exists(tmp("x/run.yaml")));
   ck_assert(exists(tmp("x/.racksim-files")));
-  for (int i = 0; i < 4; i++) {
+  for (int i = 0; i < 6; i++) {
     char path[256];
     snprintf(path, sizeof path, "%s/%s", dir, tables[i]);
     size_t len;
@@ -721,7 +722,8 @@ START_TEST(test_run_without_events)
                            "--quiet", NULL),
                    0);
   char names[1024];
-  ck_assert_msg(dir_entries(dir, names, sizeof names) == 4, "expected two tables, run.yaml, .racksim-files: %s", names);
+  ck_assert_msg(dir_entries(dir, names, sizeof names) == 6,
+                "expected four tables (summary, collectives, power, power_summary), run.yaml, .racksim-files: %s", names);
   ck_assert(exists(tmp("noev/summary.csv")));
   ck_assert(exists(tmp("noev/collectives.csv")));
   ck_assert(!exists(tmp("noev/events.csv")));

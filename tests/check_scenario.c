@@ -62,7 +62,7 @@ static const struct {
     {"tests/bad/top-list.yaml",
      "tests/bad/top-list.yaml:1: expected a mapping with keys name, platform and workloads at the top, got a list"},
     {"tests/bad/unknown-key.yaml", "tests/bad/unknown-key.yaml:3: workload: unknown key; expected one of: name, "
-                                   "description, seed, platform, workloads, outputs, failures, record"},
+                                   "description, seed, platform, workloads, outputs, failures, power, pricing, record"},
     {"tests/bad/unknown-workload-key.yaml",
      "tests/bad/unknown-workload-key.yaml:5: workloads[0].max_size: unknown key; expected one of: name, kind, start_s, "
      "first_gpu, op, algorithm, gpus, min_bytes, max_bytes, factor, iterations"},
@@ -373,7 +373,7 @@ START_TEST(test_set_bad_key)
   const char* unknown[] = {"nosuchkey=1", NULL};
   assert_rejected(QUICKSTART, unknown,
                   "--set nosuchkey=1: nosuchkey: unknown key; expected one of: name, "
-                  "description, seed, platform, workloads, outputs, failures, record");
+                  "description, seed, platform, workloads, outputs, failures, power, pricing, record");
   const char* unknown_wl[] = {"workloads.0.x=1", NULL};
   assert_rejected(
       QUICKSTART, unknown_wl,

@@ -125,7 +125,13 @@ static void write_cpu(FILE* fp, const char* id, int rack, int site, const rs_hw_
   fprintf(fp, "<prop id=\"rs.mem_gbytes\" value=\"%g\"/>", c->mem_gbytes);
   if (rack >= 0)
     fprintf(fp, "<prop id=\"rs.rack\" value=\"%d\"/>", rack);
-  fprintf(fp, "<prop id=\"rs.site\" value=\"%d\"/>\n</host>\n", site);
+  fprintf(fp, "<prop id=\"rs.site\" value=\"%d\"/>\n", site);
+  if (c->tdp_watts > 0) { /* SimGrid's Idle:OneCore:AllCores, linear in the busy cores */
+    double idle = c->tdp_watts * RS_HW_CPU_IDLE_FRACTION;
+    fprintf(fp, "<prop id=\"wattage_per_state\" value=\"%g:%g:%g\"/><prop id=\"wattage_off\" value=\"0\"/>\n", idle,
+            idle + (c->tdp_watts - idle) / c->cores, c->tdp_watts);
+  }
+  fprintf(fp, "</host>\n");
 }
 
 /* One server inside its pod's zone: its hosts, NVSwitch router and links (routes == 0), or its routes

@@ -86,6 +86,28 @@ const rs_hw_calib_t* rs_hw_calib(const char* gpu_model);
 /* The calibrated models' names, comma-separated, into buf (for messages). */
 void rs_hw_calib_names(char* buf, size_t len);
 
+/* Power and price defaults of one GPU type (presets.c cites each). */
+typedef struct rs_hw_power {
+  const char* gpu_model;
+  double overhead_w_per_gpu; /* server power beside GPUs, CPUs and scale-out ports, per GPU, constant */
+  double usd_per_gpu_hour;   /* default price; 0 when no price was found */
+} rs_hw_power_t;
+
+/* The power and price defaults of a GPU model, or NULL for one racksim has none for. */
+const rs_hw_power_t* rs_hw_power(const char* gpu_model);
+
+/* CPU idle power as a fraction of its TDP (unverified default; a platform file may state its own). */
+#define RS_HW_CPU_IDLE_FRACTION 0.3
+
+/* Scale-out ports, per port and both directions together (unverified defaults, overridable in a
+ * scenario's power section): a 400 Gb/s NIC such as ConnectX-7 with its transceiver, about 20 W idle and
+ * 30 W at full load; a 400 Gb/s switch port with its transceiver, about 12 W idle and 18 W loaded (a
+ * 51.2 Tb/s switch of 128 such ports at about 2.3 kW). Power rises linearly with the port's utilisation. */
+#define RS_HW_NIC_IDLE_W 20.0
+#define RS_HW_NIC_MAX_W 30.0
+#define RS_HW_SWITCH_PORT_IDLE_W 12.0
+#define RS_HW_SWITCH_PORT_MAX_W 18.0
+
 /* The CPU model named name ("grace", "graviton4", case ignored), or NULL. */
 const rs_hw_cpu_t* rs_hw_cpu(const char* name);
 
@@ -176,6 +198,8 @@ typedef enum {
 
 /* The class of the link named `name` (a split-duplex link's _UP/_DOWN half counts as the link). */
 rs_link_class_t rs_platform_link_class(const char* name);
+/* 1 when `name` is one direction (_UP or _DOWN half) of a SPLITDUPLEX link, 0 otherwise. */
+int rs_platform_link_is_half(const char* name);
 /* As links.csv writes it: nvlink, c2c, cpu_memory, nic, leaf_uplink, spine, switch_hop, fleet_nic, wan, other. */
 const char* rs_link_class_name(rs_link_class_t c);
 

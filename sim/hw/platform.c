@@ -374,6 +374,12 @@ rs_link_class_t rs_platform_link_class(const char* name)
   return RS_LINK_OTHER;
 }
 
+int rs_platform_link_is_half(const char* name)
+{
+  size_t n = strlen(name);
+  return ends_with(name, n, "_UP") || ends_with(name, n, "_DOWN");
+}
+
 void rs_platform_free(rs_platform_t* p)
 {
   if (p == NULL)

@@ -31,15 +31,19 @@ static const rs_hw_gpu_t gpu_b300 = {"B300", 2250, 4500, 13125, 279, 8.0, 900, 8
 static const rs_hw_gpu_t gpu_gb300 = {"GB300", 2500, 5000, 15000, 279, 8.0, 900, 800, 1400};
 
 /* hardware.md, "NVL72 rack": 72 Neoverse V2 cores and 480 GB LPDDR5X at 512 GB/s per Grace.
- * Per-core FP64: 7.1 TF for a 144-core Grace Superchip (NVIDIA Grace datasheet, unverified) = 49.3 GF. */
-static const rs_hw_cpu_t cpu_grace = {"Grace", 72, 49.3, 480, 512, 0, 0};
+ * Per-core FP64: 7.1 TF for a 144-core Grace Superchip (NVIDIA Grace datasheet, unverified) = 49.3 GF.
+ * Power 300 W with its LPDDR5X: a GB200 superchip is configurable up to 2,700 W (NVIDIA GB200 NVL72 page,
+ * secondary; not in hardware.md) less its two GPUs' 1,200 W TDP (hardware.md) (derived, unverified). */
+static const rs_hw_cpu_t cpu_grace = {"Grace", 72, 49.3, 480, 512, 0, 300};
 /* hardware.md, "AWS instances": p5/p5en/p6-b200 have 192 vCPU and 2 TiB; modelled as 2 sockets of 48 cores
  * (96 physical cores, 192 vCPU) with 1 TiB each; per-core FP64 and memory bandwidth are unverified defaults. */
-static const rs_hw_cpu_t cpu_x86 = {"x86-48c", 48, 40.0, 1099.5, 300, 0, 0};
+/* Power 280 W per socket: AMD's TDP of a 48-core EPYC 7003 part such as the 7R13 of p5 (unverified). */
+static const rs_hw_cpu_t cpu_x86 = {"x86-48c", 48, 40.0, 1099.5, 300, 0, 280};
 /* hardware.md "AWS instances", Graviton4 (r8g/c8g): 192 Neoverse V2 cores at 2.7-2.8 GHz, DDR5-5600 at about
  * 537 GB/s per socket. Per-core FP64: 4 x 128-bit FMA pipes = 16 flop/cycle x 2.8 GHz = 44.8 GF (derived).
  * Memory 384 GB and 50 Gb/s network: the c8g.48xlarge instance page (AWS; unverified here). */
-static const rs_hw_cpu_t cpu_graviton4 = {"Graviton4", 192, 44.8, 384, 537, 50, 0};
+/* AWS publishes no Graviton4 power: 250 W per socket is an unverified default. */
+static const rs_hw_cpu_t cpu_graviton4 = {"Graviton4", 192, 44.8, 384, 537, 50, 250};
 
 static const rs_hw_cpu_t* const cpus[] = {&cpu_grace, &cpu_graviton4, &cpu_x86};
 
@@ -228,4 +232,30 @@ rs_hw_proto_t rs_hw_proto(const rs_hw_calib_t* c, rs_proto_t p)
     r.base_s       = c->base_s;
   }
   return r;
+}
+
+/* ---- power and price defaults per GPU type (the cost model; every one overridable in the scenario) ----
+ * overhead_w_per_gpu: what a server draws beside its GPUs, CPUs and scale-out ports (fans, DC-DC and
+ * power-shelf losses, NVSwitch chips or NVLink switch trays, drives, BMCs), shared per GPU, constant:
+ *   NVL72 types (GB200, GB300): about 700 W per compute tray beside its 4 GPUs and 2 Grace, and about
+ *     800 W per NVLink switch tray, 9 per 18 trays: (18 x 700 + 9 x 800) / 72 = 275 W (unverified: no
+ *     component figure in shared/reference; chosen before any power case was run, not fitted).
+ *   8-GPU HGX/DGX types: about 1,500 W per server (4 NVSwitch chips, fans, power-supply losses; unverified)
+ *     / 8 = 187.5 W.
+ * usd_per_gpu_hour: the default price of one GPU-hour (shared/reference/validation.md, "Prices"):
+ *   H100 6.88 (AWS p5.48xlarge on-demand, us-east-1, after the June 2025 cut, $55.04/h / 8; secondary),
+ *   H200 7.912 (p5en.48xlarge $63.296/h / 8; secondary), B200 14.24 (p6-b200.48xlarge $113.93/h / 8;
+ *   secondary), GB200 10.50 (CoreWeave list, read 2026-09, $42.00/h per 4-GPU instance).
+ *   0 (no price found: set pricing.usd_per_gpu_hour): A100, H800, B300, GB300. */
+static const rs_hw_power_t powers[] = {
+    {"GB200", 275, 10.50}, {"GB300", 275, 0},  {"B200", 187.5, 14.24}, {"B300", 187.5, 0},
+    {"H100", 187.5, 6.88}, {"H800", 187.5, 0}, {"H200", 187.5, 7.912}, {"A100", 187.5, 0},
+};
+
+const rs_hw_power_t* rs_hw_power(const char* gpu_model)
+{
+  for (size_t i = 0; i < sizeof powers / sizeof powers[0]; i++)
+    if (strcmp(powers[i].gpu_model, gpu_model) == 0)
+      return &powers[i];
+  return NULL;
 }

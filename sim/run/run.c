@@ -21,6 +21,17 @@ XBT_LOG_NEW_DEFAULT_SUBCATEGORY(rs_run, racksim, "one racksim run");
 static const char* const common_cols[] = {"workload", "kind", "gpus", "start_s", "end_s", "duration_s", "operations"};
 #define N_COMMON 7
 
+/* The columns the run adds after the kinds' own: every GPU workload's energy by scope and cost (power.c). */
+static const char* const power_cols[] = {"energy_gpu_kwh",
+                                         "energy_it_kwh",
+                                         "energy_facility_kwh",
+                                         "joules_per_token_it",
+                                         "joules_per_token_facility",
+                                         "cost_usd",
+                                         "usd_per_million_tokens",
+                                         "energy_cost_usd"};
+#define N_POWER 8
+
 static const rs_col_t events_cols[] = {
     {"start_s", RS_COL_NUM},   {"end_s", RS_COL_NUM},  {"duration_s", RS_COL_NUM},
     {"workload", RS_COL_TEXT}, {"event", RS_COL_TEXT}, {"detail", RS_COL_TEXT},
@@ -54,6 +65,7 @@ void rs_run_free(rs_run_t* run)
     run->wls[i].ops->free(run->wls[i].state);
   rs_out_close(run->out);
   rs_net_meter_free(run->meter);
+  rs_run_power_free(run->power);
   free(run->wls);
   free(run);
 }
@@ -63,6 +75,9 @@ int rs_run_prepare(rs_run_t* run, rs_err_t* err)
   for (int i = 0; i < run->sc->n_workloads; i++)
     if (run->wls[i].ops->prepare(run, i, &run->wls[i].state, err) != RS_OK)
       return RS_ERR;
+  run->power = rs_run_power_new(run);
+  if (rs_run_power_check(run, err) != RS_OK)
+    return RS_ERR;
   run->prepared = 1;
   return RS_OK;
 }
@@ -159,6 +174,10 @@ static int summary_cols(const rs_run_t* run, rs_col_t* cols, int cap)
       n++;
     }
   }
+  for (int k = 0; k < N_POWER; k++) {
+    xbt_assert(n < cap, "too many summary columns");
+    cols[n++] = (rs_col_t){power_cols[k], RS_COL_NUM};
+  }
   return n;
 }
 
@@ -173,6 +192,21 @@ static double summary_value(const rs_run_t* run, int i, const char* name)
   return NAN;
 }
 
+static void power_cells(const rs_run_t* run, int i, rs_table_t* t)
+{
+  rs_power_wl_t o  = rs_run_power_wl(run, i);
+  const double v[] = {o.energy_gpu_kwh,
+                      o.energy_it_kwh,
+                      o.energy_facility_kwh,
+                      o.joules_per_token_it,
+                      o.joules_per_token_facility,
+                      o.cost_usd,
+                      o.usd_per_million_tokens,
+                      o.energy_cost_usd};
+  for (int k = 0; k < N_POWER; k++)
+    rs_cell_num(t, v[k]);
+}
+
 static void write_summary(rs_run_t* run, rs_table_t* t, const rs_col_t* cols, int n_cols)
 {
   for (int i = 0; i < run->sc->n_workloads; i++) {
@@ -184,8 +218,9 @@ static void write_summary(rs_run_t* run, rs_table_t* t, const rs_col_t* cols, in
     rs_cell_num(t, r->end_s);
     rs_cell_num(t, r->end_s - r->start_s);
     rs_cell_int(t, r->operations);
-    for (int c = N_COMMON; c < n_cols; c++)
+    for (int c = N_COMMON; c < n_cols - N_POWER; c++)
       rs_cell_num(t, summary_value(run, i, cols[c].name));
+    power_cells(run, i, t);
     rs_row_end(t);
   }
 }
@@ -227,6 +262,7 @@ int rs_run_execute(rs_run_t* run, rs_err_t* err)
     if (run->wls[i].ops->start(run, i, run->wls[i].state, &run->wls[i].row, err) != RS_OK)
       return RS_EXIT_SIM;
   }
+  rs_run_power_start(run);
   simgrid_run();
   if (run->show_progress)
     fprintf(stderr, "\r\033[K");
@@ -236,6 +272,8 @@ int rs_run_execute(rs_run_t* run, rs_err_t* err)
                  run->sc->workloads[i].name, simgrid_get_clock());
       return RS_EXIT_SIM;
     }
+  if (rs_run_power_finish(run, err) != RS_OK)
+    return RS_EXIT_INPUT;
   write_summary(run, summary, cols, n_cols);
   if (rs_run_links_write(run, err) != RS_OK)
     return RS_EXIT_INPUT;
@@ -248,6 +286,7 @@ void rs_run_report(const rs_run_t* run, FILE* fp)
     run->wls[i].ops->report(run, i, run->wls[i].state, fp);
   rs_run_report_caps(run, fp);
   fprintf(fp, "  energy over the run, every host that states its power: %.4g kJ\n", rs_run_energy_j(run) / 1e3);
+  rs_run_power_report(run, fp);
 }
 
 void rs_run_describe(const rs_run_t* run, FILE* fp)

@@ -20,6 +20,8 @@ typedef struct rs_wl_row {
   double start_s, end_s;
   long long operations; /* what the kind counts: sizes x repetitions, iterations, requests, sessions */
   int finished;         /* set by the workload when its last actor is done */
+  double energy_j;      /* joules its GPUs drew from start_s to end_s (stood-for GPUs included); GPU kinds */
+  double tokens;        /* tokens it made: output tokens (inference), trained tokens (training); 0: none */
 } rs_wl_row_t;
 
 /* One summary.csv column that a kind fills: its name, with its unit, and the offset of its double in
@@ -62,6 +64,8 @@ typedef struct rs_run_wl {
 
 typedef enum { RS_QUIET, RS_NORMAL, RS_VERBOSE } rs_verbosity_t;
 
+typedef struct rs_power rs_power_t;
+
 struct rs_run {
   const rs_scenario_t* sc;
   const rs_platform_t* plat;
@@ -74,6 +78,7 @@ struct rs_run {
   rs_table_t* events;      /* NULL when the scenario turns events off */
   rs_table_t* collectives; /* NULL until a workload needs it */
   rs_table_t* ops;         /* NULL unless outputs.ops_max_rows > 0 */
+  rs_power_t* power;       /* power.csv's readings; from rs_run_prepare on */
   rs_verbosity_t verbosity;
   int show_progress;
   double work_total, work_done; /* in units each workload declares, for the progress line */
@@ -183,6 +188,33 @@ void rs_run_energy_init(void);
 double rs_run_gpu_energy_j(const rs_gpu_t* const* gpus, int n);
 /* Joules every GPU host, and every CPU host that states wattage_per_state, has drawn since the start. */
 double rs_run_energy_j(const rs_run_t* run);
+
+/* ---- power.csv, energy by scope, cost (power.c) ---------------------------------------------------- */
+
+/* The power state of a run: the platform's sites, links and hosts indexed; rs_run_prepare makes it. */
+rs_power_t* rs_run_power_new(rs_run_t* run);
+void rs_run_power_free(rs_power_t* p); /* accepts NULL */
+/* Refuses a platform whose site could draw more than power.site_budget_mw at full load (every GPU and
+ * CPU at TDP, every port at its maximum, the overhead, times the PUE); RS_ERR and a located message. */
+int rs_run_power_check(const rs_run_t* run, rs_err_t* err);
+/* Aggregated training: the n GPUs from `first` on (platform order) are stood for by the n_live GPUs
+ * `live` (borrowed, must outlive the run): the others draw the live ones' mean power. From a kind's start. */
+void rs_run_power_stand_for(rs_run_t* run, const rs_gpu_t* const* live, int n_live, const rs_gpu_t* first, int n);
+/* Starts the daemon actor that reads the power at each window's end (before simgrid_run). */
+void rs_run_power_start(rs_run_t* run);
+/* After simgrid_run: closes the last window, writes power.csv and power_summary.csv; RS_ERR and err. */
+int rs_run_power_finish(rs_run_t* run, rs_err_t* err);
+
+/* Workload i's energy at three scopes and its cost, for summary.csv; NAN where not known (a workload
+ * without GPUs, a GPU type without a price, no tokens). */
+typedef struct rs_power_wl {
+  double energy_gpu_kwh, energy_it_kwh, energy_facility_kwh;
+  double joules_per_token_it, joules_per_token_facility;
+  double cost_usd, usd_per_million_tokens, energy_cost_usd;
+} rs_power_wl_t;
+rs_power_wl_t rs_run_power_wl(const rs_run_t* run, int i);
+/* The power and cost lines a person reads (after the run). */
+void rs_run_power_report(const rs_run_t* run, FILE* fp);
 
 /* Writes links.csv from the bytes the platform counted per link (when outputs.links is not none);
  * RS_ERR and err when the table cannot be opened. */

@@ -268,6 +268,30 @@ int rs_failures_preset_llama3(rs_fail_cause_t causes[RS_LLAMA3_CAUSES]);
 const char* rs_fail_class_name(rs_fail_class_t cls);
 const char* rs_fail_target_name(rs_fail_target_t target);
 
+/* ---- power and money (issue 12; sc_power.c) -------------------------------------------------------- */
+
+/* power.sites[i]: site i's own figures (a site not listed takes the section's). */
+typedef struct rs_sc_power_site {
+  double pue;         /* facility power / IT power, >= 1 */
+  double usd_per_kwh; /* electricity */
+} rs_sc_power_site_t;
+
+typedef struct rs_sc_power {
+  double window_s;           /* power.csv's first window; doubled while the run outgrows RS_POWER_MAX_WINDOWS */
+  double pue;                /* every site's, unless power.sites says otherwise */
+  double usd_per_kwh;        /* every site's electricity, unless power.sites says otherwise */
+  double overhead_w_per_gpu; /* server power beside GPUs, CPUs and ports; 0: the GPU type's default */
+  double nic_idle_w, nic_max_w, switch_port_idle_w, switch_port_max_w; /* scale-out ports */
+  double site_budget_mw;        /* a site's facility power at full load may not exceed it; 0: no budget */
+  double usd_per_gpu_hour;      /* pricing.usd_per_gpu_hour; 0: the GPU type's default (rs_hw_power) */
+  double usd_per_cpu_host_hour; /* pricing.usd_per_cpu_host_hour: a CPU fleet host; 0: not priced */
+  rs_sc_power_site_t* sites;
+  int n_sites;
+} rs_sc_power_t;
+
+/* power.csv keeps at most this many windows: past it, neighbours merge and the window doubles. */
+#define RS_POWER_MAX_WINDOWS 4096
+
 /* How a run was made, as racksim writes it at the end of run.yaml (docs/outputs.md). Only relative_to
  * changes anything: a run.yaml lies in an output directory, away from the files its scenario names. */
 typedef struct rs_sc_record {
@@ -290,6 +314,7 @@ typedef struct rs_scenario {
   int n_workloads;
   rs_sc_outputs_t outputs;
   rs_sc_failures_t failures; /* parsed and checked; the engine does not yet inject them */
+  rs_sc_power_t power;       /* the power: and pricing: sections */
   rs_sc_record_t record;     /* as read back from a run.yaml; all NULL in a plain scenario */
   char* base_dir;            /* absolute directory the relative paths were resolved against */
   char* resolved;            /* the document after every --set, seed explicit, record dropped: YAML */

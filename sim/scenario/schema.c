@@ -236,6 +236,8 @@ static const rs_sc__field_t scenario_fields[] = {
      .what = "a list of workloads (lines starting with '- kind: ...')"},
     {"outputs", RS_SC__MAP, offsetof(rs_scenario_t, outputs), .def = "{}", .sub = &outputs_table},
     {"failures", RS_SC__MAP, offsetof(rs_scenario_t, failures), .def = "{}", .sub = &rs_sc__failures},
+    {"power", RS_SC__MAP, offsetof(rs_scenario_t, power), .def = "{}", .sub = &rs_sc__power},
+    {"pricing", RS_SC__MAP, offsetof(rs_scenario_t, power), .def = "{}", .sub = &rs_sc__pricing},
     {"record", RS_SC__MAP, offsetof(rs_scenario_t, record), .def = "{}", .sub = &record_table},
 };
 const rs_sc__table_t rs_sc__scenario = {RS_SC__FIELDS(scenario_fields), .check = check_scenario};

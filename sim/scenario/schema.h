@@ -24,6 +24,10 @@ extern const char* const rs_sc__dist_names[];
 /* The failures section, read into an rs_sc_failures_t (sc_failures.c). */
 extern const rs_sc__table_t rs_sc__failures;
 
+/* The power and pricing sections, both read into an rs_sc_power_t (sc_power.c). */
+extern const rs_sc__table_t rs_sc__power;
+extern const rs_sc__table_t rs_sc__pricing;
+
 /* CUSTOM loader of a model section into the rs_model_t dst: a preset, a shape, or a preset with some
  * shape keys changed; RS_ERR and w->err when it is none of them or not a model. */
 int rs_sc__load_model(rs_sc__walk_t* w, struct fy_node* n, const rs_sc__loc_t* at, void* dst);

@@ -172,6 +172,7 @@ static void collective_rank(int argc, char** argv)
     w->row->end_s    = simgrid_get_clock();
     w->row->finished = 1;
     w->sum.energy_j += rs_run_gpu_energy_j(w->gpus, rs_comm_size(w->comm));
+    w->row->energy_j = w->sum.energy_j;
     XBT_INFO("%s done at %g s", w->wl->name, w->row->end_s);
   }
   free(me);

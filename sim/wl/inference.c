@@ -85,6 +85,8 @@ void rs_inf__summarize(rs_inf_wl_t* w)
   s->preemptions            = rs->preemptions;
   s->energy_j               = rs_inf__energy_j(w) - w->energy0_j;
   s->joules_per_token       = s->energy_j / rs->out_tokens;
+  w->row->energy_j          = s->energy_j;
+  w->row->tokens            = rs->out_tokens;
   steady_window(w, s);
   rs_run_event(w->run, w->wl->start_s, w->row->end_s, w->wl->name, "serving", w->m->name);
   w->row->finished = 1;

@@ -607,8 +607,9 @@ static void train_rank(int argc, char** argv)
     w->row->end_s    = simgrid_get_clock();
     w->row->finished = 1;
     w->sum.energy_j += live_energy_j(w);
-    w->sum.joules_per_token =
-        w->sum.energy_j / ((double)w->cfg->iterations * w->lay.global_batch * w->cfg->model.seq_len);
+    w->row->tokens          = (double)w->cfg->iterations * w->lay.global_batch * w->cfg->model.seq_len;
+    w->row->energy_j        = w->sum.energy_j;
+    w->sum.joules_per_token = w->sum.energy_j / w->row->tokens;
   }
   free(me->mirrors[0]);
   free(me->mirrors[1]);
@@ -880,6 +881,7 @@ static int train_start(rs_run_t* run, int i, void* state, rs_wl_row_t* row, rs_e
                        w->lay.cp;
   }
   choose_live(w);
+  rs_run_power_stand_for(run, w->live_gpus, w->n_live, w->gpus[0], w->n); /* aggregated: the others' power */
   make_schedules(w);
   int tracing = run->sc->outputs.collectives_max_rows > 0;
   if (tracing && rs_run_collectives_open(run, err) != RS_OK)

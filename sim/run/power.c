@@ -1,0 +1,551 @@
+/* power.c -- part of the run module: the power a run draws, by site and scope, and what it costs.
+ * A daemon actor reads, at the end of each window, the joules SimGrid's host energy plugin has counted
+ * on every GPU and CPU host, and the bytes the network meter has counted on every scale-out link; it adds
+ * the scale-out ports' power (idle plus a share linear in their load) and each server's constant
+ * overhead, so IT power = GPU + CPU + network + overhead, and facility power = IT x the site's PUE.
+ * From these it writes power.csv and power_summary.csv, and gives each workload its energy at three
+ * scopes and its cost (summary.csv). It does not model power caps (issue 12, point 3). See LICENSE. */
+#include "run/run.h"
+
+#include <math.h>
+#include <simgrid/actor.h>
+#include <simgrid/engine.h>
+#include <simgrid/host.h>
+#include <simgrid/link.h>
+#include <simgrid/plugins/energy.h>
+#include <stdlib.h>
+#include <string.h>
+#include <xbt/sysdep.h>
+
+/* What one window holds, per site: joules by part. */
+enum { PART_GPU, PART_CPU, PART_NET, PART_OVERHEAD, N_PARTS };
+static const char* const part_names[N_PARTS] = {"gpu", "cpu", "network", "overhead"};
+
+/* A scale-out link the ports' power follows: its class, how many 400 Gb/s port-pairs it stands for,
+ * and the share of them this SimGrid link is (one half of a split-duplex link: 0.5). */
+typedef struct power_link {
+  sg_link_t link;
+  double idle_w, dyn_w; /* of one port-pair at idle, and added at full load */
+  double capacity;      /* bytes/s of this SimGrid link */
+  double last_bytes;
+  int by_fleet; /* 1: a CPU fleet host's NIC, shared among sites by fleet hosts; 0: by GPUs */
+  int uplink;   /* 1: a leaf's uplink */
+  double ports; /* port-pairs of the physical link */
+  double share; /* of the physical link this SimGrid link is: 0.5 for a split-duplex half, else 1 */
+} power_link_t;
+
+/* GPUs that aggregated training stands for with its live ones: each draws the live ones' mean. */
+typedef struct stand_in {
+  const rs_gpu_t* const* live;
+  int n_live;
+  double* stood_per_site; /* GPUs stood for, per site */
+  double live_j;          /* the live GPUs' joules in the window being read */
+} stand_in_t;
+
+struct rs_power {
+  rs_run_t* run;
+  int n_sites;
+  double *pue, *usd_per_kwh, *overhead_w; /* per site */
+  double *gpu_share, *fleet_share;        /* per site: its fraction of the GPUs, of the CPU fleet hosts */
+  int* site_gpus;                         /* per site */
+  double* gpu_last;                       /* per GPU: joules at the last reading */
+  int* role;                              /* per GPU: -1, or the stand-in it is live in (>= 0), or -2 stood for */
+  double* cpu_last;                       /* per CPU host; NAN for a host that states no power */
+  power_link_t* links;
+  int n_links;
+  stand_in_t* stands;
+  int n_stands;
+  double window, t_last;
+  double* j;  /* [n_win][n_sites][N_PARTS] */
+  double* t0; /* [n_win] window starts; ends are the next start, or t_end */
+  double t_end;
+  int n_win, cap_win;
+  int finished;
+};
+
+/* ---- set-up ------------------------------------------------------------------------------------- */
+
+static double site_figure(const rs_sc_power_t* c, int s, int pue)
+{
+  if (s < c->n_sites)
+    return pue ? c->sites[s].pue : c->sites[s].usd_per_kwh;
+  return pue ? c->pue : c->usd_per_kwh;
+}
+
+static double overhead_w_per_gpu(const rs_sc_power_t* c, const rs_gpu_model_t* m)
+{
+  if (c->overhead_w_per_gpu > 0)
+    return c->overhead_w_per_gpu;
+  const rs_hw_power_t* hp = rs_hw_power(m->name);
+  return hp ? hp->overhead_w_per_gpu : 0;
+}
+
+/* 400 Gb/s (50 GB/s per direction) is one port: a NIC link of more stands for several. */
+#define PORT_BYTES_PER_S 50e9
+
+/* Takes l when its class draws port power: its share of a physical link (a split-duplex half is 0.5)
+ * and, for a NIC, its ports; an uplink's ports are set once all NICs are counted (set_uplinks). */
+static void add_link(rs_power_t* p, sg_link_t l, const rs_sc_power_t* c)
+{
+  const char* name    = sg_link_get_name(l);
+  rs_link_class_t cls = rs_platform_link_class(name);
+  double idle, max;
+  if (cls == RS_LINK_NIC || cls == RS_LINK_FLEET_NIC) { /* a NIC and its switch port */
+    idle = c->nic_idle_w + c->switch_port_idle_w;
+    max  = c->nic_max_w + c->switch_port_max_w;
+  } else if (cls == RS_LINK_LEAF_UPLINK) { /* a switch port at each end */
+    idle = 2 * c->switch_port_idle_w;
+    max  = 2 * c->switch_port_max_w;
+  } else
+    return; /* NVLink and C2C are in the GPUs' and the overhead's power; spine, hops and WAN not modelled */
+  double cap      = sg_link_get_bandwidth(l);
+  double share    = rs_platform_link_is_half(name) ? 0.5 : 1;
+  double ports    = cls == RS_LINK_LEAF_UPLINK ? 0 : fmax(1, ceil(cap / PORT_BYTES_PER_S - 1e-9));
+  power_link_t* k = &p->links[p->n_links++];
+  *k = (power_link_t){l, idle, max - idle, cap, 0, cls == RS_LINK_FLEET_NIC, cls == RS_LINK_LEAF_UPLINK, ports, share};
+}
+
+/* A generated leaf's uplink carries a whole pod's bandwidth even when the pod holds fewer servers, so
+ * its capacity does not count ports: the uplink ports are the GPU NIC ports over the oversubscription,
+ * shared evenly among the uplinks. */
+static void set_uplinks(rs_power_t* p, double oversubscription)
+{
+  double nic_ports = 0, uplinks = 0;
+  for (int k = 0; k < p->n_links; k++) {
+    const power_link_t* l = &p->links[k];
+    if (l->uplink)
+      uplinks += l->share;
+    else if (!l->by_fleet)
+      nic_ports += l->ports * l->share;
+  }
+  for (int k = 0; k < p->n_links; k++)
+    if (p->links[k].uplink)
+      p->links[k].ports = nic_ports / fmax(1, oversubscription) / uplinks;
+}
+
+rs_power_t* rs_run_power_new(rs_run_t* run)
+{
+  const rs_platform_t* pl = run->plat;
+  const rs_sc_power_t* c  = &run->sc->power;
+  rs_power_t* p           = xbt_new0(rs_power_t, 1);
+  p->run                  = run;
+  p->n_sites              = pl->n_sites > 0 ? pl->n_sites : 1;
+  p->pue                  = xbt_new0(double, p->n_sites);
+  p->usd_per_kwh          = xbt_new0(double, p->n_sites);
+  p->overhead_w           = xbt_new0(double, p->n_sites);
+  p->gpu_share            = xbt_new0(double, p->n_sites);
+  p->fleet_share          = xbt_new0(double, p->n_sites);
+  p->site_gpus            = xbt_new0(int, p->n_sites);
+  for (int s = 0; s < p->n_sites; s++) {
+    p->pue[s]         = site_figure(c, s, 1);
+    p->usd_per_kwh[s] = site_figure(c, s, 0);
+  }
+  int fleet = 0;
+  for (int g = 0; g < pl->n_gpus; g++) {
+    p->site_gpus[pl->gpus[g].site]++;
+    p->overhead_w[pl->gpus[g].site] += overhead_w_per_gpu(c, pl->gpus[g].model);
+  }
+  for (int i = 0; i < pl->n_cpus; i++)
+    fleet += pl->cpus[i].rack < 0;
+  for (int s = 0; s < p->n_sites; s++)
+    p->gpu_share[s] = pl->n_gpus ? (double)p->site_gpus[s] / pl->n_gpus : 1.0 / p->n_sites;
+  for (int i = 0; i < pl->n_cpus; i++)
+    if (pl->cpus[i].rack < 0)
+      p->fleet_share[pl->cpus[i].site] += 1.0 / fleet;
+  if (fleet == 0)
+    memcpy(p->fleet_share, p->gpu_share, p->n_sites * sizeof(double));
+  p->gpu_last = xbt_new0(double, pl->n_gpus);
+  p->role     = xbt_new(int, pl->n_gpus);
+  for (int g = 0; g < pl->n_gpus; g++)
+    p->role[g] = -1;
+  p->cpu_last = xbt_new0(double, pl->n_cpus);
+  for (int i = 0; i < pl->n_cpus; i++) /* the plugin aborts on a host without power figures */
+    p->cpu_last[i] = sg_host_get_property_value(pl->cpus[i].host, "wattage_per_state") ? 0 : NAN;
+  size_t n_links   = sg_link_count();
+  sg_link_t* links = sg_link_list();
+  p->links         = xbt_new(power_link_t, n_links ? n_links : 1);
+  for (size_t i = 0; i < n_links; i++)
+    add_link(p, links[i], c);
+  free(links);
+  set_uplinks(p, pl->oversubscription);
+  p->window = c->window_s;
+  return p;
+}
+
+void rs_run_power_free(rs_power_t* p)
+{
+  if (p == NULL)
+    return;
+  for (int k = 0; k < p->n_stands; k++)
+    free(p->stands[k].stood_per_site);
+  free(p->stands);
+  free(p->pue);
+  free(p->usd_per_kwh);
+  free(p->overhead_w);
+  free(p->gpu_share);
+  free(p->fleet_share);
+  free(p->site_gpus);
+  free(p->gpu_last);
+  free(p->role);
+  free(p->cpu_last);
+  free(p->links);
+  free(p->j);
+  free(p->t0);
+  free(p);
+}
+
+void rs_run_power_stand_for(rs_run_t* run, const rs_gpu_t* const* live, int n_live, const rs_gpu_t* first, int n)
+{
+  rs_power_t* p = run->power;
+  if (p == NULL || n_live <= 0 || n_live >= n)
+    return;
+  const rs_gpu_t* base = run->plat->gpus;
+  p->stands            = xbt_realloc(p->stands, (p->n_stands + 1) * sizeof *p->stands);
+  stand_in_t* st       = &p->stands[p->n_stands];
+  *st                  = (stand_in_t){live, n_live, xbt_new0(double, p->n_sites), 0};
+  for (int g = 0; g < n; g++)
+    p->role[first - base + g] = -2;
+  for (int k = 0; k < n_live; k++)
+    p->role[live[k] - base] = p->n_stands;
+  for (int g = 0; g < n; g++)
+    if (p->role[first - base + g] == -2)
+      st->stood_per_site[first[g].site]++;
+  p->n_stands++;
+}
+
+/* The most a CPU host draws: the last figure of its wattage_per_state ("idle:one core:all cores"). */
+static double cpu_max_w(const rs_cpu_t* c)
+{
+  const char* w    = sg_host_get_property_value(c->host, "wattage_per_state");
+  const char* last = w ? strrchr(w, ':') : NULL;
+  return last ? strtod(last + 1, NULL) : 0;
+}
+
+int rs_run_power_check(const rs_run_t* run, rs_err_t* err)
+{
+  const rs_power_t* p     = run->power;
+  const rs_platform_t* pl = run->plat;
+  double budget           = run->sc->power.site_budget_mw * 1e6;
+  if (budget <= 0)
+    return RS_OK;
+  double* full = xbt_new0(double, p->n_sites);
+  for (int g = 0; g < pl->n_gpus; g++)
+    full[pl->gpus[g].site] += pl->gpus[g].model->tdp_watts;
+  for (int i = 0; i < pl->n_cpus; i++)
+    full[pl->cpus[i].site] += cpu_max_w(&pl->cpus[i]);
+  for (int k = 0; k < p->n_links; k++) {
+    const power_link_t* l = &p->links[k];
+    for (int s = 0; s < p->n_sites; s++)
+      full[s] += l->ports * l->share * (l->idle_w + l->dyn_w) * (l->by_fleet ? p->fleet_share : p->gpu_share)[s];
+  }
+  int rc = RS_OK;
+  for (int s = 0; s < p->n_sites && rc == RS_OK; s++) {
+    double facility = (full[s] + p->overhead_w[s]) * p->pue[s];
+    if (facility > budget)
+      rc = rs_scenario_err(
+          run->sc, err, "power.site_budget_mw",
+          "expected at least %.6g MW, what site %d draws at full load (its %d GPUs and its CPUs at TDP, ports "
+          "at their maximum, overhead, PUE %g), got '%g'",
+          facility / 1e6, s, p->site_gpus[s], p->pue[s], budget / 1e6);
+  }
+  free(full);
+  return rc;
+}
+
+/* ---- readings ------------------------------------------------------------------------------------ */
+
+static double* window_j(rs_power_t* p, int w, int site)
+{
+  return p->j + ((size_t)w * p->n_sites + site) * N_PARTS;
+}
+
+/* Two neighbouring windows become one, so that power.csv stays under RS_POWER_MAX_WINDOWS rows per site. */
+static void merge_pairs(rs_power_t* p)
+{
+  int n = p->n_win / 2;
+  for (int w = 0; w < n; w++) {
+    p->t0[w] = p->t0[2 * w];
+    for (int s = 0; s < p->n_sites; s++)
+      for (int k = 0; k < N_PARTS; k++)
+        window_j(p, w, s)[k] = window_j(p, 2 * w, s)[k] + window_j(p, 2 * w + 1, s)[k];
+  }
+  p->n_win = n;
+  p->window *= 2;
+}
+
+/* Closes the window from t_last to now: every host's joules since the last reading, the ports'. */
+static void read_window(rs_power_t* p, double now)
+{
+  const rs_platform_t* pl = p->run->plat;
+  double dt               = now - p->t_last;
+  if (!(dt > 0))
+    return;
+  if (p->n_win == p->cap_win) {
+    p->cap_win = p->cap_win ? 2 * p->cap_win : 64;
+    p->j       = xbt_realloc(p->j, (size_t)p->cap_win * p->n_sites * N_PARTS * sizeof(double));
+    p->t0      = xbt_realloc(p->t0, (size_t)p->cap_win * sizeof(double));
+  }
+  int w    = p->n_win++;
+  p->t0[w] = p->t_last;
+  memset(window_j(p, w, 0), 0, (size_t)p->n_sites * N_PARTS * sizeof(double));
+  for (int k = 0; k < p->n_stands; k++)
+    p->stands[k].live_j = 0;
+  for (int g = 0; g < pl->n_gpus; g++) {
+    if (p->role[g] == -2)
+      continue;
+    double e = sg_host_get_consumed_energy(pl->gpus[g].host), d = e - p->gpu_last[g];
+    p->gpu_last[g] = e;
+    window_j(p, w, pl->gpus[g].site)[PART_GPU] += d;
+    if (p->role[g] >= 0)
+      p->stands[p->role[g]].live_j += d;
+  }
+  for (int k = 0; k < p->n_stands; k++)
+    for (int s = 0; s < p->n_sites; s++)
+      window_j(p, w, s)[PART_GPU] += p->stands[k].stood_per_site[s] * p->stands[k].live_j / p->stands[k].n_live;
+  for (int i = 0; i < pl->n_cpus; i++) {
+    if (isnan(p->cpu_last[i]))
+      continue;
+    double e = sg_host_get_consumed_energy(pl->cpus[i].host);
+    window_j(p, w, pl->cpus[i].site)[PART_CPU] += e - p->cpu_last[i];
+    p->cpu_last[i] = e;
+  }
+  for (int k = 0; k < p->n_links; k++) {
+    power_link_t* l = &p->links[k];
+    double b = rs_net_link_bytes(l->link), util = fmin(1, (b - l->last_bytes) / (l->capacity * dt));
+    l->last_bytes       = b;
+    double joules       = l->ports * l->share * (l->idle_w + l->dyn_w * util) * dt;
+    const double* share = l->by_fleet ? p->fleet_share : p->gpu_share;
+    for (int s = 0; s < p->n_sites; s++)
+      window_j(p, w, s)[PART_NET] += joules * share[s];
+  }
+  for (int s = 0; s < p->n_sites; s++)
+    window_j(p, w, s)[PART_OVERHEAD] = p->overhead_w[s] * dt;
+  p->t_last = now;
+  if (p->n_win >= RS_POWER_MAX_WINDOWS)
+    merge_pairs(p);
+}
+
+/* Reads every window's end until the run ends (a daemon: the run does not wait for it). */
+static void power_sampler(int argc, char** argv)
+{
+  rs_power_t* p = sg_actor_self_get_data();
+  sg_actor_daemonize(sg_actor_self());
+  for (;;) {
+    sg_actor_sleep_until(p->t_last + p->window);
+    read_window(p, simgrid_get_clock());
+  }
+}
+
+void rs_run_power_start(rs_run_t* run)
+{
+  rs_power_t* p = run->power;
+  sg_host_t h   = run->plat->n_gpus ? run->plat->gpus[0].host : run->plat->cpus[0].host;
+  sg_actor_t a  = sg_actor_init("power-sampler", h);
+  sg_actor_set_data(a, p);
+  sg_actor_start(a, power_sampler, 0, NULL);
+}
+
+/* ---- after the run -------------------------------------------------------------------------------- */
+
+static double window_end(const rs_power_t* p, int w)
+{
+  return w + 1 < p->n_win ? p->t0[w + 1] : p->t_end;
+}
+
+static double it_j(const double* j)
+{
+  return j[PART_GPU] + j[PART_CPU] + j[PART_NET] + j[PART_OVERHEAD];
+}
+
+static const rs_col_t power_cols[] = {
+    {"start_s", RS_COL_NUM}, {"end_s", RS_COL_NUM}, {"site", RS_COL_INT}, {"scope", RS_COL_TEXT}, {"kw", RS_COL_NUM},
+};
+static const rs_col_t summary_cols[] = {
+    {"site", RS_COL_TEXT},   {"scope", RS_COL_TEXT}, {"energy_mwh", RS_COL_NUM}, {"mean_mw", RS_COL_NUM},
+    {"peak_mw", RS_COL_NUM}, {"min_mw", RS_COL_NUM}, {"swing_mw", RS_COL_NUM},   {"window_s", RS_COL_NUM},
+};
+#define N_COLS(c) ((int)(sizeof c / sizeof c[0]))
+
+/* Scopes as power.csv names them: the four parts, then it (their sum) and facility (it x PUE). */
+#define N_SCOPES (N_PARTS + 2)
+static const char* scope_name(int k)
+{
+  return k < N_PARTS ? part_names[k] : k == N_PARTS ? "it" : "facility";
+}
+
+/* Joules of scope k in window w at site s (s = -1: every site). */
+static double joules(const rs_power_t* p, int w, int s, int k)
+{
+  if (s < 0) {
+    double sum = 0;
+    for (int t = 0; t < p->n_sites; t++)
+      sum += joules(p, w, t, k);
+    return sum;
+  }
+  const double* j = p->j + ((size_t)w * p->n_sites + s) * N_PARTS;
+  return k < N_PARTS ? j[k] : k == N_PARTS ? it_j(j) : it_j(j) * p->pue[s];
+}
+
+/* One site's (or every site's, s = -1) figures of scope k over the windows. */
+typedef struct power_stats {
+  double joules, mean_w, peak_w, min_w;
+} power_stats_t;
+
+static power_stats_t stats(const rs_power_t* p, int s, int k)
+{
+  power_stats_t st = {0, NAN, NAN, NAN};
+  for (int w = 0; w < p->n_win; w++) {
+    double len = window_end(p, w) - p->t0[w], j = joules(p, w, s, k), watts = j / len;
+    st.joules += j;
+    /* the run's last window may be a sliver (its last collective, say): peaks and swings are over
+     * windows of at least half the window, unless there are no others */
+    if (len < 0.5 * p->window && p->n_win > 1)
+      continue;
+    st.peak_w = isnan(st.peak_w) ? watts : fmax(st.peak_w, watts);
+    st.min_w  = isnan(st.min_w) ? watts : fmin(st.min_w, watts);
+  }
+  if (p->n_win > 0 && p->t_end > p->t0[0])
+    st.mean_w = st.joules / (p->t_end - p->t0[0]);
+  return st;
+}
+
+static void write_stats(rs_table_t* t, const rs_power_t* p, int s, int k)
+{
+  power_stats_t st = stats(p, s, k);
+  char site[16];
+  snprintf(site, sizeof site, "%d", s);
+  rs_cell_text(t, s < 0 ? "all" : site);
+  rs_cell_text(t, scope_name(k));
+  rs_cell_num(t, st.joules / 3.6e9);
+  rs_cell_num(t, st.mean_w / 1e6);
+  rs_cell_num(t, st.peak_w / 1e6);
+  rs_cell_num(t, st.min_w / 1e6);
+  rs_cell_num(t, (st.peak_w - st.min_w) / 1e6);
+  rs_cell_num(t, p->window);
+  rs_row_end(t);
+}
+
+int rs_run_power_finish(rs_run_t* run, rs_err_t* err)
+{
+  rs_power_t* p = run->power;
+  p->t_end      = simgrid_get_clock();
+  read_window(p, p->t_end);
+  p->finished   = 1;
+  rs_table_t* t = rs_run_table(run, "power", power_cols, N_COLS(power_cols), err);
+  rs_table_t* u = t ? rs_run_table(run, "power_summary", summary_cols, N_COLS(summary_cols), err) : NULL;
+  if (u == NULL)
+    return RS_ERR;
+  for (int w = 0; w < p->n_win; w++)
+    for (int s = 0; s < p->n_sites; s++)
+      for (int k = 0; k < N_SCOPES; k++) {
+        rs_cell_num(t, p->t0[w]);
+        rs_cell_num(t, window_end(p, w));
+        rs_cell_int(t, s);
+        rs_cell_text(t, scope_name(k));
+        rs_cell_num(t, joules(p, w, s, k) / (window_end(p, w) - p->t0[w]) / 1e3);
+        rs_row_end(t);
+      }
+  for (int s = p->n_sites > 1 ? -1 : 0; s < p->n_sites; s++)
+    for (int k = 0; k < N_SCOPES; k++)
+      write_stats(u, p, s, k);
+  return RS_OK;
+}
+
+/* ---- a workload's energy and cost (summary.csv) ---------------------------------------------------- */
+
+/* The price of one GPU-hour of model m: the scenario's, else the type's default; NAN when none. */
+static double gpu_price(const rs_sc_power_t* c, const rs_gpu_model_t* m)
+{
+  if (c->usd_per_gpu_hour > 0)
+    return c->usd_per_gpu_hour;
+  const rs_hw_power_t* hp = rs_hw_power(m->name);
+  return hp && hp->usd_per_gpu_hour > 0 ? hp->usd_per_gpu_hour : NAN;
+}
+
+/* Joules at site s that are not a GPU's (CPUs, network, overhead) over [from, to]. */
+static double other_j(const rs_power_t* p, int s, double from, double to)
+{
+  double sum = 0;
+  for (int w = 0; w < p->n_win; w++) {
+    double a = fmax(from, p->t0[w]), b = fmin(to, window_end(p, w));
+    if (b > a) {
+      const double* j = p->j + ((size_t)w * p->n_sites + s) * N_PARTS;
+      sum += (it_j(j) - j[PART_GPU]) * (b - a) / (window_end(p, w) - p->t0[w]);
+    }
+  }
+  return sum;
+}
+
+rs_power_wl_t rs_run_power_wl(const rs_run_t* run, int i)
+{
+  const rs_power_t* p    = run->power;
+  const rs_wl_row_t* r   = &run->wls[i].row;
+  const rs_sc_power_t* c = &run->sc->power;
+  rs_power_wl_t o        = {NAN, NAN, NAN, NAN, NAN, NAN, NAN, NAN};
+  if (p == NULL || !p->finished || r->gpus <= 0)
+    return o;
+  int first = run->sc->workloads[i].first_gpu;
+  double it = r->energy_j, fac = 0, dur = r->end_s - r->start_s, usd = 0;
+  for (int s = 0; s < p->n_sites; s++) {
+    int here = 0;
+    for (int g = first; g < first + r->gpus && g < run->plat->n_gpus; g++)
+      here += run->plat->gpus[g].site == s;
+    if (here == 0)
+      continue;
+    double gpu_part = r->energy_j * here / r->gpus;
+    double others   = other_j(p, s, r->start_s, r->end_s) * here / p->site_gpus[s];
+    it += others;
+    fac += (gpu_part + others) * p->pue[s];
+    usd += (gpu_part + others) * p->pue[s] / 3.6e6 * p->usd_per_kwh[s];
+  }
+  double cost = 0;
+  for (int g = first; g < first + r->gpus && g < run->plat->n_gpus; g++)
+    cost += gpu_price(c, run->plat->gpus[g].model) * dur / 3600;
+  o.energy_gpu_kwh      = r->energy_j / 3.6e6;
+  o.energy_it_kwh       = it / 3.6e6;
+  o.energy_facility_kwh = fac / 3.6e6;
+  o.energy_cost_usd     = usd;
+  o.cost_usd            = cost;
+  if (r->tokens > 0) {
+    o.joules_per_token_it       = it / r->tokens;
+    o.joules_per_token_facility = fac / r->tokens;
+    o.usd_per_million_tokens    = cost / r->tokens * 1e6;
+  }
+  return o;
+}
+
+/* ---- the lines a person reads --------------------------------------------------------------------- */
+
+void rs_run_power_report(const rs_run_t* run, FILE* fp)
+{
+  const rs_power_t* p = run->power;
+  if (p == NULL || !p->finished)
+    return;
+  for (int s = p->n_sites > 1 ? -1 : 0; s < p->n_sites; s++) {
+    power_stats_t it = stats(p, s, N_PARTS), fac = stats(p, s, N_PARTS + 1);
+    char site[24];
+    snprintf(site, sizeof site, s < 0 ? "every site" : "site %d", s);
+    fprintf(fp,
+            "  power, %s (windows of %g s): IT mean %.4g MW, peak %.4g MW, swing %.4g MW, %.4g MWh; facility mean "
+            "%.4g MW, peak %.4g MW, %.4g MWh\n",
+            site, p->window, it.mean_w / 1e6, it.peak_w / 1e6, (it.peak_w - it.min_w) / 1e6, it.joules / 3.6e9,
+            fac.mean_w / 1e6, fac.peak_w / 1e6, fac.joules / 3.6e9);
+  }
+  const rs_sc_power_t* c = &run->sc->power;
+  double cost = 0, hours = p->t_end / 3600;
+  int priced = 1;
+  for (int g = 0; g < run->plat->n_gpus; g++) {
+    double price = gpu_price(c, run->plat->gpus[g].model);
+    priced &= !isnan(price);
+    cost += isnan(price) ? 0 : price * hours;
+  }
+  int fleet = 0;
+  for (int i = 0; i < run->plat->n_cpus; i++)
+    fleet += run->plat->cpus[i].rack < 0;
+  cost += fleet * c->usd_per_cpu_host_hour * hours;
+  if (run->plat->n_gpus > 0 && !priced)
+    fprintf(fp, "  cost: no price for %s GPUs (set pricing.usd_per_gpu_hour)\n", run->plat->gpus[0].model->name);
+  else
+    fprintf(fp, "  cost of the whole platform over the run (%.4g h, every GPU%s paid): $%.6g\n", hours,
+            fleet && c->usd_per_cpu_host_hour > 0 ? " and CPU fleet host" : "", cost);
+}

@@ -1,0 +1,214 @@
+/* check_power.c -- tests of power.csv, the energy scopes and the cost columns, run through the racksim
+ * command on small scenarios: every GPU of a TP8 replica draws busy power; an idle platform draws its
+ * idle figures exactly; facility = IT x PUE; costs add up by hand; --set pricing changes cost alone;
+ * windows merge without losing energy; aggregated training counts the GPUs it stands for; bad power
+ * and price keys exit 2 with the key named. */
+#include "check_util.h"
+#include "base/base.h"
+#include "scenario/scenario.h"
+
+#include <math.h>
+#include <string.h>
+
+static char dir[64];
+
+static void setup(void)
+{
+  rs_test_tmpdir(dir, sizeof dir, "power");
+}
+
+static void teardown(void)
+{
+  rs_test_rmdir(dir);
+}
+
+/* An 8-GPU H200 server (p5en: 700 W TDP, 70 W idle per GPU; 2 x86 sockets of 280 W, 84 W idle). */
+static const char* tp8 = "name: tp8\nplatform: {preset: p5en.48xlarge}\nworkloads:\n"
+                         "  - kind: inference\n    model: {preset: llama3-8b}\n    gpus: 8\n    tp: 8\n"
+                         "    mode: offline\n    requests: 256\n    prompt_tokens: 256\n    output_tokens: 128\n";
+
+static double cell(const char* out, const char* file, size_t row, const char* column)
+{
+  return rs_test_table_value(dir, out, file, row, column);
+}
+
+/* Row (from 1) of power_summary.csv for scope (one site: rows gpu, cpu, network, overhead, it, facility). */
+static size_t scope_row(const char* scope)
+{
+  static const char* const scopes[] = {"gpu", "cpu", "network", "overhead", "it", "facility"};
+  for (size_t i = 0; i < 6; i++)
+    if (strcmp(scopes[i], scope) == 0)
+      return i + 1;
+  ck_abort_msg("no scope %s", scope);
+  return 0;
+}
+
+static double scope(const char* out, const char* name, const char* column)
+{
+  return cell(out, "power_summary.csv", scope_row(name), column);
+}
+
+/* A TP8 replica executes on all eight GPUs: if one GPU worked and seven idled, the eight would draw at
+ * most 700 + 7 x 70 = 1,190 W; they draw more than twice that. */
+START_TEST(every_gpu_of_a_tp8_replica_draws_busy_power)
+{
+  ck_assert_int_eq(rs_test_run_yaml(dir, tp8, "out", ""), 0);
+  double gpu_w = scope("out", "gpu", "mean_mw") * 1e6;
+  ck_assert_msg(gpu_w > 2 * 1190, "GPU power %g W", gpu_w);
+  ck_assert(gpu_w <= 8 * 700 + 1e-6);
+  /* summary.csv's GPU energy is the same joules as power.csv's over the workload's span (it starts at 0) */
+  double kwh = cell("out", "summary.csv", 1, "energy_gpu_kwh");
+  ck_assert_double_eq_tol(kwh, scope("out", "gpu", "energy_mwh") * 1e3, kwh * 1e-9);
+}
+END_TEST
+
+/* Before a workload starts the platform idles: GPUs 8 x 70 W, CPUs 2 x 84 W, ports 8 NICs x (20 + 12) W
+ * plus 8 leaf uplink ports x (12 + 12) W, overhead 8 x 187.5 W; facility = IT x 1.15. */
+START_TEST(idle_platform_draws_its_idle_figures)
+{
+  ck_assert_int_eq(rs_test_run_yaml(dir, tp8, "out", "--set workloads[0].start_s=3"), 0);
+  ck_assert_double_eq_tol(scope("out", "gpu", "min_mw") * 1e6, 8 * 70, 1e-6);
+  ck_assert_double_eq_tol(scope("out", "cpu", "min_mw") * 1e6, 2 * 84, 1e-6);
+  ck_assert_double_eq_tol(scope("out", "network", "min_mw") * 1e6, 8 * 32 + 8 * 24, 1e-6);
+  ck_assert_double_eq_tol(scope("out", "overhead", "min_mw") * 1e6, 8 * 187.5, 1e-6);
+  /* the first window of power.csv: 0 to 1 s, scopes in order */
+  ck_assert_double_eq_tol(cell("out", "power.csv", 5, "kw"), 0.56 + 0.168 + 0.448 + 1.5, 1e-9);
+  ck_assert_double_eq_tol(cell("out", "power.csv", 6, "kw"), (0.56 + 0.168 + 0.448 + 1.5) * 1.15, 1e-9);
+  /* the swing is the busy window less the idle one */
+  ck_assert(scope("out", "it", "swing_mw") > 1e-3);
+}
+END_TEST
+
+/* The workload's IT energy adds the site's other power to its GPUs'; facility is IT x PUE. */
+START_TEST(scopes_nest_and_pue_scales)
+{
+  ck_assert_int_eq(rs_test_run_yaml(dir, tp8, "out", "--set power.pue=1.3"), 0);
+  double gpu = cell("out", "summary.csv", 1, "energy_gpu_kwh"), it = cell("out", "summary.csv", 1, "energy_it_kwh");
+  double fac = cell("out", "summary.csv", 1, "energy_facility_kwh");
+  ck_assert(it > gpu);
+  ck_assert_double_eq_tol(fac, 1.3 * it, it * 1e-9);
+  ck_assert_double_eq_tol(scope("out", "facility", "energy_mwh"), 1.3 * scope("out", "it", "energy_mwh"), 1e-15);
+  double tokens = 256 * 128;
+  ck_assert_double_eq_tol(cell("out", "summary.csv", 1, "joules_per_token_it"), it * 3.6e6 / tokens, 1e-9);
+}
+END_TEST
+
+/* Cost = GPUs x hours x price; $ per million tokens = cost / output tokens x 1e6; the electricity bill =
+ * facility kWh x $/kWh. */
+START_TEST(costs_add_up_by_hand)
+{
+  ck_assert_int_eq(rs_test_run_yaml(dir, tp8, "out", "--set pricing.usd_per_gpu_hour=3.6 --set power.usd_per_kwh=0.1"),
+                   0);
+  double dur  = cell("out", "summary.csv", 1, "duration_s");
+  double cost = cell("out", "summary.csv", 1, "cost_usd");
+  ck_assert_double_eq_tol(cost, 8 * dur / 3600 * 3.6, cost * 1e-9);
+  ck_assert_double_eq_tol(cell("out", "summary.csv", 1, "usd_per_million_tokens"), cost / (256 * 128) * 1e6, 1e-9);
+  double fac = cell("out", "summary.csv", 1, "energy_facility_kwh");
+  ck_assert_double_eq_tol(cell("out", "summary.csv", 1, "energy_cost_usd"), fac * 0.1, fac * 1e-9);
+  /* p5en's default: AWS on-demand $63.296/h for 8 GPUs */
+  ck_assert_int_eq(rs_test_run_yaml(dir, tp8, "def", ""), 0);
+  ck_assert_double_eq_tol(cell("def", "summary.csv", 1, "cost_usd"), dur / 3600 * 63.296, 1e-9);
+}
+END_TEST
+
+/* A price changes the cost columns and nothing else. */
+START_TEST(set_pricing_changes_cost_alone)
+{
+  ck_assert_int_eq(rs_test_run_yaml(dir, tp8, "a", ""), 0);
+  ck_assert_int_eq(rs_test_run_yaml(dir, tp8, "b", "--set pricing.usd_per_gpu_hour=1"), 0);
+  rs_csv_t* a = rs_test_table(dir, "a", "summary.csv");
+  rs_csv_t* b = rs_test_table(dir, "b", "summary.csv");
+  ck_assert_int_eq(a->rows[0].n_cells, b->rows[0].n_cells);
+  for (size_t c = 0; c < a->rows[0].n_cells; c++) {
+    const char* name = a->rows[0].cells[c];
+    int priced       = strcmp(name, "cost_usd") == 0 || strcmp(name, "usd_per_million_tokens") == 0;
+    ck_assert_msg(priced == (strcmp(a->rows[1].cells[c], b->rows[1].cells[c]) != 0), "column %s", name);
+  }
+  rs_csv_free(a);
+  rs_csv_free(b);
+  char cmd[256];
+  snprintf(cmd, sizeof cmd, "cmp -s %s/a/power.csv %s/b/power.csv", dir, dir);
+  ck_assert_int_eq(system(cmd), 0);
+}
+END_TEST
+
+/* Past RS_POWER_MAX_WINDOWS windows neighbours merge: fewer rows, the same joules. */
+START_TEST(windows_merge_without_losing_energy)
+{
+  ck_assert_int_eq(rs_test_run_yaml(dir, tp8, "fine", "--set power.window_s=1e-4"), 0);
+  ck_assert_int_eq(rs_test_run_yaml(dir, tp8, "coarse", "--set power.window_s=10"), 0);
+  rs_csv_t* t = rs_test_table(dir, "fine", "power.csv");
+  ck_assert(t->n_rows - 1 <= RS_POWER_MAX_WINDOWS * 6);
+  ck_assert(t->n_rows - 1 > 6 * 100);
+  rs_csv_free(t);
+  ck_assert(scope("fine", "it", "window_s") > 1e-4);
+  double fine = scope("fine", "it", "energy_mwh"), coarse = scope("coarse", "it", "energy_mwh");
+  ck_assert_double_eq_tol(fine, coarse, coarse * 1e-9);
+  ck_assert(scope("fine", "gpu", "peak_mw") >= scope("coarse", "gpu", "peak_mw") - 1e-12);
+}
+END_TEST
+
+/* Aggregated training runs some DP replicas and stands for the others: power.csv counts the others as
+ * drawing what the live ones draw, so its GPU energy is the workload's (beside idle GPUs, none here). */
+START_TEST(aggregated_training_counts_the_gpus_it_stands_for)
+{
+  const char* yaml = "name: agg\nplatform:\n  generate: {server: p5.48xlarge, servers: 4}\nworkloads:\n"
+                     "  - kind: training\n    model: {preset: gpt-1.7b, layers: 4}\n    mode: aggregated\n"
+                     "    tp: 8\n    global_batch: 8\n    iterations: 1\n";
+  ck_assert_int_eq(rs_test_run_yaml(dir, yaml, "out", ""), 0);
+  double kwh = cell("out", "summary.csv", 1, "energy_gpu_kwh");
+  ck_assert_double_eq_tol(scope("out", "gpu", "energy_mwh") * 1e3, kwh, kwh * 1e-6);
+  double idle_kwh = 32 * 70 * cell("out", "summary.csv", 1, "duration_s") / 3.6e6;
+  ck_assert_msg(kwh > 1.5 * idle_kwh, "%g kWh against %g idle", kwh, idle_kwh);
+}
+END_TEST
+
+/* Each bad key exits 2 with the file, line and key. */
+START_TEST(bad_power_keys_exit_2)
+{
+  static const char* const cases[][2] = {
+      {"--set power.pue=0.9", "power.pue: expected a number from 1 to 10, got '0.9'"},
+      {"--set pricing.usd_per_gpu_hour=-1", "pricing.usd_per_gpu_hour: expected a number from 1e-06"},
+      {"--set power.nic_idle_w=40", "power.nic_idle_w: expected at most nic_max_w (30 W), got '40'"},
+      {"--set power.window_s=0", "power.window_s: expected a number from 1e-06"},
+      {"--set power.overhead_w_per_gpu=-5", "power.overhead_w_per_gpu: expected a number from 0"},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    ck_assert_int_eq(rs_test_run_yaml(dir, tp8, "bad", cases[i][0]), 2);
+    ck_assert_msg(rs_test_file_has(dir, "err", cases[i][1]), "%s", cases[i][0]);
+  }
+}
+END_TEST
+
+/* A site budget refuses a platform that could draw more at full load: p5en draws 8 x 700 W of GPUs,
+ * 2 x 280 W of CPUs, 8 NIC links x (30 + 18) W and 8 uplink ports x (18 + 18) W at most, 1,500 W of
+ * overhead: 8,332 W, x 1.15 = 9,581.8 W. */
+START_TEST(site_budget_refuses_a_platform_that_cannot_fit)
+{
+  ck_assert_int_eq(rs_test_run_yaml(dir, tp8, "small", "--set power.site_budget_mw=0.0095"), 2);
+  ck_assert_msg(rs_test_file_has(dir, "err", "power.site_budget_mw: expected at least 0.0095818 MW, what site 0 draws"),
+                "no message");
+  ck_assert_int_eq(rs_test_run_yaml(dir, tp8, "fits", "--set power.site_budget_mw=0.0096"), 0);
+}
+END_TEST
+
+static Suite* power_suite(void)
+{
+  Suite* s  = suite_create("power");
+  TCase* tc = tcase_create("power");
+  tcase_add_checked_fixture(tc, setup, teardown);
+  tcase_set_timeout(tc, 120);
+  tcase_add_test(tc, every_gpu_of_a_tp8_replica_draws_busy_power);
+  tcase_add_test(tc, idle_platform_draws_its_idle_figures);
+  tcase_add_test(tc, scopes_nest_and_pue_scales);
+  tcase_add_test(tc, costs_add_up_by_hand);
+  tcase_add_test(tc, set_pricing_changes_cost_alone);
+  tcase_add_test(tc, windows_merge_without_losing_energy);
+  tcase_add_test(tc, aggregated_training_counts_the_gpus_it_stands_for);
+  tcase_add_test(tc, bad_power_keys_exit_2);
+  tcase_add_test(tc, site_budget_refuses_a_platform_that_cannot_fit);
+  suite_add_tcase(s, tc);
+  return s;
+}
+
+RS_CHECK_MAIN(power_suite)
