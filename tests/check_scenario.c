@@ -167,6 +167,17 @@ START_TEST(test_hostile_files_are_refused_at_once)
   snprintf(msg, sizeof msg, "%s: cannot read the scenario: not a regular file (a FIFO or a device)", path);
   assert_rejected(path, NULL, msg);
   unlink(path);
+  /* a 200 MB file is refused by its size, before a byte is read (a sparse file: no disk used) */
+  snprintf(path, sizeof path, "/tmp/rs-huge-%d.yaml", (int)getpid());
+  FILE* fp = fopen(path, "wb");
+  ck_assert_ptr_nonnull(fp);
+  ck_assert_int_eq(ftruncate(fileno(fp), 200000000), 0);
+  fclose(fp);
+  snprintf(msg, sizeof msg,
+           "%s: the scenario is 200 MB: expected at most 16 MB of YAML (per-request data belongs in a CSV trace)",
+           path);
+  assert_rejected(path, NULL, msg);
+  unlink(path);
 }
 END_TEST
 

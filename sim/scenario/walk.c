@@ -625,6 +625,10 @@ void rs_sc__free(const rs_sc__table_t* t, void* base)
 
 /* ---- the file ------------------------------------------------------------------------------------- */
 
+/* A scenario is a page of keys (the largest shipped is a few kB); a bound keeps a hostile file from
+ * costing seconds and hundreds of MB before the first key is checked. */
+#define WALK_MAX_FILE_BYTES 16000000
+
 /* Bytes that continue a UTF-8 sequence starting with byte c (0 for ASCII), or -1 when c cannot start one
  * (RFC 3629: no overlong two-byte leads, nothing above U+10FFFF). */
 static int utf8_tail(int c)
@@ -647,6 +651,13 @@ static int check_text_file(rs_sc__walk_t* w)
       return rs_err_set(w->err, "%s: cannot read the %s (is it a directory?)", w->file, w->words->doc);
     return rs_err_set(w->err, "%s: cannot read the %s: not a regular file (a FIFO or a device)", w->file,
                       w->words->doc);
+  }
+  if (st.st_size > WALK_MAX_FILE_BYTES) {
+    close(fd);
+    return rs_err_set(w->err,
+                      "%s: the %s is %.0f MB: expected at most %d MB of YAML (per-request data belongs in a "
+                      "CSV trace)",
+                      w->file, w->words->doc, st.st_size / 1e6, WALK_MAX_FILE_BYTES / 1000000);
   }
   FILE* fp = fdopen(fd, "rb");
   int ch, line = 1, blank = 1, bad = -1, tail = 0, lead = 0;
