@@ -895,6 +895,12 @@ static int set_value(rs_sc__walk_t* w, struct fy_document* doc, struct fy_node* 
     return set_err(w, arg, "'%s' is a section or a list, not a value", seg);
   struct fy_node* v   = fy_node_create_scalar_copy(doc, value, FY_NT);
   struct fy_node* key = pair ? fy_node_pair_key(pair) : fy_node_create_scalar_copy(doc, seg, FY_NT);
+  if (v == NULL || key == NULL) {
+    fy_node_free(v);
+    if (!pair)
+      fy_node_free(key);
+    return set_err(w, arg, "libfyaml cannot hold this key or value");
+  }
   if (pair)
     fy_node_pair_set_value(pair, v);
   else
@@ -904,8 +910,27 @@ static int set_value(rs_sc__walk_t* w, struct fy_document* doc, struct fy_node* 
   return RS_OK;
 }
 
+/* True when s is UTF-8 text without control bytes (a --set argument libfyaml can hold as a scalar). */
+static int utf8_text(const char* s)
+{
+  for (const unsigned char* p = (const unsigned char*)s; *p;) {
+    int tail = utf8_tail(*p);
+    if (tail < 0 || *p < 0x20)
+      return 0;
+    for (p++; tail > 0; tail--, p++)
+      if ((*p & 0xC0) != 0x80)
+        return 0;
+  }
+  return 1;
+}
+
 static int apply_set(rs_sc__walk_t* w, struct fy_document* doc, const char* arg)
 {
+  if (!utf8_text(arg)) /* libfyaml would not make a scalar of it (the fuzzer found the leak that left) */
+    return rs_err_set(w->err,
+                      "--set: an argument is not UTF-8 text without control characters: expected "
+                      "key=value, such as %s",
+                      w->words->set_example);
   const char* eq = strchr(arg, '=');
   if (eq == NULL || eq == arg)
     return set_err(w, arg, "expected key=value, such as %s", w->words->set_example);
