@@ -816,6 +816,11 @@ START_TEST(test_sparse_inference_arrivals)
 {
   write_file("rate.yaml", INF_HEAD "    requests: 2\n    rate_per_s: 1e-9\n    output_tokens: 4\n");
   assert_runs_short("rate.yaml", "out/replicas.csv", 200);
+  /* with a kernel floor the second arrival (7.1e9 s) once fell within the clock's rounding of a sleep's
+   * end, and SimGrid saw a deadlock (run/clock.c) */
+  write_file("floor.yaml", INF_HEAD "    requests: 2\n    rate_per_s: 1e-9\n    output_tokens: 4\n"
+                                    "    kernel_floor_s: 3e-6\n");
+  assert_runs_short("floor.yaml", "out/replicas.csv", 200);
   write_file("trace.csv", "arrival_s,prompt_tokens,output_tokens\n0,16,4\n1e12,16,4\n");
   write_file("trace.yaml", INF_HEAD "    arrival: trace\n    trace: trace.csv\n");
   assert_runs_short("trace.yaml", "out/replicas.csv", 200);

@@ -337,6 +337,26 @@ START_TEST(rate_table_shapes_arrivals)
 }
 END_TEST
 
+/* Tiny rates once stalled the generator (a loop per period, issue 17 H3): 1e-12/s for half a day
+ * puts arrivals about 2e12 s apart, each still inside the periods' first halves. */
+START_TEST(rate_table_tiny_rates_end)
+{
+  write_file("slow.csv", "start_s,rate_per_s\n0,1e-12\n43200,0\n");
+  ck_assert_int_eq(run_scenario(server, "--set workloads.0.arrival=table --set workloads.0.rate_table=slow.csv "
+                                        "--set workloads.0.rate_period_s=86400 --set workloads.0.requests=1000"),
+                   0);
+  rs_csv_t* csv = table("requests");
+  int col       = rs_csv_column(csv, "arrival_s");
+  ck_assert_int_eq(csv->n_rows, 1001);
+  for (size_t r = 1; r < csv->n_rows; r++) {
+    double t = strtod(csv->rows[r].cells[col], NULL), slack = t * 1e-11; /* the CSV keeps 12 digits */
+    double in_period = fmod(t, 86400);
+    ck_assert_msg(t > 1e9 && (in_period < 43200 + slack || in_period > 86400 - slack), "arrival %.17g", t);
+  }
+  rs_csv_free(csv);
+}
+END_TEST
+
 /* Empirical lengths: every request takes both lengths from one row of the table. */
 START_TEST(length_table_gives_lengths)
 {
@@ -799,6 +819,7 @@ static Suite* inference_suite(void)
   tcase_add_test(tc, disaggregated_moves_the_kv_cache);
   tcase_add_test(tc, bursty_arrivals_queue_more);
   tcase_add_test(tc, rate_table_shapes_arrivals);
+  tcase_add_test(tc, rate_table_tiny_rates_end);
   tcase_add_test(tc, length_table_gives_lengths);
   tcase_add_test(tc, prefix_caching_skips_the_shared_prompt);
   tcase_add_test(tc, tp_all_reduces_of_every_layer_cross_the_links);

@@ -6,9 +6,11 @@
 #include "hw/hw.h"
 
 #include <errno.h>
+#include <math.h>
 #include <signal.h>
 #include <simgrid/engine.h>
 #include <simgrid/host.h>
+#include <simgrid/link.h>
 #include <simgrid/zone.h>
 #include <stdlib.h>
 #include <string.h>
@@ -101,9 +103,19 @@ static int prop_num(const_sg_host_t h, const char* key, double* v, rs_err_t* err
   if (text == NULL)
     return rs_err_set(err, "host %s: missing property %s", sg_host_get_name(h), key);
   *v = strtod(text, &end);
-  if (end == text || *end != '\0' || *v < 0)
-    return rs_err_set(err, "host %s: property %s: expected a non-negative number, got '%s'", sg_host_get_name(h), key,
-                      text);
+  if (end == text || *end != '\0' || !isfinite(*v) || *v < 0)
+    return rs_err_set(err, "host %s: property %s: expected a non-negative finite number, got '%s'", sg_host_get_name(h),
+                      key, text);
+  return RS_OK;
+}
+
+/* A figure racksim divides by: zero would give infinite times, so it is refused here. */
+static int prop_positive(const_sg_host_t h, const char* key, double* v, rs_err_t* err)
+{
+  if (prop_num(h, key, v, err) != RS_OK)
+    return RS_ERR;
+  if (*v == 0)
+    return rs_err_set(err, "host %s: property %s: expected a positive number, got 0", sg_host_get_name(h), key);
   return RS_OK;
 }
 
@@ -120,10 +132,10 @@ static int prop_int(const_sg_host_t h, const char* key, int* v, rs_err_t* err)
 static int read_figures(const_sg_host_t h, rs_gpu_model_t* m, rs_err_t* err)
 {
   double bf16, fp8, fp4, hbm, hbm_bw, nvl, nic;
-  if (prop_num(h, "rs.bf16_tflops", &bf16, err) || prop_num(h, "rs.fp8_tflops", &fp8, err) ||
-      prop_num(h, "rs.fp4_tflops", &fp4, err) || prop_num(h, "rs.hbm_gbytes", &hbm, err) ||
-      prop_num(h, "rs.hbm_tbytes_per_s", &hbm_bw, err) || prop_num(h, "rs.nvlink_gbytes_per_s", &nvl, err) ||
-      prop_num(h, "rs.nic_gbits_per_s", &nic, err) || prop_num(h, "rs.tdp_watts", &m->tdp_watts, err))
+  if (prop_positive(h, "rs.bf16_tflops", &bf16, err) || prop_num(h, "rs.fp8_tflops", &fp8, err) ||
+      prop_num(h, "rs.fp4_tflops", &fp4, err) || prop_positive(h, "rs.hbm_gbytes", &hbm, err) ||
+      prop_positive(h, "rs.hbm_tbytes_per_s", &hbm_bw, err) || prop_num(h, "rs.nvlink_gbytes_per_s", &nvl, err) ||
+      prop_num(h, "rs.nic_gbits_per_s", &nic, err) || prop_positive(h, "rs.tdp_watts", &m->tdp_watts, err))
     return RS_ERR;
   m->peak_flops[RS_PREC_BF16] = bf16 * 1e12;
   m->peak_flops[RS_PREC_FP8]  = fp8 * 1e12;
@@ -252,6 +264,52 @@ static int resolve_gpu_cpus(rs_platform_t* p, rs_err_t* err)
   return rc;
 }
 
+/* The line of file that declares id="id" (0 when none does): SimGrid keeps no line, so an error about
+ * one host or link finds it again. Split-duplex links are named id_UP and id_DOWN inside SimGrid. */
+static int line_of_id(const char* file, const char* id)
+{
+  char want[512];
+  size_t n = strlen(id);
+  if (n > 5 && (strcmp(id + n - 3, "_UP") == 0 || strcmp(id + n - 5, "_DOWN") == 0))
+    n -= strcmp(id + n - 3, "_UP") == 0 ? 3 : 5;
+  snprintf(want, sizeof want, "id=\"%.*s\"", (int)n, id);
+  FILE* fp = fopen(file, "r");
+  char buf[4096];
+  int line = 0, found = 0;
+  while (fp && !found && fgets(buf, sizeof buf, fp)) {
+    line += strchr(buf, '\n') != NULL;
+    found = strstr(buf, want) != NULL;
+  }
+  if (fp)
+    fclose(fp);
+  return found ? line + (strchr(buf, '\n') == NULL) : 0;
+}
+
+/* A host of speed 0 or a link of bandwidth 0 makes SimGrid abort mid-run (an activity that never
+ * ends); a platform states a failure through racksim's failures section instead. */
+static int check_resources(const char* file, rs_err_t* err)
+{
+  sg_host_t* hosts = sg_host_list();
+  int rc           = RS_OK;
+  for (size_t i = 0; rc == RS_OK && i < sg_host_count(); i++)
+    if (!(sg_host_get_speed(hosts[i]) > 0) || !isfinite(sg_host_get_speed(hosts[i])))
+      rc = rs_err_at(err, file, line_of_id(file, sg_host_get_name(hosts[i])), "speed",
+                     "host %s: expected a positive finite speed, got %g", sg_host_get_name(hosts[i]),
+                     sg_host_get_speed(hosts[i]));
+  free(hosts);
+  if (rc != RS_OK)
+    return rc;
+  size_t n_links   = sg_link_count();
+  sg_link_t* links = n_links ? sg_link_list() : NULL;
+  for (size_t i = 0; rc == RS_OK && i < n_links; i++)
+    if (!(sg_link_get_bandwidth(links[i]) > 0) || !isfinite(sg_link_get_bandwidth(links[i])))
+      rc = rs_err_at(err, file, line_of_id(file, sg_link_get_name(links[i])), "bandwidth",
+                     "link %s: expected a positive finite bandwidth, got %g", sg_link_get_name(links[i]),
+                     sg_link_get_bandwidth(links[i]));
+  free(links);
+  return rc;
+}
+
 static int index_hosts(rs_platform_t* p, rs_err_t* err)
 {
   size_t n = sg_host_count();
@@ -269,6 +327,8 @@ static int index_hosts(rs_platform_t* p, rs_err_t* err)
       rc = index_cpu(p, all[i], err);
   }
   free(all);
+  if (rc == RS_OK && check_resources(p->file, err) != RS_OK)
+    return RS_ERR;
   if (rc != RS_OK) { /* name the file first */
     char why[RS_ERR_LEN];
     snprintf(why, sizeof why, "%s", err->msg);

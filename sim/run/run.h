@@ -116,6 +116,9 @@ rs_table_t* rs_run_table(rs_run_t* run, const char* name, const rs_col_t* cols, 
 /* One row of events.csv (ignored when events are off). */
 void rs_run_event(rs_run_t* run, double start_s, double end_s, const char* workload, const char* event,
                   const char* detail);
+/* Before acting at simulated time t far ahead (an arrival, a session), so that SimGrid's clock can still
+ * end activities there (clock.c). */
+void rs_run_reach(double t);
 /* Seconds on a monotonic wall clock, for progress and reports (never written to the tables). */
 double rs_run_wall_clock(void);
 /* Sorts the n values in place and gives their nearest-rank p50, p90 and p99 in out (NaN when n is 0):

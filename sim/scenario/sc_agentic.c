@@ -27,7 +27,7 @@ static const rs_sc__field_t arrivals_fields[] = {
     {"day_rates_per_s", RS_SC__STR, AG(day_rates)},
     {"slot_s", RS_SC__NUM, AG(slot_s), .min = 1e-3, .max = 1e9, .def = "3600"},
     {"replay", RS_SC__STR, AG(replay)},
-    {"sessions", RS_SC__INT, AG(sessions), .min = 1, .max = 1e9, .def = "100"},
+    {"sessions", RS_SC__INT, AG(sessions), .min = 1, .max = 1e7, .def = "100"},
 };
 static const rs_sc__table_t arrivals_table = {RS_SC__FIELDS(arrivals_fields)};
 

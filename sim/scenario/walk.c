@@ -638,6 +638,10 @@ void rs_sc__free(const rs_sc__table_t* t, void* base)
 
 /* ---- the file ------------------------------------------------------------------------------------- */
 
+/* A scenario is a page of keys (the largest shipped is a few kB); a bound keeps a hostile file from
+ * costing seconds and hundreds of MB before the first key is checked. */
+#define WALK_MAX_FILE_BYTES 16000000
+
 /* Bytes that continue a UTF-8 sequence starting with byte c (0 for ASCII), or -1 when c cannot start one
  * (RFC 3629: no overlong two-byte leads, nothing above U+10FFFF). */
 static int utf8_tail(int c)
@@ -660,6 +664,13 @@ static int check_text_file(rs_sc__walk_t* w)
       return rs_err_set(w->err, "%s: cannot read the %s (is it a directory?)", w->file, w->words->doc);
     return rs_err_set(w->err, "%s: cannot read the %s: not a regular file (a FIFO or a device)", w->file,
                       w->words->doc);
+  }
+  if (st.st_size > WALK_MAX_FILE_BYTES) {
+    close(fd);
+    return rs_err_set(w->err,
+                      "%s: the %s is %.0f MB: expected at most %d MB of YAML (per-request data belongs in a "
+                      "CSV trace)",
+                      w->file, w->words->doc, st.st_size / 1e6, WALK_MAX_FILE_BYTES / 1000000);
   }
   FILE* fp = fdopen(fd, "rb");
   int ch, line = 1, blank = 1, bad = -1, tail = 0, lead = 0;
@@ -905,6 +916,12 @@ static int set_value(rs_sc__walk_t* w, struct fy_document* doc, struct fy_node* 
     return set_err(w, arg, "'%s' is a section or a list, not a value", seg);
   struct fy_node* v   = fy_node_create_scalar_copy(doc, value, FY_NT);
   struct fy_node* key = pair ? fy_node_pair_key(pair) : fy_node_create_scalar_copy(doc, seg, FY_NT);
+  if (v == NULL || key == NULL) {
+    fy_node_free(v);
+    if (!pair)
+      fy_node_free(key);
+    return set_err(w, arg, "libfyaml cannot hold this key or value");
+  }
   if (pair)
     fy_node_pair_set_value(pair, v);
   else
@@ -914,8 +931,27 @@ static int set_value(rs_sc__walk_t* w, struct fy_document* doc, struct fy_node* 
   return RS_OK;
 }
 
+/* True when s is UTF-8 text without control bytes (a --set argument libfyaml can hold as a scalar). */
+static int utf8_text(const char* s)
+{
+  for (const unsigned char* p = (const unsigned char*)s; *p;) {
+    int tail = utf8_tail(*p);
+    if (tail < 0 || *p < 0x20)
+      return 0;
+    for (p++; tail > 0; tail--, p++)
+      if ((*p & 0xC0) != 0x80)
+        return 0;
+  }
+  return 1;
+}
+
 static int apply_set(rs_sc__walk_t* w, struct fy_document* doc, const char* arg)
 {
+  if (!utf8_text(arg)) /* libfyaml would not make a scalar of it (the fuzzer found the leak that left) */
+    return rs_err_set(w->err,
+                      "--set: an argument is not UTF-8 text without control characters: expected "
+                      "key=value, such as %s",
+                      w->words->set_example);
   const char* eq = strchr(arg, '=');
   if (eq == NULL || eq == arg)
     return set_err(w, arg, "expected key=value, such as %s", w->words->set_example);

@@ -358,6 +358,7 @@ static void arrival_driver(int argc, char** argv)
   double t     = w->wl->start_s;
   for (int k = 0; k < w->n_roots; k++) {
     t = rs_agent__next_arrival(w, k, t);
+    rs_run_reach(t);
     sg_actor_sleep_until(t);
     rs_agent__session_next(rs_agent__session_new(w, NULL));
   }

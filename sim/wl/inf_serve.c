@@ -76,6 +76,7 @@ void rs_inf__router_actor(int argc, char** argv)
   for (int k = 0; k < w->n_reqs; k++) {
     int i = w->order[k];
     w->reqs[i].arrival += t0;
+    rs_run_reach(w->reqs[i].arrival);
     if (w->reqs[i].arrival > simgrid_get_clock()) /* reqs may grow while it sleeps: no pointer kept */
       sg_actor_sleep_until(w->reqs[i].arrival);
     w->next_arrival = k + 1 < w->n_reqs ? w->reqs[w->order[k + 1]].arrival + t0 : INFINITY;
