@@ -54,12 +54,15 @@ void rs_run_free(rs_run_t* run)
     run->wls[i].ops->free(run->wls[i].state);
   rs_out_close(run->out);
   rs_net_meter_free(run->meter);
+  rs_run_faults_free(run->faults);
   free(run->wls);
   free(run);
 }
 
 int rs_run_prepare(rs_run_t* run, rs_err_t* err)
 {
+  if (run->faults == NULL && rs_run_faults_prepare(run, err) != RS_OK)
+    return RS_ERR;
   for (int i = 0; i < run->sc->n_workloads; i++)
     if (run->wls[i].ops->prepare(run, i, &run->wls[i].state, err) != RS_OK)
       return RS_ERR;
@@ -195,6 +198,7 @@ int rs_run_execute(rs_run_t* run, rs_err_t* err)
     if (run->wls[i].ops->start(run, i, run->wls[i].state, &run->wls[i].row, err) != RS_OK)
       return RS_EXIT_SIM;
   }
+  rs_run_faults_start(run);
   simgrid_run();
   if (run->show_progress)
     fprintf(stderr, "\r%60s\r", "");
