@@ -25,8 +25,8 @@ XBT_LOG_NEW_DEFAULT_SUBCATEGORY(rs_faults, racksim, "failures and repairs");
 
 /* How a class's units are counted on the platform, and what one unit's failure takes down. */
 typedef enum { G_GPU, G_SERVER, G_DOMAIN, G_RACK, G_LEAF, G_POD, G_SITE, G_CPU, G_COUNT } group_t;
-static const char* const group_words[G_COUNT] = {"gpu",  "server", "nvlink domain", "rack",
-                                                 "leaf", "pod",    "site",          "cpu"};
+static const char* const group_words[G_COUNT] = {"GPU",  "server", "NVLink domain", "rack",
+                                                 "leaf", "pod",    "site",          "CPU host"};
 
 /* GPUs of one GB200 NVL72 compute tray, and NVLink switch trays of one NVL72 rack (hardware.md:
  * 18 compute trays of 4 GPUs, 9 NVLink switch trays). A domain of at most 8 GPUs is one server whose

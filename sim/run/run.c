@@ -50,8 +50,10 @@ void rs_run_free(rs_run_t* run)
 {
   if (run == NULL)
     return;
-  for (int i = 0; i < run->sc->n_workloads; i++)
+  for (int i = 0; i < run->sc->n_workloads; i++) {
     run->wls[i].ops->free(run->wls[i].state);
+    free(run->wls[i].row.failed);
+  }
   rs_out_close(run->out);
   rs_net_meter_free(run->meter);
   rs_run_faults_free(run->faults);
@@ -202,6 +204,11 @@ int rs_run_execute(rs_run_t* run, rs_err_t* err)
   simgrid_run();
   if (run->show_progress)
     fprintf(stderr, "\r%60s\r", "");
+  for (int i = 0; i < run->sc->n_workloads; i++)
+    if (run->wls[i].row.failed) {
+      rs_err_set(err, "workload %s: %s", run->sc->workloads[i].name, run->wls[i].row.failed);
+      return RS_EXIT_SIM;
+    }
   for (int i = 0; i < run->sc->n_workloads; i++)
     if (!run->wls[i].row.finished) {
       rs_err_set(err, "workload %s did not finish: its actors were left waiting at simulated time %g s",

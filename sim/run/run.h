@@ -37,6 +37,7 @@ typedef struct rs_wl_row {
   double start_s, end_s;
   long long operations; /* what the kind counts: sizes x repetitions, iterations, requests, sessions */
   int finished;         /* set by the workload when its last actor is done */
+  char* failed;         /* set (xbt_malloc'd) by a workload that cannot go on: the run ends with exit 1 and it */
 } rs_wl_row_t;
 
 /* One summary.csv column that a kind fills: its name, with its unit, and the offset of its double in

@@ -13,6 +13,7 @@
 #include <simgrid/engine.h>
 #include <simgrid/semaphore.h>
 #include <stdlib.h>
+#include <xbt/str.h>
 #include <xbt/sysdep.h>
 
 /* Bytes of one parameter in a checkpoint: BF16 weights (2), FP32 master weights (4) and Adam's two FP32
@@ -34,7 +35,12 @@ struct train_ft {
   int ckpt_it;          /* the first iteration after the last checkpoint */
   double commit_s;      /* when the work not yet checkpointed began */
   double uncommitted_s; /* useful work since then */
+  int in_a_row;         /* interruptions since the last iteration done */
 };
+
+/* Interruptions in a row, with no iteration done between them, after which the job is given up: its
+ * failures come faster than it restarts, so it would never end. */
+#define GIVE_UP_IN_A_ROW 1000
 
 train_ft_t* rs_train__ft_new(train_wl_t* w)
 {
@@ -113,6 +119,7 @@ void rs_train__fault(rs_run_t* run, int i, void* state, const rs_fault_t* f)
     }
   }
   w->sum.interruptions++;
+  ft->in_a_row++;
   char detail[160];
   snprintf(detail, sizeof detail, "%s: %s; %s", f->cause, f->component, action);
   rs_run_event(run, now, now + down, w->wl->name, "interruption", detail);
@@ -131,7 +138,7 @@ void rs_train__fault(rs_run_t* run, int i, void* state, const rs_fault_t* f)
 /* Sleeps until resume_s, which a failure meanwhile may push back (woken through wake). */
 static void sleep_until_resume(train_ft_t* ft)
 {
-  while (simgrid_get_clock() < ft->resume_s) {
+  while (simgrid_get_clock() < ft->resume_s && ft->in_a_row < GIVE_UP_IN_A_ROW) {
     ft->waiting = 1;
     sg_sem_acquire_timeout(ft->wake, ft->resume_s - simgrid_get_clock());
     ft->waiting = ft->woken = 0;
@@ -142,8 +149,13 @@ static void sleep_until_resume(train_ft_t* ft)
  * iteration to go on from. */
 static int restart(train_wl_t* w, train_ft_t* ft)
 {
-  w->sum.lost_work_s += ft->fail_s - ft->commit_s;
   sleep_until_resume(ft);
+  if (ft->in_a_row >= GIVE_UP_IN_A_ROW && w->row->failed == NULL)
+    w->row->failed = bprintf("%d interruptions in a row without one iteration done by simulated time %g s: failures "
+                             "come faster than the job restarts (restart_s %g s, the job's MTBF %g s)",
+                             ft->in_a_row, simgrid_get_clock(), ft->restart_s,
+                             1 / rs_run_fault_rate_per_s(w->run, w->wl->first_gpu, w->n));
+  w->sum.lost_work_s += ft->fail_s - ft->commit_s;
   w->sum.downtime_s += simgrid_get_clock() - ft->fail_s;
   ft->pending       = 0;
   ft->commit_s      = simgrid_get_clock();
@@ -194,7 +206,7 @@ static void finish(train_wl_t* w, train_ft_t* ft)
 static void renewal(train_wl_t* w, train_ft_t* ft, int next, double step_s)
 {
   int n_it = w->cfg->iterations;
-  while (next < n_it && simgrid_get_clock() < ft->wall_end_s) {
+  while (next < n_it && simgrid_get_clock() < ft->wall_end_s && w->row->failed == NULL) {
     if (ft->pending) {
       next = restart(w, ft);
       continue;
@@ -208,6 +220,7 @@ static void renewal(train_wl_t* w, train_ft_t* ft, int next, double step_s)
     int whole = sleep_unless_failure(ft, end - now);
     int ran   = whole && end == now + k * step_s ? k : (int)floor((simgrid_get_clock() - now) / step_s);
     w->row->operations += ran;
+    ft->in_a_row = ran > 0 ? 0 : ft->in_a_row;
     next += ran;
     ft->uncommitted_s += whole ? simgrid_get_clock() - now : ran * step_s;
     if (!whole || next >= n_it || simgrid_get_clock() >= ft->wall_end_s)
@@ -220,12 +233,17 @@ static void renewal(train_wl_t* w, train_ft_t* ft, int next, double step_s)
 int rs_train__ft_after(train_wl_t* w, int it, double t0, double t1)
 {
   train_ft_t* ft = w->ft;
-  if (ft->pending)
-    return restart(w, ft);
+  if (ft->pending) {
+    int next = restart(w, ft);
+    return w->row->failed ? w->cfg->iterations : next;
+  }
+  ft->in_a_row = 0;
   ft->uncommitted_s += t1 - t0;
   int last = it + 1 >= w->cfg->iterations || t1 >= ft->wall_end_s;
-  if (!last && ft->uncommitted_s >= ft->interval_s - 1e-9 * (t1 - t0) && !checkpoint(w, ft, it))
-    return restart(w, ft);
+  if (!last && ft->uncommitted_s >= ft->interval_s - 1e-9 * (t1 - t0) && !checkpoint(w, ft, it)) {
+    int next = restart(w, ft);
+    return w->row->failed ? w->cfg->iterations : next;
+  }
   if (!last && ft->cfg->renewal_after > 0 && w->row->operations >= ft->cfg->renewal_after) {
     renewal(w, ft, it + 1, t1 - t0);
     last = 1;
