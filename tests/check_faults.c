@@ -182,6 +182,40 @@ START_TEST(a_job_that_cannot_progress_ends_the_run_with_exit_1)
 }
 END_TEST
 
+/* An inference replica with a GPU down is routed no request until its repair (4 replicas of TP2 on 8
+ * H200; GPU 2 is replica 1's first, down from 1.8 s to 5.4 s), under each routing policy. */
+START_TEST(a_replica_with_a_gpu_down_is_routed_no_request)
+{
+  const char* policies[] = {"least-outstanding", "round-robin", "kv-aware"};
+  for (int k = 0; k < 3; k++) {
+    char yaml[1024];
+    snprintf(yaml, sizeof yaml,
+             "name: inf\nseed: 1\nplatform: {preset: p5en.48xlarge}\nworkloads:\n"
+             "  - {name: chat, kind: inference, model: {preset: llama3-8b}, tp: 2, precision: bf16, mode: server,\n"
+             "     requests: 200, rate_per_s: 20, prompt_tokens: 512, output_tokens: 128, routing: %s}\n"
+             "failures:\n  events:\n    - {at_h: 0.0005, for_h: 0.001, gpu: 2}\n",
+             policies[k]);
+    ck_assert_int_eq(rs_test_run_yaml(dir, yaml, "out", ""), 0);
+    rs_csv_t* csv = rs_test_table(dir, "out", "requests.csv");
+    int rep = rs_csv_column(csv, "replica"), arr = rs_csv_column(csv, "arrival_s");
+    int during = 0, during_on_1 = 0, after_on_1 = 0;
+    for (size_t r = 1; r < csv->n_rows; r++) {
+      double t = strtod(rs_csv_cell(&csv->rows[r], arr), NULL);
+      int on_1 = strcmp(rs_csv_cell(&csv->rows[r], rep), "1") == 0;
+      during += t > 1.8 && t < 5.4;
+      during_on_1 += t > 1.8 && t < 5.4 && on_1;
+      after_on_1 += t > 5.4 && on_1;
+    }
+    rs_csv_free(csv);
+    ck_assert_int_gt(during, 20);
+    ck_assert_msg(during_on_1 == 0, "%s: %d requests routed to the replica that is down", policies[k], during_on_1);
+    ck_assert_msg(after_on_1 > 0, "%s: the replica never came back", policies[k]);
+    ck_assert_int_eq(count_events("out", "replica down", "replica 1"), 1);
+    ck_assert_int_eq(count_events("out", "replica up", "replica 1"), 1);
+  }
+}
+END_TEST
+
 /* Same scenario, same seed: the same failures, byte for byte. */
 START_TEST(same_seed_same_failures)
 {
@@ -208,6 +242,7 @@ static Suite* faults_suite(void)
   tcase_add_test(tc, targets_the_platform_lacks_are_refused);
   tcase_add_test(tc, a_straggler_slows_the_step);
   tcase_add_test(tc, same_seed_same_failures);
+  tcase_add_test(tc, a_replica_with_a_gpu_down_is_routed_no_request);
   suite_add_tcase(s, tc);
   tc = tcase_create("training");
   tcase_add_checked_fixture(tc, setup, teardown);
