@@ -158,6 +158,40 @@ START_TEST(targets_the_platform_lacks_are_refused)
 }
 END_TEST
 
+/* The checkpoint interval sweep: a job of 10^6 iterations (6.6 ms each) with an MTBF of 2 s (software
+ * faults of 8 ranks at 16 s each, restarted in place at no cost) and a write of 1/30 s, about 3,900 failures each run,
+ * at 0.8, 1 and 1.25 times Daly's optimum. The same seed gives every run the same failure times, so the goodput curve
+ * is smooth enough to locate its peak: a parabola through the three points (in log interval) must peak within 10% of
+ * Daly's interval and of Young's sqrt(2 x write x MTBF) (issue 11, point 7). */
+START_TEST(goodput_peaks_at_the_daly_interval)
+{
+  const char* yaml =
+      "name: sweep\nseed: 5\nplatform:\n  generate: {server: p5.48xlarge, servers: 1}\n"
+      "workloads:\n  - name: tiny\n    kind: training\n"
+      "    model: {preset: gpt-1.7b, layers: 2, seq_len: 2048}\n"
+      "    tp: 8\n    micro_batch: 1\n    global_batch: 4\n    precision: bf16\n    iterations: 1000000\n"
+      "failures:\n  classes:\n    - {class: software, mtbf_h: 0.00444444444444, repair: {mean_h: 1e-6}}\n"
+      "  training: {renewal_after: 2, restart_s: 0, checkpoint_write_s: 0.0333333333333}\n"
+      "outputs: {collectives_max_rows: 0, events: false}\n";
+  const double mtbf = 2, write = 1 / 30.0, daly = rs_run_daly_interval_s(write, mtbf), young = sqrt(2 * write * mtbf);
+  const double f[3] = {0.8, 1, 1.25};
+  double g[3];
+  for (int k = 0; k < 3; k++) {
+    char set[96], out[16];
+    snprintf(set, sizeof set, "--set failures.training.checkpoint_interval_h=%.12g", f[k] * daly / 3600);
+    snprintf(out, sizeof out, "out%d", k);
+    ck_assert_int_eq(rs_test_run_yaml(dir, yaml, out, set), 0);
+    g[k] = summary(out, "goodput");
+    ck_assert_double_gt(summary(out, "interruptions"), 3000);
+  }
+  ck_assert_msg(g[1] > g[0] && g[1] > g[2], "goodput %g %g %g", g[0], g[1], g[2]);
+  double h    = log(1.25); /* the points are at -h, 0 and +h in log interval */
+  double peak = daly * exp(h / 2 * (g[0] - g[2]) / (g[0] - 2 * g[1] + g[2]));
+  ck_assert_msg(fabs(peak / daly - 1) <= 0.10, "peak %g s, Daly %g s", peak, daly);
+  ck_assert_msg(fabs(peak / young - 1) <= 0.10, "peak %g s, Young %g s", peak, young);
+}
+END_TEST
+
 /* Daly (FGCS 2006)'s published optima: MTBF 24 h and 6 h with a 5 min checkpoint: 117 and 57 min;
  * MTBF 15 min: 9.1 min. Young's first-order sqrt(2 C M) would give 120, 60 and 12.2 min. */
 START_TEST(daly_intervals_match_the_published_cases)
@@ -250,6 +284,7 @@ static Suite* faults_suite(void)
   tcase_add_test(tc, checkpoints_cost_their_write_time);
   tcase_add_test(tc, a_job_that_cannot_progress_ends_the_run_with_exit_1);
   tcase_add_test(tc, daly_intervals_match_the_published_cases);
+  tcase_add_test(tc, goodput_peaks_at_the_daly_interval);
   suite_add_tcase(s, tc);
   return s;
 }
