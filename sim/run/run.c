@@ -61,17 +61,22 @@ void rs_run_free(rs_run_t* run)
 {
   if (run == NULL)
     return;
-  for (int i = 0; i < run->sc->n_workloads; i++)
+  for (int i = 0; i < run->sc->n_workloads; i++) {
     run->wls[i].ops->free(run->wls[i].state);
+    free(run->wls[i].row.failed);
+  }
   rs_out_close(run->out);
   rs_net_meter_free(run->meter);
   rs_run_power_free(run->power);
+  rs_run_faults_free(run->faults);
   free(run->wls);
   free(run);
 }
 
 int rs_run_prepare(rs_run_t* run, rs_err_t* err)
 {
+  if (run->faults == NULL && rs_run_faults_prepare(run, err) != RS_OK)
+    return RS_ERR;
   for (int i = 0; i < run->sc->n_workloads; i++)
     if (run->wls[i].ops->prepare(run, i, &run->wls[i].state, err) != RS_OK)
       return RS_ERR;
@@ -263,9 +268,15 @@ int rs_run_execute(rs_run_t* run, rs_err_t* err)
       return RS_EXIT_SIM;
   }
   rs_run_power_start(run);
+  rs_run_faults_start(run);
   simgrid_run();
   if (run->show_progress)
     fprintf(stderr, "\r\033[K");
+  for (int i = 0; i < run->sc->n_workloads; i++)
+    if (run->wls[i].row.failed) {
+      rs_err_set(err, "workload %s: %s", run->sc->workloads[i].name, run->wls[i].row.failed);
+      return RS_EXIT_SIM;
+    }
   for (int i = 0; i < run->sc->n_workloads; i++)
     if (!run->wls[i].row.finished) {
       rs_err_set(err, "workload %s did not finish: its actors were left waiting at simulated time %g s",

@@ -13,6 +13,23 @@
 #include <stdio.h>
 
 typedef struct rs_run rs_run_t;
+typedef struct rs_faults rs_faults_t;
+
+/* A failure or a repair, as the run's fault process (faults.c) tells the workloads: the GPUs and CPU
+ * hosts (platform indices) that stopped or came back. A component that is down is never turned off in
+ * SimGrid, so no activity on it fails inside the engine: the workloads stop using it (rs_wl_ops_t.fault). */
+typedef struct rs_fault {
+  long long id;          /* one per failure; its repair carries the same id */
+  int up;                /* 0: it failed now; 1: it was repaired now */
+  double repair_s;       /* the simulated time of its repair (known when it fails) */
+  rs_fail_class_t cls;   /* its class (a scheduled outage says RS_FAIL_HOST, or its target's class) */
+  const char* cause;     /* the class's cause, or "scheduled" */
+  const char* component; /* what failed, in words: "gpu 17", "server 3", "rack 1" */
+  const int* gpus;       /* the GPUs it takes down (borrowed, valid during the call) */
+  int n_gpus;
+  const int* cpus; /* the CPU hosts it takes down */
+  int n_cpus;
+} rs_fault_t;
 
 /* The figures every workload's row of summary.csv starts with; the workload sets them as it runs. */
 typedef struct rs_wl_row {
@@ -22,6 +39,7 @@ typedef struct rs_wl_row {
   int finished;         /* set by the workload when its last actor is done */
   double energy_j;      /* joules its GPUs drew from start_s to end_s (stood-for GPUs included); GPU kinds */
   double tokens;        /* tokens it made: output tokens (inference), trained tokens (training); 0: none */
+  char* failed;         /* set (xbt_malloc'd) by a workload that cannot go on: the run ends with exit 1 and it */
 } rs_wl_row_t;
 
 /* One summary.csv column that a kind fills: its name, with its unit, and the offset of its double in
@@ -49,7 +67,9 @@ typedef struct rs_wl_ops {
   /* Before the run (racksim validate): a few lines on what prepare resolved; NULL: nothing to say. */
   void (*describe)(const rs_run_t* run, int i, const void* state, FILE* fp);
   void (*free)(void* state); /* accepts NULL */
-  int serves;                /* 1: answers calls of other workloads on its service mailbox (wl/service.c) */
+  /* From the fault actor, at a failure or repair: must not block. NULL: the kind ignores faults. */
+  void (*fault)(rs_run_t* run, int i, void* state, const rs_fault_t* f);
+  int serves; /* 1: answers calls of other workloads on its service mailbox (wl/service.c) */
   /* The name of the workload whose service w calls, or NULL (NULL function: calls none). */
   const char* (*calls)(const rs_sc_workload_t* w);
 } rs_wl_ops_t;
@@ -79,6 +99,7 @@ struct rs_run {
   rs_table_t* collectives; /* NULL until a workload needs it */
   rs_table_t* ops;         /* NULL unless outputs.ops_max_rows > 0 */
   rs_power_t* power;       /* power.csv's readings; from rs_run_prepare on */
+  rs_faults_t* faults;     /* the failures the scenario asks for (faults.c); NULL when it asks for none */
   rs_verbosity_t verbosity;
   int show_progress;
   double work_total, work_done; /* in units each workload declares, for the progress line */
@@ -126,6 +147,24 @@ double rs_run_wall_clock(void);
 void rs_run_percentiles(double* v, long long n, double out[3]);
 /* Counts `units` of work done, for the progress line. */
 void rs_run_progress(rs_run_t* run, double units);
+
+/* ---- faults: failures, repairs and degradations injected into the engine (faults.c) -------------- */
+
+/* Resolves the scenario's failures against the platform (units per class, event targets); RS_ERR with
+ * a located message for a target the platform lacks. run->faults stays NULL when there are none. */
+int rs_run_faults_prepare(rs_run_t* run, rs_err_t* err);
+/* Sets the GPUs' speed profiles of scheduled degradations and starts the fault actor (a daemon). */
+void rs_run_faults_start(rs_run_t* run);
+void rs_run_faults_free(rs_faults_t* f); /* accepts NULL */
+/* Expected failures per second that take down at least one of the n GPUs from `first` (the rates of
+ * the random classes; 0 without failures). */
+double rs_run_fault_rate_per_s(const rs_run_t* run, int first, int n);
+/* 1 while GPU g (platform index) is down. */
+int rs_run_gpu_down(const rs_run_t* run, int g);
+/* Daly's (FGCS 2006) optimum checkpoint interval, in seconds of work between checkpoints, for a
+ * checkpoint of write_s seconds and an MTBF of mtbf_s: his higher-order form, mtbf_s once write_s
+ * reaches twice the MTBF. */
+double rs_run_daly_interval_s(double write_s, double mtbf_s);
 
 /* ---- collectives.csv: one layout for every workload (run_trace.c) ------------------------------ */
 

@@ -1,8 +1,8 @@
 /* sc_failures.c -- the scenario keys of the failures section: random failure classes (an MTBF per
  * unit, a time-to-failure distribution, a repair), the Llama 3 preset's causes as rates per unit, and
- * scheduled outages and degradations of a named target. Parsed and checked only: whether the platform
- * has the rack, site or provider an event names is a later check, and the engine does not yet inject
- * any of it (issue 11). See LICENSE. */
+ * scheduled outages and degradations of a named target, and how training reacts (checkpoints,
+ * restarts, spares). Parsed and checked here; whether the platform has the rack, site or provider an
+ * event names is checked by the run (run/faults.c), which injects them. See LICENSE. */
 #include "scenario/schema.h"
 
 #include <stddef.h>
@@ -168,6 +168,23 @@ static const rs_sc__field_t event_fields[] = {
 };
 static const rs_sc__table_t event_table = {RS_SC__FIELDS(event_fields), .check = check_event};
 
+/* ---- training's reaction ------------------------------------------------------------------------- */
+
+/* The Llama 3 paper (Dubey et al. 2024, section 3.3.4; shared/reference/validation.md): 2 TB/s
+ * sustained from the storage tier, 7 TB/s peak. The restart's 600 s is a default to state in a
+ * scenario (unverified: the paper gives no restart time). */
+#define FT(m) offsetof(rs_sc_fail_training_t, m)
+static const rs_sc__field_t training_fields[] = {
+    {"checkpoint_interval_h", RS_SC__NUM, FT(checkpoint_interval_h), .min = 1e-6, .max = 1e6},
+    {"checkpoint_write_s", RS_SC__NUM, FT(checkpoint_write_s), .min = 1e-6, .max = 1e7},
+    {"storage_gbytes_per_s", RS_SC__NUM, FT(storage_gbytes_per_s), .min = 1e-3, .max = 1e9, .def = "2000"},
+    {"restart_s", RS_SC__NUM, FT(restart_s), .min = 0, .max = 1e7, .def = "600"},
+    {"spares", RS_SC__INT, FT(spares), .min = 0, .max = 1000000, .def = "0"},
+    {"renewal_after", RS_SC__INT, FT(renewal_after), .min = 0, .max = 1000000, .def = "0"},
+    {"wall_h", RS_SC__NUM, FT(wall_h), .min = 1e-6, .max = 1e7},
+};
+static const rs_sc__table_t training_table = {RS_SC__FIELDS(training_fields)};
+
 /* ---- the section ---------------------------------------------------------------------------------- */
 
 #define FS(m) offsetof(rs_sc_failures_t, m)
@@ -211,5 +228,6 @@ static const rs_sc__field_t failures_fields[] = {
      .item_size = sizeof(rs_sc_fail_class_t), .what = "a list of failure classes (lines starting with '- class: ...')"},
     {"events", RS_SC__SEQ, FS(events), .sub = &event_table, .count_off = FS(n_events),
      .item_size = sizeof(rs_sc_fail_event_t), .what = "a list of scheduled events (lines starting with '- at_h: ...')"},
+    {"training", RS_SC__MAP, FS(training), .def = "{}", .sub = &training_table},
 };
 const rs_sc__table_t rs_sc__failures = {RS_SC__FIELDS(failures_fields), .check = check_failures};

@@ -174,7 +174,7 @@ typedef struct rs_sc_outputs {
   rs_sc_links_t links;
 } rs_sc_outputs_t;
 
-/* ---- failures (issue 11, step 1: parsed and checked; the engine does not yet inject them) ---------- */
+/* ---- failures (issue 11): injected by the run (run/faults.c), reacted to by the workloads ---------- */
 
 /* The component classes that fail, in the words of scenario files (rs_fail_class_name). A class's
  * mtbf_h is per unit of it: a GPU, a GPU's HBM, a NIC, a GPU server (tray), an NVLink switch tray, a
@@ -236,6 +236,17 @@ typedef struct rs_sc_fail_event {
 
 typedef enum { RS_FAIL_PRESET_NONE, RS_FAIL_PRESET_LLAMA3 } rs_fail_preset_t;
 
+/* failures.training: how every training workload reacts to a failure of one of its GPUs. */
+typedef struct rs_sc_fail_training {
+  double checkpoint_interval_h; /* useful work between checkpoints; 0: Daly's optimum from the job's MTBF */
+  double checkpoint_write_s;    /* 0: the model state (14 bytes a parameter) over storage_gbytes_per_s */
+  double storage_gbytes_per_s;  /* the storage tier's aggregate write bandwidth */
+  double restart_s;             /* detection, rescheduling and reload, after a failure */
+  int spares;                   /* spare servers: a failed server is swapped in restart_s, not repaired first */
+  int renewal_after;            /* > 0: simulate this many iterations, then advance by the renewal process */
+  double wall_h;                /* > 0: the job stops this long after its start, iterations done or not */
+} rs_sc_fail_training_t;
+
 typedef struct rs_sc_failures {
   rs_fail_preset_t preset;
   rs_dist_t preset_repair_dist; /* the repair of the preset's classes (the paper gives none) */
@@ -244,6 +255,7 @@ typedef struct rs_sc_failures {
   int n_classes;
   rs_sc_fail_event_t* events;
   int n_events;
+  rs_sc_fail_training_t training;
 } rs_sc_failures_t;
 
 /* One cause of the Llama 3 preset (Dubey et al. 2024, Table 5): its count of unexpected
@@ -313,7 +325,7 @@ typedef struct rs_scenario {
   rs_sc_workload_t* workloads;
   int n_workloads;
   rs_sc_outputs_t outputs;
-  rs_sc_failures_t failures; /* parsed and checked; the engine does not yet inject them */
+  rs_sc_failures_t failures; /* injected by run/faults.c */
   rs_sc_power_t power;       /* the power: and pricing: sections */
   rs_sc_record_t record;     /* as read back from a run.yaml; all NULL in a plain scenario */
   char* base_dir;            /* absolute directory the relative paths were resolved against */

@@ -150,6 +150,7 @@ typedef struct rs_inf_router {
   double* outstanding;   /* [n]: prompt + output tokens routed to each replica and not finished */
   int* heap;             /* least-outstanding over one pool: replicas by (outstanding, index); else NULL */
   int* heap_pos;         /* [n]: each replica's place in the heap */
+  int* down;             /* [n]: failures holding replica r down (inf_faults.c); NULL: none yet */
 } rs_inf_router_t;
 
 /* A router over the n replicas whose caches are kv[0..n-1] (borrowed). With one pool of every
@@ -358,6 +359,9 @@ void rs_inf__finish(rs_inf_wl_t* w, int i);
 int rs_inf__requests_open(rs_inf_wl_t* w, rs_err_t* err); /* requests.csv; RS_ERR and err on failure */
 int rs_inf__all_served(const rs_inf_wl_t* w);
 void rs_inf__wake(rs_inf_replica_t* r);
+/* inf_faults.c: the kind's fault entry (rs_wl_ops_t.fault): a replica with a GPU down is routed no new
+ * request until its repair. */
+void rs_inf__fault(rs_run_t* run, int i, void* state, const rs_fault_t* f);
 
 /* inf_cost.c: the per-stage figures of w (its cfg, m, lay and gpu set), with the KV bytes of a token in
  * w->kvc.token_bytes; the busiest EP rank's share of routed tokens over the mean for cfg on EP ep; the

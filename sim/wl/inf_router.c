@@ -37,6 +37,7 @@ void rs_inf__router_free(rs_inf_router_t* rt)
   free(rt->heap_pos);
   free(rt->seats);
   free(rt->slots);
+  free(rt->down);
   *rt = (rs_inf_router_t){0};
 }
 
@@ -108,7 +109,16 @@ static double blocks_left(const rs_inf_router_t* rt, int r)
  * while another replica of the pool has one free (`seated`). */
 static int may_take(const rs_inf_router_t* rt, int r, int seated)
 {
-  return !seated || rt->seats[r] < rt->slots[r];
+  return (!seated || rt->seats[r] < rt->slots[r]) && (rt->down == NULL || rt->down[r] == 0);
+}
+
+/* Whether every replica of the pool is down: the router then ignores faults (the requests wait there). */
+static int all_down(const rs_inf_router_t* rt, const rs_inf_pool_t* p)
+{
+  for (int r = p->lo; r < p->hi; r++)
+    if (rt->down == NULL || rt->down[r] == 0)
+      return 0;
+  return 1;
 }
 
 /* Whether some replica of the pool has a free seat (step-aware routers only). */
@@ -138,6 +148,13 @@ static int best_in_pool(const rs_inf_router_t* rt, const rs_inf_pool_t* p, int s
 
 int rs_inf__route(rs_inf_router_t* rt, rs_inf_pool_t* p)
 {
+  if (rt->down && all_down(rt, p)) {
+    int* down = rt->down;
+    rt->down  = NULL;
+    int r     = rs_inf__route(rt, p);
+    rt->down  = down;
+    return r;
+  }
   int seated = any_seat(rt, p), n = p->hi - p->lo;
   if (rt->policy == RS_ROUTE_ROUND_ROBIN) {
     for (int k = 0; k < n; k++) { /* the next in turn that may take it */
@@ -147,7 +164,7 @@ int rs_inf__route(rs_inf_router_t* rt, rs_inf_pool_t* p)
     }
     return p->lo;
   }
-  if (rt->heap)
+  if (rt->heap && (rt->down == NULL || rt->down[rt->heap[0]] == 0))
     return rt->heap[0]; /* one pool: the heap answers in log time */
   return best_in_pool(rt, p, seated);
 }

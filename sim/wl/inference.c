@@ -670,5 +670,6 @@ const rs_wl_ops_t rs_wl__inference = {
     .summary = inf_summary,
     .report  = inf_report,
     .free    = inf_free,
+    .fault   = rs_inf__fault,
     .serves  = 1,
 };

@@ -48,7 +48,17 @@ typedef struct train_summary {
   double mfu;              /* of the dense peak of the training precision, last iteration */
   double energy_j;         /* joules of its GPUs from its start to its end */
   double joules_per_token; /* energy_j over the tokens trained */
+  /* under failures (train_faults.c); NaN without them */
+  double interruptions;         /* failures that stopped the job */
+  double goodput;               /* useful iteration time / wall time */
+  double useful_s;              /* iteration time kept (checkpointed, or at the end) */
+  double lost_work_s;           /* time since the last checkpoint, lost at each interruption */
+  double downtime_s;            /* from each failure to the restart */
+  double checkpoint_s;          /* writing checkpoints */
+  double checkpoint_interval_s; /* useful work between checkpoints */
 } train_summary_t;
+
+typedef struct train_ft train_ft_t;
 
 typedef struct train_rank train_rank_t;
 
@@ -80,6 +90,8 @@ typedef struct train_wl {
   train_times_t total; /* summed over ranks, this iteration */
   double finish_sum;   /* sum over ranks of the time each finished its iteration */
   double step_sum;     /* over iterations, for the summary */
+  train_ft_t* ft;      /* its reaction to failures; NULL when the run has none */
+  int next_it;         /* the iteration every rank runs next (rank 0 sets it) */
 } train_wl_t;
 
 /* One rank: the context of its actor and of its gradient-reduction actor. */
@@ -143,5 +155,18 @@ int rs_train__is_aggregated(const rs_run_t* run, const rs_sc_workload_t* wl, con
 void rs_train__plan_aggregated(train_wl_t* w);
 /* Starts the flows of the other replicas' sends that stand beside me's send (backward: its gradients). */
 void rs_train__send_mirrors(const train_rank_t* me, int backward, double bytes);
+
+/* ---- failures (train_faults.c) ------------------------------------------------------------------- */
+
+/* The job's reaction to the run's failures (failures.training), or NULL when the run injects none.
+ * Needs w->run and w->gpus; sets the failure columns of w->sum. */
+train_ft_t* rs_train__ft_new(train_wl_t* w);
+void rs_train__ft_free(train_ft_t* ft); /* accepts NULL */
+/* Rank 0, after iteration it ran from t0 to t1: checkpoints, or restarts from the last checkpoint after
+ * a failure, or advances by the renewal fast path; returns the next iteration to run (cfg->iterations
+ * when the job is done). */
+int rs_train__ft_after(train_wl_t* w, int it, double t0, double t1);
+/* The kind's fault entry (rs_wl_ops_t.fault). */
+void rs_train__fault(rs_run_t* run, int i, void* state, const rs_fault_t* f);
 
 #endif

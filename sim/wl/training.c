@@ -581,7 +581,7 @@ static void train_rank(int argc, char** argv)
     w->sum.energy_j = -live_energy_j(w);
   if (w->flows && me->rank == 0)
     rs_train__plan_aggregated(w);
-  for (int it = 0; it < w->cfg->iterations; it++) {
+  for (int it = 0; it < w->cfg->iterations; it = w->next_it) {
     sg_barrier_wait(w->barrier);
     double t0 = simgrid_get_clock();
     memset(&me->t, 0, sizeof me->t);
@@ -594,8 +594,10 @@ static void train_rank(int argc, char** argv)
     w->total.optimizer += me->t.optimizer;
     w->finish_sum += simgrid_get_clock();
     sg_barrier_wait(w->barrier);
-    if (me->rank == 0)
+    if (me->rank == 0) {
       record_iteration(w, it, t0, simgrid_get_clock());
+      w->next_it = w->ft ? rs_train__ft_after(w, it, t0, simgrid_get_clock()) : it + 1;
+    }
     sg_barrier_wait(w->barrier); /* rank 0 has read the totals before anyone adds to them again */
   }
   if (w->lay.dp > 1) {
@@ -890,6 +892,7 @@ static int train_start(rs_run_t* run, int i, void* state, rs_wl_row_t* row, rs_e
   if (rs_run_ops_open(run, err) != RS_OK)
     return RS_ERR;
   w->barrier = sg_barrier_init(w->n_live);
+  w->ft      = rs_train__ft_new(w);
   row->gpus  = w->n;
   run->work_total += w->cfg->iterations;
   for (int r = 0, k = 0; r < w->n; r++)
@@ -904,6 +907,7 @@ static void train_free(void* state)
   if (w == NULL)
     return;
   rs_train__groups_free(w);
+  rs_train__ft_free(w->ft);
   if (w->barrier)
     sg_barrier_destroy(w->barrier);
   rs_flows_free(w->flows);
@@ -981,6 +985,13 @@ static const rs_wl_col_t train_cols[] = {
     {"mfu", offsetof(train_summary_t, mfu)},
     {"energy_j", offsetof(train_summary_t, energy_j)},
     {"joules_per_token", offsetof(train_summary_t, joules_per_token)},
+    {"interruptions", offsetof(train_summary_t, interruptions)},
+    {"goodput", offsetof(train_summary_t, goodput)},
+    {"useful_s", offsetof(train_summary_t, useful_s)},
+    {"lost_work_s", offsetof(train_summary_t, lost_work_s)},
+    {"downtime_s", offsetof(train_summary_t, downtime_s)},
+    {"checkpoint_s", offsetof(train_summary_t, checkpoint_s)},
+    {"checkpoint_interval_s", offsetof(train_summary_t, checkpoint_interval_s)},
 };
 
 const rs_wl_ops_t rs_wl__training = {
@@ -993,4 +1004,5 @@ const rs_wl_ops_t rs_wl__training = {
     .report   = train_report,
     .describe = train_describe,
     .free     = train_free,
+    .fault    = rs_train__fault,
 };

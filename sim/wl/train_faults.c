@@ -1,0 +1,255 @@
+/* train_faults.c -- how a training job reacts to the run's failures (failures.training): checkpoints
+ * every interval of useful work (Daly's optimum from the job's MTBF unless given), and on a failure of
+ * any of its GPUs it loses the work since the last checkpoint, waits for a spare server or the repair,
+ * restarts and goes on from that checkpoint. Two ways through the same accounting: event by event
+ * (every iteration simulated, rank 0 checkpoints and restarts between them), and the renewal fast path
+ * (after a few simulated iterations, the measured step time advances the job between the failures the
+ * fault process injects, checkpoint by checkpoint, without simulating the iterations). It does not
+ * draw failures: the run's fault process does (run/faults.c). See LICENSE. */
+#include "wl/train_int.h"
+
+#include <math.h>
+#include <simgrid/actor.h>
+#include <simgrid/engine.h>
+#include <simgrid/semaphore.h>
+#include <stdlib.h>
+#include <xbt/str.h>
+#include <xbt/sysdep.h>
+
+/* Bytes of one parameter in a checkpoint: BF16 weights (2), FP32 master weights (4) and Adam's two FP32
+ * moments (8), as mixed-precision training with Adam keeps them (Rajbhandari et al. 2020, ZeRO, 2 + 2 +
+ * 12 bytes less the FP16 gradients, which a checkpoint does not keep). */
+#define CKPT_BYTES_PER_PARAM 14.0
+
+struct train_ft {
+  const rs_sc_fail_training_t* cfg;
+  char* mine; /* [platform GPUs]: 1 for the job's */
+  double interval_s, write_s, restart_s, wall_end_s;
+  int spares_free;
+  long long* spare_ids; /* failures whose server a spare replaced, until their repair */
+  int n_spare_ids;
+  int running, pending; /* started and not done; interrupted and not yet restarted */
+  double fail_s, resume_s;
+  int waiting, woken; /* the renewal loop sleeps on wake */
+  sg_sem_t wake;
+  int ckpt_it;          /* the first iteration after the last checkpoint */
+  double commit_s;      /* when the work not yet checkpointed began */
+  double uncommitted_s; /* useful work since then */
+  int in_a_row;         /* interruptions since the last iteration done */
+};
+
+/* Interruptions in a row, with no iteration done between them, after which the job is given up: its
+ * failures come faster than it restarts, so it would never end. */
+#define GIVE_UP_IN_A_ROW 1000
+
+train_ft_t* rs_train__ft_new(train_wl_t* w)
+{
+  const rs_run_t* run = w->run;
+  train_summary_t* s  = &w->sum;
+  s->interruptions = s->goodput = s->useful_s = s->lost_work_s = s->downtime_s = s->checkpoint_s =
+      s->checkpoint_interval_s                                                 = NAN;
+  if (run->faults == NULL)
+    return NULL;
+  train_ft_t* ft = xbt_new0(train_ft_t, 1);
+  ft->cfg        = &run->sc->failures.training;
+  ft->mine       = xbt_new0(char, run->plat->n_gpus + 1);
+  for (int r = 0; r < w->n; r++)
+    ft->mine[w->gpus[r] - run->plat->gpus] = 1;
+  ft->write_s      = ft->cfg->checkpoint_write_s > 0
+                         ? ft->cfg->checkpoint_write_s
+                         : rs_model_params(&w->cfg->model) * CKPT_BYTES_PER_PARAM / (ft->cfg->storage_gbytes_per_s * 1e9);
+  double rate      = rs_run_fault_rate_per_s(run, w->wl->first_gpu, w->n);
+  ft->interval_s   = ft->cfg->checkpoint_interval_h > 0 ? ft->cfg->checkpoint_interval_h * 3600
+                     : rate > 0                         ? rs_run_daly_interval_s(ft->write_s, 1 / rate)
+                                                        : INFINITY;
+  ft->restart_s    = ft->cfg->restart_s;
+  ft->wall_end_s   = ft->cfg->wall_h > 0 ? w->wl->start_s + ft->cfg->wall_h * 3600 : INFINITY;
+  ft->spares_free  = ft->cfg->spares;
+  ft->spare_ids    = xbt_new(long long, ft->cfg->spares + 1);
+  ft->wake         = sg_sem_init(0);
+  ft->commit_s     = w->wl->start_s;
+  ft->running      = 1;
+  s->interruptions = s->useful_s = s->lost_work_s = s->downtime_s = s->checkpoint_s = 0;
+  w->sum.checkpoint_interval_s                                                      = ft->interval_s;
+  return ft;
+}
+
+void rs_train__ft_free(train_ft_t* ft)
+{
+  if (ft == NULL)
+    return;
+  sg_sem_destroy(ft->wake);
+  free(ft->spare_ids);
+  free(ft->mine);
+  free(ft);
+}
+
+void rs_train__fault(rs_run_t* run, int i, void* state, const rs_fault_t* f)
+{
+  train_wl_t* w  = state;
+  train_ft_t* ft = w->ft;
+  if (ft == NULL)
+    return;
+  if (f->up) { /* a repaired server takes the place of the spare it lent */
+    for (int k = 0; k < ft->n_spare_ids; k++)
+      if (ft->spare_ids[k] == f->id) {
+        ft->spare_ids[k] = ft->spare_ids[--ft->n_spare_ids];
+        ft->spares_free++;
+        break;
+      }
+    return;
+  }
+  double now = simgrid_get_clock();
+  int hit    = 0;
+  for (int k = 0; k < f->n_gpus && !hit; k++)
+    hit = ft->mine[f->gpus[k]];
+  if (!hit || !ft->running || now < w->wl->start_s)
+    return;
+  /* a software fault restarts the ranks in place; hardware needs a spare, or the repair first */
+  double down        = ft->restart_s;
+  const char* action = "restart";
+  if (f->cls != RS_FAIL_SOFTWARE) {
+    if (ft->spares_free > 0) {
+      ft->spares_free--;
+      ft->spare_ids[ft->n_spare_ids++] = f->id;
+      action                           = "spare, restart";
+    } else {
+      down += f->repair_s - now;
+      action = "wait for repair, restart";
+    }
+  }
+  w->sum.interruptions++;
+  ft->in_a_row++;
+  char detail[160];
+  snprintf(detail, sizeof detail, "%s: %s; %s", f->cause, f->component, action);
+  rs_run_event(run, now, now + down, w->wl->name, "interruption", detail);
+  if (!ft->pending) {
+    ft->pending  = 1;
+    ft->fail_s   = now;
+    ft->resume_s = now + down;
+  } else if (now + down > ft->resume_s)
+    ft->resume_s = now + down;
+  if (ft->waiting && !ft->woken) {
+    ft->woken = 1;
+    sg_sem_release(ft->wake);
+  }
+}
+
+/* Sleeps until resume_s, which a failure meanwhile may push back (woken through wake). */
+static void sleep_until_resume(train_ft_t* ft)
+{
+  while (simgrid_get_clock() < ft->resume_s && ft->in_a_row < GIVE_UP_IN_A_ROW) {
+    ft->waiting = 1;
+    sg_sem_acquire_timeout(ft->wake, ft->resume_s - simgrid_get_clock());
+    ft->waiting = ft->woken = 0;
+  }
+}
+
+/* The restart after the pending failure: the work since the last checkpoint is lost; returns the
+ * iteration to go on from. */
+static int restart(train_wl_t* w, train_ft_t* ft)
+{
+  sleep_until_resume(ft);
+  if (ft->in_a_row >= GIVE_UP_IN_A_ROW && w->row->failed == NULL)
+    w->row->failed = bprintf("%d interruptions in a row without one iteration done by simulated time %g s: failures "
+                             "come faster than the job restarts (restart_s %g s, the job's MTBF %g s)",
+                             ft->in_a_row, simgrid_get_clock(), ft->restart_s,
+                             1 / rs_run_fault_rate_per_s(w->run, w->wl->first_gpu, w->n));
+  w->sum.lost_work_s += ft->fail_s - ft->commit_s;
+  w->sum.downtime_s += simgrid_get_clock() - ft->fail_s;
+  ft->pending       = 0;
+  ft->commit_s      = simgrid_get_clock();
+  ft->uncommitted_s = 0;
+  return ft->ckpt_it;
+}
+
+/* Sleeps dt unless a failure comes first; 1 when it slept the whole dt. */
+static int sleep_unless_failure(train_ft_t* ft, double dt)
+{
+  if (ft->pending)
+    return 0;
+  ft->waiting  = 1;
+  int timedout = sg_sem_acquire_timeout(ft->wake, dt > 0 ? dt : 0);
+  ft->waiting = ft->woken = 0;
+  return timedout && !ft->pending;
+}
+
+/* Writes a checkpoint after iteration it; 1 when it was committed, 0 when a failure came first. */
+static int checkpoint(train_wl_t* w, train_ft_t* ft, int it)
+{
+  double t0 = simgrid_get_clock();
+  int done  = sleep_unless_failure(ft, ft->write_s);
+  w->sum.checkpoint_s += simgrid_get_clock() - t0;
+  if (!done)
+    return 0;
+  rs_run_event(w->run, t0, simgrid_get_clock(), w->wl->name, "checkpoint", "");
+  w->sum.useful_s += ft->uncommitted_s;
+  ft->uncommitted_s = 0;
+  ft->ckpt_it       = it + 1;
+  ft->commit_s      = simgrid_get_clock();
+  return 1;
+}
+
+static void finish(train_wl_t* w, train_ft_t* ft)
+{
+  double end = simgrid_get_clock();
+  if (ft->pending) /* ended interrupted (the wall horizon): the work since the checkpoint is lost */
+    w->sum.lost_work_s += ft->fail_s - ft->commit_s, w->sum.downtime_s += end - ft->fail_s;
+  else
+    w->sum.useful_s += ft->uncommitted_s;
+  ft->running    = 0;
+  w->sum.goodput = end > w->wl->start_s ? w->sum.useful_s / (end - w->wl->start_s) : NAN;
+}
+
+/* The renewal fast path from iteration next on, each iteration taking step_s: segments of useful work
+ * up to the next checkpoint (or the end), each cut short by the failures the fault process injects. */
+static void renewal(train_wl_t* w, train_ft_t* ft, int next, double step_s)
+{
+  int n_it = w->cfg->iterations;
+  while (next < n_it && simgrid_get_clock() < ft->wall_end_s && w->row->failed == NULL) {
+    if (ft->pending) {
+      next = restart(w, ft);
+      continue;
+    }
+    double now = simgrid_get_clock();
+    int k      = (int)ceil((ft->interval_s - ft->uncommitted_s) / step_s - 1e-9);
+    k          = k < 1 ? 1 : k > n_it - next ? n_it - next : k;
+    double end = now + k * step_s;
+    if (end > ft->wall_end_s)
+      end = ft->wall_end_s;
+    int whole = sleep_unless_failure(ft, end - now);
+    int ran   = whole && end == now + k * step_s ? k : (int)floor((simgrid_get_clock() - now) / step_s);
+    w->row->operations += ran;
+    ft->in_a_row = ran > 0 ? 0 : ft->in_a_row;
+    next += ran;
+    ft->uncommitted_s += whole ? simgrid_get_clock() - now : ran * step_s;
+    if (!whole || next >= n_it || simgrid_get_clock() >= ft->wall_end_s)
+      continue;
+    if (ft->uncommitted_s >= ft->interval_s - 1e-9 * step_s)
+      checkpoint(w, ft, next - 1);
+  }
+}
+
+int rs_train__ft_after(train_wl_t* w, int it, double t0, double t1)
+{
+  train_ft_t* ft = w->ft;
+  if (ft->pending) {
+    int next = restart(w, ft);
+    return w->row->failed ? w->cfg->iterations : next;
+  }
+  ft->in_a_row = 0;
+  ft->uncommitted_s += t1 - t0;
+  int last = it + 1 >= w->cfg->iterations || t1 >= ft->wall_end_s;
+  if (!last && ft->uncommitted_s >= ft->interval_s - 1e-9 * (t1 - t0) && !checkpoint(w, ft, it)) {
+    int next = restart(w, ft);
+    return w->row->failed ? w->cfg->iterations : next;
+  }
+  if (!last && ft->cfg->renewal_after > 0 && w->row->operations >= ft->cfg->renewal_after) {
+    renewal(w, ft, it + 1, t1 - t0);
+    last = 1;
+  }
+  if (!last)
+    return it + 1;
+  finish(w, ft);
+  return w->cfg->iterations;
+}

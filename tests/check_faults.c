@@ -1,0 +1,292 @@
+/* check_faults.c -- the run's fault process and training's reaction: failure counts against the rates,
+ * targets checked against the platform, degradations that slow the engine, Daly's published cases, and
+ * the renewal fast path against the event-by-event run. See LICENSE. */
+#include <check.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "check_util.h"
+#include "base/base.h"
+#include "run/run.h"
+
+static char dir[128];
+
+static void setup(void)
+{
+  rs_test_tmpdir(dir, sizeof dir, "faults");
+}
+
+static void teardown(void)
+{
+  rs_test_rmdir(dir);
+}
+
+/* A 2-layer GPT on one 8-GPU H100 server: a step of about 0.7 ms, so that many failures fit in a test. */
+#define TINY                                                                                                           \
+  "name: tiny\nseed: 5\nplatform:\n  generate: {server: p5.48xlarge, servers: 1}\n"                                    \
+  "workloads:\n  - name: tiny\n    kind: training\n    model: {preset: gpt-1.7b, layers: 2, seq_len: 256}\n"           \
+  "    tp: 8\n    micro_batch: 1\n    global_batch: 1\n    precision: bf16\n"
+
+static double summary(const char* out, const char* column)
+{
+  return rs_test_table_value(dir, out, "summary.csv", 1, column);
+}
+
+/* Rows of out's events.csv whose event is `event` and whose detail starts with `cause`. */
+static int count_events(const char* out, const char* event, const char* cause)
+{
+  rs_csv_t* csv = rs_test_table(dir, out, "events.csv");
+  int ev = rs_csv_column(csv, "event"), de = rs_csv_column(csv, "detail"), n = 0;
+  for (size_t r = 1; r < csv->n_rows; r++)
+    n += strcmp(rs_csv_cell(&csv->rows[r], ev), event) == 0 &&
+         strncmp(rs_csv_cell(&csv->rows[r], de), cause, strlen(cause)) == 0;
+  rs_csv_free(csv);
+  return n;
+}
+
+/* Over 0.15 h of wall time (the renewal fast path carries the job), each class fails about units x
+ * hours / mtbf_h times: 8 GPUs at 0.01 h (120), 1 server at 0.005 h (30), 8 NICs with Weibull shape 0.7
+ * at 0.02 h (60 in the long run; a renewal process of mean 0.02 h). Repairs take 0.036 s, so the units
+ * in repair thin the counts by under 0.1%. Each count must fall within 4 standard deviations of a
+ * Poisson count (the seed is fixed, so this cannot flicker). */
+START_TEST(failure_counts_follow_the_rates)
+{
+  const char* yaml =
+      TINY "    iterations: 1000000\nfailures:\n  classes:\n"
+           "    - {class: gpu, mtbf_h: 0.01, repair: {mean_h: 1e-5}}\n"
+           "    - {class: host, mtbf_h: 0.005, repair: {mean_h: 1e-5}}\n"
+           "    - {class: nic, mtbf_h: 0.02, distribution: weibull, shape: 0.7, repair: {mean_h: 1e-5}}\n"
+           "  training: {renewal_after: 2, wall_h: 0.15, restart_s: 1, checkpoint_write_s: 1}\n"
+           "outputs: {collectives_max_rows: 0}\n";
+  ck_assert_int_eq(rs_test_run_yaml(dir, yaml, "out", ""), 0);
+  const struct {
+    const char* cause;
+    double expected;
+  } want[]  = {{"gpu:", 8 * 0.15 / 0.01}, {"host:", 0.15 / 0.005}, {"nic:", 8 * 0.15 / 0.02}};
+  int total = 0;
+  for (int k = 0; k < 3; k++) {
+    int n = count_events("out", "failure", want[k].cause);
+    ck_assert_msg(fabs(n - want[k].expected) <= 4 * sqrt(want[k].expected), "%s %d failures, expected about %g",
+                  want[k].cause, n, want[k].expected);
+    ck_assert_int_eq(count_events("out", "repair", want[k].cause), n);
+    total += n;
+  }
+  /* every failure hit the job's GPUs: each is an interruption */
+  ck_assert_double_eq(summary("out", "interruptions"), total);
+  ck_assert_double_eq_tol(summary("out", "duration_s"), 0.15 * 3600, 2);
+}
+END_TEST
+
+/* The same failures, injected into the every-iteration run and into the renewal fast path after 3
+ * iterations, give the same goodput within 1% (the issue's bound) and the same interruptions. */
+START_TEST(renewal_fast_path_agrees_with_the_event_run)
+{
+  const char* yaml = TINY "    iterations: 600\nfailures:\n  classes:\n"
+                          "    - {class: gpu, mtbf_h: 1.5e-4, repair: {mean_h: 2e-5}}\n"
+                          "    - {class: software, mtbf_h: 3e-4, repair: {mean_h: 1e-6}}\n"
+                          "  training: {checkpoint_write_s: 0.004, restart_s: 0.02, spares: 1}\n"
+                          "outputs: {collectives_max_rows: 0}\n";
+  ck_assert_int_eq(rs_test_run_yaml(dir, yaml, "event", ""), 0);
+  ck_assert_int_eq(rs_test_run_yaml(dir, yaml, "renewal", "--set failures.training.renewal_after=3"), 0);
+  double ge = summary("event", "goodput"), gr = summary("renewal", "goodput");
+  ck_assert_msg(summary("event", "interruptions") >= 10, "too few failures to compare");
+  ck_assert_double_eq(summary("event", "interruptions"), summary("renewal", "interruptions"));
+  ck_assert_msg(fabs(ge - gr) <= 0.01 * ge, "goodput %g event by event, %g by renewal", ge, gr);
+  ck_assert_msg(ge > 0.1 && ge < 0.9, "goodput %g", ge);
+  /* the parts of the wall time: useful + lost + down + checkpoints, within the last iteration */
+  double parts = summary("event", "useful_s") + summary("event", "lost_work_s") + summary("event", "downtime_s");
+  ck_assert_double_le(parts, summary("event", "duration_s") + 1e-9);
+}
+END_TEST
+
+/* Without failures the job checkpoints at the interval given and loses nothing: goodput is the useful
+ * time over useful time plus the writes. */
+START_TEST(checkpoints_cost_their_write_time)
+{
+  const char* yaml = TINY "    iterations: 100\nfailures:\n  events:\n    - {at_h: 10, for_h: 1, gpu: 0}\n"
+                          "  training: {checkpoint_interval_h: 5e-6, checkpoint_write_s: 0.01}\n"
+                          "outputs: {collectives_max_rows: 0}\n";
+  ck_assert_int_eq(rs_test_run_yaml(dir, yaml, "out", ""), 0);
+  double useful = summary("out", "useful_s"), ckpt = summary("out", "checkpoint_s");
+  int writes = count_events("out", "checkpoint", "");
+  ck_assert_int_gt(writes, 2);
+  ck_assert_double_eq_tol(ckpt, writes * 0.01, 1e-9);
+  ck_assert_double_eq(summary("out", "interruptions"), 0);
+  ck_assert_double_eq_tol(summary("out", "goodput"), useful / (useful + ckpt), 1e-9);
+}
+END_TEST
+
+/* A GPU at half speed for the whole run slows the TP group's step (every rank waits for it), through
+ * SimGrid's speed profile; a link class at a fraction of its bandwidth is a scheduled event too. */
+START_TEST(a_straggler_slows_the_step)
+{
+  const char* base = TINY "    iterations: 2\noutputs: {collectives_max_rows: 0}\n";
+  const char* slow = TINY "    iterations: 2\nfailures:\n  events:\n"
+                          "    - {at_h: 0, for_h: 1, gpu: 3, kind: degrade, fraction: 0.5}\n"
+                          "outputs: {collectives_max_rows: 0}\n";
+  ck_assert_int_eq(rs_test_run_yaml(dir, base, "base", ""), 0);
+  ck_assert_int_eq(rs_test_run_yaml(dir, slow, "slow", ""), 0);
+  double t0 = rs_test_iteration_value(dir, "base", "step_s"), t1 = rs_test_iteration_value(dir, "slow", "step_s");
+  double compute = rs_test_iteration_value(dir, "base", "compute_s");
+  /* the slow GPU's compute doubles; the step grows by at least most of that */
+  ck_assert_msg(t1 > t0 + 0.9 * compute, "step %g -> %g (compute %g)", t0, t1, compute);
+  ck_assert_int_eq(count_events("slow", "degrade", "scheduled: gpu 3 at 0.5"), 1);
+}
+END_TEST
+
+/* Targets are checked against the platform at prepare: exit 2, file, line, key and what was expected. */
+START_TEST(targets_the_platform_lacks_are_refused)
+{
+  char out[192];
+  snprintf(out, sizeof out, "%s/never", dir);
+  rs_test_refused("fail-target-rack-missing",
+                  "fail-target-rack-missing.yaml:7: failures.events[0].rack: expected a rack index from 0 to 0 "
+                  "(the platform has 1 rack), got '3'",
+                  out);
+  rs_test_refused("fail-target-gpu-missing",
+                  "failures.events[0].gpu: expected a GPU index from 0 to 71 (the platform has 72 GPUs), got '72'",
+                  out);
+  rs_test_refused("fail-target-provider-missing",
+                  "failures.events[0].provider: expected a provider that a site of the platform states "
+                  "(rs.provider on its zone; no site states one), got 'aws'",
+                  out);
+  rs_test_refused("fail-target-link-class-down", "failures.events[0].kind: expected degrade for a link class", out);
+  rs_test_refused("fail-target-link-class-unknown",
+                  "failures.events[0].link_class: expected a link class the platform has links of", out);
+}
+END_TEST
+
+/* The checkpoint interval sweep: a job of 10^6 iterations (6.6 ms each) with an MTBF of 2 s (software
+ * faults of 8 ranks at 16 s each, restarted in place at no cost) and a write of 1/30 s, about 3,900 failures each run,
+ * at 0.8, 1 and 1.25 times Daly's optimum. The same seed gives every run the same failure times, so the goodput curve
+ * is smooth enough to locate its peak: a parabola through the three points (in log interval) must peak within 10% of
+ * Daly's interval and of Young's sqrt(2 x write x MTBF) (issue 11, point 7). */
+START_TEST(goodput_peaks_at_the_daly_interval)
+{
+  const char* yaml =
+      "name: sweep\nseed: 5\nplatform:\n  generate: {server: p5.48xlarge, servers: 1}\n"
+      "workloads:\n  - name: tiny\n    kind: training\n"
+      "    model: {preset: gpt-1.7b, layers: 2, seq_len: 2048}\n"
+      "    tp: 8\n    micro_batch: 1\n    global_batch: 4\n    precision: bf16\n    iterations: 1000000\n"
+      "failures:\n  classes:\n    - {class: software, mtbf_h: 0.00444444444444, repair: {mean_h: 1e-6}}\n"
+      "  training: {renewal_after: 2, restart_s: 0, checkpoint_write_s: 0.0333333333333}\n"
+      "outputs: {collectives_max_rows: 0, events: false}\n";
+  const double mtbf = 2, write = 1 / 30.0, daly = rs_run_daly_interval_s(write, mtbf), young = sqrt(2 * write * mtbf);
+  const double f[3] = {0.8, 1, 1.25};
+  double g[3];
+  for (int k = 0; k < 3; k++) {
+    char set[96], out[16];
+    snprintf(set, sizeof set, "--set failures.training.checkpoint_interval_h=%.12g", f[k] * daly / 3600);
+    snprintf(out, sizeof out, "out%d", k);
+    ck_assert_int_eq(rs_test_run_yaml(dir, yaml, out, set), 0);
+    g[k] = summary(out, "goodput");
+    ck_assert_double_gt(summary(out, "interruptions"), 3000);
+  }
+  ck_assert_msg(g[1] > g[0] && g[1] > g[2], "goodput %g %g %g", g[0], g[1], g[2]);
+  double h    = log(1.25); /* the points are at -h, 0 and +h in log interval */
+  double peak = daly * exp(h / 2 * (g[0] - g[2]) / (g[0] - 2 * g[1] + g[2]));
+  ck_assert_msg(fabs(peak / daly - 1) <= 0.10, "peak %g s, Daly %g s", peak, daly);
+  ck_assert_msg(fabs(peak / young - 1) <= 0.10, "peak %g s, Young %g s", peak, young);
+}
+END_TEST
+
+/* Daly (FGCS 2006)'s published optima: MTBF 24 h and 6 h with a 5 min checkpoint: 117 and 57 min;
+ * MTBF 15 min: 9.1 min. Young's first-order sqrt(2 C M) would give 120, 60 and 12.2 min. */
+START_TEST(daly_intervals_match_the_published_cases)
+{
+  ck_assert_double_eq_tol(rs_run_daly_interval_s(300, 24 * 3600) / 60, 117, 0.5);
+  ck_assert_double_eq_tol(rs_run_daly_interval_s(300, 6 * 3600) / 60, 57, 0.5);
+  ck_assert_double_eq_tol(rs_run_daly_interval_s(300, 15 * 60) / 60, 9.1, 0.1);
+  ck_assert_double_eq(rs_run_daly_interval_s(600, 200), 200); /* write >= 2 MTBF: the MTBF */
+}
+END_TEST
+
+/* A job whose failures come faster than it restarts would never end: after 1,000 interruptions in a row
+ * it is given up, and the run ends with exit 1 and one message (the default restart is 600 s, the
+ * job's MTBF here 0.045 s). */
+START_TEST(a_job_that_cannot_progress_ends_the_run_with_exit_1)
+{
+  const char* yaml = TINY "    iterations: 60\nfailures:\n  classes:\n"
+                          "    - {class: gpu, mtbf_h: 1e-4, repair: {mean_h: 1e-5}}\n"
+                          "outputs: {collectives_max_rows: 0}\n";
+  ck_assert_int_eq(rs_test_run_yaml(dir, yaml, "out", ""), 1);
+  ck_assert(rs_test_file_has(dir, "err", "racksim: workload tiny: 1000 interruptions in a row without one iteration"));
+}
+END_TEST
+
+/* An inference replica with a GPU down is routed no request until its repair (4 replicas of TP2 on 8
+ * H200; GPU 2 is replica 1's first, down from 1.8 s to 5.4 s), under each routing policy. */
+START_TEST(a_replica_with_a_gpu_down_is_routed_no_request)
+{
+  const char* policies[] = {"least-outstanding", "round-robin", "kv-aware"};
+  for (int k = 0; k < 3; k++) {
+    char yaml[1024];
+    snprintf(yaml, sizeof yaml,
+             "name: inf\nseed: 1\nplatform: {preset: p5en.48xlarge}\nworkloads:\n"
+             "  - {name: chat, kind: inference, model: {preset: llama3-8b}, tp: 2, precision: bf16, mode: server,\n"
+             "     requests: 200, rate_per_s: 20, prompt_tokens: 512, output_tokens: 128, routing: %s}\n"
+             "failures:\n  events:\n    - {at_h: 0.0005, for_h: 0.001, gpu: 2}\n",
+             policies[k]);
+    ck_assert_int_eq(rs_test_run_yaml(dir, yaml, "out", ""), 0);
+    rs_csv_t* csv = rs_test_table(dir, "out", "requests.csv");
+    int rep = rs_csv_column(csv, "replica"), arr = rs_csv_column(csv, "arrival_s");
+    int during = 0, during_on_1 = 0, after_on_1 = 0;
+    for (size_t r = 1; r < csv->n_rows; r++) {
+      double t = strtod(rs_csv_cell(&csv->rows[r], arr), NULL);
+      int on_1 = strcmp(rs_csv_cell(&csv->rows[r], rep), "1") == 0;
+      during += t > 1.8 && t < 5.4;
+      during_on_1 += t > 1.8 && t < 5.4 && on_1;
+      after_on_1 += t > 5.4 && on_1;
+    }
+    rs_csv_free(csv);
+    ck_assert_int_gt(during, 20);
+    ck_assert_msg(during_on_1 == 0, "%s: %d requests routed to the replica that is down", policies[k], during_on_1);
+    ck_assert_msg(after_on_1 > 0, "%s: the replica never came back", policies[k]);
+    ck_assert_int_eq(count_events("out", "replica down", "replica 1"), 1);
+    ck_assert_int_eq(count_events("out", "replica up", "replica 1"), 1);
+  }
+}
+END_TEST
+
+/* Same scenario, same seed: the same failures, byte for byte. */
+START_TEST(same_seed_same_failures)
+{
+  const char* yaml = TINY "    iterations: 60\nfailures:\n  classes:\n"
+                          "    - {class: gpu, mtbf_h: 1e-4, repair: {distribution: lognormal, mean_h: 1e-5}}\n"
+                          "  training: {restart_s: 0.01, checkpoint_write_s: 0.001}\n"
+                          "outputs: {collectives_max_rows: 0}\n";
+  ck_assert_int_eq(rs_test_run_yaml(dir, yaml, "a", ""), 0);
+  ck_assert_int_eq(rs_test_run_yaml(dir, yaml, "b", ""), 0);
+  char cmd[512];
+  snprintf(cmd, sizeof cmd, "cmp -s %s/a/events.csv %s/b/events.csv && cmp -s %s/a/summary.csv %s/b/summary.csv", dir,
+           dir, dir, dir);
+  ck_assert_int_eq(system(cmd), 0);
+  ck_assert_int_gt(count_events("a", "failure", "gpu:"), 0);
+}
+END_TEST
+
+static Suite* faults_suite(void)
+{
+  Suite* s  = suite_create("faults");
+  TCase* tc = tcase_create("injection");
+  tcase_add_checked_fixture(tc, setup, teardown);
+  tcase_add_test(tc, failure_counts_follow_the_rates);
+  tcase_add_test(tc, targets_the_platform_lacks_are_refused);
+  tcase_add_test(tc, a_straggler_slows_the_step);
+  tcase_add_test(tc, same_seed_same_failures);
+  tcase_add_test(tc, a_replica_with_a_gpu_down_is_routed_no_request);
+  suite_add_tcase(s, tc);
+  tc = tcase_create("training");
+  tcase_add_checked_fixture(tc, setup, teardown);
+  tcase_add_test(tc, renewal_fast_path_agrees_with_the_event_run);
+  tcase_add_test(tc, checkpoints_cost_their_write_time);
+  tcase_add_test(tc, a_job_that_cannot_progress_ends_the_run_with_exit_1);
+  tcase_add_test(tc, daly_intervals_match_the_published_cases);
+  tcase_add_test(tc, goodput_peaks_at_the_daly_interval);
+  suite_add_tcase(s, tc);
+  return s;
+}
+
+RS_CHECK_MAIN(faults_suite)
