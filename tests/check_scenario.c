@@ -167,6 +167,19 @@ START_TEST(test_hostile_files_are_refused_at_once)
   snprintf(msg, sizeof msg, "%s: cannot read the scenario: not a regular file (a FIFO or a device)", path);
   assert_rejected(path, NULL, msg);
   unlink(path);
+  /* 10,000 levels of nesting stop at libfyaml's depth limit, at the line where they start */
+  snprintf(path, sizeof path, "/tmp/rs-deep-%d.yaml", (int)getpid());
+  FILE* deep = fopen(path, "wb");
+  ck_assert_ptr_nonnull(deep);
+  fputs("name: deep\nx: ", deep);
+  for (int k = 0; k < 10000; k++)
+    fputc('[', deep);
+  for (int k = 0; k < 10000; k++)
+    fputc(']', deep);
+  fclose(deep);
+  snprintf(msg, sizeof msg, "%s:2: not valid YAML: Max depth (64) exceeded", path);
+  assert_rejected(path, NULL, msg);
+  unlink(path);
   /* a 200 MB file is refused by its size, before a byte is read (a sparse file: no disk used) */
   snprintf(path, sizeof path, "/tmp/rs-huge-%d.yaml", (int)getpid());
   FILE* fp = fopen(path, "wb");
@@ -402,6 +415,9 @@ START_TEST(test_set_bad_key)
   assert_rejected(QUICKSTART, list, "--set workloads=3: 'workloads' is a section or a list, not a value");
   const char* inside[] = {"seed.x=1", NULL};
   assert_rejected(QUICKSTART, inside, "--set seed.x=1: 'x' is inside a value, not a section");
+  /* the fuzzer's second find: a blank key made libfyaml parse it, print to stderr and refuse the nodes */
+  const char* blank[] = {" =-k", NULL};
+  assert_rejected(QUICKSTART, blank, "--set  =-k: ' ' is not a key or a list item (no blanks or YAML punctuation)");
   /* the scenario fuzzer's first find: a key that is not UTF-8 made libfyaml drop the value, which leaked */
   const char* binary[] = {" u-\x90\xbf=1", "a=\x01", NULL};
   for (int k = 0; k < 2; k++) {

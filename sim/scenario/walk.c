@@ -893,6 +893,13 @@ static struct fy_node* sequence_item(struct fy_node* seq, const char* seg, const
   return NULL;
 }
 
+/* A node libfyaml made but did not take into the document. */
+static void free_node(struct fy_node* n)
+{
+  if (n != NULL)
+    fy_node_free(n);
+}
+
 /* The mapping child seg of map, made (and remembered as an override) when missing. */
 static struct fy_node* mapping_child(rs_sc__walk_t* w, struct fy_document* doc, struct fy_node* map, const char* seg,
                                      const char* arg)
@@ -902,7 +909,11 @@ static struct fy_node* mapping_child(rs_sc__walk_t* w, struct fy_document* doc, 
     return child;
   struct fy_node* key = fy_node_create_scalar_copy(doc, seg, FY_NT);
   child               = fy_node_create_mapping(doc);
-  fy_node_mapping_append(map, key, child);
+  if (key == NULL || child == NULL || fy_node_mapping_append(map, key, child) != 0) {
+    free_node(key);
+    free_node(child);
+    return NULL;
+  }
   remember_override(w, key, arg);
   return child;
 }
@@ -917,15 +928,19 @@ static int set_value(rs_sc__walk_t* w, struct fy_document* doc, struct fy_node* 
   struct fy_node* v   = fy_node_create_scalar_copy(doc, value, FY_NT);
   struct fy_node* key = pair ? fy_node_pair_key(pair) : fy_node_create_scalar_copy(doc, seg, FY_NT);
   if (v == NULL || key == NULL) {
-    fy_node_free(v);
+    free_node(v);
     if (!pair)
-      fy_node_free(key);
+      free_node(key);
     return set_err(w, arg, "libfyaml cannot hold this key or value");
   }
-  if (pair)
-    fy_node_pair_set_value(pair, v);
-  else
-    fy_node_mapping_append(map, key, v);
+  /* libfyaml refuses some keys (one equal to a key it cannot compare, such as a null one): the nodes
+   * it did not take are freed here (the scenario fuzzer found them leaked) */
+  if (pair ? fy_node_pair_set_value(pair, v) != 0 : fy_node_mapping_append(map, key, v) != 0) {
+    free_node(v);
+    if (!pair)
+      free_node(key);
+    return set_err(w, arg, "libfyaml cannot hold this key or value");
+  }
   remember_override(w, v, arg);
   remember_override(w, key, arg);
   return RS_OK;
@@ -967,6 +982,10 @@ static int apply_set(rs_sc__walk_t* w, struct fy_document* doc, const char* arg)
   int set              = 0; /* the path ended at a key, which took the value */
   for (char* next; rc == RS_OK && seg != NULL; seg = next) {
     next = strtok_r(NULL, ".", &save);
+    if (strpbrk(seg, " \t,[]{}:#&*!|>'\"%@`?") != NULL) { /* libfyaml would parse it as YAML to look it up */
+      rc = set_err(w, arg, "'%s' is not a key or a list item (no blanks or YAML punctuation)", seg);
+      break;
+    }
     if (fy_node_is_sequence(node)) {
       if ((node = sequence_item(node, seg, w->words->item_key)) == NULL)
         rc = set_err(w, arg, "no list item '%s' (give an index from 0, or %s)", seg, w->words->item_name);
@@ -975,7 +994,8 @@ static int apply_set(rs_sc__walk_t* w, struct fy_document* doc, const char* arg)
     } else if (!fy_node_is_mapping(node)) {
       rc = set_err(w, arg, "'%s' is inside a value, not a section", seg);
     } else if (next != NULL) {
-      node = mapping_child(w, doc, node, seg, arg);
+      if ((node = mapping_child(w, doc, node, seg, arg)) == NULL)
+        rc = set_err(w, arg, "libfyaml cannot hold the key '%s'", seg);
     } else {
       rc  = set_value(w, doc, node, seg, eq + 1, arg);
       set = rc == RS_OK;
