@@ -723,7 +723,8 @@ START_TEST(test_run_without_events)
                    0);
   char names[1024];
   ck_assert_msg(dir_entries(dir, names, sizeof names) == 6,
-                "expected four tables (summary, collectives, power, power_summary), run.yaml, .racksim-files: %s", names);
+                "expected four tables (summary, collectives, power, power_summary), run.yaml, .racksim-files: %s",
+                names);
   ck_assert(exists(tmp("noev/summary.csv")));
   ck_assert(exists(tmp("noev/collectives.csv")));
   ck_assert(!exists(tmp("noev/events.csv")));
