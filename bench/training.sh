@@ -1,11 +1,13 @@
 #!/bin/sh
-# Benchmark: training at scale (issue #4). Usage: bench/training.sh [BUILD_DIR] [cost|agreement]
-# (default: build, both). Needs /usr/bin/time (Debian package "time"). One process, one core per run.
+# Benchmark: training at scale (issue #4). Usage: bench/training.sh [BUILD_DIR] [cost|agreement|cp]
+# (default: build, all three). Needs /usr/bin/time (Debian package "time"). One process, one core per run.
 #  cost:      one iteration of Llama 3 405B (TP8 PP16, 8 micro-batches per pipeline) on GB200 NVL72
 #             UltraClusters in aggregated mode, and of DeepSeek-V3 671B on 147,456 GPUs: wall and CPU
 #             time, peak memory, and what it simulated.
 #  agreement: Llama 3 8B (TP4 PP2) on 1,152 to 4,608 GPUs of a 2:1 oversubscribed fabric (8 UltraServers
 #             per pod), faithful and aggregated: step times and their difference.
+#  cp:        Llama 3 70B FP8 on 512 H100 (TP8 PP4 CP2 VP5: every CP group spans two p5 servers; 16
+#             servers per pod, 2:1), faithful and aggregated: CPU time and step times.
 set -e
 build=${1:-build}
 what=${2:-all}
@@ -51,6 +53,24 @@ workloads:
     precision: fp8
     mode: aggregated
 YAML
+cat > "$tmp/cp512.yaml" <<'YAML'
+name: bench-cp512
+platform:
+  generate: {server: p5.48xlarge, servers: 64, servers_per_pod: 16, oversubscription: 2}
+workloads:
+  - kind: training
+    model: {preset: llama3-70b}
+    tp: 8
+    pp: 4
+    cp: 2
+    vp: 5
+    micro_batch: 1
+    global_batch: 128
+    zero: 1
+    recompute: none
+    precision: fp8
+    tp_comm_overlap: true
+YAML
 cat > "$tmp/8b.yaml" <<'YAML'
 name: bench-8b
 platform:
@@ -63,7 +83,7 @@ workloads:
     global_batch: 288
 YAML
 
-if [ "$what" != agreement ]; then
+if [ "$what" = all ] || [ "$what" = cost ]; then
   printf '| GPUs | UltraServers | DP | mode | wall_s | cpu_s | peak_rss_mib | step_s | mfu |\n'
   printf '|---:|---:|---:|---|---:|---:|---:|---:|---:|\n'
   for servers in 16 256 2048; do
@@ -89,7 +109,7 @@ if [ "$what" != agreement ]; then
     "$mfu"
 fi
 
-if [ "$what" != cost ]; then
+if [ "$what" = all ] || [ "$what" = agreement ]; then
   printf '\n| GPUs | faithful step_s | faithful cpu_s | aggregated step_s | aggregated cpu_s | difference |\n'
   printf '|---:|---:|---:|---:|---:|---:|\n'
   for servers in 16 32 64; do
@@ -99,5 +119,14 @@ if [ "$what" != cost ]; then
     run "a-$servers" "$tmp/8b.yaml" $sets --set workloads.0.mode=aggregated
     diff=$(awk -v f="$fstep" -v a="$step" 'BEGIN {d=(a-f)/f*100; printf "%+.3f%%", d}')
     printf '| %d | %s | %s | %s | %s | %s |\n' $((servers * 72)) "$fstep" "$fcpu" "$step" "$cpu" "$diff"
+  done
+fi
+
+if [ "$what" = all ] || [ "$what" = cp ]; then
+  printf '\n| case | mode | wall_s | cpu_s | peak_rss_mib | step_s | mfu |\n'
+  printf '|---|---|---:|---:|---:|---:|---:|\n'
+  for mode in faithful aggregated; do
+    run "cp-$mode" "$tmp/cp512.yaml" --set workloads.0.mode=$mode
+    printf '| 512 H100, TP8 PP4 CP2 | %s | %s | %s | %s | %s | %s |\n' $mode "$wall" "$cpu" "$rss" "$step" "$mfu"
   done
 fi

@@ -1,8 +1,9 @@
 /* check_scale.c -- tests of training's aggregated mode against its faithful mode: the same scenario
  * run both ways gives step times within 2%, on one NVL72, on several UltraServers of a generated
  * fabric, on an oversubscribed fabric where pipeline and gradient traffic share rail uplinks (there
- * the aggregated mode must also keep the slowdown the sharing causes), and with MoE; layouts it cannot
- * stand for are refused with the reason; the ready 405B scenarios validate. */
+ * the aggregated mode must also keep the slowdown the sharing causes), with MoE, and with CP groups
+ * that span H100 servers and pods; layouts it cannot stand for are refused with the reason; the ready 405B scenarios
+ * validate. */
 #include "check_util.h"
 
 #include <math.h>
@@ -81,16 +82,51 @@ START_TEST(moe_agrees)
 }
 END_TEST
 
+/* Llama 3 8B, TP8 CP2 on p5.48xlarge (8 H100 each): every CP group spans two servers; 3 servers per pod,
+ * so the second replica's CP groups cross pods while the first's (the live one's) do not. */
+static const char* llama8b_cp =
+    "name: scale\nplatform:\n  generate: {server: p5.48xlarge, servers: 6, servers_per_pod: 3}\nworkloads:\n"
+    "  - kind: training\n    model: {preset: llama3-8b}\n    tp: 8\n    cp: 2\n    pp: 1\n    global_batch: 12\n";
+
+/* On an 8:1 oversubscribed fabric the stood-for replica's CP ring shares uplinks with the DP rings: the
+ * live CP group issues its copy's pod-crossing flows (without them the step came out 4.5% short), and
+ * the slowdown the sharing causes stays. */
+START_TEST(cp_across_servers_agrees_and_keeps_contention)
+{
+  double contended = agree(llama8b_cp, "--set platform.generate.oversubscription=8");
+  double open      = step_time(llama8b_cp, "aggregated", "--set platform.generate.oversubscription=1");
+  ck_assert_msg(contended > open * 1.05, "oversubscribed %g s, non-blocking %g s", contended, open);
+}
+END_TEST
+
+/* CP2 with PP2 on 12 servers, 4:1: the pipeline sends' mirrors and the CP copies load the same uplinks. */
+START_TEST(cp_with_pipeline_across_pods_agrees)
+{
+  agree(llama8b_cp, "--set platform.generate.servers=12 --set workloads.0.pp=2 --set workloads.0.global_batch=24 "
+                    "--set platform.generate.oversubscription=4");
+}
+END_TEST
+
 /* Where the aggregated mode could not stand for the whole job it says why, and exits 2. */
 START_TEST(aggregated_refuses_groups_leaving_a_domain)
 {
-  /* TP8 CP2: CP groups of 16 ranks straddle the 72-GPU domains (ranks 64-79) */
+  /* TP8 CP2: the fifth replica's CP groups straddle the 72-GPU domains (ranks 64-79), the first's do not */
   int code = rs_test_run_yaml(dir, llama8b, "out",
                               "--set platform.generate.servers=2 --set workloads.0.tp=8 --set workloads.0.cp=2 "
                               "--set workloads.0.pp=1 --set workloads.0.mode=aggregated");
   ck_assert_int_eq(code, 2);
+  ck_assert(rs_test_file_has(dir, "err",
+                             "s.yaml:5: workloads[0]: mode aggregated: cp groups of the replicas it does not run "
+                             "fall into NVLink domains unlike those of the first"));
+  /* TP4 EP4 on H100 servers: each EP group spans two servers */
+  code = rs_test_run_yaml(dir, llama8b_cp, "out",
+                          "--set workloads.0.tp=4 --set workloads.0.cp=1 --set workloads.0.ep=4 "
+                          "--set workloads.0.global_batch=24 --set workloads.0.model.experts=8 "
+                          "--set workloads.0.model.experts_per_token=2 --set workloads.0.model.expert_ffn=4096 "
+                          "--set workloads.0.mode=aggregated");
+  ck_assert_int_eq(code, 2);
   ck_assert(
-      rs_test_file_has(dir, "err", "s.yaml:5: workloads[0]: mode aggregated: cp groups leave their NVLink domain"));
+      rs_test_file_has(dir, "err", "s.yaml:5: workloads[0]: mode aggregated: ep groups leave their NVLink domain"));
 }
 END_TEST
 
@@ -117,6 +153,8 @@ static Suite* scale_suite(void)
   tcase_add_test(tc, four_ultraservers_agree);
   tcase_add_test(tc, oversubscribed_fabric_agrees_and_keeps_contention);
   tcase_add_test(tc, moe_agrees);
+  tcase_add_test(tc, cp_across_servers_agrees_and_keeps_contention);
+  tcase_add_test(tc, cp_with_pipeline_across_pods_agrees);
   tcase_add_test(tc, aggregated_refuses_groups_leaving_a_domain);
   tcase_add_test(tc, ready_405b_scenarios_validate);
   suite_add_tcase(s, tc);

@@ -28,9 +28,11 @@ typedef struct grouped {
   char* live; /* [n] */
   int n_live, first_live;
   rs_flows_t* flows;
-  sg_bar_t bar;   /* the live ranks, when there are several: a phase ends when all its flows did */
-  int** hops_of;  /* [n]: the hops a live rank issues */
-  int* n_hops_of; /* [n] */
+  sg_bar_t bar;            /* the live ranks, when there are several: a phase ends when all its flows did */
+  int** hops_of;           /* [n]: the hops a live rank issues: i + n k is hop i of copy k (0: the group itself) */
+  int* n_hops_of;          /* [n] */
+  const rs_gpu_t** copies; /* [n_copies x n]: the GPUs of copies of the group that run no actor */
+  int n_copies;
   double max_lat; /* longest route latency of the hops, paid once per step the phase stands for */
   int planned;
 } grouped_t;
@@ -178,6 +180,7 @@ static void grouped_free(grouped_t* g, int n)
     free(g->hops_of[r]);
   free(g->hops_of);
   free(g->n_hops_of);
+  free(g->copies);
   if (g->bar)
     sg_barrier_destroy(g->bar);
   free(g->live);
@@ -240,6 +243,26 @@ void rs_comm_set_grouped(rs_comm_t* c, const char* live, rs_flows_t* flows)
   free(sub);
 }
 
+void rs_comm_add_copy(rs_comm_t* c, const rs_gpu_t* const* gpus)
+{
+  grouped_t* g = c->grp;
+  xbt_assert(g != NULL && !g->planned, "a copy is added to a grouped communicator before it is planned");
+  g->copies = xbt_realloc(g->copies, (size_t)(g->n_copies + 1) * c->n * sizeof *g->copies);
+  memcpy(g->copies + (size_t)g->n_copies++ * c->n, gpus, c->n * sizeof *gpus);
+  if (c->domains == 0)
+    return;
+  /* the copy splits as the group does (the caller checked that its domains fall alike) */
+  const rs_gpu_t** sub = xbt_new(const rs_gpu_t*, c->n);
+  for (int d = 0; d < c->domains; d++)
+    rs_comm_add_copy(c->domain_comm[d], gpus + d * c->per_domain);
+  for (int k = 0; k < c->per_domain; k++) {
+    for (int d = 0; d < c->domains; d++)
+      sub[d] = gpus[d * c->per_domain + k];
+    rs_comm_add_copy(c->rail_comm[k], sub);
+  }
+  free(sub);
+}
+
 /* The live rank that issues hop i: its sender if live, else its receiver if live, else the first. */
 static int hop_owner(const grouped_t* g, int i, int n)
 {
@@ -265,6 +288,27 @@ static void plan_grouped(rs_comm_t* c)
     if (lat > g->max_lat)
       g->max_lat = lat;
   }
+  /* a copy's hops on private links load nothing a simulated flow crosses; its others are issued beside
+   * the group's own hop i (their latency is the copy's, which the group's time does not stand for) */
+  xbt_assert((double)(g->n_copies + 1) * n < 2147483647.0, "too many copies of a communicator");
+  for (int k = 0; k < g->n_copies && g->n_live > 0; k++)
+    for (int i = 0; i < n; i++) {
+      const rs_gpu_t* const* gpus = g->copies + (size_t)k * n;
+      if (!rs_flows_shared(g->flows, gpus[i], gpus[(i + 1) % n], 1))
+        continue;
+      int o                            = hop_owner(g, i, n);
+      g->hops_of[o]                    = xbt_realloc(g->hops_of[o], (g->n_hops_of[o] + 1) * sizeof(int));
+      g->hops_of[o][g->n_hops_of[o]++] = i + n * (k + 1);
+    }
+}
+
+/* The sender and receiver of hop h of hops_of (of the group, or of one of its copies). */
+static void hop_ends(const rs_comm_t* c, int h, sg_host_t* from, sg_host_t* to)
+{
+  int n = c->n, i = h % n, k = h / n;
+  const rs_gpu_t* const* gpus = k == 0 ? c->gpus : c->grp->copies + (size_t)(k - 1) * n;
+  *from                       = gpus[i]->host;
+  *to                         = gpus[(i + 1) % n]->host;
 }
 
 void rs_comm_plan(rs_comm_t* c)
@@ -775,8 +819,9 @@ static void run_grouped(rs_comm_t* c, int rank, double wire, int steps, double h
     plan_grouped(c);
   sg_sem_t done = sg_sem_init(0);
   for (int k = 0; k < g->n_hops_of[rank]; k++) {
-    int i = g->hops_of[rank][k];
-    rs_flows_start(g->flows, c->gpus[i]->host, c->gpus[(i + 1) % c->n]->host, wire, done);
+    sg_host_t from, to;
+    hop_ends(c, g->hops_of[rank][k], &from, &to);
+    rs_flows_start(g->flows, from, to, wire, done);
   }
   for (int k = 0; k < g->n_hops_of[rank]; k++)
     sg_sem_acquire(done);

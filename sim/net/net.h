@@ -84,6 +84,12 @@ int rs_comm_size(const rs_comm_t* comm);
  * so shared links carry what they would carry in the whole job; a flow on the private links of two
  * ranks that are not live is not run, since it is a copy of a live rank's. live is copied. */
 void rs_comm_set_grouped(rs_comm_t* comm, const char* live, rs_flows_t* flows);
+/* Adds to grouped comm (before it is planned) a copy of it on other GPUs, `gpus` in the same order and
+ * falling into NVLink domains alike, that runs no actor: comm's live ranks issue the flows of the
+ * copy's ring hops that cross a shared link (rs_flows_shared), each beside the group's own hop, so that
+ * the copies of a group stood for (training's CP groups of replicas that run no actor) load the links
+ * they share with simulated flows; the phase also waits for them. gpus is copied. */
+void rs_comm_add_copy(rs_comm_t* comm, const rs_gpu_t* const* gpus);
 /* Chooses the flows of the grouped form and marks the shared links they cross (rs_flows_shared); done
  * by the first rs_coll_run otherwise. A communicator split into NVLink domains plans its hierarchical
  * phases only: its flat ring, rarely chosen there, is planned when it first runs. Call from an actor. */

@@ -1,9 +1,10 @@
 /* train_aggregated.c -- training's aggregated mode, for very large runs: only the first ep DP replicas
  * run actors (the live ranks), and this file decides what they stand for. It says whether the mode can
- * stand for a job (its TP, CP and EP groups must stay on their NVLink domains' private links, and the
- * platform must state its pods), and plans, from inside the simulation, which of the other replicas'
- * pipeline sends cross a shared link that a simulated flow crosses, so that each live send starts its
- * mirrors beside it. The collectives' own grouped form is the network layer's. See LICENSE. */
+ * stand for a job (its TP and EP groups must stay on their NVLink domains' private links, its CP groups
+ * must fall into domains alike in every replica, and the platform must state its pods), and plans, from inside the
+ * simulation, which of the other replicas' pipeline sends cross a shared link that a simulated flow crosses, so that
+ * each live send starts its mirrors beside it. The collectives' own grouped form is the network layer's. See LICENSE.
+ */
 #include "wl/train_int.h"
 
 #include <stdio.h>
@@ -14,28 +15,54 @@ XBT_LOG_EXTERNAL_DEFAULT_CATEGORY(rs_training);
 
 /* ---- whether it can stand for the job (prepare) ------------------------------------------------- */
 
-/* The first rank of r's group along dim ('t', 'c' or 'e'). */
-static int group_leader(const rs_layout_t* l, int r, char dim)
+/* The rank at position k of r's group along dim ('t', 'c' or 'e'). */
+static int group_member(const rs_layout_t* l, int r, char dim, int k)
 {
   rs_coords_t c = rs_layout_coords(l, r);
   if (dim == 't')
-    c.tp = 0;
+    c.tp = k;
   else if (dim == 'c')
-    c.cp = 0;
+    c.cp = k;
   else
-    c.dp -= c.dp % l->ep;
+    c.dp += k - c.dp % l->ep;
   return rs_layout_rank(l, c);
 }
 
-/* The mode runs the TP, CP and EP groups of the live replicas only, which is exact when they stay on
- * their NVLink domain's private links; the dimension of a group that leaves it, or 0. */
-static char group_leaving_domain(const rs_gpu_t* gpus, const rs_layout_t* l, int n)
+static int same_domain(const rs_gpu_t* a, const rs_gpu_t* b)
+{
+  return a->domain == b->domain && a->site == b->site;
+}
+
+/* The mode runs the TP, CP and EP groups of the live replicas (the first ep) only, and issues the
+ * flows of the others' CP groups that cross shared links beside the live groups' own (rs_comm_add_copy),
+ * which stands for them when every copy falls into NVLink domains as its live group does. TP and EP
+ * groups must stay on their domain's private links: their copies are not issued, and across domains
+ * the grouped all-to-all (a ring of flows) puts (n - 1)/n of the buffer through one NIC where the
+ * faithful one spreads it over the remote peers' (step times 7-8% apart on H100 servers). The
+ * dimension of a group it cannot stand for, or 0; *why the reason (0: a TP group leaves its domain,
+ * 1: an EP group does, 2: a CP group falls unlike its live copy). */
+static char group_not_stood_for(const rs_gpu_t* gpus, const rs_layout_t* l, int n, int* why)
 {
   static const char dims[] = {'t', 'c', 'e'};
-  for (int r = 0; r < n; r++)
-    for (int k = 0; k < 3; k++)
-      if (gpus[r].domain != gpus[group_leader(l, r, dims[k])].domain)
-        return dims[k];
+  const int sizes[]        = {l->tp, l->cp, l->ep};
+  for (int r = 0; r < n; r++) {
+    rs_coords_t c = rs_layout_coords(l, r);
+    c.dp %= l->ep;
+    int like = rs_layout_rank(l, c); /* r's counterpart in the live replicas */
+    for (int d = 0; d < 3; d++)
+      for (int k = 0; k < sizes[d]; k++) {
+        const rs_gpu_t* peer = &gpus[group_member(l, r, dims[d], k)];
+        int same             = same_domain(&gpus[r], peer);
+        if (d != 1 && !same) {
+          *why = d == 2;
+          return dims[d];
+        }
+        if (same != same_domain(&gpus[like], &gpus[group_member(l, like, dims[d], k)])) {
+          *why = 2;
+          return dims[d];
+        }
+      }
+  }
   return 0;
 }
 
@@ -47,14 +74,25 @@ int rs_train__aggregated_obstacle(const rs_platform_t* p, int first, const rs_la
              "cannot be found; use a generated platform or mode: faithful");
     return 1;
   }
-  char dim = group_leaving_domain(p->gpus + first, l, n);
+  int reason;
+  char dim = group_not_stood_for(p->gpus + first, l, n, &reason);
   if (dim == 0)
     return 0;
   const char* name = rs_train__dim_name(dim);
-  snprintf(why, len,
-           "%s groups leave their NVLink domain, so the copies it does not run would share links; use "
-           "mode: faithful or a layout whose %s groups fit a domain",
-           name, name);
+  if (reason == 2)
+    snprintf(why, len,
+             "cp groups of the replicas it does not run fall into NVLink domains unlike those of the first, "
+             "so the first cannot stand for their traffic; use mode: faithful or a layout whose cp groups "
+             "fall alike in every replica");
+  else if (reason == 1)
+    snprintf(why, len,
+             "ep groups leave their NVLink domain, where its all-to-all (a ring of flows) would not load the "
+             "NICs as the faithful one does; use mode: faithful or a layout whose ep groups fit a domain");
+  else
+    snprintf(why, len,
+             "%s groups leave their NVLink domain, so the copies it does not run would share links; use "
+             "mode: faithful or a layout whose %s groups fit a domain",
+             name, name);
   return 1;
 }
 

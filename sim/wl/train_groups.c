@@ -53,9 +53,35 @@ int rs_train__group_count(const train_wl_t* w, int d)
   return w->n / group_size(w, dim_codes[d]);
 }
 
+/* Aggregated mode: the CP groups of the replicas that run no actor are copies of a live replica's
+ * group (the same positions in the replica whose DP rank is theirs modulo reps), whose flows on shared
+ * links that live group issues beside its own. TP and EP groups stay on their NVLink domain
+ * (rs_train__aggregated_obstacle), so their copies would load no shared link. */
+static void add_copies(train_wl_t* w, char dim, rs_comm_t** groups, const rs_gpu_t** members, int size, int count,
+                       const int* n_live)
+{
+  if (w->flows == NULL || dim != 'c')
+    return;
+  int* first = xbt_new(int, count); /* a rank of each group */
+  for (int r = 0; r < w->n; r++) {
+    int pos, g = rs_train__group_of(&w->lay, rs_layout_coords(&w->lay, r), dim, &pos);
+    if (pos == 0)
+      first[g] = r;
+  }
+  for (int g = 0; g < count; g++) {
+    if (n_live[g] > 0)
+      continue;
+    rs_coords_t c = rs_layout_coords(&w->lay, first[g]);
+    c.dp %= w->reps;
+    int pos, of = rs_train__group_of(&w->lay, c, dim, &pos);
+    rs_comm_add_copy(groups[of], members + g * size);
+  }
+  free(first);
+}
+
 /* The groups along dimension d, and their recorders (named like "llama:tp3") when w->rec[d] is set; in
- * aggregated mode only those holding a live rank (the others stay NULL), each recorder waiting for the
- * group's live ranks only. */
+ * aggregated mode only those holding a live rank (the others stay NULL, their traffic on shared links
+ * issued as copies, add_copies), each recorder waiting for the group's live ranks only. */
 static void make_groups(train_wl_t* w, int d)
 {
   char dim                 = dim_codes[d];
@@ -80,6 +106,7 @@ static void make_groups(train_wl_t* w, int d)
     if (w->flows)
       rs_comm_set_grouped(groups[g], live + g * size, w->flows);
   }
+  add_copies(w, dim, groups, members, size, count, n_live);
   for (int g = 0; w->rec[d] && g < count; g++) {
     if (n_live[g] == 0)
       continue;
