@@ -289,9 +289,11 @@ static int line_of_id(const char* file, const char* id)
  * ends); a platform states a failure through racksim's failures section instead. */
 static int check_resources(const char* file, rs_err_t* err)
 {
+  /* SimGrid 3.32 counts hosts by walking every zone: count once, not per host (quadratic otherwise) */
+  size_t n_hosts   = sg_host_count();
   sg_host_t* hosts = sg_host_list();
   int rc           = RS_OK;
-  for (size_t i = 0; rc == RS_OK && i < sg_host_count(); i++)
+  for (size_t i = 0; rc == RS_OK && i < n_hosts; i++)
     if (!(sg_host_get_speed(hosts[i]) > 0) || !isfinite(sg_host_get_speed(hosts[i])))
       rc = rs_err_at(err, file, line_of_id(file, sg_host_get_name(hosts[i])), "speed",
                      "host %s: expected a positive finite speed, got %g", sg_host_get_name(hosts[i]),
