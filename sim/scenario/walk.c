@@ -1047,8 +1047,10 @@ char* rs_sc__emit(rs_sc__walk_t* w, const char* const* sets, int n_sets, const c
   struct fy_node* root = fy_document_root(w->doc);
   if (drop != NULL) {
     struct fy_node_pair* pair = fy_node_mapping_lookup_pair_by_string(root, drop, FY_NT);
+    /* fy_node_mapping_remove would leave the pair and its nodes allocated (LeakSanitizer saw them):
+     * removing by key frees the pair and its key, and gives back the value, freed here */
     if (pair != NULL)
-      fy_node_mapping_remove(root, pair); /* the document keeps the pair's nodes until it is destroyed */
+      free_node(fy_node_mapping_remove_by_key(root, fy_node_pair_key(pair)));
   }
   char* text = fy_emit_document_to_string(w->doc, FYECF_MODE_BLOCK | FYECF_WIDTH_INF | FYECF_STRIP_DOC);
   xbt_assert(text != NULL, "rs_sc__emit: libfyaml could not emit the document");
