@@ -627,7 +627,8 @@ START_TEST(test_rerun_replaces_tables)
   ck_assert(exists(tmp("same/collectives.csv")));
   ck_assert_int_eq(racksim("run", "scenarios/inference-llama8b-h200.yaml", "-o", dir, "--quiet", NULL), 0);
   char names[1024];
-  ck_assert_int_eq(dir_entries(dir, names, sizeof names), 7);
+  /* summary, events, links, requests, replicas, power, power_summary, run.yaml, .racksim-files */
+  ck_assert_int_eq(dir_entries(dir, names, sizeof names), 9);
   ck_assert_msg(!exists(tmp("same/collectives.csv")), "the first run's collectives.csv stayed: %s", names);
   ck_assert(exists(tmp("same/requests.csv")));
   char* manifest = slurp(tmp("same/.racksim-files"), NULL);
@@ -723,7 +724,8 @@ START_TEST(test_run_without_events)
                    0);
   char names[1024];
   ck_assert_msg(dir_entries(dir, names, sizeof names) == 6,
-                "expected four tables (summary, collectives, power, power_summary), run.yaml, .racksim-files: %s", names);
+                "expected four tables (summary, collectives, power, power_summary), run.yaml, .racksim-files: %s",
+                names);
   ck_assert(exists(tmp("noev/summary.csv")));
   ck_assert(exists(tmp("noev/collectives.csv")));
   ck_assert(!exists(tmp("noev/events.csv")));
