@@ -290,3 +290,26 @@ void rs_model_layer_stream_values(const rs_model_t* m, int i, double* replicated
     *split +=
         act * m->expert_ffn * (m->experts_per_token + m->shared_experts) + 2.0 * (m->experts_per_token + 1) * m->hidden;
 }
+
+void rs_model_layer_fp8_cast_values(const rs_model_t* m, int i, double* fwd, double* bwd)
+{
+  double h = m->hidden;
+  if (m->kv_lora_rank > 0) { /* MLA: K of each projection forward, N backward */
+    double qk  = (double)m->heads * (m->qk_nope_dim + m->qk_rope_dim);
+    double out = (double)m->heads * m->v_head_dim;
+    *fwd       = (m->q_lora_rank > 0 ? h + m->q_lora_rank : h) + h + m->kv_lora_rank + out;
+    *bwd       = (m->q_lora_rank > 0 ? m->q_lora_rank + qk : qk) + m->kv_lora_rank + m->qk_rope_dim +
+           (double)m->heads * (m->qk_nope_dim + m->v_head_dim) + h;
+  } else {
+    *fwd = 2 * h;
+    *bwd = h + rs_model_kv_values_per_token(m) + h; /* Q, K and V out; the output projection's h */
+  }
+  double gate = m->gated ? 2.0 : 1.0;
+  double ffn = m->ffn, copies = 1;
+  if (is_moe_layer(m, i)) {
+    ffn    = m->expert_ffn;
+    copies = m->experts_per_token + m->shared_experts;
+  }
+  *fwd += copies * (h + ffn);
+  *bwd += copies * (gate * ffn + h);
+}

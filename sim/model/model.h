@@ -105,6 +105,12 @@ rs_gemm_flops_t rs_model_layer_gemm_flops(const rs_model_t* m, int i);
  * writing their product, 3 f, or GELU, 2 f; in an MoE layer that of each active expert, plus the
  * permutation of each token to its experts and back, 2 (k + 1) h). */
 void rs_model_layer_stream_values(const rs_model_t* m, int i, double* replicated, double* split);
+/* Values per token that FP8 training quantises in layer i's Transformer Engine Linears, whole layer (over
+ * TP, each rank casts 1/t of them): forward, every GEMM input (each Linear's K: GQA's QKV and output
+ * projection h + h, the MLP h + f; MLA's down, up and output projections; an MoE layer's per active and
+ * shared expert); backward, every GEMM output gradient (each Linear's N: QKV h + 2 h_kv, output h, the MLP
+ * g f + h with g = 2 for SwiGLU). The router and the output layer are BF16 and not counted. */
+void rs_model_layer_fp8_cast_values(const rs_model_t* m, int i, double* fwd, double* bwd);
 
 /* Activation bytes one layer keeps per micro-batch of mb sequences, with tensor parallelism tp and
  * sequence parallelism (Korthikanti et al. 2022, 16-bit activations): the 5 a s^2 b / t bytes of scores
