@@ -147,57 +147,24 @@ const rs_hw_server_t* rs_hw_server(const char* name)
 #define RS_BLACKWELL_FP4_EFF 0.463
 /* Collective figures: GB300, B200 and B300 as GB200 (NVLink 5), H200 and H800 ring as H100 (NVLink 4), A100 as H100
  * (unverified). */
+/* NCCL's Simple-protocol latencies (a hop on NVLink, a hop on the network, the ring base, NVLS), the same
+ * for every type (sources above). */
+#define RS_NCCL_LATENCIES 3.4e-6, 14e-6, 8.4e-6, 25e-6
+/* A Blackwell type: NVLink 5 collectives as GB200's, FP8 and FP4 as fitted above, BF16 unfitted. */
+#define RS_BLACKWELL(name)                                                                                             \
+  {                                                                                                                    \
+    name, 0.934, 0, 0.938, RS_NCCL_LATENCIES, {0.6, RS_BLACKWELL_FP8_EFF, RS_BLACKWELL_FP4_EFF}, 0.8, RS_GROUPED_EFF   \
+  }
 static const rs_hw_calib_t calibs[] = {
-    {"GB200",
-     0.934,
-     0,
-     0.938,
-     3.4e-6,
-     14e-6,
-     8.4e-6,
-     25e-6,
-     {0.6, RS_BLACKWELL_FP8_EFF, RS_BLACKWELL_FP4_EFF},
-     0.8,
-     RS_GROUPED_EFF},
-    {"GB300",
-     0.934,
-     0,
-     0.938,
-     3.4e-6,
-     14e-6,
-     8.4e-6,
-     25e-6,
-     {0.6, RS_BLACKWELL_FP8_EFF, RS_BLACKWELL_FP4_EFF},
-     0.8,
-     RS_GROUPED_EFF},
-    {"B200",
-     0.934,
-     0,
-     0.938,
-     3.4e-6,
-     14e-6,
-     8.4e-6,
-     25e-6,
-     {0.6, RS_BLACKWELL_FP8_EFF, RS_BLACKWELL_FP4_EFF},
-     0.8,
-     RS_GROUPED_EFF},
-    {"B300",
-     0.934,
-     0,
-     0.938,
-     3.4e-6,
-     14e-6,
-     8.4e-6,
-     25e-6,
-     {0.6, RS_BLACKWELL_FP8_EFF, RS_BLACKWELL_FP4_EFF},
-     0.8,
-     RS_GROUPED_EFF},
-    {"H100", 0.817, 0.533, 0.938, 3.4e-6, 14e-6, 8.4e-6, 25e-6, {0.6, RS_HOPPER_FP8_EFF, 0.5}, 0.8, RS_GROUPED_EFF},
-    {"H800", 0.817, 0, 0.938, 3.4e-6, 14e-6, 8.4e-6, 25e-6, {0.6, RS_HOPPER_FP8_EFF, 0.5}, 0.8, RS_GROUPED_EFF}, /* no
-                                                                                                                    NVLS
-                                                                                                                  */
-    {"H200", 0.817, 0.528, 0.938, 3.4e-6, 14e-6, 8.4e-6, 25e-6, {0.6, RS_HOPPER_FP8_EFF, 0.5}, 0.8, RS_GROUPED_EFF},
-    {"A100", 0.817, 0, 0.938, 3.4e-6, 14e-6, 8.4e-6, 25e-6, {0.673, 0.5, 0.5}, 0.8, RS_GROUPED_EFF},
+    RS_BLACKWELL("GB200"),
+    RS_BLACKWELL("GB300"),
+    RS_BLACKWELL("B200"),
+    RS_BLACKWELL("B300"),
+    {"H100", 0.817, 0.533, 0.938, RS_NCCL_LATENCIES, {0.6, RS_HOPPER_FP8_EFF, 0.5}, 0.8, RS_GROUPED_EFF},
+    /* H800: no NVLS */
+    {"H800", 0.817, 0, 0.938, RS_NCCL_LATENCIES, {0.6, RS_HOPPER_FP8_EFF, 0.5}, 0.8, RS_GROUPED_EFF},
+    {"H200", 0.817, 0.528, 0.938, RS_NCCL_LATENCIES, {0.6, RS_HOPPER_FP8_EFF, 0.5}, 0.8, RS_GROUPED_EFF},
+    {"A100", 0.817, 0, 0.938, RS_NCCL_LATENCIES, {0.673, 0.5, 0.5}, 0.8, RS_GROUPED_EFF},
 };
 
 const rs_hw_calib_t* rs_hw_calib(const char* gpu_model)

@@ -927,15 +927,11 @@ static int set_value(rs_sc__walk_t* w, struct fy_document* doc, struct fy_node* 
     return set_err(w, arg, "'%s' is a section or a list, not a value", seg);
   struct fy_node* v   = fy_node_create_scalar_copy(doc, value, FY_NT);
   struct fy_node* key = pair ? fy_node_pair_key(pair) : fy_node_create_scalar_copy(doc, seg, FY_NT);
-  if (v == NULL || key == NULL) {
-    free_node(v);
-    if (!pair)
-      free_node(key);
-    return set_err(w, arg, "libfyaml cannot hold this key or value");
-  }
-  /* libfyaml refuses some keys (one equal to a key it cannot compare, such as a null one): the nodes
-   * it did not take are freed here (the scenario fuzzer found them leaked) */
-  if (pair ? fy_node_pair_set_value(pair, v) != 0 : fy_node_mapping_append(map, key, v) != 0) {
+  /* libfyaml may make no node, or refuse to take one (a key it cannot compare, such as a null one): the
+   * nodes it did not take are freed here (the scenario fuzzer found them leaked) */
+  int taken = v != NULL && key != NULL &&
+              (pair ? fy_node_pair_set_value(pair, v) == 0 : fy_node_mapping_append(map, key, v) == 0);
+  if (!taken) {
     free_node(v);
     if (!pair)
       free_node(key);
