@@ -13,7 +13,8 @@
 
 typedef struct agentic agentic_t;
 typedef struct agent_session agent_session_t;
-typedef struct agent_worker agent_worker_t; /* an actor that runs tool calls (agentic.c) */
+typedef struct agent_worker agent_worker_t; /* an actor that runs input transfers (agent_run.c) */
+typedef struct agent_runner agent_runner_t; /* the actor that runs one host's tool calls (agent_run.c) */
 
 /* ---- CPU pools (agent_pool.c): pure data, callable without a SimGrid engine ---------------------- *
  * A pool is a set of hosts and one FIFO queue of calls. Every call of a pool needs the same cores and
@@ -37,6 +38,13 @@ struct agent_call {
   agent_host_t* host;    /* where it runs: set when it starts */
   agent_call_t* next;    /* in the queue */
   double queued_s;       /* when it was submitted */
+  /* agent_run.c's, once it started: */
+  int phase;       /* what it waits for */
+  double t0, t1;   /* when it started, when its sandbox was ready */
+  double due;      /* when its runner should look at it next */
+  long long order; /* ties of due broken in the order its runner timed them */
+  sg_exec_t* ex;   /* its execs, one per core (NULL once ended) */
+  int n_ex;
 };
 
 typedef struct agent_pool {
@@ -116,8 +124,10 @@ struct agentic {
   rs_rng_t arrival_rng;
   double tool_sigma2, tool_sigma; /* lognormal tool work: log(1 + cv^2) and its root */
   sg_sem_t all_done;
+  agent_runner_t** runners; /* per host of the tool pool, made at its first call */
   agent_worker_t *idle, *workers;
-  int n_workers; /* the most tool calls that ran at once */
+  int max_running; /* the most tool calls that ran at once */
+  int stopping;    /* every session has ended: runners and workers end */
   int done;
   double last_sample_s;
   sg_sem_t sampler_wake; /* released to the sampler while it waits out an idle stretch */
@@ -150,8 +160,18 @@ void rs_agent__session_next(agent_session_t* s);
 
 /* ---- what the sessions ask of the actors (agentic.c) --------------------------------------------- */
 
-/* Starts the calls at the head of pool p that fit its hosts, each on a worker actor. */
+/* Starts the calls at the head of pool p that fit its hosts, each on its host's runner. */
 void rs_agent__dispatch(agentic_t* w, agent_pool_t* p);
+
+/* ---- running tool calls (agent_run.c) ------------------------------------------------------------ */
+
+/* Call c of the tool pool has its host (rs_agent__pool_next): its host's runner runs it from now on,
+ * sandbox start-up, input and work, then releases its cores and moves its session on. */
+void rs_agent__run_call(agentic_t* w, agent_call_t* c);
+/* Every session has ended: wakes every runner and worker so that it ends. */
+void rs_agent__run_stop(agentic_t* w);
+/* Frees the runners and workers (after the engine ran). */
+void rs_agent__run_free(agentic_t* w);
 
 /* ---- arrivals (agent_arrivals.c) ------------------------------------------------------------------ */
 

@@ -1,10 +1,10 @@
 /* agentic.c -- the agentic workload: agent sessions that arrive over time (agent_arrivals.c) and run
  * turns of an LLM call (sent to an inference workload's service, wl_int.h) then a tool call on the
  * cores of a CPU pool (agent_pool.c), with sandbox start-up and a fan-out to sub-agents that join
- * (agent_session.c). Sessions are state machines, not actors, so 100k of them fit in memory: a worker
- * actor runs each tool call (one exec per core it holds on a platform CPU host) and is reused for the
- * next, so workers are as many as calls ever ran at once; plus one arrival driver, one reply receiver
- * and one sampler per workload. This file holds those actors, the checks and the workload's entry
+ * (agent_session.c). Sessions are state machines, not actors, and so are tool calls: each host's runner
+ * actor (agent_run.c) runs that host's calls as timers and asynchronous execs; plus one arrival driver,
+ * one reply receiver and one sampler per workload. This file holds those actors, the checks and the
+ * workload's entry
  * (rs_wl__agentic). It does not model what a tool computes, only its work, memory and input transfer.
  * See LICENSE. */
 #include "wl/agent_int.h"
@@ -25,20 +25,6 @@
 #include <xbt/sysdep.h>
 
 XBT_LOG_NEW_DEFAULT_SUBCATEGORY(rs_agentic, racksim, "agentic workload");
-
-/* A tool-call worker only runs short code between blocking calls: a small stack keeps 100k of them
- * within memory (simgrid-notes.md: 20-70 KB of RSS per actor with the default stack). */
-#define WORKER_STACK_BYTES (128 * 1024)
-
-/* An actor that runs tool calls one after the other, waiting idle in between: creating an actor per
- * call maps and unmaps a stack each time, which took most of the run time at 1/100 of the bench. */
-struct agent_worker {
-  agentic_t* w;
-  agent_call_t* call; /* the next call to run */
-  sg_sem_t go;
-  agent_worker_t* next_idle;
-  agent_worker_t* next_all; /* every worker, to free them */
-};
 
 /* ---- tables ---------------------------------------------------------------------------------------- */
 
@@ -167,28 +153,6 @@ static int check_refs(const rs_run_t* run, int i, rs_err_t* err)
 
 /* ---- tool calls ------------------------------------------------------------------------------------ */
 
-static void tool_worker(int argc, char** argv);
-
-/* Hands call c to an idle worker, or to a new one when all are busy. */
-static void worker_give(agentic_t* w, agent_call_t* c)
-{
-  agent_worker_t* k = w->idle;
-  if (k != NULL) {
-    w->idle = k->next_idle;
-    k->call = c;
-    sg_sem_release(k->go);
-    return;
-  }
-  k          = xbt_new0(agent_worker_t, 1);
-  *k         = (agent_worker_t){.w = w, .call = c, .go = sg_sem_init(1), .next_all = w->workers};
-  w->workers = k;
-  w->n_workers++;
-  sg_actor_t a = sg_actor_init(w->tool_pool->cfg->name, c->host->cpu->host);
-  sg_actor_set_data(a, k);
-  sg_actor_set_stacksize(a, WORKER_STACK_BYTES);
-  sg_actor_start(a, tool_worker, 0, NULL);
-}
-
 /* Wakes the sampler if it waits out an idle stretch: something is about to happen. */
 static void sampler_wake(agentic_t* w)
 {
@@ -204,82 +168,13 @@ void rs_agent__dispatch(agentic_t* w, agent_pool_t* p)
   sampler_wake(w);
   for (agent_call_t* c; (c = rs_agent__pool_next(p, now)) != NULL;) {
     c->s->queue_s += now - c->queued_s;
-    worker_give(w, c);
+    rs_agent__run_call(w, c);
   }
-}
-
-static void sandbox_start(agent_session_t* s)
-{
-  agentic_t* w = s->w;
-  int warm     = w->warm_free > 0;
-  w->warm_free -= warm;
-  s->cold_starts += !warm;
-  s->has_sandbox = 1;
-  sg_actor_sleep_for(warm ? w->cfg->warm_start_s : w->cfg->cold_start_s);
-}
-
-/* Runs the call's work as one exec per core on its host, all at once, and waits for the slowest. */
-static void run_execs(const agent_call_t* c)
-{
-  int k         = c->s->w->cfg->tool_cores;
-  sg_exec_t* ex = xbt_new(sg_exec_t, k);
-  for (int j = 0; j < k; j++) {
-    ex[j] = sg_actor_exec_init(c->flops_per_core);
-    sg_exec_set_host(ex[j], c->host->cpu->host);
-    sg_exec_start(ex[j]);
-  }
-  for (int j = 0; j < k; j++)
-    sg_exec_wait(ex[j]);
-  free(ex);
-}
-
-/* One tool call on the cores it was given: sandbox start-up (first call of a session), input
- * transfer, the work; then it frees the cores and moves its session on. */
-static void tool_call(agent_worker_t* k, agent_call_t* c)
-{
-  agent_session_t* s = c->s;
-  agentic_t* w       = s->w;
-  double t0          = simgrid_get_clock();
-  if (!s->has_sandbox)
-    sandbox_start(s);
-  double t1 = simgrid_get_clock();
-  if (w->cfg->io_bytes > 0)
-    rs_net_flow(rs_agent__pool_next_io(w->io_pool)->cpu->host, c->host->cpu->host, w->cfg->io_bytes);
-  run_execs(c);
-  s->startup_s += t1 - t0;
-  s->tool_s += simgrid_get_clock() - t1;
-  s->tool_calls++;
-  k->next_idle = w->idle; /* idle from here: freeing the cores may hand it the next call */
-  w->idle      = k;
-  rs_agent__pool_release(w->tool_pool, c->host, simgrid_get_clock());
-  rs_agent__dispatch(w, w->tool_pool);
-  free(c);
-  rs_agent__session_next(s);
+  if (p->running > w->max_running)
+    w->max_running = (int)p->running;
 }
 
 /* ---- actors ---------------------------------------------------------------------------------------- */
-
-/* Runs the calls it is given, one at a time, until it is woken without one. */
-static void tool_worker(int argc, char** argv)
-{
-  agent_worker_t* k = sg_actor_self_get_data();
-  for (;;) {
-    sg_sem_acquire(k->go);
-    agent_call_t* c = k->call;
-    if (c == NULL)
-      return;
-    k->call = NULL;
-    tool_call(k, c);
-  }
-}
-
-/* Once every session has ended every worker is idle: wake each without a call, so it ends. */
-static void workers_stop(agentic_t* w)
-{
-  for (agent_worker_t* k = w->idle; k; k = k->next_idle)
-    sg_sem_release(k->go);
-  w->idle = NULL;
-}
 
 /* Receives the replies of the inference service and moves each session on. */
 static void llm_receiver(int argc, char** argv)
@@ -363,7 +258,7 @@ static void arrival_driver(int argc, char** argv)
     rs_agent__session_next(rs_agent__session_new(w, NULL));
   }
   sg_sem_acquire(w->all_done);
-  workers_stop(w);
+  rs_agent__run_stop(w);
   if (w->service >= 0)
     say_goodbye(w);
   pools_sample(w);
@@ -444,6 +339,7 @@ static int agentic_start(rs_run_t* run, int i, void* state, rs_wl_row_t* row, rs
     return RS_ERR;
   w->latencies    = xbt_new(double, w->n_roots);
   w->all_done     = sg_sem_init(0);
+  w->runners      = xbt_new0(agent_runner_t*, w->tool_pool->n_hosts);
   w->sampler_wake = sg_sem_init(0);
   row->gpus       = 0;
   run->work_total += w->n_roots;
@@ -469,11 +365,7 @@ static void agentic_free(void* state)
     sg_sem_destroy(w->all_done);
   if (w->sampler_wake)
     sg_sem_destroy(w->sampler_wake);
-  for (agent_worker_t *k = w->workers, *next; k; k = next) {
-    next = k->next_all;
-    sg_sem_destroy(k->go);
-    free(k);
-  }
+  rs_agent__run_free(w);
   free(w->pools);
   free(w->arrivals);
   free(w->rates);
@@ -486,7 +378,7 @@ static void agentic_report(const rs_run_t* run, int i, const void* state, FILE* 
   const agentic_t* w         = state;
   const agentic_summary_t* s = &w->sum;
   fprintf(fp, "  %s (agentic): %lld sessions, tools on %.0f CPU cores, %.1f%% busy, at most %d tool calls at once\n",
-          w->wl->name, w->row->operations, s->cpu_cores, 100 * s->cpu_utilisation, w->n_workers);
+          w->wl->name, w->row->operations, s->cpu_cores, 100 * s->cpu_utilisation, w->max_running);
   fprintf(fp, "    session latency p50 %.3f s, p90 %.3f s, p99 %.3f s\n", s->latency_s[0], s->latency_s[1],
           s->latency_s[2]);
 }

@@ -1,0 +1,341 @@
+/* agent_run.c -- how the agentic workload runs its tool calls without an actor per call: one runner
+ * actor per host of the tool pool (made on the host's first call) starts each call's sandbox start-up
+ * as a timer and its work as one asynchronous exec per core, and wakes at the earliest time one of its
+ * calls is due. Only the input transfer, a blocking flow in racksim's send path, borrows a worker actor
+ * for its duration. A running call thus costs its struct and SimGrid's execs, not a stack: memory grows
+ * with the calls and the hosts, not with the calls times a stack. The execs' owner is the host's runner
+ * because SimGrid 3.32 keeps each actor's execs in a list that it scans when one ends (ExecImpl::post):
+ * one owner of them all would make that scan grow with every running call. See LICENSE. */
+#include "wl/agent_int.h"
+
+#include <math.h>
+#include <simgrid/actor.h>
+#include <simgrid/engine.h>
+#include <simgrid/exec.h>
+#include <simgrid/host.h>
+#include <simgrid/semaphore.h>
+#include <stdlib.h>
+#include <xbt/sysdep.h>
+
+/* A runner only runs short code between waits (the worker actors had the same stack). */
+#define RUNNER_STACK_BYTES (128 * 1024)
+
+/* Below this many seconds left, a call whose execs are not yet done at their due time is waited for
+ * instead of being timed again: SimGrid's own rounding of an exec's end. */
+#define WAIT_LEFT_S 1e-6
+
+enum { CALL_NEW, CALL_SANDBOX, CALL_INPUT_DONE, CALL_WORK };
+
+/* The runner of one host: its calls waiting for a time (a binary heap by due time, then order handed
+ * in), and those handed to it to go on with now (a FIFO). */
+struct agent_runner {
+  agentic_t* w;
+  const agent_host_t* host;
+  sg_sem_t wake;
+  int waiting; /* blocked on wake: a call handed in must release it */
+  agent_call_t *in_head, *in_tail;
+  agent_call_t** heap;
+  int n, cap;
+  long long next_order;
+};
+
+/* An actor that runs input transfers one after the other, reused from call to call (creating an actor
+ * per transfer maps and unmaps a stack each time). */
+struct agent_worker {
+  agentic_t* w;
+  agent_call_t* call; /* the next transfer to run */
+  sg_sem_t go;
+  agent_worker_t* next_idle;
+  agent_worker_t* next_all; /* every worker, to free them */
+};
+
+/* ---- the heap of calls due at a time ---------------------------------------------------------------- */
+
+static int due_before(const agent_call_t* a, const agent_call_t* b)
+{
+  return a->due < b->due || (a->due == b->due && a->order < b->order);
+}
+
+static void heap_swap(agent_call_t** h, int i, int j)
+{
+  agent_call_t* t = h[i];
+  h[i]            = h[j];
+  h[j]            = t;
+}
+
+static void heap_push(agent_runner_t* r, agent_call_t* c, double due)
+{
+  c->due   = due;
+  c->order = r->next_order++;
+  if (r->n == r->cap) {
+    r->cap  = r->cap ? 2 * r->cap : 8;
+    r->heap = xbt_realloc(r->heap, r->cap * sizeof *r->heap);
+  }
+  int i      = r->n++;
+  r->heap[i] = c;
+  for (; i > 0 && due_before(r->heap[i], r->heap[(i - 1) / 2]); i = (i - 1) / 2)
+    heap_swap(r->heap, i, (i - 1) / 2);
+}
+
+static agent_call_t* heap_pop(agent_runner_t* r)
+{
+  agent_call_t* top = r->heap[0];
+  r->heap[0]        = r->heap[--r->n];
+  for (int i = 0;;) {
+    int m = i, a = 2 * i + 1, b = a + 1;
+    if (a < r->n && due_before(r->heap[a], r->heap[m]))
+      m = a;
+    if (b < r->n && due_before(r->heap[b], r->heap[m]))
+      m = b;
+    if (m == i)
+      break;
+    heap_swap(r->heap, i, m);
+    i = m;
+  }
+  return top;
+}
+
+/* ---- handing calls to runners ----------------------------------------------------------------------- */
+
+static void runner_main(int argc, char** argv);
+
+static agent_runner_t* runner_of(agentic_t* w, const agent_host_t* h)
+{
+  int i = (int)(h - w->tool_pool->hosts);
+  if (w->runners[i] == NULL) {
+    agent_runner_t* r = xbt_new0(agent_runner_t, 1);
+    r->w              = w;
+    r->host           = h;
+    r->wake           = sg_sem_init(0);
+    w->runners[i]     = r;
+    sg_actor_t a      = sg_actor_init(w->tool_pool->cfg->name, h->cpu->host);
+    sg_actor_set_data(a, r);
+    sg_actor_set_stacksize(a, RUNNER_STACK_BYTES);
+    sg_actor_start(a, runner_main, 0, NULL);
+  }
+  return w->runners[i];
+}
+
+/* Puts c at the tail of its runner's FIFO and wakes the runner if it waits. */
+static void runner_post(agent_runner_t* r, agent_call_t* c)
+{
+  c->next = NULL;
+  if (r->in_tail)
+    r->in_tail->next = c;
+  else
+    r->in_head = c;
+  r->in_tail = c;
+  if (r->waiting) {
+    r->waiting = 0;
+    sg_sem_release(r->wake);
+  }
+}
+
+void rs_agent__run_call(agentic_t* w, agent_call_t* c)
+{
+  c->phase = CALL_NEW;
+  runner_post(runner_of(w, c->host), c);
+}
+
+/* ---- input transfers on worker actors --------------------------------------------------------------- */
+
+static void input_worker(int argc, char** argv);
+
+/* Hands call c's input transfer to an idle worker, or to a new one when all are busy. */
+static void input_give(agentic_t* w, agent_call_t* c)
+{
+  agent_worker_t* k = w->idle;
+  if (k != NULL) {
+    w->idle = k->next_idle;
+    k->call = c;
+    sg_sem_release(k->go);
+    return;
+  }
+  k            = xbt_new0(agent_worker_t, 1);
+  *k           = (agent_worker_t){.w = w, .call = c, .go = sg_sem_init(1), .next_all = w->workers};
+  w->workers   = k;
+  sg_actor_t a = sg_actor_init(w->tool_pool->cfg->name, c->host->cpu->host);
+  sg_actor_set_data(a, k);
+  sg_actor_set_stacksize(a, RUNNER_STACK_BYTES);
+  sg_actor_start(a, input_worker, 0, NULL);
+}
+
+/* Runs the transfers it is given, each then back to its host's runner, until woken without one. */
+static void input_worker(int argc, char** argv)
+{
+  agent_worker_t* k = sg_actor_self_get_data();
+  agentic_t* w      = k->w;
+  for (;;) {
+    sg_sem_acquire(k->go);
+    agent_call_t* c = k->call;
+    if (c == NULL)
+      return;
+    k->call = NULL;
+    rs_net_flow(rs_agent__pool_next_io(w->io_pool)->cpu->host, c->host->cpu->host, w->cfg->io_bytes);
+    k->next_idle = w->idle;
+    w->idle      = k;
+    c->phase     = CALL_INPUT_DONE;
+    runner_post(runner_of(w, c->host), c);
+  }
+}
+
+/* ---- one call's steps ------------------------------------------------------------------------------- */
+
+/* Seconds until the slowest of c's execs ends at the host's current speed; 0 once all have ended. */
+static double work_left(agent_call_t* c)
+{
+  sg_host_t h = c->host->cpu->host;
+  double rate = sg_host_get_speed(h) * sg_host_get_available_speed(h), left = 0;
+  for (int j = 0; j < c->n_ex; j++)
+    if (c->ex[j] != NULL) {
+      if (sg_exec_test(c->ex[j])) /* releases it */
+        c->ex[j] = NULL;
+      else
+        left = fmax(left, rate > 0 ? sg_exec_get_remaining(c->ex[j]) / rate : INFINITY);
+    }
+  return left;
+}
+
+/* The call's work as one exec per core on its host, all at once; due when the slowest would end. */
+static void work_start(agent_runner_t* r, agent_call_t* c)
+{
+  sg_host_t h = c->host->cpu->host;
+  c->n_ex     = r->w->cfg->tool_cores;
+  c->ex       = xbt_new(sg_exec_t, c->n_ex);
+  for (int j = 0; j < c->n_ex; j++) {
+    c->ex[j] = sg_actor_exec_init(c->flops_per_core);
+    sg_exec_set_host(c->ex[j], h);
+    sg_exec_start(c->ex[j]);
+  }
+  c->phase = CALL_WORK;
+  heap_push(r, c, simgrid_get_clock() + c->flops_per_core / (sg_host_get_speed(h) * sg_host_get_available_speed(h)));
+}
+
+/* Sandbox ready (or none needed): the input transfer, else the work at once. */
+static void after_sandbox(agent_runner_t* r, agent_call_t* c)
+{
+  c->t1 = simgrid_get_clock();
+  if (r->w->cfg->io_bytes > 0)
+    input_give(r->w, c);
+  else
+    work_start(r, c);
+}
+
+/* A call starts: the sandbox start-up (first call of a session) as a timer, then what follows it. */
+static void call_begin(agent_runner_t* r, agent_call_t* c)
+{
+  agentic_t* w       = r->w;
+  agent_session_t* s = c->s;
+  c->t0              = simgrid_get_clock();
+  if (s->has_sandbox) {
+    after_sandbox(r, c);
+    return;
+  }
+  int warm = w->warm_free > 0;
+  w->warm_free -= warm;
+  s->cold_starts += !warm;
+  s->has_sandbox = 1;
+  c->phase       = CALL_SANDBOX;
+  heap_push(r, c, c->t0 + (warm ? w->cfg->warm_start_s : w->cfg->cold_start_s));
+}
+
+/* The work has ended: the session's times, the cores back to the pool (which may start the next call
+ * of the queue), then the session moves on. */
+static void call_end(agentic_t* w, agent_call_t* c)
+{
+  agent_session_t* s = c->s;
+  double now         = simgrid_get_clock();
+  s->startup_s += c->t1 - c->t0;
+  s->tool_s += now - c->t1;
+  s->tool_calls++;
+  rs_agent__pool_release(w->tool_pool, c->host, now);
+  rs_agent__dispatch(w, w->tool_pool);
+  free(c->ex);
+  free(c);
+  rs_agent__session_next(s);
+}
+
+/* A call's time has come: its sandbox is ready, or its work should have ended. Work that has not (the
+ * host slowed down, or SimGrid's rounding) is timed again, or waited for when only a hair is left. */
+static void call_due(agent_runner_t* r, agent_call_t* c)
+{
+  if (c->phase == CALL_SANDBOX) {
+    after_sandbox(r, c);
+    return;
+  }
+  double left = work_left(c);
+  if (left > WAIT_LEFT_S) {
+    heap_push(r, c, simgrid_get_clock() + left);
+    return;
+  }
+  for (int j = 0; j < c->n_ex; j++)
+    if (c->ex[j] != NULL)
+      sg_exec_wait(c->ex[j]);
+  call_end(r->w, c);
+}
+
+/* ---- the runner actor ------------------------------------------------------------------------------- */
+
+/* Goes on with the calls handed in, then with those due; then waits for the next due time or the next
+ * call handed in. Ends when woken to stop with nothing left. */
+static void runner_main(int argc, char** argv)
+{
+  agent_runner_t* r = sg_actor_self_get_data();
+  for (;;) {
+    while (r->in_head) {
+      agent_call_t* c = r->in_head;
+      r->in_head      = c->next;
+      if (r->in_head == NULL)
+        r->in_tail = NULL;
+      if (c->phase == CALL_NEW)
+        call_begin(r, c);
+      else
+        work_start(r, c);
+    }
+    double now = simgrid_get_clock();
+    if (r->n > 0 && r->heap[0]->due <= now) {
+      call_due(r, heap_pop(r));
+      continue;
+    }
+    if (r->n == 0 && r->w->stopping)
+      return;
+    r->waiting = 1;
+    if (r->n == 0)
+      sg_sem_acquire(r->wake);
+    else
+      sg_sem_acquire_timeout(r->wake, r->heap[0]->due - now);
+    r->waiting = 0;
+    /* A timeout that lands a rounding short of the due time: that call is due now. */
+    if (r->n > 0 && r->heap[0]->due - simgrid_get_clock() < 1e-12 * fmax(1, r->heap[0]->due))
+      r->heap[0]->due = simgrid_get_clock();
+  }
+}
+
+void rs_agent__run_stop(agentic_t* w)
+{
+  w->stopping = 1;
+  for (int i = 0; i < w->tool_pool->n_hosts; i++)
+    if (w->runners[i] && w->runners[i]->waiting) {
+      w->runners[i]->waiting = 0;
+      sg_sem_release(w->runners[i]->wake);
+    }
+  for (agent_worker_t* k = w->idle; k; k = k->next_idle)
+    sg_sem_release(k->go);
+  w->idle = NULL;
+}
+
+void rs_agent__run_free(agentic_t* w)
+{
+  for (int i = 0; w->runners && i < w->tool_pool->n_hosts; i++)
+    if (w->runners[i]) {
+      sg_sem_destroy(w->runners[i]->wake);
+      free(w->runners[i]->heap);
+      free(w->runners[i]);
+    }
+  free(w->runners);
+  for (agent_worker_t *k = w->workers, *next; k; k = next) {
+    next = k->next_all;
+    sg_sem_destroy(k->go);
+    free(k);
+  }
+}
