@@ -43,8 +43,7 @@ struct agent_call {
   double t0, t1;   /* when it started, when its sandbox was ready */
   double due;      /* when its runner should look at it next */
   long long order; /* ties of due broken in the order its runner timed them */
-  sg_exec_t* ex;   /* its execs, one per core (NULL once ended) */
-  int n_ex;
+  sg_exec_t ex;    /* its work: one exec of one thread per core (NULL once ended) */
 };
 
 typedef struct agent_pool {
@@ -172,6 +171,9 @@ void rs_agent__run_call(agentic_t* w, agent_call_t* c);
 void rs_agent__run_stop(agentic_t* w);
 /* Frees the runners and workers (after the engine ran). */
 void rs_agent__run_free(agentic_t* w);
+/* Starts, on host, one exec of `threads` threads of flops_per_thread each, which takes as many cores
+ * (agent_sg.cpp: C++ in SimGrid 3.32). Returns the C API's handle. */
+sg_exec_t rs_agent__exec_start(sg_host_t host, double flops_per_thread, int threads);
 
 /* ---- arrivals (agent_arrivals.c) ------------------------------------------------------------------ */
 

@@ -1,11 +1,11 @@
 /* agent_run.c -- how the agentic workload runs its tool calls without an actor per call: one runner
  * actor per host of the tool pool (made on the host's first call) starts each call's sandbox start-up
- * as a timer and its work as one asynchronous exec per core, and wakes at the earliest time one of its
- * calls is due. Only the input transfer, a blocking flow in racksim's send path, borrows a worker actor
- * for its duration. A running call thus costs its struct and SimGrid's execs, not a stack: memory grows
- * with the calls and the hosts, not with the calls times a stack. The execs' owner is the host's runner
- * because SimGrid 3.32 keeps each actor's execs in a list that it scans when one ends (ExecImpl::post):
- * one owner of them all would make that scan grow with every running call. See LICENSE. */
+ * as a timer and its work as one asynchronous exec (one thread per core, agent_sg.cpp), and wakes at the earliest time
+ * one of its calls is due. Only the input transfer, a blocking flow in racksim's send path, borrows a worker actor for
+ * its duration. A running call thus costs its struct and SimGrid's execs, not a stack: memory grows with the calls and
+ * the hosts, not with the calls times a stack. The execs' owner is the host's runner because SimGrid 3.32 keeps each
+ * actor's execs in a list that it scans when one ends (ExecImpl::post): one owner of them all would make that scan grow
+ * with every running call. See LICENSE. */
 #include "wl/agent_int.h"
 
 #include <math.h>
@@ -181,33 +181,24 @@ static void input_worker(int argc, char** argv)
 
 /* ---- one call's steps ------------------------------------------------------------------------------- */
 
-/* Seconds until the slowest of c's execs ends at the host's current speed; 0 once all have ended. */
-static double work_left(agent_call_t* c)
+/* Seconds until c's work ends at the host's current speed; 0 once it has ended. */
+static double work_left(agentic_t* w, agent_call_t* c)
 {
   sg_host_t h = c->host->cpu->host;
-  double rate = sg_host_get_speed(h) * sg_host_get_available_speed(h), left = 0;
-  for (int j = 0; j < c->n_ex; j++)
-    if (c->ex[j] != NULL) {
-      if (sg_exec_test(c->ex[j])) /* releases it */
-        c->ex[j] = NULL;
-      else
-        left = fmax(left, rate > 0 ? sg_exec_get_remaining(c->ex[j]) / rate : INFINITY);
-    }
-  return left;
+  double rate = sg_host_get_speed(h) * sg_host_get_available_speed(h) * w->cfg->tool_cores;
+  if (c->ex == NULL || sg_exec_test(c->ex)) { /* sg_exec_test releases it */
+    c->ex = NULL;
+    return 0;
+  }
+  return rate > 0 ? sg_exec_get_remaining(c->ex) / rate : INFINITY;
 }
 
-/* The call's work as one exec per core on its host, all at once; due when the slowest would end. */
+/* The call's work as one exec of one thread per core on its host; due when it would end. */
 static void work_start(agent_runner_t* r, agent_call_t* c)
 {
   sg_host_t h = c->host->cpu->host;
-  c->n_ex     = r->w->cfg->tool_cores;
-  c->ex       = xbt_new(sg_exec_t, c->n_ex);
-  for (int j = 0; j < c->n_ex; j++) {
-    c->ex[j] = sg_actor_exec_init(c->flops_per_core);
-    sg_exec_set_host(c->ex[j], h);
-    sg_exec_start(c->ex[j]);
-  }
-  c->phase = CALL_WORK;
+  c->ex       = rs_agent__exec_start(h, c->flops_per_core, r->w->cfg->tool_cores);
+  c->phase    = CALL_WORK;
   heap_push(r, c, simgrid_get_clock() + c->flops_per_core / (sg_host_get_speed(h) * sg_host_get_available_speed(h)));
 }
 
@@ -250,7 +241,6 @@ static void call_end(agentic_t* w, agent_call_t* c)
   s->tool_calls++;
   rs_agent__pool_release(w->tool_pool, c->host, now);
   rs_agent__dispatch(w, w->tool_pool);
-  free(c->ex);
   free(c);
   rs_agent__session_next(s);
 }
@@ -263,14 +253,13 @@ static void call_due(agent_runner_t* r, agent_call_t* c)
     after_sandbox(r, c);
     return;
   }
-  double left = work_left(c);
+  double left = work_left(r->w, c);
   if (left > WAIT_LEFT_S) {
     heap_push(r, c, simgrid_get_clock() + left);
     return;
   }
-  for (int j = 0; j < c->n_ex; j++)
-    if (c->ex[j] != NULL)
-      sg_exec_wait(c->ex[j]);
+  if (c->ex != NULL)
+    sg_exec_wait(c->ex);
   call_end(r->w, c);
 }
 
