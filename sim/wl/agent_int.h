@@ -43,7 +43,6 @@ struct agent_call {
   double t0, t1;   /* when it started, when its sandbox was ready */
   double due;      /* when its runner should look at it next */
   long long order; /* ties of due broken in the order its runner timed them */
-  sg_exec_t ex;    /* its work: one exec of one thread per core (NULL once ended) */
 };
 
 typedef struct agent_pool {

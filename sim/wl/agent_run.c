@@ -1,11 +1,13 @@
 /* agent_run.c -- how the agentic workload runs its tool calls without an actor per call: one runner
- * actor per host of the tool pool (made on the host's first call) starts each call's sandbox start-up
- * as a timer and its work as one asynchronous exec (one thread per core, agent_sg.cpp), and wakes at the earliest time
- * one of its calls is due. Only the input transfer, a blocking flow in racksim's send path, borrows a worker actor for
- * its duration. A running call thus costs its struct and SimGrid's execs, not a stack: memory grows with the calls and
- * the hosts, not with the calls times a stack. The execs' owner is the host's runner because SimGrid 3.32 keeps each
- * actor's execs in a list that it scans when one ends (ExecImpl::post): one owner of them all would make that scan grow
- * with every running call. See LICENSE. */
+ * actor per host of the tool pool (made on the host's first call) times each call's sandbox start-up
+ * and its work, and wakes at the earliest time one of its calls is due. The host's busy cores are one
+ * exec of one thread per core (agent_sg.cpp), replaced when their count changes, so that SimGrid's
+ * energy plugin sees the load it saw from one exec per core of every call, at a cost per event that
+ * no longer grows with the calls on the host (the plugin and the solver sum over a host's actions).
+ * Only the input transfer, a blocking flow in racksim's send path, borrows a worker actor for its
+ * duration. A running call thus costs its struct (about 100 bytes), not a stack. The load exec's owner
+ * is its host's runner because SimGrid 3.32 keeps each actor's execs in a list that it scans when one
+ * ends (ExecImpl::post): one owner of every host's exec would make each end scan them all. See LICENSE. */
 #include "wl/agent_int.h"
 
 #include <math.h>
@@ -20,9 +22,8 @@
 /* A runner only runs short code between waits (the worker actors had the same stack). */
 #define RUNNER_STACK_BYTES (128 * 1024)
 
-/* Below this many seconds left, a call whose execs are not yet done at their due time is waited for
- * instead of being timed again: SimGrid's own rounding of an exec's end. */
-#define WAIT_LEFT_S 1e-6
+/* Flops per thread of a host's load exec: more than any run gets through, so it never ends. */
+#define LOAD_FLOPS 1e300
 
 enum { CALL_NEW, CALL_SANDBOX, CALL_INPUT_DONE, CALL_WORK };
 
@@ -36,6 +37,9 @@ struct agent_runner {
   agent_call_t *in_head, *in_tail;
   agent_call_t** heap;
   int n, cap;
+  int busy_cores; /* of the calls doing their work */
+  sg_exec_t load; /* the CPU load of those cores (NULL when none) */
+  int load_cores;
   long long next_order;
 };
 
@@ -181,24 +185,27 @@ static void input_worker(int argc, char** argv)
 
 /* ---- one call's steps ------------------------------------------------------------------------------- */
 
-/* Seconds until c's work ends at the host's current speed; 0 once it has ended. */
-static double work_left(agentic_t* w, agent_call_t* c)
+/* The host's CPU load: one exec of one thread per busy core, never ending, replaced whenever the
+ * count changes (once per instant, before the runner waits). SimGrid's energy plugin reads the host's
+ * load from it exactly as from one exec per call. */
+static void load_apply(agent_runner_t* r)
 {
-  sg_host_t h = c->host->cpu->host;
-  double rate = sg_host_get_speed(h) * sg_host_get_available_speed(h) * w->cfg->tool_cores;
-  if (c->ex == NULL || sg_exec_test(c->ex)) { /* sg_exec_test releases it */
-    c->ex = NULL;
-    return 0;
-  }
-  return rate > 0 ? sg_exec_get_remaining(c->ex) / rate : INFINITY;
+  if (r->load_cores == r->busy_cores)
+    return;
+  if (r->load != NULL)
+    sg_exec_cancel(r->load); /* releases it */
+  r->load       = r->busy_cores > 0 ? rs_agent__exec_start(r->host->cpu->host, LOAD_FLOPS, r->busy_cores) : NULL;
+  r->load_cores = r->busy_cores;
 }
 
-/* The call's work as one exec of one thread per core on its host; due when it would end. */
+/* The call's work takes its cores from now until flops_per_core at one core's current speed are done:
+ * what SimGrid's CPU model gives an exec of one thread per core on a host with those cores free, which
+ * the pool guarantees (nothing else runs on its hosts, and no profile changes a CPU host's speed). */
 static void work_start(agent_runner_t* r, agent_call_t* c)
 {
   sg_host_t h = c->host->cpu->host;
-  c->ex       = rs_agent__exec_start(h, c->flops_per_core, r->w->cfg->tool_cores);
-  c->phase    = CALL_WORK;
+  r->busy_cores += r->w->cfg->tool_cores;
+  c->phase = CALL_WORK;
   heap_push(r, c, simgrid_get_clock() + c->flops_per_core / (sg_host_get_speed(h) * sg_host_get_available_speed(h)));
 }
 
@@ -245,21 +252,14 @@ static void call_end(agentic_t* w, agent_call_t* c)
   rs_agent__session_next(s);
 }
 
-/* A call's time has come: its sandbox is ready, or its work should have ended. Work that has not (the
- * host slowed down, or SimGrid's rounding) is timed again, or waited for when only a hair is left. */
+/* A call's time has come: its sandbox is ready, or its work is done. */
 static void call_due(agent_runner_t* r, agent_call_t* c)
 {
   if (c->phase == CALL_SANDBOX) {
     after_sandbox(r, c);
     return;
   }
-  double left = work_left(r->w, c);
-  if (left > WAIT_LEFT_S) {
-    heap_push(r, c, simgrid_get_clock() + left);
-    return;
-  }
-  if (c->ex != NULL)
-    sg_exec_wait(c->ex);
+  r->busy_cores -= r->w->cfg->tool_cores;
   call_end(r->w, c);
 }
 
@@ -286,6 +286,7 @@ static void runner_main(int argc, char** argv)
       call_due(r, heap_pop(r));
       continue;
     }
+    load_apply(r);
     if (r->n == 0 && r->w->stopping)
       return;
     r->waiting = 1;

@@ -1,9 +1,8 @@
-/* agent_sg.cpp -- a tool call's work as one exec on several cores: SimGrid 3.32 sets an exec's thread
- * count only through its C++ API (s4u::Exec::set_thread_count), so this one function is C++. One exec
- * of k threads is one action on the host's CPU with k cores' bound and load (cpu_cas01.cpp): the same
- * time and the same energy as k execs of one core each while the host has the cores free, which the
- * pool guarantees, but one variable instead of k in SimGrid's solver and in the energy plugin's load
- * sum, whose cost grows with the actions on the host. See LICENSE. */
+/* agent_sg.cpp -- an exec of several threads, one per core: SimGrid 3.32 sets an exec's thread count
+ * only through its C++ API (s4u::Exec::set_thread_count), so this one function is C++. One exec of k
+ * threads is one action on the host's CPU with k cores' bound and load (cpu_cas01.cpp), so the energy
+ * plugin counts k busy cores from one variable. agent_run.c makes each host's busy cores one such exec.
+ * See LICENSE. */
 #include <simgrid/forward.h>
 #include <simgrid/s4u/Exec.hpp>
 #include <simgrid/s4u/Host.hpp>
