@@ -1,5 +1,6 @@
 /* check_agentic.c -- tests of the agentic workload, run through the racksim command on small
- * scenarios: an uncontended tool call takes its work over the cores' speed; a session's parts add up
+ * scenarios: an uncontended tool call takes its work over the cores' speed, and its cores draw CPU
+ * power as that many busy cores; a session's parts add up
  * to its latency; a fan-out joins at its slowest sub-agent; queueing appears on few hosts and latency
  * falls as hosts are added; sandboxes start cold without a warm pool; replayed and day-table arrivals
  * follow their input; equal runs write equal tables; LLM calls are requests of the simulated inference
@@ -86,6 +87,35 @@ START_TEST(uncontended_tool_time_is_work_over_core_speed)
   ck_assert_double_eq_tol(cell(s, 1, "latency_s"), expected, expected * 1e-9);
   ck_assert_double_eq_tol(cell(s, 1, "queue_s"), 0, 1e-12);
   rs_csv_free(s);
+}
+END_TEST
+
+/* The CPU energy of one tool call of `cores` cores that runs 10 s on the fleet (power_summary.csv). */
+static double cpu_energy_of_call(int cores)
+{
+  char yaml[512];
+  snprintf(yaml, sizeof yaml,
+           "name: load\n" FLEET "workloads:\n  - kind: agentic\n"
+           "    arrivals: {rate_per_s: 1, sessions: 1}\n    turns: 1\n"
+           "    tool: {pool: fleet, cores: %d, work_core_s: %d}\n" POOLS,
+           cores, 10 * cores);
+  ck_assert_int_eq(run_scenario(yaml, ""), 0);
+  rs_csv_t* p = table("power_summary");
+  double e    = NAN;
+  for (size_t r = 1; r < p->n_rows; r++)
+    if (strcmp(p->rows[r].cells[rs_csv_column(p, "scope")], "cpu") == 0)
+      e = cell(p, r, "energy_mwh");
+  rs_csv_free(p);
+  return e;
+}
+
+/* A call's cores load its host as that many busy cores (its host's load is one exec of one thread per
+ * busy core): over the same 10 s, each 4 more cores add the same energy, and more than nothing. */
+START_TEST(busy_cores_draw_cpu_power)
+{
+  double e4 = cpu_energy_of_call(4), e8 = cpu_energy_of_call(8), e12 = cpu_energy_of_call(12);
+  ck_assert_double_gt(e8 - e4, 0);
+  ck_assert_double_eq_tol(e12 - e8, e8 - e4, (e8 - e4) * 1e-6);
 }
 END_TEST
 
@@ -419,6 +449,7 @@ static Suite* agentic_suite(void)
   tcase_add_checked_fixture(tc, setup, teardown);
   tcase_set_timeout(tc, 120);
   tcase_add_test(tc, uncontended_tool_time_is_work_over_core_speed);
+  tcase_add_test(tc, busy_cores_draw_cpu_power);
   tcase_add_test(tc, parts_add_up_and_fanout_joins_at_the_slowest);
   tcase_add_test(tc, queues_form_and_latency_falls_with_more_hosts);
   tcase_add_test(tc, sandboxes_start_cold_without_a_warm_pool);
