@@ -7,28 +7,34 @@
 #include <string.h>
 #include <strings.h>
 
+/* HBM capacity is what the driver reports (nvidia-smi memory.total, in MiB), not the nameplate: NVIDIA's "80 GB"
+ * is 81,559 MiB (85.5e9 bytes), so a nameplate read as 1e9-byte GB hides 7% of every GPU's memory. Readings
+ * from public nvidia-smi logs (secondary): A100-SXM4-80GB 81,920 MiB; H100 80GB HBM3 and H800 81,559; H200
+ * 143,771; B200 183,359; B300 SXM6 AC 275,040; GB200 189,471; GB300 284,208. */
+#define MIB_GB(mib) ((mib)*1048576.0 / 1e9)
+
 /* A100: shared/reference/validation.md (Selene, Narayanan et al. SC'21): 312 TF BF16, 80 GB at 2.0 TB/s,
  * 300 GB/s uni NVLink, 8 x 200 Gb/s HDR per node; TDP 400 W from NVIDIA's A100 SXM datasheet (unverified). */
-static const rs_hw_gpu_t gpu_a100 = {"A100", 312, 0, 0, 80, 2.0, 300, 200, 400};
+static const rs_hw_gpu_t gpu_a100 = {"A100", 312, 0, 0, MIB_GB(81920), 2.0, 300, 200, 400};
 /* hardware.md, table "GPUs" (NVIDIA product tables; MLPerf v5.x system descriptions for NICs). */
-static const rs_hw_gpu_t gpu_h100  = {"H100", 989, 1979, 0, 80, 3.35, 450, 400, 700};
-static const rs_hw_gpu_t gpu_h200  = {"H200", 989, 1979, 0, 141, 4.8, 450, 400, 700};
-static const rs_hw_gpu_t gpu_b200  = {"B200", 2250, 4500, 9000, 180, 7.7, 900, 400, 1000};
-static const rs_hw_gpu_t gpu_gb200 = {"GB200", 2500, 5000, 10000, 186, 8.0, 900, 400, 1200};
+static const rs_hw_gpu_t gpu_h100  = {"H100", 989, 1979, 0, MIB_GB(81559), 3.35, 450, 400, 700};
+static const rs_hw_gpu_t gpu_h200  = {"H200", 989, 1979, 0, MIB_GB(143771), 4.8, 450, 400, 700};
+static const rs_hw_gpu_t gpu_b200  = {"B200", 2250, 4500, 9000, MIB_GB(183359), 7.7, 900, 400, 1000};
+static const rs_hw_gpu_t gpu_gb200 = {"GB200", 2500, 5000, 10000, MIB_GB(189471), 8.0, 900, 400, 1200};
 /* H800 SXM: the H100 die (compute, HBM and TDP as H100 SXM) with NVLink cut to 400 GB/s per GPU, both
  * directions together, so 200 GB/s per direction (NVIDIA's H800 product figures as reported in the
  * DeepSeek-V3 technical report, arXiv 2412.19437, section 3.2.2: NVLink 160 GB/s achieved against 50 GB/s
  * of InfiniBand per GPU, 400 Gb/s ConnectX-7; secondary: aiwiki.ai "NVIDIA H800"). Not in hardware.md. */
-static const rs_hw_gpu_t gpu_h800 = {"H800", 989, 1979, 0, 80, 3.35, 200, 400, 700};
+static const rs_hw_gpu_t gpu_h800 = {"H800", 989, 1979, 0, MIB_GB(81559), 3.35, 200, 400, 700};
 /* B300 (HGX B300, Blackwell Ultra, 8 per baseboard): NVIDIA's HGX B300 table gives per baseboard 36 PF
  * BF16 and 72 PF FP8 with sparsity (2,250 and 4,500 TF dense per GPU, as B200), 105 PF dense FP4 (13,125
  * TF per GPU), 288 GB HBM3e at 8 TB/s per GPU, NVLink 5 at 1.8 TB/s both directions (900 per direction)
  * and 800 Gb/s ConnectX-8 per GPU (secondary: glennklockwood.com "B300", acecloud.ai "NVIDIA HGX B300";
- * not in hardware.md). Usable HBM taken as GB300's 279 GB (hardware.md); TDP 1,100 W (unverified: OEM
+ * not in hardware.md). HBM: the driver's reading (above); TDP 1,100 W (unverified: OEM
  * sheets of the air-cooled HGX board; GB300's is 1,400 W). */
-static const rs_hw_gpu_t gpu_b300 = {"B300", 2250, 4500, 13125, 279, 8.0, 900, 800, 1100};
-/* GB300: 279 GB usable (288 nameplate), 15 PF dense FP4, 800 Gb/s ConnectX-8 per GPU. */
-static const rs_hw_gpu_t gpu_gb300 = {"GB300", 2500, 5000, 15000, 279, 8.0, 900, 800, 1400};
+static const rs_hw_gpu_t gpu_b300 = {"B300", 2250, 4500, 13125, MIB_GB(275040), 8.0, 900, 800, 1100};
+/* GB300: 288 GB nameplate (the driver's reading above), 15 PF dense FP4, 800 Gb/s ConnectX-8 per GPU. */
+static const rs_hw_gpu_t gpu_gb300 = {"GB300", 2500, 5000, 15000, MIB_GB(284208), 8.0, 900, 800, 1400};
 
 /* hardware.md, "NVL72 rack": 72 Neoverse V2 cores and 480 GB LPDDR5X at 512 GB/s per Grace.
  * Per-core FP64: 7.1 TF for a 144-core Grace Superchip (NVIDIA Grace datasheet, unverified) = 49.3 GF.

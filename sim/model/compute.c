@@ -33,3 +33,11 @@ double rs_gpu_work_seconds(const rs_gpu_model_t* gpu, const rs_work_t* w)
   return moe + rs_gpu_seconds(gpu, w->gemm_prec, w->gemm_flops, w->gemm_bytes) +
          rs_gpu_seconds(gpu, w->attn_prec, w->attn_flops, w->attn_bytes) + rs_gpu_stream_seconds(gpu, w->stream_bytes);
 }
+
+/* 2 GiB for the runtime: a CUDA context takes about 0.5 GiB on Hopper and Blackwell, NCCL's buffers
+ * (NCCL_BUFFSIZE 4 MiB per channel and peer) and cuBLAS's workspaces most of the rest (unverified: an
+ * order of magnitude from nvidia-smi readings of idle processes, not fitted). */
+double rs_gpu_tensor_bytes(const rs_gpu_model_t* gpu)
+{
+  return gpu->hbm_bytes - RS_RUNTIME_RESERVE_BYTES;
+}

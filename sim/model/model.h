@@ -253,4 +253,9 @@ typedef struct rs_work {
  * exist on the GPU where its class has FLOPs. */
 double rs_gpu_work_seconds(const rs_gpu_model_t* gpu, const rs_work_t* w);
 
+/* What a training job's tensors may hold of one GPU's HBM: the driver's total less the runtime's own share
+ * (RS_RUNTIME_RESERVE_BYTES: the CUDA context, cuBLAS and NCCL workspaces, allocator slack). */
+#define RS_RUNTIME_RESERVE_BYTES (2.0 * 1073741824.0)
+double rs_gpu_tensor_bytes(const rs_gpu_model_t* gpu);
+
 #endif

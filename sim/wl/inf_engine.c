@@ -127,19 +127,56 @@ static void trace_op(const rs_inf_replica_t* r, int s, const char* op, int ve, d
                        t0,          simgrid_get_clock(),
                        NAN,         bytes};
   if (strcmp(op, "send") == 0)
-    row.detail = "activations";
+    row.detail = s + 1 < r->lay->pp ? "activations" : "tokens";
   rs_run_op(w->run, &row);
 }
 
+/* A step's swapped KV crosses the host link of each of GPUs first .. first + n - 1 of r, every GPU its
+ * share at once, out to its CPU host and back in: real flows where the platform has the path (w->copies:
+ * NVLink-C2C), else a wait at swap_gbytes_per_s per GPU (PCIe, which racksim does not model). */
+static void move_swapped(rs_inf_replica_t* r, int first, int n, const rs_inf_step_t* st)
+{
+  const rs_inf_wl_t* w = r->w;
+  if (st->swap_bytes <= 0)
+    return;
+  double out = (st->swap_bytes - st->swap_in_bytes) / r->n_gpus, in = st->swap_in_bytes / r->n_gpus;
+  if (w->copies == NULL) {
+    sg_actor_sleep_for((out + in) / (w->cfg->swap_gbytes_per_s * 1e9));
+    return;
+  }
+  int flows = 0;
+  for (int g = first; g < first + n; g++) {
+    sg_host_t gpu = r->gpus[g]->host, cpu = w->plat->cpus[r->gpus[g]->cpu].host;
+    if (out > 0 && ++flows)
+      rs_flows_start(w->copies, gpu, cpu, out, r->swapped);
+    if (in > 0 && ++flows)
+      rs_flows_start(w->copies, cpu, gpu, in, r->swapped);
+  }
+  while (flows-- > 0)
+    sg_sem_acquire(r->swapped);
+}
+
+/* The last stage sends the step's sampled tokens (a 4-byte id per sequence that produced one, as vLLM
+ * and TensorRT-LLM return them) to the first, whose scheduler builds the next step: few bytes, but the
+ * route's latency. Nothing to send without a pipeline. */
+static void return_tokens(rs_inf_replica_t* r, int ve, const rs_inf_step_t* st)
+{
+  int last = r->lay->pp - 1;
+  if (last == 0)
+    return;
+  double t0 = simgrid_get_clock(), bytes = 4 * fmax(st->produced, 1);
+  rs_net_flow(r->gpus[last * r->stage_gpus]->host, r->gpus[0]->host, bytes);
+  trace_op(r, last, "send", ve, t0, bytes);
+}
+
 /* Runs one step of a replica of one virtual engine: each stage's GPUs compute, then run the stage's
- * collectives, then the stage hands its activations to the next one over the real link. Swapped KV
- * moves first, at swap_gbytes_per_s per GPU (a wait: the host link is not simulated). */
+ * collectives, then the stage hands its activations to the next one over the real link; the last
+ * returns the sampled tokens. Swapped KV moves first (move_swapped). */
 static void run_step(rs_inf_replica_t* r, const rs_inf_step_t* st)
 {
   rs_inf_wl_t* w = r->w;
   int per        = r->stage_gpus;
-  if (st->swap_bytes > 0)
-    sg_actor_sleep_for(st->swap_bytes / r->n_gpus / (w->cfg->swap_gbytes_per_s * 1e9));
+  move_swapped(r, 0, r->n_gpus, st);
   for (int s = 0; s < r->lay->pp; s++) {
     double t0 = simgrid_get_clock();
     stage_execute(r, s, rs_inf__stage_seconds(r->cost, s, st));
@@ -151,12 +188,13 @@ static void run_step(rs_inf_replica_t* r, const rs_inf_step_t* st)
     if (s + 1 < r->lay->pp)
       rs_net_flow(r->gpus[s * per]->host, r->gpus[(s + 1) * per]->host, st->tokens / r->lay->ep * act_bytes(w));
   }
+  return_tokens(r, 0, st);
 }
 
 /* A pipeline stage of a replica: takes the virtual engines' batches in the order they come, moves its
  * share of a batch's swapped KV, runs its GPUs' work and collectives, then hands the activations to the
  * next stage over the real link (the stage is busy while they cross), or, from the last stage, gives
- * the batch back to the replica's scheduler (the sampled tokens' few bytes are not timed). */
+ * the batch back to the replica's scheduler with its sampled tokens (return_tokens). */
 static void stage_actor(int argc, char** argv)
 {
   rs_inf_pipe_t* p     = sg_actor_self_get_data();
@@ -170,8 +208,7 @@ static void stage_actor(int argc, char** argv)
     int v = rs_inf__q_front(&p->inbox);
     rs_inf__q_pop_front(&p->inbox);
     const rs_inf_step_t* st = &r->batch[v].st;
-    if (st->swap_bytes > 0)
-      sg_actor_sleep_for(st->swap_bytes / r->n_gpus / (w->cfg->swap_gbytes_per_s * 1e9));
+    move_swapped(r, s * per, per, st);
     double t0 = simgrid_get_clock();
     stage_execute(r, s, rs_inf__stage_seconds(r->cost, s, st));
     trace_op(r, s, "compute", v, t0, NAN);
@@ -181,6 +218,7 @@ static void stage_actor(int argc, char** argv)
     if (per > 1)
       stage_sync(r, s);
     if (last) {
+      return_tokens(r, v, st);
       rs_inf__q_push_back(&r->done, v);
       rs_inf__wake(r);
       continue;

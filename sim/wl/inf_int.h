@@ -91,13 +91,14 @@ typedef struct rs_inf_kv {
 
 /* What one step does, summed over its sequences, for the roofline. */
 typedef struct rs_inf_step {
-  double tokens;     /* new tokens processed */
-  double pairs;      /* (query, key) pairs of attention scores */
-  double ctx_tokens; /* of them, those of prompts (the context phase: a prompt or its chunk, or a recompute) */
-  double ctx_pairs;  /* their pairs; the others are decode tokens, one per generating sequence */
-  double kv_read;    /* cached tokens read, summed over sequences */
-  double produced;   /* sequences that produce a token (logits) */
-  double swap_bytes;
+  double tokens;        /* new tokens processed */
+  double pairs;         /* (query, key) pairs of attention scores */
+  double ctx_tokens;    /* of them, those of prompts (the context phase: a prompt or its chunk, or a recompute) */
+  double ctx_pairs;     /* their pairs; the others are decode tokens, one per generating sequence */
+  double kv_read;       /* cached tokens read, summed over sequences */
+  double produced;      /* sequences that produce a token (logits) */
+  double swap_bytes;    /* KV blocks swapped out to host memory and back in, both ways together */
+  double swap_in_bytes; /* of them, those coming back */
   int seqs;
   int preempted;
 } rs_inf_step_t;
@@ -266,6 +267,7 @@ typedef struct rs_inf_replica {
   double* memo; /* [max_seqs + 1]: seconds of the collectives of a one-stage step by its tokens; NaN: not yet; NULL:
                    decode runs do not use them (inf_engine.c, run_allowed) */
   sg_sem_t wake;
+  sg_sem_t swapped; /* released as each GPU's share of a step's swapped KV arrives (w->copies) */
   int idle;
   int quit; /* tells helpers and stage actors to stop */
   rs_inf_helper_t* helpers;
@@ -335,6 +337,8 @@ struct rs_inf_wl {
    * read this one; its other fields are not used (reps is set at start). NULL: one layout. */
   rs_inf_wl_t* decode;
   rs_inf_replica_t* reps;
+  rs_flows_t* copies; /* swapped KV's flows between each GPU and its CPU host, where the platform has the
+                         path (NVLink-C2C); NULL: a wait at swap_gbytes_per_s */
   int replicas_left;
   double energy0_j; /* the replicas' GPUs' energy at start_s */
   /* the requests: its own, then calls of other workloads */

@@ -237,6 +237,7 @@ static void schedule_waiting(rs_inf_kv_t* kv, rs_inf_req_t* reqs, rs_inf_step_t*
     wait_pop(kv, reqs);
     if (q->swapped) {
       st->swap_bytes += q->computed * cfg->token_bytes;
+      st->swap_in_bytes += q->computed * cfg->token_bytes;
       q->swapped = 0;
     }
     if (q->scheduled < 0)

@@ -469,6 +469,7 @@ static void replica_start(rs_inf_wl_t* w, int id, int first)
   for (int g = 0; g < r->n_gpus; g++)
     r->gpus[g] = &w->plat->gpus[w->wl->first_gpu + first + g];
   r->wake    = sg_sem_init(0);
+  r->swapped = sg_sem_init(0);
   char* name = bprintf("%s-replica%d", w->wl->name, id);
   start_actor(name, r->gpus[0]->host, r, rs_inf__replica_actor);
   free(name);
@@ -500,6 +501,16 @@ static void router_start(rs_inf_wl_t* w)
 
 /* Opens requests.csv and replicas.csv, starts a serving actor per replica (with its helpers and, when
  * pipelined, its stages' actors), the router and, when other workloads call this one, its service door. */
+/* Whether every GPU of the replicas has its CPU host on a path the platform models (rs.cpu). */
+static int every_gpu_has_cpu_path(const rs_inf_wl_t* w)
+{
+  for (int r = 0; r < w->n_replicas; r++)
+    for (int g = 0; g < w->reps[r].n_gpus; g++)
+      if (w->reps[r].gpus[g]->cpu < 0)
+        return 0;
+  return 1;
+}
+
 static int inf_start(rs_run_t* run, int i, void* state, rs_wl_row_t* row, rs_err_t* err)
 {
   rs_inf_wl_t* w = state;
@@ -526,7 +537,9 @@ static int inf_start(rs_run_t* run, int i, void* state, rs_wl_row_t* row, rs_err
     replica_start(w, r, gpus);
     gpus += w->reps[r].n_gpus;
   }
-  row->gpus  = gpus;
+  row->gpus = gpus;
+  if (w->cfg->preemption == RS_PREEMPT_SWAP && every_gpu_has_cpu_path(w))
+    w->copies = rs_flows_new(1); /* marks nothing: swaps stay on each GPU's own host link */
   char* name = bprintf("%s-router", w->wl->name);
   start_actor(name, w->reps[0].gpus[0]->host, w, rs_inf__router_actor);
   free(name);
@@ -561,6 +574,8 @@ static void replica_free(rs_inf_replica_t* r)
   }
   if (r->wake)
     sg_sem_destroy(r->wake);
+  if (r->swapped)
+    sg_sem_destroy(r->swapped);
   rs_inf__movers_free(r);
   free(r->tp);
   free(r->ep);
@@ -584,6 +599,7 @@ static void inf_free(void* state)
   for (int k = 0; w->kv && k < w->kv_first[w->n_replicas]; k++)
     rs_inf__kv_free(&w->kv[k]);
   rs_inf__router_free(&w->router);
+  rs_flows_free(w->copies);
   if (w->decode) {
     free(w->decode->stages);
     free(w->decode);
