@@ -27,7 +27,8 @@ static const char* const usage_run =
     "  --set KEY=VALUE      override one value of the scenario, e.g. --set workloads.0.max_bytes=8GiB\n"
     "                       (KEY is a dotted path; list items by index or by workload name); repeatable\n"
     "  --timeline           after the run, write DIR/timeline.json (Perfetto/Chrome trace events) with\n"
-    "                       rs-timeline; set outputs.ops_max_rows for a track per rank\n"
+    "                       rs-timeline, with link_windows.csv for its link counters; set\n"
+    "                       outputs.ops_max_rows for a track per rank\n"
     "  -q, --quiet          print nothing but errors\n"
     "  -v, --verbose        print the simulator's own progress messages\n"
     "  --log=SPEC           passed to SimGrid's logging (e.g. --log=racksim.thres:debug; --log=help)\n"
@@ -237,6 +238,8 @@ static int prepare(cli_t* cli, rs_scenario_t** sc, rs_platform_t** plat, rs_run_
     snprintf(output_set, sizeof output_set, "outputs.dir=%s", cli->output);
     cli->sets[cli->n_sets++] = output_set;
   }
+  if (cli->timeline) /* the timeline's link counters come from link_windows.csv */
+    cli->sets[cli->n_sets++] = "outputs.link_windows=true";
   if ((*sc = rs_scenario_load(cli->scenario, cli->sets, cli->n_sets, err)) == NULL)
     return RS_ERR;
   init_simgrid(cli);
