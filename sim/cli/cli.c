@@ -355,8 +355,8 @@ static char* run_yaml(const cli_t* cli, const rs_scenario_t* sc)
   return text;
 }
 
-/* The path of the tool NAME beside this racksim (in the build tree as in an installed bin/); the caller
- * frees it. NULL when /proc/self/exe cannot be read. */
+/* The path of the tool NAME beside this racksim (in the build tree as in an installed bin/), or of this
+ * racksim itself when NAME is NULL; the caller frees it. NULL when /proc/self/exe cannot be read. */
 static char* tool_path(const char* name)
 {
   char exe[4096];
@@ -364,6 +364,8 @@ static char* tool_path(const char* name)
   char* slash;
   if (n <= 0 || (exe[n] = '\0', slash = strrchr(exe, '/')) == NULL)
     return NULL;
+  if (name == NULL)
+    return xbt_strdup(exe);
   slash[1] = '\0';
   return bprintf("%s%s", exe, name);
 }
@@ -400,7 +402,7 @@ static int write_timeline(const rs_run_t* run, int quiet, rs_err_t* err)
 static int cmd_sweep(int argc, char** argv)
 {
   char* tool = tool_path("rs-sweep");
-  char* self = tool_path("racksim");
+  char* self = tool_path(NULL);
   if (tool == NULL || self == NULL || argc > MAX_ARGS) {
     fprintf(stderr, "racksim: sweep: cannot find rs-sweep beside racksim\n");
     return RS_EXIT_SIM;
