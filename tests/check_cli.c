@@ -223,7 +223,7 @@ END_TEST
 START_TEST(test_usage_errors)
 {
   racksim(NULL);
-  assert_usage_error("expected a command: run, validate or platform");
+  assert_usage_error("expected a command: run, validate, platform, models or sweep");
   racksim("bogus", NULL);
   assert_usage_error("unknown command 'bogus'");
   racksim("run", QUICKSTART, "--bogus", NULL);

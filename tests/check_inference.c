@@ -191,6 +191,7 @@ START_TEST(percentiles_cover_every_request)
   rs_csv_free(csv);
   qsort(v, 400, sizeof *v, by_value);
   ck_assert_double_eq_tol(summary("latency_p99_s"), v[395], 1e-9);
+  ck_assert_double_eq_tol(summary("latency_p95_s"), v[379], 1e-9); /* ceil(0.95 x 400) - 1 */
   ck_assert_double_eq_tol(summary("latency_p50_s"), v[199], 1e-9);
   ck_assert_double_eq(summary("requests"), 400);
   free(v);

@@ -1,14 +1,17 @@
 /* check_power.c -- tests of power.csv, the energy scopes and the cost columns, run through the racksim
  * command on small scenarios: every GPU of a TP8 replica draws busy power; an idle platform draws its
  * idle figures exactly; facility = IT x PUE; costs add up by hand; --set pricing changes cost alone;
- * windows merge without losing energy; aggregated training counts the GPUs it stands for; bad power
- * and price keys exit 2 with the key named. */
+ * windows merge without losing energy; link_windows.csv's bytes per class add up to links.csv's, merged
+ * windows included; aggregated training counts the GPUs it stands for; bad power and price keys exit 2
+ * with the key named. */
 #include "check_util.h"
 #include "base/base.h"
 #include "scenario/scenario.h"
 
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static char dir[64];
 
@@ -148,6 +151,48 @@ START_TEST(windows_merge_without_losing_energy)
 }
 END_TEST
 
+/* link_windows.csv shares power.csv's windows (merged as they merge) and loses no byte: per class, its
+ * windows' bytes add up to links.csv's, and each window's utilisation is its bytes over the class's
+ * capacity and the window's length. Without outputs.link_windows there is no such table. */
+START_TEST(link_windows_add_up_to_links_csv)
+{
+  ck_assert_int_eq(rs_test_run_yaml(dir, tp8, "plain", ""), 0);
+  char path[128];
+  snprintf(path, sizeof path, "%s/plain/link_windows.csv", dir);
+  ck_assert(access(path, F_OK) != 0);
+  ck_assert_int_eq(rs_test_run_yaml(dir, tp8, "out", "--set power.window_s=1e-4 --set outputs.link_windows=true"), 0);
+  rs_csv_t* w     = rs_test_table(dir, "out", "link_windows.csv");
+  rs_csv_t* links = rs_test_table(dir, "out", "links.csv");
+  rs_csv_t* power = rs_test_table(dir, "out", "power.csv");
+  size_t classes  = links->n_rows - 1;
+  ck_assert_uint_eq((w->n_rows - 1) * 6, (power->n_rows - 1) * classes); /* the same windows */
+  ck_assert((power->n_rows - 1) / 6 > 100);
+  int cls = rs_csv_column(w, "class"), bytes = rs_csv_column(w, "bytes"), util = rs_csv_column(w, "utilisation");
+  int t0 = rs_csv_column(w, "start_s"), t1 = rs_csv_column(w, "end_s");
+  double nvlink_max = 0;
+  for (size_t c = 1; c < links->n_rows; c++) {
+    const char* name = links->rows[c].cells[rs_csv_column(links, "class")];
+    double want = strtod(links->rows[c].cells[rs_csv_column(links, "bytes")], NULL), sum = 0;
+    double cap = strtod(links->rows[c].cells[rs_csv_column(links, "capacity_bytes_per_s")], NULL);
+    for (size_t r = 1; r < w->n_rows; r++) {
+      if (strcmp(w->rows[r].cells[cls], name) != 0)
+        continue;
+      double b   = strtod(w->rows[r].cells[bytes], NULL);
+      double len = strtod(w->rows[r].cells[t1], NULL) - strtod(w->rows[r].cells[t0], NULL);
+      sum += b;
+      ck_assert_double_eq_tol(strtod(w->rows[r].cells[util], NULL), b / (cap * len), 1e-9 * (1 + b / (cap * len)));
+      if (strcmp(name, "nvlink") == 0)
+        nvlink_max = fmax(nvlink_max, b / (cap * len));
+    }
+    ck_assert_msg(fabs(sum - want) <= 1e-9 * want, "%s: windows %.17g, links.csv %.17g", name, sum, want);
+  }
+  ck_assert(nvlink_max > 0); /* TP8 all-reduces over NVLink */
+  rs_csv_free(w);
+  rs_csv_free(links);
+  rs_csv_free(power);
+}
+END_TEST
+
 /* Aggregated training runs some DP replicas and stands for the others: power.csv counts the others as
  * drawing what the live ones draw, so its GPU energy is the workload's (beside idle GPUs, none here). */
 START_TEST(aggregated_training_counts_the_gpus_it_stands_for)
@@ -204,6 +249,7 @@ static Suite* power_suite(void)
   tcase_add_test(tc, costs_add_up_by_hand);
   tcase_add_test(tc, set_pricing_changes_cost_alone);
   tcase_add_test(tc, windows_merge_without_losing_energy);
+  tcase_add_test(tc, link_windows_add_up_to_links_csv);
   tcase_add_test(tc, aggregated_training_counts_the_gpus_it_stands_for);
   tcase_add_test(tc, bad_power_keys_exit_2);
   tcase_add_test(tc, site_budget_refuses_a_platform_that_cannot_fit);

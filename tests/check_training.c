@@ -193,6 +193,14 @@ START_TEST(breakdown_adds_up_to_the_step)
   double joules           = 16 * (g->idle_watts * step + (g->tdp_watts - g->idle_watts) * busy);
   ck_assert_double_eq_tol(summary_value("energy_j"), joules, joules * 1e-9);
   rs_platform_free(p);
+  /* the summary's step_s is the mean over the iterations */
+  rs_csv_t* its = read_table("iterations.csv");
+  double sum    = 0;
+  for (size_t r = 1; r < its->n_rows; r++)
+    sum += strtod(cell(its, r, "step_s"), NULL);
+  ck_assert(its->n_rows > 1);
+  ck_assert_double_eq_tol(summary_value("step_s"), sum / (its->n_rows - 1), step * 1e-9);
+  rs_csv_free(its);
 }
 END_TEST
 

@@ -1,4 +1,4 @@
-/* cli.c -- racksim's commands (run, validate, platform): their options, and the load, prepare, run
+/* cli.c -- racksim's commands (run, validate, platform, models, sweep): their options, and the load, prepare, run
  * and report of a scenario. Only the command layer prints errors and chooses the exit code: 0
  * success, 1 simulation failure, 2 bad input or usage. See LICENSE. */
 #include "cli/cli.h"
@@ -27,7 +27,8 @@ static const char* const usage_run =
     "  --set KEY=VALUE      override one value of the scenario, e.g. --set workloads.0.max_bytes=8GiB\n"
     "                       (KEY is a dotted path; list items by index or by workload name); repeatable\n"
     "  --timeline           after the run, write DIR/timeline.json (Perfetto/Chrome trace events) with\n"
-    "                       rs-timeline; set outputs.ops_max_rows for a track per rank\n"
+    "                       rs-timeline, with link_windows.csv for its link counters; set\n"
+    "                       outputs.ops_max_rows for a track per rank\n"
     "  -q, --quiet          print nothing but errors\n"
     "  -v, --verbose        print the simulator's own progress messages\n"
     "  --log=SPEC           passed to SimGrid's logging (e.g. --log=racksim.thres:debug; --log=help)\n"
@@ -237,6 +238,8 @@ static int prepare(cli_t* cli, rs_scenario_t** sc, rs_platform_t** plat, rs_run_
     snprintf(output_set, sizeof output_set, "outputs.dir=%s", cli->output);
     cli->sets[cli->n_sets++] = output_set;
   }
+  if (cli->timeline) /* the timeline's link counters come from link_windows.csv */
+    cli->sets[cli->n_sets++] = "outputs.link_windows=true";
   if ((*sc = rs_scenario_load(cli->scenario, cli->sets, cli->n_sets, err)) == NULL)
     return RS_ERR;
   init_simgrid(cli);
@@ -352,17 +355,28 @@ static char* run_yaml(const cli_t* cli, const rs_scenario_t* sc)
   return text;
 }
 
-/* rs-timeline, beside this racksim (in the build tree as in an installed bin/), on the run's directory;
- * RS_EXIT_SIM and err when it cannot run or fails (its own message is on stderr then). */
-static int write_timeline(const rs_run_t* run, int quiet, rs_err_t* err)
+/* The path of the tool NAME beside this racksim (in the build tree as in an installed bin/), or of this
+ * racksim itself when NAME is NULL; the caller frees it. NULL when /proc/self/exe cannot be read. */
+static char* tool_path(const char* name)
 {
   char exe[4096];
   ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
   char* slash;
   if (n <= 0 || (exe[n] = '\0', slash = strrchr(exe, '/')) == NULL)
+    return NULL;
+  if (name == NULL)
+    return xbt_strdup(exe);
+  slash[1] = '\0';
+  return bprintf("%s%s", exe, name);
+}
+
+/* rs-timeline on the run's directory; RS_EXIT_SIM and err when it cannot run or fails (its own message
+ * is on stderr then). */
+static int write_timeline(const rs_run_t* run, int quiet, rs_err_t* err)
+{
+  char* tool = tool_path("rs-timeline");
+  if (tool == NULL)
     return rs_err_set(err, "--timeline: cannot find rs-timeline (no /proc/self/exe)"), RS_EXIT_SIM;
-  slash[1]     = '\0';
-  char* tool   = bprintf("%srs-timeline", exe);
   char* argv[] = {tool, (char*)rs_out_dir(run->out), NULL};
   fflush(NULL);
   pid_t pid = fork();
@@ -380,6 +394,34 @@ static int write_timeline(const rs_run_t* run, int quiet, rs_err_t* err)
     printf("Timeline written to %s/timeline.json: open it in https://ui.perfetto.dev\n", rs_out_dir(run->out));
   free(tool);
   return code == 0 ? RS_EXIT_OK : RS_EXIT_SIM;
+}
+
+/* racksim sweep: the grid logic lives in rs-sweep (a POSIX sh script beside racksim, so that the job
+ * lists it emits for GNU parallel and Slurm need nothing but a shell); this racksim becomes it, told to
+ * run this very racksim and to name itself "racksim sweep" in its messages. */
+static int cmd_sweep(int argc, char** argv)
+{
+  char* tool = tool_path("rs-sweep");
+  char* self = tool_path(NULL);
+  if (tool == NULL || self == NULL || argc > MAX_ARGS) {
+    fprintf(stderr, "racksim: sweep: cannot find rs-sweep beside racksim\n");
+    return RS_EXIT_SIM;
+  }
+  char* args[MAX_ARGS + 4];
+  int n     = 0;
+  args[n++] = tool;
+  args[n++] = "--racksim";
+  args[n++] = self;
+  for (int i = 1; i < argc; i++)
+    args[n++] = argv[i];
+  args[n] = NULL;
+  setenv("RS_SWEEP_PROG", "racksim sweep", 1);
+  fflush(NULL);
+  execv(tool, args);
+  fprintf(stderr, "racksim: sweep: cannot run %s: %s\n", tool, strerror(errno));
+  free(tool);
+  free(self);
+  return RS_EXIT_SIM;
 }
 
 static int cmd_run_or_validate(cli_t* cli)
@@ -511,11 +553,13 @@ int rs_cli_command(int argc, char** argv)
 {
   cli_t cli           = {.verbosity = RS_NORMAL, .command = argv[0], .argc = argc, .argv = argv};
   const char* command = argv[0];
-  const char* usage   = strcmp(command, "run") == 0        ? usage_run
-                        : strcmp(command, "validate") == 0 ? usage_validate
-                        : strcmp(command, "platform") == 0 ? usage_platform
-                        : strcmp(command, "models") == 0   ? usage_models
-                                                           : NULL;
+  if (strcmp(command, "sweep") == 0)
+    return cmd_sweep(argc, argv);
+  const char* usage = strcmp(command, "run") == 0        ? usage_run
+                      : strcmp(command, "validate") == 0 ? usage_validate
+                      : strcmp(command, "platform") == 0 ? usage_platform
+                      : strcmp(command, "models") == 0   ? usage_models
+                                                         : NULL;
   if (usage == NULL)
     return rs_cli_usage_error(NULL, "unknown command '%s'", command);
   int code = parse_options(&cli, argc, argv, usage);

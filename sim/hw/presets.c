@@ -1,5 +1,5 @@
 /* hardware.c -- the figures of every hardware preset, with their sources.
- * Source of every figure unless said otherwise: shared/reference/hardware.md, the rows named in the
+ * Source of every figure unless said otherwise: docs/sources.md, the rows named in the
  * comments. Figures marked unverified are defaults a scenario may override. See LICENSE. */
 #include "hw/hw.h"
 
@@ -13,7 +13,7 @@
  * 143,771; B200 183,359; B300 SXM6 AC 275,040; GB200 189,471; GB300 284,208. */
 #define MIB_GB(mib) ((mib)*1048576.0 / 1e9)
 
-/* A100: shared/reference/validation.md (Selene, Narayanan et al. SC'21): 312 TF BF16, 80 GB at 2.0 TB/s,
+/* A100: docs/sources.md (Selene, Narayanan et al. SC'21): 312 TF BF16, 80 GB at 2.0 TB/s,
  * 300 GB/s uni NVLink, 8 x 200 Gb/s HDR per node; TDP 400 W from NVIDIA's A100 SXM datasheet (unverified). */
 static const rs_hw_gpu_t gpu_a100 = {"A100", 312, 0, 0, MIB_GB(81920), 2.0, 300, 200, 400};
 /* hardware.md, table "GPUs" (NVIDIA product tables; MLPerf v5.x system descriptions for NICs). */
@@ -107,7 +107,7 @@ const rs_hw_server_t* rs_hw_server(const char* name)
  * Types without a measurement of their own borrow the nearest generation's figure, as marked. */
 /* Compute (docs/validation.md shows the fit and its errors): matmul_eff per precision (BF16, FP8, FP4),
  * then hbm_eff, then grouped_eff. Each GPU type x precision is fitted on at most one published case of
- * shared/reference/validation.md (marked "fitted" in docs/validation.md), with every other figure fixed,
+ * docs/sources.md (marked "fitted" in docs/validation.md), with every other figure fixed,
  * by solving for the value at which racksim reproduces the case's figure (secant or bisection on full
  * runs of the case, rounded to 3 decimals); never per scenario. The training GEMMs run at the training
  * precision's matmul_eff; attention and the output layer at BF16's (sim/wl/training.c); inference prices
@@ -214,10 +214,10 @@ rs_hw_proto_t rs_hw_proto(const rs_hw_calib_t* c, rs_proto_t p)
  * power-shelf losses, NVSwitch chips or NVLink switch trays, drives, BMCs), shared per GPU, constant:
  *   NVL72 types (GB200, GB300): about 700 W per compute tray beside its 4 GPUs and 2 Grace, and about
  *     800 W per NVLink switch tray, 9 per 18 trays: (18 x 700 + 9 x 800) / 72 = 275 W (unverified: no
- *     component figure in shared/reference; chosen before any power case was run, not fitted).
+ *     component figure in docs/sources.md; chosen before any power case was run, not fitted).
  *   8-GPU HGX/DGX types: about 1,500 W per server (4 NVSwitch chips, fans, power-supply losses; unverified)
  *     / 8 = 187.5 W.
- * usd_per_gpu_hour: the default price of one GPU-hour (shared/reference/validation.md, "Prices"):
+ * usd_per_gpu_hour: the default price of one GPU-hour (docs/sources.md, "Prices"):
  *   H100 6.88 (AWS p5.48xlarge on-demand, us-east-1, after the June 2025 cut, $55.04/h / 8; secondary),
  *   H200 7.912 (p5en.48xlarge $63.296/h / 8; secondary), B200 14.24 (p6-b200.48xlarge $113.93/h / 8;
  *   secondary), GB200 10.50 (CoreWeave list, read 2026-09, $42.00/h per 4-GPU instance).

@@ -34,6 +34,17 @@ typedef struct power_link {
   double share; /* of the physical link this SimGrid link is: 0.5 for a split-duplex half, else 1 */
 } power_link_t;
 
+/* outputs.link_windows: every link's bytes by class in each window, for link_windows.csv (the timeline's
+ * link counters). Off by default: a reading then walks every SimGrid link, not only the scale-out ones. */
+typedef struct class_meter {
+  sg_link_t* links; /* every link, in name order so that the sums do not depend on SimGrid's storage */
+  int* cls;         /* per link: its rs_link_class_t */
+  double* last;     /* per link: its bytes at the last reading */
+  size_t n;
+  double capacity[RS_LINK_CLASS_COUNT]; /* bytes/s per direction, summed over the class's links */
+  double* bytes;                        /* [cap_win][RS_LINK_CLASS_COUNT] */
+} class_meter_t;
+
 /* GPUs that aggregated training stands for with its live ones: each draws the live ones' mean. */
 typedef struct stand_in {
   const rs_gpu_t* const* live;
@@ -59,6 +70,7 @@ struct rs_power {
   double* j;  /* [n_win][n_sites][N_PARTS] */
   double* t0; /* [n_win] window starts; ends are the next start, or t_end */
   double t_end;
+  class_meter_t* classes; /* NULL: no link_windows.csv */
   int n_win, cap_win;
   int finished;
 };
@@ -108,6 +120,50 @@ static void add_link(rs_power_t* p, sg_link_t l, const rs_sc_power_t* c)
 /* A generated leaf's uplink carries a whole pod's bandwidth even when the pod holds fewer servers, so
  * its capacity does not count ports: the uplink ports are the GPU NIC ports over the oversubscription,
  * shared evenly among the uplinks. */
+static int cmp_link_name(const void* a, const void* b)
+{
+  return strcmp(sg_link_get_name(*(const sg_link_t*)a), sg_link_get_name(*(const sg_link_t*)b));
+}
+
+/* Takes the n links (the caller's sg_link_list, now the meter's) for link_windows.csv. */
+static class_meter_t* class_meter_new(sg_link_t* links, size_t n)
+{
+  class_meter_t* m = xbt_new0(class_meter_t, 1);
+  qsort(links, n, sizeof *links, cmp_link_name);
+  m->links = links;
+  m->n     = n;
+  m->cls   = xbt_new(int, n ? n : 1);
+  m->last  = xbt_new0(double, n ? n : 1);
+  for (size_t i = 0; i < n; i++) {
+    m->cls[i] = rs_platform_link_class(sg_link_get_name(links[i]));
+    m->capacity[m->cls[i]] += sg_link_get_bandwidth(links[i]);
+  }
+  return m;
+}
+
+static void class_meter_free(class_meter_t* m)
+{
+  if (m == NULL)
+    return;
+  free(m->links);
+  free(m->cls);
+  free(m->last);
+  free(m->bytes);
+  free(m);
+}
+
+/* Window w's bytes by class: what the send path counted on each link since the last reading. */
+static void class_meter_read(class_meter_t* m, int w)
+{
+  double* b = m->bytes + (size_t)w * RS_LINK_CLASS_COUNT;
+  memset(b, 0, RS_LINK_CLASS_COUNT * sizeof *b);
+  for (size_t i = 0; i < m->n; i++) {
+    double now = rs_net_link_bytes(m->links[i]);
+    b[m->cls[i]] += now - m->last[i];
+    m->last[i] = now;
+  }
+}
+
 static void set_uplinks(rs_power_t* p, double oversubscription)
 {
   double nic_ports = 0, uplinks = 0;
@@ -166,7 +222,10 @@ rs_power_t* rs_run_power_new(rs_run_t* run)
   p->links         = xbt_new(power_link_t, n_links ? n_links : 1);
   for (size_t i = 0; i < n_links; i++)
     add_link(p, links[i], c);
-  free(links);
+  if (run->sc->outputs.link_windows)
+    p->classes = class_meter_new(links, n_links);
+  else
+    free(links);
   set_uplinks(p, pl->oversubscription);
   p->window = c->window_s;
   return p;
@@ -191,6 +250,7 @@ void rs_run_power_free(rs_power_t* p)
   free(p->links);
   free(p->j);
   free(p->t0);
+  class_meter_free(p->classes);
   free(p);
 }
 
@@ -268,6 +328,10 @@ static void merge_pairs(rs_power_t* p)
     for (int s = 0; s < p->n_sites; s++)
       for (int k = 0; k < N_PARTS; k++)
         window_j(p, w, s)[k] = window_j(p, 2 * w, s)[k] + window_j(p, 2 * w + 1, s)[k];
+    for (int c = 0; p->classes && c < RS_LINK_CLASS_COUNT; c++)
+      p->classes->bytes[(size_t)w * RS_LINK_CLASS_COUNT + c] =
+          p->classes->bytes[(size_t)2 * w * RS_LINK_CLASS_COUNT + c] +
+          p->classes->bytes[(size_t)(2 * w + 1) * RS_LINK_CLASS_COUNT + c];
   }
   p->n_win = n;
   p->window *= 2;
@@ -284,6 +348,8 @@ static void read_window(rs_power_t* p, double now)
     p->cap_win = p->cap_win ? 2 * p->cap_win : 64;
     p->j       = xbt_realloc(p->j, (size_t)p->cap_win * p->n_sites * N_PARTS * sizeof(double));
     p->t0      = xbt_realloc(p->t0, (size_t)p->cap_win * sizeof(double));
+    if (p->classes)
+      p->classes->bytes = xbt_realloc(p->classes->bytes, (size_t)p->cap_win * RS_LINK_CLASS_COUNT * sizeof(double));
   }
   int w    = p->n_win++;
   p->t0[w] = p->t_last;
@@ -320,6 +386,8 @@ static void read_window(rs_power_t* p, double now)
   }
   for (int s = 0; s < p->n_sites; s++)
     window_j(p, w, s)[PART_OVERHEAD] = p->overhead_w[s] * dt;
+  if (p->classes)
+    class_meter_read(p->classes, w);
   p->t_last = now;
   if (p->n_win >= RS_POWER_MAX_WINDOWS)
     merge_pairs(p);
@@ -363,6 +431,10 @@ static const rs_col_t power_cols[] = {
 static const rs_col_t summary_cols[] = {
     {"site", RS_COL_TEXT},   {"scope", RS_COL_TEXT}, {"energy_mwh", RS_COL_NUM}, {"mean_mw", RS_COL_NUM},
     {"peak_mw", RS_COL_NUM}, {"min_mw", RS_COL_NUM}, {"swing_mw", RS_COL_NUM},   {"window_s", RS_COL_NUM},
+};
+static const rs_col_t link_windows_cols[] = {
+    {"start_s", RS_COL_NUM}, {"end_s", RS_COL_NUM},       {"class", RS_COL_TEXT},
+    {"bytes", RS_COL_NUM},   {"bytes_per_s", RS_COL_NUM}, {"utilisation", RS_COL_NUM},
 };
 #define N_COLS(c) ((int)(sizeof c / sizeof c[0]))
 
@@ -425,6 +497,29 @@ static void write_stats(rs_table_t* t, const rs_power_t* p, int s, int k)
   rs_row_end(t);
 }
 
+/* link_windows.csv: per window, each class the platform has: its bytes over its capacity. */
+static int write_link_windows(rs_run_t* run, const rs_power_t* p, rs_err_t* err)
+{
+  const class_meter_t* m = p->classes;
+  rs_table_t* t          = rs_run_table(run, "link_windows", link_windows_cols, N_COLS(link_windows_cols), err);
+  if (t == NULL)
+    return RS_ERR;
+  for (int w = 0; w < p->n_win; w++)
+    for (int c = 0; c < RS_LINK_CLASS_COUNT; c++) {
+      if (!(m->capacity[c] > 0))
+        continue;
+      double len = window_end(p, w) - p->t0[w], b = m->bytes[(size_t)w * RS_LINK_CLASS_COUNT + c];
+      rs_cell_num(t, p->t0[w]);
+      rs_cell_num(t, window_end(p, w));
+      rs_cell_text(t, rs_link_class_name(c));
+      rs_cell_num(t, b);
+      rs_cell_num(t, b / len);
+      rs_cell_num(t, b / (m->capacity[c] * len));
+      rs_row_end(t);
+    }
+  return RS_OK;
+}
+
 int rs_run_power_finish(rs_run_t* run, rs_err_t* err)
 {
   rs_power_t* p = run->power;
@@ -448,7 +543,7 @@ int rs_run_power_finish(rs_run_t* run, rs_err_t* err)
   for (int s = p->n_sites > 1 ? -1 : 0; s < p->n_sites; s++)
     for (int k = 0; k < N_SCOPES; k++)
       write_stats(u, p, s, k);
-  return RS_OK;
+  return p->classes ? write_link_windows(run, p, err) : RS_OK;
 }
 
 /* ---- a workload's energy and cost (summary.csv) ---------------------------------------------------- */

@@ -337,10 +337,10 @@ static double percentile(const double* v, long long n, double q)
   return v[k < 0 ? 0 : k >= n ? n - 1 : k];
 }
 
-void rs_run_percentiles(double* v, long long n, double out[3])
+void rs_run_percentiles(double* v, long long n, double out[RS_RUN_PERCENTILES])
 {
-  static const double qs[3] = {0.5, 0.9, 0.99};
+  static const double qs[RS_RUN_PERCENTILES] = {0.5, 0.9, 0.95, 0.99};
   qsort(v, n, sizeof *v, by_value);
-  for (int k = 0; k < 3; k++)
+  for (int k = 0; k < RS_RUN_PERCENTILES; k++)
     out[k] = percentile(v, n, qs[k]);
 }

@@ -142,9 +142,11 @@ void rs_run_event(rs_run_t* run, double start_s, double end_s, const char* workl
 void rs_run_reach(double t);
 /* Seconds on a monotonic wall clock, for progress and reports (never written to the tables). */
 double rs_run_wall_clock(void);
-/* Sorts the n values in place and gives their nearest-rank p50, p90 and p99 in out (NaN when n is 0):
- * exact percentiles over every value, no sampling, for the summary's latency columns. */
-void rs_run_percentiles(double* v, long long n, double out[3]);
+/* The percentiles rs_run_percentiles gives: p50, p90, p95, p99. */
+#define RS_RUN_PERCENTILES 4
+/* Sorts the n values in place and gives their nearest-rank p50, p90, p95 and p99 in out (NaN when n is
+ * 0): exact percentiles over every value, no sampling, for the summary's latency columns. */
+void rs_run_percentiles(double* v, long long n, double out[RS_RUN_PERCENTILES]);
 /* Counts `units` of work done, for the progress line. */
 void rs_run_progress(rs_run_t* run, double units);
 

@@ -34,7 +34,7 @@ const char* rs_fail_target_name(rs_fail_target_t target)
 
 /* Dubey et al. 2024 ("The Llama 3 Herd of Models"), section 3.3.4, Table 5: the 419 unexpected
  * interruptions of 54 days of pre-training on 16,384 H100 in 2,048 servers of 8, by cause
- * (shared/reference/validation.md, "Reliability"; the counts, not the printed percentages).
+ * (docs/sources.md, "Reliability"; the counts, not the printed percentages).
  *
  * Each cause becomes an MTBF per unit of its class, so that a fleet of another size gets the rate its
  * unit count gives:  mtbf_h = units x 54 d x 24 h / count.
@@ -170,7 +170,7 @@ static const rs_sc__table_t event_table = {RS_SC__FIELDS(event_fields), .check =
 
 /* ---- training's reaction ------------------------------------------------------------------------- */
 
-/* The Llama 3 paper (Dubey et al. 2024, section 3.3.4; shared/reference/validation.md): 2 TB/s
+/* The Llama 3 paper (Dubey et al. 2024, section 3.3.4; docs/sources.md): 2 TB/s
  * sustained from the storage tier, 7 TB/s peak. The restart's 600 s is a default to state in a
  * scenario (unverified: the paper gives no restart time). */
 #define FT(m) offsetof(rs_sc_fail_training_t, m)

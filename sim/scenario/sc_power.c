@@ -35,7 +35,7 @@ static int check_power(rs_sc__walk_t* w, const rs_sc__loc_t* at, void* base)
   return RS_OK;
 }
 
-/* The defaults: window 1 s; PUE 1.15 (AWS's, shared/reference/validation.md "Power"); electricity
+/* The defaults: window 1 s; PUE 1.15 (AWS's, docs/sources.md "Power"); electricity
  * $0.08 per kWh (unverified: about the US industrial average of recent years); ports as hw.h's
  * RS_HW_NIC_* and RS_HW_SWITCH_PORT_* (unverified). */
 #define FP(m) offsetof(rs_sc_power_t, m)

@@ -172,6 +172,7 @@ typedef struct rs_sc_outputs {
   int collectives_max_rows; /* cap on collectives.csv; 0: training writes none */
   int ops_max_rows;         /* cap on ops.csv; 0: no ops.csv */
   rs_sc_links_t links;
+  int link_windows; /* write link_windows.csv: bytes and utilisation per link class and power window */
 } rs_sc_outputs_t;
 
 /* ---- failures (issue 11): injected by the run (run/faults.c), reacted to by the workloads ---------- */

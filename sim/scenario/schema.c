@@ -150,6 +150,7 @@ static const rs_sc__field_t outputs_fields[] = {
      .def = "1000000"},
     {"ops_max_rows", RS_SC__INT, offsetof(rs_sc_outputs_t, ops_max_rows), .min = 0, .max = 2e9, .def = "0"},
     {"links", RS_SC__ENUM, offsetof(rs_sc_outputs_t, links), .choices = links_names, .def = "classes"},
+    {"link_windows", RS_SC__BOOL, offsetof(rs_sc_outputs_t, link_windows), .def = "false"},
 };
 static const rs_sc__table_t outputs_table = {RS_SC__FIELDS(outputs_fields)};
 

@@ -90,9 +90,9 @@ const agent_host_t* rs_agent__pool_next_io(agent_pool_t* p);
 
 /* Its columns of summary.csv. */
 typedef struct agentic_summary {
-  double latency_s[3];    /* p50, p90, p99 of its root sessions */
-  double cpu_cores;       /* cores of its tool pool */
-  double cpu_utilisation; /* busy core-seconds / (cores x duration) */
+  double latency_s[RS_RUN_PERCENTILES]; /* p50, p90, p95, p99 of its root sessions */
+  double cpu_cores;                     /* cores of its tool pool */
+  double cpu_utilisation;               /* busy core-seconds / (cores x duration) */
 } agentic_summary_t;
 
 struct agentic {

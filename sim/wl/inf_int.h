@@ -278,14 +278,14 @@ typedef struct rs_inf_replica {
   int n_full;        /* its engines that have run a full batch */
 } rs_inf_replica_t;
 
-/* Its columns of summary.csv: percentiles p50/p90/p99 over every request. */
+/* Its columns of summary.csv: percentiles p50/p90/p95/p99 over every request. */
 typedef struct rs_inf_summary {
   double tokens_per_s; /* output tokens */
   double energy_j;     /* joules of its replicas' GPUs from its start to its end */
   double joules_per_token;
   double requests;
   double tokens_per_s_per_gpu;
-  double ttft_s[3], tpot_s[3], latency_s[3];
+  double ttft_s[RS_RUN_PERCENTILES], tpot_s[RS_RUN_PERCENTILES], latency_s[RS_RUN_PERCENTILES];
   double goodput_requests_per_s; /* requests within both latency objectives, per second */
   double slo_attainment;         /* fraction of requests within both objectives */
   double preemptions;

@@ -638,10 +638,10 @@ static void inf_report(const rs_run_t* run, int i, const void* state, FILE* fp)
             rs_prec_name(wl->u.inf.precision), w->reps[0].n_ve * w->kv[0].total_blocks * w->kvc.block_tokens,
             w->reps[w->n_replicas - 1].n_ve * w->kv[w->kv_first[w->n_replicas] - 1].total_blocks * w->kvc.block_tokens);
   fprintf(fp,
-          "    %.0f requests: %.0f output tokens/s (%.1f per GPU); TTFT p50/p99 %.3g/%.3g s, TPOT p50/p99 "
-          "%.3g/%.3g s; goodput %.3g req/s (%.1f%% within the objective); %.0f preemptions\n",
-          s->requests, s->tokens_per_s, s->tokens_per_s_per_gpu, s->ttft_s[0], s->ttft_s[2], s->tpot_s[0], s->tpot_s[2],
-          s->goodput_requests_per_s, 100 * s->slo_attainment, s->preemptions);
+          "    %.0f requests: %.0f output tokens/s (%.1f per GPU); TTFT p50/p95/p99 %.3g/%.3g/%.3g s, TPOT "
+          "p50/p95/p99 %.3g/%.3g/%.3g s; goodput %.3g req/s (%.1f%% within the objective); %.0f preemptions\n",
+          s->requests, s->tokens_per_s, s->tokens_per_s_per_gpu, s->ttft_s[0], s->ttft_s[2], s->ttft_s[3], s->tpot_s[0],
+          s->tpot_s[2], s->tpot_s[3], s->goodput_requests_per_s, 100 * s->slo_attainment, s->preemptions);
   fprintf(fp, "    GPU energy %.4g kJ, %.4g J per output token\n", s->energy_j / 1e3, s->joules_per_token);
 }
 
@@ -662,13 +662,16 @@ static const rs_wl_col_t inf_cols[] = {
     INF_COL("tokens_per_s_per_gpu", tokens_per_s_per_gpu),
     INF_COL("ttft_p50_s", ttft_s[0]),
     INF_COL("ttft_p90_s", ttft_s[1]),
-    INF_COL("ttft_p99_s", ttft_s[2]),
+    INF_COL("ttft_p95_s", ttft_s[2]),
+    INF_COL("ttft_p99_s", ttft_s[3]),
     INF_COL("tpot_p50_s", tpot_s[0]),
     INF_COL("tpot_p90_s", tpot_s[1]),
-    INF_COL("tpot_p99_s", tpot_s[2]),
+    INF_COL("tpot_p95_s", tpot_s[2]),
+    INF_COL("tpot_p99_s", tpot_s[3]),
     INF_COL("latency_p50_s", latency_s[0]),
     INF_COL("latency_p90_s", latency_s[1]),
-    INF_COL("latency_p99_s", latency_s[2]),
+    INF_COL("latency_p95_s", latency_s[2]),
+    INF_COL("latency_p99_s", latency_s[3]),
     INF_COL("goodput_requests_per_s", goodput_requests_per_s),
     INF_COL("slo_attainment", slo_attainment),
     INF_COL("preemptions", preemptions),

@@ -560,6 +560,7 @@ static void record_iteration(train_wl_t* w, int it, double t0, double t1)
   w->step_sum += step;
   w->row->operations++;
   w->sum.tokens_per_s   = tokens * w->row->operations / w->step_sum;
+  w->sum.step_s         = w->step_sum / w->row->operations;
   w->sum.tflops_per_gpu = model_tf;
   w->sum.mfu            = model_tf / peak;
   memset(&w->total, 0, sizeof w->total);
@@ -976,8 +977,8 @@ static void train_report(const rs_run_t* run, int i, const void* state, FILE* fp
       l->global_batch);
   if (w->aggregated)
     fprintf(fp, "    aggregated mode: %d of %d DP replicas run as actors, the others as flows\n", l->ep, l->dp);
-  fprintf(fp, "    %lld iterations: %.0f tokens/s, %.0f TFLOP/s per GPU (MFU %.1f%%)\n", w->row->operations,
-          s->tokens_per_s, s->tflops_per_gpu, 100 * s->mfu);
+  fprintf(fp, "    %lld iterations: step %.4g s, %.0f tokens/s, %.0f TFLOP/s per GPU (MFU %.1f%%)\n",
+          w->row->operations, s->step_s, s->tokens_per_s, s->tflops_per_gpu, 100 * s->mfu);
   fprintf(fp, "    GPU energy %.4g kJ, %.4g J per token\n", s->energy_j / 1e3, s->joules_per_token);
 }
 
@@ -1009,6 +1010,7 @@ static const void* train_summary(const void* state)
 
 static const rs_wl_col_t train_cols[] = {
     {"tokens_per_s", offsetof(train_summary_t, tokens_per_s)},
+    {"step_s", offsetof(train_summary_t, step_s)},
     {"tflops_per_gpu", offsetof(train_summary_t, tflops_per_gpu)},
     {"mfu", offsetof(train_summary_t, mfu)},
     {"energy_j", offsetof(train_summary_t, energy_j)},
