@@ -150,7 +150,7 @@ const rs_hw_server_t* rs_hw_server(const char* name)
 /* GB200's FP8 matmul_eff, fitted as said above; B200, B300 and GB300 borrow it. */
 #define RS_BLACKWELL_FP8_EFF 0.438
 /* B200's FP4 matmul_eff, fitted as said above; GB200 and GB300 borrow it. */
-#define RS_BLACKWELL_FP4_EFF 0.463
+#define RS_BLACKWELL_FP4_EFF 0.458
 /* Collective figures: GB300, B200 and B300 as GB200 (NVLink 5), H200 and H800 ring as H100 (NVLink 4), A100 as H100
  * (unverified). */
 /* NCCL's Simple-protocol latencies (a hop on NVLink, a hop on the network, the ring base, NVLS), the same
