@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <ftw.h>
 #include <glob.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -856,6 +857,67 @@ START_TEST(test_too_many_requests)
 }
 END_TEST
 
+/* Issue 17 P1: a second run into the directory of a run under way is refused (exit 2, naming the
+ * directory and the first run's pid), and the first run's tables come out as a run alone writes them.
+ * The first run is stopped (SIGSTOP) once it holds the lock, so the second always meets it. */
+START_TEST(test_concurrent_runs_refused)
+{
+  ck_assert_int_eq(racksim("run", QUICKSTART, "-o", tmp("solo"), "--quiet", NULL), 0);
+  char dir[256], lock[300];
+  snprintf(dir, sizeof dir, "%s", tmp("shared"));
+  snprintf(lock, sizeof lock, "%s/.racksim-lock", dir);
+  fflush(NULL);
+  pid_t first = fork();
+  ck_assert_int_ge(first, 0);
+  if (first == 0) {
+    int null = open("/dev/null", O_RDWR);
+    if (null < 0 || dup2(null, 0) < 0 || dup2(null, 1) < 0 || dup2(null, 2) < 0)
+      _exit(126);
+    execl(RS_RACKSIM_BIN, RS_RACKSIM_BIN, "run", QUICKSTART, "-o", dir, "--quiet", (char*)NULL);
+    _exit(127);
+  }
+  char want[32];
+  snprintf(want, sizeof want, "%ld\n", (long)first);
+  int held = 0;
+  for (int i = 0; i < 20000 && !held; i++) { /* up to 20 s: the run loads its platform first */
+    FILE* fp     = fopen(lock, "r");
+    char got[32] = "";
+    if (fp != NULL) {
+      held = fgets(got, sizeof got, fp) != NULL && strcmp(got, want) == 0;
+      fclose(fp);
+    }
+    if (!held)
+      usleep(1000);
+  }
+  ck_assert_int_eq(kill(first, SIGSTOP), 0);
+  ck_assert_msg(held, "the first run never took the lock of %s", dir);
+  racksim("run", QUICKSTART, "-o", dir, "--quiet", NULL);
+  ck_assert_int_eq(kill(first, SIGCONT), 0);
+  assert_one_error("output directory '");
+  assert_has(res.err, dir);
+  char pid[48];
+  snprintf(pid, sizeof pid, "another racksim run (pid %ld)", (long)first);
+  assert_has(res.err, pid);
+  int st;
+  ck_assert_int_eq(waitpid(first, &st, 0), first);
+  ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "the first run failed (status %d)", st);
+  for (int i = 0; i < 6; i++) {
+    char pa[300], pb[300];
+    snprintf(pa, sizeof pa, "%s/%s", tmp("solo"), tables[i]);
+    snprintf(pb, sizeof pb, "%s/%s", dir, tables[i]);
+    size_t la, lb;
+    char* a = slurp(pa, &la);
+    char* b = slurp(pb, &lb);
+    ck_assert_msg(la == lb && memcmp(a, b, la) == 0, "%s of the first run differs from a run alone", tables[i]);
+    free(a);
+    free(b);
+  }
+  ck_assert_msg(!exists(lock), "the lock file stayed after the run");
+  /* and once the first has ended, the directory is free again */
+  ck_assert_int_eq(racksim("run", QUICKSTART, "-o", dir, "--quiet", NULL), 0);
+}
+END_TEST
+
 static Suite* cli_suite(void)
 {
   Suite* s     = suite_create("cli");
@@ -897,6 +959,7 @@ static Suite* cli_suite(void)
   tcase_add_test(good, test_sparse_inference_arrivals);
   tcase_add_test(good, test_sparse_agentic_replay);
   tcase_add_test(good, test_too_many_requests);
+  tcase_add_test(good, test_concurrent_runs_refused);
   suite_add_tcase(s, good);
   return s;
 }
