@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -89,8 +90,9 @@ typedef struct result {
   char* err;
 } result_t;
 
-static result_t res;     /* the last run's; its buffers are freed by the next run */
-static unsigned alarm_s; /* when not 0, racksim gets SIGALRM after this many seconds: a hang fails */
+static result_t res;      /* the last run's; its buffers are freed by the next run */
+static unsigned alarm_s;  /* when not 0, racksim gets SIGALRM after this many seconds: a hang fails */
+static rlim_t memory_cap; /* when not 0, racksim's address space in bytes (RLIMIT_AS) */
 
 /* Runs racksim with the given arguments (NULL-terminated) in the source directory; its stdout and
  * stderr go to files in tmpdir and come back in res. Returns the exit status. */
@@ -117,6 +119,9 @@ static int racksim(const char* arg, ...)
     if (o < 0 || e < 0 || in < 0 || dup2(o, 1) < 0 || dup2(e, 2) < 0 || dup2(in, 0) < 0)
       _exit(126);
     alarm(alarm_s);
+    struct rlimit cap = {memory_cap, memory_cap};
+    if (memory_cap != 0 && setrlimit(RLIMIT_AS, &cap) != 0)
+      _exit(126);
     execv(argv[0], (char* const*)argv);
     _exit(127);
   }
@@ -918,6 +923,25 @@ START_TEST(test_concurrent_runs_refused)
 }
 END_TEST
 
+/* Issue 17 C6: max_seqs and max_batch_tokens at their documented maxima passed validate, and run
+ * aborted on allocations of max_seqs entries per replica (128 replicas: 20 GB). The running set grows
+ * with what runs. Under 2 GB of address space, but not under ASan, whose shadow memory needs more. */
+START_TEST(test_batch_limits_at_maximum)
+{
+  write_file("limits.yaml", "name: limits\nplatform:\n  generate:\n    server: p5en.48xlarge\n    servers: 16\n"
+                            "workloads:\n  - name: chat\n    kind: inference\n    model:\n      preset: llama3-8b\n"
+                            "    tp: 1\n    requests: 100\n    max_seqs: 10000000\n    max_batch_tokens: 100000000\n");
+  ck_assert_int_eq(racksim("validate", tmp("limits.yaml"), NULL), 0);
+  memory_cap = getenv("ASAN_OPTIONS") ? 0 : (rlim_t)2 << 30;
+  racksim("run", tmp("limits.yaml"), "-o", tmp("limits"), "--quiet", NULL);
+  memory_cap = 0;
+  ck_assert_msg(res.code == 0, "exit %d: %s", res.code, res.err);
+  char* requests = slurp(tmp("limits/requests.csv"), NULL);
+  ck_assert_int_eq(count_lines(requests), 101); /* the header and every request */
+  free(requests);
+}
+END_TEST
+
 static Suite* cli_suite(void)
 {
   Suite* s     = suite_create("cli");
@@ -960,6 +984,7 @@ static Suite* cli_suite(void)
   tcase_add_test(good, test_sparse_agentic_replay);
   tcase_add_test(good, test_too_many_requests);
   tcase_add_test(good, test_concurrent_runs_refused);
+  tcase_add_test(good, test_batch_limits_at_maximum);
   suite_add_tcase(s, good);
   return s;
 }
