@@ -942,6 +942,29 @@ START_TEST(test_batch_limits_at_maximum)
 }
 END_TEST
 
+/* Issue 17 C7: a platform generated past RS_PLATGEN_MAX_HOSTS is refused at once, before any XML is
+ * written into $TMPDIR, by 'racksim platform' (with and without --describe) as by a scenario. */
+START_TEST(test_generate_too_large)
+{
+  ck_assert_int_eq(mkdir(tmp("gen-tmp"), 0777), 0);
+  setenv("TMPDIR", tmp("gen-tmp"), 1);
+  alarm_s = 5;
+  racksim("platform", "u-p6e-gb200x72", "--servers", "100000", "--sites", "64", "--describe", NULL);
+  assert_one_error("option --servers: expected a cluster of at most 1000000 hosts");
+  assert_has(res.err, "got 691200000\n");
+  racksim("platform", "p5en.48xlarge", "--cpu-hosts", "2000000", "-o", tmp("gen.xml"), NULL);
+  assert_one_error("option --cpu-hosts: expected a cluster of at most 1000000 hosts");
+  ck_assert(!exists(tmp("gen.xml")));
+  racksim("run", "tests/bad/generate-too-large.yaml", "-o", tmp("gen-out"), NULL);
+  alarm_s = 0;
+  assert_one_error("tests/bad/generate-too-large.yaml:7: platform.generate.servers: expected a cluster");
+  unsetenv("TMPDIR");
+  char names[256];
+  ck_assert_msg(dir_entries(tmp("gen-tmp"), names, sizeof names) == 0, "left in TMPDIR: %s", names);
+  ck_assert(!exists(tmp("gen-out")));
+}
+END_TEST
+
 static Suite* cli_suite(void)
 {
   Suite* s     = suite_create("cli");
@@ -961,6 +984,7 @@ static Suite* cli_suite(void)
   tcase_add_test(bad, test_bad_cfg_and_log);
   tcase_add_test(bad, test_long_platform_path);
   tcase_add_test(bad, test_simgrid_help);
+  tcase_add_test(bad, test_generate_too_large);
   suite_add_tcase(s, bad);
 
   TCase* good = tcase_create("run");

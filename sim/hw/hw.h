@@ -227,11 +227,23 @@ typedef struct rs_platgen_spec {
   const rs_hw_cpu_t* fleet_cpu; /* their model */
 } rs_platgen_spec_t;
 
+/* The most hosts (GPUs, CPU sockets and fleet hosts over all sites) a generated platform may have.
+ * Measured here: SimGrid 3.32 holds a loaded GB200 cluster in about 11 kB per GPU (9,216 GPUs: 125 MB,
+ * 1.4 s), and its XML takes about 1.3 kB per GPU; a million hosts is then about 11 GB and 1.3 GB of
+ * XML, more than that a run cannot hold beside its workloads. The spec's maxima multiply to 460
+ * million GPUs: a cluster past this is refused before a byte of XML is written. */
+#define RS_PLATGEN_MAX_HOSTS 1000000
+/* The hosts of spec's platform: sites x (servers x (GPUs + CPUs of a server) + cpu_hosts). */
+long long rs_platgen_hosts(const rs_platgen_spec_t* spec);
+
 /* A spec of one site of `servers` servers with default fabric, no CPU fleet. */
 rs_platgen_spec_t rs_platgen_default(const rs_hw_server_t* server, int servers);
 /* Writes the platform of spec to fp; RS_ERR and err on a spec that cannot be built or a write error. */
 int rs_platgen_write(FILE* fp, const rs_platgen_spec_t* spec, rs_err_t* err);
-/* Writes it to a new temporary file whose path is returned (the caller unlinks and frees it); NULL and err. */
+/* Writes it to a new temporary file whose path is returned (the caller removes it with
+ * rs_platgen_temp_remove); NULL and err. Until then SIGINT, SIGTERM and SIGHUP remove it too. */
 char* rs_platgen_temp(const rs_platgen_spec_t* spec, rs_err_t* err);
+/* Removes and frees the file of rs_platgen_temp, and stops watching signals for it. */
+void rs_platgen_temp_remove(char* path);
 
 #endif
