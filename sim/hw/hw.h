@@ -154,6 +154,7 @@ typedef struct rs_cpu {
   double mem_bytes;
   int rack; /* -1 for a CPU fleet host */
   int site;
+  const char* name; /* the host's, borrowed */
 } rs_cpu_t;
 
 typedef struct rs_platform {
@@ -168,6 +169,23 @@ typedef struct rs_platform {
   int n_sites;
   double oversubscription; /* of the scale-out fabric (1 when the platform does not say) */
 } rs_platform_t;
+
+/* One host as racksim's checks of host properties see it: a SimGrid host (rs_platform_load), or one
+ * standing alone (host NULL: the fuzz target tests/fuzz/fuzz_hosts.c). prop returns the value of
+ * property key, or NULL; the strings it returns and name must outlive the platform. */
+typedef struct rs_host_view {
+  sg_host_t host;
+  const char* name;
+  double speed; /* flop/s per core */
+  int cores;
+  const char* (*prop)(const struct rs_host_view* h, const char* key);
+  const void* data; /* for prop */
+} rs_host_view_t;
+
+/* Indexes n hosts into p (whose file names it in messages): GPUs and CPUs by their rs.role, each
+ * GPU model's figures, domains, sites, every GPU's CPU; refuses a missing, malformed or out-of-range
+ * property with RS_ERR and err. p's arrays are freed by rs_platform_free, even after a failure. */
+int rs_platform_index(rs_platform_t* p, const rs_host_view_t* hosts, size_t n, rs_err_t* err);
 
 /* Loads file into the SimGrid engine (simgrid_init must have run) and indexes it. On a file SimGrid
  * rejects, prints nothing of SimGrid's and returns RS_ERR with "file:line: ..." in err. */
