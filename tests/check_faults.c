@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "check_util.h"
 #include "base/base.h"
@@ -250,6 +251,41 @@ START_TEST(a_replica_with_a_gpu_down_is_routed_no_request)
 }
 END_TEST
 
+/* Issue 17 point 4: a server (host) or a GPU's network link going down while a collective runs ends
+ * the run with exit 1 and one message naming the GPU's host, the failure and the simulated time; no
+ * table is left. A failure outside the sweep's GPUs, or after it, does not. */
+#define SWEEP                                                                                                          \
+  "name: sweep\nseed: 1\nplatform: {preset: u-p6e-gb200x72}\nworkloads:\n"                                             \
+  "  - {name: sweep, kind: collective, op: all-reduce, gpus: 16, min_bytes: 1GiB, max_bytes: 8GiB, factor: 2, "        \
+  "iterations: 1}\n"
+START_TEST(a_host_or_link_down_mid_collective_ends_the_run_with_exit_1)
+{
+  /* server 1 is the NVL72's second compute tray, GPUs 4-7; the sweep runs from 0 to about 0.02 s */
+  ck_assert_int_eq(
+      rs_test_run_yaml(dir, SWEEP "failures:\n  events:\n    - {at_h: 2e-6, for_h: 1, server: 1}\n", "host", ""), 1);
+  ck_assert(rs_test_file_has(dir, "err",
+                             "racksim: workload sweep: GPU host us0-gpu4 went down (server 1: scheduled) "
+                             "at simulated time 0.0072 s during all-reduce of "));
+  ck_assert(rs_test_file_has(dir, "err", "bytes: a collective cannot finish without every rank\n"));
+  char summary[192];
+  snprintf(summary, sizeof summary, "%s/host/summary.csv", dir);
+  ck_assert_msg(access(summary, F_OK) != 0, "a failed run left %s", summary);
+  /* a link of the scale-out network (failure class link: a GPU's NIC cable), drawn at random */
+  ck_assert_int_eq(
+      rs_test_run_yaml(dir, SWEEP "failures:\n  classes:\n    - {class: link, mtbf_h: 1e-4, repair: {mean_h: 1}}\n",
+                       "link", ""),
+      1);
+  ck_assert(rs_test_file_has(dir, "err", ": link) at simulated time "));
+  ck_assert(rs_test_file_has(dir, "err", "racksim: workload sweep: GPU host us0-gpu"));
+  /* GPU 40 is not the sweep's; and a failure at 36 s comes after the sweep */
+  ck_assert_int_eq(rs_test_run_yaml(dir,
+                                    SWEEP "failures:\n  events:\n    - {at_h: 2e-6, for_h: 1, gpu: 40}\n"
+                                          "    - {at_h: 0.01, for_h: 1, gpu: 0}\n",
+                                    "other", ""),
+                   0);
+}
+END_TEST
+
 /* Same scenario, same seed: the same failures, byte for byte. */
 START_TEST(same_seed_same_failures)
 {
@@ -277,6 +313,7 @@ static Suite* faults_suite(void)
   tcase_add_test(tc, a_straggler_slows_the_step);
   tcase_add_test(tc, same_seed_same_failures);
   tcase_add_test(tc, a_replica_with_a_gpu_down_is_routed_no_request);
+  tcase_add_test(tc, a_host_or_link_down_mid_collective_ends_the_run_with_exit_1);
   suite_add_tcase(s, tc);
   tc = tcase_create("training");
   tcase_add_checked_fixture(tc, setup, teardown);

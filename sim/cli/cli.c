@@ -250,8 +250,7 @@ static int prepare(cli_t* cli, rs_scenario_t** sc, rs_platform_t** plat, rs_run_
     return RS_ERR;
   int rc = rs_platform_load(generated ? generated : sp->file, plat, err);
   if (generated) {
-    unlink(generated);
-    free(generated);
+    rs_platgen_temp_remove(generated);
     if (rc == RS_OK) {
       free((*plat)->file);
       (*plat)->file = bprintf("generated from %s (platform.generate)", (*sc)->path);
@@ -517,8 +516,7 @@ static int cmd_platform(cli_t* cli)
                              spec.sites == 1 ? "" : "s");
         rs_platform_describe(plat, stdout);
       }
-      unlink(file);
-      free(file);
+      rs_platgen_temp_remove(file);
     }
     rs_platform_free(plat);
     return plat ? RS_EXIT_OK : fail(RS_EXIT_INPUT, &err);

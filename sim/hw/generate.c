@@ -12,6 +12,7 @@
 #include "hw/hw.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -282,10 +283,19 @@ static void write_site(FILE* fp, const rs_platgen_spec_t* sp, int site)
   free(m);
 }
 
+long long rs_platgen_hosts(const rs_platgen_spec_t* sp)
+{
+  long long per_server = sp->server->gpus + sp->server->cpus;
+  return (long long)sp->sites * ((long long)sp->servers * per_server + sp->cpu_hosts);
+}
+
 static int check_spec(const rs_platgen_spec_t* sp, rs_err_t* err)
 {
   if (sp->servers < 1 || sp->sites < 1 || sp->servers_per_pod < 1)
     return rs_err_set(err, "a platform needs at least 1 site, 1 server and 1 server per pod");
+  if (rs_platgen_hosts(sp) > RS_PLATGEN_MAX_HOSTS)
+    return rs_err_set(err, "a generated platform holds at most %d hosts, got %lld", RS_PLATGEN_MAX_HOSTS,
+                      rs_platgen_hosts(sp));
   if (sp->oversubscription < 1)
     return rs_err_set(err, "oversubscription must be at least 1, got %g", sp->oversubscription);
   if (sp->cpu_hosts > 0 && sp->fleet_cpu == NULL)
@@ -319,8 +329,39 @@ int rs_platgen_write(FILE* fp, const rs_platgen_spec_t* sp, rs_err_t* err)
   return ferror(fp) ? rs_err_set(err, "cannot write the platform: %s", strerror(errno)) : RS_OK;
 }
 
+/* The temporary platform a signal must not leave behind: a handler may only unlink. */
+static const char* volatile temp_pending;
+
+static void temp_on_signal(int sig)
+{
+  if (temp_pending != NULL)
+    unlink(temp_pending);
+  signal(sig, SIG_DFL);
+  raise(sig);
+}
+
+static void temp_watch(const char* path)
+{
+  temp_pending         = path;
+  void (*handler)(int) = path ? temp_on_signal : SIG_DFL;
+  signal(SIGINT, handler);
+  signal(SIGTERM, handler);
+  signal(SIGHUP, handler);
+}
+
+void rs_platgen_temp_remove(char* path)
+{
+  if (path == NULL)
+    return;
+  unlink(path);
+  temp_watch(NULL);
+  free(path);
+}
+
 char* rs_platgen_temp(const rs_platgen_spec_t* sp, rs_err_t* err)
 {
+  if (check_spec(sp, err) != RS_OK) /* before the file: a refused spec leaves nothing */
+    return NULL;
   const char* dir = getenv("TMPDIR");
   char* path      = bprintf("%s/racksim-platform-XXXXXX.xml", dir && dir[0] ? dir : "/tmp");
   int fd          = mkstemps(path, 4);
@@ -330,12 +371,12 @@ char* rs_platgen_temp(const rs_platgen_spec_t* sp, rs_err_t* err)
     free(path);
     return NULL;
   }
+  temp_watch(path);
   int rc = rs_platgen_write(fp, sp, err);
   if (fclose(fp) != 0 && rc == RS_OK)
     rc = rs_err_set(err, "cannot write %s: %s", path, strerror(errno));
   if (rc != RS_OK) {
-    unlink(path);
-    free(path);
+    rs_platgen_temp_remove(path);
     return NULL;
   }
   return path;

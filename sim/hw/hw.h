@@ -154,6 +154,7 @@ typedef struct rs_cpu {
   double mem_bytes;
   int rack; /* -1 for a CPU fleet host */
   int site;
+  const char* name; /* the host's, borrowed */
 } rs_cpu_t;
 
 typedef struct rs_platform {
@@ -168,6 +169,23 @@ typedef struct rs_platform {
   int n_sites;
   double oversubscription; /* of the scale-out fabric (1 when the platform does not say) */
 } rs_platform_t;
+
+/* One host as racksim's checks of host properties see it: a SimGrid host (rs_platform_load), or one
+ * standing alone (host NULL: the fuzz target tests/fuzz/fuzz_hosts.c). prop returns the value of
+ * property key, or NULL; the strings it returns and name must outlive the platform. */
+typedef struct rs_host_view {
+  sg_host_t host;
+  const char* name;
+  double speed; /* flop/s per core */
+  int cores;
+  const char* (*prop)(const struct rs_host_view* h, const char* key);
+  const void* data; /* for prop */
+} rs_host_view_t;
+
+/* Indexes n hosts into p (whose file names it in messages): GPUs and CPUs by their rs.role, each
+ * GPU model's figures, domains, sites, every GPU's CPU; refuses a missing, malformed or out-of-range
+ * property with RS_ERR and err. p's arrays are freed by rs_platform_free, even after a failure. */
+int rs_platform_index(rs_platform_t* p, const rs_host_view_t* hosts, size_t n, rs_err_t* err);
 
 /* Loads file into the SimGrid engine (simgrid_init must have run) and indexes it. On a file SimGrid
  * rejects, prints nothing of SimGrid's and returns RS_ERR with "file:line: ..." in err. */
@@ -227,11 +245,23 @@ typedef struct rs_platgen_spec {
   const rs_hw_cpu_t* fleet_cpu; /* their model */
 } rs_platgen_spec_t;
 
+/* The most hosts (GPUs, CPU sockets and fleet hosts over all sites) a generated platform may have.
+ * Measured here: SimGrid 3.32 holds a loaded GB200 cluster in about 11 kB per GPU (9,216 GPUs: 125 MB,
+ * 1.4 s), and its XML takes about 1.3 kB per GPU; a million hosts is then about 11 GB and 1.3 GB of
+ * XML, more than that a run cannot hold beside its workloads. The spec's maxima multiply to 460
+ * million GPUs: a cluster past this is refused before a byte of XML is written. */
+#define RS_PLATGEN_MAX_HOSTS 1000000
+/* The hosts of spec's platform: sites x (servers x (GPUs + CPUs of a server) + cpu_hosts). */
+long long rs_platgen_hosts(const rs_platgen_spec_t* spec);
+
 /* A spec of one site of `servers` servers with default fabric, no CPU fleet. */
 rs_platgen_spec_t rs_platgen_default(const rs_hw_server_t* server, int servers);
 /* Writes the platform of spec to fp; RS_ERR and err on a spec that cannot be built or a write error. */
 int rs_platgen_write(FILE* fp, const rs_platgen_spec_t* spec, rs_err_t* err);
-/* Writes it to a new temporary file whose path is returned (the caller unlinks and frees it); NULL and err. */
+/* Writes it to a new temporary file whose path is returned (the caller removes it with
+ * rs_platgen_temp_remove); NULL and err. Until then SIGINT, SIGTERM and SIGHUP remove it too. */
 char* rs_platgen_temp(const rs_platgen_spec_t* spec, rs_err_t* err);
+/* Removes and frees the file of rs_platgen_temp, and stops watching signals for it. */
+void rs_platgen_temp_remove(char* path);
 
 #endif

@@ -86,6 +86,13 @@ static int check_generate(rs_sc__walk_t* w, const rs_sc__loc_t* at, void* base)
   p->gen.fleet_cpu = rs_hw_cpu(p->gen_cpu);
   if (p->gen.fleet_cpu == NULL)
     return rs_sc__err_key(w, at, "cpu", "expected a CPU model (grace, graviton4), got '%s'", p->gen_cpu);
+  long long hosts = rs_platgen_hosts(&p->gen);
+  int per_server  = p->gen.server->gpus + p->gen.server->cpus;
+  if (hosts > RS_PLATGEN_MAX_HOSTS) /* named after the larger part */
+    return rs_sc__err_key(w, at, (long long)p->gen.servers * per_server >= p->gen.cpu_hosts ? "servers" : "cpu_hosts",
+                          "expected a cluster of at most %d hosts (sites x (servers x %d GPUs and CPUs of %s + "
+                          "cpu_hosts)), got %lld",
+                          RS_PLATGEN_MAX_HOSTS, per_server, p->gen_server, hosts);
   return RS_OK;
 }
 

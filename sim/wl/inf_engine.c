@@ -87,8 +87,19 @@ static void timed_sync(rs_inf_replica_t* r, int s, double tokens)
 {
   double t0 = simgrid_get_clock();
   stage_sync(r, s);
-  if (r->memo && tokens <= r->w->cfg->max_seqs && isnan(r->memo[(int)tokens]))
-    r->memo[(int)tokens] = simgrid_get_clock() - t0;
+  if (r->memo == NULL || tokens > r->w->cfg->max_seqs)
+    return;
+  int n = (int)tokens;
+  if (n >= r->memo_n) {
+    int grown = n + 1 > 2 * r->memo_n ? n + 1 : 2 * r->memo_n;
+    grown     = grown > r->w->cfg->max_seqs + 1 ? r->w->cfg->max_seqs + 1 : grown;
+    r->memo   = xbt_realloc(r->memo, grown * sizeof *r->memo);
+    for (int k = r->memo_n; k < grown; k++)
+      r->memo[k] = NAN;
+    r->memo_n = grown;
+  }
+  if (isnan(r->memo[n]))
+    r->memo[n] = simgrid_get_clock() - t0;
 }
 
 /* Starts `seconds` of work on GPU g of the replica (every GPU of a replica is of one model). */
@@ -343,8 +354,12 @@ static void account(rs_inf_replica_t* r, double a, double b, int busy, int seqs,
 static void apply_step(rs_inf_replica_t* r, int v, const rs_inf_step_t* st, double now)
 {
   rs_inf_wl_t* w = r->w;
-  int* left      = r->left;
-  int n          = rs_inf__kv_advance(&r->kv[v], w->reqs, now, r->role == RS_INF_PREFILL, left);
+  if (r->cap_left < r->kv[v].n_run) { /* room for every running request to leave */
+    r->cap_left = r->kv[v].cap_run;
+    r->left     = xbt_realloc(r->left, r->cap_left * sizeof *r->left);
+  }
+  int* left = r->left;
+  int n     = rs_inf__kv_advance(&r->kv[v], w->reqs, now, r->role == RS_INF_PREFILL, left);
   rs_inf__made(w, now, st->produced);
   r->batch[v].steps++;
   for (int k = 0; k < n; k++) {
@@ -410,8 +425,7 @@ static int run_allowed(const rs_inf_replica_t* r, int n)
   const rs_inf_wl_t* w = r->w;
   if (r->n_gpus == 1)
     return 1;
-  return r->memo && n <= w->cfg->max_seqs && !isnan(r->memo[n]) && r->role == RS_INF_MIXED &&
-         w->calls.clients_left == 0;
+  return r->memo && n < r->memo_n && !isnan(r->memo[n]) && r->role == RS_INF_MIXED && w->calls.clients_left == 0;
 }
 
 /* Seconds of work of a decode step of n sequences reading `cached` tokens, on each GPU of the stage. */
@@ -436,7 +450,7 @@ static void plan_decode_run(const rs_inf_replica_t* r, double now, decode_run_t*
   for (int j = 0; j < k && (j == 0 || run->ends[j - 1] <= cut); j++) {
     double work = decode_work_s(r, n, cached + (double)j * n);
     run->work += work;
-    t += r->memo ? work + r->memo[n] : work;
+    t += r->memo ? work + (n < r->memo_n ? r->memo[n] : NAN) : work; /* past memo_n: not measured yet */
     run->ends[run->steps++] = t;
   }
 }

@@ -85,8 +85,9 @@ typedef struct rs_inf_kv {
   int warm; /* prefix caching: the shared prefix's blocks are held here */
   rs_inf_idxq_t waiting;
   long waiting_blocks; /* blocks the waiting requests need for what they know, for kv-aware routing */
-  int* run;            /* [cfg->max_seqs]: running requests, in admission order */
+  int* run;            /* [cap_run]: running requests, in admission order */
   int n_run;
+  int cap_run; /* grows to at most cfg->max_seqs: that limit is a bound, not what a run needs */
 } rs_inf_kv_t;
 
 /* What one step does, summed over its sequences, for the roofline. */
@@ -255,7 +256,8 @@ typedef struct rs_inf_replica {
   int stage_gpus, n_gpus; /* tp x ep, and tp x ep x pp */
   int n_ve;               /* virtual engines: pp */
   rs_inf_kv_t* kv;        /* [n_ve]: their caches, in w->kv */
-  int* left;              /* [max_seqs]: the requests leaving after a step */
+  int* left;              /* [cap_left]: the requests leaving after a step */
+  int cap_left;
   const rs_gpu_t** gpus;  /* stage by stage, each stage EP-major then TP */
   rs_inf_mover_t* movers; /* [n_gpus] on prefill replicas */
   rs_comm_t** tp;         /* [pp x ep]: TP group of each stage and attention-DP rank; NULL for 1-GPU stages */
@@ -264,8 +266,9 @@ typedef struct rs_inf_replica {
   rs_inf_pipe_t* pipe;    /* [pp] */
   rs_inf_batch_t* batch;  /* [n_ve]: each virtual engine's step */
   rs_inf_idxq_t done;     /* pipelined: virtual engines whose batch left the last stage */
-  double* memo; /* [max_seqs + 1]: seconds of the collectives of a one-stage step by its tokens; NaN: not yet; NULL:
-                   decode runs do not use them (inf_engine.c, run_allowed) */
+  int memo_n;             /* entries of memo: it grows with the largest step seen, up to max_seqs + 1 */
+  double* memo;           /* [memo_n]: seconds of the collectives of a one-stage step by its tokens; NaN: not yet; NULL:
+                             decode runs do not use them (inf_engine.c, run_allowed) */
   sg_sem_t wake;
   sg_sem_t swapped; /* released as each GPU's share of a step's swapped KV arrives (w->copies) */
   int idle;

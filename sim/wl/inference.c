@@ -413,8 +413,9 @@ static void replica_groups(rs_inf_wl_t* w, rs_inf_replica_t* r)
   }
   free(members);
   if (w->cfg->collective_memo && l->pp == 1 && !w->cfg->tp_across_domains) {
-    r->memo = xbt_new(double, w->cfg->max_seqs + 1);
-    for (int n = 0; n <= w->cfg->max_seqs; n++)
+    r->memo_n = (w->cfg->max_seqs < 256 ? w->cfg->max_seqs : 256) + 1; /* grows in timed_sync */
+    r->memo   = xbt_new(double, r->memo_n);
+    for (int n = 0; n < r->memo_n; n++)
       r->memo[n] = NAN;
   }
 }
@@ -458,7 +459,7 @@ static void replica_start(rs_inf_wl_t* w, int id, int first)
   r->n_gpus           = r->cost->gpus_per_replica;
   r->n_ve             = w->kv_first[id + 1] - w->kv_first[id];
   r->kv               = &w->kv[w->kv_first[id]];
-  r->left             = xbt_new(int, w->cfg->max_seqs);
+  r->left             = NULL; /* grown to the running set in apply_step */
   r->batch            = xbt_new0(rs_inf_batch_t, r->n_ve);
   r->pipe             = xbt_new0(rs_inf_pipe_t, r->lay->pp);
   r->first_full       = NAN;
