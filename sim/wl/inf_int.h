@@ -39,6 +39,7 @@ typedef struct rs_inf_req {
   double kv_start, kv_end; /* KV transfer, when disaggregated; -1: none */
   int preemptions;
   int swapped; /* 1: its KV blocks wait in host memory */
+  int retries; /* times it was sent again after its replica failed (inf_faults.c) */
 } rs_inf_req_t;
 
 /* A workload's own requests, sorted by arrival in order[]. */
@@ -221,6 +222,7 @@ typedef struct rs_inf_batch {
   int in_flight;
   int was_full;    /* its engine has run a full batch (rs_inf__kv_full) */
   long long steps; /* steps of this virtual engine so far */
+  long long epoch; /* the replica's epoch when it was scheduled: a failure since voids it */
 } rs_inf_batch_t;
 
 /* One pipeline stage of a replica at run time: what its helpers read, its GPUs' executions and, when
@@ -274,6 +276,9 @@ typedef struct rs_inf_replica {
   double first_full; /* when each of its engines had run a full batch (rs_inf__kv_full); NaN: not yet */
   double last_admit; /* when it last admitted a request into a step; NaN: never */
   int n_full;        /* its engines that have run a full batch */
+  long long epoch;   /* failures so far: each empties its caches and voids the steps in flight */
+  double down_since; /* when it last went down (inf_faults.c) */
+  double down_s;     /* seconds it was down, over the failures that ended */
 } rs_inf_replica_t;
 
 /* Its columns of summary.csv: percentiles p50/p90/p99 over every request. */
@@ -289,6 +294,9 @@ typedef struct rs_inf_summary {
   double preemptions;
   double steady_tokens_per_s;          /* output tokens produced in the steady window over its length */
   double steady_start_s, steady_end_s; /* the window (inference.c, rs_inf__summarize); NaN: none */
+  double failed_requests;              /* lost with their replica (retry: lose); NaN: the run has no failures */
+  double retried_requests;             /* sent again after their replica failed (retry: resubmit) */
+  double availability;                 /* replica-seconds up over replica-seconds of the workload's span */
 } rs_inf_summary_t;
 
 /* Calls from other workloads (service.c's protocol): they become requests n_reqs .. n_reqs + n - 1. */
@@ -304,6 +312,7 @@ typedef struct rs_inf_results {
   rs_table_t *requests, *replicas;
   double *ttft, *tpot, *latency; /* per finished request, in finishing order */
   long long n_done, n_tpot, n_good, out_tokens, in_tokens, preemptions;
+  long long n_lost, n_retried; /* requests lost or sent again after a failure of their replica */
   double last_finish;
   double* made; /* [2 x n_made]: (time, output tokens) of every step that produced tokens, as applied */
   long long n_made, cap_made;
@@ -355,13 +364,19 @@ struct rs_inf_wl {
 void rs_inf__router_actor(int argc, char** argv);
 void rs_inf__service_actor(int argc, char** argv);
 void rs_inf__assign(rs_inf_wl_t* w, int i, int r, int tokens);
+void rs_inf__release(rs_inf_wl_t* w, int i); /* request i, arriving now, to the replica the router picks */
 void rs_inf__finish(rs_inf_wl_t* w, int i);
+void rs_inf__lose(rs_inf_wl_t* w, int i);                 /* request i is given up (its caller, if any, told) */
 int rs_inf__requests_open(rs_inf_wl_t* w, rs_err_t* err); /* requests.csv; RS_ERR and err on failure */
 int rs_inf__all_served(const rs_inf_wl_t* w);
 void rs_inf__wake(rs_inf_replica_t* r);
 /* inf_faults.c: the kind's fault entry (rs_wl_ops_t.fault): a replica with a GPU down is routed no new
  * request until its repair. */
 void rs_inf__fault(rs_run_t* run, int i, void* state, const rs_fault_t* f);
+/* 1 while replica r has a failure holding it down: it runs no step. */
+int rs_inf__down(const rs_inf_replica_t* r);
+/* The workload's availability over [start_s, end]: replica-seconds up over replica-seconds. */
+double rs_inf__availability(const rs_inf_wl_t* w, double end);
 
 /* inf_cost.c: the per-stage figures of w (its cfg, m, lay and gpu set), with the KV bytes of a token in
  * w->kvc.token_bytes; the busiest EP rank's share of routed tokens over the mean for cfg on EP ep; the

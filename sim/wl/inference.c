@@ -81,12 +81,16 @@ void rs_inf__summarize(rs_inf_wl_t* w)
   rs_run_percentiles(rs->tpot, rs->n_tpot, s->tpot_s);
   rs_run_percentiles(rs->latency, rs->n_done, s->latency_s);
   s->goodput_requests_per_s = rs->n_good / duration;
-  s->slo_attainment         = (double)rs->n_good / rs->n_done;
-  s->preemptions            = rs->preemptions;
-  s->energy_j               = rs_inf__energy_j(w) - w->energy0_j;
-  s->joules_per_token       = s->energy_j / rs->out_tokens;
-  w->row->energy_j          = s->energy_j;
-  w->row->tokens            = rs->out_tokens;
+  /* a lost request missed its objectives */
+  s->slo_attainment   = (double)rs->n_good / (rs->n_done + rs->n_lost);
+  s->failed_requests  = w->run->faults ? rs->n_lost : NAN;
+  s->retried_requests = w->run->faults ? rs->n_retried : NAN;
+  s->availability     = w->run->faults ? rs_inf__availability(w, rs->last_finish) : NAN;
+  s->preemptions      = rs->preemptions;
+  s->energy_j         = rs_inf__energy_j(w) - w->energy0_j;
+  s->joules_per_token = s->energy_j / rs->out_tokens;
+  w->row->energy_j    = s->energy_j;
+  w->row->tokens      = rs->out_tokens;
   steady_window(w, s);
   rs_run_event(w->run, w->wl->start_s, w->row->end_s, w->wl->name, "serving", w->m->name);
   w->row->finished = 1;
@@ -236,8 +240,9 @@ static rs_inf_wl_t* wl_new(const rs_run_t* run, int i)
   w->wl          = &run->sc->workloads[i];
   w->cfg         = &w->wl->u.inf;
   w->m           = &w->cfg->model;
-  w->sum         = (rs_inf_summary_t){NAN, NAN, NAN, NAN, NAN, {NAN, NAN, NAN}, {NAN, NAN, NAN}, {NAN, NAN, NAN}, NAN,
-                                      NAN, NAN, NAN, NAN, NAN};
+  w->sum =
+      (rs_inf_summary_t){NAN, NAN, NAN, NAN, NAN, {NAN, NAN, NAN}, {NAN, NAN, NAN}, {NAN, NAN, NAN}, NAN, NAN, NAN, NAN,
+                         NAN, NAN, NAN, NAN, NAN};
   /* mixed replicas take tp, ep, pp; prefill ones prefill_tp, ... (the same unless given) */
   set_layout(w, w->cfg->prefill_tp, w->cfg->prefill_ep, w->cfg->prefill_pp);
   return w;
@@ -659,6 +664,9 @@ static const rs_wl_col_t inf_cols[] = {
     INF_COL("steady_tokens_per_s", steady_tokens_per_s),
     INF_COL("steady_start_s", steady_start_s),
     INF_COL("steady_end_s", steady_end_s),
+    INF_COL("failed_requests", failed_requests),
+    INF_COL("retried_requests", retried_requests),
+    INF_COL("availability", availability),
 };
 
 const rs_wl_ops_t rs_wl__inference = {
