@@ -258,7 +258,7 @@ static void run_chat(const char* out, const char* retry)
            "name: inf\nseed: 1\nplatform: {preset: p5en.48xlarge}\nworkloads:\n"
            "  - {name: chat, kind: inference, model: {preset: llama3-8b}, tp: 2, precision: bf16, mode: server,\n"
            "     requests: 200, rate_per_s: 20, prompt_tokens: 512, output_tokens: 128}\n"
-           "failures:\n  events:\n    - {at_h: 0.0005, for_h: 0.001, gpu: 2}\n  inference: {retry: %s}\n",
+           "failures:\n  events:\n    - {at_h: 0.0005, for_h: 0.001, gpu: 2}\n  inference: {retry: %s, window_s: 1}\n",
            retry);
   ck_assert_int_eq(rs_test_run_yaml(dir, yaml, out, ""), 0);
 }
@@ -310,6 +310,23 @@ START_TEST(in_flight_requests_of_a_failed_replica_are_lost)
   ck_assert_double_eq(summary("lo", "requests") + lost, 200);
   ck_assert_int_eq(served_across_the_failure_on_1("lo"), 0);
   ck_assert_double_le(summary("lo", "slo_attainment"), 1 - lost / 200 + 1e-12);
+  /* the lost requests met the failure; the others, arriving while every replica was up, all made it */
+  ck_assert_double_lt(summary("lo", "slo_attainment_degraded"), 1);
+  ck_assert_double_eq(summary("lo", "slo_attainment_healthy"), 1);
+  /* windows.csv: one window of 1 s after another; every request in one; the outage in 1.8 .. 5.4 s */
+  rs_csv_t* csv = rs_test_table(dir, "lo", "windows.csv");
+  int c_a = rs_csv_column(csv, "arrivals"), c_l = rs_csv_column(csv, "lost"), c_s = rs_csv_column(csv, "start_s");
+  int c_d = rs_csv_column(csv, "replicas_down_max"), arrivals = 0, lost_rows = 0;
+  for (size_t r = 1; r < csv->n_rows; r++) {
+    double t = strtod(rs_csv_cell(&csv->rows[r], c_s), NULL);
+    ck_assert_double_eq(t, (double)(r - 1));
+    arrivals += atoi(rs_csv_cell(&csv->rows[r], c_a));
+    lost_rows += atoi(rs_csv_cell(&csv->rows[r], c_l));
+    ck_assert_int_eq(atoi(rs_csv_cell(&csv->rows[r], c_d)), t + 1 > 1.8 && t < 5.4);
+  }
+  rs_csv_free(csv);
+  ck_assert_int_eq(arrivals, 200);
+  ck_assert_double_eq(lost_rows, lost);
 }
 END_TEST
 

@@ -191,6 +191,7 @@ static const rs_sc__table_t training_table = {RS_SC__FIELDS(training_fields)};
 #define FI(m) offsetof(rs_sc_fail_inference_t, m)
 static const rs_sc__field_t inference_fields[] = {
     {"retry", RS_SC__ENUM, FI(retry), .choices = retry_names, .def = "resubmit"},
+    {"window_s", RS_SC__NUM, FI(window_s), .min = 1e-6, .max = 1e9, .def = "60"},
 };
 static const rs_sc__table_t inference_table = {RS_SC__FIELDS(inference_fields)};
 

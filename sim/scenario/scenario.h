@@ -254,6 +254,7 @@ typedef enum { RS_RETRY_RESUBMIT, RS_RETRY_LOSE } rs_retry_t;
 /* failures.inference: how every inference workload reacts to a failure of one of its replicas. */
 typedef struct rs_sc_fail_inference {
   rs_retry_t retry;
+  double window_s; /* windows.csv: requests by arrival time in windows of this length */
 } rs_sc_fail_inference_t;
 
 /* failures.agentic: how agent sessions react to a tool call on a CPU host that is down. */

@@ -33,14 +33,14 @@ double rs_inf__availability(const rs_inf_wl_t* w, double end)
   return 1 - down / (span * w->n_replicas);
 }
 
-/* Request i starts over: nothing computed, nothing generated, no first token yet; its arrival stays, so
+/* Request q starts over: nothing computed, nothing generated, no first token yet; its arrival stays, so
  * its TTFT and latency carry the time lost. */
 static void reset_request(rs_inf_req_t* q)
 {
   q->scheduled = q->first_token = q->finish = q->kv_start = q->kv_end = -1;
-  q->computed = q->generated = q->blocks = q->n_step = q->shared = q->swapped = q->routed = 0;
-  q->shards_left                                                                          = 0;
-  q->retries++;
+  q->computed = q->generated = q->blocks = q->n_step = 0;
+  q->shared = q->swapped = q->routed = q->shards_left = 0;
+  q->during                                           = 1; /* it met a failure */
 }
 
 /* Takes every request off virtual engine kv of replica r into out[] (running ones first, in admission
@@ -85,10 +85,23 @@ static void drain(rs_inf_wl_t* w, rs_inf_replica_t* r)
       rs_inf__lose(w, out[k]);
     } else {
       w->res.n_retried++;
+      q->retries++;
       rs_inf__release(w, out[k]);
     }
   }
   free(out);
+}
+
+/* The count of replicas down changed now, to n_down: for windows.csv. */
+static void note_change(rs_inf_results_t* rs, double now)
+{
+  if (rs->n_changes == rs->cap_changes) {
+    rs->cap_changes = rs->cap_changes ? 2 * rs->cap_changes : 64;
+    rs->change_t    = xbt_realloc(rs->change_t, rs->cap_changes * sizeof *rs->change_t);
+    rs->change_n    = xbt_realloc(rs->change_n, rs->cap_changes * sizeof *rs->change_n);
+  }
+  rs->change_t[rs->n_changes]   = now;
+  rs->change_n[rs->n_changes++] = rs->n_down;
 }
 
 /* Replica r went down (up 0) or came back (up 1) at now: its events.csv row, its downtime, its drain. */
@@ -102,9 +115,13 @@ static void replica_change(rs_inf_wl_t* w, int r, const rs_fault_t* f)
   rs_run_event(w->run, now, f->up ? now : f->repair_s, w->wl->name, f->up ? "replica up" : "replica down", detail);
   if (f->up) {
     rep->down_s += now - fmax(rep->down_since, w->wl->start_s);
+    w->res.n_down--;
+    note_change(&w->res, now);
     rs_inf__wake(rep);
   } else {
     rep->down_since = now;
+    w->res.n_down++;
+    note_change(&w->res, now);
     drain(w, rep);
   }
 }

@@ -40,6 +40,8 @@ typedef struct rs_inf_req {
   int preemptions;
   int swapped; /* 1: its KV blocks wait in host memory */
   int retries; /* times it was sent again after its replica failed (inf_faults.c) */
+  int lost;    /* 1: given up with its failed replica (retry: lose) */
+  int during;  /* 1: it arrived, or was sent again, while a replica of its workload was down */
 } rs_inf_req_t;
 
 /* A workload's own requests, sorted by arrival in order[]. */
@@ -297,6 +299,8 @@ typedef struct rs_inf_summary {
   double failed_requests;              /* lost with their replica (retry: lose); NaN: the run has no failures */
   double retried_requests;             /* sent again after their replica failed (retry: resubmit) */
   double availability;                 /* replica-seconds up over replica-seconds of the workload's span */
+  double slo_attainment_degraded;      /* over requests with `during` set; NaN: none */
+  double slo_attainment_healthy;       /* over the others */
 } rs_inf_summary_t;
 
 /* Calls from other workloads (service.c's protocol): they become requests n_reqs .. n_reqs + n - 1. */
@@ -313,6 +317,11 @@ typedef struct rs_inf_results {
   double *ttft, *tpot, *latency; /* per finished request, in finishing order */
   long long n_done, n_tpot, n_good, out_tokens, in_tokens, preemptions;
   long long n_lost, n_retried; /* requests lost or sent again after a failure of their replica */
+  int n_down;                  /* replicas down now */
+  double* change_t;            /* [n_changes]: when n_down changed, and to what (change_n), in time order */
+  int* change_n;
+  int n_changes, cap_changes;
+  rs_table_t* windows; /* windows.csv, under failures; else NULL */
   double last_finish;
   double* made; /* [2 x n_made]: (time, output tokens) of every step that produced tokens, as applied */
   long long n_made, cap_made;
@@ -377,6 +386,11 @@ void rs_inf__fault(rs_run_t* run, int i, void* state, const rs_fault_t* f);
 int rs_inf__down(const rs_inf_replica_t* r);
 /* The workload's availability over [start_s, end]: replica-seconds up over replica-seconds. */
 double rs_inf__availability(const rs_inf_wl_t* w, double end);
+
+/* inf_windows.c: windows.csv (opened under failures), then, once every request is served, its rows and
+ * the SLO attainment of requests that met a failure and of the others. */
+int rs_inf__windows_open(rs_inf_wl_t* w, rs_err_t* err);
+void rs_inf__windows_summarize(rs_inf_wl_t* w);
 
 /* inf_cost.c: the per-stage figures of w (its cfg, m, lay and gpu set), with the KV bytes of a token in
  * w->kvc.token_bytes; the busiest EP rank's share of routed tokens over the mean for cfg on EP ep; the

@@ -49,6 +49,7 @@ void rs_inf__release(rs_inf_wl_t* w, int i)
   rs_inf_req_t* q    = &w->reqs[i];
   int r              = rs_inf__route(&w->router, &w->pools[0]);
   q->prefill_replica = r;
+  q->during |= w->res.n_down > 0;
   rs_inf__router_seat(&w->router, r, 1);
   rs_inf__assign(w, i, r, w->cfg->prefill_replicas > 0 ? q->prompt : q->prompt + q->output);
 }
@@ -233,6 +234,7 @@ void rs_inf__finish(rs_inf_wl_t* w, int i)
 void rs_inf__lose(rs_inf_wl_t* w, int i)
 {
   w->res.n_lost++;
+  w->reqs[i].lost    = 1;
   w->res.last_finish = fmax(w->res.last_finish, simgrid_get_clock()); /* the workload ends with its last request */
   rs_run_progress(w->run, 1);
   if (i >= w->n_reqs)

@@ -86,6 +86,7 @@ void rs_inf__summarize(rs_inf_wl_t* w)
   s->failed_requests  = w->run->faults ? rs->n_lost : NAN;
   s->retried_requests = w->run->faults ? rs->n_retried : NAN;
   s->availability     = w->run->faults ? rs_inf__availability(w, rs->last_finish) : NAN;
+  rs_inf__windows_summarize(w);
   s->preemptions      = rs->preemptions;
   s->energy_j         = rs_inf__energy_j(w) - w->energy0_j;
   s->joules_per_token = s->energy_j / rs->out_tokens;
@@ -240,9 +241,9 @@ static rs_inf_wl_t* wl_new(const rs_run_t* run, int i)
   w->wl          = &run->sc->workloads[i];
   w->cfg         = &w->wl->u.inf;
   w->m           = &w->cfg->model;
-  w->sum =
-      (rs_inf_summary_t){NAN, NAN, NAN, NAN, NAN, {NAN, NAN, NAN}, {NAN, NAN, NAN}, {NAN, NAN, NAN}, NAN, NAN, NAN, NAN,
-                         NAN, NAN, NAN, NAN, NAN};
+  w->sum         = (rs_inf_summary_t){
+              NAN, NAN, NAN, NAN, NAN, {NAN, NAN, NAN}, {NAN, NAN, NAN}, {NAN, NAN, NAN}, NAN, NAN, NAN, NAN, NAN, NAN,
+              NAN, NAN, NAN, NAN, NAN};
   /* mixed replicas take tp, ep, pp; prefill ones prefill_tp, ... (the same unless given) */
   set_layout(w, w->cfg->prefill_tp, w->cfg->prefill_ep, w->cfg->prefill_pp);
   return w;
@@ -511,7 +512,7 @@ static int inf_start(rs_run_t* run, int i, void* state, rs_wl_row_t* row, rs_err
   w->run         = run;
   w->row         = row;
   if (rs_inf__requests_open(w, err) != RS_OK || rs_inf__replicas_open(w, err) != RS_OK ||
-      rs_run_ops_open(run, err) != RS_OK)
+      rs_inf__windows_open(w, err) != RS_OK || rs_run_ops_open(run, err) != RS_OK)
     return RS_ERR;
   w->res.ttft      = xbt_new(double, w->n_reqs);
   w->res.tpot      = xbt_new(double, w->n_reqs);
@@ -603,6 +604,8 @@ static void inf_free(void* state)
   free(w->res.tpot);
   free(w->res.latency);
   free(w->res.made);
+  free(w->res.change_t);
+  free(w->res.change_n);
   free(w->calls.calls);
   free(w);
 }
@@ -667,6 +670,8 @@ static const rs_wl_col_t inf_cols[] = {
     INF_COL("failed_requests", failed_requests),
     INF_COL("retried_requests", retried_requests),
     INF_COL("availability", availability),
+    INF_COL("slo_attainment_degraded", slo_attainment_degraded),
+    INF_COL("slo_attainment_healthy", slo_attainment_healthy),
 };
 
 const rs_wl_ops_t rs_wl__inference = {
