@@ -330,6 +330,49 @@ START_TEST(in_flight_requests_of_a_failed_replica_are_lost)
 }
 END_TEST
 
+/* Agents whose tools run on 2 Graviton4 hosts (scenarios/agentic-tools.yaml, 40 sessions), the CPU
+ * hosts failing every 36 s on average for 7.2 s, with `policy` as failures.agentic (empty: none). */
+static void run_agents(const char* out, const char* policy, int failing)
+{
+  char yaml[2048];
+  snprintf(yaml, sizeof yaml,
+           "name: ag\nseed: 1\nplatform:\n  generate: {server: u-p6e-gb200x72, servers: 1, cpu_hosts: 2}\n"
+           "workloads:\n  - name: agents\n    kind: agentic\n"
+           "    arrivals: {process: poisson, rate_per_s: 10, sessions: 40}\n    turns: 3\n"
+           "    tool: {pool: fleet, cores: 4, work_core_s: 8, distribution: lognormal, cv: 1, mem_gbytes: 4}\n"
+           "    fanout: {agents: 2, at_turn: 1, turns: 2}\n"
+           "    pools:\n      - {name: fleet, placement: fleet, cpu: graviton4}\n"
+           "%s%s",
+           failing ? "failures:\n  classes:\n    - {class: cpu_host, mtbf_h: 0.01, repair: {mean_h: 0.002}}\n" : "",
+           policy);
+  ck_assert_int_eq(rs_test_run_yaml(dir, yaml, out, ""), 0);
+}
+
+/* Tool calls on a CPU host that fails are retried on a host that is up after the caller's timeout:
+ * every session ends, later than without failures; the same seed gives the same sessions, byte for
+ * byte; with no retry allowed, the calls are given up instead. */
+START_TEST(tool_calls_on_a_failed_host_are_retried)
+{
+  run_agents("none", "", 0);
+  run_agents("re", "  agentic: {tool_retries: 3, tool_retry_s: 5}\n", 1);
+  ck_assert_double_eq(summary("re", "operations"), 40);
+  ck_assert_double_gt(summary("re", "tool_retries"), 0);
+  ck_assert_double_eq(summary("re", "tool_failures"), 0);
+  ck_assert_double_gt(summary("re", "latency_p50_s"), summary("none", "latency_p50_s"));
+  ck_assert_double_gt(summary("re", "end_s"), summary("none", "end_s"));
+  run_agents("re2", "  agentic: {tool_retries: 3, tool_retry_s: 5}\n", 1);
+  char cmd[512];
+  snprintf(cmd, sizeof cmd,
+           "cmp -s %s/re/sessions.csv %s/re2/sessions.csv && cmp -s %s/re/summary.csv %s/re2/summary.csv", dir, dir,
+           dir, dir);
+  ck_assert_int_eq(system(cmd), 0);
+  run_agents("give", "  agentic: {tool_retries: 0, tool_retry_s: 5}\n", 1);
+  ck_assert_double_eq(summary("give", "operations"), 40);
+  ck_assert_double_eq(summary("give", "tool_retries"), 0);
+  ck_assert_double_gt(summary("give", "tool_failures"), 0);
+}
+END_TEST
+
 /* Same scenario, same seed: the same failures, byte for byte. */
 START_TEST(same_seed_same_failures)
 {
@@ -362,6 +405,7 @@ static Suite* faults_suite(void)
   tcase_add_checked_fixture(tc, setup, teardown);
   tcase_add_test(tc, in_flight_requests_of_a_failed_replica_are_resubmitted);
   tcase_add_test(tc, in_flight_requests_of_a_failed_replica_are_lost);
+  tcase_add_test(tc, tool_calls_on_a_failed_host_are_retried);
   suite_add_tcase(s, tc);
   tc = tcase_create("training");
   tcase_add_checked_fixture(tc, setup, teardown);
