@@ -160,6 +160,7 @@ typedef struct rs_sc_platform {
   int generate;          /* 1: generate the platform from gen */
   char* gen_server;      /* generate.server, as written */
   char* gen_cpu;         /* generate.cpu, as written */
+  char* gen_providers;   /* generate.providers, as written (gen.providers borrows it); NULL: none */
   rs_platgen_spec_t gen; /* generate's figures, with server and CPU resolved */
 } rs_sc_platform_t;
 
