@@ -40,6 +40,7 @@ static void reset_request(rs_inf_req_t* q)
   q->scheduled = q->first_token = q->finish = q->kv_start = q->kv_end = -1;
   q->computed = q->generated = q->blocks = q->n_step = 0;
   q->shared = q->swapped = q->routed = q->shards_left = 0;
+  q->wan_s                                            = 0;
   q->during                                           = 1; /* it met a failure */
 }
 

@@ -38,10 +38,11 @@ typedef struct rs_inf_req {
   int shared;              /* prompt tokens whose KV blocks it borrows from its replica's prefix cache */
   double kv_start, kv_end; /* KV transfer, when disaggregated; -1: none */
   int preemptions;
-  int swapped; /* 1: its KV blocks wait in host memory */
-  int retries; /* times it was sent again after its replica failed (inf_faults.c) */
-  int lost;    /* 1: given up with its failed replica (retry: lose) */
-  int during;  /* 1: it arrived, or was sent again, while a replica of its workload was down */
+  int swapped;  /* 1: its KV blocks wait in host memory */
+  int retries;  /* times it was sent again after its replica failed (inf_faults.c) */
+  int lost;     /* 1: given up with its failed replica (retry: lose) */
+  int during;   /* 1: it arrived, or was sent again, while a replica of its workload was down */
+  double wan_s; /* served at a site other than its home: the WAN's round trip, added to what it sees */
 } rs_inf_req_t;
 
 /* A workload's own requests, sorted by arrival in order[]. */
@@ -168,6 +169,8 @@ void rs_inf__router_steps(rs_inf_router_t* rt, const int* slots);
  * with the fewest outstanding tokens; kv-aware the one with the most KV blocks left once its waiting
  * requests are admitted, counting those its cached prefix saves (the lowest index among equals). */
 int rs_inf__route(rs_inf_router_t* rt, rs_inf_pool_t* p);
+/* Whether every replica of pool p is down. */
+int rs_inf__pool_all_down(const rs_inf_router_t* rt, const rs_inf_pool_t* p);
 /* Replica r's outstanding tokens grow by `tokens` (negative: a request left). */
 void rs_inf__router_add(rs_inf_router_t* rt, int r, double tokens);
 /* A request was routed to replica r (+1) or left it (-1); counted only when step-aware. */
@@ -364,6 +367,12 @@ struct rs_inf_wl {
   rs_inf_calls_t calls;
   rs_inf_router_t router;
   rs_inf_pool_t pools[2]; /* where arrivals go (every replica, or the prefill ones); the decode replicas */
+  /* A workload over several sites (mixed replicas): each site's replicas as a pool, where requests of
+   * that home go while one is up (inf_sites.c); n_sites 0: one site */
+  rs_inf_pool_t* site_pools;
+  int n_sites;
+  int* rep_site;   /* [n_replicas]: its site pool */
+  double* wan_rtt; /* [n_sites x n_sites]: round trip between sites, the route's latency both ways */
   rs_inf_results_t res;
 };
 
@@ -386,6 +395,13 @@ void rs_inf__fault(rs_run_t* run, int i, void* state, const rs_fault_t* f);
 int rs_inf__down(const rs_inf_replica_t* r);
 /* The workload's availability over [start_s, end]: replica-seconds up over replica-seconds. */
 double rs_inf__availability(const rs_inf_wl_t* w, double end);
+
+/* inf_sites.c: the site pools of a workload over several sites (after its replicas start); the pool
+ * where request i goes (its home site's while one replica there is up, else every replica); the WAN
+ * round trip of request i served on replica r. */
+void rs_inf__sites_start(rs_inf_wl_t* w);
+rs_inf_pool_t* rs_inf__pool_for(rs_inf_wl_t* w, int i);
+double rs_inf__wan_s(rs_inf_wl_t* w, int i, int r);
 
 /* inf_windows.c: windows.csv (opened under failures), then, once every request is served, its rows and
  * the SLO attainment of requests that met a failure and of the others. */

@@ -47,8 +47,9 @@ void rs_inf__assign(rs_inf_wl_t* w, int i, int r, int tokens)
 void rs_inf__release(rs_inf_wl_t* w, int i)
 {
   rs_inf_req_t* q    = &w->reqs[i];
-  int r              = rs_inf__route(&w->router, &w->pools[0]);
+  int r              = rs_inf__route(&w->router, rs_inf__pool_for(w, i));
   q->prefill_replica = r;
+  q->wan_s           = rs_inf__wan_s(w, i, r);
   q->during |= w->res.n_down > 0;
   rs_inf__router_seat(&w->router, r, 1);
   rs_inf__assign(w, i, r, w->cfg->prefill_replicas > 0 ? q->prompt : q->prompt + q->output);
@@ -210,8 +211,10 @@ static void request_row(rs_table_t* t, const char* workload, int i, const rs_inf
 
 void rs_inf__finish(rs_inf_wl_t* w, int i)
 {
-  const rs_inf_req_t* q = &w->reqs[i];
-  rs_inf_results_t* rs  = &w->res;
+  rs_inf_req_t* q      = &w->reqs[i];
+  rs_inf_results_t* rs = &w->res;
+  q->first_token += q->wan_s; /* as its client sees them, from its home site */
+  q->finish += q->wan_s;
   double ttft = q->first_token - q->arrival, tpot = tpot_of(q), lat = q->finish - q->arrival;
   request_row(rs->requests, w->wl->name, i, q);
   rs->ttft[rs->n_done]    = ttft;

@@ -532,7 +532,8 @@ static int inf_start(rs_run_t* run, int i, void* state, rs_wl_row_t* row, rs_err
     replica_start(w, r, gpus);
     gpus += w->reps[r].n_gpus;
   }
-  row->gpus  = gpus;
+  row->gpus = gpus;
+  rs_inf__sites_start(w);
   char* name = bprintf("%s-router", w->wl->name);
   start_actor(name, w->reps[0].gpus[0]->host, w, rs_inf__router_actor);
   free(name);
@@ -605,6 +606,9 @@ static void inf_free(void* state)
   free(w->res.latency);
   free(w->res.made);
   free(w->res.change_t);
+  free(w->site_pools);
+  free(w->rep_site);
+  free(w->wan_rtt);
   free(w->res.change_n);
   free(w->calls.calls);
   free(w);
