@@ -373,6 +373,92 @@ START_TEST(tool_calls_on_a_failed_host_are_retried)
 }
 END_TEST
 
+/* Requests of out's requests.csv: the count for which keep(replica, arrival, scheduled, ttft) holds. */
+static int count_requests(const char* out, int (*keep)(int, double, double, double))
+{
+  rs_csv_t* csv = rs_test_table(dir, out, "requests.csv");
+  int rep = rs_csv_column(csv, "replica"), arr = rs_csv_column(csv, "arrival_s");
+  int sch = rs_csv_column(csv, "scheduled_s"), tt = rs_csv_column(csv, "ttft_s"), n = 0;
+  for (size_t r = 1; r < csv->n_rows; r++)
+    n += keep(atoi(rs_csv_cell(&csv->rows[r], rep)), strtod(rs_csv_cell(&csv->rows[r], arr), NULL),
+              strtod(rs_csv_cell(&csv->rows[r], sch), NULL), strtod(rs_csv_cell(&csv->rows[r], tt), NULL));
+  rs_csv_free(csv);
+  return n;
+}
+
+/* The provider test's outage: azure (site 1: replicas 4 to 7) down from 3.6 s to 7.2 s; the WAN's
+ * round trip is 2 x 30 ms. */
+static int on_azure_in_outage(int rep, double arr, double sch, double ttft)
+{
+  return rep >= 4 && rep <= 7 && sch > 3.6 && sch < 7.2;
+}
+static int on_azure_after(int rep, double arr, double sch, double ttft)
+{
+  return rep >= 4 && rep <= 7 && arr > 7.3;
+}
+static int slow_before(int rep, double arr, double sch, double ttft)
+{
+  return arr < 3.5 && sch < 3.6 && ttft >= 0.06; /* those sent again at 3.6 s may cross the WAN */
+}
+static int in_outage(int rep, double arr, double sch, double ttft)
+{
+  return arr > 3.7 && arr < 7.1;
+}
+static int slow_in_outage(int rep, double arr, double sch, double ttft)
+{
+  return arr > 3.7 && arr < 7.1 && ttft >= 0.06;
+}
+
+/* A chat service over three providers' sites (4 replicas each), azure lost for 3.6 s: its replicas
+ * serve nothing then and serve again after; its third of the traffic fails over to the other sites and
+ * pays the WAN's round trip on its first token, while before the outage no request crosses the WAN. */
+START_TEST(a_provider_outage_fails_over_with_the_wan_added)
+{
+  const char* yaml =
+      "name: mc\nseed: 1\nplatform:\n  generate: {server: p5en.48xlarge, servers: 1, sites: 3, providers: "
+      "'aws,azure,oracle', wan_latency_ms: 30}\nworkloads:\n"
+      "  - {name: chat, kind: inference, model: {preset: llama3-8b}, tp: 2, precision: bf16, mode: server,\n"
+      "     requests: 600, rate_per_s: 60, prompt_tokens: 512, output_tokens: 128}\n"
+      "failures:\n  events:\n    - {at_h: 0.001, for_h: 0.001, provider: azure}\n";
+  ck_assert_int_eq(rs_test_run_yaml(dir, yaml, "out", ""), 0);
+  ck_assert_double_eq(summary("out", "requests"), 600);
+  ck_assert_double_eq(summary("out", "failed_requests"), 0);
+  ck_assert_int_eq(count_events("out", "replica down", "replica"), 4);
+  ck_assert_int_eq(count_requests("out", on_azure_in_outage), 0);
+  ck_assert_int_gt(count_requests("out", on_azure_after), 0);
+  ck_assert_int_eq(count_requests("out", slow_before), 0);
+  int n = count_requests("out", in_outage), slow = count_requests("out", slow_in_outage);
+  ck_assert_msg(slow >= n / 5 && slow <= n / 2, "%d of %d requests in the outage paid the WAN", slow, n);
+}
+END_TEST
+
+/* scenarios/multicloud-outage.yaml, cut small (150 chat requests, 20 agent sessions, the outage from
+ * 36 s to 108 s): it runs, every request is served, the outage shows in windows.csv. */
+START_TEST(the_multicloud_outage_scenario_runs)
+{
+  char cmd[1024];
+  snprintf(
+      cmd, sizeof cmd,
+      "cd %s && %s run scenarios/multicloud-outage.yaml -o %s/mc -q --set workloads.0.requests=150 "
+      "--set workloads.1.arrivals.sessions=20 --set failures.events.0.at_h=0.01 --set failures.events.0.for_h=0.02 "
+      "--set failures.inference.window_s=30 2>%s/err",
+      RS_SOURCE_DIR, RS_RACKSIM_BIN, dir, dir);
+  ck_assert_int_eq(system(cmd), 0);
+  ck_assert_double_ge(summary("mc", "requests"), 150);
+  ck_assert_double_eq(summary("mc", "failed_requests"), 0);
+  ck_assert_double_gt(summary("mc", "retried_requests"), 0);
+  ck_assert_double_lt(summary("mc", "availability"), 1);
+  ck_assert_double_eq(rs_test_table_value(dir, "mc", "summary.csv", 2, "operations"), 20);
+  rs_csv_t* csv = rs_test_table(dir, "mc", "windows.csv");
+  int c_s = rs_csv_column(csv, "start_s"), c_d = rs_csv_column(csv, "replicas_down_max");
+  for (size_t r = 1; r < csv->n_rows; r++) {
+    double t = strtod(rs_csv_cell(&csv->rows[r], c_s), NULL);
+    ck_assert_int_eq(atoi(rs_csv_cell(&csv->rows[r], c_d)), t + 30 > 36 && t < 108 ? 16 : 0);
+  }
+  rs_csv_free(csv);
+}
+END_TEST
+
 /* Same scenario, same seed: the same failures, byte for byte. */
 START_TEST(same_seed_same_failures)
 {
@@ -406,6 +492,8 @@ static Suite* faults_suite(void)
   tcase_add_test(tc, in_flight_requests_of_a_failed_replica_are_resubmitted);
   tcase_add_test(tc, in_flight_requests_of_a_failed_replica_are_lost);
   tcase_add_test(tc, tool_calls_on_a_failed_host_are_retried);
+  tcase_add_test(tc, a_provider_outage_fails_over_with_the_wan_added);
+  tcase_add_test(tc, the_multicloud_outage_scenario_runs);
   suite_add_tcase(s, tc);
   tc = tcase_create("training");
   tcase_add_checked_fixture(tc, setup, teardown);
