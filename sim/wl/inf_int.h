@@ -10,6 +10,9 @@
  *   inf_cost.c      the per-stage figures and the seconds of one step on one GPU of a stage
  *   inf_serve.c     requests in and out: the router actor, calls of other workloads, requests.csv
  *   inf_disagg.c    disaggregated serving: KV caches from prefill to decode replicas
+ *   inf_faults.c    failures: a replica that fails stops, its requests resubmitted or lost
+ *   inf_sites.c     several sites: each request's home site, failover, the WAN's round trip
+ *   inf_windows.c   windows.csv and the SLO attainment during and outside failures
  *   inference.c     the rs_wl__inference entry: prepare, start, summary, report, free
  * See LICENSE. */
 #ifndef RS_INF_INT_H

@@ -639,6 +639,12 @@ static void inf_report(const rs_run_t* run, int i, const void* state, FILE* fp)
           s->requests, s->tokens_per_s, s->tokens_per_s_per_gpu, s->ttft_s[0], s->ttft_s[2], s->tpot_s[0], s->tpot_s[2],
           s->goodput_requests_per_s, 100 * s->slo_attainment, s->preemptions);
   fprintf(fp, "    GPU energy %.4g kJ, %.4g J per output token\n", s->energy_j / 1e3, s->joules_per_token);
+  if (!isnan(s->availability))
+    fprintf(fp,
+            "    under failures: availability %.4f, %.0f requests retried, %.0f lost; SLO attainment %.1f%% of "
+            "requests that met a failure, %.1f%% of the others\n",
+            s->availability, s->retried_requests, s->failed_requests, 100 * s->slo_attainment_degraded,
+            100 * s->slo_attainment_healthy);
 }
 
 static const void* inf_summary(const void* state)
