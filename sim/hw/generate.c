@@ -240,6 +240,19 @@ static void write_fleet(FILE* fp, const rs_platgen_spec_t* sp, int site)
   fprintf(fp, "</zone>\n");
 }
 
+/* The site's cloud provider, the providers list's entry `site`, as rs.provider of its zone (what a
+ * failures event's `provider:` names). */
+static void write_provider(FILE* fp, const rs_platgen_spec_t* sp, int site)
+{
+  const char* p = sp->providers;
+  for (int k = 0; p != NULL && k < site; k++)
+    p = strchr(p, ',') ? strchr(p, ',') + 1 : NULL;
+  if (p == NULL)
+    return;
+  int len = (int)strcspn(p, ",");
+  fprintf(fp, "<prop id=\"rs.provider\" value=\"%.*s\"/>\n", len, p);
+}
+
 /* The gateways of a site's member zones, for the site's zone routes. */
 typedef struct member {
   char zone[32];
@@ -252,6 +265,7 @@ static void write_site(FILE* fp, const rs_platgen_spec_t* sp, int site)
   member_t* m = calloc((size_t)pods + 2, sizeof *m);
   int n       = 0;
   fprintf(fp, "<zone id=\"s%d\" routing=\"Full\">\n", site);
+  write_provider(fp, sp, site);
   for (int p = 0; p < pods; p++) {
     int first = p * sp->servers_per_pod;
     int count = sp->servers - first < sp->servers_per_pod ? sp->servers - first : sp->servers_per_pod;

@@ -239,6 +239,7 @@ typedef struct rs_platgen_spec {
   double oversubscription;      /* leaf down bandwidth / leaf up bandwidth, >= 1 */
   double hop_latency_us;        /* one switch traversal */
   int sites;                    /* regions or providers, joined by WAN links */
+  const char* providers;        /* NULL, or one cloud provider per site, comma-separated (rs.provider of its zone) */
   double wan_gbits_per_s;       /* per site pair, per direction */
   double wan_latency_ms;
   int cpu_hosts;                /* CPU fleet hosts per site (0: none) */

@@ -19,6 +19,7 @@ static const char* const target_names[] = {"rack", "server", "gpu", "link_class"
 _Static_assert(sizeof target_names / sizeof target_names[0] == RS_TARGET_COUNT + 1, "one name per target");
 static const char* const event_kind_names[] = {"down", "degrade", NULL};
 static const char* const preset_names[]     = {"none", "llama3", NULL};
+static const char* const retry_names[]      = {"resubmit", "lose", NULL};
 
 const char* rs_fail_class_name(rs_fail_class_t cls)
 {
@@ -185,6 +186,24 @@ static const rs_sc__field_t training_fields[] = {
 };
 static const rs_sc__table_t training_table = {RS_SC__FIELDS(training_fields)};
 
+/* ---- inference's and agents' reactions ------------------------------------------------------------ */
+
+#define FI(m) offsetof(rs_sc_fail_inference_t, m)
+static const rs_sc__field_t inference_fields[] = {
+    {"retry", RS_SC__ENUM, FI(retry), .choices = retry_names, .def = "resubmit"},
+    {"window_s", RS_SC__NUM, FI(window_s), .min = 1e-6, .max = 1e9, .def = "60"},
+};
+static const rs_sc__table_t inference_table = {RS_SC__FIELDS(inference_fields)};
+
+/* A tool call that finds its host down waits out the caller's timeout, then tries another host; 30 s
+ * is a default to state in a scenario (unverified: a typical client timeout, not a measured figure). */
+#define FG(m) offsetof(rs_sc_fail_agentic_t, m)
+static const rs_sc__field_t agentic_fields[] = {
+    {"tool_retries", RS_SC__INT, FG(tool_retries), .min = 0, .max = 1000, .def = "3"},
+    {"tool_retry_s", RS_SC__NUM, FG(tool_retry_s), .min = 0, .max = 1e6, .def = "30"},
+};
+static const rs_sc__table_t agentic_table = {RS_SC__FIELDS(agentic_fields)};
+
 /* ---- the section ---------------------------------------------------------------------------------- */
 
 #define FS(m) offsetof(rs_sc_failures_t, m)
@@ -229,5 +248,7 @@ static const rs_sc__field_t failures_fields[] = {
     {"events", RS_SC__SEQ, FS(events), .sub = &event_table, .count_off = FS(n_events),
      .item_size = sizeof(rs_sc_fail_event_t), .what = "a list of scheduled events (lines starting with '- at_h: ...')"},
     {"training", RS_SC__MAP, FS(training), .def = "{}", .sub = &training_table},
+    {"inference", RS_SC__MAP, FS(inference), .def = "{}", .sub = &inference_table},
+    {"agentic", RS_SC__MAP, FS(agentic), .def = "{}", .sub = &agentic_table},
 };
 const rs_sc__table_t rs_sc__failures = {RS_SC__FIELDS(failures_fields), .check = check_failures};

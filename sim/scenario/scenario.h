@@ -160,6 +160,7 @@ typedef struct rs_sc_platform {
   int generate;          /* 1: generate the platform from gen */
   char* gen_server;      /* generate.server, as written */
   char* gen_cpu;         /* generate.cpu, as written */
+  char* gen_providers;   /* generate.providers, as written (gen.providers borrows it); NULL: none */
   rs_platgen_spec_t gen; /* generate's figures, with server and CPU resolved */
 } rs_sc_platform_t;
 
@@ -248,6 +249,22 @@ typedef struct rs_sc_fail_training {
   double wall_h;                /* > 0: the job stops this long after its start, iterations done or not */
 } rs_sc_fail_training_t;
 
+/* What happens to the requests in flight on an inference replica that fails: sent again by the client
+ * to another replica (from their start) or lost. */
+typedef enum { RS_RETRY_RESUBMIT, RS_RETRY_LOSE } rs_retry_t;
+
+/* failures.inference: how every inference workload reacts to a failure of one of its replicas. */
+typedef struct rs_sc_fail_inference {
+  rs_retry_t retry;
+  double window_s; /* windows.csv: requests by arrival time in windows of this length */
+} rs_sc_fail_inference_t;
+
+/* failures.agentic: how agent sessions react to a tool call on a CPU host that is down. */
+typedef struct rs_sc_fail_agentic {
+  int tool_retries;    /* attempts after the first, each on another host of the pool; then the call fails */
+  double tool_retry_s; /* the caller's wait before each retry (its timeout) */
+} rs_sc_fail_agentic_t;
+
 typedef struct rs_sc_failures {
   rs_fail_preset_t preset;
   rs_dist_t preset_repair_dist; /* the repair of the preset's classes (the paper gives none) */
@@ -257,6 +274,8 @@ typedef struct rs_sc_failures {
   rs_sc_fail_event_t* events;
   int n_events;
   rs_sc_fail_training_t training;
+  rs_sc_fail_inference_t inference;
+  rs_sc_fail_agentic_t agentic;
 } rs_sc_failures_t;
 
 /* One cause of the Llama 3 preset (Dubey et al. 2024, Table 5): its count of unexpected

@@ -4,6 +4,7 @@
  * job, and each kind's own keys are in its sc_KIND.c. See LICENSE. */
 #include "scenario/schema.h"
 
+#include <ctype.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -69,6 +70,26 @@ static char* data_dir(void)
 
 /* ---- platform ------------------------------------------------------------------------------------- */
 
+/* generate.providers: one name per site, comma-separated, each of letters, digits, '-' or '_'. */
+static int check_providers(rs_sc__walk_t* w, const rs_sc__loc_t* at, rs_sc_platform_t* p)
+{
+  p->gen.providers = p->gen_providers;
+  if (p->gen_providers == NULL)
+    return RS_OK;
+  int names = 1, ok = p->gen_providers[0] != '\0';
+  for (const char* c = p->gen_providers; *c; c++) {
+    names += *c == ',';
+    ok &= isalnum((unsigned char)*c) || *c == '-' || *c == '_' || (*c == ',' && c[1] != ',' && c[1] != '\0');
+  }
+  ok &= p->gen_providers[0] != ',';
+  if (!ok || names != p->gen.sites)
+    return rs_sc__err_key(w, at, "providers",
+                          "expected %d provider name%s (one per site, comma-separated: letters, digits, '-', '_'), "
+                          "got '%s'",
+                          p->gen.sites, p->gen.sites == 1 ? "" : "s", p->gen_providers);
+  return RS_OK;
+}
+
 /* generate: the server and CPU named must be among hw's. */
 static int check_generate(rs_sc__walk_t* w, const rs_sc__loc_t* at, void* base)
 {
@@ -93,7 +114,7 @@ static int check_generate(rs_sc__walk_t* w, const rs_sc__loc_t* at, void* base)
                           "expected a cluster of at most %d hosts (sites x (servers x %d GPUs and CPUs of %s + "
                           "cpu_hosts)), got %lld",
                           RS_PLATGEN_MAX_HOSTS, per_server, p->gen_server, hosts);
-  return RS_OK;
+  return check_providers(w, at, p);
 }
 
 #define GEN(m) (offsetof(rs_sc_platform_t, gen) + offsetof(rs_platgen_spec_t, m))
@@ -108,6 +129,7 @@ static const rs_sc__field_t generate_fields[] = {
     {"wan_latency_ms", RS_SC__NUM, GEN(wan_latency_ms), .min = 0, .max = 1e5, .def = "10"},
     {"cpu_hosts", RS_SC__INT, GEN(cpu_hosts), .min = 0, .max = 10000000, .def = "0"},
     {"cpu", RS_SC__STR, offsetof(rs_sc_platform_t, gen_cpu), .def = "graviton4"},
+    {"providers", RS_SC__STR, offsetof(rs_sc_platform_t, gen_providers)},
 };
 static const rs_sc__table_t generate_table = {RS_SC__FIELDS(generate_fields), .check = check_generate};
 

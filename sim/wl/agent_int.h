@@ -26,6 +26,7 @@ typedef struct agent_host {
   int free_cores;
   double free_mem; /* bytes */
   int listed;      /* in the pool's stack of hosts that fit one more call */
+  int down;        /* failures holding it down (agentic.c): it takes no call */
 } agent_host_t;
 
 /* One tool call, from its submission to its end. The caller allocates it; the pool links it into its
@@ -37,6 +38,8 @@ struct agent_call {
   agent_host_t* host;    /* where it runs: set when it starts */
   agent_call_t* next;    /* in the queue */
   double queued_s;       /* when it was submitted */
+  int attempt;           /* 0 for the first; then each retry after a failure of its host */
+  int failed;            /* its host failed while it ran: its work is lost */
 };
 
 typedef struct agent_pool {
@@ -83,8 +86,11 @@ void rs_agent__pool_release(agent_pool_t* p, agent_host_t* h, double now);
 void rs_agent__pool_account(agent_pool_t* p, double now);
 /* Starts a new sample window: its integral, its longest queue and its started calls from zero. */
 void rs_agent__pool_new_window(agent_pool_t* p);
-/* The next host, round robin, that serves an input transfer. */
+/* The next host, round robin, that serves an input transfer (one that is up, while one is). */
 const agent_host_t* rs_agent__pool_next_io(agent_pool_t* p);
+/* Host h of p failed (delta 1) or was repaired (-1): while down it leaves the stack of hosts that fit a
+ * call; back up, it rejoins it on top when it fits one. Then start the queue's head (_next). */
+void rs_agent__pool_host_down(agent_pool_t* p, agent_host_t* h, int delta);
 
 /* ---- the workload's state ---------------------------------------------------------------------- */
 
@@ -93,6 +99,8 @@ typedef struct agentic_summary {
   double latency_s[RS_RUN_PERCENTILES]; /* p50, p90, p95, p99 of its root sessions */
   double cpu_cores;                     /* cores of its tool pool */
   double cpu_utilisation;               /* busy core-seconds / (cores x duration) */
+  double tool_retries;    /* tool calls sent again after their host failed; NaN: the run has no failures */
+  double tool_failures;   /* tool calls given up after failures.agentic.tool_retries retries */
 } agentic_summary_t;
 
 struct agentic {
@@ -122,6 +130,7 @@ struct agentic {
   double last_sample_s;
   sg_sem_t sampler_wake; /* released to the sampler while it waits out an idle stretch */
   int sampler_waiting;
+  long long tool_retries, tool_failures;
 };
 
 /* ---- sessions (agent_session.c) ------------------------------------------------------------------ */

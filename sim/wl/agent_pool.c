@@ -156,7 +156,7 @@ void rs_agent__pool_release(agent_pool_t* p, agent_host_t* h, double now)
 {
   h->free_cores += p->call_cores;
   h->free_mem += p->call_mem;
-  if (!h->listed && host_fits(p, h))
+  if (!h->listed && !h->down && host_fits(p, h))
     host_list(p, (int)(h - p->hosts));
   busy_add(p, -p->call_cores, now);
   p->running--;
@@ -165,6 +165,31 @@ void rs_agent__pool_release(agent_pool_t* p, agent_host_t* h, double now)
 const agent_host_t* rs_agent__pool_next_io(agent_pool_t* p)
 {
   const agent_host_t* h = &p->hosts[p->next_io];
-  p->next_io            = (p->next_io + 1) % p->n_hosts;
+  for (int k = 0; k < p->n_hosts && p->hosts[p->next_io].down; k++) /* the next one up, if any */
+    p->next_io = (p->next_io + 1) % p->n_hosts;
+  if (!p->hosts[p->next_io].down)
+    h = &p->hosts[p->next_io];
+  p->next_io = (p->next_io + 1) % p->n_hosts;
   return h;
+}
+
+/* Takes host h out of the stack of hosts that fit a call, keeping the others' order. */
+static void host_unlist(agent_pool_t* p, int h)
+{
+  int k = 0;
+  while (k < p->n_avail && p->avail[k] != h)
+    k++;
+  for (; k + 1 < p->n_avail; k++)
+    p->avail[k] = p->avail[k + 1];
+  p->n_avail--;
+  p->hosts[h].listed = 0;
+}
+
+void rs_agent__pool_host_down(agent_pool_t* p, agent_host_t* h, int delta)
+{
+  h->down += delta;
+  if (h->down > 0 && h->listed)
+    host_unlist(p, (int)(h - p->hosts));
+  else if (h->down == 0 && !h->listed && host_fits(p, h))
+    host_list(p, (int)(h - p->hosts));
 }

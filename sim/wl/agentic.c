@@ -38,6 +38,7 @@ struct agent_worker {
   sg_sem_t go;
   agent_worker_t* next_idle;
   agent_worker_t* next_all; /* every worker, to free them */
+  agent_call_t* running;    /* the call it runs now; NULL: idle */
 };
 
 /* ---- tables ---------------------------------------------------------------------------------------- */
@@ -240,21 +241,97 @@ static void tool_call(agent_worker_t* k, agent_call_t* c)
   agent_session_t* s = c->s;
   agentic_t* w       = s->w;
   double t0          = simgrid_get_clock();
+  k->running         = c;
   if (!s->has_sandbox)
     sandbox_start(s);
   double t1 = simgrid_get_clock();
   if (w->cfg->io_bytes > 0)
     rs_net_flow(rs_agent__pool_next_io(w->io_pool)->cpu->host, c->host->cpu->host, w->cfg->io_bytes);
   run_execs(c);
-  s->startup_s += t1 - t0;
-  s->tool_s += simgrid_get_clock() - t1;
-  s->tool_calls++;
+  k->running = NULL;
+  if (!c->failed) {
+    s->startup_s += t1 - t0;
+    s->tool_s += simgrid_get_clock() - t1;
+    s->tool_calls++;
+  }
   k->next_idle = w->idle; /* idle from here: freeing the cores may hand it the next call */
   w->idle      = k;
   rs_agent__pool_release(w->tool_pool, c->host, simgrid_get_clock());
   rs_agent__dispatch(w, w->tool_pool);
+  int failed = c->failed; /* its session moved on from the failure (tool_retry) */
   free(c);
-  rs_agent__session_next(s);
+  if (!failed)
+    rs_agent__session_next(s);
+}
+
+/* ---- tool calls on a host that fails ------------------------------------------------------------- */
+
+/* The caller of a call whose host failed waits out its timeout, then sends it again to the pool (it
+ * runs on a host that is up), or, past failures.agentic.tool_retries, gives up: the session goes on
+ * without the result. One short-lived actor per failed call (failures are rare). */
+static void tool_retry(int argc, char** argv)
+{
+  agent_call_t* c                    = sg_actor_self_get_data();
+  agent_session_t* s                 = c->s;
+  agentic_t* w                       = s->w;
+  const rs_sc_fail_agentic_t* policy = &w->run->sc->failures.agentic;
+  sg_actor_sleep_for(policy->tool_retry_s);
+  if (c->attempt > policy->tool_retries) {
+    w->tool_failures++;
+    free(c);
+    rs_agent__session_next(s);
+    return;
+  }
+  w->tool_retries++;
+  rs_agent__pool_submit(w->tool_pool, c, simgrid_get_clock());
+  rs_agent__dispatch(w, w->tool_pool);
+}
+
+/* Call c's host failed: its work is lost (the execs run on, their result unused: the host is never
+ * turned off in SimGrid), and its caller starts over from the failure (tool_retry). */
+static void call_failed(agentic_t* w, agent_call_t* c)
+{
+  c->failed             = 1;
+  agent_call_t* again   = xbt_new0(agent_call_t, 1);
+  again->s              = c->s;
+  again->flops_per_core = c->flops_per_core;
+  again->attempt        = c->attempt + 1;
+  sg_actor_t a          = sg_actor_init("tool-retry", w->tool_pool->hosts[0].cpu->host);
+  sg_actor_set_data(a, again);
+  sg_actor_set_stacksize(a, WORKER_STACK_BYTES);
+  sg_actor_start(a, tool_retry, 0, NULL);
+}
+
+/* The host of pool p that is the platform's CPU cpu, or NULL. */
+static agent_host_t* pool_host(agent_pool_t* p, const rs_cpu_t* cpu)
+{
+  for (int h = 0; h < p->n_hosts; h++)
+    if (p->hosts[h].cpu == cpu)
+      return &p->hosts[h];
+  return NULL;
+}
+
+/* A failure or a repair of CPU hosts: a host that is down takes no call, and the calls running on it
+ * fail; a repaired host takes calls again. */
+static void agentic_fault(rs_run_t* run, int i, void* state, const rs_fault_t* f)
+{
+  agentic_t* w = state;
+  if (w->done || w->pools == NULL || w->row == NULL)
+    return;
+  for (int k = 0; k < f->n_cpus; k++) {
+    const rs_cpu_t* cpu = &run->plat->cpus[f->cpus[k]];
+    for (int p = 0; p < w->cfg->n_pools; p++) {
+      agent_host_t* h = pool_host(&w->pools[p], cpu);
+      if (h == NULL)
+        continue;
+      rs_agent__pool_host_down(&w->pools[p], h, f->up ? -1 : 1);
+      for (agent_worker_t* x = w->workers; !f->up && h->down == 1 && x; x = x->next_all)
+        if (x->running && x->running->host == h && !x->running->failed)
+          call_failed(w, x->running);
+    }
+  }
+  if (f->up)
+    rs_agent__dispatch(w, w->tool_pool);
 }
 
 /* ---- actors ---------------------------------------------------------------------------------------- */
@@ -338,6 +415,8 @@ static void summarize(agentic_t* w)
   row->operations      = n;
   sum->cpu_cores       = cores;
   sum->cpu_utilisation = row->end_s > row->start_s ? core_s / (cores * (row->end_s - row->start_s)) : 0;
+  sum->tool_retries    = w->run->faults ? w->tool_retries : NAN;
+  sum->tool_failures   = w->run->faults ? w->tool_failures : NAN;
   char detail[64];
   snprintf(detail, sizeof detail, "%d sessions", n);
   rs_run_event(w->run, row->start_s, row->end_s, w->wl->name, "sessions", detail);
@@ -390,7 +469,7 @@ static agentic_t* agentic_new(const rs_run_t* run, int i)
   agentic_t* w = xbt_new0(agentic_t, 1);
   w->wl        = &run->sc->workloads[i];
   w->cfg       = &w->wl->u.agent;
-  w->sum       = (agentic_summary_t){{NAN, NAN, NAN}, NAN, NAN};
+  w->sum       = (agentic_summary_t){{NAN, NAN, NAN}, NAN, NAN, NAN, NAN};
   w->service   = w->cfg->service ? rs_service_find(run, w->cfg->service) : -1;
   w->pools     = xbt_new0(agent_pool_t, w->cfg->n_pools);
   for (int p = 0; p < w->cfg->n_pools; p++)
@@ -508,6 +587,8 @@ static const rs_wl_col_t agentic_cols[] = {
     {"latency_p99_s", offsetof(agentic_summary_t, latency_s[3])},
     {"cpu_cores", offsetof(agentic_summary_t, cpu_cores)},
     {"cpu_utilisation", offsetof(agentic_summary_t, cpu_utilisation)},
+    {"tool_retries", offsetof(agentic_summary_t, tool_retries)},
+    {"tool_failures", offsetof(agentic_summary_t, tool_failures)},
 };
 
 const rs_wl_ops_t rs_wl__agentic = {
@@ -520,4 +601,5 @@ const rs_wl_ops_t rs_wl__agentic = {
     .report  = agentic_report,
     .free    = agentic_free,
     .calls   = agentic_calls,
+    .fault   = agentic_fault,
 };

@@ -354,6 +354,8 @@ static void account(rs_inf_replica_t* r, double a, double b, int busy, int seqs,
 static void apply_step(rs_inf_replica_t* r, int v, const rs_inf_step_t* st, double now)
 {
   rs_inf_wl_t* w = r->w;
+  if (r->batch[v].epoch != r->epoch)
+    return; /* the replica failed during the step: its requests left it (inf_faults.c) */
   if (r->cap_left < r->kv[v].n_run) { /* room for every running request to leave */
     r->cap_left = r->kv[v].cap_run;
     r->left     = xbt_realloc(r->left, r->cap_left * sizeof *r->left);
@@ -398,6 +400,7 @@ static const rs_inf_step_t* schedule_step(rs_inf_replica_t* r, int v, double now
   }
   b->start = now;
   b->used  = kv->total_blocks - kv->free_blocks;
+  b->epoch = r->epoch;
   return &b->st;
 }
 
@@ -505,7 +508,8 @@ static int fast_forward(rs_inf_replica_t* r)
     free(run);
     return 0;
   }
-  int done = r->n_gpus == 1 ? run_on_one_gpu(r, now, run) : run_on_the_stage(r, run);
+  r->batch[0].epoch = r->epoch;
+  int done          = r->n_gpus == 1 ? run_on_one_gpu(r, now, run) : run_on_the_stage(r, run);
   trace_op(r, 0, "compute", 0, now, NAN);
   double start = now;
   for (int j = 0; j < done; j++) {
@@ -526,7 +530,20 @@ static int fast_forward(rs_inf_replica_t* r)
 static int wait_for_work(rs_inf_replica_t* r, double now)
 {
   const rs_inf_wl_t* w = r->w;
-  if (r->role == RS_INF_DECODE ? rs_inf__all_served(w) : w->arrivals_done)
+  /* under failures a replica may still be sent requests of one that failed, until every one is served */
+  if (r->role == RS_INF_DECODE || w->run->faults ? rs_inf__all_served(w) : w->arrivals_done)
+    return 0;
+  r->idle = 1;
+  sg_sem_acquire(r->wake);
+  account(r, now, simgrid_get_clock(), 0, 0, blocks_used(r));
+  return 1;
+}
+
+/* A replica that is down runs nothing: it sleeps until its repair, or a request routed to it while
+ * every replica is down; 0 once every request is served. */
+static int wait_for_repair(rs_inf_replica_t* r, double now)
+{
+  if (rs_inf__all_served(r->w))
     return 0;
   r->idle = 1;
   sg_sem_acquire(r->wake);
@@ -555,7 +572,10 @@ static void step_loop(rs_inf_replica_t* r)
 {
   for (;;) {
     double now = simgrid_get_clock();
-    if (!has_work(r, 0)) {
+    if (rs_inf__down(r)) {
+      if (!wait_for_repair(r, now))
+        return;
+    } else if (!has_work(r, 0)) {
       if (!wait_for_work(r, now))
         return;
     } else if (!fast_forward(r)) {
@@ -583,7 +603,7 @@ static void pipeline_loop(rs_inf_replica_t* r)
     int seqs = 0;
     for (int v = 0; v < r->n_ve; v++) {
       rs_inf_batch_t* b = &r->batch[v];
-      if (!b->in_flight && has_work(r, v)) {
+      if (!b->in_flight && has_work(r, v) && !rs_inf__down(r)) {
         schedule_step(r, v, now);
         b->in_flight = 1;
         in_flight++;
@@ -593,7 +613,7 @@ static void pipeline_loop(rs_inf_replica_t* r)
       seqs += b->in_flight ? b->st.seqs : 0;
     }
     if (in_flight == 0) {
-      if (!wait_for_work(r, now))
+      if (!(rs_inf__down(r) ? wait_for_repair(r, now) : wait_for_work(r, now)))
         return;
       continue;
     }

@@ -44,18 +44,20 @@ void rs_inf__assign(rs_inf_wl_t* w, int i, int r, int tokens)
 
 /* Gives request i, arriving now, to a replica of the first pool (the prefill ones when disaggregated);
  * a prefill replica counts only its prompt as outstanding. */
-static void release(rs_inf_wl_t* w, int i)
+void rs_inf__release(rs_inf_wl_t* w, int i)
 {
   rs_inf_req_t* q    = &w->reqs[i];
-  int r              = rs_inf__route(&w->router, &w->pools[0]);
+  int r              = rs_inf__route(&w->router, rs_inf__pool_for(w, i));
   q->prefill_replica = r;
+  q->wan_s           = rs_inf__wan_s(w, i, r);
+  q->during |= w->res.n_down > 0;
   rs_inf__router_seat(&w->router, r, 1);
   rs_inf__assign(w, i, r, w->cfg->prefill_replicas > 0 ? q->prompt : q->prompt + q->output);
 }
 
 int rs_inf__all_served(const rs_inf_wl_t* w)
 {
-  return w->arrivals_done && w->res.n_done == w->n_reqs + w->calls.n;
+  return w->arrivals_done && w->res.n_done + w->res.n_lost == w->n_reqs + w->calls.n;
 }
 
 /* No request will come any more once the router is done and every client has said goodbye. */
@@ -80,7 +82,7 @@ void rs_inf__router_actor(int argc, char** argv)
     if (w->reqs[i].arrival > simgrid_get_clock()) /* reqs may grow while it sleeps: no pointer kept */
       sg_actor_sleep_until(w->reqs[i].arrival);
     w->next_arrival = k + 1 < w->n_reqs ? w->reqs[w->order[k + 1]].arrival + t0 : INFINITY;
-    release(w, i);
+    rs_inf__release(w, i);
   }
   w->calls.router_done = 1;
   close_arrivals(w);
@@ -142,7 +144,7 @@ static void admit_call(rs_inf_wl_t* w, rs_svc_call_t* m)
                                                 .kv_start    = -1,
                                                 .kv_end      = -1};
   w->calls.calls[w->calls.n++] = m;
-  release(w, i);
+  rs_inf__release(w, i);
 }
 
 /* Takes calls from other workloads on this workload's service mailbox until every client said bye. */
@@ -209,8 +211,10 @@ static void request_row(rs_table_t* t, const char* workload, int i, const rs_inf
 
 void rs_inf__finish(rs_inf_wl_t* w, int i)
 {
-  const rs_inf_req_t* q = &w->reqs[i];
-  rs_inf_results_t* rs  = &w->res;
+  rs_inf_req_t* q      = &w->reqs[i];
+  rs_inf_results_t* rs = &w->res;
+  q->first_token += q->wan_s; /* as its client sees them, from its home site */
+  q->finish += q->wan_s;
   double ttft = q->first_token - q->arrival, tpot = tpot_of(q), lat = q->finish - q->arrival;
   request_row(rs->requests, w->wl->name, i, q);
   rs->ttft[rs->n_done]    = ttft;
@@ -228,4 +232,16 @@ void rs_inf__finish(rs_inf_wl_t* w, int i)
     reply_call(w->calls.calls[i - w->n_reqs], q->first_token, q->finish, 1);
   for (int r = 0; rs_inf__all_served(w) && r < w->n_replicas; r++)
     rs_inf__wake(&w->reps[r]); /* decode replicas wait for hand-offs until the last request is done */
+}
+
+void rs_inf__lose(rs_inf_wl_t* w, int i)
+{
+  w->res.n_lost++;
+  w->reqs[i].lost    = 1;
+  w->res.last_finish = fmax(w->res.last_finish, simgrid_get_clock()); /* the workload ends with its last request */
+  rs_run_progress(w->run, 1);
+  if (i >= w->n_reqs)
+    reply_call(w->calls.calls[i - w->n_reqs], NAN, simgrid_get_clock(), 0);
+  for (int r = 0; rs_inf__all_served(w) && r < w->n_replicas; r++)
+    rs_inf__wake(&w->reps[r]);
 }

@@ -81,12 +81,17 @@ void rs_inf__summarize(rs_inf_wl_t* w)
   rs_run_percentiles(rs->tpot, rs->n_tpot, s->tpot_s);
   rs_run_percentiles(rs->latency, rs->n_done, s->latency_s);
   s->goodput_requests_per_s = rs->n_good / duration;
-  s->slo_attainment         = (double)rs->n_good / rs->n_done;
-  s->preemptions            = rs->preemptions;
-  s->energy_j               = rs_inf__energy_j(w) - w->energy0_j;
-  s->joules_per_token       = s->energy_j / rs->out_tokens;
-  w->row->energy_j          = s->energy_j;
-  w->row->tokens            = rs->out_tokens;
+  /* a lost request missed its objectives */
+  s->slo_attainment   = (double)rs->n_good / (rs->n_done + rs->n_lost);
+  s->failed_requests  = w->run->faults ? rs->n_lost : NAN;
+  s->retried_requests = w->run->faults ? rs->n_retried : NAN;
+  s->availability     = w->run->faults ? rs_inf__availability(w, rs->last_finish) : NAN;
+  rs_inf__windows_summarize(w);
+  s->preemptions      = rs->preemptions;
+  s->energy_j         = rs_inf__energy_j(w) - w->energy0_j;
+  s->joules_per_token = s->energy_j / rs->out_tokens;
+  w->row->energy_j    = s->energy_j;
+  w->row->tokens      = rs->out_tokens;
   steady_window(w, s);
   rs_run_event(w->run, w->wl->start_s, w->row->end_s, w->wl->name, "serving", w->m->name);
   w->row->finished = 1;
@@ -236,8 +241,9 @@ static rs_inf_wl_t* wl_new(const rs_run_t* run, int i)
   w->wl          = &run->sc->workloads[i];
   w->cfg         = &w->wl->u.inf;
   w->m           = &w->cfg->model;
-  w->sum         = (rs_inf_summary_t){NAN, NAN, NAN, NAN, NAN, {NAN, NAN, NAN}, {NAN, NAN, NAN}, {NAN, NAN, NAN}, NAN,
-                                      NAN, NAN, NAN, NAN, NAN};
+  w->sum         = (rs_inf_summary_t){
+              NAN, NAN, NAN, NAN, NAN, {NAN, NAN, NAN}, {NAN, NAN, NAN}, {NAN, NAN, NAN}, NAN, NAN, NAN, NAN, NAN, NAN,
+              NAN, NAN, NAN, NAN, NAN};
   /* mixed replicas take tp, ep, pp; prefill ones prefill_tp, ... (the same unless given) */
   set_layout(w, w->cfg->prefill_tp, w->cfg->prefill_ep, w->cfg->prefill_pp);
   return w;
@@ -518,7 +524,7 @@ static int inf_start(rs_run_t* run, int i, void* state, rs_wl_row_t* row, rs_err
   w->run         = run;
   w->row         = row;
   if (rs_inf__requests_open(w, err) != RS_OK || rs_inf__replicas_open(w, err) != RS_OK ||
-      rs_run_ops_open(run, err) != RS_OK)
+      rs_inf__windows_open(w, err) != RS_OK || rs_run_ops_open(run, err) != RS_OK)
     return RS_ERR;
   w->res.ttft      = xbt_new(double, w->n_reqs);
   w->res.tpot      = xbt_new(double, w->n_reqs);
@@ -541,6 +547,7 @@ static int inf_start(rs_run_t* run, int i, void* state, rs_wl_row_t* row, rs_err
   row->gpus = gpus;
   if (w->cfg->preemption == RS_PREEMPT_SWAP && every_gpu_has_cpu_path(w))
     w->copies = rs_flows_new(1); /* marks nothing: swaps stay on each GPU's own host link */
+  rs_inf__sites_start(w);
   char* name = bprintf("%s-router", w->wl->name);
   start_actor(name, w->reps[0].gpus[0]->host, w, rs_inf__router_actor);
   free(name);
@@ -615,6 +622,11 @@ static void inf_free(void* state)
   free(w->res.tpot);
   free(w->res.latency);
   free(w->res.made);
+  free(w->res.change_t);
+  free(w->site_pools);
+  free(w->rep_site);
+  free(w->wan_rtt);
+  free(w->res.change_n);
   free(w->calls.calls);
   free(w);
 }
@@ -644,6 +656,12 @@ static void inf_report(const rs_run_t* run, int i, const void* state, FILE* fp)
           s->requests, s->tokens_per_s, s->tokens_per_s_per_gpu, s->ttft_s[0], s->ttft_s[2], s->ttft_s[3], s->tpot_s[0],
           s->tpot_s[2], s->tpot_s[3], s->goodput_requests_per_s, 100 * s->slo_attainment, s->preemptions);
   fprintf(fp, "    GPU energy %.4g kJ, %.4g J per output token\n", s->energy_j / 1e3, s->joules_per_token);
+  if (!isnan(s->availability))
+    fprintf(fp,
+            "    under failures: availability %.4f, %.0f requests retried, %.0f lost; SLO attainment %.1f%% of "
+            "requests that met a failure, %.1f%% of the others\n",
+            s->availability, s->retried_requests, s->failed_requests, 100 * s->slo_attainment_degraded,
+            100 * s->slo_attainment_healthy);
 }
 
 static const void* inf_summary(const void* state)
@@ -679,6 +697,11 @@ static const rs_wl_col_t inf_cols[] = {
     INF_COL("steady_tokens_per_s", steady_tokens_per_s),
     INF_COL("steady_start_s", steady_start_s),
     INF_COL("steady_end_s", steady_end_s),
+    INF_COL("failed_requests", failed_requests),
+    INF_COL("retried_requests", retried_requests),
+    INF_COL("availability", availability),
+    INF_COL("slo_attainment_degraded", slo_attainment_degraded),
+    INF_COL("slo_attainment_healthy", slo_attainment_healthy),
 };
 
 const rs_wl_ops_t rs_wl__inference = {
