@@ -253,4 +253,10 @@ typedef struct rs_work {
  * exist on the GPU where its class has FLOPs. */
 double rs_gpu_work_seconds(const rs_gpu_model_t* gpu, const rs_work_t* w);
 
+/* The compute speed of GPU type gpu capped at cap_w watts, over its uncapped speed, along the type's
+ * performance-vs-power curve (hw.h rs_hw_cap_curve_t; linear between its points): 1 at or above the TDP;
+ * -1 when the type has no curve or cap_w is not above the idle power. Every FLOP-bound time above
+ * (rs_gpu_seconds, rs_gpu_work_seconds) is divided by the speed a GPU model's cap_speed holds. */
+double rs_gpu_cap_speed(const rs_gpu_model_t* gpu, double cap_w);
+
 #endif
