@@ -250,6 +250,28 @@ START_TEST(site_budget_caps_the_gpus_to_fit)
 }
 END_TEST
 
+/* Under failures:, the spare servers training holds are paid over its span beside its own GPUs:
+ * resilience-small (16 H100 on two p5.48xlarge, at $6.88 per GPU-hour) with 2 spare servers of 8 GPUs
+ * pays (16 + 16) GPU-hours per hour; with none, 16. Downtime is inside the span, so it is paid too. */
+START_TEST(spare_servers_are_paid)
+{
+  char out[8192];
+  static const char* const spares[] = {"0", "2"};
+  static const double paid[]        = {16, 32};
+  for (int k = 0; k < 2; k++) {
+    ck_assert_int_eq(rs_test_run(out, sizeof out, RS_SOURCE_DIR, RS_RACKSIM_BIN,
+                                 "run scenarios/resilience-small.yaml -q -o %s/sp%s --set failures.training.spares=%s",
+                                 dir, spares[k], spares[k]),
+                     0);
+    char name[16];
+    snprintf(name, sizeof name, "sp%s", spares[k]);
+    double dur = cell(name, "summary.csv", 1, "duration_s"), cost = cell(name, "summary.csv", 1, "cost_usd");
+    ck_assert_msg(cell(name, "summary.csv", 1, "downtime_s") > 0, "no downtime to pay for");
+    ck_assert_double_eq_tol(cost, paid[k] * dur / 3600 * 6.88, cost * 1e-9);
+  }
+}
+END_TEST
+
 /* Each bad key exits 2 with the file, line and key. */
 START_TEST(bad_power_keys_exit_2)
 {
@@ -301,6 +323,7 @@ static Suite* power_suite(void)
   tcase_add_test(tc, capped_gpu_is_slower_by_exactly_the_curve);
   tcase_add_test(tc, capped_gpus_never_draw_more_than_the_cap);
   tcase_add_test(tc, site_budget_caps_the_gpus_to_fit);
+  tcase_add_test(tc, spare_servers_are_paid);
   suite_add_tcase(s, tc);
   return s;
 }

@@ -586,6 +586,8 @@ rs_power_wl_t rs_run_power_wl(const rs_run_t* run, int i)
   double cost = 0;
   for (int g = first; g < first + r->gpus && g < run->plat->n_gpus; g++)
     cost += gpu_price(c, run->plat->gpus[g].model) * dur / 3600;
+  if (r->spare_gpus > 0 && first < run->plat->n_gpus) /* spare servers are of the job's GPU type */
+    cost += r->spare_gpus * gpu_price(c, run->plat->gpus[first].model) * dur / 3600;
   o.energy_gpu_kwh      = r->energy_j / 3.6e6;
   o.energy_it_kwh       = it / 3.6e6;
   o.energy_facility_kwh = fac / 3.6e6;

@@ -39,6 +39,8 @@ typedef struct rs_wl_row {
   int finished;         /* set by the workload when its last actor is done */
   double energy_j;      /* joules its GPUs drew from start_s to end_s (stood-for GPUs included); GPU kinds */
   double tokens;        /* tokens it made: output tokens (inference), trained tokens (training); 0: none */
+  int spare_gpus;       /* GPUs held idle beside its own and paid over its span (training's spare servers
+                           under failures:); cost_usd adds them at its GPU type's price */
   char* failed;         /* set (xbt_malloc'd) by a workload that cannot go on: the run ends with exit 1 and it */
 } rs_wl_row_t;
 
@@ -159,6 +161,9 @@ void rs_run_faults_free(rs_faults_t* f); /* accepts NULL */
 /* Expected failures per second that take down at least one of the n GPUs from `first` (the rates of
  * the random classes; 0 without failures). */
 double rs_run_fault_rate_per_s(const rs_run_t* run, int first, int n);
+/* GPUs of the server that GPU g (platform index) is part of, the unit a hardware failure takes and a
+ * spare replaces: its NVLink domain of at most 8, or an NVL72 compute tray (4). */
+int rs_run_server_gpus(const rs_run_t* run, int g);
 /* 1 while GPU g (platform index) is down. */
 int rs_run_gpu_down(const rs_run_t* run, int g);
 /* Daly's (FGCS 2006) optimum checkpoint interval, in seconds of work between checkpoints, for a
