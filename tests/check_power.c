@@ -272,6 +272,30 @@ START_TEST(spare_servers_are_paid)
 }
 END_TEST
 
+/* An agentic workload pays the CPU fleet hosts of its pools over its span: agentic-tools holds 2
+ * Graviton4 fleet hosts of 192 cores (its storage pool is a rack's CPU, paid with the rack): per
+ * instance-hour 2 x $1.5, per core-hour 384 x $0.01; no price, no cost. */
+START_TEST(cpu_pools_are_paid)
+{
+  char out[8192];
+  static const char* const sets[] = {"pricing.usd_per_cpu_host_hour=1.5", "pricing.usd_per_cpu_core_hour=0.01"};
+  static const double per_h[]     = {2 * 1.5, 384 * 0.01};
+  for (int k = 0; k < 2; k++) {
+    ck_assert_int_eq(rs_test_run(out, sizeof out, RS_SOURCE_DIR, RS_RACKSIM_BIN,
+                                 "run scenarios/agentic-tools.yaml -q -o %s/cpu%d --set %s", dir, k, sets[k]),
+                     0);
+    char name[16];
+    snprintf(name, sizeof name, "cpu%d", k);
+    double dur = cell(name, "summary.csv", 1, "duration_s"), cost = cell(name, "summary.csv", 1, "cost_usd");
+    ck_assert_double_eq_tol(cost, per_h[k] * dur / 3600, cost * 1e-9);
+  }
+  ck_assert_int_eq(rs_test_run(out, sizeof out, RS_SOURCE_DIR, RS_RACKSIM_BIN,
+                               "run scenarios/agentic-tools.yaml -q -o %s/cpu_free", dir),
+                   0);
+  ck_assert_double_eq(cell("cpu_free", "summary.csv", 1, "cost_usd"), 0); /* an empty cell reads 0 */
+}
+END_TEST
+
 /* Each bad key exits 2 with the file, line and key. */
 START_TEST(bad_power_keys_exit_2)
 {
@@ -283,6 +307,7 @@ START_TEST(bad_power_keys_exit_2)
       {"--set power.overhead_w_per_gpu=-5", "power.overhead_w_per_gpu: expected a number from 0"},
       {"--set power.gpu_cap_w=50",
        "power.gpu_cap_w: expected a GPU power cap above H200's idle power (70 W), got '50 W'"},
+      {"--set pricing.usd_per_cpu_core_hour=-0.1", "pricing.usd_per_cpu_core_hour: expected a number from 1e-06"},
       {"--set power.site_budget_mw=-1", "power.site_budget_mw: expected a number from 1e-06"},
       {"--set power.over_budget=throttle", "power.over_budget: expected"},
   };
@@ -324,6 +349,7 @@ static Suite* power_suite(void)
   tcase_add_test(tc, capped_gpus_never_draw_more_than_the_cap);
   tcase_add_test(tc, site_budget_caps_the_gpus_to_fit);
   tcase_add_test(tc, spare_servers_are_paid);
+  tcase_add_test(tc, cpu_pools_are_paid);
   suite_add_tcase(s, tc);
   return s;
 }

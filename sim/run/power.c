@@ -547,6 +547,20 @@ static double gpu_price(const rs_sc_power_t* c, const rs_gpu_model_t* m)
   return hp && hp->usd_per_gpu_hour > 0 ? hp->usd_per_gpu_hour : NAN;
 }
 
+/* What a CPU workload's fleet hosts cost over its span: per instance-hour, else per core-hour; NAN when
+ * it holds none or neither price is given (agentic pools; their power is in power.csv's cpu scope). */
+static double cpu_cost(const rs_sc_power_t* c, const rs_wl_row_t* r)
+{
+  double hours = (r->end_s - r->start_s) / 3600;
+  if (r->cpu_hosts <= 0)
+    return NAN;
+  if (c->usd_per_cpu_host_hour > 0)
+    return r->cpu_hosts * c->usd_per_cpu_host_hour * hours;
+  if (c->usd_per_cpu_core_hour > 0)
+    return r->cpu_cores * c->usd_per_cpu_core_hour * hours;
+  return NAN;
+}
+
 /* Joules at site s that are not a GPU's (CPUs, network, overhead) over [from, to]. */
 static double other_j(const rs_power_t* p, int s, double from, double to)
 {
@@ -567,8 +581,14 @@ rs_power_wl_t rs_run_power_wl(const rs_run_t* run, int i)
   const rs_wl_row_t* r   = &run->wls[i].row;
   const rs_sc_power_t* c = &run->sc->power;
   rs_power_wl_t o        = {NAN, NAN, NAN, NAN, NAN, NAN, NAN, NAN};
-  if (p == NULL || !p->finished || r->gpus <= 0)
+  if (p == NULL || !p->finished)
     return o;
+  if (r->gpus <= 0) {
+    o.cost_usd = cpu_cost(c, r);
+    if (r->tokens > 0)
+      o.usd_per_million_tokens = o.cost_usd / r->tokens * 1e6;
+    return o;
+  }
   int first = run->sc->workloads[i].first_gpu;
   double it = r->energy_j, fac = 0, dur = r->end_s - r->start_s, usd = 0;
   for (int s = 0; s < p->n_sites; s++) {
@@ -626,13 +646,17 @@ void rs_run_power_report(const rs_run_t* run, FILE* fp)
     priced &= !isnan(price);
     cost += isnan(price) ? 0 : price * hours;
   }
-  int fleet = 0;
+  int fleet = 0, fleet_cores = 0;
   for (int i = 0; i < run->plat->n_cpus; i++)
-    fleet += run->plat->cpus[i].rack < 0;
-  cost += fleet * c->usd_per_cpu_host_hour * hours;
+    if (run->plat->cpus[i].rack < 0) {
+      fleet++;
+      fleet_cores += run->plat->cpus[i].cores;
+    }
+  cost += c->usd_per_cpu_host_hour > 0 ? fleet * c->usd_per_cpu_host_hour * hours
+                                       : fleet_cores * c->usd_per_cpu_core_hour * hours;
   if (run->plat->n_gpus > 0 && !priced)
     fprintf(fp, "  cost: no price for %s GPUs (set pricing.usd_per_gpu_hour)\n", run->plat->gpus[0].model->name);
   else
     fprintf(fp, "  cost of the whole platform over the run (%.4g h, every GPU%s paid): $%.6g\n", hours,
-            fleet && c->usd_per_cpu_host_hour > 0 ? " and CPU fleet host" : "", cost);
+            fleet && (c->usd_per_cpu_host_hour > 0 || c->usd_per_cpu_core_hour > 0) ? " and CPU fleet host" : "", cost);
 }

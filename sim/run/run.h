@@ -41,7 +41,10 @@ typedef struct rs_wl_row {
   double tokens;        /* tokens it made: output tokens (inference), trained tokens (training); 0: none */
   int spare_gpus;       /* GPUs held idle beside its own and paid over its span (training's spare servers
                            under failures:); cost_usd adds them at its GPU type's price */
-  char* failed;         /* set (xbt_malloc'd) by a workload that cannot go on: the run ends with exit 1 and it */
+  int cpu_hosts;        /* CPU fleet hosts its pools hold over its span (agentic), and their cores that it
+                           holds: priced by pricing.usd_per_cpu_host_hour, else usd_per_cpu_core_hour */
+  double cpu_cores;
+  char* failed; /* set (xbt_malloc'd) by a workload that cannot go on: the run ends with exit 1 and it */
 } rs_wl_row_t;
 
 /* One summary.csv column that a kind fills: its name, with its unit, and the offset of its double in

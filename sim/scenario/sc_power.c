@@ -61,5 +61,6 @@ const rs_sc__table_t rs_sc__power = {RS_SC__FIELDS(power_fields), .check = check
 static const rs_sc__field_t pricing_fields[] = {
     {"usd_per_gpu_hour", RS_SC__NUM, FP(usd_per_gpu_hour), .min = 1e-6, .max = 1e6},
     {"usd_per_cpu_host_hour", RS_SC__NUM, FP(usd_per_cpu_host_hour), .min = 1e-6, .max = 1e6},
+    {"usd_per_cpu_core_hour", RS_SC__NUM, FP(usd_per_cpu_core_hour), .min = 1e-6, .max = 1e6},
 };
 const rs_sc__table_t rs_sc__pricing = {RS_SC__FIELDS(pricing_fields)};

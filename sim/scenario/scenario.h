@@ -302,6 +302,7 @@ typedef struct rs_sc_power {
   double gpu_cap_w;               /* a power cap on every GPU, watts; 0: none (the budget may still set one) */
   double usd_per_gpu_hour;        /* pricing.usd_per_gpu_hour; 0: the GPU type's default (rs_hw_power) */
   double usd_per_cpu_host_hour;   /* pricing.usd_per_cpu_host_hour: a CPU fleet host; 0: not priced */
+  double usd_per_cpu_core_hour;   /* pricing.usd_per_cpu_core_hour: a core of one, where no host price; 0: none */
   rs_sc_power_site_t* sites;
   int n_sites;
 } rs_sc_power_t;
