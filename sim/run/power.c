@@ -240,11 +240,16 @@ static int cap_model(const rs_run_t* run, rs_gpu_model_t* m, double cap_w, const
   if (!(cap_w > m->idle_watts))
     return rs_scenario_err(run->sc, err, key, "expected a GPU power cap above %s's idle power (%g W), got '%g W'",
                            m->name, m->idle_watts, cap_w);
-  double speed = rs_gpu_cap_speed(m, cap_w);
-  if (speed <= 0)
+  const rs_hw_power_t* hp = rs_hw_power(m->name);
+  if (hp == NULL || hp->curve == NULL)
     return rs_scenario_err(run->sc, err, key,
                            "expected no cap on %s (racksim has no performance-vs-power curve for it), got '%g W'",
                            m->name, cap_w);
+  double speed = rs_gpu_cap_speed(m, cap_w);
+  if (speed <= 0) /* above idle, but under the curve's last point */
+    return rs_scenario_err(run->sc, err, key,
+                           "expected a cap above %g W, where %s's performance-vs-power curve ends, got '%g W'",
+                           hp->curve->cap_frac[RS_HW_CAP_POINTS - 1] * m->tdp_watts, m->name, cap_w);
   m->cap_watts = cap_w;
   m->cap_speed = speed;
   return RS_OK;
