@@ -9,7 +9,8 @@ execute_process(COMMAND "${CMAKE_COMMAND}" --install "${BUILD}" --prefix "${pref
 if(NOT rc EQUAL 0)
   message(FATAL_ERROR "cmake --install failed (${rc})")
 endif()
-set(expected bin/racksim bin/rs-compare bin/rs-validate bin/rs-table bin/rs-timeline bin/rs-sweep bin/rs-report share/doc/racksim/LICENSE
+set(expected bin/racksim bin/rs-compare bin/rs-validate bin/rs-table bin/rs-timeline bin/rs-sweep bin/rs-report bin/rs-fleet
+    share/doc/racksim/LICENSE
     share/doc/racksim/outputs.md share/racksim/platforms/u-p6e-gb200x72.xml share/racksim/scenarios/quickstart.yaml)
 if(MAN)
   list(APPEND expected share/man/man1/racksim.1)

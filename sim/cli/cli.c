@@ -264,6 +264,16 @@ static int prepare(cli_t* cli, rs_scenario_t** sc, rs_platform_t** plat, rs_run_
   return rs_run_prepare(*run, err);
 }
 
+/* The GPU types a power cap slows (power.gpu_cap_w, or a site budget with over_budget: cap): a cap
+ * changes every time, so the header and validate say so. */
+static void print_caps(const rs_platform_t* p)
+{
+  for (int i = 0; i < p->n_models; i++)
+    if (p->models[i].cap_watts > 0)
+      printf("  %s GPUs capped at %.4g W of %.4g W: compute at %.4g of its uncapped speed\n", p->models[i].name,
+             p->models[i].cap_watts, p->models[i].tdp_watts, p->models[i].cap_speed);
+}
+
 /* The header, printed before the run starts so that a long run shows at once what it simulates. */
 static void header(const rs_run_t* run)
 {
@@ -272,6 +282,7 @@ static void header(const rs_run_t* run)
          sc->description ? sc->description : "");
   printf("  platform %s: %d GPUs in %d NVLink domain%s, %d CPUs\n", run->plat->file, run->plat->n_gpus,
          run->plat->n_domains, run->plat->n_domains == 1 ? "" : "s", run->plat->n_cpus);
+  print_caps(run->plat);
   fflush(stdout);
 }
 
@@ -437,6 +448,7 @@ static int cmd_run_or_validate(cli_t* cli)
     code = fail(RS_EXIT_INPUT, &err);
   else if (strcmp(cli->command, "validate") == 0) {
     rs_platform_describe(plat, stdout);
+    print_caps(plat);
     printf("scenario %s: valid (%d workload%s)\n", sc->path, sc->n_workloads, sc->n_workloads == 1 ? "" : "s");
     rs_run_describe(run, stdout);
   } else {

@@ -86,11 +86,20 @@ const rs_hw_calib_t* rs_hw_calib(const char* gpu_model);
 /* The calibrated models' names, comma-separated, into buf (for messages). */
 void rs_hw_calib_names(char* buf, size_t len);
 
+/* A GPU type's performance under a power cap: points (cap / TDP, compute speed / uncapped speed), the
+ * cap falling, first (1, 1); between points the speed is linear in the cap (presets.c cites them). */
+#define RS_HW_CAP_POINTS 4
+typedef struct rs_hw_cap_curve {
+  double cap_frac[RS_HW_CAP_POINTS];
+  double speed[RS_HW_CAP_POINTS];
+} rs_hw_cap_curve_t;
+
 /* Power and price defaults of one GPU type (presets.c cites each). */
 typedef struct rs_hw_power {
   const char* gpu_model;
-  double overhead_w_per_gpu; /* server power beside GPUs, CPUs and scale-out ports, per GPU, constant */
-  double usd_per_gpu_hour;   /* default price; 0 when no price was found */
+  double overhead_w_per_gpu;      /* server power beside GPUs, CPUs and scale-out ports, per GPU, constant */
+  double usd_per_gpu_hour;        /* default price; 0 when no price was found */
+  const rs_hw_cap_curve_t* curve; /* performance vs power cap; NULL: the type cannot be capped */
 } rs_hw_power_t;
 
 /* The power and price defaults of a GPU model, or NULL for one racksim has none for. */
@@ -132,6 +141,11 @@ typedef struct rs_gpu_model {
   double tdp_watts;
   double idle_watts;          /* from SimGrid's wattage_per_state, used by its energy plugin */
   const rs_hw_calib_t* calib; /* its one calibration, resolved when the platform is loaded */
+  /* A power cap (issue 12): what a busy GPU then draws at most, and its compute speed over the
+   * uncapped one (rs_gpu_cap_speed). 0 for both: not capped (the run layer sets them, before any
+   * workload computes a time). */
+  double cap_watts;
+  double cap_speed;
 } rs_gpu_model_t;
 
 typedef struct rs_gpu {

@@ -222,9 +222,24 @@ rs_hw_proto_t rs_hw_proto(const rs_hw_calib_t* c, rs_proto_t p)
  *   H200 7.912 (p5en.48xlarge $63.296/h / 8; secondary), B200 14.24 (p6-b200.48xlarge $113.93/h / 8;
  *   secondary), GB200 10.50 (CoreWeave list, read 2026-09, $42.00/h per 4-GPU instance).
  *   0 (no price found: set pricing.usd_per_gpu_hour): A100, H800, B300, GB300. */
+/* Performance vs power cap, in fractions of TDP and of the uncapped compute speed (issue 12, point 3):
+ *   Hopper (H100, H800, H200): capping an H100 SXM from 700 W to 600 W (0.857 of TDP) costs 10-15% of
+ *     transformer-pretraining step throughput (factryze.ai, "Power capping", read 2026-12; secondary,
+ *     unverified): 0.875, the middle. The H100/H200 power-capping study of arXiv 2604.11391 (DGEMM and
+ *     Triad, caps 200-700 W) shows the SM clock, and with it compute-bound throughput, falling with the
+ *     cap; below about half of TDP the speed is taken proportional to the cap (0.5 at 0.5: unverified,
+ *     the voltage floor reached, clock then linear in dynamic power), and 0 at the idle power (10%).
+ *   Blackwell (B200, B300, GB200, GB300) and Ampere (A100): no published curve was found; they take
+ *     Hopper's shape in fractions of TDP (unverified).
+ * The factor slows the compute (FLOP-bound) part of every kernel only; HBM-bound time is kept
+ * (rs_gpu_seconds), as memory clocks are not what a power cap throttles first (the same secondary
+ * source: 5-8% lost at 600 W for memory-bound inference). Not fitted to any case. */
+static const rs_hw_cap_curve_t hopper_curve = {{1, 0.857, 0.5, RS_HW_GPU_IDLE_FRACTION}, {1, 0.875, 0.5, 0}};
+
 static const rs_hw_power_t powers[] = {
-    {"GB200", 275, 10.50}, {"GB300", 275, 0},  {"B200", 187.5, 14.24}, {"B300", 187.5, 0},
-    {"H100", 187.5, 6.88}, {"H800", 187.5, 0}, {"H200", 187.5, 7.912}, {"A100", 187.5, 0},
+    {"GB200", 275, 10.50, &hopper_curve},  {"GB300", 275, 0, &hopper_curve},     {"B200", 187.5, 14.24, &hopper_curve},
+    {"B300", 187.5, 0, &hopper_curve},     {"H100", 187.5, 6.88, &hopper_curve}, {"H800", 187.5, 0, &hopper_curve},
+    {"H200", 187.5, 7.912, &hopper_curve}, {"A100", 187.5, 0, &hopper_curve},
 };
 
 const rs_hw_power_t* rs_hw_power(const char* gpu_model)

@@ -258,4 +258,10 @@ double rs_gpu_work_seconds(const rs_gpu_model_t* gpu, const rs_work_t* w);
 #define RS_RUNTIME_RESERVE_BYTES (2.0 * 1073741824.0)
 double rs_gpu_tensor_bytes(const rs_gpu_model_t* gpu);
 
+/* The compute speed of GPU type gpu capped at cap_w watts, over its uncapped speed, along the type's
+ * performance-vs-power curve (hw.h rs_hw_cap_curve_t; linear between its points): 1 at or above the TDP;
+ * -1 when the type has no curve or cap_w is not above the idle power. Every FLOP-bound time above
+ * (rs_gpu_seconds, rs_gpu_work_seconds) is divided by the speed a GPU model's cap_speed holds. */
+double rs_gpu_cap_speed(const rs_gpu_model_t* gpu, double cap_w);
+
 #endif

@@ -398,6 +398,12 @@ void rs_run_faults_free(rs_faults_t* f)
   free(f);
 }
 
+int rs_run_server_gpus(const rs_run_t* run, int g)
+{
+  int dsize = rs_platform_domain_size(run->plat, g);
+  return dsize > BIG_DOMAIN ? NVL72_TRAY_GPUS : dsize;
+}
+
 double rs_run_fault_rate_per_s(const rs_run_t* run, int first, int n)
 {
   const rs_faults_t* f = run->faults;

@@ -4,8 +4,11 @@
  * the scale-out ports' power (idle plus a share linear in their load) and each server's constant
  * overhead, so IT power = GPU + CPU + network + overhead, and facility power = IT x the site's PUE.
  * From these it writes power.csv and power_summary.csv, and gives each workload its energy at three
- * scopes and its cost (summary.csv). It does not model power caps (issue 12, point 3). See LICENSE. */
+ * scopes and its cost (summary.csv). It also sets the GPUs' power caps (power.gpu_cap_w, or a site budget
+ * with over_budget: cap): a capped GPU draws at most its cap and computes at its curve's speed. See LICENSE. */
 #include "run/run.h"
+
+#include "model/model.h"
 
 #include <math.h>
 #include <simgrid/actor.h>
@@ -13,6 +16,7 @@
 #include <simgrid/host.h>
 #include <simgrid/link.h>
 #include <simgrid/plugins/energy.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <xbt/sysdep.h>
@@ -281,35 +285,121 @@ static double cpu_max_w(const rs_cpu_t* c)
   return last ? strtod(last + 1, NULL) : 0;
 }
 
-int rs_run_power_check(const rs_run_t* run, rs_err_t* err)
+/* What a busy GPU of type m draws: its cap, or its TDP. */
+static double busy_w(const rs_gpu_model_t* m)
 {
-  const rs_power_t* p     = run->power;
-  const rs_platform_t* pl = run->plat;
-  double budget           = run->sc->power.site_budget_mw * 1e6;
-  if (budget <= 0)
+  return m->cap_watts > 0 ? m->cap_watts : m->tdp_watts;
+}
+
+/* Caps GPU type m at cap_w (nothing at or above its TDP), with the speed its curve gives; key names the
+ * scenario key the cap came from, for the message. */
+static int cap_model(const rs_run_t* run, rs_gpu_model_t* m, double cap_w, const char* key, rs_err_t* err)
+{
+  if (cap_w >= busy_w(m))
     return RS_OK;
-  double* full = xbt_new0(double, p->n_sites);
-  for (int g = 0; g < pl->n_gpus; g++)
-    full[pl->gpus[g].site] += pl->gpus[g].model->tdp_watts;
+  if (!(cap_w > m->idle_watts))
+    return rs_scenario_err(run->sc, err, key, "expected a GPU power cap above %s's idle power (%g W), got '%g W'",
+                           m->name, m->idle_watts, cap_w);
+  const rs_hw_power_t* hp = rs_hw_power(m->name);
+  if (hp == NULL || hp->curve == NULL)
+    return rs_scenario_err(run->sc, err, key,
+                           "expected no cap on %s (racksim has no performance-vs-power curve for it), got '%g W'",
+                           m->name, cap_w);
+  double speed = rs_gpu_cap_speed(m, cap_w);
+  if (speed <= 0) /* above idle, but under the curve's last point */
+    return rs_scenario_err(run->sc, err, key,
+                           "expected a cap above %g W, where %s's performance-vs-power curve ends, got '%g W'",
+                           hp->curve->cap_frac[RS_HW_CAP_POINTS - 1] * m->tdp_watts, m->name, cap_w);
+  m->cap_watts = cap_w;
+  m->cap_speed = speed;
+  return RS_OK;
+}
+
+/* What each site draws at full load beside its GPUs (CPUs at TDP, ports at their maximum, overhead), in
+ * other[], and its GPUs busy (at their caps) in gpu[], and at idle in idle[]. */
+static void full_load(const rs_power_t* p, const rs_platform_t* pl, double* gpu, double* idle, double* other)
+{
+  for (int g = 0; g < pl->n_gpus; g++) {
+    gpu[pl->gpus[g].site] += busy_w(pl->gpus[g].model);
+    idle[pl->gpus[g].site] += pl->gpus[g].model->idle_watts;
+  }
   for (int i = 0; i < pl->n_cpus; i++)
-    full[pl->cpus[i].site] += cpu_max_w(&pl->cpus[i]);
+    other[pl->cpus[i].site] += cpu_max_w(&pl->cpus[i]);
   for (int k = 0; k < p->n_links; k++) {
     const power_link_t* l = &p->links[k];
     for (int s = 0; s < p->n_sites; s++)
-      full[s] += l->ports * l->share * (l->idle_w + l->dyn_w) * (l->by_fleet ? p->fleet_share : p->gpu_share)[s];
+      other[s] += l->ports * l->share * (l->idle_w + l->dyn_w) * (l->by_fleet ? p->fleet_share : p->gpu_share)[s];
   }
-  int rc = RS_OK;
-  for (int s = 0; s < p->n_sites && rc == RS_OK; s++) {
-    double facility = (full[s] + p->overhead_w[s]) * p->pue[s];
-    if (facility > budget)
-      rc = rs_scenario_err(
-          run->sc, err, "power.site_budget_mw",
-          "expected at least %.6g MW, what site %d draws at full load (its %d GPUs and its CPUs at TDP, ports "
-          "at their maximum, overhead, PUE %g), got '%g'",
-          facility / 1e6, s, p->site_gpus[s], p->pue[s], budget / 1e6);
+  for (int s = 0; s < p->n_sites; s++)
+    other[s] += p->overhead_w[s];
+}
+
+/* The share of its busy power every GPU keeps so that the tightest site fits the budget (1: all fit),
+ * or RS_ERR where a site cannot fit even with its GPUs capped down to their idle power, or may not be
+ * capped (over_budget: refuse). */
+static int budget_fraction(const rs_run_t* run, double budget, double* frac, rs_err_t* err)
+{
+  const rs_power_t* p = run->power;
+  int n               = p->n_sites;
+  double* w           = xbt_new0(double, 3 * n); /* gpu, idle, other */
+  full_load(p, run->plat, w, w + n, w + 2 * n);
+  int capping = run->sc->power.over_budget == RS_BUDGET_CAP;
+  int rc      = RS_OK;
+  *frac       = 1;
+  for (int s = 0; s < n && rc == RS_OK; s++) {
+    double gpu = w[s], idle = w[n + s], other = w[2 * n + s], pue = p->pue[s];
+    if ((gpu + other) * pue <= budget)
+      continue;
+    if (!capping)
+      rc = rs_scenario_err(run->sc, err, "power.site_budget_mw",
+                           "expected at least %.6g MW, what site %d draws at full load (its %d GPUs and its CPUs at "
+                           "TDP, ports at their maximum, overhead, PUE %g; over_budget: cap would cap the GPUs), "
+                           "got '%g'",
+                           (gpu + other) * pue / 1e6, s, p->site_gpus[s], pue, budget / 1e6);
+    else if ((idle + other) * pue >= budget)
+      rc = rs_scenario_err(run->sc, err, "power.site_budget_mw",
+                           "expected more than %.6g MW, what site %d draws at full load with its %d GPUs capped "
+                           "down to their idle power (PUE %g), got '%g'",
+                           (idle + other) * pue / 1e6, s, p->site_gpus[s], pue, budget / 1e6);
+    else if (budget / pue - other < *frac * gpu)
+      *frac = (budget / pue - other) / gpu;
   }
-  free(full);
+  free(w);
   return rc;
+}
+
+/* A capped GPU host draws at most its cap when busy: its wattage_per_state (Idle:OneCore:AllCores)
+ * becomes idle:cap:cap. SimGrid's energy plugin reads the property when it first accounts the host,
+ * so this must run before the simulation does. */
+static void cap_hosts(const rs_platform_t* pl)
+{
+  for (int g = 0; g < pl->n_gpus; g++) {
+    const rs_gpu_model_t* m = pl->gpus[g].model;
+    if (m->cap_watts <= 0)
+      continue;
+    char buf[96];
+    snprintf(buf, sizeof buf, "%.17g:%.17g:%.17g", m->idle_watts, m->cap_watts, m->cap_watts);
+    sg_host_set_property_value(pl->gpus[g].host, "wattage_per_state", buf);
+  }
+}
+
+int rs_run_power_check(const rs_run_t* run, rs_err_t* err)
+{
+  const rs_platform_t* pl = run->plat;
+  const rs_sc_power_t* c  = &run->sc->power;
+  for (int i = 0; i < pl->n_models; i++)
+    if (c->gpu_cap_w > 0 && cap_model(run, &pl->models[i], c->gpu_cap_w, "power.gpu_cap_w", err) != RS_OK)
+      return RS_ERR;
+  double frac = 1;
+  if (c->site_budget_mw > 0 && budget_fraction(run, c->site_budget_mw * 1e6, &frac, err) != RS_OK)
+    return RS_ERR;
+  for (int i = 0; i < pl->n_models && frac < 1; i++) {
+    rs_gpu_model_t* m = &pl->models[i];
+    if (cap_model(run, m, frac * busy_w(m), "power.site_budget_mw", err) != RS_OK)
+      return RS_ERR;
+  }
+  cap_hosts(pl);
+  return RS_OK;
 }
 
 /* ---- readings ------------------------------------------------------------------------------------ */
@@ -557,6 +647,20 @@ static double gpu_price(const rs_sc_power_t* c, const rs_gpu_model_t* m)
   return hp && hp->usd_per_gpu_hour > 0 ? hp->usd_per_gpu_hour : NAN;
 }
 
+/* What a CPU workload's fleet hosts cost over its span: per instance-hour, else per core-hour; NAN when
+ * it holds none or neither price is given (agentic pools; their power is in power.csv's cpu scope). */
+static double cpu_cost(const rs_sc_power_t* c, const rs_wl_row_t* r)
+{
+  double hours = (r->end_s - r->start_s) / 3600;
+  if (r->cpu_hosts <= 0)
+    return NAN;
+  if (c->usd_per_cpu_host_hour > 0)
+    return r->cpu_hosts * c->usd_per_cpu_host_hour * hours;
+  if (c->usd_per_cpu_core_hour > 0)
+    return r->cpu_cores * c->usd_per_cpu_core_hour * hours;
+  return NAN;
+}
+
 /* Joules at site s that are not a GPU's (CPUs, network, overhead) over [from, to]. */
 static double other_j(const rs_power_t* p, int s, double from, double to)
 {
@@ -577,8 +681,14 @@ rs_power_wl_t rs_run_power_wl(const rs_run_t* run, int i)
   const rs_wl_row_t* r   = &run->wls[i].row;
   const rs_sc_power_t* c = &run->sc->power;
   rs_power_wl_t o        = {NAN, NAN, NAN, NAN, NAN, NAN, NAN, NAN};
-  if (p == NULL || !p->finished || r->gpus <= 0)
+  if (p == NULL || !p->finished)
     return o;
+  if (r->gpus <= 0) {
+    o.cost_usd = cpu_cost(c, r);
+    if (r->tokens > 0)
+      o.usd_per_million_tokens = o.cost_usd / r->tokens * 1e6;
+    return o;
+  }
   int first = run->sc->workloads[i].first_gpu;
   double it = r->energy_j, fac = 0, dur = r->end_s - r->start_s, usd = 0;
   for (int s = 0; s < p->n_sites; s++) {
@@ -596,6 +706,8 @@ rs_power_wl_t rs_run_power_wl(const rs_run_t* run, int i)
   double cost = 0;
   for (int g = first; g < first + r->gpus && g < run->plat->n_gpus; g++)
     cost += gpu_price(c, run->plat->gpus[g].model) * dur / 3600;
+  if (r->spare_gpus > 0 && first < run->plat->n_gpus) /* spare servers are of the job's GPU type */
+    cost += r->spare_gpus * gpu_price(c, run->plat->gpus[first].model) * dur / 3600;
   o.energy_gpu_kwh      = r->energy_j / 3.6e6;
   o.energy_it_kwh       = it / 3.6e6;
   o.energy_facility_kwh = fac / 3.6e6;
@@ -634,13 +746,17 @@ void rs_run_power_report(const rs_run_t* run, FILE* fp)
     priced &= !isnan(price);
     cost += isnan(price) ? 0 : price * hours;
   }
-  int fleet = 0;
+  int fleet = 0, fleet_cores = 0;
   for (int i = 0; i < run->plat->n_cpus; i++)
-    fleet += run->plat->cpus[i].rack < 0;
-  cost += fleet * c->usd_per_cpu_host_hour * hours;
+    if (run->plat->cpus[i].rack < 0) {
+      fleet++;
+      fleet_cores += run->plat->cpus[i].cores;
+    }
+  cost += c->usd_per_cpu_host_hour > 0 ? fleet * c->usd_per_cpu_host_hour * hours
+                                       : fleet_cores * c->usd_per_cpu_core_hour * hours;
   if (run->plat->n_gpus > 0 && !priced)
     fprintf(fp, "  cost: no price for %s GPUs (set pricing.usd_per_gpu_hour)\n", run->plat->gpus[0].model->name);
   else
     fprintf(fp, "  cost of the whole platform over the run (%.4g h, every GPU%s paid): $%.6g\n", hours,
-            fleet && c->usd_per_cpu_host_hour > 0 ? " and CPU fleet host" : "", cost);
+            fleet && (c->usd_per_cpu_host_hour > 0 || c->usd_per_cpu_core_hour > 0) ? " and CPU fleet host" : "", cost);
 }

@@ -77,12 +77,13 @@ int rs_run_prepare(rs_run_t* run, rs_err_t* err)
 {
   if (run->faults == NULL && rs_run_faults_prepare(run, err) != RS_OK)
     return RS_ERR;
+  if (run->power == NULL) /* caps first: the workloads' prepare computes times with them */
+    run->power = rs_run_power_new(run);
+  if (rs_run_power_check(run, err) != RS_OK)
+    return RS_ERR;
   for (int i = 0; i < run->sc->n_workloads; i++)
     if (run->wls[i].ops->prepare(run, i, &run->wls[i].state, err) != RS_OK)
       return RS_ERR;
-  run->power = rs_run_power_new(run);
-  if (rs_run_power_check(run, err) != RS_OK)
-    return RS_ERR;
   run->prepared = 1;
   return RS_OK;
 }

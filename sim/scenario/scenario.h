@@ -308,15 +308,21 @@ typedef struct rs_sc_power_site {
   double usd_per_kwh; /* electricity */
 } rs_sc_power_site_t;
 
+/* What power.site_budget_mw does to a platform that would not fit at full load. */
+typedef enum { RS_BUDGET_REFUSE, RS_BUDGET_CAP } rs_budget_action_t;
+
 typedef struct rs_sc_power {
   double window_s;           /* power.csv's first window; doubled while the run outgrows RS_POWER_MAX_WINDOWS */
   double pue;                /* every site's, unless power.sites says otherwise */
   double usd_per_kwh;        /* every site's electricity, unless power.sites says otherwise */
   double overhead_w_per_gpu; /* server power beside GPUs, CPUs and ports; 0: the GPU type's default */
   double nic_idle_w, nic_max_w, switch_port_idle_w, switch_port_max_w; /* scale-out ports */
-  double site_budget_mw;        /* a site's facility power at full load may not exceed it; 0: no budget */
-  double usd_per_gpu_hour;      /* pricing.usd_per_gpu_hour; 0: the GPU type's default (rs_hw_power) */
-  double usd_per_cpu_host_hour; /* pricing.usd_per_cpu_host_hour: a CPU fleet host; 0: not priced */
+  double site_budget_mw;          /* a site's facility power at full load may not exceed it; 0: no budget */
+  rs_budget_action_t over_budget; /* refuse the platform, or cap every GPU to fit the tightest site */
+  double gpu_cap_w;               /* a power cap on every GPU, watts; 0: none (the budget may still set one) */
+  double usd_per_gpu_hour;        /* pricing.usd_per_gpu_hour; 0: the GPU type's default (rs_hw_power) */
+  double usd_per_cpu_host_hour;   /* pricing.usd_per_cpu_host_hour: a CPU fleet host; 0: not priced */
+  double usd_per_cpu_core_hour;   /* pricing.usd_per_cpu_core_hour: a core of one, where no host price; 0: none */
   rs_sc_power_site_t* sites;
   int n_sites;
 } rs_sc_power_t;

@@ -525,6 +525,12 @@ static int agentic_start(rs_run_t* run, int i, void* state, rs_wl_row_t* row, rs
   w->all_done     = sg_sem_init(0);
   w->sampler_wake = sg_sem_init(0);
   row->gpus       = 0;
+  for (int p = 0; p < w->cfg->n_pools; p++) /* what it pays for: the fleet hosts of its pools */
+    for (int h = 0; h < w->pools[p].n_hosts; h++)
+      if (w->pools[p].hosts[h].cpu->rack < 0) { /* a rack's CPU comes with its GPU instance */
+        row->cpu_hosts++;
+        row->cpu_cores += w->pools[p].hosts[h].free_cores;
+      }
   run->work_total += w->n_roots;
   if (w->service >= 0) {
     char* box  = bprintf("%s-replies", w->wl->name);
