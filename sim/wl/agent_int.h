@@ -99,8 +99,8 @@ typedef struct agentic_summary {
   double latency_s[RS_RUN_PERCENTILES]; /* p50, p90, p95, p99 of its root sessions */
   double cpu_cores;                     /* cores of its tool pool */
   double cpu_utilisation;               /* busy core-seconds / (cores x duration) */
-  double tool_retries;    /* tool calls sent again after their host failed; NaN: the run has no failures */
-  double tool_failures;   /* tool calls given up after failures.agentic.tool_retries retries */
+  double tool_retries;  /* tool calls sent again after their host failed; NaN: the run has no failures */
+  double tool_failures; /* tool calls given up after failures.agentic.tool_retries retries */
 } agentic_summary_t;
 
 struct agentic {

@@ -355,7 +355,7 @@ static void apply_step(rs_inf_replica_t* r, int v, const rs_inf_step_t* st, doub
 {
   rs_inf_wl_t* w = r->w;
   if (r->batch[v].epoch != r->epoch)
-    return; /* the replica failed during the step: its requests left it (inf_faults.c) */
+    return;                           /* the replica failed during the step: its requests left it (inf_faults.c) */
   if (r->cap_left < r->kv[v].n_run) { /* room for every running request to leave */
     r->cap_left = r->kv[v].cap_run;
     r->left     = xbt_realloc(r->left, r->cap_left * sizeof *r->left);
