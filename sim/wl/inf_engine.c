@@ -526,6 +526,15 @@ static int fast_forward(rs_inf_replica_t* r)
 
 /* ---- the serving loop ---------------------------------------------------------------------------------- */
 
+/* Sleeps idle until woken, the time since `now` accounted as idle; returns 1. */
+static int sleep_idle(rs_inf_replica_t* r, double now)
+{
+  r->idle = 1;
+  sg_sem_acquire(r->wake);
+  account(r, now, simgrid_get_clock(), 0, 0, blocks_used(r));
+  return 1;
+}
+
 /* Sleeps until a request comes; 0 when none will come any more (the replica is done). */
 static int wait_for_work(rs_inf_replica_t* r, double now)
 {
@@ -533,22 +542,14 @@ static int wait_for_work(rs_inf_replica_t* r, double now)
   /* under failures a replica may still be sent requests of one that failed, until every one is served */
   if (r->role == RS_INF_DECODE || w->run->faults ? rs_inf__all_served(w) : w->arrivals_done)
     return 0;
-  r->idle = 1;
-  sg_sem_acquire(r->wake);
-  account(r, now, simgrid_get_clock(), 0, 0, blocks_used(r));
-  return 1;
+  return sleep_idle(r, now);
 }
 
 /* A replica that is down runs nothing: it sleeps until its repair, or a request routed to it while
  * every replica is down; 0 once every request is served. */
 static int wait_for_repair(rs_inf_replica_t* r, double now)
 {
-  if (rs_inf__all_served(r->w))
-    return 0;
-  r->idle = 1;
-  sg_sem_acquire(r->wake);
-  account(r, now, simgrid_get_clock(), 0, 0, blocks_used(r));
-  return 1;
+  return rs_inf__all_served(r->w) ? 0 : sleep_idle(r, now);
 }
 
 /* Schedules, runs and applies one step of a replica of one virtual engine. */
