@@ -337,6 +337,10 @@ START_TEST(cpu_pools_are_paid)
                                "run scenarios/agentic-tools.yaml -q -o %s/cpu_free", dir),
                    0);
   ck_assert_double_eq(cell("cpu_free", "summary.csv", 1, "cost_usd"), 0); /* an empty cell reads 0 */
+  /* no price: an empty cell, not a cost of 0 */
+  rs_csv_t* sum = rs_test_table(dir, "cpu_free", "summary.csv");
+  ck_assert_str_eq(sum->rows[1].cells[rs_csv_column(sum, "cost_usd")], "");
+  rs_csv_free(sum);
 }
 END_TEST
 
