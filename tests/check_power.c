@@ -170,6 +170,7 @@ START_TEST(link_windows_add_up_to_links_csv)
   size_t classes  = links->n_rows - 1;
   ck_assert_uint_eq((w->n_rows - 1) * 6, (power->n_rows - 1) * classes); /* the same windows */
   ck_assert((power->n_rows - 1) / 6 > 100);
+  ck_assert(scope("out", "gpu", "window_s") > 1e-4); /* the windows merged at least once */
   int cls = rs_csv_column(w, "class"), bytes = rs_csv_column(w, "bytes"), util = rs_csv_column(w, "utilisation");
   int t0 = rs_csv_column(w, "start_s"), t1 = rs_csv_column(w, "end_s");
   double nvlink_max = 0;
