@@ -170,6 +170,7 @@ START_TEST(link_windows_add_up_to_links_csv)
   size_t classes  = links->n_rows - 1;
   ck_assert_uint_eq((w->n_rows - 1) * 6, (power->n_rows - 1) * classes); /* the same windows */
   ck_assert((power->n_rows - 1) / 6 > 100);
+  ck_assert(scope("out", "gpu", "window_s") > 1e-4); /* the windows merged at least once */
   int cls = rs_csv_column(w, "class"), bytes = rs_csv_column(w, "bytes"), util = rs_csv_column(w, "utilisation");
   int t0 = rs_csv_column(w, "start_s"), t1 = rs_csv_column(w, "end_s");
   double nvlink_max = 0;
@@ -337,6 +338,10 @@ START_TEST(cpu_pools_are_paid)
                                "run scenarios/agentic-tools.yaml -q -o %s/cpu_free", dir),
                    0);
   ck_assert_double_eq(cell("cpu_free", "summary.csv", 1, "cost_usd"), 0); /* an empty cell reads 0 */
+  /* no price: an empty cell, not a cost of 0 */
+  rs_csv_t* sum = rs_test_table(dir, "cpu_free", "summary.csv");
+  ck_assert_str_eq(sum->rows[1].cells[rs_csv_column(sum, "cost_usd")], "");
+  rs_csv_free(sum);
 }
 END_TEST
 

@@ -121,9 +121,6 @@ static void add_link(rs_power_t* p, sg_link_t l, const rs_sc_power_t* c)
   *k = (power_link_t){l, idle, max - idle, cap, 0, cls == RS_LINK_FLEET_NIC, cls == RS_LINK_LEAF_UPLINK, ports, share};
 }
 
-/* A generated leaf's uplink carries a whole pod's bandwidth even when the pod holds fewer servers, so
- * its capacity does not count ports: the uplink ports are the GPU NIC ports over the oversubscription,
- * shared evenly among the uplinks. */
 static int cmp_link_name(const void* a, const void* b)
 {
   return strcmp(sg_link_get_name(*(const sg_link_t*)a), sg_link_get_name(*(const sg_link_t*)b));
@@ -168,6 +165,9 @@ static void class_meter_read(class_meter_t* m, int w)
   }
 }
 
+/* A generated leaf's uplink carries a whole pod's bandwidth even when the pod holds fewer servers, so
+ * its capacity does not count ports: the uplink ports are the GPU NIC ports over the oversubscription,
+ * shared evenly among the uplinks. */
 static void set_uplinks(rs_power_t* p, double oversubscription)
 {
   double nic_ports = 0, uplinks = 0;
@@ -383,7 +383,7 @@ static void cap_hosts(const rs_platform_t* pl)
   }
 }
 
-int rs_run_power_check(const rs_run_t* run, rs_err_t* err)
+int rs_run_power_check(rs_run_t* run, rs_err_t* err)
 {
   const rs_platform_t* pl = run->plat;
   const rs_sc_power_t* c  = &run->sc->power;
@@ -647,18 +647,25 @@ static double gpu_price(const rs_sc_power_t* c, const rs_gpu_model_t* m)
   return hp && hp->usd_per_gpu_hour > 0 ? hp->usd_per_gpu_hour : NAN;
 }
 
-/* What a CPU workload's fleet hosts cost over its span: per instance-hour, else per core-hour; NAN when
- * it holds none or neither price is given (agentic pools; their power is in power.csv's cpu scope). */
+/* What `hosts` CPU fleet hosts of `cores` cores in all cost per hour: per instance-hour, else per
+ * core-hour; NAN when there are none or neither price is given. */
+static double cpu_usd_per_hour(const rs_sc_power_t* c, int hosts, double cores)
+{
+  if (hosts <= 0)
+    return NAN;
+  if (c->usd_per_cpu_host_hour > 0)
+    return hosts * c->usd_per_cpu_host_hour;
+  if (c->usd_per_cpu_core_hour > 0)
+    return cores * c->usd_per_cpu_core_hour;
+  return NAN;
+}
+
+/* What a CPU workload's fleet hosts cost over its span; NAN when unpriced (agentic pools; their power
+ * is in power.csv's cpu scope). */
 static double cpu_cost(const rs_sc_power_t* c, const rs_wl_row_t* r)
 {
   double hours = (r->end_s - r->start_s) / 3600;
-  if (r->cpu_hosts <= 0)
-    return NAN;
-  if (c->usd_per_cpu_host_hour > 0)
-    return r->cpu_hosts * c->usd_per_cpu_host_hour * hours;
-  if (c->usd_per_cpu_core_hour > 0)
-    return r->cpu_cores * c->usd_per_cpu_core_hour * hours;
-  return NAN;
+  return cpu_usd_per_hour(c, r->cpu_hosts, r->cpu_cores) * hours;
 }
 
 /* Joules at site s that are not a GPU's (CPUs, network, overhead) over [from, to]. */
@@ -752,11 +759,12 @@ void rs_run_power_report(const rs_run_t* run, FILE* fp)
       fleet++;
       fleet_cores += run->plat->cpus[i].cores;
     }
-  cost += c->usd_per_cpu_host_hour > 0 ? fleet * c->usd_per_cpu_host_hour * hours
-                                       : fleet_cores * c->usd_per_cpu_core_hour * hours;
+  double fleet_usd_h = cpu_usd_per_hour(c, fleet, fleet_cores);
+  if (!isnan(fleet_usd_h))
+    cost += fleet_usd_h * hours;
   if (run->plat->n_gpus > 0 && !priced)
     fprintf(fp, "  cost: no price for %s GPUs (set pricing.usd_per_gpu_hour)\n", run->plat->gpus[0].model->name);
   else
     fprintf(fp, "  cost of the whole platform over the run (%.4g h, every GPU%s paid): $%.6g\n", hours,
-            fleet && (c->usd_per_cpu_host_hour > 0 || c->usd_per_cpu_core_hour > 0) ? " and CPU fleet host" : "", cost);
+            isnan(fleet_usd_h) ? "" : " and CPU fleet host", cost);
 }
