@@ -7,6 +7,7 @@
  * scopes and its cost (summary.csv). It also sets the GPUs' power caps (power.gpu_cap_w, or a site budget
  * with over_budget: cap): a capped GPU draws at most its cap and computes at its curve's speed. See LICENSE. */
 #include "run/run.h"
+#include "run/run_int.h"
 
 #include "model/model.h"
 
@@ -121,16 +122,11 @@ static void add_link(rs_power_t* p, sg_link_t l, const rs_sc_power_t* c)
   *k = (power_link_t){l, idle, max - idle, cap, 0, cls == RS_LINK_FLEET_NIC, cls == RS_LINK_LEAF_UPLINK, ports, share};
 }
 
-static int cmp_link_name(const void* a, const void* b)
-{
-  return strcmp(sg_link_get_name(*(const sg_link_t*)a), sg_link_get_name(*(const sg_link_t*)b));
-}
-
 /* Takes the n links (the caller's sg_link_list, now the meter's) for link_windows.csv. */
 static class_meter_t* class_meter_new(sg_link_t* links, size_t n)
 {
   class_meter_t* m = xbt_new0(class_meter_t, 1);
-  qsort(links, n, sizeof *links, cmp_link_name);
+  qsort(links, n, sizeof *links, rs_run__cmp_link_name);
   m->links = links;
   m->n     = n;
   m->cls   = xbt_new(int, n ? n : 1);
