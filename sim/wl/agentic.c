@@ -469,7 +469,7 @@ static agentic_t* agentic_new(const rs_run_t* run, int i)
   agentic_t* w = xbt_new0(agentic_t, 1);
   w->wl        = &run->sc->workloads[i];
   w->cfg       = &w->wl->u.agent;
-  w->sum       = (agentic_summary_t){{NAN, NAN, NAN}, NAN, NAN, NAN, NAN};
+  w->sum       = (agentic_summary_t){{NAN, NAN, NAN, NAN}, NAN, NAN, NAN, NAN};
   w->service   = w->cfg->service ? rs_service_find(run, w->cfg->service) : -1;
   w->pools     = xbt_new0(agent_pool_t, w->cfg->n_pools);
   for (int p = 0; p < w->cfg->n_pools; p++)
