@@ -453,7 +453,7 @@ static void plan_decode_run(const rs_inf_replica_t* r, double now, decode_run_t*
   for (int j = 0; j < k && (j == 0 || run->ends[j - 1] <= cut); j++) {
     double work = decode_work_s(r, n, cached + (double)j * n);
     run->work += work;
-    t += r->memo ? work + (n < r->memo_n ? r->memo[n] : NAN) : work; /* past memo_n: not measured yet */
+    t += r->memo ? work + r->memo[n] : work; /* run_allowed: memo[n] is measured */
     run->ends[run->steps++] = t;
   }
 }
