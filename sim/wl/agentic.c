@@ -325,7 +325,9 @@ static void agentic_fault(rs_run_t* run, int i, void* state, const rs_fault_t* f
       if (h == NULL)
         continue;
       rs_agent__pool_host_down(&w->pools[p], h, f->up ? -1 : 1);
-      for (agent_worker_t* x = w->workers; !f->up && h->down == 1 && x; x = x->next_all)
+      if (f->up || h->down > 1)
+        continue; /* a repair, or a host already down: no call runs there to fail */
+      for (agent_worker_t* x = w->workers; x; x = x->next_all)
         if (x->running && x->running->host == h && !x->running->failed)
           call_failed(w, x->running);
     }

@@ -158,10 +158,14 @@ static void move_swapped(rs_inf_replica_t* r, int first, int n, const rs_inf_ste
   int flows = 0;
   for (int g = first; g < first + n; g++) {
     sg_host_t gpu = r->gpus[g]->host, cpu = w->plat->cpus[r->gpus[g]->cpu].host;
-    if (out > 0 && ++flows)
+    if (out > 0) {
       rs_flows_start(w->copies, gpu, cpu, out, r->swapped);
-    if (in > 0 && ++flows)
+      flows++;
+    }
+    if (in > 0) {
       rs_flows_start(w->copies, cpu, gpu, in, r->swapped);
+      flows++;
+    }
   }
   while (flows-- > 0)
     sg_sem_acquire(r->swapped);
