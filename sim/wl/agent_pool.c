@@ -164,12 +164,11 @@ void rs_agent__pool_release(agent_pool_t* p, agent_host_t* h, double now)
 
 const agent_host_t* rs_agent__pool_next_io(agent_pool_t* p)
 {
-  const agent_host_t* h = &p->hosts[p->next_io];
-  for (int k = 0; k < p->n_hosts && p->hosts[p->next_io].down; k++) /* the next one up, if any */
+  /* the next one up; with every one down the turn comes back round to the one it was */
+  for (int k = 0; k < p->n_hosts && p->hosts[p->next_io].down; k++)
     p->next_io = (p->next_io + 1) % p->n_hosts;
-  if (!p->hosts[p->next_io].down)
-    h = &p->hosts[p->next_io];
-  p->next_io = (p->next_io + 1) % p->n_hosts;
+  const agent_host_t* h = &p->hosts[p->next_io];
+  p->next_io            = (p->next_io + 1) % p->n_hosts;
   return h;
 }
 

@@ -325,7 +325,9 @@ static void agentic_fault(rs_run_t* run, int i, void* state, const rs_fault_t* f
       if (h == NULL)
         continue;
       rs_agent__pool_host_down(&w->pools[p], h, f->up ? -1 : 1);
-      for (agent_worker_t* x = w->workers; !f->up && h->down == 1 && x; x = x->next_all)
+      if (f->up || h->down > 1)
+        continue; /* a repair, or a host already down: no call runs there to fail */
+      for (agent_worker_t* x = w->workers; x; x = x->next_all)
         if (x->running && x->running->host == h && !x->running->failed)
           call_failed(w, x->running);
     }
@@ -469,7 +471,7 @@ static agentic_t* agentic_new(const rs_run_t* run, int i)
   agentic_t* w = xbt_new0(agentic_t, 1);
   w->wl        = &run->sc->workloads[i];
   w->cfg       = &w->wl->u.agent;
-  w->sum       = (agentic_summary_t){{NAN, NAN, NAN}, NAN, NAN, NAN, NAN};
+  w->sum       = (agentic_summary_t){{NAN, NAN, NAN, NAN}, NAN, NAN, NAN, NAN};
   w->service   = w->cfg->service ? rs_service_find(run, w->cfg->service) : -1;
   w->pools     = xbt_new0(agent_pool_t, w->cfg->n_pools);
   for (int p = 0; p < w->cfg->n_pools; p++)

@@ -158,10 +158,14 @@ static void move_swapped(rs_inf_replica_t* r, int first, int n, const rs_inf_ste
   int flows = 0;
   for (int g = first; g < first + n; g++) {
     sg_host_t gpu = r->gpus[g]->host, cpu = w->plat->cpus[r->gpus[g]->cpu].host;
-    if (out > 0 && ++flows)
+    if (out > 0) {
       rs_flows_start(w->copies, gpu, cpu, out, r->swapped);
-    if (in > 0 && ++flows)
+      flows++;
+    }
+    if (in > 0) {
       rs_flows_start(w->copies, cpu, gpu, in, r->swapped);
+      flows++;
+    }
   }
   while (flows-- > 0)
     sg_sem_acquire(r->swapped);
@@ -453,7 +457,7 @@ static void plan_decode_run(const rs_inf_replica_t* r, double now, decode_run_t*
   for (int j = 0; j < k && (j == 0 || run->ends[j - 1] <= cut); j++) {
     double work = decode_work_s(r, n, cached + (double)j * n);
     run->work += work;
-    t += r->memo ? work + (n < r->memo_n ? r->memo[n] : NAN) : work; /* past memo_n: not measured yet */
+    t += r->memo ? work + r->memo[n] : work; /* run_allowed: memo[n] is measured */
     run->ends[run->steps++] = t;
   }
 }

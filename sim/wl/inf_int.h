@@ -59,6 +59,9 @@ typedef struct rs_inf_reqs {
  * 0 and every time field -1; RS_ERR and "file:line: column: ..." in err for a bad trace or table. The
  * caller takes reqs and order, and frees them, even on RS_ERR. */
 int rs_inf__reqs_load(rs_inf_reqs_t* rq, const rs_sc_inference_t* cfg, uint64_t seed, int index, rs_err_t* err);
+/* Indices 0 .. n-1 of reqs by arrival time, index order among equal times (order[] above, and
+ * windows.csv's rows); the caller frees them. */
+int* rs_inf__by_arrival(const rs_inf_req_t* reqs, int n);
 
 /* ---- queues and the KV cache (inf_kv.c): pure functions, no SimGrid ----------------------------- */
 
@@ -394,7 +397,11 @@ void rs_inf__service_actor(int argc, char** argv);
 void rs_inf__assign(rs_inf_wl_t* w, int i, int r, int tokens);
 void rs_inf__release(rs_inf_wl_t* w, int i); /* request i, arriving now, to the replica the router picks */
 void rs_inf__finish(rs_inf_wl_t* w, int i);
-void rs_inf__lose(rs_inf_wl_t* w, int i);                 /* request i is given up (its caller, if any, told) */
+void rs_inf__lose(rs_inf_wl_t* w, int i); /* request i is given up (its caller, if any, told) */
+/* Request q's time per output token after the first (NaN for a one-token output); whether it was served
+ * within both latency objectives (a lost one was not). */
+double rs_inf__tpot(const rs_inf_req_t* q);
+int rs_inf__met_slo(const rs_inf_wl_t* w, const rs_inf_req_t* q);
 int rs_inf__requests_open(rs_inf_wl_t* w, rs_err_t* err); /* requests.csv; RS_ERR and err on failure */
 int rs_inf__all_served(const rs_inf_wl_t* w);
 void rs_inf__wake(rs_inf_replica_t* r);

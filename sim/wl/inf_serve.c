@@ -181,10 +181,17 @@ int rs_inf__requests_open(rs_inf_wl_t* w, rs_err_t* err)
   return w->res.requests ? RS_OK : RS_ERR;
 }
 
-/* Time per output token after the first; NaN for one-token outputs. */
-static double tpot_of(const rs_inf_req_t* q)
+double rs_inf__tpot(const rs_inf_req_t* q)
 {
   return q->output > 1 ? (q->finish - q->first_token) / (q->output - 1) : NAN;
+}
+
+int rs_inf__met_slo(const rs_inf_wl_t* w, const rs_inf_req_t* q)
+{
+  if (q->lost || q->finish < 0)
+    return 0;
+  double tpot = rs_inf__tpot(q);
+  return q->first_token - q->arrival <= w->cfg->slo_ttft_s && (isnan(tpot) || tpot <= w->cfg->slo_tpot_s);
 }
 
 static void request_row(rs_table_t* t, const char* workload, int i, const rs_inf_req_t* q)
@@ -200,7 +207,7 @@ static void request_row(rs_table_t* t, const char* workload, int i, const rs_inf
   rs_cell_int(t, q->prompt);
   rs_cell_int(t, q->output);
   rs_cell_num(t, q->first_token - q->arrival);
-  rs_cell_num(t, tpot_of(q));
+  rs_cell_num(t, rs_inf__tpot(q));
   rs_cell_num(t, q->finish - q->arrival);
   rs_cell_int(t, q->preemptions);
   rs_cell_int(t, q->prefill_replica);
@@ -209,29 +216,36 @@ static void request_row(rs_table_t* t, const char* workload, int i, const rs_inf
   rs_row_end(t);
 }
 
+/* Request i left the workload, served (ok 1) or given up: the run's progress, the reply to its caller
+ * when it is another workload's call, and, after the last one, the replicas' wake-up (decode replicas
+ * wait for hand-offs until the last request is done). */
+static void request_gone(rs_inf_wl_t* w, int i, double first_token, double finish, int ok)
+{
+  rs_run_progress(w->run, 1);
+  if (i >= w->n_reqs)
+    reply_call(w->calls.calls[i - w->n_reqs], first_token, finish, ok);
+  for (int r = 0; rs_inf__all_served(w) && r < w->n_replicas; r++)
+    rs_inf__wake(&w->reps[r]);
+}
+
 void rs_inf__finish(rs_inf_wl_t* w, int i)
 {
   rs_inf_req_t* q      = &w->reqs[i];
   rs_inf_results_t* rs = &w->res;
   q->first_token += q->wan_s; /* as its client sees them, from its home site */
   q->finish += q->wan_s;
-  double ttft = q->first_token - q->arrival, tpot = tpot_of(q), lat = q->finish - q->arrival;
+  double ttft = q->first_token - q->arrival, tpot = rs_inf__tpot(q), lat = q->finish - q->arrival;
   request_row(rs->requests, w->wl->name, i, q);
   rs->ttft[rs->n_done]    = ttft;
   rs->latency[rs->n_done] = lat;
   rs->n_done++;
   if (!isnan(tpot))
     rs->tpot[rs->n_tpot++] = tpot;
-  if (ttft <= w->cfg->slo_ttft_s && (isnan(tpot) || tpot <= w->cfg->slo_tpot_s))
-    rs->n_good++;
+  rs->n_good += rs_inf__met_slo(w, q);
   rs->out_tokens += q->output;
   rs->in_tokens += q->prompt;
   rs->last_finish = q->finish;
-  rs_run_progress(w->run, 1);
-  if (i >= w->n_reqs)
-    reply_call(w->calls.calls[i - w->n_reqs], q->first_token, q->finish, 1);
-  for (int r = 0; rs_inf__all_served(w) && r < w->n_replicas; r++)
-    rs_inf__wake(&w->reps[r]); /* decode replicas wait for hand-offs until the last request is done */
+  request_gone(w, i, q->first_token, q->finish, 1);
 }
 
 void rs_inf__lose(rs_inf_wl_t* w, int i)
@@ -239,9 +253,5 @@ void rs_inf__lose(rs_inf_wl_t* w, int i)
   w->res.n_lost++;
   w->reqs[i].lost    = 1;
   w->res.last_finish = fmax(w->res.last_finish, simgrid_get_clock()); /* the workload ends with its last request */
-  rs_run_progress(w->run, 1);
-  if (i >= w->n_reqs)
-    reply_call(w->calls.calls[i - w->n_reqs], NAN, simgrid_get_clock(), 0);
-  for (int r = 0; rs_inf__all_served(w) && r < w->n_replicas; r++)
-    rs_inf__wake(&w->reps[r]);
+  request_gone(w, i, NAN, simgrid_get_clock(), 0);
 }

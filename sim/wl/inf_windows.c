@@ -28,15 +28,6 @@ int rs_inf__windows_open(rs_inf_wl_t* w, rs_err_t* err)
   return w->res.windows ? RS_OK : RS_ERR;
 }
 
-/* Whether request q met both objectives (a lost one did not). */
-static int good(const rs_inf_wl_t* w, const rs_inf_req_t* q)
-{
-  if (q->lost || q->finish < 0)
-    return 0;
-  double tpot = q->output > 1 ? (q->finish - q->first_token) / (q->output - 1) : NAN;
-  return q->first_token - q->arrival <= w->cfg->slo_ttft_s && (isnan(tpot) || tpot <= w->cfg->slo_tpot_s);
-}
-
 /* The most replicas down at once inside [a, b), from the record of every change (inf_faults.c). */
 static int down_in(const rs_inf_wl_t* w, double a, double b)
 {
@@ -59,12 +50,12 @@ static void window_row(rs_inf_wl_t* w, double a, double b, const int* idx, int n
     const rs_inf_req_t* q = &w->reqs[idx[k]];
     lost += q->lost;
     retried += q->retries;
-    n_good += good(w, q);
+    n_good += rs_inf__met_slo(w, q);
     if (q->lost || q->finish < 0)
       continue;
     ttft[served++] = q->first_token - q->arrival;
     if (q->output > 1)
-      tpot[n_tpot++] = (q->finish - q->first_token) / (q->output - 1);
+      tpot[n_tpot++] = rs_inf__tpot(q);
   }
   double pt[RS_RUN_PERCENTILES], pp[RS_RUN_PERCENTILES]; /* p50, p90, p95, p99 */
   rs_run_percentiles(ttft, served, pt);
@@ -86,40 +77,25 @@ static void window_row(rs_inf_wl_t* w, double a, double b, const int* idx, int n
   rs_row_end(t);
 }
 
-typedef struct by_arrival {
-  double t;
-  int i;
-} by_arrival_t;
-
-static int arrival_order(const void* x, const void* y)
-{
-  const by_arrival_t *a = x, *b = y;
-  return a->t != b->t ? (a->t < b->t ? -1 : 1) : a->i - b->i;
-}
-
-/* windows.csv's rows: every request by arrival time, window by window from the workload's start. */
+/* windows.csv's rows: every request by arrival time, window by window from the workload's start; a
+ * window's requests are a run of the arrival order. */
 static void write_windows(rs_inf_wl_t* w, int n)
 {
-  by_arrival_t* keys = xbt_new(by_arrival_t, n + 1);
-  for (int i = 0; i < n; i++)
-    keys[i] = (by_arrival_t){w->reqs[i].arrival, i};
-  qsort(keys, n, sizeof *keys, arrival_order);
+  int* order = rs_inf__by_arrival(w->reqs, n);
   double t0 = w->wl->start_s, len = w->sc->failures.inference.window_s;
-  double last = n > 0 ? keys[n - 1].t : t0;
+  double last = n > 0 ? w->reqs[order[n - 1]].arrival : t0;
   while ((last - t0) / len >= RS_MAX_WINDOWS)
     len *= 2;
-  int* idx     = xbt_new(int, n + 1);
   double* ttft = xbt_new(double, n + 1);
   double* tpot = xbt_new(double, n + 1);
   for (int k = 0, win = 0; k < n; win++) {
     double a = t0 + win * len, b = t0 + (win + 1) * len;
-    int m = 0;
-    while (k < n && keys[k].t < b)
-      idx[m++] = keys[k++].i;
-    window_row(w, a, b, idx, m, ttft, tpot);
+    int first = k;
+    while (k < n && w->reqs[order[k]].arrival < b)
+      k++;
+    window_row(w, a, b, order + first, k - first, ttft, tpot);
   }
-  free(keys);
-  free(idx);
+  free(order);
   free(ttft);
   free(tpot);
 }
@@ -132,7 +108,7 @@ void rs_inf__windows_summarize(rs_inf_wl_t* w)
   long long d = 0, dg = 0, h = 0, hg = 0;
   for (int i = 0; i < n; i++) {
     const rs_inf_req_t* q = &w->reqs[i];
-    int g                 = good(w, q);
+    int g                 = rs_inf__met_slo(w, q);
     d += q->during, dg += q->during && g;
     h += !q->during, hg += !q->during && g;
   }

@@ -241,9 +241,26 @@ static rs_inf_wl_t* wl_new(const rs_run_t* run, int i)
   w->wl          = &run->sc->workloads[i];
   w->cfg         = &w->wl->u.inf;
   w->m           = &w->cfg->model;
-  w->sum         = (rs_inf_summary_t){
-              NAN, NAN, NAN, NAN, NAN, {NAN, NAN, NAN}, {NAN, NAN, NAN}, {NAN, NAN, NAN}, NAN, NAN, NAN, NAN, NAN, NAN,
-              NAN, NAN, NAN, NAN, NAN};
+  /* NaN: what summary.csv shows of a figure rs_inf__summarize leaves unset */
+  w->sum = (rs_inf_summary_t){.tokens_per_s            = NAN,
+                              .energy_j                = NAN,
+                              .joules_per_token        = NAN,
+                              .requests                = NAN,
+                              .tokens_per_s_per_gpu    = NAN,
+                              .ttft_s                  = {NAN, NAN, NAN, NAN},
+                              .tpot_s                  = {NAN, NAN, NAN, NAN},
+                              .latency_s               = {NAN, NAN, NAN, NAN},
+                              .goodput_requests_per_s  = NAN,
+                              .slo_attainment          = NAN,
+                              .preemptions             = NAN,
+                              .steady_tokens_per_s     = NAN,
+                              .steady_start_s          = NAN,
+                              .steady_end_s            = NAN,
+                              .failed_requests         = NAN,
+                              .retried_requests        = NAN,
+                              .availability            = NAN,
+                              .slo_attainment_degraded = NAN,
+                              .slo_attainment_healthy  = NAN};
   /* mixed replicas take tp, ep, pp; prefill ones prefill_tp, ... (the same unless given) */
   set_layout(w, w->cfg->prefill_tp, w->cfg->prefill_ep, w->cfg->prefill_pp);
   return w;
@@ -506,8 +523,6 @@ static void router_start(rs_inf_wl_t* w)
   free(slots);
 }
 
-/* Opens requests.csv and replicas.csv, starts a serving actor per replica (with its helpers and, when
- * pipelined, its stages' actors), the router and, when other workloads call this one, its service door. */
 /* Whether every GPU of the replicas has its CPU host on a path the platform models (rs.cpu). */
 static int every_gpu_has_cpu_path(const rs_inf_wl_t* w)
 {
@@ -518,6 +533,9 @@ static int every_gpu_has_cpu_path(const rs_inf_wl_t* w)
   return 1;
 }
 
+/* Opens requests.csv, replicas.csv and (under failures) windows.csv, starts a serving actor per replica
+ * (with its helpers and, when pipelined, its stages' actors), the router and, when other workloads call
+ * this one, its service door. */
 static int inf_start(rs_run_t* run, int i, void* state, rs_wl_row_t* row, rs_err_t* err)
 {
   rs_inf_wl_t* w = state;
@@ -623,10 +641,10 @@ static void inf_free(void* state)
   free(w->res.latency);
   free(w->res.made);
   free(w->res.change_t);
+  free(w->res.change_n);
   free(w->site_pools);
   free(w->rep_site);
   free(w->wan_rtt);
-  free(w->res.change_n);
   free(w->calls.calls);
   free(w);
 }
