@@ -244,7 +244,7 @@ void rs_inf__finish(rs_inf_wl_t* w, int i)
   rs->n_good += rs_inf__met_slo(w, q);
   rs->out_tokens += q->output;
   rs->in_tokens += q->prompt;
-  rs->last_finish = q->finish;
+  rs->last_finish = fmax(rs->last_finish, q->finish); /* a WAN round trip can end an earlier request later */
   request_gone(w, i, q->first_token, q->finish, 1);
 }
 
