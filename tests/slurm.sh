@@ -2,8 +2,8 @@
 # slurm.sh -- the sweep through a real Slurm: starts a single-node Slurm of its own (munged, slurmctld and
 # slurmd on localhost, every file of theirs under WORK, ports of their own), submits `racksim sweep
 # --emit slurm`'s job array and collect step with its submit.sh, waits for them, checks that Slurm ran
-# each task (its slurm-JOB_TASK.out, the nodes' names in the collect step's output) and that sweep.csv
-# is byte-identical to the same grid run locally. Where Slurm cannot start here (not root, packages
+# each task (its slurm-JOB_TASK.out) and the collect step (its collect.out, all 4 points) and that
+# sweep.csv is byte-identical to the same grid run locally. Where Slurm cannot start here (not root, packages
 # missing, a daemon that does not come up) it says why and exits 77, which CTest reports as skipped.
 # Stops only the daemons it started, by their process ids.
 #   sh slurm.sh RACKSIM SOURCE WORK

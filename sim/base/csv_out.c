@@ -154,19 +154,17 @@ static int take_lock(const char* dir, const char* path, rs_err_t* err)
       return -1;
     }
     if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
-      int busy = errno == EWOULDBLOCK;
-      long pid = busy ? lock_holder(fd) : 0;
+      int busy     = errno == EWOULDBLOCK;
+      long pid     = busy ? lock_holder(fd) : 0;
+      char who[32] = ""; /* the holder's pid, once it has written it */
+      if (pid > 0)
+        snprintf(who, sizeof who, " (pid %ld)", pid);
       if (!busy)
         rs_err_set(err, "cannot lock '%s': %s", path, strerror(errno));
-      else if (pid > 0)
-        rs_err_set(
-            err,
-            "output directory '%s' is in use by another racksim run (pid %ld): wait for it or choose another directory",
-            dir, pid);
       else
         rs_err_set(err,
-                   "output directory '%s' is in use by another racksim run: wait for it or choose another directory",
-                   dir);
+                   "output directory '%s' is in use by another racksim run%s: wait for it or choose another directory",
+                   dir, who);
       close(fd);
       return -1;
     }

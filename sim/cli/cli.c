@@ -68,7 +68,7 @@ typedef struct cli {
   const char* command;
   const char* scenario;
   const char* output;
-  const char* sets[MAX_ARGS];
+  const char* sets[MAX_ARGS + 2]; /* --set and --seed, then the -o and --timeline ones prepare adds */
   int n_sets;
   const char* sg_args[MAX_ARGS]; /* --log and --cfg, given to SimGrid as they are */
   int n_sg_args;
@@ -413,15 +413,15 @@ static int cmd_sweep(int argc, char** argv)
 {
   char* tool = tool_path("rs-sweep");
   char* self = tool_path(NULL);
-  if (tool == NULL || self == NULL || argc > MAX_ARGS) {
+  if (tool == NULL || self == NULL) {
     fprintf(stderr, "racksim: sweep: cannot find rs-sweep beside racksim\n");
     return RS_EXIT_SIM;
   }
-  char* args[MAX_ARGS + 4];
-  int n     = 0;
-  args[n++] = tool;
-  args[n++] = "--racksim";
-  args[n++] = self;
+  char** args = xbt_new(char*, argc + 3); /* rs-sweep, --racksim SELF, argv[1..], NULL */
+  int n       = 0;
+  args[n++]   = tool;
+  args[n++]   = "--racksim";
+  args[n++]   = self;
   for (int i = 1; i < argc; i++)
     args[n++] = argv[i];
   args[n] = NULL;
@@ -431,6 +431,7 @@ static int cmd_sweep(int argc, char** argv)
   fprintf(stderr, "racksim: sweep: cannot run %s: %s\n", tool, strerror(errno));
   free(tool);
   free(self);
+  free(args);
   return RS_EXIT_SIM;
 }
 

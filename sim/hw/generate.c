@@ -246,7 +246,8 @@ static void write_provider(FILE* fp, const rs_platgen_spec_t* sp, int site)
 {
   const char* p = sp->providers;
   for (int k = 0; p != NULL && k < site; k++)
-    p = strchr(p, ',') ? strchr(p, ',') + 1 : NULL;
+    if ((p = strchr(p, ',')) != NULL)
+      p++;
   if (p == NULL)
     return;
   int len = (int)strcspn(p, ",");
@@ -307,9 +308,9 @@ static int check_spec(const rs_platgen_spec_t* sp, rs_err_t* err)
 {
   if (sp->servers < 1 || sp->sites < 1 || sp->servers_per_pod < 1)
     return rs_err_set(err, "a platform needs at least 1 site, 1 server and 1 server per pod");
-  if (rs_platgen_hosts(sp) > RS_PLATGEN_MAX_HOSTS)
-    return rs_err_set(err, "a generated platform holds at most %d hosts, got %lld", RS_PLATGEN_MAX_HOSTS,
-                      rs_platgen_hosts(sp));
+  long long hosts = rs_platgen_hosts(sp);
+  if (hosts > RS_PLATGEN_MAX_HOSTS)
+    return rs_err_set(err, "a generated platform holds at most %d hosts, got %lld", RS_PLATGEN_MAX_HOSTS, hosts);
   if (sp->oversubscription < 1)
     return rs_err_set(err, "oversubscription must be at least 1, got %g", sp->oversubscription);
   if (sp->cpu_hosts > 0 && sp->fleet_cpu == NULL)

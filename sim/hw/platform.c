@@ -280,11 +280,11 @@ static int resolve_gpu_cpus(rs_platform_t* p, const rs_host_view_t* hosts, rs_er
   for (int i = 0; i < p->n_cpus; i++)
     xbt_dict_set(by_name, p->cpus[i].name, (void*)(intptr_t)(i + 1));
   int rc = RS_OK;
-  for (int i = 0; i < p->n_gpus; i++) {
+  for (int i = 0; rc == RS_OK && i < p->n_gpus; i++) {
     const rs_host_view_t* h = &hosts[p->gpus[i].cpu];
     const char* name        = h->prop(h, "rs.cpu");
     intptr_t k              = name ? (intptr_t)xbt_dict_get_or_null(by_name, name) : 0;
-    if (rc == RS_OK && name != NULL && k == 0)
+    if (name != NULL && k == 0)
       rc = rs_err_set(err, "%s: host %s: property rs.cpu: no CPU host (rs.role cpu) is named '%s'", p->file, h->name,
                       name);
     p->gpus[i].cpu = (int)k - 1;
@@ -368,17 +368,13 @@ static int line_of_id(const char* file, const char* id)
 
 /* A host of speed 0 or a link of bandwidth 0 makes SimGrid abort mid-run (an activity that never
  * ends); a platform states a failure through racksim's failures section instead. */
-static int check_resources(const char* file, rs_err_t* err)
+static int check_resources(const char* file, const rs_host_view_t* hosts, size_t n_hosts, rs_err_t* err)
 {
-  size_t n_hosts   = sg_host_count(); /* each call walks every zone: once, not per host */
-  sg_host_t* hosts = sg_host_list();
-  int rc           = RS_OK;
+  int rc = RS_OK;
   for (size_t i = 0; rc == RS_OK && i < n_hosts; i++)
-    if (!(sg_host_get_speed(hosts[i]) > 0) || !isfinite(sg_host_get_speed(hosts[i])))
-      rc = rs_err_at(err, file, line_of_id(file, sg_host_get_name(hosts[i])), "speed",
-                     "host %s: expected a positive finite speed, got %g", sg_host_get_name(hosts[i]),
-                     sg_host_get_speed(hosts[i]));
-  free(hosts);
+    if (!(hosts[i].speed > 0) || !isfinite(hosts[i].speed))
+      rc = rs_err_at(err, file, line_of_id(file, hosts[i].name), "speed",
+                     "host %s: expected a positive finite speed, got %g", hosts[i].name, hosts[i].speed);
   if (rc != RS_OK)
     return rc;
   size_t n_links   = sg_link_count();
@@ -394,9 +390,10 @@ static int check_resources(const char* file, rs_err_t* err)
 
 static int index_hosts(rs_platform_t* p, rs_err_t* err)
 {
+  /* each call walks every zone, so the hosts are listed once, for the index and check_resources alike */
   size_t n = sg_host_count();
-  if (n == 0) /* sg_host_list aborts on an empty platform */
-    return rs_err_set(err, "%s: the platform has no host: expected GPU hosts (rs.role gpu) in its zones", p->file);
+  if (n == 0) /* sg_host_list aborts on an empty platform; rs_platform_index refuses it */
+    return rs_platform_index(p, NULL, 0, err);
   sg_host_t* all        = sg_host_list();
   rs_host_view_t* hosts = xbt_new0(rs_host_view_t, n);
   for (size_t i = 0; i < n; i++)
@@ -407,10 +404,10 @@ static int index_hosts(rs_platform_t* p, rs_err_t* err)
                                 .prop  = sg_prop};
   free(all);
   int rc = rs_platform_index(p, hosts, n, err);
+  if (rc == RS_OK)
+    rc = check_resources(p->file, hosts, n, err);
   free(hosts);
   if (rc != RS_OK)
-    return RS_ERR;
-  if (check_resources(p->file, err) != RS_OK)
     return RS_ERR;
   const char* over    = sg_zone_get_property_value(sg_zone_get_root(), "rs.oversubscription");
   p->oversubscription = over ? strtod(over, NULL) : 1;

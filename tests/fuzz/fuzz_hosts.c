@@ -30,11 +30,12 @@ static const char* fz_prop(const rs_host_view_t* h, const char* key)
 }
 
 /* The value of attribute name="..." in the tag that starts at tag and ends at end, cut out of the
- * buffer (its closing quote becomes a NUL); NULL when the tag has none. */
+ * buffer (its closing quote becomes a NUL); NULL when the tag has none. The search steps over the NULs
+ * of attributes cut before (memchr, not strchr), so that a tag's attributes are found in any order. */
 static const char* attr(char* tag, const char* end, const char* name)
 {
   size_t n = strlen(name);
-  for (char* p = tag; p && p < end; p = strchr(p + 1, ' ')) {
+  for (char* p = tag; p && p < end; p = memchr(p + 1, ' ', (size_t)(end - p - 1))) {
     char* a = p + 1;
     if (strncmp(a, name, n) != 0 || a[n] != '=' || a[n + 1] != '"')
       continue;
@@ -90,7 +91,8 @@ static void check_platform(const rs_platform_t* p)
         !(g->model->tdp_watts > 0) || g->cpu < -1 || g->cpu >= p->n_cpus || g->site < 0 || g->site >= p->n_sites ||
         g->domain < 0 || g->local < 0)
       abort();
-    if (i > 0 && (g->site < g[-1].site || (g->site == g[-1].site && g->domain < g[-1].domain)))
+    if (i > 0 && (g->site < g[-1].site || (g->site == g[-1].site && g->domain < g[-1].domain) ||
+                  (g->site == g[-1].site && g->domain == g[-1].domain && g->local < g[-1].local)))
       abort(); /* ordered by (site, domain, local) */
   }
   if (p->n_domains > p->n_gpus || p->n_sites > 1024)
