@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """length-tables.py -- builds the prompt/output length tables of the MLPerf Inference datasets that
 racksim's validation cases draw from (scenarios/validation/lengths/*.csv), from the statistics the
-MLCommons inference READMEs publish (shared/reference/validation.md: samples, mean, median, max).
+MLCommons inference READMEs publish (docs/sources.md: samples, mean, median, max).
 
 The per-sample lengths themselves are not published in the project's sources, so each table is a
 deterministic stand-in: one row per dataset sample, its prompt and output lengths the quantiles of a
@@ -41,7 +41,7 @@ def write(path, source, n, prompt, output):
 
 if __name__ == "__main__":
     d = "scenarios/validation/lengths/"
-    # (median, mean, max) per side; shared/reference/validation.md, "Inference: more MLPerf Inference cases".
+    # (median, mean, max) per side; docs/sources.md, "Inference: more MLPerf Inference cases".
     # Llama 2 70B outputs: the model's own mean (294.45) with the reference answers' shape (median/mean
     # 190/218.9 scaled to that mean; max 1,024 tokens, the benchmark's output limit).
     write(d + "openorca-llama2-70b.csv", "MLPerf Llama 2 70B OpenOrca subset", 24576,

@@ -2,7 +2,8 @@
  * the run already wrote: ops.csv (a track per rank: compute, collectives, sends, waits, with iteration,
  * layer and micro-batch), collectives.csv (a track per group), events.csv (a track per workload),
  * requests.csv (each request's prefill and decode on its replica), sessions.csv (agent sessions),
- * replicas.csv and cpu_pools.csv (counters: batch, KV cache, CPU utilisation, queues). Tables the run
+ * replicas.csv and cpu_pools.csv (counters: batch, KV cache, CPU utilisation, queues), power.csv and
+ * link_windows.csv (counters of the platform: power by site and scope, utilisation by link class). Tables the run
  * did not write are skipped. Capped at --max-events, and the cap is said. Times nothing itself; knows
  * the tables' columns (docs/outputs.md), not the simulator. See LICENSE. */
 #include "base/base.h"
@@ -25,7 +26,9 @@ static const char usage_text[] =
     "Writes the timeline of the racksim run whose tables are in OUTDIR as Chrome trace-event JSON\n"
     "(open it in https://ui.perfetto.dev or chrome://tracing): a track per rank from ops.csv (set the\n"
     "scenario's outputs.ops_max_rows), per collective group, per workload's events, per replica's\n"
-    "requests, per agent session, and counters of replicas.csv and cpu_pools.csv.\n"
+    "requests, per agent session, and counters of replicas.csv, cpu_pools.csv, power.csv (kW by site\n"
+    "and scope) and link_windows.csv (utilisation by link class; outputs.link_windows, racksim run\n"
+    "--timeline writes it).\n"
     "\n"
     "  -o FILE           write to FILE (default: OUTDIR/timeline.json)\n"
     "  --max-events N    stop after N events, N >= 1 (default 1000000), and say so\n"
@@ -371,6 +374,36 @@ static int from_pools(timeline_t* tl, const table_t* t, rs_err_t* err)
   return RS_OK;
 }
 
+/* The platform's power: a counter per site and scope (gpu, cpu, network, overhead, it, facility). */
+static int from_power(timeline_t* tl, const table_t* t, rs_err_t* err)
+{
+  static const char* const cols[]   = {"start_s", "site", "scope", NULL};
+  static const char* const series[] = {"kw", NULL};
+  if (need_cols(t, cols, err) != RS_OK || need_cols(t, series, err) != RS_OK)
+    return RS_ERR;
+  for (size_t r = 1; r < t->csv->n_rows; r++) {
+    char name[96];
+    snprintf(name, sizeof name, "power site %s %s", cell(t, r, "site"), cell(t, r, "scope"));
+    counter(tl, pid_of(tl, "platform"), name, num(t, r, "start_s"), t, r, series);
+  }
+  return RS_OK;
+}
+
+/* The network's load: a counter per link class, its bytes in each window over its capacity. */
+static int from_link_windows(timeline_t* tl, const table_t* t, rs_err_t* err)
+{
+  static const char* const cols[]   = {"start_s", "class", NULL};
+  static const char* const series[] = {"utilisation", NULL};
+  if (need_cols(t, cols, err) != RS_OK || need_cols(t, series, err) != RS_OK)
+    return RS_ERR;
+  for (size_t r = 1; r < t->csv->n_rows; r++) {
+    char name[96];
+    snprintf(name, sizeof name, "link utilisation %s", cell(t, r, "class"));
+    counter(tl, pid_of(tl, "platform"), name, num(t, r, "start_s"), t, r, series);
+  }
+  return RS_OK;
+}
+
 typedef struct source {
   const char* table;
   int (*add)(timeline_t* tl, const table_t* t, rs_err_t* err);
@@ -379,7 +412,7 @@ typedef struct source {
 static const source_t sources[] = {
     {"events.csv", from_events},     {"ops.csv", from_ops},           {"collectives.csv", from_collectives},
     {"requests.csv", from_requests}, {"sessions.csv", from_sessions}, {"replicas.csv", from_replicas},
-    {"cpu_pools.csv", from_pools},
+    {"cpu_pools.csv", from_pools},   {"power.csv", from_power},       {"link_windows.csv", from_link_windows},
 };
 
 static int write_timeline(const char* dir, const char* path, long long max_events, rs_err_t* err)

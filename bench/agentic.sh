@@ -6,7 +6,7 @@
 # SCALE 0.25 runs a quarter of it). bench/agentic-llm-1m.yaml adds an LLM call per turn to Llama 3 8B
 # served on 288 GB200.
 # Needs /usr/bin/time (Debian package "time"). One process, one core. Past about 32k running tool calls
-# SimGrid needs --cfg=contexts/guard-size:0 (shared/reference/simgrid-notes.md), given here.
+# SimGrid needs --cfg=contexts/guard-size:0 (docs/sources.md), given here.
 set -e
 build=${1:-build}
 scale=${2:-1}

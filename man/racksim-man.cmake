@@ -4,7 +4,7 @@
 file(MAKE_DIRECTORY "${WORK}")
 set(include "${WORK}/racksim.h2m")
 file(WRITE "${include}" "[NAME]\nracksim \\- simulate AI datacenters (GPU UltraServers, CPU fleets, networks) on SimGrid\n")
-foreach(cmd run validate platform models)
+foreach(cmd run validate platform models sweep)
   execute_process(COMMAND "${RACKSIM}" ${cmd} --help OUTPUT_VARIABLE text RESULT_VARIABLE rc)
   if(NOT rc EQUAL 0)
     message(FATAL_ERROR "racksim ${cmd} --help failed (${rc})")

@@ -18,6 +18,8 @@ static const char* const usage_main =
     "  validate SCENARIO   check a scenario and its platform without simulating\n"
     "  platform NAME       write the SimGrid XML of a hardware preset (--list names them)\n"
     "  models --list       list the model presets\n"
+    "  sweep SCENARIO      run a grid of --set values into one directory and sweep.csv (locally, or\n"
+    "                      emitted for GNU parallel or a Slurm job array)\n"
     "\n"
     "options: --help, --version. 'racksim <command> --help' tells more.\n";
 
@@ -37,7 +39,7 @@ int main(int argc, char** argv)
 {
   raise_stack_limit();
   if (argc < 2)
-    return rs_cli_usage_error(NULL, "%s", "expected a command: run, validate or platform");
+    return rs_cli_usage_error(NULL, "%s", "expected a command: run, validate, platform, models or sweep");
   const char* command = argv[1];
   if (strcmp(command, "--help") == 0 || strcmp(command, "-h") == 0 || strcmp(command, "help") == 0) {
     fputs(usage_main, stdout);

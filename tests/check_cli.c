@@ -8,10 +8,12 @@
 #include <fcntl.h>
 #include <ftw.h>
 #include <glob.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -88,8 +90,9 @@ typedef struct result {
   char* err;
 } result_t;
 
-static result_t res;     /* the last run's; its buffers are freed by the next run */
-static unsigned alarm_s; /* when not 0, racksim gets SIGALRM after this many seconds: a hang fails */
+static result_t res;      /* the last run's; its buffers are freed by the next run */
+static unsigned alarm_s;  /* when not 0, racksim gets SIGALRM after this many seconds: a hang fails */
+static rlim_t memory_cap; /* when not 0, racksim's address space in bytes (RLIMIT_AS) */
 
 /* Runs racksim with the given arguments (NULL-terminated) in the source directory; its stdout and
  * stderr go to files in tmpdir and come back in res. Returns the exit status. */
@@ -116,6 +119,9 @@ static int racksim(const char* arg, ...)
     if (o < 0 || e < 0 || in < 0 || dup2(o, 1) < 0 || dup2(e, 2) < 0 || dup2(in, 0) < 0)
       _exit(126);
     alarm(alarm_s);
+    struct rlimit cap = {memory_cap, memory_cap};
+    if (memory_cap != 0 && setrlimit(RLIMIT_AS, &cap) != 0)
+      _exit(126);
     execv(argv[0], (char* const*)argv);
     _exit(127);
   }
@@ -223,7 +229,7 @@ END_TEST
 START_TEST(test_usage_errors)
 {
   racksim(NULL);
-  assert_usage_error("expected a command: run, validate or platform");
+  assert_usage_error("expected a command: run, validate, platform, models or sweep");
   racksim("bogus", NULL);
   assert_usage_error("unknown command 'bogus'");
   racksim("run", QUICKSTART, "--bogus", NULL);
@@ -856,6 +862,109 @@ START_TEST(test_too_many_requests)
 }
 END_TEST
 
+/* Issue 17 P1: a second run into the directory of a run under way is refused (exit 2, naming the
+ * directory and the first run's pid), and the first run's tables come out as a run alone writes them.
+ * The first run is stopped (SIGSTOP) once it holds the lock, so the second always meets it. */
+START_TEST(test_concurrent_runs_refused)
+{
+  ck_assert_int_eq(racksim("run", QUICKSTART, "-o", tmp("solo"), "--quiet", NULL), 0);
+  char dir[256], lock[300];
+  snprintf(dir, sizeof dir, "%s", tmp("shared"));
+  snprintf(lock, sizeof lock, "%s/.racksim-lock", dir);
+  fflush(NULL);
+  pid_t first = fork();
+  ck_assert_int_ge(first, 0);
+  if (first == 0) {
+    int null = open("/dev/null", O_RDWR);
+    if (null < 0 || dup2(null, 0) < 0 || dup2(null, 1) < 0 || dup2(null, 2) < 0)
+      _exit(126);
+    execl(RS_RACKSIM_BIN, RS_RACKSIM_BIN, "run", QUICKSTART, "-o", dir, "--quiet", (char*)NULL);
+    _exit(127);
+  }
+  char want[32];
+  snprintf(want, sizeof want, "%ld\n", (long)first);
+  int held = 0;
+  for (int i = 0; i < 20000 && !held; i++) { /* up to 20 s: the run loads its platform first */
+    FILE* fp     = fopen(lock, "r");
+    char got[32] = "";
+    if (fp != NULL) {
+      held = fgets(got, sizeof got, fp) != NULL && strcmp(got, want) == 0;
+      fclose(fp);
+    }
+    if (!held)
+      usleep(1000);
+  }
+  ck_assert_int_eq(kill(first, SIGSTOP), 0);
+  ck_assert_msg(held, "the first run never took the lock of %s", dir);
+  racksim("run", QUICKSTART, "-o", dir, "--quiet", NULL);
+  ck_assert_int_eq(kill(first, SIGCONT), 0);
+  assert_one_error("output directory '");
+  assert_has(res.err, dir);
+  char pid[48];
+  snprintf(pid, sizeof pid, "another racksim run (pid %ld)", (long)first);
+  assert_has(res.err, pid);
+  int st;
+  ck_assert_int_eq(waitpid(first, &st, 0), first);
+  ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "the first run failed (status %d)", st);
+  for (int i = 0; i < 6; i++) {
+    char pa[300], pb[300];
+    snprintf(pa, sizeof pa, "%s/%s", tmp("solo"), tables[i]);
+    snprintf(pb, sizeof pb, "%s/%s", dir, tables[i]);
+    size_t la, lb;
+    char* a = slurp(pa, &la);
+    char* b = slurp(pb, &lb);
+    ck_assert_msg(la == lb && memcmp(a, b, la) == 0, "%s of the first run differs from a run alone", tables[i]);
+    free(a);
+    free(b);
+  }
+  ck_assert_msg(!exists(lock), "the lock file stayed after the run");
+  /* and once the first has ended, the directory is free again */
+  ck_assert_int_eq(racksim("run", QUICKSTART, "-o", dir, "--quiet", NULL), 0);
+}
+END_TEST
+
+/* Issue 17 C6: max_seqs and max_batch_tokens at their documented maxima passed validate, and run
+ * aborted on allocations of max_seqs entries per replica (128 replicas: 20 GB). The running set grows
+ * with what runs. Under 2 GB of address space, but not under ASan, whose shadow memory needs more. */
+START_TEST(test_batch_limits_at_maximum)
+{
+  write_file("limits.yaml", "name: limits\nplatform:\n  generate:\n    server: p5en.48xlarge\n    servers: 16\n"
+                            "workloads:\n  - name: chat\n    kind: inference\n    model:\n      preset: llama3-8b\n"
+                            "    tp: 1\n    requests: 100\n    max_seqs: 10000000\n    max_batch_tokens: 100000000\n");
+  ck_assert_int_eq(racksim("validate", tmp("limits.yaml"), NULL), 0);
+  memory_cap = getenv("ASAN_OPTIONS") ? 0 : (rlim_t)2 << 30;
+  racksim("run", tmp("limits.yaml"), "-o", tmp("limits"), "--quiet", NULL);
+  memory_cap = 0;
+  ck_assert_msg(res.code == 0, "exit %d: %s", res.code, res.err);
+  char* requests = slurp(tmp("limits/requests.csv"), NULL);
+  ck_assert_int_eq(count_lines(requests), 101); /* the header and every request */
+  free(requests);
+}
+END_TEST
+
+/* Issue 17 C7: a platform generated past RS_PLATGEN_MAX_HOSTS is refused at once, before any XML is
+ * written into $TMPDIR, by 'racksim platform' (with and without --describe) as by a scenario. */
+START_TEST(test_generate_too_large)
+{
+  ck_assert_int_eq(mkdir(tmp("gen-tmp"), 0777), 0);
+  setenv("TMPDIR", tmp("gen-tmp"), 1);
+  alarm_s = 5;
+  racksim("platform", "u-p6e-gb200x72", "--servers", "100000", "--sites", "64", "--describe", NULL);
+  assert_one_error("option --servers: expected a cluster of at most 1000000 hosts");
+  assert_has(res.err, "got 691200000\n");
+  racksim("platform", "p5en.48xlarge", "--cpu-hosts", "2000000", "-o", tmp("gen.xml"), NULL);
+  assert_one_error("option --cpu-hosts: expected a cluster of at most 1000000 hosts");
+  ck_assert(!exists(tmp("gen.xml")));
+  racksim("run", "tests/bad/generate-too-large.yaml", "-o", tmp("gen-out"), NULL);
+  alarm_s = 0;
+  assert_one_error("tests/bad/generate-too-large.yaml:7: platform.generate.servers: expected a cluster");
+  unsetenv("TMPDIR");
+  char names[256];
+  ck_assert_msg(dir_entries(tmp("gen-tmp"), names, sizeof names) == 0, "left in TMPDIR: %s", names);
+  ck_assert(!exists(tmp("gen-out")));
+}
+END_TEST
+
 static Suite* cli_suite(void)
 {
   Suite* s     = suite_create("cli");
@@ -875,6 +984,7 @@ static Suite* cli_suite(void)
   tcase_add_test(bad, test_bad_cfg_and_log);
   tcase_add_test(bad, test_long_platform_path);
   tcase_add_test(bad, test_simgrid_help);
+  tcase_add_test(bad, test_generate_too_large);
   suite_add_tcase(s, bad);
 
   TCase* good = tcase_create("run");
@@ -897,6 +1007,8 @@ static Suite* cli_suite(void)
   tcase_add_test(good, test_sparse_inference_arrivals);
   tcase_add_test(good, test_sparse_agentic_replay);
   tcase_add_test(good, test_too_many_requests);
+  tcase_add_test(good, test_concurrent_runs_refused);
+  tcase_add_test(good, test_batch_limits_at_maximum);
   suite_add_tcase(s, good);
   return s;
 }

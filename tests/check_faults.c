@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "check_util.h"
 #include "base/base.h"
@@ -250,6 +251,263 @@ START_TEST(a_replica_with_a_gpu_down_is_routed_no_request)
 }
 END_TEST
 
+/* Issue 17 point 4: a server (host) or a GPU's network link going down while a collective runs ends
+ * the run with exit 1 and one message naming the GPU's host, the failure and the simulated time; no
+ * table is left. A failure outside the sweep's GPUs, or after it, does not. */
+#define SWEEP                                                                                                          \
+  "name: sweep\nseed: 1\nplatform: {preset: u-p6e-gb200x72}\nworkloads:\n"                                             \
+  "  - {name: sweep, kind: collective, op: all-reduce, gpus: 16, min_bytes: 1GiB, max_bytes: 8GiB, factor: 2, "        \
+  "iterations: 1}\n"
+START_TEST(a_host_or_link_down_mid_collective_ends_the_run_with_exit_1)
+{
+  /* server 1 is the NVL72's second compute tray, GPUs 4-7; the sweep runs from 0 to about 0.02 s */
+  ck_assert_int_eq(
+      rs_test_run_yaml(dir, SWEEP "failures:\n  events:\n    - {at_h: 2e-6, for_h: 1, server: 1}\n", "host", ""), 1);
+  ck_assert(rs_test_file_has(dir, "err",
+                             "racksim: workload sweep: GPU host us0-gpu4 went down (server 1: scheduled) "
+                             "at simulated time 0.0072 s during all-reduce of "));
+  ck_assert(rs_test_file_has(dir, "err", "bytes: a collective cannot finish without every rank\n"));
+  char summary[192];
+  snprintf(summary, sizeof summary, "%s/host/summary.csv", dir);
+  ck_assert_msg(access(summary, F_OK) != 0, "a failed run left %s", summary);
+  /* a link of the scale-out network (failure class link: a GPU's NIC cable), drawn at random */
+  ck_assert_int_eq(
+      rs_test_run_yaml(dir, SWEEP "failures:\n  classes:\n    - {class: link, mtbf_h: 1e-4, repair: {mean_h: 1}}\n",
+                       "link", ""),
+      1);
+  ck_assert(rs_test_file_has(dir, "err", ": link) at simulated time "));
+  ck_assert(rs_test_file_has(dir, "err", "racksim: workload sweep: GPU host us0-gpu"));
+  /* GPU 40 is not the sweep's; and a failure at 36 s comes after the sweep */
+  ck_assert_int_eq(rs_test_run_yaml(dir,
+                                    SWEEP "failures:\n  events:\n    - {at_h: 2e-6, for_h: 1, gpu: 40}\n"
+                                          "    - {at_h: 0.01, for_h: 1, gpu: 0}\n",
+                                    "other", ""),
+                   0);
+}
+END_TEST
+
+/* The chat service of the test above, its replica 1 down from 1.8 s to 5.4 s, with a retry policy. */
+static void run_chat(const char* out, const char* retry)
+{
+  char yaml[1024];
+  snprintf(yaml, sizeof yaml,
+           "name: inf\nseed: 1\nplatform: {preset: p5en.48xlarge}\nworkloads:\n"
+           "  - {name: chat, kind: inference, model: {preset: llama3-8b}, tp: 2, precision: bf16, mode: server,\n"
+           "     requests: 200, rate_per_s: 20, prompt_tokens: 512, output_tokens: 128}\n"
+           "failures:\n  events:\n    - {at_h: 0.0005, for_h: 0.001, gpu: 2}\n  inference: {retry: %s, window_s: 1}\n",
+           retry);
+  ck_assert_int_eq(rs_test_run_yaml(dir, yaml, out, ""), 0);
+}
+
+/* Requests of requests.csv served on replica 1 that were running there (scheduled before, finished
+ * after) at the failure: none may be, they left it. */
+static int served_across_the_failure_on_1(const char* out)
+{
+  rs_csv_t* csv = rs_test_table(dir, out, "requests.csv");
+  int rep = rs_csv_column(csv, "replica"), sch = rs_csv_column(csv, "scheduled_s");
+  int fin = rs_csv_column(csv, "finish_s"), n = 0;
+  for (size_t r = 1; r < csv->n_rows; r++)
+    n += strcmp(rs_csv_cell(&csv->rows[r], rep), "1") == 0 && strtod(rs_csv_cell(&csv->rows[r], sch), NULL) < 1.8 &&
+         strtod(rs_csv_cell(&csv->rows[r], fin), NULL) > 1.8;
+  rs_csv_free(csv);
+  return n;
+}
+
+/* resubmit: the requests in flight on the failed replica start again elsewhere; every request is served,
+ * none lost; the availability is the replica-seconds up (3.6 s of one replica of four down). */
+START_TEST(in_flight_requests_of_a_failed_replica_are_resubmitted)
+{
+  run_chat("re", "resubmit");
+  ck_assert_double_eq(summary("re", "requests"), 200);
+  ck_assert_double_eq(summary("re", "failed_requests"), 0);
+  double retried = summary("re", "retried_requests");
+  ck_assert_msg(retried >= 1 && retried <= 40, "%g requests retried", retried);
+  ck_assert_int_eq(served_across_the_failure_on_1("re"), 0);
+  double span = summary("re", "end_s") - summary("re", "start_s");
+  ck_assert_double_eq_tol(summary("re", "availability"), 1 - 3.6 / (4 * span), 1e-6);
+  /* the same run again: the same bytes */
+  run_chat("re2", "resubmit");
+  char cmd[512];
+  snprintf(cmd, sizeof cmd,
+           "cmp -s %s/re/requests.csv %s/re2/requests.csv && cmp -s %s/re/summary.csv %s/re2/summary.csv", dir, dir,
+           dir, dir);
+  ck_assert_int_eq(system(cmd), 0);
+}
+END_TEST
+
+/* lose: the same requests are given up instead: they are counted, not served, and miss the objective. */
+START_TEST(in_flight_requests_of_a_failed_replica_are_lost)
+{
+  run_chat("re", "resubmit");
+  run_chat("lo", "lose");
+  double lost = summary("lo", "failed_requests");
+  ck_assert_double_eq(lost, summary("re", "retried_requests"));
+  ck_assert_double_eq(summary("lo", "retried_requests"), 0);
+  ck_assert_double_eq(summary("lo", "requests") + lost, 200);
+  ck_assert_int_eq(served_across_the_failure_on_1("lo"), 0);
+  ck_assert_double_le(summary("lo", "slo_attainment"), 1 - lost / 200 + 1e-12);
+  /* the lost requests met the failure; the others, arriving while every replica was up, all made it */
+  ck_assert_double_lt(summary("lo", "slo_attainment_degraded"), 1);
+  ck_assert_double_eq(summary("lo", "slo_attainment_healthy"), 1);
+  /* windows.csv: one window of 1 s after another; every request in one; the outage in 1.8 .. 5.4 s */
+  rs_csv_t* csv = rs_test_table(dir, "lo", "windows.csv");
+  int c_a = rs_csv_column(csv, "arrivals"), c_l = rs_csv_column(csv, "lost"), c_s = rs_csv_column(csv, "start_s");
+  int c_d = rs_csv_column(csv, "replicas_down_max"), arrivals = 0, lost_rows = 0;
+  for (size_t r = 1; r < csv->n_rows; r++) {
+    double t = strtod(rs_csv_cell(&csv->rows[r], c_s), NULL);
+    ck_assert_double_eq(t, (double)(r - 1));
+    arrivals += atoi(rs_csv_cell(&csv->rows[r], c_a));
+    lost_rows += atoi(rs_csv_cell(&csv->rows[r], c_l));
+    ck_assert_int_eq(atoi(rs_csv_cell(&csv->rows[r], c_d)), t + 1 > 1.8 && t < 5.4);
+  }
+  rs_csv_free(csv);
+  ck_assert_int_eq(arrivals, 200);
+  ck_assert_double_eq(lost_rows, lost);
+}
+END_TEST
+
+/* Agents whose tools run on 2 Graviton4 hosts (scenarios/agentic-tools.yaml, 40 sessions), the CPU
+ * hosts failing every 36 s on average for 7.2 s, with `policy` as failures.agentic (empty: none). */
+static void run_agents(const char* out, const char* policy, int failing)
+{
+  char yaml[2048];
+  snprintf(yaml, sizeof yaml,
+           "name: ag\nseed: 1\nplatform:\n  generate: {server: u-p6e-gb200x72, servers: 1, cpu_hosts: 2}\n"
+           "workloads:\n  - name: agents\n    kind: agentic\n"
+           "    arrivals: {process: poisson, rate_per_s: 10, sessions: 40}\n    turns: 3\n"
+           "    tool: {pool: fleet, cores: 4, work_core_s: 8, distribution: lognormal, cv: 1, mem_gbytes: 4}\n"
+           "    fanout: {agents: 2, at_turn: 1, turns: 2}\n"
+           "    pools:\n      - {name: fleet, placement: fleet, cpu: graviton4}\n"
+           "%s%s",
+           failing ? "failures:\n  classes:\n    - {class: cpu_host, mtbf_h: 0.01, repair: {mean_h: 0.002}}\n" : "",
+           policy);
+  ck_assert_int_eq(rs_test_run_yaml(dir, yaml, out, ""), 0);
+}
+
+/* Sessions of out's sessions.csv whose tool_calls differ from their turns. */
+static int sessions_off_by_calls(const char* out)
+{
+  rs_csv_t* csv = rs_test_table(dir, out, "sessions.csv");
+  int turns = rs_csv_column(csv, "turns"), calls = rs_csv_column(csv, "tool_calls"), off = 0;
+  for (size_t r = 1; r < csv->n_rows; r++)
+    off += atoi(rs_csv_cell(&csv->rows[r], turns)) != atoi(rs_csv_cell(&csv->rows[r], calls));
+  rs_csv_free(csv);
+  return off;
+}
+
+/* Tool calls on a CPU host that fails are retried on a host that is up after the caller's timeout:
+ * every session ends, later than without failures, each with one tool call per turn (a failed call
+ * that runs on to its end is no result); the same seed gives the same sessions, byte for byte; with no
+ * retry allowed, the calls are given up instead. */
+START_TEST(tool_calls_on_a_failed_host_are_retried)
+{
+  run_agents("none", "", 0);
+  run_agents("re", "  agentic: {tool_retries: 3, tool_retry_s: 5}\n", 1);
+  ck_assert_double_eq(summary("re", "operations"), 40);
+  ck_assert_double_gt(summary("re", "tool_retries"), 0);
+  ck_assert_double_eq(summary("re", "tool_failures"), 0);
+  ck_assert_double_gt(summary("re", "latency_p50_s"), summary("none", "latency_p50_s"));
+  ck_assert_double_gt(summary("re", "end_s"), summary("none", "end_s"));
+  ck_assert_int_eq(sessions_off_by_calls("re"), 0);
+  run_agents("re2", "  agentic: {tool_retries: 3, tool_retry_s: 5}\n", 1);
+  char cmd[512];
+  snprintf(cmd, sizeof cmd,
+           "cmp -s %s/re/sessions.csv %s/re2/sessions.csv && cmp -s %s/re/summary.csv %s/re2/summary.csv", dir, dir,
+           dir, dir);
+  ck_assert_int_eq(system(cmd), 0);
+  run_agents("give", "  agentic: {tool_retries: 0, tool_retry_s: 5}\n", 1);
+  ck_assert_double_eq(summary("give", "operations"), 40);
+  ck_assert_double_eq(summary("give", "tool_retries"), 0);
+  ck_assert_double_gt(summary("give", "tool_failures"), 0);
+}
+END_TEST
+
+/* Requests of out's requests.csv: the count for which keep(replica, arrival, scheduled, ttft) holds. */
+static int count_requests(const char* out, int (*keep)(int, double, double, double))
+{
+  rs_csv_t* csv = rs_test_table(dir, out, "requests.csv");
+  int rep = rs_csv_column(csv, "replica"), arr = rs_csv_column(csv, "arrival_s");
+  int sch = rs_csv_column(csv, "scheduled_s"), tt = rs_csv_column(csv, "ttft_s"), n = 0;
+  for (size_t r = 1; r < csv->n_rows; r++)
+    n += keep(atoi(rs_csv_cell(&csv->rows[r], rep)), strtod(rs_csv_cell(&csv->rows[r], arr), NULL),
+              strtod(rs_csv_cell(&csv->rows[r], sch), NULL), strtod(rs_csv_cell(&csv->rows[r], tt), NULL));
+  rs_csv_free(csv);
+  return n;
+}
+
+/* The provider test's outage: azure (site 1: replicas 4 to 7) down from 3.6 s to 7.2 s; the WAN's
+ * round trip is 2 x 30 ms. */
+static int on_azure_in_outage(int rep, double arr, double sch, double ttft)
+{
+  return rep >= 4 && rep <= 7 && sch > 3.6 && sch < 7.2;
+}
+static int on_azure_after(int rep, double arr, double sch, double ttft)
+{
+  return rep >= 4 && rep <= 7 && arr > 7.3;
+}
+static int slow_before(int rep, double arr, double sch, double ttft)
+{
+  return arr < 3.5 && sch < 3.6 && ttft >= 0.06; /* those sent again at 3.6 s may cross the WAN */
+}
+static int in_outage(int rep, double arr, double sch, double ttft)
+{
+  return arr > 3.7 && arr < 7.1;
+}
+static int slow_in_outage(int rep, double arr, double sch, double ttft)
+{
+  return arr > 3.7 && arr < 7.1 && ttft >= 0.06;
+}
+
+/* A chat service over three providers' sites (4 replicas each), azure lost for 3.6 s: its replicas
+ * serve nothing then and serve again after; its third of the traffic fails over to the other sites and
+ * pays the WAN's round trip on its first token, while before the outage no request crosses the WAN. */
+START_TEST(a_provider_outage_fails_over_with_the_wan_added)
+{
+  const char* yaml =
+      "name: mc\nseed: 1\nplatform:\n  generate: {server: p5en.48xlarge, servers: 1, sites: 3, providers: "
+      "'aws,azure,oracle', wan_latency_ms: 30}\nworkloads:\n"
+      "  - {name: chat, kind: inference, model: {preset: llama3-8b}, tp: 2, precision: bf16, mode: server,\n"
+      "     requests: 600, rate_per_s: 60, prompt_tokens: 512, output_tokens: 128}\n"
+      "failures:\n  events:\n    - {at_h: 0.001, for_h: 0.001, provider: azure}\n";
+  ck_assert_int_eq(rs_test_run_yaml(dir, yaml, "out", ""), 0);
+  ck_assert_double_eq(summary("out", "requests"), 600);
+  ck_assert_double_eq(summary("out", "failed_requests"), 0);
+  ck_assert_int_eq(count_events("out", "replica down", "replica"), 4);
+  ck_assert_int_eq(count_requests("out", on_azure_in_outage), 0);
+  ck_assert_int_gt(count_requests("out", on_azure_after), 0);
+  ck_assert_int_eq(count_requests("out", slow_before), 0);
+  int n = count_requests("out", in_outage), slow = count_requests("out", slow_in_outage);
+  ck_assert_msg(slow >= n / 5 && slow <= n / 2, "%d of %d requests in the outage paid the WAN", slow, n);
+}
+END_TEST
+
+/* scenarios/multicloud-outage.yaml, cut small (150 chat requests, 20 agent sessions, the outage from
+ * 36 s to 108 s): it runs, every request is served, the outage shows in windows.csv. */
+START_TEST(the_multicloud_outage_scenario_runs)
+{
+  char cmd[1024];
+  snprintf(
+      cmd, sizeof cmd,
+      "cd %s && %s run scenarios/multicloud-outage.yaml -o %s/mc -q --set workloads.0.requests=150 "
+      "--set workloads.1.arrivals.sessions=20 --set failures.events.0.at_h=0.01 --set failures.events.0.for_h=0.02 "
+      "--set failures.inference.window_s=30 2>%s/err",
+      RS_SOURCE_DIR, RS_RACKSIM_BIN, dir, dir);
+  ck_assert_int_eq(system(cmd), 0);
+  ck_assert_double_ge(summary("mc", "requests"), 150);
+  ck_assert_double_eq(summary("mc", "failed_requests"), 0);
+  ck_assert_double_gt(summary("mc", "retried_requests"), 0);
+  ck_assert_double_lt(summary("mc", "availability"), 1);
+  ck_assert_double_eq(rs_test_table_value(dir, "mc", "summary.csv", 2, "operations"), 20);
+  rs_csv_t* csv = rs_test_table(dir, "mc", "windows.csv");
+  int c_s = rs_csv_column(csv, "start_s"), c_d = rs_csv_column(csv, "replicas_down_max");
+  for (size_t r = 1; r < csv->n_rows; r++) {
+    double t = strtod(rs_csv_cell(&csv->rows[r], c_s), NULL);
+    ck_assert_int_eq(atoi(rs_csv_cell(&csv->rows[r], c_d)), t + 30 > 36 && t < 108 ? 16 : 0);
+  }
+  rs_csv_free(csv);
+}
+END_TEST
+
 /* Same scenario, same seed: the same failures, byte for byte. */
 START_TEST(same_seed_same_failures)
 {
@@ -277,6 +535,15 @@ static Suite* faults_suite(void)
   tcase_add_test(tc, a_straggler_slows_the_step);
   tcase_add_test(tc, same_seed_same_failures);
   tcase_add_test(tc, a_replica_with_a_gpu_down_is_routed_no_request);
+  tcase_add_test(tc, a_host_or_link_down_mid_collective_ends_the_run_with_exit_1);
+  suite_add_tcase(s, tc);
+  tc = tcase_create("inference");
+  tcase_add_checked_fixture(tc, setup, teardown);
+  tcase_add_test(tc, in_flight_requests_of_a_failed_replica_are_resubmitted);
+  tcase_add_test(tc, in_flight_requests_of_a_failed_replica_are_lost);
+  tcase_add_test(tc, tool_calls_on_a_failed_host_are_retried);
+  tcase_add_test(tc, a_provider_outage_fails_over_with_the_wan_added);
+  tcase_add_test(tc, the_multicloud_outage_scenario_runs);
   suite_add_tcase(s, tc);
   tc = tcase_create("training");
   tcase_add_checked_fixture(tc, setup, teardown);

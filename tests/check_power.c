@@ -1,14 +1,20 @@
 /* check_power.c -- tests of power.csv, the energy scopes and the cost columns, run through the racksim
  * command on small scenarios: every GPU of a TP8 replica draws busy power; an idle platform draws its
  * idle figures exactly; facility = IT x PUE; costs add up by hand; --set pricing changes cost alone;
- * windows merge without losing energy; aggregated training counts the GPUs it stands for; bad power
- * and price keys exit 2 with the key named. */
+ * windows merge without losing energy; link_windows.csv's bytes per class add up to links.csv's, merged
+ * windows included; aggregated training counts the GPUs it stands for; a capped GPU computes slower by
+ * exactly its curve and never draws more than its cap; a site budget caps the GPUs to fit; bad power and
+ * price keys exit 2 with the key named. */
 #include "check_util.h"
 #include "base/base.h"
+#include "hw/hw.h"
+#include "model/model.h"
 #include "scenario/scenario.h"
 
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static char dir[64];
 
@@ -148,6 +154,49 @@ START_TEST(windows_merge_without_losing_energy)
 }
 END_TEST
 
+/* link_windows.csv shares power.csv's windows (merged as they merge) and loses no byte: per class, its
+ * windows' bytes add up to links.csv's, and each window's utilisation is its bytes over the class's
+ * capacity and the window's length. Without outputs.link_windows there is no such table. */
+START_TEST(link_windows_add_up_to_links_csv)
+{
+  ck_assert_int_eq(rs_test_run_yaml(dir, tp8, "plain", ""), 0);
+  char path[128];
+  snprintf(path, sizeof path, "%s/plain/link_windows.csv", dir);
+  ck_assert(access(path, F_OK) != 0);
+  ck_assert_int_eq(rs_test_run_yaml(dir, tp8, "out", "--set power.window_s=1e-4 --set outputs.link_windows=true"), 0);
+  rs_csv_t* w     = rs_test_table(dir, "out", "link_windows.csv");
+  rs_csv_t* links = rs_test_table(dir, "out", "links.csv");
+  rs_csv_t* power = rs_test_table(dir, "out", "power.csv");
+  size_t classes  = links->n_rows - 1;
+  ck_assert_uint_eq((w->n_rows - 1) * 6, (power->n_rows - 1) * classes); /* the same windows */
+  ck_assert((power->n_rows - 1) / 6 > 100);
+  ck_assert(scope("out", "gpu", "window_s") > 1e-4); /* the windows merged at least once */
+  int cls = rs_csv_column(w, "class"), bytes = rs_csv_column(w, "bytes"), util = rs_csv_column(w, "utilisation");
+  int t0 = rs_csv_column(w, "start_s"), t1 = rs_csv_column(w, "end_s");
+  double nvlink_max = 0;
+  for (size_t c = 1; c < links->n_rows; c++) {
+    const char* name = links->rows[c].cells[rs_csv_column(links, "class")];
+    double want = strtod(links->rows[c].cells[rs_csv_column(links, "bytes")], NULL), sum = 0;
+    double cap = strtod(links->rows[c].cells[rs_csv_column(links, "capacity_bytes_per_s")], NULL);
+    for (size_t r = 1; r < w->n_rows; r++) {
+      if (strcmp(w->rows[r].cells[cls], name) != 0)
+        continue;
+      double b   = strtod(w->rows[r].cells[bytes], NULL);
+      double len = strtod(w->rows[r].cells[t1], NULL) - strtod(w->rows[r].cells[t0], NULL);
+      sum += b;
+      ck_assert_double_eq_tol(strtod(w->rows[r].cells[util], NULL), b / (cap * len), 1e-9 * (1 + b / (cap * len)));
+      if (strcmp(name, "nvlink") == 0)
+        nvlink_max = fmax(nvlink_max, b / (cap * len));
+    }
+    ck_assert_msg(fabs(sum - want) <= 1e-9 * want, "%s: windows %.17g, links.csv %.17g", name, sum, want);
+  }
+  ck_assert(nvlink_max > 0); /* TP8 all-reduces over NVLink */
+  rs_csv_free(w);
+  rs_csv_free(links);
+  rs_csv_free(power);
+}
+END_TEST
+
 /* Aggregated training runs some DP replicas and stands for the others: power.csv counts the others as
  * drawing what the live ones draw, so its GPU energy is the workload's (beside idle GPUs, none here). */
 START_TEST(aggregated_training_counts_the_gpus_it_stands_for)
@@ -163,6 +212,139 @@ START_TEST(aggregated_training_counts_the_gpus_it_stands_for)
 }
 END_TEST
 
+/* An H100 as the model layer sees it (700 W TDP, 70 W idle: hw.h), capped at cap_w (0: not). */
+static rs_gpu_model_t h100(double cap_w)
+{
+  rs_gpu_model_t m           = {.name = "H100", .tdp_watts = 700, .idle_watts = 70, .hbm_bytes_per_s = 3.35e12};
+  m.peak_flops[RS_PREC_BF16] = 989e12;
+  m.calib                    = rs_hw_calib("H100");
+  if (cap_w > 0) {
+    m.cap_watts = cap_w;
+    m.cap_speed = rs_gpu_cap_speed(&m, cap_w);
+  }
+  return m;
+}
+
+/* The Hopper curve (presets.c): (1, 1), (0.857, 0.875), (0.5, 0.5), (0.1, 0), linear between. A
+ * compute-bound matmul takes 1 / speed times as long; an HBM-bound one as long as uncapped. */
+START_TEST(capped_gpu_is_slower_by_exactly_the_curve)
+{
+  rs_gpu_model_t free_gpu = h100(0);
+  ck_assert_double_eq(rs_gpu_cap_speed(&free_gpu, 700), 1);
+  ck_assert_double_eq(rs_gpu_cap_speed(&free_gpu, 900), 1);
+  ck_assert_double_eq_tol(rs_gpu_cap_speed(&free_gpu, 599.9), 0.875, 1e-12);
+  ck_assert_double_eq_tol(rs_gpu_cap_speed(&free_gpu, 350), 0.5, 1e-12);
+  ck_assert_double_eq_tol(rs_gpu_cap_speed(&free_gpu, 0.6785 * 700), (0.875 + 0.5) / 2, 1e-12);
+  ck_assert_double_eq_tol(rs_gpu_cap_speed(&free_gpu, 0.3 * 700), 0.25, 1e-12);
+  ck_assert_double_eq(rs_gpu_cap_speed(&free_gpu, 70), -1); /* not above idle */
+  rs_gpu_model_t other = {.name = "TPUv9", .tdp_watts = 700, .idle_watts = 70};
+  ck_assert_double_eq(rs_gpu_cap_speed(&other, 600), -1); /* no curve */
+
+  rs_gpu_model_t capped = h100(350);
+  double flops = 1e15, t = rs_gpu_seconds(&free_gpu, RS_PREC_BF16, flops, 0);
+  ck_assert_double_eq_tol(rs_gpu_seconds(&capped, RS_PREC_BF16, flops, 0), 2 * t, t * 1e-12);
+  double bytes = 1e12; /* HBM-bound: one FLOP per byte */
+  ck_assert_double_eq(rs_gpu_seconds(&capped, RS_PREC_BF16, bytes, bytes),
+                      rs_gpu_seconds(&free_gpu, RS_PREC_BF16, bytes, bytes));
+  rs_work_t w = {.gemm_flops = flops, .gemm_prec = RS_PREC_BF16, .attn_flops = flops / 4, .attn_prec = RS_PREC_BF16};
+  ck_assert_double_eq_tol(rs_gpu_work_seconds(&capped, &w), 2 * rs_gpu_work_seconds(&free_gpu, &w), t * 1e-12);
+}
+END_TEST
+
+/* Capped at 350 W, the eight GPUs of a TP8 replica never draw more than 8 x 350 W in any window, and
+ * serve the same requests more slowly than uncapped. */
+START_TEST(capped_gpus_never_draw_more_than_the_cap)
+{
+  ck_assert_int_eq(rs_test_run_yaml(dir, tp8, "free", ""), 0);
+  ck_assert_int_eq(rs_test_run_yaml(dir, tp8, "capped", "--set power.gpu_cap_w=350"), 0);
+  char out[8192];
+  ck_assert_int_eq(rs_test_run(out, sizeof out, dir, RS_RACKSIM_BIN, "validate s.yaml --set power.gpu_cap_w=350"), 0);
+  ck_assert_msg(strstr(out, "H200 GPUs capped at 350 W of 700 W: compute at 0.5 of its uncapped speed"), "%s", out);
+  double peak = scope("capped", "gpu", "peak_mw") * 1e6;
+  ck_assert_msg(peak <= 8 * 350 * (1 + 1e-9), "peak %g W", peak);
+  ck_assert_msg(peak > 8 * 350 * 0.6, "peak %g W: the GPUs should be mostly busy", peak);
+  ck_assert_msg(scope("free", "gpu", "peak_mw") * 1e6 > 8 * 350, "uncapped draws no more than the cap");
+  double slow = cell("capped", "summary.csv", 1, "duration_s"), fast = cell("free", "summary.csv", 1, "duration_s");
+  ck_assert_msg(slow > fast * 1.05, "capped %g s against %g s", slow, fast);
+  ck_assert_msg(slow <= fast * 2 * (1 + 1e-9), "capped %g s: more than 1 / 0.5 times %g s", slow, fast);
+}
+END_TEST
+
+/* over_budget: cap: p5en at full load draws 2,732 W beside its GPUs (site_budget test below); a budget
+ * of 8 kW at PUE 1.15 leaves 8,000 / 1.15 - 2,732 = 4,224.5 W for 8 GPUs, 528.07 W each. */
+START_TEST(site_budget_caps_the_gpus_to_fit)
+{
+  ck_assert_int_eq(rs_test_run_yaml(dir, tp8, "cap", "--set power.site_budget_mw=0.008 --set power.over_budget=cap"),
+                   0);
+  char out[8192];
+  ck_assert_int_eq(rs_test_run(out, sizeof out, dir, RS_RACKSIM_BIN,
+                               "validate s.yaml --set power.site_budget_mw=0.008 --set power.over_budget=cap"),
+                   0);
+  ck_assert_msg(strstr(out, "H200 GPUs capped at 528.1 W of 700 W"), "%s", out);
+  ck_assert_msg(scope("cap", "facility", "peak_mw") <= 0.008, "facility peak %g MW",
+                scope("cap", "facility", "peak_mw"));
+  ck_assert_msg(scope("cap", "gpu", "peak_mw") * 1e6 <= 8 * 528.07, "GPU peak %g W",
+                scope("cap", "gpu", "peak_mw") * 1e6);
+  /* too small even with the GPUs at idle: 2,732 + 8 x 70 = 3,292 W, x 1.15 = 3,785.8 W */
+  ck_assert_int_eq(rs_test_run_yaml(dir, tp8, "tiny", "--set power.site_budget_mw=0.003 --set power.over_budget=cap"),
+                   2);
+  ck_assert_msg(rs_test_file_has(dir, "err", "power.site_budget_mw: expected more than 0.0037858 MW"), "no message");
+  char tiny[192];
+  snprintf(tiny, sizeof tiny, "%s/tiny/summary.csv", dir);
+  ck_assert_msg(access(tiny, F_OK) != 0, "a refused run wrote summary.csv");
+}
+END_TEST
+
+/* Under failures:, the spare servers training holds are paid over its span beside its own GPUs:
+ * resilience-small (16 H100 on two p5.48xlarge, at $6.88 per GPU-hour) with 2 spare servers of 8 GPUs
+ * pays (16 + 16) GPU-hours per hour; with none, 16. Downtime is inside the span, so it is paid too. */
+START_TEST(spare_servers_are_paid)
+{
+  char out[8192];
+  static const char* const spares[] = {"0", "2"};
+  static const double paid[]        = {16, 32};
+  for (int k = 0; k < 2; k++) {
+    ck_assert_int_eq(rs_test_run(out, sizeof out, RS_SOURCE_DIR, RS_RACKSIM_BIN,
+                                 "run scenarios/resilience-small.yaml -q -o %s/sp%s --set failures.training.spares=%s",
+                                 dir, spares[k], spares[k]),
+                     0);
+    char name[16];
+    snprintf(name, sizeof name, "sp%s", spares[k]);
+    double dur = cell(name, "summary.csv", 1, "duration_s"), cost = cell(name, "summary.csv", 1, "cost_usd");
+    ck_assert_msg(cell(name, "summary.csv", 1, "downtime_s") > 0, "no downtime to pay for");
+    ck_assert_double_eq_tol(cost, paid[k] * dur / 3600 * 6.88, cost * 1e-9);
+  }
+}
+END_TEST
+
+/* An agentic workload pays the CPU fleet hosts of its pools over its span: agentic-tools holds 2
+ * Graviton4 fleet hosts of 192 cores (its storage pool is a rack's CPU, paid with the rack): per
+ * instance-hour 2 x $1.5, per core-hour 384 x $0.01; no price, no cost. */
+START_TEST(cpu_pools_are_paid)
+{
+  char out[8192];
+  static const char* const sets[] = {"pricing.usd_per_cpu_host_hour=1.5", "pricing.usd_per_cpu_core_hour=0.01"};
+  static const double per_h[]     = {2 * 1.5, 384 * 0.01};
+  for (int k = 0; k < 2; k++) {
+    ck_assert_int_eq(rs_test_run(out, sizeof out, RS_SOURCE_DIR, RS_RACKSIM_BIN,
+                                 "run scenarios/agentic-tools.yaml -q -o %s/cpu%d --set %s", dir, k, sets[k]),
+                     0);
+    char name[16];
+    snprintf(name, sizeof name, "cpu%d", k);
+    double dur = cell(name, "summary.csv", 1, "duration_s"), cost = cell(name, "summary.csv", 1, "cost_usd");
+    ck_assert_double_eq_tol(cost, per_h[k] * dur / 3600, cost * 1e-9);
+  }
+  ck_assert_int_eq(rs_test_run(out, sizeof out, RS_SOURCE_DIR, RS_RACKSIM_BIN,
+                               "run scenarios/agentic-tools.yaml -q -o %s/cpu_free", dir),
+                   0);
+  ck_assert_double_eq(cell("cpu_free", "summary.csv", 1, "cost_usd"), 0); /* an empty cell reads 0 */
+  /* no price: an empty cell, not a cost of 0 */
+  rs_csv_t* sum = rs_test_table(dir, "cpu_free", "summary.csv");
+  ck_assert_str_eq(sum->rows[1].cells[rs_csv_column(sum, "cost_usd")], "");
+  rs_csv_free(sum);
+}
+END_TEST
+
 /* Each bad key exits 2 with the file, line and key. */
 START_TEST(bad_power_keys_exit_2)
 {
@@ -172,6 +354,11 @@ START_TEST(bad_power_keys_exit_2)
       {"--set power.nic_idle_w=40", "power.nic_idle_w: expected at most nic_max_w (30 W), got '40'"},
       {"--set power.window_s=0", "power.window_s: expected a number from 1e-06"},
       {"--set power.overhead_w_per_gpu=-5", "power.overhead_w_per_gpu: expected a number from 0"},
+      {"--set power.gpu_cap_w=50",
+       "power.gpu_cap_w: expected a GPU power cap above H200's idle power (70 W), got '50 W'"},
+      {"--set pricing.usd_per_cpu_core_hour=-0.1", "pricing.usd_per_cpu_core_hour: expected a number from 1e-06"},
+      {"--set power.site_budget_mw=-1", "power.site_budget_mw: expected a number from 1e-06"},
+      {"--set power.over_budget=throttle", "power.over_budget: expected"},
   };
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
     ck_assert_int_eq(rs_test_run_yaml(dir, tp8, "bad", cases[i][0]), 2);
@@ -204,9 +391,15 @@ static Suite* power_suite(void)
   tcase_add_test(tc, costs_add_up_by_hand);
   tcase_add_test(tc, set_pricing_changes_cost_alone);
   tcase_add_test(tc, windows_merge_without_losing_energy);
+  tcase_add_test(tc, link_windows_add_up_to_links_csv);
   tcase_add_test(tc, aggregated_training_counts_the_gpus_it_stands_for);
   tcase_add_test(tc, bad_power_keys_exit_2);
   tcase_add_test(tc, site_budget_refuses_a_platform_that_cannot_fit);
+  tcase_add_test(tc, capped_gpu_is_slower_by_exactly_the_curve);
+  tcase_add_test(tc, capped_gpus_never_draw_more_than_the_cap);
+  tcase_add_test(tc, site_budget_caps_the_gpus_to_fit);
+  tcase_add_test(tc, spare_servers_are_paid);
+  tcase_add_test(tc, cpu_pools_are_paid);
   suite_add_tcase(s, tc);
   return s;
 }

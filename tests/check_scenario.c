@@ -111,6 +111,11 @@ static const struct {
     {"tests/bad/fail-class-unknown.yaml",
      "tests/bad/fail-class-unknown.yaml:7: failures.classes[0].class: expected one of gpu, hbm, nic, host, "
      "nvlink_switch_tray, power_shelf, leaf_switch, spine_switch, link, cpu_host, storage, software, got 'toaster'"},
+    {"tests/bad/platform-providers-count.yaml",
+     "tests/bad/platform-providers-count.yaml:3: platform.generate.providers: expected 2 provider names (one per "
+     "site, comma-separated: letters, digits, '-', '_'), got 'aws,azure,oracle'"},
+    {"tests/bad/fail-retry-unknown.yaml",
+     "tests/bad/fail-retry-unknown.yaml:6: failures.inference.retry: expected one of resubmit, lose, got 'forever'"},
     {"tests/bad/fail-mtbf-zero.yaml",
      "tests/bad/fail-mtbf-zero.yaml:8: failures.classes[0].mtbf_h: expected a number from 1e-06 to 1e+12, got '0'"},
     {"tests/bad/fail-mtbf-negative.yaml",

@@ -193,6 +193,14 @@ START_TEST(breakdown_adds_up_to_the_step)
   double joules           = 16 * (g->idle_watts * step + (g->tdp_watts - g->idle_watts) * busy);
   ck_assert_double_eq_tol(summary_value("energy_j"), joules, joules * 1e-9);
   rs_platform_free(p);
+  /* the summary's step_s is the mean over the iterations */
+  rs_csv_t* its = read_table("iterations.csv");
+  double sum    = 0;
+  for (size_t r = 1; r < its->n_rows; r++)
+    sum += strtod(cell(its, r, "step_s"), NULL);
+  ck_assert(its->n_rows > 1);
+  ck_assert_double_eq_tol(summary_value("step_s"), sum / (its->n_rows - 1), step * 1e-9);
+  rs_csv_free(its);
 }
 END_TEST
 
@@ -513,12 +521,12 @@ START_TEST(auto_recompute_takes_the_least_that_fits)
   } cases[] = {
       {"--set workloads.0.micro_batch=1", "recompute none, flash attention, bf16 gradients; per GPU (stage 0, "
                                           "the fullest): weights 2.0, gradients 2.0, optimizer 16.1, activations 4.6, "
-                                          "total 24.6 GB of 80"},
+                                          "total 24.6 GB of 83.4 for tensors"},
       {"--set workloads.0.micro_batch=4 --set workloads.0.attention=materialised",
        "recompute selective, materialised attention"},
       /* full recomputation of as few layers per virtual stage as fit (Megatron-Core's block method) */
-      {"--set workloads.0.micro_batch=16", "recompute full (first 7 layers of each virtual stage), flash attention"},
-      {"--set workloads.0.micro_batch=32 --set workloads.0.global_batch=32 --set workloads.0.model.layers=90",
+      {"--set workloads.0.micro_batch=16", "recompute full (first 5 layers of each virtual stage), flash attention"},
+      {"--set workloads.0.micro_batch=32 --set workloads.0.global_batch=32 --set workloads.0.model.layers=96",
        "recompute full, flash attention"},
   };
   const char* yaml = "name: auto\nplatform: {preset: p5.48xlarge}\nworkloads:\n  - name: l8\n    kind: training\n"
@@ -610,7 +618,7 @@ START_TEST(bad_layouts_exit_2_with_reason)
     const char* reason;
   } cases[] = {
       {"train-memory", "needs 199 GB per GPU (stage 0: weights 17.6, gradients 17.6, optimizer 141.1, "
-                       "activations 22.5 GB), H100 has 80 GB"},
+                       "activations 22.5 GB), H100 has 83.4 GB for tensors (85.5 GB less the runtime's 2.1)"},
       {"train-tp-domain", "tp = 16 crosses an NVLink domain (GPUs 0 and 8)"},
       {"train-batch", "global_batch 6 is not a multiple of micro_batch x dp = 1 x 4"},
       {"train-model-preset", "workloads[0].model.preset: expected one of gpt-1.7b"},

@@ -39,7 +39,8 @@ file(WRITE "${WORK}/blank.html" "<!DOCTYPE html><html><body></body></html>\n")
 screenshot("${WORK}/blank.html" "${WORK}/blank.png")
 file(SIZE "${WORK}/blank.png" blank)
 
-foreach(case "quickstart;busbw;--set;workloads.0.max_bytes=64MiB" "inference-llama8b-h200;latency_cdf")
+foreach(case "quickstart;busbw;--set;workloads.0.max_bytes=64MiB"
+        "inference-llama8b-h200;latency_cdf;--set;outputs.link_windows=true;--set;power.window_s=0.1")
   list(GET case 0 name)
   list(GET case 1 plot)
   set(sets "")
@@ -74,6 +75,16 @@ foreach(case "quickstart;busbw;--set;workloads.0.max_bytes=64MiB" "inference-lla
     message(FATAL_ERROR "report.html is not in the run's manifest")
   endif()
 endforeach()
+
+# link utilisation over time, from link_windows.csv: a line per class that carried bytes
+set(svg_file "${WORK}/inference-llama8b-h200/report-link_time.svg")
+if(NOT EXISTS "${svg_file}")
+  message(FATAL_ERROR "no link utilisation over time plot from link_windows.csv")
+endif()
+file(READ "${svg_file}" svg)
+if(NOT svg MATCHES "nvlink")
+  message(FATAL_ERROR "report-link_time.svg has no nvlink line")
+endif()
 
 run("${REPORT}" "${WORK}/nosuch")
 if(NOT rc EQUAL 2 OR NOT err MATCHES "^rs-report: .*no summary.csv or sweep.csv")

@@ -15,7 +15,7 @@ rm -rf "$logs" && mkdir -p "$logs"
 status=0
 # Every unit suite and golden trace, and cli (every bad fixture); not the slow workload suites, the
 # validation cases, the tool tests or the source checks: under ASan they would take the CI budget.
-skip="^(validation|scale|agentic|training|inference|faults|power|install|timeline|sweep|report|format|layers)$"
+skip="^(validation|scale|agentic|training|inference|faults|power|install|timeline|sweep|slurm|report|format|layers)$"
 ASAN_OPTIONS="log_path=$logs/asan:detect_leaks=1" UBSAN_OPTIONS="log_path=$logs/ubsan:print_stacktrace=1" \
   ctest --test-dir "$dir" -E "$skip" -j"$(nproc)" --output-on-failure || status=1
 if grep -l -E "ERROR: (Address|Leak)Sanitizer|runtime error" "$logs"/* 2>/dev/null; then

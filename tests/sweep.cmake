@@ -1,10 +1,12 @@
-# rs-sweep: a 4-point grid run on the local cores, then the same grid through GNU parallel's job list
-# (where parallel is installed), must give byte-identical sweep.csv with the expected rows; a failed
-# point is reported while the others run; bad usage is one message and exit 2 with nothing written.
-# Slurm is not exercised here (no slurmctld on the test machine): --emit slurm's files are checked.
-#   cmake -DSWEEP=... -DSOURCE=... -DWORK=... [-DPARALLEL=...] -P sweep.cmake
+# racksim sweep (which runs rs-sweep): a 4-point grid run on the local cores, then the same grid through
+# GNU parallel's job list (where parallel is installed), must give byte-identical sweep.csv with the
+# expected rows; a failed point is reported while the others run; bad usage is one message and exit 2
+# with nothing written. A real Slurm runs the grid in slurm.sh; here --emit slurm's files are checked.
+#   cmake -DRACKSIM=... -DSWEEP=... -DSOURCE=... -DWORK=... [-DPARALLEL=...] -P sweep.cmake
 file(REMOVE_RECURSE "${WORK}")
 file(MAKE_DIRECTORY "${WORK}")
+set(SWEEP_TOOL "${SWEEP}")
+set(SWEEP "${RACKSIM}" sweep)
 set(grid --grid workloads.0.gpus=8,16 --grid workloads.0.max_bytes=1MiB,4MiB)
 
 function(run)
@@ -14,7 +16,7 @@ function(run)
   set(err "${err}" PARENT_SCOPE)
 endfunction()
 
-run("${SWEEP}" scenarios/quickstart.yaml ${grid} -j 2 -o "${WORK}/local")
+run(${SWEEP} scenarios/quickstart.yaml ${grid} -j 2 -o "${WORK}/local")
 if(NOT rc EQUAL 0 OR NOT out MATCHES "4 of 4 points")
   message(FATAL_ERROR "local sweep failed (${rc}): ${out} ${err}")
 endif()
@@ -33,7 +35,7 @@ foreach(p p0001 p0002 p0003 p0004)
 endforeach()
 
 if(PARALLEL)
-  run("${SWEEP}" scenarios/quickstart.yaml ${grid} -j 2 -o "${WORK}/par" --emit parallel)
+  run(${SWEEP} scenarios/quickstart.yaml ${grid} -j 2 -o "${WORK}/par" --emit parallel)
   run(sh "${WORK}/par/run-parallel.sh")
   if(NOT rc EQUAL 0 OR NOT EXISTS "${WORK}/par/joblog")
     message(FATAL_ERROR "the GNU parallel sweep failed (${rc}): ${out} ${err}")
@@ -52,7 +54,7 @@ else()
   message(STATUS "GNU parallel not installed: its half of the sweep test not run")
 endif()
 
-run("${SWEEP}" scenarios/quickstart.yaml ${grid} -j 3 -o "${WORK}/slurm" --emit slurm)
+run(${SWEEP} scenarios/quickstart.yaml ${grid} -j 3 -o "${WORK}/slurm" --emit slurm)
 file(READ "${WORK}/slurm/sweep.sbatch" sbatch)
 file(READ "${WORK}/slurm/submit.sh" submit)
 if(NOT sbatch MATCHES "#SBATCH --array=1-4%3" OR NOT submit MATCHES "--dependency=afterany:")
@@ -60,7 +62,7 @@ if(NOT sbatch MATCHES "#SBATCH --array=1-4%3" OR NOT submit MATCHES "--dependenc
 endif()
 
 # a point racksim refuses fails alone
-run("${SWEEP}" scenarios/quickstart.yaml --grid workloads.0.gpus=8,100 --grid workloads.0.max_bytes=1MiB -o "${WORK}/fail")
+run(${SWEEP} scenarios/quickstart.yaml --grid workloads.0.gpus=8,100 --grid workloads.0.max_bytes=1MiB -o "${WORK}/fail")
 if(NOT rc EQUAL 1 OR NOT err MATCHES "expected at most the platform's 72 GPUs, got 100" OR NOT out MATCHES "1 of 2 points")
   message(FATAL_ERROR "a failed point: expected exit 1, the reason and the other point, got ${rc}: ${out} ${err}")
 endif()
@@ -68,13 +70,22 @@ endif()
 # bad usage: exit 2, one message, no sweep written
 foreach(bad "--grid;nosuch=1,2" "--grid;workloads.0.gpus=" "--grid;workloads.0.gpus=8,,16" "--grid;workloads.0.gpus=8;-j;0"
         "--grid;workloads.0.gpus=8;--emit;pbs")
-  run("${SWEEP}" scenarios/quickstart.yaml ${bad} -o "${WORK}/bad")
-  if(NOT rc EQUAL 2 OR NOT err MATCHES "^rs-sweep: " OR EXISTS "${WORK}/bad/points.csv")
+  run(${SWEEP} scenarios/quickstart.yaml ${bad} -o "${WORK}/bad")
+  if(NOT rc EQUAL 2 OR NOT err MATCHES "^racksim sweep: " OR EXISTS "${WORK}/bad")
     message(FATAL_ERROR "rs-sweep ${bad}: expected exit 2 and one message, got ${rc}: ${err}")
   endif()
 endforeach()
-run("${SWEEP}" scenarios/quickstart.yaml --grid workloads.0.gpus=8 -o /proc/rs-sweep-cannot)
+run(${SWEEP} scenarios/quickstart.yaml --grid workloads.0.gpus=8 -o /proc/rs-sweep-cannot)
 if(NOT rc EQUAL 2 OR NOT err MATCHES "cannot write the sweep's directory")
   message(FATAL_ERROR "unwritable directory: expected exit 2, got ${rc}: ${err}")
+endif()
+# rs-sweep itself is the same script under its own name
+run("${SWEEP_TOOL}" scenarios/quickstart.yaml --grid workloads.0.gpus=8 -j 0 -o "${WORK}/bad")
+if(NOT rc EQUAL 2 OR NOT err MATCHES "^rs-sweep: -j 0: expected an integer of at least 1")
+  message(FATAL_ERROR "rs-sweep -j 0: expected exit 2 and its own name, got ${rc}: ${err}")
+endif()
+run(${SWEEP} --help)
+if(NOT rc EQUAL 0 OR NOT out MATCHES "^Usage: racksim sweep SCENARIO --grid")
+  message(FATAL_ERROR "racksim sweep --help: got ${rc}: ${out}")
 endif()
 message(STATUS "sweeps checked")

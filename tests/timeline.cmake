@@ -1,7 +1,9 @@
 cmake_policy(SET CMP0057 NEW) # if(IN_LIST)
 # rs-timeline on real runs, its JSON read back by a real JSON parser (jq): a training run with ops.csv
 # (a track per rank, compute and collectives with layer and micro-batch), an inference run (requests
-# as async spans per replica, replica counters), the cap (--max-events) said and kept, bad usage exit 2.
+# as async spans per replica, replica counters), the platform's counters (power by site and scope from
+# power.csv, utilisation by link class from link_windows.csv, which --timeline turns on), the cap
+# (--max-events) said and kept, bad usage exit 2.
 #   cmake -DRACKSIM=... -DTIMELINE=... -DJQ=... -DSOURCE=... -DWORK=... -P timeline.cmake
 file(REMOVE_RECURSE "${WORK}")
 file(MAKE_DIRECTORY "${WORK}")
@@ -22,7 +24,8 @@ function(expect file expr want)
   endif()
 endfunction()
 
-run("${RACKSIM}" run scenarios/training-llama8b-h100.yaml -o "${WORK}/train" -q --set outputs.ops_max_rows=20000)
+run("${RACKSIM}" run scenarios/training-llama8b-h100.yaml -o "${WORK}/train" -q --set outputs.ops_max_rows=20000
+    --set outputs.link_windows=true)
 if(NOT rc EQUAL 0)
   message(FATAL_ERROR "racksim failed: ${err}")
 endif()
@@ -38,13 +41,26 @@ expect("${t}" "[.traceEvents[] | select(.name == \"compute forward\")][0] | [.pi
 expect("${t}" "[.traceEvents[] | select(.name == \"collective tp all-gather\")] | length > 0" "true")
 expect("${t}" "[.traceEvents[] | select(.name == \"tp all-gather\" and .args.algorithm == \"ring\")] | length > 0" "true")
 expect("${t}" "[.traceEvents[] | select(.ph == \"X\" and .dur < 0)] | length" "0")
-expect("${t}" ".otherData | [.events, .dropped_events] | @csv" "20302,0")
+expect("${t}" "[.otherData.events == ([.traceEvents[] | select(.ph != \"M\")] | length), .otherData.dropped_events] | @csv" "true,0")
+# the platform's counters: one per power window (5 of 1 s) for each scope and each link class
+expect("${t}" "[.traceEvents[] | select(.ph == \"C\" and .name == \"power site 0 gpu\")] | length" "5")
+expect("${t}" "[.traceEvents[] | select(.ph == \"C\" and .name == \"power site 0 gpu\")][0] | [.ts, .args.kw > 1] | @csv" "0,true")
+expect("${t}" "[.traceEvents[] | select(.ph == \"C\" and (.name | startswith(\"power site 0 \")))] | map(.name) | unique | length" "6")
+expect("${t}" "[.traceEvents[] | select(.ph == \"C\" and .name == \"link utilisation nvlink\")] | length" "5")
+expect("${t}" "[.traceEvents[] | select(.ph == \"C\" and .name == \"link utilisation nvlink\") | .args.utilisation] | min > 0" "true")
+expect("${t}" "[.traceEvents[] | select(.ph == \"C\" and .name == \"link utilisation nic\") | .args.utilisation] | max > 0" "true")
 file(STRINGS "${WORK}/train/.racksim-files" listed)
 if(NOT "timeline.json" IN_LIST listed)
   message(FATAL_ERROR "timeline.json is not in the run's manifest: ${listed}")
 endif()
 
-run("${RACKSIM}" run scenarios/inference-llama8b-h200.yaml -o "${WORK}/inf" -q)
+run("${RACKSIM}" run scenarios/inference-llama8b-h200.yaml -o "${WORK}/inf" -q --timeline)
+# --timeline wrote the link windows and their counters
+expect("${WORK}/inf/timeline.json" "[.traceEvents[] | select(.ph == \"C\" and (.name | startswith(\"link utilisation \")))] | length > 0" "true")
+file(STRINGS "${WORK}/inf/.racksim-files" listed)
+if(NOT "link_windows.csv" IN_LIST listed)
+  message(FATAL_ERROR "--timeline did not write link_windows.csv: ${listed}")
+endif()
 run("${TIMELINE}" "${WORK}/inf" -o "${WORK}/inf.json")
 set(t "${WORK}/inf.json")
 # 200 requests, each: the request, queued, prefill, decode, as begin and end

@@ -10,6 +10,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <xbt/asserts.h>
@@ -20,6 +22,9 @@
 /* The names of the files a run wrote, one a line: the next run into the directory removes those it
  * does not write again, so that two runs' tables never mix. */
 #define RS_OUT_MANIFEST ".racksim-files"
+/* Held (flock) by the run writing into the directory, with its pid inside: a second run at once would
+ * interleave its tables with the first's, so it is refused. Removed when the run ends. */
+#define RS_OUT_LOCK ".racksim-lock"
 
 struct rs_table {
   char* name; /* the table's name; for a plain file (rs_out_file), its whole file name */
@@ -38,18 +43,23 @@ struct rs_table {
 
 struct rs_out {
   char* dir;
+  char* lock_path;
+  int lock_fd;
   rs_table_t tables[RS_OUT_MAX_TABLES];
   int n_tables;
 };
 
 /* Temporary paths to remove if a signal ends the process: a signal handler may only unlink. */
 static const char* volatile pending_temp_paths[RS_OUT_MAX_TABLES];
+static const char* volatile pending_lock_path;
 
 static void out_on_signal(int sig)
 {
   for (int i = 0; i < RS_OUT_MAX_TABLES; i++)
     if (pending_temp_paths[i] != NULL)
       unlink(pending_temp_paths[i]);
+  if (pending_lock_path != NULL)
+    unlink(pending_lock_path);
   signal(sig, SIG_DFL);
   raise(sig);
 }
@@ -118,10 +128,80 @@ static void free_names(char** names)
   free(names);
 }
 
+/* The pid another run wrote into its lock file, or 0 when it has not written it yet. */
+static long lock_holder(int fd)
+{
+  char buf[32] = {0};
+  ssize_t n    = pread(fd, buf, sizeof buf - 1, 0);
+  return n > 0 ? strtol(buf, NULL, 10) : 0;
+}
+
+/* Whether fd is still the file at path: a run that ends removes its lock file, and a run that opened
+ * it just before must not hold a lock on a name no one else sees. */
+static int lock_is_current(int fd, const char* path)
+{
+  struct stat held, named;
+  return fstat(fd, &held) == 0 && stat(path, &named) == 0 && held.st_ino == named.st_ino && held.st_dev == named.st_dev;
+}
+
+/* Takes the lock of dir for this process: its fd, or -1 and err when another run holds it. */
+static int take_lock(const char* dir, const char* path, rs_err_t* err)
+{
+  for (;;) {
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0666);
+    if (fd < 0) {
+      rs_err_set(err, "cannot write '%s': %s", path, strerror(errno));
+      return -1;
+    }
+    if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+      int busy     = errno == EWOULDBLOCK;
+      long pid     = busy ? lock_holder(fd) : 0;
+      char who[32] = ""; /* the holder's pid, once it has written it */
+      if (pid > 0)
+        snprintf(who, sizeof who, " (pid %ld)", pid);
+      if (!busy)
+        rs_err_set(err, "cannot lock '%s': %s", path, strerror(errno));
+      else
+        rs_err_set(err,
+                   "output directory '%s' is in use by another racksim run%s: wait for it or choose another directory",
+                   dir, who);
+      close(fd);
+      return -1;
+    }
+    if (lock_is_current(fd, path)) {
+      char pid[32];
+      int n = snprintf(pid, sizeof pid, "%ld\n", (long)getpid());
+      if (ftruncate(fd, 0) != 0 || pwrite(fd, pid, n, 0) != n) {
+        rs_err_set(err, "cannot write '%s': %s", path, strerror(errno));
+        unlink(path);
+        close(fd);
+        return -1;
+      }
+      return fd;
+    }
+    close(fd); /* the file was removed under us: take the one that is there now */
+  }
+}
+
+static void release_lock(char* path, int fd)
+{
+  pending_lock_path = NULL;
+  unlink(path); /* before the close, so that no one locks a name about to go */
+  close(fd);
+  free(path);
+}
+
 rs_out_t* rs_out_open(const char* dir, rs_err_t* err)
 {
   if (make_dirs(dir, err) != RS_OK)
     return NULL;
+  char* lock_path = bprintf("%s/%s", dir, RS_OUT_LOCK);
+  int lock_fd     = take_lock(dir, lock_path, err);
+  if (lock_fd < 0) {
+    free(lock_path);
+    return NULL;
+  }
+  pending_lock_path = lock_path;
   /* A directory holding another run's tables that no manifest names could only be mixed with: refuse. */
   char** names  = read_manifest(dir);
   char* summary = bprintf("%s/summary.csv", dir);
@@ -133,10 +213,13 @@ rs_out_t* rs_out_open(const char* dir, rs_err_t* err)
                "output directory '%s' holds the tables of a run that racksim did not record (no %s): remove them "
                "or choose another directory",
                dir, RS_OUT_MANIFEST);
+    release_lock(lock_path, lock_fd);
     return NULL;
   }
-  rs_out_t* out = xbt_new0(rs_out_t, 1);
-  out->dir      = xbt_strdup(dir);
+  rs_out_t* out  = xbt_new0(rs_out_t, 1);
+  out->dir       = xbt_strdup(dir);
+  out->lock_path = lock_path;
+  out->lock_fd   = lock_fd;
   out_watch_signals();
   return out;
 }
@@ -392,6 +475,7 @@ void rs_out_close(rs_out_t* out)
     free(t->name);
     free(t->file);
   }
+  release_lock(out->lock_path, out->lock_fd);
   free(out->dir);
   free(out);
 }

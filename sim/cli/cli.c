@@ -1,4 +1,4 @@
-/* cli.c -- racksim's commands (run, validate, platform): their options, and the load, prepare, run
+/* cli.c -- racksim's commands (run, validate, platform, models, sweep): their options, and the load, prepare, run
  * and report of a scenario. Only the command layer prints errors and chooses the exit code: 0
  * success, 1 simulation failure, 2 bad input or usage. See LICENSE. */
 #include "cli/cli.h"
@@ -27,7 +27,8 @@ static const char* const usage_run =
     "  --set KEY=VALUE      override one value of the scenario, e.g. --set workloads.0.max_bytes=8GiB\n"
     "                       (KEY is a dotted path; list items by index or by workload name); repeatable\n"
     "  --timeline           after the run, write DIR/timeline.json (Perfetto/Chrome trace events) with\n"
-    "                       rs-timeline; set outputs.ops_max_rows for a track per rank\n"
+    "                       rs-timeline, with link_windows.csv for its link counters; set\n"
+    "                       outputs.ops_max_rows for a track per rank\n"
     "  -q, --quiet          print nothing but errors\n"
     "  -v, --verbose        print the simulator's own progress messages\n"
     "  --log=SPEC           passed to SimGrid's logging (e.g. --log=racksim.thres:debug; --log=help)\n"
@@ -67,7 +68,7 @@ typedef struct cli {
   const char* command;
   const char* scenario;
   const char* output;
-  const char* sets[MAX_ARGS];
+  const char* sets[MAX_ARGS + 2]; /* --set and --seed, then the -o and --timeline ones prepare adds */
   int n_sets;
   const char* sg_args[MAX_ARGS]; /* --log and --cfg, given to SimGrid as they are */
   int n_sg_args;
@@ -237,6 +238,8 @@ static int prepare(cli_t* cli, rs_scenario_t** sc, rs_platform_t** plat, rs_run_
     snprintf(output_set, sizeof output_set, "outputs.dir=%s", cli->output);
     cli->sets[cli->n_sets++] = output_set;
   }
+  if (cli->timeline) /* the timeline's link counters come from link_windows.csv */
+    cli->sets[cli->n_sets++] = "outputs.link_windows=true";
   if ((*sc = rs_scenario_load(cli->scenario, cli->sets, cli->n_sets, err)) == NULL)
     return RS_ERR;
   init_simgrid(cli);
@@ -247,8 +250,7 @@ static int prepare(cli_t* cli, rs_scenario_t** sc, rs_platform_t** plat, rs_run_
     return RS_ERR;
   int rc = rs_platform_load(generated ? generated : sp->file, plat, err);
   if (generated) {
-    unlink(generated);
-    free(generated);
+    rs_platgen_temp_remove(generated);
     if (rc == RS_OK) {
       free((*plat)->file);
       (*plat)->file = bprintf("generated from %s (platform.generate)", (*sc)->path);
@@ -262,6 +264,16 @@ static int prepare(cli_t* cli, rs_scenario_t** sc, rs_platform_t** plat, rs_run_
   return rs_run_prepare(*run, err);
 }
 
+/* The GPU types a power cap slows (power.gpu_cap_w, or a site budget with over_budget: cap): a cap
+ * changes every time, so the header and validate say so. */
+static void print_caps(const rs_platform_t* p)
+{
+  for (int i = 0; i < p->n_models; i++)
+    if (p->models[i].cap_watts > 0)
+      printf("  %s GPUs capped at %.4g W of %.4g W: compute at %.4g of its uncapped speed\n", p->models[i].name,
+             p->models[i].cap_watts, p->models[i].tdp_watts, p->models[i].cap_speed);
+}
+
 /* The header, printed before the run starts so that a long run shows at once what it simulates. */
 static void header(const rs_run_t* run)
 {
@@ -270,6 +282,7 @@ static void header(const rs_run_t* run)
          sc->description ? sc->description : "");
   printf("  platform %s: %d GPUs in %d NVLink domain%s, %d CPUs\n", run->plat->file, run->plat->n_gpus,
          run->plat->n_domains, run->plat->n_domains == 1 ? "" : "s", run->plat->n_cpus);
+  print_caps(run->plat);
   fflush(stdout);
 }
 
@@ -352,17 +365,28 @@ static char* run_yaml(const cli_t* cli, const rs_scenario_t* sc)
   return text;
 }
 
-/* rs-timeline, beside this racksim (in the build tree as in an installed bin/), on the run's directory;
- * RS_EXIT_SIM and err when it cannot run or fails (its own message is on stderr then). */
-static int write_timeline(const rs_run_t* run, int quiet, rs_err_t* err)
+/* The path of the tool NAME beside this racksim (in the build tree as in an installed bin/), or of this
+ * racksim itself when NAME is NULL; the caller frees it. NULL when /proc/self/exe cannot be read. */
+static char* tool_path(const char* name)
 {
   char exe[4096];
   ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
   char* slash;
   if (n <= 0 || (exe[n] = '\0', slash = strrchr(exe, '/')) == NULL)
+    return NULL;
+  if (name == NULL)
+    return xbt_strdup(exe);
+  slash[1] = '\0';
+  return bprintf("%s%s", exe, name);
+}
+
+/* rs-timeline on the run's directory; RS_EXIT_SIM and err when it cannot run or fails (its own message
+ * is on stderr then). */
+static int write_timeline(const rs_run_t* run, int quiet, rs_err_t* err)
+{
+  char* tool = tool_path("rs-timeline");
+  if (tool == NULL)
     return rs_err_set(err, "--timeline: cannot find rs-timeline (no /proc/self/exe)"), RS_EXIT_SIM;
-  slash[1]     = '\0';
-  char* tool   = bprintf("%srs-timeline", exe);
   char* argv[] = {tool, (char*)rs_out_dir(run->out), NULL};
   fflush(NULL);
   pid_t pid = fork();
@@ -382,6 +406,35 @@ static int write_timeline(const rs_run_t* run, int quiet, rs_err_t* err)
   return code == 0 ? RS_EXIT_OK : RS_EXIT_SIM;
 }
 
+/* racksim sweep: the grid logic lives in rs-sweep (a POSIX sh script beside racksim, so that the job
+ * lists it emits for GNU parallel and Slurm need nothing but a shell); this racksim becomes it, told to
+ * run this very racksim and to name itself "racksim sweep" in its messages. */
+static int cmd_sweep(int argc, char** argv)
+{
+  char* tool = tool_path("rs-sweep");
+  char* self = tool_path(NULL);
+  if (tool == NULL || self == NULL) {
+    fprintf(stderr, "racksim: sweep: cannot find rs-sweep beside racksim\n");
+    return RS_EXIT_SIM;
+  }
+  char** args = xbt_new(char*, argc + 3); /* rs-sweep, --racksim SELF, argv[1..], NULL */
+  int n       = 0;
+  args[n++]   = tool;
+  args[n++]   = "--racksim";
+  args[n++]   = self;
+  for (int i = 1; i < argc; i++)
+    args[n++] = argv[i];
+  args[n] = NULL;
+  setenv("RS_SWEEP_PROG", "racksim sweep", 1);
+  fflush(NULL);
+  execv(tool, args);
+  fprintf(stderr, "racksim: sweep: cannot run %s: %s\n", tool, strerror(errno));
+  free(tool);
+  free(self);
+  free(args);
+  return RS_EXIT_SIM;
+}
+
 static int cmd_run_or_validate(cli_t* cli)
 {
   rs_err_t err        = {{0}};
@@ -396,6 +449,7 @@ static int cmd_run_or_validate(cli_t* cli)
     code = fail(RS_EXIT_INPUT, &err);
   else if (strcmp(cli->command, "validate") == 0) {
     rs_platform_describe(plat, stdout);
+    print_caps(plat);
     printf("scenario %s: valid (%d workload%s)\n", sc->path, sc->n_workloads, sc->n_workloads == 1 ? "" : "s");
     rs_run_describe(run, stdout);
   } else {
@@ -475,8 +529,7 @@ static int cmd_platform(cli_t* cli)
                              spec.sites == 1 ? "" : "s");
         rs_platform_describe(plat, stdout);
       }
-      unlink(file);
-      free(file);
+      rs_platgen_temp_remove(file);
     }
     rs_platform_free(plat);
     return plat ? RS_EXIT_OK : fail(RS_EXIT_INPUT, &err);
@@ -511,11 +564,13 @@ int rs_cli_command(int argc, char** argv)
 {
   cli_t cli           = {.verbosity = RS_NORMAL, .command = argv[0], .argc = argc, .argv = argv};
   const char* command = argv[0];
-  const char* usage   = strcmp(command, "run") == 0        ? usage_run
-                        : strcmp(command, "validate") == 0 ? usage_validate
-                        : strcmp(command, "platform") == 0 ? usage_platform
-                        : strcmp(command, "models") == 0   ? usage_models
-                                                           : NULL;
+  if (strcmp(command, "sweep") == 0)
+    return cmd_sweep(argc, argv);
+  const char* usage = strcmp(command, "run") == 0        ? usage_run
+                      : strcmp(command, "validate") == 0 ? usage_validate
+                      : strcmp(command, "platform") == 0 ? usage_platform
+                      : strcmp(command, "models") == 0   ? usage_models
+                                                         : NULL;
   if (usage == NULL)
     return rs_cli_usage_error(NULL, "unknown command '%s'", command);
   int code = parse_options(&cli, argc, argv, usage);

@@ -86,11 +86,20 @@ const rs_hw_calib_t* rs_hw_calib(const char* gpu_model);
 /* The calibrated models' names, comma-separated, into buf (for messages). */
 void rs_hw_calib_names(char* buf, size_t len);
 
+/* A GPU type's performance under a power cap: points (cap / TDP, compute speed / uncapped speed), the
+ * cap falling, first (1, 1); between points the speed is linear in the cap (presets.c cites them). */
+#define RS_HW_CAP_POINTS 4
+typedef struct rs_hw_cap_curve {
+  double cap_frac[RS_HW_CAP_POINTS];
+  double speed[RS_HW_CAP_POINTS];
+} rs_hw_cap_curve_t;
+
 /* Power and price defaults of one GPU type (presets.c cites each). */
 typedef struct rs_hw_power {
   const char* gpu_model;
-  double overhead_w_per_gpu; /* server power beside GPUs, CPUs and scale-out ports, per GPU, constant */
-  double usd_per_gpu_hour;   /* default price; 0 when no price was found */
+  double overhead_w_per_gpu;      /* server power beside GPUs, CPUs and scale-out ports, per GPU, constant */
+  double usd_per_gpu_hour;        /* default price; 0 when no price was found */
+  const rs_hw_cap_curve_t* curve; /* performance vs power cap; NULL: the type cannot be capped */
 } rs_hw_power_t;
 
 /* The power and price defaults of a GPU model, or NULL for one racksim has none for. */
@@ -132,6 +141,11 @@ typedef struct rs_gpu_model {
   double tdp_watts;
   double idle_watts;          /* from SimGrid's wattage_per_state, used by its energy plugin */
   const rs_hw_calib_t* calib; /* its one calibration, resolved when the platform is loaded */
+  /* A power cap (issue 12): what a busy GPU then draws at most, and its compute speed over the
+   * uncapped one (rs_gpu_cap_speed). 0 for both: not capped (the run layer sets them, before any
+   * workload computes a time). */
+  double cap_watts;
+  double cap_speed;
 } rs_gpu_model_t;
 
 typedef struct rs_gpu {
@@ -154,6 +168,7 @@ typedef struct rs_cpu {
   double mem_bytes;
   int rack; /* -1 for a CPU fleet host */
   int site;
+  const char* name; /* the host's, borrowed */
 } rs_cpu_t;
 
 typedef struct rs_platform {
@@ -168,6 +183,23 @@ typedef struct rs_platform {
   int n_sites;
   double oversubscription; /* of the scale-out fabric (1 when the platform does not say) */
 } rs_platform_t;
+
+/* One host as racksim's checks of host properties see it: a SimGrid host (rs_platform_load), or one
+ * standing alone (host NULL: the fuzz target tests/fuzz/fuzz_hosts.c). prop returns the value of
+ * property key, or NULL; the strings it returns and name must outlive the platform. */
+typedef struct rs_host_view {
+  sg_host_t host;
+  const char* name;
+  double speed; /* flop/s per core */
+  int cores;
+  const char* (*prop)(const struct rs_host_view* h, const char* key);
+  const void* data; /* for prop */
+} rs_host_view_t;
+
+/* Indexes n hosts into p (whose file names it in messages): GPUs and CPUs by their rs.role, each
+ * GPU model's figures, domains, sites, every GPU's CPU; refuses a missing, malformed or out-of-range
+ * property with RS_ERR and err. p's arrays are freed by rs_platform_free, even after a failure. */
+int rs_platform_index(rs_platform_t* p, const rs_host_view_t* hosts, size_t n, rs_err_t* err);
 
 /* Loads file into the SimGrid engine (simgrid_init must have run) and indexes it. On a file SimGrid
  * rejects, prints nothing of SimGrid's and returns RS_ERR with "file:line: ..." in err. */
@@ -221,17 +253,30 @@ typedef struct rs_platgen_spec {
   double oversubscription;      /* leaf down bandwidth / leaf up bandwidth, >= 1 */
   double hop_latency_us;        /* one switch traversal */
   int sites;                    /* regions or providers, joined by WAN links */
+  const char* providers;        /* NULL, or one cloud provider per site, comma-separated (rs.provider of its zone) */
   double wan_gbits_per_s;       /* per site pair, per direction */
   double wan_latency_ms;
   int cpu_hosts;                /* CPU fleet hosts per site (0: none) */
   const rs_hw_cpu_t* fleet_cpu; /* their model */
 } rs_platgen_spec_t;
 
+/* The most hosts (GPUs, CPU sockets and fleet hosts over all sites) a generated platform may have.
+ * Measured here: SimGrid 3.32 holds a loaded GB200 cluster in about 11 kB per GPU (9,216 GPUs: 125 MB,
+ * 1.4 s), and its XML takes about 1.3 kB per GPU; a million hosts is then about 11 GB and 1.3 GB of
+ * XML, more than that a run cannot hold beside its workloads. The spec's maxima multiply to 460
+ * million GPUs: a cluster past this is refused before a byte of XML is written. */
+#define RS_PLATGEN_MAX_HOSTS 1000000
+/* The hosts of spec's platform: sites x (servers x (GPUs + CPUs of a server) + cpu_hosts). */
+long long rs_platgen_hosts(const rs_platgen_spec_t* spec);
+
 /* A spec of one site of `servers` servers with default fabric, no CPU fleet. */
 rs_platgen_spec_t rs_platgen_default(const rs_hw_server_t* server, int servers);
 /* Writes the platform of spec to fp; RS_ERR and err on a spec that cannot be built or a write error. */
 int rs_platgen_write(FILE* fp, const rs_platgen_spec_t* spec, rs_err_t* err);
-/* Writes it to a new temporary file whose path is returned (the caller unlinks and frees it); NULL and err. */
+/* Writes it to a new temporary file whose path is returned (the caller removes it with
+ * rs_platgen_temp_remove); NULL and err. Until then SIGINT, SIGTERM and SIGHUP remove it too. */
 char* rs_platgen_temp(const rs_platgen_spec_t* spec, rs_err_t* err);
+/* Removes and frees the file of rs_platgen_temp, and stops watching signals for it. */
+void rs_platgen_temp_remove(char* path);
 
 #endif

@@ -96,46 +96,71 @@ static int load_into_simgrid(const char* file, rs_err_t* err)
 
 /* ---- indexing ---------------------------------------------------------------------------------- */
 
-static int prop_num(const_sg_host_t h, const char* key, double* v, rs_err_t* err)
+/* Integer properties (rs.domain, rs.rack, rs.local, rs.pod) must fit an int with room to compare;
+ * rs.site numbers per-site arrays (power, prices), so it stays small (the generator makes at most 64). */
+#define MAX_INT_PROP 1e8
+#define MAX_SITE 1024
+
+static int prop_num(const rs_host_view_t* h, const char* key, double* v, rs_err_t* err)
 {
-  const char* text = sg_host_get_property_value(h, key);
+  const char* text = h->prop(h, key);
   char* end;
   if (text == NULL)
-    return rs_err_set(err, "host %s: missing property %s", sg_host_get_name(h), key);
+    return rs_err_set(err, "host %s: missing property %s", h->name, key);
   *v = strtod(text, &end);
   if (end == text || *end != '\0' || !isfinite(*v) || *v < 0)
-    return rs_err_set(err, "host %s: property %s: expected a non-negative finite number, got '%s'", sg_host_get_name(h),
-                      key, text);
+    return rs_err_set(err, "host %s: property %s: expected a non-negative finite number, got '%s'", h->name, key, text);
   return RS_OK;
 }
 
 /* A figure racksim divides by: zero would give infinite times, so it is refused here. */
-static int prop_positive(const_sg_host_t h, const char* key, double* v, rs_err_t* err)
+static int prop_positive(const rs_host_view_t* h, const char* key, double* v, rs_err_t* err)
 {
   if (prop_num(h, key, v, err) != RS_OK)
     return RS_ERR;
   if (*v == 0)
-    return rs_err_set(err, "host %s: property %s: expected a positive number, got 0", sg_host_get_name(h), key);
+    return rs_err_set(err, "host %s: property %s: expected a positive number, got 0", h->name, key);
   return RS_OK;
 }
 
-static int prop_int(const_sg_host_t h, const char* key, int* v, rs_err_t* err)
+/* A whole number from 0 to below max: a fraction or a huge value would be cut silently by the cast. */
+static int prop_int_below(const rs_host_view_t* h, const char* key, double max, int* v, rs_err_t* err)
 {
-  double d;
+  double d = 0;
   if (prop_num(h, key, &d, err) != RS_OK)
     return RS_ERR;
+  if (d != floor(d) || d >= max)
+    return rs_err_set(err, "host %s: property %s: expected an integer from 0 to %.0f, got '%s'", h->name, key, max - 1,
+                      h->prop(h, key));
   *v = (int)d;
   return RS_OK;
 }
 
+static int prop_int(const rs_host_view_t* h, const char* key, int* v, rs_err_t* err)
+{
+  return prop_int_below(h, key, MAX_INT_PROP, v, err);
+}
+
+/* The idle power of SimGrid's wattage_per_state ("idle:full" or "idle:epsilon:full"), 0 when absent. */
+static int idle_watts(const rs_host_view_t* h, double* w, rs_err_t* err)
+{
+  const char* watts = h->prop(h, "wattage_per_state");
+  *w                = watts ? strtod(watts, NULL) : 0;
+  if (!isfinite(*w) || *w < 0)
+    return rs_err_set(err, "host %s: property wattage_per_state: expected non-negative finite watts, got '%s'", h->name,
+                      watts);
+  return RS_OK;
+}
+
 /* Reads the figures a GPU host states into m; RS_ERR when one is missing or malformed. */
-static int read_figures(const_sg_host_t h, rs_gpu_model_t* m, rs_err_t* err)
+static int read_figures(const rs_host_view_t* h, rs_gpu_model_t* m, rs_err_t* err)
 {
   double bf16, fp8, fp4, hbm, hbm_bw, nvl, nic;
   if (prop_positive(h, "rs.bf16_tflops", &bf16, err) || prop_num(h, "rs.fp8_tflops", &fp8, err) ||
       prop_num(h, "rs.fp4_tflops", &fp4, err) || prop_positive(h, "rs.hbm_gbytes", &hbm, err) ||
       prop_positive(h, "rs.hbm_tbytes_per_s", &hbm_bw, err) || prop_num(h, "rs.nvlink_gbytes_per_s", &nvl, err) ||
-      prop_num(h, "rs.nic_gbits_per_s", &nic, err) || prop_positive(h, "rs.tdp_watts", &m->tdp_watts, err))
+      prop_num(h, "rs.nic_gbits_per_s", &nic, err) || prop_positive(h, "rs.tdp_watts", &m->tdp_watts, err) ||
+      idle_watts(h, &m->idle_watts, err))
     return RS_ERR;
   m->peak_flops[RS_PREC_BF16] = bf16 * 1e12;
   m->peak_flops[RS_PREC_FP8]  = fp8 * 1e12;
@@ -144,19 +169,17 @@ static int read_figures(const_sg_host_t h, rs_gpu_model_t* m, rs_err_t* err)
   m->hbm_bytes_per_s          = hbm_bw * 1e12;
   m->nvlink_bytes_per_s       = nvl * 1e9;
   m->nic_bytes_per_s          = nic * 1e9 / 8;
-  const char* watts           = sg_host_get_property_value(h, "wattage_per_state");
-  m->idle_watts               = watts ? strtod(watts, NULL) : 0;
   return RS_OK;
 }
 
 /* The model of GPU host h. Its figures are read from the first host of the model that states them;
  * every other host that states them must agree (generated platforms state them once per server). */
-static int gpu_model(rs_platform_t* p, const_sg_host_t h, int* index, rs_err_t* err)
+static int gpu_model(rs_platform_t* p, const rs_host_view_t* h, int* index, rs_err_t* err)
 {
-  const char* name = sg_host_get_property_value(h, "rs.model");
+  const char* name = h->prop(h, "rs.model");
   if (name == NULL)
-    return rs_err_set(err, "host %s: missing property rs.model", sg_host_get_name(h));
-  int states       = sg_host_get_property_value(h, "rs.bf16_tflops") != NULL;
+    return rs_err_set(err, "host %s: missing property rs.model", h->name);
+  int states       = h->prop(h, "rs.bf16_tflops") != NULL;
   rs_gpu_model_t m = {.name = (char*)name};
   if (states && read_figures(h, &m, err) != RS_OK)
     return RS_ERR;
@@ -175,8 +198,8 @@ static int gpu_model(rs_platform_t* p, const_sg_host_t h, int* index, rs_err_t* 
     if (memcmp(known->peak_flops, m.peak_flops, sizeof m.peak_flops) || known->hbm_bytes != m.hbm_bytes ||
         known->hbm_bytes_per_s != m.hbm_bytes_per_s || known->nvlink_bytes_per_s != m.nvlink_bytes_per_s ||
         known->nic_bytes_per_s != m.nic_bytes_per_s || known->tdp_watts != m.tdp_watts)
-      return rs_err_set(err, "host %s: its %s figures differ from another %s's: one model, one set of figures",
-                        sg_host_get_name(h), name, name);
+      return rs_err_set(err, "host %s: its %s figures differ from another %s's: one model, one set of figures", h->name,
+                        name, name);
     return RS_OK;
   }
   m.name                 = xbt_strdup(name);
@@ -186,82 +209,140 @@ static int gpu_model(rs_platform_t* p, const_sg_host_t h, int* index, rs_err_t* 
   return RS_OK;
 }
 
-static int index_gpu(rs_platform_t* p, sg_host_t h, rs_err_t* err)
+static int index_gpu(rs_platform_t* p, const rs_host_view_t* h, int view, rs_err_t* err)
 {
   rs_gpu_t* g = &p->gpus[p->n_gpus];
-  g->host     = h;
+  g->host     = h->host;
   /* models may move when it grows: store the index now, the pointer once all are read */
   int m = 0;
   if (gpu_model(p, h, &m, err) || prop_int(h, "rs.domain", &g->domain, err) || prop_int(h, "rs.rack", &g->rack, err) ||
-      prop_int(h, "rs.local", &g->local, err) || prop_int(h, "rs.site", &g->site, err))
+      prop_int(h, "rs.local", &g->local, err) || prop_int_below(h, "rs.site", MAX_SITE, &g->site, err))
     return RS_ERR;
   g->pod = -1; /* optional: platforms made before pods were stated */
-  if (sg_host_get_property_value(h, "rs.pod") && prop_int(h, "rs.pod", &g->pod, err))
+  if (h->prop(h, "rs.pod") && prop_int(h, "rs.pod", &g->pod, err))
     return RS_ERR;
   g->model = (const rs_gpu_model_t*)(intptr_t)m;
-  g->cpu   = -1; /* resolved from rs.cpu once every CPU is indexed (resolve_gpu_cpus) */
+  /* until resolve_gpu_cpus: the host's index among the views, to find its rs.cpu again after sorting */
+  g->cpu = view;
   p->n_gpus++;
   return RS_OK;
 }
 
-static int index_cpu(rs_platform_t* p, sg_host_t h, rs_err_t* err)
+static int index_cpu(rs_platform_t* p, const rs_host_view_t* h, rs_err_t* err)
 {
   rs_cpu_t* c   = &p->cpus[p->n_cpus];
-  c->host       = h;
-  c->model      = sg_host_get_property_value(h, "rs.model");
-  c->cores      = sg_host_core_count(h);
-  c->core_flops = sg_host_get_speed(h);
+  c->host       = h->host;
+  c->name       = h->name;
+  c->model      = h->prop(h, "rs.model");
+  c->cores      = h->cores;
+  c->core_flops = h->speed;
   double mem;
   if (c->model == NULL)
-    return rs_err_set(err, "host %s: missing property rs.model", sg_host_get_name(h));
+    return rs_err_set(err, "host %s: missing property rs.model", h->name);
   c->rack = -1; /* CPU fleet hosts stand in no rack */
-  if (prop_num(h, "rs.mem_gbytes", &mem, err) || prop_int(h, "rs.site", &c->site, err) ||
-      (sg_host_get_property_value(h, "rs.rack") && prop_int(h, "rs.rack", &c->rack, err)))
+  if (prop_num(h, "rs.mem_gbytes", &mem, err) || prop_int_below(h, "rs.site", MAX_SITE, &c->site, err) ||
+      (h->prop(h, "rs.rack") && prop_int(h, "rs.rack", &c->rack, err)))
     return RS_ERR;
   c->mem_bytes = mem * 1e9;
   p->n_cpus++;
   return RS_OK;
 }
 
+static int cmp_int(int a, int b)
+{
+  return (a > b) - (a < b);
+}
+
 static int cmp_gpu(const void* a, const void* b)
 {
   const rs_gpu_t *x = a, *y = b;
   if (x->site != y->site)
-    return x->site - y->site;
+    return cmp_int(x->site, y->site);
   if (x->domain != y->domain)
-    return x->domain - y->domain;
-  return x->local - y->local;
+    return cmp_int(x->domain, y->domain);
+  return cmp_int(x->local, y->local);
 }
 
 static int cmp_cpu(const void* a, const void* b)
 {
   const rs_cpu_t *x = a, *y = b;
   if (x->site != y->site)
-    return x->site - y->site;
+    return cmp_int(x->site, y->site);
   if (x->rack != y->rack)
-    return x->rack - y->rack;
-  return strcmp(sg_host_get_name(x->host), sg_host_get_name(y->host));
+    return cmp_int(x->rack, y->rack);
+  return strcmp(x->name, y->name);
 }
 
 /* Each GPU's CPU host, named by its rs.cpu property (optional): an index in the sorted cpus. */
-static int resolve_gpu_cpus(rs_platform_t* p, rs_err_t* err)
+static int resolve_gpu_cpus(rs_platform_t* p, const rs_host_view_t* hosts, rs_err_t* err)
 {
   xbt_dict_t by_name = xbt_dict_new_homogeneous(NULL);
   for (int i = 0; i < p->n_cpus; i++)
-    xbt_dict_set(by_name, sg_host_get_name(p->cpus[i].host), (void*)(intptr_t)(i + 1));
+    xbt_dict_set(by_name, p->cpus[i].name, (void*)(intptr_t)(i + 1));
   int rc = RS_OK;
   for (int i = 0; rc == RS_OK && i < p->n_gpus; i++) {
-    const char* name = sg_host_get_property_value(p->gpus[i].host, "rs.cpu");
-    if (name == NULL)
-      continue;
-    intptr_t k = (intptr_t)xbt_dict_get_or_null(by_name, name);
-    if (k == 0)
-      rc = rs_err_set(err, "%s: host %s: property rs.cpu: no CPU host (rs.role cpu) is named '%s'", p->file,
-                      sg_host_get_name(p->gpus[i].host), name);
+    const rs_host_view_t* h = &hosts[p->gpus[i].cpu];
+    const char* name        = h->prop(h, "rs.cpu");
+    intptr_t k              = name ? (intptr_t)xbt_dict_get_or_null(by_name, name) : 0;
+    if (name != NULL && k == 0)
+      rc = rs_err_set(err, "%s: host %s: property rs.cpu: no CPU host (rs.role cpu) is named '%s'", p->file, h->name,
+                      name);
     p->gpus[i].cpu = (int)k - 1;
   }
   xbt_dict_free(&by_name);
   return rc;
+}
+
+int rs_platform_index(rs_platform_t* p, const rs_host_view_t* hosts, size_t n, rs_err_t* err)
+{
+  if (n == 0)
+    return rs_err_set(err, "%s: the platform has no host: expected GPU hosts (rs.role gpu) in its zones", p->file);
+  p->gpus = xbt_new0(rs_gpu_t, n);
+  p->cpus = xbt_new0(rs_cpu_t, n);
+  int rc  = RS_OK;
+  for (size_t i = 0; rc == RS_OK && i < n; i++) {
+    const char* role = hosts[i].prop(&hosts[i], "rs.role");
+    if (role && strcmp(role, "gpu") == 0)
+      rc = index_gpu(p, &hosts[i], (int)i, err);
+    else if (role && strcmp(role, "cpu") == 0)
+      rc = index_cpu(p, &hosts[i], err);
+  }
+  if (rc != RS_OK) { /* name the file first */
+    char why[RS_ERR_LEN];
+    snprintf(why, sizeof why, "%s", err->msg);
+    return rs_err_set(err, "%s: %s", p->file, why);
+  }
+  for (int m = 0; m < p->n_models; m++)
+    if (p->models[m].tdp_watts == 0)
+      return rs_err_set(err, "%s: no %s GPU states the model's figures (rs.bf16_tflops, ...)", p->file,
+                        p->models[m].name);
+  for (int m = 0; m < p->n_models; m++)
+    if ((p->models[m].calib = rs_hw_calib(p->models[m].name)) == NULL) {
+      char known[256];
+      rs_hw_calib_names(known, sizeof known);
+      return rs_err_set(err, "%s: GPU model %s (rs.model) has no calibration; racksim is calibrated for %s", p->file,
+                        p->models[m].name, known);
+    }
+  for (int i = 0; i < p->n_gpus; i++)
+    p->gpus[i].model = &p->models[(intptr_t)p->gpus[i].model];
+  qsort(p->cpus, p->n_cpus, sizeof *p->cpus, cmp_cpu);
+  if (resolve_gpu_cpus(p, hosts, err) != RS_OK)
+    return RS_ERR;
+  qsort(p->gpus, p->n_gpus, sizeof *p->gpus, cmp_gpu);
+  for (int i = 0; i < p->n_gpus; i++) {
+    if (i == 0 || p->gpus[i].domain != p->gpus[i - 1].domain || p->gpus[i].site != p->gpus[i - 1].site)
+      p->n_domains++;
+    if (p->gpus[i].site + 1 > p->n_sites)
+      p->n_sites = p->gpus[i].site + 1;
+  }
+  return RS_OK;
+}
+
+/* ---- SimGrid's hosts ----------------------------------------------------------------------------- */
+
+static const char* sg_prop(const rs_host_view_t* h, const char* key)
+{
+  return sg_host_get_property_value(h->host, key);
 }
 
 /* The line of file that declares id="id" (0 when none does): SimGrid keeps no line, so an error about
@@ -287,17 +368,13 @@ static int line_of_id(const char* file, const char* id)
 
 /* A host of speed 0 or a link of bandwidth 0 makes SimGrid abort mid-run (an activity that never
  * ends); a platform states a failure through racksim's failures section instead. */
-static int check_resources(const char* file, rs_err_t* err)
+static int check_resources(const char* file, const rs_host_view_t* hosts, size_t n_hosts, rs_err_t* err)
 {
-  size_t n_hosts   = sg_host_count(); /* each call walks every zone: once, not per host */
-  sg_host_t* hosts = sg_host_list();
-  int rc           = RS_OK;
+  int rc = RS_OK;
   for (size_t i = 0; rc == RS_OK && i < n_hosts; i++)
-    if (!(sg_host_get_speed(hosts[i]) > 0) || !isfinite(sg_host_get_speed(hosts[i])))
-      rc = rs_err_at(err, file, line_of_id(file, sg_host_get_name(hosts[i])), "speed",
-                     "host %s: expected a positive finite speed, got %g", sg_host_get_name(hosts[i]),
-                     sg_host_get_speed(hosts[i]));
-  free(hosts);
+    if (!(hosts[i].speed > 0) || !isfinite(hosts[i].speed))
+      rc = rs_err_at(err, file, line_of_id(file, hosts[i].name), "speed",
+                     "host %s: expected a positive finite speed, got %g", hosts[i].name, hosts[i].speed);
   if (rc != RS_OK)
     return rc;
   size_t n_links   = sg_link_count();
@@ -313,54 +390,28 @@ static int check_resources(const char* file, rs_err_t* err)
 
 static int index_hosts(rs_platform_t* p, rs_err_t* err)
 {
+  /* each call walks every zone, so the hosts are listed once, for the index and check_resources alike */
   size_t n = sg_host_count();
-  if (n == 0) /* sg_host_list aborts on an empty platform */
-    return rs_err_set(err, "%s: the platform has no host: expected GPU hosts (rs.role gpu) in its zones", p->file);
-  sg_host_t* all = sg_host_list();
-  p->gpus        = xbt_new0(rs_gpu_t, n);
-  p->cpus        = xbt_new0(rs_cpu_t, n);
-  int rc         = RS_OK;
-  for (size_t i = 0; rc == RS_OK && i < n; i++) {
-    const char* role = sg_host_get_property_value(all[i], "rs.role");
-    if (role && strcmp(role, "gpu") == 0)
-      rc = index_gpu(p, all[i], err);
-    else if (role && strcmp(role, "cpu") == 0)
-      rc = index_cpu(p, all[i], err);
-  }
+  if (n == 0) /* sg_host_list aborts on an empty platform; rs_platform_index refuses it */
+    return rs_platform_index(p, NULL, 0, err);
+  sg_host_t* all        = sg_host_list();
+  rs_host_view_t* hosts = xbt_new0(rs_host_view_t, n);
+  for (size_t i = 0; i < n; i++)
+    hosts[i] = (rs_host_view_t){.host  = all[i],
+                                .name  = sg_host_get_name(all[i]),
+                                .speed = sg_host_get_speed(all[i]),
+                                .cores = sg_host_core_count(all[i]),
+                                .prop  = sg_prop};
   free(all);
-  if (rc == RS_OK && check_resources(p->file, err) != RS_OK)
+  int rc = rs_platform_index(p, hosts, n, err);
+  if (rc == RS_OK)
+    rc = check_resources(p->file, hosts, n, err);
+  free(hosts);
+  if (rc != RS_OK)
     return RS_ERR;
-  if (rc != RS_OK) { /* name the file first */
-    char why[RS_ERR_LEN];
-    snprintf(why, sizeof why, "%s", err->msg);
-    return rs_err_set(err, "%s: %s", p->file, why);
-  }
-  for (int m = 0; m < p->n_models; m++)
-    if (p->models[m].tdp_watts == 0)
-      return rs_err_set(err, "%s: no %s GPU states the model's figures (rs.bf16_tflops, ...)", p->file,
-                        p->models[m].name);
-  for (int m = 0; m < p->n_models; m++)
-    if ((p->models[m].calib = rs_hw_calib(p->models[m].name)) == NULL) {
-      char known[256];
-      rs_hw_calib_names(known, sizeof known);
-      return rs_err_set(err, "%s: GPU model %s (rs.model) has no calibration; racksim is calibrated for %s", p->file,
-                        p->models[m].name, known);
-    }
-  for (int i = 0; i < p->n_gpus; i++)
-    p->gpus[i].model = &p->models[(intptr_t)p->gpus[i].model];
-  qsort(p->gpus, p->n_gpus, sizeof *p->gpus, cmp_gpu);
-  qsort(p->cpus, p->n_cpus, sizeof *p->cpus, cmp_cpu);
-  if (resolve_gpu_cpus(p, err) != RS_OK)
-    return RS_ERR;
-  for (int i = 0; i < p->n_gpus; i++) {
-    if (i == 0 || p->gpus[i].domain != p->gpus[i - 1].domain || p->gpus[i].site != p->gpus[i - 1].site)
-      p->n_domains++;
-    if (p->gpus[i].site + 1 > p->n_sites)
-      p->n_sites = p->gpus[i].site + 1;
-  }
   const char* over    = sg_zone_get_property_value(sg_zone_get_root(), "rs.oversubscription");
   p->oversubscription = over ? strtod(over, NULL) : 1;
-  if (!(p->oversubscription >= 1))
+  if (!(p->oversubscription >= 1) || !isfinite(p->oversubscription))
     p->oversubscription = 1;
   return RS_OK;
 }

@@ -1,5 +1,5 @@
 /* hardware.c -- the figures of every hardware preset, with their sources.
- * Source of every figure unless said otherwise: shared/reference/hardware.md, the rows named in the
+ * Source of every figure unless said otherwise: docs/sources.md, the rows named in the
  * comments. Figures marked unverified are defaults a scenario may override. See LICENSE. */
 #include "hw/hw.h"
 
@@ -7,28 +7,34 @@
 #include <string.h>
 #include <strings.h>
 
-/* A100: shared/reference/validation.md (Selene, Narayanan et al. SC'21): 312 TF BF16, 80 GB at 2.0 TB/s,
+/* HBM capacity is what the driver reports (nvidia-smi memory.total, in MiB), not the nameplate: NVIDIA's "80 GB"
+ * is 81,559 MiB (85.5e9 bytes), so a nameplate read as 1e9-byte GB hides 7% of every GPU's memory. Readings
+ * from public nvidia-smi logs (secondary): A100-SXM4-80GB 81,920 MiB; H100 80GB HBM3 and H800 81,559; H200
+ * 143,771; B200 183,359; B300 SXM6 AC 275,040; GB200 189,471; GB300 284,208. */
+#define MIB_GB(mib) ((mib)*1048576.0 / 1e9)
+
+/* A100: docs/sources.md (Selene, Narayanan et al. SC'21): 312 TF BF16, 80 GB at 2.0 TB/s,
  * 300 GB/s uni NVLink, 8 x 200 Gb/s HDR per node; TDP 400 W from NVIDIA's A100 SXM datasheet (unverified). */
-static const rs_hw_gpu_t gpu_a100 = {"A100", 312, 0, 0, 80, 2.0, 300, 200, 400};
+static const rs_hw_gpu_t gpu_a100 = {"A100", 312, 0, 0, MIB_GB(81920), 2.0, 300, 200, 400};
 /* hardware.md, table "GPUs" (NVIDIA product tables; MLPerf v5.x system descriptions for NICs). */
-static const rs_hw_gpu_t gpu_h100  = {"H100", 989, 1979, 0, 80, 3.35, 450, 400, 700};
-static const rs_hw_gpu_t gpu_h200  = {"H200", 989, 1979, 0, 141, 4.8, 450, 400, 700};
-static const rs_hw_gpu_t gpu_b200  = {"B200", 2250, 4500, 9000, 180, 7.7, 900, 400, 1000};
-static const rs_hw_gpu_t gpu_gb200 = {"GB200", 2500, 5000, 10000, 186, 8.0, 900, 400, 1200};
+static const rs_hw_gpu_t gpu_h100  = {"H100", 989, 1979, 0, MIB_GB(81559), 3.35, 450, 400, 700};
+static const rs_hw_gpu_t gpu_h200  = {"H200", 989, 1979, 0, MIB_GB(143771), 4.8, 450, 400, 700};
+static const rs_hw_gpu_t gpu_b200  = {"B200", 2250, 4500, 9000, MIB_GB(183359), 7.7, 900, 400, 1000};
+static const rs_hw_gpu_t gpu_gb200 = {"GB200", 2500, 5000, 10000, MIB_GB(189471), 8.0, 900, 400, 1200};
 /* H800 SXM: the H100 die (compute, HBM and TDP as H100 SXM) with NVLink cut to 400 GB/s per GPU, both
  * directions together, so 200 GB/s per direction (NVIDIA's H800 product figures as reported in the
  * DeepSeek-V3 technical report, arXiv 2412.19437, section 3.2.2: NVLink 160 GB/s achieved against 50 GB/s
  * of InfiniBand per GPU, 400 Gb/s ConnectX-7; secondary: aiwiki.ai "NVIDIA H800"). Not in hardware.md. */
-static const rs_hw_gpu_t gpu_h800 = {"H800", 989, 1979, 0, 80, 3.35, 200, 400, 700};
+static const rs_hw_gpu_t gpu_h800 = {"H800", 989, 1979, 0, MIB_GB(81559), 3.35, 200, 400, 700};
 /* B300 (HGX B300, Blackwell Ultra, 8 per baseboard): NVIDIA's HGX B300 table gives per baseboard 36 PF
  * BF16 and 72 PF FP8 with sparsity (2,250 and 4,500 TF dense per GPU, as B200), 105 PF dense FP4 (13,125
  * TF per GPU), 288 GB HBM3e at 8 TB/s per GPU, NVLink 5 at 1.8 TB/s both directions (900 per direction)
  * and 800 Gb/s ConnectX-8 per GPU (secondary: glennklockwood.com "B300", acecloud.ai "NVIDIA HGX B300";
- * not in hardware.md). Usable HBM taken as GB300's 279 GB (hardware.md); TDP 1,100 W (unverified: OEM
+ * not in hardware.md). HBM: the driver's reading (above); TDP 1,100 W (unverified: OEM
  * sheets of the air-cooled HGX board; GB300's is 1,400 W). */
-static const rs_hw_gpu_t gpu_b300 = {"B300", 2250, 4500, 13125, 279, 8.0, 900, 800, 1100};
-/* GB300: 279 GB usable (288 nameplate), 15 PF dense FP4, 800 Gb/s ConnectX-8 per GPU. */
-static const rs_hw_gpu_t gpu_gb300 = {"GB300", 2500, 5000, 15000, 279, 8.0, 900, 800, 1400};
+static const rs_hw_gpu_t gpu_b300 = {"B300", 2250, 4500, 13125, MIB_GB(275040), 8.0, 900, 800, 1100};
+/* GB300: 288 GB nameplate (the driver's reading above), 15 PF dense FP4, 800 Gb/s ConnectX-8 per GPU. */
+static const rs_hw_gpu_t gpu_gb300 = {"GB300", 2500, 5000, 15000, MIB_GB(284208), 8.0, 900, 800, 1400};
 
 /* hardware.md, "NVL72 rack": 72 Neoverse V2 cores and 480 GB LPDDR5X at 512 GB/s per Grace.
  * Per-core FP64: 7.1 TF for a 144-core Grace Superchip (NVIDIA Grace datasheet, unverified) = 49.3 GF.
@@ -101,7 +107,7 @@ const rs_hw_server_t* rs_hw_server(const char* name)
  * Types without a measurement of their own borrow the nearest generation's figure, as marked. */
 /* Compute (docs/validation.md shows the fit and its errors): matmul_eff per precision (BF16, FP8, FP4),
  * then hbm_eff, then grouped_eff. Each GPU type x precision is fitted on at most one published case of
- * shared/reference/validation.md (marked "fitted" in docs/validation.md), with every other figure fixed,
+ * docs/sources.md (marked "fitted" in docs/validation.md), with every other figure fixed,
  * by solving for the value at which racksim reproduces the case's figure (secant or bisection on full
  * runs of the case, rounded to 3 decimals); never per scenario. The training GEMMs run at the training
  * precision's matmul_eff; attention and the output layer at BF16's (sim/wl/training.c); inference prices
@@ -144,7 +150,7 @@ const rs_hw_server_t* rs_hw_server(const char* name)
 /* GB200's FP8 matmul_eff, fitted as said above; B200, B300 and GB300 borrow it. */
 #define RS_BLACKWELL_FP8_EFF 0.438
 /* B200's FP4 matmul_eff, fitted as said above; GB200 and GB300 borrow it. */
-#define RS_BLACKWELL_FP4_EFF 0.463
+#define RS_BLACKWELL_FP4_EFF 0.458
 /* Collective figures: GB300, B200 and B300 as GB200 (NVLink 5), H200 and H800 ring as H100 (NVLink 4), A100 as H100
  * (unverified). */
 /* NCCL's Simple-protocol latencies (a hop on NVLink, a hop on the network, the ring base, NVLS), the same
@@ -208,17 +214,32 @@ rs_hw_proto_t rs_hw_proto(const rs_hw_calib_t* c, rs_proto_t p)
  * power-shelf losses, NVSwitch chips or NVLink switch trays, drives, BMCs), shared per GPU, constant:
  *   NVL72 types (GB200, GB300): about 700 W per compute tray beside its 4 GPUs and 2 Grace, and about
  *     800 W per NVLink switch tray, 9 per 18 trays: (18 x 700 + 9 x 800) / 72 = 275 W (unverified: no
- *     component figure in shared/reference; chosen before any power case was run, not fitted).
+ *     component figure in docs/sources.md; chosen before any power case was run, not fitted).
  *   8-GPU HGX/DGX types: about 1,500 W per server (4 NVSwitch chips, fans, power-supply losses; unverified)
  *     / 8 = 187.5 W.
- * usd_per_gpu_hour: the default price of one GPU-hour (shared/reference/validation.md, "Prices"):
+ * usd_per_gpu_hour: the default price of one GPU-hour (docs/sources.md, "Prices"):
  *   H100 6.88 (AWS p5.48xlarge on-demand, us-east-1, after the June 2025 cut, $55.04/h / 8; secondary),
  *   H200 7.912 (p5en.48xlarge $63.296/h / 8; secondary), B200 14.24 (p6-b200.48xlarge $113.93/h / 8;
  *   secondary), GB200 10.50 (CoreWeave list, read 2026-09, $42.00/h per 4-GPU instance).
  *   0 (no price found: set pricing.usd_per_gpu_hour): A100, H800, B300, GB300. */
+/* Performance vs power cap, in fractions of TDP and of the uncapped compute speed (issue 12, point 3):
+ *   Hopper (H100, H800, H200): capping an H100 SXM from 700 W to 600 W (0.857 of TDP) costs 10-15% of
+ *     transformer-pretraining step throughput (factryze.ai, "Power capping", read 2026-12; secondary,
+ *     unverified): 0.875, the middle. The H100/H200 power-capping study of arXiv 2604.11391 (DGEMM and
+ *     Triad, caps 200-700 W) shows the SM clock, and with it compute-bound throughput, falling with the
+ *     cap; below about half of TDP the speed is taken proportional to the cap (0.5 at 0.5: unverified,
+ *     the voltage floor reached, clock then linear in dynamic power), and 0 at the idle power (10%).
+ *   Blackwell (B200, B300, GB200, GB300) and Ampere (A100): no published curve was found; they take
+ *     Hopper's shape in fractions of TDP (unverified).
+ * The factor slows the compute (FLOP-bound) part of every kernel only; HBM-bound time is kept
+ * (rs_gpu_seconds), as memory clocks are not what a power cap throttles first (the same secondary
+ * source: 5-8% lost at 600 W for memory-bound inference). Not fitted to any case. */
+static const rs_hw_cap_curve_t hopper_curve = {{1, 0.857, 0.5, RS_HW_GPU_IDLE_FRACTION}, {1, 0.875, 0.5, 0}};
+
 static const rs_hw_power_t powers[] = {
-    {"GB200", 275, 10.50}, {"GB300", 275, 0},  {"B200", 187.5, 14.24}, {"B300", 187.5, 0},
-    {"H100", 187.5, 6.88}, {"H800", 187.5, 0}, {"H200", 187.5, 7.912}, {"A100", 187.5, 0},
+    {"GB200", 275, 10.50, &hopper_curve},  {"GB300", 275, 0, &hopper_curve},     {"B200", 187.5, 14.24, &hopper_curve},
+    {"B300", 187.5, 0, &hopper_curve},     {"H100", 187.5, 6.88, &hopper_curve}, {"H800", 187.5, 0, &hopper_curve},
+    {"H200", 187.5, 7.912, &hopper_curve}, {"A100", 187.5, 0, &hopper_curve},
 };
 
 const rs_hw_power_t* rs_hw_power(const char* gpu_model)

@@ -1,14 +1,38 @@
-/* compute.c -- turns FLOPs and bytes into seconds on one GPU, with the GPU type's one calibration.
- * See LICENSE. */
+/* compute.c -- turns FLOPs and bytes into seconds on one GPU, with the GPU type's one calibration and
+ * its power cap's speed factor. See LICENSE. */
 #include "model/model.h"
 
 #include "hw/hw.h"
 
-/* A matmul streams its operands while it computes, so its time is the larger of the two (roofline). */
+/* A capped GPU computes slower; an uncapped one (cap_speed 0, as a model built by hand leaves it) not. */
+static double cap_speed(const rs_gpu_model_t* gpu)
+{
+  return gpu->cap_speed > 0 ? gpu->cap_speed : 1;
+}
+
+double rs_gpu_cap_speed(const rs_gpu_model_t* gpu, double cap_w)
+{
+  const rs_hw_power_t* hp = rs_hw_power(gpu->name);
+  if (hp == NULL || hp->curve == NULL || !(cap_w > gpu->idle_watts) || !(gpu->tdp_watts > 0))
+    return -1;
+  const rs_hw_cap_curve_t* c = hp->curve;
+  double f                   = cap_w / gpu->tdp_watts;
+  if (f >= c->cap_frac[0])
+    return c->speed[0];
+  for (int k = 1; k < RS_HW_CAP_POINTS; k++)
+    if (f >= c->cap_frac[k]) {
+      double u = (f - c->cap_frac[k]) / (c->cap_frac[k - 1] - c->cap_frac[k]);
+      return c->speed[k] + u * (c->speed[k - 1] - c->speed[k]);
+    }
+  return -1; /* below the curve's last point */
+}
+
+/* A matmul streams its operands while it computes, so its time is the larger of the two (roofline); a
+ * power cap slows the compute side only. */
 double rs_gpu_seconds(const rs_gpu_model_t* gpu, rs_prec_t prec, double flops, double bytes)
 {
   const rs_hw_calib_t* c = gpu->calib;
-  double t_flops         = flops > 0 ? flops / (gpu->peak_flops[prec] * c->matmul_eff[prec]) : 0;
+  double t_flops         = flops > 0 ? flops / (gpu->peak_flops[prec] * c->matmul_eff[prec] * cap_speed(gpu)) : 0;
   double t_bytes         = rs_gpu_stream_seconds(gpu, bytes);
   return t_flops > t_bytes ? t_flops : t_bytes;
 }
@@ -26,10 +50,19 @@ double rs_gpu_work_seconds(const rs_gpu_model_t* gpu, const rs_work_t* w)
   double moe = 0;
   if (w->moe_flops > 0 || w->moe_bytes > 0) {
     const rs_hw_calib_t* c = gpu->calib;
-    double t_flops = w->moe_flops / (gpu->peak_flops[w->moe_prec] * c->matmul_eff[w->moe_prec] * c->grouped_eff);
+    double t_flops =
+        w->moe_flops / (gpu->peak_flops[w->moe_prec] * c->matmul_eff[w->moe_prec] * c->grouped_eff * cap_speed(gpu));
     double t_bytes = rs_gpu_stream_seconds(gpu, w->moe_bytes);
     moe            = t_flops > t_bytes ? t_flops : t_bytes;
   }
   return moe + rs_gpu_seconds(gpu, w->gemm_prec, w->gemm_flops, w->gemm_bytes) +
          rs_gpu_seconds(gpu, w->attn_prec, w->attn_flops, w->attn_bytes) + rs_gpu_stream_seconds(gpu, w->stream_bytes);
+}
+
+/* 2 GiB for the runtime: a CUDA context takes about 0.5 GiB on Hopper and Blackwell, NCCL's buffers
+ * (NCCL_BUFFSIZE 4 MiB per channel and peer) and cuBLAS's workspaces most of the rest (unverified: an
+ * order of magnitude from nvidia-smi readings of idle processes, not fitted). */
+double rs_gpu_tensor_bytes(const rs_gpu_model_t* gpu)
+{
+  return gpu->hbm_bytes - RS_RUNTIME_RESERVE_BYTES;
 }

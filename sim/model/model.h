@@ -253,4 +253,15 @@ typedef struct rs_work {
  * exist on the GPU where its class has FLOPs. */
 double rs_gpu_work_seconds(const rs_gpu_model_t* gpu, const rs_work_t* w);
 
+/* What a training job's tensors may hold of one GPU's HBM: the driver's total less the runtime's own share
+ * (RS_RUNTIME_RESERVE_BYTES: the CUDA context, cuBLAS and NCCL workspaces, allocator slack). */
+#define RS_RUNTIME_RESERVE_BYTES (2.0 * 1073741824.0)
+double rs_gpu_tensor_bytes(const rs_gpu_model_t* gpu);
+
+/* The compute speed of GPU type gpu capped at cap_w watts, over its uncapped speed, along the type's
+ * performance-vs-power curve (hw.h rs_hw_cap_curve_t; linear between its points): 1 at or above the TDP;
+ * -1 when the type has no curve or cap_w is not above the idle power. Every FLOP-bound time above
+ * (rs_gpu_seconds, rs_gpu_work_seconds) is divided by the speed a GPU model's cap_speed holds. */
+double rs_gpu_cap_speed(const rs_gpu_model_t* gpu, double cap_w);
+
 #endif

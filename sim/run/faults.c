@@ -97,6 +97,13 @@ struct rs_faults {
 
 /* ---- the platform's groups -------------------------------------------------------------------- */
 
+/* GPUs of GPU g's server: its NVLink domain of at most 8, or an NVL72 compute tray. */
+static int server_gpus(const rs_platform_t* p, int g)
+{
+  int dsize = rs_platform_domain_size(p, g);
+  return dsize > BIG_DOMAIN ? NVL72_TRAY_GPUS : dsize;
+}
+
 /* Numbers GPU i's groups in GPU order (site, domain, local): a group id grows whenever its key changes. */
 static void number_groups(rs_faults_t* f, const rs_platform_t* p)
 {
@@ -107,8 +114,7 @@ static void number_groups(rs_faults_t* f, const rs_platform_t* p)
   for (int i = 0; i < p->n_gpus; i++) {
     const rs_gpu_t* g        = &p->gpus[i];
     const rs_gpu_t* q        = i > 0 ? &p->gpus[i - 1] : NULL;
-    int dsize                = rs_platform_domain_size(p, i);
-    int per_server           = dsize > BIG_DOMAIN ? NVL72_TRAY_GPUS : dsize;
+    int per_server           = server_gpus(p, i);
     int new_domain           = q == NULL || q->site != g->site || q->domain != g->domain;
     int new_server           = new_domain || q->local / per_server != g->local / per_server;
     int new_rack             = q == NULL || q->site != g->site || q->rack != g->rack;
@@ -396,6 +402,11 @@ void rs_run_faults_free(rs_faults_t* f)
   free(f->links);
   free(f->link_bw);
   free(f);
+}
+
+int rs_run_server_gpus(const rs_run_t* run, int g)
+{
+  return server_gpus(run->plat, g);
 }
 
 double rs_run_fault_rate_per_s(const rs_run_t* run, int first, int n)

@@ -3,6 +3,7 @@
  * link, from the counts and classes of platform.h (nothing here reads link names). Energy: joules
  * from SimGrid's host energy plugin. See LICENSE. */
 #include "run/run.h"
+#include "run/run_int.h"
 
 #include <math.h>
 #include <simgrid/engine.h>
@@ -28,8 +29,7 @@ typedef struct link_use {
   double max_util; /* average utilisation of the busiest link */
 } link_use_t;
 
-/* Links in name order, so that links.csv does not depend on how SimGrid stores them. */
-static int cmp_link(const void* a, const void* b)
+int rs_run__cmp_link_name(const void* a, const void* b)
 {
   return strcmp(sg_link_get_name(*(const sg_link_t*)a), sg_link_get_name(*(const sg_link_t*)b));
 }
@@ -80,7 +80,7 @@ int rs_run_links_write(rs_run_t* run, rs_err_t* err)
   double duration  = simgrid_get_clock();
   size_t n         = sg_link_count();
   sg_link_t* links = sg_link_list();
-  qsort(links, n, sizeof *links, cmp_link);
+  qsort(links, n, sizeof *links, rs_run__cmp_link_name);
   link_use_t* uses = xbt_new(link_use_t, n);
   link_use_t sums[RS_LINK_CLASS_COUNT];
   memset(sums, 0, sizeof sums);

@@ -4,8 +4,12 @@
  * the scale-out ports' power (idle plus a share linear in their load) and each server's constant
  * overhead, so IT power = GPU + CPU + network + overhead, and facility power = IT x the site's PUE.
  * From these it writes power.csv and power_summary.csv, and gives each workload its energy at three
- * scopes and its cost (summary.csv). It does not model power caps (issue 12, point 3). See LICENSE. */
+ * scopes and its cost (summary.csv). It also sets the GPUs' power caps (power.gpu_cap_w, or a site budget
+ * with over_budget: cap): a capped GPU draws at most its cap and computes at its curve's speed. See LICENSE. */
 #include "run/run.h"
+#include "run/run_int.h"
+
+#include "model/model.h"
 
 #include <math.h>
 #include <simgrid/actor.h>
@@ -13,6 +17,7 @@
 #include <simgrid/host.h>
 #include <simgrid/link.h>
 #include <simgrid/plugins/energy.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <xbt/sysdep.h>
@@ -33,6 +38,17 @@ typedef struct power_link {
   double ports; /* port-pairs of the physical link */
   double share; /* of the physical link this SimGrid link is: 0.5 for a split-duplex half, else 1 */
 } power_link_t;
+
+/* outputs.link_windows: every link's bytes by class in each window, for link_windows.csv (the timeline's
+ * link counters). Off by default: a reading then walks every SimGrid link, not only the scale-out ones. */
+typedef struct class_meter {
+  sg_link_t* links; /* every link, in name order so that the sums do not depend on SimGrid's storage */
+  int* cls;         /* per link: its rs_link_class_t */
+  double* last;     /* per link: its bytes at the last reading */
+  size_t n;
+  double capacity[RS_LINK_CLASS_COUNT]; /* bytes/s per direction, summed over the class's links */
+  double* bytes;                        /* [cap_win][RS_LINK_CLASS_COUNT] */
+} class_meter_t;
 
 /* GPUs that aggregated training stands for with its live ones: each draws the live ones' mean. */
 typedef struct stand_in {
@@ -59,6 +75,7 @@ struct rs_power {
   double* j;  /* [n_win][n_sites][N_PARTS] */
   double* t0; /* [n_win] window starts; ends are the next start, or t_end */
   double t_end;
+  class_meter_t* classes; /* NULL: no link_windows.csv */
   int n_win, cap_win;
   int finished;
 };
@@ -103,6 +120,45 @@ static void add_link(rs_power_t* p, sg_link_t l, const rs_sc_power_t* c)
   double ports    = cls == RS_LINK_LEAF_UPLINK ? 0 : fmax(1, ceil(cap / PORT_BYTES_PER_S - 1e-9));
   power_link_t* k = &p->links[p->n_links++];
   *k = (power_link_t){l, idle, max - idle, cap, 0, cls == RS_LINK_FLEET_NIC, cls == RS_LINK_LEAF_UPLINK, ports, share};
+}
+
+/* Takes the n links (the caller's sg_link_list, now the meter's) for link_windows.csv. */
+static class_meter_t* class_meter_new(sg_link_t* links, size_t n)
+{
+  class_meter_t* m = xbt_new0(class_meter_t, 1);
+  qsort(links, n, sizeof *links, rs_run__cmp_link_name);
+  m->links = links;
+  m->n     = n;
+  m->cls   = xbt_new(int, n ? n : 1);
+  m->last  = xbt_new0(double, n ? n : 1);
+  for (size_t i = 0; i < n; i++) {
+    m->cls[i] = rs_platform_link_class(sg_link_get_name(links[i]));
+    m->capacity[m->cls[i]] += sg_link_get_bandwidth(links[i]);
+  }
+  return m;
+}
+
+static void class_meter_free(class_meter_t* m)
+{
+  if (m == NULL)
+    return;
+  free(m->links);
+  free(m->cls);
+  free(m->last);
+  free(m->bytes);
+  free(m);
+}
+
+/* Window w's bytes by class: what the send path counted on each link since the last reading. */
+static void class_meter_read(class_meter_t* m, int w)
+{
+  double* b = m->bytes + (size_t)w * RS_LINK_CLASS_COUNT;
+  memset(b, 0, RS_LINK_CLASS_COUNT * sizeof *b);
+  for (size_t i = 0; i < m->n; i++) {
+    double now = rs_net_link_bytes(m->links[i]);
+    b[m->cls[i]] += now - m->last[i];
+    m->last[i] = now;
+  }
 }
 
 /* A generated leaf's uplink carries a whole pod's bandwidth even when the pod holds fewer servers, so
@@ -166,7 +222,10 @@ rs_power_t* rs_run_power_new(rs_run_t* run)
   p->links         = xbt_new(power_link_t, n_links ? n_links : 1);
   for (size_t i = 0; i < n_links; i++)
     add_link(p, links[i], c);
-  free(links);
+  if (run->sc->outputs.link_windows)
+    p->classes = class_meter_new(links, n_links);
+  else
+    free(links);
   set_uplinks(p, pl->oversubscription);
   p->window = c->window_s;
   return p;
@@ -191,6 +250,7 @@ void rs_run_power_free(rs_power_t* p)
   free(p->links);
   free(p->j);
   free(p->t0);
+  class_meter_free(p->classes);
   free(p);
 }
 
@@ -221,35 +281,121 @@ static double cpu_max_w(const rs_cpu_t* c)
   return last ? strtod(last + 1, NULL) : 0;
 }
 
-int rs_run_power_check(const rs_run_t* run, rs_err_t* err)
+/* What a busy GPU of type m draws: its cap, or its TDP. */
+static double busy_w(const rs_gpu_model_t* m)
 {
-  const rs_power_t* p     = run->power;
-  const rs_platform_t* pl = run->plat;
-  double budget           = run->sc->power.site_budget_mw * 1e6;
-  if (budget <= 0)
+  return m->cap_watts > 0 ? m->cap_watts : m->tdp_watts;
+}
+
+/* Caps GPU type m at cap_w (nothing at or above its TDP), with the speed its curve gives; key names the
+ * scenario key the cap came from, for the message. */
+static int cap_model(const rs_run_t* run, rs_gpu_model_t* m, double cap_w, const char* key, rs_err_t* err)
+{
+  if (cap_w >= busy_w(m))
     return RS_OK;
-  double* full = xbt_new0(double, p->n_sites);
-  for (int g = 0; g < pl->n_gpus; g++)
-    full[pl->gpus[g].site] += pl->gpus[g].model->tdp_watts;
+  if (!(cap_w > m->idle_watts))
+    return rs_scenario_err(run->sc, err, key, "expected a GPU power cap above %s's idle power (%g W), got '%g W'",
+                           m->name, m->idle_watts, cap_w);
+  const rs_hw_power_t* hp = rs_hw_power(m->name);
+  if (hp == NULL || hp->curve == NULL)
+    return rs_scenario_err(run->sc, err, key,
+                           "expected no cap on %s (racksim has no performance-vs-power curve for it), got '%g W'",
+                           m->name, cap_w);
+  double speed = rs_gpu_cap_speed(m, cap_w);
+  if (speed <= 0) /* above idle, but under the curve's last point */
+    return rs_scenario_err(run->sc, err, key,
+                           "expected a cap above %g W, where %s's performance-vs-power curve ends, got '%g W'",
+                           hp->curve->cap_frac[RS_HW_CAP_POINTS - 1] * m->tdp_watts, m->name, cap_w);
+  m->cap_watts = cap_w;
+  m->cap_speed = speed;
+  return RS_OK;
+}
+
+/* What each site draws at full load beside its GPUs (CPUs at TDP, ports at their maximum, overhead), in
+ * other[], and its GPUs busy (at their caps) in gpu[], and at idle in idle[]. */
+static void full_load(const rs_power_t* p, const rs_platform_t* pl, double* gpu, double* idle, double* other)
+{
+  for (int g = 0; g < pl->n_gpus; g++) {
+    gpu[pl->gpus[g].site] += busy_w(pl->gpus[g].model);
+    idle[pl->gpus[g].site] += pl->gpus[g].model->idle_watts;
+  }
   for (int i = 0; i < pl->n_cpus; i++)
-    full[pl->cpus[i].site] += cpu_max_w(&pl->cpus[i]);
+    other[pl->cpus[i].site] += cpu_max_w(&pl->cpus[i]);
   for (int k = 0; k < p->n_links; k++) {
     const power_link_t* l = &p->links[k];
     for (int s = 0; s < p->n_sites; s++)
-      full[s] += l->ports * l->share * (l->idle_w + l->dyn_w) * (l->by_fleet ? p->fleet_share : p->gpu_share)[s];
+      other[s] += l->ports * l->share * (l->idle_w + l->dyn_w) * (l->by_fleet ? p->fleet_share : p->gpu_share)[s];
   }
-  int rc = RS_OK;
-  for (int s = 0; s < p->n_sites && rc == RS_OK; s++) {
-    double facility = (full[s] + p->overhead_w[s]) * p->pue[s];
-    if (facility > budget)
-      rc = rs_scenario_err(
-          run->sc, err, "power.site_budget_mw",
-          "expected at least %.6g MW, what site %d draws at full load (its %d GPUs and its CPUs at TDP, ports "
-          "at their maximum, overhead, PUE %g), got '%g'",
-          facility / 1e6, s, p->site_gpus[s], p->pue[s], budget / 1e6);
+  for (int s = 0; s < p->n_sites; s++)
+    other[s] += p->overhead_w[s];
+}
+
+/* The share of its busy power every GPU keeps so that the tightest site fits the budget (1: all fit),
+ * or RS_ERR where a site cannot fit even with its GPUs capped down to their idle power, or may not be
+ * capped (over_budget: refuse). */
+static int budget_fraction(const rs_run_t* run, double budget, double* frac, rs_err_t* err)
+{
+  const rs_power_t* p = run->power;
+  int n               = p->n_sites;
+  double* w           = xbt_new0(double, 3 * n); /* gpu, idle, other */
+  full_load(p, run->plat, w, w + n, w + 2 * n);
+  int capping = run->sc->power.over_budget == RS_BUDGET_CAP;
+  int rc      = RS_OK;
+  *frac       = 1;
+  for (int s = 0; s < n && rc == RS_OK; s++) {
+    double gpu = w[s], idle = w[n + s], other = w[2 * n + s], pue = p->pue[s];
+    if ((gpu + other) * pue <= budget)
+      continue;
+    if (!capping)
+      rc = rs_scenario_err(run->sc, err, "power.site_budget_mw",
+                           "expected at least %.6g MW, what site %d draws at full load (its %d GPUs and its CPUs at "
+                           "TDP, ports at their maximum, overhead, PUE %g; over_budget: cap would cap the GPUs), "
+                           "got '%g'",
+                           (gpu + other) * pue / 1e6, s, p->site_gpus[s], pue, budget / 1e6);
+    else if ((idle + other) * pue >= budget)
+      rc = rs_scenario_err(run->sc, err, "power.site_budget_mw",
+                           "expected more than %.6g MW, what site %d draws at full load with its %d GPUs capped "
+                           "down to their idle power (PUE %g), got '%g'",
+                           (idle + other) * pue / 1e6, s, p->site_gpus[s], pue, budget / 1e6);
+    else if (budget / pue - other < *frac * gpu)
+      *frac = (budget / pue - other) / gpu;
   }
-  free(full);
+  free(w);
   return rc;
+}
+
+/* A capped GPU host draws at most its cap when busy: its wattage_per_state (Idle:OneCore:AllCores)
+ * becomes idle:cap:cap. SimGrid's energy plugin reads the property when it first accounts the host,
+ * so this must run before the simulation does. */
+static void cap_hosts(const rs_platform_t* pl)
+{
+  for (int g = 0; g < pl->n_gpus; g++) {
+    const rs_gpu_model_t* m = pl->gpus[g].model;
+    if (m->cap_watts <= 0)
+      continue;
+    char buf[96];
+    snprintf(buf, sizeof buf, "%.17g:%.17g:%.17g", m->idle_watts, m->cap_watts, m->cap_watts);
+    sg_host_set_property_value(pl->gpus[g].host, "wattage_per_state", buf);
+  }
+}
+
+int rs_run_power_check(rs_run_t* run, rs_err_t* err)
+{
+  const rs_platform_t* pl = run->plat;
+  const rs_sc_power_t* c  = &run->sc->power;
+  for (int i = 0; i < pl->n_models; i++)
+    if (c->gpu_cap_w > 0 && cap_model(run, &pl->models[i], c->gpu_cap_w, "power.gpu_cap_w", err) != RS_OK)
+      return RS_ERR;
+  double frac = 1;
+  if (c->site_budget_mw > 0 && budget_fraction(run, c->site_budget_mw * 1e6, &frac, err) != RS_OK)
+    return RS_ERR;
+  for (int i = 0; i < pl->n_models && frac < 1; i++) {
+    rs_gpu_model_t* m = &pl->models[i];
+    if (cap_model(run, m, frac * busy_w(m), "power.site_budget_mw", err) != RS_OK)
+      return RS_ERR;
+  }
+  cap_hosts(pl);
+  return RS_OK;
 }
 
 /* ---- readings ------------------------------------------------------------------------------------ */
@@ -268,6 +414,10 @@ static void merge_pairs(rs_power_t* p)
     for (int s = 0; s < p->n_sites; s++)
       for (int k = 0; k < N_PARTS; k++)
         window_j(p, w, s)[k] = window_j(p, 2 * w, s)[k] + window_j(p, 2 * w + 1, s)[k];
+    for (int c = 0; p->classes && c < RS_LINK_CLASS_COUNT; c++)
+      p->classes->bytes[(size_t)w * RS_LINK_CLASS_COUNT + c] =
+          p->classes->bytes[(size_t)2 * w * RS_LINK_CLASS_COUNT + c] +
+          p->classes->bytes[(size_t)(2 * w + 1) * RS_LINK_CLASS_COUNT + c];
   }
   p->n_win = n;
   p->window *= 2;
@@ -284,6 +434,8 @@ static void read_window(rs_power_t* p, double now)
     p->cap_win = p->cap_win ? 2 * p->cap_win : 64;
     p->j       = xbt_realloc(p->j, (size_t)p->cap_win * p->n_sites * N_PARTS * sizeof(double));
     p->t0      = xbt_realloc(p->t0, (size_t)p->cap_win * sizeof(double));
+    if (p->classes)
+      p->classes->bytes = xbt_realloc(p->classes->bytes, (size_t)p->cap_win * RS_LINK_CLASS_COUNT * sizeof(double));
   }
   int w    = p->n_win++;
   p->t0[w] = p->t_last;
@@ -320,6 +472,8 @@ static void read_window(rs_power_t* p, double now)
   }
   for (int s = 0; s < p->n_sites; s++)
     window_j(p, w, s)[PART_OVERHEAD] = p->overhead_w[s] * dt;
+  if (p->classes)
+    class_meter_read(p->classes, w);
   p->t_last = now;
   if (p->n_win >= RS_POWER_MAX_WINDOWS)
     merge_pairs(p);
@@ -363,6 +517,10 @@ static const rs_col_t power_cols[] = {
 static const rs_col_t summary_cols[] = {
     {"site", RS_COL_TEXT},   {"scope", RS_COL_TEXT}, {"energy_mwh", RS_COL_NUM}, {"mean_mw", RS_COL_NUM},
     {"peak_mw", RS_COL_NUM}, {"min_mw", RS_COL_NUM}, {"swing_mw", RS_COL_NUM},   {"window_s", RS_COL_NUM},
+};
+static const rs_col_t link_windows_cols[] = {
+    {"start_s", RS_COL_NUM}, {"end_s", RS_COL_NUM},       {"class", RS_COL_TEXT},
+    {"bytes", RS_COL_NUM},   {"bytes_per_s", RS_COL_NUM}, {"utilisation", RS_COL_NUM},
 };
 #define N_COLS(c) ((int)(sizeof c / sizeof c[0]))
 
@@ -425,6 +583,29 @@ static void write_stats(rs_table_t* t, const rs_power_t* p, int s, int k)
   rs_row_end(t);
 }
 
+/* link_windows.csv: per window, each class the platform has: its bytes over its capacity. */
+static int write_link_windows(rs_run_t* run, const rs_power_t* p, rs_err_t* err)
+{
+  const class_meter_t* m = p->classes;
+  rs_table_t* t          = rs_run_table(run, "link_windows", link_windows_cols, N_COLS(link_windows_cols), err);
+  if (t == NULL)
+    return RS_ERR;
+  for (int w = 0; w < p->n_win; w++)
+    for (int c = 0; c < RS_LINK_CLASS_COUNT; c++) {
+      if (!(m->capacity[c] > 0))
+        continue;
+      double len = window_end(p, w) - p->t0[w], b = m->bytes[(size_t)w * RS_LINK_CLASS_COUNT + c];
+      rs_cell_num(t, p->t0[w]);
+      rs_cell_num(t, window_end(p, w));
+      rs_cell_text(t, rs_link_class_name(c));
+      rs_cell_num(t, b);
+      rs_cell_num(t, b / len);
+      rs_cell_num(t, b / (m->capacity[c] * len));
+      rs_row_end(t);
+    }
+  return RS_OK;
+}
+
 int rs_run_power_finish(rs_run_t* run, rs_err_t* err)
 {
   rs_power_t* p = run->power;
@@ -448,7 +629,7 @@ int rs_run_power_finish(rs_run_t* run, rs_err_t* err)
   for (int s = p->n_sites > 1 ? -1 : 0; s < p->n_sites; s++)
     for (int k = 0; k < N_SCOPES; k++)
       write_stats(u, p, s, k);
-  return RS_OK;
+  return p->classes ? write_link_windows(run, p, err) : RS_OK;
 }
 
 /* ---- a workload's energy and cost (summary.csv) ---------------------------------------------------- */
@@ -460,6 +641,27 @@ static double gpu_price(const rs_sc_power_t* c, const rs_gpu_model_t* m)
     return c->usd_per_gpu_hour;
   const rs_hw_power_t* hp = rs_hw_power(m->name);
   return hp && hp->usd_per_gpu_hour > 0 ? hp->usd_per_gpu_hour : NAN;
+}
+
+/* What `hosts` CPU fleet hosts of `cores` cores in all cost per hour: per instance-hour, else per
+ * core-hour; NAN when there are none or neither price is given. */
+static double cpu_usd_per_hour(const rs_sc_power_t* c, int hosts, double cores)
+{
+  if (hosts <= 0)
+    return NAN;
+  if (c->usd_per_cpu_host_hour > 0)
+    return hosts * c->usd_per_cpu_host_hour;
+  if (c->usd_per_cpu_core_hour > 0)
+    return cores * c->usd_per_cpu_core_hour;
+  return NAN;
+}
+
+/* What a CPU workload's fleet hosts cost over its span; NAN when unpriced (agentic pools; their power
+ * is in power.csv's cpu scope). */
+static double cpu_cost(const rs_sc_power_t* c, const rs_wl_row_t* r)
+{
+  double hours = (r->end_s - r->start_s) / 3600;
+  return cpu_usd_per_hour(c, r->cpu_hosts, r->cpu_cores) * hours;
 }
 
 /* Joules at site s that are not a GPU's (CPUs, network, overhead) over [from, to]. */
@@ -482,8 +684,14 @@ rs_power_wl_t rs_run_power_wl(const rs_run_t* run, int i)
   const rs_wl_row_t* r   = &run->wls[i].row;
   const rs_sc_power_t* c = &run->sc->power;
   rs_power_wl_t o        = {NAN, NAN, NAN, NAN, NAN, NAN, NAN, NAN};
-  if (p == NULL || !p->finished || r->gpus <= 0)
+  if (p == NULL || !p->finished)
     return o;
+  if (r->gpus <= 0) {
+    o.cost_usd = cpu_cost(c, r);
+    if (r->tokens > 0)
+      o.usd_per_million_tokens = o.cost_usd / r->tokens * 1e6;
+    return o;
+  }
   int first = run->sc->workloads[i].first_gpu;
   double it = r->energy_j, fac = 0, dur = r->end_s - r->start_s, usd = 0;
   for (int s = 0; s < p->n_sites; s++) {
@@ -501,6 +709,8 @@ rs_power_wl_t rs_run_power_wl(const rs_run_t* run, int i)
   double cost = 0;
   for (int g = first; g < first + r->gpus && g < run->plat->n_gpus; g++)
     cost += gpu_price(c, run->plat->gpus[g].model) * dur / 3600;
+  if (r->spare_gpus > 0 && first < run->plat->n_gpus) /* spare servers are of the job's GPU type */
+    cost += r->spare_gpus * gpu_price(c, run->plat->gpus[first].model) * dur / 3600;
   o.energy_gpu_kwh      = r->energy_j / 3.6e6;
   o.energy_it_kwh       = it / 3.6e6;
   o.energy_facility_kwh = fac / 3.6e6;
@@ -539,13 +749,18 @@ void rs_run_power_report(const rs_run_t* run, FILE* fp)
     priced &= !isnan(price);
     cost += isnan(price) ? 0 : price * hours;
   }
-  int fleet = 0;
+  int fleet = 0, fleet_cores = 0;
   for (int i = 0; i < run->plat->n_cpus; i++)
-    fleet += run->plat->cpus[i].rack < 0;
-  cost += fleet * c->usd_per_cpu_host_hour * hours;
+    if (run->plat->cpus[i].rack < 0) {
+      fleet++;
+      fleet_cores += run->plat->cpus[i].cores;
+    }
+  double fleet_usd_h = cpu_usd_per_hour(c, fleet, fleet_cores);
+  if (!isnan(fleet_usd_h))
+    cost += fleet_usd_h * hours;
   if (run->plat->n_gpus > 0 && !priced)
     fprintf(fp, "  cost: no price for %s GPUs (set pricing.usd_per_gpu_hour)\n", run->plat->gpus[0].model->name);
   else
     fprintf(fp, "  cost of the whole platform over the run (%.4g h, every GPU%s paid): $%.6g\n", hours,
-            fleet && c->usd_per_cpu_host_hour > 0 ? " and CPU fleet host" : "", cost);
+            isnan(fleet_usd_h) ? "" : " and CPU fleet host", cost);
 }

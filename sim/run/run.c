@@ -77,12 +77,13 @@ int rs_run_prepare(rs_run_t* run, rs_err_t* err)
 {
   if (run->faults == NULL && rs_run_faults_prepare(run, err) != RS_OK)
     return RS_ERR;
+  if (run->power == NULL) /* caps first: the workloads' prepare computes times with them */
+    run->power = rs_run_power_new(run);
+  if (rs_run_power_check(run, err) != RS_OK)
+    return RS_ERR;
   for (int i = 0; i < run->sc->n_workloads; i++)
     if (run->wls[i].ops->prepare(run, i, &run->wls[i].state, err) != RS_OK)
       return RS_ERR;
-  run->power = rs_run_power_new(run);
-  if (rs_run_power_check(run, err) != RS_OK)
-    return RS_ERR;
   run->prepared = 1;
   return RS_OK;
 }
@@ -337,10 +338,10 @@ static double percentile(const double* v, long long n, double q)
   return v[k < 0 ? 0 : k >= n ? n - 1 : k];
 }
 
-void rs_run_percentiles(double* v, long long n, double out[3])
+void rs_run_percentiles(double* v, long long n, double out[RS_RUN_PERCENTILES])
 {
-  static const double qs[3] = {0.5, 0.9, 0.99};
+  static const double qs[RS_RUN_PERCENTILES] = {0.5, 0.9, 0.95, 0.99};
   qsort(v, n, sizeof *v, by_value);
-  for (int k = 0; k < 3; k++)
+  for (int k = 0; k < RS_RUN_PERCENTILES; k++)
     out[k] = percentile(v, n, qs[k]);
 }

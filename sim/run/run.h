@@ -39,7 +39,12 @@ typedef struct rs_wl_row {
   int finished;         /* set by the workload when its last actor is done */
   double energy_j;      /* joules its GPUs drew from start_s to end_s (stood-for GPUs included); GPU kinds */
   double tokens;        /* tokens it made: output tokens (inference), trained tokens (training); 0: none */
-  char* failed;         /* set (xbt_malloc'd) by a workload that cannot go on: the run ends with exit 1 and it */
+  int spare_gpus;       /* GPUs held idle beside its own and paid over its span (training's spare servers
+                           under failures:); cost_usd adds them at its GPU type's price */
+  int cpu_hosts;        /* CPU fleet hosts its pools hold over its span (agentic), and their cores that it
+                           holds: priced by pricing.usd_per_cpu_host_hour, else usd_per_cpu_core_hour */
+  double cpu_cores;
+  char* failed; /* set (xbt_malloc'd) by a workload that cannot go on: the run ends with exit 1 and it */
 } rs_wl_row_t;
 
 /* One summary.csv column that a kind fills: its name, with its unit, and the offset of its double in
@@ -142,9 +147,11 @@ void rs_run_event(rs_run_t* run, double start_s, double end_s, const char* workl
 void rs_run_reach(double t);
 /* Seconds on a monotonic wall clock, for progress and reports (never written to the tables). */
 double rs_run_wall_clock(void);
-/* Sorts the n values in place and gives their nearest-rank p50, p90 and p99 in out (NaN when n is 0):
- * exact percentiles over every value, no sampling, for the summary's latency columns. */
-void rs_run_percentiles(double* v, long long n, double out[3]);
+/* The percentiles rs_run_percentiles gives: p50, p90, p95, p99. */
+#define RS_RUN_PERCENTILES 4
+/* Sorts the n values in place and gives their nearest-rank p50, p90, p95 and p99 in out (NaN when n is
+ * 0): exact percentiles over every value, no sampling, for the summary's latency columns. */
+void rs_run_percentiles(double* v, long long n, double out[RS_RUN_PERCENTILES]);
 /* Counts `units` of work done, for the progress line. */
 void rs_run_progress(rs_run_t* run, double units);
 
@@ -159,6 +166,9 @@ void rs_run_faults_free(rs_faults_t* f); /* accepts NULL */
 /* Expected failures per second that take down at least one of the n GPUs from `first` (the rates of
  * the random classes; 0 without failures). */
 double rs_run_fault_rate_per_s(const rs_run_t* run, int first, int n);
+/* GPUs of the server that GPU g (platform index) is part of, the unit a hardware failure takes and a
+ * spare replaces: its NVLink domain of at most 8, or an NVL72 compute tray (4). */
+int rs_run_server_gpus(const rs_run_t* run, int g);
 /* 1 while GPU g (platform index) is down. */
 int rs_run_gpu_down(const rs_run_t* run, int g);
 /* Daly's (FGCS 2006) optimum checkpoint interval, in seconds of work between checkpoints, for a
@@ -236,9 +246,13 @@ double rs_run_energy_j(const rs_run_t* run);
 /* The power state of a run: the platform's sites, links and hosts indexed; rs_run_prepare makes it. */
 rs_power_t* rs_run_power_new(rs_run_t* run);
 void rs_run_power_free(rs_power_t* p); /* accepts NULL */
-/* Refuses a platform whose site could draw more than power.site_budget_mw at full load (every GPU and
- * CPU at TDP, every port at its maximum, the overhead, times the PUE); RS_ERR and a located message. */
-int rs_run_power_check(const rs_run_t* run, rs_err_t* err);
+/* Sets the GPUs' power caps (power.gpu_cap_w; then, for power.site_budget_mw with over_budget: cap, the
+ * one share of its busy power every GPU keeps so that the tightest site fits at full load): the GPU
+ * models' cap_watts and cap_speed, and the hosts' busy power. Refuses a platform whose site could draw
+ * more than the budget at full load (every GPU at TDP or its cap, CPUs at TDP, every port at its maximum,
+ * the overhead, times the PUE), or could not fit even capped to idle, or a cap not above idle power or on
+ * a GPU type without a curve; RS_ERR and a located message. Runs before any workload computes a time. */
+int rs_run_power_check(rs_run_t* run, rs_err_t* err);
 /* Aggregated training: the n GPUs from `first` on (platform order) are stood for by the n_live GPUs
  * `live` (borrowed, must outlive the run): the others draw the live ones' mean power. From a kind's start. */
 void rs_run_power_stand_for(rs_run_t* run, const rs_gpu_t* const* live, int n_live, const rs_gpu_t* first, int n);

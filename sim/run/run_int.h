@@ -1,5 +1,5 @@
 /* run_int.h -- private to run/: the one call faults.c makes into SimGrid's C++ API (faults_sg.cpp),
- * which 3.32's C API lacks. See LICENSE. */
+ * which 3.32's C API lacks, and the link order the link tables share. See LICENSE. */
 #ifndef RS_RUN_INT_H
 #define RS_RUN_INT_H
 
@@ -12,6 +12,10 @@ extern "C" {
 /* Gives host h a speed profile before the simulation starts: from times[k] on (seconds, increasing,
  * times[0] = 0) it runs at scale[k] of its speed. name must be unique among profiles. */
 void rs_run__speed_profile(sg_host_t h, const char* name, const double* times, const double* scale, int n);
+
+/* qsort comparator of sg_link_t by name (meter.c), so that links.csv and link_windows.csv do not depend
+ * on how SimGrid stores its links. */
+int rs_run__cmp_link_name(const void* a, const void* b);
 
 #ifdef __cplusplus
 }

@@ -27,7 +27,8 @@ int rs_scenario_platform_spec(const char* server, const char* const* sets, int n
   unlink(path);
   if (sc == NULL)
     return RS_ERR;
-  *spec = sc->platform.gen;
+  *spec           = sc->platform.gen;
+  spec->providers = NULL; /* freed with sc; `racksim generate` names no providers */
   rs_scenario_free(sc);
   return RS_OK;
 }

@@ -19,6 +19,7 @@ static const char* const target_names[] = {"rack", "server", "gpu", "link_class"
 _Static_assert(sizeof target_names / sizeof target_names[0] == RS_TARGET_COUNT + 1, "one name per target");
 static const char* const event_kind_names[] = {"down", "degrade", NULL};
 static const char* const preset_names[]     = {"none", "llama3", NULL};
+static const char* const retry_names[]      = {"resubmit", "lose", NULL};
 
 const char* rs_fail_class_name(rs_fail_class_t cls)
 {
@@ -34,7 +35,7 @@ const char* rs_fail_target_name(rs_fail_target_t target)
 
 /* Dubey et al. 2024 ("The Llama 3 Herd of Models"), section 3.3.4, Table 5: the 419 unexpected
  * interruptions of 54 days of pre-training on 16,384 H100 in 2,048 servers of 8, by cause
- * (shared/reference/validation.md, "Reliability"; the counts, not the printed percentages).
+ * (docs/sources.md, "Reliability"; the counts, not the printed percentages).
  *
  * Each cause becomes an MTBF per unit of its class, so that a fleet of another size gets the rate its
  * unit count gives:  mtbf_h = units x 54 d x 24 h / count.
@@ -170,7 +171,7 @@ static const rs_sc__table_t event_table = {RS_SC__FIELDS(event_fields), .check =
 
 /* ---- training's reaction ------------------------------------------------------------------------- */
 
-/* The Llama 3 paper (Dubey et al. 2024, section 3.3.4; shared/reference/validation.md): 2 TB/s
+/* The Llama 3 paper (Dubey et al. 2024, section 3.3.4; docs/sources.md): 2 TB/s
  * sustained from the storage tier, 7 TB/s peak. The restart's 600 s is a default to state in a
  * scenario (unverified: the paper gives no restart time). */
 #define FT(m) offsetof(rs_sc_fail_training_t, m)
@@ -184,6 +185,24 @@ static const rs_sc__field_t training_fields[] = {
     {"wall_h", RS_SC__NUM, FT(wall_h), .min = 1e-6, .max = 1e7},
 };
 static const rs_sc__table_t training_table = {RS_SC__FIELDS(training_fields)};
+
+/* ---- inference's and agents' reactions ------------------------------------------------------------ */
+
+#define FI(m) offsetof(rs_sc_fail_inference_t, m)
+static const rs_sc__field_t inference_fields[] = {
+    {"retry", RS_SC__ENUM, FI(retry), .choices = retry_names, .def = "resubmit"},
+    {"window_s", RS_SC__NUM, FI(window_s), .min = 1e-6, .max = 1e9, .def = "60"},
+};
+static const rs_sc__table_t inference_table = {RS_SC__FIELDS(inference_fields)};
+
+/* A tool call that finds its host down waits out the caller's timeout, then tries another host; 30 s
+ * is a default to state in a scenario (unverified: a typical client timeout, not a measured figure). */
+#define FG(m) offsetof(rs_sc_fail_agentic_t, m)
+static const rs_sc__field_t agentic_fields[] = {
+    {"tool_retries", RS_SC__INT, FG(tool_retries), .min = 0, .max = 1000, .def = "3"},
+    {"tool_retry_s", RS_SC__NUM, FG(tool_retry_s), .min = 0, .max = 1e6, .def = "30"},
+};
+static const rs_sc__table_t agentic_table = {RS_SC__FIELDS(agentic_fields)};
 
 /* ---- the section ---------------------------------------------------------------------------------- */
 
@@ -229,5 +248,7 @@ static const rs_sc__field_t failures_fields[] = {
     {"events", RS_SC__SEQ, FS(events), .sub = &event_table, .count_off = FS(n_events),
      .item_size = sizeof(rs_sc_fail_event_t), .what = "a list of scheduled events (lines starting with '- at_h: ...')"},
     {"training", RS_SC__MAP, FS(training), .def = "{}", .sub = &training_table},
+    {"inference", RS_SC__MAP, FS(inference), .def = "{}", .sub = &inference_table},
+    {"agentic", RS_SC__MAP, FS(agentic), .def = "{}", .sub = &agentic_table},
 };
 const rs_sc__table_t rs_sc__failures = {RS_SC__FIELDS(failures_fields), .check = check_failures};

@@ -35,10 +35,11 @@ static int check_power(rs_sc__walk_t* w, const rs_sc__loc_t* at, void* base)
   return RS_OK;
 }
 
-/* The defaults: window 1 s; PUE 1.15 (AWS's, shared/reference/validation.md "Power"); electricity
+/* The defaults: window 1 s; PUE 1.15 (AWS's, docs/sources.md "Power"); electricity
  * $0.08 per kWh (unverified: about the US industrial average of recent years); ports as hw.h's
  * RS_HW_NIC_* and RS_HW_SWITCH_PORT_* (unverified). */
 #define FP(m) offsetof(rs_sc_power_t, m)
+static const char* const budget_names[]    = {"refuse", "cap", NULL};
 static const rs_sc__field_t power_fields[] = {
     {"window_s", RS_SC__NUM, FP(window_s), .min = 1e-6, .max = 1e9, .def = "1"},
     {"pue", RS_SC__NUM, FP(pue), .min = 1, .max = 10, .def = "1.15"},
@@ -49,6 +50,8 @@ static const rs_sc__field_t power_fields[] = {
     {"switch_port_idle_w", RS_SC__NUM, FP(switch_port_idle_w), .min = 0, .max = 1e4, .def = "12"},
     {"switch_port_max_w", RS_SC__NUM, FP(switch_port_max_w), .min = 0, .max = 1e4, .def = "18"},
     {"site_budget_mw", RS_SC__NUM, FP(site_budget_mw), .min = 1e-6, .max = 1e6},
+    {"over_budget", RS_SC__ENUM, FP(over_budget), .choices = budget_names, .def = "refuse"},
+    {"gpu_cap_w", RS_SC__NUM, FP(gpu_cap_w), .min = 1e-6, .max = 1e5},
     {"sites", RS_SC__SEQ, FP(sites), .sub = &site_table, .count_off = FP(n_sites),
      .item_size = sizeof(rs_sc_power_site_t), .what = "a list of sites, in the platform's order ('- pue: ...')"},
 };
@@ -58,5 +61,6 @@ const rs_sc__table_t rs_sc__power = {RS_SC__FIELDS(power_fields), .check = check
 static const rs_sc__field_t pricing_fields[] = {
     {"usd_per_gpu_hour", RS_SC__NUM, FP(usd_per_gpu_hour), .min = 1e-6, .max = 1e6},
     {"usd_per_cpu_host_hour", RS_SC__NUM, FP(usd_per_cpu_host_hour), .min = 1e-6, .max = 1e6},
+    {"usd_per_cpu_core_hour", RS_SC__NUM, FP(usd_per_cpu_core_hour), .min = 1e-6, .max = 1e6},
 };
 const rs_sc__table_t rs_sc__pricing = {RS_SC__FIELDS(pricing_fields)};

@@ -160,6 +160,7 @@ typedef struct rs_sc_platform {
   int generate;          /* 1: generate the platform from gen */
   char* gen_server;      /* generate.server, as written */
   char* gen_cpu;         /* generate.cpu, as written */
+  char* gen_providers;   /* generate.providers, as written (gen.providers borrows it); NULL: none */
   rs_platgen_spec_t gen; /* generate's figures, with server and CPU resolved */
 } rs_sc_platform_t;
 
@@ -172,6 +173,7 @@ typedef struct rs_sc_outputs {
   int collectives_max_rows; /* cap on collectives.csv; 0: training writes none */
   int ops_max_rows;         /* cap on ops.csv; 0: no ops.csv */
   rs_sc_links_t links;
+  int link_windows; /* write link_windows.csv: bytes and utilisation per link class and power window */
 } rs_sc_outputs_t;
 
 /* ---- failures (issue 11): injected by the run (run/faults.c), reacted to by the workloads ---------- */
@@ -247,6 +249,22 @@ typedef struct rs_sc_fail_training {
   double wall_h;                /* > 0: the job stops this long after its start, iterations done or not */
 } rs_sc_fail_training_t;
 
+/* What happens to the requests in flight on an inference replica that fails: sent again by the client
+ * to another replica (from their start) or lost. */
+typedef enum { RS_RETRY_RESUBMIT, RS_RETRY_LOSE } rs_retry_t;
+
+/* failures.inference: how every inference workload reacts to a failure of one of its replicas. */
+typedef struct rs_sc_fail_inference {
+  rs_retry_t retry;
+  double window_s; /* windows.csv: requests by arrival time in windows of this length */
+} rs_sc_fail_inference_t;
+
+/* failures.agentic: how agent sessions react to a tool call on a CPU host that is down. */
+typedef struct rs_sc_fail_agentic {
+  int tool_retries;    /* attempts after the first, each on another host of the pool; then the call fails */
+  double tool_retry_s; /* the caller's wait before each retry (its timeout) */
+} rs_sc_fail_agentic_t;
+
 typedef struct rs_sc_failures {
   rs_fail_preset_t preset;
   rs_dist_t preset_repair_dist; /* the repair of the preset's classes (the paper gives none) */
@@ -256,6 +274,8 @@ typedef struct rs_sc_failures {
   rs_sc_fail_event_t* events;
   int n_events;
   rs_sc_fail_training_t training;
+  rs_sc_fail_inference_t inference;
+  rs_sc_fail_agentic_t agentic;
 } rs_sc_failures_t;
 
 /* One cause of the Llama 3 preset (Dubey et al. 2024, Table 5): its count of unexpected
@@ -288,15 +308,21 @@ typedef struct rs_sc_power_site {
   double usd_per_kwh; /* electricity */
 } rs_sc_power_site_t;
 
+/* What power.site_budget_mw does to a platform that would not fit at full load. */
+typedef enum { RS_BUDGET_REFUSE, RS_BUDGET_CAP } rs_budget_action_t;
+
 typedef struct rs_sc_power {
   double window_s;           /* power.csv's first window; doubled while the run outgrows RS_POWER_MAX_WINDOWS */
   double pue;                /* every site's, unless power.sites says otherwise */
   double usd_per_kwh;        /* every site's electricity, unless power.sites says otherwise */
   double overhead_w_per_gpu; /* server power beside GPUs, CPUs and ports; 0: the GPU type's default */
   double nic_idle_w, nic_max_w, switch_port_idle_w, switch_port_max_w; /* scale-out ports */
-  double site_budget_mw;        /* a site's facility power at full load may not exceed it; 0: no budget */
-  double usd_per_gpu_hour;      /* pricing.usd_per_gpu_hour; 0: the GPU type's default (rs_hw_power) */
-  double usd_per_cpu_host_hour; /* pricing.usd_per_cpu_host_hour: a CPU fleet host; 0: not priced */
+  double site_budget_mw;          /* a site's facility power at full load may not exceed it; 0: no budget */
+  rs_budget_action_t over_budget; /* refuse the platform, or cap every GPU to fit the tightest site */
+  double gpu_cap_w;               /* a power cap on every GPU, watts; 0: none (the budget may still set one) */
+  double usd_per_gpu_hour;        /* pricing.usd_per_gpu_hour; 0: the GPU type's default (rs_hw_power) */
+  double usd_per_cpu_host_hour;   /* pricing.usd_per_cpu_host_hour: a CPU fleet host; 0: not priced */
+  double usd_per_cpu_core_hour;   /* pricing.usd_per_cpu_core_hour: a core of one, where no host price; 0: none */
   rs_sc_power_site_t* sites;
   int n_sites;
 } rs_sc_power_t;

@@ -4,6 +4,7 @@
  * job, and each kind's own keys are in its sc_KIND.c. See LICENSE. */
 #include "scenario/schema.h"
 
+#include <ctype.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -69,6 +70,26 @@ static char* data_dir(void)
 
 /* ---- platform ------------------------------------------------------------------------------------- */
 
+/* generate.providers: one name per site, comma-separated, each of letters, digits, '-' or '_'. */
+static int check_providers(rs_sc__walk_t* w, const rs_sc__loc_t* at, rs_sc_platform_t* p)
+{
+  p->gen.providers = p->gen_providers;
+  if (p->gen_providers == NULL)
+    return RS_OK;
+  int names = 1, ok = p->gen_providers[0] != '\0';
+  for (const char* c = p->gen_providers; *c; c++) {
+    names += *c == ',';
+    ok &= isalnum((unsigned char)*c) || *c == '-' || *c == '_' || (*c == ',' && c[1] != ',' && c[1] != '\0');
+  }
+  ok &= p->gen_providers[0] != ',';
+  if (!ok || names != p->gen.sites)
+    return rs_sc__err_key(w, at, "providers",
+                          "expected %d provider name%s (one per site, comma-separated: letters, digits, '-', '_'), "
+                          "got '%s'",
+                          p->gen.sites, p->gen.sites == 1 ? "" : "s", p->gen_providers);
+  return RS_OK;
+}
+
 /* generate: the server and CPU named must be among hw's. */
 static int check_generate(rs_sc__walk_t* w, const rs_sc__loc_t* at, void* base)
 {
@@ -86,7 +107,14 @@ static int check_generate(rs_sc__walk_t* w, const rs_sc__loc_t* at, void* base)
   p->gen.fleet_cpu = rs_hw_cpu(p->gen_cpu);
   if (p->gen.fleet_cpu == NULL)
     return rs_sc__err_key(w, at, "cpu", "expected a CPU model (grace, graviton4), got '%s'", p->gen_cpu);
-  return RS_OK;
+  long long hosts = rs_platgen_hosts(&p->gen);
+  int per_server  = p->gen.server->gpus + p->gen.server->cpus;
+  if (hosts > RS_PLATGEN_MAX_HOSTS) /* named after the larger part */
+    return rs_sc__err_key(w, at, (long long)p->gen.servers * per_server >= p->gen.cpu_hosts ? "servers" : "cpu_hosts",
+                          "expected a cluster of at most %d hosts (sites x (servers x %d GPUs and CPUs of %s + "
+                          "cpu_hosts)), got %lld",
+                          RS_PLATGEN_MAX_HOSTS, per_server, p->gen_server, hosts);
+  return check_providers(w, at, p);
 }
 
 #define GEN(m) (offsetof(rs_sc_platform_t, gen) + offsetof(rs_platgen_spec_t, m))
@@ -101,6 +129,7 @@ static const rs_sc__field_t generate_fields[] = {
     {"wan_latency_ms", RS_SC__NUM, GEN(wan_latency_ms), .min = 0, .max = 1e5, .def = "10"},
     {"cpu_hosts", RS_SC__INT, GEN(cpu_hosts), .min = 0, .max = 10000000, .def = "0"},
     {"cpu", RS_SC__STR, offsetof(rs_sc_platform_t, gen_cpu), .def = "graviton4"},
+    {"providers", RS_SC__STR, offsetof(rs_sc_platform_t, gen_providers)},
 };
 static const rs_sc__table_t generate_table = {RS_SC__FIELDS(generate_fields), .check = check_generate};
 
@@ -150,6 +179,7 @@ static const rs_sc__field_t outputs_fields[] = {
      .def = "1000000"},
     {"ops_max_rows", RS_SC__INT, offsetof(rs_sc_outputs_t, ops_max_rows), .min = 0, .max = 2e9, .def = "0"},
     {"links", RS_SC__ENUM, offsetof(rs_sc_outputs_t, links), .choices = links_names, .def = "classes"},
+    {"link_windows", RS_SC__BOOL, offsetof(rs_sc_outputs_t, link_windows), .def = "false"},
 };
 static const rs_sc__table_t outputs_table = {RS_SC__FIELDS(outputs_fields)};
 

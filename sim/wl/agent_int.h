@@ -27,6 +27,7 @@ typedef struct agent_host {
   int free_cores;
   double free_mem; /* bytes */
   int listed;      /* in the pool's stack of hosts that fit one more call */
+  int down;        /* failures holding it down (agentic.c): it takes no call */
 } agent_host_t;
 
 /* One tool call, from its submission to its end. The caller allocates it; the pool links it into its
@@ -38,11 +39,14 @@ struct agent_call {
   agent_host_t* host;    /* where it runs: set when it starts */
   agent_call_t* next;    /* in the queue */
   double queued_s;       /* when it was submitted */
+  int attempt;           /* 0 for the first; then each retry after a failure of its host */
+  int failed;            /* its host failed while it ran: its work is lost */
   /* agent_run.c's, once it started: */
-  int phase;       /* what it waits for */
-  double t0, t1;   /* when it started, when its sandbox was ready */
-  double due;      /* when its runner should look at it next */
-  long long order; /* ties of due broken in the order its runner timed them */
+  int phase;                           /* what it waits for */
+  double t0, t1;                       /* when it started, when its sandbox was ready */
+  double due;                          /* when its runner should look at it next */
+  long long order;                     /* ties of due broken in the order its runner timed them */
+  agent_call_t *live_prev, *live_next; /* among its runner's calls in progress, in start order */
 };
 
 typedef struct agent_pool {
@@ -89,16 +93,21 @@ void rs_agent__pool_release(agent_pool_t* p, agent_host_t* h, double now);
 void rs_agent__pool_account(agent_pool_t* p, double now);
 /* Starts a new sample window: its integral, its longest queue and its started calls from zero. */
 void rs_agent__pool_new_window(agent_pool_t* p);
-/* The next host, round robin, that serves an input transfer. */
+/* The next host, round robin, that serves an input transfer (one that is up, while one is). */
 const agent_host_t* rs_agent__pool_next_io(agent_pool_t* p);
+/* Host h of p failed (delta 1) or was repaired (-1): while down it leaves the stack of hosts that fit a
+ * call; back up, it rejoins it on top when it fits one. Then start the queue's head (_next). */
+void rs_agent__pool_host_down(agent_pool_t* p, agent_host_t* h, int delta);
 
 /* ---- the workload's state ---------------------------------------------------------------------- */
 
 /* Its columns of summary.csv. */
 typedef struct agentic_summary {
-  double latency_s[3];    /* p50, p90, p99 of its root sessions */
-  double cpu_cores;       /* cores of its tool pool */
-  double cpu_utilisation; /* busy core-seconds / (cores x duration) */
+  double latency_s[RS_RUN_PERCENTILES]; /* p50, p90, p95, p99 of its root sessions */
+  double cpu_cores;                     /* cores of its tool pool */
+  double cpu_utilisation;               /* busy core-seconds / (cores x duration) */
+  double tool_retries;  /* tool calls sent again after their host failed; NaN: the run has no failures */
+  double tool_failures; /* tool calls given up after failures.agentic.tool_retries retries */
 } agentic_summary_t;
 
 struct agentic {
@@ -130,6 +139,7 @@ struct agentic {
   double last_sample_s;
   sg_sem_t sampler_wake; /* released to the sampler while it waits out an idle stretch */
   int sampler_waiting;
+  long long tool_retries, tool_failures;
 };
 
 /* ---- sessions (agent_session.c) ------------------------------------------------------------------ */
@@ -166,6 +176,9 @@ void rs_agent__dispatch(agentic_t* w, agent_pool_t* p);
 /* Call c of the tool pool has its host (rs_agent__pool_next): its host's runner runs it from now on,
  * sandbox start-up, input and work, then releases its cores and moves its session on. */
 void rs_agent__run_call(agentic_t* w, agent_call_t* c);
+/* Host h of the tool pool failed: the calls running there fail (their work and cores are lost; the
+ * runner ends them without a result), and their callers retry per failures.agentic. */
+void rs_agent__run_host_failed(agentic_t* w, const agent_host_t* h);
 /* Every session has ended: wakes every runner and worker so that it ends. */
 void rs_agent__run_stop(agentic_t* w);
 /* Frees the runners and workers (after the engine ran). */

@@ -1,7 +1,8 @@
 /* agent_pool.c -- the agentic workload's CPU pools: which of the platform's CPU hosts a pool takes, and
  * its one FIFO queue of tool calls, started on a host with room for them and freed when they end, with
  * the integral of busy cores for cpu_pools.csv and the summary. Pure data: it runs no actor and reads no
- * clock, so the tests drive it by hand; agentic.c hands the calls it starts to worker actors. See LICENSE. */
+ * clock, so the tests drive it by hand; agentic.c hands the calls it starts to their hosts'
+ * runners (agent_run.c). See LICENSE. */
 #include "wl/agent_int.h"
 
 #include <stdlib.h>
@@ -156,7 +157,7 @@ void rs_agent__pool_release(agent_pool_t* p, agent_host_t* h, double now)
 {
   h->free_cores += p->call_cores;
   h->free_mem += p->call_mem;
-  if (!h->listed && host_fits(p, h))
+  if (!h->listed && !h->down && host_fits(p, h))
     host_list(p, (int)(h - p->hosts));
   busy_add(p, -p->call_cores, now);
   p->running--;
@@ -164,7 +165,31 @@ void rs_agent__pool_release(agent_pool_t* p, agent_host_t* h, double now)
 
 const agent_host_t* rs_agent__pool_next_io(agent_pool_t* p)
 {
+  /* the next one up; with every one down the turn comes back round to the one it was */
+  for (int k = 0; k < p->n_hosts && p->hosts[p->next_io].down; k++)
+    p->next_io = (p->next_io + 1) % p->n_hosts;
   const agent_host_t* h = &p->hosts[p->next_io];
   p->next_io            = (p->next_io + 1) % p->n_hosts;
   return h;
+}
+
+/* Takes host h out of the stack of hosts that fit a call, keeping the others' order. */
+static void host_unlist(agent_pool_t* p, int h)
+{
+  int k = 0;
+  while (k < p->n_avail && p->avail[k] != h)
+    k++;
+  for (; k + 1 < p->n_avail; k++)
+    p->avail[k] = p->avail[k + 1];
+  p->n_avail--;
+  p->hosts[h].listed = 0;
+}
+
+void rs_agent__pool_host_down(agent_pool_t* p, agent_host_t* h, int delta)
+{
+  h->down += delta;
+  if (h->down > 0 && h->listed)
+    host_unlist(p, (int)(h - p->hosts));
+  else if (h->down == 0 && !h->listed && host_fits(p, h))
+    host_list(p, (int)(h - p->hosts));
 }

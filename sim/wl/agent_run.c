@@ -7,7 +7,9 @@
  * Only the input transfer, a blocking flow in racksim's send path, borrows a worker actor for its
  * duration. A running call thus costs its struct (about 100 bytes), not a stack. The load exec's owner
  * is its host's runner because SimGrid 3.32 keeps each actor's execs in a list that it scans when one
- * ends (ExecImpl::post): one owner of every host's exec would make each end scan them all. See LICENSE. */
+ * ends (ExecImpl::post): one owner of every host's exec would make each end scan them all. A call on a
+ * host that fails runs on to its end without a result while its caller retries it (tool_retry). See
+ * LICENSE. */
 #include "wl/agent_int.h"
 
 #include <math.h>
@@ -41,6 +43,7 @@ struct agent_runner {
   sg_exec_t load; /* the CPU load of those cores (NULL when none) */
   int load_cores;
   long long next_order;
+  agent_call_t *live_head, *live_tail; /* its calls in progress, in start order (a failure finds them) */
 };
 
 /* An actor that runs input transfers one after the other, reused from call to call (creating an actor
@@ -137,8 +140,29 @@ static void runner_post(agent_runner_t* r, agent_call_t* c)
 
 void rs_agent__run_call(agentic_t* w, agent_call_t* c)
 {
-  c->phase = CALL_NEW;
-  runner_post(runner_of(w, c->host), c);
+  agent_runner_t* r = runner_of(w, c->host);
+  c->phase          = CALL_NEW;
+  c->live_prev      = r->live_tail;
+  c->live_next      = NULL;
+  if (r->live_tail)
+    r->live_tail->live_next = c;
+  else
+    r->live_head = c;
+  r->live_tail = c;
+  runner_post(r, c);
+}
+
+/* Call c has ended: off its runner's list of calls in progress. */
+static void live_remove(agent_runner_t* r, agent_call_t* c)
+{
+  if (c->live_prev)
+    c->live_prev->live_next = c->live_next;
+  else
+    r->live_head = c->live_next;
+  if (c->live_next)
+    c->live_next->live_prev = c->live_prev;
+  else
+    r->live_tail = c->live_prev;
 }
 
 /* ---- input transfers on worker actors --------------------------------------------------------------- */
@@ -238,18 +262,26 @@ static void call_begin(agent_runner_t* r, agent_call_t* c)
 }
 
 /* The work has ended: the session's times, the cores back to the pool (which may start the next call
- * of the queue), then the session moves on. */
-static void call_end(agentic_t* w, agent_call_t* c)
+ * of the queue), then the session moves on. A call whose host failed meanwhile ran to its end all the
+ * same (its cores stayed busy: SimGrid never turns the host off) but has no result: it only gives its
+ * cores back, its caller having moved on from the failure (tool_retry). */
+static void call_end(agent_runner_t* r, agent_call_t* c)
 {
+  agentic_t* w       = r->w;
   agent_session_t* s = c->s;
   double now         = simgrid_get_clock();
-  s->startup_s += c->t1 - c->t0;
-  s->tool_s += now - c->t1;
-  s->tool_calls++;
+  int failed         = c->failed;
+  if (!failed) {
+    s->startup_s += c->t1 - c->t0;
+    s->tool_s += now - c->t1;
+    s->tool_calls++;
+  }
+  live_remove(r, c);
   rs_agent__pool_release(w->tool_pool, c->host, now);
   rs_agent__dispatch(w, w->tool_pool);
   free(c);
-  rs_agent__session_next(s);
+  if (!failed)
+    rs_agent__session_next(s);
 }
 
 /* A call's time has come: its sandbox is ready, or its work is done. */
@@ -260,7 +292,7 @@ static void call_due(agent_runner_t* r, agent_call_t* c)
     return;
   }
   r->busy_cores -= r->w->cfg->tool_cores;
-  call_end(r->w, c);
+  call_end(r, c);
 }
 
 /* ---- the runner actor ------------------------------------------------------------------------------- */
@@ -299,6 +331,52 @@ static void runner_main(int argc, char** argv)
     if (r->n > 0 && r->heap[0]->due - simgrid_get_clock() < 1e-12 * fmax(1, r->heap[0]->due))
       r->heap[0]->due = simgrid_get_clock();
   }
+}
+
+/* ---- tool calls on a host that fails ------------------------------------------------------------- */
+
+/* The caller of a call whose host failed waits out its timeout, then sends it again to the pool (it
+ * runs on a host that is up), or, past failures.agentic.tool_retries, gives up: the session goes on
+ * without the result. One short-lived actor per failed call (failures are rare). */
+static void tool_retry(int argc, char** argv)
+{
+  agent_call_t* c                    = sg_actor_self_get_data();
+  agent_session_t* s                 = c->s;
+  agentic_t* w                       = s->w;
+  const rs_sc_fail_agentic_t* policy = &w->run->sc->failures.agentic;
+  sg_actor_sleep_for(policy->tool_retry_s);
+  if (c->attempt > policy->tool_retries) {
+    w->tool_failures++;
+    free(c);
+    rs_agent__session_next(s);
+    return;
+  }
+  w->tool_retries++;
+  rs_agent__pool_submit(w->tool_pool, c, simgrid_get_clock());
+  rs_agent__dispatch(w, w->tool_pool);
+}
+
+/* Call c's host failed: it is marked so that its runner ends it without a result (call_end), and its
+ * caller starts over from the failure with a new call (tool_retry). */
+static void call_failed(agentic_t* w, agent_call_t* c)
+{
+  c->failed             = 1;
+  agent_call_t* again   = xbt_new0(agent_call_t, 1);
+  again->s              = c->s;
+  again->flops_per_core = c->flops_per_core;
+  again->attempt        = c->attempt + 1;
+  sg_actor_t a          = sg_actor_init("tool-retry", w->tool_pool->hosts[0].cpu->host);
+  sg_actor_set_data(a, again);
+  sg_actor_set_stacksize(a, RUNNER_STACK_BYTES);
+  sg_actor_start(a, tool_retry, 0, NULL);
+}
+
+void rs_agent__run_host_failed(agentic_t* w, const agent_host_t* h)
+{
+  agent_runner_t* r = w->runners[h - w->tool_pool->hosts];
+  for (agent_call_t* c = r ? r->live_head : NULL; c; c = c->live_next)
+    if (!c->failed)
+      call_failed(w, c);
 }
 
 void rs_agent__run_stop(agentic_t* w)

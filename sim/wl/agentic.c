@@ -172,6 +172,41 @@ void rs_agent__dispatch(agentic_t* w, agent_pool_t* p)
     w->max_running = (int)p->running;
 }
 
+/* ---- tool calls on a host that fails ------------------------------------------------------------- */
+
+/* The host of pool p that is the platform's CPU cpu, or NULL. */
+static agent_host_t* pool_host(agent_pool_t* p, const rs_cpu_t* cpu)
+{
+  for (int h = 0; h < p->n_hosts; h++)
+    if (p->hosts[h].cpu == cpu)
+      return &p->hosts[h];
+  return NULL;
+}
+
+/* A failure or a repair of CPU hosts: a host that is down takes no call, and the calls running on it
+ * fail; a repaired host takes calls again. */
+static void agentic_fault(rs_run_t* run, int i, void* state, const rs_fault_t* f)
+{
+  agentic_t* w = state;
+  if (w->done || w->pools == NULL || w->row == NULL)
+    return;
+  for (int k = 0; k < f->n_cpus; k++) {
+    const rs_cpu_t* cpu = &run->plat->cpus[f->cpus[k]];
+    for (int p = 0; p < w->cfg->n_pools; p++) {
+      agent_host_t* h = pool_host(&w->pools[p], cpu);
+      if (h == NULL)
+        continue;
+      rs_agent__pool_host_down(&w->pools[p], h, f->up ? -1 : 1);
+      if (f->up || h->down > 1)
+        continue;                       /* a repair, or a host already down: no call runs there to fail */
+      if (&w->pools[p] == w->tool_pool) /* only the tool pool's hosts run calls */
+        rs_agent__run_host_failed(w, h);
+    }
+  }
+  if (f->up)
+    rs_agent__dispatch(w, w->tool_pool);
+}
+
 /* ---- actors ---------------------------------------------------------------------------------------- */
 
 /* Receives the replies of the inference service and moves each session on. */
@@ -231,6 +266,8 @@ static void summarize(agentic_t* w)
   row->operations      = n;
   sum->cpu_cores       = cores;
   sum->cpu_utilisation = row->end_s > row->start_s ? core_s / (cores * (row->end_s - row->start_s)) : 0;
+  sum->tool_retries    = w->run->faults ? w->tool_retries : NAN;
+  sum->tool_failures   = w->run->faults ? w->tool_failures : NAN;
   char detail[64];
   snprintf(detail, sizeof detail, "%d sessions", n);
   rs_run_event(w->run, row->start_s, row->end_s, w->wl->name, "sessions", detail);
@@ -283,7 +320,7 @@ static agentic_t* agentic_new(const rs_run_t* run, int i)
   agentic_t* w = xbt_new0(agentic_t, 1);
   w->wl        = &run->sc->workloads[i];
   w->cfg       = &w->wl->u.agent;
-  w->sum       = (agentic_summary_t){{NAN, NAN, NAN}, NAN, NAN};
+  w->sum       = (agentic_summary_t){{NAN, NAN, NAN, NAN}, NAN, NAN, NAN, NAN};
   w->service   = w->cfg->service ? rs_service_find(run, w->cfg->service) : -1;
   w->pools     = xbt_new0(agent_pool_t, w->cfg->n_pools);
   for (int p = 0; p < w->cfg->n_pools; p++)
@@ -340,6 +377,12 @@ static int agentic_start(rs_run_t* run, int i, void* state, rs_wl_row_t* row, rs
   w->runners      = xbt_new0(agent_runner_t*, w->tool_pool->n_hosts);
   w->sampler_wake = sg_sem_init(0);
   row->gpus       = 0;
+  for (int p = 0; p < w->cfg->n_pools; p++) /* what it pays for: the fleet hosts of its pools */
+    for (int h = 0; h < w->pools[p].n_hosts; h++)
+      if (w->pools[p].hosts[h].cpu->rack < 0) { /* a rack's CPU comes with its GPU instance */
+        row->cpu_hosts++;
+        row->cpu_cores += w->pools[p].hosts[h].free_cores;
+      }
   run->work_total += w->n_roots;
   if (w->service >= 0) {
     char* box  = bprintf("%s-replies", w->wl->name);
@@ -377,8 +420,8 @@ static void agentic_report(const rs_run_t* run, int i, const void* state, FILE* 
   const agentic_summary_t* s = &w->sum;
   fprintf(fp, "  %s (agentic): %lld sessions, tools on %.0f CPU cores, %.1f%% busy, at most %d tool calls at once\n",
           w->wl->name, w->row->operations, s->cpu_cores, 100 * s->cpu_utilisation, w->max_running);
-  fprintf(fp, "    session latency p50 %.3f s, p90 %.3f s, p99 %.3f s\n", s->latency_s[0], s->latency_s[1],
-          s->latency_s[2]);
+  fprintf(fp, "    session latency p50 %.3f s, p90 %.3f s, p95 %.3f s, p99 %.3f s\n", s->latency_s[0], s->latency_s[1],
+          s->latency_s[2], s->latency_s[3]);
 }
 
 static const void* agentic_summary(const void* state)
@@ -394,9 +437,12 @@ static const char* agentic_calls(const rs_sc_workload_t* w)
 static const rs_wl_col_t agentic_cols[] = {
     {"latency_p50_s", offsetof(agentic_summary_t, latency_s[0])},
     {"latency_p90_s", offsetof(agentic_summary_t, latency_s[1])},
-    {"latency_p99_s", offsetof(agentic_summary_t, latency_s[2])},
+    {"latency_p95_s", offsetof(agentic_summary_t, latency_s[2])},
+    {"latency_p99_s", offsetof(agentic_summary_t, latency_s[3])},
     {"cpu_cores", offsetof(agentic_summary_t, cpu_cores)},
     {"cpu_utilisation", offsetof(agentic_summary_t, cpu_utilisation)},
+    {"tool_retries", offsetof(agentic_summary_t, tool_retries)},
+    {"tool_failures", offsetof(agentic_summary_t, tool_failures)},
 };
 
 const rs_wl_ops_t rs_wl__agentic = {
@@ -409,4 +455,5 @@ const rs_wl_ops_t rs_wl__agentic = {
     .report  = agentic_report,
     .free    = agentic_free,
     .calls   = agentic_calls,
+    .fault   = agentic_fault,
 };

@@ -37,6 +37,7 @@ typedef struct coll_wl {
   const rs_gpu_t** gpus;
   rs_comm_t* comm;
   sg_bar_t barrier;
+  double bytes; /* the size under way (rank 0 sets it); 0 before the sweep and after it */
 } coll_wl_t;
 
 typedef struct coll_rank {
@@ -162,6 +163,8 @@ static void collective_rank(int argc, char** argv)
     for (int it = 0; it < cfg->iterations; it++) {
       sg_barrier_wait(w->barrier);
       double t0 = simgrid_get_clock();
+      if (me->rank == 0)
+        w->bytes = bytes;
       rs_coll_run(w->comm, me->rank, cfg->op, algo, bytes);
       sg_barrier_wait(w->barrier);
       if (me->rank == 0)
@@ -169,6 +172,7 @@ static void collective_rank(int argc, char** argv)
     }
   }
   if (me->rank == 0) {
+    w->bytes         = 0;
     w->row->end_s    = simgrid_get_clock();
     w->row->finished = 1;
     w->sum.energy_j += rs_run_gpu_energy_j(w->gpus, rs_comm_size(w->comm));
@@ -239,6 +243,27 @@ static void coll_report(const rs_run_t* run, int i, const void* state, FILE* fp)
   report_nccl_table(w, fp);
 }
 
+/* A GPU of the sweep down while a collective runs: NCCL would stop (a rank gone, its peers time out),
+ * so the run ends with exit 1 and one message naming the GPU's host, the failure and the time. The
+ * sweep itself goes on in the engine, since nothing was turned off there (run.h, rs_fault_t). */
+static void coll_fault(rs_run_t* run, int i, void* state, const rs_fault_t* f)
+{
+  coll_wl_t* w = state;
+  if (f->up || w->bytes == 0 || w->row->failed != NULL)
+    return;
+  const rs_sc_workload_t* wl = w->wl;
+  for (int k = 0; k < f->n_gpus; k++) {
+    int g = f->gpus[k];
+    if (g < wl->first_gpu || g >= wl->first_gpu + rs_comm_size(w->comm))
+      continue;
+    w->row->failed = bprintf("GPU host %s went down (%s: %s) at simulated time %g s during %s of %.0f bytes: a "
+                             "collective cannot finish without every rank",
+                             sg_host_get_name(run->plat->gpus[g].host), f->component, f->cause, simgrid_get_clock(),
+                             rs_coll_op_name(wl->u.coll.op), w->bytes);
+    return;
+  }
+}
+
 static const void* coll_summary(const void* state)
 {
   return &((const coll_wl_t*)state)->sum;
@@ -258,6 +283,7 @@ const rs_wl_ops_t rs_wl__collective = {
     .prepare = coll_prepare,
     .start   = coll_start,
     .summary = coll_summary,
+    .fault   = coll_fault,
     .report  = coll_report,
     .free    = coll_free,
 };

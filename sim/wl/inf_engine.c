@@ -87,8 +87,19 @@ static void timed_sync(rs_inf_replica_t* r, int s, double tokens)
 {
   double t0 = simgrid_get_clock();
   stage_sync(r, s);
-  if (r->memo && tokens <= r->w->cfg->max_seqs && isnan(r->memo[(int)tokens]))
-    r->memo[(int)tokens] = simgrid_get_clock() - t0;
+  if (r->memo == NULL || tokens > r->w->cfg->max_seqs)
+    return;
+  int n = (int)tokens;
+  if (n >= r->memo_n) {
+    int grown = n + 1 > 2 * r->memo_n ? n + 1 : 2 * r->memo_n;
+    grown     = grown > r->w->cfg->max_seqs + 1 ? r->w->cfg->max_seqs + 1 : grown;
+    r->memo   = xbt_realloc(r->memo, grown * sizeof *r->memo);
+    for (int k = r->memo_n; k < grown; k++)
+      r->memo[k] = NAN;
+    r->memo_n = grown;
+  }
+  if (isnan(r->memo[n]))
+    r->memo[n] = simgrid_get_clock() - t0;
 }
 
 /* Starts `seconds` of work on GPU g of the replica (every GPU of a replica is of one model). */
@@ -127,19 +138,60 @@ static void trace_op(const rs_inf_replica_t* r, int s, const char* op, int ve, d
                        t0,          simgrid_get_clock(),
                        NAN,         bytes};
   if (strcmp(op, "send") == 0)
-    row.detail = "activations";
+    row.detail = s + 1 < r->lay->pp ? "activations" : "tokens";
   rs_run_op(w->run, &row);
 }
 
+/* A step's swapped KV crosses the host link of each of GPUs first .. first + n - 1 of r, every GPU its
+ * share at once, out to its CPU host and back in: real flows where the platform has the path (w->copies:
+ * NVLink-C2C), else a wait at swap_gbytes_per_s per GPU (PCIe, which racksim does not model). */
+static void move_swapped(rs_inf_replica_t* r, int first, int n, const rs_inf_step_t* st)
+{
+  const rs_inf_wl_t* w = r->w;
+  if (st->swap_bytes <= 0)
+    return;
+  double out = (st->swap_bytes - st->swap_in_bytes) / r->n_gpus, in = st->swap_in_bytes / r->n_gpus;
+  if (w->copies == NULL) {
+    sg_actor_sleep_for((out + in) / (w->cfg->swap_gbytes_per_s * 1e9));
+    return;
+  }
+  int flows = 0;
+  for (int g = first; g < first + n; g++) {
+    sg_host_t gpu = r->gpus[g]->host, cpu = w->plat->cpus[r->gpus[g]->cpu].host;
+    if (out > 0) {
+      rs_flows_start(w->copies, gpu, cpu, out, r->swapped);
+      flows++;
+    }
+    if (in > 0) {
+      rs_flows_start(w->copies, cpu, gpu, in, r->swapped);
+      flows++;
+    }
+  }
+  while (flows-- > 0)
+    sg_sem_acquire(r->swapped);
+}
+
+/* The last stage sends the step's sampled tokens (a 4-byte id per sequence that produced one, as vLLM
+ * and TensorRT-LLM return them) to the first, whose scheduler builds the next step: few bytes, but the
+ * route's latency. Nothing to send without a pipeline. */
+static void return_tokens(rs_inf_replica_t* r, int ve, const rs_inf_step_t* st)
+{
+  int last = r->lay->pp - 1;
+  if (last == 0)
+    return;
+  double t0 = simgrid_get_clock(), bytes = 4 * fmax(st->produced, 1);
+  rs_net_flow(r->gpus[last * r->stage_gpus]->host, r->gpus[0]->host, bytes);
+  trace_op(r, last, "send", ve, t0, bytes);
+}
+
 /* Runs one step of a replica of one virtual engine: each stage's GPUs compute, then run the stage's
- * collectives, then the stage hands its activations to the next one over the real link. Swapped KV
- * moves first, at swap_gbytes_per_s per GPU (a wait: the host link is not simulated). */
+ * collectives, then the stage hands its activations to the next one over the real link; the last
+ * returns the sampled tokens. Swapped KV moves first (move_swapped). */
 static void run_step(rs_inf_replica_t* r, const rs_inf_step_t* st)
 {
   rs_inf_wl_t* w = r->w;
   int per        = r->stage_gpus;
-  if (st->swap_bytes > 0)
-    sg_actor_sleep_for(st->swap_bytes / r->n_gpus / (w->cfg->swap_gbytes_per_s * 1e9));
+  move_swapped(r, 0, r->n_gpus, st);
   for (int s = 0; s < r->lay->pp; s++) {
     double t0 = simgrid_get_clock();
     stage_execute(r, s, rs_inf__stage_seconds(r->cost, s, st));
@@ -151,12 +203,13 @@ static void run_step(rs_inf_replica_t* r, const rs_inf_step_t* st)
     if (s + 1 < r->lay->pp)
       rs_net_flow(r->gpus[s * per]->host, r->gpus[(s + 1) * per]->host, st->tokens / r->lay->ep * act_bytes(w));
   }
+  return_tokens(r, 0, st);
 }
 
 /* A pipeline stage of a replica: takes the virtual engines' batches in the order they come, moves its
  * share of a batch's swapped KV, runs its GPUs' work and collectives, then hands the activations to the
  * next stage over the real link (the stage is busy while they cross), or, from the last stage, gives
- * the batch back to the replica's scheduler (the sampled tokens' few bytes are not timed). */
+ * the batch back to the replica's scheduler with its sampled tokens (return_tokens). */
 static void stage_actor(int argc, char** argv)
 {
   rs_inf_pipe_t* p     = sg_actor_self_get_data();
@@ -170,8 +223,7 @@ static void stage_actor(int argc, char** argv)
     int v = rs_inf__q_front(&p->inbox);
     rs_inf__q_pop_front(&p->inbox);
     const rs_inf_step_t* st = &r->batch[v].st;
-    if (st->swap_bytes > 0)
-      sg_actor_sleep_for(st->swap_bytes / r->n_gpus / (w->cfg->swap_gbytes_per_s * 1e9));
+    move_swapped(r, s * per, per, st);
     double t0 = simgrid_get_clock();
     stage_execute(r, s, rs_inf__stage_seconds(r->cost, s, st));
     trace_op(r, s, "compute", v, t0, NAN);
@@ -181,6 +233,7 @@ static void stage_actor(int argc, char** argv)
     if (per > 1)
       stage_sync(r, s);
     if (last) {
+      return_tokens(r, v, st);
       rs_inf__q_push_back(&r->done, v);
       rs_inf__wake(r);
       continue;
@@ -305,8 +358,14 @@ static void account(rs_inf_replica_t* r, double a, double b, int busy, int seqs,
 static void apply_step(rs_inf_replica_t* r, int v, const rs_inf_step_t* st, double now)
 {
   rs_inf_wl_t* w = r->w;
-  int* left      = r->left;
-  int n          = rs_inf__kv_advance(&r->kv[v], w->reqs, now, r->role == RS_INF_PREFILL, left);
+  if (r->batch[v].epoch != r->epoch)
+    return;                           /* the replica failed during the step: its requests left it (inf_faults.c) */
+  if (r->cap_left < r->kv[v].n_run) { /* room for every running request to leave */
+    r->cap_left = r->kv[v].cap_run;
+    r->left     = xbt_realloc(r->left, r->cap_left * sizeof *r->left);
+  }
+  int* left = r->left;
+  int n     = rs_inf__kv_advance(&r->kv[v], w->reqs, now, r->role == RS_INF_PREFILL, left);
   rs_inf__made(w, now, st->produced);
   r->batch[v].steps++;
   for (int k = 0; k < n; k++) {
@@ -345,6 +404,7 @@ static const rs_inf_step_t* schedule_step(rs_inf_replica_t* r, int v, double now
   }
   b->start = now;
   b->used  = kv->total_blocks - kv->free_blocks;
+  b->epoch = r->epoch;
   return &b->st;
 }
 
@@ -372,8 +432,7 @@ static int run_allowed(const rs_inf_replica_t* r, int n)
   const rs_inf_wl_t* w = r->w;
   if (r->n_gpus == 1)
     return 1;
-  return r->memo && n <= w->cfg->max_seqs && !isnan(r->memo[n]) && r->role == RS_INF_MIXED &&
-         w->calls.clients_left == 0;
+  return r->memo && n < r->memo_n && !isnan(r->memo[n]) && r->role == RS_INF_MIXED && w->calls.clients_left == 0;
 }
 
 /* Seconds of work of a decode step of n sequences reading `cached` tokens, on each GPU of the stage. */
@@ -398,7 +457,7 @@ static void plan_decode_run(const rs_inf_replica_t* r, double now, decode_run_t*
   for (int j = 0; j < k && (j == 0 || run->ends[j - 1] <= cut); j++) {
     double work = decode_work_s(r, n, cached + (double)j * n);
     run->work += work;
-    t += r->memo ? work + r->memo[n] : work;
+    t += r->memo ? work + r->memo[n] : work; /* run_allowed: memo[n] is measured */
     run->ends[run->steps++] = t;
   }
 }
@@ -453,7 +512,8 @@ static int fast_forward(rs_inf_replica_t* r)
     free(run);
     return 0;
   }
-  int done = r->n_gpus == 1 ? run_on_one_gpu(r, now, run) : run_on_the_stage(r, run);
+  r->batch[0].epoch = r->epoch;
+  int done          = r->n_gpus == 1 ? run_on_one_gpu(r, now, run) : run_on_the_stage(r, run);
   trace_op(r, 0, "compute", 0, now, NAN);
   double start = now;
   for (int j = 0; j < done; j++) {
@@ -470,16 +530,30 @@ static int fast_forward(rs_inf_replica_t* r)
 
 /* ---- the serving loop ---------------------------------------------------------------------------------- */
 
-/* Sleeps until a request comes; 0 when none will come any more (the replica is done). */
-static int wait_for_work(rs_inf_replica_t* r, double now)
+/* Sleeps idle until woken, the time since `now` accounted as idle; returns 1. */
+static int sleep_idle(rs_inf_replica_t* r, double now)
 {
-  const rs_inf_wl_t* w = r->w;
-  if (r->role == RS_INF_DECODE ? rs_inf__all_served(w) : w->arrivals_done)
-    return 0;
   r->idle = 1;
   sg_sem_acquire(r->wake);
   account(r, now, simgrid_get_clock(), 0, 0, blocks_used(r));
   return 1;
+}
+
+/* Sleeps until a request comes; 0 when none will come any more (the replica is done). */
+static int wait_for_work(rs_inf_replica_t* r, double now)
+{
+  const rs_inf_wl_t* w = r->w;
+  /* under failures a replica may still be sent requests of one that failed, until every one is served */
+  if (r->role == RS_INF_DECODE || w->run->faults ? rs_inf__all_served(w) : w->arrivals_done)
+    return 0;
+  return sleep_idle(r, now);
+}
+
+/* A replica that is down runs nothing: it sleeps until its repair, or a request routed to it while
+ * every replica is down; 0 once every request is served. */
+static int wait_for_repair(rs_inf_replica_t* r, double now)
+{
+  return rs_inf__all_served(r->w) ? 0 : sleep_idle(r, now);
 }
 
 /* Schedules, runs and applies one step of a replica of one virtual engine. */
@@ -503,7 +577,10 @@ static void step_loop(rs_inf_replica_t* r)
 {
   for (;;) {
     double now = simgrid_get_clock();
-    if (!has_work(r, 0)) {
+    if (rs_inf__down(r)) {
+      if (!wait_for_repair(r, now))
+        return;
+    } else if (!has_work(r, 0)) {
       if (!wait_for_work(r, now))
         return;
     } else if (!fast_forward(r)) {
@@ -531,7 +608,7 @@ static void pipeline_loop(rs_inf_replica_t* r)
     int seqs = 0;
     for (int v = 0; v < r->n_ve; v++) {
       rs_inf_batch_t* b = &r->batch[v];
-      if (!b->in_flight && has_work(r, v)) {
+      if (!b->in_flight && has_work(r, v) && !rs_inf__down(r)) {
         schedule_step(r, v, now);
         b->in_flight = 1;
         in_flight++;
@@ -541,7 +618,7 @@ static void pipeline_loop(rs_inf_replica_t* r)
       seqs += b->in_flight ? b->st.seqs : 0;
     }
     if (in_flight == 0) {
-      if (!wait_for_work(r, now))
+      if (!(rs_inf__down(r) ? wait_for_repair(r, now) : wait_for_work(r, now)))
         return;
       continue;
     }

@@ -10,6 +10,9 @@
  *   inf_cost.c      the per-stage figures and the seconds of one step on one GPU of a stage
  *   inf_serve.c     requests in and out: the router actor, calls of other workloads, requests.csv
  *   inf_disagg.c    disaggregated serving: KV caches from prefill to decode replicas
+ *   inf_faults.c    failures: a replica that fails stops, its requests resubmitted or lost
+ *   inf_sites.c     several sites: each request's home site, failover, the WAN's round trip
+ *   inf_windows.c   windows.csv and the SLO attainment during and outside failures
  *   inference.c     the rs_wl__inference entry: prepare, start, summary, report, free
  * See LICENSE. */
 #ifndef RS_INF_INT_H
@@ -38,7 +41,11 @@ typedef struct rs_inf_req {
   int shared;              /* prompt tokens whose KV blocks it borrows from its replica's prefix cache */
   double kv_start, kv_end; /* KV transfer, when disaggregated; -1: none */
   int preemptions;
-  int swapped; /* 1: its KV blocks wait in host memory */
+  int swapped;  /* 1: its KV blocks wait in host memory */
+  int retries;  /* times it was sent again after its replica failed (inf_faults.c) */
+  int lost;     /* 1: given up with its failed replica (retry: lose) */
+  int during;   /* 1: it arrived, or was sent again, while a replica of its workload was down */
+  double wan_s; /* served at a site other than its home: the WAN's round trip, added to what it sees */
 } rs_inf_req_t;
 
 /* A workload's own requests, sorted by arrival in order[]. */
@@ -52,6 +59,9 @@ typedef struct rs_inf_reqs {
  * 0 and every time field -1; RS_ERR and "file:line: column: ..." in err for a bad trace or table. The
  * caller takes reqs and order, and frees them, even on RS_ERR. */
 int rs_inf__reqs_load(rs_inf_reqs_t* rq, const rs_sc_inference_t* cfg, uint64_t seed, int index, rs_err_t* err);
+/* Indices 0 .. n-1 of reqs by arrival time, index order among equal times (order[] above, and
+ * windows.csv's rows); the caller frees them. */
+int* rs_inf__by_arrival(const rs_inf_req_t* reqs, int n);
 
 /* ---- queues and the KV cache (inf_kv.c): pure functions, no SimGrid ----------------------------- */
 
@@ -85,19 +95,21 @@ typedef struct rs_inf_kv {
   int warm; /* prefix caching: the shared prefix's blocks are held here */
   rs_inf_idxq_t waiting;
   long waiting_blocks; /* blocks the waiting requests need for what they know, for kv-aware routing */
-  int* run;            /* [cfg->max_seqs]: running requests, in admission order */
+  int* run;            /* [cap_run]: running requests, in admission order */
   int n_run;
+  int cap_run; /* grows to at most cfg->max_seqs: that limit is a bound, not what a run needs */
 } rs_inf_kv_t;
 
 /* What one step does, summed over its sequences, for the roofline. */
 typedef struct rs_inf_step {
-  double tokens;     /* new tokens processed */
-  double pairs;      /* (query, key) pairs of attention scores */
-  double ctx_tokens; /* of them, those of prompts (the context phase: a prompt or its chunk, or a recompute) */
-  double ctx_pairs;  /* their pairs; the others are decode tokens, one per generating sequence */
-  double kv_read;    /* cached tokens read, summed over sequences */
-  double produced;   /* sequences that produce a token (logits) */
-  double swap_bytes;
+  double tokens;        /* new tokens processed */
+  double pairs;         /* (query, key) pairs of attention scores */
+  double ctx_tokens;    /* of them, those of prompts (the context phase: a prompt or its chunk, or a recompute) */
+  double ctx_pairs;     /* their pairs; the others are decode tokens, one per generating sequence */
+  double kv_read;       /* cached tokens read, summed over sequences */
+  double produced;      /* sequences that produce a token (logits) */
+  double swap_bytes;    /* KV blocks swapped out to host memory and back in, both ways together */
+  double swap_in_bytes; /* of them, those coming back */
   int seqs;
   int preempted;
 } rs_inf_step_t;
@@ -165,6 +177,8 @@ void rs_inf__router_steps(rs_inf_router_t* rt, const int* slots);
  * with the fewest outstanding tokens; kv-aware the one with the most KV blocks left once its waiting
  * requests are admitted, counting those its cached prefix saves (the lowest index among equals). */
 int rs_inf__route(rs_inf_router_t* rt, rs_inf_pool_t* p);
+/* Whether every replica of pool p is down. */
+int rs_inf__pool_all_down(const rs_inf_router_t* rt, const rs_inf_pool_t* p);
 /* Replica r's outstanding tokens grow by `tokens` (negative: a request left). */
 void rs_inf__router_add(rs_inf_router_t* rt, int r, double tokens);
 /* A request was routed to replica r (+1) or left it (-1); counted only when step-aware. */
@@ -221,6 +235,7 @@ typedef struct rs_inf_batch {
   int in_flight;
   int was_full;    /* its engine has run a full batch (rs_inf__kv_full) */
   long long steps; /* steps of this virtual engine so far */
+  long long epoch; /* the replica's epoch when it was scheduled: a failure since voids it */
 } rs_inf_batch_t;
 
 /* One pipeline stage of a replica at run time: what its helpers read, its GPUs' executions and, when
@@ -254,7 +269,8 @@ typedef struct rs_inf_replica {
   int stage_gpus, n_gpus; /* tp x ep, and tp x ep x pp */
   int n_ve;               /* virtual engines: pp */
   rs_inf_kv_t* kv;        /* [n_ve]: their caches, in w->kv */
-  int* left;              /* [max_seqs]: the requests leaving after a step */
+  int* left;              /* [cap_left]: the requests leaving after a step */
+  int cap_left;
   const rs_gpu_t** gpus;  /* stage by stage, each stage EP-major then TP */
   rs_inf_mover_t* movers; /* [n_gpus] on prefill replicas */
   rs_comm_t** tp;         /* [pp x ep]: TP group of each stage and attention-DP rank; NULL for 1-GPU stages */
@@ -263,9 +279,11 @@ typedef struct rs_inf_replica {
   rs_inf_pipe_t* pipe;    /* [pp] */
   rs_inf_batch_t* batch;  /* [n_ve]: each virtual engine's step */
   rs_inf_idxq_t done;     /* pipelined: virtual engines whose batch left the last stage */
-  double* memo; /* [max_seqs + 1]: seconds of the collectives of a one-stage step by its tokens; NaN: not yet; NULL:
-                   decode runs do not use them (inf_engine.c, run_allowed) */
+  int memo_n;             /* entries of memo: it grows with the largest step seen, up to max_seqs + 1 */
+  double* memo;           /* [memo_n]: seconds of the collectives of a one-stage step by its tokens; NaN: not yet; NULL:
+                             decode runs do not use them (inf_engine.c, run_allowed) */
   sg_sem_t wake;
+  sg_sem_t swapped; /* released as each GPU's share of a step's swapped KV arrives (w->copies) */
   int idle;
   int quit; /* tells helpers and stage actors to stop */
   rs_inf_helper_t* helpers;
@@ -274,21 +292,29 @@ typedef struct rs_inf_replica {
   double first_full; /* when each of its engines had run a full batch (rs_inf__kv_full); NaN: not yet */
   double last_admit; /* when it last admitted a request into a step; NaN: never */
   int n_full;        /* its engines that have run a full batch */
+  long long epoch;   /* failures so far: each empties its caches and voids the steps in flight */
+  double down_since; /* when it last went down (inf_faults.c) */
+  double down_s;     /* seconds it was down, over the failures that ended */
 } rs_inf_replica_t;
 
-/* Its columns of summary.csv: percentiles p50/p90/p99 over every request. */
+/* Its columns of summary.csv: percentiles p50/p90/p95/p99 over every request. */
 typedef struct rs_inf_summary {
   double tokens_per_s; /* output tokens */
   double energy_j;     /* joules of its replicas' GPUs from its start to its end */
   double joules_per_token;
   double requests;
   double tokens_per_s_per_gpu;
-  double ttft_s[3], tpot_s[3], latency_s[3];
+  double ttft_s[RS_RUN_PERCENTILES], tpot_s[RS_RUN_PERCENTILES], latency_s[RS_RUN_PERCENTILES];
   double goodput_requests_per_s; /* requests within both latency objectives, per second */
   double slo_attainment;         /* fraction of requests within both objectives */
   double preemptions;
   double steady_tokens_per_s;          /* output tokens produced in the steady window over its length */
   double steady_start_s, steady_end_s; /* the window (inference.c, rs_inf__summarize); NaN: none */
+  double failed_requests;              /* lost with their replica (retry: lose); NaN: the run has no failures */
+  double retried_requests;             /* sent again after their replica failed (retry: resubmit) */
+  double availability;                 /* replica-seconds up over replica-seconds of the workload's span */
+  double slo_attainment_degraded;      /* over requests with `during` set; NaN: none */
+  double slo_attainment_healthy;       /* over the others */
 } rs_inf_summary_t;
 
 /* Calls from other workloads (service.c's protocol): they become requests n_reqs .. n_reqs + n - 1. */
@@ -304,6 +330,12 @@ typedef struct rs_inf_results {
   rs_table_t *requests, *replicas;
   double *ttft, *tpot, *latency; /* per finished request, in finishing order */
   long long n_done, n_tpot, n_good, out_tokens, in_tokens, preemptions;
+  long long n_lost, n_retried; /* requests lost or sent again after a failure of their replica */
+  int n_down;                  /* replicas down now */
+  double* change_t;            /* [n_changes]: when n_down changed, and to what (change_n), in time order */
+  int* change_n;
+  int n_changes, cap_changes;
+  rs_table_t* windows; /* windows.csv, under failures; else NULL */
   double last_finish;
   double* made; /* [2 x n_made]: (time, output tokens) of every step that produced tokens, as applied */
   long long n_made, cap_made;
@@ -335,6 +367,8 @@ struct rs_inf_wl {
    * read this one; its other fields are not used (reps is set at start). NULL: one layout. */
   rs_inf_wl_t* decode;
   rs_inf_replica_t* reps;
+  rs_flows_t* copies; /* swapped KV's flows between each GPU and its CPU host, where the platform has the
+                         path (NVLink-C2C); NULL: a wait at swap_gbytes_per_s */
   int replicas_left;
   double energy0_j; /* the replicas' GPUs' energy at start_s */
   /* the requests: its own, then calls of other workloads */
@@ -346,6 +380,12 @@ struct rs_inf_wl {
   rs_inf_calls_t calls;
   rs_inf_router_t router;
   rs_inf_pool_t pools[2]; /* where arrivals go (every replica, or the prefill ones); the decode replicas */
+  /* A workload over several sites (mixed replicas): each site's replicas as a pool, where requests of
+   * that home go while one is up (inf_sites.c); n_sites 0: one site */
+  rs_inf_pool_t* site_pools;
+  int n_sites;
+  int* rep_site;   /* [n_replicas]: its site pool */
+  double* wan_rtt; /* [n_sites x n_sites]: round trip between sites, the route's latency both ways */
   rs_inf_results_t res;
 };
 
@@ -355,13 +395,35 @@ struct rs_inf_wl {
 void rs_inf__router_actor(int argc, char** argv);
 void rs_inf__service_actor(int argc, char** argv);
 void rs_inf__assign(rs_inf_wl_t* w, int i, int r, int tokens);
+void rs_inf__release(rs_inf_wl_t* w, int i); /* request i, arriving now, to the replica the router picks */
 void rs_inf__finish(rs_inf_wl_t* w, int i);
+void rs_inf__lose(rs_inf_wl_t* w, int i); /* request i is given up (its caller, if any, told) */
+/* Request q's time per output token after the first (NaN for a one-token output); whether it was served
+ * within both latency objectives (a lost one was not). */
+double rs_inf__tpot(const rs_inf_req_t* q);
+int rs_inf__met_slo(const rs_inf_wl_t* w, const rs_inf_req_t* q);
 int rs_inf__requests_open(rs_inf_wl_t* w, rs_err_t* err); /* requests.csv; RS_ERR and err on failure */
 int rs_inf__all_served(const rs_inf_wl_t* w);
 void rs_inf__wake(rs_inf_replica_t* r);
 /* inf_faults.c: the kind's fault entry (rs_wl_ops_t.fault): a replica with a GPU down is routed no new
  * request until its repair. */
 void rs_inf__fault(rs_run_t* run, int i, void* state, const rs_fault_t* f);
+/* 1 while replica r has a failure holding it down: it runs no step. */
+int rs_inf__down(const rs_inf_replica_t* r);
+/* The workload's availability over [start_s, end]: replica-seconds up over replica-seconds. */
+double rs_inf__availability(const rs_inf_wl_t* w, double end);
+
+/* inf_sites.c: the site pools of a workload over several sites (after its replicas start); the pool
+ * where request i goes (its home site's while one replica there is up, else every replica); the WAN
+ * round trip of request i served on replica r. */
+void rs_inf__sites_start(rs_inf_wl_t* w);
+rs_inf_pool_t* rs_inf__pool_for(rs_inf_wl_t* w, int i);
+double rs_inf__wan_s(rs_inf_wl_t* w, int i, int r);
+
+/* inf_windows.c: windows.csv (opened under failures), then, once every request is served, its rows and
+ * the SLO attainment of requests that met a failure and of the others. */
+int rs_inf__windows_open(rs_inf_wl_t* w, rs_err_t* err);
+void rs_inf__windows_summarize(rs_inf_wl_t* w);
 
 /* inf_cost.c: the per-stage figures of w (its cfg, m, lay and gpu set), with the KV bytes of a token in
  * w->kvc.token_bytes; the busiest EP rank's share of routed tokens over the mean for cfg on EP ep; the

@@ -53,7 +53,10 @@ void rs_inf__q_pop_front(rs_inf_idxq_t* q)
 
 void rs_inf__kv_init(rs_inf_kv_t* kv, const rs_inf_kv_cfg_t* cfg, long blocks)
 {
-  *kv = (rs_inf_kv_t){.cfg = cfg, .free_blocks = blocks, .total_blocks = blocks, .run = xbt_new(int, cfg->max_seqs)};
+  /* The running set starts small and grows: max_seqs may be up to 1e7 on each of thousands of replicas. */
+  int cap = cfg->max_seqs < 64 ? cfg->max_seqs : 64;
+  *kv     = (rs_inf_kv_t){
+          .cfg = cfg, .free_blocks = blocks, .total_blocks = blocks, .run = xbt_new(int, cap), .cap_run = cap};
 }
 
 void rs_inf__kv_free(rs_inf_kv_t* kv)
@@ -237,10 +240,15 @@ static void schedule_waiting(rs_inf_kv_t* kv, rs_inf_req_t* reqs, rs_inf_step_t*
     wait_pop(kv, reqs);
     if (q->swapped) {
       st->swap_bytes += q->computed * cfg->token_bytes;
+      st->swap_in_bytes += q->computed * cfg->token_bytes;
       q->swapped = 0;
     }
     if (q->scheduled < 0)
       q->scheduled = now;
+    if (kv->n_run == kv->cap_run) {
+      kv->cap_run = kv->cap_run > cfg->max_seqs / 2 ? cfg->max_seqs : 2 * kv->cap_run;
+      kv->run     = xbt_realloc(kv->run, kv->cap_run * sizeof *kv->run);
+    }
     kv->run[kv->n_run++] = i;
     take(kv, q, n, st);
     budget -= n;

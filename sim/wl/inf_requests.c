@@ -234,19 +234,20 @@ static int by_arrival(const void* a, const void* b)
   const arrival_key_t *x = a, *y = b;
   if (x->t != y->t)
     return x->t < y->t ? -1 : 1;
-  return x->i - y->i; /* stable: the file's order among equal times */
+  return x->i - y->i; /* stable: index order (a trace's file order) among equal times */
 }
 
-static void sort_by_arrival(rs_inf_reqs_t* rq)
+int* rs_inf__by_arrival(const rs_inf_req_t* reqs, int n)
 {
-  arrival_key_t* keys = xbt_new(arrival_key_t, rq->n);
-  for (int i = 0; i < rq->n; i++)
-    keys[i] = (arrival_key_t){rq->reqs[i].arrival, i};
-  qsort(keys, rq->n, sizeof *keys, by_arrival);
-  rq->order = xbt_new(int, rq->n);
-  for (int i = 0; i < rq->n; i++)
-    rq->order[i] = keys[i].i;
+  arrival_key_t* keys = xbt_new(arrival_key_t, n + 1);
+  for (int i = 0; i < n; i++)
+    keys[i] = (arrival_key_t){reqs[i].arrival, i};
+  qsort(keys, n, sizeof *keys, by_arrival);
+  int* order = xbt_new(int, n + 1);
+  for (int i = 0; i < n; i++)
+    order[i] = keys[i].i;
   free(keys);
+  return order;
 }
 
 static int read_tables(tables_t* tb, rs_err_t* err)
@@ -277,6 +278,6 @@ int rs_inf__reqs_load(rs_inf_reqs_t* rq, const rs_sc_inference_t* cfg, uint64_t 
     rs_inf_req_t* q = &rq->reqs[i];
     q->scheduled = q->first_token = q->finish = q->kv_start = q->kv_end = -1;
   }
-  sort_by_arrival(rq);
+  rq->order = rs_inf__by_arrival(rq->reqs, rq->n);
   return RS_OK;
 }

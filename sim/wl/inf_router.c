@@ -113,7 +113,7 @@ static int may_take(const rs_inf_router_t* rt, int r, int seated)
 }
 
 /* Whether every replica of the pool is down: the router then ignores faults (the requests wait there). */
-static int all_down(const rs_inf_router_t* rt, const rs_inf_pool_t* p)
+int rs_inf__pool_all_down(const rs_inf_router_t* rt, const rs_inf_pool_t* p)
 {
   for (int r = p->lo; r < p->hi; r++)
     if (rt->down == NULL || rt->down[r] == 0)
@@ -148,7 +148,7 @@ static int best_in_pool(const rs_inf_router_t* rt, const rs_inf_pool_t* p, int s
 
 int rs_inf__route(rs_inf_router_t* rt, rs_inf_pool_t* p)
 {
-  if (rt->down && all_down(rt, p)) {
+  if (rt->down && rs_inf__pool_all_down(rt, p)) {
     int* down = rt->down;
     rt->down  = NULL;
     int r     = rs_inf__route(rt, p);
@@ -164,7 +164,7 @@ int rs_inf__route(rs_inf_router_t* rt, rs_inf_pool_t* p)
     }
     return p->lo;
   }
-  if (rt->heap && (rt->down == NULL || rt->down[rt->heap[0]] == 0))
+  if (rt->heap && p->lo == 0 && p->hi == rt->n && (rt->down == NULL || rt->down[rt->heap[0]] == 0))
     return rt->heap[0]; /* one pool: the heap answers in log time */
   return best_in_pool(rt, p, seated);
 }

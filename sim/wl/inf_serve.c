@@ -44,18 +44,20 @@ void rs_inf__assign(rs_inf_wl_t* w, int i, int r, int tokens)
 
 /* Gives request i, arriving now, to a replica of the first pool (the prefill ones when disaggregated);
  * a prefill replica counts only its prompt as outstanding. */
-static void release(rs_inf_wl_t* w, int i)
+void rs_inf__release(rs_inf_wl_t* w, int i)
 {
   rs_inf_req_t* q    = &w->reqs[i];
-  int r              = rs_inf__route(&w->router, &w->pools[0]);
+  int r              = rs_inf__route(&w->router, rs_inf__pool_for(w, i));
   q->prefill_replica = r;
+  q->wan_s           = rs_inf__wan_s(w, i, r);
+  q->during |= w->res.n_down > 0;
   rs_inf__router_seat(&w->router, r, 1);
   rs_inf__assign(w, i, r, w->cfg->prefill_replicas > 0 ? q->prompt : q->prompt + q->output);
 }
 
 int rs_inf__all_served(const rs_inf_wl_t* w)
 {
-  return w->arrivals_done && w->res.n_done == w->n_reqs + w->calls.n;
+  return w->arrivals_done && w->res.n_done + w->res.n_lost == w->n_reqs + w->calls.n;
 }
 
 /* No request will come any more once the router is done and every client has said goodbye. */
@@ -80,7 +82,7 @@ void rs_inf__router_actor(int argc, char** argv)
     if (w->reqs[i].arrival > simgrid_get_clock()) /* reqs may grow while it sleeps: no pointer kept */
       sg_actor_sleep_until(w->reqs[i].arrival);
     w->next_arrival = k + 1 < w->n_reqs ? w->reqs[w->order[k + 1]].arrival + t0 : INFINITY;
-    release(w, i);
+    rs_inf__release(w, i);
   }
   w->calls.router_done = 1;
   close_arrivals(w);
@@ -142,7 +144,7 @@ static void admit_call(rs_inf_wl_t* w, rs_svc_call_t* m)
                                                 .kv_start    = -1,
                                                 .kv_end      = -1};
   w->calls.calls[w->calls.n++] = m;
-  release(w, i);
+  rs_inf__release(w, i);
 }
 
 /* Takes calls from other workloads on this workload's service mailbox until every client said bye. */
@@ -179,10 +181,17 @@ int rs_inf__requests_open(rs_inf_wl_t* w, rs_err_t* err)
   return w->res.requests ? RS_OK : RS_ERR;
 }
 
-/* Time per output token after the first; NaN for one-token outputs. */
-static double tpot_of(const rs_inf_req_t* q)
+double rs_inf__tpot(const rs_inf_req_t* q)
 {
   return q->output > 1 ? (q->finish - q->first_token) / (q->output - 1) : NAN;
+}
+
+int rs_inf__met_slo(const rs_inf_wl_t* w, const rs_inf_req_t* q)
+{
+  if (q->lost || q->finish < 0)
+    return 0;
+  double tpot = rs_inf__tpot(q);
+  return q->first_token - q->arrival <= w->cfg->slo_ttft_s && (isnan(tpot) || tpot <= w->cfg->slo_tpot_s);
 }
 
 static void request_row(rs_table_t* t, const char* workload, int i, const rs_inf_req_t* q)
@@ -198,7 +207,7 @@ static void request_row(rs_table_t* t, const char* workload, int i, const rs_inf
   rs_cell_int(t, q->prompt);
   rs_cell_int(t, q->output);
   rs_cell_num(t, q->first_token - q->arrival);
-  rs_cell_num(t, tpot_of(q));
+  rs_cell_num(t, rs_inf__tpot(q));
   rs_cell_num(t, q->finish - q->arrival);
   rs_cell_int(t, q->preemptions);
   rs_cell_int(t, q->prefill_replica);
@@ -207,25 +216,42 @@ static void request_row(rs_table_t* t, const char* workload, int i, const rs_inf
   rs_row_end(t);
 }
 
+/* Request i left the workload, served (ok 1) or given up: the run's progress, the reply to its caller
+ * when it is another workload's call, and, after the last one, the replicas' wake-up (decode replicas
+ * wait for hand-offs until the last request is done). */
+static void request_gone(rs_inf_wl_t* w, int i, double first_token, double finish, int ok)
+{
+  rs_run_progress(w->run, 1);
+  if (i >= w->n_reqs)
+    reply_call(w->calls.calls[i - w->n_reqs], first_token, finish, ok);
+  for (int r = 0; rs_inf__all_served(w) && r < w->n_replicas; r++)
+    rs_inf__wake(&w->reps[r]);
+}
+
 void rs_inf__finish(rs_inf_wl_t* w, int i)
 {
-  const rs_inf_req_t* q = &w->reqs[i];
-  rs_inf_results_t* rs  = &w->res;
-  double ttft = q->first_token - q->arrival, tpot = tpot_of(q), lat = q->finish - q->arrival;
+  rs_inf_req_t* q      = &w->reqs[i];
+  rs_inf_results_t* rs = &w->res;
+  q->first_token += q->wan_s; /* as its client sees them, from its home site */
+  q->finish += q->wan_s;
+  double ttft = q->first_token - q->arrival, tpot = rs_inf__tpot(q), lat = q->finish - q->arrival;
   request_row(rs->requests, w->wl->name, i, q);
   rs->ttft[rs->n_done]    = ttft;
   rs->latency[rs->n_done] = lat;
   rs->n_done++;
   if (!isnan(tpot))
     rs->tpot[rs->n_tpot++] = tpot;
-  if (ttft <= w->cfg->slo_ttft_s && (isnan(tpot) || tpot <= w->cfg->slo_tpot_s))
-    rs->n_good++;
+  rs->n_good += rs_inf__met_slo(w, q);
   rs->out_tokens += q->output;
   rs->in_tokens += q->prompt;
-  rs->last_finish = q->finish;
-  rs_run_progress(w->run, 1);
-  if (i >= w->n_reqs)
-    reply_call(w->calls.calls[i - w->n_reqs], q->first_token, q->finish, 1);
-  for (int r = 0; rs_inf__all_served(w) && r < w->n_replicas; r++)
-    rs_inf__wake(&w->reps[r]); /* decode replicas wait for hand-offs until the last request is done */
+  rs->last_finish = fmax(rs->last_finish, q->finish); /* a WAN round trip can end an earlier request later */
+  request_gone(w, i, q->first_token, q->finish, 1);
+}
+
+void rs_inf__lose(rs_inf_wl_t* w, int i)
+{
+  w->res.n_lost++;
+  w->reqs[i].lost    = 1;
+  w->res.last_finish = fmax(w->res.last_finish, simgrid_get_clock()); /* the workload ends with its last request */
+  request_gone(w, i, NAN, simgrid_get_clock(), 0);
 }

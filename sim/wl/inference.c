@@ -81,12 +81,17 @@ void rs_inf__summarize(rs_inf_wl_t* w)
   rs_run_percentiles(rs->tpot, rs->n_tpot, s->tpot_s);
   rs_run_percentiles(rs->latency, rs->n_done, s->latency_s);
   s->goodput_requests_per_s = rs->n_good / duration;
-  s->slo_attainment         = (double)rs->n_good / rs->n_done;
-  s->preemptions            = rs->preemptions;
-  s->energy_j               = rs_inf__energy_j(w) - w->energy0_j;
-  s->joules_per_token       = s->energy_j / rs->out_tokens;
-  w->row->energy_j          = s->energy_j;
-  w->row->tokens            = rs->out_tokens;
+  /* a lost request missed its objectives */
+  s->slo_attainment   = (double)rs->n_good / (rs->n_done + rs->n_lost);
+  s->failed_requests  = w->run->faults ? rs->n_lost : NAN;
+  s->retried_requests = w->run->faults ? rs->n_retried : NAN;
+  s->availability     = w->run->faults ? rs_inf__availability(w, rs->last_finish) : NAN;
+  rs_inf__windows_summarize(w);
+  s->preemptions      = rs->preemptions;
+  s->energy_j         = rs_inf__energy_j(w) - w->energy0_j;
+  s->joules_per_token = s->energy_j / rs->out_tokens;
+  w->row->energy_j    = s->energy_j;
+  w->row->tokens      = rs->out_tokens;
   steady_window(w, s);
   rs_run_event(w->run, w->wl->start_s, w->row->end_s, w->wl->name, "serving", w->m->name);
   w->row->finished = 1;
@@ -236,8 +241,26 @@ static rs_inf_wl_t* wl_new(const rs_run_t* run, int i)
   w->wl          = &run->sc->workloads[i];
   w->cfg         = &w->wl->u.inf;
   w->m           = &w->cfg->model;
-  w->sum         = (rs_inf_summary_t){NAN, NAN, NAN, NAN, NAN, {NAN, NAN, NAN}, {NAN, NAN, NAN}, {NAN, NAN, NAN}, NAN,
-                                      NAN, NAN, NAN, NAN, NAN};
+  /* NaN: what summary.csv shows of a figure rs_inf__summarize leaves unset */
+  w->sum = (rs_inf_summary_t){.tokens_per_s            = NAN,
+                              .energy_j                = NAN,
+                              .joules_per_token        = NAN,
+                              .requests                = NAN,
+                              .tokens_per_s_per_gpu    = NAN,
+                              .ttft_s                  = {NAN, NAN, NAN, NAN},
+                              .tpot_s                  = {NAN, NAN, NAN, NAN},
+                              .latency_s               = {NAN, NAN, NAN, NAN},
+                              .goodput_requests_per_s  = NAN,
+                              .slo_attainment          = NAN,
+                              .preemptions             = NAN,
+                              .steady_tokens_per_s     = NAN,
+                              .steady_start_s          = NAN,
+                              .steady_end_s            = NAN,
+                              .failed_requests         = NAN,
+                              .retried_requests        = NAN,
+                              .availability            = NAN,
+                              .slo_attainment_degraded = NAN,
+                              .slo_attainment_healthy  = NAN};
   /* mixed replicas take tp, ep, pp; prefill ones prefill_tp, ... (the same unless given) */
   set_layout(w, w->cfg->prefill_tp, w->cfg->prefill_ep, w->cfg->prefill_pp);
   return w;
@@ -413,8 +436,9 @@ static void replica_groups(rs_inf_wl_t* w, rs_inf_replica_t* r)
   }
   free(members);
   if (w->cfg->collective_memo && l->pp == 1 && !w->cfg->tp_across_domains) {
-    r->memo = xbt_new(double, w->cfg->max_seqs + 1);
-    for (int n = 0; n <= w->cfg->max_seqs; n++)
+    r->memo_n = (w->cfg->max_seqs < 256 ? w->cfg->max_seqs : 256) + 1; /* grows in timed_sync */
+    r->memo   = xbt_new(double, r->memo_n);
+    for (int n = 0; n < r->memo_n; n++)
       r->memo[n] = NAN;
   }
 }
@@ -458,7 +482,7 @@ static void replica_start(rs_inf_wl_t* w, int id, int first)
   r->n_gpus           = r->cost->gpus_per_replica;
   r->n_ve             = w->kv_first[id + 1] - w->kv_first[id];
   r->kv               = &w->kv[w->kv_first[id]];
-  r->left             = xbt_new(int, w->cfg->max_seqs);
+  r->left             = NULL; /* grown to the running set in apply_step */
   r->batch            = xbt_new0(rs_inf_batch_t, r->n_ve);
   r->pipe             = xbt_new0(rs_inf_pipe_t, r->lay->pp);
   r->first_full       = NAN;
@@ -469,6 +493,7 @@ static void replica_start(rs_inf_wl_t* w, int id, int first)
   for (int g = 0; g < r->n_gpus; g++)
     r->gpus[g] = &w->plat->gpus[w->wl->first_gpu + first + g];
   r->wake    = sg_sem_init(0);
+  r->swapped = sg_sem_init(0);
   char* name = bprintf("%s-replica%d", w->wl->name, id);
   start_actor(name, r->gpus[0]->host, r, rs_inf__replica_actor);
   free(name);
@@ -498,15 +523,26 @@ static void router_start(rs_inf_wl_t* w)
   free(slots);
 }
 
-/* Opens requests.csv and replicas.csv, starts a serving actor per replica (with its helpers and, when
- * pipelined, its stages' actors), the router and, when other workloads call this one, its service door. */
+/* Whether every GPU of the replicas has its CPU host on a path the platform models (rs.cpu). */
+static int every_gpu_has_cpu_path(const rs_inf_wl_t* w)
+{
+  for (int r = 0; r < w->n_replicas; r++)
+    for (int g = 0; g < w->reps[r].n_gpus; g++)
+      if (w->reps[r].gpus[g]->cpu < 0)
+        return 0;
+  return 1;
+}
+
+/* Opens requests.csv, replicas.csv and (under failures) windows.csv, starts a serving actor per replica
+ * (with its helpers and, when pipelined, its stages' actors), the router and, when other workloads call
+ * this one, its service door. */
 static int inf_start(rs_run_t* run, int i, void* state, rs_wl_row_t* row, rs_err_t* err)
 {
   rs_inf_wl_t* w = state;
   w->run         = run;
   w->row         = row;
   if (rs_inf__requests_open(w, err) != RS_OK || rs_inf__replicas_open(w, err) != RS_OK ||
-      rs_run_ops_open(run, err) != RS_OK)
+      rs_inf__windows_open(w, err) != RS_OK || rs_run_ops_open(run, err) != RS_OK)
     return RS_ERR;
   w->res.ttft      = xbt_new(double, w->n_reqs);
   w->res.tpot      = xbt_new(double, w->n_reqs);
@@ -526,7 +562,10 @@ static int inf_start(rs_run_t* run, int i, void* state, rs_wl_row_t* row, rs_err
     replica_start(w, r, gpus);
     gpus += w->reps[r].n_gpus;
   }
-  row->gpus  = gpus;
+  row->gpus = gpus;
+  if (w->cfg->preemption == RS_PREEMPT_SWAP && every_gpu_has_cpu_path(w))
+    w->copies = rs_flows_new(1); /* marks nothing: swaps stay on each GPU's own host link */
+  rs_inf__sites_start(w);
   char* name = bprintf("%s-router", w->wl->name);
   start_actor(name, w->reps[0].gpus[0]->host, w, rs_inf__router_actor);
   free(name);
@@ -561,6 +600,8 @@ static void replica_free(rs_inf_replica_t* r)
   }
   if (r->wake)
     sg_sem_destroy(r->wake);
+  if (r->swapped)
+    sg_sem_destroy(r->swapped);
   rs_inf__movers_free(r);
   free(r->tp);
   free(r->ep);
@@ -584,6 +625,7 @@ static void inf_free(void* state)
   for (int k = 0; w->kv && k < w->kv_first[w->n_replicas]; k++)
     rs_inf__kv_free(&w->kv[k]);
   rs_inf__router_free(&w->router);
+  rs_flows_free(w->copies);
   if (w->decode) {
     free(w->decode->stages);
     free(w->decode);
@@ -598,6 +640,11 @@ static void inf_free(void* state)
   free(w->res.tpot);
   free(w->res.latency);
   free(w->res.made);
+  free(w->res.change_t);
+  free(w->res.change_n);
+  free(w->site_pools);
+  free(w->rep_site);
+  free(w->wan_rtt);
   free(w->calls.calls);
   free(w);
 }
@@ -622,11 +669,17 @@ static void inf_report(const rs_run_t* run, int i, const void* state, FILE* fp)
             rs_prec_name(wl->u.inf.precision), w->reps[0].n_ve * w->kv[0].total_blocks * w->kvc.block_tokens,
             w->reps[w->n_replicas - 1].n_ve * w->kv[w->kv_first[w->n_replicas] - 1].total_blocks * w->kvc.block_tokens);
   fprintf(fp,
-          "    %.0f requests: %.0f output tokens/s (%.1f per GPU); TTFT p50/p99 %.3g/%.3g s, TPOT p50/p99 "
-          "%.3g/%.3g s; goodput %.3g req/s (%.1f%% within the objective); %.0f preemptions\n",
-          s->requests, s->tokens_per_s, s->tokens_per_s_per_gpu, s->ttft_s[0], s->ttft_s[2], s->tpot_s[0], s->tpot_s[2],
-          s->goodput_requests_per_s, 100 * s->slo_attainment, s->preemptions);
+          "    %.0f requests: %.0f output tokens/s (%.1f per GPU); TTFT p50/p95/p99 %.3g/%.3g/%.3g s, TPOT "
+          "p50/p95/p99 %.3g/%.3g/%.3g s; goodput %.3g req/s (%.1f%% within the objective); %.0f preemptions\n",
+          s->requests, s->tokens_per_s, s->tokens_per_s_per_gpu, s->ttft_s[0], s->ttft_s[2], s->ttft_s[3], s->tpot_s[0],
+          s->tpot_s[2], s->tpot_s[3], s->goodput_requests_per_s, 100 * s->slo_attainment, s->preemptions);
   fprintf(fp, "    GPU energy %.4g kJ, %.4g J per output token\n", s->energy_j / 1e3, s->joules_per_token);
+  if (!isnan(s->availability))
+    fprintf(fp,
+            "    under failures: availability %.4f, %.0f requests retried, %.0f lost; SLO attainment %.1f%% of "
+            "requests that met a failure, %.1f%% of the others\n",
+            s->availability, s->retried_requests, s->failed_requests, 100 * s->slo_attainment_degraded,
+            100 * s->slo_attainment_healthy);
 }
 
 static const void* inf_summary(const void* state)
@@ -646,19 +699,27 @@ static const rs_wl_col_t inf_cols[] = {
     INF_COL("tokens_per_s_per_gpu", tokens_per_s_per_gpu),
     INF_COL("ttft_p50_s", ttft_s[0]),
     INF_COL("ttft_p90_s", ttft_s[1]),
-    INF_COL("ttft_p99_s", ttft_s[2]),
+    INF_COL("ttft_p95_s", ttft_s[2]),
+    INF_COL("ttft_p99_s", ttft_s[3]),
     INF_COL("tpot_p50_s", tpot_s[0]),
     INF_COL("tpot_p90_s", tpot_s[1]),
-    INF_COL("tpot_p99_s", tpot_s[2]),
+    INF_COL("tpot_p95_s", tpot_s[2]),
+    INF_COL("tpot_p99_s", tpot_s[3]),
     INF_COL("latency_p50_s", latency_s[0]),
     INF_COL("latency_p90_s", latency_s[1]),
-    INF_COL("latency_p99_s", latency_s[2]),
+    INF_COL("latency_p95_s", latency_s[2]),
+    INF_COL("latency_p99_s", latency_s[3]),
     INF_COL("goodput_requests_per_s", goodput_requests_per_s),
     INF_COL("slo_attainment", slo_attainment),
     INF_COL("preemptions", preemptions),
     INF_COL("steady_tokens_per_s", steady_tokens_per_s),
     INF_COL("steady_start_s", steady_start_s),
     INF_COL("steady_end_s", steady_end_s),
+    INF_COL("failed_requests", failed_requests),
+    INF_COL("retried_requests", retried_requests),
+    INF_COL("availability", availability),
+    INF_COL("slo_attainment_degraded", slo_attainment_degraded),
+    INF_COL("slo_attainment_healthy", slo_attainment_healthy),
 };
 
 const rs_wl_ops_t rs_wl__inference = {

@@ -55,20 +55,21 @@ train_ft_t* rs_train__ft_new(train_wl_t* w)
   ft->mine       = xbt_new0(char, run->plat->n_gpus + 1);
   for (int r = 0; r < w->n; r++)
     ft->mine[w->gpus[r] - run->plat->gpus] = 1;
-  ft->write_s      = ft->cfg->checkpoint_write_s > 0
-                         ? ft->cfg->checkpoint_write_s
-                         : rs_model_params(&w->cfg->model) * CKPT_BYTES_PER_PARAM / (ft->cfg->storage_gbytes_per_s * 1e9);
-  double rate      = rs_run_fault_rate_per_s(run, w->wl->first_gpu, w->n);
-  ft->interval_s   = ft->cfg->checkpoint_interval_h > 0 ? ft->cfg->checkpoint_interval_h * 3600
-                     : rate > 0                         ? rs_run_daly_interval_s(ft->write_s, 1 / rate)
-                                                        : INFINITY;
-  ft->restart_s    = ft->cfg->restart_s;
-  ft->wall_end_s   = ft->cfg->wall_h > 0 ? w->wl->start_s + ft->cfg->wall_h * 3600 : INFINITY;
-  ft->spares_free  = ft->cfg->spares;
-  ft->spare_ids    = xbt_new(long long, ft->cfg->spares + 1);
-  ft->wake         = sg_sem_init(0);
-  ft->commit_s     = w->wl->start_s;
-  ft->running      = 1;
+  ft->write_s        = ft->cfg->checkpoint_write_s > 0
+                           ? ft->cfg->checkpoint_write_s
+                           : rs_model_params(&w->cfg->model) * CKPT_BYTES_PER_PARAM / (ft->cfg->storage_gbytes_per_s * 1e9);
+  double rate        = rs_run_fault_rate_per_s(run, w->wl->first_gpu, w->n);
+  ft->interval_s     = ft->cfg->checkpoint_interval_h > 0 ? ft->cfg->checkpoint_interval_h * 3600
+                       : rate > 0                         ? rs_run_daly_interval_s(ft->write_s, 1 / rate)
+                                                          : INFINITY;
+  ft->restart_s      = ft->cfg->restart_s;
+  ft->wall_end_s     = ft->cfg->wall_h > 0 ? w->wl->start_s + ft->cfg->wall_h * 3600 : INFINITY;
+  ft->spares_free    = ft->cfg->spares;
+  w->row->spare_gpus = ft->cfg->spares * rs_run_server_gpus(run, w->wl->first_gpu); /* paid while held */
+  ft->spare_ids      = xbt_new(long long, ft->cfg->spares + 1);
+  ft->wake           = sg_sem_init(0);
+  ft->commit_s       = w->wl->start_s;
+  ft->running        = 1;
   s->interruptions = s->useful_s = s->lost_work_s = s->downtime_s = s->checkpoint_s = 0;
   w->sum.checkpoint_interval_s                                                      = ft->interval_s;
   return ft;

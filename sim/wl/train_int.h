@@ -44,6 +44,7 @@ typedef struct train_times {
 /* Its columns of summary.csv. */
 typedef struct train_summary {
   double tokens_per_s;     /* mean over iterations */
+  double step_s;           /* mean iteration time */
   double tflops_per_gpu;   /* model FLOPs, last iteration */
   double mfu;              /* of the dense peak of the training precision, last iteration */
   double energy_j;         /* joules of its GPUs from its start to its end */

@@ -560,6 +560,7 @@ static void record_iteration(train_wl_t* w, int it, double t0, double t1)
   w->step_sum += step;
   w->row->operations++;
   w->sum.tokens_per_s   = tokens * w->row->operations / w->step_sum;
+  w->sum.step_s         = w->step_sum / w->row->operations;
   w->sum.tflops_per_gpu = model_tf;
   w->sum.mfu            = model_tf / peak;
   memset(&w->total, 0, sizeof w->total);
@@ -744,7 +745,7 @@ static int train_check(const rs_run_t* run, int i, rs_layout_t* lay, rs_err_t* e
     for (rs_recompute_t rc = RS_RECOMPUTE_NONE; rc <= RS_RECOMPUTE_FULL; rc++) {
       lay->recompute = rc;
       mem            = rs_layout_train_memory_max(lay, &cfg->model, &stage);
-      if (mem.total <= gpu->hbm_bytes)
+      if (mem.total <= rs_gpu_tensor_bytes(gpu))
         break;
     }
     /* full: as few layers per virtual stage as fit (Megatron-Core's block method), else all of them */
@@ -756,7 +757,7 @@ static int train_check(const rs_run_t* run, int i, rs_layout_t* lay, rs_err_t* e
     for (int k = 1; lay->recompute == RS_RECOMPUTE_FULL && k < most; k++) {
       lay->recompute_layers = k;
       rs_mem_t part         = rs_layout_train_memory_max(lay, &cfg->model, &stage);
-      if (part.total <= gpu->hbm_bytes) {
+      if (part.total <= rs_gpu_tensor_bytes(gpu)) {
         mem = part;
         break;
       }
@@ -768,15 +769,16 @@ static int train_check(const rs_run_t* run, int i, rs_layout_t* lay, rs_err_t* e
     mem = rs_layout_train_memory_max(lay, &cfg->model, &stage);
   if (cfg->offload && offload_check(run, i, mem.offloaded, err) != RS_OK)
     return RS_ERR;
-  if (mem.total > gpu->hbm_bytes) {
+  if (mem.total > rs_gpu_tensor_bytes(gpu)) {
     char gathered[48] = ""; /* zero 3 only */
     if (mem.gathered > 0)
       snprintf(gathered, sizeof gathered, ", gathered layers %.1f", mem.gathered / 1e9);
     return rs_scenario_err(run->sc, err, key,
                            "needs %.0f GB per GPU (stage %d: weights %.1f, gradients %.1f, optimizer %.1f, activations "
-                           "%.1f%s GB), %s has %.0f GB",
+                           "%.1f%s GB), %s has %.1f GB for tensors (%.1f GB less the runtime's %.1f)",
                            mem.total / 1e9, stage, mem.weights / 1e9, mem.grads / 1e9, mem.optimizer / 1e9,
-                           mem.activations / 1e9, gathered, gpu->name, gpu->hbm_bytes / 1e9);
+                           mem.activations / 1e9, gathered, gpu->name, rs_gpu_tensor_bytes(gpu) / 1e9,
+                           gpu->hbm_bytes / 1e9, RS_RUNTIME_RESERVE_BYTES / 1e9);
   }
   return RS_OK;
 }
@@ -975,8 +977,8 @@ static void train_report(const rs_run_t* run, int i, const void* state, FILE* fp
       l->global_batch);
   if (w->aggregated)
     fprintf(fp, "    aggregated mode: %d of %d DP replicas run as actors, the others as flows\n", l->ep, l->dp);
-  fprintf(fp, "    %lld iterations: %.0f tokens/s, %.0f TFLOP/s per GPU (MFU %.1f%%)\n", w->row->operations,
-          s->tokens_per_s, s->tflops_per_gpu, 100 * s->mfu);
+  fprintf(fp, "    %lld iterations: step %.4g s, %.0f tokens/s, %.0f TFLOP/s per GPU (MFU %.1f%%)\n",
+          w->row->operations, s->step_s, s->tokens_per_s, s->tflops_per_gpu, 100 * s->mfu);
   fprintf(fp, "    GPU energy %.4g kJ, %.4g J per token\n", s->energy_j / 1e3, s->joules_per_token);
 }
 
@@ -989,10 +991,10 @@ static void train_describe(const rs_run_t* run, int i, const void* state, FILE* 
   rs_mem_t mem = rs_layout_train_memory_max(&w->lay, &w->cfg->model, &stage);
   fprintf(fp,
           "  %s (training): recompute %s, %s attention, %s gradients; per GPU (stage %d, the fullest): "
-          "weights %.1f, gradients %.1f, optimizer %.1f, activations %.1f, total %.1f GB of %.0f\n",
+          "weights %.1f, gradients %.1f, optimizer %.1f, activations %.1f, total %.1f GB of %.1f for tensors\n",
           w->wl->name, recompute_words(&w->lay, rc, sizeof rc), rs_attn_name(w->lay.attention),
           rs_grad_prec_name(w->lay.grad_precision), stage, mem.weights / 1e9, mem.grads / 1e9, mem.optimizer / 1e9,
-          mem.activations / 1e9, mem.total / 1e9, w->gpus[0]->model->hbm_bytes / 1e9);
+          mem.activations / 1e9, mem.total / 1e9, rs_gpu_tensor_bytes(w->gpus[0]->model) / 1e9);
   if (mem.gathered > 0)
     fprintf(fp, "    zero 3: %d layer%s weights gathered whole at a time: %.1f GB (in the total)\n",
             1 + w->lay.gather_ahead, w->lay.gather_ahead ? "s'" : "'s", mem.gathered / 1e9);
@@ -1008,6 +1010,7 @@ static const void* train_summary(const void* state)
 
 static const rs_wl_col_t train_cols[] = {
     {"tokens_per_s", offsetof(train_summary_t, tokens_per_s)},
+    {"step_s", offsetof(train_summary_t, step_s)},
     {"tflops_per_gpu", offsetof(train_summary_t, tflops_per_gpu)},
     {"mfu", offsetof(train_summary_t, mfu)},
     {"energy_j", offsetof(train_summary_t, energy_j)},

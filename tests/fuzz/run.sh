@@ -1,8 +1,9 @@
 #!/bin/sh
 # Builds racksim's libFuzzer targets with clang, ASan and UBSan into build-fuzz/, then runs each on its
 # seed corpus (scenarios/ and tests/bad/ for the scenario loader, the shipped CSV tables for the CSV
-# reader) for RUNS executions (default 10 million) or SECONDS of time, whichever ends first.
-#   tests/fuzz/run.sh [scenario|csv|all] [RUNS] [SECONDS]
+# reader, platforms/ and tests/bad/ for the checks of host properties) for RUNS executions (default
+# 10 million) or SECONDS of time, whichever ends first.
+#   tests/fuzz/run.sh [scenario|csv|hosts|all] [RUNS] [SECONDS]
 # New inputs go to build-fuzz/corpus/TARGET/; a crash, hang (over 5 s) or leak stops the target and
 # leaves its input in build-fuzz/ (crash-*, timeout-*, leak-*): add it to tests/bad/ as a regression.
 set -e
@@ -12,7 +13,7 @@ runs=${2:-10000000}
 secs=${3:-14400}
 out=$here/build-fuzz
 CC=clang cmake -S "$here" -B "$out" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DRACKSIM_FUZZ=ON -DBUILD_TESTING=OFF >/dev/null
-cmake --build "$out" -j"$(nproc)" --target fuzz_scenario fuzz_csv >/dev/null
+cmake --build "$out" -j"$(nproc)" --target fuzz_scenario fuzz_csv fuzz_hosts >/dev/null
 cd "$out"
 run() { # target, then seed directories
   t=$1
@@ -29,4 +30,7 @@ scenario | all) run scenario "$here/scenarios" "$here/tests/bad" ;;
 esac
 case $which in
 csv | all) run csv "$here/scenarios/validation/lengths" "$here/tests/golden/inference-llama8b-h200" ;;
+esac
+case $which in
+hosts | all) run hosts "$here/platforms" "$here/tests/bad" ;;
 esac
