@@ -112,6 +112,11 @@ double rs_net_link_bytes(const_sg_link_t l)
   return count ? *count : 0;
 }
 
+const double* rs_net_link_counter(const_sg_link_t l)
+{
+  return sg_link_get_data(l);
+}
+
 void rs_net_meter_free(rs_net_meter_t* m)
 {
   if (m == NULL)

@@ -134,6 +134,9 @@ rs_net_meter_t* rs_net_meter_start(void);
 void rs_net_meter_free(rs_net_meter_t* m);
 /* Bytes counted on link l (each half of a SPLITDUPLEX link is its own link); 0 when none counted. */
 double rs_net_link_bytes(const_sg_link_t l);
+/* Where link l's count lives while the meter runs (NULL: not counted), for a reader that reads it every
+ * window: the count itself, without going through the SimGrid link (a cache miss or two per link). */
+const double* rs_net_link_counter(const_sg_link_t l);
 
 /* ---- the one send path (send.c) -------------------------------------------------------------------
  * Every byte any workload moves goes through these functions, which count it on every link of its

@@ -29,9 +29,9 @@ static const char* const part_names[N_PARTS] = {"gpu", "cpu", "network", "overhe
 /* A scale-out link the ports' power follows: its class, how many 400 Gb/s port-pairs it stands for,
  * and the share of them this SimGrid link is (one half of a split-duplex link: 0.5). */
 typedef struct power_link {
-  sg_link_t link;
   double idle_w, dyn_w; /* of one port-pair at idle, and added at full load */
   double capacity;      /* bytes/s of this SimGrid link */
+  const double* count;  /* its bytes, counted by the network meter (NULL: none counted) */
   double last_bytes;
   int by_fleet; /* 1: a CPU fleet host's NIC, shared among sites by fleet hosts; 0: by GPUs */
   int uplink;   /* 1: a leaf's uplink */
@@ -119,7 +119,14 @@ static void add_link(rs_power_t* p, sg_link_t l, const rs_sc_power_t* c)
   double share    = rs_platform_link_is_half(name) ? 0.5 : 1;
   double ports    = cls == RS_LINK_LEAF_UPLINK ? 0 : fmax(1, ceil(cap / PORT_BYTES_PER_S - 1e-9));
   power_link_t* k = &p->links[p->n_links++];
-  *k = (power_link_t){l, idle, max - idle, cap, 0, cls == RS_LINK_FLEET_NIC, cls == RS_LINK_LEAF_UPLINK, ports, share};
+  *k              = (power_link_t){.idle_w   = idle,
+                                   .dyn_w    = max - idle,
+                                   .capacity = cap,
+                                   .count    = rs_net_link_counter(l),
+                                   .by_fleet = cls == RS_LINK_FLEET_NIC,
+                                   .uplink   = cls == RS_LINK_LEAF_UPLINK,
+                                   .ports    = ports,
+                                   .share    = share};
 }
 
 /* Takes the n links (the caller's sg_link_list, now the meter's) for link_windows.csv. */
@@ -463,7 +470,7 @@ static void read_window(rs_power_t* p, double now)
   }
   for (int k = 0; k < p->n_links; k++) {
     power_link_t* l = &p->links[k];
-    double b = rs_net_link_bytes(l->link), util = fmin(1, (b - l->last_bytes) / (l->capacity * dt));
+    double b = l->count ? *l->count : 0, util = fmin(1, (b - l->last_bytes) / (l->capacity * dt));
     l->last_bytes       = b;
     double joules       = l->ports * l->share * (l->idle_w + l->dyn_w * util) * dt;
     const double* share = l->by_fleet ? p->fleet_share : p->gpu_share;
@@ -479,14 +486,21 @@ static void read_window(rs_power_t* p, double now)
     merge_pairs(p);
 }
 
-/* Reads every window's end until the run ends (a daemon: the run does not wait for it). */
+/* read_window at the clock, for rs_run__in_kernel. */
+static void read_window_now(void* p)
+{
+  read_window(p, simgrid_get_clock());
+}
+
+/* Reads every window's end until the run ends (a daemon: the run does not wait for it). Each reading
+ * runs in the kernel, one simcall for all the hosts instead of one per host (power_sg.cpp). */
 static void power_sampler(int argc, char** argv)
 {
   rs_power_t* p = sg_actor_self_get_data();
   sg_actor_daemonize(sg_actor_self());
   for (;;) {
     sg_actor_sleep_until(p->t_last + p->window);
-    read_window(p, simgrid_get_clock());
+    rs_run__in_kernel(read_window_now, p);
   }
 }
 
