@@ -449,7 +449,9 @@ static void plan_decode_run(const rs_inf_replica_t* r, double now, decode_run_t*
 {
   const rs_inf_wl_t* w = r->w;
   int n                = r->kv->n_run;
-  *run                 = (decode_run_t){.seqs = n};
+  run->steps           = 0; /* not a compound literal: that would clear all of ends[] (32 KB) each time */
+  run->seqs            = n;
+  run->work            = 0;
   if (r->n_ve > 1 || n == 0 || !run_allowed(r, n))
     return;
   double cached, t = now, cut = r->n_gpus > 1 ? w->next_arrival : INFINITY;
