@@ -200,23 +200,23 @@ START_TEST(fp8_cast_values_per_linear)
 {
   rs_model_t m = preset("llama3-70b"); /* h 8,192, f 28,672, 8 KV heads of 128 */
   double fwd, bwd;
-  rs_model_layer_fp8_cast_values(&m, 0, &fwd, &bwd);
+  rs_model_layer_cast_values(&m, 0, &fwd, &bwd);
   /* QKV h, output projection h, FC1 h, FC2 f */
   ck_assert_double_eq_tol(fwd, 3 * 8192.0 + 28672, 1e-9);
   /* QKV h + 2 x 8 x 128, output h, FC1 2 f (SwiGLU), FC2 h */
   ck_assert_double_eq_tol(bwd, 8192 + 2048 + 8192 + 2 * 28672.0 + 8192, 1e-9);
   rs_model_t gpt = preset("gpt-1.7b"); /* GELU: FC1's output is f wide */
-  rs_model_layer_fp8_cast_values(&gpt, 0, &fwd, &bwd);
+  rs_model_layer_cast_values(&gpt, 0, &fwd, &bwd);
   double h = gpt.hidden, f = gpt.ffn;
   ck_assert_double_eq_tol(bwd, h + 2 * h + h + f + h, 1e-9);
   rs_model_t v3 = preset("deepseek-v3"); /* an MoE layer: 8 routed + 1 shared expert of FFN 2,048 */
-  rs_model_layer_fp8_cast_values(&v3, 10, &fwd, &bwd);
+  rs_model_layer_cast_values(&v3, 10, &fwd, &bwd);
   /* q down h, kv down h, q up q_lora, kv up kv_lora, output a d_v; then 9 x (h + f_e) */
   ck_assert_double_eq_tol(fwd, 7168 + 7168 + 1536 + 512 + 128 * 128.0 + 9 * (7168 + 2048.0), 1e-9);
   /* q down q_lora, q up a (d_nope + d_rope), kv down kv_lora + d_rope, kv up a (d_nope + d_v), output h;
    * then 9 x (2 f_e + h) */
   ck_assert_double_eq_tol(bwd, 1536 + 128 * 192.0 + 512 + 64 + 128 * 256.0 + 7168 + 9 * (2 * 2048.0 + 7168), 1e-9);
-  rs_model_layer_fp8_cast_values(&v3, 0, &fwd, &bwd); /* a dense layer: one MLP of FFN 18,432 */
+  rs_model_layer_cast_values(&v3, 0, &fwd, &bwd); /* a dense layer: one MLP of FFN 18,432 */
   ck_assert_double_eq_tol(fwd, 7168 + 7168 + 1536 + 512 + 128 * 128.0 + 7168 + 18432.0, 1e-9);
 }
 END_TEST

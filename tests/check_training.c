@@ -123,11 +123,12 @@ START_TEST(one_gpu_step_is_the_sum_of_its_parts)
 }
 END_TEST
 
-/* The FP8 step of one_gpu by hand: its GEMMs at FP8's rate, the scores and the output layer at BF16's, and
- * beside the memory-bound kernels Transformer Engine's casts, 4 bytes per quantised value (read bf16,
- * write FP8 and its transpose): every GEMM input forward, every output gradient backward, and each
- * layer's weights once per step, in the first micro-batch's forward. */
-static double one_gpu_fp8_step(const rs_gpu_model_t* g, double* casts)
+/* The low-precision step of one_gpu by hand: its GEMMs at the precision's rate, the scores and the output
+ * layer at BF16's, and beside the memory-bound kernels Transformer Engine's casts, `per_value` bytes per
+ * quantised value (FP8: read bf16, write FP8 and its transpose, 4; NVFP4: 2 + 2 x (0.5 + 1/16) with
+ * the E4M3 scale of each 16-value block): every GEMM input forward, every output gradient backward, and
+ * each layer's weights once per step, in the first micro-batch's forward. */
+static double one_gpu_low_step(const rs_gpu_model_t* g, rs_prec_t prec, double per_value, double* casts)
 {
   rs_model_t m;
   ck_assert(rs_model_preset("gpt-1.7b", &m) == RS_OK);
@@ -139,11 +140,12 @@ static double one_gpu_fp8_step(const rs_gpu_model_t* g, double* casts)
       double linear  = rs_model_layer_fwd_flops(&m, i) * tokens - scores;
       double weights = rs_model_layer_params(&m, i) * 2;
       double fwd, bwd;
-      rs_model_layer_fp8_cast_values(&m, i, &fwd, &bwd);
-      double cast_f = 4 * fwd * tokens + (mb == 0 ? 4 * rs_model_layer_params(&m, i) : 0), cast_b = 4 * bwd * tokens;
+      rs_model_layer_cast_values(&m, i, &fwd, &bwd);
+      double cast_f = per_value * (fwd * tokens + (mb == 0 ? rs_model_layer_params(&m, i) : 0));
+      double cast_b = per_value * bwd * tokens;
       *casts += rs_gpu_stream_seconds(g, cast_f) + rs_gpu_stream_seconds(g, cast_b);
-      step += rs_gpu_seconds(g, RS_PREC_FP8, linear, weights) + rs_gpu_seconds(g, RS_PREC_BF16, scores, 0) +
-              rs_gpu_stream_seconds(g, 34 * act + cast_f) + rs_gpu_seconds(g, RS_PREC_FP8, 2 * linear, weights) +
+      step += rs_gpu_seconds(g, prec, linear, weights) + rs_gpu_seconds(g, RS_PREC_BF16, scores, 0) +
+              rs_gpu_stream_seconds(g, 34 * act + cast_f) + rs_gpu_seconds(g, prec, 2 * linear, weights) +
               rs_gpu_seconds(g, RS_PREC_BF16, 2.5 * scores, 0) + rs_gpu_stream_seconds(g, 34 * act + cast_b);
     }
   step += 4 * 3 * rs_gpu_seconds(g, RS_PREC_BF16, rs_model_logits_fwd_flops(&m) * tokens, 0);
@@ -153,14 +155,17 @@ static double one_gpu_fp8_step(const rs_gpu_model_t* g, double* casts)
   return step + rs_gpu_stream_seconds(g, 30 * rs_layout_stage_params(&lay, &m, 0));
 }
 
-/* FP8 training pays its casts: the step is the FP8 sum of its parts, casts included, and without them it
- * would be shorter by exactly their time. */
-START_TEST(fp8_step_pays_its_casts)
+/* FP8 and NVFP4 training pay their casts (_i = 0: FP8 on H100; 1: FP4 on B200): the step is the sum of
+ * its parts at the precision, casts included, and without them it would be shorter by exactly their time. */
+START_TEST(low_precision_step_pays_its_casts)
 {
-  rs_platform_t* p        = rs_test_load_preset("p5.48xlarge");
+  rs_platform_t* p        = rs_test_load_preset(_i ? "p6-b200.48xlarge" : "p5.48xlarge");
   const rs_gpu_model_t* g = p->gpus[0].model;
-  ck_assert_int_eq(run_scenario(one_gpu, "--set workloads.0.precision=fp8"), 0);
-  double casts, expected = one_gpu_fp8_step(g, &casts);
+  char sets[160];
+  snprintf(sets, sizeof sets, "--set workloads.0.precision=%s --set platform.preset=%s", _i ? "fp4" : "fp8",
+           _i ? "p6-b200.48xlarge" : "p5.48xlarge");
+  ck_assert_int_eq(run_scenario(one_gpu, sets), 0);
+  double casts, expected = one_gpu_low_step(g, _i ? RS_PREC_FP4 : RS_PREC_FP8, _i ? 3.125 : 4, &casts);
   ck_assert(casts > 0.01 * expected); /* a few percent of the step, not a rounding */
   ck_assert_double_eq_tol(iteration_value("step_s"), expected, expected * 1e-9);
   ck_assert_double_eq_tol(iteration_value("compute_s"), expected - iteration_value("optimizer_s"), expected * 1e-9);
@@ -775,7 +780,7 @@ static Suite* training_suite(void)
   tcase_add_checked_fixture(tc, setup, teardown);
   tcase_set_timeout(tc, 120);
   tcase_add_test(tc, one_gpu_step_is_the_sum_of_its_parts);
-  tcase_add_test(tc, fp8_step_pays_its_casts);
+  tcase_add_loop_test(tc, low_precision_step_pays_its_casts, 0, 2);
   tcase_add_loop_test(tc, breakdown_adds_up_to_the_step, 1, 3);
   tcase_add_test(tc, deeper_pipelines_wait_more);
   tcase_add_test(tc, overlapping_dp_reduction_saves_time);

@@ -291,7 +291,7 @@ void rs_model_layer_stream_values(const rs_model_t* m, int i, double* replicated
         act * m->expert_ffn * (m->experts_per_token + m->shared_experts) + 2.0 * (m->experts_per_token + 1) * m->hidden;
 }
 
-void rs_model_layer_fp8_cast_values(const rs_model_t* m, int i, double* fwd, double* bwd)
+void rs_model_layer_cast_values(const rs_model_t* m, int i, double* fwd, double* bwd)
 {
   double h = m->hidden;
   if (m->kv_lora_rank > 0) { /* MLA: K of each projection forward, N backward */

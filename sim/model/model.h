@@ -110,7 +110,7 @@ void rs_model_layer_stream_values(const rs_model_t* m, int i, double* replicated
  * projection h + h, the MLP h + f; MLA's down, up and output projections; an MoE layer's per active and
  * shared expert); backward, every GEMM output gradient (each Linear's N: QKV h + 2 h_kv, output h, the MLP
  * g f + h with g = 2 for SwiGLU). The router and the output layer are BF16 and not counted. */
-void rs_model_layer_fp8_cast_values(const rs_model_t* m, int i, double* fwd, double* bwd);
+void rs_model_layer_cast_values(const rs_model_t* m, int i, double* fwd, double* bwd);
 
 /* Activation bytes one layer keeps per micro-batch of mb sequences, with tensor parallelism tp and
  * sequence parallelism (Korthikanti et al. 2022, 16-bit activations): the 5 a s^2 b / t bytes of scores

@@ -246,29 +246,41 @@ static void overlapped_gemms(train_rank_t* me, const rs_work_t* work, double sha
   }
 }
 
-/* Bytes per quantised value of Transformer Engine's FP8 casts: each reads the bf16 tensor (2) and writes it
- * in FP8 twice, row-wise for the GEMM that runs now and transposed for the one of the other pass (the
- * fused cast-transpose kernel, 1 + 1; its amax for delayed scaling is reduced inside the same kernel). */
-#define FP8_CAST_BYTES 4.0
+/* Bytes per quantised value of Transformer Engine's casts: each reads the bf16 tensor (2) and writes it
+ * twice, row-wise for the GEMM that runs now and transposed for the one of the other pass (the fused
+ * cast-transpose kernel). FP8: 1 + 1 (the amax of delayed scaling is reduced inside the same kernel).
+ * NVFP4 (Transformer Engine's NVFP4BlockScaling; NVIDIA, "Pretraining Large Language Models with NVFP4",
+ * arXiv 2509.25149): 0.5 + 0.5 for the E2M1 values and one E4M3 scale per 16-value block with each copy
+ * (1/16 + 1/16); the random Hadamard transform of the weight gradient's inputs runs inside the same
+ * kernel and adds no traffic. Other precisions cast nothing. */
+static double cast_bytes_per_value(rs_prec_t prec)
+{
+  if (prec == RS_PREC_FP8)
+    return 4.0;
+  if (prec == RS_PREC_FP4)
+    return 2.0 + 2 * (0.5 + 1.0 / 16);
+  return 0;
+}
 
-/* HBM bytes of the FP8 casts of one layer pass on this GPU (none outside FP8 training): the forward
+/* HBM bytes of the low-precision casts of one layer pass on this GPU (FP8 or FP4 training): the forward
  * casts its GEMMs' inputs, the backward its output gradients (and, under full recomputation, the
- * recomputed forward's inputs again), each rank its 1/t (rs_model_layer_fp8_cast_values). The weights are
+ * recomputed forward's inputs again), each rank its 1/t (rs_model_layer_cast_values). The weights are
  * cast once per step, at the first micro-batch's forward (Transformer Engine's `is_first_microbatch`
- * caches the FP8 weights and their transposes until the optimizer changes them, and Megatron-Core sets it
- * per step); under ZeRO-3 every forward casts the weights it has just gathered. Not modelled: the casts
- * Transformer Engine fuses into a layernorm before its Linear (LayerNormLinear), which save the read. */
-static double fp8_cast_bytes(const train_rank_t* me, int layer, int backward, int full)
+ * caches the quantised weights and their transposes until the optimizer changes them, and Megatron-Core
+ * sets it per step); under ZeRO-3 every forward casts the weights it has just gathered. Not modelled: the
+ * casts Transformer Engine fuses into a layernorm before its Linear (LayerNormLinear), which save the read. */
+static double cast_bytes(const train_rank_t* me, int layer, int backward, int full)
 {
   const train_wl_t* w = me->w;
-  if (w->cfg->precision != RS_PREC_FP8)
+  double per_value    = cast_bytes_per_value(w->cfg->precision);
+  if (per_value == 0)
     return 0;
   double fwd, bwd;
-  rs_model_layer_fp8_cast_values(&w->cfg->model, layer, &fwd, &bwd);
+  rs_model_layer_cast_values(&w->cfg->model, layer, &fwd, &bwd);
   double values = backward ? bwd + (full ? fwd : 0) : fwd;
-  double bytes  = FP8_CAST_BYTES * values * tokens_per_gpu(w); /* tokens_per_gpu: already over t */
+  double bytes  = per_value * values * tokens_per_gpu(w); /* tokens_per_gpu: already over t */
   if (!backward && (me->at.micro_batch == 0 || w->lay.zero == 3))
-    bytes += FP8_CAST_BYTES * layer_weight_bytes(w, layer) / 2;
+    bytes += per_value * layer_weight_bytes(w, layer) / 2;
   return bytes;
 }
 
@@ -296,7 +308,7 @@ static void layer_pass(train_rank_t* me, int layer, int backward, int pos)
   else if (w->lay.zero == 3)
     collective(me, 'd', RS_OP_ALLGATHER, weights);
   rs_work_t work = work_of(w, gemm, weights, attn_flops,
-                           34 * act + score_bytes(w, backward, rc) + fp8_cast_bytes(me, layer, backward, full));
+                           34 * act + score_bytes(w, backward, rc) + cast_bytes(me, layer, backward, full));
   int overlap    = w->cfg->tp_comm_overlap && w->lay.tp > 1;
   if (overlap) { /* the rest of the layer first; its GEMMs go with the TP collectives below */
     rs_work_t rest  = work;
