@@ -409,6 +409,71 @@ START_TEST(tool_calls_on_a_failed_host_are_retried)
 }
 END_TEST
 
+/* A disaggregated chat service: one TP8 prefill replica on server 0, one TP8 decode replica on server 1,
+ * each server its own pod behind rail uplinks oversubscribed 200:1, so that KV caches queue on the
+ * wire for seconds; GPU `gpu` (0: the prefill replica, 8: the decode one) down at `at_h` for 1.08 s. */
+static void run_disagg(const char* out, int gpu, const char* at_h, const char* retry)
+{
+  char yaml[1024];
+  snprintf(
+      yaml, sizeof yaml,
+      "name: dis\nseed: 1\nplatform:\n  generate: {server: p5en.48xlarge, servers: 2, servers_per_pod: 1, "
+      "oversubscription: 200}\nworkloads:\n"
+      "  - {name: chat, kind: inference, model: {preset: llama3-8b}, tp: 8, prefill_replicas: 1, precision: bf16,\n"
+      "     mode: server, requests: 100, rate_per_s: 20, prompt_tokens: 4000, output_tokens: 32}\n"
+      "failures:\n  events:\n    - {at_h: %s, for_h: 0.0003, gpu: %d}\n  inference: {retry: %s}\n",
+      at_h, gpu, retry);
+  ck_assert_int_eq(rs_test_run_yaml(dir, yaml, out, ""), 0);
+}
+
+/* Requests of out's requests.csv within [from, to) at time t, from and to named by columns (to plus
+ * kv_transfer_s when add_kv). */
+static int spanning(const char* out, const char* from, const char* to, int add_kv, double t)
+{
+  rs_csv_t* csv = rs_test_table(dir, out, "requests.csv");
+  int a = rs_csv_column(csv, from), b = rs_csv_column(csv, to), kv = rs_csv_column(csv, "kv_transfer_s"), n = 0;
+  for (size_t r = 1; r < csv->n_rows; r++) {
+    double lo = strtod(rs_csv_cell(&csv->rows[r], a), NULL), hi = strtod(rs_csv_cell(&csv->rows[r], b), NULL);
+    hi += add_kv ? strtod(rs_csv_cell(&csv->rows[r], kv), NULL) : 0;
+    n += lo <= t && t < hi;
+  }
+  rs_csv_free(csv);
+  return n;
+}
+
+/* A failure of either replica while KV caches are on the wire: those requests follow the retry policy
+ * like the ones the replica holds, none hangs, none is counted served. The run without the failure (the
+ * event long after the end) is the same run up to it, so it tells which requests the failure at 1.8 s
+ * meets: on the decode side, those past their first token and not finished (on the wire or in the
+ * decode replica); on the prefill side, those arrived whose cache has not landed (in the prefill replica
+ * or on the wire). Most of them are on the wire: the test fails if those are left out. */
+START_TEST(disaggregated_caches_on_the_wire_follow_the_retry_policy)
+{
+  run_disagg("clean", 8, "100", "lose");
+  double tf      = 1.8;
+  int on_wire    = spanning("clean", "first_token_s", "first_token_s", 1, tf);
+  int decode_hit = spanning("clean", "first_token_s", "finish_s", 0, tf);
+  int pre_hit    = spanning("clean", "arrival_s", "first_token_s", 1, tf);
+  ck_assert_msg(on_wire >= 10 && on_wire * 2 > decode_hit && on_wire * 2 > pre_hit, "%d caches on the wire of %d, %d",
+                on_wire, decode_hit, pre_hit);
+  const struct {
+    int gpu, hit;
+  } side[] = {{8, decode_hit}, {0, pre_hit}};
+  for (int k = 0; k < 2; k++) {
+    run_disagg("lo", side[k].gpu, "0.0005", "lose");
+    ck_assert_double_eq(summary("lo", "failed_requests"), side[k].hit);
+    ck_assert_double_eq(summary("lo", "requests") + side[k].hit, 100);
+    ck_assert_double_eq(summary("lo", "retried_requests"), 0);
+    run_disagg("re", side[k].gpu, "0.0005", "resubmit");
+    ck_assert_double_eq(summary("re", "retried_requests"), side[k].hit);
+    ck_assert_double_eq(summary("re", "requests"), 100);
+    ck_assert_double_eq(summary("re", "failed_requests"), 0);
+    /* no request served in the resubmit run had its cache on the wire across the failure */
+    ck_assert_int_eq(spanning("re", "first_token_s", "first_token_s", 1, tf), 0);
+  }
+}
+END_TEST
+
 /* Requests of out's requests.csv: the count for which keep(replica, arrival, scheduled, ttft) holds. */
 static int count_requests(const char* out, int (*keep)(int, double, double, double))
 {
@@ -528,6 +593,7 @@ static Suite* faults_suite(void)
   tcase_add_checked_fixture(tc, setup, teardown);
   tcase_add_test(tc, in_flight_requests_of_a_failed_replica_are_resubmitted);
   tcase_add_test(tc, in_flight_requests_of_a_failed_replica_are_lost);
+  tcase_add_test(tc, disaggregated_caches_on_the_wire_follow_the_retry_policy);
   tcase_add_test(tc, tool_calls_on_a_failed_host_are_retried);
   tcase_add_test(tc, a_provider_outage_fails_over_with_the_wan_added);
   tcase_add_test(tc, the_multicloud_outage_scenario_runs);
