@@ -533,6 +533,63 @@ START_TEST(a_provider_outage_fails_over_with_the_wan_added)
 }
 END_TEST
 
+/* Requests of out's requests.csv whose home site (replica i mod 12, 4 replicas a site) is `home`,
+ * scheduled in [t0, t1), served on site `site` (-1: any); the least TTFT among them in *ttft_min. */
+static int served_from(const char* out, int home, int site, double t0, double t1, double* ttft_min)
+{
+  rs_csv_t* csv = rs_test_table(dir, out, "requests.csv");
+  int req = rs_csv_column(csv, "request"), rep = rs_csv_column(csv, "replica");
+  int sch = rs_csv_column(csv, "scheduled_s"), tt = rs_csv_column(csv, "ttft_s"), n = 0;
+  *ttft_min = INFINITY;
+  for (size_t r = 1; r < csv->n_rows; r++) {
+    int i = atoi(rs_csv_cell(&csv->rows[r], req)), at = atoi(rs_csv_cell(&csv->rows[r], rep)) / 4;
+    double t = strtod(rs_csv_cell(&csv->rows[r], sch), NULL);
+    if ((i % 12) / 4 != home || (site >= 0 && at != site) || t < t0 || t >= t1)
+      continue;
+    n++;
+    *ttft_min = fmin(*ttft_min, strtod(rs_csv_cell(&csv->rows[r], tt), NULL));
+  }
+  rs_csv_free(csv);
+  return n;
+}
+
+/* Three sites (4 TP2 replicas each) whose WAN links differ: 40 ms between sites 0 and 1, 10 ms between 0
+ * and 2, 25 ms between 1 and 2. Site 0 down from 3.6 s to 7.2 s: its requests fail over to site 2, the
+ * nearest, not to site 1, the first in the list, and pay 2 x 10 ms; site 1 down from 9 s to 12.6 s: its
+ * requests go to site 2 too (25 ms against 40), at 2 x 25 ms. The others stay home throughout. */
+START_TEST(failover_goes_to_the_nearest_surviving_site)
+{
+  char cmd[1024];
+  snprintf(cmd, sizeof cmd,
+           "%s platform p5en.48xlarge --sites 3 -o %s/p3.xml && sed -e '/id=\"wan-s0-s1\"/s/10000us/40000us/' "
+           "-e '/id=\"wan-s1-s2\"/s/10000us/25000us/' %s/p3.xml > %s/p.xml",
+           RS_RACKSIM_BIN, dir, dir, dir);
+  ck_assert_int_eq(system(cmd), 0);
+  const char* yaml =
+      "name: near\nseed: 1\nplatform: {file: p.xml}\nworkloads:\n"
+      "  - {name: chat, kind: inference, model: {preset: llama3-8b}, tp: 2, precision: bf16, mode: server,\n"
+      "     requests: 900, rate_per_s: 60, prompt_tokens: 512, output_tokens: 128}\n"
+      "failures:\n  events:\n    - {at_h: 0.001, for_h: 0.001, site: 0}\n    - {at_h: 0.0025, for_h: 0.001, site: 1}\n";
+  ck_assert_int_eq(rs_test_run_yaml(dir, yaml, "out", ""), 0);
+  ck_assert_double_eq(summary("out", "requests"), 900);
+  double ttft;
+  /* site 0's outage: its requests on site 2, none on site 1 */
+  ck_assert_int_eq(served_from("out", 0, 1, 3.6, 7.2, &ttft), 0);
+  ck_assert_int_eq(served_from("out", 0, 0, 3.6, 7.2, &ttft), 0);
+  ck_assert_int_gt(served_from("out", 0, 2, 3.6, 7.2, &ttft), 40);
+  ck_assert_double_ge(ttft, 0.02);
+  ck_assert_double_lt(ttft, 0.05);
+  /* site 1's: to site 2, at the 25 ms link's round trip */
+  ck_assert_int_eq(served_from("out", 1, 0, 9, 12.6, &ttft), 0);
+  ck_assert_int_gt(served_from("out", 1, 2, 9, 12.6, &ttft), 40);
+  ck_assert_double_ge(ttft, 0.05);
+  /* site 2's own requests never leave it; site 0's are home again after its repair */
+  ck_assert_int_eq(served_from("out", 2, 2, 0, 20, &ttft), served_from("out", 2, -1, 0, 20, &ttft));
+  ck_assert_int_gt(served_from("out", 0, 0, 7.3, 20, &ttft), 0);
+  ck_assert_int_eq(served_from("out", 0, 2, 7.3, 20, &ttft), 0);
+}
+END_TEST
+
 /* scenarios/multicloud-outage.yaml, cut small (150 chat requests, 20 agent sessions, the outage from
  * 36 s to 108 s): it runs, every request is served, the outage shows in windows.csv. */
 START_TEST(the_multicloud_outage_scenario_runs)
@@ -596,6 +653,7 @@ static Suite* faults_suite(void)
   tcase_add_test(tc, disaggregated_caches_on_the_wire_follow_the_retry_policy);
   tcase_add_test(tc, tool_calls_on_a_failed_host_are_retried);
   tcase_add_test(tc, a_provider_outage_fails_over_with_the_wan_added);
+  tcase_add_test(tc, failover_goes_to_the_nearest_surviving_site);
   tcase_add_test(tc, the_multicloud_outage_scenario_runs);
   suite_add_tcase(s, tc);
   tc = tcase_create("training");
