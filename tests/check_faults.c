@@ -102,6 +102,66 @@ START_TEST(renewal_fast_path_agrees_with_the_event_run)
 }
 END_TEST
 
+/* The same with the checkpoints written over the network to a storage tier of 2 hosts of 10 Tb/s
+ * (each rank's 400 Gb/s NIC binds): flows event by event, their cost from the same bandwidths on the
+ * renewal fast path; the goodputs agree within 1% and only the event-by-event run moves bytes. */
+START_TEST(renewal_agrees_with_checkpoints_over_the_network)
+{
+  const char* yaml = TINY "    iterations: 600\nfailures:\n  classes:\n"
+                          "    - {class: gpu, mtbf_h: 1.5e-4, repair: {mean_h: 2e-5}}\n"
+                          "    - {class: software, mtbf_h: 3e-4, repair: {mean_h: 1e-6}}\n"
+                          "  training: {restart_s: 0.02, spares: 1}\n"
+                          "outputs: {collectives_max_rows: 0}\n";
+  const char* tier = "--set platform.generate.storage_hosts=2 --set platform.generate.storage_gbits_per_s=10000";
+  char extra[256];
+  ck_assert_int_eq(rs_test_run_yaml(dir, yaml, "event", tier), 0);
+  snprintf(extra, sizeof extra, "%s --set failures.training.renewal_after=3", tier);
+  ck_assert_int_eq(rs_test_run_yaml(dir, yaml, "renewal", extra), 0);
+  double ge = summary("event", "goodput"), gr = summary("renewal", "goodput");
+  ck_assert_msg(summary("event", "interruptions") >= 10, "too few failures to compare");
+  ck_assert_double_eq(summary("event", "interruptions"), summary("renewal", "interruptions"));
+  ck_assert_msg(fabs(ge - gr) <= 0.01 * ge, "goodput %g event by event, %g by renewal", ge, gr);
+  ck_assert_msg(ge > 0.1 && ge < 0.9, "goodput %g", ge);
+  double ce = summary("event", "checkpoint_s"), cr = summary("renewal", "checkpoint_s");
+  ck_assert_msg(fabs(ce - cr) <= 0.01 * ce, "checkpoints took %g s event by event, %g s by renewal", ce, cr);
+  ck_assert_double_gt(rs_test_table_value(dir, "event", "links.csv", 7, "bytes"), 0);
+  ck_assert_double_eq(rs_test_table_value(dir, "renewal", "links.csv", 7, "bytes"), 0);
+}
+END_TEST
+
+/* A checkpoint with a storage tier (2 hosts of 100 Gb/s) and no checkpoint_write_s is real flows from
+ * the 8 ranks' hosts to the storage hosts: every byte of every write is counted on the storage NICs
+ * (links.csv, storage_nic) and on the GPUs' NICs; each write takes 4 ranks' shares over one 12.5 GB/s
+ * storage NIC. Without the tier the same job's checkpoints move no byte over the NICs. */
+START_TEST(checkpoint_bytes_go_over_the_links_to_storage)
+{
+  const char* yaml = TINY "    iterations: 100\nfailures:\n  events:\n    - {at_h: 10, for_h: 1, gpu: 0}\n"
+                          "  training: {checkpoint_interval_h: 5e-6}\n"
+                          "outputs: {collectives_max_rows: 0}\n";
+  ck_assert_int_eq(rs_test_run_yaml(dir, yaml, "tier", "--set platform.generate.storage_hosts=2"), 0);
+  ck_assert_int_eq(rs_test_run_yaml(dir, yaml, "none", ""), 0);
+  int writes = count_events("tier", "checkpoint", "");
+  ck_assert_int_gt(writes, 1);
+  rs_csv_t* csv = rs_test_table(dir, "tier", "links.csv");
+  int cls = rs_csv_column(csv, "class"), by = rs_csv_column(csv, "bytes");
+  double storage = NAN, nic = NAN;
+  for (size_t r = 1; r < csv->n_rows; r++) {
+    const char* c = rs_csv_cell(&csv->rows[r], cls);
+    double b      = strtod(rs_csv_cell(&csv->rows[r], by), NULL);
+    storage       = strcmp(c, "storage_nic") == 0 ? b : storage;
+    nic           = strcmp(c, "nic") == 0 ? b : nic;
+  }
+  rs_csv_free(csv);
+  /* 14 bytes a parameter of gpt-1.7b cut to 2 layers, per write */
+  double state = storage / writes;
+  ck_assert_double_gt(state, 1e9);
+  ck_assert_double_eq_tol(nic, storage, 1e-6 * storage);
+  double per_write = summary("tier", "checkpoint_s") / writes;
+  ck_assert_double_eq_tol(per_write, state / 8 * 4 / 12.5e9, 1e-3 * per_write);
+  ck_assert_double_eq(rs_test_table_value(dir, "none", "links.csv", 3, "bytes"), 0); /* nic */
+}
+END_TEST
+
 /* Without failures the job checkpoints at the interval given and loses nothing: goodput is the useful
  * time over useful time plus the writes. */
 START_TEST(checkpoints_cost_their_write_time)
@@ -660,6 +720,8 @@ static Suite* faults_suite(void)
   tcase_add_checked_fixture(tc, setup, teardown);
   tcase_add_test(tc, renewal_fast_path_agrees_with_the_event_run);
   tcase_add_test(tc, checkpoints_cost_their_write_time);
+  tcase_add_test(tc, renewal_agrees_with_checkpoints_over_the_network);
+  tcase_add_test(tc, checkpoint_bytes_go_over_the_links_to_storage);
   tcase_add_test(tc, a_job_that_cannot_progress_ends_the_run_with_exit_1);
   tcase_add_test(tc, daly_intervals_match_the_published_cases);
   tcase_add_test(tc, goodput_peaks_at_the_daly_interval);

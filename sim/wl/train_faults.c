@@ -5,7 +5,11 @@
  * (every iteration simulated, rank 0 checkpoints and restarts between them), and the renewal fast path
  * (after a few simulated iterations, the measured step time advances the job between the failures the
  * fault process injects, checkpoint by checkpoint, without simulating the iterations). It does not
- * draw failures: the run's fault process does (run/faults.c). See LICENSE. */
+ * draw failures: the run's fault process does (run/faults.c). On a platform with a storage tier on the
+ * job's site (rs.role storage hosts), an event-by-event checkpoint is real flows: every rank writes its
+ * share of the state from its GPU's host to a storage host, through the send path, so the bytes load
+ * the NICs, uplinks and storage NICs that other work shares (links.csv); the renewal fast path costs
+ * each write from the same links' bandwidths instead. See LICENSE. */
 #include "wl/train_int.h"
 
 #include <math.h>
@@ -36,7 +40,39 @@ struct train_ft {
   double commit_s;      /* when the work not yet checkpointed began */
   double uncommitted_s; /* useful work since then */
   int in_a_row;         /* interruptions since the last iteration done */
+  /* the storage tier the checkpoints go to over the network; n_storage 0: a timed wait at write_s */
+  const rs_storage_t* storage; /* the job's site's storage hosts, n_storage of them */
+  int n_storage;
+  double rank_bytes; /* each rank's share of a checkpoint */
+  rs_flows_t* flows; /* issues the ranks' writes */
+  sg_sem_t writing;  /* released by each write that lands, and by a failure meanwhile; NULL: none */
+  sg_sem_t* spent;   /* semaphores of writes a failure cut short: their flows still release them */
+  int n_spent;
 };
+
+/* The storage hosts on the site of the job's first GPU: plat's are ordered by site. */
+static void find_storage(train_ft_t* ft, const rs_platform_t* p, int site)
+{
+  for (int k = 0; k < p->n_storage; k++)
+    if (p->storage[k].site == site) {
+      if (ft->n_storage++ == 0)
+        ft->storage = &p->storage[k];
+    }
+}
+
+/* Seconds of one checkpoint's writes over the storage tier, from the bandwidths the flows meet: rank r
+ * writes rank_bytes to storage host r mod n_storage, each storage host's NIC shared by its ranks, each
+ * rank's NIC its own but its rail uplink oversubscribed. Max-min sharing gives the slowest of the two. */
+static double storage_write_s(const train_wl_t* w, const train_ft_t* ft)
+{
+  double worst = 0;
+  for (int k = 0; k < ft->n_storage; k++) {
+    int ranks = w->n / ft->n_storage + (k < w->n % ft->n_storage);
+    worst     = fmax(worst, ranks * ft->rank_bytes / ft->storage[k].bytes_per_s);
+  }
+  double nic = w->gpus[0]->model->nic_bytes_per_s / w->run->plat->oversubscription;
+  return fmax(worst, ft->rank_bytes / nic);
+}
 
 /* Interruptions in a row, with no iteration done between them, after which the job is given up: its
  * failures come faster than it restarts, so it would never end. */
@@ -55,9 +91,14 @@ train_ft_t* rs_train__ft_new(train_wl_t* w)
   ft->mine       = xbt_new0(char, run->plat->n_gpus + 1);
   for (int r = 0; r < w->n; r++)
     ft->mine[w->gpus[r] - run->plat->gpus] = 1;
-  ft->write_s        = ft->cfg->checkpoint_write_s > 0
-                           ? ft->cfg->checkpoint_write_s
-                           : rs_model_params(&w->cfg->model) * CKPT_BYTES_PER_PARAM / (ft->cfg->storage_gbytes_per_s * 1e9);
+  double state = rs_model_params(&w->cfg->model) * CKPT_BYTES_PER_PARAM;
+  if (ft->cfg->checkpoint_write_s == 0)
+    find_storage(ft, run->plat, w->gpus[0]->site);
+  ft->rank_bytes     = state / w->n;
+  ft->write_s        = ft->cfg->checkpoint_write_s > 0 ? ft->cfg->checkpoint_write_s
+                       : ft->n_storage > 0             ? storage_write_s(w, ft)
+                                                       : state / (ft->cfg->storage_gbytes_per_s * 1e9);
+  ft->flows          = ft->n_storage > 0 ? rs_flows_new(run->plat->oversubscription) : NULL;
   double rate        = rs_run_fault_rate_per_s(run, w->wl->first_gpu, w->n);
   ft->interval_s     = ft->cfg->checkpoint_interval_h > 0 ? ft->cfg->checkpoint_interval_h * 3600
                        : rate > 0                         ? rs_run_daly_interval_s(ft->write_s, 1 / rate)
@@ -80,6 +121,10 @@ void rs_train__ft_free(train_ft_t* ft)
   if (ft == NULL)
     return;
   sg_sem_destroy(ft->wake);
+  for (int k = 0; k < ft->n_spent; k++)
+    sg_sem_destroy(ft->spent[k]);
+  free(ft->spent);
+  rs_flows_free(ft->flows);
   free(ft->spare_ids);
   free(ft->mine);
   free(ft);
@@ -134,6 +179,8 @@ void rs_train__fault(rs_run_t* run, int i, void* state, const rs_fault_t* f)
     ft->woken = 1;
     sg_sem_release(ft->wake);
   }
+  if (ft->writing)
+    sg_sem_release(ft->writing); /* the checkpoint being written is void */
 }
 
 /* Sleeps until resume_s, which a failure meanwhile may push back (woken through wake). */
@@ -175,11 +222,37 @@ static int sleep_unless_failure(train_ft_t* ft, double dt)
   return timedout && !ft->pending;
 }
 
-/* Writes a checkpoint after iteration it; 1 when it was committed, 0 when a failure came first. */
-static int checkpoint(train_wl_t* w, train_ft_t* ft, int it)
+/* The ranks write their shares to the storage hosts, each its own flow; 1 when every write landed, 0
+ * when a failure came first (the writes in flight run on unused: their semaphore is kept to the end). */
+static int write_to_storage(train_wl_t* w, train_ft_t* ft)
+{
+  if (ft->pending)
+    return 0;
+  ft->writing = sg_sem_init(0);
+  for (int r = 0; r < w->n; r++)
+    rs_flows_start(ft->flows, w->gpus[r]->host, ft->storage[r % ft->n_storage].host, ft->rank_bytes, ft->writing);
+  int left = w->n;
+  while (left > 0 && !ft->pending) {
+    sg_sem_acquire(ft->writing);
+    left -= !ft->pending;
+  }
+  if (left == 0) {
+    sg_sem_destroy(ft->writing);
+  } else {
+    ft->spent                = xbt_realloc(ft->spent, (ft->n_spent + 1) * sizeof *ft->spent);
+    ft->spent[ft->n_spent++] = ft->writing;
+  }
+  ft->writing = NULL;
+  return left == 0;
+}
+
+/* Writes a checkpoint after iteration it; 1 when it was committed, 0 when a failure came first. Over
+ * the storage tier's network when the platform has one and the event-by-event path writes (`flows`),
+ * else a wait of write_s. */
+static int checkpoint(train_wl_t* w, train_ft_t* ft, int it, int flows)
 {
   double t0 = simgrid_get_clock();
-  int done  = sleep_unless_failure(ft, ft->write_s);
+  int done  = flows && ft->flows ? write_to_storage(w, ft) : sleep_unless_failure(ft, ft->write_s);
   w->sum.checkpoint_s += simgrid_get_clock() - t0;
   if (!done)
     return 0;
@@ -227,7 +300,7 @@ static void renewal(train_wl_t* w, train_ft_t* ft, int next, double step_s)
     if (!whole || next >= n_it || simgrid_get_clock() >= ft->wall_end_s)
       continue;
     if (ft->uncommitted_s >= ft->interval_s - 1e-9 * step_s)
-      checkpoint(w, ft, next - 1);
+      checkpoint(w, ft, next - 1, 0);
   }
 }
 
@@ -241,7 +314,7 @@ int rs_train__ft_after(train_wl_t* w, int it, double t0, double t1)
   ft->in_a_row = 0;
   ft->uncommitted_s += t1 - t0;
   int last = it + 1 >= w->cfg->iterations || t1 >= ft->wall_end_s;
-  if (!last && ft->uncommitted_s >= ft->interval_s - 1e-9 * (t1 - t0) && !checkpoint(w, ft, it)) {
+  if (!last && ft->uncommitted_s >= ft->interval_s - 1e-9 * (t1 - t0) && !checkpoint(w, ft, it, 1)) {
     int next = restart(w, ft);
     return w->row->failed ? w->cfg->iterations : next;
   }
