@@ -126,6 +126,14 @@ START_TEST(renewal_agrees_with_checkpoints_over_the_network)
   ck_assert_msg(fabs(ce - cr) <= 0.01 * ce, "checkpoints took %g s event by event, %g s by renewal", ce, cr);
   ck_assert_double_gt(rs_test_table_value(dir, "event", "links.csv", 7, "bytes"), 0);
   ck_assert_double_eq(rs_test_table_value(dir, "renewal", "links.csv", 7, "bytes"), 0);
+  /* the energy of the lost work: from the meters event by event, at the simulated iterations' power on
+   * the renewal path; per GPU between idle-heavy and the H100's 700 W TDP; the two within 15% (the
+   * event-by-event figure also holds the barriers' and cut writes' idle moments) */
+  double le = summary("event", "lost_work_energy_j"), lr = summary("renewal", "lost_work_energy_j");
+  double watts = le / (8 * summary("event", "lost_work_s"));
+  ck_assert_msg(watts > 200 && watts <= 700, "%g W per GPU over the lost work", watts);
+  ck_assert_msg(fabs(le - lr) <= 0.15 * le, "lost work drew %g J event by event, %g J by renewal", le, lr);
+  ck_assert_double_lt(le, summary("event", "energy_j"));
 }
 END_TEST
 
@@ -175,6 +183,7 @@ START_TEST(checkpoints_cost_their_write_time)
   ck_assert_int_gt(writes, 2);
   ck_assert_double_eq_tol(ckpt, writes * 0.01, 1e-9);
   ck_assert_double_eq(summary("out", "interruptions"), 0);
+  ck_assert_double_eq(summary("out", "lost_work_energy_j"), 0);
   ck_assert_double_eq_tol(summary("out", "goodput"), useful / (useful + ckpt), 1e-9);
 }
 END_TEST

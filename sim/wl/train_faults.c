@@ -40,6 +40,13 @@ struct train_ft {
   double commit_s;      /* when the work not yet checkpointed began */
   double uncommitted_s; /* useful work since then */
   int in_a_row;         /* interruptions since the last iteration done */
+  /* the energy of lost work: the meters' reading at commit_s and at the pending failure; past the
+   * renewal switch the GPUs run nothing in the engine, so the lost seconds are priced at the power the
+   * meters measured over the last simulated iteration (iter_w) */
+  double commit_j, fail_j;
+  double mark_j, mark_s; /* the reading when the last simulated iteration began */
+  double iter_w;
+  int renewing;
   /* the storage tier the checkpoints go to over the network; n_storage 0: a timed wait at write_s */
   const rs_storage_t* storage; /* the job's site's storage hosts, n_storage of them */
   int n_storage;
@@ -83,7 +90,7 @@ train_ft_t* rs_train__ft_new(train_wl_t* w)
   const rs_run_t* run = w->run;
   train_summary_t* s  = &w->sum;
   s->interruptions = s->goodput = s->useful_s = s->lost_work_s = s->downtime_s = s->checkpoint_s =
-      s->checkpoint_interval_s                                                 = NAN;
+      s->checkpoint_interval_s = s->lost_work_energy_j = NAN;
   if (run->faults == NULL)
     return NULL;
   train_ft_t* ft = xbt_new0(train_ft_t, 1);
@@ -111,9 +118,31 @@ train_ft_t* rs_train__ft_new(train_wl_t* w)
   ft->wake           = sg_sem_init(0);
   ft->commit_s       = w->wl->start_s;
   ft->running        = 1;
-  s->interruptions = s->useful_s = s->lost_work_s = s->downtime_s = s->checkpoint_s = 0;
-  w->sum.checkpoint_interval_s                                                      = ft->interval_s;
+  s->interruptions = s->useful_s = s->lost_work_s = s->downtime_s = s->checkpoint_s = s->lost_work_energy_j = 0;
+  w->sum.checkpoint_interval_s = ft->interval_s;
   return ft;
+}
+
+/* Marks where uncommitted work now begins (a commit, a restart, the start): its meters' reading. */
+static void commit_here(train_wl_t* w, train_ft_t* ft)
+{
+  ft->commit_s = simgrid_get_clock();
+  ft->commit_j = rs_train__energy_j(w);
+}
+
+void rs_train__ft_begin(train_wl_t* w)
+{
+  commit_here(w, w->ft);
+  w->ft->mark_j = w->ft->commit_j;
+  w->ft->mark_s = w->ft->commit_s;
+}
+
+/* The pending failure's lost work: its seconds and, from the meters or the measured power, its joules. */
+static void count_lost(train_wl_t* w, train_ft_t* ft)
+{
+  double lost = ft->fail_s - ft->commit_s;
+  w->sum.lost_work_s += lost;
+  w->sum.lost_work_energy_j += ft->renewing ? lost * ft->iter_w : ft->fail_j - ft->commit_j;
 }
 
 void rs_train__ft_free(train_ft_t* ft)
@@ -172,6 +201,7 @@ void rs_train__fault(rs_run_t* run, int i, void* state, const rs_fault_t* f)
   if (!ft->pending) {
     ft->pending  = 1;
     ft->fail_s   = now;
+    ft->fail_j   = ft->renewing ? NAN : rs_train__energy_j(w);
     ft->resume_s = now + down;
   } else if (now + down > ft->resume_s)
     ft->resume_s = now + down;
@@ -203,10 +233,10 @@ static int restart(train_wl_t* w, train_ft_t* ft)
                              "come faster than the job restarts (restart_s %g s, the job's MTBF %g s)",
                              ft->in_a_row, simgrid_get_clock(), ft->restart_s,
                              1 / rs_run_fault_rate_per_s(w->run, w->wl->first_gpu, w->n));
-  w->sum.lost_work_s += ft->fail_s - ft->commit_s;
+  count_lost(w, ft);
   w->sum.downtime_s += simgrid_get_clock() - ft->fail_s;
-  ft->pending       = 0;
-  ft->commit_s      = simgrid_get_clock();
+  ft->pending = 0;
+  commit_here(w, ft);
   ft->uncommitted_s = 0;
   return ft->ckpt_it;
 }
@@ -260,7 +290,7 @@ static int checkpoint(train_wl_t* w, train_ft_t* ft, int it, int flows)
   w->sum.useful_s += ft->uncommitted_s;
   ft->uncommitted_s = 0;
   ft->ckpt_it       = it + 1;
-  ft->commit_s      = simgrid_get_clock();
+  commit_here(w, ft);
   return 1;
 }
 
@@ -268,7 +298,7 @@ static void finish(train_wl_t* w, train_ft_t* ft)
 {
   double end = simgrid_get_clock();
   if (ft->pending) /* ended interrupted (the wall horizon): the work since the checkpoint is lost */
-    w->sum.lost_work_s += ft->fail_s - ft->commit_s, w->sum.downtime_s += end - ft->fail_s;
+    count_lost(w, ft), w->sum.downtime_s += end - ft->fail_s;
   else
     w->sum.useful_s += ft->uncommitted_s;
   ft->running    = 0;
@@ -279,7 +309,8 @@ static void finish(train_wl_t* w, train_ft_t* ft)
  * up to the next checkpoint (or the end), each cut short by the failures the fault process injects. */
 static void renewal(train_wl_t* w, train_ft_t* ft, int next, double step_s)
 {
-  int n_it = w->cfg->iterations;
+  int n_it     = w->cfg->iterations;
+  ft->renewing = 1;
   while (next < n_it && simgrid_get_clock() < ft->wall_end_s && w->row->failed == NULL) {
     if (ft->pending) {
       next = restart(w, ft);
@@ -304,9 +335,19 @@ static void renewal(train_wl_t* w, train_ft_t* ft, int next, double step_s)
   }
 }
 
-int rs_train__ft_after(train_wl_t* w, int it, double t0, double t1)
+/* The job's GPU power over the iteration that just ended at t1, from the meters' reading where it
+ * began (mark_j, taken when rank 0 last left rs_train__ft_after), for the renewal's lost work. */
+static void measure_iteration(train_wl_t* w, train_ft_t* ft, double t1)
 {
-  train_ft_t* ft = w->ft;
+  if (t1 > ft->mark_s)
+    ft->iter_w = (rs_train__energy_j(w) - ft->mark_j) / (t1 - ft->mark_s);
+}
+
+/* rs_train__ft_after's work, the meters' mark apart. */
+static int after(train_wl_t* w, train_ft_t* ft, int it, double t0, double t1)
+{
+  if (!ft->pending)
+    measure_iteration(w, ft, t1);
   if (ft->pending) {
     int next = restart(w, ft);
     return w->row->failed ? w->cfg->iterations : next;
@@ -326,4 +367,13 @@ int rs_train__ft_after(train_wl_t* w, int it, double t0, double t1)
     return it + 1;
   finish(w, ft);
   return w->cfg->iterations;
+}
+
+int rs_train__ft_after(train_wl_t* w, int it, double t0, double t1)
+{
+  train_ft_t* ft = w->ft;
+  int next       = after(w, ft, it, t0, t1);
+  ft->mark_j     = rs_train__energy_j(w); /* the next iteration begins now */
+  ft->mark_s     = simgrid_get_clock();
+  return next;
 }
