@@ -539,6 +539,12 @@ void rs_platform_describe(const rs_platform_t* p, FILE* fp)
   fprintf(fp, "platform %s\n", p->file);
   fprintf(fp, "  %d GPUs in %d NVLink domain%s (UltraServers or servers) over %d site%s; %d CPUs\n", p->n_gpus,
           p->n_domains, p->n_domains == 1 ? "" : "s", p->n_sites, p->n_sites == 1 ? "" : "s", p->n_cpus);
+  if (p->n_storage > 0) {
+    double bw = 0;
+    for (int i = 0; i < p->n_storage; i++)
+      bw += p->storage[i].bytes_per_s;
+    fprintf(fp, "  %d storage host%s, %g GB/s of NICs in all\n", p->n_storage, p->n_storage == 1 ? "" : "s", bw / 1e9);
+  }
   double nic_total = 0, idle = 0, peak = 0;
   for (int m = 0; m < p->n_models; m++) {
     const rs_gpu_model_t* g = &p->models[m];
