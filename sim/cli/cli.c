@@ -56,6 +56,8 @@ static const char* const usage_platform =
     "  --wan-latency-ms X     WAN latency (default 10)\n"
     "  --cpu-hosts N          CPU fleet hosts per site (default 0)\n"
     "  --cpu MODEL            their model: graviton4 (default) or grace\n"
+    "  --storage-hosts N      storage tier hosts per site, where checkpoints are written (default 0)\n"
+    "  --storage-gbits-per-s X  each one's NIC, Gb/s (default 100)\n"
     "  --describe             load the result and print its summary instead of the XML\n";
 
 static const char* const usage_models =
@@ -117,6 +119,8 @@ static int parse_options(cli_t* cli, int argc, char** argv, const char* usage)
                                        {"wan-latency-ms", required_argument, NULL, 'g'},
                                        {"cpu-hosts", required_argument, NULL, 'g'},
                                        {"cpu", required_argument, NULL, 'g'},
+                                       {"storage-hosts", required_argument, NULL, 'g'},
+                                       {"storage-gbits-per-s", required_argument, NULL, 'g'},
                                        {NULL, 0, NULL, 0}};
   static char seed_set[64];
   opterr = 0;

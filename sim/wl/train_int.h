@@ -57,6 +57,7 @@ typedef struct train_summary {
   double downtime_s;            /* from each failure to the restart */
   double checkpoint_s;          /* writing checkpoints */
   double checkpoint_interval_s; /* useful work between checkpoints */
+  double lost_work_energy_j;    /* the job's GPUs' joules over the lost work (lost_work_s) */
 } train_summary_t;
 
 typedef struct train_ft train_ft_t;
@@ -119,6 +120,9 @@ struct train_rank {
   int carried;           /* zero 3 with prefetch: the layer whose gather the previous pass queued for this one; -1 */
 };
 
+/* The joules the job's GPUs have drawn so far (the live ranks' meters, scaled to every rank). */
+double rs_train__energy_j(const train_wl_t* w);
+
 /* ---- ops.csv (training.c) ------------------------------------------------------------------------ */
 
 /* The row of ops.csv for what rank me did since t0, where it is now (flops and bytes NaN). */
@@ -163,6 +167,8 @@ void rs_train__send_mirrors(const train_rank_t* me, int backward, double bytes);
  * Needs w->run and w->gpus; sets the failure columns of w->sum. */
 train_ft_t* rs_train__ft_new(train_wl_t* w);
 void rs_train__ft_free(train_ft_t* ft); /* accepts NULL */
+/* Rank 0 at the job's start: the energy meters' reading where the first uncommitted work begins. */
+void rs_train__ft_begin(train_wl_t* w);
 /* Rank 0, after iteration it ran from t0 to t1: checkpoints, or restarts from the last checkpoint after
  * a failure, or advances by the renewal fast path; returns the next iteration to run (cfg->iterations
  * when the job is done). */

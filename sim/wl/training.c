@@ -582,7 +582,7 @@ static void record_iteration(train_wl_t* w, int it, double t0, double t1)
 
 /* Energy drawn so far by the job's GPUs: the live ones', scaled to every GPU in aggregated mode (the
  * other replicas do what the live ones do). */
-static double live_energy_j(const train_wl_t* w)
+double rs_train__energy_j(const train_wl_t* w)
 {
   return rs_run_gpu_energy_j(w->live_gpus, w->n_live) * w->n / w->n_live;
 }
@@ -618,7 +618,9 @@ static void train_rank(int argc, char** argv)
   train_wl_t* w    = me->w;
   sg_actor_sleep_until(w->wl->start_s);
   if (me->rank == 0)
-    w->sum.energy_j = -live_energy_j(w);
+    w->sum.energy_j = -rs_train__energy_j(w);
+  if (w->ft && me->rank == 0)
+    rs_train__ft_begin(w);
   if (w->flows && me->rank == 0)
     rs_train__plan_aggregated(w);
   for (int it = 0; it < w->cfg->iterations; it = w->next_it) {
@@ -648,7 +650,7 @@ static void train_rank(int argc, char** argv)
   if (me->rank == 0) {
     w->row->end_s    = simgrid_get_clock();
     w->row->finished = 1;
-    w->sum.energy_j += live_energy_j(w);
+    w->sum.energy_j += rs_train__energy_j(w);
     w->row->tokens          = (double)w->cfg->iterations * w->lay.global_batch * w->cfg->model.seq_len;
     w->row->energy_j        = w->sum.energy_j;
     w->sum.joules_per_token = w->sum.energy_j / w->row->tokens;
@@ -1034,6 +1036,7 @@ static const rs_wl_col_t train_cols[] = {
     {"downtime_s", offsetof(train_summary_t, downtime_s)},
     {"checkpoint_s", offsetof(train_summary_t, checkpoint_s)},
     {"checkpoint_interval_s", offsetof(train_summary_t, checkpoint_interval_s)},
+    {"lost_work_energy_j", offsetof(train_summary_t, lost_work_energy_j)},
 };
 
 const rs_wl_ops_t rs_wl__training = {
