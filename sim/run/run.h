@@ -74,6 +74,9 @@ typedef struct rs_wl_ops {
   void (*free)(void* state); /* accepts NULL */
   /* From the fault actor, at a failure or repair: must not block. NULL: the kind ignores faults. */
   void (*fault)(rs_run_t* run, int i, void* state, const rs_fault_t* f);
+  /* Spare servers workload i will hold idle beside its GPUs over its span (training under failures:),
+   * known before prepare, so that a site budget counts their power. NULL: none. */
+  int (*spare_servers)(const rs_run_t* run, int i);
   int serves; /* 1: answers calls of other workloads on its service mailbox (wl/service.c) */
   /* The name of the workload whose service w calls, or NULL (NULL function: calls none). */
   const char* (*calls)(const rs_sc_workload_t* w);

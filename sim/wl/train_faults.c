@@ -65,7 +65,8 @@ train_ft_t* rs_train__ft_new(train_wl_t* w)
   ft->restart_s      = ft->cfg->restart_s;
   ft->wall_end_s     = ft->cfg->wall_h > 0 ? w->wl->start_s + ft->cfg->wall_h * 3600 : INFINITY;
   ft->spares_free    = ft->cfg->spares;
-  w->row->spare_gpus = ft->cfg->spares * rs_run_server_gpus(run, w->wl->first_gpu); /* paid while held */
+  int i              = (int)(w->wl - run->sc->workloads);
+  w->row->spare_gpus = rs_train__spare_servers(run, i) * rs_run_server_gpus(run, w->wl->first_gpu); /* paid, idle */
   ft->spare_ids      = xbt_new(long long, ft->cfg->spares + 1);
   ft->wake           = sg_sem_init(0);
   ft->commit_s       = w->wl->start_s;
@@ -73,6 +74,12 @@ train_ft_t* rs_train__ft_new(train_wl_t* w)
   s->interruptions = s->useful_s = s->lost_work_s = s->downtime_s = s->checkpoint_s = 0;
   w->sum.checkpoint_interval_s                                                      = ft->interval_s;
   return ft;
+}
+
+int rs_train__spare_servers(const rs_run_t* run, int i)
+{
+  (void)i; /* failures.training holds for every training workload */
+  return run->faults ? run->sc->failures.training.spares : 0;
 }
 
 void rs_train__ft_free(train_ft_t* ft)

@@ -163,6 +163,8 @@ void rs_train__send_mirrors(const train_rank_t* me, int backward, double bytes);
  * Needs w->run and w->gpus; sets the failure columns of w->sum. */
 train_ft_t* rs_train__ft_new(train_wl_t* w);
 void rs_train__ft_free(train_ft_t* ft); /* accepts NULL */
+/* The spare servers training workload i holds under failures: (rs_wl_ops_t.spare_servers). */
+int rs_train__spare_servers(const rs_run_t* run, int i);
 /* Rank 0, after iteration it ran from t0 to t1: checkpoints, or restarts from the last checkpoint after
  * a failure, or advances by the renewal fast path; returns the next iteration to run (cfg->iterations
  * when the job is done). */

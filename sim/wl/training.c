@@ -1025,14 +1025,15 @@ static const rs_wl_col_t train_cols[] = {
 };
 
 const rs_wl_ops_t rs_wl__training = {
-    .kind     = "training",
-    .cols     = train_cols,
-    .n_cols   = sizeof train_cols / sizeof train_cols[0],
-    .prepare  = train_prepare,
-    .start    = train_start,
-    .summary  = train_summary,
-    .report   = train_report,
-    .describe = train_describe,
-    .free     = train_free,
-    .fault    = rs_train__fault,
+    .kind          = "training",
+    .cols          = train_cols,
+    .n_cols        = sizeof train_cols / sizeof train_cols[0],
+    .prepare       = train_prepare,
+    .start         = train_start,
+    .summary       = train_summary,
+    .report        = train_report,
+    .describe      = train_describe,
+    .free          = train_free,
+    .fault         = rs_train__fault,
+    .spare_servers = rs_train__spare_servers,
 };
