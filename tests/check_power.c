@@ -4,7 +4,8 @@
  * windows merge without losing energy; link_windows.csv's bytes per class add up to links.csv's, merged
  * windows included; aggregated training counts the GPUs it stands for; a capped GPU computes slower by
  * exactly its curve and never draws more than its cap; a site budget caps the GPUs to fit; hot spare
- * servers draw their idle power; bad power and price keys exit 2 with the key named. */
+ * servers draw their idle power; the renewal fast path draws the simulated step's power; bad power and
+ * price keys exit 2 with the key named. */
 #include "check_util.h"
 #include "base/base.h"
 #include "hw/hw.h"
@@ -361,6 +362,30 @@ START_TEST(spare_servers_draw_idle_power)
 }
 END_TEST
 
+/* The renewal fast path (failures.training.renewal_after) sleeps through the iterations it does not
+ * simulate, and its GPUs draw the simulated step's power all the same: with no failure, the job's GPU
+ * energy and power.csv's are those of simulating every iteration, and no window falls to idle (16 x
+ * 70 W). Under a wall horizon, tokens count the iterations the job reached, not the ones asked for. */
+START_TEST(renewal_draws_the_steps_power)
+{
+  ck_assert_int_eq(rs_test_run_yaml(dir, never_fails, "ev", "--set power.window_s=0.01"), 0);
+  ck_assert_int_eq(
+      rs_test_run_yaml(dir, never_fails, "rn", "--set power.window_s=0.01 --set failures.training.renewal_after=2"), 0);
+  double ev = cell("ev", "summary.csv", 1, "energy_gpu_kwh");
+  ck_assert_double_eq_tol(cell("rn", "summary.csv", 1, "energy_gpu_kwh"), ev, ev * 1e-9);
+  ck_assert_double_eq_tol(scope("rn", "gpu", "energy_mwh"), scope("ev", "gpu", "energy_mwh"), ev * 1e-12);
+  ck_assert_msg(scope("rn", "gpu", "min_mw") * 1e6 > 2 * 16 * 70, "a window at %g W",
+                scope("rn", "gpu", "min_mw") * 1e6);
+  /* a horizon of 1e-5 h (36 ms) stops the job before its 50 iterations; 2 sequences of 256 tokens each */
+  ck_assert_int_eq(rs_test_run_yaml(dir, never_fails, "w",
+                                    "--set failures.training.renewal_after=2 --set failures.training.wall_h=1e-5"),
+                   0);
+  double ops = cell("w", "summary.csv", 1, "operations"), j = cell("w", "summary.csv", 1, "energy_j");
+  ck_assert_msg(ops > 2 && ops < 50, "%g iterations", ops);
+  ck_assert_double_eq_tol(cell("w", "summary.csv", 1, "joules_per_token"), j / (ops * 2 * 256), j / (ops * 512) * 1e-9);
+}
+END_TEST
+
 /* An agentic workload pays the CPU fleet hosts of its pools over its span: agentic-tools holds 2
  * Graviton4 fleet hosts of 192 cores (its storage pool is a rack's CPU, paid with the rack): per
  * instance-hour 2 x $1.5, per core-hour 384 x $0.01; no price, no cost. */
@@ -444,6 +469,7 @@ static Suite* power_suite(void)
   tcase_add_test(tc, site_budget_caps_the_gpus_to_fit);
   tcase_add_test(tc, spare_servers_are_paid);
   tcase_add_test(tc, spare_servers_draw_idle_power);
+  tcase_add_test(tc, renewal_draws_the_steps_power);
   tcase_add_test(tc, cpu_pools_are_paid);
   suite_add_tcase(s, tc);
   return s;

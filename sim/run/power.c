@@ -51,6 +51,12 @@ typedef struct class_meter {
   double* bytes;                        /* [cap_win][RS_LINK_CLASS_COUNT] */
 } class_meter_t;
 
+/* Power above idle that n GPUs from `first` drew from t0 to t1 without executing (rs_run_power_add_busy). */
+typedef struct busy {
+  int first, n;
+  double t0, t1, watts;
+} busy_t;
+
 /* GPUs that aggregated training stands for with its live ones: each draws the live ones' mean. */
 typedef struct stand_in {
   const rs_gpu_t* const* live;
@@ -75,8 +81,10 @@ struct rs_power {
   int n_stands;
   double window, t_last;
   double* j;       /* [n_win][n_sites][N_PARTS] */
-  double* spare_j; /* the same, of spare servers (added after the run); NULL when none is held */
-  double* t0;      /* [n_win] window starts; ends are the next start, or t_end */
+  double* added_j; /* the same, added after the run (spare servers, busy time a fast path skipped); or NULL */
+  busy_t* busy;    /* rs_run_power_add_busy's segments */
+  int n_busy, cap_busy;
+  double* t0; /* [n_win] window starts; ends are the next start, or t_end */
   double t_end;
   class_meter_t* classes; /* NULL: no link_windows.csv */
   int n_win, cap_win;
@@ -255,7 +263,8 @@ void rs_run_power_free(rs_power_t* p)
   free(p->cpu_last);
   free(p->links);
   free(p->j);
-  free(p->spare_j);
+  free(p->added_j);
+  free(p->busy);
   free(p->t0);
   class_meter_free(p->classes);
   free(p);
@@ -611,7 +620,7 @@ static double joules(const rs_power_t* p, int w, int s, int k)
   }
   double j[N_PARTS];
   for (int q = 0; q < N_PARTS; q++)
-    j[q] = window_j(p, w, s)[q] + (p->spare_j ? p->spare_j[((size_t)w * p->n_sites + s) * N_PARTS + q] : 0);
+    j[q] = window_j(p, w, s)[q] + (p->added_j ? p->added_j[((size_t)w * p->n_sites + s) * N_PARTS + q] : 0);
   return k < N_PARTS ? j[k] : k == N_PARTS ? it_j(j) : it_j(j) * p->pue[s];
 }
 
@@ -677,10 +686,30 @@ static int write_link_windows(rs_run_t* run, const rs_power_t* p, rs_err_t* err)
   return RS_OK;
 }
 
-/* Spare servers draw their idle power over their workload's span, at its first GPU's site: added to the
- * windows after the run, apart from the readings, so that a workload's share of its site's other power
- * (other_j) does not spread one job's spares over the others. */
-static void add_spares(rs_power_t* p)
+/* Adds w watts of part q at site s over [a, b] to the windows' joules added after the run. */
+static void add_after(rs_power_t* p, int s, int q, double a, double b, double w)
+{
+  if (p->added_j == NULL)
+    p->added_j = xbt_new0(double, (size_t)(p->n_win ? p->n_win : 1) * p->n_sites * N_PARTS);
+  int lo = 0, hi = p->n_win; /* the first window that ends after a */
+  while (lo < hi) {
+    int mid = (lo + hi) / 2;
+    if (window_end(p, mid) <= a)
+      lo = mid + 1;
+    else
+      hi = mid;
+  }
+  for (int k = lo; k < p->n_win && p->t0[k] < b; k++) {
+    double from = fmax(a, p->t0[k]), to = fmin(b, window_end(p, k));
+    if (to > from)
+      p->added_j[((size_t)k * p->n_sites + s) * N_PARTS + q] += w * (to - from);
+  }
+}
+
+/* After the run, apart from the readings (so that a workload's share of its site's other power, other_j,
+ * does not spread one job's spares over the others): spare servers draw their idle power over their
+ * workload's span, at its first GPU's site; the busy segments a fast path stated go to their GPUs' sites. */
+static void add_spares_and_busy(rs_power_t* p)
 {
   const rs_run_t* run = p->run;
   for (int i = 0; i < run->sc->n_workloads; i++) {
@@ -688,15 +717,32 @@ static void add_spares(rs_power_t* p)
     double w[N_PARTS];
     if (!(spare_w(p, i, w) > 0))
       continue;
-    if (p->spare_j == NULL)
-      p->spare_j = xbt_new0(double, (size_t)(p->n_win ? p->n_win : 1) * p->n_sites * N_PARTS);
     int s = run->plat->gpus[run->sc->workloads[i].first_gpu].site;
-    for (int k = 0; k < p->n_win; k++) {
-      double a = fmax(r->start_s, p->t0[k]), b = fmin(r->end_s, window_end(p, k));
-      for (int q = 0; q < N_PARTS && b > a; q++)
-        p->spare_j[((size_t)k * p->n_sites + s) * N_PARTS + q] += w[q] * (b - a);
-    }
+    for (int q = 0; q < N_PARTS; q++)
+      add_after(p, s, q, r->start_s, r->end_s, w[q]);
   }
+  const rs_gpu_t* gpus = run->plat->gpus;
+  for (int k = 0; k < p->n_busy; k++) {
+    const busy_t* b = &p->busy[k];
+    int from = b->first, end = b->first + b->n;
+    for (int g = b->first; g < end; g++) /* each run of GPUs at one site, its share */
+      if (g + 1 == end || gpus[g + 1].site != gpus[g].site) {
+        add_after(p, gpus[g].site, PART_GPU, b->t0, b->t1, b->watts * (g + 1 - from) / b->n);
+        from = g + 1;
+      }
+  }
+}
+
+void rs_run_power_add_busy(rs_run_t* run, int first, int n, double t0, double t1, double watts)
+{
+  rs_power_t* p = run->power;
+  if (p == NULL || n <= 0 || !(t1 > t0) || !(watts > 0))
+    return;
+  if (p->n_busy == p->cap_busy) {
+    p->cap_busy = p->cap_busy ? 2 * p->cap_busy : 64;
+    p->busy     = xbt_realloc(p->busy, (size_t)p->cap_busy * sizeof *p->busy);
+  }
+  p->busy[p->n_busy++] = (busy_t){first, n, t0, t1, watts};
 }
 
 int rs_run_power_finish(rs_run_t* run, rs_err_t* err)
@@ -704,7 +750,7 @@ int rs_run_power_finish(rs_run_t* run, rs_err_t* err)
   rs_power_t* p = run->power;
   p->t_end      = simgrid_get_clock();
   read_window(p, p->t_end);
-  add_spares(p);
+  add_spares_and_busy(p);
   p->finished   = 1;
   rs_table_t* t = rs_run_table(run, "power", power_cols, N_COLS(power_cols), err);
   rs_table_t* u = t ? rs_run_table(run, "power_summary", summary_cols, N_COLS(summary_cols), err) : NULL;

@@ -259,6 +259,10 @@ int rs_run_power_check(rs_run_t* run, rs_err_t* err);
 /* Aggregated training: the n GPUs from `first` on (platform order) are stood for by the n_live GPUs
  * `live` (borrowed, must outlive the run): the others draw the live ones' mean power. From a kind's start. */
 void rs_run_power_stand_for(rs_run_t* run, const rs_gpu_t* const* live, int n_live, const rs_gpu_t* first, int n);
+/* A kind that advances time without executing (training's renewal fast path) states what the n GPUs
+ * from `first` (platform order) drew above their idle power from t0 to t1, in watts all together:
+ * power.csv adds it to their sites' gpu scope after the run; the kind adds it to its energy_j itself. */
+void rs_run_power_add_busy(rs_run_t* run, int first, int n, double t0, double t1, double watts);
 /* Starts the daemon actor that reads the power at each window's end (before simgrid_run). */
 void rs_run_power_start(rs_run_t* run);
 /* After simgrid_run: closes the last window, writes power.csv and power_summary.csv; RS_ERR and err. */

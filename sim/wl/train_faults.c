@@ -36,6 +36,7 @@ struct train_ft {
   double commit_s;      /* when the work not yet checkpointed began */
   double uncommitted_s; /* useful work since then */
   int in_a_row;         /* interruptions since the last iteration done */
+  int trained_it;       /* iterations reached by the end, less the work lost if it ended interrupted */
 };
 
 /* Interruptions in a row, with no iteration done between them, after which the job is given up: its
@@ -198,22 +199,39 @@ static int checkpoint(train_wl_t* w, train_ft_t* ft, int it)
   return 1;
 }
 
-static void finish(train_wl_t* w, train_ft_t* ft)
+/* The job ends with iteration `next` the next to run. */
+static void finish(train_wl_t* w, train_ft_t* ft, int next)
 {
   double end = simgrid_get_clock();
   if (ft->pending) /* ended interrupted (the wall horizon): the work since the checkpoint is lost */
     w->sum.lost_work_s += ft->fail_s - ft->commit_s, w->sum.downtime_s += end - ft->fail_s;
   else
     w->sum.useful_s += ft->uncommitted_s;
+  ft->trained_it = ft->pending ? ft->ckpt_it : next;
   ft->running    = 0;
   w->sum.goodput = end > w->wl->start_s ? w->sum.useful_s / (end - w->wl->start_s) : NAN;
 }
 
-/* The renewal fast path from iteration next on, each iteration taking step_s: segments of useful work
- * up to the next checkpoint (or the end), each cut short by the failures the fault process injects. */
-static void renewal(train_wl_t* w, train_ft_t* ft, int next, double step_s)
+/* What the job's GPUs draw above idle while they compute, all together: the measured step's joules over
+ * its time, less their idle power (0 if the step drew less). */
+static double busy_above_idle_w(const train_wl_t* w, double step_j, double step_s)
 {
-  int n_it = w->cfg->iterations;
+  double idle = 0;
+  for (int r = 0; r < w->n; r++)
+    idle += w->gpus[r]->model->idle_watts;
+  return step_j / step_s > idle ? step_j / step_s - idle : 0;
+}
+
+/* The renewal fast path from iteration next on, each iteration taking step_s and drawing step_j (the
+ * last simulated one's): segments of useful work up to the next checkpoint (or the end), each cut short
+ * by the failures the fault process injects. The GPUs compute through each segment, up to a failure
+ * too (that work is lost, but was done), so the segment draws the step's power, stated to the power
+ * module, as the GPUs sleep in the engine; checkpoints and restarts draw idle power. Returns the
+ * iteration the job reached. */
+static int renewal(train_wl_t* w, train_ft_t* ft, int next, double step_s, double step_j)
+{
+  int n_it    = w->cfg->iterations;
+  double busy = busy_above_idle_w(w, step_j, step_s);
   while (next < n_it && simgrid_get_clock() < ft->wall_end_s && w->row->failed == NULL) {
     if (ft->pending) {
       next = restart(w, ft);
@@ -226,7 +244,9 @@ static void renewal(train_wl_t* w, train_ft_t* ft, int next, double step_s)
     if (end > ft->wall_end_s)
       end = ft->wall_end_s;
     int whole = sleep_unless_failure(ft, end - now);
-    int ran   = whole && end == now + k * step_s ? k : (int)floor((simgrid_get_clock() - now) / step_s);
+    rs_run_power_add_busy(w->run, w->wl->first_gpu, w->n, now, simgrid_get_clock(), busy);
+    w->sum.energy_j += busy * (simgrid_get_clock() - now);
+    int ran = whole && end == now + k * step_s ? k : (int)floor((simgrid_get_clock() - now) / step_s);
     w->row->operations += ran;
     ft->in_a_row = ran > 0 ? 0 : ft->in_a_row;
     next += ran;
@@ -236,6 +256,17 @@ static void renewal(train_wl_t* w, train_ft_t* ft, int next, double step_s)
     if (ft->uncommitted_s >= ft->interval_s - 1e-9 * step_s)
       checkpoint(w, ft, next - 1);
   }
+  return next;
+}
+
+int rs_train__ft_renews(const train_wl_t* w)
+{
+  return w->ft != NULL && w->ft->cfg->renewal_after > 0;
+}
+
+int rs_train__trained_iterations(const train_wl_t* w)
+{
+  return w->ft ? w->ft->trained_it : w->cfg->iterations;
 }
 
 int rs_train__ft_after(train_wl_t* w, int it, double t0, double t1)
@@ -252,12 +283,13 @@ int rs_train__ft_after(train_wl_t* w, int it, double t0, double t1)
     int next = restart(w, ft);
     return w->row->failed ? w->cfg->iterations : next;
   }
+  int next = it + 1;
   if (!last && ft->cfg->renewal_after > 0 && w->row->operations >= ft->cfg->renewal_after) {
-    renewal(w, ft, it + 1, t1 - t0);
+    next = renewal(w, ft, it + 1, t1 - t0, rs_train__live_energy_j(w) - w->it_j0);
     last = 1;
   }
   if (!last)
-    return it + 1;
-  finish(w, ft);
+    return next;
+  finish(w, ft, next);
   return w->cfg->iterations;
 }

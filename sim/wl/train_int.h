@@ -93,6 +93,7 @@ typedef struct train_wl {
   double step_sum;     /* over iterations, for the summary */
   train_ft_t* ft;      /* its reaction to failures; NULL when the run has none */
   int next_it;         /* the iteration every rank runs next (rank 0 sets it) */
+  double it_j0;        /* the job's GPU joules when the iteration began (measured for the renewal fast path) */
 } train_wl_t;
 
 /* One rank: the context of its actor and of its gradient-reduction actor. */
@@ -157,6 +158,10 @@ void rs_train__plan_aggregated(train_wl_t* w);
 /* Starts the flows of the other replicas' sends that stand beside me's send (backward: its gradients). */
 void rs_train__send_mirrors(const train_rank_t* me, int backward, double bytes);
 
+/* Energy drawn so far by the job's GPUs: the live ones', scaled to every GPU in aggregated mode (the
+ * other replicas do what the live ones do). */
+double rs_train__live_energy_j(const train_wl_t* w);
+
 /* ---- failures (train_faults.c) ------------------------------------------------------------------- */
 
 /* The job's reaction to the run's failures (failures.training), or NULL when the run injects none.
@@ -169,6 +174,12 @@ int rs_train__spare_servers(const rs_run_t* run, int i);
  * a failure, or advances by the renewal fast path; returns the next iteration to run (cfg->iterations
  * when the job is done). */
 int rs_train__ft_after(train_wl_t* w, int it, double t0, double t1);
+/* 1 when the job will take the renewal fast path (failures.training.renewal_after), which needs each
+ * iteration's energy (w->it_j0). */
+int rs_train__ft_renews(const train_wl_t* w);
+/* Iterations the job trained, for its tokens: every one without failures; under them, those it reached
+ * by its end (less the work lost when it ended interrupted), however often it ran them again. */
+int rs_train__trained_iterations(const train_wl_t* w);
 /* The kind's fault entry (rs_wl_ops_t.fault). */
 void rs_train__fault(rs_run_t* run, int i, void* state, const rs_fault_t* f);
 

@@ -568,9 +568,7 @@ static void record_iteration(train_wl_t* w, int it, double t0, double t1)
   rs_run_progress(w->run, 1);
 }
 
-/* Energy drawn so far by the job's GPUs: the live ones', scaled to every GPU in aggregated mode (the
- * other replicas do what the live ones do). */
-static double live_energy_j(const train_wl_t* w)
+double rs_train__live_energy_j(const train_wl_t* w)
 {
   return rs_run_gpu_energy_j(w->live_gpus, w->n_live) * w->n / w->n_live;
 }
@@ -606,12 +604,14 @@ static void train_rank(int argc, char** argv)
   train_wl_t* w    = me->w;
   sg_actor_sleep_until(w->wl->start_s);
   if (me->rank == 0)
-    w->sum.energy_j = -live_energy_j(w);
+    w->sum.energy_j = -rs_train__live_energy_j(w);
   if (w->flows && me->rank == 0)
     rs_train__plan_aggregated(w);
   for (int it = 0; it < w->cfg->iterations; it = w->next_it) {
     sg_barrier_wait(w->barrier);
     double t0 = simgrid_get_clock();
+    if (me->rank == 0 && rs_train__ft_renews(w)) /* the renewal fast path draws each step's measured power */
+      w->it_j0 = rs_train__live_energy_j(w);
     memset(&me->t, 0, sizeof me->t);
     me->at.iteration = it;
     run_schedule(me);
@@ -636,8 +636,8 @@ static void train_rank(int argc, char** argv)
   if (me->rank == 0) {
     w->row->end_s    = simgrid_get_clock();
     w->row->finished = 1;
-    w->sum.energy_j += live_energy_j(w);
-    w->row->tokens          = (double)w->cfg->iterations * w->lay.global_batch * w->cfg->model.seq_len;
+    w->sum.energy_j += rs_train__live_energy_j(w);
+    w->row->tokens          = (double)rs_train__trained_iterations(w) * w->lay.global_batch * w->cfg->model.seq_len;
     w->row->energy_j        = w->sum.energy_j;
     w->sum.joules_per_token = w->sum.energy_j / w->row->tokens;
   }
