@@ -498,6 +498,13 @@ START_TEST(test_validate_csv)
   ck_assert_str_eq(res.out, want);
   ck_assert_int_eq(racksim("validate", QUICKSTART, "--format", "text", NULL), 0);
   assert_has(res.out, "scenario scenarios/quickstart.yaml: valid (1 workload)\n");
+  /* the deal's two replicas (docs/pricing.md): 16 NVL72 racks for training, one for serving, on GB300 too */
+  ck_assert_int_eq(racksim("validate", "scenarios/deal-38b.yaml", "--format", "csv", NULL), 0);
+  assert_has(res.out, "\r\ndeal-38b,1,1152,GB200,16,1,576,");
+  ck_assert_int_eq(racksim("validate", "scenarios/deal-38b-serve.yaml", "--format", "csv", "--set",
+                           "platform.generate.server=u-p6e-gb300x72", NULL),
+                   0);
+  assert_has(res.out, "\r\ndeal-38b-serve,1,72,GB300,1,1,36,");
   racksim("validate", QUICKSTART, "--format", "xml", NULL);
   assert_usage_error("validate: --format: expected text or csv, got 'xml'");
   racksim("run", QUICKSTART, "--format", "csv", NULL);
