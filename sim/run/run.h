@@ -253,8 +253,9 @@ void rs_run_power_free(rs_power_t* p); /* accepts NULL */
  * one share of its busy power every GPU keeps so that the tightest site fits at full load): the GPU
  * models' cap_watts and cap_speed, and the hosts' busy power. Refuses a platform whose site could draw
  * more than the budget at full load (every GPU at TDP or its cap, CPUs at TDP, every port at its maximum,
- * the overhead, times the PUE), or could not fit even capped to idle, or a cap not above idle power or on
- * a GPU type without a curve; RS_ERR and a located message. Runs before any workload computes a time. */
+ * the overhead, spare servers at idle, times the PUE), or could not fit even capped to idle, or a cap not
+ * above idle power or on a GPU type without a curve; RS_ERR and a located message. Runs before any
+ * workload computes a time. */
 int rs_run_power_check(rs_run_t* run, rs_err_t* err);
 /* Aggregated training: the n GPUs from `first` on (platform order) are stood for by the n_live GPUs
  * `live` (borrowed, must outlive the run): the others draw the live ones' mean power. From a kind's start. */
