@@ -232,7 +232,12 @@ rs_hw_proto_t rs_hw_proto(const rs_hw_calib_t* c, rs_proto_t p)
  *     cap; below about half of TDP the speed is taken proportional to the cap (0.5 at 0.5: unverified,
  *     the voltage floor reached, clock then linear in dynamic power), and 0 at the idle power (10%).
  *   Blackwell (B200, B300, GB200, GB300) and Ampere (A100): no published curve was found; they take
- *     Hopper's shape in fractions of TDP (unverified).
+ *     Hopper's shape in fractions of TDP (unverified). A check, not a fit: Meta's 83K-GB200 cluster
+ *     (Ardestani et al., arXiv 2605.24461, 2026, as Supercomputing News reported it on 2026-05-30;
+ *     secondary, the paper's own curve not read) found the cluster's performance per watt best near
+ *     1,000 W of a GB200's 1,200 W and provisions 960 W; on this curve a GPU's speed per watt peaks at
+ *     0.857 of TDP (1,029 W), 1.021 x the uncapped, and is 1.019 x at 0.8 (960 W).
+ *   What was searched for a measured curve (2026-12): docs/sources.md, "Power caps".
  * The factor slows the compute (FLOP-bound) part of every kernel only; HBM-bound time is kept
  * (rs_gpu_seconds), as memory clocks are not what a power cap throttles first (the same secondary
  * source: 5-8% lost at 600 W for memory-bound inference). Not fitted to any case. */

@@ -41,10 +41,9 @@ struct train_ft {
   double uncommitted_s; /* useful work since then */
   int in_a_row;         /* interruptions since the last iteration done */
   /* the energy of lost work: the meters' reading at commit_s and at the pending failure; past the
-   * renewal switch the GPUs run nothing in the engine, so the lost seconds are priced at the power the
-   * meters measured over the last simulated iteration (iter_w) */
+   * renewal switch the GPUs run nothing in the engine, so the lost seconds are priced at the power of the
+   * last simulated iteration (iter_w, the step the renewal repeats) */
   double commit_j, fail_j;
-  double mark_j, mark_s; /* the reading when the last simulated iteration began */
   double iter_w;
   int renewing;
   /* the storage tier the checkpoints go to over the network; n_storage 0: a timed wait at write_s */
@@ -55,6 +54,7 @@ struct train_ft {
   sg_sem_t writing;  /* released by each write that lands, and by a failure meanwhile; NULL: none */
   sg_sem_t* spent;   /* semaphores of writes a failure cut short: their flows still release them */
   int n_spent;
+  int trained_it;       /* iterations reached by the end, less the work lost if it ended interrupted */
 };
 
 /* The storage hosts on the site of the job's first GPU: plat's are ordered by site. */
@@ -113,7 +113,8 @@ train_ft_t* rs_train__ft_new(train_wl_t* w)
   ft->restart_s      = ft->cfg->restart_s;
   ft->wall_end_s     = ft->cfg->wall_h > 0 ? w->wl->start_s + ft->cfg->wall_h * 3600 : INFINITY;
   ft->spares_free    = ft->cfg->spares;
-  w->row->spare_gpus = ft->cfg->spares * rs_run_server_gpus(run, w->wl->first_gpu); /* paid while held */
+  int i              = (int)(w->wl - run->sc->workloads);
+  w->row->spare_gpus = rs_train__spare_servers(run, i) * rs_run_server_gpus(run, w->wl->first_gpu); /* paid, idle */
   ft->spare_ids      = xbt_new(long long, ft->cfg->spares + 1);
   ft->wake           = sg_sem_init(0);
   ft->commit_s       = w->wl->start_s;
@@ -133,8 +134,6 @@ static void commit_here(train_wl_t* w, train_ft_t* ft)
 void rs_train__ft_begin(train_wl_t* w)
 {
   commit_here(w, w->ft);
-  w->ft->mark_j = w->ft->commit_j;
-  w->ft->mark_s = w->ft->commit_s;
 }
 
 /* The pending failure's lost work: its seconds and, from the meters or the measured power, its joules. */
@@ -143,6 +142,12 @@ static void count_lost(train_wl_t* w, train_ft_t* ft)
   double lost = ft->fail_s - ft->commit_s;
   w->sum.lost_work_s += lost;
   w->sum.lost_work_energy_j += ft->renewing ? lost * ft->iter_w : ft->fail_j - ft->commit_j;
+}
+
+int rs_train__spare_servers(const rs_run_t* run, int i)
+{
+  (void)i; /* failures.training holds for every training workload */
+  return run->faults ? run->sc->failures.training.spares : 0;
 }
 
 void rs_train__ft_free(train_ft_t* ft)
@@ -294,23 +299,41 @@ static int checkpoint(train_wl_t* w, train_ft_t* ft, int it, int flows)
   return 1;
 }
 
-static void finish(train_wl_t* w, train_ft_t* ft)
+/* The job ends with iteration `next` the next to run. */
+static void finish(train_wl_t* w, train_ft_t* ft, int next)
 {
   double end = simgrid_get_clock();
   if (ft->pending) /* ended interrupted (the wall horizon): the work since the checkpoint is lost */
     count_lost(w, ft), w->sum.downtime_s += end - ft->fail_s;
   else
     w->sum.useful_s += ft->uncommitted_s;
+  ft->trained_it = ft->pending ? ft->ckpt_it : next;
   ft->running    = 0;
   w->sum.goodput = end > w->wl->start_s ? w->sum.useful_s / (end - w->wl->start_s) : NAN;
 }
 
-/* The renewal fast path from iteration next on, each iteration taking step_s: segments of useful work
- * up to the next checkpoint (or the end), each cut short by the failures the fault process injects. */
-static void renewal(train_wl_t* w, train_ft_t* ft, int next, double step_s)
+/* What the job's GPUs draw above idle while they compute, all together: the measured step's joules over
+ * its time, less their idle power (0 if the step drew less). */
+static double busy_above_idle_w(const train_wl_t* w, double step_j, double step_s)
 {
-  int n_it     = w->cfg->iterations;
+  double idle = 0;
+  for (int r = 0; r < w->n; r++)
+    idle += w->gpus[r]->model->idle_watts;
+  return step_j / step_s > idle ? step_j / step_s - idle : 0;
+}
+
+/* The renewal fast path from iteration next on, each iteration taking step_s and drawing step_j (the
+ * last simulated one's): segments of useful work up to the next checkpoint (or the end), each cut short
+ * by the failures the fault process injects. The GPUs compute through each segment, up to a failure
+ * too (that work is lost, but was done), so the segment draws the step's power, stated to the power
+ * module, as the GPUs sleep in the engine; checkpoints and restarts draw idle power. Returns the
+ * iteration the job reached. */
+static int renewal(train_wl_t* w, train_ft_t* ft, int next, double step_s, double step_j)
+{
+  int n_it    = w->cfg->iterations;
+  double busy = busy_above_idle_w(w, step_j, step_s);
   ft->renewing = 1;
+  ft->iter_w   = step_j / step_s;
   while (next < n_it && simgrid_get_clock() < ft->wall_end_s && w->row->failed == NULL) {
     if (ft->pending) {
       next = restart(w, ft);
@@ -323,7 +346,9 @@ static void renewal(train_wl_t* w, train_ft_t* ft, int next, double step_s)
     if (end > ft->wall_end_s)
       end = ft->wall_end_s;
     int whole = sleep_unless_failure(ft, end - now);
-    int ran   = whole && end == now + k * step_s ? k : (int)floor((simgrid_get_clock() - now) / step_s);
+    rs_run_power_add_busy(w->run, w->wl->first_gpu, w->n, now, simgrid_get_clock(), busy);
+    w->sum.energy_j += busy * (simgrid_get_clock() - now);
+    int ran = whole && end == now + k * step_s ? k : (int)floor((simgrid_get_clock() - now) / step_s);
     w->row->operations += ran;
     ft->in_a_row = ran > 0 ? 0 : ft->in_a_row;
     next += ran;
@@ -333,21 +358,22 @@ static void renewal(train_wl_t* w, train_ft_t* ft, int next, double step_s)
     if (ft->uncommitted_s >= ft->interval_s - 1e-9 * step_s)
       checkpoint(w, ft, next - 1, 0);
   }
+  return next;
 }
 
-/* The job's GPU power over the iteration that just ended at t1, from the meters' reading where it
- * began (mark_j, taken when rank 0 last left rs_train__ft_after), for the renewal's lost work. */
-static void measure_iteration(train_wl_t* w, train_ft_t* ft, double t1)
+int rs_train__ft_renews(const train_wl_t* w)
 {
-  if (t1 > ft->mark_s)
-    ft->iter_w = (rs_train__energy_j(w) - ft->mark_j) / (t1 - ft->mark_s);
+  return w->ft != NULL && w->ft->cfg->renewal_after > 0;
 }
 
-/* rs_train__ft_after's work, the meters' mark apart. */
-static int after(train_wl_t* w, train_ft_t* ft, int it, double t0, double t1)
+int rs_train__trained_iterations(const train_wl_t* w)
 {
-  if (!ft->pending)
-    measure_iteration(w, ft, t1);
+  return w->ft ? w->ft->trained_it : w->cfg->iterations;
+}
+
+int rs_train__ft_after(train_wl_t* w, int it, double t0, double t1)
+{
+  train_ft_t* ft = w->ft;
   if (ft->pending) {
     int next = restart(w, ft);
     return w->row->failed ? w->cfg->iterations : next;
@@ -359,21 +385,14 @@ static int after(train_wl_t* w, train_ft_t* ft, int it, double t0, double t1)
     int next = restart(w, ft);
     return w->row->failed ? w->cfg->iterations : next;
   }
+  int next = it + 1;
   if (!last && ft->cfg->renewal_after > 0 && w->row->operations >= ft->cfg->renewal_after) {
-    renewal(w, ft, it + 1, t1 - t0);
+    next = renewal(w, ft, it + 1, t1 - t0, rs_train__energy_j(w) - w->it_j0);
     last = 1;
   }
   if (!last)
-    return it + 1;
-  finish(w, ft);
+    return next;
+  finish(w, ft, next);
   return w->cfg->iterations;
 }
 
-int rs_train__ft_after(train_wl_t* w, int it, double t0, double t1)
-{
-  train_ft_t* ft = w->ft;
-  int next       = after(w, ft, it, t0, t1);
-  ft->mark_j     = rs_train__energy_j(w); /* the next iteration begins now */
-  ft->mark_s     = simgrid_get_clock();
-  return next;
-}

@@ -94,6 +94,7 @@ typedef struct train_wl {
   double step_sum;     /* over iterations, for the summary */
   train_ft_t* ft;      /* its reaction to failures; NULL when the run has none */
   int next_it;         /* the iteration every rank runs next (rank 0 sets it) */
+  double it_j0;        /* the job's GPU joules when the iteration began (measured for the renewal fast path) */
 } train_wl_t;
 
 /* One rank: the context of its actor and of its gradient-reduction actor. */
@@ -169,10 +170,18 @@ train_ft_t* rs_train__ft_new(train_wl_t* w);
 void rs_train__ft_free(train_ft_t* ft); /* accepts NULL */
 /* Rank 0 at the job's start: the energy meters' reading where the first uncommitted work begins. */
 void rs_train__ft_begin(train_wl_t* w);
+/* The spare servers training workload i holds under failures: (rs_wl_ops_t.spare_servers). */
+int rs_train__spare_servers(const rs_run_t* run, int i);
 /* Rank 0, after iteration it ran from t0 to t1: checkpoints, or restarts from the last checkpoint after
  * a failure, or advances by the renewal fast path; returns the next iteration to run (cfg->iterations
  * when the job is done). */
 int rs_train__ft_after(train_wl_t* w, int it, double t0, double t1);
+/* 1 when the job will take the renewal fast path (failures.training.renewal_after), which needs each
+ * iteration's energy (w->it_j0). */
+int rs_train__ft_renews(const train_wl_t* w);
+/* Iterations the job trained, for its tokens: every one without failures; under them, those it reached
+ * by its end (less the work lost when it ended interrupted), however often it ran them again. */
+int rs_train__trained_iterations(const train_wl_t* w);
 /* The kind's fault entry (rs_wl_ops_t.fault). */
 void rs_train__fault(rs_run_t* run, int i, void* state, const rs_fault_t* f);
 

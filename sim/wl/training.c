@@ -626,6 +626,8 @@ static void train_rank(int argc, char** argv)
   for (int it = 0; it < w->cfg->iterations; it = w->next_it) {
     sg_barrier_wait(w->barrier);
     double t0 = simgrid_get_clock();
+    if (me->rank == 0 && rs_train__ft_renews(w)) /* the renewal fast path draws each step's measured power */
+      w->it_j0 = rs_train__energy_j(w);
     memset(&me->t, 0, sizeof me->t);
     me->at.iteration = it;
     run_schedule(me);
@@ -651,7 +653,7 @@ static void train_rank(int argc, char** argv)
     w->row->end_s    = simgrid_get_clock();
     w->row->finished = 1;
     w->sum.energy_j += rs_train__energy_j(w);
-    w->row->tokens          = (double)w->cfg->iterations * w->lay.global_batch * w->cfg->model.seq_len;
+    w->row->tokens          = (double)rs_train__trained_iterations(w) * w->lay.global_batch * w->cfg->model.seq_len;
     w->row->energy_j        = w->sum.energy_j;
     w->sum.joules_per_token = w->sum.energy_j / w->row->tokens;
   }
@@ -1040,14 +1042,15 @@ static const rs_wl_col_t train_cols[] = {
 };
 
 const rs_wl_ops_t rs_wl__training = {
-    .kind     = "training",
-    .cols     = train_cols,
-    .n_cols   = sizeof train_cols / sizeof train_cols[0],
-    .prepare  = train_prepare,
-    .start    = train_start,
-    .summary  = train_summary,
-    .report   = train_report,
-    .describe = train_describe,
-    .free     = train_free,
-    .fault    = rs_train__fault,
+    .kind          = "training",
+    .cols          = train_cols,
+    .n_cols        = sizeof train_cols / sizeof train_cols[0],
+    .prepare       = train_prepare,
+    .start         = train_start,
+    .summary       = train_summary,
+    .report        = train_report,
+    .describe      = train_describe,
+    .free          = train_free,
+    .fault         = rs_train__fault,
+    .spare_servers = rs_train__spare_servers,
 };
