@@ -54,7 +54,7 @@ struct train_ft {
   sg_sem_t writing;  /* released by each write that lands, and by a failure meanwhile; NULL: none */
   sg_sem_t* spent;   /* semaphores of writes a failure cut short: their flows still release them */
   int n_spent;
-  int trained_it;       /* iterations reached by the end, less the work lost if it ended interrupted */
+  int trained_it; /* iterations reached by the end, less the work lost if it ended interrupted */
 };
 
 /* The storage hosts on the site of the job's first GPU: plat's are ordered by site. */
@@ -330,8 +330,8 @@ static double busy_above_idle_w(const train_wl_t* w, double step_j, double step_
  * iteration the job reached. */
 static int renewal(train_wl_t* w, train_ft_t* ft, int next, double step_s, double step_j)
 {
-  int n_it    = w->cfg->iterations;
-  double busy = busy_above_idle_w(w, step_j, step_s);
+  int n_it     = w->cfg->iterations;
+  double busy  = busy_above_idle_w(w, step_j, step_s);
   ft->renewing = 1;
   ft->iter_w   = step_j / step_s;
   while (next < n_it && simgrid_get_clock() < ft->wall_end_s && w->row->failed == NULL) {
@@ -395,4 +395,3 @@ int rs_train__ft_after(train_wl_t* w, int it, double t0, double t1)
   finish(w, ft, next);
   return w->cfg->iterations;
 }
-
