@@ -17,8 +17,12 @@
 /* One pass of a stage: the forward or the backward of one micro-batch through one of its chunks. */
 typedef struct rs_train_step {
   int backward; /* 0: forward, 1: backward */
-  int chunk;    /* the virtual stage on this rank, 0 to vp - 1 (always 0 when vp is 1) */
-  int micro;    /* the micro-batch, 0 to n_micro - 1 */
+  int chunk;    /* the virtual stage on this rank, 0 to vp - 1 (always 0 when vp is 1); DualPipe: the phase */
+  int micro;    /* the micro-batch, 0 to n_micro - 1 (DualPipe: of its direction, 0 to n_micro / 2 - 1) */
+  /* DualPipe only (0 elsewhere): */
+  int split;   /* a backward that computes its input gradients only; its weight gradients come later */
+  int weights; /* a pass of the weight gradients of the earliest split backward not yet done (chunk, micro: its) */
+  int paired;  /* a forward that runs overlapped with the next step, a backward (DeepSeek's F&B chunk pair) */
 } rs_train_step_t;
 
 /* Forward passes that stage (0 to pp - 1) runs before its first backward: pp - stage - 1 for plain 1F1B
@@ -29,6 +33,14 @@ int rs_train__warmup(int pp, int vp, int stage, int n_micro);
  * runs them: the warm-up's forwards, then one forward and one backward, then the remaining backwards.
  * Returns their number. */
 int rs_train__schedule(int pp, int vp, int stage, int n_micro, rs_train_step_t* steps);
+/* DualPipe (DeepSeek-V3 report, section 3.2.1; deepseek-ai/DualPipe): n_micro micro-batches, half fed
+ * from each end of a pipeline of pp ranks (pp even, n_micro even and at least 2 pp). Chunk (phase) 0 of
+ * stage s is the virtual stage min(s, pp - 1 - s) of the direction in which s is in the first half,
+ * chunk 1 the mirror one (pp - 1 - min(...)) of the other direction. Writes the stage's passes in order
+ * into steps (at least RS_TRAIN_DUALPIPE_STEPS(n_micro) of them) and returns their number: a forward and a
+ * backward per micro-batch and chunk, paired forwards, split backwards and their weight passes. */
+#define RS_TRAIN_DUALPIPE_STEPS(n_micro) (3 * (n_micro))
+int rs_train__dualpipe(int pp, int stage, int n_micro, rs_train_step_t* steps);
 
 /* ---- state -------------------------------------------------------------------------------------- */
 
