@@ -87,8 +87,8 @@ typedef struct train_wl {
   int aggregated;
   int n;
   const rs_gpu_t** gpus;
-  rs_train_step_t** schedule; /* [pp]: each stage's passes in order (rs_train__schedule), n_steps each */
-  int n_steps;
+  rs_train_step_t** schedule; /* [pp]: each stage's passes in order (rs_train__schedule), n_steps[s] each */
+  int* n_steps;
   int reps;                           /* live DP replicas: all (faithful) or ep (aggregated) */
   int n_live;                         /* ranks that run actors: n / dp x reps */
   char* live;                         /* [n]: rank r runs actors */
@@ -129,6 +129,12 @@ struct train_rank {
   sg_sem_t* reloaded;    /* [offload_layers]: released when they are back on the GPU */
   sg_sem_t* gathered;    /* zero 3 with prefetch: [layers], released when the DP reducer gathered layer i */
   int carried;           /* zero 3 with prefetch: the layer whose gather the previous pass queued for this one; -1 */
+  /* DualPipe: per direction d (0: from stage 0 on, 1: from stage pp - 1 back), where activations (0) and
+   * gradients (1) arrive, and the neighbours' boxes and hosts they go to (NULL at the ends) */
+  sg_mailbox_t dual_from[2][2], dual_to[2][2];
+  sg_host_t dual_to_host[2][2];
+  int dry;        /* a DualPipe pair in two runs: 0 as usual; 1: only count compute into pending; 2: all but compute */
+  double pending; /* seconds of compute counted by a dry run */
 };
 
 /* ---- ops.csv (training.c) ------------------------------------------------------------------------ */
