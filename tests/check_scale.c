@@ -135,6 +135,15 @@ START_TEST(ep_with_pipeline_across_pods_agrees)
 }
 END_TEST
 
+/* DualPipe (PP4, EP2) on 8 servers, 3 per pod, 4:1: both directions' pipeline sends and their mirrors. */
+START_TEST(dualpipe_agrees)
+{
+  agree(moe_ep4, "--set platform.generate.servers=8 --set workloads.0.pp=4 --set workloads.0.ep=2 "
+                 "--set workloads.0.global_batch=32 --set workloads.0.schedule=dualpipe "
+                 "--set platform.generate.oversubscription=4");
+}
+END_TEST
+
 /* Where the aggregated mode could not stand for the whole job it says why, and exits 2. */
 START_TEST(aggregated_refuses_groups_leaving_a_domain)
 {
@@ -185,6 +194,7 @@ static Suite* scale_suite(void)
   tcase_add_test(tc, cp_with_pipeline_across_pods_agrees);
   tcase_add_test(tc, ep_across_servers_agrees_and_keeps_contention);
   tcase_add_test(tc, ep_with_pipeline_across_pods_agrees);
+  tcase_add_test(tc, dualpipe_agrees);
   tcase_add_test(tc, aggregated_refuses_groups_leaving_a_domain);
   tcase_add_test(tc, ready_405b_scenarios_validate);
   suite_add_tcase(s, tc);

@@ -143,7 +143,7 @@ static void logits_pass(train_rank_t* me, double multiple)
   const rs_model_t* m = &w->cfg->model;
   /* multi-token prediction: each module's projection of 2h to h and its pass through the shared head */
   double h       = m->hidden;
-  double flops   = (1 + m->mtp_depth) * rs_model_logits_fwd_flops(m) + m->mtp_depth * 2 * 2 * h * h / w->lay.tp;
+  double flops   = (1 + m->mtp_depth) * rs_model_logits_fwd_flops(m) + m->mtp_depth * 2 * 2 * h * h;
   rs_work_t work = work_of(w, multiple * flops * tokens_per_gpu(w), 0, 0, 0);
   work.gemm_prec = RS_PREC_BF16;
   compute(me, &work);
