@@ -773,6 +773,36 @@ START_TEST(tp_comm_overlap_hides_tp_collectives_under_gemms)
 }
 END_TEST
 
+/* DualPipe on two stages (one p5 server, TP4 PP2, 4 micro-batches): the report's bubble (PP/2 - 1)(F&B +
+ * B - 3W) is 0 there, so what is left idle is the pipeline messages' transfer alone (under 0.1% of the
+ * step), where 1F1B idles (PP - 1)(F + B) per step, over 10%; the compute is the same passes, so the
+ * same seconds. An MTP module of depth 1 adds its layer, projection and head to the last stage's passes
+ * and to the model FLOPs. */
+START_TEST(dualpipe_has_no_bubble_on_two_stages)
+{
+  const char* yaml = "name: d\nplatform:\n  generate: {server: p5.48xlarge, servers: 1}\nworkloads:\n"
+                     "  - kind: training\n    model: {preset: llama3-8b}\n    tp: 4\n    pp: 2\n"
+                     "    global_batch: 4\n    recompute: none\n";
+  ck_assert_int_eq(run_scenario(yaml, ""), 0);
+  double step = iteration_value("step_s"), bubble = iteration_value("bubble_s");
+  double compute = iteration_value("compute_s"), tf = iteration_value("tflops_per_gpu");
+  ck_assert_msg(bubble > 0.1 * step, "1f1b: bubble %g of step %g", bubble, step);
+  ck_assert_int_eq(run_scenario(yaml, "--set workloads.0.schedule=dualpipe"), 0);
+  double dual_step = iteration_value("step_s"), dual_bubble = iteration_value("bubble_s");
+  ck_assert_msg(dual_bubble < 1e-3 * dual_step, "dualpipe: bubble %g of step %g", dual_bubble, dual_step);
+  ck_assert_double_eq_tol(iteration_value("compute_s"), compute, 1e-9 * compute);
+  ck_assert(dual_step < step - 0.9 * bubble);
+  ck_assert_int_eq(run_scenario(yaml, "--set workloads.0.schedule=dualpipe --set workloads.0.model.mtp_depth=1"), 0);
+  ck_assert(iteration_value("compute_s") > compute);
+  rs_model_t m;
+  ck_assert(rs_model_preset("llama3-8b", &m) == RS_OK);
+  double f0    = rs_model_train_flops_per_token(&m);
+  m.mtp_depth  = 1;
+  double ratio = rs_model_train_flops_per_token(&m) / f0, step_ratio = iteration_value("step_s") / dual_step;
+  ck_assert_double_eq_tol(iteration_value("tflops_per_gpu"), tf * step / dual_step * ratio / step_ratio, 1e-6 * tf);
+}
+END_TEST
+
 static Suite* training_suite(void)
 {
   Suite* s  = suite_create("training");
@@ -800,6 +830,7 @@ static Suite* training_suite(void)
   tcase_add_test(tc, link_bytes_are_conserved);
   tcase_add_test(tc, traces_are_deterministic);
   tcase_add_test(tc, tp_comm_overlap_hides_tp_collectives_under_gemms);
+  tcase_add_test(tc, dualpipe_has_no_bubble_on_two_stages);
   suite_add_tcase(s, tc);
   return s;
 }

@@ -303,6 +303,7 @@ static const rs_sc__field_t model_fields[] = {
     SHAPE(dense_layers),
     SHAPE(kv_lora_rank),
     SHAPE(q_lora_rank),
+    SHAPE(mtp_depth),
 };
 static const rs_sc__table_t model_table = {RS_SC__FIELDS(model_fields)};
 
