@@ -479,6 +479,39 @@ START_TEST(test_validate_quickstart)
 }
 END_TEST
 
+/* validate --format csv: the platform's figures as one CSV table and nothing else (two p5.48xlarge: 16
+ * H100 of 70 W idle and 700 W busy, in 2 NVLink domains; a cap lowers the busy figure); it belongs to
+ * validate, and takes text or csv only. */
+START_TEST(test_validate_csv)
+{
+  static const char* const header =
+      "scenario,workloads,gpus,gpu_models,nvlink_domains,sites,cpus,cpu_cores,gpu_idle_kw,gpu_busy_kw\r\n";
+  char want[256];
+  ck_assert_int_eq(racksim("validate", "scenarios/training-llama8b-h100.yaml", "--format", "csv", NULL), 0);
+  snprintf(want, sizeof want, "%straining-llama8b-h100,1,16,H100,2,1,4,192,1.12,11.2\r\n", header);
+  ck_assert_str_eq(res.out, want);
+  ck_assert_str_eq(res.err, "");
+  ck_assert_int_eq(
+      racksim("validate", "scenarios/training-llama8b-h100.yaml", "--format=csv", "--set", "power.gpu_cap_w=350", NULL),
+      0);
+  snprintf(want, sizeof want, "%straining-llama8b-h100,1,16,H100,2,1,4,192,1.12,5.6\r\n", header);
+  ck_assert_str_eq(res.out, want);
+  ck_assert_int_eq(racksim("validate", QUICKSTART, "--format", "text", NULL), 0);
+  assert_has(res.out, "scenario scenarios/quickstart.yaml: valid (1 workload)\n");
+  /* the deal's two replicas (docs/pricing.md): 16 NVL72 racks for training, one for serving, on GB300 too */
+  ck_assert_int_eq(racksim("validate", "scenarios/deal-38b.yaml", "--format", "csv", NULL), 0);
+  assert_has(res.out, "\r\ndeal-38b,1,1152,GB200,16,1,576,");
+  ck_assert_int_eq(racksim("validate", "scenarios/deal-38b-serve.yaml", "--format", "csv", "--set",
+                           "platform.generate.server=u-p6e-gb300x72", NULL),
+                   0);
+  assert_has(res.out, "\r\ndeal-38b-serve,1,72,GB300,1,1,36,");
+  racksim("validate", QUICKSTART, "--format", "xml", NULL);
+  assert_usage_error("validate: --format: expected text or csv, got 'xml'");
+  racksim("run", QUICKSTART, "--format", "csv", NULL);
+  assert_usage_error("run: option '--format' belongs to 'racksim validate'");
+}
+END_TEST
+
 static const char* const tables[] = {"summary.csv", "collectives.csv", "events.csv",
                                      "links.csv",   "power.csv",       "power_summary.csv"};
 
@@ -991,6 +1024,7 @@ static Suite* cli_suite(void)
   tcase_add_checked_fixture(good, make_tmpdir, remove_tmpdir);
   tcase_set_timeout(good, 30);
   tcase_add_test(good, test_validate_quickstart);
+  tcase_add_test(good, test_validate_csv);
   tcase_add_test(good, test_run_quickstart);
   tcase_add_test(good, test_run_reports);
   tcase_add_test(good, test_run_deterministic);

@@ -102,6 +102,74 @@ START_TEST(renewal_fast_path_agrees_with_the_event_run)
 }
 END_TEST
 
+/* The same with the checkpoints written over the network to a storage tier of 2 hosts of 10 Tb/s
+ * (each rank's 400 Gb/s NIC binds): flows event by event, their cost from the same bandwidths on the
+ * renewal fast path; the goodputs agree within 1% and only the event-by-event run moves bytes. */
+START_TEST(renewal_agrees_with_checkpoints_over_the_network)
+{
+  const char* yaml = TINY "    iterations: 600\nfailures:\n  classes:\n"
+                          "    - {class: gpu, mtbf_h: 1.5e-4, repair: {mean_h: 2e-5}}\n"
+                          "    - {class: software, mtbf_h: 3e-4, repair: {mean_h: 1e-6}}\n"
+                          "  training: {restart_s: 0.02, spares: 1}\n"
+                          "outputs: {collectives_max_rows: 0}\n";
+  const char* tier = "--set platform.generate.storage_hosts=2 --set platform.generate.storage_gbits_per_s=10000";
+  char extra[256];
+  ck_assert_int_eq(rs_test_run_yaml(dir, yaml, "event", tier), 0);
+  snprintf(extra, sizeof extra, "%s --set failures.training.renewal_after=3", tier);
+  ck_assert_int_eq(rs_test_run_yaml(dir, yaml, "renewal", extra), 0);
+  double ge = summary("event", "goodput"), gr = summary("renewal", "goodput");
+  ck_assert_msg(summary("event", "interruptions") >= 10, "too few failures to compare");
+  ck_assert_double_eq(summary("event", "interruptions"), summary("renewal", "interruptions"));
+  ck_assert_msg(fabs(ge - gr) <= 0.01 * ge, "goodput %g event by event, %g by renewal", ge, gr);
+  ck_assert_msg(ge > 0.1 && ge < 0.9, "goodput %g", ge);
+  double ce = summary("event", "checkpoint_s"), cr = summary("renewal", "checkpoint_s");
+  ck_assert_msg(fabs(ce - cr) <= 0.01 * ce, "checkpoints took %g s event by event, %g s by renewal", ce, cr);
+  ck_assert_double_gt(rs_test_table_value(dir, "event", "links.csv", 7, "bytes"), 0);
+  ck_assert_double_eq(rs_test_table_value(dir, "renewal", "links.csv", 7, "bytes"), 0);
+  /* the energy of the lost work: from the meters event by event, at the simulated iterations' power on
+   * the renewal path; per GPU between idle-heavy and the H100's 700 W TDP; the two within 15% (the
+   * event-by-event figure also holds the barriers' and cut writes' idle moments) */
+  double le = summary("event", "lost_work_energy_j"), lr = summary("renewal", "lost_work_energy_j");
+  double watts = le / (8 * summary("event", "lost_work_s"));
+  ck_assert_msg(watts > 200 && watts <= 700, "%g W per GPU over the lost work", watts);
+  ck_assert_msg(fabs(le - lr) <= 0.15 * le, "lost work drew %g J event by event, %g J by renewal", le, lr);
+  ck_assert_double_lt(le, summary("event", "energy_j"));
+}
+END_TEST
+
+/* A checkpoint with a storage tier (2 hosts of 100 Gb/s) and no checkpoint_write_s is real flows from
+ * the 8 ranks' hosts to the storage hosts: every byte of every write is counted on the storage NICs
+ * (links.csv, storage_nic) and on the GPUs' NICs; each write takes 4 ranks' shares over one 12.5 GB/s
+ * storage NIC. Without the tier the same job's checkpoints move no byte over the NICs. */
+START_TEST(checkpoint_bytes_go_over_the_links_to_storage)
+{
+  const char* yaml = TINY "    iterations: 100\nfailures:\n  events:\n    - {at_h: 10, for_h: 1, gpu: 0}\n"
+                          "  training: {checkpoint_interval_h: 5e-6}\n"
+                          "outputs: {collectives_max_rows: 0}\n";
+  ck_assert_int_eq(rs_test_run_yaml(dir, yaml, "tier", "--set platform.generate.storage_hosts=2"), 0);
+  ck_assert_int_eq(rs_test_run_yaml(dir, yaml, "none", ""), 0);
+  int writes = count_events("tier", "checkpoint", "");
+  ck_assert_int_gt(writes, 1);
+  rs_csv_t* csv = rs_test_table(dir, "tier", "links.csv");
+  int cls = rs_csv_column(csv, "class"), by = rs_csv_column(csv, "bytes");
+  double storage = NAN, nic = NAN;
+  for (size_t r = 1; r < csv->n_rows; r++) {
+    const char* c = rs_csv_cell(&csv->rows[r], cls);
+    double b      = strtod(rs_csv_cell(&csv->rows[r], by), NULL);
+    storage       = strcmp(c, "storage_nic") == 0 ? b : storage;
+    nic           = strcmp(c, "nic") == 0 ? b : nic;
+  }
+  rs_csv_free(csv);
+  /* 14 bytes a parameter of gpt-1.7b cut to 2 layers, per write */
+  double state = storage / writes;
+  ck_assert_double_gt(state, 1e9);
+  ck_assert_double_eq_tol(nic, storage, 1e-6 * storage);
+  double per_write = summary("tier", "checkpoint_s") / writes;
+  ck_assert_double_eq_tol(per_write, state / 8 * 4 / 12.5e9, 1e-3 * per_write);
+  ck_assert_double_eq(rs_test_table_value(dir, "none", "links.csv", 3, "bytes"), 0); /* nic */
+}
+END_TEST
+
 /* Without failures the job checkpoints at the interval given and loses nothing: goodput is the useful
  * time over useful time plus the writes. */
 START_TEST(checkpoints_cost_their_write_time)
@@ -115,6 +183,7 @@ START_TEST(checkpoints_cost_their_write_time)
   ck_assert_int_gt(writes, 2);
   ck_assert_double_eq_tol(ckpt, writes * 0.01, 1e-9);
   ck_assert_double_eq(summary("out", "interruptions"), 0);
+  ck_assert_double_eq(summary("out", "lost_work_energy_j"), 0);
   ck_assert_double_eq_tol(summary("out", "goodput"), useful / (useful + ckpt), 1e-9);
 }
 END_TEST
@@ -422,6 +491,71 @@ START_TEST(tool_calls_on_a_failed_host_are_retried)
 }
 END_TEST
 
+/* A disaggregated chat service: one TP8 prefill replica on server 0, one TP8 decode replica on server 1,
+ * each server its own pod behind rail uplinks oversubscribed 200:1, so that KV caches queue on the
+ * wire for seconds; GPU `gpu` (0: the prefill replica, 8: the decode one) down at `at_h` for 1.08 s. */
+static void run_disagg(const char* out, int gpu, const char* at_h, const char* retry)
+{
+  char yaml[1024];
+  snprintf(
+      yaml, sizeof yaml,
+      "name: dis\nseed: 1\nplatform:\n  generate: {server: p5en.48xlarge, servers: 2, servers_per_pod: 1, "
+      "oversubscription: 200}\nworkloads:\n"
+      "  - {name: chat, kind: inference, model: {preset: llama3-8b}, tp: 8, prefill_replicas: 1, precision: bf16,\n"
+      "     mode: server, requests: 100, rate_per_s: 20, prompt_tokens: 4000, output_tokens: 32}\n"
+      "failures:\n  events:\n    - {at_h: %s, for_h: 0.0003, gpu: %d}\n  inference: {retry: %s}\n",
+      at_h, gpu, retry);
+  ck_assert_int_eq(rs_test_run_yaml(dir, yaml, out, ""), 0);
+}
+
+/* Requests of out's requests.csv within [from, to) at time t, from and to named by columns (to plus
+ * kv_transfer_s when add_kv). */
+static int spanning(const char* out, const char* from, const char* to, int add_kv, double t)
+{
+  rs_csv_t* csv = rs_test_table(dir, out, "requests.csv");
+  int a = rs_csv_column(csv, from), b = rs_csv_column(csv, to), kv = rs_csv_column(csv, "kv_transfer_s"), n = 0;
+  for (size_t r = 1; r < csv->n_rows; r++) {
+    double lo = strtod(rs_csv_cell(&csv->rows[r], a), NULL), hi = strtod(rs_csv_cell(&csv->rows[r], b), NULL);
+    hi += add_kv ? strtod(rs_csv_cell(&csv->rows[r], kv), NULL) : 0;
+    n += lo <= t && t < hi;
+  }
+  rs_csv_free(csv);
+  return n;
+}
+
+/* A failure of either replica while KV caches are on the wire: those requests follow the retry policy
+ * like the ones the replica holds, none hangs, none is counted served. The run without the failure (the
+ * event long after the end) is the same run up to it, so it tells which requests the failure at 1.8 s
+ * meets: on the decode side, those past their first token and not finished (on the wire or in the
+ * decode replica); on the prefill side, those arrived whose cache has not landed (in the prefill replica
+ * or on the wire). Most of them are on the wire: the test fails if those are left out. */
+START_TEST(disaggregated_caches_on_the_wire_follow_the_retry_policy)
+{
+  run_disagg("clean", 8, "100", "lose");
+  double tf      = 1.8;
+  int on_wire    = spanning("clean", "first_token_s", "first_token_s", 1, tf);
+  int decode_hit = spanning("clean", "first_token_s", "finish_s", 0, tf);
+  int pre_hit    = spanning("clean", "arrival_s", "first_token_s", 1, tf);
+  ck_assert_msg(on_wire >= 10 && on_wire * 2 > decode_hit && on_wire * 2 > pre_hit, "%d caches on the wire of %d, %d",
+                on_wire, decode_hit, pre_hit);
+  const struct {
+    int gpu, hit;
+  } side[] = {{8, decode_hit}, {0, pre_hit}};
+  for (int k = 0; k < 2; k++) {
+    run_disagg("lo", side[k].gpu, "0.0005", "lose");
+    ck_assert_double_eq(summary("lo", "failed_requests"), side[k].hit);
+    ck_assert_double_eq(summary("lo", "requests") + side[k].hit, 100);
+    ck_assert_double_eq(summary("lo", "retried_requests"), 0);
+    run_disagg("re", side[k].gpu, "0.0005", "resubmit");
+    ck_assert_double_eq(summary("re", "retried_requests"), side[k].hit);
+    ck_assert_double_eq(summary("re", "requests"), 100);
+    ck_assert_double_eq(summary("re", "failed_requests"), 0);
+    /* no request served in the resubmit run had its cache on the wire across the failure */
+    ck_assert_int_eq(spanning("re", "first_token_s", "first_token_s", 1, tf), 0);
+  }
+}
+END_TEST
+
 /* Requests of out's requests.csv: the count for which keep(replica, arrival, scheduled, ttft) holds. */
 static int count_requests(const char* out, int (*keep)(int, double, double, double))
 {
@@ -478,6 +612,63 @@ START_TEST(a_provider_outage_fails_over_with_the_wan_added)
   ck_assert_int_eq(count_requests("out", slow_before), 0);
   int n = count_requests("out", in_outage), slow = count_requests("out", slow_in_outage);
   ck_assert_msg(slow >= n / 5 && slow <= n / 2, "%d of %d requests in the outage paid the WAN", slow, n);
+}
+END_TEST
+
+/* Requests of out's requests.csv whose home site (replica i mod 12, 4 replicas a site) is `home`,
+ * scheduled in [t0, t1), served on site `site` (-1: any); the least TTFT among them in *ttft_min. */
+static int served_from(const char* out, int home, int site, double t0, double t1, double* ttft_min)
+{
+  rs_csv_t* csv = rs_test_table(dir, out, "requests.csv");
+  int req = rs_csv_column(csv, "request"), rep = rs_csv_column(csv, "replica");
+  int sch = rs_csv_column(csv, "scheduled_s"), tt = rs_csv_column(csv, "ttft_s"), n = 0;
+  *ttft_min = INFINITY;
+  for (size_t r = 1; r < csv->n_rows; r++) {
+    int i = atoi(rs_csv_cell(&csv->rows[r], req)), at = atoi(rs_csv_cell(&csv->rows[r], rep)) / 4;
+    double t = strtod(rs_csv_cell(&csv->rows[r], sch), NULL);
+    if ((i % 12) / 4 != home || (site >= 0 && at != site) || t < t0 || t >= t1)
+      continue;
+    n++;
+    *ttft_min = fmin(*ttft_min, strtod(rs_csv_cell(&csv->rows[r], tt), NULL));
+  }
+  rs_csv_free(csv);
+  return n;
+}
+
+/* Three sites (4 TP2 replicas each) whose WAN links differ: 40 ms between sites 0 and 1, 10 ms between 0
+ * and 2, 25 ms between 1 and 2. Site 0 down from 3.6 s to 7.2 s: its requests fail over to site 2, the
+ * nearest, not to site 1, the first in the list, and pay 2 x 10 ms; site 1 down from 9 s to 12.6 s: its
+ * requests go to site 2 too (25 ms against 40), at 2 x 25 ms. The others stay home throughout. */
+START_TEST(failover_goes_to_the_nearest_surviving_site)
+{
+  char cmd[1024];
+  snprintf(cmd, sizeof cmd,
+           "%s platform p5en.48xlarge --sites 3 -o %s/p3.xml && sed -e '/id=\"wan-s0-s1\"/s/10000us/40000us/' "
+           "-e '/id=\"wan-s1-s2\"/s/10000us/25000us/' %s/p3.xml > %s/p.xml",
+           RS_RACKSIM_BIN, dir, dir, dir);
+  ck_assert_int_eq(system(cmd), 0);
+  const char* yaml =
+      "name: near\nseed: 1\nplatform: {file: p.xml}\nworkloads:\n"
+      "  - {name: chat, kind: inference, model: {preset: llama3-8b}, tp: 2, precision: bf16, mode: server,\n"
+      "     requests: 900, rate_per_s: 60, prompt_tokens: 512, output_tokens: 128}\n"
+      "failures:\n  events:\n    - {at_h: 0.001, for_h: 0.001, site: 0}\n    - {at_h: 0.0025, for_h: 0.001, site: 1}\n";
+  ck_assert_int_eq(rs_test_run_yaml(dir, yaml, "out", ""), 0);
+  ck_assert_double_eq(summary("out", "requests"), 900);
+  double ttft;
+  /* site 0's outage: its requests on site 2, none on site 1 */
+  ck_assert_int_eq(served_from("out", 0, 1, 3.6, 7.2, &ttft), 0);
+  ck_assert_int_eq(served_from("out", 0, 0, 3.6, 7.2, &ttft), 0);
+  ck_assert_int_gt(served_from("out", 0, 2, 3.6, 7.2, &ttft), 40);
+  ck_assert_double_ge(ttft, 0.02);
+  ck_assert_double_lt(ttft, 0.05);
+  /* site 1's: to site 2, at the 25 ms link's round trip */
+  ck_assert_int_eq(served_from("out", 1, 0, 9, 12.6, &ttft), 0);
+  ck_assert_int_gt(served_from("out", 1, 2, 9, 12.6, &ttft), 40);
+  ck_assert_double_ge(ttft, 0.05);
+  /* site 2's own requests never leave it; site 0's are home again after its repair */
+  ck_assert_int_eq(served_from("out", 2, 2, 0, 20, &ttft), served_from("out", 2, -1, 0, 20, &ttft));
+  ck_assert_int_gt(served_from("out", 0, 0, 7.3, 20, &ttft), 0);
+  ck_assert_int_eq(served_from("out", 0, 2, 7.3, 20, &ttft), 0);
 }
 END_TEST
 
@@ -541,14 +732,18 @@ static Suite* faults_suite(void)
   tcase_add_checked_fixture(tc, setup, teardown);
   tcase_add_test(tc, in_flight_requests_of_a_failed_replica_are_resubmitted);
   tcase_add_test(tc, in_flight_requests_of_a_failed_replica_are_lost);
+  tcase_add_test(tc, disaggregated_caches_on_the_wire_follow_the_retry_policy);
   tcase_add_test(tc, tool_calls_on_a_failed_host_are_retried);
   tcase_add_test(tc, a_provider_outage_fails_over_with_the_wan_added);
+  tcase_add_test(tc, failover_goes_to_the_nearest_surviving_site);
   tcase_add_test(tc, the_multicloud_outage_scenario_runs);
   suite_add_tcase(s, tc);
   tc = tcase_create("training");
   tcase_add_checked_fixture(tc, setup, teardown);
   tcase_add_test(tc, renewal_fast_path_agrees_with_the_event_run);
   tcase_add_test(tc, checkpoints_cost_their_write_time);
+  tcase_add_test(tc, renewal_agrees_with_checkpoints_over_the_network);
+  tcase_add_test(tc, checkpoint_bytes_go_over_the_links_to_storage);
   tcase_add_test(tc, a_job_that_cannot_progress_ends_the_run_with_exit_1);
   tcase_add_test(tc, daly_intervals_match_the_published_cases);
   tcase_add_test(tc, goodput_peaks_at_the_daly_interval);

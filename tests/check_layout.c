@@ -171,6 +171,44 @@ START_TEST(activations_in_flight)
 }
 END_TEST
 
+/* DualPipe (DeepSeek-V3 report, Table 2): 2x the parameters per rank (stage s holds stage s of the plain
+ * split and its mirror pp - 1 - s, the two end ranks both the embedding and the output layer) and pp + 1
+ * micro-batches' activations of a chunk; GPT 145.6B (80 layers) on pp 8: 10 layers a chunk, so 20 layers
+ * x 9/2 = 90 layer-activations against 1F1B's first stage's 10 x 8 = 80; its refusals. */
+START_TEST(dualpipe_holds_two_stages)
+{
+  rs_model_t m    = preset("gpt-145.6b");
+  rs_layout_t one = layout(8, 1, 8, 1, 2304), dual = one;
+  dual.dualpipe = 1;
+  rs_err_t err  = {{0}};
+  ck_assert_int_eq(rs_layout_resolve(&one, &m, 1536, &err), RS_OK);
+  ck_assert_int_eq(rs_layout_resolve(&dual, &m, 1536, &err), RS_OK);
+  for (int s = 0; s < 8; s++) {
+    ck_assert_double_eq_tol(rs_layout_stage_params(&dual, &m, s),
+                            rs_layout_stage_params(&one, &m, s) + rs_layout_stage_params(&one, &m, 7 - s), 1);
+    int near = s < 7 - s ? s : 7 - s;
+    ck_assert_int_eq(rs_layout_chunk_first_layer(&dual, &m, s, 0), 10 * near);
+    ck_assert_int_eq(rs_layout_chunk_first_layer(&dual, &m, s, 1), 10 * (7 - near));
+  }
+  double layer = rs_model_layer_activation_bytes(&m, 1, 8, RS_RECOMPUTE_NONE, RS_ATTN_FLASH);
+  for (int s = 0; s < 8; s++)
+    ck_assert_double_eq_tol(rs_layout_train_memory(&dual, &m, s).activations, layer * 90, 1);
+  ck_assert_double_eq_tol(rs_layout_train_memory(&one, &m, 0).activations, layer * 80, 1);
+  ck_assert_double_eq_tol(rs_layout_train_memory(&dual, &m, 3).weights, 2 * rs_layout_train_memory(&one, &m, 3).weights,
+                          1);
+  rs_layout_t odd = layout(8, 1, 5, 1, 2304);
+  odd.dualpipe    = 1;
+  ck_assert_int_eq(rs_layout_resolve(&odd, &m, 1280, &err), RS_ERR);
+  ck_assert_str_eq(err.msg, "dualpipe needs an even pp of at least 2 and vp = 1 (it holds two chunks per rank), got pp "
+                            "= 5, vp = 1");
+  rs_layout_t few = layout(8, 1, 8, 1, 24 * 15);
+  few.dualpipe    = 1;
+  ck_assert_int_eq(rs_layout_resolve(&few, &m, 1536, &err), RS_ERR);
+  ck_assert_str_eq(err.msg, "dualpipe needs an even number of micro-batches per pipeline, at least 2 x pp = 16 (half "
+                            "fed from each end, as DeepSeek's DualPipe asserts), got 15");
+}
+END_TEST
+
 /* Offloaded layers keep their activations on the CPU host: the GPU's drop by offload_layers x a layer's
  * (one micro-batch in flight at pp = 1); Megatron-Core's three refusals. */
 START_TEST(offloaded_activations_leave_the_gpu)
@@ -362,6 +400,7 @@ static Suite* layout_suite(void)
   tcase_add_test(tc, uneven_virtual_stages);
   tcase_add_test(tc, bad_splits_are_refused);
   tcase_add_test(tc, rank_orders);
+  tcase_add_test(tc, dualpipe_holds_two_stages);
   suite_add_tcase(s, tc);
   return s;
 }

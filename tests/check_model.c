@@ -72,6 +72,31 @@ START_TEST(deepseek_v3_sizes)
 }
 END_TEST
 
+/* Multi-token prediction (DeepSeek-V3 report, section 2.2), depth 1: one module of a layer shaped as the
+ * last (MoE), a 2h x h projection and three RMSNorms, the embedding and output head shared. The report's
+ * Hugging Face release counts 685B = 671B + 14B of MTP module, whose checkpoint stores its own copies of
+ * the embedding and the head (2 V h = 1.85B): with them, 685B. Its FLOPs per token: 3 x (the layer's
+ * forward, 2 x 2 h^2 of projection, 2 h V of the shared head) more per training step. */
+START_TEST(mtp_module_params_and_flops)
+{
+  rs_model_t m = preset("deepseek-v3");
+  double p0 = rs_model_params(&m), a0 = rs_model_active_params(&m), f0 = rs_model_train_flops_per_token(&m);
+  double h = m.hidden, V = m.vocab;
+  m.mtp_depth   = 1;
+  double module = rs_model_layer_params(&m, m.layers - 1) + 2 * h * h + 3 * h;
+  ck_assert_double_eq_tol(rs_model_mtp_params(&m), module, 1);
+  ck_assert_double_eq_tol(rs_model_params(&m) - p0, module, 1);
+  ck_assert_double_eq_tol((rs_model_params(&m) + 2 * V * h) / 1e9, 685, 685 * 0.005);
+  double routed_idle = (m.experts - m.experts_per_token) * 3.0 * h * m.expert_ffn;
+  ck_assert_double_eq_tol(rs_model_active_params(&m) - a0, module - routed_idle, 1);
+  double fwd = rs_model_layer_fwd_flops(&m, m.layers - 1) + 4 * h * h + 2 * h * V;
+  ck_assert_double_eq_tol(rs_model_train_flops_per_token(&m) - f0, 3 * fwd, 1e-6 * f0);
+  m.mtp_depth = 2;
+  ck_assert_double_eq_tol(rs_model_mtp_params(&m), 2 * module, 1);
+  ck_assert_double_eq_tol(rs_model_mtp_fwd_flops(&m), 2 * fwd, 1e-9 * fwd);
+}
+END_TEST
+
 /* Llama 2 70B keeps 2 x 8 KV heads x 128 values per token and layer (320 KiB per token in bf16 over 80
  * layers); one decode token at context c costs the linear FLOPs plus 4 h (c + 1) of attention. */
 START_TEST(inference_kv_and_flops)
@@ -200,23 +225,23 @@ START_TEST(fp8_cast_values_per_linear)
 {
   rs_model_t m = preset("llama3-70b"); /* h 8,192, f 28,672, 8 KV heads of 128 */
   double fwd, bwd;
-  rs_model_layer_fp8_cast_values(&m, 0, &fwd, &bwd);
+  rs_model_layer_cast_values(&m, 0, &fwd, &bwd);
   /* QKV h, output projection h, FC1 h, FC2 f */
   ck_assert_double_eq_tol(fwd, 3 * 8192.0 + 28672, 1e-9);
   /* QKV h + 2 x 8 x 128, output h, FC1 2 f (SwiGLU), FC2 h */
   ck_assert_double_eq_tol(bwd, 8192 + 2048 + 8192 + 2 * 28672.0 + 8192, 1e-9);
   rs_model_t gpt = preset("gpt-1.7b"); /* GELU: FC1's output is f wide */
-  rs_model_layer_fp8_cast_values(&gpt, 0, &fwd, &bwd);
+  rs_model_layer_cast_values(&gpt, 0, &fwd, &bwd);
   double h = gpt.hidden, f = gpt.ffn;
   ck_assert_double_eq_tol(bwd, h + 2 * h + h + f + h, 1e-9);
   rs_model_t v3 = preset("deepseek-v3"); /* an MoE layer: 8 routed + 1 shared expert of FFN 2,048 */
-  rs_model_layer_fp8_cast_values(&v3, 10, &fwd, &bwd);
+  rs_model_layer_cast_values(&v3, 10, &fwd, &bwd);
   /* q down h, kv down h, q up q_lora, kv up kv_lora, output a d_v; then 9 x (h + f_e) */
   ck_assert_double_eq_tol(fwd, 7168 + 7168 + 1536 + 512 + 128 * 128.0 + 9 * (7168 + 2048.0), 1e-9);
   /* q down q_lora, q up a (d_nope + d_rope), kv down kv_lora + d_rope, kv up a (d_nope + d_v), output h;
    * then 9 x (2 f_e + h) */
   ck_assert_double_eq_tol(bwd, 1536 + 128 * 192.0 + 512 + 64 + 128 * 256.0 + 7168 + 9 * (2 * 2048.0 + 7168), 1e-9);
-  rs_model_layer_fp8_cast_values(&v3, 0, &fwd, &bwd); /* a dense layer: one MLP of FFN 18,432 */
+  rs_model_layer_cast_values(&v3, 0, &fwd, &bwd); /* a dense layer: one MLP of FFN 18,432 */
   ck_assert_double_eq_tol(fwd, 7168 + 7168 + 1536 + 512 + 128 * 128.0 + 7168 + 18432.0, 1e-9);
 }
 END_TEST
@@ -265,6 +290,7 @@ static Suite* model_suite(void)
   tcase_add_test(tc, bad_shapes_are_refused);
   tcase_add_test(tc, kernel_classes_add);
   tcase_add_test(tc, fp8_cast_values_per_linear);
+  tcase_add_test(tc, mtp_module_params_and_flops);
   suite_add_tcase(s, tc);
   return s;
 }

@@ -3,7 +3,8 @@
  * idle figures exactly; facility = IT x PUE; costs add up by hand; --set pricing changes cost alone;
  * windows merge without losing energy; link_windows.csv's bytes per class add up to links.csv's, merged
  * windows included; aggregated training counts the GPUs it stands for; a capped GPU computes slower by
- * exactly its curve and never draws more than its cap; a site budget caps the GPUs to fit; bad power and
+ * exactly its curve and never draws more than its cap; a site budget caps the GPUs to fit; hot spare
+ * servers draw their idle power; the renewal fast path draws the simulated step's power; bad power and
  * price keys exit 2 with the key named. */
 #include "check_util.h"
 #include "base/base.h"
@@ -317,6 +318,74 @@ START_TEST(spare_servers_are_paid)
 }
 END_TEST
 
+/* A job on two p5.48xlarge (16 H100) that never fails (an MTBF of 1e12 h), so that spares change nothing
+ * else in its timeline. */
+static const char* never_fails =
+    "name: spares\nplatform: {generate: {server: p5.48xlarge, servers: 2}}\nworkloads:\n"
+    "  - kind: training\n    model: {preset: gpt-1.7b, layers: 2, seq_len: 256}\n    tp: 8\n"
+    "    micro_batch: 1\n    global_batch: 2\n    precision: bf16\n    iterations: 50\n"
+    "failures:\n  classes:\n    - {class: gpu, mtbf_h: 1e12, repair: {mean_h: 1}}\n"
+    "  training: {checkpoint_write_s: 0.004, restart_s: 0.02}\noutputs: {collectives_max_rows: 0}\n";
+
+/* A hot spare server draws its idle power over its job's span: per p5.48xlarge 8 GPUs x 70 W, 2 CPUs x
+ * 84 W, 8 NIC ports x (20 + 12) W and 8 x 187.5 W of overhead, 2,484 W; two spares add 4,968 W to every
+ * window of power.csv's IT scope and 1.15 times that to its facility scope, and as much energy to the job's
+ * IT and facility scopes over its span; its own GPUs' energy is unchanged, and a site budget counts them. */
+START_TEST(spare_servers_draw_idle_power)
+{
+  const double spare_w = 2 * (8 * 70 + 2 * 84 + 8 * 32 + 8 * 187.5);
+  ck_assert_int_eq(rs_test_run_yaml(dir, never_fails, "sp0", "--set power.window_s=0.01"), 0);
+  ck_assert_int_eq(
+      rs_test_run_yaml(dir, never_fails, "sp2", "--set power.window_s=0.01 --set failures.training.spares=2"), 0);
+  double dur = cell("sp0", "summary.csv", 1, "duration_s");
+  ck_assert_msg(dur > 0.02, "a span of %g s holds no whole window", dur);
+  ck_assert_double_eq_tol(cell("sp2", "summary.csv", 1, "duration_s"), dur, 1e-12);
+  ck_assert_msg(cell("sp2", "summary.csv", 1, "interruptions") == 0, "the job failed");
+  ck_assert_double_eq_tol(cell("sp2", "summary.csv", 1, "energy_gpu_kwh"),
+                          cell("sp0", "summary.csv", 1, "energy_gpu_kwh"), 1e-15);
+  double it = spare_w * dur / 3.6e6; /* kWh */
+  ck_assert_double_eq_tol(
+      cell("sp2", "summary.csv", 1, "energy_it_kwh") - cell("sp0", "summary.csv", 1, "energy_it_kwh"), it, it * 1e-9);
+  ck_assert_double_eq_tol(cell("sp2", "summary.csv", 1, "energy_facility_kwh") -
+                              cell("sp0", "summary.csv", 1, "energy_facility_kwh"),
+                          1.15 * it, it * 1e-9);
+  ck_assert_double_eq_tol(scope("sp2", "it", "energy_mwh") - scope("sp0", "it", "energy_mwh"), it / 1e3, it * 1e-12);
+  ck_assert_double_eq_tol(scope("sp2", "cpu", "mean_mw") - scope("sp0", "cpu", "mean_mw"), 2 * 2 * 84 / 1e6, 1e-12);
+  /* the second window, 0.01 to 0.02 s: rows 7 to 12, it and facility last */
+  ck_assert_double_eq_tol(cell("sp2", "power.csv", 11, "kw") - cell("sp0", "power.csv", 11, "kw"), spare_w / 1e3, 1e-9);
+  ck_assert_double_eq_tol(cell("sp2", "power.csv", 12, "kw") - cell("sp0", "power.csv", 12, "kw"), 1.15 * spare_w / 1e3,
+                          1e-9);
+  /* a site budget counts them at full load: 19,163.6 W without them, 1.15 x 4,968 W more with them */
+  ck_assert_int_eq(
+      rs_test_run_yaml(dir, never_fails, "b", "--set failures.training.spares=2 --set power.site_budget_mw=0.02"), 2);
+  ck_assert_msg(rs_test_file_has(dir, "err", "power.site_budget_mw: expected at least 0.0248768 MW"), "no message");
+}
+END_TEST
+
+/* The renewal fast path (failures.training.renewal_after) sleeps through the iterations it does not
+ * simulate, and its GPUs draw the simulated step's power all the same: with no failure, the job's GPU
+ * energy and power.csv's are those of simulating every iteration, and no window falls to idle (16 x
+ * 70 W). Under a wall horizon, tokens count the iterations the job reached, not the ones asked for. */
+START_TEST(renewal_draws_the_steps_power)
+{
+  ck_assert_int_eq(rs_test_run_yaml(dir, never_fails, "ev", "--set power.window_s=0.01"), 0);
+  ck_assert_int_eq(
+      rs_test_run_yaml(dir, never_fails, "rn", "--set power.window_s=0.01 --set failures.training.renewal_after=2"), 0);
+  double ev = cell("ev", "summary.csv", 1, "energy_gpu_kwh");
+  ck_assert_double_eq_tol(cell("rn", "summary.csv", 1, "energy_gpu_kwh"), ev, ev * 1e-9);
+  ck_assert_double_eq_tol(scope("rn", "gpu", "energy_mwh"), scope("ev", "gpu", "energy_mwh"), ev * 1e-12);
+  ck_assert_msg(scope("rn", "gpu", "min_mw") * 1e6 > 2 * 16 * 70, "a window at %g W",
+                scope("rn", "gpu", "min_mw") * 1e6);
+  /* a horizon of 1e-5 h (36 ms) stops the job before its 50 iterations; 2 sequences of 256 tokens each */
+  ck_assert_int_eq(rs_test_run_yaml(dir, never_fails, "w",
+                                    "--set failures.training.renewal_after=2 --set failures.training.wall_h=1e-5"),
+                   0);
+  double ops = cell("w", "summary.csv", 1, "operations"), j = cell("w", "summary.csv", 1, "energy_j");
+  ck_assert_msg(ops > 2 && ops < 50, "%g iterations", ops);
+  ck_assert_double_eq_tol(cell("w", "summary.csv", 1, "joules_per_token"), j / (ops * 2 * 256), j / (ops * 512) * 1e-9);
+}
+END_TEST
+
 /* An agentic workload pays the CPU fleet hosts of its pools over its span: agentic-tools holds 2
  * Graviton4 fleet hosts of 192 cores (its storage pool is a rack's CPU, paid with the rack): per
  * instance-hour 2 x $1.5, per core-hour 384 x $0.01; no price, no cost. */
@@ -399,6 +468,8 @@ static Suite* power_suite(void)
   tcase_add_test(tc, capped_gpus_never_draw_more_than_the_cap);
   tcase_add_test(tc, site_budget_caps_the_gpus_to_fit);
   tcase_add_test(tc, spare_servers_are_paid);
+  tcase_add_test(tc, spare_servers_draw_idle_power);
+  tcase_add_test(tc, renewal_draws_the_steps_power);
   tcase_add_test(tc, cpu_pools_are_paid);
   suite_add_tcase(s, tc);
   return s;

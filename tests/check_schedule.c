@@ -3,7 +3,9 @@
  * and one backward per micro-batch and chunk, each backward after its forward; strict alternation after
  * the warm-up, which bounds the micro-batches in flight; a hand-worked interleaved order; and, over the
  * schedules of all stages together, that each rank receives activations and gradients in the order its
- * neighbour sends them (so the rank actors need no chunk label) and that the pipeline never deadlocks. */
+ * neighbour sends them (so the rank actors need no chunk label) and that the pipeline never deadlocks;
+ * DualPipe's order: every pass once, and its bubble against the DeepSeek-V3 report's formula, timed
+ * pass by pass over all stages. */
 #include "check_util.h"
 #include "wl/train_int.h"
 
@@ -257,6 +259,166 @@ START_TEST(stages_take_messages_in_order_and_never_deadlock)
 }
 END_TEST
 
+/* ---- DualPipe ---- */
+
+/* The direction (0: from stage 0 on, 1: from stage pp - 1 back) of phase `chunk` of stage s, and the
+ * stage's position along it (train_int.h). */
+static int dual_dir(int pp, int s, int chunk)
+{
+  return s < pp / 2 ? chunk : 1 - chunk;
+}
+static int dual_pos(int pp, int s, int dir)
+{
+  return dir == 0 ? s : pp - 1 - s;
+}
+
+/* Pass durations: a forward chunk, a full backward, its weight part, and a forward and a backward
+ * overlapped (DualPipe's F, B, W and F&B); a split backward takes B - W. */
+typedef struct dual_times {
+  double f, b, w, fb;
+} dual_times_t;
+
+#define DUAL_MAX_PP 16
+#define DUAL_MAX_M 128
+
+/* Runs every stage's DualPipe order with those durations and free communication, each pass as soon as
+ * its stage is free and its input is there (a forward: the previous position's forward of that
+ * micro-batch; a backward: the next position's backward, or at the last position its own forward; a
+ * weight pass: its split backward); fails the test on a deadlock. Returns the makespan; idle[s] is the
+ * time stage s does not compute within it. */
+static double dual_run(int pp, int n_micro, dual_times_t t, double* idle)
+{
+  static double fdone[2][DUAL_MAX_PP][DUAL_MAX_M], bdone[2][DUAL_MAX_PP][DUAL_MAX_M];
+  rs_train_step_t* steps[DUAL_MAX_PP];
+  int n[DUAL_MAX_PP], at[DUAL_MAX_PP] = {0};
+  double free_at[DUAL_MAX_PP] = {0}, busy[DUAL_MAX_PP] = {0};
+  for (int d = 0; d < 2; d++)
+    for (int k = 0; k < pp; k++)
+      for (int m = 0; m < n_micro; m++)
+        fdone[d][k][m] = bdone[d][k][m] = -1;
+  for (int s = 0; s < pp; s++) {
+    steps[s] = calloc(RS_TRAIN_DUALPIPE_STEPS(n_micro), sizeof(rs_train_step_t));
+    n[s]     = rs_train__dualpipe(pp, s, n_micro, steps[s]);
+  }
+  for (int progress = 1; progress;) {
+    progress = 0;
+    for (int s = 0; s < pp; s++)
+      while (at[s] < n[s]) {
+        rs_train_step_t* a = &steps[s][at[s]];
+        int pair           = a->paired;
+        double ready       = free_at[s];
+        int blocked        = 0;
+        for (int j = 0; j <= pair; j++) {
+          rs_train_step_t* x = a + j;
+          int d = dual_dir(pp, s, x->chunk), k = dual_pos(pp, s, d);
+          double dep;
+          if (x->weights)
+            dep = bdone[d][k][x->micro];
+          else if (!x->backward)
+            dep = k == 0 ? 0 : fdone[d][k - 1][x->micro];
+          else
+            dep = k == pp - 1 ? fdone[d][k][x->micro] : bdone[d][k + 1][x->micro];
+          blocked |= dep < 0;
+          ready = dep > ready ? dep : ready;
+        }
+        if (blocked)
+          break;
+        double len = pair ? t.fb : a->weights ? t.w : a->backward ? (a->split ? t.b - t.w : t.b) : t.f;
+        double end = ready + len;
+        for (int j = 0; j <= pair; j++) {
+          rs_train_step_t* x = a + j;
+          int d = dual_dir(pp, s, x->chunk), k = dual_pos(pp, s, d);
+          if (!x->weights)
+            (x->backward ? bdone : fdone)[d][k][x->micro] = end;
+        }
+        free_at[s] = end;
+        busy[s] += len;
+        at[s] += 1 + pair;
+        progress = 1;
+      }
+  }
+  double span = 0;
+  for (int s = 0; s < pp; s++) {
+    ck_assert_msg(at[s] == n[s], "pp %d, %d micro-batches: stage %d deadlocks at pass %d of %d", pp, n_micro, s, at[s],
+                  n[s]);
+    span = free_at[s] > span ? free_at[s] : span;
+    free(steps[s]);
+  }
+  for (int s = 0; s < pp; s++)
+    idle[s] = span - busy[s];
+  return span;
+}
+
+static const int dual_shapes[][2] = {{2, 4}, {4, 8}, {4, 12}, {8, 16}, {8, 20}, {8, 64}, {16, 32}, {16, 48}};
+#define N_DUAL (sizeof dual_shapes / sizeof dual_shapes[0])
+
+/* Every micro-batch of each direction once forward and once backward through each of a stage's two
+ * chunks, each split backward followed later by its weight pass, and the phases' chunks the stage's
+ * two mirror positions. */
+START_TEST(dualpipe_runs_every_pass_once)
+{
+  for (size_t i = 0; i < N_DUAL; i++) {
+    int pp = dual_shapes[i][0], m = dual_shapes[i][1];
+    for (int s = 0; s < pp; s++) {
+      rs_train_step_t* st    = calloc(RS_TRAIN_DUALPIPE_STEPS(m), sizeof *st);
+      int n                  = rs_train__dualpipe(pp, s, m, st);
+      int fwd[2][DUAL_MAX_M] = {{0}}, bwd[2][DUAL_MAX_M] = {{0}}, w[2][DUAL_MAX_M] = {{0}}, split = 0;
+      for (int k = 0; k < n; k++) {
+        rs_train_step_t* x = &st[k];
+        ck_assert(x->chunk == 0 || x->chunk == 1);
+        ck_assert(x->micro >= 0 && x->micro < m / 2);
+        if (x->weights) {
+          ck_assert_msg(bwd[x->chunk][x->micro] == 2, "a weight pass before its split backward");
+          w[x->chunk][x->micro]++;
+        } else if (x->backward) {
+          ck_assert(fwd[x->chunk][x->micro]);
+          bwd[x->chunk][x->micro] = 1 + x->split;
+          split += x->split;
+        } else
+          fwd[x->chunk][x->micro]++;
+        if (x->paired)
+          ck_assert(k + 1 < n && st[k + 1].backward && !st[k + 1].split && st[k + 1].chunk != x->chunk);
+      }
+      ck_assert_int_eq(n, 2 * m + split);
+      for (int c = 0; c < 2; c++)
+        for (int k = 0; k < m / 2; k++) {
+          ck_assert_int_eq(fwd[c][k], 1);
+          ck_assert(bwd[c][k] > 0);
+          ck_assert_int_eq(w[c][k], bwd[c][k] == 2);
+        }
+      free(st);
+    }
+  }
+}
+END_TEST
+
+/* The bubble of DeepSeek-V3's Table 2, (PP/2 - 1)(F&B + B - 3W), on hand-computable durations: with
+ * F = 1, B = 2, W = 1 (the weight half of a backward twice a forward) and F&B = 3 (no overlap gain) it
+ * is 2 (PP/2 - 1); with F&B = 2.5 (half a forward hidden), 1.5 (PP/2 - 1): the stages next to the middle
+ * idle exactly that, every other stage less. With a smaller weight part (F = 2, B = 4, W = 1.5, F&B =
+ * 5) the formula bounds it (4 against 4.5 at PP 4). Every case is well under 1F1B's (PP - 1)(F + B). */
+START_TEST(dualpipe_bubble_is_the_reports)
+{
+  const dual_times_t cases[] = {{1, 2, 1, 3}, {1, 2, 1, 2.5}, {2, 4, 1.5, 5}};
+  for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++)
+    for (size_t i = 0; i < N_DUAL; i++) {
+      int pp = dual_shapes[i][0], m = dual_shapes[i][1];
+      dual_times_t t = cases[c];
+      double idle[DUAL_MAX_PP];
+      dual_run(pp, m, t, idle);
+      double report = (pp / 2 - 1) * (t.fb + t.b - 3 * t.w), most = 0;
+      for (int s = 0; s < pp; s++)
+        most = idle[s] > most ? idle[s] : most;
+      if (t.b == 2 * t.w)
+        ck_assert_double_eq_tol(idle[pp / 2 - 1], report, 1e-9);
+      else if (pp == 4)
+        ck_assert_double_eq_tol(most, 4, 1e-9);
+      ck_assert_double_le_tol(most, report, 1e-9);
+      ck_assert(pp == 2 || most < (pp - 1) * (t.f + t.b) / 2);
+    }
+}
+END_TEST
+
 static Suite* schedule_suite(void)
 {
   Suite* s     = suite_create("schedule");
@@ -269,6 +431,8 @@ static Suite* schedule_suite(void)
   tcase_add_test(order, steady_state_alternates_and_bounds_passes_in_flight);
   tcase_add_test(order, interleaved_order_by_hand);
   tcase_add_test(all, stages_take_messages_in_order_and_never_deadlock);
+  tcase_add_test(all, dualpipe_runs_every_pass_once);
+  tcase_add_test(all, dualpipe_bubble_is_the_reports);
   suite_add_tcase(s, warm);
   suite_add_tcase(s, order);
   suite_add_tcase(s, all);

@@ -123,11 +123,12 @@ START_TEST(one_gpu_step_is_the_sum_of_its_parts)
 }
 END_TEST
 
-/* The FP8 step of one_gpu by hand: its GEMMs at FP8's rate, the scores and the output layer at BF16's, and
- * beside the memory-bound kernels Transformer Engine's casts, 4 bytes per quantised value (read bf16,
- * write FP8 and its transpose): every GEMM input forward, every output gradient backward, and each
- * layer's weights once per step, in the first micro-batch's forward. */
-static double one_gpu_fp8_step(const rs_gpu_model_t* g, double* casts)
+/* The low-precision step of one_gpu by hand: its GEMMs at the precision's rate, the scores and the output
+ * layer at BF16's, and beside the memory-bound kernels Transformer Engine's casts, `per_value` bytes per
+ * quantised value (FP8: read bf16, write FP8 and its transpose, 4; NVFP4: 2 + 2 x (0.5 + 1/16) with
+ * the E4M3 scale of each 16-value block): every GEMM input forward, every output gradient backward, and
+ * each layer's weights once per step, in the first micro-batch's forward. */
+static double one_gpu_low_step(const rs_gpu_model_t* g, rs_prec_t prec, double per_value, double* casts)
 {
   rs_model_t m;
   ck_assert(rs_model_preset("gpt-1.7b", &m) == RS_OK);
@@ -139,11 +140,12 @@ static double one_gpu_fp8_step(const rs_gpu_model_t* g, double* casts)
       double linear  = rs_model_layer_fwd_flops(&m, i) * tokens - scores;
       double weights = rs_model_layer_params(&m, i) * 2;
       double fwd, bwd;
-      rs_model_layer_fp8_cast_values(&m, i, &fwd, &bwd);
-      double cast_f = 4 * fwd * tokens + (mb == 0 ? 4 * rs_model_layer_params(&m, i) : 0), cast_b = 4 * bwd * tokens;
+      rs_model_layer_cast_values(&m, i, &fwd, &bwd);
+      double cast_f = per_value * (fwd * tokens + (mb == 0 ? rs_model_layer_params(&m, i) : 0));
+      double cast_b = per_value * bwd * tokens;
       *casts += rs_gpu_stream_seconds(g, cast_f) + rs_gpu_stream_seconds(g, cast_b);
-      step += rs_gpu_seconds(g, RS_PREC_FP8, linear, weights) + rs_gpu_seconds(g, RS_PREC_BF16, scores, 0) +
-              rs_gpu_stream_seconds(g, 34 * act + cast_f) + rs_gpu_seconds(g, RS_PREC_FP8, 2 * linear, weights) +
+      step += rs_gpu_seconds(g, prec, linear, weights) + rs_gpu_seconds(g, RS_PREC_BF16, scores, 0) +
+              rs_gpu_stream_seconds(g, 34 * act + cast_f) + rs_gpu_seconds(g, prec, 2 * linear, weights) +
               rs_gpu_seconds(g, RS_PREC_BF16, 2.5 * scores, 0) + rs_gpu_stream_seconds(g, 34 * act + cast_b);
     }
   step += 4 * 3 * rs_gpu_seconds(g, RS_PREC_BF16, rs_model_logits_fwd_flops(&m) * tokens, 0);
@@ -153,14 +155,17 @@ static double one_gpu_fp8_step(const rs_gpu_model_t* g, double* casts)
   return step + rs_gpu_stream_seconds(g, 30 * rs_layout_stage_params(&lay, &m, 0));
 }
 
-/* FP8 training pays its casts: the step is the FP8 sum of its parts, casts included, and without them it
- * would be shorter by exactly their time. */
-START_TEST(fp8_step_pays_its_casts)
+/* FP8 and NVFP4 training pay their casts (_i = 0: FP8 on H100; 1: FP4 on B200): the step is the sum of
+ * its parts at the precision, casts included, and without them it would be shorter by exactly their time. */
+START_TEST(low_precision_step_pays_its_casts)
 {
-  rs_platform_t* p        = rs_test_load_preset("p5.48xlarge");
+  rs_platform_t* p        = rs_test_load_preset(_i ? "p6-b200.48xlarge" : "p5.48xlarge");
   const rs_gpu_model_t* g = p->gpus[0].model;
-  ck_assert_int_eq(run_scenario(one_gpu, "--set workloads.0.precision=fp8"), 0);
-  double casts, expected = one_gpu_fp8_step(g, &casts);
+  char sets[160];
+  snprintf(sets, sizeof sets, "--set workloads.0.precision=%s --set platform.preset=%s", _i ? "fp4" : "fp8",
+           _i ? "p6-b200.48xlarge" : "p5.48xlarge");
+  ck_assert_int_eq(run_scenario(one_gpu, sets), 0);
+  double casts, expected = one_gpu_low_step(g, _i ? RS_PREC_FP4 : RS_PREC_FP8, _i ? 3.125 : 4, &casts);
   ck_assert(casts > 0.01 * expected); /* a few percent of the step, not a rounding */
   ck_assert_double_eq_tol(iteration_value("step_s"), expected, expected * 1e-9);
   ck_assert_double_eq_tol(iteration_value("compute_s"), expected - iteration_value("optimizer_s"), expected * 1e-9);
@@ -768,6 +773,36 @@ START_TEST(tp_comm_overlap_hides_tp_collectives_under_gemms)
 }
 END_TEST
 
+/* DualPipe on two stages (one p5 server, TP4 PP2, 4 micro-batches): the report's bubble (PP/2 - 1)(F&B +
+ * B - 3W) is 0 there, so what is left idle is the pipeline messages' transfer alone (under 0.1% of the
+ * step), where 1F1B idles (PP - 1)(F + B) per step, over 10%; the compute is the same passes, so the
+ * same seconds. An MTP module of depth 1 adds its layer, projection and head to the last stage's passes
+ * and to the model FLOPs. */
+START_TEST(dualpipe_has_no_bubble_on_two_stages)
+{
+  const char* yaml = "name: d\nplatform:\n  generate: {server: p5.48xlarge, servers: 1}\nworkloads:\n"
+                     "  - kind: training\n    model: {preset: llama3-8b}\n    tp: 4\n    pp: 2\n"
+                     "    global_batch: 4\n    recompute: none\n";
+  ck_assert_int_eq(run_scenario(yaml, ""), 0);
+  double step = iteration_value("step_s"), bubble = iteration_value("bubble_s");
+  double compute = iteration_value("compute_s"), tf = iteration_value("tflops_per_gpu");
+  ck_assert_msg(bubble > 0.1 * step, "1f1b: bubble %g of step %g", bubble, step);
+  ck_assert_int_eq(run_scenario(yaml, "--set workloads.0.schedule=dualpipe"), 0);
+  double dual_step = iteration_value("step_s"), dual_bubble = iteration_value("bubble_s");
+  ck_assert_msg(dual_bubble < 1e-3 * dual_step, "dualpipe: bubble %g of step %g", dual_bubble, dual_step);
+  ck_assert_double_eq_tol(iteration_value("compute_s"), compute, 1e-9 * compute);
+  ck_assert(dual_step < step - 0.9 * bubble);
+  ck_assert_int_eq(run_scenario(yaml, "--set workloads.0.schedule=dualpipe --set workloads.0.model.mtp_depth=1"), 0);
+  ck_assert(iteration_value("compute_s") > compute);
+  rs_model_t m;
+  ck_assert(rs_model_preset("llama3-8b", &m) == RS_OK);
+  double f0    = rs_model_train_flops_per_token(&m);
+  m.mtp_depth  = 1;
+  double ratio = rs_model_train_flops_per_token(&m) / f0, step_ratio = iteration_value("step_s") / dual_step;
+  ck_assert_double_eq_tol(iteration_value("tflops_per_gpu"), tf * step / dual_step * ratio / step_ratio, 1e-6 * tf);
+}
+END_TEST
+
 static Suite* training_suite(void)
 {
   Suite* s  = suite_create("training");
@@ -775,7 +810,7 @@ static Suite* training_suite(void)
   tcase_add_checked_fixture(tc, setup, teardown);
   tcase_set_timeout(tc, 120);
   tcase_add_test(tc, one_gpu_step_is_the_sum_of_its_parts);
-  tcase_add_test(tc, fp8_step_pays_its_casts);
+  tcase_add_loop_test(tc, low_precision_step_pays_its_casts, 0, 2);
   tcase_add_loop_test(tc, breakdown_adds_up_to_the_step, 1, 3);
   tcase_add_test(tc, deeper_pipelines_wait_more);
   tcase_add_test(tc, overlapping_dp_reduction_saves_time);
@@ -795,6 +830,7 @@ static Suite* training_suite(void)
   tcase_add_test(tc, link_bytes_are_conserved);
   tcase_add_test(tc, traces_are_deterministic);
   tcase_add_test(tc, tp_comm_overlap_hides_tp_collectives_under_gemms);
+  tcase_add_test(tc, dualpipe_has_no_bubble_on_two_stages);
   suite_add_tcase(s, tc);
   return s;
 }

@@ -1,9 +1,9 @@
 #!/bin/sh
 # fleet.sh -- rs-fleet on a small budget: $1M over one year at $2 per GPU-hour buys 57 GPUs, three
 # 16-GPU replicas of the training scenario (48 GPUs) and seven 8-GPU serving replicas (56); every
-# figure of fleet.csv is the simulated run's (tokens/s, peak power) times the replicas, and the price
-# reaches the runs' cost; a 100 kW site holds floor(0.1 MW / the replica's peak) replicas; a negative
-# budget exits 2 with one message and no fleet.csv.
+# figure of fleet.csv is the simulated run's (tokens/s, peak power; NVLink domains from `racksim
+# validate --format csv`) times the replicas, and the price reaches the runs' cost; a 100 kW site holds
+# floor(0.1 MW / the replica's peak) replicas; a negative budget exits 2 with one message and no fleet.csv.
 #   sh fleet.sh RS_FLEET SOURCE_DIR WORK_DIR
 set -eu
 fleet=$1 source=$2 work=$3
@@ -53,6 +53,8 @@ stps=$(col "$work/ok/serve/summary.csv" steady_tokens_per_s 1)
 [ -n "$stps" ] || stps=$(col "$work/ok/serve/summary.csv" tokens_per_s 1)
 near "$(col "$f" replica_tokens_per_s 3)" "$stps" "served tokens/s not the simulated one"
 [ "$(col "$f" replicas 3)" = 7 ] || fail "serving budget row: $(sed -n 4p "$f")"
+# the domains come from `racksim validate --format csv`: one p5en.48xlarge per serving replica
+[ "$(col "$f" nvlink_domains 3)" = 7 ] || fail "7 replicas of one p5en server are 7 NVLink domains"
 
 set +e
 "$fleet" --budget -5 --years 1 --train scenarios/training-llama8b-h100.yaml -o "$work/bad" 2>"$work/bad.err"

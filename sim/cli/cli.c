@@ -37,9 +37,11 @@ static const char* const usage_run =
     "exit status: 0 success, 1 simulation failure, 2 bad input or usage\n";
 
 static const char* const usage_validate =
-    "usage: racksim validate SCENARIO [--set KEY=VALUE]... [--seed N]\n"
+    "usage: racksim validate SCENARIO [--set KEY=VALUE]... [--seed N] [--format text|csv]\n"
     "\n"
     "Checks the scenario and loads its platform without simulating; prints a summary of the platform.\n"
+    "  --format csv   print instead one CSV table of the platform's figures (GPUs, NVLink domains, sites,\n"
+    "                 CPUs, GPU power), for scripts; docs/outputs.md, \"racksim validate --format csv\"\n"
     "exit status: 0 valid, 2 bad input\n";
 
 static const char* const usage_platform =
@@ -56,6 +58,8 @@ static const char* const usage_platform =
     "  --wan-latency-ms X     WAN latency (default 10)\n"
     "  --cpu-hosts N          CPU fleet hosts per site (default 0)\n"
     "  --cpu MODEL            their model: graviton4 (default) or grace\n"
+    "  --storage-hosts N      storage tier hosts per site, where checkpoints are written (default 0)\n"
+    "  --storage-gbits-per-s X  each one's NIC, Gb/s (default 100)\n"
     "  --describe             load the result and print its summary instead of the XML\n";
 
 static const char* const usage_models =
@@ -76,6 +80,7 @@ typedef struct cli {
   int list;
   int describe;
   int timeline;             /* --timeline: rs-timeline on the output directory after the run */
+  int csv;                  /* validate --format csv: the platform's figures as one CSV table */
   const char* gen_args[16]; /* platform options, as "key=value" for the same checks as a scenario's */
   int n_gen;
   const char* sg_help; /* SimGrid's help flag for --cfg=help, --help-cfg or --log=help */
@@ -107,6 +112,7 @@ static int parse_options(cli_t* cli, int argc, char** argv, const char* usage)
                                        {"help", no_argument, NULL, 'h'},
                                        {"describe", no_argument, NULL, 'D'},
                                        {"timeline", no_argument, NULL, 'T'},
+                                       {"format", required_argument, NULL, 'F'},
                                        {"help-cfg", no_argument, NULL, 'H'},
                                        {"servers", required_argument, NULL, 'g'},
                                        {"servers-per-pod", required_argument, NULL, 'g'},
@@ -117,6 +123,8 @@ static int parse_options(cli_t* cli, int argc, char** argv, const char* usage)
                                        {"wan-latency-ms", required_argument, NULL, 'g'},
                                        {"cpu-hosts", required_argument, NULL, 'g'},
                                        {"cpu", required_argument, NULL, 'g'},
+                                       {"storage-hosts", required_argument, NULL, 'g'},
+                                       {"storage-gbits-per-s", required_argument, NULL, 'g'},
                                        {NULL, 0, NULL, 0}};
   static char seed_set[64];
   opterr = 0;
@@ -175,6 +183,13 @@ static int parse_options(cli_t* cli, int argc, char** argv, const char* usage)
       if (strcmp(cli->command, "run") != 0)
         return rs_cli_usage_error(cli->command, "option '%s' belongs to 'racksim run'", argv[optind - 1]);
       cli->timeline = 1;
+      break;
+    case 'F':
+      if (strcmp(cli->command, "validate") != 0)
+        return rs_cli_usage_error(cli->command, "option '%s' belongs to 'racksim validate'", "--format");
+      if (strcmp(optarg, "csv") != 0 && strcmp(optarg, "text") != 0)
+        return rs_cli_usage_error(cli->command, "--format: expected text or csv, got '%s'", optarg);
+      cli->csv = strcmp(optarg, "csv") == 0;
       break;
     case 'g':
       if (strcmp(cli->command, "platform") != 0 || cli->n_gen >= 15)
@@ -272,6 +287,31 @@ static void print_caps(const rs_platform_t* p)
     if (p->models[i].cap_watts > 0)
       printf("  %s GPUs capped at %.4g W of %.4g W: compute at %.4g of its uncapped speed\n", p->models[i].name,
              p->models[i].cap_watts, p->models[i].tdp_watts, p->models[i].cap_speed);
+}
+
+/* validate --format csv: the platform's figures as one CSV table (header and one row, CRLF as every
+ * table), for scripts such as analysis/rs-fleet; docs/outputs.md lists the columns. */
+static void print_csv(const rs_scenario_t* sc, const rs_platform_t* p)
+{
+  double idle = 0, busy = 0;
+  int cores        = 0;
+  char models[256] = "", num[32];
+  for (int g = 0; g < p->n_gpus; g++) {
+    const rs_gpu_model_t* m = p->gpus[g].model;
+    idle += m->idle_watts;
+    busy += m->cap_watts > 0 ? m->cap_watts : m->tdp_watts;
+  }
+  for (int i = 0; i < p->n_models; i++) /* space-separated: no comma to quote */
+    snprintf(models + strlen(models), sizeof models - strlen(models), "%s%s", i ? " " : "", p->models[i].name);
+  for (int i = 0; i < p->n_cpus; i++)
+    cores += p->cpus[i].cores;
+  fputs("scenario,workloads,gpus,gpu_models,nvlink_domains,sites,cpus,cpu_cores,gpu_idle_kw,gpu_busy_kw\r\n", stdout);
+  rs_out_write_text(stdout, sc->name);
+  printf(",%d,%d,", sc->n_workloads, p->n_gpus);
+  rs_out_write_text(stdout, models);
+  printf(",%d,%d,%d,%d,", p->n_domains, p->n_sites > 0 ? p->n_sites : 1, p->n_cpus, cores);
+  printf("%s,", rs_out_format_num(num, idle / 1e3));
+  printf("%s\r\n", rs_out_format_num(num, busy / 1e3));
 }
 
 /* The header, printed before the run starts so that a long run shows at once what it simulates. */
@@ -447,6 +487,8 @@ static int cmd_run_or_validate(cli_t* cli)
     return rs_cli_usage_error(cli->command, "%s", "expected a scenario file");
   if (prepare(cli, &sc, &plat, &run, &err) != RS_OK)
     code = fail(RS_EXIT_INPUT, &err);
+  else if (strcmp(cli->command, "validate") == 0 && cli->csv)
+    print_csv(sc, plat);
   else if (strcmp(cli->command, "validate") == 0) {
     rs_platform_describe(plat, stdout);
     print_caps(plat);

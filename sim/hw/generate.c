@@ -24,15 +24,16 @@
 
 rs_platgen_spec_t rs_platgen_default(const rs_hw_server_t* server, int servers)
 {
-  return (rs_platgen_spec_t){.server           = server,
-                             .servers          = servers,
-                             .servers_per_pod  = RS_SERVERS_PER_POD,
-                             .oversubscription = 1,
-                             .hop_latency_us   = RS_EFA_HOP_LATENCY_US,
-                             .sites            = 1,
-                             .wan_gbits_per_s  = 400,
-                             .wan_latency_ms   = 10,
-                             .fleet_cpu        = rs_hw_cpu("graviton4")};
+  return (rs_platgen_spec_t){.server              = server,
+                             .servers             = servers,
+                             .servers_per_pod     = RS_SERVERS_PER_POD,
+                             .oversubscription    = 1,
+                             .hop_latency_us      = RS_EFA_HOP_LATENCY_US,
+                             .sites               = 1,
+                             .wan_gbits_per_s     = 400,
+                             .wan_latency_ms      = 10,
+                             .fleet_cpu           = rs_hw_cpu("graviton4"),
+                             .storage_gbits_per_s = RS_STORAGE_GBITS_PER_S};
 }
 
 static void write_header(FILE* fp, const rs_platgen_spec_t* sp)
@@ -61,6 +62,9 @@ static void write_header(FILE* fp, const rs_platgen_spec_t* sp)
   if (sp->cpu_hosts > 0)
     fprintf(fp, "     CPU fleet per site: %d x %s (%d cores, %g Gb/s network; see sim/hw/presets.c).\n", sp->cpu_hosts,
             sp->fleet_cpu->model, sp->fleet_cpu->cores, sp->fleet_cpu->nic_gbits_per_s);
+  if (sp->storage_hosts > 0)
+    fprintf(fp, "     Storage tier per site: %d hosts, each behind a %g Gb/s NIC (scenario's figures).\n",
+            sp->storage_hosts, sp->storage_gbits_per_s);
   if (sp->sites > 1)
     fprintf(fp, "     Sites joined by WAN links of %g Gb/s per direction and %g ms (scenario's figures).\n",
             sp->wan_gbits_per_s, sp->wan_latency_ms);
@@ -240,6 +244,31 @@ static void write_fleet(FILE* fp, const rs_platgen_spec_t* sp, int site)
   fprintf(fp, "</zone>\n");
 }
 
+/* The site's storage tier: storage_hosts file servers, each behind a NIC of storage_gbits_per_s to the
+ * tier's gateway on the site's spine (an FSx-for-Lustre-like file system whose aggregate bandwidth is
+ * their sum). The hosts compute nothing; their speed only satisfies SimGrid. */
+static void write_storage(FILE* fp, const rs_platgen_spec_t* sp, int site)
+{
+  char a[64], b[64], gw[32];
+  snprintf(gw, sizeof gw, "s%d-storage-gw", site);
+  fprintf(fp, "<zone id=\"s%d-storage\" routing=\"DijkstraCache\">\n<router id=\"%s\"/>\n", site, gw);
+  for (int i = 0; i < sp->storage_hosts; i++) {
+    snprintf(a, sizeof a, "s%d-storage%d", site, i);
+    fprintf(fp,
+            "<host id=\"%s\" speed=\"1Gf\"><prop id=\"rs.role\" value=\"storage\"/><prop id=\"rs.site\" "
+            "value=\"%d\"/><prop id=\"rs.nic_gbits_per_s\" value=\"%g\"/></host>\n",
+            a, site, sp->storage_gbits_per_s);
+    snprintf(b, sizeof b, "s%d-storage%d-nic", site, i);
+    xml_link(fp, b, sp->storage_gbits_per_s, "Gbps", sp->hop_latency_us / 2, "SPLITDUPLEX");
+  }
+  for (int i = 0; i < sp->storage_hosts; i++) {
+    snprintf(a, sizeof a, "s%d-storage%d", site, i);
+    snprintf(b, sizeof b, "s%d-storage%d-nic", site, i);
+    route(fp, a, gw, b, NULL);
+  }
+  fprintf(fp, "</zone>\n");
+}
+
 /* The site's cloud provider, the providers list's entry `site`, as rs.provider of its zone (what a
  * failures event's `provider:` names). */
 static void write_provider(FILE* fp, const rs_platgen_spec_t* sp, int site)
@@ -263,7 +292,7 @@ typedef struct member {
 static void write_site(FILE* fp, const rs_platgen_spec_t* sp, int site)
 {
   int pods    = (sp->servers + sp->servers_per_pod - 1) / sp->servers_per_pod;
-  member_t* m = calloc((size_t)pods + 2, sizeof *m);
+  member_t* m = calloc((size_t)pods + 3, sizeof *m);
   int n       = 0;
   fprintf(fp, "<zone id=\"s%d\" routing=\"Full\">\n", site);
   write_provider(fp, sp, site);
@@ -279,6 +308,12 @@ static void write_site(FILE* fp, const rs_platgen_spec_t* sp, int site)
     write_fleet(fp, sp, site);
     snprintf(m[n].zone, sizeof m[n].zone, "s%d-fleet", site);
     snprintf(m[n].gw, sizeof m[n].gw, "s%d-fleet-gw", site);
+    n++;
+  }
+  if (sp->storage_hosts > 0) {
+    write_storage(fp, sp, site);
+    snprintf(m[n].zone, sizeof m[n].zone, "s%d-storage", site);
+    snprintf(m[n].gw, sizeof m[n].gw, "s%d-storage-gw", site);
     n++;
   }
   fprintf(fp, "<zone id=\"s%d-edge\" routing=\"Full\"><router id=\"s%d-border\"/></zone>\n", site, site);
@@ -301,7 +336,7 @@ static void write_site(FILE* fp, const rs_platgen_spec_t* sp, int site)
 long long rs_platgen_hosts(const rs_platgen_spec_t* sp)
 {
   long long per_server = sp->server->gpus + sp->server->cpus;
-  return (long long)sp->sites * ((long long)sp->servers * per_server + sp->cpu_hosts);
+  return (long long)sp->sites * ((long long)sp->servers * per_server + sp->cpu_hosts + sp->storage_hosts);
 }
 
 static int check_spec(const rs_platgen_spec_t* sp, rs_err_t* err)

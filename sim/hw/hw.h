@@ -171,12 +171,23 @@ typedef struct rs_cpu {
   const char* name; /* the host's, borrowed */
 } rs_cpu_t;
 
+/* A storage host: one file server of the site's storage tier (an FSx-for-Lustre-like parallel file
+ * system), reached over its own NIC, whose bandwidth it states (rs.nic_gbits_per_s). */
+typedef struct rs_storage {
+  sg_host_t host;
+  int site;
+  double bytes_per_s; /* its NIC, per direction */
+  const char* name;   /* the host's, borrowed */
+} rs_storage_t;
+
 typedef struct rs_platform {
   char* file;     /* what was loaded, as shown to people (a generated platform says so) */
   rs_gpu_t* gpus; /* ordered by (site, domain, local) */
   int n_gpus;
   rs_cpu_t* cpus; /* ordered by (site, rack, name) */
   int n_cpus;
+  rs_storage_t* storage; /* hosts of rs.role storage, ordered by (site, name) */
+  int n_storage;
   rs_gpu_model_t* models;
   int n_models;
   int n_domains;
@@ -224,6 +235,7 @@ typedef enum {
   RS_LINK_SWITCH_HOP,  /* a switch hop's latency (latency only) */
   RS_LINK_FLEET_NIC,   /* a CPU fleet host's NIC */
   RS_LINK_WAN,         /* between sites */
+  RS_LINK_STORAGE_NIC, /* a storage host's NIC */
   RS_LINK_OTHER,       /* any other name (hand-written platforms) */
   RS_LINK_CLASS_COUNT
 } rs_link_class_t;
@@ -232,7 +244,8 @@ typedef enum {
 rs_link_class_t rs_platform_link_class(const char* name);
 /* 1 when `name` is one direction (_UP or _DOWN half) of a SPLITDUPLEX link, 0 otherwise. */
 int rs_platform_link_is_half(const char* name);
-/* As links.csv writes it: nvlink, c2c, cpu_memory, nic, leaf_uplink, spine, switch_hop, fleet_nic, wan, other. */
+/* As links.csv writes it: nvlink, c2c, cpu_memory, nic, leaf_uplink, spine, switch_hop, fleet_nic, wan,
+ * storage_nic, other. */
 const char* rs_link_class_name(rs_link_class_t c);
 
 /* ---- writes SimGrid platform XML for racksim's hardware: one server, or an EC2 UltraCluster
@@ -245,6 +258,9 @@ const char* rs_link_class_name(rs_link_class_t c);
 /* Default rail-leaf down ports: servers under one set of rail leaves (one pod). A 51.2 Tb/s switch
  * has 128 x 400 Gb/s ports, 64 down and 64 up when non-blocking (unverified default). */
 #define RS_SERVERS_PER_POD 64
+/* Default NIC of one storage tier host (a file server of an FSx-for-Lustre-like file system): 100 Gb/s,
+ * unverified (AWS states FSx for Lustre's throughput per TiB stored, not per server). */
+#define RS_STORAGE_GBITS_PER_S 100.0
 
 typedef struct rs_platgen_spec {
   const rs_hw_server_t* server; /* the server (UltraServer) every pod is built of */
@@ -258,6 +274,8 @@ typedef struct rs_platgen_spec {
   double wan_latency_ms;
   int cpu_hosts;                /* CPU fleet hosts per site (0: none) */
   const rs_hw_cpu_t* fleet_cpu; /* their model */
+  int storage_hosts;            /* storage tier hosts per site (0: none) */
+  double storage_gbits_per_s;   /* each one's NIC, per direction */
 } rs_platgen_spec_t;
 
 /* The most hosts (GPUs, CPU sockets and fleet hosts over all sites) a generated platform may have.
@@ -266,7 +284,7 @@ typedef struct rs_platgen_spec {
  * XML, more than that a run cannot hold beside its workloads. The spec's maxima multiply to 460
  * million GPUs: a cluster past this is refused before a byte of XML is written. */
 #define RS_PLATGEN_MAX_HOSTS 1000000
-/* The hosts of spec's platform: sites x (servers x (GPUs + CPUs of a server) + cpu_hosts). */
+/* The hosts of spec's platform: sites x (servers x (GPUs + CPUs of a server) + cpu_hosts + storage_hosts). */
 long long rs_platgen_hosts(const rs_platgen_spec_t* spec);
 
 /* A spec of one site of `servers` servers with default fabric, no CPU fleet. */

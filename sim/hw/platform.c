@@ -248,6 +248,20 @@ static int index_cpu(rs_platform_t* p, const rs_host_view_t* h, rs_err_t* err)
   return RS_OK;
 }
 
+/* A host of the storage tier: its site and its NIC's bandwidth. */
+static int index_storage(rs_platform_t* p, const rs_host_view_t* h, rs_err_t* err)
+{
+  rs_storage_t* s = &p->storage[p->n_storage];
+  double gbits;
+  s->host = h->host;
+  s->name = h->name;
+  if (prop_int_below(h, "rs.site", MAX_SITE, &s->site, err) || prop_positive(h, "rs.nic_gbits_per_s", &gbits, err))
+    return RS_ERR;
+  s->bytes_per_s = gbits * 1e9 / 8;
+  p->n_storage++;
+  return RS_OK;
+}
+
 static int cmp_int(int a, int b)
 {
   return (a > b) - (a < b);
@@ -271,6 +285,12 @@ static int cmp_cpu(const void* a, const void* b)
   if (x->rack != y->rack)
     return cmp_int(x->rack, y->rack);
   return strcmp(x->name, y->name);
+}
+
+static int cmp_storage(const void* a, const void* b)
+{
+  const rs_storage_t *x = a, *y = b;
+  return x->site != y->site ? cmp_int(x->site, y->site) : strcmp(x->name, y->name);
 }
 
 /* Each GPU's CPU host, named by its rs.cpu property (optional): an index in the sorted cpus. */
@@ -297,15 +317,18 @@ int rs_platform_index(rs_platform_t* p, const rs_host_view_t* hosts, size_t n, r
 {
   if (n == 0)
     return rs_err_set(err, "%s: the platform has no host: expected GPU hosts (rs.role gpu) in its zones", p->file);
-  p->gpus = xbt_new0(rs_gpu_t, n);
-  p->cpus = xbt_new0(rs_cpu_t, n);
-  int rc  = RS_OK;
+  p->gpus    = xbt_new0(rs_gpu_t, n);
+  p->cpus    = xbt_new0(rs_cpu_t, n);
+  p->storage = xbt_new0(rs_storage_t, n);
+  int rc     = RS_OK;
   for (size_t i = 0; rc == RS_OK && i < n; i++) {
     const char* role = hosts[i].prop(&hosts[i], "rs.role");
     if (role && strcmp(role, "gpu") == 0)
       rc = index_gpu(p, &hosts[i], (int)i, err);
     else if (role && strcmp(role, "cpu") == 0)
       rc = index_cpu(p, &hosts[i], err);
+    else if (role && strcmp(role, "storage") == 0)
+      rc = index_storage(p, &hosts[i], err);
   }
   if (rc != RS_OK) { /* name the file first */
     char why[RS_ERR_LEN];
@@ -326,6 +349,7 @@ int rs_platform_index(rs_platform_t* p, const rs_host_view_t* hosts, size_t n, r
   for (int i = 0; i < p->n_gpus; i++)
     p->gpus[i].model = &p->models[(intptr_t)p->gpus[i].model];
   qsort(p->cpus, p->n_cpus, sizeof *p->cpus, cmp_cpu);
+  qsort(p->storage, p->n_storage, sizeof *p->storage, cmp_storage);
   if (resolve_gpu_cpus(p, hosts, err) != RS_OK)
     return RS_ERR;
   qsort(p->gpus, p->n_gpus, sizeof *p->gpus, cmp_gpu);
@@ -443,8 +467,9 @@ int rs_platform_domain_size(const rs_platform_t* p, int i)
 
 /* ---- link classes ------------------------------------------------------------------------------ */
 
-static const char* const link_class_names[] = {"nvlink", "c2c",        "cpu_memory", "nic", "leaf_uplink",
-                                               "spine",  "switch_hop", "fleet_nic",  "wan", "other"};
+static const char* const link_class_names[] = {"nvlink",      "c2c",         "cpu_memory", "nic",
+                                               "leaf_uplink", "spine",       "switch_hop", "fleet_nic",
+                                               "wan",         "storage_nic", "other"};
 
 const char* rs_link_class_name(rs_link_class_t c)
 {
@@ -458,8 +483,9 @@ static const struct {
   rs_link_class_t cls;
 } link_rules[] = {
     {'p', "wan-", RS_LINK_WAN},        {'s', "-nvlink", RS_LINK_NVLINK},   {'i', "-c2c", RS_LINK_C2C},
-    {'s', "-mem", RS_LINK_CPU_MEMORY}, {'i', "-fleet", RS_LINK_FLEET_NIC}, {'s', "-nic", RS_LINK_NIC},
-    {'s', "-up", RS_LINK_LEAF_UPLINK}, {'s', "hop", RS_LINK_SWITCH_HOP},   {'s', "-spine", RS_LINK_SPINE},
+    {'s', "-mem", RS_LINK_CPU_MEMORY}, {'i', "-fleet", RS_LINK_FLEET_NIC}, {'i', "-storage", RS_LINK_STORAGE_NIC},
+    {'s', "-nic", RS_LINK_NIC},        {'s', "-up", RS_LINK_LEAF_UPLINK},  {'s', "hop", RS_LINK_SWITCH_HOP},
+    {'s', "-spine", RS_LINK_SPINE},
 };
 
 static int ends_with(const char* s, size_t n, const char* tail)
@@ -501,6 +527,7 @@ void rs_platform_free(rs_platform_t* p)
   free(p->models);
   free(p->gpus);
   free(p->cpus);
+  free(p->storage);
   free(p->file);
   free(p);
 }
@@ -512,6 +539,12 @@ void rs_platform_describe(const rs_platform_t* p, FILE* fp)
   fprintf(fp, "platform %s\n", p->file);
   fprintf(fp, "  %d GPUs in %d NVLink domain%s (UltraServers or servers) over %d site%s; %d CPUs\n", p->n_gpus,
           p->n_domains, p->n_domains == 1 ? "" : "s", p->n_sites, p->n_sites == 1 ? "" : "s", p->n_cpus);
+  if (p->n_storage > 0) {
+    double bw = 0;
+    for (int i = 0; i < p->n_storage; i++)
+      bw += p->storage[i].bytes_per_s;
+    fprintf(fp, "  %d storage host%s, %g GB/s of NICs in all\n", p->n_storage, p->n_storage == 1 ? "" : "s", bw / 1e9);
+  }
   double nic_total = 0, idle = 0, peak = 0;
   for (int m = 0; m < p->n_models; m++) {
     const rs_gpu_model_t* g = &p->models[m];

@@ -112,32 +112,34 @@ const rs_hw_server_t* rs_hw_server(const char* name)
  * runs of the case, rounded to 3 decimals); never per scenario. The training GEMMs run at the training
  * precision's matmul_eff; attention and the output layer at BF16's (sim/wl/training.c); inference prices
  * each kernel class at its own precision (sim/wl/inf_cost.c):
- *   A100 BF16 0.673: the Selene GPT 1.7B case alone (137 TF/GPU; TP1, micro-batch 16, DDP overlapped, as
+ *   A100 BF16 0.652: the Selene GPT 1.7B case alone (137 TF/GPU; TP1, micro-batch 16, DDP overlapped, as
  *     Megatron-LM's examples/sc21/run_table_1.sh runs it); the nine other rows of SC'21 Table 1 check it.
- *     (0.687 before: a least-squares fit on two cases, with micro-batch 1 and no DDP overlap assumed.)
- *   H100 FP8 0.515: the NeMo Llama 3 70B case (1,533 tokens/s per GPU), its only published case here, with
+ *     (0.673 before the measured hbm_eff below replaced 0.8; 0.687 before that: a least-squares fit on two
+ *     cases, with micro-batch 1 and no DDP overlap assumed.)
+ *   H100 FP8 0.509: the NeMo Llama 3 70B case (1,533 tokens/s per GPU), its only published case here, with
  *     the TP communication overlap its recipe runs (tp_comm_overlap) and Transformer Engine's FP8 casts
- *     priced (docs/model.md, "FP8 casts"; 0.491 without them, 0.636 while the TP collectives were timed
- *     after the GEMMs, 0.534 before attention and the output layer ran at BF16's rate).
- *   GB200 FP8 0.438: the NeMo Llama 3.1 405B case (665 tokens/s per GPU), its only published case here,
- *     with tp_comm_overlap as its recipe runs it and the FP8 casts priced (0.427 without the casts, 0.485
- *     without the overlap),
- *     with the model's real 126 layers split as NeMo's recipe splits them (the embedding and the loss as
- *     two more layer slots); 0.521 when it stood in with 128 layers, whose last stage then carried the
- *     output layer on top of 16 layers and held the whole pipeline back.
- *   B200 FP4: MLPerf Inference v5.0 Llama 2 70B Offline on 8 x B200, NVFP4 (98,858 tokens/s): the one
- *     published FP4 case of a dense model with one GPU per replica, so no collective, pipeline or expert
- *     routing is in it, only the FP4 GEMMs (attention runs in FP8 and the memory-bound kernels on HBM, both
- *     priced by figures fixed before the fit); the value is what makes the case's output tokens/s match
- *     (bisection on the case).
- * Borrowed, as marked: H200 and H800 take H100's FP8 figure (same die; H800's fewer NVLinks keep NVLink 4's
- * ring efficiency, and it has no NVLS measurement); B200, B300 and GB300 take GB200's FP8 figure, and
- * GB200, B300 and GB300 take B200's FP4 figure (one Blackwell die: GB300's 15 PF FP4 peak stays as its preset
- * states, its attention and other non-GEMM kernels run at FP8/BF16 and on HBM, so its gain over GB200 is
- * the GEMMs' alone; unverified). Not fitted (no published case uses them): BF16 0.6 outside A100 and FP4
- * 0.5 on Hopper and A100 (which have no FP4 units), typical large-GEMM fractions (unverified;
- * FlashAttention-3 reaches 75% of H100's BF16 peak, Shah et al. 2024); hbm_eff 0.8 everywhere, a typical
- * streaming-kernel fraction (unverified). */
+ *     priced (docs/model.md, "FP8 casts"; 0.515 at hbm_eff 0.8, 0.491 without the casts, 0.636 while the TP collectives
+ * were timed after the GEMMs, 0.534 before attention and the output layer ran at BF16's rate). GB200 FP8 0.434: the
+ * NeMo Llama 3.1 405B case (665 tokens/s per GPU), its only published case here, with tp_comm_overlap as its recipe
+ * runs it and the FP8 casts priced (0.438 at hbm_eff 0.8, 0.427 without the casts, 0.485 without the overlap), with the
+ * model's real 126 layers split as NeMo's recipe splits them (the embedding and the loss as two more layer slots);
+ * 0.521 when it stood in with 128 layers, whose last stage then carried the output layer on top of 16 layers and held
+ * the whole pipeline back. B200 FP4 0.438 (0.458 at hbm_eff 0.8): MLPerf Inference v5.0 Llama 2 70B Offline on 8 x
+ * B200, NVFP4 (98,858 tokens/s): the one published FP4 case of a dense model with one GPU per replica, so no
+ * collective, pipeline or expert routing is in it, only the FP4 GEMMs (attention runs in FP8 and the memory-bound
+ * kernels on HBM, both priced by figures fixed before the fit); the value is what makes the case's output tokens/s
+ * match (bisection on the case). Borrowed, as marked: H200 and H800 take H100's FP8 figure (same die; H800's fewer
+ * NVLinks keep NVLink 4's ring efficiency, and it has no NVLS measurement); B200, B300 and GB300 take GB200's FP8
+ * figure, and GB200, B300 and GB300 take B200's FP4 figure (one Blackwell die: GB300's 15 PF FP4 peak stays as its
+ * preset states, its attention and other non-GEMM kernels run at FP8/BF16 and on HBM, so its gain over GB200 is the
+ * GEMMs' alone; unverified). Not fitted (no published case uses them): BF16 0.6 outside A100 and FP4 0.5 on Hopper and
+ * A100 (which have no FP4 units), typical large-GEMM fractions (unverified; FlashAttention-3 reaches 75% of H100's BF16
+ * peak, Shah et al. 2024). hbm_eff, measured, not fitted: the Triad kernel of BabelStream (reads two arrays, writes
+ * one, as the element-wise kernels racksim streams do) in Azure's AI-benchmarking-guide results, over the preset's HBM
+ * figure: A100 80GB 1.70 TB/s / 2.0 = 0.85 (ND A100 v4), H100 2.97 / 3.35 = 0.887 (ND H100 v5), H200 4.15 / 4.8 = 0.865
+ * (ND H200 v5); GB200 7.35 / 8.0 = 0.919 (ND GB200 v6, Azure's blog "Unpacking NVIDIA GB200 GPU performance on Azure
+ * virtual machines", kernel unstated). H800 borrows H100's (same HBM3), and B200, B300 and GB300 GB200's fraction
+ * (HBM3e on one Blackwell die; unverified). */
 /* Grouped (MoE) GEMMs against dense GEMMs of the same N and K: DeepGEMM's published H800 FP8 table
  * (deepseek-ai/DeepGEMM README, February 2025): contiguous layout 1,297 and 1,288 TFLOPS at N 4096, K 7168
  * against 1,304 dense; 1,099 and 1,093 at N 7168, K 2048 against 1,025 dense: a mean ratio of 1.03, so
@@ -146,11 +148,11 @@ const rs_hw_server_t* rs_hw_server(const char* name)
  * (unverified on Blackwell). */
 #define RS_GROUPED_EFF 1.0
 /* H100's FP8 matmul_eff, fitted as said above; H200 and H800 borrow it. */
-#define RS_HOPPER_FP8_EFF 0.515
+#define RS_HOPPER_FP8_EFF 0.509
 /* GB200's FP8 matmul_eff, fitted as said above; B200, B300 and GB300 borrow it. */
-#define RS_BLACKWELL_FP8_EFF 0.438
+#define RS_BLACKWELL_FP8_EFF 0.434
 /* B200's FP4 matmul_eff, fitted as said above; GB200 and GB300 borrow it. */
-#define RS_BLACKWELL_FP4_EFF 0.458
+#define RS_BLACKWELL_FP4_EFF 0.438
 /* Collective figures: GB300, B200 and B300 as GB200 (NVLink 5), H200 and H800 ring as H100 (NVLink 4), A100 as H100
  * (unverified). */
 /* NCCL's Simple-protocol latencies (a hop on NVLink, a hop on the network, the ring base, NVLS), the same
@@ -159,18 +161,18 @@ const rs_hw_server_t* rs_hw_server(const char* name)
 /* A Blackwell type: NVLink 5 collectives as GB200's, FP8 and FP4 as fitted above, BF16 unfitted. */
 #define RS_BLACKWELL(name)                                                                                             \
   {                                                                                                                    \
-    name, 0.934, 0, 0.938, RS_NCCL_LATENCIES, {0.6, RS_BLACKWELL_FP8_EFF, RS_BLACKWELL_FP4_EFF}, 0.8, RS_GROUPED_EFF   \
+    name, 0.934, 0, 0.938, RS_NCCL_LATENCIES, {0.6, RS_BLACKWELL_FP8_EFF, RS_BLACKWELL_FP4_EFF}, 0.919, RS_GROUPED_EFF \
   }
 static const rs_hw_calib_t calibs[] = {
     RS_BLACKWELL("GB200"),
     RS_BLACKWELL("GB300"),
     RS_BLACKWELL("B200"),
     RS_BLACKWELL("B300"),
-    {"H100", 0.817, 0.533, 0.938, RS_NCCL_LATENCIES, {0.6, RS_HOPPER_FP8_EFF, 0.5}, 0.8, RS_GROUPED_EFF},
+    {"H100", 0.817, 0.533, 0.938, RS_NCCL_LATENCIES, {0.6, RS_HOPPER_FP8_EFF, 0.5}, 0.887, RS_GROUPED_EFF},
     /* H800: no NVLS */
-    {"H800", 0.817, 0, 0.938, RS_NCCL_LATENCIES, {0.6, RS_HOPPER_FP8_EFF, 0.5}, 0.8, RS_GROUPED_EFF},
-    {"H200", 0.817, 0.528, 0.938, RS_NCCL_LATENCIES, {0.6, RS_HOPPER_FP8_EFF, 0.5}, 0.8, RS_GROUPED_EFF},
-    {"A100", 0.817, 0, 0.938, RS_NCCL_LATENCIES, {0.673, 0.5, 0.5}, 0.8, RS_GROUPED_EFF},
+    {"H800", 0.817, 0, 0.938, RS_NCCL_LATENCIES, {0.6, RS_HOPPER_FP8_EFF, 0.5}, 0.887, RS_GROUPED_EFF},
+    {"H200", 0.817, 0.528, 0.938, RS_NCCL_LATENCIES, {0.6, RS_HOPPER_FP8_EFF, 0.5}, 0.865, RS_GROUPED_EFF},
+    {"A100", 0.817, 0, 0.938, RS_NCCL_LATENCIES, {0.652, 0.5, 0.5}, 0.85, RS_GROUPED_EFF},
 };
 
 const rs_hw_calib_t* rs_hw_calib(const char* gpu_model)
@@ -230,7 +232,12 @@ rs_hw_proto_t rs_hw_proto(const rs_hw_calib_t* c, rs_proto_t p)
  *     cap; below about half of TDP the speed is taken proportional to the cap (0.5 at 0.5: unverified,
  *     the voltage floor reached, clock then linear in dynamic power), and 0 at the idle power (10%).
  *   Blackwell (B200, B300, GB200, GB300) and Ampere (A100): no published curve was found; they take
- *     Hopper's shape in fractions of TDP (unverified).
+ *     Hopper's shape in fractions of TDP (unverified). A check, not a fit: Meta's 83K-GB200 cluster
+ *     (Ardestani et al., arXiv 2605.24461, 2026, as Supercomputing News reported it on 2026-05-30;
+ *     secondary, the paper's own curve not read) found the cluster's performance per watt best near
+ *     1,000 W of a GB200's 1,200 W and provisions 960 W; on this curve a GPU's speed per watt peaks at
+ *     0.857 of TDP (1,029 W), 1.021 x the uncapped, and is 1.019 x at 0.8 (960 W).
+ *   What was searched for a measured curve (2026-12): docs/sources.md, "Power caps".
  * The factor slows the compute (FLOP-bound) part of every kernel only; HBM-bound time is kept
  * (rs_gpu_seconds), as memory clocks are not what a power cap throttles first (the same secondary
  * source: 5-8% lost at 600 W for memory-bound inference). Not fitted to any case. */

@@ -91,6 +91,11 @@ int rs_layout_resolve(rs_layout_t* lay, const rs_model_t* m, int gpus, rs_err_t*
     return rs_err_set(err, "cp = %d does not divide the sequence length %d", lay->cp, m->seq_len);
   if (lay->vp > 1 && lay->pp < 2)
     return rs_err_set(err, "interleaved pipelines (vp = %d) need pp of at least 2", lay->vp);
+  if (lay->dualpipe && (lay->vp > 1 || lay->pp < 2 || lay->pp % 2 != 0))
+    return rs_err_set(err,
+                      "dualpipe needs an even pp of at least 2 and vp = 1 (it holds two chunks per rank), got pp "
+                      "= %d, vp = %d",
+                      lay->pp, lay->vp);
   if (check_split(lay, m, err) != RS_OK)
     return RS_ERR;
   if (lay->global_batch % (lay->micro_batch * lay->dp) != 0)
@@ -101,8 +106,16 @@ int rs_layout_resolve(rs_layout_t* lay, const rs_model_t* m, int gpus, rs_err_t*
     return rs_err_set(
         err, "interleaved pipelines (vp = %d) need micro-batches per pipeline (%d) to be a multiple of pp (%d)",
         lay->vp, lay->n_micro, lay->pp);
+  if (lay->dualpipe && (lay->n_micro % 2 != 0 || lay->n_micro < 2 * lay->pp))
+    return rs_err_set(
+        err,
+        "dualpipe needs an even number of micro-batches per pipeline, at least 2 x pp = %d (half fed from "
+        "each end, as DeepSeek's DualPipe asserts), got %d",
+        2 * lay->pp, lay->n_micro);
   if (lay->zero < 0 || lay->zero > 3)
     return rs_err_set(err, "zero must be 0, 1, 2 or 3");
+  if (lay->dualpipe && lay->zero == 3)
+    return rs_err_set(err, "dualpipe with zero 3 is not modelled: use zero 0, 1 or 2");
   /* Megatron-Core's TransformerConfig refuses the same three (transformer_config.py, __post_init__) */
   if (lay->offload_layers > 0 && lay->pp > 1)
     return rs_err_set(err, "activation offload needs pp = 1, as Megatron-Core's CPU offloading does, got pp = %d",
@@ -195,8 +208,33 @@ static int spread(int n, int count, int v)
   return n / count + (v < n % count);
 }
 
+int rs_layout_chunks(const rs_layout_t* lay)
+{
+  return lay->dualpipe ? 2 : lay->vp;
+}
+
+int rs_layout_dual_position(const rs_layout_t* lay, int stage, int chunk)
+{
+  if (!lay->dualpipe)
+    return stage;
+  int near = stage < lay->pp - 1 - stage ? stage : lay->pp - 1 - stage;
+  return chunk == 0 ? near : lay->pp - 1 - near;
+}
+
+/* DualPipe's chunks are stages of the plain split (vp = 1): the layout without it. */
+static rs_layout_t plain(const rs_layout_t* lay)
+{
+  rs_layout_t p = *lay;
+  p.dualpipe    = 0;
+  return p;
+}
+
 int rs_layout_chunk_layers(const rs_layout_t* lay, const rs_model_t* m, int stage, int chunk)
 {
+  if (lay->dualpipe) {
+    rs_layout_t p = plain(lay);
+    return rs_layout_chunk_layers(&p, m, rs_layout_dual_position(lay, stage, chunk), 0);
+  }
   int pp = lay->pp, vp = lay->vp;
   if (lay->first_stage_layers > 0 || lay->last_stage_layers > 0) {
     /* Megatron-Core's uneven pipeline: the given counts on the first and last stages, the rest over the
@@ -223,6 +261,10 @@ int rs_layout_chunk_layers(const rs_layout_t* lay, const rs_model_t* m, int stag
 
 int rs_layout_chunk_first_layer(const rs_layout_t* lay, const rs_model_t* m, int stage, int chunk)
 {
+  if (lay->dualpipe) {
+    rs_layout_t p = plain(lay);
+    return rs_layout_chunk_first_layer(&p, m, rs_layout_dual_position(lay, stage, chunk), 0);
+  }
   int first = 0;
   for (int v = 0; v < chunk * lay->pp + stage; v++)
     first += rs_layout_chunk_layers(lay, m, v % lay->pp, v / lay->pp);
@@ -232,7 +274,7 @@ int rs_layout_chunk_first_layer(const rs_layout_t* lay, const rs_model_t* m, int
 int rs_layout_stage_layers(const rs_layout_t* lay, const rs_model_t* m, int stage)
 {
   int n = 0;
-  for (int k = 0; k < lay->vp; k++)
+  for (int k = 0; k < rs_layout_chunks(lay); k++)
     n += rs_layout_chunk_layers(lay, m, stage, k);
   return n;
 }
@@ -242,10 +284,21 @@ int rs_layout_stage_first_layer(const rs_layout_t* lay, const rs_model_t* m, int
   return rs_layout_chunk_first_layer(lay, m, stage, 0);
 }
 
+/* Whether stage holds the first (last) stage of the plain split: stage 0 (pp - 1); under DualPipe the
+ * two end ranks both hold both. */
+static int holds_first(const rs_layout_t* lay, int stage)
+{
+  return stage == 0 || (lay->dualpipe && stage == lay->pp - 1);
+}
+static int holds_last(const rs_layout_t* lay, int stage)
+{
+  return stage == lay->pp - 1 || (lay->dualpipe && stage == 0);
+}
+
 double rs_layout_stage_params(const rs_layout_t* lay, const rs_model_t* m, int stage)
 {
   double p = 0;
-  for (int k = 0; k < lay->vp; k++) {
+  for (int k = 0; k < rs_layout_chunks(lay); k++) {
     int first = rs_layout_chunk_first_layer(lay, m, stage, k);
     for (int i = first; i < first + rs_layout_chunk_layers(lay, m, stage, k); i++) {
       double layer = rs_model_layer_params(m, i);
@@ -256,10 +309,17 @@ double rs_layout_stage_params(const rs_layout_t* lay, const rs_model_t* m, int s
       p += layer;
     }
   }
-  if (stage == 0)
+  if (holds_first(lay, stage))
     p += rs_model_input_params(m);
-  if (stage == lay->pp - 1)
+  if (holds_last(lay, stage)) { /* the output layer, and the MTP modules beside it (their experts over EP) */
     p += rs_model_output_params(m);
+    double mtp = rs_model_mtp_params(m);
+    if (mtp > 0 && m->experts > 0) {
+      double expert = (m->gated ? 3.0 : 2.0) * m->hidden * m->expert_ffn;
+      mtp -= m->mtp_depth * (m->experts * expert - (m->experts + lay->redundant) * expert / lay->ep);
+    }
+    p += mtp;
+  }
   return p / lay->tp;
 }
 
@@ -284,21 +344,26 @@ rs_mem_t rs_layout_train_memory(const rs_layout_t* lay, const rs_model_t* m, int
   r.grads        = (fp32_grads ? 4 : 2) * p / (lay->zero >= 2 ? dp : 1);
   r.optimizer    = (fp32_grads ? 12 : 16) * p / (lay->zero >= 1 ? dp : 1);
   /* 1F1B keeps up to pp - stage micro-batches in flight on a stage (interleaving adds (pp-1)/(pp vp)
-   * for the first stage, Narayanan et al.); each holds its layers' activations, split over CP. */
-  int in_flight = lay->pp - stage < lay->n_micro ? lay->pp - stage : lay->n_micro;
+   * for the first stage, Narayanan et al.); each holds its layers' activations, split over CP. DualPipe
+   * keeps pp + 1 chunks' worth (DeepSeek-V3 report, Table 2), a chunk being half the rank's layers. */
+  double in_flight = lay->pp - stage < lay->n_micro ? lay->pp - stage : lay->n_micro;
+  if (lay->dualpipe)
+    in_flight = (lay->pp + 1) / 2.0;
   double layer =
       rs_model_layer_activation_bytes(m, lay->micro_batch, lay->tp, lay->recompute, lay->attention) / lay->cp;
   double factor = lay->vp > 1 ? 1 + (lay->pp - 1.0) / (lay->pp * lay->vp) : 1;
   /* offloaded layers (pp = 1: all on this stage) keep none on the GPU; the copy in transit, one layer's
-   * staging buffer, is not counted (unverified simplification) */
+   * staging buffer, is not counted (unverified simplification); the MTP modules' layers are the last
+   * stage's too, with its in-flight count (unverified: their embedding and projection inputs not counted) */
   int layers    = rs_layout_stage_layers(lay, m, stage);
   int offloaded = lay->offload_layers < layers ? lay->offload_layers : layers;
-  r.activations = layer * (layers - offloaded) * in_flight * factor;
+  int mtp       = holds_last(lay, stage) ? m->mtp_depth : 0;
+  r.activations = layer * (layers + mtp - offloaded) * in_flight * factor;
   if (lay->recompute == RS_RECOMPUTE_FULL && lay->recompute_layers > 0) { /* block: the rest keep theirs */
     double kept =
         rs_model_layer_activation_bytes(m, lay->micro_batch, lay->tp, RS_RECOMPUTE_NONE, lay->attention) / lay->cp;
-    r.activations = 0;
-    for (int c = 0; c < lay->vp; c++) {
+    r.activations = mtp * layer * in_flight * factor;
+    for (int c = 0; c < rs_layout_chunks(lay); c++) {
       int n    = rs_layout_chunk_layers(lay, m, stage, c);
       int full = n < lay->recompute_layers ? n : lay->recompute_layers;
       r.activations += (full * layer + (n - full) * kept) * in_flight * factor;
@@ -309,7 +374,7 @@ rs_mem_t rs_layout_train_memory(const rs_layout_t* lay, const rs_model_t* m, int
    * prefetch holds the next one's too: the stage's largest layer, 1 + gather_ahead times, when DP shards it */
   if (lay->zero >= 3 && lay->dp > 1) {
     double largest = 0;
-    for (int i = 0; i < lay->vp; i++) {
+    for (int i = 0; i < rs_layout_chunks(lay); i++) {
       int first = rs_layout_chunk_first_layer(lay, m, stage, i);
       for (int k = first; k < first + rs_layout_chunk_layers(lay, m, stage, i); k++)
         if (rs_model_layer_params(m, k) > largest)

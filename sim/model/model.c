@@ -61,6 +61,8 @@ int rs_model_check(const rs_model_t* m, rs_err_t* err)
     return rs_err_set(err, "a mixture of experts needs 1 <= experts_per_token <= experts and expert_ffn >= 1");
   if (m->dense_layers > m->layers)
     return rs_err_set(err, "dense_layers (%d) exceeds layers (%d)", m->dense_layers, m->layers);
+  if (m->mtp_depth < 0 || m->mtp_depth > 16)
+    return rs_err_set(err, "mtp_depth must be 0 to 16, got %d", m->mtp_depth);
   return RS_OK;
 }
 
@@ -121,9 +123,29 @@ double rs_model_output_params(const rs_model_t* m)
   return m->tied ? 0 : (double)m->vocab * m->hidden;
 }
 
+/* One MTP module's own parameters: its layer (shaped as the main model's last), the projection of the
+ * concatenated 2h normalised hidden state and embedding to h, and its three RMSNorms (of both inputs and
+ * before the shared head). */
+static double mtp_module_params(const rs_model_t* m)
+{
+  double h = m->hidden;
+  return rs_model_layer_params(m, m->layers - 1) + 2 * h * h + 3 * h;
+}
+
+double rs_model_mtp_params(const rs_model_t* m)
+{
+  return m->mtp_depth * mtp_module_params(m);
+}
+
+double rs_model_mtp_fwd_flops(const rs_model_t* m)
+{
+  double h = m->hidden;
+  return m->mtp_depth * (rs_model_layer_fwd_flops(m, m->layers - 1) + 2 * 2 * h * h + rs_model_logits_fwd_flops(m));
+}
+
 double rs_model_params(const rs_model_t* m)
 {
-  double p = rs_model_input_params(m) + rs_model_output_params(m);
+  double p = rs_model_input_params(m) + rs_model_output_params(m) + rs_model_mtp_params(m);
   for (int i = 0; i < m->layers; i++)
     p += rs_model_layer_params(m, i);
   return p;
@@ -131,12 +153,14 @@ double rs_model_params(const rs_model_t* m)
 
 double rs_model_active_params(const rs_model_t* m)
 {
-  double p = rs_model_input_params(m) + rs_model_output_params(m);
+  double p = rs_model_input_params(m) + rs_model_output_params(m) + rs_model_mtp_params(m);
   for (int i = 0; i < m->layers; i++) {
     p += rs_model_layer_params(m, i);
     if (is_moe_layer(m, i))
       p -= (m->experts - m->experts_per_token) * mlp_params(m, m->expert_ffn);
   }
+  if (is_moe_layer(m, m->layers - 1))
+    p -= m->mtp_depth * (m->experts - m->experts_per_token) * mlp_params(m, m->expert_ffn);
   return p;
 }
 
@@ -184,7 +208,7 @@ static double layers_fwd_flops(const rs_model_t* m)
 
 double rs_model_train_flops_per_token(const rs_model_t* m)
 {
-  return 3 * (layers_fwd_flops(m) + rs_model_logits_fwd_flops(m));
+  return 3 * (layers_fwd_flops(m) + rs_model_logits_fwd_flops(m) + rs_model_mtp_fwd_flops(m));
 }
 
 /* Full recomputation reruns every layer's forward; selective reruns attention scores only
@@ -192,10 +216,10 @@ double rs_model_train_flops_per_token(const rs_model_t* m)
 double rs_model_train_hw_flops_per_token(const rs_model_t* m, rs_recompute_t rc)
 {
   double extra = 0;
-  if (rc == RS_RECOMPUTE_FULL)
-    extra = layers_fwd_flops(m);
+  if (rc == RS_RECOMPUTE_FULL) /* the MTP modules' layers too */
+    extra = layers_fwd_flops(m) + m->mtp_depth * rs_model_layer_fwd_flops(m, m->layers - 1);
   else if (rc == RS_RECOMPUTE_SELECTIVE)
-    extra = m->layers * rs_model_attn_score_fwd_flops(m);
+    extra = (m->layers + m->mtp_depth) * rs_model_attn_score_fwd_flops(m);
   return rs_model_train_flops_per_token(m) + extra;
 }
 
@@ -291,7 +315,7 @@ void rs_model_layer_stream_values(const rs_model_t* m, int i, double* replicated
         act * m->expert_ffn * (m->experts_per_token + m->shared_experts) + 2.0 * (m->experts_per_token + 1) * m->hidden;
 }
 
-void rs_model_layer_fp8_cast_values(const rs_model_t* m, int i, double* fwd, double* bwd)
+void rs_model_layer_cast_values(const rs_model_t* m, int i, double* fwd, double* bwd)
 {
   double h = m->hidden;
   if (m->kv_lora_rank > 0) { /* MLA: K of each projection forward, N backward */

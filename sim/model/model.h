@@ -22,6 +22,10 @@ typedef struct rs_model {
   int experts, experts_per_token, shared_experts, expert_ffn, dense_layers;
   /* Multi-head latent attention (DeepSeek-V2/V3); kv_lora_rank 0 means ordinary (grouped-query) attention. */
   int q_lora_rank, kv_lora_rank, qk_nope_dim, qk_rope_dim, v_head_dim;
+  /* Multi-token prediction (DeepSeek-V3 report, section 2.2): mtp_depth sequential modules after the last
+   * layer, each a projection of 2h to h, one transformer layer shaped as the last, three RMSNorms, and the
+   * embedding and output head shared with the main model; 0: none. */
+  int mtp_depth;
 } rs_model_t;
 
 /* Activation recomputation; AUTO is resolved by the workload (none, then selective, then full: the first
@@ -65,6 +69,12 @@ double rs_model_attn_score_bytes(const rs_model_t* m, int backward);
  * NeMo's TF/GPU count) and "hardware" FLOPs (plus the recomputed forward, what Megatron-LM's TF/GPU counts). */
 double rs_model_train_flops_per_token(const rs_model_t* m);
 double rs_model_train_hw_flops_per_token(const rs_model_t* m, rs_recompute_t rc);
+
+/* Multi-token prediction (mtp_depth modules): their parameters, D (layer + 2 h^2 + 3 h), and forward FLOPs
+ * per token, D (layer + 2 x 2 h^2 + the shared output head's 2 h V); both 0 without MTP. rs_model_params,
+ * rs_model_active_params and the training FLOPs above count them. */
+double rs_model_mtp_params(const rs_model_t* m);
+double rs_model_mtp_fwd_flops(const rs_model_t* m);
 
 /* Parameters of layer i's routed experts alone (0 for a dense layer); shared experts not included. */
 double rs_model_layer_routed_params(const rs_model_t* m, int i);
@@ -110,7 +120,7 @@ void rs_model_layer_stream_values(const rs_model_t* m, int i, double* replicated
  * projection h + h, the MLP h + f; MLA's down, up and output projections; an MoE layer's per active and
  * shared expert); backward, every GEMM output gradient (each Linear's N: QKV h + 2 h_kv, output h, the MLP
  * g f + h with g = 2 for SwiGLU). The router and the output layer are BF16 and not counted. */
-void rs_model_layer_fp8_cast_values(const rs_model_t* m, int i, double* fwd, double* bwd);
+void rs_model_layer_cast_values(const rs_model_t* m, int i, double* fwd, double* bwd);
 
 /* Activation bytes one layer keeps per micro-batch of mb sequences, with tensor parallelism tp and
  * sequence parallelism (Korthikanti et al. 2022, 16-bit activations): the 5 a s^2 b / t bytes of scores
@@ -138,14 +148,17 @@ typedef struct rs_rank_order {
  * */
 typedef struct rs_layout {
   int tp, cp, ep, pp, vp; /* vp: virtual (interleaved) stages per pipeline rank */
-  int dp;                 /* derived: gpus / (tp cp pp) */
-  int zero;               /* 0: replicated optimizer (DDP); 1: optimizer sharded over DP (distributed
-                             optimizer); 2: and gradients; 3: and weights (FSDP) */
-  int micro_batch;        /* sequences per micro-batch */
-  int global_batch;       /* sequences per iteration */
-  int n_micro;            /* derived: micro-batches per pipeline per iteration */
-  int redundant;          /* inference: redundant expert slots (copies of hot experts, as EPLB places them); ep
-                             must divide experts + redundant */
+  /* Training: DeepSeek's DualPipe (1) instead of 1F1B: micro-batches fed from both ends, each rank holding
+   * two chunks, stage min(s, pp - 1 - s) of one direction and its mirror of the other (vp stays 1) */
+  int dualpipe;
+  int dp;           /* derived: gpus / (tp cp pp) */
+  int zero;         /* 0: replicated optimizer (DDP); 1: optimizer sharded over DP (distributed
+                       optimizer); 2: and gradients; 3: and weights (FSDP) */
+  int micro_batch;  /* sequences per micro-batch */
+  int global_batch; /* sequences per iteration */
+  int n_micro;      /* derived: micro-batches per pipeline per iteration */
+  int redundant;    /* inference: redundant expert slots (copies of hot experts, as EPLB places them); ep
+                       must divide experts + redundant */
   rs_recompute_t recompute;
   rs_attn_t attention;
   rs_grad_prec_t grad_precision;
@@ -197,6 +210,11 @@ int rs_layout_parse_order(const char* text, rs_rank_order_t* order, rs_err_t* er
 const char* rs_layout_order_name(const rs_layout_t* lay, char* buf, size_t len);
 /* The rank at coordinates c (inverse of rs_layout_coords; c.ep is ignored). */
 int rs_layout_rank(const rs_layout_t* lay, rs_coords_t c);
+/* Chunks per rank: vp, or 2 under DualPipe. */
+int rs_layout_chunks(const rs_layout_t* lay);
+/* DualPipe: the stage of the plain pp split that chunk `chunk` of stage `stage` holds (min(stage,
+ * pp - 1 - stage) for chunk 0, its mirror for chunk 1); without DualPipe, stage. */
+int rs_layout_dual_position(const rs_layout_t* lay, int stage, int chunk);
 /* Transformer layers held by virtual stage (interleaved chunk) `chunk` of pipeline stage `stage`, as the
  * layout's split puts them (0 only on a chunk whose one slot is the embedding or the loss). */
 int rs_layout_chunk_layers(const rs_layout_t* lay, const rs_model_t* m, int stage, int chunk);

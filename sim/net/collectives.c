@@ -35,6 +35,13 @@ typedef struct grouped {
   int n_copies;
   double max_lat; /* longest route latency of the hops, paid once per step the phase stands for */
   int planned;
+  /* the direct all-to-all of a group that spans NVLink domains: every rank to every other one, each pair
+   * k n^2 + i n + j (rank i to rank j of copy k, 0: the group itself) issued by one live rank; planned by
+   * plan_pairs */
+  int** pairs_of;  /* [n] */
+  int* n_pairs_of; /* [n] */
+  double pair_lat; /* longest route latency of the pairs */
+  int pairs_planned;
 } grouped_t;
 
 struct rs_comm {
@@ -180,6 +187,10 @@ static void grouped_free(grouped_t* g, int n)
     free(g->hops_of[r]);
   free(g->hops_of);
   free(g->n_hops_of);
+  for (int r = 0; g->pairs_of && r < n; r++)
+    free(g->pairs_of[r]);
+  free(g->pairs_of);
+  free(g->n_pairs_of);
   free(g->copies);
   if (g->bar)
     sg_barrier_destroy(g->bar);
@@ -263,10 +274,23 @@ void rs_comm_add_copy(rs_comm_t* c, const rs_gpu_t* const* gpus)
   free(sub);
 }
 
-/* The live rank that issues hop i: its sender if live, else its receiver if live, else the first. */
+/* The live rank that issues a flow from rank i to rank j: i if live, else j if live, else the first. */
+static int flow_owner(const grouped_t* g, int i, int j)
+{
+  return g->live[i] ? i : g->live[j] ? j : g->first_live;
+}
+
+/* The live rank that issues hop i (rank i to the next). */
 static int hop_owner(const grouped_t* g, int i, int n)
 {
-  return g->live[i] ? i : g->live[(i + 1) % n] ? (i + 1) % n : g->first_live;
+  return flow_owner(g, i, (i + 1) % n);
+}
+
+/* Adds flow h to what rank o issues. */
+static void append_flow(int** of, int* n_of, int o, int h)
+{
+  of[o]            = xbt_realloc(of[o], (n_of[o] + 1) * sizeof(int));
+  of[o][n_of[o]++] = h;
 }
 
 static void plan_grouped(rs_comm_t* c)
@@ -281,10 +305,8 @@ static void plan_grouped(rs_comm_t* c)
     int touches_live = g->live[i] || g->live[(i + 1) % n];
     if (!rs_flows_shared(g->flows, from, to, 1) && !touches_live)
       continue;
-    int o                            = hop_owner(g, i, n);
-    g->hops_of[o]                    = xbt_realloc(g->hops_of[o], (g->n_hops_of[o] + 1) * sizeof(int));
-    g->hops_of[o][g->n_hops_of[o]++] = i;
-    double lat                       = sg_host_get_route_latency(from->host, to->host);
+    append_flow(g->hops_of, g->n_hops_of, hop_owner(g, i, n), i);
+    double lat = sg_host_get_route_latency(from->host, to->host);
     if (lat > g->max_lat)
       g->max_lat = lat;
   }
@@ -296,10 +318,37 @@ static void plan_grouped(rs_comm_t* c)
       const rs_gpu_t* const* gpus = g->copies + (size_t)k * n;
       if (!rs_flows_shared(g->flows, gpus[i], gpus[(i + 1) % n], 1))
         continue;
-      int o                            = hop_owner(g, i, n);
-      g->hops_of[o]                    = xbt_realloc(g->hops_of[o], (g->n_hops_of[o] + 1) * sizeof(int));
-      g->hops_of[o][g->n_hops_of[o]++] = i + n * (k + 1);
+      append_flow(g->hops_of, g->n_hops_of, hop_owner(g, i, n), i + n * (k + 1));
     }
+}
+
+/* The grouped direct all-to-all across NVLink domains: as the faithful one, each rank sends its 1/n to
+ * every other rank, so a rank's NIC carries what goes to the other domains (a ring of flows would put
+ * (n - 1)/n of the buffer through every other NIC and none through the rest). The group's pairs that
+ * touch a live rank or cross a shared link run, and the copies' pairs that cross a shared link. */
+static void plan_pairs(rs_comm_t* c)
+{
+  grouped_t* g     = c->grp;
+  int n            = c->n;
+  g->pairs_planned = 1;
+  g->pairs_of      = xbt_new0(int*, n);
+  g->n_pairs_of    = xbt_new0(int, n);
+  xbt_assert((double)(g->n_copies + 1) * n * n < 2147483647.0, "too many copies of a communicator");
+  for (int k = 0; k <= g->n_copies && g->n_live > 0; k++) {
+    const rs_gpu_t* const* gpus = k == 0 ? c->gpus : g->copies + (size_t)(k - 1) * n;
+    for (int i = 0; i < n; i++)
+      for (int j = 0; j < n; j++) {
+        if (i == j)
+          continue;
+        int shared = rs_flows_shared(g->flows, gpus[i], gpus[j], 1);
+        if (!shared && (k > 0 || !(g->live[i] || g->live[j])))
+          continue;
+        append_flow(g->pairs_of, g->n_pairs_of, flow_owner(g, i, j), (k * n + i) * n + j);
+        double lat = k == 0 ? sg_host_get_route_latency(gpus[i]->host, gpus[j]->host) : 0;
+        if (lat > g->pair_lat)
+          g->pair_lat = lat;
+      }
+  }
 }
 
 /* The sender and receiver of hop h of hops_of (of the group, or of one of its copies). */
@@ -309,6 +358,21 @@ static void hop_ends(const rs_comm_t* c, int h, sg_host_t* from, sg_host_t* to)
   const rs_gpu_t* const* gpus = k == 0 ? c->gpus : c->grp->copies + (size_t)(k - 1) * n;
   *from                       = gpus[i]->host;
   *to                         = gpus[(i + 1) % n]->host;
+}
+
+/* The ends of pair h of pairs_of. */
+static void pair_ends(const rs_comm_t* c, int h, sg_host_t* from, sg_host_t* to)
+{
+  int n = c->n, k = h / (n * n), i = h / n % n, j = h % n;
+  const rs_gpu_t* const* gpus = k == 0 ? c->gpus : c->grp->copies + (size_t)(k - 1) * n;
+  *from                       = gpus[i]->host;
+  *to                         = gpus[j]->host;
+}
+
+void rs_comm_plan_alltoall(rs_comm_t* c)
+{
+  if (c->grp != NULL && c->grp->n_live > 0 && !c->one_domain && !c->grp->pairs_planned)
+    plan_pairs(c);
 }
 
 void rs_comm_plan(rs_comm_t* c)
@@ -793,42 +857,60 @@ static void run_tree(rs_comm_t* c, int rank, double bytes, int calls)
   exchange_split(c, rank, tree_g(c), tree_d(c), nvl, net, p, calls);
 }
 
-/* Every rank sends `chunk` bytes to every other rank at once (`calls` times as many for that many calls). */
+/* Every rank sends `chunk` bytes to every other rank at once (`calls` times as many for that many calls).
+ * Across NVLink domains it also posts every receive at once, as NCCL's grouped sends and receives run
+ * their peers concurrently over its channels: receives taken one by one from a mailbox in the order the
+ * sends arrived let the receivers fall out of step and pile onto one sender's NIC (a 16-GPU all-to-all
+ * of two H100 servers in two pods took 4.3 times what its NICs need). In one domain the receives one by
+ * one already reach the formula (tests/check_collectives.c), and stay so. */
 static void run_direct(rs_comm_t* c, int rank, double chunk, double eff, int calls)
 {
   int n            = c->n;
-  sg_comm_t* sends = xbt_new(sg_comm_t, n - 1);
+  int together     = !c->one_domain;
+  sg_comm_t* comms = xbt_new(sg_comm_t, 2 * (n - 1));
+  void** got       = xbt_new(void*, n - 1);
   long wire        = calls * wire_bytes(chunk, eff);
-  for (int k = 1; k < n; k++) {
-    sends[k - 1] = send_to(c, rank, (rank + k) % n, c->mbox[(rank + k) % n], wire);
-  }
   for (int k = 1; k < n; k++)
-    sg_mailbox_get(c->mbox[rank]);
-  rs_net_wait_all(sends, n - 1);
-  free(sends);
+    comms[k - 1] = send_to(c, rank, (rank + k) % n, c->mbox[(rank + k) % n], wire);
+  for (int k = 1; k < n; k++) {
+    if (together)
+      comms[n - 2 + k] = sg_mailbox_get_async(c->mbox[rank], &got[k - 1]);
+    else
+      sg_mailbox_get(c->mbox[rank]);
+  }
+  rs_net_wait_all(comms, together ? 2 * (n - 1) : n - 1);
+  free(comms);
+  free(got);
   repeat_latency(c, calls);
 }
 
-/* One phase of the grouped form: rank's hops, each a flow of `wire` bytes, all at once; the phase ends
- * when every live rank's flows are done, then pays the latency of the `steps` steps it stands for (the
- * flows paid one route latency already). */
-static void run_grouped(rs_comm_t* c, int rank, double wire, int steps, double hop)
+/* One phase of the grouped form: rank's flows (its ring hops, or with `pairs` its all-to-all pairs), each
+ * of `wire` bytes, all at once; the phase ends when every live rank's flows are done, then pays the
+ * latency of the `steps` steps it stands for (the flows paid one route latency already). */
+static void run_grouped(rs_comm_t* c, int rank, double wire, int steps, double hop, int pairs)
 {
   grouped_t* g = c->grp;
-  if (!g->planned)
+  if (pairs && !g->pairs_planned)
+    plan_pairs(c);
+  else if (!pairs && !g->planned)
     plan_grouped(c);
-  sg_sem_t done = sg_sem_init(0);
-  for (int k = 0; k < g->n_hops_of[rank]; k++) {
+  const int* mine = pairs ? g->pairs_of[rank] : g->hops_of[rank];
+  int count       = pairs ? g->n_pairs_of[rank] : g->n_hops_of[rank];
+  sg_sem_t done   = sg_sem_init(0);
+  for (int k = 0; k < count; k++) {
     sg_host_t from, to;
-    hop_ends(c, g->hops_of[rank][k], &from, &to);
+    if (pairs)
+      pair_ends(c, mine[k], &from, &to);
+    else
+      hop_ends(c, mine[k], &from, &to);
     rs_flows_start(g->flows, from, to, wire, done);
   }
-  for (int k = 0; k < g->n_hops_of[rank]; k++)
+  for (int k = 0; k < count; k++)
     sg_sem_acquire(done);
   sg_sem_destroy(done);
   if (g->bar)
     sg_barrier_wait(g->bar);
-  sg_actor_sleep_for(steps * hop + (steps - 1) * g->max_lat);
+  sg_actor_sleep_for(steps * hop + (steps - 1) * (pairs ? g->pair_lat : g->max_lat));
 }
 
 /* The phases of predict_hierarchical, each a ring on a sub-communicator: NVLink inside the domain,
@@ -848,7 +930,8 @@ static void run_hierarchical(rs_comm_t* c, int rank, rs_coll_op_t op, double byt
 }
 
 /* The grouped form of ring, NVLS and direct: the same start latency and per-link volume as the
- * faithful form (NVLS and direct move (n-1)/n of the buffer through each rank's link each way); `calls`
+ * faithful form (NVLS and direct move (n-1)/n of the buffer through each rank's link each way; direct
+ * across NVLink domains sends each pair its 1/n, plan_pairs); `calls`
  * calls make a phase of `calls` times the steps, each of as many bytes. */
 static void run_grouped_algo(rs_comm_t* c, int rank, rs_coll_op_t op, rs_coll_algo_t algo, double bytes, int calls)
 {
@@ -860,13 +943,16 @@ static void run_grouped_algo(rs_comm_t* c, int rank, rs_coll_op_t op, rs_coll_al
     rs_proto_t p = best_proto(c, op, RS_ALGO_RING, bytes);
     sg_actor_sleep_for(calls * proto(c, p).base_s);
     run_grouped(c, rank, calls * wire_bytes(steps * ring_chunk(op, n, bytes), proto_eff(c, p)), calls * steps,
-                proto_hop_s(c, p));
+                proto_hop_s(c, p), 0);
   } else if (algo == RS_ALGO_NVLS) {
     sg_actor_sleep_for(calls * c->calib->nvls_s);
-    run_grouped(c, rank, calls * wire_bytes(rest, c->calib->nvls_eff), calls, 0);
+    run_grouped(c, rank, calls * wire_bytes(rest, c->calib->nvls_eff), calls, 0, 0);
+  } else if (c->one_domain) { /* on NVLink a ring loads every GPU's link as the pairs would */
+    sg_actor_sleep_for(calls * (c->calib->base_s + hop_s(c)));
+    run_grouped(c, rank, calls * wire_bytes(rest, ring_eff(c)), calls, 0, 0);
   } else {
     sg_actor_sleep_for(calls * (c->calib->base_s + hop_s(c)));
-    run_grouped(c, rank, calls * wire_bytes(rest, ring_eff(c)), calls, 0);
+    run_grouped(c, rank, calls * wire_bytes(bytes / n, ring_eff(c)), calls, 0, 1);
   }
 }
 

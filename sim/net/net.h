@@ -94,6 +94,10 @@ void rs_comm_add_copy(rs_comm_t* comm, const rs_gpu_t* const* gpus);
  * by the first rs_coll_run otherwise. A communicator split into NVLink domains plans its hierarchical
  * phases only: its flat ring, rarely chosen there, is planned when it first runs. Call from an actor. */
 void rs_comm_plan(rs_comm_t* comm);
+/* The same for the grouped all-to-all of a communicator that spans NVLink domains (rank to rank, each
+ * pair its own flow, as the faithful direct all-to-all), for one that will run all-to-all; nothing on one
+ * domain, where the ring stands for it. Call from an actor. */
+void rs_comm_plan_alltoall(rs_comm_t* comm);
 
 /* RS_ERR and err when algo cannot run op on this communicator (NVLS across domains, say). */
 int rs_coll_check(const rs_comm_t* comm, rs_coll_op_t op, rs_coll_algo_t algo, rs_err_t* err);

@@ -2,7 +2,8 @@
  * A daemon actor reads, at the end of each window, the joules SimGrid's host energy plugin has counted
  * on every GPU and CPU host, and the bytes the network meter has counted on every scale-out link; it adds
  * the scale-out ports' power (idle plus a share linear in their load) and each server's constant
- * overhead, so IT power = GPU + CPU + network + overhead, and facility power = IT x the site's PUE.
+ * overhead, so IT power = GPU + CPU + network + overhead, and facility power = IT x the site's PUE; the
+ * hot spare servers a training job holds add their idle power over its span.
  * From these it writes power.csv and power_summary.csv, and gives each workload its energy at three
  * scopes and its cost (summary.csv). It also sets the GPUs' power caps (power.gpu_cap_w, or a site budget
  * with over_budget: cap): a capped GPU draws at most its cap and computes at its curve's speed. See LICENSE. */
@@ -50,6 +51,12 @@ typedef struct class_meter {
   double* bytes;                        /* [cap_win][RS_LINK_CLASS_COUNT] */
 } class_meter_t;
 
+/* Power above idle that n GPUs from `first` drew from t0 to t1 without executing (rs_run_power_add_busy). */
+typedef struct busy {
+  int first, n;
+  double t0, t1, watts;
+} busy_t;
+
 /* GPUs that aggregated training stands for with its live ones: each draws the live ones' mean. */
 typedef struct stand_in {
   const rs_gpu_t* const* live;
@@ -67,12 +74,16 @@ struct rs_power {
   double* gpu_last;                       /* per GPU: joules at the last reading */
   int* role;                              /* per GPU: -1, or the stand-in it is live in (>= 0), or -2 stood for */
   double* cpu_last;                       /* per CPU host; NAN for a host that states no power */
+  double nic_idle_w_per_gpu;              /* the GPU NICs' idle port power over the GPUs (a spare's share) */
   power_link_t* links;
   int n_links;
   stand_in_t* stands;
   int n_stands;
   double window, t_last;
-  double* j;  /* [n_win][n_sites][N_PARTS] */
+  double* j;       /* [n_win][n_sites][N_PARTS] */
+  double* added_j; /* the same, added after the run (spare servers, busy time a fast path skipped); or NULL */
+  busy_t* busy;    /* rs_run_power_add_busy's segments */
+  int n_busy, cap_busy;
   double* t0; /* [n_win] window starts; ends are the next start, or t_end */
   double t_end;
   class_meter_t* classes; /* NULL: no link_windows.csv */
@@ -234,6 +245,9 @@ rs_power_t* rs_run_power_new(rs_run_t* run)
   else
     free(links);
   set_uplinks(p, pl->oversubscription);
+  for (int k = 0; k < p->n_links && pl->n_gpus > 0; k++)
+    if (!p->links[k].uplink && !p->links[k].by_fleet)
+      p->nic_idle_w_per_gpu += p->links[k].ports * p->links[k].share * p->links[k].idle_w / pl->n_gpus;
   p->window = c->window_s;
   return p;
 }
@@ -256,6 +270,8 @@ void rs_run_power_free(rs_power_t* p)
   free(p->cpu_last);
   free(p->links);
   free(p->j);
+  free(p->added_j);
+  free(p->busy);
   free(p->t0);
   class_meter_free(p->classes);
   free(p);
@@ -286,6 +302,62 @@ static double cpu_max_w(const rs_cpu_t* c)
   const char* w    = sg_host_get_property_value(c->host, "wattage_per_state");
   const char* last = w ? strrchr(w, ':') : NULL;
   return last ? strtod(last + 1, NULL) : 0;
+}
+
+/* What a CPU host draws idle: the first figure of its wattage_per_state (0 when it states none). */
+static double cpu_idle_w(const rs_cpu_t* c)
+{
+  const char* w = sg_host_get_property_value(c->host, "wattage_per_state");
+  return w ? strtod(w, NULL) : 0;
+}
+
+/* What one spare server like the one holding GPU `first` draws idle, by part, in w (watts), and their
+ * sum: a hot spare is powered on and waits, so its GPUs, its share of its rack's CPU hosts (the rack's
+ * per GPU), its NICs' ports (the platform's GPU NIC ports per GPU, with their switch ports) and its
+ * overhead all draw their idle power. */
+static double spare_server_w(const rs_power_t* p, int first, double w[N_PARTS])
+{
+  const rs_run_t* run     = p->run;
+  const rs_platform_t* pl = run->plat;
+  const rs_gpu_t* f       = &pl->gpus[first];
+  int n = rs_run_server_gpus(run, first), rack_gpus = 0;
+  memset(w, 0, N_PARTS * sizeof *w);
+  for (int g = first; g < first + n && g < pl->n_gpus; g++) {
+    w[PART_GPU] += pl->gpus[g].model->idle_watts;
+    w[PART_NET] += p->nic_idle_w_per_gpu;
+    w[PART_OVERHEAD] += overhead_w_per_gpu(&run->sc->power, pl->gpus[g].model);
+  }
+  for (int g = 0; g < pl->n_gpus; g++)
+    rack_gpus += pl->gpus[g].site == f->site && pl->gpus[g].rack == f->rack;
+  for (int i = 0; i < pl->n_cpus; i++)
+    if (pl->cpus[i].site == f->site && pl->cpus[i].rack == f->rack && !isnan(p->cpu_last[i]))
+      w[PART_CPU] += cpu_idle_w(&pl->cpus[i]) * n / rack_gpus;
+  return w[PART_GPU] + w[PART_CPU] + w[PART_NET] + w[PART_OVERHEAD];
+}
+
+/* Spare servers workload i will hold, before it starts (for the site budget; its kind says). */
+static int spares_planned(const rs_run_t* run, int i)
+{
+  const rs_wl_ops_t* o = run->wls[i].ops;
+  if (o->spare_servers == NULL || run->sc->workloads[i].first_gpu >= run->plat->n_gpus)
+    return 0;
+  return o->spare_servers(run, i);
+}
+
+/* Idle watts, by part in w, of the spare servers workload i held (its row's spare_gpus), and their sum. */
+static double spare_w(const rs_power_t* p, int i, double w[N_PARTS])
+{
+  const rs_run_t* run  = p->run;
+  const rs_wl_row_t* r = &run->wls[i].row;
+  int first            = run->sc->workloads[i].first_gpu;
+  memset(w, 0, N_PARTS * sizeof *w);
+  if (r->spare_gpus <= 0 || first >= run->plat->n_gpus)
+    return 0;
+  double servers = (double)r->spare_gpus / rs_run_server_gpus(run, first);
+  double sum     = servers * spare_server_w(p, first, w);
+  for (int k = 0; k < N_PARTS; k++)
+    w[k] *= servers;
+  return sum;
 }
 
 /* What a busy GPU of type m draws: its cap, or its TDP. */
@@ -335,6 +407,12 @@ static void full_load(const rs_power_t* p, const rs_platform_t* pl, double* gpu,
   }
   for (int s = 0; s < p->n_sites; s++)
     other[s] += p->overhead_w[s];
+  for (int i = 0; i < p->run->sc->n_workloads; i++) { /* spare servers, idle at their job's site */
+    int n = spares_planned(p->run, i), first = p->run->sc->workloads[i].first_gpu;
+    double w[N_PARTS];
+    if (n > 0)
+      other[pl->gpus[first].site] += n * spare_server_w(p, first, w);
+  }
 }
 
 /* The share of its busy power every GPU keeps so that the tightest site fits the budget (1: all fit),
@@ -354,11 +432,11 @@ static int budget_fraction(const rs_run_t* run, double budget, double* frac, rs_
     if ((gpu + other) * pue <= budget)
       continue;
     if (!capping)
-      rc = rs_scenario_err(run->sc, err, "power.site_budget_mw",
-                           "expected at least %.6g MW, what site %d draws at full load (its %d GPUs and its CPUs at "
-                           "TDP, ports at their maximum, overhead, PUE %g; over_budget: cap would cap the GPUs), "
-                           "got '%g'",
-                           (gpu + other) * pue / 1e6, s, p->site_gpus[s], pue, budget / 1e6);
+      rc = rs_scenario_err(
+          run->sc, err, "power.site_budget_mw",
+          "expected at least %.6g MW, what site %d draws at full load (its %d GPUs and its CPUs at TDP, ports "
+          "at their maximum, overhead, spare servers idle, PUE %g; over_budget: cap would cap the GPUs), got '%g'",
+          (gpu + other) * pue / 1e6, s, p->site_gpus[s], pue, budget / 1e6);
     else if ((idle + other) * pue >= budget)
       rc = rs_scenario_err(run->sc, err, "power.site_budget_mw",
                            "expected more than %.6g MW, what site %d draws at full load with its %d GPUs capped "
@@ -407,7 +485,7 @@ int rs_run_power_check(rs_run_t* run, rs_err_t* err)
 
 /* ---- readings ------------------------------------------------------------------------------------ */
 
-static double* window_j(rs_power_t* p, int w, int site)
+static double* window_j(const rs_power_t* p, int w, int site)
 {
   return p->j + ((size_t)w * p->n_sites + site) * N_PARTS;
 }
@@ -554,7 +632,9 @@ static double joules(const rs_power_t* p, int w, int s, int k)
       sum += joules(p, w, t, k);
     return sum;
   }
-  const double* j = p->j + ((size_t)w * p->n_sites + s) * N_PARTS;
+  double j[N_PARTS];
+  for (int q = 0; q < N_PARTS; q++)
+    j[q] = window_j(p, w, s)[q] + (p->added_j ? p->added_j[((size_t)w * p->n_sites + s) * N_PARTS + q] : 0);
   return k < N_PARTS ? j[k] : k == N_PARTS ? it_j(j) : it_j(j) * p->pue[s];
 }
 
@@ -620,11 +700,71 @@ static int write_link_windows(rs_run_t* run, const rs_power_t* p, rs_err_t* err)
   return RS_OK;
 }
 
+/* Adds w watts of part q at site s over [a, b] to the windows' joules added after the run. */
+static void add_after(rs_power_t* p, int s, int q, double a, double b, double w)
+{
+  if (p->added_j == NULL)
+    p->added_j = xbt_new0(double, (size_t)(p->n_win ? p->n_win : 1) * p->n_sites * N_PARTS);
+  int lo = 0, hi = p->n_win; /* the first window that ends after a */
+  while (lo < hi) {
+    int mid = (lo + hi) / 2;
+    if (window_end(p, mid) <= a)
+      lo = mid + 1;
+    else
+      hi = mid;
+  }
+  for (int k = lo; k < p->n_win && p->t0[k] < b; k++) {
+    double from = fmax(a, p->t0[k]), to = fmin(b, window_end(p, k));
+    if (to > from)
+      p->added_j[((size_t)k * p->n_sites + s) * N_PARTS + q] += w * (to - from);
+  }
+}
+
+/* After the run, apart from the readings (so that a workload's share of its site's other power, other_j,
+ * does not spread one job's spares over the others): spare servers draw their idle power over their
+ * workload's span, at its first GPU's site; the busy segments a fast path stated go to their GPUs' sites. */
+static void add_spares_and_busy(rs_power_t* p)
+{
+  const rs_run_t* run = p->run;
+  for (int i = 0; i < run->sc->n_workloads; i++) {
+    const rs_wl_row_t* r = &run->wls[i].row;
+    double w[N_PARTS];
+    if (!(spare_w(p, i, w) > 0))
+      continue;
+    int s = run->plat->gpus[run->sc->workloads[i].first_gpu].site;
+    for (int q = 0; q < N_PARTS; q++)
+      add_after(p, s, q, r->start_s, r->end_s, w[q]);
+  }
+  const rs_gpu_t* gpus = run->plat->gpus;
+  for (int k = 0; k < p->n_busy; k++) {
+    const busy_t* b = &p->busy[k];
+    int from = b->first, end = b->first + b->n;
+    for (int g = b->first; g < end; g++) /* each run of GPUs at one site, its share */
+      if (g + 1 == end || gpus[g + 1].site != gpus[g].site) {
+        add_after(p, gpus[g].site, PART_GPU, b->t0, b->t1, b->watts * (g + 1 - from) / b->n);
+        from = g + 1;
+      }
+  }
+}
+
+void rs_run_power_add_busy(rs_run_t* run, int first, int n, double t0, double t1, double watts)
+{
+  rs_power_t* p = run->power;
+  if (p == NULL || n <= 0 || !(t1 > t0) || !(watts > 0))
+    return;
+  if (p->n_busy == p->cap_busy) {
+    p->cap_busy = p->cap_busy ? 2 * p->cap_busy : 64;
+    p->busy     = xbt_realloc(p->busy, (size_t)p->cap_busy * sizeof *p->busy);
+  }
+  p->busy[p->n_busy++] = (busy_t){first, n, t0, t1, watts};
+}
+
 int rs_run_power_finish(rs_run_t* run, rs_err_t* err)
 {
   rs_power_t* p = run->power;
   p->t_end      = simgrid_get_clock();
   read_window(p, p->t_end);
+  add_spares_and_busy(p);
   p->finished   = 1;
   rs_table_t* t = rs_run_table(run, "power", power_cols, N_COLS(power_cols), err);
   rs_table_t* u = t ? rs_run_table(run, "power_summary", summary_cols, N_COLS(summary_cols), err) : NULL;
@@ -719,6 +859,13 @@ rs_power_wl_t rs_run_power_wl(const rs_run_t* run, int i)
     it += others;
     fac += (gpu_part + others) * p->pue[s];
     usd += (gpu_part + others) * p->pue[s] / 3.6e6 * p->usd_per_kwh[s];
+  }
+  double sw[N_PARTS], spare = spare_w(p, i, sw) * dur; /* its spare servers, idle over its span */
+  if (spare > 0) {
+    int s = run->plat->gpus[first].site;
+    it += spare;
+    fac += spare * p->pue[s];
+    usd += spare * p->pue[s] / 3.6e6 * p->usd_per_kwh[s];
   }
   double cost = 0;
   for (int g = first; g < first + r->gpus && g < run->plat->n_gpus; g++)

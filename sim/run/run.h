@@ -74,6 +74,9 @@ typedef struct rs_wl_ops {
   void (*free)(void* state); /* accepts NULL */
   /* From the fault actor, at a failure or repair: must not block. NULL: the kind ignores faults. */
   void (*fault)(rs_run_t* run, int i, void* state, const rs_fault_t* f);
+  /* Spare servers workload i will hold idle beside its GPUs over its span (training under failures:),
+   * known before prepare, so that a site budget counts their power. NULL: none. */
+  int (*spare_servers)(const rs_run_t* run, int i);
   int serves; /* 1: answers calls of other workloads on its service mailbox (wl/service.c) */
   /* The name of the workload whose service w calls, or NULL (NULL function: calls none). */
   const char* (*calls)(const rs_sc_workload_t* w);
@@ -250,12 +253,17 @@ void rs_run_power_free(rs_power_t* p); /* accepts NULL */
  * one share of its busy power every GPU keeps so that the tightest site fits at full load): the GPU
  * models' cap_watts and cap_speed, and the hosts' busy power. Refuses a platform whose site could draw
  * more than the budget at full load (every GPU at TDP or its cap, CPUs at TDP, every port at its maximum,
- * the overhead, times the PUE), or could not fit even capped to idle, or a cap not above idle power or on
- * a GPU type without a curve; RS_ERR and a located message. Runs before any workload computes a time. */
+ * the overhead, spare servers at idle, times the PUE), or could not fit even capped to idle, or a cap not
+ * above idle power or on a GPU type without a curve; RS_ERR and a located message. Runs before any
+ * workload computes a time. */
 int rs_run_power_check(rs_run_t* run, rs_err_t* err);
 /* Aggregated training: the n GPUs from `first` on (platform order) are stood for by the n_live GPUs
  * `live` (borrowed, must outlive the run): the others draw the live ones' mean power. From a kind's start. */
 void rs_run_power_stand_for(rs_run_t* run, const rs_gpu_t* const* live, int n_live, const rs_gpu_t* first, int n);
+/* A kind that advances time without executing (training's renewal fast path) states what the n GPUs
+ * from `first` (platform order) drew above their idle power from t0 to t1, in watts all together:
+ * power.csv adds it to their sites' gpu scope after the run; the kind adds it to its energy_j itself. */
+void rs_run_power_add_busy(rs_run_t* run, int first, int n, double t0, double t1, double watts);
 /* Starts the daemon actor that reads the power at each window's end (before simgrid_run). */
 void rs_run_power_start(rs_run_t* run);
 /* After simgrid_run: closes the last window, writes power.csv and power_summary.csv; RS_ERR and err. */

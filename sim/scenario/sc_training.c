@@ -11,6 +11,7 @@ static const char* const attention_names[] = {"flash", "materialised", NULL};
 static const char* const grad_names[]      = {"bf16", "fp32", NULL};
 static const char* const mode_names[]      = {"auto", "faithful", "aggregated", NULL};
 static const char* const offload_names[]   = {"none", "activations", NULL};
+static const char* const schedule_names[]  = {"1f1b", "dualpipe", NULL};
 
 const char* rs_recompute_name(rs_recompute_t rc)
 {
@@ -60,6 +61,8 @@ static const rs_sc__field_t training_fields[] = {
     {"pp", RS_SC__INT, LAYOUT(pp), .min = 1, .max = 1024, .def = "1"},
     {"ep", RS_SC__INT, LAYOUT(ep), .min = 1, .max = 1024, .def = "1"},
     {"vp", RS_SC__INT, LAYOUT(vp), .min = 1, .max = 1024, .def = "1"},
+    /* 1f1b (interleaved when vp > 1), or DeepSeek-V3's DualPipe (section 3.2.1) */
+    {"schedule", RS_SC__ENUM, LAYOUT(dualpipe), .choices = schedule_names, .def = "1f1b"},
     /* Megatron-Core's pipeline split (TransformerConfig): account_for_embedding_in_pipeline_split,
      * account_for_loss_in_pipeline_split, num_layers_in_first_pipeline_stage and _last_ */
     {"embedding_in_split", RS_SC__BOOL, LAYOUT(embedding_slot), .def = "false"},

@@ -129,6 +129,8 @@ static const rs_sc__field_t generate_fields[] = {
     {"wan_latency_ms", RS_SC__NUM, GEN(wan_latency_ms), .min = 0, .max = 1e5, .def = "10"},
     {"cpu_hosts", RS_SC__INT, GEN(cpu_hosts), .min = 0, .max = 10000000, .def = "0"},
     {"cpu", RS_SC__STR, offsetof(rs_sc_platform_t, gen_cpu), .def = "graviton4"},
+    {"storage_hosts", RS_SC__INT, GEN(storage_hosts), .min = 0, .max = 100000, .def = "0"},
+    {"storage_gbits_per_s", RS_SC__NUM, GEN(storage_gbits_per_s), .min = 1e-3, .max = 1e6, .def = "100"},
     {"providers", RS_SC__STR, offsetof(rs_sc_platform_t, gen_providers)},
 };
 static const rs_sc__table_t generate_table = {RS_SC__FIELDS(generate_fields), .check = check_generate};
@@ -301,6 +303,7 @@ static const rs_sc__field_t model_fields[] = {
     SHAPE(dense_layers),
     SHAPE(kv_lora_rank),
     SHAPE(q_lora_rank),
+    SHAPE(mtp_depth),
 };
 static const rs_sc__table_t model_table = {RS_SC__FIELDS(model_fields)};
 

@@ -4,8 +4,8 @@
  * their start to the replica the router picks (failures.inference.retry: resubmit, as a client retries a
  * broken stream) or given up (lose); the step in flight is void. events.csv says when a replica left
  * and came back; the summary counts the retried and lost requests and the replicas' availability.
- * Not moved: a disaggregated request whose KV cache is on the wire between replicas (it lands on its
- * decode replica and waits there for the repair). See LICENSE. */
+ * A disaggregated request whose KV cache is on the wire from or to the failed replica meets the same
+ * policy (inf_disagg.c voids its hand-off). See LICENSE. */
 #include "wl/inf_int.h"
 
 #include <math.h>
@@ -62,11 +62,26 @@ static int empty_engine(rs_inf_kv_t* kv, int* out)
   return n;
 }
 
-/* Replica r failed now: its requests leave it, each sent again or lost by the policy; the steps in
- * flight on it are void (its epoch moves on). */
+/* Request i left its failed replica, its accounting there undone: it starts over, sent again or lost
+ * by the policy. */
+static void retry_or_lose(rs_inf_wl_t* w, int i)
+{
+  reset_request(&w->reqs[i]);
+  if (w->sc->failures.inference.retry == RS_RETRY_LOSE) {
+    rs_inf__lose(w, i);
+  } else {
+    w->res.n_retried++;
+    w->reqs[i].retries++;
+    rs_inf__release(w, i);
+  }
+}
+
+/* Replica r failed now: its requests leave it, each sent again or lost by the policy, and so do those
+ * whose KV cache is on the wire from or to it (disaggregated); the steps in flight on it are void (its
+ * epoch moves on). */
 static void drain(rs_inf_wl_t* w, rs_inf_replica_t* r)
 {
-  int cap = 0;
+  int cap = w->n_wire;
   for (int v = 0; v < r->n_ve; v++)
     cap += r->kv[v].n_run + r->kv[v].waiting.n;
   r->epoch++;
@@ -78,18 +93,12 @@ static void drain(rs_inf_wl_t* w, rs_inf_replica_t* r)
   for (int v = 0; v < r->n_ve; v++)
     n += empty_engine(&r->kv[v], out + n);
   for (int k = 0; k < n; k++) {
-    rs_inf_req_t* q = &w->reqs[out[k]];
-    rs_inf__router_add(&w->router, r->id, -q->routed);
+    rs_inf__router_add(&w->router, r->id, -w->reqs[out[k]].routed);
     rs_inf__router_seat(&w->router, r->id, -1);
-    reset_request(q);
-    if (w->sc->failures.inference.retry == RS_RETRY_LOSE) {
-      rs_inf__lose(w, out[k]);
-    } else {
-      w->res.n_retried++;
-      q->retries++;
-      rs_inf__release(w, out[k]);
-    }
   }
+  n += rs_inf__wire_drop(w, r->id, out + n);
+  for (int k = 0; k < n; k++)
+    retry_or_lose(w, out[k]);
   free(out);
 }
 

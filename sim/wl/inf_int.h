@@ -46,6 +46,9 @@ typedef struct rs_inf_req {
   int lost;     /* 1: given up with its failed replica (retry: lose) */
   int during;   /* 1: it arrived, or was sent again, while a replica of its workload was down */
   double wan_s; /* served at a site other than its home: the WAN's round trip, added to what it sees */
+  int handoffs; /* disaggregated: hand-offs so far; a mover's job names the one it belongs to */
+  int on_wire;  /* disaggregated: 1 + its place in the workload's wire[] while its KV cache is between
+                   replicas (queued at the movers or in flight); 0: not */
 } rs_inf_req_t;
 
 /* A workload's own requests, sorted by arrival in order[]. */
@@ -379,6 +382,8 @@ struct rs_inf_wl {
   double next_arrival; /* when the router releases its next request; INFINITY: none left */
   rs_inf_calls_t calls;
   rs_inf_router_t router;
+  int* wire; /* disaggregated: the requests whose KV cache is between replicas (on_wire), any order */
+  int n_wire, cap_wire;
   rs_inf_pool_t pools[2]; /* where arrivals go (every replica, or the prefill ones); the decode replicas */
   /* A workload over several sites (mixed replicas): each site's replicas as a pool, where requests of
    * that home go while one is up (inf_sites.c); n_sites 0: one site */
@@ -414,7 +419,8 @@ int rs_inf__down(const rs_inf_replica_t* r);
 double rs_inf__availability(const rs_inf_wl_t* w, double end);
 
 /* inf_sites.c: the site pools of a workload over several sites (after its replicas start); the pool
- * where request i goes (its home site's while one replica there is up, else every replica); the WAN
+ * where request i goes (its home site's while one replica there is up, else the nearest site's with
+ * one up, else every replica); the WAN
  * round trip of request i served on replica r. */
 void rs_inf__sites_start(rs_inf_wl_t* w);
 rs_inf_pool_t* rs_inf__pool_for(rs_inf_wl_t* w, int i);
@@ -442,9 +448,13 @@ void rs_inf__helper_actor(int argc, char** argv);
 void rs_inf__stages_start(rs_inf_replica_t* r);
 int rs_inf__replicas_open(rs_inf_wl_t* w, rs_err_t* err); /* replicas.csv; RS_ERR and err on failure */
 
-/* inf_disagg.c: starts the KV movers of prefill replica r; request i has its first token on r at now. */
+/* inf_disagg.c: starts the KV movers of prefill replica r; request i has its first token on r at now;
+ * the requests whose KV cache is on the wire from or to replica r, taken off it into out[] (room for
+ * w->n_wire) with their seat on the decode replica given back: their shards still in flight are void
+ * (the replica failed: inf_faults.c sends them again or gives them up); returns how many. */
 void rs_inf__movers_start(rs_inf_replica_t* r);
 void rs_inf__hand_off(rs_inf_replica_t* r, int i, double now);
+int rs_inf__wire_drop(rs_inf_wl_t* w, int r, int* out);
 void rs_inf__movers_free(rs_inf_replica_t* r);
 
 /* inference.c: writes the summary once the last replica is done; the replicas' GPUs' joules so far;

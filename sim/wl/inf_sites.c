@@ -1,6 +1,7 @@
 /* inf_sites.c -- an inference service over several sites (regions or cloud providers): each request
  * has a home site, and the router serves it there while a replica of that site is up; when none is
- * (a site or provider outage) it fails over to every replica, and a request served away from home
+ * (a site or provider outage) it fails over to the nearest site with a replica up (the lowest WAN
+ * latency from its home, the lower site number among equals), and a request served away from home
  * pays the WAN's round trip (the prompt goes out, the tokens come back) on its first token and its
  * last. Homes are spread over the sites as their replicas are (request i's is that of replica i mod
  * the replica count), so each site's load matches its capacity. Mixed replicas only: disaggregated
@@ -42,23 +43,42 @@ void rs_inf__sites_start(rs_inf_wl_t* w)
     w->wan_rtt[k] = NAN; /* found on first use, from an actor (SimGrid routes only there) */
 }
 
-rs_inf_pool_t* rs_inf__pool_for(rs_inf_wl_t* w, int i)
+/* The round trip between site pools a and b: their first replicas' route latency both ways, found on
+ * first use (from an actor: SimGrid routes only there). */
+static double site_rtt(rs_inf_wl_t* w, int a, int b)
 {
-  if (w->n_sites == 0)
-    return &w->pools[0];
-  rs_inf_pool_t* home = &w->site_pools[w->rep_site[i % w->n_replicas]];
-  return w->router.down && rs_inf__pool_all_down(&w->router, home) ? &w->pools[0] : home;
-}
-
-double rs_inf__wan_s(rs_inf_wl_t* w, int i, int r)
-{
-  if (w->n_sites == 0)
-    return 0;
-  int a = w->rep_site[i % w->n_replicas], b = w->rep_site[r];
   double* rtt = &w->wan_rtt[a * w->n_sites + b];
   if (isnan(*rtt))
     *rtt = a == b ? 0
                   : 2 * sg_host_get_route_latency(w->reps[w->site_pools[a].lo].gpus[0]->host,
                                                   w->reps[w->site_pools[b].lo].gpus[0]->host);
   return *rtt;
+}
+
+/* The site pool nearest home with a replica up: the lowest round trip, the first in site order among
+ * equals (site pools follow the platform's site numbers); -1 when every site is down. */
+static int nearest_up(rs_inf_wl_t* w, int home)
+{
+  int best = -1;
+  for (int s = 0; s < w->n_sites; s++)
+    if (!rs_inf__pool_all_down(&w->router, &w->site_pools[s]) &&
+        (best < 0 || site_rtt(w, home, s) < site_rtt(w, home, best)))
+      best = s;
+  return best;
+}
+
+rs_inf_pool_t* rs_inf__pool_for(rs_inf_wl_t* w, int i)
+{
+  if (w->n_sites == 0)
+    return &w->pools[0];
+  int home = w->rep_site[i % w->n_replicas];
+  if (w->router.down == NULL || !rs_inf__pool_all_down(&w->router, &w->site_pools[home]))
+    return &w->site_pools[home];
+  int near = nearest_up(w, home);
+  return near >= 0 ? &w->site_pools[near] : &w->pools[0]; /* every site down: requests wait for a repair */
+}
+
+double rs_inf__wan_s(rs_inf_wl_t* w, int i, int r)
+{
+  return w->n_sites == 0 ? 0 : site_rtt(w, w->rep_site[i % w->n_replicas], w->rep_site[r]);
 }

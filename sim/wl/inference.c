@@ -646,6 +646,7 @@ static void inf_free(void* state)
   free(w->rep_site);
   free(w->wan_rtt);
   free(w->calls.calls);
+  free(w->wire);
   free(w);
 }
 

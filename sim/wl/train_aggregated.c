@@ -1,6 +1,6 @@
 /* train_aggregated.c -- training's aggregated mode, for very large runs: only the first ep DP replicas
  * run actors (the live ranks), and this file decides what they stand for. It says whether the mode can
- * stand for a job (its TP and EP groups must stay on their NVLink domains' private links, its CP groups
+ * stand for a job (its TP groups must stay on their NVLink domains' private links, its CP and EP groups
  * must fall into domains alike in every replica, and the platform must state its pods), and plans, from inside the
  * simulation, which of the other replicas' pipeline sends cross a shared link that a simulated flow crosses, so that
  * each live send starts its mirrors beside it. The collectives' own grouped form is the network layer's. See LICENSE.
@@ -34,13 +34,11 @@ static int same_domain(const rs_gpu_t* a, const rs_gpu_t* b)
 }
 
 /* The mode runs the TP, CP and EP groups of the live replicas (the first ep) only, and issues the
- * flows of the others' CP groups that cross shared links beside the live groups' own (rs_comm_add_copy),
- * which stands for them when every copy falls into NVLink domains as its live group does. TP and EP
- * groups must stay on their domain's private links: their copies are not issued, and across domains
- * the grouped all-to-all (a ring of flows) puts (n - 1)/n of the buffer through one NIC where the
- * faithful one spreads it over the remote peers' (step times 7-8% apart on H100 servers). The
- * dimension of a group it cannot stand for, or 0; *why the reason (0: a TP group leaves its domain,
- * 1: an EP group does, 2: a CP group falls unlike its live copy). */
+ * flows of the others' CP and EP groups that cross shared links beside the live groups' own
+ * (rs_comm_add_copy), which stands for them when every copy falls into NVLink domains as its live group
+ * does. TP groups must stay on their domain's private links: their copies are not issued. The dimension
+ * of a group it cannot stand for, or 0; *why the reason (0: a TP group leaves its domain, 2: a CP or EP
+ * group falls unlike its live copy). */
 static char group_not_stood_for(const rs_gpu_t* gpus, const rs_layout_t* l, int n, int* why)
 {
   static const char dims[] = {'t', 'c', 'e'};
@@ -53,8 +51,8 @@ static char group_not_stood_for(const rs_gpu_t* gpus, const rs_layout_t* l, int 
       for (int k = 0; k < sizes[d]; k++) {
         const rs_gpu_t* peer = &gpus[group_member(l, r, dims[d], k)];
         int same             = same_domain(&gpus[r], peer);
-        if (d != 1 && !same) {
-          *why = d == 2;
+        if (d == 0 && !same) {
+          *why = 0;
           return dims[d];
         }
         if (same != same_domain(&gpus[like], &gpus[group_member(l, like, dims[d], k)])) {
@@ -81,13 +79,10 @@ int rs_train__aggregated_obstacle(const rs_platform_t* p, int first, const rs_la
   const char* name = rs_train__dim_name(dim);
   if (reason == 2)
     snprintf(why, len,
-             "cp groups of the replicas it does not run fall into NVLink domains unlike those of the first, "
-             "so the first cannot stand for their traffic; use mode: faithful or a layout whose cp groups "
-             "fall alike in every replica");
-  else if (reason == 1)
-    snprintf(why, len,
-             "ep groups leave their NVLink domain, where its all-to-all (a ring of flows) would not load the "
-             "NICs as the faithful one does; use mode: faithful or a layout whose ep groups fit a domain");
+             "%s groups of the replicas it does not run fall into NVLink domains unlike those of the first, "
+             "so the first cannot stand for their traffic; use mode: faithful or a layout whose %s groups "
+             "fall alike in every replica",
+             name, name);
   else
     snprintf(why, len,
              "%s groups leave their NVLink domain, so the copies it does not run would share links; use "
@@ -154,8 +149,11 @@ void rs_train__plan_aggregated(train_wl_t* w)
         rs_flows_shared(w->flows, w->ranks[i]->gpu, gpu_at(w, pp_peer(w->ranks[i]->c, b)), 1);
   for (int d = 0; d < RS_TRAIN_DIMS; d++)
     for (int g = 0; g < rs_train__group_count(w, d); g++)
-      if (w->groups[d][g])
+      if (w->groups[d][g]) {
         rs_comm_plan(w->groups[d][g]);
+        if (d == rs_train__dim_slot('e'))
+          rs_comm_plan_alltoall(w->groups[d][g]);
+      }
   int mirrors = 0;
   for (int i = 0; i < w->n_live; i++)
     for (int b = 0; b < 2; b++) {

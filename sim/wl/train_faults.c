@@ -5,7 +5,11 @@
  * (every iteration simulated, rank 0 checkpoints and restarts between them), and the renewal fast path
  * (after a few simulated iterations, the measured step time advances the job between the failures the
  * fault process injects, checkpoint by checkpoint, without simulating the iterations). It does not
- * draw failures: the run's fault process does (run/faults.c). See LICENSE. */
+ * draw failures: the run's fault process does (run/faults.c). On a platform with a storage tier on the
+ * job's site (rs.role storage hosts), an event-by-event checkpoint is real flows: every rank writes its
+ * share of the state from its GPU's host to a storage host, through the send path, so the bytes load
+ * the NICs, uplinks and storage NICs that other work shares (links.csv); the renewal fast path costs
+ * each write from the same links' bandwidths instead. See LICENSE. */
 #include "wl/train_int.h"
 
 #include <math.h>
@@ -36,7 +40,46 @@ struct train_ft {
   double commit_s;      /* when the work not yet checkpointed began */
   double uncommitted_s; /* useful work since then */
   int in_a_row;         /* interruptions since the last iteration done */
+  /* the energy of lost work: the meters' reading at commit_s and at the pending failure; past the
+   * renewal switch the GPUs run nothing in the engine, so the lost seconds are priced at the power of the
+   * last simulated iteration (iter_w, the step the renewal repeats) */
+  double commit_j, fail_j;
+  double iter_w;
+  int renewing;
+  /* the storage tier the checkpoints go to over the network; n_storage 0: a timed wait at write_s */
+  const rs_storage_t* storage; /* the job's site's storage hosts, n_storage of them */
+  int n_storage;
+  double rank_bytes; /* each rank's share of a checkpoint */
+  rs_flows_t* flows; /* issues the ranks' writes */
+  sg_sem_t writing;  /* released by each write that lands, and by a failure meanwhile; NULL: none */
+  sg_sem_t* spent;   /* semaphores of writes a failure cut short: their flows still release them */
+  int n_spent;
+  int trained_it; /* iterations reached by the end, less the work lost if it ended interrupted */
 };
+
+/* The storage hosts on the site of the job's first GPU: plat's are ordered by site. */
+static void find_storage(train_ft_t* ft, const rs_platform_t* p, int site)
+{
+  for (int k = 0; k < p->n_storage; k++)
+    if (p->storage[k].site == site) {
+      if (ft->n_storage++ == 0)
+        ft->storage = &p->storage[k];
+    }
+}
+
+/* Seconds of one checkpoint's writes over the storage tier, from the bandwidths the flows meet: rank r
+ * writes rank_bytes to storage host r mod n_storage, each storage host's NIC shared by its ranks, each
+ * rank's NIC its own but its rail uplink oversubscribed. Max-min sharing gives the slowest of the two. */
+static double storage_write_s(const train_wl_t* w, const train_ft_t* ft)
+{
+  double worst = 0;
+  for (int k = 0; k < ft->n_storage; k++) {
+    int ranks = w->n / ft->n_storage + (k < w->n % ft->n_storage);
+    worst     = fmax(worst, ranks * ft->rank_bytes / ft->storage[k].bytes_per_s);
+  }
+  double nic = w->gpus[0]->model->nic_bytes_per_s / w->run->plat->oversubscription;
+  return fmax(worst, ft->rank_bytes / nic);
+}
 
 /* Interruptions in a row, with no iteration done between them, after which the job is given up: its
  * failures come faster than it restarts, so it would never end. */
@@ -47,7 +90,7 @@ train_ft_t* rs_train__ft_new(train_wl_t* w)
   const rs_run_t* run = w->run;
   train_summary_t* s  = &w->sum;
   s->interruptions = s->goodput = s->useful_s = s->lost_work_s = s->downtime_s = s->checkpoint_s =
-      s->checkpoint_interval_s                                                 = NAN;
+      s->checkpoint_interval_s = s->lost_work_energy_j = NAN;
   if (run->faults == NULL)
     return NULL;
   train_ft_t* ft = xbt_new0(train_ft_t, 1);
@@ -55,9 +98,14 @@ train_ft_t* rs_train__ft_new(train_wl_t* w)
   ft->mine       = xbt_new0(char, run->plat->n_gpus + 1);
   for (int r = 0; r < w->n; r++)
     ft->mine[w->gpus[r] - run->plat->gpus] = 1;
-  ft->write_s        = ft->cfg->checkpoint_write_s > 0
-                           ? ft->cfg->checkpoint_write_s
-                           : rs_model_params(&w->cfg->model) * CKPT_BYTES_PER_PARAM / (ft->cfg->storage_gbytes_per_s * 1e9);
+  double state = rs_model_params(&w->cfg->model) * CKPT_BYTES_PER_PARAM;
+  if (ft->cfg->checkpoint_write_s == 0)
+    find_storage(ft, run->plat, w->gpus[0]->site);
+  ft->rank_bytes     = state / w->n;
+  ft->write_s        = ft->cfg->checkpoint_write_s > 0 ? ft->cfg->checkpoint_write_s
+                       : ft->n_storage > 0             ? storage_write_s(w, ft)
+                                                       : state / (ft->cfg->storage_gbytes_per_s * 1e9);
+  ft->flows          = ft->n_storage > 0 ? rs_flows_new(run->plat->oversubscription) : NULL;
   double rate        = rs_run_fault_rate_per_s(run, w->wl->first_gpu, w->n);
   ft->interval_s     = ft->cfg->checkpoint_interval_h > 0 ? ft->cfg->checkpoint_interval_h * 3600
                        : rate > 0                         ? rs_run_daly_interval_s(ft->write_s, 1 / rate)
@@ -65,14 +113,41 @@ train_ft_t* rs_train__ft_new(train_wl_t* w)
   ft->restart_s      = ft->cfg->restart_s;
   ft->wall_end_s     = ft->cfg->wall_h > 0 ? w->wl->start_s + ft->cfg->wall_h * 3600 : INFINITY;
   ft->spares_free    = ft->cfg->spares;
-  w->row->spare_gpus = ft->cfg->spares * rs_run_server_gpus(run, w->wl->first_gpu); /* paid while held */
+  int i              = (int)(w->wl - run->sc->workloads);
+  w->row->spare_gpus = rs_train__spare_servers(run, i) * rs_run_server_gpus(run, w->wl->first_gpu); /* paid, idle */
   ft->spare_ids      = xbt_new(long long, ft->cfg->spares + 1);
   ft->wake           = sg_sem_init(0);
   ft->commit_s       = w->wl->start_s;
   ft->running        = 1;
-  s->interruptions = s->useful_s = s->lost_work_s = s->downtime_s = s->checkpoint_s = 0;
-  w->sum.checkpoint_interval_s                                                      = ft->interval_s;
+  s->interruptions = s->useful_s = s->lost_work_s = s->downtime_s = s->checkpoint_s = s->lost_work_energy_j = 0;
+  w->sum.checkpoint_interval_s = ft->interval_s;
   return ft;
+}
+
+/* Marks where uncommitted work now begins (a commit, a restart, the start): its meters' reading. */
+static void commit_here(train_wl_t* w, train_ft_t* ft)
+{
+  ft->commit_s = simgrid_get_clock();
+  ft->commit_j = rs_train__energy_j(w);
+}
+
+void rs_train__ft_begin(train_wl_t* w)
+{
+  commit_here(w, w->ft);
+}
+
+/* The pending failure's lost work: its seconds and, from the meters or the measured power, its joules. */
+static void count_lost(train_wl_t* w, train_ft_t* ft)
+{
+  double lost = ft->fail_s - ft->commit_s;
+  w->sum.lost_work_s += lost;
+  w->sum.lost_work_energy_j += ft->renewing ? lost * ft->iter_w : ft->fail_j - ft->commit_j;
+}
+
+int rs_train__spare_servers(const rs_run_t* run, int i)
+{
+  (void)i; /* failures.training holds for every training workload */
+  return run->faults ? run->sc->failures.training.spares : 0;
 }
 
 void rs_train__ft_free(train_ft_t* ft)
@@ -80,6 +155,10 @@ void rs_train__ft_free(train_ft_t* ft)
   if (ft == NULL)
     return;
   sg_sem_destroy(ft->wake);
+  for (int k = 0; k < ft->n_spent; k++)
+    sg_sem_destroy(ft->spent[k]);
+  free(ft->spent);
+  rs_flows_free(ft->flows);
   free(ft->spare_ids);
   free(ft->mine);
   free(ft);
@@ -127,6 +206,7 @@ void rs_train__fault(rs_run_t* run, int i, void* state, const rs_fault_t* f)
   if (!ft->pending) {
     ft->pending  = 1;
     ft->fail_s   = now;
+    ft->fail_j   = ft->renewing ? NAN : rs_train__energy_j(w);
     ft->resume_s = now + down;
   } else if (now + down > ft->resume_s)
     ft->resume_s = now + down;
@@ -134,6 +214,8 @@ void rs_train__fault(rs_run_t* run, int i, void* state, const rs_fault_t* f)
     ft->woken = 1;
     sg_sem_release(ft->wake);
   }
+  if (ft->writing)
+    sg_sem_release(ft->writing); /* the checkpoint being written is void */
 }
 
 /* Sleeps until resume_s, which a failure meanwhile may push back (woken through wake). */
@@ -156,10 +238,10 @@ static int restart(train_wl_t* w, train_ft_t* ft)
                              "come faster than the job restarts (restart_s %g s, the job's MTBF %g s)",
                              ft->in_a_row, simgrid_get_clock(), ft->restart_s,
                              1 / rs_run_fault_rate_per_s(w->run, w->wl->first_gpu, w->n));
-  w->sum.lost_work_s += ft->fail_s - ft->commit_s;
+  count_lost(w, ft);
   w->sum.downtime_s += simgrid_get_clock() - ft->fail_s;
-  ft->pending       = 0;
-  ft->commit_s      = simgrid_get_clock();
+  ft->pending = 0;
+  commit_here(w, ft);
   ft->uncommitted_s = 0;
   return ft->ckpt_it;
 }
@@ -175,11 +257,37 @@ static int sleep_unless_failure(train_ft_t* ft, double dt)
   return timedout && !ft->pending;
 }
 
-/* Writes a checkpoint after iteration it; 1 when it was committed, 0 when a failure came first. */
-static int checkpoint(train_wl_t* w, train_ft_t* ft, int it)
+/* The ranks write their shares to the storage hosts, each its own flow; 1 when every write landed, 0
+ * when a failure came first (the writes in flight run on unused: their semaphore is kept to the end). */
+static int write_to_storage(train_wl_t* w, train_ft_t* ft)
+{
+  if (ft->pending)
+    return 0;
+  ft->writing = sg_sem_init(0);
+  for (int r = 0; r < w->n; r++)
+    rs_flows_start(ft->flows, w->gpus[r]->host, ft->storage[r % ft->n_storage].host, ft->rank_bytes, ft->writing);
+  int left = w->n;
+  while (left > 0 && !ft->pending) {
+    sg_sem_acquire(ft->writing);
+    left -= !ft->pending;
+  }
+  if (left == 0) {
+    sg_sem_destroy(ft->writing);
+  } else {
+    ft->spent                = xbt_realloc(ft->spent, (ft->n_spent + 1) * sizeof *ft->spent);
+    ft->spent[ft->n_spent++] = ft->writing;
+  }
+  ft->writing = NULL;
+  return left == 0;
+}
+
+/* Writes a checkpoint after iteration it; 1 when it was committed, 0 when a failure came first. Over
+ * the storage tier's network when the platform has one and the event-by-event path writes (`flows`),
+ * else a wait of write_s. */
+static int checkpoint(train_wl_t* w, train_ft_t* ft, int it, int flows)
 {
   double t0 = simgrid_get_clock();
-  int done  = sleep_unless_failure(ft, ft->write_s);
+  int done  = flows && ft->flows ? write_to_storage(w, ft) : sleep_unless_failure(ft, ft->write_s);
   w->sum.checkpoint_s += simgrid_get_clock() - t0;
   if (!done)
     return 0;
@@ -187,26 +295,45 @@ static int checkpoint(train_wl_t* w, train_ft_t* ft, int it)
   w->sum.useful_s += ft->uncommitted_s;
   ft->uncommitted_s = 0;
   ft->ckpt_it       = it + 1;
-  ft->commit_s      = simgrid_get_clock();
+  commit_here(w, ft);
   return 1;
 }
 
-static void finish(train_wl_t* w, train_ft_t* ft)
+/* The job ends with iteration `next` the next to run. */
+static void finish(train_wl_t* w, train_ft_t* ft, int next)
 {
   double end = simgrid_get_clock();
   if (ft->pending) /* ended interrupted (the wall horizon): the work since the checkpoint is lost */
-    w->sum.lost_work_s += ft->fail_s - ft->commit_s, w->sum.downtime_s += end - ft->fail_s;
+    count_lost(w, ft), w->sum.downtime_s += end - ft->fail_s;
   else
     w->sum.useful_s += ft->uncommitted_s;
+  ft->trained_it = ft->pending ? ft->ckpt_it : next;
   ft->running    = 0;
   w->sum.goodput = end > w->wl->start_s ? w->sum.useful_s / (end - w->wl->start_s) : NAN;
 }
 
-/* The renewal fast path from iteration next on, each iteration taking step_s: segments of useful work
- * up to the next checkpoint (or the end), each cut short by the failures the fault process injects. */
-static void renewal(train_wl_t* w, train_ft_t* ft, int next, double step_s)
+/* What the job's GPUs draw above idle while they compute, all together: the measured step's joules over
+ * its time, less their idle power (0 if the step drew less). */
+static double busy_above_idle_w(const train_wl_t* w, double step_j, double step_s)
 {
-  int n_it = w->cfg->iterations;
+  double idle = 0;
+  for (int r = 0; r < w->n; r++)
+    idle += w->gpus[r]->model->idle_watts;
+  return step_j / step_s > idle ? step_j / step_s - idle : 0;
+}
+
+/* The renewal fast path from iteration next on, each iteration taking step_s and drawing step_j (the
+ * last simulated one's): segments of useful work up to the next checkpoint (or the end), each cut short
+ * by the failures the fault process injects. The GPUs compute through each segment, up to a failure
+ * too (that work is lost, but was done), so the segment draws the step's power, stated to the power
+ * module, as the GPUs sleep in the engine; checkpoints and restarts draw idle power. Returns the
+ * iteration the job reached. */
+static int renewal(train_wl_t* w, train_ft_t* ft, int next, double step_s, double step_j)
+{
+  int n_it     = w->cfg->iterations;
+  double busy  = busy_above_idle_w(w, step_j, step_s);
+  ft->renewing = 1;
+  ft->iter_w   = step_j / step_s;
   while (next < n_it && simgrid_get_clock() < ft->wall_end_s && w->row->failed == NULL) {
     if (ft->pending) {
       next = restart(w, ft);
@@ -219,7 +346,9 @@ static void renewal(train_wl_t* w, train_ft_t* ft, int next, double step_s)
     if (end > ft->wall_end_s)
       end = ft->wall_end_s;
     int whole = sleep_unless_failure(ft, end - now);
-    int ran   = whole && end == now + k * step_s ? k : (int)floor((simgrid_get_clock() - now) / step_s);
+    rs_run_power_add_busy(w->run, w->wl->first_gpu, w->n, now, simgrid_get_clock(), busy);
+    w->sum.energy_j += busy * (simgrid_get_clock() - now);
+    int ran = whole && end == now + k * step_s ? k : (int)floor((simgrid_get_clock() - now) / step_s);
     w->row->operations += ran;
     ft->in_a_row = ran > 0 ? 0 : ft->in_a_row;
     next += ran;
@@ -227,8 +356,19 @@ static void renewal(train_wl_t* w, train_ft_t* ft, int next, double step_s)
     if (!whole || next >= n_it || simgrid_get_clock() >= ft->wall_end_s)
       continue;
     if (ft->uncommitted_s >= ft->interval_s - 1e-9 * step_s)
-      checkpoint(w, ft, next - 1);
+      checkpoint(w, ft, next - 1, 0);
   }
+  return next;
+}
+
+int rs_train__ft_renews(const train_wl_t* w)
+{
+  return w->ft != NULL && w->ft->cfg->renewal_after > 0;
+}
+
+int rs_train__trained_iterations(const train_wl_t* w)
+{
+  return w->ft ? w->ft->trained_it : w->cfg->iterations;
 }
 
 int rs_train__ft_after(train_wl_t* w, int it, double t0, double t1)
@@ -241,16 +381,17 @@ int rs_train__ft_after(train_wl_t* w, int it, double t0, double t1)
   ft->in_a_row = 0;
   ft->uncommitted_s += t1 - t0;
   int last = it + 1 >= w->cfg->iterations || t1 >= ft->wall_end_s;
-  if (!last && ft->uncommitted_s >= ft->interval_s - 1e-9 * (t1 - t0) && !checkpoint(w, ft, it)) {
+  if (!last && ft->uncommitted_s >= ft->interval_s - 1e-9 * (t1 - t0) && !checkpoint(w, ft, it, 1)) {
     int next = restart(w, ft);
     return w->row->failed ? w->cfg->iterations : next;
   }
+  int next = it + 1;
   if (!last && ft->cfg->renewal_after > 0 && w->row->operations >= ft->cfg->renewal_after) {
-    renewal(w, ft, it + 1, t1 - t0);
+    next = renewal(w, ft, it + 1, t1 - t0, rs_train__energy_j(w) - w->it_j0);
     last = 1;
   }
   if (!last)
-    return it + 1;
-  finish(w, ft);
+    return next;
+  finish(w, ft, next);
   return w->cfg->iterations;
 }

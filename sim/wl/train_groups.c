@@ -53,14 +53,14 @@ int rs_train__group_count(const train_wl_t* w, int d)
   return w->n / group_size(w, dim_codes[d]);
 }
 
-/* Aggregated mode: the CP groups of the replicas that run no actor are copies of a live replica's
+/* Aggregated mode: the CP and EP groups of the replicas that run no actor are copies of a live replica's
  * group (the same positions in the replica whose DP rank is theirs modulo reps), whose flows on shared
- * links that live group issues beside its own. TP and EP groups stay on their NVLink domain
+ * links that live group issues beside its own. TP groups stay on their NVLink domain
  * (rs_train__aggregated_obstacle), so their copies would load no shared link. */
 static void add_copies(train_wl_t* w, char dim, rs_comm_t** groups, const rs_gpu_t** members, int size, int count,
                        const int* n_live)
 {
-  if (w->flows == NULL || dim != 'c')
+  if (w->flows == NULL || (dim != 'c' && dim != 'e'))
     return;
   int* first = xbt_new(int, count); /* a rank of each group */
   for (int r = 0; r < w->n; r++) {

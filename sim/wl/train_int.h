@@ -17,8 +17,12 @@
 /* One pass of a stage: the forward or the backward of one micro-batch through one of its chunks. */
 typedef struct rs_train_step {
   int backward; /* 0: forward, 1: backward */
-  int chunk;    /* the virtual stage on this rank, 0 to vp - 1 (always 0 when vp is 1) */
-  int micro;    /* the micro-batch, 0 to n_micro - 1 */
+  int chunk;    /* the virtual stage on this rank, 0 to vp - 1 (always 0 when vp is 1); DualPipe: the phase */
+  int micro;    /* the micro-batch, 0 to n_micro - 1 (DualPipe: of its direction, 0 to n_micro / 2 - 1) */
+  /* DualPipe only (0 elsewhere): */
+  int split;   /* a backward that computes its input gradients only; its weight gradients come later */
+  int weights; /* a pass of the weight gradients of the earliest split backward not yet done (chunk, micro: its) */
+  int paired;  /* a forward that runs overlapped with the next step, a backward (DeepSeek's F&B chunk pair) */
 } rs_train_step_t;
 
 /* Forward passes that stage (0 to pp - 1) runs before its first backward: pp - stage - 1 for plain 1F1B
@@ -29,6 +33,14 @@ int rs_train__warmup(int pp, int vp, int stage, int n_micro);
  * runs them: the warm-up's forwards, then one forward and one backward, then the remaining backwards.
  * Returns their number. */
 int rs_train__schedule(int pp, int vp, int stage, int n_micro, rs_train_step_t* steps);
+/* DualPipe (DeepSeek-V3 report, section 3.2.1; deepseek-ai/DualPipe): n_micro micro-batches, half fed
+ * from each end of a pipeline of pp ranks (pp even, n_micro even and at least 2 pp). Chunk (phase) 0 of
+ * stage s is the virtual stage min(s, pp - 1 - s) of the direction in which s is in the first half,
+ * chunk 1 the mirror one (pp - 1 - min(...)) of the other direction. Writes the stage's passes in order
+ * into steps (at least RS_TRAIN_DUALPIPE_STEPS(n_micro) of them) and returns their number: a forward and a
+ * backward per micro-batch and chunk, paired forwards, split backwards and their weight passes. */
+#define RS_TRAIN_DUALPIPE_STEPS(n_micro) (3 * (n_micro))
+int rs_train__dualpipe(int pp, int stage, int n_micro, rs_train_step_t* steps);
 
 /* ---- state -------------------------------------------------------------------------------------- */
 
@@ -57,6 +69,7 @@ typedef struct train_summary {
   double downtime_s;            /* from each failure to the restart */
   double checkpoint_s;          /* writing checkpoints */
   double checkpoint_interval_s; /* useful work between checkpoints */
+  double lost_work_energy_j;    /* the job's GPUs' joules over the lost work (lost_work_s) */
 } train_summary_t;
 
 typedef struct train_ft train_ft_t;
@@ -75,8 +88,8 @@ typedef struct train_wl {
   int aggregated;
   int n;
   const rs_gpu_t** gpus;
-  rs_train_step_t** schedule; /* [pp]: each stage's passes in order (rs_train__schedule), n_steps each */
-  int n_steps;
+  rs_train_step_t** schedule; /* [pp]: each stage's passes in order (rs_train__schedule), n_steps[s] each */
+  int* n_steps;
   int reps;                           /* live DP replicas: all (faithful) or ep (aggregated) */
   int n_live;                         /* ranks that run actors: n / dp x reps */
   char* live;                         /* [n]: rank r runs actors */
@@ -93,6 +106,7 @@ typedef struct train_wl {
   double step_sum;     /* over iterations, for the summary */
   train_ft_t* ft;      /* its reaction to failures; NULL when the run has none */
   int next_it;         /* the iteration every rank runs next (rank 0 sets it) */
+  double it_j0;        /* the job's GPU joules when the iteration began (measured for the renewal fast path) */
 } train_wl_t;
 
 /* One rank: the context of its actor and of its gradient-reduction actor. */
@@ -117,7 +131,16 @@ struct train_rank {
   sg_sem_t* reloaded;    /* [offload_layers]: released when they are back on the GPU */
   sg_sem_t* gathered;    /* zero 3 with prefetch: [layers], released when the DP reducer gathered layer i */
   int carried;           /* zero 3 with prefetch: the layer whose gather the previous pass queued for this one; -1 */
+  /* DualPipe: per direction d (0: from stage 0 on, 1: from stage pp - 1 back), where activations (0) and
+   * gradients (1) arrive, and the neighbours' boxes and hosts they go to (NULL at the ends) */
+  sg_mailbox_t dual_from[2][2], dual_to[2][2];
+  sg_host_t dual_to_host[2][2];
+  int dry;        /* a DualPipe pair in two runs: 0 as usual; 1: only count compute into pending; 2: all but compute */
+  double pending; /* seconds of compute counted by a dry run */
 };
+
+/* The joules the job's GPUs have drawn so far (the live ranks' meters, scaled to every rank). */
+double rs_train__energy_j(const train_wl_t* w);
 
 /* ---- ops.csv (training.c) ------------------------------------------------------------------------ */
 
@@ -163,10 +186,20 @@ void rs_train__send_mirrors(const train_rank_t* me, int backward, double bytes);
  * Needs w->run and w->gpus; sets the failure columns of w->sum. */
 train_ft_t* rs_train__ft_new(train_wl_t* w);
 void rs_train__ft_free(train_ft_t* ft); /* accepts NULL */
+/* Rank 0 at the job's start: the energy meters' reading where the first uncommitted work begins. */
+void rs_train__ft_begin(train_wl_t* w);
+/* The spare servers training workload i holds under failures: (rs_wl_ops_t.spare_servers). */
+int rs_train__spare_servers(const rs_run_t* run, int i);
 /* Rank 0, after iteration it ran from t0 to t1: checkpoints, or restarts from the last checkpoint after
  * a failure, or advances by the renewal fast path; returns the next iteration to run (cfg->iterations
  * when the job is done). */
 int rs_train__ft_after(train_wl_t* w, int it, double t0, double t1);
+/* 1 when the job will take the renewal fast path (failures.training.renewal_after), which needs each
+ * iteration's energy (w->it_j0). */
+int rs_train__ft_renews(const train_wl_t* w);
+/* Iterations the job trained, for its tokens: every one without failures; under them, those it reached
+ * by its end (less the work lost when it ended interrupted), however often it ran them again. */
+int rs_train__trained_iterations(const train_wl_t* w);
 /* The kind's fault entry (rs_wl_ops_t.fault). */
 void rs_train__fault(rs_run_t* run, int i, void* state, const rs_fault_t* f);
 

@@ -1,8 +1,11 @@
 /* train_schedule.c -- the order in which one pipeline stage runs its forward and backward passes:
- * plain 1F1B, or Megatron's interleaved 1F1B over virtual stages (vp > 1). Pure arithmetic, no
+ * plain 1F1B, Megatron's interleaved 1F1B over virtual stages (vp > 1), or DeepSeek's DualPipe. Pure arithmetic, no
  * SimGrid, no state: the rank actors (training.c) follow it, the tests call it directly. It does not
  * time anything or know what a pass costs. See LICENSE. */
 #include "wl/train_int.h"
+
+#include <stdlib.h>
+#include <xbt/sysdep.h>
 
 /* Megatron's order of a stage's vp x M passes in one direction: groups of pp micro-batches, chunk by
  * chunk, the backward running its chunks from the last (get_model_chunk_id and
@@ -37,4 +40,92 @@ int rs_train__schedule(int pp, int vp, int stage, int n_micro, rs_train_step_t* 
   while (done < passes) /* drain it */
     steps[n++] = pass(pp, vp, done++, 1);
   return n;
+}
+
+/* ---- DualPipe --------------------------------------------------------------------------------- */
+
+/* A DualPipe order being written: the next micro-batch of each phase forward and backward, and the split
+ * backwards whose weight passes are still to come (first in, first out). */
+typedef struct dual {
+  rs_train_step_t* steps;
+  int n;
+  int fwd[2], bwd[2];
+  int* queue; /* [n_micro]: indices into steps of split backwards */
+  int head, tail;
+} dual_t;
+
+static void dual_f(dual_t* d, int phase, int paired)
+{
+  d->steps[d->n++] = (rs_train_step_t){.chunk = phase, .micro = d->fwd[phase]++, .paired = paired};
+}
+
+static void dual_b(dual_t* d, int phase, int split)
+{
+  if (split)
+    d->queue[d->tail++] = d->n;
+  d->steps[d->n++] = (rs_train_step_t){.backward = 1, .chunk = phase, .micro = d->bwd[phase]++, .split = split};
+}
+
+static void dual_w(dual_t* d)
+{
+  rs_train_step_t* b = &d->steps[d->queue[d->head++]];
+  d->steps[d->n++]   = (rs_train_step_t){.backward = 1, .chunk = b->chunk, .micro = b->micro, .weights = 1};
+}
+
+/* A forward of one phase overlapped with a full backward of the other. */
+static void dual_fb(dual_t* d, int forward, int backward)
+{
+  dual_f(d, forward, 1);
+  dual_b(d, backward, 0);
+}
+
+/* The eight steps of DualPipe's schedule for a rank at distance h from the nearer end (DualPipe's
+ * dualpipe.py, step by step): forwards to fill both directions, then pairs of a forward and a backward
+ * overlapped, then the backwards draining, their second half split so that the weight passes fill the
+ * bubbles (zero bubble). */
+int rs_train__dualpipe(int pp, int stage, int n_micro, rs_train_step_t* steps)
+{
+  int half = pp / 2, h = stage < pp - 1 - stage ? stage : pp - 1 - stage, m2 = n_micro / 2;
+  int middle = h == half - 1, rest = half - h - 1;
+  dual_t d = {.steps = steps, .queue = xbt_new(int, n_micro)};
+  for (int i = 0; i < 2 * rest; i++) /* 1: phase 0 forwards */
+    dual_f(&d, 0, 0);
+  for (int i = 0; i <= h; i++) { /* 2: both phases */
+    dual_f(&d, 0, 0);
+    dual_f(&d, 1, 0);
+  }
+  for (int i = 0; i < rest; i++) { /* 3: phase 1 backward (split), a weight pass, phase 1 forward */
+    dual_b(&d, 1, 1);
+    dual_w(&d);
+    dual_f(&d, 1, 0);
+  }
+  for (int i = 0; i < m2 - pp + h + 1; i++) { /* 4, the main step: pairs both ways */
+    if (i == 0 && middle) {                   /* not overlapped there, to shorten the bubble */
+      dual_f(&d, 0, 0);
+      dual_b(&d, 1, 0);
+    } else
+      dual_fb(&d, 0, 1);
+    dual_fb(&d, 1, 0);
+  }
+  for (int i = 0; i < rest; i++) { /* 5: phase 1 backward, then a pair */
+    dual_b(&d, 1, 0);
+    dual_fb(&d, 1, 0);
+  }
+  int split = 0;
+  for (int i = 0; i <= h; i++) { /* 6: both backwards, the second half split */
+    if (i == (h + 1) / 2 && h % 2 == 1)
+      split = 1;
+    dual_b(&d, 1, split);
+    if (i == (h + 1) / 2 && h % 2 == 0)
+      split = 1;
+    dual_b(&d, 0, split);
+  }
+  for (int i = 0; i < rest; i++) { /* 7: a weight pass, then a split phase 0 backward */
+    dual_w(&d);
+    dual_b(&d, 0, 1);
+  }
+  while (d.head < d.tail) /* 8: the remaining weight passes */
+    dual_w(&d);
+  free(d.queue);
+  return d.n;
 }

@@ -1,6 +1,7 @@
 /* training.c -- the training workload: iterations of an LLM's training step on a TP/CP/EP/DP/PP layout,
- * one actor per GPU running its pipeline stage's schedule (train_schedule.c: 1F1B, or Megatron's
- * interleaved 1F1B over virtual stages when vp > 1), with compute per layer from model.c and compute.c,
+ * one actor per GPU running its pipeline stage's schedule (train_schedule.c: 1F1B, Megatron's
+ * interleaved 1F1B over virtual stages when vp > 1, or DualPipe, whose forward-backward pairs run
+ * overlapped), with compute per layer from model.c and compute.c,
  * TP/CP/EP collectives per layer in the groups of train_groups.c, activations and gradients sent
  * between stages, plus one actor per GPU reducing gradients over DP bucket by bucket during the last
  * backward pass; with activation offload, copies of the offloaded layers' activations to the GPU's CPU host
@@ -108,6 +109,10 @@ static void compute(train_rank_t* me, const rs_work_t* work)
 {
   double t0 = simgrid_get_clock();
   double t  = rs_gpu_work_seconds(me->gpu->model, work);
+  if (me->dry) { /* a DualPipe pair: counted by its first run, overlapped by its second (run_pair) */
+    me->pending += me->dry == 1 ? t : 0;
+    return;
+  }
   sg_actor_execute(t * sg_host_get_speed(me->gpu->host));
   me->t.compute += t;
   trace_op(me, "compute", me->at.phase, t0, work->gemm_flops + work->attn_flops,
@@ -135,15 +140,23 @@ static rs_work_t work_of(const train_wl_t* w, double gemm_flops, double weight_b
 static void logits_pass(train_rank_t* me, double multiple)
 {
   const train_wl_t* w = me->w;
-  rs_work_t work      = work_of(w, multiple * rs_model_logits_fwd_flops(&w->cfg->model) * tokens_per_gpu(w), 0, 0, 0);
-  work.gemm_prec      = RS_PREC_BF16;
+  const rs_model_t* m = &w->cfg->model;
+  /* multi-token prediction: each module's projection of 2h to h and its pass through the shared head */
+  double h       = m->hidden;
+  double flops   = (1 + m->mtp_depth) * rs_model_logits_fwd_flops(m) + m->mtp_depth * 2 * 2 * h * h;
+  rs_work_t work = work_of(w, multiple * flops * tokens_per_gpu(w), 0, 0, 0);
+  work.gemm_prec = RS_PREC_BF16;
   compute(me, &work);
 }
 
 /* A collective of the rank's group along dim, its time counted as communication. */
 static void collective(train_rank_t* me, char dim, rs_coll_op_t op, double bytes)
 {
-  me->t.comm += rs_train__collective(me, dim, op, bytes, me->at.layer);
+  if (me->dry == 1)
+    return;
+  double spent = rs_train__collective(me, dim, op, bytes, me->at.layer);
+  if (me->dry == 0) /* in a DualPipe pair what is exposed is counted once, after it */
+    me->t.comm += spent;
 }
 
 /* Queues one message to the rank's DP reducer and goes on at once, as Megatron and FSDP queue their
@@ -222,12 +235,18 @@ static double attn_share(const rs_model_t* m, int i)
  * configurations) and the chunked GEMMs' lower efficiency. */
 static void overlapped_gemms(train_rank_t* me, const rs_work_t* work, double share, int rounds, double bytes)
 {
-  double part      = share / rounds;
-  rs_work_t gemm   = {.gemm_flops = work->gemm_flops * part,
-                      .gemm_bytes = work->gemm_bytes * part,
-                      .gemm_prec  = work->gemm_prec,
-                      .attn_prec  = work->attn_prec};
-  double t         = rs_gpu_work_seconds(me->gpu->model, &gemm);
+  double part    = share / rounds;
+  rs_work_t gemm = {.gemm_flops = work->gemm_flops * part,
+                    .gemm_bytes = work->gemm_bytes * part,
+                    .gemm_prec  = work->gemm_prec,
+                    .attn_prec  = work->attn_prec};
+  double t       = rs_gpu_work_seconds(me->gpu->model, &gemm);
+  if (me->dry) { /* a DualPipe pair: the GEMMs with the pair's compute, the collectives with its others */
+    me->pending += me->dry == 1 ? t : 0;
+    for (int k = 0; k < 2 && me->dry == 2; k++)
+      rs_train__collective(me, 't', k ? RS_OP_REDUCESCATTER : RS_OP_ALLGATHER, bytes, me->at.layer);
+    return;
+  }
   double t0        = simgrid_get_clock();
   sg_exec_t kernel = sg_actor_exec_init(t * sg_host_get_speed(me->gpu->host));
   sg_exec_start(kernel);
@@ -246,36 +265,71 @@ static void overlapped_gemms(train_rank_t* me, const rs_work_t* work, double sha
   }
 }
 
-/* Bytes per quantised value of Transformer Engine's FP8 casts: each reads the bf16 tensor (2) and writes it
- * in FP8 twice, row-wise for the GEMM that runs now and transposed for the one of the other pass (the
- * fused cast-transpose kernel, 1 + 1; its amax for delayed scaling is reduced inside the same kernel). */
-#define FP8_CAST_BYTES 4.0
+/* Bytes per quantised value of Transformer Engine's casts: each reads the bf16 tensor (2) and writes it
+ * twice, row-wise for the GEMM that runs now and transposed for the one of the other pass (the fused
+ * cast-transpose kernel). FP8: 1 + 1 (the amax of delayed scaling is reduced inside the same kernel).
+ * NVFP4 (Transformer Engine's NVFP4BlockScaling; NVIDIA, "Pretraining Large Language Models with NVFP4",
+ * arXiv 2509.25149): 0.5 + 0.5 for the E2M1 values and one E4M3 scale per 16-value block with each copy
+ * (1/16 + 1/16); the random Hadamard transform of the weight gradient's inputs runs inside the same
+ * kernel and adds no traffic. Other precisions cast nothing. */
+static double cast_bytes_per_value(rs_prec_t prec)
+{
+  if (prec == RS_PREC_FP8)
+    return 4.0;
+  if (prec == RS_PREC_FP4)
+    return 2.0 + 2 * (0.5 + 1.0 / 16);
+  return 0;
+}
 
-/* HBM bytes of the FP8 casts of one layer pass on this GPU (none outside FP8 training): the forward
+/* HBM bytes of the low-precision casts of one layer pass on this GPU (FP8 or FP4 training): the forward
  * casts its GEMMs' inputs, the backward its output gradients (and, under full recomputation, the
- * recomputed forward's inputs again), each rank its 1/t (rs_model_layer_fp8_cast_values). The weights are
+ * recomputed forward's inputs again), each rank its 1/t (rs_model_layer_cast_values). The weights are
  * cast once per step, at the first micro-batch's forward (Transformer Engine's `is_first_microbatch`
- * caches the FP8 weights and their transposes until the optimizer changes them, and Megatron-Core sets it
- * per step); under ZeRO-3 every forward casts the weights it has just gathered. Not modelled: the casts
- * Transformer Engine fuses into a layernorm before its Linear (LayerNormLinear), which save the read. */
-static double fp8_cast_bytes(const train_rank_t* me, int layer, int backward, int full)
+ * caches the quantised weights and their transposes until the optimizer changes them, and Megatron-Core
+ * sets it per step); under ZeRO-3 every forward casts the weights it has just gathered. Not modelled: the
+ * casts Transformer Engine fuses into a layernorm before its Linear (LayerNormLinear), which save the read. */
+static double cast_bytes(const train_rank_t* me, int layer, int backward, int full)
 {
   const train_wl_t* w = me->w;
-  if (w->cfg->precision != RS_PREC_FP8)
+  double per_value    = cast_bytes_per_value(w->cfg->precision);
+  if (per_value == 0)
     return 0;
   double fwd, bwd;
-  rs_model_layer_fp8_cast_values(&w->cfg->model, layer, &fwd, &bwd);
+  rs_model_layer_cast_values(&w->cfg->model, layer, &fwd, &bwd);
   double values = backward ? bwd + (full ? fwd : 0) : fwd;
-  double bytes  = FP8_CAST_BYTES * values * tokens_per_gpu(w); /* tokens_per_gpu: already over t */
+  double bytes  = per_value * values * tokens_per_gpu(w); /* tokens_per_gpu: already over t */
   if (!backward && (me->at.micro_batch == 0 || w->lay.zero == 3))
-    bytes += FP8_CAST_BYTES * layer_weight_bytes(w, layer) / 2;
+    bytes += per_value * layer_weight_bytes(w, layer) / 2;
   return bytes;
 }
 
-/* One transformer layer, forward (backward = 1) or the forward recomputed for it; pos is its place in its
- * virtual stage (block recomputation recomputes the first recompute_layers). */
-static void layer_pass(train_rank_t* me, int layer, int backward, int pos)
+/* What a backward pass computes: all of it, or (DualPipe's zero-bubble split) the input gradients
+ * alone, or later the weight gradients alone. */
+typedef enum { PART_ALL, PART_INPUT, PART_WEIGHTS } part_t;
+
+/* DualPipe's weight pass of layer i: the weight-gradient GEMMs (half the backward's), reading the weights;
+ * no collective. */
+static void weight_grads(train_rank_t* me, int layer)
 {
+  const train_wl_t* w = me->w;
+  const rs_model_t* m = &w->cfg->model;
+  double tokens       = tokens_per_gpu(w);
+  double linear       = rs_model_layer_fwd_flops(m, layer) * tokens - rs_model_attn_score_fwd_flops(m) * tokens;
+  me->at.layer        = layer;
+  rs_work_t work      = work_of(w, linear, layer_weight_bytes(w, layer), 0, 0);
+  compute(me, &work);
+  me->at.layer = -1;
+}
+
+/* One transformer layer, forward (backward = 1) or the forward recomputed for it; pos is its place in its
+ * virtual stage (block recomputation recomputes the first recompute_layers); a backward's part (PART_ALL
+ * outside DualPipe). */
+static void layer_pass(train_rank_t* me, int layer, int backward, int pos, part_t part)
+{
+  if (part == PART_WEIGHTS) {
+    weight_grads(me, layer);
+    return;
+  }
   const train_wl_t* w = me->w;
   const rs_model_t* m = &w->cfg->model;
   double tokens       = tokens_per_gpu(w);
@@ -288,7 +342,7 @@ static void layer_pass(train_rank_t* me, int layer, int backward, int pos)
   int collectives     = 1 + full; /* recompute repeats them */
   /* backward: twice the forward's GEMMs (plus the recomputed forward's under full recomputation), and
    * the multiple of the scores' forward that rs_model_attn_bwd_multiple counts */
-  double gemm       = backward ? (2 + full) * linear : linear;
+  double gemm       = backward ? (2 + full - (part == PART_INPUT)) * linear : linear;
   double attn_flops = backward ? rs_model_attn_bwd_multiple(rc, w->lay.attention) * attn : attn;
   me->at.layer      = layer;
   if (prefetching(w)) /* FSDP gathers the layer's weights before using them */
@@ -296,7 +350,7 @@ static void layer_pass(train_rank_t* me, int layer, int backward, int pos)
   else if (w->lay.zero == 3)
     collective(me, 'd', RS_OP_ALLGATHER, weights);
   rs_work_t work = work_of(w, gemm, weights, attn_flops,
-                           34 * act + score_bytes(w, backward, rc) + fp8_cast_bytes(me, layer, backward, full));
+                           34 * act + score_bytes(w, backward, rc) + cast_bytes(me, layer, backward, full));
   int overlap    = w->cfg->tp_comm_overlap && w->lay.tp > 1;
   if (overlap) { /* the rest of the layer first; its GEMMs go with the TP collectives below */
     rs_work_t rest  = work;
@@ -341,30 +395,68 @@ static int chunk_first_layer(const train_rank_t* me, int chunk)
   return rs_layout_chunk_first_layer(&me->w->lay, &me->w->cfg->model, me->c.pp, chunk);
 }
 
+/* DualPipe: the direction of the rank's chunk (phase) `chunk`: 0 flows from stage 0 on, 1 from pp - 1 back;
+ * phase 0 is the one in which the rank is in the first half of the pipe (DualPipe's dualpipe.py). */
+static int dual_dir(const train_rank_t* me, int chunk)
+{
+  return me->c.pp < me->w->lay.pp / 2 ? chunk : 1 - chunk;
+}
+
 static int is_first_chunk(const train_rank_t* me, int chunk)
 {
+  if (me->w->lay.dualpipe)
+    return rs_layout_dual_position(&me->w->lay, me->c.pp, chunk) == 0;
   return me->c.pp == 0 && chunk == 0;
 }
 static int is_last_chunk(const train_rank_t* me, int chunk)
 {
+  if (me->w->lay.dualpipe)
+    return rs_layout_dual_position(&me->w->lay, me->c.pp, chunk) == me->w->lay.pp - 1;
   return me->c.pp == me->w->lay.pp - 1 && chunk == me->w->lay.vp - 1;
 }
 
-static void wait_for(train_rank_t* me, sg_mailbox_t box)
+/* Where chunk's activations (backward 0) or gradients (1) arrive. */
+static sg_mailbox_t inbox(const train_rank_t* me, int chunk, int backward)
 {
+  if (me->w->lay.dualpipe)
+    return me->dual_from[dual_dir(me, chunk)][backward];
+  return backward ? me->from_next : me->from_prev;
+}
+
+/* The micro-batch a chunk's gradients are last computed in: DualPipe feeds each direction half of them. */
+static int last_micro(const train_wl_t* w)
+{
+  return (w->lay.dualpipe ? w->lay.n_micro / 2 : w->lay.n_micro) - 1;
+}
+
+static void wait_for(train_rank_t* me, int chunk, int backward)
+{
+  if (me->dry) /* a DualPipe pair received before it runs */
+    return;
   double t0 = simgrid_get_clock();
-  sg_mailbox_get(box);
+  sg_mailbox_get(inbox(me, chunk, backward));
   me->t.bubble += simgrid_get_clock() - t0;
-  trace_op(me, "recv", box == me->from_prev ? "activations" : "gradients", t0, NAN, activation_bytes(me->w));
+  trace_op(me, "recv", backward ? "gradients" : "activations", t0, NAN, activation_bytes(me->w));
 }
 
 /* Sends one micro-batch's activations (or their gradients, backward) to the neighbouring virtual stage.
  * Ranks consume each mailbox in the order their neighbour fills it, so no chunk label is needed. */
-static void send_to(const train_rank_t* me, int backward)
+static void send_to(const train_rank_t* me, int chunk, int backward)
 {
-  double bytes = activation_bytes(me->w);
-  rs_train__send_mirrors(me, backward, bytes);
-  rs_net_put_detached(me->to[backward], me->to_host[backward], &token, bytes);
+  if (me->dry) /* a DualPipe pair sends after it ran */
+    return;
+  double bytes     = activation_bytes(me->w);
+  sg_mailbox_t box = me->to[backward];
+  sg_host_t host   = me->to_host[backward];
+  int toward       = backward; /* 0: to the next stage, 1: to the previous one */
+  if (me->w->lay.dualpipe) {
+    int d  = dual_dir(me, chunk);
+    box    = me->dual_to[d][backward];
+    host   = me->dual_to_host[d][backward];
+    toward = d == 0 ? backward : !backward;
+  }
+  rs_train__send_mirrors(me, toward, bytes);
+  rs_net_put_detached(box, host, &token, bytes);
   trace_op(me, "send", backward ? "gradients" : "activations", simgrid_get_clock(), NAN, bytes);
 }
 
@@ -377,23 +469,32 @@ static int carry_to(train_rank_t* me, int next_first)
   return next_first;
 }
 
+/* The layers of the MTP modules (as the main model's last), after it forward, before it backward. */
+static void mtp_layers(train_rank_t* me, int backward, part_t part)
+{
+  const rs_model_t* m = &me->w->cfg->model;
+  for (int k = 0; k < m->mtp_depth; k++)
+    layer_pass(me, m->layers - 1, backward, 0, part);
+}
+
 static void forward(train_rank_t* me, int chunk, int micro, int next_first)
 {
   me->at.micro_batch = micro;
   me->at.phase       = "forward";
   if (!is_first_chunk(me, chunk))
-    wait_for(me, me->from_prev);
+    wait_for(me, chunk, 0);
   int first = chunk_first_layer(me, chunk), end = first + chunk_layers(me, chunk);
   for (int i = first; i < end; i++) {
     prefetch(me, i, i == first, i + 1 < end ? i + 1 : carry_to(me, next_first));
-    layer_pass(me, i, 0, i - first);
+    layer_pass(me, i, 0, i - first, PART_ALL);
     if (i < me->w->lay.offload_layers) /* its saved activations go to the CPU host while the next layers run */
       rs_flows_start(me->w->copies, me->gpu->host, me->cpu_host, me->w->offload_bytes, me->stored[i]);
   }
-  if (is_last_chunk(me, chunk)) /* output layer and loss */
+  if (is_last_chunk(me, chunk)) { /* the MTP modules' layers, the output layer and loss */
+    mtp_layers(me, 0, PART_ALL);
     logits_pass(me, 1);
-  else
-    send_to(me, 0);
+  } else
+    send_to(me, chunk, 0);
 }
 
 /* Activation offload, before layer i's backward: start bringing back layer i - 1's activations (once they
@@ -414,36 +515,103 @@ static void reload(train_rank_t* me, int i)
   count_wait(me, t0, "activation reload");
 }
 
-/* Backward of one micro-batch through one chunk; on the chunk's last micro-batch, each layer's gradients
- * go to DP reduction as they are done. */
-static void backward(train_rank_t* me, int chunk, int micro, int next_first)
+/* Queues the DP reductions of chunk's layers (their gradients are complete), last layer first. */
+static void reduce_chunk(train_rank_t* me, int chunk)
+{
+  const train_wl_t* w = me->w;
+  if (w->lay.dp < 2 || w->lay.zero >= 3 || !w->cfg->dp_overlap)
+    return;
+  int first = chunk_first_layer(me, chunk);
+  for (int i = first + chunk_layers(me, chunk) - 1; i >= first; i--)
+    dp_queue(me, DP_BUCKET, w->lay.zero >= 1 ? RS_OP_REDUCESCATTER : RS_OP_ALLREDUCE,
+             rs_model_layer_params(&w->cfg->model, i) / w->lay.tp * grad_bytes_per_param(w), i, NULL);
+}
+
+/* Backward of one micro-batch through one chunk (DualPipe: or its input gradients alone, part); on the
+ * chunk's last micro-batch, each layer's gradients go to DP reduction as they are done. */
+static void backward(train_rank_t* me, int chunk, int micro, int next_first, part_t part)
 {
   const train_wl_t* w = me->w;
   me->at.micro_batch  = micro;
   me->at.phase        = "backward";
   if (!is_last_chunk(me, chunk))
-    wait_for(me, me->from_next);
-  else
+    wait_for(me, chunk, 1);
+  else {
     logits_pass(me, 2);
-  int first = chunk_first_layer(me, chunk);
-  int last  = first + chunk_layers(me, chunk) - 1;
+    mtp_layers(me, 1, part);
+  }
+  int first  = chunk_first_layer(me, chunk);
+  int last   = first + chunk_layers(me, chunk) - 1;
+  int reduce = micro == last_micro(w) && part == PART_ALL && me->dry == 0; /* a pair reduces after it */
   for (int i = last; i >= first; i--) {
     prefetch(me, i, i == last, i > first ? i - 1 : carry_to(me, next_first));
     reload(me, i);
-    layer_pass(me, i, 1, i - first);
-    if (micro == w->lay.n_micro - 1 && w->lay.dp > 1 && w->lay.zero < 3 && w->cfg->dp_overlap)
+    layer_pass(me, i, 1, i - first, part);
+    if (reduce && w->lay.dp > 1 && w->lay.zero < 3 && w->cfg->dp_overlap)
       dp_queue(me, DP_BUCKET, w->lay.zero >= 1 ? RS_OP_REDUCESCATTER : RS_OP_ALLREDUCE,
                rs_model_layer_params(&w->cfg->model, i) / w->lay.tp * grad_bytes_per_param(w), i, NULL);
   }
   if (!is_first_chunk(me, chunk))
-    send_to(me, 1);
+    send_to(me, chunk, 1);
+}
+
+/* DualPipe's weight pass: the weight gradients of a split backward of chunk (the MTP modules' too on the
+ * last position); after the last micro-batch's, the chunk's DP reductions. */
+static void weight_pass(train_rank_t* me, int chunk, int micro)
+{
+  me->at.micro_batch = micro;
+  me->at.phase       = "backward";
+  if (is_last_chunk(me, chunk))
+    mtp_layers(me, 1, PART_WEIGHTS);
+  int first = chunk_first_layer(me, chunk);
+  for (int i = first + chunk_layers(me, chunk) - 1; i >= first; i--)
+    weight_grads(me, i);
+  if (micro == last_micro(me->w))
+    reduce_chunk(me, chunk);
+}
+
+/* DualPipe's pair (F&B): a forward of one chunk and a full backward of the other, overlapped as DeepSeek
+ * overlaps them (section 3.2.1: attention, all-to-all dispatch, MLP and combine of one under the other's),
+ * so that their communication hides under their computation: both inputs received first, then the
+ * compute of both (counted by a first run that only counts) runs as one kernel while a second run issues
+ * every collective of both in order; the pair takes the longer, and what the collectives take beyond the
+ * compute is exposed. Their sends go after it. */
+static void run_pair(train_rank_t* me, const rs_train_step_t* f, const rs_train_step_t* b)
+{
+  if (!is_first_chunk(me, f->chunk))
+    wait_for(me, f->chunk, 0);
+  if (!is_last_chunk(me, b->chunk))
+    wait_for(me, b->chunk, 1);
+  me->dry     = 1;
+  me->pending = 0;
+  forward(me, f->chunk, f->micro, -1);
+  backward(me, b->chunk, b->micro, -1, PART_ALL);
+  double t         = me->pending;
+  double t0        = simgrid_get_clock();
+  me->dry          = 2;
+  sg_exec_t kernel = sg_actor_exec_init(t * sg_host_get_speed(me->gpu->host));
+  sg_exec_start(kernel);
+  forward(me, f->chunk, f->micro, -1);
+  backward(me, b->chunk, b->micro, -1, PART_ALL);
+  sg_exec_wait(kernel);
+  me->dry        = 0;
+  double exposed = simgrid_get_clock() - t0 - t;
+  me->t.compute += t;
+  me->t.comm += exposed > 0 ? exposed : 0;
+  trace_op(me, "compute", "forward+backward", t0, NAN, NAN);
+  if (b->micro == last_micro(me->w))
+    reduce_chunk(me, b->chunk);
+  if (!is_last_chunk(me, f->chunk))
+    send_to(me, f->chunk, 0);
+  if (!is_first_chunk(me, b->chunk))
+    send_to(me, b->chunk, 1);
 }
 
 /* The layer a pass runs first (forward: its chunk's first, backward: its last), or -1 when its chunk has none. */
 static int first_layer_of(const train_rank_t* me, const rs_train_step_t* step)
 {
   int n = chunk_layers(me, step->chunk);
-  if (n == 0)
+  if (n == 0 || step->weights)
     return -1;
   return chunk_first_layer(me, step->chunk) + (step->backward ? n - 1 : 0);
 }
@@ -453,11 +621,16 @@ static int first_layer_of(const train_rank_t* me, const rs_train_step_t* step)
 static void run_schedule(train_rank_t* me)
 {
   const rs_train_step_t* steps = me->w->schedule[me->c.pp];
+  int n                        = me->w->n_steps[me->c.pp];
   me->carried                  = -1;
-  for (int k = 0; k < me->w->n_steps; k++) {
-    int next = k + 1 < me->w->n_steps ? first_layer_of(me, &steps[k + 1]) : -1;
-    if (steps[k].backward)
-      backward(me, steps[k].chunk, steps[k].micro, next);
+  for (int k = 0; k < n; k++) {
+    int next = k + 1 < n ? first_layer_of(me, &steps[k + 1]) : -1;
+    if (steps[k].paired) /* DualPipe: with the next step, a backward */
+      run_pair(me, &steps[k], &steps[k + 1]), k++;
+    else if (steps[k].weights)
+      weight_pass(me, steps[k].chunk, steps[k].micro);
+    else if (steps[k].backward)
+      backward(me, steps[k].chunk, steps[k].micro, next, steps[k].split ? PART_INPUT : PART_ALL);
     else
       forward(me, steps[k].chunk, steps[k].micro, next);
   }
@@ -521,7 +694,10 @@ static double hw_flops_per_token(const train_wl_t* w)
   const rs_layout_t* l = &w->lay;
   if (l->recompute != RS_RECOMPUTE_FULL || l->recompute_layers == 0)
     return rs_model_train_hw_flops_per_token(m, l->recompute);
-  double flops = rs_model_train_flops_per_token(m);
+  double flops      = rs_model_train_flops_per_token(m);
+  rs_layout_t plain = *l; /* DualPipe's chunks hold each layer twice over the ranks: count it once */
+  plain.dualpipe    = 0;
+  l                 = &plain;
   for (int s = 0; s < l->pp; s++)
     for (int c = 0; c < l->vp; c++) {
       int first = rs_layout_chunk_first_layer(l, m, s, c), n = rs_layout_chunk_layers(l, m, s, c);
@@ -570,7 +746,7 @@ static void record_iteration(train_wl_t* w, int it, double t0, double t1)
 
 /* Energy drawn so far by the job's GPUs: the live ones', scaled to every GPU in aggregated mode (the
  * other replicas do what the live ones do). */
-static double live_energy_j(const train_wl_t* w)
+double rs_train__energy_j(const train_wl_t* w)
 {
   return rs_run_gpu_energy_j(w->live_gpus, w->n_live) * w->n / w->n_live;
 }
@@ -606,12 +782,16 @@ static void train_rank(int argc, char** argv)
   train_wl_t* w    = me->w;
   sg_actor_sleep_until(w->wl->start_s);
   if (me->rank == 0)
-    w->sum.energy_j = -live_energy_j(w);
+    w->sum.energy_j = -rs_train__energy_j(w);
+  if (w->ft && me->rank == 0)
+    rs_train__ft_begin(w);
   if (w->flows && me->rank == 0)
     rs_train__plan_aggregated(w);
   for (int it = 0; it < w->cfg->iterations; it = w->next_it) {
     sg_barrier_wait(w->barrier);
     double t0 = simgrid_get_clock();
+    if (me->rank == 0 && rs_train__ft_renews(w)) /* the renewal fast path draws each step's measured power */
+      w->it_j0 = rs_train__energy_j(w);
     memset(&me->t, 0, sizeof me->t);
     me->at.iteration = it;
     run_schedule(me);
@@ -636,8 +816,8 @@ static void train_rank(int argc, char** argv)
   if (me->rank == 0) {
     w->row->end_s    = simgrid_get_clock();
     w->row->finished = 1;
-    w->sum.energy_j += live_energy_j(w);
-    w->row->tokens          = (double)w->cfg->iterations * w->lay.global_batch * w->cfg->model.seq_len;
+    w->sum.energy_j += rs_train__energy_j(w);
+    w->row->tokens          = (double)rs_train__trained_iterations(w) * w->lay.global_batch * w->cfg->model.seq_len;
     w->row->energy_j        = w->sum.energy_j;
     w->sum.joules_per_token = w->sum.energy_j / w->row->tokens;
   }
@@ -751,7 +931,7 @@ static int train_check(const rs_run_t* run, int i, rs_layout_t* lay, rs_err_t* e
     /* full: as few layers per virtual stage as fit (Megatron-Core's block method), else all of them */
     int most = 0;
     for (int s = 0; s < lay->pp; s++)
-      for (int c = 0; c < lay->vp; c++)
+      for (int c = 0; c < rs_layout_chunks(lay); c++)
         if (rs_layout_chunk_layers(lay, &cfg->model, s, c) > most)
           most = rs_layout_chunk_layers(lay, &cfg->model, s, c);
     for (int k = 1; lay->recompute == RS_RECOMPUTE_FULL && k < most; k++) {
@@ -832,6 +1012,18 @@ static train_rank_t* rank_new(train_wl_t* w, int r)
     me->to[backward]      = rank_box(w, dst, backward ? "grad" : "act");
     me->to_host[backward] = w->gpus[dst]->host;
   }
+  for (int d = 0; d < 2 && w->lay.dualpipe; d++) /* direction d's activations go on along it, gradients back */
+    for (int backward = 0; backward < 2; backward++) {
+      static const char* const kinds[2][2] = {{"act0", "grad0"}, {"act1", "grad1"}};
+      me->dual_from[d][backward]           = rank_box(w, r, kinds[d][backward]);
+      rs_coords_t c                        = me->c;
+      c.pp += (d == 0) != backward ? 1 : -1;
+      if (c.pp < 0 || c.pp >= w->lay.pp)
+        continue;
+      int dst                       = rs_layout_rank(&w->lay, c);
+      me->dual_to[d][backward]      = rank_box(w, dst, kinds[d][backward]);
+      me->dual_to_host[d][backward] = w->gpus[dst]->host;
+    }
   if (w->copies) {
     me->cpu_host = w->run->plat->cpus[me->gpu->cpu].host;
     me->stored   = xbt_new(sg_sem_t, w->lay.offload_layers);
@@ -853,11 +1045,13 @@ static train_rank_t* rank_new(train_wl_t* w, int r)
 static void make_schedules(train_wl_t* w)
 {
   const rs_layout_t* l = &w->lay;
-  w->n_steps           = 2 * l->n_micro * l->vp;
+  int most             = l->dualpipe ? RS_TRAIN_DUALPIPE_STEPS(l->n_micro) : 2 * l->n_micro * l->vp;
+  w->n_steps           = xbt_new(int, l->pp);
   w->schedule          = xbt_new(rs_train_step_t*, l->pp);
   for (int s = 0; s < l->pp; s++) {
-    w->schedule[s] = xbt_new(rs_train_step_t, w->n_steps);
-    rs_train__schedule(l->pp, l->vp, s, l->n_micro, w->schedule[s]);
+    w->schedule[s] = xbt_new0(rs_train_step_t, most);
+    w->n_steps[s]  = l->dualpipe ? rs_train__dualpipe(l->pp, s, l->n_micro, w->schedule[s])
+                                 : rs_train__schedule(l->pp, l->vp, s, l->n_micro, w->schedule[s]);
   }
 }
 
@@ -944,6 +1138,7 @@ static void train_free(void* state)
   for (int s = 0; w->schedule && s < w->lay.pp; s++)
     free(w->schedule[s]);
   free(w->schedule);
+  free(w->n_steps);
   free(w->live);
   free(w->ranks);
   free(w->live_gpus);
@@ -1022,17 +1217,19 @@ static const rs_wl_col_t train_cols[] = {
     {"downtime_s", offsetof(train_summary_t, downtime_s)},
     {"checkpoint_s", offsetof(train_summary_t, checkpoint_s)},
     {"checkpoint_interval_s", offsetof(train_summary_t, checkpoint_interval_s)},
+    {"lost_work_energy_j", offsetof(train_summary_t, lost_work_energy_j)},
 };
 
 const rs_wl_ops_t rs_wl__training = {
-    .kind     = "training",
-    .cols     = train_cols,
-    .n_cols   = sizeof train_cols / sizeof train_cols[0],
-    .prepare  = train_prepare,
-    .start    = train_start,
-    .summary  = train_summary,
-    .report   = train_report,
-    .describe = train_describe,
-    .free     = train_free,
-    .fault    = rs_train__fault,
+    .kind          = "training",
+    .cols          = train_cols,
+    .n_cols        = sizeof train_cols / sizeof train_cols[0],
+    .prepare       = train_prepare,
+    .start         = train_start,
+    .summary       = train_summary,
+    .report        = train_report,
+    .describe      = train_describe,
+    .free          = train_free,
+    .fault         = rs_train__fault,
+    .spare_servers = rs_train__spare_servers,
 };
