@@ -245,17 +245,13 @@ static int prepare(cli_t* cli, rs_scenario_t** sc, rs_platform_t** plat, rs_run_
   init_simgrid(cli);
   rs_run_energy_init();
   const rs_sc_platform_t* sp = &(*sc)->platform;
-  char* generated            = sp->generate ? rs_platgen_temp(&sp->gen, err) : NULL;
-  if (sp->generate && generated == NULL)
-    return RS_ERR;
-  int rc = rs_platform_load(generated ? generated : sp->file, plat, err);
-  if (generated) {
-    rs_platgen_temp_remove(generated);
-    if (rc == RS_OK) {
-      free((*plat)->file);
-      (*plat)->file = bprintf("generated from %s (platform.generate)", (*sc)->path);
-    }
-  }
+  int rc                     = RS_OK;
+  if (sp->generate) { /* built in the engine: no XML written or parsed */
+    char* name = bprintf("generated from %s (platform.generate)", (*sc)->path);
+    rc         = rs_platform_generate(&sp->gen, name, plat, err);
+    free(name);
+  } else
+    rc = rs_platform_load(sp->file, plat, err);
   if (rc != RS_OK)
     return RS_ERR;
   int n_kinds;
@@ -519,18 +515,13 @@ static int cmd_platform(cli_t* cli)
   if (platform_spec(cli, &spec, &err) != RS_OK)
     return fail(RS_EXIT_INPUT, &err);
   if (cli->describe) {
-    char* file          = rs_platgen_temp(&spec, &err);
     rs_platform_t* plat = NULL;
-    if (file != NULL) {
-      init_simgrid(cli);
-      if (rs_platform_load(file, &plat, &err) == RS_OK) {
-        free(plat->file);
-        plat->file = bprintf("%d x %s per site, %d site%s (generated)", spec.servers, spec.server->name, spec.sites,
-                             spec.sites == 1 ? "" : "s");
-        rs_platform_describe(plat, stdout);
-      }
-      rs_platgen_temp_remove(file);
-    }
+    char* name = bprintf("%d x %s per site, %d site%s (generated)", spec.servers, spec.server->name, spec.sites,
+                         spec.sites == 1 ? "" : "s");
+    init_simgrid(cli);
+    if (rs_platform_generate(&spec, name, &plat, &err) == RS_OK)
+      rs_platform_describe(plat, stdout);
+    free(name);
     rs_platform_free(plat);
     return plat ? RS_EXIT_OK : fail(RS_EXIT_INPUT, &err);
   }

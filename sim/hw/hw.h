@@ -182,6 +182,7 @@ typedef struct rs_platform {
   int n_domains;
   int n_sites;
   double oversubscription; /* of the scale-out fabric (1 when the platform does not say) */
+  struct rs_gen* gen;      /* a generated platform's host table (its hosts' rs.* properties); NULL for a file */
 } rs_platform_t;
 
 /* One host as racksim's checks of host properties see it: a SimGrid host (rs_platform_load), or one
@@ -278,5 +279,11 @@ int rs_platgen_write(FILE* fp, const rs_platgen_spec_t* spec, rs_err_t* err);
 char* rs_platgen_temp(const rs_platgen_spec_t* spec, rs_err_t* err);
 /* Removes and frees the file of rs_platgen_temp, and stops watching signals for it. */
 void rs_platgen_temp_remove(char* path);
+/* Builds the platform of spec in the SimGrid engine (simgrid_init must have run, no platform loaded)
+ * without writing or parsing XML, and indexes it; `file` names it in messages and in p->file. The same
+ * zones, hosts, links, routes and index as rs_platform_load of rs_platgen_write's file, so a run gives
+ * the same results; only the hosts' rs.* properties are held by racksim (p->gen), not by SimGrid (the
+ * wattage_* properties of the energy plugin are SimGrid's). RS_ERR and err on a refused spec. */
+int rs_platform_generate(const rs_platgen_spec_t* spec, const char* file, rs_platform_t** out, rs_err_t* err);
 
 #endif
