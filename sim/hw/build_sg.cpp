@@ -5,7 +5,7 @@
  * every result, is the same. What it saves: writing and lexing about 1.2 kB of XML per GPU, and above
  * all the parser's look-up of every route's links by name from the root zone, depth first through every
  * pod (O(links x pods)): here each link is at hand. The hosts' rs.* properties go to racksim's host
- * table (gen_hosts.c); only the energy plugin's wattage_* stay SimGrid properties. See LICENSE. */
+ * table (gen_hosts.c); only the energy plugin's wattage_per_state stays a SimGrid property. See LICENSE. */
 /* C's hw.h names functions after their structs (rs_hw_cpu); C++ warns that one hides the other's
  * constructor, which C code never calls. */
 #pragma GCC diagnostic push
@@ -13,6 +13,7 @@
 #include "hw/hw_int.h"
 #pragma GCC diagnostic pop
 
+#include <simgrid/kernel/routing/NetZoneImpl.hpp>
 #include <simgrid/s4u/Engine.hpp>
 #include <simgrid/s4u/Host.hpp>
 #include <simgrid/s4u/Link.hpp>
@@ -130,6 +131,23 @@ const char* name(builder& b, const char* fmt, ...)
   return b.name;
 }
 
+/* A new zone of the given routing, not yet in the tree, with the engine's models (which set_parent would
+ * copy from its parent): SimGrid 3.32 checks each new host and link for a duplicate name by searching
+ * every zone of the tree from the root, depth first, so a pod filled while the earlier ones hang in the
+ * tree would cost O(pods) map look-ups per link. A zone is hung in the tree (attach) once it is complete,
+ * in the XML's order, so the engine numbers every point as it does for the XML. */
+sg4::NetZone* detached_zone(sg4::NetZone* z)
+{
+  auto* impl        = z->get_impl();
+  const auto* model = sg4::Engine::get_instance()->get_netzone_root()->get_impl();
+  impl->set_network_model(model->get_network_model());
+  impl->set_cpu_pm_model(model->get_cpu_pm_model());
+  impl->set_cpu_vm_model(model->get_cpu_vm_model());
+  impl->set_disk_model(model->get_disk_model());
+  impl->set_host_model(model->get_host_model());
+  return z;
+}
+
 /* A link as the parser makes one from <link>: a split-duplex pair, or one link of the given policy. */
 sg4::Link* split_duplex(sg4::NetZone* z, const char* id, double bw, double lat)
 {
@@ -155,15 +173,15 @@ void route(sg4::NetZone* z, NetPoint* src, NetPoint* dst, const sg4::Link* l1, c
   z->add_route(src, dst, nullptr, nullptr, links, true);
 }
 
-/* A host with its energy properties; its rs.* properties go to the table. */
+/* A host with its energy plugin's property, set before seal() as the parser does (the plugin reads it
+ * when the host is sealed); its rs.* properties go to the table. The XML's wattage_off of 0 W is the
+ * plugin's default, so it is left out: one map node less per host, 140 MB at 1,048,576 GPUs. */
 sg4::Host* host(sg4::NetZone* z, const char* id, double spd, int cores, const char* watts)
 {
   sg4::Host* h = z->create_host(id, spd);
   h->set_core_count(cores);
-  if (watts) {
+  if (watts)
     h->set_property("wattage_per_state", watts);
-    h->set_property("wattage_off", "0");
-  }
   return h->seal();
 }
 
@@ -225,12 +243,11 @@ struct member {
 };
 
 /* A pod: its servers, one leaf router per rail with its uplink, and the pod's spine gateway. */
-member build_pod(builder& b, sg4::NetZone* site_zone, int site, int pod, int first_us, int n_us)
+member build_pod(builder& b, int site, int pod, int first_us, int n_us)
 {
   const rs_hw_server_t* s = b.sp->server;
   std::string id          = name(b, "s%d-pod%d", site, pod);
-  sg4::NetZone* z         = sg4::create_dijkstra_zone(id, true);
-  z->set_parent(site_zone);
+  sg4::NetZone* z         = detached_zone(sg4::create_dijkstra_zone(id, true));
   sg4::Link* leafhop =
       single(z, (id + "-leafhop").c_str(), b.f.fast_bw, b.f.leaf_lat, sg4::Link::SharingPolicy::FATPIPE);
   sg4::Link* spinehop =
@@ -252,12 +269,11 @@ member build_pod(builder& b, sg4::NetZone* site_zone, int site, int pod, int fir
   return {z, spine};
 }
 
-member build_fleet(builder& b, sg4::NetZone* site_zone, int site)
+member build_fleet(builder& b, int site)
 {
-  sg4::NetZone* z = sg4::create_dijkstra_zone(name(b, "s%d-fleet", site), true);
-  z->set_parent(site_zone);
-  NetPoint* gw  = z->create_router(name(b, "s%d-fleet-gw", site));
-  const char* w = b.table->fleet_states_watts ? b.table->fleet_watts : nullptr;
+  sg4::NetZone* z = detached_zone(sg4::create_dijkstra_zone(name(b, "s%d-fleet", site), true));
+  NetPoint* gw    = z->create_router(name(b, "s%d-fleet-gw", site));
+  const char* w   = b.table->fleet_states_watts ? b.table->fleet_watts : nullptr;
   std::vector<sg4::Host*> hosts;
   std::vector<sg4::Link*> nics;
   for (int i = 0; i < b.sp->cpu_hosts; i++) {
@@ -282,24 +298,24 @@ void set_provider(const rs_platgen_spec_t* sp, sg4::NetZone* z, int site)
 }
 
 /* A site: its pods, its CPU fleet and its border, joined by the site's spine. */
-member build_site(builder& b, sg4::NetZone* world, int site)
+member build_site(builder& b, int site)
 {
   const rs_platgen_spec_t* sp = b.sp;
   int pods                    = (sp->servers + sp->servers_per_pod - 1) / sp->servers_per_pod;
-  sg4::NetZone* z             = sg4::create_full_zone(name(b, "s%d", site));
-  z->set_parent(world);
+  sg4::NetZone* z             = detached_zone(sg4::create_full_zone(name(b, "s%d", site)));
   std::vector<member> m;
   for (int p = 0; p < pods; p++) {
     int first = p * sp->servers_per_pod;
     int count = std::min(sp->servers - first, sp->servers_per_pod);
-    m.push_back(build_pod(b, z, site, p, site * sp->servers + first, count));
+    m.push_back(build_pod(b, site, p, site * sp->servers + first, count));
   }
   if (sp->cpu_hosts > 0)
-    m.push_back(build_fleet(b, z, site));
-  sg4::NetZone* edge = sg4::create_full_zone(name(b, "s%d-edge", site));
-  edge->set_parent(z);
-  NetPoint* border = edge->create_router(name(b, "s%d-border", site));
+    m.push_back(build_fleet(b, site));
+  sg4::NetZone* edge = detached_zone(sg4::create_full_zone(name(b, "s%d-edge", site)));
+  NetPoint* border   = edge->create_router(name(b, "s%d-border", site));
   m.push_back({edge, border});
+  for (const member& x : m)
+    x.zone->set_parent(z);
   /* The spine between the site's zones: non-blocking, so a latency-only link. */
   sg4::Link* spine = single(z, name(b, "s%d-spine", site), b.f.fast_bw, b.f.no_lat, sg4::Link::SharingPolicy::FATPIPE);
   for (size_t i = 0; i < m.size(); i++)
@@ -327,7 +343,9 @@ void build(builder& b)
   sg4::NetZone* world = sg4::create_full_zone("world");
   std::vector<member> sites;
   for (int s = 0; s < sp->sites; s++)
-    sites.push_back(build_site(b, world, s));
+    sites.push_back(build_site(b, s));
+  for (const member& x : sites)
+    x.zone->set_parent(world);
   std::vector<sg4::Link*> wan;
   for (int s = 0; s < sp->sites; s++)
     for (int t = s + 1; t < sp->sites; t++)

@@ -283,7 +283,8 @@ void rs_platgen_temp_remove(char* path);
  * without writing or parsing XML, and indexes it; `file` names it in messages and in p->file. The same
  * zones, hosts, links, routes and index as rs_platform_load of rs_platgen_write's file, so a run gives
  * the same results; only the hosts' rs.* properties are held by racksim (p->gen), not by SimGrid (the
- * wattage_* properties of the energy plugin are SimGrid's). RS_ERR and err on a refused spec. */
+ * energy plugin's wattage_per_state is SimGrid's; wattage_off, 0 W, its default). RS_ERR and err on a
+ * refused spec. */
 int rs_platform_generate(const rs_platgen_spec_t* spec, const char* file, rs_platform_t** out, rs_err_t* err);
 
 #endif
