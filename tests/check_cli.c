@@ -950,10 +950,10 @@ START_TEST(test_generate_too_large)
   setenv("TMPDIR", tmp("gen-tmp"), 1);
   alarm_s = 5;
   racksim("platform", "u-p6e-gb200x72", "--servers", "100000", "--sites", "64", "--describe", NULL);
-  assert_one_error("option --servers: expected a cluster of at most 1000000 hosts");
+  assert_one_error("option --servers: expected a cluster of at most 2000000 hosts");
   assert_has(res.err, "got 691200000\n");
   racksim("platform", "p5en.48xlarge", "--cpu-hosts", "2000000", "-o", tmp("gen.xml"), NULL);
-  assert_one_error("option --cpu-hosts: expected a cluster of at most 1000000 hosts");
+  assert_one_error("option --cpu-hosts: expected a cluster of at most 2000000 hosts");
   ck_assert(!exists(tmp("gen.xml")));
   racksim("run", "tests/bad/generate-too-large.yaml", "-o", tmp("gen-out"), NULL);
   alarm_s = 0;
