@@ -1,6 +1,7 @@
 /* hw.h -- racksim's hardware layer, its whole public face: presets of GPUs, CPUs and servers with
- * their sources and the one calibration per GPU type, the platform generator (SimGrid XML), and the
- * platform index (hosts by role, NVLink domain, rack, site; links by class). See LICENSE. */
+ * their sources and the one calibration per GPU type, the platform generator (SimGrid XML, or the same
+ * platform built straight in the engine), and the platform index (hosts by role, NVLink domain, rack,
+ * site; links by class). See LICENSE. */
 #ifndef RS_HW_H
 #define RS_HW_H
 
@@ -238,8 +239,8 @@ const char* rs_link_class_name(rs_link_class_t c);
 
 /* ---- writes SimGrid platform XML for racksim's hardware: one server, or an EC2 UltraCluster
  * of many UltraServers on a rail-optimised two-tier fat-tree, with CPU fleets, over several sites.
- * The ready files in platforms/ are made by it, so generated and shipped platforms cannot drift apart.
- * */
+ * The ready files in platforms/ are made by it, so generated and shipped platforms cannot drift apart;
+ * a run builds the same platform in the engine instead (rs_platform_generate, build_sg.cpp). */
 /* Default latency of one scale-out switch hop. hardware.md: no public absolute EFA latency, so
  * "a few microseconds per hop" is a documented default that a scenario may override. */
 #define RS_EFA_HOP_LATENCY_US 2.0

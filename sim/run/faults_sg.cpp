@@ -1,6 +1,6 @@
 /* faults_sg.cpp -- the speed profile of a degraded GPU host: SimGrid 3.32 sets host speed profiles only
- * through its C++ API (s4u::Host::set_speed_profile), so this one function is C++. Nothing else of
- * racksim is. See LICENSE. */
+ * through its C++ API (s4u::Host::set_speed_profile), so this one function is C++ (as is hw/'s
+ * platform builder, build_sg.cpp). See LICENSE. */
 #include "run/run_int.h"
 
 #include <simgrid/kernel/ProfileBuilder.hpp>
