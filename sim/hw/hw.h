@@ -264,10 +264,10 @@ typedef struct rs_platgen_spec {
 
 /* The most hosts (GPUs, CPU sockets and fleet hosts over all sites) a generated platform may have.
  * Measured here (bench/README.md, 2026-12-03): built in the engine, a GB200 NVL72 cluster takes about
- * 5.6 kB per host (8.3 kB per GPU with its Grace CPUs) of SimGrid objects; 1,048,576 GPUs are 1,572,912
- * hosts and about 9 GB. Two million hosts is then about 11 GB, more than that a run cannot hold beside
- * its workloads. The spec's maxima multiply to 460 million GPUs: a cluster past this is refused before
- * anything is built or a byte of XML is written. */
+ * 5.6 kB per host (8.3 kB per GPU with its Grace CPUs) of SimGrid objects; 14,564 UltraServers (1,048,608
+ * GPUs) are 1,572,912 hosts and about 9 GB. Two million hosts is then about 11 GB, more than that a run cannot hold
+ * beside its workloads. The spec's maxima multiply to 460 million GPUs: a cluster past this is refused before anything
+ * is built or a byte of XML is written. */
 #define RS_PLATGEN_MAX_HOSTS 2000000
 /* The hosts of spec's platform: sites x (servers x (GPUs + CPUs of a server) + cpu_hosts). */
 long long rs_platgen_hosts(const rs_platgen_spec_t* spec);
