@@ -1,14 +1,17 @@
 #!/bin/sh
-# Benchmark: wall time and peak memory to generate, load and index GB200 UltraClusters.
-# Usage: bench/platform.sh [BUILD_DIR]   (default: build). Needs /usr/bin/time (Debian package "time").
-# Each size runs `racksim platform u-p6e-gb200x72 --servers N --describe`: the generator writes the XML,
-# SimGrid loads it, racksim indexes every host and prints the summary. One process, one core.
+# Benchmark: CPU time and peak memory to generate, build and index GB200 UltraClusters.
+# Usage: bench/platform.sh [BUILD_DIR] [SERVERS...]   (default: build; 16 256 2048 4096 14564).
+# Needs /usr/bin/time (Debian package "time"). Each size runs `racksim platform u-p6e-gb200x72 --servers N
+# --describe`: racksim builds the platform in SimGrid's engine (no XML), indexes every host and prints
+# the summary. One process, one core; compare user_s (wall_s grows with the machine's load).
 set -e
 build=${1:-build}
-printf '| GPUs | UltraServers | wall_s | peak_rss_mib |\n|---:|---:|---:|---:|\n'
-for servers in 16 256 2048 4096; do
-  out=$( { /usr/bin/time -v "$build/racksim" platform u-p6e-gb200x72 --servers "$servers" --describe >/dev/null; } 2>&1 )
-  wall=$(printf '%s\n' "$out" | awk -F': ' '/Elapsed \(wall clock\)/ {n=split($2,t,":"); s=0; for(i=1;i<=n;i++) s=s*60+t[i]; print s}')
-  rss=$(printf '%s\n' "$out" | awk -F': ' '/Maximum resident set size/ {printf "%.0f", $2/1024}')
-  printf '| %d | %d | %s | %s |\n' $((servers * 72)) "$servers" "$wall" "$rss"
+[ $# -gt 0 ] && shift
+sizes=${*:-16 256 2048 4096 14564}
+printf '| GPUs | UltraServers | user_s | sys_s | wall_s | peak_rss_mib |\n|---:|---:|---:|---:|---:|---:|\n'
+for servers in $sizes; do
+  out=$( { /usr/bin/time -f 'user %U\nsys %S\nwall %e\nrss %M' "$build/racksim" platform u-p6e-gb200x72 --servers "$servers" --describe >/dev/null; } 2>&1 )
+  val() { printf '%s\n' "$out" | awk -v k="$1" '$1 == k {print $2}'; }
+  printf '| %d | %d | %s | %s | %s | %.0f |\n' $((servers * 72)) "$servers" "$(val user)" "$(val sys)" "$(val wall)" \
+    "$(echo "$(val rss) / 1024" | bc -l)"
 done

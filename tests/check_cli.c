@@ -789,6 +789,18 @@ START_TEST(test_platform_command)
 }
 END_TEST
 
+/* Past 100,000 hosts racksim ends without SimGrid's teardown (cli.c's skip_teardown): the summary must
+ * still come out whole through a pipe, and the exit status be 0. */
+START_TEST(test_large_platform_ends_whole)
+{
+  ck_assert_int_eq(racksim("platform", "u-p6e-gb200x72", "--servers", "1000", "--describe", NULL), 0);
+  assert_starts(res.out, "platform 1000 x u-p6e-gb200x72 per site, 1 site (generated)\n");
+  assert_has(res.out, "  72000 GPUs in 1000 NVLink domains (UltraServers or servers) over 1 site; 36000 CPUs\n");
+  assert_has(res.out, "\n  2592000 CPU cores in all\n");
+  ck_assert_str_eq(res.err, "");
+}
+END_TEST
+
 /* The collective workload prints nccl-tests' table and footer; sizes take nccl-tests' 8M, 64M (binary). */
 START_TEST(test_nccl_tests_table)
 {
@@ -983,10 +995,10 @@ START_TEST(test_generate_too_large)
   setenv("TMPDIR", tmp("gen-tmp"), 1);
   alarm_s = 5;
   racksim("platform", "u-p6e-gb200x72", "--servers", "100000", "--sites", "64", "--describe", NULL);
-  assert_one_error("option --servers: expected a cluster of at most 1000000 hosts");
+  assert_one_error("option --servers: expected a cluster of at most 2000000 hosts");
   assert_has(res.err, "got 691200000\n");
   racksim("platform", "p5en.48xlarge", "--cpu-hosts", "2000000", "-o", tmp("gen.xml"), NULL);
-  assert_one_error("option --cpu-hosts: expected a cluster of at most 1000000 hosts");
+  assert_one_error("option --cpu-hosts: expected a cluster of at most 2000000 hosts");
   ck_assert(!exists(tmp("gen.xml")));
   racksim("run", "tests/bad/generate-too-large.yaml", "-o", tmp("gen-out"), NULL);
   alarm_s = 0;
@@ -1038,6 +1050,7 @@ static Suite* cli_suite(void)
   tcase_add_test(good, test_models_command);
   tcase_add_test(good, test_nccl_tests_table);
   tcase_add_test(good, test_platform_round_trip);
+  tcase_add_test(good, test_large_platform_ends_whole);
   tcase_add_test(good, test_sparse_inference_arrivals);
   tcase_add_test(good, test_sparse_agentic_replay);
   tcase_add_test(good, test_too_many_requests);

@@ -35,8 +35,18 @@ static inline rs_platform_t* rs_test_load_preset(const char* name)
   return p;
 }
 
-/* Starts the engine, then generates, loads and deletes the platform of spec; fails the test on error. */
+/* Starts the engine and builds the platform of spec in it, as a run does; fails the test on error. */
 static inline rs_platform_t* rs_test_generate(rs_platgen_spec_t spec)
+{
+  rs_test_simgrid_init();
+  rs_err_t err     = {{0}};
+  rs_platform_t* p = NULL;
+  ck_assert_msg(rs_platform_generate(&spec, "generated", &p, &err) == RS_OK, "%s", err.msg);
+  return p;
+}
+
+/* Starts the engine, then writes the XML of spec, loads and deletes it; fails the test on error. */
+static inline rs_platform_t* rs_test_generate_xml(rs_platgen_spec_t spec)
 {
   rs_test_simgrid_init();
   rs_err_t err = {{0}};

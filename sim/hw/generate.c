@@ -9,7 +9,7 @@
  * (cost 8), as NCCL's PXN does. Between pods, traffic climbs its rail's uplink and descends the other
  * rail's: the spine itself is non-blocking. Does not model the spine's own ports. See LICENSE. */
 #define _DEFAULT_SOURCE /* mkstemps (glibc) */
-#include "hw/hw.h"
+#include "hw/hw_int.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -339,7 +339,7 @@ long long rs_platgen_hosts(const rs_platgen_spec_t* sp)
   return (long long)sp->sites * ((long long)sp->servers * per_server + sp->cpu_hosts + sp->storage_hosts);
 }
 
-static int check_spec(const rs_platgen_spec_t* sp, rs_err_t* err)
+int rs_hw__check_spec(const rs_platgen_spec_t* sp, rs_err_t* err)
 {
   if (sp->servers < 1 || sp->sites < 1 || sp->servers_per_pod < 1)
     return rs_err_set(err, "a platform needs at least 1 site, 1 server and 1 server per pod");
@@ -355,7 +355,7 @@ static int check_spec(const rs_platgen_spec_t* sp, rs_err_t* err)
 
 int rs_platgen_write(FILE* fp, const rs_platgen_spec_t* sp, rs_err_t* err)
 {
-  if (check_spec(sp, err) != RS_OK)
+  if (rs_hw__check_spec(sp, err) != RS_OK)
     return RS_ERR;
   write_header(fp, sp);
   fprintf(fp, "<zone id=\"world\" routing=\"Full\">\n");
@@ -410,7 +410,7 @@ void rs_platgen_temp_remove(char* path)
 
 char* rs_platgen_temp(const rs_platgen_spec_t* sp, rs_err_t* err)
 {
-  if (check_spec(sp, err) != RS_OK) /* before the file: a refused spec leaves nothing */
+  if (rs_hw__check_spec(sp, err) != RS_OK) /* before the file: a refused spec leaves nothing */
     return NULL;
   const char* dir = getenv("TMPDIR");
   char* path      = bprintf("%s/racksim-platform-XXXXXX.xml", dir && dir[0] ? dir : "/tmp");

@@ -1,6 +1,7 @@
 /* hw.h -- racksim's hardware layer, its whole public face: presets of GPUs, CPUs and servers with
- * their sources and the one calibration per GPU type, the platform generator (SimGrid XML), and the
- * platform index (hosts by role, NVLink domain, rack, site; links by class). See LICENSE. */
+ * their sources and the one calibration per GPU type, the platform generator (SimGrid XML, or the same
+ * platform built straight in the engine), and the platform index (hosts by role, NVLink domain, rack,
+ * site; links by class). See LICENSE. */
 #ifndef RS_HW_H
 #define RS_HW_H
 
@@ -193,6 +194,7 @@ typedef struct rs_platform {
   int n_domains;
   int n_sites;
   double oversubscription; /* of the scale-out fabric (1 when the platform does not say) */
+  struct rs_gen* gen;      /* a generated platform's host table (its hosts' rs.* properties); NULL for a file */
 } rs_platform_t;
 
 /* One host as racksim's checks of host properties see it: a SimGrid host (rs_platform_load), or one
@@ -250,8 +252,8 @@ const char* rs_link_class_name(rs_link_class_t c);
 
 /* ---- writes SimGrid platform XML for racksim's hardware: one server, or an EC2 UltraCluster
  * of many UltraServers on a rail-optimised two-tier fat-tree, with CPU fleets, over several sites.
- * The ready files in platforms/ are made by it, so generated and shipped platforms cannot drift apart.
- * */
+ * The ready files in platforms/ are made by it, so generated and shipped platforms cannot drift apart;
+ * a run builds the same platform in the engine instead (rs_platform_generate, build_sg.cpp). */
 /* Default latency of one scale-out switch hop. hardware.md: no public absolute EFA latency, so
  * "a few microseconds per hop" is a documented default that a scenario may override. */
 #define RS_EFA_HOP_LATENCY_US 2.0
@@ -279,11 +281,12 @@ typedef struct rs_platgen_spec {
 } rs_platgen_spec_t;
 
 /* The most hosts (GPUs, CPU sockets and fleet hosts over all sites) a generated platform may have.
- * Measured here: SimGrid 3.32 holds a loaded GB200 cluster in about 11 kB per GPU (9,216 GPUs: 125 MB,
- * 1.4 s), and its XML takes about 1.3 kB per GPU; a million hosts is then about 11 GB and 1.3 GB of
- * XML, more than that a run cannot hold beside its workloads. The spec's maxima multiply to 460
- * million GPUs: a cluster past this is refused before a byte of XML is written. */
-#define RS_PLATGEN_MAX_HOSTS 1000000
+ * Measured here (bench/README.md, 2026-12-03): built in the engine, a GB200 NVL72 cluster takes about
+ * 5.6 kB per host (8.3 kB per GPU with its Grace CPUs) of SimGrid objects; 14,564 UltraServers (1,048,608
+ * GPUs) are 1,572,912 hosts and about 9 GB. Two million hosts is then about 11 GB, more than that a run cannot hold
+ * beside its workloads. The spec's maxima multiply to 460 million GPUs: a cluster past this is refused before anything
+ * is built or a byte of XML is written. */
+#define RS_PLATGEN_MAX_HOSTS 2000000
 /* The hosts of spec's platform: sites x (servers x (GPUs + CPUs of a server) + cpu_hosts + storage_hosts). */
 long long rs_platgen_hosts(const rs_platgen_spec_t* spec);
 
@@ -296,5 +299,12 @@ int rs_platgen_write(FILE* fp, const rs_platgen_spec_t* spec, rs_err_t* err);
 char* rs_platgen_temp(const rs_platgen_spec_t* spec, rs_err_t* err);
 /* Removes and frees the file of rs_platgen_temp, and stops watching signals for it. */
 void rs_platgen_temp_remove(char* path);
+/* Builds the platform of spec in the SimGrid engine (simgrid_init must have run, no platform loaded)
+ * without writing or parsing XML, and indexes it; `file` names it in messages and in p->file. The same
+ * zones, hosts, links, routes and index as rs_platform_load of rs_platgen_write's file, so a run gives
+ * the same results; only the hosts' rs.* properties are held by racksim (p->gen), not by SimGrid (the
+ * energy plugin's wattage_per_state is SimGrid's; wattage_off, 0 W, its default). RS_ERR and err on a
+ * refused spec. */
+int rs_platform_generate(const rs_platgen_spec_t* spec, const char* file, rs_platform_t** out, rs_err_t* err);
 
 #endif

@@ -3,7 +3,7 @@
  * loading therefore runs with stderr sent to a temporary file and SIGABRT caught, so that bad input
  * ends with one clean message and exit code 2, as for every other input. See LICENSE. */
 #define _GNU_SOURCE
-#include "hw/hw.h"
+#include "hw/hw_int.h"
 
 #include <errno.h>
 #include <math.h>
@@ -412,6 +412,15 @@ static int check_resources(const char* file, const rs_host_view_t* hosts, size_t
   return rc;
 }
 
+/* The fabric's oversubscription, as the root zone states it (1 when it does not, or says nonsense). */
+static void read_oversubscription(rs_platform_t* p)
+{
+  const char* over    = sg_zone_get_property_value(sg_zone_get_root(), "rs.oversubscription");
+  p->oversubscription = over ? strtod(over, NULL) : 1;
+  if (!(p->oversubscription >= 1) || !isfinite(p->oversubscription))
+    p->oversubscription = 1;
+}
+
 static int index_hosts(rs_platform_t* p, rs_err_t* err)
 {
   /* each call walks every zone, so the hosts are listed once, for the index and check_resources alike */
@@ -433,10 +442,7 @@ static int index_hosts(rs_platform_t* p, rs_err_t* err)
   free(hosts);
   if (rc != RS_OK)
     return RS_ERR;
-  const char* over    = sg_zone_get_property_value(sg_zone_get_root(), "rs.oversubscription");
-  p->oversubscription = over ? strtod(over, NULL) : 1;
-  if (!(p->oversubscription >= 1) || !isfinite(p->oversubscription))
-    p->oversubscription = 1;
+  read_oversubscription(p);
   return RS_OK;
 }
 
@@ -451,6 +457,31 @@ int rs_platform_load(const char* file, rs_platform_t** out, rs_err_t* err)
     rs_platform_free(p);
     return RS_ERR;
   }
+  *out = p;
+  return RS_OK;
+}
+
+int rs_platform_generate(const rs_platgen_spec_t* spec, const char* file, rs_platform_t** out, rs_err_t* err)
+{
+  *out = NULL;
+  if (rs_hw__check_spec(spec, err) != RS_OK)
+    return RS_ERR;
+  /* as loading a file does, so that SimGrid's exceptions are reported alike afterwards */
+  xbt_log_control_set("xbt_exception.thres:error");
+  rs_platform_t* p = xbt_new0(rs_platform_t, 1);
+  p->file          = xbt_strdup(file);
+  p->gen           = rs_hw__gen_new(spec);
+  int rc           = rs_hw__build(spec, p->gen, err);
+  if (rc == RS_OK) { /* the builder checked every figure, so check_resources has nothing to find */
+    rs_host_view_t* hosts = rs_hw__gen_views(p->gen);
+    rc                    = rs_platform_index(p, hosts, p->gen->n_hosts, err);
+    free(hosts);
+  }
+  if (rc != RS_OK) {
+    rs_platform_free(p);
+    return RS_ERR;
+  }
+  read_oversubscription(p);
   *out = p;
   return RS_OK;
 }
@@ -529,6 +560,7 @@ void rs_platform_free(rs_platform_t* p)
   free(p->cpus);
   free(p->storage);
   free(p->file);
+  rs_hw__gen_free(p->gen);
   free(p);
 }
 

@@ -1,6 +1,6 @@
 /* faults_sg.cpp -- the speed profile of a degraded GPU host: SimGrid 3.32 sets host speed profiles only
  * through its C++ API (s4u::Host::set_speed_profile), so this one function is C++ (as are
- * power_sg.cpp and wl/agent_sg.cpp, for the same reason). See LICENSE. */
+ * power_sg.cpp, wl/agent_sg.cpp and hw/build_sg.cpp, for the same reason). See LICENSE. */
 #include "run/run_int.h"
 
 #include <simgrid/kernel/ProfileBuilder.hpp>
