@@ -234,7 +234,8 @@ static int cmp_str(const void* a, const void* b)
 
 static void print_lines(lines_t* l, FILE* fp)
 {
-  qsort(l->v, l->n, sizeof *l->v, cmp_str);
+  if (l->n > 0)
+    qsort(l->v, l->n, sizeof *l->v, cmp_str);
   for (size_t i = 0; i < l->n; i++) {
     fprintf(fp, "%s\n", l->v[i]);
     free(l->v[i]);
@@ -290,7 +291,8 @@ static void print_zone(const_sg_netzone_t z, const char* path, FILE* fp)
   sg_netzone_t son;
   lines_t names = {0};
   xbt_dict_foreach(sons, c, key, son) add_line(&names, strdup(key));
-  qsort(names.v, names.n, sizeof *names.v, cmp_str);
+  if (names.n > 0)
+    qsort(names.v, names.n, sizeof *names.v, cmp_str);
   for (size_t i = 0; i < names.n; i++) {
     print_zone(xbt_dict_get_or_null(sons, names.v[i]), here, fp);
     free(names.v[i]);
