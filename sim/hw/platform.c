@@ -53,6 +53,7 @@ static void on_load_abort(int sig)
   else
     dprintf(2, "racksim: %s: not a platform SimGrid can load: %s\n", load_file,
             what ? what : "SimGrid stopped while reading it");
+  rs_cleanup_now(); /* a generated platform, the outputs opened for a trace: nothing may stay */
   _exit(RS_EXIT_INPUT);
 }
 
