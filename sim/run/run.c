@@ -1,6 +1,7 @@
 /* run.c -- one simulation from start to end: checks, outputs, the engine, progress and the summary.
  * Knows no workload kind: each is one rs_wl_ops_t entry, handed in by the caller. See LICENSE. */
 #include "run/run.h"
+#include "run/run_int.h"
 
 #include <string.h>
 #include <xbt/asserts.h>
@@ -277,6 +278,7 @@ int rs_run_execute(rs_run_t* run, rs_err_t* err)
   }
   rs_run_power_start(run);
   rs_run_faults_start(run);
+  rs_run__watch_engine_faults();
   simgrid_run();
   if (run->show_progress)
     fprintf(stderr, "\r\033[K");

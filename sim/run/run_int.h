@@ -1,5 +1,5 @@
-/* run_int.h -- private to run/: the one call faults.c makes into SimGrid's C++ API (faults_sg.cpp),
- * which 3.32's C API lacks, and the link order the link tables share. See LICENSE. */
+/* run_int.h -- private to run/: the calls into SimGrid's C++ API (faults_sg.cpp) that 3.32's C API
+ * lacks, and the link order the link tables share. See LICENSE. */
 #ifndef RS_RUN_INT_H
 #define RS_RUN_INT_H
 
@@ -12,6 +12,12 @@ extern "C" {
 /* Gives host h a speed profile before the simulation starts: from times[k] on (seconds, increasing,
  * times[0] = 0) it runs at scale[k] of its speed. name must be unique among profiles. */
 void rs_run__speed_profile(sg_host_t h, const char* name, const double* times, const double* scale, int n);
+
+/* Ends the process with exit 1 and one message when SimGrid itself turns a host or a link off during the
+ * run (a state profile of the platform file): SimGrid then kills the host's actors, fails the flows on
+ * the link, or (3.32, a SPLITDUPLEX link) aborts, none of which a workload can react to. Outputs of the
+ * run are removed first (rs_cleanup_now). Call before simgrid_run. */
+void rs_run__watch_engine_faults(void);
 
 /* qsort comparator of sg_link_t by name (meter.c), so that links.csv and link_windows.csv do not depend
  * on how SimGrid stores its links. */
