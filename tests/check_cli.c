@@ -90,9 +90,10 @@ typedef struct result {
   char* err;
 } result_t;
 
-static result_t res;      /* the last run's; its buffers are freed by the next run */
-static unsigned alarm_s;  /* when not 0, racksim gets SIGALRM after this many seconds: a hang fails */
-static rlim_t memory_cap; /* when not 0, racksim's address space in bytes (RLIMIT_AS) */
+static result_t res;        /* the last run's; its buffers are freed by the next run */
+static unsigned alarm_s;    /* when not 0, racksim gets SIGALRM after this many seconds: a hang fails */
+static rlim_t memory_cap;   /* when not 0, racksim's address space in bytes (RLIMIT_AS) */
+static const char* run_cwd; /* when not NULL, racksim runs in this directory instead of the source directory */
 
 /* Runs racksim with the given arguments (NULL-terminated) in the source directory; its stdout and
  * stderr go to files in tmpdir and come back in res. Returns the exit status. */
@@ -117,6 +118,8 @@ static int racksim(const char* arg, ...)
     int e  = open(err_path, O_WRONLY | O_CREAT | O_TRUNC, 0666);
     int in = open("/dev/null", O_RDONLY);
     if (o < 0 || e < 0 || in < 0 || dup2(o, 1) < 0 || dup2(e, 2) < 0 || dup2(in, 0) < 0)
+      _exit(126);
+    if (run_cwd && chdir(run_cwd) != 0)
       _exit(126);
     alarm(alarm_s);
     struct rlimit cap = {memory_cap, memory_cap};
@@ -412,6 +415,81 @@ START_TEST(test_simgrid_help)
   ck_assert_int_eq(racksim("validate", QUICKSTART, "--cfg=network/model:help", NULL), 0);
   assert_starts(res.out, "Long description of the network models accepted by this simulator:\n");
   assert_has(res.out, "  CM02: ");
+}
+END_TEST
+
+/* --cfg=tracing:yes and its sub-options write the trace into the output directory, never the working
+ * directory, and load the shipped platforms (issue 17, point 6). racksim runs in an empty directory
+ * there, which must stay empty. */
+START_TEST(test_tracing_into_output_dir)
+{
+  const char* scenario = RS_SOURCE_DIR "/" QUICKSTART;
+  static char cwd[256]; /* tmp's buffers are reused */
+  snprintf(cwd, sizeof cwd, "%s", tmp("cwd"));
+  ck_assert_int_eq(mkdir(cwd, 0777), 0);
+  run_cwd = cwd;
+  char names[512];
+  /* A relative -o resolves against the working directory: only that directory appears there. */
+  ck_assert_int_eq(racksim("run", scenario, "-o", "out", "--quiet", "--cfg=tracing:yes",
+                           "--cfg=tracing/comment:racksim-check,tracing/precision:9", NULL),
+                   0);
+  ck_assert_int_eq(dir_entries(tmp("cwd"), names, sizeof names), 1);
+  ck_assert_str_eq(names, "out ");
+  char* trace = slurp(tmp("cwd/out/simgrid.trace"), NULL);
+  assert_starts(trace, "#This file was generated using SimGrid-3.32");
+  assert_has(trace, "# racksim-check\n");
+  assert_has(trace, "%EventDef PajeDefineContainerType");
+  ck_assert_msg(strstr(trace, "partial") == NULL, "the trace names its temporary file:\n%.300s", trace);
+  free(trace);
+  char* manifest = slurp(tmp("cwd/out/.racksim-files"), NULL);
+  assert_has(manifest, "simgrid.trace\n");
+  free(manifest);
+  dir_entries(tmp("cwd/out"), names, sizeof names);
+  ck_assert_msg(strstr(names, "partial") == NULL && strstr(names, "lock") == NULL, "left in out: %s", names);
+  /* Its own name, still in the output directory; a rerun without tracing removes the old trace. */
+  ck_assert_int_eq(racksim("run", scenario, "-o", "out", "--cfg=tracing:1", "--cfg=tracing/filename:mine.trace", NULL),
+                   0);
+  assert_has(res.out, ", with mine.trace, run.yaml\n");
+  ck_assert(exists(tmp("cwd/out/mine.trace")) && !exists(tmp("cwd/out/simgrid.trace")));
+  ck_assert_int_eq(racksim("run", scenario, "-o", "out", "--quiet", NULL), 0);
+  ck_assert(!exists(tmp("cwd/out/mine.trace")));
+  /* validate and platform --describe write no output, so no trace either. */
+  ck_assert_int_eq(racksim("validate", scenario, "--cfg=tracing:yes", NULL), 0);
+  ck_assert_int_eq(racksim("platform", "p5.48xlarge", "--describe", "--cfg=tracing:on", NULL), 0);
+  /* A generated platform (CPU fleet and border zones beside the pod) loads and runs traced. */
+  ck_assert_int_eq(racksim("run", RS_SOURCE_DIR "/scenarios/agentic-tools.yaml", "-o", "agents", "--quiet",
+                           "--cfg=tracing:yes", NULL),
+                   0);
+  ck_assert(exists(tmp("cwd/agents/simgrid.trace")));
+  ck_assert_int_eq(dir_entries(tmp("cwd"), names, sizeof names), 2);
+  /* What SimGrid 3.32 crashes or aborts on is refused before anything is written. */
+  static const char* const refused[][2] = {
+      {"--cfg=tracing/uncategorized:yes", "racksim: --cfg=tracing/uncategorized:yes: expected no (SimGrid 3.32 "},
+      {"--cfg=tracing/platform:on", "racksim: --cfg=tracing/platform:on: expected no (SimGrid 3.32 "},
+      {"--cfg=tracing/categorized:1", "racksim: --cfg=tracing/categorized:1: expected no ("},
+      {"--cfg=tracing/actor:true", "racksim: --cfg=tracing/actor:true: expected no ("},
+      {"--cfg=tracing/vm:yes", "racksim: --cfg=tracing/vm:yes: expected no (racksim has no virtual machines"},
+      {"--cfg=tracing/smpi/format:TI", "racksim: --cfg=tracing/smpi/format:TI: expected Paje"},
+      {"--cfg=tracing/filename:../up.trace", "racksim: --cfg=tracing/filename:../up.trace: expected a file name"},
+      {"--cfg=tracing/filename:summary.csv", "racksim: --cfg=tracing/filename:summary.csv: expected a file name"},
+      {"--cfg=tracing/filename:.racksim-lock", "expected a file name ending in .trace"},
+  };
+  for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++) {
+    racksim("run", scenario, "-o", "refused", "--cfg=tracing:yes", refused[i][0], NULL);
+    assert_one_error(refused[i][1]);
+  }
+  /* Asked and then taken back, as SimGrid reads them: the last value counts. */
+  ck_assert_int_eq(racksim("validate", scenario, "--cfg=tracing:yes,tracing/platform:yes,tracing/platform:no", NULL),
+                   0);
+  /* A platform SimGrid refuses, once the outputs are open for the trace, leaves nothing. */
+  racksim("run", RS_SOURCE_DIR "/tests/bad/platform-bad-xml.yaml", "-o", "bad", "--cfg=tracing:yes", NULL);
+  assert_one_error("not a platform SimGrid can load");
+  racksim("run", RS_SOURCE_DIR "/tests/bad/platform-zero-speed.yaml", "-o", "bad", "--cfg=tracing:yes", NULL);
+  assert_one_error("expected a positive finite speed");
+  ck_assert_int_eq(dir_entries(tmp("cwd"), names, sizeof names), 2);
+  assert_has(names, "out ");
+  assert_has(names, "agents ");
+  run_cwd = NULL;
 }
 END_TEST
 
@@ -1055,6 +1133,7 @@ static Suite* cli_suite(void)
   tcase_add_test(good, test_sparse_agentic_replay);
   tcase_add_test(good, test_too_many_requests);
   tcase_add_test(good, test_concurrent_runs_refused);
+  tcase_add_test(good, test_tracing_into_output_dir);
   tcase_add_test(good, test_batch_limits_at_maximum);
   suite_add_tcase(s, good);
   return s;

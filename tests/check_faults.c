@@ -435,6 +435,146 @@ START_TEST(in_flight_requests_of_a_failed_replica_are_lost)
 }
 END_TEST
 
+/* ---- issue 17 point 4: a host and a link down in the middle of inference requests ---- */
+
+/* Requests of out's requests.csv on a replica from first to last, running (scheduled before, finished
+ * after) at time t. */
+static int running_at(const char* out, int first, int last, double t)
+{
+  rs_csv_t* csv = rs_test_table(dir, out, "requests.csv");
+  int rep = rs_csv_column(csv, "replica"), sch = rs_csv_column(csv, "scheduled_s");
+  int fin = rs_csv_column(csv, "finish_s"), n = 0;
+  for (size_t r = 1; r < csv->n_rows; r++) {
+    int id = atoi(rs_csv_cell(&csv->rows[r], rep));
+    n += id >= first && id <= last && strtod(rs_csv_cell(&csv->rows[r], sch), NULL) < t &&
+         strtod(rs_csv_cell(&csv->rows[r], fin), NULL) > t;
+  }
+  rs_csv_free(csv);
+  return n;
+}
+
+/* 8 TP2 replicas on two 8-GPU H100 servers; server 1 (replicas 4-7) down from 1.8 s to 5.4 s. */
+static void run_two_servers(const char* out, const char* retry)
+{
+  char yaml[1024];
+  snprintf(yaml, sizeof yaml,
+           "name: inf\nseed: 1\nplatform:\n  generate: {server: p5.48xlarge, servers: 2}\nworkloads:\n"
+           "  - {name: chat, kind: inference, model: {preset: llama3-8b}, tp: 2, precision: bf16, mode: server,\n"
+           "     requests: 200, rate_per_s: 20, prompt_tokens: 512, output_tokens: 128}\n"
+           "failures:\n  events:\n    - {at_h: 0.0005, for_h: 0.001, server: 1}\n"
+           "  inference: {retry: %s, window_s: 1}\n",
+           retry);
+  ck_assert_int_eq(rs_test_run_yaml(dir, yaml, out, ""), 0);
+}
+
+/* A server (host class) down mid-request: its four replicas leave the router at once, the requests
+ * running on them are sent again or lost by the policy, none is served across the failure there, and
+ * each is moved once (the four replicas are marked down before any is drained). */
+START_TEST(a_server_down_mid_request_moves_or_loses_its_requests)
+{
+  run_two_servers("re", "resubmit");
+  ck_assert_int_eq(count_events("re", "failure", "scheduled: server 1"), 1);
+  ck_assert_int_eq(count_events("re", "replica down", "replica "), 4);
+  ck_assert_int_eq(count_events("re", "replica up", "replica "), 4);
+  double retried = summary("re", "retried_requests");
+  ck_assert_msg(retried >= 1, "no request was in flight on server 1 at its failure: the fault never met one");
+  ck_assert_double_eq(summary("re", "requests"), 200);
+  ck_assert_double_eq(summary("re", "failed_requests"), 0);
+  ck_assert_int_eq(running_at("re", 4, 7, 1.8), 0);
+  run_two_servers("lo", "lose");
+  ck_assert_double_eq(summary("lo", "failed_requests"), retried);
+  ck_assert_double_eq(summary("lo", "requests") + retried, 200);
+  ck_assert_int_eq(running_at("lo", 4, 7, 1.8), 0);
+}
+END_TEST
+
+/* 4 TP2 replicas on one p5en.48xlarge, each GPU's network link failing every 7.2 s on average for 1.8 s
+ * (failure class link): replicas go down and up while requests run on them. */
+static void run_failing_links(const char* out, const char* retry)
+{
+  char yaml[1024];
+  snprintf(yaml, sizeof yaml,
+           "name: inf\nseed: 1\nplatform: {preset: p5en.48xlarge}\nworkloads:\n"
+           "  - {name: chat, kind: inference, model: {preset: llama3-8b}, tp: 2, precision: bf16, mode: server,\n"
+           "     requests: 200, rate_per_s: 20, prompt_tokens: 512, output_tokens: 128}\n"
+           "failures:\n  classes:\n    - {class: link, mtbf_h: 0.002, repair: {mean_h: 0.0005}}\n"
+           "  inference: {retry: %s, window_s: 1}\n",
+           retry);
+  ck_assert_int_eq(rs_test_run_yaml(dir, yaml, out, ""), 0);
+}
+
+START_TEST(links_down_mid_request_resubmit_or_lose_their_requests)
+{
+  run_failing_links("re", "resubmit");
+  ck_assert_int_gt(count_events("re", "failure", "link: GPU "), 3);
+  ck_assert_int_gt(count_events("re", "replica down", "replica "), 3);
+  ck_assert_double_gt(summary("re", "retried_requests"), 0);
+  ck_assert_double_eq(summary("re", "requests"), 200);
+  ck_assert_double_eq(summary("re", "failed_requests"), 0);
+  run_failing_links("lo", "lose");
+  ck_assert_double_gt(summary("lo", "failed_requests"), 0);
+  ck_assert_double_eq(summary("lo", "retried_requests"), 0);
+  ck_assert_double_eq(summary("lo", "requests") + summary("lo", "failed_requests"), 200);
+}
+END_TEST
+
+/* The chat service of inference-llama8b-h200 on a copy of p5en.48xlarge edited by the sed script edit,
+ * with dir/off.txt (off at 1 s, on at 3 s) as a state profile; returns the exit code. */
+static int run_edited_p5en(const char* out, const char* edit)
+{
+  rs_test_write(dir, "off.txt", "1.0 0\n3.0 1\n");
+  char cmd[1024];
+  snprintf(cmd, sizeof cmd, "sed -e '%s' %s/platforms/p5en.48xlarge.xml > %s/p.xml", edit, RS_SOURCE_DIR, dir);
+  ck_assert_int_eq(system(cmd), 0);
+  char yaml[1024];
+  snprintf(yaml, sizeof yaml,
+           "name: inf\nseed: 1\nplatform: {file: %s/p.xml}\nworkloads:\n"
+           "  - {name: chat, kind: inference, model: {preset: llama3-8b}, tp: 2, precision: bf16, mode: server,\n"
+           "     requests: 200, rate_per_s: 20, prompt_tokens: 512, output_tokens: 128}\n",
+           dir);
+  return rs_test_run_yaml(dir, yaml, out, "");
+}
+
+/* A host or a link that SimGrid itself turns off (a state profile of the platform file) at 1 s, while
+ * replica 0 serves requests on them, ends the run with exit 1 and one message naming it and the
+ * simulated time, and leaves no output; never an abort (134). A state profile on a SPLITDUPLEX link,
+ * which SimGrid 3.32 aborts on when it fires, is refused when the platform loads. */
+START_TEST(a_state_profile_turning_a_host_or_link_off_mid_request_ends_the_run_with_exit_1)
+{
+  ck_assert_int_eq(run_edited_p5en("plain", "s/x/x/"), 0);
+  ck_assert_msg(running_at("plain", 0, 0, 1.0) > 0, "no request runs on replica 0 at 1 s: the faults below meet none");
+  char out[192];
+  ck_assert_int_eq(run_edited_p5en("host", "s#<host id=\"us0-gpu0\" speed=\"989Tf\" core=\"1\">#"
+                                           "<host id=\"us0-gpu0\" speed=\"989Tf\" core=\"1\" state_file=\"off.txt\">#"),
+                   1);
+  ck_assert(rs_test_file_has(dir, "err",
+                             "racksim: host us0-gpu0 was turned off by SimGrid (a state profile of the platform file) "
+                             "at simulated time 1 s: a workload cannot go on with it;"));
+  ck_assert_int_eq(rs_test_run(out, sizeof out, dir, "wc", "-l < %s/err", dir), 0);
+  ck_assert_int_eq(atoi(out), 1);
+  snprintf(out, sizeof out, "%s/host", dir);
+  ck_assert_msg(access(out, F_OK) != 0, "the failed run left %s", out);
+  /* a SHARED link (the split-duplex pair as one), its routes without a direction */
+  ck_assert_int_eq(run_edited_p5en("link", "s#<link id=\"us0-gpu0-nvlink\"\\([^/]*\\) sharing_policy=\"SPLITDUPLEX\"/>#"
+                                           "<link id=\"us0-gpu0-nvlink\"\\1 state_file=\"off.txt\"/>#;"
+                                           "s#<link_ctn id=\"us0-gpu0-nvlink\" direction=\"[A-Z]*\"/>#"
+                                           "<link_ctn id=\"us0-gpu0-nvlink\"/>#"),
+                   1);
+  ck_assert(rs_test_file_has(dir, "err",
+                             "racksim: link us0-gpu0-nvlink was turned off by SimGrid (a state profile of the platform "
+                             "file) at simulated time 1 s: a workload cannot go on with it;"));
+  snprintf(out, sizeof out, "%s/link", dir);
+  ck_assert_msg(access(out, F_OK) != 0, "the failed run left %s", out);
+  /* the SPLITDUPLEX link itself: refused before the run, at its line */
+  ck_assert_int_eq(run_edited_p5en("duplex", "s#<link id=\"us0-gpu0-nvlink\"\\(.*\\)/>#"
+                                             "<link id=\"us0-gpu0-nvlink\"\\1 state_file=\"off.txt\"/>#"),
+                   2);
+  ck_assert(rs_test_file_has(dir, "err",
+                             "/p.xml:95: state_file: link us0-gpu0-nvlink: expected no state profile on a "
+                             "SPLITDUPLEX link (SimGrid 3.32 aborts when it fires;"));
+}
+END_TEST
+
 /* Agents whose tools run on 2 Graviton4 hosts (scenarios/agentic-tools.yaml, 40 sessions), the CPU
  * hosts failing every 36 s on average for 7.2 s, with `policy` as failures.agentic (empty: none). */
 static void run_agents(const char* out, const char* policy, int failing)
@@ -737,6 +877,9 @@ static Suite* faults_suite(void)
   tcase_add_test(tc, a_provider_outage_fails_over_with_the_wan_added);
   tcase_add_test(tc, failover_goes_to_the_nearest_surviving_site);
   tcase_add_test(tc, the_multicloud_outage_scenario_runs);
+  tcase_add_test(tc, a_server_down_mid_request_moves_or_loses_its_requests);
+  tcase_add_test(tc, links_down_mid_request_resubmit_or_lose_their_requests);
+  tcase_add_test(tc, a_state_profile_turning_a_host_or_link_off_mid_request_ends_the_run_with_exit_1);
   suite_add_tcase(s, tc);
   tc = tcase_create("training");
   tcase_add_checked_fixture(tc, setup, teardown);

@@ -1,6 +1,7 @@
 /* check_output.c -- Check suite for the CSV writer (sim/output.h) and reader (sim/csvread.h):
  * header, quoting round trips, number format, the temporary-file-then-rename protocol, nested output
- * directories, and the reader's line numbers and rejections. Each test works in its own mkdtemp
+ * directories, what a signal leaves (nothing of the run it ends), and the reader's line numbers and
+ * rejections. Each test works in its own mkdtemp
  * directory. See LICENSE. */
 #define _GNU_SOURCE /* nftw */
 #include "check_util.h"
@@ -14,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 /* The test's temporary directory, made by a fixture: checked ones run in the forked child. */
@@ -303,6 +305,127 @@ START_TEST(test_short_row_aborts)
 }
 END_TEST
 
+/* ---- signals: the shared cleanup (cleanup.c) ---- */
+
+/* Names in dir, sorted and joined by spaces ("" when empty); the caller frees the text. */
+static char* listing(const char* dir)
+{
+  char cmd[300];
+  snprintf(cmd, sizeof cmd, "ls -A '%s' 2>/dev/null | tr '\\n' ' '", dir);
+  FILE* fp = popen(cmd, "r");
+  ck_assert_ptr_nonnull(fp);
+  char* buf = calloc(1, 4096);
+  size_t n  = fread(buf, 1, 4095, fp);
+  buf[n]    = '\0';
+  pclose(fp);
+  return buf;
+}
+
+/* Forks a child that opens an output set in dir, writes a table, run.yaml and an external file, then
+ * raises sig with everything still unfinished; returns the child's wait status. */
+static int die_mid_run(const char* dir, int sig)
+{
+  static const rs_col_t cols[] = {{"name", RS_COL_TEXT}, {"value_s", RS_COL_NUM}};
+  fflush(NULL);
+  pid_t pid = fork();
+  ck_assert_int_ge(pid, 0);
+  if (pid == 0) {
+    rs_err_t err;
+    rs_out_t* out = rs_out_open(dir, &err);
+    rs_table_t* t = out ? rs_out_table(out, "steps", cols, 2, &err) : NULL;
+    FILE* yaml    = out ? rs_out_file(out, "run.yaml", &err) : NULL;
+    const char* x = out ? rs_out_external(out, "simgrid.trace", &err) : NULL;
+    if (t == NULL || yaml == NULL || x == NULL)
+      _exit(3);
+    rs_cell_text(t, "a");
+    rs_cell_num(t, 1);
+    rs_row_end(t);
+    fflush(NULL);
+    raise(sig);
+    _exit(4); /* only when sig is ignored */
+  }
+  int st;
+  ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+  return st;
+}
+
+/* A signal mid-run removes every temporary file, the lock and the directory the run created, and the
+ * process still ends by that signal. */
+START_TEST(test_signal_leaves_nothing)
+{
+  static const int sigs[] = {SIGINT, SIGTERM, SIGHUP, SIGABRT};
+  int sig                 = sigs[_i];
+  char dir[256];
+  tmp_path(dir, sizeof dir, "made/by/run");
+  int st = die_mid_run(dir, sig);
+  ck_assert_msg(WIFSIGNALED(st) && WTERMSIG(st) == sig, "child ended with status %d, not signal %d", st, sig);
+  ck_assert_msg(!exists(dir), "%s left behind after signal %d", dir, sig);
+}
+END_TEST
+
+/* Into a directory of an earlier run: that run's files stay as they were, nothing of the new one does. */
+START_TEST(test_signal_keeps_earlier_run)
+{
+  static const rs_col_t cols[] = {{"name", RS_COL_TEXT}, {"value_s", RS_COL_NUM}};
+  rs_out_t* out                = open_out();
+  rs_table_t* t                = open_table(out, "steps", cols, 2);
+  rs_cell_text(t, "earlier");
+  rs_cell_num(t, 2);
+  rs_row_end(t);
+  commit(out);
+  rs_out_close(out);
+  char* before = listing(tmpdir);
+  int st       = die_mid_run(tmpdir, SIGTERM);
+  ck_assert(WIFSIGNALED(st) && WTERMSIG(st) == SIGTERM);
+  char* after = listing(tmpdir);
+  ck_assert_str_eq(after, before);
+  ck_assert_str_eq(before, ".racksim-files steps.csv ");
+  char path[256];
+  char* raw = slurp(tmp_path(path, sizeof path, "steps.csv"));
+  ck_assert_str_eq(raw, "name,value_s\r\nearlier,2\r\n");
+  free(raw);
+  free(before);
+  free(after);
+}
+END_TEST
+
+/* A SIGHUP ignored before the run (nohup) stays ignored: the run goes on. */
+START_TEST(test_ignored_hangup_stays_ignored)
+{
+  char dir[256];
+  tmp_path(dir, sizeof dir, "nohup");
+  signal(SIGHUP, SIG_IGN);
+  int st = die_mid_run(dir, SIGHUP);
+  signal(SIGHUP, SIG_DFL);
+  ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 4, "status %d: an ignored SIGHUP ended the run", st);
+}
+END_TEST
+
+/* The registry itself: a dropped path is kept, a registered one goes, an empty directory goes too. */
+START_TEST(test_cleanup_registry)
+{
+  char kept[256], gone[256], dir[256];
+  tmp_path(kept, sizeof kept, "kept");
+  tmp_path(gone, sizeof gone, "sub/gone");
+  tmp_path(dir, sizeof dir, "sub");
+  ck_assert_int_eq(mkdir(dir, 0777), 0);
+  write_file(kept, "k", 1);
+  write_file(gone, "g", 1);
+  int a = rs_cleanup_add(dir);
+  int b = rs_cleanup_add(kept);
+  int c = rs_cleanup_add(gone);
+  ck_assert(a >= 0 && b >= 0 && c >= 0 && a != b && b != c);
+  rs_cleanup_drop(b);
+  rs_cleanup_now();
+  ck_assert(exists(kept));
+  ck_assert(!exists(gone));
+  ck_assert(!exists(dir));
+  rs_cleanup_drop(a);
+  rs_cleanup_drop(c);
+  rs_cleanup_drop(-1);
+}
+END_TEST
+
 /* ---- reader ---- */
 
 START_TEST(test_read_lines)
@@ -419,6 +542,15 @@ static Suite* output_suite(void)
   tcase_add_unchecked_fixture(abort_case, make_tmpdir, remove_tmpdir);
   tcase_add_test_raise_signal(abort_case, test_short_row_aborts, SIGABRT);
   suite_add_tcase(s, abort_case);
+
+  /* Children are forked by the tests themselves, which wait for them and look at what is left. */
+  TCase* sig = tcase_create("signals");
+  tcase_add_checked_fixture(sig, make_tmpdir, remove_tmpdir);
+  tcase_add_loop_test(sig, test_signal_leaves_nothing, 0, 4);
+  tcase_add_test(sig, test_signal_keeps_earlier_run);
+  tcase_add_test(sig, test_ignored_hangup_stays_ignored);
+  tcase_add_test(sig, test_cleanup_registry);
+  suite_add_tcase(s, sig);
 
   TCase* read = tcase_create("read");
   tcase_add_checked_fixture(read, make_tmpdir, remove_tmpdir);

@@ -1,12 +1,14 @@
 /* check_platgen.c -- tests of the platform generator through SimGrid's own routes: bandwidth and
  * latency between two GPUs in one NVLink domain, on one rail leaf, across the spine and across sites;
- * the PXN path across rails; real sharing of an oversubscribed leaf uplink; and that the platform built
- * in the engine is the one its XML describes. Each test forks. */
+ * the PXN path across rails; real sharing of an oversubscribed leaf uplink; that the platform built in
+ * the engine is the one its XML describes; and that no signal or refused load leaves a generated
+ * platform in $TMPDIR. Each test forks. */
 #include "check_util.h"
 #include "hw/hw.h"
 #include "hw/hw_int.h"
 
 #include <check.h>
+#include <signal.h>
 #include <simgrid/actor.h>
 #include <simgrid/engine.h>
 #include <simgrid/host.h>
@@ -488,6 +490,57 @@ START_TEST(bad_specs_are_refused)
 }
 END_TEST
 
+/* A fresh, empty $TMPDIR for a generated platform; the caller removes it once it is empty. */
+static void fresh_tmpdir(char* dir, size_t size)
+{
+  snprintf(dir, size, "/tmp/rs-check-platgen-XXXXXX");
+  ck_assert_ptr_nonnull(mkdtemp(dir));
+  setenv("TMPDIR", dir, 1);
+}
+
+/* Forks a child that generates a platform into $TMPDIR, then loads load (or nothing when NULL) or raises
+ * sig; returns the child's wait status. */
+static int generate_then(int sig, const char* load)
+{
+  fflush(NULL);
+  pid_t pid = fork();
+  ck_assert_int_ge(pid, 0);
+  if (pid == 0) {
+    rs_err_t err           = {{0}};
+    rs_platgen_spec_t spec = rs_platgen_default(rs_hw_server("p5.48xlarge"), 2);
+    char* file             = rs_platgen_temp(&spec, &err);
+    if (file == NULL)
+      _exit(3);
+    if (load) {
+      rs_test_simgrid_init();
+      rs_platform_t* p = NULL;
+      rs_platform_load(load, &p, &err); /* SimGrid aborts on it: racksim exits 2 from its handler */
+      _exit(4);
+    }
+    raise(sig);
+    _exit(5);
+  }
+  int st;
+  ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+  return st;
+}
+
+/* A signal while a generated platform exists, or SimGrid refusing the platform racksim loads next,
+ * leaves nothing in $TMPDIR. */
+START_TEST(generated_platform_never_left_behind)
+{
+  static const int sigs[] = {SIGINT, SIGTERM, SIGHUP};
+  char dir[64];
+  fresh_tmpdir(dir, sizeof dir);
+  int st = _i < 3 ? generate_then(sigs[_i], NULL) : generate_then(0, RS_SOURCE_DIR "/tests/bad/platform-bad.xml");
+  if (_i < 3)
+    ck_assert_msg(WIFSIGNALED(st) && WTERMSIG(st) == sigs[_i], "status %d, not signal %d", st, sigs[_i]);
+  else
+    ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == RS_EXIT_INPUT, "status %d, not exit 2", st);
+  ck_assert_msg(rmdir(dir) == 0, "%s is not empty: the generated platform was left behind", dir);
+}
+END_TEST
+
 static Suite* platgen_suite(void)
 {
   Suite* s  = suite_create("platgen");
@@ -506,6 +559,9 @@ static Suite* platgen_suite(void)
   tcase_set_timeout(tc, 120);
   tcase_add_test(tc, built_gb200_cluster_is_its_xml);
   tcase_add_test(tc, built_hgx_cluster_is_its_xml);
+  suite_add_tcase(s, tc);
+  tc = tcase_create("cleanup");
+  tcase_add_loop_test(tc, generated_platform_never_left_behind, 0, 4);
   suite_add_tcase(s, tc);
   return s;
 }

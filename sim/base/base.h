@@ -32,6 +32,16 @@ int rs_err_set(rs_err_t* err, const char* fmt, ...) __attribute__((format(printf
 int rs_err_at(rs_err_t* err, const char* file, int line, const char* key, const char* fmt, ...)
     __attribute__((format(printf, 5, 6)));
 
+/* ---- what a signal must not leave behind (cleanup.c): every file racksim writes under a temporary name
+ * is registered here while it exists. SIGINT, SIGTERM and SIGHUP (unless ignored, as under nohup), and
+ * SIGABRT, SIGSEGV, SIGBUS and SIGFPE when no one else handles them, remove every registered path (a
+ * file, or an empty directory), then end the process by the same signal. */
+/* Registers path, borrowed until rs_cleanup_drop; returns its slot, or -1 when every slot is taken. */
+int rs_cleanup_add(const char* path);
+void rs_cleanup_drop(int slot); /* accepts -1 */
+/* Removes every registered path now; async-signal-safe, for a handler or an _exit path of its own. */
+void rs_cleanup_now(void);
+
 /* ---- racksim's CSV tables: every table of a run goes through this one writer.
  * A table is written under a temporary name (".NAME.csv.partial") and renamed to NAME.csv only by
  * rs_out_commit, so a failed or interrupted run never leaves a file that looks complete. Numbers are
@@ -56,12 +66,17 @@ rs_table_t* rs_out_table(rs_out_t* out, const char* name, const rs_col_t* cols, 
 /* Opens DIR/file (not a table: run.yaml, a timeline) under its temporary name, committed and listed with
  * the tables; the stream belongs to out. NULL and err on failure. */
 FILE* rs_out_file(rs_out_t* out, const char* file, rs_err_t* err);
+/* Registers DIR/file as written by someone else (a trace SimGrid writes): returns the temporary path
+ * the writer must use (created empty; it belongs to out), committed and listed with the other files;
+ * NULL and err on failure. */
+const char* rs_out_external(rs_out_t* out, const char* file, rs_err_t* err);
 /* Renames every table and file to its final name, then removes the files an earlier run recorded in
  * the directory's manifest (.racksim-files) and this one did not write, so runs never mix; RS_ERR and
  * err if a write or rename failed. rs_out_open refuses a directory that holds a summary.csv but no
  * manifest (a run racksim did not record). */
 int rs_out_commit(rs_out_t* out, rs_err_t* err);
-/* Removes every temporary file and frees out; accepts NULL. Call after commit too. */
+/* Removes every temporary file and frees out; accepts NULL. Call after commit too. Without a commit, the
+ * directory is removed as well if rs_out_open created it and nothing else is in it. */
 void rs_out_close(rs_out_t* out);
 const char* rs_out_dir(const rs_out_t* out);
 /* The tables and files opened so far, in the order they were opened: their count, the name of entry k

@@ -6,7 +6,6 @@
 #include <csv.h>
 #include <errno.h>
 #include <math.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,9 +26,11 @@
 #define RS_OUT_LOCK ".racksim-lock"
 
 struct rs_table {
-  char* name; /* the table's name; for a plain file (rs_out_file), its whole file name */
-  char* file; /* NAME.csv, or the plain file's name */
-  int plain;  /* 1: a file of rs_out_file, not a table */
+  char* name;   /* the table's name; for a plain file (rs_out_file), its whole file name */
+  char* file;   /* NAME.csv, or the plain file's name */
+  int plain;    /* 1: a file of rs_out_file or rs_out_external, not a table */
+  int external; /* 1: written by someone else under temp_path (rs_out_external); fp stays NULL */
+  int slot;     /* its temporary file's slot in the signal cleanup (rs_cleanup_add) */
   char* final_path;
   char* temp_path;
   FILE* fp;
@@ -45,34 +46,15 @@ struct rs_out {
   char* dir;
   char* lock_path;
   int lock_fd;
+  int lock_slot;
+  int dir_slot;  /* -1 unless this run created dir: then a failed run removes it if it is empty */
+  int committed; /* rs_out_commit succeeded */
   rs_table_t tables[RS_OUT_MAX_TABLES];
   int n_tables;
 };
 
-/* Temporary paths to remove if a signal ends the process: a signal handler may only unlink. */
-static const char* volatile pending_temp_paths[RS_OUT_MAX_TABLES];
-static const char* volatile pending_lock_path;
-
-static void out_on_signal(int sig)
-{
-  for (int i = 0; i < RS_OUT_MAX_TABLES; i++)
-    if (pending_temp_paths[i] != NULL)
-      unlink(pending_temp_paths[i]);
-  if (pending_lock_path != NULL)
-    unlink(pending_lock_path);
-  signal(sig, SIG_DFL);
-  raise(sig);
-}
-
-static void out_watch_signals(void)
-{
-  signal(SIGINT, out_on_signal);
-  signal(SIGTERM, out_on_signal);
-  signal(SIGHUP, out_on_signal);
-  signal(SIGABRT, out_on_signal); /* SimGrid aborts on internal errors */
-}
-
-static int make_dirs(const char* dir, rs_err_t* err)
+/* Creates dir and its parents; *created tells whether dir itself was made here. */
+static int make_dirs(const char* dir, int* created, rs_err_t* err)
 {
   if (dir[0] == '\0')
     return rs_err_set(err, "empty output directory name");
@@ -89,7 +71,8 @@ static int make_dirs(const char* dir, rs_err_t* err)
     *p = '/';
   }
   free(path);
-  if (mkdir(dir, 0777) != 0 && errno != EEXIST)
+  *created = mkdir(dir, 0777) == 0;
+  if (!*created && errno != EEXIST)
     return rs_err_set(err, "cannot create output directory '%s': %s", dir, strerror(errno));
   return RS_OK;
 }
@@ -183,25 +166,40 @@ static int take_lock(const char* dir, const char* path, rs_err_t* err)
   }
 }
 
-static void release_lock(char* path, int fd)
+static void release_lock(char* path, int fd, int slot)
 {
-  pending_lock_path = NULL;
+  rs_cleanup_drop(slot);
   unlink(path); /* before the close, so that no one locks a name about to go */
   close(fd);
   free(path);
 }
 
+/* Forgets the directory a failed run created, removing it if nothing is left in it. */
+static void drop_dir(char* dir, int slot, int remove)
+{
+  if (slot < 0)
+    return;
+  rs_cleanup_drop(slot);
+  if (remove)
+    rmdir(dir);
+}
+
 rs_out_t* rs_out_open(const char* dir, rs_err_t* err)
 {
-  if (make_dirs(dir, err) != RS_OK)
+  int created = 0;
+  if (make_dirs(dir, &created, err) != RS_OK)
     return NULL;
+  char* dir_copy  = xbt_strdup(dir);
+  int dir_slot    = created ? rs_cleanup_add(dir_copy) : -1;
   char* lock_path = bprintf("%s/%s", dir, RS_OUT_LOCK);
   int lock_fd     = take_lock(dir, lock_path, err);
   if (lock_fd < 0) {
+    drop_dir(dir_copy, dir_slot, 1);
+    free(dir_copy);
     free(lock_path);
     return NULL;
   }
-  pending_lock_path = lock_path;
+  int lock_slot = rs_cleanup_add(lock_path);
   /* A directory holding another run's tables that no manifest names could only be mixed with: refuse. */
   char** names  = read_manifest(dir);
   char* summary = bprintf("%s/summary.csv", dir);
@@ -213,14 +211,17 @@ rs_out_t* rs_out_open(const char* dir, rs_err_t* err)
                "output directory '%s' holds the tables of a run that racksim did not record (no %s): remove them "
                "or choose another directory",
                dir, RS_OUT_MANIFEST);
-    release_lock(lock_path, lock_fd);
+    release_lock(lock_path, lock_fd, lock_slot);
+    drop_dir(dir_copy, dir_slot, 1);
+    free(dir_copy);
     return NULL;
   }
   rs_out_t* out  = xbt_new0(rs_out_t, 1);
-  out->dir       = xbt_strdup(dir);
+  out->dir       = dir_copy;
   out->lock_path = lock_path;
   out->lock_fd   = lock_fd;
-  out_watch_signals();
+  out->lock_slot = lock_slot;
+  out->dir_slot  = dir_slot;
   return out;
 }
 
@@ -286,15 +287,16 @@ static rs_table_t* open_entry(rs_out_t* out, const char* file, rs_err_t* err)
   *t            = (rs_table_t){0};
   t->final_path = bprintf("%s/%s", out->dir, file);
   t->temp_path  = bprintf("%s/.%s.partial", out->dir, file);
+  t->slot       = rs_cleanup_add(t->temp_path);
   t->fp         = fopen(t->temp_path, "w");
   if (t->fp == NULL) {
     rs_err_set(err, "cannot write '%s': %s", t->temp_path, strerror(errno));
+    rs_cleanup_drop(t->slot);
     free(t->final_path);
     free(t->temp_path);
     return NULL;
   }
-  t->file                           = xbt_strdup(file);
-  pending_temp_paths[out->n_tables] = t->temp_path;
+  t->file = xbt_strdup(file);
   out->n_tables++;
   return t;
 }
@@ -309,6 +311,21 @@ FILE* rs_out_file(rs_out_t* out, const char* file, rs_err_t* err)
   t->name  = xbt_strdup(file);
   t->plain = 1;
   return t->fp;
+}
+
+const char* rs_out_external(rs_out_t* out, const char* file, rs_err_t* err)
+{
+  for (int i = 0; i < out->n_tables; i++)
+    xbt_assert(strcmp(out->tables[i].file, file) != 0, "output file %s opened twice", file);
+  rs_table_t* t = open_entry(out, file, err);
+  if (t == NULL)
+    return NULL;
+  fclose(t->fp); /* created empty, so that commit always finds it; the writer truncates it */
+  t->fp       = NULL;
+  t->name     = xbt_strdup(file);
+  t->plain    = 1;
+  t->external = 1;
+  return t->temp_path;
 }
 
 rs_table_t* rs_out_table(rs_out_t* out, const char* name, const rs_col_t* cols, int n_cols, rs_err_t* err)
@@ -407,7 +424,9 @@ int rs_out_commit(rs_out_t* out, rs_err_t* err)
 {
   for (int i = 0; i < out->n_tables; i++) {
     rs_table_t* t = &out->tables[i];
-    int failed    = ferror(t->fp);
+    if (t->external)
+      continue; /* its writer has closed it */
+    int failed = ferror(t->fp);
     failed |= fclose(t->fp) != 0;
     t->fp = NULL;
     if (failed)
@@ -417,6 +436,7 @@ int rs_out_commit(rs_out_t* out, rs_err_t* err)
   char** before  = read_manifest(out->dir);
   char* manifest = bprintf("%s/%s", out->dir, RS_OUT_MANIFEST);
   char* temp     = bprintf("%s/%s.partial", out->dir, RS_OUT_MANIFEST);
+  int temp_slot  = rs_cleanup_add(temp);
   FILE* fp       = fopen(temp, "w");
   int failed     = fp == NULL;
   for (char** p = before; fp && p && *p; p++)
@@ -432,7 +452,8 @@ int rs_out_commit(rs_out_t* out, rs_err_t* err)
       failed = 2;
       break;
     }
-    pending_temp_paths[i] = NULL;
+    rs_cleanup_drop(t->slot);
+    t->slot = -1;
   }
   if (failed == 1)
     rs_err_set(err, "cannot write '%s': %s", temp, strerror(errno));
@@ -454,9 +475,11 @@ int rs_out_commit(rs_out_t* out, rs_err_t* err)
       failed = rs_err_set(err, "cannot write '%s': %s", manifest, strerror(errno)) != RS_OK;
   }
   unlink(temp);
+  rs_cleanup_drop(temp_slot);
   free(temp);
   free(manifest);
   free_names(before);
+  out->committed = !failed;
   return failed ? RS_ERR : RS_OK;
 }
 
@@ -465,8 +488,8 @@ void rs_out_close(rs_out_t* out)
   if (out == NULL)
     return;
   for (int i = 0; i < out->n_tables; i++) {
-    rs_table_t* t         = &out->tables[i];
-    pending_temp_paths[i] = NULL;
+    rs_table_t* t = &out->tables[i];
+    rs_cleanup_drop(t->slot);
     if (t->fp != NULL)
       fclose(t->fp);
     unlink(t->temp_path); /* a no-op after a commit */
@@ -475,7 +498,8 @@ void rs_out_close(rs_out_t* out)
     free(t->name);
     free(t->file);
   }
-  release_lock(out->lock_path, out->lock_fd);
+  release_lock(out->lock_path, out->lock_fd, out->lock_slot);
+  drop_dir(out->dir, out->dir_slot, !out->committed);
   free(out->dir);
   free(out);
 }

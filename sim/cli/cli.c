@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <xbt/config.h>
 #include <xbt/misc.h>
 #include <xbt/sysdep.h>
 
@@ -83,8 +84,11 @@ typedef struct cli {
   int csv;                  /* validate --format csv: the platform's figures as one CSV table */
   const char* gen_args[16]; /* platform options, as "key=value" for the same checks as a scenario's */
   int n_gen;
-  const char* sg_help; /* SimGrid's help flag for --cfg=help, --help-cfg or --log=help */
-  int argc;            /* the command and its options, for run.yaml's record */
+  const char* sg_help;     /* SimGrid's help flag for --cfg=help, --help-cfg or --log=help */
+  rs_sg_tracing_t tracing; /* what the --cfg items ask of SimGrid's tracing */
+  rs_out_t* early_out;     /* a run's outputs, opened before the platform when SimGrid traces it */
+  const char* trace_path;  /* where SimGrid writes the trace: a temporary file of early_out */
+  int argc;                /* the command and its options, for run.yaml's record */
   char** argv;
 } cli_t;
 
@@ -209,12 +213,15 @@ static int parse_options(cli_t* cli, int argc, char** argv, const char* usage)
     return rs_cli_usage_error(cli->command, "unexpected argument '%s'", argv[optind]);
   if (cli->sg_help) /* SimGrid 3.32 spells them --cfg-help and --help-logs; it prints and exits 0 */
     rs_sgopts_help(cli->sg_help);
-  for (int i = 0; i < cli->n_sg_args; i++) {
-    rs_err_t err = {{0}};
+  rs_err_t err = {{0}};
+  for (int i = 0; i < cli->n_sg_args; i++)
     if (rs_sgopts_check(cli->sg_args[i], &err) != RS_OK) {
       fprintf(stderr, "racksim: %s\n", err.msg);
       return RS_EXIT_INPUT;
     }
+  if (rs_sgopts_tracing(cli->sg_args, cli->n_sg_args, &cli->tracing, &err) != RS_OK) {
+    fprintf(stderr, "racksim: %s\n", err.msg);
+    return RS_EXIT_INPUT;
   }
   return -1;
 }
@@ -237,6 +244,21 @@ static void init_simgrid(const cli_t* cli)
     argv[argc++] = (char*)cli->sg_args[i];
   argv[argc] = NULL;
   simgrid_init(&argc, argv);
+  /* SimGrid opens its trace when the platform loads: a run's goes under a temporary name into the output
+   * directory, committed with the tables; a command that writes no outputs traces to nowhere. */
+  if (cli->tracing.on)
+    sg_cfg_set_string("tracing/filename", cli->trace_path ? cli->trace_path : "/dev/null");
+}
+
+/* Opens a traced run's outputs before SimGrid opens the trace, and names the trace's temporary file. */
+static int open_trace(cli_t* cli, const rs_scenario_t* sc, rs_err_t* err)
+{
+  if (!cli->tracing.on || strcmp(cli->command, "run") != 0)
+    return RS_OK;
+  if ((cli->early_out = rs_out_open(sc->outputs.dir, err)) == NULL)
+    return RS_ERR;
+  cli->trace_path = rs_out_external(cli->early_out, cli->tracing.file, err);
+  return cli->trace_path ? RS_OK : RS_ERR;
 }
 
 static int fail(int code, const rs_err_t* err)
@@ -257,6 +279,8 @@ static int prepare(cli_t* cli, rs_scenario_t** sc, rs_platform_t** plat, rs_run_
     cli->sets[cli->n_sets++] = "outputs.link_windows=true";
   if ((*sc = rs_scenario_load(cli->scenario, cli->sets, cli->n_sets, err)) == NULL)
     return RS_ERR;
+  if (open_trace(cli, *sc, err) != RS_OK)
+    return RS_ERR;
   init_simgrid(cli);
   rs_run_energy_init();
   const rs_sc_platform_t* sp = &(*sc)->platform;
@@ -272,6 +296,10 @@ static int prepare(cli_t* cli, rs_scenario_t** sc, rs_platform_t** plat, rs_run_
   int n_kinds;
   const rs_wl_ops_t* const* kinds = rs_wl_kinds(&n_kinds);
   *run                            = rs_run_new(*sc, *plat, kinds, n_kinds, cli->verbosity);
+  if (cli->early_out) { /* the run's from now on */
+    rs_run_use_out(*run, cli->early_out);
+    cli->early_out = NULL;
+  }
   return rs_run_prepare(*run, err);
 }
 
@@ -526,6 +554,7 @@ static int cmd_run_or_validate(cli_t* cli)
     free(record);
   }
   long long hosts = host_count(plat);
+  rs_out_close(cli->early_out); /* when the run failed before it took them */
   rs_run_free(run);
   rs_platform_free(plat);
   rs_scenario_free(sc);

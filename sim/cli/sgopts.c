@@ -267,6 +267,102 @@ int rs_sgopts_check(const char* arg, rs_err_t* err)
   return RS_OK;
 }
 
+/* ---- tracing ------------------------------------------------------------------------------------ */
+
+/* Tracing sub-options SimGrid 3.32 cannot take on racksim's platforms, with the reason. All but the last
+ * make SimGrid build a trace container per zone, host and link ("needs the platform"): it builds them
+ * while parsing, empties its stack of zones when the platform is created, and pops that empty stack
+ * again for every zone it seals at the start of the run, so the next link it meets is filed under
+ * whatever lies before the stack (a SIGSEGV, or "container ... already present" and an abort, on any
+ * platform with links in two zones; the graph of tracing/platform also reads past a Dijkstra zone's
+ * nodes: "dynar is not that long"). */
+static const struct {
+  const char* key;
+  const char* why;
+} refused_true[] = {
+    {"tracing/platform", "SimGrid 3.32 crashes tracing the platform of nested zones (docs/reliability.md)"},
+    {"tracing/uncategorized", "SimGrid 3.32 crashes tracing the platform of nested zones (docs/reliability.md); "
+                              "links.csv and link_windows.csv give the links' use"},
+    {"tracing/categorized", "SimGrid 3.32 crashes tracing the platform of nested zones (docs/reliability.md)"},
+    {"tracing/actor", "SimGrid 3.32 crashes tracing the platform of nested zones (docs/reliability.md)"},
+    {"tracing/vm", "racksim has no virtual machines, and SimGrid 3.32 aborts tracing them on any platform"},
+    {"tracing/smpi/group", "racksim does not use SMPI, and SimGrid 3.32 crashes tracing the platform of nested "
+                           "zones (docs/reliability.md)"},
+};
+
+static int truthy(const char* v)
+{
+  return strcmp(v, "yes") == 0 || strcmp(v, "on") == 0 || strcmp(v, "true") == 0 || strcmp(v, "1") == 0;
+}
+
+/* The trace's name must be a plain file name: a path would put it outside the output directory, names
+ * starting with '.' are racksim's own (temporary files, the lock, the manifest), and the suffix keeps it
+ * apart from every table and file a run writes. */
+static int check_trace_name(const char* value, rs_err_t* err)
+{
+  size_t n = strlen(value);
+  if (value[0] == '.' || strchr(value, '/') != NULL || n >= 200 || n < 7 || strcmp(value + n - 6, ".trace") != 0)
+    return rs_err_set(err,
+                      "--cfg=tracing/filename:%s: expected a file name ending in .trace, without a directory and "
+                      "not starting with '.' (racksim writes the trace into the output directory), got '%s'",
+                      value, value);
+  return RS_OK;
+}
+
+/* Applies one KEY:VALUE to t; last[k] keeps the last value of refused_true[k]. */
+static int tracing_item(const char* item, size_t len, rs_sg_tracing_t* t, char last[][8], rs_err_t* err)
+{
+  char key[KEY_LEN], value[256];
+  const char* colon = memchr(item, ':', len);
+  if (colon == NULL || (size_t)(colon - item) >= sizeof key || strncmp(item, "tracing", 7) != 0)
+    return RS_OK;
+  snprintf(key, sizeof key, "%.*s", (int)(colon - item), item);
+  snprintf(value, sizeof value, "%.*s", (int)(len - (size_t)(colon - item) - 1), colon + 1);
+  if (strcmp(key, "tracing") != 0 && strncmp(key, "tracing/", 8) != 0)
+    return RS_OK;
+  t->asked = 1;
+  if (strcmp(key, "tracing") == 0)
+    t->on = truthy(value);
+  else if (strcmp(key, "tracing/filename") == 0) {
+    if (check_trace_name(value, err) != RS_OK)
+      return RS_ERR;
+    snprintf(t->file, sizeof t->file, "%s", value);
+  } else if (strcmp(key, "tracing/smpi/format") == 0 && strcmp(value, "Paje") != 0)
+    return rs_err_set(err,
+                      "--cfg=tracing/smpi/format:%s: expected Paje (SMPI's TI format writes one file per host and "
+                      "link, named by the wall clock), got '%s'",
+                      value, value);
+  for (size_t k = 0; k < sizeof refused_true / sizeof refused_true[0]; k++)
+    if (strcmp(key, refused_true[k].key) == 0)
+      snprintf(last[k], 8, "%s", truthy(value) ? value : "");
+  return RS_OK;
+}
+
+int rs_sgopts_tracing(const char* const* args, int n, rs_sg_tracing_t* t, rs_err_t* err)
+{
+  enum { N_REFUSED = sizeof refused_true / sizeof refused_true[0] };
+  char last[N_REFUSED][8];
+  memset(last, 0, sizeof last);
+  *t = (rs_sg_tracing_t){0};
+  snprintf(t->file, sizeof t->file, "simgrid.trace");
+  for (int i = 0; i < n; i++) {
+    if (strncmp(args[i], "--cfg=", 6) != 0)
+      continue;
+    for (const char* p = args[i] + 6; *p;) {
+      p += strspn(p, " \t\n,");
+      size_t len = strcspn(p, " \t\n,");
+      if (len > 0 && tracing_item(p, len, t, last, err) != RS_OK)
+        return RS_ERR;
+      p += len;
+    }
+  }
+  for (int k = 0; k < N_REFUSED; k++)
+    if (t->on && last[k][0])
+      return rs_err_set(err, "--cfg=%s:%s: expected no (%s), got '%s'", refused_true[k].key, last[k],
+                        refused_true[k].why, last[k]);
+  return RS_OK;
+}
+
 void rs_sgopts_help(const char* flag)
 {
   char* argv[] = {"racksim", (char*)flag, NULL};

@@ -12,7 +12,6 @@
 #include "hw/hw_int.h"
 
 #include <errno.h>
-#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -379,32 +378,16 @@ int rs_platgen_write(FILE* fp, const rs_platgen_spec_t* sp, rs_err_t* err)
   return ferror(fp) ? rs_err_set(err, "cannot write the platform: %s", strerror(errno)) : RS_OK;
 }
 
-/* The temporary platform a signal must not leave behind: a handler may only unlink. */
-static const char* volatile temp_pending;
-
-static void temp_on_signal(int sig)
-{
-  if (temp_pending != NULL)
-    unlink(temp_pending);
-  signal(sig, SIG_DFL);
-  raise(sig);
-}
-
-static void temp_watch(const char* path)
-{
-  temp_pending         = path;
-  void (*handler)(int) = path ? temp_on_signal : SIG_DFL;
-  signal(SIGINT, handler);
-  signal(SIGTERM, handler);
-  signal(SIGHUP, handler);
-}
+/* The temporary platform's slot in the signal cleanup (base.h): one generated platform at a time. */
+static int temp_slot = -1;
 
 void rs_platgen_temp_remove(char* path)
 {
   if (path == NULL)
     return;
   unlink(path);
-  temp_watch(NULL);
+  rs_cleanup_drop(temp_slot);
+  temp_slot = -1;
   free(path);
 }
 
@@ -421,8 +404,8 @@ char* rs_platgen_temp(const rs_platgen_spec_t* sp, rs_err_t* err)
     free(path);
     return NULL;
   }
-  temp_watch(path);
-  int rc = rs_platgen_write(fp, sp, err);
+  temp_slot = rs_cleanup_add(path);
+  int rc    = rs_platgen_write(fp, sp, err);
   if (fclose(fp) != 0 && rc == RS_OK)
     rc = rs_err_set(err, "cannot write %s: %s", path, strerror(errno));
   if (rc != RS_OK) {

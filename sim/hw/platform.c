@@ -53,6 +53,7 @@ static void on_load_abort(int sig)
   else
     dprintf(2, "racksim: %s: not a platform SimGrid can load: %s\n", load_file,
             what ? what : "SimGrid stopped while reading it");
+  rs_cleanup_now(); /* a generated platform, the outputs opened for a trace: nothing may stay */
   _exit(RS_EXIT_INPUT);
 }
 
@@ -69,6 +70,63 @@ static int precheck_file(const char* file, rs_err_t* err)
   if (memchr(buf, '\0', n) != NULL || strstr(buf, "<?xml") == NULL)
     return rs_err_set(err, "%s:1: not a SimGrid platform: expected XML starting with <?xml ...?>", file);
   return RS_OK;
+}
+
+/* Checks one whole <link ...> tag that starts on line: SimGrid 3.32 keeps a SPLITDUPLEX link's state
+ * profile on the pair and hands its events to both halves, which own none of them: the first one
+ * aborts the run ("Unknown event!", SIGABRT). Bandwidth and latency profiles go to each half and work. */
+static int check_link_tag(const char* file, int line, const char* tag, rs_err_t* err)
+{
+  const char* at = strstr(tag, "state_file");
+  if (strstr(tag, "SPLITDUPLEX") == NULL || at == NULL || (at[10] != '=' && at[10] != ' '))
+    return RS_OK;
+  const char* id = strstr(tag, "id=");
+  int id_len     = id ? (int)strcspn(id + 4, "\"'") : 0;
+  return rs_err_at(err, file, line, "state_file",
+                   "link %.*s: expected no state profile on a SPLITDUPLEX link (SimGrid 3.32 aborts when it fires; "
+                   "make the link SHARED, or take it down with the scenario's failures section), got %.*s",
+                   id_len, id ? id + 4 : "", (int)strcspn(at, " />"), at);
+}
+
+/* Finds every <link ...> tag of file (one may span lines) for check_link_tag. */
+static int check_link_profiles(const char* file, rs_err_t* err)
+{
+  FILE* fp = fopen(file, "r");
+  if (fp == NULL)
+    return RS_OK; /* SimGrid says why */
+  char *line = NULL, *tag = NULL;
+  size_t cap = 0, tag_len = 0;
+  int n = 0, tag_line = 0, rc = RS_OK;
+  while (rc == RS_OK && getline(&line, &cap, fp) > 0) {
+    n++;
+    for (const char* p = line; rc == RS_OK && p && *p;) {
+      if (tag == NULL) {
+        p = strstr(p, "<link");
+        if (p == NULL || p[5] == '_') { /* <link_ctn> names a link, it declares none */
+          p = p ? p + 5 : NULL;
+          continue;
+        }
+        tag      = xbt_strdup("");
+        tag_len  = 0;
+        tag_line = n;
+      }
+      const char* end = strchr(p, '>');
+      size_t len      = end ? (size_t)(end - p) : strlen(p);
+      tag             = xbt_realloc(tag, tag_len + len + 1);
+      memcpy(tag + tag_len, p, len);
+      tag[tag_len += len] = '\0';
+      if (end == NULL)
+        break;
+      rc = check_link_tag(file, tag_line, tag, err);
+      free(tag);
+      tag = NULL;
+      p   = end + 1;
+    }
+  }
+  free(tag);
+  free(line);
+  fclose(fp);
+  return rc;
 }
 
 static int load_into_simgrid(const char* file, rs_err_t* err)
@@ -449,7 +507,8 @@ static int index_hosts(rs_platform_t* p, rs_err_t* err)
 int rs_platform_load(const char* file, rs_platform_t** out, rs_err_t* err)
 {
   *out = NULL;
-  if (precheck_file(file, err) != RS_OK || load_into_simgrid(file, err) != RS_OK)
+  if (precheck_file(file, err) != RS_OK || check_link_profiles(file, err) != RS_OK ||
+      load_into_simgrid(file, err) != RS_OK)
     return RS_ERR;
   rs_platform_t* p = xbt_new0(rs_platform_t, 1);
   p->file          = xbt_strdup(file);

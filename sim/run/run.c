@@ -1,6 +1,7 @@
 /* run.c -- one simulation from start to end: checks, outputs, the engine, progress and the summary.
  * Knows no workload kind: each is one rs_wl_ops_t entry, handed in by the caller. See LICENSE. */
 #include "run/run.h"
+#include "run/run_int.h"
 
 #include <string.h>
 #include <xbt/asserts.h>
@@ -231,15 +232,22 @@ static void write_summary(rs_run_t* run, rs_table_t* t, const rs_col_t* cols, in
   }
 }
 
+void rs_run_use_out(rs_run_t* run, rs_out_t* out)
+{
+  rs_out_close(run->out);
+  run->out = out;
+}
+
 int rs_run_open(rs_run_t* run, rs_err_t* err)
 {
-  if (run->out != NULL)
+  if (run->opened)
     return RS_OK;
-  if ((run->out = rs_out_open(run->sc->outputs.dir, err)) == NULL)
+  if (run->out == NULL && (run->out = rs_out_open(run->sc->outputs.dir, err)) == NULL)
     return RS_ERR;
   if (run->sc->outputs.events &&
       (run->events = rs_run_table(run, "events", events_cols, N_COLS(events_cols), err)) == NULL)
     return RS_ERR;
+  run->opened = 1;
   return RS_OK;
 }
 
@@ -270,6 +278,7 @@ int rs_run_execute(rs_run_t* run, rs_err_t* err)
   }
   rs_run_power_start(run);
   rs_run_faults_start(run);
+  rs_run__watch_engine_faults();
   simgrid_run();
   if (run->show_progress)
     fprintf(stderr, "\r\033[K");

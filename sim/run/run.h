@@ -102,6 +102,7 @@ struct rs_run {
   rs_run_wl_t* wls; /* one per workload, in scenario order */
   int prepared;     /* rs_run_prepare succeeded */
   rs_out_t* out;
+  int opened;              /* rs_run_open succeeded */
   rs_net_meter_t* meter;   /* NULL when outputs.links is none */
   rs_table_t* events;      /* NULL when the scenario turns events off */
   rs_table_t* collectives; /* NULL until a workload needs it */
@@ -124,6 +125,9 @@ void rs_run_free(rs_run_t* run); /* accepts NULL; removes partial outputs of a f
 
 /* Prepares every workload (rs_wl_ops_t.prepare); RS_ERR with a located message on the first that cannot run. */
 int rs_run_prepare(rs_run_t* run, rs_err_t* err);
+/* Gives run an output set its caller opened before the platform loaded (SimGrid opens a trace then);
+ * out is the run's from now on, and rs_run_open adds its tables to it. */
+void rs_run_use_out(rs_run_t* run, rs_out_t* out);
 /* Opens the output directory and events.csv (refusing a directory of a run racksim did not record);
  * RS_ERR and err when they cannot be written. rs_run_execute calls it when the caller has not. */
 int rs_run_open(rs_run_t* run, rs_err_t* err);

@@ -144,6 +144,9 @@ void rs_inf__fault(rs_run_t* run, int i, void* state, const rs_fault_t* f)
   char* hit = xbt_new0(char, run->plat->n_gpus + 1);
   for (int k = 0; k < f->n_gpus; k++)
     hit[f->gpus[k]] = 1;
+  /* Every replica the failure takes is marked first, then drained: a request leaving one of them must not
+   * be routed to another that fails at the same instant (a server, a rack), and be moved twice. */
+  char* changed = xbt_new0(char, w->n_replicas);
   for (int r = 0; r < w->n_replicas; r++) {
     const rs_inf_replica_t* rep = &w->reps[r];
     int mine                    = 0;
@@ -155,8 +158,11 @@ void rs_inf__fault(rs_run_t* run, int i, void* state, const rs_fault_t* f)
       w->router.down = xbt_new0(int, w->router.n);
     int was = w->router.down[r];
     w->router.down[r] += f->up ? -1 : 1;
-    if ((was == 0) != (w->router.down[r] == 0))
-      replica_change(w, r, f);
+    changed[r] = (was == 0) != (w->router.down[r] == 0);
   }
+  for (int r = 0; r < w->n_replicas; r++)
+    if (changed[r])
+      replica_change(w, r, f);
+  free(changed);
   free(hit);
 }

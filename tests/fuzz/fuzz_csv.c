@@ -1,6 +1,7 @@
 /* fuzz_csv.c -- libFuzzer target of racksim's CSV reader (traces, length and rate tables) and of its
  * number reader, which every numeric cell goes through. See LICENSE. */
 #include "base/base.h"
+#include "fuzz_file.h"
 
 #include <stdint.h>
 #include <stdio.h>
@@ -12,8 +13,7 @@ int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)
 {
   static char path[64];
-  if (path[0] == '\0')
-    snprintf(path, sizeof path, "/tmp/rs-fuzz-csv-%d.csv", (int)getpid());
+  rs_fuzz_path(path, sizeof path, "csv", ".csv");
   FILE* fp = fopen(path, "wb");
   if (fp == NULL)
     abort();

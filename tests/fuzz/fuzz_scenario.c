@@ -3,6 +3,7 @@
  * NUL bytes. The loader must refuse or accept; a crash, a hang, a leak or undefined behaviour is a bug.
  * Build and run: tests/fuzz/run.sh (docs/reliability.md). See LICENSE. */
 #include "scenario/scenario.h"
+#include "fuzz_file.h"
 
 #include <stdint.h>
 #include <stdio.h>
@@ -16,9 +17,8 @@ int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)
 {
-  static char path[64];
-  if (path[0] == '\0') /* one file per process, rewritten for every input */
-    snprintf(path, sizeof path, "/tmp/rs-fuzz-scenario-%d.yaml", (int)getpid());
+  static char path[64]; /* one file per process, rewritten for every input */
+  rs_fuzz_path(path, sizeof path, "scenario", ".yaml");
   const uint8_t* nul = memchr(data, 0, size);
   size_t yaml_len    = nul ? (size_t)(nul - data) : size;
   FILE* fp           = fopen(path, "wb");
