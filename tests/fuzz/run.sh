@@ -14,7 +14,7 @@ which=${1:-all}
 runs=${2:-10000000}
 secs=${3:-14400}
 out=$here/build-fuzz
-CC=clang cmake -S "$here" -B "$out" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DRACKSIM_FUZZ=ON -DBUILD_TESTING=OFF >/dev/null
+CC=clang CXX=clang++ cmake -S "$here" -B "$out" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DRACKSIM_FUZZ=ON -DBUILD_TESTING=OFF >/dev/null
 cmake --build "$out" -j"$(nproc)" --target fuzz_scenario fuzz_csv fuzz_hosts >/dev/null
 cd "$out"
 failed=0
