@@ -270,9 +270,9 @@ static void write_tier(FILE* fp, const rs_platgen_spec_t* sp, int site, const ch
     snprintf(a, sizeof a, "s%d-%s%d", site, tier, i);
     if (storage)
       fprintf(fp,
-              "<host id=\"%s\" speed=\"1Gf\"><prop id=\"rs.role\" value=\"storage\"/><prop id=\"rs.site\" "
+              "<host id=\"%s\" speed=\"%gGf\"><prop id=\"rs.role\" value=\"storage\"/><prop id=\"rs.site\" "
               "value=\"%d\"/><prop id=\"rs.nic_gbits_per_s\" value=\"%g\"/></host>\n",
-              a, site, gbits);
+              a, (double)RS_HW_STORAGE_HOST_GFLOPS, site, gbits);
     else
       write_cpu(fp, a, -1, site, sp->fleet_cpu);
     snprintf(b, sizeof b, "s%d-%s%d-nic", site, tier, i);

@@ -72,6 +72,8 @@ int rs_hw__check_spec(const rs_platgen_spec_t* spec, rs_err_t* err);
 /* Bandwidth of links that stand for latency only (switch hops, the non-blocking spine): not a hardware
  * figure, just far above anything that crosses them, so they never limit a flow. */
 #define RS_HW_LATENCY_ONLY_GBYTES_PER_S 1e6
+/* A storage host's speed: it computes nothing, the figure only satisfies SimGrid (a speed of 0 aborts). */
+#define RS_HW_STORAGE_HOST_GFLOPS 1
 /* Each rail leaf's uplinks together: its servers' NIC bandwidth divided by the oversubscription. */
 double rs_hw__uplink_gbits(const rs_platgen_spec_t* spec);
 /* Entry `site` of spec's providers list, *len characters long; NULL when the list has none. */
