@@ -11,7 +11,7 @@ sizes=${*:-16 256 2048 4096 14564}
 printf '| GPUs | UltraServers | user_s | sys_s | wall_s | peak_rss_mib |\n|---:|---:|---:|---:|---:|---:|\n'
 for servers in $sizes; do
   out=$( { /usr/bin/time -f 'user %U\nsys %S\nwall %e\nrss %M' "$build/racksim" platform u-p6e-gb200x72 --servers "$servers" --describe >/dev/null; } 2>&1 )
-  val() { printf '%s\n' "$out" | awk -v k="$1" '$1 == k {print $2}'; }
-  printf '| %d | %d | %s | %s | %s | %.0f |\n' $((servers * 72)) "$servers" "$(val user)" "$(val sys)" "$(val wall)" \
-    "$(echo "$(val rss) / 1024" | bc -l)"
+  # one row from time's lines; its peak RSS comes in KiB
+  printf '%s\n' "$out" | awk -v g=$((servers * 72)) -v s="$servers" '{v[$1] = $2}
+    END {printf "| %d | %d | %s | %s | %s | %.0f |\n", g, s, v["user"], v["sys"], v["wall"], v["rss"] / 1024}'
 done

@@ -2,10 +2,11 @@
  * SimGrid 3.32 offers only in C++ (so this file is C++). It makes what rs_platgen_write's XML describes
  * (generate.c says why the fabric is laid out so), in the XML's order and with its names and figures:
  * the engine numbers its points and Dijkstra breaks ties by that order, so every route, and with it
- * every result, is the same. What it saves: writing and lexing about 1.2 kB of XML per GPU, and above
- * all the parser's look-up of every route's links by name from the root zone, depth first through every
- * pod (O(links x pods)): here each link is at hand. The hosts' rs.* properties go to racksim's host
- * table (gen_hosts.c); only the energy plugin's wattage_per_state stays a SimGrid property. See LICENSE. */
+ * every result, is the same. What it saves: writing and lexing about 1.3 kB of XML per GPU (1,259 bytes
+ * at 256 UltraServers, measured 2026-12-03), and above all the parser's look-up of every route's links
+ * by name from the root zone, depth first through every pod (O(links x pods)): here each link is at
+ * hand. The hosts' rs.* properties go to racksim's host table (gen_hosts.c); only the energy plugin's
+ * wattage_per_state stays a SimGrid property. See LICENSE. */
 /* C's hw.h names functions after their structs (rs_hw_cpu); C++ warns that one hides the other's
  * constructor, which C code never calls. */
 #pragma GCC diagnostic push
@@ -38,15 +39,12 @@ using Dir = sg4::LinkInRoute::Direction;
 namespace
 {
 
-/* Bandwidth of links that stand for latency only (generate.c's LATENCY_ONLY_GBYTES_PER_S). */
-const double latency_only_gbytes_per_s = 1e6;
-
 /* Every figure of the platform in SimGrid's units, read by SimGrid's own unit parser from the very text
  * the XML carries ("%g" and a unit), so that a rounded "%g" rounds here too. */
 struct figures {
   double gpu_speed, cpu_speed, fleet_speed, storage_speed;
   double nvlink_bw, nic_bw, c2c_bw, mem_bw, fast_bw, up_bw, fleet_nic_bw, wan_bw, storage_bw;
-  double no_lat, leaf_lat, spine_lat, fleet_lat, wan_lat;
+  double no_lat, leaf_lat, spine_lat, wan_lat;
 };
 
 double speed(double v, const char* unit)
@@ -82,16 +80,15 @@ figures read_figures(const rs_platgen_spec_t* sp)
   x.nic_bw        = bandwidth(s->gpu->nic_gbits_per_s, "Gbps");
   x.c2c_bw        = bandwidth(s->c2c_gbytes_per_s, "GBps");
   x.mem_bw        = bandwidth(s->cpu->mem_gbytes_per_s, "GBps");
-  x.fast_bw       = bandwidth(latency_only_gbytes_per_s, "GBps");
-  x.up_bw         = bandwidth(sp->servers_per_pod * s->gpu->nic_gbits_per_s / sp->oversubscription, "Gbps");
+  x.fast_bw       = bandwidth(RS_HW_LATENCY_ONLY_GBYTES_PER_S, "GBps");
+  x.up_bw         = bandwidth(rs_hw__uplink_gbits(sp), "Gbps");
   x.fleet_nic_bw  = f ? bandwidth(f->nic_gbits_per_s, "Gbps") : 0;
   x.wan_bw        = bandwidth(sp->wan_gbits_per_s, "Gbps");
-  x.storage_speed = speed(1, "Gf");
+  x.storage_speed = speed(RS_HW_STORAGE_HOST_GFLOPS, "Gf");
   x.storage_bw    = bandwidth(sp->storage_gbits_per_s, "Gbps");
   x.no_lat        = latency_us(0);
   x.leaf_lat      = latency_us(sp->hop_latency_us / 2);
   x.spine_lat     = latency_us(sp->hop_latency_us);
-  x.fleet_lat     = x.leaf_lat;
   x.wan_lat       = latency_us(sp->wan_latency_ms * 1000);
   return x;
 }
@@ -272,37 +269,26 @@ member build_pod(builder& b, int site, int pod, int first_us, int n_us)
   return {z, spine};
 }
 
-member build_fleet(builder& b, int site)
+/* A tier of the site's hosts, each behind its NIC to the tier's gateway (generate.c's write_tier): the
+ * CPU fleet, or the storage tier. */
+member build_tier(builder& b, int site, const char* tier)
 {
-  sg4::NetZone* z = detached_zone(sg4::create_dijkstra_zone(name(b, "s%d-fleet", site), true));
-  NetPoint* gw    = z->create_router(name(b, "s%d-fleet-gw", site));
-  const char* w   = b.table->fleet_states_watts ? b.table->fleet_watts : nullptr;
+  bool storage    = std::strcmp(tier, "storage") == 0;
+  int n           = storage ? b.sp->storage_hosts : b.sp->cpu_hosts;
+  double spd      = storage ? b.f.storage_speed : b.f.fleet_speed;
+  int cores       = storage ? 1 : b.sp->fleet_cpu->cores;
+  const char* w   = !storage && b.table->fleet_states_watts ? b.table->fleet_watts : nullptr;
+  double bw       = storage ? b.f.storage_bw : b.f.fleet_nic_bw;
+  sg4::NetZone* z = detached_zone(sg4::create_dijkstra_zone(name(b, "s%d-%s", site, tier), true));
+  NetPoint* gw    = z->create_router(name(b, "s%d-%s-gw", site, tier));
   std::vector<sg4::Host*> hosts;
   std::vector<sg4::Link*> nics;
-  for (int i = 0; i < b.sp->cpu_hosts; i++) {
-    hosts.push_back(host(z, name(b, "s%d-fleet%d", site, i), b.f.fleet_speed, b.sp->fleet_cpu->cores, w));
-    rs_hw__gen_add(b.table, {nullptr, hosts.back(), RS_GEN_FLEET, -1, i, site, -1, -1});
-    nics.push_back(split_duplex(z, name(b, "s%d-fleet%d-nic", site, i), b.f.fleet_nic_bw, b.f.fleet_lat));
+  for (int i = 0; i < n; i++) {
+    hosts.push_back(host(z, name(b, "s%d-%s%d", site, tier, i), spd, cores, w));
+    rs_hw__gen_add(b.table, {nullptr, hosts.back(), storage ? RS_GEN_STORAGE : RS_GEN_FLEET, -1, i, site, -1, -1});
+    nics.push_back(split_duplex(z, name(b, "s%d-%s%d-nic", site, tier, i), bw, b.f.leaf_lat));
   }
-  for (int i = 0; i < b.sp->cpu_hosts; i++)
-    route(z, hosts[i]->get_netpoint(), gw, nics[i], nullptr);
-  return {z, gw};
-}
-
-/* The site's storage tier (generate.c's write_storage): its hosts, each behind its NIC to the tier's
- * gateway. */
-member build_storage(builder& b, int site)
-{
-  sg4::NetZone* z = detached_zone(sg4::create_dijkstra_zone(name(b, "s%d-storage", site), true));
-  NetPoint* gw    = z->create_router(name(b, "s%d-storage-gw", site));
-  std::vector<sg4::Host*> hosts;
-  std::vector<sg4::Link*> nics;
-  for (int i = 0; i < b.sp->storage_hosts; i++) {
-    hosts.push_back(host(z, name(b, "s%d-storage%d", site, i), b.f.storage_speed, 1, nullptr));
-    rs_hw__gen_add(b.table, {nullptr, hosts.back(), RS_GEN_STORAGE, -1, i, site, -1, -1});
-    nics.push_back(split_duplex(z, name(b, "s%d-storage%d-nic", site, i), b.f.storage_bw, b.f.leaf_lat));
-  }
-  for (int i = 0; i < b.sp->storage_hosts; i++)
+  for (int i = 0; i < n; i++)
     route(z, hosts[i]->get_netpoint(), gw, nics[i], nullptr);
   return {z, gw};
 }
@@ -310,12 +296,10 @@ member build_storage(builder& b, int site)
 /* The site's cloud provider, entry `site` of the providers list (generate.c's write_provider). */
 void set_provider(const rs_platgen_spec_t* sp, sg4::NetZone* z, int site)
 {
-  const char* p = sp->providers;
-  for (int k = 0; p != nullptr && k < site; k++)
-    if ((p = std::strchr(p, ',')) != nullptr)
-      p++;
+  int len;
+  const char* p = rs_hw__provider(sp, site, &len);
   if (p != nullptr)
-    z->set_property("rs.provider", std::string(p, std::strcspn(p, ",")));
+    z->set_property("rs.provider", std::string(p, (size_t)len));
 }
 
 /* A site: its pods, its CPU fleet, its storage tier and its border, joined by the site's spine. */
@@ -331,9 +315,9 @@ member build_site(builder& b, int site)
     m.push_back(build_pod(b, site, p, site * sp->servers + first, count));
   }
   if (sp->cpu_hosts > 0)
-    m.push_back(build_fleet(b, site));
+    m.push_back(build_tier(b, site, "fleet"));
   if (sp->storage_hosts > 0)
-    m.push_back(build_storage(b, site));
+    m.push_back(build_tier(b, site, "storage"));
   sg4::NetZone* edge = detached_zone(sg4::create_full_zone(name(b, "s%d-edge", site)));
   NetPoint* border   = edge->create_router(name(b, "s%d-border", site));
   m.push_back({edge, border});

@@ -10,21 +10,6 @@
 #include <string.h>
 #include <xbt/sysdep.h>
 
-/* The GPU figures the first GPU of each server states (write_gpu), in rs_gen_t.gpu_fig's order. */
-static const char* const gpu_fig_keys[8] = {"rs.bf16_tflops",     "rs.fp8_tflops",       "rs.fp4_tflops",
-                                            "rs.hbm_gbytes",      "rs.hbm_tbytes_per_s", "rs.nvlink_gbytes_per_s",
-                                            "rs.nic_gbits_per_s", "rs.tdp_watts"};
-
-/* SimGrid's Idle:OneCore:AllCores of a CPU, as write_cpu writes it; 0 when the CPU has no TDP. */
-static int cpu_watts(char* buf, size_t len, const rs_hw_cpu_t* c)
-{
-  if (!(c->tdp_watts > 0))
-    return 0;
-  double idle = c->tdp_watts * RS_HW_CPU_IDLE_FRACTION;
-  snprintf(buf, len, "%g:%g:%g", idle, idle + (c->tdp_watts - idle) / c->cores, c->tdp_watts);
-  return 1;
-}
-
 rs_gen_t* rs_hw__gen_new(const rs_platgen_spec_t* sp)
 {
   const rs_hw_server_t* s = sp->server;
@@ -43,23 +28,22 @@ rs_gen_t* rs_hw__gen_new(const rs_platgen_spec_t* sp)
   t->gpu_model   = g->model;
   t->cpu_model   = s->cpu->model;
   t->fleet_model = sp->fleet_cpu ? sp->fleet_cpu->model : NULL;
-  double figs[8] = {g->bf16_tflops,      g->fp8_tflops,          g->fp4_tflops,      g->hbm_gbytes,
-                    g->hbm_tbytes_per_s, g->nvlink_gbytes_per_s, g->nic_gbits_per_s, g->tdp_watts};
-  for (int i = 0; i < 8; i++)
+  double figs[RS_HW_GPU_FIGS];
+  rs_hw__gpu_figs(g, figs);
+  for (int i = 0; i < RS_HW_GPU_FIGS; i++)
     snprintf(t->gpu_fig[i], sizeof t->gpu_fig[i], "%g", figs[i]);
-  snprintf(t->gpu_watts, sizeof t->gpu_watts, "%g:%g:%g", g->tdp_watts * RS_HW_GPU_IDLE_FRACTION, g->tdp_watts,
-           g->tdp_watts);
-  t->cpu_states_watts = cpu_watts(t->cpu_watts, sizeof t->cpu_watts, s->cpu);
+  rs_hw__gpu_watts(t->gpu_watts, sizeof t->gpu_watts, g);
+  t->cpu_states_watts = rs_hw__cpu_watts(t->cpu_watts, sizeof t->cpu_watts, s->cpu);
   snprintf(t->cpu_mem, sizeof t->cpu_mem, "%g", s->cpu->mem_gbytes);
   if (sp->fleet_cpu) {
-    t->fleet_states_watts = cpu_watts(t->fleet_watts, sizeof t->fleet_watts, sp->fleet_cpu);
+    t->fleet_states_watts = rs_hw__cpu_watts(t->fleet_watts, sizeof t->fleet_watts, sp->fleet_cpu);
     snprintf(t->fleet_mem, sizeof t->fleet_mem, "%g", sp->fleet_cpu->mem_gbytes);
   }
   snprintf(t->storage_nic, sizeof t->storage_nic, "%g", sp->storage_gbits_per_s);
   return t;
 }
 
-int rs_hw__gen_add(rs_gen_t* t, rs_gen_host_t h)
+void rs_hw__gen_add(rs_gen_t* t, rs_gen_host_t h)
 {
   if (t->n_hosts == t->cap) {
     t->cap   = t->cap ? 2 * t->cap : 1024;
@@ -67,7 +51,6 @@ int rs_hw__gen_add(rs_gen_t* t, rs_gen_host_t h)
   }
   h.gen                  = t;
   t->hosts[t->n_hosts++] = h;
-  return (int)t->n_hosts - 1;
 }
 
 void rs_hw__gen_free(rs_gen_t* t)
@@ -95,8 +78,8 @@ static const char* gpu_prop(const rs_gen_host_t* h, const char* key)
     return h->cpu >= 0 ? sg_host_get_name(t->hosts[h->cpu].host) : NULL;
   if (strcmp(key, "wattage_per_state") == 0)
     return t->gpu_watts;
-  for (int i = 0; h->local == 0 && i < 8; i++)
-    if (strcmp(key, gpu_fig_keys[i]) == 0)
+  for (int i = 0; h->local == 0 && i < RS_HW_GPU_FIGS; i++)
+    if (strcmp(key, rs_hw__gpu_fig_keys[i]) == 0)
       return t->gpu_fig[i];
   return NULL;
 }

@@ -17,10 +17,6 @@
 #include <unistd.h>
 #include <xbt/misc.h>
 
-/* Bandwidth of links that stand for latency only (switch hops, the non-blocking spine): not a hardware
- * figure, just far above anything that crosses them, so they never limit a flow. */
-#define LATENCY_ONLY_GBYTES_PER_S 1e6
-
 rs_platgen_spec_t rs_platgen_default(const rs_hw_server_t* server, int servers)
 {
   return (rs_platgen_spec_t){.server              = server,
@@ -79,6 +75,48 @@ static void write_header(FILE* fp, const rs_platgen_spec_t* sp)
               "  </config>\n");
 }
 
+/* ---- figures the builder shares (hw_int.h) -------------------------------------------------------- */
+
+const char* const rs_hw__gpu_fig_keys[RS_HW_GPU_FIGS] = {
+    "rs.bf16_tflops",      "rs.fp8_tflops",          "rs.fp4_tflops",      "rs.hbm_gbytes",
+    "rs.hbm_tbytes_per_s", "rs.nvlink_gbytes_per_s", "rs.nic_gbits_per_s", "rs.tdp_watts"};
+
+void rs_hw__gpu_figs(const rs_hw_gpu_t* g, double v[RS_HW_GPU_FIGS])
+{
+  double f[RS_HW_GPU_FIGS] = {g->bf16_tflops,      g->fp8_tflops,          g->fp4_tflops,      g->hbm_gbytes,
+                              g->hbm_tbytes_per_s, g->nvlink_gbytes_per_s, g->nic_gbits_per_s, g->tdp_watts};
+  memcpy(v, f, sizeof f);
+}
+
+void rs_hw__gpu_watts(char* buf, size_t size, const rs_hw_gpu_t* g)
+{
+  snprintf(buf, size, "%g:%g:%g", g->tdp_watts * RS_HW_GPU_IDLE_FRACTION, g->tdp_watts, g->tdp_watts);
+}
+
+int rs_hw__cpu_watts(char* buf, size_t size, const rs_hw_cpu_t* c)
+{
+  if (!(c->tdp_watts > 0))
+    return 0;
+  double idle = c->tdp_watts * RS_HW_CPU_IDLE_FRACTION;
+  snprintf(buf, size, "%g:%g:%g", idle, idle + (c->tdp_watts - idle) / c->cores, c->tdp_watts);
+  return 1;
+}
+
+double rs_hw__uplink_gbits(const rs_platgen_spec_t* sp)
+{
+  return sp->servers_per_pod * sp->server->gpu->nic_gbits_per_s / sp->oversubscription;
+}
+
+const char* rs_hw__provider(const rs_platgen_spec_t* sp, int site, int* len)
+{
+  const char* p = sp->providers;
+  for (int k = 0; p != NULL && k < site; k++)
+    if ((p = strchr(p, ',')) != NULL)
+      p++;
+  *len = p ? (int)strcspn(p, ",") : 0;
+  return p;
+}
+
 /* ---- elements ----------------------------------------------------------------------------------- */
 
 static void xml_link(FILE* fp, const char* id, double bw, const char* unit, double lat_us, const char* policy)
@@ -109,16 +147,13 @@ static void write_gpu(FILE* fp, int us, int site, int pod, int i, const rs_hw_se
           i, site, pod);
   if (s->c2c) /* the CPU whose NVLink-C2C it hangs off (racksim models no PCIe path) */
     fprintf(fp, "<prop id=\"rs.cpu\" value=\"us%d-cpu%d\"/>\n", us, i / (s->gpus / s->cpus));
-  fprintf(fp, "<prop id=\"wattage_per_state\" value=\"%g:%g:%g\"/><prop id=\"wattage_off\" value=\"0\"/>\n",
-          g->tdp_watts * RS_HW_GPU_IDLE_FRACTION, g->tdp_watts, g->tdp_watts);
-  if (i == 0)
-    fprintf(fp,
-            "<prop id=\"rs.bf16_tflops\" value=\"%g\"/><prop id=\"rs.fp8_tflops\" value=\"%g\"/>"
-            "<prop id=\"rs.fp4_tflops\" value=\"%g\"/><prop id=\"rs.hbm_gbytes\" value=\"%g\"/>\n"
-            "<prop id=\"rs.hbm_tbytes_per_s\" value=\"%g\"/><prop id=\"rs.nvlink_gbytes_per_s\" value=\"%g\"/>"
-            "<prop id=\"rs.nic_gbits_per_s\" value=\"%g\"/><prop id=\"rs.tdp_watts\" value=\"%g\"/>\n",
-            g->bf16_tflops, g->fp8_tflops, g->fp4_tflops, g->hbm_gbytes, g->hbm_tbytes_per_s, g->nvlink_gbytes_per_s,
-            g->nic_gbits_per_s, g->tdp_watts);
+  char w[96];
+  rs_hw__gpu_watts(w, sizeof w, g);
+  fprintf(fp, "<prop id=\"wattage_per_state\" value=\"%s\"/><prop id=\"wattage_off\" value=\"0\"/>\n", w);
+  double v[RS_HW_GPU_FIGS];
+  rs_hw__gpu_figs(g, v);
+  for (int k = 0; i == 0 && k < RS_HW_GPU_FIGS; k++) /* four to a line */
+    fprintf(fp, "<prop id=\"%s\" value=\"%g\"/>%s", rs_hw__gpu_fig_keys[k], v[k], k % 4 == 3 ? "\n" : "");
   fprintf(fp, "</host>\n");
 }
 
@@ -130,11 +165,9 @@ static void write_cpu(FILE* fp, const char* id, int rack, int site, const rs_hw_
   if (rack >= 0)
     fprintf(fp, "<prop id=\"rs.rack\" value=\"%d\"/>", rack);
   fprintf(fp, "<prop id=\"rs.site\" value=\"%d\"/>\n", site);
-  if (c->tdp_watts > 0) { /* SimGrid's Idle:OneCore:AllCores, linear in the busy cores */
-    double idle = c->tdp_watts * RS_HW_CPU_IDLE_FRACTION;
-    fprintf(fp, "<prop id=\"wattage_per_state\" value=\"%g:%g:%g\"/><prop id=\"wattage_off\" value=\"0\"/>\n", idle,
-            idle + (c->tdp_watts - idle) / c->cores, c->tdp_watts);
-  }
+  char w[96];
+  if (rs_hw__cpu_watts(w, sizeof w, c))
+    fprintf(fp, "<prop id=\"wattage_per_state\" value=\"%s\"/><prop id=\"wattage_off\" value=\"0\"/>\n", w);
   fprintf(fp, "</host>\n");
 }
 
@@ -195,14 +228,13 @@ static void write_pod(FILE* fp, const rs_platgen_spec_t* sp, int site, int pod, 
   snprintf(id, sizeof id, "s%d-pod%d", site, pod);
   fprintf(fp, "<zone id=\"%s\" routing=\"DijkstraCache\">\n", id);
   snprintf(a, sizeof a, "%s-leafhop", id);
-  xml_link(fp, a, LATENCY_ONLY_GBYTES_PER_S, "GBps", sp->hop_latency_us / 2, "FATPIPE");
+  xml_link(fp, a, RS_HW_LATENCY_ONLY_GBYTES_PER_S, "GBps", sp->hop_latency_us / 2, "FATPIPE");
   snprintf(a, sizeof a, "%s-spinehop", id);
-  xml_link(fp, a, LATENCY_ONLY_GBYTES_PER_S, "GBps", sp->hop_latency_us, "FATPIPE");
+  xml_link(fp, a, RS_HW_LATENCY_ONLY_GBYTES_PER_S, "GBps", sp->hop_latency_us, "FATPIPE");
   for (int k = 0; k < s->gpus; k++)
     fprintf(fp, "<router id=\"%s-rail%d\"/>\n", id, k);
   fprintf(fp, "<router id=\"%s-spine\"/>\n", id);
-  /* Each rail leaf's uplinks together carry its servers' NIC bandwidth divided by the oversubscription. */
-  double up_gbits = sp->servers_per_pod * s->gpu->nic_gbits_per_s / sp->oversubscription;
+  double up_gbits = rs_hw__uplink_gbits(sp);
   for (int k = 0; k < s->gpus; k++) {
     snprintf(b, sizeof b, "%s-rail%d-up", id, k);
     xml_link(fp, b, up_gbits, "Gbps", 0, "SPLITDUPLEX");
@@ -222,47 +254,33 @@ static void write_pod(FILE* fp, const rs_platgen_spec_t* sp, int site, int pod, 
   fprintf(fp, "</zone>\n");
 }
 
-static void write_fleet(FILE* fp, const rs_platgen_spec_t* sp, int site)
+/* A tier of the site's hosts behind their own NICs to the tier's gateway on the site's spine: the CPU
+ * fleet ("fleet"), or the storage tier ("storage"): storage_hosts file servers, each behind a NIC of
+ * storage_gbits_per_s (an FSx-for-Lustre-like file system whose aggregate bandwidth is their sum), which
+ * compute nothing; their speed only satisfies SimGrid. */
+static void write_tier(FILE* fp, const rs_platgen_spec_t* sp, int site, const char* tier)
 {
-  const rs_hw_cpu_t* c = sp->fleet_cpu;
-  char a[64], b[64];
-  fprintf(fp, "<zone id=\"s%d-fleet\" routing=\"DijkstraCache\">\n<router id=\"s%d-fleet-gw\"/>\n", site, site);
-  for (int i = 0; i < sp->cpu_hosts; i++) {
-    snprintf(a, sizeof a, "s%d-fleet%d", site, i);
-    write_cpu(fp, a, -1, site, c);
-    snprintf(b, sizeof b, "s%d-fleet%d-nic", site, i);
-    xml_link(fp, b, c->nic_gbits_per_s, "Gbps", sp->hop_latency_us / 2, "SPLITDUPLEX");
-  }
-  for (int i = 0; i < sp->cpu_hosts; i++) {
-    snprintf(a, sizeof a, "s%d-fleet%d", site, i);
-    snprintf(b, sizeof b, "s%d-fleet%d-nic", site, i);
-    char gw[32];
-    snprintf(gw, sizeof gw, "s%d-fleet-gw", site);
-    route(fp, a, gw, b, NULL);
-  }
-  fprintf(fp, "</zone>\n");
-}
-
-/* The site's storage tier: storage_hosts file servers, each behind a NIC of storage_gbits_per_s to the
- * tier's gateway on the site's spine (an FSx-for-Lustre-like file system whose aggregate bandwidth is
- * their sum). The hosts compute nothing; their speed only satisfies SimGrid. */
-static void write_storage(FILE* fp, const rs_platgen_spec_t* sp, int site)
-{
+  int storage  = strcmp(tier, "storage") == 0;
+  int n        = storage ? sp->storage_hosts : sp->cpu_hosts;
+  double gbits = storage ? sp->storage_gbits_per_s : sp->fleet_cpu->nic_gbits_per_s;
   char a[64], b[64], gw[32];
-  snprintf(gw, sizeof gw, "s%d-storage-gw", site);
-  fprintf(fp, "<zone id=\"s%d-storage\" routing=\"DijkstraCache\">\n<router id=\"%s\"/>\n", site, gw);
-  for (int i = 0; i < sp->storage_hosts; i++) {
-    snprintf(a, sizeof a, "s%d-storage%d", site, i);
-    fprintf(fp,
-            "<host id=\"%s\" speed=\"1Gf\"><prop id=\"rs.role\" value=\"storage\"/><prop id=\"rs.site\" "
-            "value=\"%d\"/><prop id=\"rs.nic_gbits_per_s\" value=\"%g\"/></host>\n",
-            a, site, sp->storage_gbits_per_s);
-    snprintf(b, sizeof b, "s%d-storage%d-nic", site, i);
-    xml_link(fp, b, sp->storage_gbits_per_s, "Gbps", sp->hop_latency_us / 2, "SPLITDUPLEX");
+  snprintf(gw, sizeof gw, "s%d-%s-gw", site, tier);
+  fprintf(fp, "<zone id=\"s%d-%s\" routing=\"DijkstraCache\">\n<router id=\"%s\"/>\n", site, tier, gw);
+  for (int i = 0; i < n; i++) {
+    snprintf(a, sizeof a, "s%d-%s%d", site, tier, i);
+    if (storage)
+      fprintf(fp,
+              "<host id=\"%s\" speed=\"%gGf\"><prop id=\"rs.role\" value=\"storage\"/><prop id=\"rs.site\" "
+              "value=\"%d\"/><prop id=\"rs.nic_gbits_per_s\" value=\"%g\"/></host>\n",
+              a, (double)RS_HW_STORAGE_HOST_GFLOPS, site, gbits);
+    else
+      write_cpu(fp, a, -1, site, sp->fleet_cpu);
+    snprintf(b, sizeof b, "s%d-%s%d-nic", site, tier, i);
+    xml_link(fp, b, gbits, "Gbps", sp->hop_latency_us / 2, "SPLITDUPLEX");
   }
-  for (int i = 0; i < sp->storage_hosts; i++) {
-    snprintf(a, sizeof a, "s%d-storage%d", site, i);
-    snprintf(b, sizeof b, "s%d-storage%d-nic", site, i);
+  for (int i = 0; i < n; i++) {
+    snprintf(a, sizeof a, "s%d-%s%d", site, tier, i);
+    snprintf(b, sizeof b, "s%d-%s%d-nic", site, tier, i);
     route(fp, a, gw, b, NULL);
   }
   fprintf(fp, "</zone>\n");
@@ -272,13 +290,10 @@ static void write_storage(FILE* fp, const rs_platgen_spec_t* sp, int site)
  * failures event's `provider:` names). */
 static void write_provider(FILE* fp, const rs_platgen_spec_t* sp, int site)
 {
-  const char* p = sp->providers;
-  for (int k = 0; p != NULL && k < site; k++)
-    if ((p = strchr(p, ',')) != NULL)
-      p++;
+  int len;
+  const char* p = rs_hw__provider(sp, site, &len);
   if (p == NULL)
     return;
-  int len = (int)strcspn(p, ",");
   fprintf(fp, "<prop id=\"rs.provider\" value=\"%.*s\"/>\n", len, p);
 }
 
@@ -304,13 +319,13 @@ static void write_site(FILE* fp, const rs_platgen_spec_t* sp, int site)
     n++;
   }
   if (sp->cpu_hosts > 0) {
-    write_fleet(fp, sp, site);
+    write_tier(fp, sp, site, "fleet");
     snprintf(m[n].zone, sizeof m[n].zone, "s%d-fleet", site);
     snprintf(m[n].gw, sizeof m[n].gw, "s%d-fleet-gw", site);
     n++;
   }
   if (sp->storage_hosts > 0) {
-    write_storage(fp, sp, site);
+    write_tier(fp, sp, site, "storage");
     snprintf(m[n].zone, sizeof m[n].zone, "s%d-storage", site);
     snprintf(m[n].gw, sizeof m[n].gw, "s%d-storage-gw", site);
     n++;
@@ -322,7 +337,7 @@ static void write_site(FILE* fp, const rs_platgen_spec_t* sp, int site)
   /* The spine between the site's zones: non-blocking, so a latency-only link. */
   char spine[32];
   snprintf(spine, sizeof spine, "s%d-spine", site);
-  xml_link(fp, spine, LATENCY_ONLY_GBYTES_PER_S, "GBps", 0, "FATPIPE");
+  xml_link(fp, spine, RS_HW_LATENCY_ONLY_GBYTES_PER_S, "GBps", 0, "FATPIPE");
   for (int i = 0; i < n; i++)
     for (int j = i + 1; j < n; j++)
       fprintf(fp,

@@ -20,6 +20,9 @@ typedef enum { RS_GEN_GPU, RS_GEN_CPU, RS_GEN_FLEET, RS_GEN_STORAGE } rs_gen_rol
 
 struct rs_gen;
 
+/* How many model figures (rs.bf16_tflops ... rs.tdp_watts) a server's first GPU states. */
+#define RS_HW_GPU_FIGS 8
+
 /* One host as the builder made it: what the rs.* properties of its XML would say, in numbers. */
 typedef struct rs_gen_host {
   const struct rs_gen* gen; /* the table, for the strings its properties return */
@@ -41,17 +44,17 @@ typedef struct rs_gen {
   char (*num)[12]; /* decimal strings of 0 .. n_num - 1 */
   int n_num;
   const char *gpu_model, *cpu_model, *fleet_model;
-  char gpu_fig[8][32]; /* rs.bf16_tflops ... rs.tdp_watts, in gpu_fig_keys' order */
+  char gpu_fig[RS_HW_GPU_FIGS][32]; /* rs.bf16_tflops ... rs.tdp_watts, in rs_hw__gpu_fig_keys' order */
   char gpu_watts[96], cpu_watts[96], fleet_watts[96];
   char cpu_mem[32], fleet_mem[32];
   char storage_nic[32];                     /* a storage host's rs.nic_gbits_per_s */
   int cpu_states_watts, fleet_states_watts; /* 0: that CPU model has no TDP, so no wattage properties */
 } rs_gen_t;
 
-/* A new, empty table for spec's hosts, its strings formatted; NULL on a spec it cannot hold. */
+/* A new, empty table for spec's hosts, its strings formatted. */
 rs_gen_t* rs_hw__gen_new(const rs_platgen_spec_t* spec);
-/* Appends a host; returns its index. */
-int rs_hw__gen_add(rs_gen_t* g, rs_gen_host_t h);
+/* Appends a host. */
+void rs_hw__gen_add(rs_gen_t* g, rs_gen_host_t h);
 void rs_hw__gen_free(rs_gen_t* g); /* accepts NULL */
 /* One view per host of g, in table order, for rs_platform_index (the caller frees the array). */
 rs_host_view_t* rs_hw__gen_views(const rs_gen_t* g);
@@ -63,6 +66,26 @@ int rs_hw__build(const rs_platgen_spec_t* spec, rs_gen_t* g, rs_err_t* err);
 
 /* RS_OK when spec describes a platform the generator can make; RS_ERR and err otherwise. */
 int rs_hw__check_spec(const rs_platgen_spec_t* spec, rs_err_t* err);
+
+/* ---- figures the XML writer (generate.c) states and the builder and host table take from it, so the
+ * two ways to make a platform cannot drift apart */
+/* Bandwidth of links that stand for latency only (switch hops, the non-blocking spine): not a hardware
+ * figure, just far above anything that crosses them, so they never limit a flow. */
+#define RS_HW_LATENCY_ONLY_GBYTES_PER_S 1e6
+/* A storage host's speed: it computes nothing, the figure only satisfies SimGrid (a speed of 0 aborts). */
+#define RS_HW_STORAGE_HOST_GFLOPS 1
+/* Each rail leaf's uplinks together: its servers' NIC bandwidth divided by the oversubscription. */
+double rs_hw__uplink_gbits(const rs_platgen_spec_t* spec);
+/* Entry `site` of spec's providers list, *len characters long; NULL when the list has none. */
+const char* rs_hw__provider(const rs_platgen_spec_t* spec, int site, int* len);
+/* A GPU's wattage_per_state, as SimGrid's energy plugin reads it (idle, busy, busy). */
+void rs_hw__gpu_watts(char* buf, size_t size, const rs_hw_gpu_t* g);
+/* A CPU's wattage_per_state, Idle:OneCore:AllCores, linear in the busy cores; 0 (and buf untouched)
+ * when the CPU has no TDP, so no wattage property. */
+int rs_hw__cpu_watts(char* buf, size_t size, const rs_hw_cpu_t* c);
+/* The model figures the first GPU of each server states: their property keys and values, one order. */
+extern const char* const rs_hw__gpu_fig_keys[RS_HW_GPU_FIGS];
+void rs_hw__gpu_figs(const rs_hw_gpu_t* g, double v[RS_HW_GPU_FIGS]);
 
 #ifdef __cplusplus
 }

@@ -118,28 +118,32 @@ const rs_hw_server_t* rs_hw_server(const char* name)
  *     cases, with micro-batch 1 and no DDP overlap assumed.)
  *   H100 FP8 0.509: the NeMo Llama 3 70B case (1,533 tokens/s per GPU), its only published case here, with
  *     the TP communication overlap its recipe runs (tp_comm_overlap) and Transformer Engine's FP8 casts
- *     priced (docs/model.md, "FP8 casts"; 0.515 at hbm_eff 0.8, 0.491 without the casts, 0.636 while the TP collectives
- * were timed after the GEMMs, 0.534 before attention and the output layer ran at BF16's rate). GB200 FP8 0.434: the
- * NeMo Llama 3.1 405B case (665 tokens/s per GPU), its only published case here, with tp_comm_overlap as its recipe
- * runs it and the FP8 casts priced (0.438 at hbm_eff 0.8, 0.427 without the casts, 0.485 without the overlap), with the
- * model's real 126 layers split as NeMo's recipe splits them (the embedding and the loss as two more layer slots);
- * 0.521 when it stood in with 128 layers, whose last stage then carried the output layer on top of 16 layers and held
- * the whole pipeline back. B200 FP4 0.438 (0.458 at hbm_eff 0.8): MLPerf Inference v5.0 Llama 2 70B Offline on 8 x
- * B200, NVFP4 (98,858 tokens/s): the one published FP4 case of a dense model with one GPU per replica, so no
- * collective, pipeline or expert routing is in it, only the FP4 GEMMs (attention runs in FP8 and the memory-bound
- * kernels on HBM, both priced by figures fixed before the fit); the value is what makes the case's output tokens/s
- * match (bisection on the case). Borrowed, as marked: H200 and H800 take H100's FP8 figure (same die; H800's fewer
- * NVLinks keep NVLink 4's ring efficiency, and it has no NVLS measurement); B200, B300 and GB300 take GB200's FP8
- * figure, and GB200, B300 and GB300 take B200's FP4 figure (one Blackwell die: GB300's 15 PF FP4 peak stays as its
- * preset states, its attention and other non-GEMM kernels run at FP8/BF16 and on HBM, so its gain over GB200 is the
- * GEMMs' alone; unverified). Not fitted (no published case uses them): BF16 0.6 outside A100 and FP4 0.5 on Hopper and
- * A100 (which have no FP4 units), typical large-GEMM fractions (unverified; FlashAttention-3 reaches 75% of H100's BF16
- * peak, Shah et al. 2024). hbm_eff, measured, not fitted: the Triad kernel of BabelStream (reads two arrays, writes
- * one, as the element-wise kernels racksim streams do) in Azure's AI-benchmarking-guide results, over the preset's HBM
- * figure: A100 80GB 1.70 TB/s / 2.0 = 0.85 (ND A100 v4), H100 2.97 / 3.35 = 0.887 (ND H100 v5), H200 4.15 / 4.8 = 0.865
- * (ND H200 v5); GB200 7.35 / 8.0 = 0.919 (ND GB200 v6, Azure's blog "Unpacking NVIDIA GB200 GPU performance on Azure
- * virtual machines", kernel unstated). H800 borrows H100's (same HBM3), and B200, B300 and GB300 GB200's fraction
- * (HBM3e on one Blackwell die; unverified). */
+ *     priced (docs/model.md, "FP8 casts"; 0.515 at hbm_eff 0.8, 0.491 without the casts, 0.636 while the TP
+ *     collectives were timed after the GEMMs, 0.534 before attention and the output layer ran at BF16's rate).
+ *   GB200 FP8 0.434: the NeMo Llama 3.1 405B case (665 tokens/s per GPU), its only published case here,
+ *     with tp_comm_overlap as its recipe runs it and the FP8 casts priced (0.438 at hbm_eff 0.8, 0.427
+ *     without the casts, 0.485 without the overlap), with the model's real 126 layers split as NeMo's
+ *     recipe splits them (the embedding and the loss as two more layer slots); 0.521 when it stood in with
+ *     128 layers, whose last stage then carried the output layer on top of 16 layers and held the whole
+ *     pipeline back.
+ *   B200 FP4 0.438 (0.458 at hbm_eff 0.8): MLPerf Inference v5.0 Llama 2 70B Offline on 8 x B200, NVFP4
+ *     (98,858 tokens/s): the one published FP4 case of a dense model with one GPU per replica, so no
+ *     collective, pipeline or expert routing is in it, only the FP4 GEMMs (attention runs in FP8 and the
+ *     memory-bound kernels on HBM, both priced by figures fixed before the fit); the value is what makes
+ *     the case's output tokens/s match (bisection on the case).
+ * Borrowed, as marked: H200 and H800 take H100's FP8 figure (same die; H800's fewer NVLinks keep NVLink 4's
+ * ring efficiency, and it has no NVLS measurement); B200, B300 and GB300 take GB200's FP8 figure, and
+ * GB200, B300 and GB300 take B200's FP4 figure (one Blackwell die: GB300's 15 PF FP4 peak stays as its preset
+ * states, its attention and other non-GEMM kernels run at FP8/BF16 and on HBM, so its gain over GB200 is
+ * the GEMMs' alone; unverified). Not fitted (no published case uses them): BF16 0.6 outside A100 and FP4
+ * 0.5 on Hopper and A100 (which have no FP4 units), typical large-GEMM fractions (unverified;
+ * FlashAttention-3 reaches 75% of H100's BF16 peak, Shah et al. 2024).
+ * hbm_eff, measured, not fitted: the Triad kernel of BabelStream (reads two arrays, writes one, as the
+ * element-wise kernels racksim streams do) in Azure's AI-benchmarking-guide results, over the preset's HBM
+ * figure: A100 80GB 1.70 TB/s / 2.0 = 0.85 (ND A100 v4), H100 2.97 / 3.35 = 0.887 (ND H100 v5), H200
+ * 4.15 / 4.8 = 0.865 (ND H200 v5); GB200 7.35 / 8.0 = 0.919 (ND GB200 v6, Azure's blog "Unpacking NVIDIA
+ * GB200 GPU performance on Azure virtual machines", kernel unstated). H800 borrows H100's (same HBM3), and
+ * B200, B300 and GB300 GB200's fraction (HBM3e on one Blackwell die; unverified). */
 /* Grouped (MoE) GEMMs against dense GEMMs of the same N and K: DeepGEMM's published H800 FP8 table
  * (deepseek-ai/DeepGEMM README, February 2025): contiguous layout 1,297 and 1,288 TFLOPS at N 4096, K 7168
  * against 1,304 dense; 1,099 and 1,093 at N 7168, K 2048 against 1,025 dense: a mean ratio of 1.03, so
