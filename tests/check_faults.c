@@ -355,17 +355,28 @@ START_TEST(a_host_or_link_down_mid_collective_ends_the_run_with_exit_1)
 }
 END_TEST
 
+/* The chat service of the test above (200 requests to TP2 replicas of Llama 3 8B) on `platform` (a YAML
+ * value); with `faults` (the lines under failures:) and a retry policy, or no failures when faults is
+ * NULL. Returns the exit code. */
+static int run_chat_on(const char* out, const char* platform, const char* faults, const char* retry)
+{
+  char yaml[1024];
+  int n =
+      snprintf(yaml, sizeof yaml,
+               "name: inf\nseed: 1\nplatform: %s\nworkloads:\n"
+               "  - {name: chat, kind: inference, model: {preset: llama3-8b}, tp: 2, precision: bf16, mode: server,\n"
+               "     requests: 200, rate_per_s: 20, prompt_tokens: 512, output_tokens: 128}\n",
+               platform);
+  if (faults != NULL)
+    snprintf(yaml + n, sizeof yaml - n, "failures:\n%s  inference: {retry: %s, window_s: 1}\n", faults, retry);
+  return rs_test_run_yaml(dir, yaml, out, "");
+}
+
 /* The chat service of the test above, its replica 1 down from 1.8 s to 5.4 s, with a retry policy. */
 static void run_chat(const char* out, const char* retry)
 {
-  char yaml[1024];
-  snprintf(yaml, sizeof yaml,
-           "name: inf\nseed: 1\nplatform: {preset: p5en.48xlarge}\nworkloads:\n"
-           "  - {name: chat, kind: inference, model: {preset: llama3-8b}, tp: 2, precision: bf16, mode: server,\n"
-           "     requests: 200, rate_per_s: 20, prompt_tokens: 512, output_tokens: 128}\n"
-           "failures:\n  events:\n    - {at_h: 0.0005, for_h: 0.001, gpu: 2}\n  inference: {retry: %s, window_s: 1}\n",
-           retry);
-  ck_assert_int_eq(rs_test_run_yaml(dir, yaml, out, ""), 0);
+  const char* gpu2 = "  events:\n    - {at_h: 0.0005, for_h: 0.001, gpu: 2}\n";
+  ck_assert_int_eq(run_chat_on(out, "{preset: p5en.48xlarge}", gpu2, retry), 0);
 }
 
 /* Requests of requests.csv served on replica 1 that were running there (scheduled before, finished
@@ -456,15 +467,8 @@ static int running_at(const char* out, int first, int last, double t)
 /* 8 TP2 replicas on two 8-GPU H100 servers; server 1 (replicas 4-7) down from 1.8 s to 5.4 s. */
 static void run_two_servers(const char* out, const char* retry)
 {
-  char yaml[1024];
-  snprintf(yaml, sizeof yaml,
-           "name: inf\nseed: 1\nplatform:\n  generate: {server: p5.48xlarge, servers: 2}\nworkloads:\n"
-           "  - {name: chat, kind: inference, model: {preset: llama3-8b}, tp: 2, precision: bf16, mode: server,\n"
-           "     requests: 200, rate_per_s: 20, prompt_tokens: 512, output_tokens: 128}\n"
-           "failures:\n  events:\n    - {at_h: 0.0005, for_h: 0.001, server: 1}\n"
-           "  inference: {retry: %s, window_s: 1}\n",
-           retry);
-  ck_assert_int_eq(rs_test_run_yaml(dir, yaml, out, ""), 0);
+  const char* server1 = "  events:\n    - {at_h: 0.0005, for_h: 0.001, server: 1}\n";
+  ck_assert_int_eq(run_chat_on(out, "{generate: {server: p5.48xlarge, servers: 2}}", server1, retry), 0);
 }
 
 /* A server (host class) down mid-request: its four replicas leave the router at once, the requests
@@ -492,15 +496,8 @@ END_TEST
  * (failure class link): replicas go down and up while requests run on them. */
 static void run_failing_links(const char* out, const char* retry)
 {
-  char yaml[1024];
-  snprintf(yaml, sizeof yaml,
-           "name: inf\nseed: 1\nplatform: {preset: p5en.48xlarge}\nworkloads:\n"
-           "  - {name: chat, kind: inference, model: {preset: llama3-8b}, tp: 2, precision: bf16, mode: server,\n"
-           "     requests: 200, rate_per_s: 20, prompt_tokens: 512, output_tokens: 128}\n"
-           "failures:\n  classes:\n    - {class: link, mtbf_h: 0.002, repair: {mean_h: 0.0005}}\n"
-           "  inference: {retry: %s, window_s: 1}\n",
-           retry);
-  ck_assert_int_eq(rs_test_run_yaml(dir, yaml, out, ""), 0);
+  const char* links = "  classes:\n    - {class: link, mtbf_h: 0.002, repair: {mean_h: 0.0005}}\n";
+  ck_assert_int_eq(run_chat_on(out, "{preset: p5en.48xlarge}", links, retry), 0);
 }
 
 START_TEST(links_down_mid_request_resubmit_or_lose_their_requests)
@@ -518,7 +515,7 @@ START_TEST(links_down_mid_request_resubmit_or_lose_their_requests)
 }
 END_TEST
 
-/* The chat service of inference-llama8b-h200 on a copy of p5en.48xlarge edited by the sed script edit,
+/* The chat service of run_chat_on on a copy of p5en.48xlarge edited by the sed script edit,
  * with dir/off.txt (off at 1 s, on at 3 s) as a state profile; returns the exit code. */
 static int run_edited_p5en(const char* out, const char* edit)
 {
@@ -526,13 +523,9 @@ static int run_edited_p5en(const char* out, const char* edit)
   char cmd[1024];
   snprintf(cmd, sizeof cmd, "sed -e '%s' %s/platforms/p5en.48xlarge.xml > %s/p.xml", edit, RS_SOURCE_DIR, dir);
   ck_assert_int_eq(system(cmd), 0);
-  char yaml[1024];
-  snprintf(yaml, sizeof yaml,
-           "name: inf\nseed: 1\nplatform: {file: %s/p.xml}\nworkloads:\n"
-           "  - {name: chat, kind: inference, model: {preset: llama3-8b}, tp: 2, precision: bf16, mode: server,\n"
-           "     requests: 200, rate_per_s: 20, prompt_tokens: 512, output_tokens: 128}\n",
-           dir);
-  return rs_test_run_yaml(dir, yaml, out, "");
+  char platform[192];
+  snprintf(platform, sizeof platform, "{file: %s/p.xml}", dir);
+  return run_chat_on(out, platform, NULL, NULL);
 }
 
 /* A host or a link that SimGrid itself turns off (a state profile of the platform file) at 1 s, while

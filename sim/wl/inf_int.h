@@ -420,8 +420,7 @@ double rs_inf__availability(const rs_inf_wl_t* w, double end);
 
 /* inf_sites.c: the site pools of a workload over several sites (after its replicas start); the pool
  * where request i goes (its home site's while one replica there is up, else the nearest site's with
- * one up, else every replica); the WAN
- * round trip of request i served on replica r. */
+ * one up, else every replica); the WAN round trip of request i served on replica r. */
 void rs_inf__sites_start(rs_inf_wl_t* w);
 rs_inf_pool_t* rs_inf__pool_for(rs_inf_wl_t* w, int i);
 double rs_inf__wan_s(rs_inf_wl_t* w, int i, int r);
