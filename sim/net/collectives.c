@@ -871,7 +871,7 @@ static void run_direct(rs_comm_t* c, int rank, double chunk, double eff, int cal
   int n            = c->n;
   int together     = !c->one_domain;
   sg_comm_t* comms = xbt_new(sg_comm_t, 2 * (n - 1));
-  void** got       = xbt_new(void*, n - 1);
+  void** got       = together ? xbt_new(void*, n - 1) : NULL; /* where the posted receives land */
   long wire        = calls * wire_bytes(chunk, eff);
   for (int k = 1; k < n; k++)
     comms[k - 1] = send_to(c, rank, (rank + k) % n, c->mbox[(rank + k) % n], wire);
