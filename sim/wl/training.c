@@ -240,13 +240,13 @@ static void overlapped_gemms(train_rank_t* me, const rs_work_t* work, double sha
                     .gemm_bytes = work->gemm_bytes * part,
                     .gemm_prec  = work->gemm_prec,
                     .attn_prec  = work->attn_prec};
-  double t       = rs_gpu_work_seconds(me->gpu->model, &gemm);
   if (me->dry) { /* a DualPipe pair: the GEMMs with the pair's compute, the collectives with its others */
-    me->pending += me->dry == 1 ? t : 0;
-    for (int k = 0; k < 2 && me->dry == 2; k++)
-      rs_train__collective(me, 't', k ? RS_OP_REDUCESCATTER : RS_OP_ALLGATHER, bytes, me->at.layer);
+    compute(me, &gemm);
+    collective(me, 't', RS_OP_ALLGATHER, bytes);
+    collective(me, 't', RS_OP_REDUCESCATTER, bytes);
     return;
   }
+  double t         = rs_gpu_work_seconds(me->gpu->model, &gemm);
   double t0        = simgrid_get_clock();
   sg_exec_t kernel = sg_actor_exec_init(t * sg_host_get_speed(me->gpu->host));
   sg_exec_start(kernel);
