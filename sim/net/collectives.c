@@ -286,6 +286,12 @@ static int hop_owner(const grouped_t* g, int i, int n)
   return flow_owner(g, i, (i + 1) % n);
 }
 
+/* The GPUs of copy k of the group (0: the group itself, k: its k-th copy, rs_comm_add_copy). */
+static const rs_gpu_t* const* copy_gpus(const rs_comm_t* c, int k)
+{
+  return k == 0 ? c->gpus : c->grp->copies + (size_t)(k - 1) * c->n;
+}
+
 /* Adds flow h to what rank o issues. */
 static void append_flow(int** of, int* n_of, int o, int h)
 {
@@ -300,26 +306,23 @@ static void plan_grouped(rs_comm_t* c)
   g->planned   = 1;
   g->hops_of   = xbt_new0(int*, n);
   g->n_hops_of = xbt_new0(int, n);
-  for (int i = 0; i < n && g->n_live > 0; i++) {
-    const rs_gpu_t *from = c->gpus[i], *to = c->gpus[(i + 1) % n];
-    int touches_live = g->live[i] || g->live[(i + 1) % n];
-    if (!rs_flows_shared(g->flows, from, to, 1) && !touches_live)
-      continue;
-    append_flow(g->hops_of, g->n_hops_of, hop_owner(g, i, n), i);
-    double lat = sg_host_get_route_latency(from->host, to->host);
-    if (lat > g->max_lat)
-      g->max_lat = lat;
-  }
-  /* a copy's hops on private links load nothing a simulated flow crosses; its others are issued beside
-   * the group's own hop i (their latency is the copy's, which the group's time does not stand for) */
+  /* the group's hops that touch a live rank or cross a shared link run; a copy's hops on private links
+   * load nothing a simulated flow crosses, its others are issued beside the group's own hop i (their
+   * latency is the copy's, which the group's time does not stand for) */
   xbt_assert((double)(g->n_copies + 1) * n < 2147483647.0, "too many copies of a communicator");
-  for (int k = 0; k < g->n_copies && g->n_live > 0; k++)
+  for (int k = 0; k <= g->n_copies && g->n_live > 0; k++) {
+    const rs_gpu_t* const* gpus = copy_gpus(c, k);
     for (int i = 0; i < n; i++) {
-      const rs_gpu_t* const* gpus = g->copies + (size_t)k * n;
-      if (!rs_flows_shared(g->flows, gpus[i], gpus[(i + 1) % n], 1))
+      const rs_gpu_t *from = gpus[i], *to = gpus[(i + 1) % n];
+      int shared = rs_flows_shared(g->flows, from, to, 1);
+      if (!shared && (k > 0 || !(g->live[i] || g->live[(i + 1) % n])))
         continue;
-      append_flow(g->hops_of, g->n_hops_of, hop_owner(g, i, n), i + n * (k + 1));
+      append_flow(g->hops_of, g->n_hops_of, hop_owner(g, i, n), k * n + i);
+      double lat = k == 0 ? sg_host_get_route_latency(from->host, to->host) : 0;
+      if (lat > g->max_lat)
+        g->max_lat = lat;
     }
+  }
 }
 
 /* The grouped direct all-to-all across NVLink domains: as the faithful one, each rank sends its 1/n to
@@ -335,7 +338,7 @@ static void plan_pairs(rs_comm_t* c)
   g->n_pairs_of    = xbt_new0(int, n);
   xbt_assert((double)(g->n_copies + 1) * n * n < 2147483647.0, "too many copies of a communicator");
   for (int k = 0; k <= g->n_copies && g->n_live > 0; k++) {
-    const rs_gpu_t* const* gpus = k == 0 ? c->gpus : g->copies + (size_t)(k - 1) * n;
+    const rs_gpu_t* const* gpus = copy_gpus(c, k);
     for (int i = 0; i < n; i++)
       for (int j = 0; j < n; j++) {
         if (i == j)
@@ -354,8 +357,8 @@ static void plan_pairs(rs_comm_t* c)
 /* The sender and receiver of hop h of hops_of (of the group, or of one of its copies). */
 static void hop_ends(const rs_comm_t* c, int h, sg_host_t* from, sg_host_t* to)
 {
-  int n = c->n, i = h % n, k = h / n;
-  const rs_gpu_t* const* gpus = k == 0 ? c->gpus : c->grp->copies + (size_t)(k - 1) * n;
+  int n = c->n, i = h % n;
+  const rs_gpu_t* const* gpus = copy_gpus(c, h / n);
   *from                       = gpus[i]->host;
   *to                         = gpus[(i + 1) % n]->host;
 }
@@ -363,8 +366,8 @@ static void hop_ends(const rs_comm_t* c, int h, sg_host_t* from, sg_host_t* to)
 /* The ends of pair h of pairs_of. */
 static void pair_ends(const rs_comm_t* c, int h, sg_host_t* from, sg_host_t* to)
 {
-  int n = c->n, k = h / (n * n), i = h / n % n, j = h % n;
-  const rs_gpu_t* const* gpus = k == 0 ? c->gpus : c->grp->copies + (size_t)(k - 1) * n;
+  int n = c->n, i = h / n % n, j = h % n;
+  const rs_gpu_t* const* gpus = copy_gpus(c, h / (n * n));
   *from                       = gpus[i]->host;
   *to                         = gpus[j]->host;
 }
@@ -868,7 +871,7 @@ static void run_direct(rs_comm_t* c, int rank, double chunk, double eff, int cal
   int n            = c->n;
   int together     = !c->one_domain;
   sg_comm_t* comms = xbt_new(sg_comm_t, 2 * (n - 1));
-  void** got       = xbt_new(void*, n - 1);
+  void** got       = together ? xbt_new(void*, n - 1) : NULL; /* where the posted receives land */
   long wire        = calls * wire_bytes(chunk, eff);
   for (int k = 1; k < n; k++)
     comms[k - 1] = send_to(c, rank, (rank + k) % n, c->mbox[(rank + k) % n], wire);
@@ -947,12 +950,10 @@ static void run_grouped_algo(rs_comm_t* c, int rank, rs_coll_op_t op, rs_coll_al
   } else if (algo == RS_ALGO_NVLS) {
     sg_actor_sleep_for(calls * c->calib->nvls_s);
     run_grouped(c, rank, calls * wire_bytes(rest, c->calib->nvls_eff), calls, 0, 0);
-  } else if (c->one_domain) { /* on NVLink a ring loads every GPU's link as the pairs would */
+  } else { /* direct: pairs across NVLink domains; on NVLink a ring loads every GPU's link as they would */
+    int pairs = !c->one_domain;
     sg_actor_sleep_for(calls * (c->calib->base_s + hop_s(c)));
-    run_grouped(c, rank, calls * wire_bytes(rest, ring_eff(c)), calls, 0, 0);
-  } else {
-    sg_actor_sleep_for(calls * (c->calib->base_s + hop_s(c)));
-    run_grouped(c, rank, calls * wire_bytes(bytes / n, ring_eff(c)), calls, 0, 1);
+    run_grouped(c, rank, calls * wire_bytes(pairs ? bytes / n : rest, ring_eff(c)), calls, 0, pairs);
   }
 }
 

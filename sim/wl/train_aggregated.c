@@ -37,9 +37,9 @@ static int same_domain(const rs_gpu_t* a, const rs_gpu_t* b)
  * flows of the others' CP and EP groups that cross shared links beside the live groups' own
  * (rs_comm_add_copy), which stands for them when every copy falls into NVLink domains as its live group
  * does. TP groups must stay on their domain's private links: their copies are not issued. The dimension
- * of a group it cannot stand for, or 0; *why the reason (0: a TP group leaves its domain, 2: a CP or EP
- * group falls unlike its live copy). */
-static char group_not_stood_for(const rs_gpu_t* gpus, const rs_layout_t* l, int n, int* why)
+ * of a group it cannot stand for, or 0; *unlike the reason (0: a TP group leaves its domain, 1: a group
+ * falls unlike its live copy). */
+static char group_not_stood_for(const rs_gpu_t* gpus, const rs_layout_t* l, int n, int* unlike)
 {
   static const char dims[] = {'t', 'c', 'e'};
   const int sizes[]        = {l->tp, l->cp, l->ep};
@@ -52,11 +52,11 @@ static char group_not_stood_for(const rs_gpu_t* gpus, const rs_layout_t* l, int 
         const rs_gpu_t* peer = &gpus[group_member(l, r, dims[d], k)];
         int same             = same_domain(&gpus[r], peer);
         if (d == 0 && !same) {
-          *why = 0;
+          *unlike = 0;
           return dims[d];
         }
         if (same != same_domain(&gpus[like], &gpus[group_member(l, like, dims[d], k)])) {
-          *why = 2;
+          *unlike = 1;
           return dims[d];
         }
       }
@@ -72,12 +72,12 @@ int rs_train__aggregated_obstacle(const rs_platform_t* p, int first, const rs_la
              "cannot be found; use a generated platform or mode: faithful");
     return 1;
   }
-  int reason;
-  char dim = group_not_stood_for(p->gpus + first, l, n, &reason);
+  int unlike;
+  char dim = group_not_stood_for(p->gpus + first, l, n, &unlike);
   if (dim == 0)
     return 0;
   const char* name = rs_train__dim_name(dim);
-  if (reason == 2)
+  if (unlike)
     snprintf(why, len,
              "%s groups of the replicas it does not run fall into NVLink domains unlike those of the first, "
              "so the first cannot stand for their traffic; use mode: faithful or a layout whose %s groups "

@@ -312,14 +312,14 @@ static void finish(train_wl_t* w, train_ft_t* ft, int next)
   w->sum.goodput = end > w->wl->start_s ? w->sum.useful_s / (end - w->wl->start_s) : NAN;
 }
 
-/* What the job's GPUs draw above idle while they compute, all together: the measured step's joules over
- * its time, less their idle power (0 if the step drew less). */
-static double busy_above_idle_w(const train_wl_t* w, double step_j, double step_s)
+/* What the job's GPUs draw above idle while they compute, all together: the measured step's power
+ * (watts), less their idle power (0 if the step drew less). */
+static double above_idle_w(const train_wl_t* w, double watts)
 {
   double idle = 0;
   for (int r = 0; r < w->n; r++)
     idle += w->gpus[r]->model->idle_watts;
-  return step_j / step_s > idle ? step_j / step_s - idle : 0;
+  return watts > idle ? watts - idle : 0;
 }
 
 /* The renewal fast path from iteration next on, each iteration taking step_s and drawing step_j (the
@@ -331,9 +331,9 @@ static double busy_above_idle_w(const train_wl_t* w, double step_j, double step_
 static int renewal(train_wl_t* w, train_ft_t* ft, int next, double step_s, double step_j)
 {
   int n_it     = w->cfg->iterations;
-  double busy  = busy_above_idle_w(w, step_j, step_s);
   ft->renewing = 1;
-  ft->iter_w   = step_j / step_s;
+  ft->iter_w   = step_j / step_s; /* the lost work's power too (count_lost) */
+  double busy  = above_idle_w(w, ft->iter_w);
   while (next < n_it && simgrid_get_clock() < ft->wall_end_s && w->row->failed == NULL) {
     if (ft->pending) {
       next = restart(w, ft);

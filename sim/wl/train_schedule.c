@@ -4,9 +4,6 @@
  * time anything or know what a pass costs. See LICENSE. */
 #include "wl/train_int.h"
 
-#include <stdlib.h>
-#include <xbt/sysdep.h>
-
 /* Megatron's order of a stage's vp x M passes in one direction: groups of pp micro-batches, chunk by
  * chunk, the backward running its chunks from the last (get_model_chunk_id and
  * get_microbatch_id_in_model_chunk in Megatron-LM's schedules.py, with a group of pp micro-batches). */
@@ -45,13 +42,13 @@ int rs_train__schedule(int pp, int vp, int stage, int n_micro, rs_train_step_t* 
 /* ---- DualPipe --------------------------------------------------------------------------------- */
 
 /* A DualPipe order being written: the next micro-batch of each phase forward and backward, and the split
- * backwards whose weight passes are still to come (first in, first out). */
+ * backwards whose weight passes are still to come, first in, first out: the `owed` split steps from
+ * steps[head] on (the weight passes take them in the order they were written). */
 typedef struct dual {
   rs_train_step_t* steps;
   int n;
   int fwd[2], bwd[2];
-  int* queue; /* [n_micro]: indices into steps of split backwards */
-  int head, tail;
+  int head, owed;
 } dual_t;
 
 static void dual_f(dual_t* d, int phase, int paired)
@@ -61,15 +58,17 @@ static void dual_f(dual_t* d, int phase, int paired)
 
 static void dual_b(dual_t* d, int phase, int split)
 {
-  if (split)
-    d->queue[d->tail++] = d->n;
+  d->owed += split;
   d->steps[d->n++] = (rs_train_step_t){.backward = 1, .chunk = phase, .micro = d->bwd[phase]++, .split = split};
 }
 
 static void dual_w(dual_t* d)
 {
-  rs_train_step_t* b = &d->steps[d->queue[d->head++]];
-  d->steps[d->n++]   = (rs_train_step_t){.backward = 1, .chunk = b->chunk, .micro = b->micro, .weights = 1};
+  while (!d->steps[d->head].split)
+    d->head++;
+  rs_train_step_t* b = &d->steps[d->head++];
+  d->owed--;
+  d->steps[d->n++] = (rs_train_step_t){.backward = 1, .chunk = b->chunk, .micro = b->micro, .weights = 1};
 }
 
 /* A forward of one phase overlapped with a full backward of the other. */
@@ -87,7 +86,7 @@ int rs_train__dualpipe(int pp, int stage, int n_micro, rs_train_step_t* steps)
 {
   int half = pp / 2, h = stage < pp - 1 - stage ? stage : pp - 1 - stage, m2 = n_micro / 2;
   int middle = h == half - 1, rest = half - h - 1;
-  dual_t d = {.steps = steps, .queue = xbt_new(int, n_micro)};
+  dual_t d = {.steps = steps};
   for (int i = 0; i < 2 * rest; i++) /* 1: phase 0 forwards */
     dual_f(&d, 0, 0);
   for (int i = 0; i <= h; i++) { /* 2: both phases */
@@ -124,8 +123,7 @@ int rs_train__dualpipe(int pp, int stage, int n_micro, rs_train_step_t* steps)
     dual_w(&d);
     dual_b(&d, 0, 1);
   }
-  while (d.head < d.tail) /* 8: the remaining weight passes */
+  while (d.owed > 0) /* 8: the remaining weight passes */
     dual_w(&d);
-  free(d.queue);
   return d.n;
 }

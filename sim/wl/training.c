@@ -240,13 +240,13 @@ static void overlapped_gemms(train_rank_t* me, const rs_work_t* work, double sha
                     .gemm_bytes = work->gemm_bytes * part,
                     .gemm_prec  = work->gemm_prec,
                     .attn_prec  = work->attn_prec};
-  double t       = rs_gpu_work_seconds(me->gpu->model, &gemm);
   if (me->dry) { /* a DualPipe pair: the GEMMs with the pair's compute, the collectives with its others */
-    me->pending += me->dry == 1 ? t : 0;
-    for (int k = 0; k < 2 && me->dry == 2; k++)
-      rs_train__collective(me, 't', k ? RS_OP_REDUCESCATTER : RS_OP_ALLGATHER, bytes, me->at.layer);
+    compute(me, &gemm);
+    collective(me, 't', RS_OP_ALLGATHER, bytes);
+    collective(me, 't', RS_OP_REDUCESCATTER, bytes);
     return;
   }
+  double t         = rs_gpu_work_seconds(me->gpu->model, &gemm);
   double t0        = simgrid_get_clock();
   sg_exec_t kernel = sg_actor_exec_init(t * sg_host_get_speed(me->gpu->host));
   sg_exec_start(kernel);
@@ -515,16 +515,22 @@ static void reload(train_rank_t* me, int i)
   count_wait(me, t0, "activation reload");
 }
 
+/* Queues the DP reduction of layer i's complete gradients, when they are reduced during the backward
+ * (dp of 2 or more, ZeRO below 3, dp_overlap); else the step's end reduces them. */
+static void reduce_layer(train_rank_t* me, int i)
+{
+  const train_wl_t* w = me->w;
+  if (w->lay.dp > 1 && w->lay.zero < 3 && w->cfg->dp_overlap)
+    dp_queue(me, DP_BUCKET, w->lay.zero >= 1 ? RS_OP_REDUCESCATTER : RS_OP_ALLREDUCE,
+             rs_model_layer_params(&w->cfg->model, i) / w->lay.tp * grad_bytes_per_param(w), i, NULL);
+}
+
 /* Queues the DP reductions of chunk's layers (their gradients are complete), last layer first. */
 static void reduce_chunk(train_rank_t* me, int chunk)
 {
-  const train_wl_t* w = me->w;
-  if (w->lay.dp < 2 || w->lay.zero >= 3 || !w->cfg->dp_overlap)
-    return;
   int first = chunk_first_layer(me, chunk);
   for (int i = first + chunk_layers(me, chunk) - 1; i >= first; i--)
-    dp_queue(me, DP_BUCKET, w->lay.zero >= 1 ? RS_OP_REDUCESCATTER : RS_OP_ALLREDUCE,
-             rs_model_layer_params(&w->cfg->model, i) / w->lay.tp * grad_bytes_per_param(w), i, NULL);
+    reduce_layer(me, i);
 }
 
 /* Backward of one micro-batch through one chunk (DualPipe: or its input gradients alone, part); on the
@@ -547,9 +553,8 @@ static void backward(train_rank_t* me, int chunk, int micro, int next_first, par
     prefetch(me, i, i == last, i > first ? i - 1 : carry_to(me, next_first));
     reload(me, i);
     layer_pass(me, i, 1, i - first, part);
-    if (reduce && w->lay.dp > 1 && w->lay.zero < 3 && w->cfg->dp_overlap)
-      dp_queue(me, DP_BUCKET, w->lay.zero >= 1 ? RS_OP_REDUCESCATTER : RS_OP_ALLREDUCE,
-               rs_model_layer_params(&w->cfg->model, i) / w->lay.tp * grad_bytes_per_param(w), i, NULL);
+    if (reduce)
+      reduce_layer(me, i);
   }
   if (!is_first_chunk(me, chunk))
     send_to(me, chunk, 1);
