@@ -464,7 +464,7 @@ static void cap_hosts(const rs_platform_t* pl)
   }
 }
 
-int rs_run_power_check(rs_run_t* run, rs_err_t* err)
+int rs_run_power_check(const rs_run_t* run, rs_err_t* err)
 {
   const rs_platform_t* pl = run->plat;
   const rs_sc_power_t* c  = &run->sc->power;
