@@ -301,7 +301,8 @@ static rs_table_t* open_entry(rs_out_t* out, const char* file, rs_err_t* err)
   return t;
 }
 
-FILE* rs_out_file(rs_out_t* out, const char* file, rs_err_t* err)
+/* Opens an entry that is a plain file, not a table (rs_out_file, rs_out_external). */
+static rs_table_t* open_plain(rs_out_t* out, const char* file, rs_err_t* err)
 {
   for (int i = 0; i < out->n_tables; i++)
     xbt_assert(strcmp(out->tables[i].file, file) != 0, "output file %s opened twice", file);
@@ -310,20 +311,22 @@ FILE* rs_out_file(rs_out_t* out, const char* file, rs_err_t* err)
     return NULL;
   t->name  = xbt_strdup(file);
   t->plain = 1;
-  return t->fp;
+  return t;
+}
+
+FILE* rs_out_file(rs_out_t* out, const char* file, rs_err_t* err)
+{
+  rs_table_t* t = open_plain(out, file, err);
+  return t ? t->fp : NULL;
 }
 
 const char* rs_out_external(rs_out_t* out, const char* file, rs_err_t* err)
 {
-  for (int i = 0; i < out->n_tables; i++)
-    xbt_assert(strcmp(out->tables[i].file, file) != 0, "output file %s opened twice", file);
-  rs_table_t* t = open_entry(out, file, err);
+  rs_table_t* t = open_plain(out, file, err);
   if (t == NULL)
     return NULL;
   fclose(t->fp); /* created empty, so that commit always finds it; the writer truncates it */
   t->fp       = NULL;
-  t->name     = xbt_strdup(file);
-  t->plain    = 1;
   t->external = 1;
   return t->temp_path;
 }

@@ -501,8 +501,9 @@ static int cmd_sweep(int argc, char** argv)
 
 /* Past this many hosts a command ends without SimGrid's teardown: freeing a large platform's objects one
  * by one (6.8 million link halves at 1,048,608 GPUs) costs half as much as building them, a third of the
- * process's CPU time, and the system takes the memory back at once. Tests run smaller platforms, so the sanitizers and
- * valgrind still see every free. */
+ * process's CPU time, and the system takes the memory back at once. The tests but one (check_cli's
+ * test_large_platform_ends_whole) run smaller platforms, so the sanitizers and valgrind still see every
+ * free. */
 #define TEARDOWN_HOSTS 100000
 
 /* Ends the process now when the platform had more than TEARDOWN_HOSTS hosts; returns otherwise. */

@@ -314,13 +314,12 @@ static int tracing_item(const char* item, size_t len, rs_sg_tracing_t* t, char l
 {
   char key[KEY_LEN], value[256];
   const char* colon = memchr(item, ':', len);
-  if (colon == NULL || (size_t)(colon - item) >= sizeof key || strncmp(item, "tracing", 7) != 0)
+  if (colon == NULL || (size_t)(colon - item) >= sizeof key)
     return RS_OK;
   snprintf(key, sizeof key, "%.*s", (int)(colon - item), item);
   snprintf(value, sizeof value, "%.*s", (int)(len - (size_t)(colon - item) - 1), colon + 1);
   if (strcmp(key, "tracing") != 0 && strncmp(key, "tracing/", 8) != 0)
     return RS_OK;
-  t->asked = 1;
   if (strcmp(key, "tracing") == 0)
     t->on = truthy(value);
   else if (strcmp(key, "tracing/filename") == 0) {

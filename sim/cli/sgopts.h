@@ -13,7 +13,6 @@ int rs_sgopts_check(const char* arg, rs_err_t* err);
 /* What the user's --cfg items ask of SimGrid's tracing. racksim writes the trace into the output
  * directory (validate and platform --describe write none), so tracing/filename names a file there. */
 typedef struct rs_sg_tracing {
-  int asked;      /* some tracing key was given */
   int on;         /* the last value given to "tracing" is true */
   char file[256]; /* the trace's name in the output directory: tracing/filename, or simgrid.trace */
 } rs_sg_tracing_t;

@@ -106,15 +106,15 @@ void rs_net__count(sg_host_t src, sg_host_t dst, double bytes)
       *r->counts[i] += bytes;
 }
 
-double rs_net_link_bytes(const_sg_link_t l)
-{
-  const double* count = sg_link_get_data(l);
-  return count ? *count : 0;
-}
-
 const double* rs_net_link_counter(const_sg_link_t l)
 {
   return sg_link_get_data(l);
+}
+
+double rs_net_link_bytes(const_sg_link_t l)
+{
+  const double* count = rs_net_link_counter(l);
+  return count ? *count : 0;
 }
 
 void rs_net_meter_free(rs_net_meter_t* m)

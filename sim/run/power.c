@@ -464,7 +464,7 @@ static void cap_hosts(const rs_platform_t* pl)
   }
 }
 
-int rs_run_power_check(rs_run_t* run, rs_err_t* err)
+int rs_run_power_check(const rs_run_t* run, rs_err_t* err)
 {
   const rs_platform_t* pl = run->plat;
   const rs_sc_power_t* c  = &run->sc->power;
@@ -485,9 +485,15 @@ int rs_run_power_check(rs_run_t* run, rs_err_t* err)
 
 /* ---- readings ------------------------------------------------------------------------------------ */
 
+/* Where window w's parts at site begin in p->j and p->added_j. */
+static size_t window_at(const rs_power_t* p, int w, int site)
+{
+  return ((size_t)w * p->n_sites + site) * N_PARTS;
+}
+
 static double* window_j(const rs_power_t* p, int w, int site)
 {
-  return p->j + ((size_t)w * p->n_sites + site) * N_PARTS;
+  return p->j + window_at(p, w, site);
 }
 
 /* Two neighbouring windows become one, so that power.csv stays under RS_POWER_MAX_WINDOWS rows per site. */
@@ -632,9 +638,11 @@ static double joules(const rs_power_t* p, int w, int s, int k)
       sum += joules(p, w, t, k);
     return sum;
   }
+  const double* read  = window_j(p, w, s);
+  const double* added = p->added_j ? p->added_j + window_at(p, w, s) : NULL;
   double j[N_PARTS];
   for (int q = 0; q < N_PARTS; q++)
-    j[q] = window_j(p, w, s)[q] + (p->added_j ? p->added_j[((size_t)w * p->n_sites + s) * N_PARTS + q] : 0);
+    j[q] = read[q] + (added ? added[q] : 0);
   return k < N_PARTS ? j[k] : k == N_PARTS ? it_j(j) : it_j(j) * p->pue[s];
 }
 
@@ -716,7 +724,7 @@ static void add_after(rs_power_t* p, int s, int q, double a, double b, double w)
   for (int k = lo; k < p->n_win && p->t0[k] < b; k++) {
     double from = fmax(a, p->t0[k]), to = fmin(b, window_end(p, k));
     if (to > from)
-      p->added_j[((size_t)k * p->n_sites + s) * N_PARTS + q] += w * (to - from);
+      p->added_j[window_at(p, k, s) + q] += w * (to - from);
   }
 }
 
@@ -825,7 +833,7 @@ static double other_j(const rs_power_t* p, int s, double from, double to)
   for (int w = 0; w < p->n_win; w++) {
     double a = fmax(from, p->t0[w]), b = fmin(to, window_end(p, w));
     if (b > a) {
-      const double* j = p->j + ((size_t)w * p->n_sites + s) * N_PARTS;
+      const double* j = window_j(p, w, s);
       sum += (it_j(j) - j[PART_GPU]) * (b - a) / (window_end(p, w) - p->t0[w]);
     }
   }

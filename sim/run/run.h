@@ -260,7 +260,7 @@ void rs_run_power_free(rs_power_t* p); /* accepts NULL */
  * the overhead, spare servers at idle, times the PUE), or could not fit even capped to idle, or a cap not
  * above idle power or on a GPU type without a curve; RS_ERR and a located message. Runs before any
  * workload computes a time. */
-int rs_run_power_check(rs_run_t* run, rs_err_t* err);
+int rs_run_power_check(const rs_run_t* run, rs_err_t* err);
 /* Aggregated training: the n GPUs from `first` on (platform order) are stood for by the n_live GPUs
  * `live` (borrowed, must outlive the run): the others draw the live ones' mean power. From a kind's start. */
 void rs_run_power_stand_for(rs_run_t* run, const rs_gpu_t* const* live, int n_live, const rs_gpu_t* first, int n);
