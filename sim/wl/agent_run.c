@@ -126,12 +126,7 @@ static agent_runner_t* runner_of(agentic_t* w, const agent_host_t* h)
 /* Puts c at the tail of its runner's FIFO and wakes the runner if it waits. */
 static void runner_post(agent_runner_t* r, agent_call_t* c)
 {
-  c->next = NULL;
-  if (r->in_tail)
-    r->in_tail->next = c;
-  else
-    r->in_head = c;
-  r->in_tail = c;
+  rs_agent__fifo_push(&r->in_head, &r->in_tail, c);
   if (r->waiting) {
     r->waiting = 0;
     sg_sem_release(r->wake);
@@ -304,10 +299,7 @@ static void runner_main(int argc, char** argv)
   agent_runner_t* r = sg_actor_self_get_data();
   for (;;) {
     while (r->in_head) {
-      agent_call_t* c = r->in_head;
-      r->in_head      = c->next;
-      if (r->in_head == NULL)
-        r->in_tail = NULL;
+      agent_call_t* c = rs_agent__fifo_pop(&r->in_head, &r->in_tail);
       if (c->phase == CALL_NEW)
         call_begin(r, c);
       else
