@@ -1,12 +1,11 @@
-/* check_agentic.c -- tests of the agentic workload, run through the racksim command on small
- * scenarios: an uncontended tool call takes its work over the cores' speed, and its cores draw CPU
- * power as that many busy cores; a session's parts add up
- * to its latency; a fan-out joins at its slowest sub-agent; queueing appears on few hosts and latency
- * falls as hosts are added; sandboxes start cold without a warm pool; replayed and day-table arrivals
- * follow their input; equal runs write equal tables; LLM calls are requests of the simulated inference
- * service; agent traffic on the training job's links slows its steps; links.csv counts, to the byte, a
- * tool's input on the fleet NIC it crosses and an LLM call's tokens each way; preparing training and
- * agents only reads; unknown pools and services are refused. */
+/* check_agentic.c -- tests of the agentic workload, run through the racksim command on small scenarios: an
+ * uncontended tool call takes its work over the cores' speed, and its cores draw CPU power as that many
+ * busy cores; a session's parts add up to its latency; a fan-out joins at its slowest sub-agent; queueing
+ * appears on few hosts and latency falls as hosts are added; sandboxes start cold without a warm pool;
+ * replayed and day-table arrivals follow their input; equal runs write equal tables; LLM calls are requests
+ * of the simulated inference service; agent traffic on the training job's links slows its steps; links.csv
+ * counts, to the byte, a tool's input on the fleet NIC it crosses and an LLM call's tokens each way;
+ * preparing training and agents only reads; unknown pools and services are refused. */
 #include "check_util.h"
 #include "base/base.h"
 #include "wl/wl_int.h"
