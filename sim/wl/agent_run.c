@@ -183,7 +183,8 @@ static void input_give(agentic_t* w, agent_call_t* c)
   sg_actor_start(a, input_worker, 0, NULL);
 }
 
-/* Runs the transfers it is given, each then back to its host's runner, until woken without one. */
+/* Runs the transfers it is given, each then back to its host's runner, until woken without one or
+ * until the sessions have all ended (rs_agent__run_stop wakes only the idle ones). */
 static void input_worker(int argc, char** argv)
 {
   agent_worker_t* k = sg_actor_self_get_data();
@@ -199,6 +200,8 @@ static void input_worker(int argc, char** argv)
     w->idle      = k;
     c->phase     = CALL_INPUT_DONE;
     runner_post(runner_of(w, c->host), c);
+    if (w->stopping) /* the transfer of a failed call outlived every session: no other will come */
+      return;
   }
 }
 
@@ -293,7 +296,7 @@ static void call_due(agent_runner_t* r, agent_call_t* c)
 /* ---- the runner actor ------------------------------------------------------------------------------- */
 
 /* Goes on with the calls handed in, then with those due; then waits for the next due time or the next
- * call handed in. Ends when woken to stop with nothing left. */
+ * call handed in. Ends when woken to stop with no call in progress. */
 static void runner_main(int argc, char** argv)
 {
   agent_runner_t* r = sg_actor_self_get_data();
@@ -311,7 +314,7 @@ static void runner_main(int argc, char** argv)
       continue;
     }
     load_apply(r);
-    if (r->n == 0 && r->w->stopping)
+    if (r->live_head == NULL && r->w->stopping) /* a failed call in transfer still comes back to it */
       return;
     r->waiting = 1;
     if (r->n == 0)
