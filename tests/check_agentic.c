@@ -1,12 +1,11 @@
-/* check_agentic.c -- tests of the agentic workload, run through the racksim command on small
- * scenarios: an uncontended tool call takes its work over the cores' speed, and its cores draw CPU
- * power as that many busy cores; a session's parts add up
- * to its latency; a fan-out joins at its slowest sub-agent; queueing appears on few hosts and latency
- * falls as hosts are added; sandboxes start cold without a warm pool; replayed and day-table arrivals
- * follow their input; equal runs write equal tables; LLM calls are requests of the simulated inference
- * service; agent traffic on the training job's links slows its steps; links.csv counts, to the byte, a
- * tool's input on the fleet NIC it crosses and an LLM call's tokens each way; preparing training and
- * agents only reads; unknown pools and services are refused. */
+/* check_agentic.c -- tests of the agentic workload, run through the racksim command on small scenarios: an
+ * uncontended tool call takes its work over the cores' speed, and its cores draw CPU power as that many
+ * busy cores; a session's parts add up to its latency; a fan-out joins at its slowest sub-agent; queueing
+ * appears on few hosts and latency falls as hosts are added; sandboxes start cold without a warm pool;
+ * replayed and day-table arrivals follow their input; equal runs write equal tables; LLM calls are requests
+ * of the simulated inference service; agent traffic on the training job's links slows its steps; links.csv
+ * counts, to the byte, a tool's input on the fleet NIC it crosses and an LLM call's tokens each way;
+ * preparing training and agents only reads; unknown pools and services are refused. */
 #include "check_util.h"
 #include "base/base.h"
 #include "wl/wl_int.h"
@@ -173,6 +172,27 @@ START_TEST(queues_form_and_latency_falls_with_more_hosts)
   }
   ck_assert_msg(queue[0] > 10 && queue[2] < queue[0], "queues %g %g %g", queue[0], queue[1], queue[2]);
   ck_assert_msg(p50[0] > p50[1] && p50[1] > p50[2], "p50 %g %g %g", p50[0], p50[1], p50[2]);
+}
+END_TEST
+
+/* A tool call whose host (a rack's CPU) fails during its long input transfer, given up at once: its
+ * session ends 1 s after the failure while the transfer runs on for minutes; the run still ends (the
+ * transfer's worker and the host's runner see the lost call to its end), with the call counted failed. */
+START_TEST(a_failed_call_whose_transfer_outlives_the_sessions_ends)
+{
+  const char* yaml = "name: outlive\nplatform:\n  generate: {server: u-p6e-gb200x72, servers: 1, cpu_hosts: 1}\n"
+                     "workloads:\n  - kind: agentic\n    arrivals: {rate_per_s: 1, sessions: 1}\n    turns: 1\n"
+                     "    tool: {pool: tools, cores: 4, work_core_s: 8, io_bytes: 2000GB, io_pool: fleet}\n"
+                     "    pools:\n      - {name: fleet, placement: fleet, cpu: graviton4}\n"
+                     "      - {name: tools, placement: racks, hosts: 1}\n"
+                     "failures:\n  events: [{at_h: 0.0005, for_h: 0.001, server: 0}]\n"
+                     "  agentic: {tool_retries: 0, tool_retry_s: 1}\n";
+  ck_assert_int_eq(run_scenario(yaml, ""), 0);
+  ck_assert_double_eq(summary_value("tool_failures"), 1);
+  rs_csv_t* s = table("sessions");
+  ck_assert_int_eq((int)s->n_rows - 1, 1);
+  ck_assert_double_eq(cell(s, 1, "tool_calls"), 0);
+  rs_csv_free(s);
 }
 END_TEST
 
@@ -452,6 +472,7 @@ static Suite* agentic_suite(void)
   tcase_add_test(tc, busy_cores_draw_cpu_power);
   tcase_add_test(tc, parts_add_up_and_fanout_joins_at_the_slowest);
   tcase_add_test(tc, queues_form_and_latency_falls_with_more_hosts);
+  tcase_add_test(tc, a_failed_call_whose_transfer_outlives_the_sessions_ends);
   tcase_add_test(tc, sandboxes_start_cold_without_a_warm_pool);
   tcase_add_test(tc, replayed_and_day_table_arrivals);
   tcase_add_test(tc, equal_runs_write_equal_tables);

@@ -1,6 +1,7 @@
 /* agent_int.h -- private to the agentic workload's files: agentic.c (the actors and the workload's
- * entry), agent_pool.c (CPU pools: which hosts they take, their FIFO of tool calls), agent_session.c
- * (sessions, turns, fan-out) and agent_arrivals.c (when sessions arrive). Holds the workload's state
+ * entry), agent_pool.c (CPU pools: which hosts they take, their FIFO of tool calls), agent_run.c and
+ * agent_sg.cpp (running tool calls on the pools' hosts), agent_session.c (sessions, turns, fan-out) and
+ * agent_arrivals.c (when sessions arrive). Holds the workload's state
  * and the functions those files share (rs_agent__ prefix). Nobody else includes it but the tests of
  * the pools. See LICENSE. */
 #ifndef RS_AGENT_INT_H
@@ -81,6 +82,10 @@ void rs_agent__pool_load(agent_pool_t* p, const rs_platform_t* plat, const rs_sc
                          double call_mem, double now);
 /* Frees what p holds, and the calls still in its queue; not p itself. */
 void rs_agent__pool_free(agent_pool_t* p);
+/* Appends c to the FIFO *head .. *tail of calls linked by their next (a pool's queue, a runner's). */
+void rs_agent__fifo_push(agent_call_t** head, agent_call_t** tail, agent_call_t* c);
+/* Takes the call at the head of a non-empty FIFO off it and returns it (its next NULL). */
+agent_call_t* rs_agent__fifo_pop(agent_call_t** head, agent_call_t** tail);
 /* Puts c at the tail of the queue at time now; it starts with rs_agent__pool_next. */
 void rs_agent__pool_submit(agent_pool_t* p, agent_call_t* c, double now);
 /* Starts the head of the queue at time now on the host on top of the stack (c->host set, its room taken)

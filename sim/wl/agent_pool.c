@@ -116,27 +116,39 @@ void rs_agent__pool_new_window(agent_pool_t* p)
   p->started     = 0;
 }
 
+void rs_agent__fifo_push(agent_call_t** head, agent_call_t** tail, agent_call_t* c)
+{
+  c->next = NULL;
+  if (*tail)
+    (*tail)->next = c;
+  else
+    *head = c;
+  *tail = c;
+}
+
+agent_call_t* rs_agent__fifo_pop(agent_call_t** head, agent_call_t** tail)
+{
+  agent_call_t* c = *head;
+  *head           = c->next;
+  if (*head == NULL)
+    *tail = NULL;
+  c->next = NULL;
+  return c;
+}
+
 void rs_agent__pool_submit(agent_pool_t* p, agent_call_t* c, double now)
 {
   c->queued_s = now;
-  c->next     = NULL;
-  if (p->tail)
-    p->tail->next = c;
-  else
-    p->head = c;
-  p->tail = c;
+  rs_agent__fifo_push(&p->head, &p->tail, c);
   if (++p->queued > p->max_queued)
     p->max_queued = p->queued;
 }
 
 agent_call_t* rs_agent__pool_next(agent_pool_t* p, double now)
 {
-  agent_call_t* c = p->head;
-  if (c == NULL || p->n_avail == 0)
+  if (p->head == NULL || p->n_avail == 0)
     return NULL;
-  p->head = c->next;
-  if (p->head == NULL)
-    p->tail = NULL;
+  agent_call_t* c = rs_agent__fifo_pop(&p->head, &p->tail);
   p->queued--;
   agent_host_t* h = &p->hosts[p->avail[p->n_avail - 1]];
   h->free_cores -= p->call_cores;
@@ -146,7 +158,6 @@ agent_call_t* rs_agent__pool_next(agent_pool_t* p, double now)
     p->n_avail--;
   }
   c->host = h;
-  c->next = NULL;
   busy_add(p, p->call_cores, now);
   p->running++;
   p->started++;

@@ -126,12 +126,7 @@ static agent_runner_t* runner_of(agentic_t* w, const agent_host_t* h)
 /* Puts c at the tail of its runner's FIFO and wakes the runner if it waits. */
 static void runner_post(agent_runner_t* r, agent_call_t* c)
 {
-  c->next = NULL;
-  if (r->in_tail)
-    r->in_tail->next = c;
-  else
-    r->in_head = c;
-  r->in_tail = c;
+  rs_agent__fifo_push(&r->in_head, &r->in_tail, c);
   if (r->waiting) {
     r->waiting = 0;
     sg_sem_release(r->wake);
@@ -188,7 +183,8 @@ static void input_give(agentic_t* w, agent_call_t* c)
   sg_actor_start(a, input_worker, 0, NULL);
 }
 
-/* Runs the transfers it is given, each then back to its host's runner, until woken without one. */
+/* Runs the transfers it is given, each then back to its host's runner, until woken without one or
+ * until the sessions have all ended (rs_agent__run_stop wakes only the idle ones). */
 static void input_worker(int argc, char** argv)
 {
   agent_worker_t* k = sg_actor_self_get_data();
@@ -204,6 +200,8 @@ static void input_worker(int argc, char** argv)
     w->idle      = k;
     c->phase     = CALL_INPUT_DONE;
     runner_post(runner_of(w, c->host), c);
+    if (w->stopping) /* the transfer of a failed call outlived every session: no other will come */
+      return;
   }
 }
 
@@ -298,16 +296,13 @@ static void call_due(agent_runner_t* r, agent_call_t* c)
 /* ---- the runner actor ------------------------------------------------------------------------------- */
 
 /* Goes on with the calls handed in, then with those due; then waits for the next due time or the next
- * call handed in. Ends when woken to stop with nothing left. */
+ * call handed in. Ends when woken to stop with no call in progress. */
 static void runner_main(int argc, char** argv)
 {
   agent_runner_t* r = sg_actor_self_get_data();
   for (;;) {
     while (r->in_head) {
-      agent_call_t* c = r->in_head;
-      r->in_head      = c->next;
-      if (r->in_head == NULL)
-        r->in_tail = NULL;
+      agent_call_t* c = rs_agent__fifo_pop(&r->in_head, &r->in_tail);
       if (c->phase == CALL_NEW)
         call_begin(r, c);
       else
@@ -319,7 +314,7 @@ static void runner_main(int argc, char** argv)
       continue;
     }
     load_apply(r);
-    if (r->n == 0 && r->w->stopping)
+    if (r->live_head == NULL && r->w->stopping) /* a failed call in transfer still comes back to it */
       return;
     r->waiting = 1;
     if (r->n == 0)

@@ -4,8 +4,7 @@
  * (agent_session.c). Sessions are state machines, not actors, and so are tool calls: each host's runner
  * actor (agent_run.c) runs that host's calls as timers and asynchronous execs; plus one arrival driver,
  * one reply receiver and one sampler per workload. This file holds those actors, the checks and the
- * workload's entry
- * (rs_wl__agentic). It does not model what a tool computes, only its work, memory and input transfer.
+ * workload's entry (rs_wl__agentic). It does not model what a tool computes, only its work, memory and input transfer.
  * See LICENSE. */
 #include "wl/agent_int.h"
 
