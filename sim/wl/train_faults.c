@@ -374,6 +374,7 @@ int rs_train__trained_iterations(const train_wl_t* w)
 int rs_train__ft_after(train_wl_t* w, int it, double t0, double t1)
 {
   train_ft_t* ft = w->ft;
+  double step_j  = rs_train__energy_j(w) - w->it_j0; /* before a checkpoint adds its own */
   if (ft->pending) {
     int next = restart(w, ft);
     return w->row->failed ? w->cfg->iterations : next;
@@ -387,7 +388,7 @@ int rs_train__ft_after(train_wl_t* w, int it, double t0, double t1)
   }
   int next = it + 1;
   if (!last && ft->cfg->renewal_after > 0 && w->row->operations >= ft->cfg->renewal_after) {
-    next = renewal(w, ft, it + 1, t1 - t0, rs_train__energy_j(w) - w->it_j0);
+    next = renewal(w, ft, it + 1, t1 - t0, step_j);
     last = 1;
   }
   if (!last)
