@@ -223,6 +223,21 @@ START_TEST(test_command_help)
   ck_assert_int_eq(racksim("platform", "-h", NULL), 0);
   assert_starts(res.out, "usage: racksim platform ");
   assert_has(res.out, "racksim platform --list");
+  /* every generator option the usage lists is one the generator takes (--wan-gbits once was not) */
+  char* help = strdup(res.out);
+  int n_opts = 0;
+  for (char* line = strtok(help, "\n"); line; line = strtok(NULL, "\n")) {
+    char opt[64], arg[16];
+    if (sscanf(line, "  --%63s %15s", opt, arg) != 2 || (strcmp(arg, "N") && strcmp(arg, "X") && strcmp(arg, "MODEL")))
+      continue;
+    char flag[80];
+    snprintf(flag, sizeof flag, "--%s", opt);
+    int rc = racksim("platform", "p5.48xlarge", flag, strcmp(arg, "MODEL") ? "2" : "grace", "--describe", NULL);
+    ck_assert_msg(rc == 0, "racksim platform %s: exit %d: %s", flag, rc, res.err);
+    n_opts++;
+  }
+  free(help);
+  ck_assert_int_eq(n_opts, 11);
   /* --help wins over a bad scenario: nothing is loaded */
   ck_assert_int_eq(racksim("run", "tests/bad/empty.yaml", "--help", NULL), 0);
   assert_starts(res.out, "usage: racksim run");

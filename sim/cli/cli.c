@@ -55,7 +55,7 @@ static const char* const usage_platform =
     "  --oversubscription X   leaf down / up bandwidth, >= 1 (default 1)\n"
     "  --hop-latency-us X     latency of one switch hop (default 2)\n"
     "  --sites N              sites (regions or providers) joined by WAN links (default 1)\n"
-    "  --wan-gbits X          WAN bandwidth per site pair and direction, Gb/s (default 400)\n"
+    "  --wan-gbits-per-s X    WAN bandwidth per site pair and direction, Gb/s (default 400)\n"
     "  --wan-latency-ms X     WAN latency (default 10)\n"
     "  --cpu-hosts N          CPU fleet hosts per site (default 0)\n"
     "  --cpu MODEL            their model: graviton4 (default) or grace\n"
@@ -123,7 +123,7 @@ static int parse_options(cli_t* cli, int argc, char** argv, const char* usage)
                                        {"oversubscription", required_argument, NULL, 'g'},
                                        {"hop-latency-us", required_argument, NULL, 'g'},
                                        {"sites", required_argument, NULL, 'g'},
-                                       {"wan-gbits", required_argument, NULL, 'g'},
+                                       {"wan-gbits-per-s", required_argument, NULL, 'g'},
                                        {"wan-latency-ms", required_argument, NULL, 'g'},
                                        {"cpu-hosts", required_argument, NULL, 'g'},
                                        {"cpu", required_argument, NULL, 'g'},
