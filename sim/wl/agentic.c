@@ -373,9 +373,9 @@ static int agentic_start(rs_run_t* run, int i, void* state, rs_wl_row_t* row, rs
     return RS_ERR;
   w->latencies    = xbt_new(double, w->n_roots);
   w->all_done     = sg_sem_init(0);
-  w->runners      = xbt_new0(agent_runner_t*, w->tool_pool->n_hosts);
   w->sampler_wake = sg_sem_init(0);
   row->gpus       = 0;
+  rs_agent__run_start(w);
   for (int p = 0; p < w->cfg->n_pools; p++) /* what it pays for: the fleet hosts of its pools */
     for (int h = 0; h < w->pools[p].n_hosts; h++)
       if (w->pools[p].hosts[h].cpu->rack < 0) { /* a rack's CPU comes with its GPU instance */
