@@ -178,8 +178,8 @@ void rs_agent__session_next(agent_session_t* s);
 
 /* ---- what the sessions ask of the actors (agentic.c) --------------------------------------------- */
 
-/* Starts the calls at the head of pool p that fit its hosts, each on its host's runner. */
-void rs_agent__dispatch(agentic_t* w, agent_pool_t* p);
+/* Starts the calls at the head of the tool pool that fit its hosts, each on its host's runner. */
+void rs_agent__dispatch(agentic_t* w);
 
 /* ---- running tool calls (agent_run.c) ------------------------------------------------------------ */
 

@@ -300,7 +300,7 @@ static void call_end(agent_runner_t* r, agent_call_t* c)
   }
   live_remove(r, c);
   rs_agent__pool_release(w->tool_pool, c->host, now);
-  rs_agent__dispatch(w, w->tool_pool);
+  rs_agent__dispatch(w);
   free(c);
   if (!failed)
     rs_agent__session_next(s);
@@ -436,7 +436,7 @@ static void tool_retry(int argc, char** argv)
   }
   w->tool_retries++;
   rs_agent__pool_submit(w->tool_pool, c, simgrid_get_clock());
-  rs_agent__dispatch(w, w->tool_pool);
+  rs_agent__dispatch(w);
 }
 
 /* Call c's host failed: it is marked so that its runner ends it without a result (call_end), and its
