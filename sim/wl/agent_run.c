@@ -132,14 +132,20 @@ static agent_runner_t* runner_of(agentic_t* w, const agent_host_t* h)
   return w->runners[i];
 }
 
-/* Puts c at the tail of its runner's FIFO and wakes the runner if it waits. */
-static void runner_post(agent_runner_t* r, agent_call_t* c)
+/* Wakes runner r if it waits: something changed that it must look at. */
+static void runner_wake(agent_runner_t* r)
 {
-  rs_agent__fifo_push(&r->in_head, &r->in_tail, c);
   if (r->waiting) {
     r->waiting = 0;
     sg_sem_release(r->wake);
   }
+}
+
+/* Puts c at the tail of its runner's FIFO and wakes the runner if it waits. */
+static void runner_post(agent_runner_t* r, agent_call_t* c)
+{
+  rs_agent__fifo_push(&r->in_head, &r->in_tail, c);
+  runner_wake(r);
 }
 
 void rs_agent__run_call(agentic_t* w, agent_call_t* c)
@@ -398,10 +404,7 @@ static void speed_changed(void* data, sg_host_t h)
   r->core_speed = speed;
   for (int k = r->n / 2 - 1; k >= 0; k--)
     heap_sift_down(r, k);
-  if (r->waiting) {
-    r->waiting = 0;
-    sg_sem_release(r->wake);
-  }
+  runner_wake(r);
 }
 
 void rs_agent__run_start(agentic_t* w)
@@ -466,10 +469,8 @@ void rs_agent__run_stop(agentic_t* w)
 {
   w->stopping = 1;
   for (int i = 0; i < w->tool_pool->n_hosts; i++)
-    if (w->runners[i] && w->runners[i]->waiting) {
-      w->runners[i]->waiting = 0;
-      sg_sem_release(w->runners[i]->wake);
-    }
+    if (w->runners[i])
+      runner_wake(w->runners[i]);
   for (agent_worker_t* k = w->idle; k; k = k->next_idle)
     sg_sem_release(k->go);
   w->idle = NULL;
