@@ -1,11 +1,12 @@
 /* check_agentic.c -- tests of the agentic workload, run through the racksim command on small scenarios: an
- * uncontended tool call takes its work over the cores' speed, and its cores draw CPU power as that many
- * busy cores; a session's parts add up to its latency; a fan-out joins at its slowest sub-agent; queueing
- * appears on few hosts and latency falls as hosts are added; sandboxes start cold without a warm pool;
- * replayed and day-table arrivals follow their input; equal runs write equal tables; LLM calls are requests
- * of the simulated inference service; agent traffic on the training job's links slows its steps; links.csv
- * counts, to the byte, a tool's input on the fleet NIC it crosses and an LLM call's tokens each way;
- * preparing training and agents only reads; unknown pools and services are refused. */
+ * uncontended tool call takes its work over the cores' speed, also when a speed profile of its host changes
+ * that speed during the call, and its cores draw CPU power as that many busy cores; a session's parts add
+ * up to its latency; a fan-out joins at its slowest sub-agent; queueing appears on few hosts and latency
+ * falls as hosts are added; sandboxes start cold without a warm pool; replayed and day-table arrivals
+ * follow their input; equal runs write equal tables; LLM calls are requests of the simulated inference
+ * service; agent traffic on the training job's links slows its steps; links.csv counts, to the byte, a
+ * tool's input on the fleet NIC it crosses and an LLM call's tokens each way; preparing training and
+ * agents only reads; unknown pools and services are refused. */
 #include "check_util.h"
 #include "base/base.h"
 #include "wl/wl_int.h"
@@ -86,6 +87,49 @@ START_TEST(uncontended_tool_time_is_work_over_core_speed)
   ck_assert_double_eq_tol(cell(s, 1, "latency_s"), expected, expected * 1e-9);
   ck_assert_double_eq_tol(cell(s, 1, "queue_s"), 0, 1e-12);
   rs_csv_free(s);
+}
+END_TEST
+
+/* The tool time of the uncontended test's call, started at 0 s, on a platform file whose Graviton4 host has
+ * dir/speed.txt (profile: lines of a time and the fraction of its speed from then on) as its SimGrid speed
+ * profile. */
+static double tool_s_with_speed_profile(const char* profile)
+{
+  char out[512], yaml[512];
+  rs_test_write(dir, "speed.txt", profile);
+  rs_test_write(dir, "starts.csv", "start_s\n0\n");
+  ck_assert_int_eq(
+      rs_test_run(out, sizeof out, dir, RS_RACKSIM_BIN, "platform u-p6e-gb200x72 --cpu-hosts 1 -o plain.xml"), 0);
+  ck_assert_int_eq(rs_test_run(out, sizeof out, dir, "sed",
+                               "-e 's#<host id=\"s0-fleet0\" speed=\"44.8Gf\" core=\"192\">#"
+                               "<host id=\"s0-fleet0\" speed=\"44.8Gf\" core=\"192\" speed_file=\"speed.txt\">#' "
+                               "plain.xml > p.xml && grep -c speed_file p.xml"),
+                   0);
+  ck_assert_int_eq(atoi(out), 1);
+  snprintf(yaml, sizeof yaml,
+           "name: slow\nplatform: {file: %s/p.xml}\nworkloads:\n  - kind: agentic\n"
+           "    arrivals: {process: replay, replay: starts.csv}\n    turns: 1\n"
+           "    tool: {pool: fleet, cores: 4, work_gflop: 1792}\n" POOLS,
+           dir);
+  ck_assert_int_eq(run_scenario(yaml, ""), 0);
+  rs_csv_t* s = table("sessions");
+  double t    = cell(s, 1, "tool_s");
+  ck_assert_double_eq_tol(cell(s, 1, "latency_s"), t, t * 1e-9);
+  rs_csv_free(s);
+  return t;
+}
+
+/* A tool host's speed profile (a platform file's speed_file) slows the calls in progress when it
+ * changes: the 10 s call at full speed does half its work by 5 s, then the other half at half speed in
+ * 10 s (15 s); at a quarter speed from 2 s to 4 s, it does 2/10 + 0.5/10 of its work by 4 s and the
+ * other 7.5/10 at full speed (11.5 s); stopped from 2 s to 4 s, it ends 2 s late (12 s); at half speed
+ * from the start, 20 s. */
+START_TEST(a_tool_host_speed_profile_retimes_calls_in_progress)
+{
+  ck_assert_double_eq_tol(tool_s_with_speed_profile("0 1\n5 0.5\n"), 15, 15e-9);
+  ck_assert_double_eq_tol(tool_s_with_speed_profile("0 1\n2 0.25\n4 1\n"), 11.5, 11.5e-9);
+  ck_assert_double_eq_tol(tool_s_with_speed_profile("0 1\n2 0\n4 1\n"), 12, 12e-9);
+  ck_assert_double_eq_tol(tool_s_with_speed_profile("0 0.5\n"), 20, 20e-9);
 }
 END_TEST
 
@@ -470,6 +514,7 @@ static Suite* agentic_suite(void)
   tcase_set_timeout(tc, 120);
   tcase_add_test(tc, uncontended_tool_time_is_work_over_core_speed);
   tcase_add_test(tc, busy_cores_draw_cpu_power);
+  tcase_add_test(tc, a_tool_host_speed_profile_retimes_calls_in_progress);
   tcase_add_test(tc, parts_add_up_and_fanout_joins_at_the_slowest);
   tcase_add_test(tc, queues_form_and_latency_falls_with_more_hosts);
   tcase_add_test(tc, a_failed_call_whose_transfer_outlives_the_sessions_ends);

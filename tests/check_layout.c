@@ -77,6 +77,33 @@ START_TEST(ep_needs_redundant_experts_that_fill_it)
 }
 END_TEST
 
+/* The MTP modules' layers are shaped as the last layer: their experts are split over EP when it is a MoE
+ * layer, and there is nothing to split when dense_layers covers every layer, experts or not. Llama 3 8B
+ * with 8 experts declared but all 32 layers dense, EP2: one module is the dense layer, 4096 (4096 + 2 x 1024
+ * + 4096) + 3 x 4096 x 14336 + 2 x 4096 = 218,112,000, plus 2 x 4096^2 + 3 x 4096 = 251,678,720. DeepSeek-V3
+ * on EP8: its module's 256 routed experts of 3 x 7168 x 2048 become 32 on each rank, 224 x 44,040,192 =
+ * 9,865,003,008 fewer. */
+START_TEST(mtp_experts_split_only_when_the_last_layer_is_moe)
+{
+  rs_model_t m = preset("llama3-8b");
+  rs_err_t err = {{0}};
+  m.experts = 8, m.experts_per_token = 2, m.expert_ffn = 14336, m.dense_layers = m.layers;
+  rs_layout_t lay = layout(1, 1, 1, 1, 2);
+  lay.ep          = 2;
+  ck_assert_int_eq(rs_layout_resolve(&lay, &m, 2, &err), RS_OK);
+  double p0   = rs_layout_stage_params(&lay, &m, 0);
+  m.mtp_depth = 1;
+  ck_assert_double_eq(rs_layout_stage_params(&lay, &m, 0) - p0, 251678720);
+  m      = preset("deepseek-v3");
+  lay    = layout(1, 1, 1, 1, 8);
+  lay.ep = 8;
+  ck_assert_int_eq(rs_layout_resolve(&lay, &m, 8, &err), RS_OK);
+  p0          = rs_layout_stage_params(&lay, &m, 0);
+  m.mtp_depth = 1;
+  ck_assert_double_eq(rs_layout_stage_params(&lay, &m, 0) - p0, rs_model_mtp_params(&m) - 9865003008.0);
+}
+END_TEST
+
 /* Megatron-Core's distributed-optimizer table, bytes per parameter: bf16 gradients 2 + 2 + 16 (4 + 16/d
  * sharded), fp32 gradients 2 + 4 + 12 (6 + 12/d); ZeRO-2 shards the gradients too, ZeRO-3 everything. */
 START_TEST(weights_grads_optimizer)
@@ -391,6 +418,7 @@ static Suite* layout_suite(void)
   tcase_add_test(tc, coords_round_trip);
   tcase_add_test(tc, bad_layouts_are_refused_with_reasons);
   tcase_add_test(tc, ep_needs_redundant_experts_that_fill_it);
+  tcase_add_test(tc, mtp_experts_split_only_when_the_last_layer_is_moe);
   tcase_add_test(tc, weights_grads_optimizer);
   tcase_add_test(tc, zero3_counts_its_gathered_layers);
   tcase_add_test(tc, block_recompute_keeps_the_rest);

@@ -76,7 +76,8 @@ END_TEST
  * last (MoE), a 2h x h projection and three RMSNorms, the embedding and output head shared. The report's
  * Hugging Face release counts 685B = 671B + 14B of MTP module, whose checkpoint stores its own copies of
  * the embedding and the head (2 V h = 1.85B): with them, 685B. Its FLOPs per token: 3 x (the layer's
- * forward, 2 x 2 h^2 of projection, 2 h V of the shared head) more per training step. */
+ * forward, 2 x 2 h^2 of projection, 2 h V of the shared head) more per training step, the last two
+ * beside the output layer. */
 START_TEST(mtp_module_params_and_flops)
 {
   rs_model_t m = preset("deepseek-v3");
@@ -94,6 +95,10 @@ START_TEST(mtp_module_params_and_flops)
   m.mtp_depth = 2;
   ck_assert_double_eq_tol(rs_model_mtp_params(&m), 2 * module, 1);
   ck_assert_double_eq_tol(rs_model_mtp_fwd_flops(&m), 2 * fwd, 1e-9 * fwd);
+  /* outside their layers, per token: 2 x (4 x 7168^2 + 2 x 7168 x 129280) = 2 x (205,520,896 + 1,853,358,080) */
+  ck_assert_double_eq(rs_model_mtp_head_fwd_flops(&m), 4117757952.0);
+  ck_assert_double_eq_tol(rs_model_mtp_fwd_flops(&m) - rs_model_mtp_head_fwd_flops(&m),
+                          2 * rs_model_layer_fwd_flops(&m, m.layers - 1), 1e-9 * fwd);
 }
 END_TEST
 

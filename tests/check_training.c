@@ -518,6 +518,23 @@ START_TEST(block_recompute_costs_its_share_of_full)
 }
 END_TEST
 
+/* The MTP modules' layers pass first in their virtual stage (mtp_layers), so block recomputation recomputes
+ * them too, and the hardware FLOPs count them: GPT 1.7B (24 identical layers, h 2304, V 51200, s 2048) with
+ * one module, recomputing 6 layers, runs 3 x (25 layers + head + module's projection and head) + 7 layers
+ * per token: hw / model = 1 + 7 f / (3 (25 f + 2 (2 h V) + 4 h^2)), f a layer's forward,
+ * 24 h^2 + 4 s h = 146,276,352: 1.08224 (1.07049 without the module's layer). */
+START_TEST(block_recompute_counts_the_mtp_layers)
+{
+  ck_assert_int_eq(run_scenario(one_gpu, "--set workloads.0.recompute=full --set workloads.0.recompute_layers=6 "
+                                         "--set workloads.0.model.mtp_depth=1"),
+                   0);
+  double h = 2304, V = 51200, s = 2048, f = 24 * h * h + 4 * s * h;
+  ck_assert_double_eq(f, 146276352);
+  double want = 1 + 7 * f / (3 * (25 * f + 2 * (2 * h * V) + 4 * h * h));
+  ck_assert_double_eq_tol(iteration_value("hw_tflops_per_gpu") / iteration_value("tflops_per_gpu"), want, 1e-9);
+}
+END_TEST
+
 START_TEST(auto_recompute_takes_the_least_that_fits)
 {
   static const struct {
@@ -820,6 +837,7 @@ static Suite* training_suite(void)
   tcase_add_test(tc, bad_layouts_exit_2_with_reason);
   tcase_add_test(tc, auto_recompute_takes_the_least_that_fits);
   tcase_add_test(tc, block_recompute_costs_its_share_of_full);
+  tcase_add_test(tc, block_recompute_counts_the_mtp_layers);
   tcase_add_test(tc, offloaded_activations_cross_c2c);
   tcase_add_test(tc, offload_hides_under_compute_when_the_link_is_fast);
   tcase_add_test(tc, training_collectives_are_one_row_per_group_call);

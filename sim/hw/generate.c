@@ -254,18 +254,25 @@ static void write_pod(FILE* fp, const rs_platgen_spec_t* sp, int site, int pod, 
   fprintf(fp, "</zone>\n");
 }
 
+/* The gateways of a site's member zones, for the site's zone routes. */
+typedef struct member {
+  char zone[32];
+  char gw[40];
+} member_t;
+
 /* A tier of the site's hosts behind their own NICs to the tier's gateway on the site's spine: the CPU
  * fleet ("fleet"), or the storage tier ("storage"): storage_hosts file servers, each behind a NIC of
  * storage_gbits_per_s (an FSx-for-Lustre-like file system whose aggregate bandwidth is their sum), which
- * compute nothing; their speed only satisfies SimGrid. */
-static void write_tier(FILE* fp, const rs_platgen_spec_t* sp, int site, const char* tier)
+ * compute nothing; their speed only satisfies SimGrid. Its zone and gateway go into m. */
+static void write_tier(FILE* fp, const rs_platgen_spec_t* sp, int site, const char* tier, member_t* m)
 {
   int storage  = strcmp(tier, "storage") == 0;
   int n        = storage ? sp->storage_hosts : sp->cpu_hosts;
   double gbits = storage ? sp->storage_gbits_per_s : sp->fleet_cpu->nic_gbits_per_s;
-  char a[64], b[64], gw[32];
-  snprintf(gw, sizeof gw, "s%d-%s-gw", site, tier);
-  fprintf(fp, "<zone id=\"s%d-%s\" routing=\"DijkstraCache\">\n<router id=\"%s\"/>\n", site, tier, gw);
+  char a[64], b[64];
+  snprintf(m->zone, sizeof m->zone, "s%d-%s", site, tier);
+  snprintf(m->gw, sizeof m->gw, "s%d-%s-gw", site, tier);
+  fprintf(fp, "<zone id=\"%s\" routing=\"DijkstraCache\">\n<router id=\"%s\"/>\n", m->zone, m->gw);
   for (int i = 0; i < n; i++) {
     snprintf(a, sizeof a, "s%d-%s%d", site, tier, i);
     if (storage)
@@ -281,7 +288,7 @@ static void write_tier(FILE* fp, const rs_platgen_spec_t* sp, int site, const ch
   for (int i = 0; i < n; i++) {
     snprintf(a, sizeof a, "s%d-%s%d", site, tier, i);
     snprintf(b, sizeof b, "s%d-%s%d-nic", site, tier, i);
-    route(fp, a, gw, b, NULL);
+    route(fp, a, m->gw, b, NULL);
   }
   fprintf(fp, "</zone>\n");
 }
@@ -296,12 +303,6 @@ static void write_provider(FILE* fp, const rs_platgen_spec_t* sp, int site)
     return;
   fprintf(fp, "<prop id=\"rs.provider\" value=\"%.*s\"/>\n", len, p);
 }
-
-/* The gateways of a site's member zones, for the site's zone routes. */
-typedef struct member {
-  char zone[32];
-  char gw[40];
-} member_t;
 
 static void write_site(FILE* fp, const rs_platgen_spec_t* sp, int site)
 {
@@ -318,18 +319,10 @@ static void write_site(FILE* fp, const rs_platgen_spec_t* sp, int site)
     snprintf(m[n].gw, sizeof m[n].gw, "s%d-pod%d-spine", site, p);
     n++;
   }
-  if (sp->cpu_hosts > 0) {
-    write_tier(fp, sp, site, "fleet");
-    snprintf(m[n].zone, sizeof m[n].zone, "s%d-fleet", site);
-    snprintf(m[n].gw, sizeof m[n].gw, "s%d-fleet-gw", site);
-    n++;
-  }
-  if (sp->storage_hosts > 0) {
-    write_tier(fp, sp, site, "storage");
-    snprintf(m[n].zone, sizeof m[n].zone, "s%d-storage", site);
-    snprintf(m[n].gw, sizeof m[n].gw, "s%d-storage-gw", site);
-    n++;
-  }
+  if (sp->cpu_hosts > 0)
+    write_tier(fp, sp, site, "fleet", &m[n++]);
+  if (sp->storage_hosts > 0)
+    write_tier(fp, sp, site, "storage", &m[n++]);
   fprintf(fp, "<zone id=\"s%d-edge\" routing=\"Full\"><router id=\"s%d-border\"/></zone>\n", site, site);
   snprintf(m[n].zone, sizeof m[n].zone, "s%d-edge", site);
   snprintf(m[n].gw, sizeof m[n].gw, "s%d-border", site);

@@ -295,30 +295,33 @@ static int holds_last(const rs_layout_t* lay, int stage)
   return stage == lay->pp - 1 || (lay->dualpipe && stage == 0);
 }
 
+/* Layer i's parameters on one EP rank, before TP: a MoE layer's expert slots (its routed experts and the
+ * redundant copies) are split over EP, the rest is not. */
+static double ep_rank_layer_params(const rs_layout_t* lay, const rs_model_t* m, int i)
+{
+  double layer = rs_model_layer_params(m, i);
+  if (rs_model_layer_routed_params(m, i) == 0) /* a dense layer */
+    return layer;
+  double expert = (m->gated ? 3.0 : 2.0) * m->hidden * m->expert_ffn;
+  return layer - m->experts * expert + (m->experts + lay->redundant) * expert / lay->ep;
+}
+
 double rs_layout_stage_params(const rs_layout_t* lay, const rs_model_t* m, int stage)
 {
   double p = 0;
   for (int k = 0; k < rs_layout_chunks(lay); k++) {
     int first = rs_layout_chunk_first_layer(lay, m, stage, k);
-    for (int i = first; i < first + rs_layout_chunk_layers(lay, m, stage, k); i++) {
-      double layer = rs_model_layer_params(m, i);
-      if (m->experts > 0 && i >= m->dense_layers) { /* experts are split over EP, the rest is not */
-        double expert = (m->gated ? 3.0 : 2.0) * m->hidden * m->expert_ffn; /* slots split over EP */
-        layer         = layer - m->experts * expert + (m->experts + lay->redundant) * expert / lay->ep;
-      }
-      p += layer;
-    }
+    for (int i = first; i < first + rs_layout_chunk_layers(lay, m, stage, k); i++)
+      p += ep_rank_layer_params(lay, m, i);
   }
   if (holds_first(lay, stage))
     p += rs_model_input_params(m);
-  if (holds_last(lay, stage)) { /* the output layer, and the MTP modules beside it (their experts over EP) */
+  /* the output layer, and the MTP modules beside it: each one's layer is shaped as the last, its experts
+   * split over EP when that one is a MoE layer (not so when dense_layers covers every layer) */
+  if (holds_last(lay, stage)) {
+    int last = m->layers - 1;
     p += rs_model_output_params(m);
-    double mtp = rs_model_mtp_params(m);
-    if (mtp > 0 && m->experts > 0) {
-      double expert = (m->gated ? 3.0 : 2.0) * m->hidden * m->expert_ffn;
-      mtp -= m->mtp_depth * (m->experts * expert - (m->experts + lay->redundant) * expert / lay->ep);
-    }
-    p += mtp;
+    p += rs_model_mtp_params(m) - m->mtp_depth * (rs_model_layer_params(m, last) - ep_rank_layer_params(lay, m, last));
   }
   return p / lay->tp;
 }

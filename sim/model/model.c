@@ -137,10 +137,15 @@ double rs_model_mtp_params(const rs_model_t* m)
   return m->mtp_depth * mtp_module_params(m);
 }
 
-double rs_model_mtp_fwd_flops(const rs_model_t* m)
+double rs_model_mtp_head_fwd_flops(const rs_model_t* m)
 {
   double h = m->hidden;
-  return m->mtp_depth * (rs_model_layer_fwd_flops(m, m->layers - 1) + 2 * 2 * h * h + rs_model_logits_fwd_flops(m));
+  return m->mtp_depth * (2 * 2 * h * h + rs_model_logits_fwd_flops(m));
+}
+
+double rs_model_mtp_fwd_flops(const rs_model_t* m)
+{
+  return m->mtp_depth * rs_model_layer_fwd_flops(m, m->layers - 1) + rs_model_mtp_head_fwd_flops(m);
 }
 
 double rs_model_params(const rs_model_t* m)

@@ -71,10 +71,12 @@ double rs_model_train_flops_per_token(const rs_model_t* m);
 double rs_model_train_hw_flops_per_token(const rs_model_t* m, rs_recompute_t rc);
 
 /* Multi-token prediction (mtp_depth modules): their parameters, D (layer + 2 h^2 + 3 h), and forward FLOPs
- * per token, D (layer + 2 x 2 h^2 + the shared output head's 2 h V); both 0 without MTP. rs_model_params,
- * rs_model_active_params and the training FLOPs above count them. */
+ * per token, D (layer + 2 x 2 h^2 + the shared output head's 2 h V), of which D (2 x 2 h^2 + 2 h V) is
+ * outside their layers (the projections and the head, which run beside the main model's output layer);
+ * all 0 without MTP. rs_model_params, rs_model_active_params and the training FLOPs above count them. */
 double rs_model_mtp_params(const rs_model_t* m);
 double rs_model_mtp_fwd_flops(const rs_model_t* m);
+double rs_model_mtp_head_fwd_flops(const rs_model_t* m);
 
 /* Parameters of layer i's routed experts alone (0 for a dense layer); shared experts not included. */
 double rs_model_layer_routed_params(const rs_model_t* m, int i);

@@ -156,6 +156,11 @@ void rs_run_reach(double t);
 double rs_run_wall_clock(void);
 /* The percentiles rs_run_percentiles gives: p50, p90, p95, p99. */
 #define RS_RUN_PERCENTILES 4
+/* The initialiser of an array of them not known yet (NaN each; needs <math.h>). */
+#define RS_RUN_PERCENTILES_NAN                                                                                         \
+  {                                                                                                                    \
+    NAN, NAN, NAN, NAN                                                                                                 \
+  }
 /* Sorts the n values in place and gives their nearest-rank p50, p90, p95 and p99 in out (NaN when n is
  * 0): exact percentiles over every value, no sampling, for the summary's latency columns. */
 void rs_run_percentiles(double* v, long long n, double out[RS_RUN_PERCENTILES]);

@@ -14,8 +14,9 @@
 
 typedef struct agentic agentic_t;
 typedef struct agent_session agent_session_t;
-typedef struct agent_worker agent_worker_t; /* an actor that runs input transfers (agent_run.c) */
-typedef struct agent_runner agent_runner_t; /* the actor that runs one host's tool calls (agent_run.c) */
+typedef struct agent_worker agent_worker_t;     /* an actor that runs input transfers (agent_run.c) */
+typedef struct agent_runner agent_runner_t;     /* the actor that runs one host's tool calls (agent_run.c) */
+typedef struct agent_host_ref agent_host_ref_t; /* a tool host found by its SimGrid host (agent_run.c) */
 
 /* ---- CPU pools (agent_pool.c): pure data, callable without a SimGrid engine ---------------------- *
  * A pool is a set of hosts and one FIFO queue of calls. Every call of a pool needs the same cores and
@@ -46,6 +47,7 @@ struct agent_call {
   int phase;                           /* what it waits for */
   double t0, t1;                       /* when it started, when its sandbox was ready */
   double due;                          /* when its runner should look at it next */
+  double work_left;                    /* flops per core left of its work when its host's speed last changed */
   long long order;                     /* ties of due broken in the order its runner timed them */
   agent_call_t *live_prev, *live_next; /* among its runner's calls in progress, in start order */
 };
@@ -136,7 +138,10 @@ struct agentic {
   rs_rng_t arrival_rng;
   double tool_sigma2, tool_sigma; /* lognormal tool work: log(1 + cv^2) and its root */
   sg_sem_t all_done;
-  agent_runner_t** runners; /* per host of the tool pool, made at its first call */
+  agent_runner_t** runners;  /* per host of the tool pool, made at its first call */
+  agent_host_ref_t* by_host; /* the tool pool's hosts by their SimGrid hosts (agent_run.c) */
+  unsigned speed_watch;      /* rs_agent__speed_watch's, while watching */
+  int watching;
   agent_worker_t *idle, *workers;
   int max_running; /* the most tool calls that ran at once */
   int stopping;    /* every session has ended: runners and workers end */
@@ -173,11 +178,14 @@ void rs_agent__session_next(agent_session_t* s);
 
 /* ---- what the sessions ask of the actors (agentic.c) --------------------------------------------- */
 
-/* Starts the calls at the head of pool p that fit its hosts, each on its host's runner. */
-void rs_agent__dispatch(agentic_t* w, agent_pool_t* p);
+/* Starts the calls at the head of the tool pool that fit its hosts, each on its host's runner. */
+void rs_agent__dispatch(agentic_t* w);
 
 /* ---- running tool calls (agent_run.c) ------------------------------------------------------------ */
 
+/* Before the first call: the runners' table, and the watch on the tool hosts' speed (a speed profile of
+ * the platform file re-times the work of the calls in progress). */
+void rs_agent__run_start(agentic_t* w);
 /* Call c of the tool pool has its host (rs_agent__pool_next): its host's runner runs it from now on,
  * sandbox start-up, input and work, then releases its cores and moves its session on. */
 void rs_agent__run_call(agentic_t* w, agent_call_t* c);
@@ -191,6 +199,11 @@ void rs_agent__run_free(agentic_t* w);
 /* Starts, on host, one exec of `threads` threads of flops_per_thread each, which takes as many cores
  * (agent_sg.cpp: C++ in SimGrid 3.32). Returns the C API's handle. */
 sg_exec_t rs_agent__exec_start(sg_host_t host, double flops_per_thread, int threads);
+/* Calls changed(data, host) each time SimGrid changes a host's speed (a speed profile of the platform
+ * file, a pstate), in the engine's context, after the change (agent_sg.cpp). Returns what
+ * rs_agent__speed_unwatch takes to stop it. */
+unsigned rs_agent__speed_watch(void (*changed)(void* data, sg_host_t host), void* data);
+void rs_agent__speed_unwatch(unsigned id);
 
 /* ---- arrivals (agent_arrivals.c) ------------------------------------------------------------------ */
 

@@ -8,8 +8,9 @@
  * duration. A running call thus costs its struct (about 100 bytes), not a stack. The load exec's owner
  * is its host's runner because SimGrid 3.32 keeps each actor's execs in a list that it scans when one
  * ends (ExecImpl::post): one owner of every host's exec would make each end scan them all. A call on a
- * host that fails runs on to its end without a result while its caller retries it (tool_retry). See
- * LICENSE. */
+ * host that fails runs on to its end without a result while its caller retries it (tool_retry). A
+ * host's speed that SimGrid changes (a speed profile of the platform file) re-times the work of its
+ * calls in progress (speed_changed), so a call's work takes what one exec per core would. See LICENSE. */
 #include "wl/agent_int.h"
 
 #include <math.h>
@@ -18,6 +19,7 @@
 #include <simgrid/exec.h>
 #include <simgrid/host.h>
 #include <simgrid/semaphore.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <xbt/sysdep.h>
 
@@ -39,8 +41,9 @@ struct agent_runner {
   agent_call_t *in_head, *in_tail;
   agent_call_t** heap;
   int n, cap;
-  int busy_cores; /* of the calls doing their work */
-  sg_exec_t load; /* the CPU load of those cores (NULL when none) */
+  int busy_cores;    /* of the calls doing their work */
+  double core_speed; /* flop/s of one core, at which those calls' due times were set */
+  sg_exec_t load;    /* the CPU load of those cores (NULL when none) */
   int load_cores;
   long long next_order;
   agent_call_t *live_head, *live_tail; /* its calls in progress, in start order (a failure finds them) */
@@ -84,21 +87,27 @@ static void heap_push(agent_runner_t* r, agent_call_t* c, double due)
     heap_swap(r->heap, i, (i - 1) / 2);
 }
 
-static agent_call_t* heap_pop(agent_runner_t* r)
+/* Moves the call at i down the heap to where it is due no earlier than its parent. */
+static void heap_sift_down(agent_runner_t* r, int i)
 {
-  agent_call_t* top = r->heap[0];
-  r->heap[0]        = r->heap[--r->n];
-  for (int i = 0;;) {
+  for (;;) {
     int m = i, a = 2 * i + 1, b = a + 1;
     if (a < r->n && due_before(r->heap[a], r->heap[m]))
       m = a;
     if (b < r->n && due_before(r->heap[b], r->heap[m]))
       m = b;
     if (m == i)
-      break;
+      return;
     heap_swap(r->heap, i, m);
     i = m;
   }
+}
+
+static agent_call_t* heap_pop(agent_runner_t* r)
+{
+  agent_call_t* top = r->heap[0];
+  r->heap[0]        = r->heap[--r->n];
+  heap_sift_down(r, 0);
   return top;
 }
 
@@ -123,14 +132,20 @@ static agent_runner_t* runner_of(agentic_t* w, const agent_host_t* h)
   return w->runners[i];
 }
 
-/* Puts c at the tail of its runner's FIFO and wakes the runner if it waits. */
-static void runner_post(agent_runner_t* r, agent_call_t* c)
+/* Wakes runner r if it waits: something changed that it must look at. */
+static void runner_wake(agent_runner_t* r)
 {
-  rs_agent__fifo_push(&r->in_head, &r->in_tail, c);
   if (r->waiting) {
     r->waiting = 0;
     sg_sem_release(r->wake);
   }
+}
+
+/* Puts c at the tail of its runner's FIFO and wakes the runner if it waits. */
+static void runner_post(agent_runner_t* r, agent_call_t* c)
+{
+  rs_agent__fifo_push(&r->in_head, &r->in_tail, c);
+  runner_wake(r);
 }
 
 void rs_agent__run_call(agentic_t* w, agent_call_t* c)
@@ -220,15 +235,30 @@ static void load_apply(agent_runner_t* r)
   r->load_cores = r->busy_cores;
 }
 
-/* The call's work takes its cores from now until flops_per_core at one core's current speed are done:
- * what SimGrid's CPU model gives an exec of one thread per core on a host with those cores free, which
- * the pool guarantees (nothing else runs on its hosts, and no profile changes a CPU host's speed). */
+/* One core's speed on host h now: its peak times the fraction its speed profile leaves it. */
+static double core_speed(sg_host_t h)
+{
+  return sg_host_get_speed(h) * sg_host_get_available_speed(h);
+}
+
+/* When call c's work_left ends at one core's speed from now on (never while the speed is 0: a profile may
+ * stop a host for a while). */
+static double work_due(const agent_call_t* c, double now, double speed)
+{
+  return speed > 0 ? now + c->work_left / speed : INFINITY;
+}
+
+/* The call's work takes its cores from now until flops_per_core at one core's speed are done: what
+ * SimGrid's CPU model gives an exec of one thread per core on a host with those cores free, which the
+ * pool guarantees (nothing else runs on its hosts). Its due time holds while that speed does; a change
+ * re-times it (speed_changed). */
 static void work_start(agent_runner_t* r, agent_call_t* c)
 {
-  sg_host_t h = c->host->cpu->host;
   r->busy_cores += r->w->cfg->tool_cores;
-  c->phase = CALL_WORK;
-  heap_push(r, c, simgrid_get_clock() + c->flops_per_core / (sg_host_get_speed(h) * sg_host_get_available_speed(h)));
+  r->core_speed = core_speed(r->host->cpu->host);
+  c->phase      = CALL_WORK;
+  c->work_left  = c->flops_per_core;
+  heap_push(r, c, work_due(c, simgrid_get_clock(), r->core_speed));
 }
 
 /* Sandbox ready (or none needed): the input transfer, else the work at once. */
@@ -276,7 +306,7 @@ static void call_end(agent_runner_t* r, agent_call_t* c)
   }
   live_remove(r, c);
   rs_agent__pool_release(w->tool_pool, c->host, now);
-  rs_agent__dispatch(w, w->tool_pool);
+  rs_agent__dispatch(w);
   free(c);
   if (!failed)
     rs_agent__session_next(s);
@@ -317,7 +347,7 @@ static void runner_main(int argc, char** argv)
     if (r->live_head == NULL && r->w->stopping) /* a failed call in transfer still comes back to it */
       return;
     r->waiting = 1;
-    if (r->n == 0)
+    if (r->n == 0 || isinf(r->heap[0]->due)) /* nothing due until a call comes or the speed is back */
       sg_sem_acquire(r->wake);
     else
       sg_sem_acquire_timeout(r->wake, r->heap[0]->due - now);
@@ -326,6 +356,67 @@ static void runner_main(int argc, char** argv)
     if (r->n > 0 && r->heap[0]->due - simgrid_get_clock() < 1e-12 * fmax(1, r->heap[0]->due))
       r->heap[0]->due = simgrid_get_clock();
   }
+}
+
+/* ---- a host whose speed changes ------------------------------------------------------------------ */
+
+/* A host of the tool pool by its SimGrid host, in a table sorted by that host (only equality matters: the
+ * order of pointers never reaches a result). */
+struct agent_host_ref {
+  sg_host_t host;
+  int index; /* into the tool pool's hosts */
+};
+
+static int by_sg_host(const void* a, const void* b)
+{
+  uintptr_t x = (uintptr_t)((const agent_host_ref_t*)a)->host, y = (uintptr_t)((const agent_host_ref_t*)b)->host;
+  return (x > y) - (x < y);
+}
+
+/* The runner of the tool pool's host that is h, or NULL (not in the pool, or no call ran there yet). */
+static agent_runner_t* runner_at(agentic_t* w, sg_host_t h)
+{
+  agent_host_ref_t key = {.host = h};
+  agent_host_ref_t* at = bsearch(&key, w->by_host, w->tool_pool->n_hosts, sizeof *w->by_host, by_sg_host);
+  return at ? w->runners[at->index] : NULL;
+}
+
+/* SimGrid changed host h's speed (a speed profile of the platform file): the work left of each call
+ * working there, (due - now) x the old speed (what it had left when the speed was 0), takes its time at
+ * the new speed, and the runner waits for the new earliest due time. Runs in the engine's context,
+ * between the actors' turns. */
+static void speed_changed(void* data, sg_host_t h)
+{
+  agent_runner_t* r = runner_at(data, h);
+  if (r == NULL)
+    return;
+  double now = simgrid_get_clock(), speed = core_speed(h);
+  if (speed == r->core_speed)
+    return;
+  for (int k = 0; k < r->n; k++) {
+    agent_call_t* c = r->heap[k];
+    if (c->phase != CALL_WORK)
+      continue;
+    if (r->core_speed > 0)
+      c->work_left = fmax(0, c->due - now) * r->core_speed;
+    c->due = work_due(c, now, speed);
+  }
+  r->core_speed = speed;
+  for (int k = r->n / 2 - 1; k >= 0; k--)
+    heap_sift_down(r, k);
+  runner_wake(r);
+}
+
+void rs_agent__run_start(agentic_t* w)
+{
+  agent_pool_t* p = w->tool_pool;
+  w->runners      = xbt_new0(agent_runner_t*, p->n_hosts);
+  w->by_host      = xbt_new(agent_host_ref_t, p->n_hosts);
+  for (int i = 0; i < p->n_hosts; i++)
+    w->by_host[i] = (agent_host_ref_t){.host = p->hosts[i].cpu->host, .index = i};
+  qsort(w->by_host, p->n_hosts, sizeof *w->by_host, by_sg_host);
+  w->speed_watch = rs_agent__speed_watch(speed_changed, w);
+  w->watching    = 1;
 }
 
 /* ---- tool calls on a host that fails ------------------------------------------------------------- */
@@ -348,7 +439,7 @@ static void tool_retry(int argc, char** argv)
   }
   w->tool_retries++;
   rs_agent__pool_submit(w->tool_pool, c, simgrid_get_clock());
-  rs_agent__dispatch(w, w->tool_pool);
+  rs_agent__dispatch(w);
 }
 
 /* Call c's host failed: it is marked so that its runner ends it without a result (call_end), and its
@@ -378,10 +469,8 @@ void rs_agent__run_stop(agentic_t* w)
 {
   w->stopping = 1;
   for (int i = 0; i < w->tool_pool->n_hosts; i++)
-    if (w->runners[i] && w->runners[i]->waiting) {
-      w->runners[i]->waiting = 0;
-      sg_sem_release(w->runners[i]->wake);
-    }
+    if (w->runners[i])
+      runner_wake(w->runners[i]);
   for (agent_worker_t* k = w->idle; k; k = k->next_idle)
     sg_sem_release(k->go);
   w->idle = NULL;
@@ -389,6 +478,9 @@ void rs_agent__run_stop(agentic_t* w)
 
 void rs_agent__run_free(agentic_t* w)
 {
+  if (w->watching)
+    rs_agent__speed_unwatch(w->speed_watch);
+  free(w->by_host);
   for (int i = 0; w->runners && i < w->tool_pool->n_hosts; i++)
     if (w->runners[i]) {
       sg_sem_destroy(w->runners[i]->wake);

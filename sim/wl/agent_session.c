@@ -46,7 +46,7 @@ static void tool_submit(agent_session_t* s)
   /* The draw uses the pool's first host's core speed; all hosts of a pool are one model in practice. */
   c->flops_per_core = tool_flops_per_core(s, w->tool_pool->hosts[0].cpu);
   rs_agent__pool_submit(w->tool_pool, c, simgrid_get_clock());
-  rs_agent__dispatch(w, w->tool_pool);
+  rs_agent__dispatch(w);
 }
 
 /* The turn's LLM call: its prompt grows turn by turn. Its reply comes to the workload's receiver. */

@@ -159,9 +159,10 @@ static void sampler_wake(agentic_t* w)
   }
 }
 
-void rs_agent__dispatch(agentic_t* w, agent_pool_t* p)
+void rs_agent__dispatch(agentic_t* w)
 {
-  double now = simgrid_get_clock();
+  agent_pool_t* p = w->tool_pool;
+  double now      = simgrid_get_clock();
   sampler_wake(w);
   for (agent_call_t* c; (c = rs_agent__pool_next(p, now)) != NULL;) {
     c->s->queue_s += now - c->queued_s;
@@ -203,7 +204,7 @@ static void agentic_fault(rs_run_t* run, int i, void* state, const rs_fault_t* f
     }
   }
   if (f->up)
-    rs_agent__dispatch(w, w->tool_pool);
+    rs_agent__dispatch(w);
 }
 
 /* ---- actors ---------------------------------------------------------------------------------------- */
@@ -319,7 +320,11 @@ static agentic_t* agentic_new(const rs_run_t* run, int i)
   agentic_t* w = xbt_new0(agentic_t, 1);
   w->wl        = &run->sc->workloads[i];
   w->cfg       = &w->wl->u.agent;
-  w->sum       = (agentic_summary_t){{NAN, NAN, NAN, NAN}, NAN, NAN, NAN, NAN};
+  w->sum       = (agentic_summary_t){.latency_s       = RS_RUN_PERCENTILES_NAN,
+                                     .cpu_cores       = NAN,
+                                     .cpu_utilisation = NAN,
+                                     .tool_retries    = NAN,
+                                     .tool_failures   = NAN};
   w->service   = w->cfg->service ? rs_service_find(run, w->cfg->service) : -1;
   w->pools     = xbt_new0(agent_pool_t, w->cfg->n_pools);
   for (int p = 0; p < w->cfg->n_pools; p++)
@@ -373,9 +378,9 @@ static int agentic_start(rs_run_t* run, int i, void* state, rs_wl_row_t* row, rs
     return RS_ERR;
   w->latencies    = xbt_new(double, w->n_roots);
   w->all_done     = sg_sem_init(0);
-  w->runners      = xbt_new0(agent_runner_t*, w->tool_pool->n_hosts);
   w->sampler_wake = sg_sem_init(0);
   row->gpus       = 0;
+  rs_agent__run_start(w);
   for (int p = 0; p < w->cfg->n_pools; p++) /* what it pays for: the fleet hosts of its pools */
     for (int h = 0; h < w->pools[p].n_hosts; h++)
       if (w->pools[p].hosts[h].cpu->rack < 0) { /* a rack's CPU comes with its GPU instance */

@@ -142,8 +142,7 @@ static void logits_pass(train_rank_t* me, double multiple)
   const train_wl_t* w = me->w;
   const rs_model_t* m = &w->cfg->model;
   /* multi-token prediction: each module's projection of 2h to h and its pass through the shared head */
-  double h       = m->hidden;
-  double flops   = (1 + m->mtp_depth) * rs_model_logits_fwd_flops(m) + m->mtp_depth * 2 * 2 * h * h;
+  double flops   = rs_model_logits_fwd_flops(m) + rs_model_mtp_head_fwd_flops(m);
   rs_work_t work = work_of(w, multiple * flops * tokens_per_gpu(w), 0, 0, 0);
   work.gemm_prec = RS_PREC_BF16;
   compute(me, &work);
@@ -692,7 +691,8 @@ static const rs_col_t iteration_cols[] = {
 };
 
 /* FLOPs per token the GPUs run, the recomputed forward included: with block recomputation only that of the
- * layers recomputed (the first recompute_layers of each virtual stage). */
+ * layers recomputed (the first recompute_layers of each virtual stage, and every MTP module's layer, which
+ * runs first in its own pass: mtp_layers). */
 static double hw_flops_per_token(const train_wl_t* w)
 {
   const rs_model_t* m  = &w->cfg->model;
@@ -709,7 +709,7 @@ static double hw_flops_per_token(const train_wl_t* w)
       for (int k = 0; k < n && k < l->recompute_layers; k++)
         flops += rs_model_layer_fwd_flops(m, first + k);
     }
-  return flops;
+  return flops + m->mtp_depth * rs_model_layer_fwd_flops(m, m->layers - 1);
 }
 
 static void record_iteration(train_wl_t* w, int it, double t0, double t1)
