@@ -374,7 +374,7 @@ static int from_pools(timeline_t* tl, const table_t* t, rs_err_t* err)
   return RS_OK;
 }
 
-/* The platform's power: a counter per site and scope (gpu, cpu, network, overhead, it, facility). */
+/* The platform's power: a counter per site and scope (gpu, cpu, network, overhead, psu, it, facility). */
 static int from_power(timeline_t* tl, const table_t* t, rs_err_t* err)
 {
   static const char* const cols[]   = {"start_s", "site", "scope", NULL};

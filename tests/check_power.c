@@ -4,8 +4,9 @@
  * windows merge without losing energy; link_windows.csv's bytes per class add up to links.csv's, merged
  * windows included; aggregated training counts the GPUs it stands for; a capped GPU computes slower by
  * exactly its curve and never draws more than its cap; a site budget caps the GPUs to fit; hot spare
- * servers draw their idle power; the renewal fast path draws the simulated step's power; bad power and
- * price keys exit 2 with the key named. */
+ * servers draw their idle power; the renewal fast path draws the simulated step's power; the power
+ * supplies divide the DC load; an NVL72 rack's overhead is its trays'; bad power and price keys exit 2 with
+ * the key named. */
 #include "check_util.h"
 #include "base/base.h"
 #include "hw/hw.h"
@@ -39,11 +40,12 @@ static double cell(const char* out, const char* file, size_t row, const char* co
   return rs_test_table_value(dir, out, file, row, column);
 }
 
-/* Row (from 1) of power_summary.csv for scope (one site: rows gpu, cpu, network, overhead, it, facility). */
+/* Row (from 1) of power_summary.csv for scope (one site: rows gpu, cpu, network, overhead, psu, it,
+ * facility). */
 static size_t scope_row(const char* scope)
 {
-  static const char* const scopes[] = {"gpu", "cpu", "network", "overhead", "it", "facility"};
-  for (size_t i = 0; i < 6; i++)
+  static const char* const scopes[] = {"gpu", "cpu", "network", "overhead", "psu", "it", "facility"};
+  for (size_t i = 0; i < 7; i++)
     if (strcmp(scopes[i], scope) == 0)
       return i + 1;
   ck_abort_msg("no scope %s", scope);
@@ -70,7 +72,8 @@ START_TEST(every_gpu_of_a_tp8_replica_draws_busy_power)
 END_TEST
 
 /* Before a workload starts the platform idles: GPUs 8 x 70 W, CPUs 2 x 84 W, ports 8 NICs x (20 + 12) W
- * plus 8 leaf uplink ports x (12 + 12) W, overhead 8 x 187.5 W; facility = IT x 1.15. */
+ * plus 8 leaf uplink ports x (12 + 12) W, overhead 8 x 187.5 W: a DC load of 2,676 W, 2,787.5 W at the
+ * wall through power supplies 0.96 efficient; facility = IT x 1.15. */
 START_TEST(idle_platform_draws_its_idle_figures)
 {
   ck_assert_int_eq(rs_test_run_yaml(dir, tp8, "out", "--set workloads[0].start_s=3"), 0);
@@ -78,9 +81,11 @@ START_TEST(idle_platform_draws_its_idle_figures)
   ck_assert_double_eq_tol(scope("out", "cpu", "min_mw") * 1e6, 2 * 84, 1e-6);
   ck_assert_double_eq_tol(scope("out", "network", "min_mw") * 1e6, 8 * 32 + 8 * 24, 1e-6);
   ck_assert_double_eq_tol(scope("out", "overhead", "min_mw") * 1e6, 8 * 187.5, 1e-6);
-  /* the first window of power.csv: 0 to 1 s, scopes in order */
-  ck_assert_double_eq_tol(cell("out", "power.csv", 5, "kw"), 0.56 + 0.168 + 0.448 + 1.5, 1e-9);
-  ck_assert_double_eq_tol(cell("out", "power.csv", 6, "kw"), (0.56 + 0.168 + 0.448 + 1.5) * 1.15, 1e-9);
+  /* the first window of power.csv: 0 to 1 s, scopes in order: the four parts, psu, it, facility */
+  const double dc = 0.56 + 0.168 + 0.448 + 1.5;
+  ck_assert_double_eq_tol(cell("out", "power.csv", 5, "kw"), dc / 0.96 - dc, 1e-9);
+  ck_assert_double_eq_tol(cell("out", "power.csv", 6, "kw"), 2.7875, 1e-9);
+  ck_assert_double_eq_tol(cell("out", "power.csv", 7, "kw"), 2.7875 * 1.15, 1e-9);
   /* the swing is the busy window less the idle one */
   ck_assert(scope("out", "it", "swing_mw") > 1e-3);
 }
@@ -145,8 +150,8 @@ START_TEST(windows_merge_without_losing_energy)
   ck_assert_int_eq(rs_test_run_yaml(dir, tp8, "fine", "--set power.window_s=1e-4"), 0);
   ck_assert_int_eq(rs_test_run_yaml(dir, tp8, "coarse", "--set power.window_s=10"), 0);
   rs_csv_t* t = rs_test_table(dir, "fine", "power.csv");
-  ck_assert(t->n_rows - 1 <= RS_POWER_MAX_WINDOWS * 6);
-  ck_assert(t->n_rows - 1 > 6 * 100);
+  ck_assert(t->n_rows - 1 <= RS_POWER_MAX_WINDOWS * 7); /* seven scopes a window */
+  ck_assert(t->n_rows - 1 > 7 * 100);
   rs_csv_free(t);
   ck_assert(scope("fine", "it", "window_s") > 1e-4);
   double fine = scope("fine", "it", "energy_mwh"), coarse = scope("coarse", "it", "energy_mwh");
@@ -169,8 +174,8 @@ START_TEST(link_windows_add_up_to_links_csv)
   rs_csv_t* links = rs_test_table(dir, "out", "links.csv");
   rs_csv_t* power = rs_test_table(dir, "out", "power.csv");
   size_t classes  = links->n_rows - 1;
-  ck_assert_uint_eq((w->n_rows - 1) * 6, (power->n_rows - 1) * classes); /* the same windows */
-  ck_assert((power->n_rows - 1) / 6 > 100);
+  ck_assert_uint_eq((w->n_rows - 1) * 7, (power->n_rows - 1) * classes); /* the same windows */
+  ck_assert((power->n_rows - 1) / 7 > 100);
   ck_assert(scope("out", "gpu", "window_s") > 1e-4); /* the windows merged at least once */
   int cls = rs_csv_column(w, "class"), bytes = rs_csv_column(w, "bytes"), util = rs_csv_column(w, "utilisation");
   int t0 = rs_csv_column(w, "start_s"), t1 = rs_csv_column(w, "end_s");
@@ -272,7 +277,8 @@ START_TEST(capped_gpus_never_draw_more_than_the_cap)
 END_TEST
 
 /* over_budget: cap: p5en at full load draws 2,732 W beside its GPUs (site_budget test below); a budget
- * of 8 kW at PUE 1.15 leaves 8,000 / 1.15 - 2,732 = 4,224.5 W for 8 GPUs, 528.07 W each. */
+ * of 8 kW at PUE 1.15 through power supplies 0.96 efficient leaves 8,000 / 1.15 x 0.96 - 2,732 = 3,946.3 W
+ * of DC load for 8 GPUs, 493.28 W each. */
 START_TEST(site_budget_caps_the_gpus_to_fit)
 {
   ck_assert_int_eq(rs_test_run_yaml(dir, tp8, "cap", "--set power.site_budget_mw=0.008 --set power.over_budget=cap"),
@@ -281,15 +287,15 @@ START_TEST(site_budget_caps_the_gpus_to_fit)
   ck_assert_int_eq(rs_test_run(out, sizeof out, dir, RS_RACKSIM_BIN,
                                "validate s.yaml --set power.site_budget_mw=0.008 --set power.over_budget=cap"),
                    0);
-  ck_assert_msg(strstr(out, "H200 GPUs capped at 528.1 W of 700 W"), "%s", out);
+  ck_assert_msg(strstr(out, "H200 GPUs capped at 493.3 W of 700 W"), "%s", out);
   ck_assert_msg(scope("cap", "facility", "peak_mw") <= 0.008, "facility peak %g MW",
                 scope("cap", "facility", "peak_mw"));
-  ck_assert_msg(scope("cap", "gpu", "peak_mw") * 1e6 <= 8 * 528.07, "GPU peak %g W",
+  ck_assert_msg(scope("cap", "gpu", "peak_mw") * 1e6 <= 8 * 493.283, "GPU peak %g W",
                 scope("cap", "gpu", "peak_mw") * 1e6);
-  /* too small even with the GPUs at idle: 2,732 + 8 x 70 = 3,292 W, x 1.15 = 3,785.8 W */
+  /* too small even with the GPUs at idle: 2,732 + 8 x 70 = 3,292 W, / 0.96 x 1.15 = 3,943.5 W */
   ck_assert_int_eq(rs_test_run_yaml(dir, tp8, "tiny", "--set power.site_budget_mw=0.003 --set power.over_budget=cap"),
                    2);
-  ck_assert_msg(rs_test_file_has(dir, "err", "power.site_budget_mw: expected more than 0.0037858 MW"), "no message");
+  ck_assert_msg(rs_test_file_has(dir, "err", "power.site_budget_mw: expected more than 0.00394354 MW"), "no message");
   char tiny[192];
   snprintf(tiny, sizeof tiny, "%s/tiny/summary.csv", dir);
   ck_assert_msg(access(tiny, F_OK) != 0, "a refused run wrote summary.csv");
@@ -328,12 +334,13 @@ static const char* never_fails =
     "  training: {checkpoint_write_s: 0.004, restart_s: 0.02}\noutputs: {collectives_max_rows: 0}\n";
 
 /* A hot spare server draws its idle power over its job's span: per p5.48xlarge 8 GPUs x 70 W, 2 CPUs x
- * 84 W, 8 NIC ports x (20 + 12) W and 8 x 187.5 W of overhead, 2,484 W; two spares add 4,968 W to every
- * window of power.csv's IT scope and 1.15 times that to its facility scope, and as much energy to the job's
- * IT and facility scopes over its span; its own GPUs' energy is unchanged, and a site budget counts them. */
+ * 84 W, 8 NIC ports x (20 + 12) W and 8 x 187.5 W of overhead, 2,484 W of DC load; two spares add 4,968 W
+ * / 0.96 (the power supplies) = 5,175 W to every window of power.csv's IT scope and 1.15 times that to its
+ * facility scope, and as much energy to the job's IT and facility scopes over its span; its own GPUs'
+ * energy is unchanged, and a site budget counts them. */
 START_TEST(spare_servers_draw_idle_power)
 {
-  const double spare_w = 2 * (8 * 70 + 2 * 84 + 8 * 32 + 8 * 187.5);
+  const double spare_w = 2 * (8 * 70 + 2 * 84 + 8 * 32 + 8 * 187.5) / 0.96;
   ck_assert_int_eq(rs_test_run_yaml(dir, never_fails, "sp0", "--set power.window_s=0.01"), 0);
   ck_assert_int_eq(
       rs_test_run_yaml(dir, never_fails, "sp2", "--set power.window_s=0.01 --set failures.training.spares=2"), 0);
@@ -351,14 +358,14 @@ START_TEST(spare_servers_draw_idle_power)
                           1.15 * it, it * 1e-9);
   ck_assert_double_eq_tol(scope("sp2", "it", "energy_mwh") - scope("sp0", "it", "energy_mwh"), it / 1e3, it * 1e-12);
   ck_assert_double_eq_tol(scope("sp2", "cpu", "mean_mw") - scope("sp0", "cpu", "mean_mw"), 2 * 2 * 84 / 1e6, 1e-12);
-  /* the second window, 0.01 to 0.02 s: rows 7 to 12, it and facility last */
-  ck_assert_double_eq_tol(cell("sp2", "power.csv", 11, "kw") - cell("sp0", "power.csv", 11, "kw"), spare_w / 1e3, 1e-9);
-  ck_assert_double_eq_tol(cell("sp2", "power.csv", 12, "kw") - cell("sp0", "power.csv", 12, "kw"), 1.15 * spare_w / 1e3,
+  /* the second window, 0.01 to 0.02 s: rows 8 to 14, it and facility last */
+  ck_assert_double_eq_tol(cell("sp2", "power.csv", 13, "kw") - cell("sp0", "power.csv", 13, "kw"), spare_w / 1e3, 1e-9);
+  ck_assert_double_eq_tol(cell("sp2", "power.csv", 14, "kw") - cell("sp0", "power.csv", 14, "kw"), 1.15 * spare_w / 1e3,
                           1e-9);
-  /* a site budget counts them at full load: 19,163.6 W without them, 1.15 x 4,968 W more with them */
+  /* a site budget counts them at full load: (16,664 W without them + 4,968 W) / 0.96 x 1.15 = 25,913.3 W */
   ck_assert_int_eq(
       rs_test_run_yaml(dir, never_fails, "b", "--set failures.training.spares=2 --set power.site_budget_mw=0.02"), 2);
-  ck_assert_msg(rs_test_file_has(dir, "err", "power.site_budget_mw: expected at least 0.0248768 MW"), "no message");
+  ck_assert_msg(rs_test_file_has(dir, "err", "power.site_budget_mw: expected at least 0.0259133 MW"), "no message");
 }
 END_TEST
 
@@ -414,6 +421,41 @@ START_TEST(cpu_pools_are_paid)
 }
 END_TEST
 
+/* The power supplies: IT = DC load / power.psu_efficiency, the psu scope their difference, and the GPU
+ * scope (what the chips draw) unchanged. Idle p5en (the test above): 2,676 W of DC load; at 0.8, 3,345 W
+ * at the wall and 669 W lost; at 1, no loss. The workload's IT energy scales by 0.96 / 0.8 with it. */
+START_TEST(psu_efficiency_divides_the_dc_load)
+{
+  ck_assert_int_eq(rs_test_run_yaml(dir, tp8, "d", "--set workloads[0].start_s=3"), 0);
+  ck_assert_int_eq(rs_test_run_yaml(dir, tp8, "e", "--set workloads[0].start_s=3 --set power.psu_efficiency=0.8"), 0);
+  ck_assert_int_eq(rs_test_run_yaml(dir, tp8, "f", "--set workloads[0].start_s=3 --set power.psu_efficiency=1"), 0);
+  ck_assert_double_eq_tol(scope("e", "it", "min_mw") * 1e6, 3345, 1e-6);
+  ck_assert_double_eq_tol(scope("e", "psu", "min_mw") * 1e6, 669, 1e-6);
+  ck_assert_double_eq_tol(scope("f", "it", "min_mw") * 1e6, 2676, 1e-6);
+  ck_assert_double_eq_tol(scope("f", "psu", "energy_mwh"), 0, 1e-15);
+  ck_assert_double_eq_tol(scope("e", "gpu", "energy_mwh"), scope("d", "gpu", "energy_mwh"), 1e-15);
+  double gpu = cell("d", "summary.csv", 1, "energy_gpu_kwh"), it = cell("d", "summary.csv", 1, "energy_it_kwh");
+  ck_assert_double_eq_tol(cell("e", "summary.csv", 1, "energy_gpu_kwh"), gpu, gpu * 1e-12);
+  ck_assert_double_eq_tol(cell("e", "summary.csv", 1, "energy_it_kwh"), it * 0.96 / 0.8, it * 1e-9);
+  ck_assert_double_eq_tol(cell("e", "summary.csv", 1, "energy_facility_kwh"), 1.15 * it * 0.96 / 0.8, it * 1e-9);
+}
+END_TEST
+
+/* An NVL72 rack's overhead beside its GPUs, Grace CPUs and NIC ports: per compute tray 6,500 W less two
+ * 2,700 W superchips less 4 NIC ports at 30 W, plus half a 400 W switch tray: 1,180 W, 295 W per GPU, so
+ * 72 x 295 = 21,240 W for the rack, all the time (sim/hw/presets.c cites the figures). */
+START_TEST(nvl72_overhead_is_its_trays)
+{
+  static const char* rack = "name: rack\nplatform: {preset: u-p6e-gb200x72}\nworkloads:\n"
+                            "  - kind: inference\n    model: {preset: llama3-8b}\n    gpus: 8\n    tp: 8\n"
+                            "    mode: offline\n    requests: 16\n    prompt_tokens: 128\n    output_tokens: 16\n";
+  ck_assert_int_eq(rs_test_run_yaml(dir, rack, "r", "--set workloads[0].start_s=2"), 0);
+  ck_assert_double_eq_tol(scope("r", "overhead", "min_mw") * 1e6, 72 * 295, 1e-6);
+  ck_assert_double_eq_tol(scope("r", "overhead", "peak_mw") * 1e6, 72 * 295, 1e-6);
+  ck_assert_double_eq_tol(scope("r", "gpu", "min_mw") * 1e6, 72 * 120, 1e-6); /* idle before it starts */
+}
+END_TEST
+
 /* Each bad key exits 2 with the file, line and key. */
 START_TEST(bad_power_keys_exit_2)
 {
@@ -428,6 +470,8 @@ START_TEST(bad_power_keys_exit_2)
       {"--set pricing.usd_per_cpu_core_hour=-0.1", "pricing.usd_per_cpu_core_hour: expected a number from 1e-06"},
       {"--set power.site_budget_mw=-1", "power.site_budget_mw: expected a number from 1e-06"},
       {"--set power.over_budget=throttle", "power.over_budget: expected"},
+      {"--set power.psu_efficiency=1.2", "power.psu_efficiency: expected a number from 0.5 to 1, got '1.2'"},
+      {"--set power.psu_efficiency=0.4", "power.psu_efficiency: expected a number from 0.5 to 1, got '0.4'"},
   };
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
     ck_assert_int_eq(rs_test_run_yaml(dir, tp8, "bad", cases[i][0]), 2);
@@ -438,13 +482,14 @@ END_TEST
 
 /* A site budget refuses a platform that could draw more at full load: p5en draws 8 x 700 W of GPUs,
  * 2 x 280 W of CPUs, 8 NIC links x (30 + 18) W and 8 uplink ports x (18 + 18) W at most, 1,500 W of
- * overhead: 8,332 W, x 1.15 = 9,581.8 W. */
+ * overhead: 8,332 W of DC load, / 0.96 = 8,679.2 W at the wall, x 1.15 = 9,981.0 W. */
 START_TEST(site_budget_refuses_a_platform_that_cannot_fit)
 {
-  ck_assert_int_eq(rs_test_run_yaml(dir, tp8, "small", "--set power.site_budget_mw=0.0095"), 2);
-  ck_assert_msg(rs_test_file_has(dir, "err", "power.site_budget_mw: expected at least 0.0095818 MW, what site 0 draws"),
-                "no message");
-  ck_assert_int_eq(rs_test_run_yaml(dir, tp8, "fits", "--set power.site_budget_mw=0.0096"), 0);
+  ck_assert_int_eq(rs_test_run_yaml(dir, tp8, "small", "--set power.site_budget_mw=0.0099"), 2);
+  ck_assert_msg(
+      rs_test_file_has(dir, "err", "power.site_budget_mw: expected at least 0.00998104 MW, what site 0 draws"),
+      "no message");
+  ck_assert_int_eq(rs_test_run_yaml(dir, tp8, "fits", "--set power.site_budget_mw=0.01"), 0);
 }
 END_TEST
 
@@ -471,6 +516,8 @@ static Suite* power_suite(void)
   tcase_add_test(tc, spare_servers_draw_idle_power);
   tcase_add_test(tc, renewal_draws_the_steps_power);
   tcase_add_test(tc, cpu_pools_are_paid);
+  tcase_add_test(tc, psu_efficiency_divides_the_dc_load);
+  tcase_add_test(tc, nvl72_overhead_is_its_trays);
   suite_add_tcase(s, tc);
   return s;
 }

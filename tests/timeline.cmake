@@ -45,7 +45,7 @@ expect("${t}" "[.otherData.events == ([.traceEvents[] | select(.ph != \"M\")] | 
 # the platform's counters: one per power window (5 of 1 s) for each scope and each link class
 expect("${t}" "[.traceEvents[] | select(.ph == \"C\" and .name == \"power site 0 gpu\")] | length" "5")
 expect("${t}" "[.traceEvents[] | select(.ph == \"C\" and .name == \"power site 0 gpu\")][0] | [.ts, .args.kw > 1] | @csv" "0,true")
-expect("${t}" "[.traceEvents[] | select(.ph == \"C\" and (.name | startswith(\"power site 0 \")))] | map(.name) | unique | length" "6")
+expect("${t}" "[.traceEvents[] | select(.ph == \"C\" and (.name | startswith(\"power site 0 \")))] | map(.name) | unique | length" "7")
 expect("${t}" "[.traceEvents[] | select(.ph == \"C\" and .name == \"link utilisation nvlink\")] | length" "5")
 expect("${t}" "[.traceEvents[] | select(.ph == \"C\" and .name == \"link utilisation nvlink\") | .args.utilisation] | min > 0" "true")
 expect("${t}" "[.traceEvents[] | select(.ph == \"C\" and .name == \"link utilisation nic\") | .args.utilisation] | max > 0" "true")

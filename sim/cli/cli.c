@@ -3,6 +3,7 @@
  * success, 1 simulation failure, 2 bad input or usage. See LICENSE. */
 #include "cli/cli.h"
 #include "cli/sgopts.h"
+#include "model/model.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -323,7 +324,7 @@ static void print_csv(const rs_scenario_t* sc, const rs_platform_t* p)
   for (int g = 0; g < p->n_gpus; g++) {
     const rs_gpu_model_t* m = p->gpus[g].model;
     idle += m->idle_watts;
-    busy += m->cap_watts > 0 ? m->cap_watts : m->tdp_watts;
+    busy += rs_gpu_busy_watts(m);
   }
   for (int i = 0; i < p->n_models; i++) /* space-separated: no comma to quote */
     snprintf(models + strlen(models), sizeof models - strlen(models), "%s%s", i ? " " : "", p->models[i].name);

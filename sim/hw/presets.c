@@ -218,9 +218,15 @@ rs_hw_proto_t rs_hw_proto(const rs_hw_calib_t* c, rs_proto_t p)
 /* ---- power and price defaults per GPU type (the cost model; every one overridable in the scenario) ----
  * overhead_w_per_gpu: what a server draws beside its GPUs, CPUs and scale-out ports (fans, DC-DC and
  * power-shelf losses, NVSwitch chips or NVLink switch trays, drives, BMCs), shared per GPU, constant:
- *   NVL72 types (GB200, GB300): about 700 W per compute tray beside its 4 GPUs and 2 Grace, and about
- *     800 W per NVLink switch tray, 9 per 18 trays: (18 x 700 + 9 x 800) / 72 = 275 W (unverified: no
- *     component figure in docs/sources.md; chosen before any power case was run, not fitted).
+ *   NVL72 types (GB200, GB300): a compute tray about 6.5 kW, 117 kW for 18, and the 9 NVLink switch
+ *     trays 3.6 kW in all (introl.com, "Why the NVIDIA GB300 NVL72 matters", its rack table citing
+ *     Supermicro 2025; secondary). Beside its two superchips at 2,700 W (2 GPUs at TDP and a Grace with its
+ *     LPDDR5X, presets above) a tray draws 6,500 - 5,400 = 1,100 W: 4 ConnectX-7 and 2 BlueField-3 (NVIDIA
+ *     DGX GB200 user guide, "Compute Trays"), drives, fans for what is not cold-plated, BMC, DC-DC. Less
+ *     the 4 NIC ports racksim meters itself at their 30 W maximum (hw.h RS_HW_NIC_MAX_W): 980 W; with
+ *     half a switch tray (400 W each): 1,180 W per tray, 295 W per GPU. A maximum spread as a constant
+ *     (no source found for how it follows load; the tray is cold-plated). Until 2026-12-03: 275 W, from
+ *     700 W per tray and 800 W per switch tray (unverified guesses).
  *   8-GPU HGX/DGX types: about 1,500 W per server (4 NVSwitch chips, fans, power-supply losses; unverified)
  *     / 8 = 187.5 W.
  * usd_per_gpu_hour: the default price of one GPU-hour (docs/sources.md, "Prices"):
@@ -248,7 +254,7 @@ rs_hw_proto_t rs_hw_proto(const rs_hw_calib_t* c, rs_proto_t p)
 static const rs_hw_cap_curve_t hopper_curve = {{1, 0.857, 0.5, RS_HW_GPU_IDLE_FRACTION}, {1, 0.875, 0.5, 0}};
 
 static const rs_hw_power_t powers[] = {
-    {"GB200", 275, 10.50, &hopper_curve},  {"GB300", 275, 0, &hopper_curve},     {"B200", 187.5, 14.24, &hopper_curve},
+    {"GB200", 295, 10.50, &hopper_curve},  {"GB300", 295, 0, &hopper_curve},     {"B200", 187.5, 14.24, &hopper_curve},
     {"B300", 187.5, 0, &hopper_curve},     {"H100", 187.5, 6.88, &hopper_curve}, {"H800", 187.5, 0, &hopper_curve},
     {"H200", 187.5, 7.912, &hopper_curve}, {"A100", 187.5, 0, &hopper_curve},
 };

@@ -27,6 +27,11 @@ double rs_gpu_cap_speed(const rs_gpu_model_t* gpu, double cap_w)
   return -1; /* below the curve's last point */
 }
 
+double rs_gpu_busy_watts(const rs_gpu_model_t* gpu)
+{
+  return gpu->cap_watts > 0 ? gpu->cap_watts : gpu->tdp_watts;
+}
+
 /* A matmul streams its operands while it computes, so its time is the larger of the two (roofline); a
  * power cap slows the compute side only. */
 double rs_gpu_seconds(const rs_gpu_model_t* gpu, rs_prec_t prec, double flops, double bytes)

@@ -284,4 +284,8 @@ double rs_gpu_tensor_bytes(const rs_gpu_model_t* gpu);
  * (rs_gpu_seconds, rs_gpu_work_seconds) is divided by the speed a GPU model's cap_speed holds. */
 double rs_gpu_cap_speed(const rs_gpu_model_t* gpu, double cap_w);
 
+/* What a busy GPU of type gpu draws: its power cap where one is set (cap_watts), else its TDP. The one
+ * place this rule lives: the power meter, the site budget and validate --format csv all ask here. */
+double rs_gpu_busy_watts(const rs_gpu_model_t* gpu);
+
 #endif

@@ -2,7 +2,8 @@
  * A daemon actor reads, at the end of each window, the joules SimGrid's host energy plugin has counted
  * on every GPU and CPU host, and the bytes the network meter has counted on every scale-out link; it adds
  * the scale-out ports' power (idle plus a share linear in their load) and each server's constant
- * overhead, so IT power = GPU + CPU + network + overhead, and facility power = IT x the site's PUE; the
+ * overhead, the DC load; its power supplies lose a share of what they draw at the wall, so IT power =
+ * (GPU + CPU + network + overhead) / power.psu_efficiency, and facility power = IT x the site's PUE; the
  * hot spare servers a training job holds add their idle power over its span.
  * From these it writes power.csv and power_summary.csv, and gives each workload its energy at three
  * scopes and its cost (summary.csv). It also sets the GPUs' power caps (power.gpu_cap_w, or a site budget
@@ -69,6 +70,7 @@ struct rs_power {
   rs_run_t* run;
   int n_sites;
   double *pue, *usd_per_kwh, *overhead_w; /* per site */
+  double psu;                             /* DC load over the power drawn at the wall (power.psu_efficiency) */
   double *gpu_share, *fleet_share;        /* per site: its fraction of the GPUs, of the CPU fleet hosts */
   int* site_gpus;                         /* per site */
   double* gpu_last;                       /* per GPU: joules at the last reading */
@@ -249,6 +251,7 @@ rs_power_t* rs_run_power_new(rs_run_t* run)
     if (!p->links[k].uplink && !p->links[k].by_fleet)
       p->nic_idle_w_per_gpu += p->links[k].ports * p->links[k].share * p->links[k].idle_w / pl->n_gpus;
   p->window = c->window_s;
+  p->psu    = c->psu_efficiency > 0 ? c->psu_efficiency : 1; /* 0: a scenario built by hand, no loss */
   return p;
 }
 
@@ -360,17 +363,11 @@ static double spare_w(const rs_power_t* p, int i, double w[N_PARTS])
   return sum;
 }
 
-/* What a busy GPU of type m draws: its cap, or its TDP. */
-static double busy_w(const rs_gpu_model_t* m)
-{
-  return m->cap_watts > 0 ? m->cap_watts : m->tdp_watts;
-}
-
 /* Caps GPU type m at cap_w (nothing at or above its TDP), with the speed its curve gives; key names the
  * scenario key the cap came from, for the message. */
 static int cap_model(const rs_run_t* run, rs_gpu_model_t* m, double cap_w, const char* key, rs_err_t* err)
 {
-  if (cap_w >= busy_w(m))
+  if (cap_w >= rs_gpu_busy_watts(m))
     return RS_OK;
   if (!(cap_w > m->idle_watts))
     return rs_scenario_err(run->sc, err, key, "expected a GPU power cap above %s's idle power (%g W), got '%g W'",
@@ -395,7 +392,7 @@ static int cap_model(const rs_run_t* run, rs_gpu_model_t* m, double cap_w, const
 static void full_load(const rs_power_t* p, const rs_platform_t* pl, double* gpu, double* idle, double* other)
 {
   for (int g = 0; g < pl->n_gpus; g++) {
-    gpu[pl->gpus[g].site] += busy_w(pl->gpus[g].model);
+    gpu[pl->gpus[g].site] += rs_gpu_busy_watts(pl->gpus[g].model);
     idle[pl->gpus[g].site] += pl->gpus[g].model->idle_watts;
   }
   for (int i = 0; i < pl->n_cpus; i++)
@@ -428,20 +425,21 @@ static int budget_fraction(const rs_run_t* run, double budget, double* frac, rs_
   int rc      = RS_OK;
   *frac       = 1;
   for (int s = 0; s < n && rc == RS_OK; s++) {
-    double gpu = w[s], idle = w[n + s], other = w[2 * n + s], pue = p->pue[s];
+    double gpu = w[s], idle = w[n + s], other = w[2 * n + s], pue = p->pue[s] / p->psu; /* DC to facility */
     if ((gpu + other) * pue <= budget)
       continue;
     if (!capping)
       rc = rs_scenario_err(
           run->sc, err, "power.site_budget_mw",
           "expected at least %.6g MW, what site %d draws at full load (its %d GPUs and its CPUs at TDP, ports "
-          "at their maximum, overhead, spare servers idle, PUE %g; over_budget: cap would cap the GPUs), got '%g'",
-          (gpu + other) * pue / 1e6, s, p->site_gpus[s], pue, budget / 1e6);
+          "at their maximum, overhead, spare servers idle, power supplies at %g, PUE %g; over_budget: cap would cap "
+          "the GPUs), got '%g'",
+          (gpu + other) * pue / 1e6, s, p->site_gpus[s], p->psu, p->pue[s], budget / 1e6);
     else if ((idle + other) * pue >= budget)
       rc = rs_scenario_err(run->sc, err, "power.site_budget_mw",
                            "expected more than %.6g MW, what site %d draws at full load with its %d GPUs capped "
-                           "down to their idle power (PUE %g), got '%g'",
-                           (idle + other) * pue / 1e6, s, p->site_gpus[s], pue, budget / 1e6);
+                           "down to their idle power (power supplies at %g, PUE %g), got '%g'",
+                           (idle + other) * pue / 1e6, s, p->site_gpus[s], p->psu, p->pue[s], budget / 1e6);
     else if (budget / pue - other < *frac * gpu)
       *frac = (budget / pue - other) / gpu;
   }
@@ -476,7 +474,7 @@ int rs_run_power_check(const rs_run_t* run, rs_err_t* err)
     return RS_ERR;
   for (int i = 0; i < pl->n_models && frac < 1; i++) {
     rs_gpu_model_t* m = &pl->models[i];
-    if (cap_model(run, m, frac * busy_w(m), "power.site_budget_mw", err) != RS_OK)
+    if (cap_model(run, m, frac * rs_gpu_busy_watts(m), "power.site_budget_mw", err) != RS_OK)
       return RS_ERR;
   }
   cap_hosts(pl);
@@ -604,7 +602,8 @@ static double window_end(const rs_power_t* p, int w)
   return w + 1 < p->n_win ? p->t0[w + 1] : p->t_end;
 }
 
-static double it_j(const double* j)
+/* The DC load's joules: what the parts draw behind the power supplies. */
+static double dc_j(const double* j)
 {
   return j[PART_GPU] + j[PART_CPU] + j[PART_NET] + j[PART_OVERHEAD];
 }
@@ -622,11 +621,19 @@ static const rs_col_t link_windows_cols[] = {
 };
 #define N_COLS(c) ((int)(sizeof c / sizeof c[0]))
 
-/* Scopes as power.csv names them: the four parts, then it (their sum) and facility (it x PUE). */
-#define N_SCOPES (N_PARTS + 2)
+/* Scopes as power.csv names them: the four parts (the DC load), then psu (what the power supplies lose
+ * converting it), it (the two together: what the servers draw at the wall) and facility (it x PUE). */
+enum { SCOPE_PSU = N_PARTS, SCOPE_IT, SCOPE_FACILITY, N_SCOPES };
 static const char* scope_name(int k)
 {
-  return k < N_PARTS ? part_names[k] : k == N_PARTS ? "it" : "facility";
+  static const char* const names[] = {"psu", "it", "facility"};
+  return k < N_PARTS ? part_names[k] : names[k - N_PARTS];
+}
+
+/* Joules at the wall for dc joules of DC load. */
+static double wall_j(const rs_power_t* p, double dc)
+{
+  return dc / p->psu;
 }
 
 /* Joules of scope k in window w at site s (s = -1: every site). */
@@ -643,7 +650,10 @@ static double joules(const rs_power_t* p, int w, int s, int k)
   double j[N_PARTS];
   for (int q = 0; q < N_PARTS; q++)
     j[q] = read[q] + (added ? added[q] : 0);
-  return k < N_PARTS ? j[k] : k == N_PARTS ? it_j(j) : it_j(j) * p->pue[s];
+  if (k < N_PARTS)
+    return j[k];
+  double dc = dc_j(j);
+  return k == SCOPE_PSU ? wall_j(p, dc) - dc : k == SCOPE_IT ? wall_j(p, dc) : wall_j(p, dc) * p->pue[s];
 }
 
 /* One site's (or every site's, s = -1) figures of scope k over the windows. */
@@ -826,7 +836,7 @@ static double cpu_cost(const rs_sc_power_t* c, const rs_wl_row_t* r)
   return cpu_usd_per_hour(c, r->cpu_hosts, r->cpu_cores) * hours;
 }
 
-/* Joules at site s that are not a GPU's (CPUs, network, overhead) over [from, to]. */
+/* DC joules at site s that are not a GPU's (CPUs, network, overhead) over [from, to]. */
 static double other_j(const rs_power_t* p, int s, double from, double to)
 {
   double sum = 0;
@@ -834,7 +844,7 @@ static double other_j(const rs_power_t* p, int s, double from, double to)
     double a = fmax(from, p->t0[w]), b = fmin(to, window_end(p, w));
     if (b > a) {
       const double* j = window_j(p, w, s);
-      sum += (it_j(j) - j[PART_GPU]) * (b - a) / (window_end(p, w) - p->t0[w]);
+      sum += (dc_j(j) - j[PART_GPU]) * (b - a) / (window_end(p, w) - p->t0[w]);
     }
   }
   return sum;
@@ -855,7 +865,7 @@ rs_power_wl_t rs_run_power_wl(const rs_run_t* run, int i)
     return o;
   }
   int first = run->sc->workloads[i].first_gpu;
-  double it = r->energy_j, fac = 0, dur = r->end_s - r->start_s, usd = 0;
+  double it = 0, fac = 0, dur = r->end_s - r->start_s, usd = 0;
   for (int s = 0; s < p->n_sites; s++) {
     int here = 0;
     for (int g = first; g < first + r->gpus && g < run->plat->n_gpus; g++)
@@ -864,11 +874,12 @@ rs_power_wl_t rs_run_power_wl(const rs_run_t* run, int i)
       continue;
     double gpu_part = r->energy_j * here / r->gpus;
     double others   = other_j(p, s, r->start_s, r->end_s) * here / p->site_gpus[s];
-    it += others;
-    fac += (gpu_part + others) * p->pue[s];
-    usd += (gpu_part + others) * p->pue[s] / 3.6e6 * p->usd_per_kwh[s];
+    double wall     = wall_j(p, gpu_part + others);
+    it += wall;
+    fac += wall * p->pue[s];
+    usd += wall * p->pue[s] / 3.6e6 * p->usd_per_kwh[s];
   }
-  double sw[N_PARTS], spare = spare_w(p, i, sw) * dur; /* its spare servers, idle over its span */
+  double sw[N_PARTS], spare = wall_j(p, spare_w(p, i, sw) * dur); /* its spare servers, idle over its span */
   if (spare > 0) {
     int s = run->plat->gpus[first].site;
     it += spare;
@@ -901,7 +912,7 @@ void rs_run_power_report(const rs_run_t* run, FILE* fp)
   if (p == NULL || !p->finished)
     return;
   for (int s = p->n_sites > 1 ? -1 : 0; s < p->n_sites; s++) {
-    power_stats_t it = stats(p, s, N_PARTS), fac = stats(p, s, N_PARTS + 1);
+    power_stats_t it = stats(p, s, SCOPE_IT), fac = stats(p, s, SCOPE_FACILITY);
     char site[24];
     snprintf(site, sizeof site, s < 0 ? "every site" : "site %d", s);
     fprintf(fp,

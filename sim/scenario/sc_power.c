@@ -37,7 +37,12 @@ static int check_power(rs_sc__walk_t* w, const rs_sc__loc_t* at, void* base)
 
 /* The defaults: window 1 s; PUE 1.15 (AWS's, docs/sources.md "Power"); electricity
  * $0.08 per kWh (unverified: about the US industrial average of recent years); ports as hw.h's
- * RS_HW_NIC_* and RS_HW_SWITCH_PORT_* (unverified). */
+ * RS_HW_NIC_* and RS_HW_SWITCH_PORT_* (unverified); power supplies 0.96 efficient: 80 PLUS Titanium's
+ * floor at half load for 230 V internal redundant supplies (90% at 10% load, 94% at 20%, 96% at 50%, 91%
+ * at 100%; the 80 Plus program's table, as Wikipedia's "80 Plus" gives it), the load at which redundant
+ * supplies sharing a server (N+N: NVL72 power shelves, 6 x 5.5 kW per shelf, 8 shelves for a 120-132 kW
+ * rack, NVIDIA BCM "Power Shelf Integration"; HGX servers' supply pairs) run at its full load (unverified:
+ * which tier each server's supplies meet; lower loads convert worse and racksim keeps one factor). */
 #define FP(m) offsetof(rs_sc_power_t, m)
 static const char* const budget_names[]    = {"refuse", "cap", NULL};
 static const rs_sc__field_t power_fields[] = {
@@ -45,6 +50,7 @@ static const rs_sc__field_t power_fields[] = {
     {"pue", RS_SC__NUM, FP(pue), .min = 1, .max = 10, .def = "1.15"},
     {"usd_per_kwh", RS_SC__NUM, FP(usd_per_kwh), .min = 0, .max = 1e3, .def = "0.08"},
     {"overhead_w_per_gpu", RS_SC__NUM, FP(overhead_w_per_gpu), .min = 0, .max = 1e5},
+    {"psu_efficiency", RS_SC__NUM, FP(psu_efficiency), .min = 0.5, .max = 1, .def = "0.96"},
     {"nic_idle_w", RS_SC__NUM, FP(nic_idle_w), .min = 0, .max = 1e4, .def = "20"},
     {"nic_max_w", RS_SC__NUM, FP(nic_max_w), .min = 0, .max = 1e4, .def = "30"},
     {"switch_port_idle_w", RS_SC__NUM, FP(switch_port_idle_w), .min = 0, .max = 1e4, .def = "12"},

@@ -316,6 +316,7 @@ typedef struct rs_sc_power {
   double pue;                /* every site's, unless power.sites says otherwise */
   double usd_per_kwh;        /* every site's electricity, unless power.sites says otherwise */
   double overhead_w_per_gpu; /* server power beside GPUs, CPUs and ports; 0: the GPU type's default */
+  double psu_efficiency;     /* DC load over power at the wall, of the power supplies; 0 (by hand): 1 */
   double nic_idle_w, nic_max_w, switch_port_idle_w, switch_port_max_w; /* scale-out ports */
   double site_budget_mw;          /* a site's facility power at full load may not exceed it; 0: no budget */
   rs_budget_action_t over_budget; /* refuse the platform, or cap every GPU to fit the tightest site */
