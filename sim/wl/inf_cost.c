@@ -1,7 +1,8 @@
 /* inf_cost.c -- what one engine step costs on one GPU of a pipeline stage: the per-stage figures of a
  * replica (FLOPs and bytes from model.c and layout.c) and, for a step's tokens and attention pairs, the
  * kernels one GPU runs, each class by its own roofline and precision (model/compute.c): the GEMMs at
- * the weights' precision with their weight bytes, the attention projections at theirs, the routed
+ * the weights' precision with their weight bytes (every GEMM class at the GPU type's measured serving
+ * rate, rs_gpu_serve_gemm_eff, where one is measured), the attention projections at theirs, the routed
  * experts as grouped GEMMs on the busiest EP rank, attention in its prefill or decode form at the
  * precision the engine runs it with the KV cache read at its precision, and the memory-bound kernels on
  * HBM, one after the other. It does not run anything (inf_engine.c executes the seconds) and knows
