@@ -277,6 +277,37 @@ START_TEST(kernel_classes_add)
 }
 END_TEST
 
+/* A serving step's GEMMs: the same roofline at the measured rate where the type has one (H100 FP8:
+ * 1,290.1 of 1,979 TF, 0.652), the fit where not (BF16); memory-bound GEMMs take their bytes' time either
+ * way; a power cap slows the serving rate as it slows the fit. Grouped GEMMs of a serving step take
+ * grouped_eff of the serving rate; a training pass (serving 0) keeps matmul_eff. */
+START_TEST(serving_gemm_rate)
+{
+  rs_gpu_model_t g           = {.name = "H100", .hbm_bytes_per_s = 3.35e12, .calib = rs_hw_calib("H100")};
+  g.peak_flops[RS_PREC_BF16] = 989e12;
+  g.peak_flops[RS_PREC_FP8]  = 1979e12;
+  const rs_hw_calib_t* c     = g.calib;
+  ck_assert_double_eq_tol(rs_gpu_serve_seconds(&g, RS_PREC_FP8, 1e13, 1e9), 1e13 / (1979e12 * 0.652), 1e-15);
+  ck_assert_double_eq_tol(rs_gpu_serve_seconds(&g, RS_PREC_FP8, 1e9, 1e10), 1e10 / (3.35e12 * c->hbm_eff), 1e-15);
+  ck_assert_double_eq(rs_gpu_serve_seconds(&g, RS_PREC_BF16, 1e13, 1e9), rs_gpu_seconds(&g, RS_PREC_BF16, 1e13, 1e9));
+  ck_assert(rs_gpu_serve_seconds(&g, RS_PREC_FP8, 1e13, 0) < rs_gpu_seconds(&g, RS_PREC_FP8, 1e13, 0));
+  g.cap_speed = 0.5;
+  ck_assert_double_eq_tol(rs_gpu_serve_seconds(&g, RS_PREC_FP8, 1e13, 0), 1e13 / (1979e12 * 0.652 * 0.5), 1e-15);
+  g.cap_speed = 0;
+  rs_work_t w = {.moe_flops  = 1e13,
+                 .moe_prec   = RS_PREC_FP8,
+                 .gemm_prec  = RS_PREC_FP8,
+                 .attn_prec  = RS_PREC_FP8,
+                 .attn_flops = 1e12,
+                 .serving    = 1};
+  double attn = 1e12 / (1979e12 * c->matmul_eff[RS_PREC_FP8]);
+  ck_assert_double_eq_tol(rs_gpu_work_seconds(&g, &w), 1e13 / (1979e12 * 0.652 * c->grouped_eff) + attn, 1e-15);
+  w.serving = 0;
+  ck_assert_double_eq_tol(rs_gpu_work_seconds(&g, &w),
+                          1e13 / (1979e12 * c->matmul_eff[RS_PREC_FP8] * c->grouped_eff) + attn, 1e-15);
+}
+END_TEST
+
 static Suite* model_suite(void)
 {
   Suite* s  = suite_create("model");
@@ -294,6 +325,7 @@ static Suite* model_suite(void)
   tcase_add_test(tc, attention_score_traffic);
   tcase_add_test(tc, bad_shapes_are_refused);
   tcase_add_test(tc, kernel_classes_add);
+  tcase_add_test(tc, serving_gemm_rate);
   tcase_add_test(tc, fp8_cast_values_per_linear);
   tcase_add_test(tc, mtp_module_params_and_flops);
   suite_add_tcase(s, tc);

@@ -54,16 +54,19 @@ typedef struct rs_hw_server {
  * Fitted once per type on the measurements cited in hardware.c, never per scenario. */
 typedef struct rs_hw_calib {
   const char* gpu_model;
-  double nvlink_ring_eff; /* achieved ring bus bandwidth / NVLink bandwidth */
-  double nvls_eff;        /* NVLink SHARP: achieved per-GPU traffic rate / NVLink bandwidth; 0: not available */
-  double net_ring_eff;    /* achieved ring bus bandwidth / NIC bandwidth across servers */
-  double nvlink_hop_s;    /* NCCL per-hop latency on NVLink (Simple protocol) */
-  double net_hop_s;       /* NCCL per-hop latency on the network (Simple protocol) */
-  double base_s;          /* NCCL ring base latency (Simple protocol) */
-  double nvls_s;          /* NCCL NVLS latency */
-  double matmul_eff[3];   /* achieved fraction of the dense peak in large matmuls, per precision (BF16, FP8, FP4) */
-  double hbm_eff;         /* achieved fraction of HBM bandwidth in streaming kernels */
-  double grouped_eff;     /* grouped (MoE) GEMMs' achieved rate / that of dense GEMMs of the same shape */
+  double nvlink_ring_eff;   /* achieved ring bus bandwidth / NVLink bandwidth */
+  double nvls_eff;          /* NVLink SHARP: achieved per-GPU traffic rate / NVLink bandwidth; 0: not available */
+  double net_ring_eff;      /* achieved ring bus bandwidth / NIC bandwidth across servers */
+  double nvlink_hop_s;      /* NCCL per-hop latency on NVLink (Simple protocol) */
+  double net_hop_s;         /* NCCL per-hop latency on the network (Simple protocol) */
+  double base_s;            /* NCCL ring base latency (Simple protocol) */
+  double nvls_s;            /* NCCL NVLS latency */
+  double matmul_eff[3];     /* achieved fraction of the dense peak in large matmuls, per precision (BF16, FP8, FP4) */
+  double hbm_eff;           /* achieved fraction of HBM bandwidth in streaming kernels */
+  double grouped_eff;       /* grouped (MoE) GEMMs' achieved rate / that of dense GEMMs of the same shape */
+  double serve_gemm_eff[3]; /* measured, not fitted: the fraction of the dense peak a large forward GEMM reaches
+                               alone (cuBLASLt), per precision, which inference's GEMMs run at; 0: none
+                               measured, they run at matmul_eff (presets.c) */
 } rs_hw_calib_t;
 
 /* NCCL's three protocols (NVIDIA/nccl src/graph/tuning.cc): LL (8-byte lines, 4 of data and a 4-byte

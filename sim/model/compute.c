@@ -32,14 +32,36 @@ double rs_gpu_busy_watts(const rs_gpu_model_t* gpu)
   return gpu->cap_watts > 0 ? gpu->cap_watts : gpu->tdp_watts;
 }
 
-/* A matmul streams its operands while it computes, so its time is the larger of the two (roofline); a
- * power cap slows the compute side only. */
+/* A matmul streams its operands while it computes, so its time is the larger of the two (roofline) at
+ * fraction eff of the dense peak; a power cap slows the compute side only. */
+static double roofline(const rs_gpu_model_t* gpu, rs_prec_t prec, double eff, double flops, double bytes)
+{
+  double t_flops = flops > 0 ? flops / (gpu->peak_flops[prec] * eff * cap_speed(gpu)) : 0;
+  double t_bytes = rs_gpu_stream_seconds(gpu, bytes);
+  return t_flops > t_bytes ? t_flops : t_bytes;
+}
+
 double rs_gpu_seconds(const rs_gpu_model_t* gpu, rs_prec_t prec, double flops, double bytes)
 {
+  return roofline(gpu, prec, gpu->calib->matmul_eff[prec], flops, bytes);
+}
+
+/* The measured rate of a lone forward GEMM where the type has one at prec, else the calibration's. */
+double rs_gpu_serve_gemm_eff(const rs_gpu_model_t* gpu, rs_prec_t prec)
+{
   const rs_hw_calib_t* c = gpu->calib;
-  double t_flops         = flops > 0 ? flops / (gpu->peak_flops[prec] * c->matmul_eff[prec] * cap_speed(gpu)) : 0;
-  double t_bytes         = rs_gpu_stream_seconds(gpu, bytes);
-  return t_flops > t_bytes ? t_flops : t_bytes;
+  return c->serve_gemm_eff[prec] > 0 ? c->serve_gemm_eff[prec] : c->matmul_eff[prec];
+}
+
+double rs_gpu_serve_seconds(const rs_gpu_model_t* gpu, rs_prec_t prec, double flops, double bytes)
+{
+  return roofline(gpu, prec, rs_gpu_serve_gemm_eff(gpu, prec), flops, bytes);
+}
+
+/* The GEMM efficiency of class work at prec: serving's measured one or training's fitted one. */
+static double gemm_eff(const rs_gpu_model_t* gpu, const rs_work_t* w, rs_prec_t prec)
+{
+  return w->serving ? rs_gpu_serve_gemm_eff(gpu, prec) : gpu->calib->matmul_eff[prec];
 }
 
 double rs_gpu_stream_seconds(const rs_gpu_model_t* gpu, double bytes)
@@ -49,18 +71,19 @@ double rs_gpu_stream_seconds(const rs_gpu_model_t* gpu, double bytes)
 
 /* Attention runs on the same tensor cores as the matmuls and, flash-style, streams Q, K and V through
  * HBM while it computes (scores stay on chip), so it gets the matmul roofline at its own precision:
- * FlashAttention-3 reaches 740 of H100's 989 BF16 TF/s (75%), about what large GEMMs reach. */
+ * FlashAttention-3 reaches 740 of H100's 989 BF16 TF/s (75%), about what large GEMMs reach. It keeps the
+ * calibration's figure when serving: no measured rate of the engines' attention kernels is at hand. */
 double rs_gpu_work_seconds(const rs_gpu_model_t* gpu, const rs_work_t* w)
 {
   double moe = 0;
   if (w->moe_flops > 0 || w->moe_bytes > 0) {
     const rs_hw_calib_t* c = gpu->calib;
     double t_flops =
-        w->moe_flops / (gpu->peak_flops[w->moe_prec] * c->matmul_eff[w->moe_prec] * c->grouped_eff * cap_speed(gpu));
+        w->moe_flops / (gpu->peak_flops[w->moe_prec] * gemm_eff(gpu, w, w->moe_prec) * c->grouped_eff * cap_speed(gpu));
     double t_bytes = rs_gpu_stream_seconds(gpu, w->moe_bytes);
     moe            = t_flops > t_bytes ? t_flops : t_bytes;
   }
-  return moe + rs_gpu_seconds(gpu, w->gemm_prec, w->gemm_flops, w->gemm_bytes) +
+  return moe + roofline(gpu, w->gemm_prec, gemm_eff(gpu, w, w->gemm_prec), w->gemm_flops, w->gemm_bytes) +
          rs_gpu_seconds(gpu, w->attn_prec, w->attn_flops, w->attn_bytes) + rs_gpu_stream_seconds(gpu, w->stream_bytes);
 }
 

@@ -250,6 +250,11 @@ rs_mem_t rs_layout_train_memory_max(const rs_layout_t* lay, const rs_model_t* m,
  * and the memory time at the calibrated fraction of HBM bandwidth (roofline). The precision must exist
  * on the GPU when flops > 0. */
 double rs_gpu_seconds(const rs_gpu_model_t* gpu, rs_prec_t prec, double flops, double bytes);
+/* The same for a serving engine's forward GEMMs: at the measured fraction of the peak that a large
+ * cuBLASLt GEMM reaches on the type at prec (rs_hw_calib_t serve_gemm_eff), or the calibration's
+ * matmul_eff where none is measured (rs_gpu_serve_gemm_eff gives the fraction used). */
+double rs_gpu_serve_seconds(const rs_gpu_model_t* gpu, rs_prec_t prec, double flops, double bytes);
+double rs_gpu_serve_gemm_eff(const rs_gpu_model_t* gpu, rs_prec_t prec);
 /* Seconds of memory-bound kernels (norms, softmax, element-wise ops) moving `bytes` through HBM. They
  * run between a layer's matmuls, so callers add this time to rs_gpu_seconds' rather than overlap it. */
 double rs_gpu_stream_seconds(const rs_gpu_model_t* gpu, double bytes);
@@ -266,10 +271,13 @@ typedef struct rs_work {
                                     cache, at its precision, in decode) read through HBM */
   rs_prec_t attn_prec;           /* the precision attention computes at (BF16 unless the engine runs FP8) */
   double stream_bytes;           /* memory-bound kernels: norms, activations, residuals */
+  int serving;                   /* 1: the GEMMs and grouped GEMMs of a serving engine's forward step, at
+                                    rs_gpu_serve_gemm_eff; 0: a training pass's, at matmul_eff */
 } rs_work_t;
 
-/* Seconds of w: each class by its roofline (rs_gpu_seconds at its precision; grouped GEMMs at the
- * calibration's grouped_eff of the GEMM rate), summed, plus the memory-bound kernels. A precision must
+/* Seconds of w: each class by its roofline (rs_gpu_seconds at its precision, rs_gpu_serve_seconds for
+ * the GEMMs of a serving step; grouped GEMMs at the calibration's grouped_eff of the GEMM rate), summed,
+ * plus the memory-bound kernels; attention at matmul_eff either way. A precision must
  * exist on the GPU where its class has FLOPs. */
 double rs_gpu_work_seconds(const rs_gpu_model_t* gpu, const rs_work_t* w);
 

@@ -1,7 +1,8 @@
 /* inf_cost.c -- what one engine step costs on one GPU of a pipeline stage: the per-stage figures of a
  * replica (FLOPs and bytes from model.c and layout.c) and, for a step's tokens and attention pairs, the
  * kernels one GPU runs, each class by its own roofline and precision (model/compute.c): the GEMMs at
- * the weights' precision with their weight bytes, the attention projections at theirs, the routed
+ * the weights' precision with their weight bytes (every GEMM class at the GPU type's measured serving
+ * rate, rs_gpu_serve_gemm_eff, where one is measured), the attention projections at theirs, the routed
  * experts as grouped GEMMs on the busiest EP rank, attention in its prefill or decode form at the
  * precision the engine runs it with the KV cache read at its precision, and the memory-bound kernels on
  * HBM, one after the other. It does not run anything (inf_engine.c executes the seconds) and knows
@@ -146,6 +147,7 @@ rs_work_t rs_inf__stage_work(const rs_inf_wl_t* w, int s, const rs_inf_step_t* s
       .attn_bytes   = sg->kv_bytes * st->kv_read / ep,
       .attn_prec    = w->attn_prec,
       .stream_bytes = (sg->stream_rep + sg->stream_split / tp) * st->tokens / ep,
+      .serving      = 1,
   };
 }
 
@@ -164,11 +166,12 @@ double rs_inf__stage_seconds(const rs_inf_wl_t* w, int s, const rs_inf_step_t* s
   rs_work_t k              = rs_inf__stage_work(w, s, st);
   double split             = (double)w->lay.tp * w->lay.ep;
   double f                 = w->cfg->kernel_floor_s;
-  rs_work_t gemm           = {.gemm_flops = k.gemm_flops, .gemm_bytes = k.gemm_bytes, .gemm_prec = k.gemm_prec};
-  rs_work_t moe            = {.moe_flops = k.moe_flops, .moe_bytes = k.moe_bytes, .moe_prec = k.moe_prec};
-  rs_work_t attn           = {.attn_flops = k.attn_flops, .attn_bytes = k.attn_bytes, .attn_prec = k.attn_prec};
+  rs_work_t gemm = {.gemm_flops = k.gemm_flops, .gemm_bytes = k.gemm_bytes, .gemm_prec = k.gemm_prec, .serving = 1};
+  rs_work_t moe  = {.moe_flops = k.moe_flops, .moe_bytes = k.moe_bytes, .moe_prec = k.moe_prec, .serving = 1};
+  rs_work_t attn = {.attn_flops = k.attn_flops, .attn_bytes = k.attn_bytes, .attn_prec = k.attn_prec};
   return floored(rs_gpu_work_seconds(g, &gemm), sg->k_gemm, f) + floored(rs_gpu_work_seconds(g, &moe), sg->k_moe, f) +
          floored(rs_gpu_work_seconds(g, &attn), sg->k_attn, f) +
          floored(rs_gpu_stream_seconds(g, k.stream_bytes), sg->k_stream, f) +
-         floored(rs_gpu_seconds(g, w->proj_prec, sg->proj_flops * st->tokens / split, sg->proj_bytes), sg->k_proj, f);
+         floored(rs_gpu_serve_seconds(g, w->proj_prec, sg->proj_flops * st->tokens / split, sg->proj_bytes), sg->k_proj,
+                 f);
 }
