@@ -9,6 +9,7 @@
 
 #include <check.h>
 #include <float.h>
+#include <limits.h>
 #include <ftw.h>
 #include <math.h>
 #include <stdint.h>
@@ -265,6 +266,26 @@ START_TEST(test_number_format_is_printf)
       1e12, 123456789012.5, DBL_MIN, DBL_MAX, DBL_TRUE_MIN, NAN,  INFINITY, -INFINITY};
   for (size_t i = 0; i < sizeof special / sizeof special[0]; i++)
     expect_printf(special[i]);
+}
+END_TEST
+
+/* Integers are written without printf too: the extremes and zero, as "%lld" writes them. */
+START_TEST(test_int_format)
+{
+  static const rs_col_t cols[] = {{"min", RS_COL_INT}, {"zero", RS_COL_INT}, {"max", RS_COL_INT}, {"ten", RS_COL_INT}};
+  rs_out_t* out                = open_out();
+  rs_table_t* t                = open_table(out, "ints", cols, 4);
+  rs_cell_int(t, LLONG_MIN);
+  rs_cell_int(t, 0);
+  rs_cell_int(t, LLONG_MAX);
+  rs_cell_int(t, -10);
+  rs_row_end(t);
+  commit(out);
+  rs_out_close(out);
+  char path[256];
+  char* raw = slurp(tmp_path(path, sizeof path, "ints.csv"));
+  ck_assert_str_eq(raw, "min,zero,max,ten\r\n-9223372036854775808,0,9223372036854775807,-10\r\n");
+  free(raw);
 }
 END_TEST
 
@@ -585,6 +606,7 @@ static Suite* output_suite(void)
   tcase_add_test(write, test_text_round_trip);
   tcase_add_test(write, test_number_format);
   tcase_add_test(write, test_number_format_is_printf);
+  tcase_add_test(write, test_int_format);
   tcase_add_test(write, test_partial_until_commit);
   tcase_add_test(write, test_close_without_commit);
   tcase_add_test(write, test_nested_dirs);
