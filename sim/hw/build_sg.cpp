@@ -6,7 +6,8 @@
  * at 256 UltraServers, measured 2026-12-03), and above all the parser's look-up of every route's links
  * by name from the root zone, depth first through every pod (O(links x pods)): here each link is at
  * hand. The hosts' rs.* properties go to racksim's host table (gen_hosts.c); only the energy plugin's
- * wattage_per_state stays a SimGrid property. See LICENSE. */
+ * wattage_per_state stays a SimGrid property. The CPU fleet and storage tiers, DijkstraCache stars in the
+ * XML, are a zone class of this file (tier_zone) that gives the same routes by look-up. See LICENSE. */
 /* C's hw.h names functions after their structs (rs_hw_cpu); C++ warns that one hides the other's
  * constructor, which C code never calls. */
 #pragma GCC diagnostic push
