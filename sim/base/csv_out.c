@@ -361,12 +361,19 @@ static const long double pow10_exact[] = {1e0L,  1e1L,  1e2L,  1e3L,  1e4L,  1e5
                                           1e20L, 1e21L, 1e22L, 1e23L, 1e24L, 1e25L, 1e26L, 1e27L};
 #define POW10_EXACT_MAX 27
 
+/* a x 10^k in long double: one correctly rounded product or quotient by an exact power of ten. */
+static long double scale10(long double a, int k)
+{
+  return k >= 0 ? a * pow10_exact[k] : a / pow10_exact[-k];
+}
+
 /* "%.12g" of a finite, non-zero v as glibc writes it, without printf (a third of a large table's write
- * time went to printf's exact big-number conversion). v is scaled to 12 integer digits in long double:
- * one correctly rounded product or quotient by an exact power of ten, so the scaled value is off by at
- * most 2^-64 of itself (6e-8 at 1e12). Where that could change a digit (a fraction within 1e-6 of one
- * half, or a value within one unit of 1e11 or 1e12, where the exponent is in doubt) it returns 0 and
- * the caller asks snprintf; so the bytes are always printf's (check_output compares millions). */
+ * time went to printf's exact big-number conversion). v is scaled to 12 integer digits in long double
+ * (scale10), so the scaled value is off by at most 2^-64 of itself (6e-8 at 1e12). Where that could
+ * change a digit (a fraction within 1e-6 of one half, or a value that may round up to 1e12) it returns
+ * 0 and the caller asks snprintf; so the bytes are always printf's (check_output compares millions). A
+ * value within 1e-3 of 1e11 is 1e11 either way: from above it rounds down to it, and from below it has
+ * one exponent less and rounds up to the same digits. */
 static int format_12g(char* buf, double v)
 {
   long double a = fabsl((long double)v);
@@ -374,23 +381,22 @@ static int format_12g(char* buf, double v)
     return 0;
   int e = (int)floor(log10(fabs(v))); /* the decimal exponent, or one off near a power of ten */
   int k = 11 - e;                     /* a x 10^k has 12 integer digits */
-  if (k > POW10_EXACT_MAX || k < -POW10_EXACT_MAX)
+  if (k > POW10_EXACT_MAX - 1 || k < -POW10_EXACT_MAX + 1)
     return 0;
-  long double scaled = k >= 0 ? a * pow10_exact[k] : a / pow10_exact[-k];
-  if (scaled < 1e11L + 1 || scaled >= 1e12L - 1) {
-    if (scaled < 1e11L - 1 && scaled >= 1e10L + 1) { /* log10 was one too high */
-      e--;
-      k++;
-      if (k > POW10_EXACT_MAX)
-        return 0;
-      scaled = k >= 0 ? a * pow10_exact[k] : a / pow10_exact[-k];
-    } else
+  long double scaled = scale10(a, k);
+  if (scaled >= 1e12L) /* log10 was one too low */
+    scaled = scale10(a, --k), e++;
+  else if (scaled < 1e11L) /* one too high */
+    scaled = scale10(a, ++k), e--;
+  if (scaled >= 1e12L - 0.5L - 1e-6L || scaled < 1e11L - 1e-3L)
+    return 0;
+  unsigned long long n = 100000000000ULL;
+  if (scaled >= 1e11L + 1e-3L) {
+    long double whole = floorl(scaled), frac = scaled - whole;
+    if (fabsl(frac - 0.5L) < 1e-6L)
       return 0;
+    n = (unsigned long long)whole + (frac > 0.5L);
   }
-  long double whole = floorl(scaled), frac = scaled - whole;
-  if (fabsl(frac - 0.5L) < 1e-6L)
-    return 0;
-  unsigned long long n = (unsigned long long)whole + (frac > 0.5L);
   if (n < 100000000000ULL || n >= 1000000000000ULL)
     return 0;
   char d[12];
