@@ -331,7 +331,8 @@ static void print_index(const rs_platform_t* p, FILE* fp)
     fprintf(fp, "storage %s s=%d %.17g\n", p->storage[i].name, p->storage[i].site, p->storage[i].bytes_per_s);
 }
 
-/* The routes between every pair of a sample of hosts: links in order, latency. */
+/* The routes between every pair of a sample of hosts, and from each to itself (the loopback): links in
+ * order, latency. */
 typedef struct route_dump {
   FILE* fp;
   sg_host_t* hosts;
@@ -343,8 +344,6 @@ static void dump_routes(int argc, char** argv)
   route_dump_t* d = sg_actor_self_get_data();
   for (size_t i = 0; i < d->n; i++)
     for (size_t j = 0; j < d->n; j++) {
-      if (i == j)
-        continue;
       xbt_dynar_t links = xbt_dynar_new(sizeof(sg_link_t), NULL);
       sg_host_get_route(d->hosts[i], d->hosts[j], links);
       fprintf(d->fp, "route %s %s lat=%.17g:", sg_host_get_name(d->hosts[i]), sg_host_get_name(d->hosts[j]),
