@@ -296,6 +296,26 @@ START_TEST(a_job_that_cannot_progress_ends_the_run_with_exit_1)
 }
 END_TEST
 
+/* A job waiting for a repair (no spare) stops at its wall horizon, still down: GPU 0 goes down at 0.036 s
+ * for an hour, the horizon is 0.36 s. Event by event and on the renewal fast path alike, the job ends at
+ * 0.36 s (it ran on for the hour and the restart before), its downtime the rest of the horizon. */
+START_TEST(a_job_waiting_for_a_repair_stops_at_its_wall_horizon)
+{
+  const char* yaml    = TINY "    iterations: 1000000\nfailures:\n  events:\n    - {at_h: 1e-5, for_h: 1, gpu: 0}\n"
+                             "  training: {checkpoint_interval_h: 1e-6, checkpoint_write_s: 0.001, wall_h: 1e-4}\n"
+                             "outputs: {collectives_max_rows: 0}\n";
+  const char* outs[2] = {"event", "renewal"};
+  for (int k = 0; k < 2; k++) {
+    ck_assert_int_eq(rs_test_run_yaml(dir, yaml, outs[k], k ? "--set failures.training.renewal_after=2" : ""), 0);
+    ck_assert_double_eq_tol(summary(outs[k], "duration_s"), 0.36, 1e-9);
+    ck_assert_double_eq(summary(outs[k], "interruptions"), 1);
+    ck_assert_double_eq_tol(summary(outs[k], "downtime_s"), 0.36 - 0.036, 1e-9);
+    double useful = summary(outs[k], "useful_s");
+    ck_assert_msg(useful > 0 && useful < 0.036, "%s: useful %g s", outs[k], useful);
+  }
+}
+END_TEST
+
 /* An inference replica with a GPU down is routed no request until its repair (4 replicas of TP2 on 8
  * H200; GPU 2 is replica 1's first, down from 1.8 s to 5.4 s), under each routing policy. */
 START_TEST(a_replica_with_a_gpu_down_is_routed_no_request)
@@ -891,6 +911,7 @@ static Suite* faults_suite(void)
   tcase_add_test(tc, renewal_agrees_with_checkpoints_over_the_network);
   tcase_add_test(tc, checkpoint_bytes_go_over_the_links_to_storage);
   tcase_add_test(tc, a_job_that_cannot_progress_ends_the_run_with_exit_1);
+  tcase_add_test(tc, a_job_waiting_for_a_repair_stops_at_its_wall_horizon);
   tcase_add_test(tc, daly_intervals_match_the_published_cases);
   tcase_add_test(tc, goodput_peaks_at_the_daly_interval);
   suite_add_tcase(s, tc);
