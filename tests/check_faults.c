@@ -445,6 +445,26 @@ START_TEST(in_flight_requests_of_a_failed_replica_are_resubmitted)
 }
 END_TEST
 
+/* The energy of the work failures threw away (summary.csv's lost_work_energy_j): the GPU joules of the
+ * steps the requests that left replica 1 had taken part in, by their tokens, and of its step in flight.
+ * Up to the failure the resubmit and lose runs are the same run, so they lose the same joules, more than
+ * none and at most replica 1's two H200 at TDP (700 W) for the 1.8 s before the failure. A run without
+ * failures leaves the cell empty. */
+START_TEST(work_lost_with_a_failed_replica_costs_its_energy)
+{
+  run_chat("re", "resubmit");
+  run_chat("lo", "lose");
+  double re = summary("re", "lost_work_energy_j"), lo = summary("lo", "lost_work_energy_j");
+  ck_assert_msg(re > 0 && re <= 2 * 700 * 1.8, "lost work %g J", re);
+  ck_assert_double_eq_tol(lo, re, 1e-9 * re);
+  ck_assert_double_lt(re, summary("re", "energy_j"));
+  ck_assert_int_eq(run_chat_on("none", "{preset: p5en.48xlarge}", NULL, "resubmit"), 0);
+  rs_csv_t* csv = rs_test_table(dir, "none", "summary.csv");
+  ck_assert_str_eq(rs_csv_cell(&csv->rows[1], rs_csv_column(csv, "lost_work_energy_j")), "");
+  rs_csv_free(csv);
+}
+END_TEST
+
 /* lose: the same requests are given up instead: they are counted, not served, and miss the objective. */
 START_TEST(in_flight_requests_of_a_failed_replica_are_lost)
 {
@@ -862,6 +882,19 @@ START_TEST(the_multicloud_outage_scenario_runs)
 }
 END_TEST
 
+/* The 131,072-GPU GB200 scenario is valid as shipped (its layout fits the GPUs' memory, its failure
+ * settings pass their checks); bench/resilience.sh runs it, too long for a test (14 s of CPU). */
+START_TEST(the_gb200_131k_scenario_is_valid)
+{
+  char cmd[1024];
+  snprintf(cmd, sizeof cmd, "cd %s && %s validate scenarios/resilience-gb200-131k.yaml >%s/val 2>%s/err", RS_SOURCE_DIR,
+           RS_RACKSIM_BIN, dir, dir);
+  ck_assert_int_eq(system(cmd), 0);
+  ck_assert(rs_test_file_has(dir, "val", "131112 GPUs in 1821 NVLink domains"));
+  ck_assert(rs_test_file_has(dir, "val", "scenario scenarios/resilience-gb200-131k.yaml: valid (1 workload)"));
+}
+END_TEST
+
 /* Same scenario, same seed: the same failures, byte for byte. */
 START_TEST(same_seed_same_failures)
 {
@@ -895,11 +928,13 @@ static Suite* faults_suite(void)
   tcase_add_checked_fixture(tc, setup, teardown);
   tcase_add_test(tc, in_flight_requests_of_a_failed_replica_are_resubmitted);
   tcase_add_test(tc, in_flight_requests_of_a_failed_replica_are_lost);
+  tcase_add_test(tc, work_lost_with_a_failed_replica_costs_its_energy);
   tcase_add_test(tc, disaggregated_caches_on_the_wire_follow_the_retry_policy);
   tcase_add_test(tc, tool_calls_on_a_failed_host_are_retried);
   tcase_add_test(tc, a_provider_outage_fails_over_with_the_wan_added);
   tcase_add_test(tc, failover_goes_to_the_nearest_surviving_site);
   tcase_add_test(tc, the_multicloud_outage_scenario_runs);
+  tcase_add_test(tc, the_gb200_131k_scenario_is_valid);
   tcase_add_test(tc, a_server_down_mid_request_moves_or_loses_its_requests);
   tcase_add_test(tc, links_down_mid_request_resubmit_or_lose_their_requests);
   tcase_add_test(tc, a_state_profile_turning_a_host_or_link_off_mid_request_ends_the_run_with_exit_1);
