@@ -698,6 +698,8 @@ static const rs_wl_col_t inf_cols[] = {
     INF_COL("tokens_per_s", tokens_per_s),
     INF_COL("energy_j", energy_j),
     INF_COL("joules_per_token", joules_per_token),
+    /* here, after columns training placed before it, so that summary.csv's header keeps its order */
+    INF_COL("lost_work_energy_j", lost_work_energy_j),
     INF_COL("requests", requests),
     INF_COL("tokens_per_s_per_gpu", tokens_per_s_per_gpu),
     INF_COL("ttft_p50_s", ttft_s[0]),
@@ -723,7 +725,6 @@ static const rs_wl_col_t inf_cols[] = {
     INF_COL("availability", availability),
     INF_COL("slo_attainment_degraded", slo_attainment_degraded),
     INF_COL("slo_attainment_healthy", slo_attainment_healthy),
-    INF_COL("lost_work_energy_j", lost_work_energy_j),
 };
 
 const rs_wl_ops_t rs_wl__inference = {
