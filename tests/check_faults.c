@@ -892,6 +892,12 @@ START_TEST(the_gb200_131k_scenario_is_valid)
   ck_assert_int_eq(system(cmd), 0);
   ck_assert(rs_test_file_has(dir, "val", "131112 GPUs in 1821 NVLink domains"));
   ck_assert(rs_test_file_has(dir, "val", "scenario scenarios/resilience-gb200-131k.yaml: valid (1 workload)"));
+  /* and so are the Daly sweeps' scenarios of analysis/reliability.sh */
+  snprintf(cmd, sizeof cmd,
+           "cd %s && %s validate analysis/reliability/daly-24h.yaml >/dev/null 2>%s/err && "
+           "%s validate analysis/reliability/daly-6h.yaml >/dev/null 2>>%s/err",
+           RS_SOURCE_DIR, RS_RACKSIM_BIN, dir, RS_RACKSIM_BIN, dir);
+  ck_assert_int_eq(system(cmd), 0);
 }
 END_TEST
 
