@@ -296,6 +296,26 @@ START_TEST(a_job_that_cannot_progress_ends_the_run_with_exit_1)
 }
 END_TEST
 
+/* A job waiting for a repair (no spare) stops at its wall horizon, still down: GPU 0 goes down at 0.036 s
+ * for an hour, the horizon is 0.36 s. Event by event and on the renewal fast path alike, the job ends at
+ * 0.36 s (it ran on for the hour and the restart before), its downtime the rest of the horizon. */
+START_TEST(a_job_waiting_for_a_repair_stops_at_its_wall_horizon)
+{
+  const char* yaml    = TINY "    iterations: 1000000\nfailures:\n  events:\n    - {at_h: 1e-5, for_h: 1, gpu: 0}\n"
+                             "  training: {checkpoint_interval_h: 1e-6, checkpoint_write_s: 0.001, wall_h: 1e-4}\n"
+                             "outputs: {collectives_max_rows: 0}\n";
+  const char* outs[2] = {"event", "renewal"};
+  for (int k = 0; k < 2; k++) {
+    ck_assert_int_eq(rs_test_run_yaml(dir, yaml, outs[k], k ? "--set failures.training.renewal_after=2" : ""), 0);
+    ck_assert_double_eq_tol(summary(outs[k], "duration_s"), 0.36, 1e-9);
+    ck_assert_double_eq(summary(outs[k], "interruptions"), 1);
+    ck_assert_double_eq_tol(summary(outs[k], "downtime_s"), 0.36 - 0.036, 1e-9);
+    double useful = summary(outs[k], "useful_s");
+    ck_assert_msg(useful > 0 && useful < 0.036, "%s: useful %g s", outs[k], useful);
+  }
+}
+END_TEST
+
 /* An inference replica with a GPU down is routed no request until its repair (4 replicas of TP2 on 8
  * H200; GPU 2 is replica 1's first, down from 1.8 s to 5.4 s), under each routing policy. */
 START_TEST(a_replica_with_a_gpu_down_is_routed_no_request)
@@ -422,6 +442,26 @@ START_TEST(in_flight_requests_of_a_failed_replica_are_resubmitted)
            "cmp -s %s/re/requests.csv %s/re2/requests.csv && cmp -s %s/re/summary.csv %s/re2/summary.csv", dir, dir,
            dir, dir);
   ck_assert_int_eq(system(cmd), 0);
+}
+END_TEST
+
+/* The energy of the work failures threw away (summary.csv's lost_work_energy_j): the GPU joules of the
+ * steps the requests that left replica 1 had taken part in, by their tokens, and of its step in flight.
+ * Up to the failure the resubmit and lose runs are the same run, so they lose the same joules, more than
+ * none and at most replica 1's two H200 at TDP (700 W) for the 1.8 s before the failure. A run without
+ * failures leaves the cell empty. */
+START_TEST(work_lost_with_a_failed_replica_costs_its_energy)
+{
+  run_chat("re", "resubmit");
+  run_chat("lo", "lose");
+  double re = summary("re", "lost_work_energy_j"), lo = summary("lo", "lost_work_energy_j");
+  ck_assert_msg(re > 0 && re <= 2 * 700 * 1.8, "lost work %g J", re);
+  ck_assert_double_eq_tol(lo, re, 1e-9 * re);
+  ck_assert_double_lt(re, summary("re", "energy_j"));
+  ck_assert_int_eq(run_chat_on("none", "{preset: p5en.48xlarge}", NULL, "resubmit"), 0);
+  rs_csv_t* csv = rs_test_table(dir, "none", "summary.csv");
+  ck_assert_str_eq(rs_csv_cell(&csv->rows[1], rs_csv_column(csv, "lost_work_energy_j")), "");
+  rs_csv_free(csv);
 }
 END_TEST
 
@@ -842,6 +882,25 @@ START_TEST(the_multicloud_outage_scenario_runs)
 }
 END_TEST
 
+/* The 131,072-GPU GB200 scenario is valid as shipped (its layout fits the GPUs' memory, its failure
+ * settings pass their checks); bench/resilience.sh runs it, too long for a test (14 s of CPU). */
+START_TEST(the_gb200_131k_scenario_is_valid)
+{
+  char cmd[1024];
+  snprintf(cmd, sizeof cmd, "cd %s && %s validate scenarios/resilience-gb200-131k.yaml >%s/val 2>%s/err", RS_SOURCE_DIR,
+           RS_RACKSIM_BIN, dir, dir);
+  ck_assert_int_eq(system(cmd), 0);
+  ck_assert(rs_test_file_has(dir, "val", "131112 GPUs in 1821 NVLink domains"));
+  ck_assert(rs_test_file_has(dir, "val", "scenario scenarios/resilience-gb200-131k.yaml: valid (1 workload)"));
+  /* and so are the Daly sweeps' scenarios of analysis/reliability.sh */
+  snprintf(cmd, sizeof cmd,
+           "cd %s && %s validate analysis/reliability/daly-24h.yaml >/dev/null 2>%s/err && "
+           "%s validate analysis/reliability/daly-6h.yaml >/dev/null 2>>%s/err",
+           RS_SOURCE_DIR, RS_RACKSIM_BIN, dir, RS_RACKSIM_BIN, dir);
+  ck_assert_int_eq(system(cmd), 0);
+}
+END_TEST
+
 /* Same scenario, same seed: the same failures, byte for byte. */
 START_TEST(same_seed_same_failures)
 {
@@ -875,11 +934,13 @@ static Suite* faults_suite(void)
   tcase_add_checked_fixture(tc, setup, teardown);
   tcase_add_test(tc, in_flight_requests_of_a_failed_replica_are_resubmitted);
   tcase_add_test(tc, in_flight_requests_of_a_failed_replica_are_lost);
+  tcase_add_test(tc, work_lost_with_a_failed_replica_costs_its_energy);
   tcase_add_test(tc, disaggregated_caches_on_the_wire_follow_the_retry_policy);
   tcase_add_test(tc, tool_calls_on_a_failed_host_are_retried);
   tcase_add_test(tc, a_provider_outage_fails_over_with_the_wan_added);
   tcase_add_test(tc, failover_goes_to_the_nearest_surviving_site);
   tcase_add_test(tc, the_multicloud_outage_scenario_runs);
+  tcase_add_test(tc, the_gb200_131k_scenario_is_valid);
   tcase_add_test(tc, a_server_down_mid_request_moves_or_loses_its_requests);
   tcase_add_test(tc, links_down_mid_request_resubmit_or_lose_their_requests);
   tcase_add_test(tc, a_state_profile_turning_a_host_or_link_off_mid_request_ends_the_run_with_exit_1);
@@ -891,6 +952,7 @@ static Suite* faults_suite(void)
   tcase_add_test(tc, renewal_agrees_with_checkpoints_over_the_network);
   tcase_add_test(tc, checkpoint_bytes_go_over_the_links_to_storage);
   tcase_add_test(tc, a_job_that_cannot_progress_ends_the_run_with_exit_1);
+  tcase_add_test(tc, a_job_waiting_for_a_repair_stops_at_its_wall_horizon);
   tcase_add_test(tc, daly_intervals_match_the_published_cases);
   tcase_add_test(tc, goodput_peaks_at_the_daly_interval);
   suite_add_tcase(s, tc);

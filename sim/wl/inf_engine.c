@@ -352,12 +352,42 @@ static void account(rs_inf_replica_t* r, double a, double b, int busy, int seqs,
 
 /* ---- after a step ------------------------------------------------------------------------------------ */
 
+/* What one of r's GPUs draws busy: its cap, or its TDP (the busy figure of its wattage_per_state). */
+static double busy_w(const rs_inf_replica_t* r)
+{
+  const rs_gpu_model_t* m = r->gpus[0]->model;
+  return m->cap_watts > 0 ? m->cap_watts : m->tdp_watts;
+}
+
+/* Under failures, the GPU joules of virtual engine v's step st, its GPUs' executions at busy power (the
+ * idle power they draw through its collectives is not counted), go to the requests that took part, by
+ * their tokens; all of it is lost when the replica failed during the step. */
+static void count_step_work(rs_inf_replica_t* r, int v, const rs_inf_step_t* st)
+{
+  rs_inf_wl_t* w = r->w;
+  double joules  = 0;
+  for (int s = 0; s < r->lay->pp; s++)
+    joules += r->stage_gpus * rs_inf__stage_seconds(r->cost, s, st) * busy_w(r);
+  if (r->batch[v].epoch != r->epoch) {
+    w->res.lost_work_j += joules;
+    return;
+  }
+  const rs_inf_kv_t* kv = &r->kv[v];
+  double tokens         = 0;
+  for (int k = 0; k < kv->n_run; k++)
+    tokens += w->reqs[kv->run[k]].n_step;
+  for (int k = 0; k < kv->n_run && tokens > 0; k++)
+    w->reqs[kv->run[k]].work_j += joules * w->reqs[kv->run[k]].n_step / tokens;
+}
+
 /* Applies virtual engine v's step st, ended now: every scheduled request advances by its tokens;
  * finished ones leave, and on a prefill replica so do those with their first token, toward a decode
  * replica. The tokens it produced go on the workload's record (the steady window's). */
 static void apply_step(rs_inf_replica_t* r, int v, const rs_inf_step_t* st, double now)
 {
   rs_inf_wl_t* w = r->w;
+  if (w->run->faults)
+    count_step_work(r, v, st);
   if (r->batch[v].epoch != r->epoch)
     return;                           /* the replica failed during the step: its requests left it (inf_faults.c) */
   if (r->cap_left < r->kv[v].n_run) { /* room for every running request to leave */

@@ -41,6 +41,7 @@ static void reset_request(rs_inf_req_t* q)
   q->computed = q->generated = q->blocks = q->n_step = 0;
   q->shared = q->swapped = q->routed = q->shards_left = 0;
   q->wan_s                                            = 0;
+  q->work_j                                           = 0;
   q->during                                           = 1; /* it met a failure */
 }
 
@@ -66,6 +67,7 @@ static int empty_engine(rs_inf_kv_t* kv, int* out)
  * by the policy. */
 static void retry_or_lose(rs_inf_wl_t* w, int i)
 {
+  w->res.lost_work_j += w->reqs[i].work_j;
   reset_request(&w->reqs[i]);
   if (w->sc->failures.inference.retry == RS_RETRY_LOSE) {
     rs_inf__lose(w, i);

@@ -41,14 +41,16 @@ typedef struct rs_inf_req {
   int shared;              /* prompt tokens whose KV blocks it borrows from its replica's prefix cache */
   double kv_start, kv_end; /* KV transfer, when disaggregated; -1: none */
   int preemptions;
-  int swapped;  /* 1: its KV blocks wait in host memory */
-  int retries;  /* times it was sent again after its replica failed (inf_faults.c) */
-  int lost;     /* 1: given up with its failed replica (retry: lose) */
-  int during;   /* 1: it arrived, or was sent again, while a replica of its workload was down */
-  double wan_s; /* served at a site other than its home: the WAN's round trip, added to what it sees */
-  int handoffs; /* disaggregated: hand-offs so far; a mover's job names the one it belongs to */
-  int on_wire;  /* disaggregated: 1 + its place in the workload's wire[] while its KV cache is between
-                   replicas (queued at the movers or in flight); 0: not */
+  int swapped;   /* 1: its KV blocks wait in host memory */
+  int retries;   /* times it was sent again after its replica failed (inf_faults.c) */
+  int lost;      /* 1: given up with its failed replica (retry: lose) */
+  int during;    /* 1: it arrived, or was sent again, while a replica of its workload was down */
+  double wan_s;  /* served at a site other than its home: the WAN's round trip, added to what it sees */
+  double work_j; /* under failures: GPU joules of the steps' work it took part in since it last started
+                    (its token share of each step); lost if it leaves a failed replica (inf_faults.c) */
+  int handoffs;  /* disaggregated: hand-offs so far; a mover's job names the one it belongs to */
+  int on_wire;   /* disaggregated: 1 + its place in the workload's wire[] while its KV cache is between
+                    replicas (queued at the movers or in flight); 0: not */
 } rs_inf_req_t;
 
 /* A workload's own requests, sorted by arrival in order[]. */
@@ -318,6 +320,7 @@ typedef struct rs_inf_summary {
   double availability;                 /* replica-seconds up over replica-seconds of the workload's span */
   double slo_attainment_degraded;      /* over requests with `during` set; NaN: none */
   double slo_attainment_healthy;       /* over the others */
+  double lost_work_energy_j;           /* GPU joules of the work failures threw away; NaN: no failures */
 } rs_inf_summary_t;
 
 /* Calls from other workloads (service.c's protocol): they become requests n_reqs .. n_reqs + n - 1. */
@@ -334,6 +337,7 @@ typedef struct rs_inf_results {
   double *ttft, *tpot, *latency; /* per finished request, in finishing order */
   long long n_done, n_tpot, n_good, out_tokens, in_tokens, preemptions;
   long long n_lost, n_retried; /* requests lost or sent again after a failure of their replica */
+  double lost_work_j;          /* GPU joules of steps void at a failure and of the work of requests that left */
   int n_down;                  /* replicas down now */
   double* change_t;            /* [n_changes]: when n_down changed, and to what (change_n), in time order */
   int* change_n;

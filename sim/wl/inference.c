@@ -82,10 +82,11 @@ void rs_inf__summarize(rs_inf_wl_t* w)
   rs_run_percentiles(rs->latency, rs->n_done, s->latency_s);
   s->goodput_requests_per_s = rs->n_good / duration;
   /* a lost request missed its objectives */
-  s->slo_attainment   = (double)rs->n_good / (rs->n_done + rs->n_lost);
-  s->failed_requests  = w->run->faults ? rs->n_lost : NAN;
-  s->retried_requests = w->run->faults ? rs->n_retried : NAN;
-  s->availability     = w->run->faults ? rs_inf__availability(w, rs->last_finish) : NAN;
+  s->slo_attainment     = (double)rs->n_good / (rs->n_done + rs->n_lost);
+  s->failed_requests    = w->run->faults ? rs->n_lost : NAN;
+  s->retried_requests   = w->run->faults ? rs->n_retried : NAN;
+  s->availability       = w->run->faults ? rs_inf__availability(w, rs->last_finish) : NAN;
+  s->lost_work_energy_j = w->run->faults ? rs->lost_work_j : NAN;
   rs_inf__windows_summarize(w);
   s->preemptions      = rs->preemptions;
   s->energy_j         = rs_inf__energy_j(w) - w->energy0_j;
@@ -259,6 +260,7 @@ static rs_inf_wl_t* wl_new(const rs_run_t* run, int i)
                               .failed_requests         = NAN,
                               .retried_requests        = NAN,
                               .availability            = NAN,
+                              .lost_work_energy_j      = NAN,
                               .slo_attainment_degraded = NAN,
                               .slo_attainment_healthy  = NAN};
   /* mixed replicas take tp, ep, pp; prefill ones prefill_tp, ... (the same unless given) */
@@ -696,6 +698,8 @@ static const rs_wl_col_t inf_cols[] = {
     INF_COL("tokens_per_s", tokens_per_s),
     INF_COL("energy_j", energy_j),
     INF_COL("joules_per_token", joules_per_token),
+    /* here, after columns training placed before it, so that summary.csv's header keeps its order */
+    INF_COL("lost_work_energy_j", lost_work_energy_j),
     INF_COL("requests", requests),
     INF_COL("tokens_per_s_per_gpu", tokens_per_s_per_gpu),
     INF_COL("ttft_p50_s", ttft_s[0]),

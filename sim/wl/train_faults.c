@@ -218,12 +218,14 @@ void rs_train__fault(rs_run_t* run, int i, void* state, const rs_fault_t* f)
     sg_sem_release(ft->writing); /* the checkpoint being written is void */
 }
 
-/* Sleeps until resume_s, which a failure meanwhile may push back (woken through wake). */
+/* Sleeps until resume_s, which a failure meanwhile may push back (woken through wake), or to the wall
+ * horizon, where the job ends still down (a job waiting for repairs must not run past its horizon). */
 static void sleep_until_resume(train_ft_t* ft)
 {
-  while (simgrid_get_clock() < ft->resume_s && ft->in_a_row < GIVE_UP_IN_A_ROW) {
+  double until;
+  while (simgrid_get_clock() < (until = fmin(ft->resume_s, ft->wall_end_s)) && ft->in_a_row < GIVE_UP_IN_A_ROW) {
     ft->waiting = 1;
-    sg_sem_acquire_timeout(ft->wake, ft->resume_s - simgrid_get_clock());
+    sg_sem_acquire_timeout(ft->wake, until - simgrid_get_clock());
     ft->waiting = ft->woken = 0;
   }
 }
@@ -371,21 +373,31 @@ int rs_train__trained_iterations(const train_wl_t* w)
   return w->ft ? w->ft->trained_it : w->cfg->iterations;
 }
 
+/* Event by event: the restart after the pending failure, or the job's end when its wait reached the wall
+ * horizon; the iteration to go on from (the job's count when it ends). */
+static int restart_or_end(train_wl_t* w, train_ft_t* ft)
+{
+  int next = restart(w, ft);
+  if (w->row->failed)
+    return w->cfg->iterations;
+  if (simgrid_get_clock() >= ft->wall_end_s) {
+    finish(w, ft, next);
+    return w->cfg->iterations;
+  }
+  return next;
+}
+
 int rs_train__ft_after(train_wl_t* w, int it, double t0, double t1)
 {
   train_ft_t* ft = w->ft;
   double step_j  = rs_train__energy_j(w) - w->it_j0; /* before a checkpoint adds its own */
-  if (ft->pending) {
-    int next = restart(w, ft);
-    return w->row->failed ? w->cfg->iterations : next;
-  }
+  if (ft->pending)
+    return restart_or_end(w, ft);
   ft->in_a_row = 0;
   ft->uncommitted_s += t1 - t0;
   int last = it + 1 >= w->cfg->iterations || t1 >= ft->wall_end_s;
-  if (!last && ft->uncommitted_s >= ft->interval_s - 1e-9 * (t1 - t0) && !checkpoint(w, ft, it, 1)) {
-    int next = restart(w, ft);
-    return w->row->failed ? w->cfg->iterations : next;
-  }
+  if (!last && ft->uncommitted_s >= ft->interval_s - 1e-9 * (t1 - t0) && !checkpoint(w, ft, it, 1))
+    return restart_or_end(w, ft);
   int next = it + 1;
   if (!last && ft->cfg->renewal_after > 0 && w->row->operations >= ft->cfg->renewal_after) {
     next = renewal(w, ft, it + 1, t1 - t0, step_j);
