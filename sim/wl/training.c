@@ -825,6 +825,8 @@ static void train_rank(int argc, char** argv)
     w->row->tokens          = (double)rs_train__trained_iterations(w) * w->lay.global_batch * w->cfg->model.seq_len;
     w->row->energy_j        = w->sum.energy_j;
     w->sum.joules_per_token = w->sum.energy_j / w->row->tokens;
+    if (w->flows) /* the weighted mirrors are done: their NICs get their own bandwidth back */
+      rs_flows_restore(w->flows);
   }
   free(me->mirrors[0]);
   free(me->mirrors[1]);
