@@ -6,7 +6,12 @@
  * flow its penalty when its latency is paid; SimGrid 3.32 changes it only through the flow's kernel
  * action (simgrid/kernel/resource/Action.hpp, which the C API does not reach), so this one function is
  * C++. See LICENSE. */
+/* hw.h, which net.h includes, names functions after its structs (rs_hw_proto): fine in C, a -Wshadow
+ * warning in C++ */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wshadow"
 #include "net/net_int.h"
+#pragma GCC diagnostic pop
 
 #include <simgrid/host.h>
 #include <simgrid/kernel/resource/Action.hpp>
