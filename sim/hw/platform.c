@@ -608,6 +608,14 @@ int rs_platform_link_is_half(const char* name)
   return ends_with(name, n, "_UP") || ends_with(name, n, "_DOWN");
 }
 
+sg_link_t rs_platform_gpu_nic(const rs_gpu_t* g, int up)
+{
+  char* name  = bprintf("%s-nic_%s", sg_host_get_name(g->host), up ? "UP" : "DOWN");
+  sg_link_t l = sg_link_by_name(name);
+  free(name);
+  return l != NULL && rs_platform_link_class(sg_link_get_name(l)) == RS_LINK_NIC ? l : NULL;
+}
+
 void rs_platform_free(rs_platform_t* p)
 {
   if (p == NULL)

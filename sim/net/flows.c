@@ -25,7 +25,9 @@ struct helper {
   rs_flows_t* pool;
   sg_sem_t go; /* released when a flow is handed to this helper */
   sg_host_t from, to;
-  double bytes, weight;
+  double bytes;
+  int weight;
+  const sg_link_t* ends;
   sg_sem_t done;
   helper_t* next_idle;
 };
@@ -77,7 +79,7 @@ static void helper_actor(int argc, char** argv)
   sg_actor_daemonize(sg_actor_self());
   for (;;) {
     sg_sem_acquire(h->go);
-    rs_net_flow_weighted(h->from, h->to, h->bytes, h->weight);
+    rs_net_flow_weighted(h->from, h->to, h->bytes, h->weight, h->ends);
     if (h->done)
       sg_sem_release(h->done);
     h->next_idle  = h->pool->idle;
@@ -106,10 +108,11 @@ static helper_t* helper_new(rs_flows_t* f)
 
 void rs_flows_start(rs_flows_t* f, sg_host_t from, sg_host_t to, double bytes, sg_sem_t done)
 {
-  rs_flows_start_weighted(f, from, to, bytes, 1, done);
+  rs_flows_start_weighted(f, from, to, bytes, 1, NULL, done);
 }
 
-void rs_flows_start_weighted(rs_flows_t* f, sg_host_t from, sg_host_t to, double bytes, double weight, sg_sem_t done)
+void rs_flows_start_weighted(rs_flows_t* f, sg_host_t from, sg_host_t to, double bytes, int weight,
+                             const sg_link_t* ends, sg_sem_t done)
 {
   helper_t* h = f->idle;
   if (h)
@@ -120,6 +123,7 @@ void rs_flows_start_weighted(rs_flows_t* f, sg_host_t from, sg_host_t to, double
   h->to     = to;
   h->bytes  = bytes;
   h->weight = weight;
+  h->ends   = ends;
   h->done   = done;
   sg_sem_release(h->go);
 }

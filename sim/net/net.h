@@ -57,8 +57,10 @@ void rs_flows_free(rs_flows_t* f); /* accepts NULL; call after the simulation en
  * NULL) once the last byte arrived. Returns at once. Call from an actor. */
 void rs_flows_start(rs_flows_t* f, sg_host_t from, sg_host_t to, double bytes, sg_sem_t done);
 /* The same for `weight` identical flows that cross the same kind of links together, as one flow
- * (rs_net_flow_weighted) of weight x bytes: from-to must have been widened (rs_flows_widen_ends). */
-void rs_flows_start_weighted(rs_flows_t* f, sg_host_t from, sg_host_t to, double bytes, double weight, sg_sem_t done);
+ * (rs_net_flow_weighted) of weight x bytes, counted on their own NICs `ends` (NULL: on from's and to's):
+ * from-to must have been widened (rs_flows_widen_ends). */
+void rs_flows_start_weighted(rs_flows_t* f, sg_host_t from, sg_host_t to, double bytes, int weight,
+                             const sg_link_t* ends, sg_sem_t done);
 /* Remembers that host h is an end of a flow the plan runs (its NIC is then not free to widen). */
 void rs_flows_note_end(rs_flows_t* f, sg_host_t h);
 int rs_flows_end_used(const rs_flows_t* f, sg_host_t h);
@@ -166,8 +168,10 @@ void rs_net_flow(sg_host_t src, sg_host_t dst, double bytes);
  * of weight x bytes from src to dst that takes weight shares of every saturated link it crosses, as the
  * weight flows would (SimGrid's max-min penalty). Its own end links (src's and dst's NICs) then carry
  * weight x what one flow's do: the caller gives them that capacity (rs_flows_start_weighted). Counted
- * as weight x bytes on src-dst's route. Blocks the calling actor until it arrived. */
-void rs_net_flow_weighted(sg_host_t src, sg_host_t dst, double bytes, double weight);
+ * as weight x bytes on src-dst's route, but, with ends (2 x weight NIC halves: each flow's sender's up,
+ * receiver's down, src's and dst's among them), bytes on each flow's own NICs instead of all on src's
+ * and dst's. Blocks the calling actor until it arrived. */
+void rs_net_flow_weighted(sg_host_t src, sg_host_t dst, double bytes, int weight, const sg_link_t* ends);
 /* Puts payload on box as a message of `bytes` simulated bytes from the caller's host to dst, and waits
  * until it is received. */
 void rs_net_put(sg_mailbox_t box, sg_host_t dst, void* payload, double bytes);

@@ -132,7 +132,7 @@ static void add_mirror(train_rank_t* me, int backward, sg_host_t from, sg_host_t
 {
   int k                    = me->n_mirrors[backward]++;
   me->mirrors[backward]    = xbt_realloc(me->mirrors[backward], (k + 1) * sizeof(train_mirror_t));
-  me->mirrors[backward][k] = (train_mirror_t){from, to, weight};
+  me->mirrors[backward][k] = (train_mirror_t){from, to, weight, NULL};
 }
 
 /* The other replicas' copies of one live send (rank me, activations or gradients when backward) that
@@ -208,6 +208,27 @@ static int keep_plain(copies_t* cp)
   return kept;
 }
 
+/* The NIC halves of class k's n copies that are not plain, the sender's up and the receiver's down of
+ * each, rep's first (as rs_net_flow_weighted counts them); NULL when the platform names none. */
+static sg_link_t* own_nics(const copies_t* cp, int k, int rep, int n)
+{
+  sg_link_t* ends = xbt_new(sg_link_t, 2 * n);
+  int m           = 0;
+  ends[m++]       = rs_platform_gpu_nic(cp->from[rep], 1);
+  ends[m++]       = rs_platform_gpu_nic(cp->to[rep], 0);
+  for (int i = cp->ends[k]; i < cp->ends[k + 1]; i++)
+    if (!cp->plain[i] && i != rep) {
+      ends[m++] = rs_platform_gpu_nic(cp->from[i], 1);
+      ends[m++] = rs_platform_gpu_nic(cp->to[i], 0);
+    }
+  for (int i = 0; i < m; i++)
+    if (ends[i] == NULL) {
+      free(ends);
+      return NULL;
+    }
+  return ends;
+}
+
 /* The other copies of each class are alike (the replicas run in step): one flow, weighted by their
  * number, between a pair of them whose NICs nothing else uses (widened to carry them all); when no pair
  * is free, each on its own. */
@@ -223,6 +244,7 @@ static void weigh_classes(copies_t* cp)
         rep = i;
     if (rep >= 0) {
       add_mirror(cp->me, cp->backward, cp->from[rep]->host, cp->to[rep]->host, n);
+      cp->me->mirrors[cp->backward][cp->me->n_mirrors[cp->backward] - 1].ends = own_nics(cp, k, rep, n);
       continue;
     }
     for (int i = cp->ends[k]; i < cp->ends[k + 1]; i++)
@@ -276,6 +298,6 @@ void rs_train__send_mirrors(const train_rank_t* me, int backward, double bytes)
 {
   for (int k = 0; k < me->n_mirrors[backward]; k++) {
     const train_mirror_t* m = &me->mirrors[backward][k];
-    rs_flows_start_weighted(me->w->flows, m->from, m->to, bytes, m->weight, NULL);
+    rs_flows_start_weighted(me->w->flows, m->from, m->to, bytes, m->weight, m->ends, NULL);
   }
 }

@@ -77,10 +77,12 @@ typedef struct train_ft train_ft_t;
 typedef struct train_rank train_rank_t;
 
 /* Sends of other replicas that stand beside a live rank's: `weight` of them, alike (the same shared links,
- * the same bytes, at the same time), as one weighted flow from `from` to `to` (rs_flows_start_weighted). */
+ * the same bytes, at the same time), as one weighted flow from `from` to `to` (rs_flows_start_weighted),
+ * its bytes counted on each send's own NICs `ends` (NULL: on from's and to's). */
 typedef struct train_mirror {
   sg_host_t from, to;
   int weight;
+  sg_link_t* ends;
 } train_mirror_t;
 
 /* One training workload. prepare fills what the checks need (wl to gpus); start the rest. */

@@ -828,8 +828,11 @@ static void train_rank(int argc, char** argv)
     if (w->flows) /* the weighted mirrors are done: their NICs get their own bandwidth back */
       rs_flows_restore(w->flows);
   }
-  free(me->mirrors[0]);
-  free(me->mirrors[1]);
+  for (int b = 0; b < 2; b++) {
+    for (int k = 0; k < me->n_mirrors[b]; k++)
+      free(me->mirrors[b][k].ends);
+    free(me->mirrors[b]);
+  }
   for (int i = 0; w->copies && i < w->lay.offload_layers; i++) {
     sg_sem_destroy(me->stored[i]);
     sg_sem_destroy(me->reloaded[i]);
