@@ -1,8 +1,10 @@
 /* flows.c -- a pool of helper actors that run host-to-host flows (sg_host_sendto blocks its caller,
  * so each flow in flight needs an actor of its own; the pool reuses idle ones, so the number of actors
  * is the most flows ever in flight, not the number of flows), and the set of shared links crossed by
- * the flows the aggregated form simulates, known from the GPUs' pods and rails. Does not decide which
- * flows to run: collectives.c and training.c do. See LICENSE. */
+ * the flows the aggregated form simulates, known from the GPUs' pods and rails; also the hosts at the
+ * ends of planned flows, and the NICs widened for weighted flows (one flow standing for several alike
+ * ones, send.c) with their own bandwidths to give back. Does not decide which flows to run:
+ * collectives.c and training.c do. See LICENSE. */
 #include "net/net.h"
 
 #include "hw/hw.h"

@@ -3,8 +3,9 @@
  * stand for a job (its TP groups must stay on their NVLink domains' private links, its CP and EP groups
  * must fall into domains alike in every replica, and the platform must state its pods), and plans, from inside the
  * simulation, which of the other replicas' pipeline sends cross a shared link that a simulated flow crosses, so that
- * each live send starts its mirrors beside it. The collectives' own grouped form is the network layer's. See LICENSE.
- */
+ * each live send starts its mirrors beside it: each class of alike ones (the same shared links) as one flow weighted
+ * by their number, so the cost does not grow with the replicas. The collectives' own grouped form is the network
+ * layer's. See LICENSE. */
 #include "wl/train_int.h"
 
 #include <stdio.h>

@@ -8,9 +8,9 @@
  * and back, overlapped with compute. Two modes: faithful (every rank and every collective step) and aggregated, for
  * very large runs: only the ranks of the first ep DP replicas run (the live ranks: every TP, CP, EP and DP group holds
  * some), collectives run in their grouped form (net/collectives.c), and every send of the other replicas that crosses a
- * shared link where a simulated flow can be slowed is simulated too (train_aggregated.c), so those links carry what
- * they would carry in the whole job. This file holds the actors and the workload's entry (rs_wl__training). See
- * LICENSE. */
+ * shared link where a simulated flow can be slowed is simulated too, alike ones as one weighted flow
+ * (train_aggregated.c), so those links carry what they would carry in the whole job. This file holds the actors and the
+ * workload's entry (rs_wl__training). See LICENSE. */
 #include "wl/train_int.h"
 
 #include <math.h>
