@@ -141,6 +141,7 @@ static void add_mirror(train_rank_t* me, int backward, sg_host_t from, sg_host_t
  * class k is ends[k] to ends[k + 1]. plain[i]: copy i runs as a flow of its own. */
 typedef struct copies {
   train_rank_t* me;
+  rs_nic_index_t** nics; /* the GPUs' NICs, found at the first weighted class (shared by every copies_t) */
   int backward;
   const rs_gpu_t **from, **to;
   char* plain;
@@ -151,11 +152,11 @@ typedef struct copies {
 /* The copies of me's send (activations, or gradients when backward) in the replicas that run no actor,
  * kept when they cross a shared link that a simulated flow crosses: those contend with it. Sorted into
  * classes in order of their first copy (stable, so that runs agree). */
-static void find_copies(train_rank_t* me, int backward, copies_t* cp)
+static void find_copies(train_rank_t* me, int backward, rs_nic_index_t** nics, copies_t* cp)
 {
   train_wl_t* w = me->w;
   int most      = w->lay.dp / w->reps + 1;
-  *cp           = (copies_t){.me = me, .backward = backward};
+  *cp           = (copies_t){.me = me, .nics = nics, .backward = backward};
   cp->from      = xbt_new(const rs_gpu_t*, most);
   cp->to        = xbt_new(const rs_gpu_t*, most);
   cp->plain     = xbt_new0(char, most);
@@ -213,14 +214,17 @@ static int keep_plain(copies_t* cp)
  * each, rep's first (as rs_net_flow_weighted counts them); NULL when the platform names none. */
 static sg_link_t* own_nics(const copies_t* cp, int k, int rep, int n)
 {
-  sg_link_t* ends = xbt_new(sg_link_t, 2 * n);
-  int m           = 0;
-  ends[m++]       = rs_platform_gpu_nic(cp->from[rep], 1);
-  ends[m++]       = rs_platform_gpu_nic(cp->to[rep], 0);
+  if (*cp->nics == NULL)
+    *cp->nics = rs_platform_nic_index();
+  const rs_nic_index_t* x = *cp->nics;
+  sg_link_t* ends         = xbt_new(sg_link_t, 2 * n);
+  int m                   = 0;
+  ends[m++]               = rs_platform_gpu_nic(x, cp->from[rep], 1);
+  ends[m++]               = rs_platform_gpu_nic(x, cp->to[rep], 0);
   for (int i = cp->ends[k]; i < cp->ends[k + 1]; i++)
     if (!cp->plain[i] && i != rep) {
-      ends[m++] = rs_platform_gpu_nic(cp->from[i], 1);
-      ends[m++] = rs_platform_gpu_nic(cp->to[i], 0);
+      ends[m++] = rs_platform_gpu_nic(x, cp->from[i], 1);
+      ends[m++] = rs_platform_gpu_nic(x, cp->to[i], 0);
     }
   for (int i = 0; i < m; i++)
     if (ends[i] == NULL) {
@@ -275,9 +279,10 @@ void rs_train__plan_aggregated(train_wl_t* w)
         if (d == rs_train__dim_slot('e'))
           rs_comm_plan_alltoall(w->groups[d][g]);
       }
-  copies_t* cps = xbt_new(copies_t, 2 * w->n_live);
+  copies_t* cps        = xbt_new(copies_t, 2 * w->n_live);
+  rs_nic_index_t* nics = NULL;
   for (int i = 0; i < 2 * w->n_live; i++)
-    find_copies(w->ranks[i / 2], i % 2, &cps[i]);
+    find_copies(w->ranks[i / 2], i % 2, &nics, &cps[i]);
   for (int kept = 1; kept > 0;) /* until no GPU of a plain copy is left in a class */
     for (int i = kept = 0; i < 2 * w->n_live; i++)
       kept += keep_plain(&cps[i]);
@@ -290,6 +295,7 @@ void rs_train__plan_aggregated(train_wl_t* w)
   for (int i = 0; i < w->n_live; i++)
     flows += w->ranks[i]->n_mirrors[0] + w->ranks[i]->n_mirrors[1];
   free(cps);
+  rs_platform_nic_index_free(nics);
   XBT_INFO("%s: aggregated mode, %d of %d GPUs run as actors; %d sends of other replicas per micro-batch share "
            "their uplinks, run as %d flows",
            w->wl->name, w->n_live, w->n, mirrors, flows);
