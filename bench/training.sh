@@ -1,9 +1,12 @@
 #!/bin/sh
-# Benchmark: training at scale (issue #4). Usage: bench/training.sh [BUILD_DIR] [cost|agreement|cp]
+# Benchmark: training at scale (issue #4). Usage: bench/training.sh [BUILD_DIR] [cost|oversubscribed|agreement|cp]
 # (default: build, all three). Needs /usr/bin/time (Debian package "time"). One process, one core per run.
 #  cost:      one iteration of Llama 3 405B (TP8 PP16, 8 micro-batches per pipeline) on GB200 NVL72
 #             UltraClusters in aggregated mode, and of DeepSeek-V3 671B on 147,456 GPUs: wall and CPU
 #             time, peak memory, and what it simulated.
+#  oversubscribed: the cost case's 405B on a 2:1 fabric (issue 16, point 1), 256 to 4,096 UltraServers:
+#             CPU time, peak memory, step, and the other replicas' sends per micro-batch and the flows they
+#             run as (the run's --verbose line).
 #  agreement: Llama 3 8B (TP4 PP2) on 1,152 to 4,608 GPUs of a 2:1 oversubscribed fabric (8 UltraServers
 #             per pod), faithful and aggregated: step times and their difference.
 #  cp:        Llama 3 70B FP8 on 512 H100 (TP8 PP4 CP2 VP5: every CP group spans two p5 servers; 16
@@ -107,6 +110,19 @@ if [ "$what" = all ] || [ "$what" = cost ]; then
   run cost-671b "$tmp/671b.yaml" --set platform.generate.servers=$servers
   printf '| %d (671B MoE) | %d | %d | aggregated | %s | %s | %s | %s | %s |\n' $gpus $servers $dp "$wall" "$cpu" "$rss" "$step" \
     "$mfu"
+fi
+
+if [ "$what" = all ] || [ "$what" = oversubscribed ]; then
+  printf '\n| GPUs | UltraServers | sends per micro-batch | as flows | wall_s | cpu_s | peak_rss_mib | step_s |\n'
+  printf '|---:|---:|---:|---:|---:|---:|---:|---:|\n'
+  for servers in 256 512 1024 2048 4096; do
+    gpus=$((servers * 72))
+    run "over-$servers" "$tmp/405b.yaml" --set platform.generate.servers=$servers \
+      --set platform.generate.oversubscription=2 --set workloads.0.global_batch=$((gpus / 128 * 8)) \
+      --log=rs_training.thres:info
+    counts=$(printf '%s\n' "$out" | sed -n 's/.*GPUs run as actors; \([0-9]*\) sends.* run as \([0-9]*\) flows.*/\1 | \2/p')
+    printf '| %d | %d | %s | %s | %s | %s | %s |\n' $gpus "$servers" "$counts" "$wall" "$cpu" "$rss" "$step"
+  done
 fi
 
 if [ "$what" = all ] || [ "$what" = agreement ]; then

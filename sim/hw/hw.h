@@ -247,6 +247,14 @@ typedef enum {
 
 /* The class of the link named `name` (a split-duplex link's _UP/_DOWN half counts as the link). */
 rs_link_class_t rs_platform_link_class(const char* name);
+/* Every GPU's NIC halves, found once from the link names generated platforms give them (HOST-nic_UP
+ * toward the rail leaf, HOST-nic_DOWN back): SimGrid 3.32 looks a link up by name through every zone. */
+typedef struct rs_nic_index rs_nic_index_t;
+rs_nic_index_t* rs_platform_nic_index(void);
+/* GPU g's NIC half toward its rail leaf (up = 1) or back (up = 0); NULL when the platform has none so
+ * named. */
+sg_link_t rs_platform_gpu_nic(const rs_nic_index_t* x, const rs_gpu_t* g, int up);
+void rs_platform_nic_index_free(rs_nic_index_t* x); /* accepts NULL */
 /* 1 when `name` is one direction (_UP or _DOWN half) of a SPLITDUPLEX link, 0 otherwise. */
 int rs_platform_link_is_half(const char* name);
 /* As links.csv writes it: nvlink, c2c, cpu_memory, nic, leaf_uplink, spine, switch_hop, fleet_nic, wan,

@@ -608,6 +608,55 @@ int rs_platform_link_is_half(const char* name)
   return ends_with(name, n, "_UP") || ends_with(name, n, "_DOWN");
 }
 
+/* A GPU host's NIC halves, toward its rail leaf and back. */
+typedef struct nic_pair {
+  sg_link_t up, down;
+} nic_pair_t;
+
+struct rs_nic_index {
+  xbt_dict_t by_host; /* host name -> nic_pair_t */
+};
+
+rs_nic_index_t* rs_platform_nic_index(void)
+{
+  rs_nic_index_t* x = xbt_new0(rs_nic_index_t, 1);
+  x->by_host        = xbt_dict_new_homogeneous(free);
+  size_t n          = sg_link_count();
+  sg_link_t* links  = sg_link_list();
+  for (size_t i = 0; i < n; i++) {
+    const char* name = sg_link_get_name(links[i]);
+    size_t len       = strlen(name);
+    int up           = ends_with(name, len, "-nic_UP");
+    if (!up && !ends_with(name, len, "-nic_DOWN"))
+      continue;
+    char* host               = xbt_strdup(name);
+    host[len - (up ? 7 : 9)] = '\0';
+    nic_pair_t* pair         = xbt_dict_get_or_null(x->by_host, host);
+    if (pair == NULL) {
+      pair = xbt_new0(nic_pair_t, 1);
+      xbt_dict_set(x->by_host, host, pair);
+    }
+    *(up ? &pair->up : &pair->down) = links[i];
+    free(host);
+  }
+  free(links);
+  return x;
+}
+
+sg_link_t rs_platform_gpu_nic(const rs_nic_index_t* x, const rs_gpu_t* g, int up)
+{
+  const nic_pair_t* pair = xbt_dict_get_or_null(x->by_host, sg_host_get_name(g->host));
+  return pair == NULL ? NULL : up ? pair->up : pair->down;
+}
+
+void rs_platform_nic_index_free(rs_nic_index_t* x)
+{
+  if (x == NULL)
+    return;
+  xbt_dict_free(&x->by_host);
+  free(x);
+}
+
 void rs_platform_free(rs_platform_t* p)
 {
   if (p == NULL)

@@ -318,6 +318,8 @@ static void plan_grouped(rs_comm_t* c)
       if (!shared && (k > 0 || !(g->live[i] || g->live[(i + 1) % n])))
         continue;
       append_flow(g->hops_of, g->n_hops_of, hop_owner(g, i, n), k * n + i);
+      rs_flows_note_end(g->flows, from->host);
+      rs_flows_note_end(g->flows, to->host);
       double lat = k == 0 ? sg_host_get_route_latency(from->host, to->host) : 0;
       if (lat > g->max_lat)
         g->max_lat = lat;
@@ -347,6 +349,8 @@ static void plan_pairs(rs_comm_t* c)
         if (!shared && (k > 0 || !(g->live[i] || g->live[j])))
           continue;
         append_flow(g->pairs_of, g->n_pairs_of, flow_owner(g, i, j), (k * n + i) * n + j);
+        rs_flows_note_end(g->flows, gpus[i]->host);
+        rs_flows_note_end(g->flows, gpus[j]->host);
         double lat = k == 0 ? sg_host_get_route_latency(gpus[i]->host, gpus[j]->host) : 0;
         if (lat > g->pair_lat)
           g->pair_lat = lat;

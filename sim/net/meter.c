@@ -106,6 +106,23 @@ void rs_net__count(sg_host_t src, sg_host_t dst, double bytes)
       *r->counts[i] += bytes;
 }
 
+void rs_net__count_spread(sg_host_t src, sg_host_t dst, double bytes, int k, const sg_link_t* ends)
+{
+  sender_t* s = sg_host_get_data(src);
+  if (s == NULL || src == dst)
+    return;
+  const double* own[2] = {sg_link_get_data(ends[0]), sg_link_get_data(ends[1])}; /* src's and dst's */
+  const route_t* r     = route_to(s, src, dst);
+  for (int i = 0; i < r->n; i++)
+    if (r->counts[i] != NULL && r->counts[i] != own[0] && r->counts[i] != own[1])
+      *r->counts[i] += k * bytes;
+  for (int i = 0; i < 2 * k; i++) {
+    double* count = sg_link_get_data(ends[i]);
+    if (count != NULL)
+      *count += bytes;
+  }
+}
+
 const double* rs_net_link_counter(const_sg_link_t l)
 {
   return sg_link_get_data(l);

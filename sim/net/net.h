@@ -56,6 +56,21 @@ void rs_flows_free(rs_flows_t* f); /* accepts NULL; call after the simulation en
 /* Sends `bytes` from `from` to `to` over their real route, in a helper actor; releases `done` (when not
  * NULL) once the last byte arrived. Returns at once. Call from an actor. */
 void rs_flows_start(rs_flows_t* f, sg_host_t from, sg_host_t to, double bytes, sg_sem_t done);
+/* The same for `weight` identical flows that cross the same kind of links together, as one flow
+ * (rs_net_flow_weighted) of weight x bytes, counted on their own NICs `ends` (NULL: on from's and to's):
+ * from-to must have been widened (rs_flows_widen_ends). */
+void rs_flows_start_weighted(rs_flows_t* f, sg_host_t from, sg_host_t to, double bytes, int weight,
+                             const sg_link_t* ends, sg_sem_t done);
+/* Remembers that host h is an end of a flow the plan runs (its NIC is then not free to widen). */
+void rs_flows_note_end(rs_flows_t* f, sg_host_t h);
+int rs_flows_end_used(const rs_flows_t* f, sg_host_t h);
+/* Makes from-to the ends of weighted flows of that weight: its route's first and last links, the NICs
+ * of from and to, get weight x their bandwidth, which weight flows from as many GPUs would have
+ * (until rs_flows_restore). Refuses (0) when either end is an end of another planned flow or the route
+ * does not begin and end on NICs; 1 when done. Call from an actor. */
+int rs_flows_widen_ends(rs_flows_t* f, sg_host_t from, sg_host_t to, double weight);
+/* Gives every widened link its own bandwidth back (once the weighted flows are done). */
+void rs_flows_restore(rs_flows_t* f);
 
 /* Whether a flow from GPU a to GPU b leaves its pod (or site), and so crosses links that other GPUs'
  * flows cross too: a's rail uplink, b's rail downlink, the WAN between their sites. Below the pod's
@@ -149,6 +164,14 @@ const double* rs_net_link_counter(const_sg_link_t l);
 /* A flow of `bytes` from src to dst over their route, blocking the calling actor until it arrived
  * (src need not be the caller's host). */
 void rs_net_flow(sg_host_t src, sg_host_t dst, double bytes);
+/* `weight` identical flows of `bytes` (the same route's kind of links, the same start) as one: a flow
+ * of weight x bytes from src to dst that takes weight shares of every saturated link it crosses, as the
+ * weight flows would (SimGrid's max-min penalty). Its own end links (src's and dst's NICs) then carry
+ * weight x what one flow's do: the caller gives them that capacity (rs_flows_start_weighted). Counted
+ * as weight x bytes on src-dst's route, but, with ends (2 x weight NIC halves: each flow's sender's up,
+ * receiver's down, src's and dst's among them), bytes on each flow's own NICs instead of all on src's
+ * and dst's. Blocks the calling actor until it arrived. */
+void rs_net_flow_weighted(sg_host_t src, sg_host_t dst, double bytes, int weight, const sg_link_t* ends);
 /* Puts payload on box as a message of `bytes` simulated bytes from the caller's host to dst, and waits
  * until it is received. */
 void rs_net_put(sg_mailbox_t box, sg_host_t dst, void* payload, double bytes);

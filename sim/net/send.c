@@ -12,6 +12,19 @@ void rs_net_flow(sg_host_t src, sg_host_t dst, double bytes)
   sg_host_sendto(src, dst, bytes);
 }
 
+void rs_net_flow_weighted(sg_host_t src, sg_host_t dst, double bytes, int weight, const sg_link_t* ends)
+{
+  if (weight == 1) {
+    rs_net_flow(src, dst, bytes);
+    return;
+  }
+  if (ends)
+    rs_net__count_spread(src, dst, bytes, weight, ends);
+  else
+    rs_net__count(src, dst, bytes * weight);
+  rs_net__sendto_weighted(src, dst, bytes * weight, weight);
+}
+
 void rs_net_put(sg_mailbox_t box, sg_host_t dst, void* payload, double bytes)
 {
   rs_net__count(sg_host_self(), dst, bytes);

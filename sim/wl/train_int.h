@@ -76,6 +76,15 @@ typedef struct train_ft train_ft_t;
 
 typedef struct train_rank train_rank_t;
 
+/* Sends of other replicas that stand beside a live rank's: `weight` of them, alike (the same shared links,
+ * the same bytes, at the same time), as one weighted flow from `from` to `to` (rs_flows_start_weighted),
+ * its bytes counted on each send's own NICs `ends` (NULL: on from's and to's). */
+typedef struct train_mirror {
+  sg_host_t from, to;
+  int weight;
+  sg_link_t* ends;
+} train_mirror_t;
+
 /* One training workload. prepare fills what the checks need (wl to gpus); start the rest. */
 typedef struct train_wl {
   rs_run_t* run; /* set by start */
@@ -122,15 +131,15 @@ struct train_rank {
     int iteration, layer, micro_batch; /* -1: not in a layer, not in a micro-batch */
     const char* phase;                 /* forward, backward, step */
   } at;
-  sg_mailbox_t to[2];    /* the neighbouring virtual stages' mailboxes: activations (0), gradients (1) */
-  sg_host_t to_host[2];  /* and their hosts */
-  sg_host_t* mirrors[2]; /* aggregated: pairs (from, to) of the other replicas' activation (0) and */
-  int n_mirrors[2];      /* gradient (1) sends that stand beside this rank's (rs_train__plan_aggregated) */
-  sg_host_t cpu_host;    /* activation offload: the GPU's CPU host */
-  sg_sem_t* stored;      /* [offload_layers]: released when layer i's activations reached the CPU host */
-  sg_sem_t* reloaded;    /* [offload_layers]: released when they are back on the GPU */
-  sg_sem_t* gathered;    /* zero 3 with prefetch: [layers], released when the DP reducer gathered layer i */
-  int carried;           /* zero 3 with prefetch: the layer whose gather the previous pass queued for this one; -1 */
+  sg_mailbox_t to[2];         /* the neighbouring virtual stages' mailboxes: activations (0), gradients (1) */
+  sg_host_t to_host[2];       /* and their hosts */
+  train_mirror_t* mirrors[2]; /* aggregated: the other replicas' activation (0) and gradient (1) sends */
+  int n_mirrors[2];           /* that stand beside this rank's (rs_train__plan_aggregated) */
+  sg_host_t cpu_host;         /* activation offload: the GPU's CPU host */
+  sg_sem_t* stored;           /* [offload_layers]: released when layer i's activations reached the CPU host */
+  sg_sem_t* reloaded;         /* [offload_layers]: released when they are back on the GPU */
+  sg_sem_t* gathered;         /* zero 3 with prefetch: [layers], released when the DP reducer gathered layer i */
+  int carried; /* zero 3 with prefetch: the layer whose gather the previous pass queued for this one; -1 */
   /* DualPipe: per direction d (0: from stage 0 on, 1: from stage pp - 1 back), where activations (0) and
    * gradients (1) arrive, and the neighbours' boxes and hosts they go to (NULL at the ends) */
   sg_mailbox_t dual_from[2][2], dual_to[2][2];

@@ -8,9 +8,9 @@
  * and back, overlapped with compute. Two modes: faithful (every rank and every collective step) and aggregated, for
  * very large runs: only the ranks of the first ep DP replicas run (the live ranks: every TP, CP, EP and DP group holds
  * some), collectives run in their grouped form (net/collectives.c), and every send of the other replicas that crosses a
- * shared link where a simulated flow can be slowed is simulated too (train_aggregated.c), so those links carry what
- * they would carry in the whole job. This file holds the actors and the workload's entry (rs_wl__training). See
- * LICENSE. */
+ * shared link where a simulated flow can be slowed is simulated too, alike ones as one weighted flow
+ * (train_aggregated.c), so those links carry what they would carry in the whole job. This file holds the actors and the
+ * workload's entry (rs_wl__training). See LICENSE. */
 #include "wl/train_int.h"
 
 #include <math.h>
@@ -825,9 +825,14 @@ static void train_rank(int argc, char** argv)
     w->row->tokens          = (double)rs_train__trained_iterations(w) * w->lay.global_batch * w->cfg->model.seq_len;
     w->row->energy_j        = w->sum.energy_j;
     w->sum.joules_per_token = w->sum.energy_j / w->row->tokens;
+    if (w->flows) /* the weighted mirrors are done: their NICs get their own bandwidth back */
+      rs_flows_restore(w->flows);
   }
-  free(me->mirrors[0]);
-  free(me->mirrors[1]);
+  for (int b = 0; b < 2; b++) {
+    for (int k = 0; k < me->n_mirrors[b]; k++)
+      free(me->mirrors[b][k].ends);
+    free(me->mirrors[b]);
+  }
   for (int i = 0; w->copies && i < w->lay.offload_layers; i++) {
     sg_sem_destroy(me->stored[i]);
     sg_sem_destroy(me->reloaded[i]);
