@@ -4,7 +4,8 @@
 # then counts from sessions.csv the most root sessions in flight at once.
 # Usage: bench/agentic.sh [BUILD_DIR] [SCALE] [SCENARIO]   (defaults: build, 1, bench/agentic-1m.yaml;
 # SCALE 0.25 runs a quarter of it). bench/agentic-llm-1m.yaml adds an LLM call per turn to Llama 3 8B
-# served on 288 GB200.
+# served on 288 GB200; bench/mixed-131k.yaml puts them beside one iteration of Llama 3 405B on 131,072
+# GB200 in the same engine (the mixed cluster of issue 16, point 3).
 # Needs /usr/bin/time (Debian package "time"). One process, one core. Past about 32k running tool calls
 # SimGrid needs --cfg=contexts/guard-size:0 (docs/sources.md), given here.
 set -e
