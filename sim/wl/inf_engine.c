@@ -352,22 +352,15 @@ static void account(rs_inf_replica_t* r, double a, double b, int busy, int seqs,
 
 /* ---- after a step ------------------------------------------------------------------------------------ */
 
-/* What one of r's GPUs draws busy: its cap, or its TDP (the busy figure of its wattage_per_state). */
-static double busy_w(const rs_inf_replica_t* r)
-{
-  const rs_gpu_model_t* m = r->gpus[0]->model;
-  return m->cap_watts > 0 ? m->cap_watts : m->tdp_watts;
-}
-
 /* Under failures, the GPU joules of virtual engine v's step st, its GPUs' executions at busy power (the
  * idle power they draw through its collectives is not counted), go to the requests that took part, by
  * their tokens; all of it is lost when the replica failed during the step. */
 static void count_step_work(rs_inf_replica_t* r, int v, const rs_inf_step_t* st)
 {
   rs_inf_wl_t* w = r->w;
-  double joules  = 0;
+  double joules = 0, busy = rs_gpu_busy_watts(r->gpus[0]->model);
   for (int s = 0; s < r->lay->pp; s++)
-    joules += r->stage_gpus * rs_inf__stage_seconds(r->cost, s, st) * busy_w(r);
+    joules += r->stage_gpus * rs_inf__stage_seconds(r->cost, s, st) * busy;
   if (r->batch[v].epoch != r->epoch) {
     w->res.lost_work_j += joules;
     return;
