@@ -243,8 +243,9 @@ rs_hw_proto_t rs_hw_proto(const rs_hw_calib_t* c, rs_proto_t p)
 }
 
 /* ---- power and price defaults per GPU type (the cost model; every one overridable in the scenario) ----
- * overhead_w_per_gpu: what a server draws beside its GPUs, CPUs and scale-out ports (fans, DC-DC and
- * power-shelf losses, NVSwitch chips or NVLink switch trays, drives, BMCs), shared per GPU, constant:
+ * overhead_w_per_gpu: what a server draws beside its GPUs, CPUs and scale-out ports (fans, DC-DC,
+ * NVSwitch chips or NVLink switch trays, drives, BMCs), shared per GPU, constant; the AC-to-DC loss of its
+ * power supplies or power shelves is power.psu_efficiency's (power.c), not this figure's:
  *   NVL72 types (GB200, GB300): a compute tray about 6.5 kW, 117 kW for 18, and the 9 NVLink switch
  *     trays 3.6 kW in all (introl.com, "Why the NVIDIA GB300 NVL72 matters", its rack table citing
  *     Supermicro 2025; secondary). Beside its two superchips at 2,700 W (2 GPUs at TDP and a Grace with its
@@ -255,7 +256,8 @@ rs_hw_proto_t rs_hw_proto(const rs_hw_calib_t* c, rs_proto_t p)
  *     (no source found for how it follows load; the tray is cold-plated). Until 2026-12-03: 275 W, from
  *     700 W per tray and 800 W per switch tray (unverified guesses).
  *   8-GPU HGX/DGX types: about 1,500 W per server (4 NVSwitch chips, fans, power-supply losses; unverified)
- *     / 8 = 187.5 W.
+ *     / 8 = 187.5 W. Chosen before power.psu_efficiency divided the DC load, so the supplies' loss may be
+ *     counted twice here (unverified; the figure is kept as it was).
  * usd_per_gpu_hour: the default price of one GPU-hour (docs/sources.md, "Prices"):
  *   H100 6.88 (AWS p5.48xlarge on-demand, us-east-1, after the June 2025 cut, $55.04/h / 8; secondary),
  *   H200 7.912 (p5en.48xlarge $63.296/h / 8; secondary), B200 14.24 (p6-b200.48xlarge $113.93/h / 8;
