@@ -5,6 +5,7 @@
 
 #include <csv.h>
 #include <errno.h>
+#include <float.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -360,6 +361,9 @@ static const long double pow10_exact[] = {1e0L,  1e1L,  1e2L,  1e3L,  1e4L,  1e5
                                           1e10L, 1e11L, 1e12L, 1e13L, 1e14L, 1e15L, 1e16L, 1e17L, 1e18L, 1e19L,
                                           1e20L, 1e21L, 1e22L, 1e23L, 1e24L, 1e25L, 1e26L, 1e27L};
 #define POW10_EXACT_MAX 27
+/* format_12g's error bound (2^-64 of the scaled value) needs a long double of at least x87's mantissa; with
+ * one of double's 53 bits the fast path could write a digit printf does not. */
+_Static_assert(LDBL_MANT_DIG >= 64, "format_12g needs a long double mantissa of 64 bits or more");
 
 /* a x 10^k in long double: one correctly rounded product or quotient by an exact power of ten. */
 static long double scale10(long double a, int k)

@@ -139,9 +139,8 @@ struct agentic {
   double tool_sigma2, tool_sigma; /* lognormal tool work: log(1 + cv^2) and its root */
   sg_sem_t all_done;
   agent_runner_t** runners;  /* per host of the tool pool, made at its first call */
-  agent_host_ref_t* by_host; /* the tool pool's hosts by their SimGrid hosts (agent_run.c) */
-  unsigned speed_watch;      /* rs_agent__speed_watch's, while watching */
-  int watching;
+  agent_host_ref_t* by_host; /* the tool pool's hosts by their SimGrid hosts (agent_run.c); NULL until run_start */
+  unsigned speed_watch;      /* rs_agent__speed_watch's, while by_host is set */
   agent_worker_t *idle, *workers;
   int max_running; /* the most tool calls that ran at once */
   int stopping;    /* every session has ended: runners and workers end */

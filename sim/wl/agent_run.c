@@ -416,7 +416,6 @@ void rs_agent__run_start(agentic_t* w)
     w->by_host[i] = (agent_host_ref_t){.host = p->hosts[i].cpu->host, .index = i};
   qsort(w->by_host, p->n_hosts, sizeof *w->by_host, by_sg_host);
   w->speed_watch = rs_agent__speed_watch(speed_changed, w);
-  w->watching    = 1;
 }
 
 /* ---- tool calls on a host that fails ------------------------------------------------------------- */
@@ -478,7 +477,7 @@ void rs_agent__run_stop(agentic_t* w)
 
 void rs_agent__run_free(agentic_t* w)
 {
-  if (w->watching)
+  if (w->by_host) /* run_start watched */
     rs_agent__speed_unwatch(w->speed_watch);
   free(w->by_host);
   for (int i = 0; w->runners && i < w->tool_pool->n_hosts; i++)
