@@ -362,8 +362,9 @@ static const long double pow10_exact[] = {1e0L,  1e1L,  1e2L,  1e3L,  1e4L,  1e5
                                           1e20L, 1e21L, 1e22L, 1e23L, 1e24L, 1e25L, 1e26L, 1e27L};
 #define POW10_EXACT_MAX 27
 /* format_12g's error bound (2^-64 of the scaled value) needs a long double of at least x87's mantissa; with
- * one of double's 53 bits the fast path could write a digit printf does not. */
-_Static_assert(LDBL_MANT_DIG >= 64, "format_12g needs a long double mantissa of 64 bits or more");
+ * one of double's 53 bits (armhf, for one) the fast path could write a digit printf does not, so there every
+ * number goes to snprintf. */
+#define RS_FAST_12G (LDBL_MANT_DIG >= 64)
 
 /* a x 10^k in long double: one correctly rounded product or quotient by an exact power of ten. */
 static long double scale10(long double a, int k)
@@ -381,7 +382,7 @@ static long double scale10(long double a, int k)
 static int format_12g(char* buf, double v)
 {
   long double a = fabsl((long double)v);
-  if (!(a >= 1e-30L && a < 1e30L))
+  if (!RS_FAST_12G || !(a >= 1e-30L && a < 1e30L))
     return 0;
   int e = (int)floor(log10(fabs(v))); /* the decimal exponent, or one off near a power of ten */
   int k = 11 - e;                     /* a x 10^k has 12 integer digits */
