@@ -37,6 +37,7 @@ awk -F, 'NR > 1 { n++; s += $2; q += $2 * $2; e += $3; f += $3 * $3; c += $4
 # (b) Daly's cases: intervals from 0.5 to 2 times Young's, each over `seeds` seeds
 echo "case,mtbf_h,seed,interval_min,goodput,interruptions" >"$out/daly.csv"
 for spec in "24h 24 8" "6h 6 4"; do
+  # shellcheck disable=SC2086 # split on purpose: case, MTBF in hours, seeds
   set -- $spec
   young=$(echo "sqrt(2 * 300 * $2 * 3600) / 60" | bc -l)
   for f in 0.5 0.63 0.79 0.89 1 1.12 1.26 1.59 2; do
