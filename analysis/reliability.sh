@@ -20,7 +20,7 @@ get() { "$build/rs-table" get "$1/summary.csv" "$2"; }
 echo "seed,interruptions,ettr,cpu_s" >"$out/llama3.csv"
 for seed in $(seq 1 20); do
   /usr/bin/time -f "%U %S" -o "$tmp/time" "$build/racksim" run scenarios/validation/llama3-405b-h100-54days.yaml \
-    --seed "$seed" -o "$tmp/l$seed" -q --set power.window_s=86400
+    --seed "$seed" -o "$tmp/l$seed" -q
   printf '%s,%s,%s,%s\n' "$seed" "$(get "$tmp/l$seed" interruptions)" "$(get "$tmp/l$seed" goodput)" \
     "$(awk '{print $1 + $2}' "$tmp/time")" >>"$out/llama3.csv"
   rm -rf "$tmp/l$seed"
