@@ -192,9 +192,16 @@ static void copies_free(copies_t* cp)
   free(cp->ends);
 }
 
+/* Copy i runs as a flow of its own from its own GPU: its GPUs are ends of a planned flow from now on. */
+static void run_alone(copies_t* cp, int i)
+{
+  rs_flows_note_end(cp->me->w->flows, cp->from[i]->host);
+  rs_flows_note_end(cp->me->w->flows, cp->to[i]->host);
+  add_mirror(cp->me, cp->backward, cp->from[i]->host, cp->to[i]->host, 1);
+}
+
 /* A copy whose GPU is an end of another simulated flow (a DP ring's hop across pods, say) shares its NIC
- * with that flow, so it runs on its own from its own GPU; its GPUs then are ends too. Returns how many
- * copies it kept so. */
+ * with that flow, so it runs on its own (run_alone). Returns how many copies it kept so. */
 static int keep_plain(copies_t* cp)
 {
   rs_flows_t* f = cp->me->w->flows;
@@ -203,9 +210,7 @@ static int keep_plain(copies_t* cp)
     if (!cp->plain[i] && (rs_flows_end_used(f, cp->from[i]->host) || rs_flows_end_used(f, cp->to[i]->host))) {
       kept++;
       cp->plain[i] = 1;
-      rs_flows_note_end(f, cp->from[i]->host);
-      rs_flows_note_end(f, cp->to[i]->host);
-      add_mirror(cp->me, cp->backward, cp->from[i]->host, cp->to[i]->host, 1);
+      run_alone(cp, i);
     }
   return kept;
 }
@@ -253,11 +258,8 @@ static void weigh_classes(copies_t* cp)
       continue;
     }
     for (int i = cp->ends[k]; i < cp->ends[k + 1]; i++)
-      if (!cp->plain[i]) {
-        rs_flows_note_end(f, cp->from[i]->host);
-        rs_flows_note_end(f, cp->to[i]->host);
-        add_mirror(cp->me, cp->backward, cp->from[i]->host, cp->to[i]->host, 1);
-      }
+      if (!cp->plain[i])
+        run_alone(cp, i);
   }
 }
 
