@@ -129,11 +129,11 @@ static int alike(const rs_gpu_t* a, const rs_gpu_t* b, const rs_gpu_t* c, const 
          b->local == d->local;
 }
 
-static void add_mirror(train_rank_t* me, int backward, sg_host_t from, sg_host_t to, int weight)
+static void add_mirror(train_rank_t* me, int backward, sg_host_t from, sg_host_t to, int weight, sg_link_t* ends)
 {
   int k                    = me->n_mirrors[backward]++;
   me->mirrors[backward]    = xbt_realloc(me->mirrors[backward], (k + 1) * sizeof(train_mirror_t));
-  me->mirrors[backward][k] = (train_mirror_t){from, to, weight, NULL};
+  me->mirrors[backward][k] = (train_mirror_t){from, to, weight, ends};
 }
 
 /* The other replicas' copies of one live send (rank me, activations or gradients when backward) that
@@ -197,7 +197,7 @@ static void run_alone(copies_t* cp, int i)
 {
   rs_flows_note_end(cp->me->w->flows, cp->from[i]->host);
   rs_flows_note_end(cp->me->w->flows, cp->to[i]->host);
-  add_mirror(cp->me, cp->backward, cp->from[i]->host, cp->to[i]->host, 1);
+  add_mirror(cp->me, cp->backward, cp->from[i]->host, cp->to[i]->host, 1, NULL);
 }
 
 /* A copy whose GPU is an end of another simulated flow (a DP ring's hop across pods, say) shares its NIC
@@ -253,8 +253,7 @@ static void weigh_classes(copies_t* cp)
       if (!cp->plain[i] && rs_flows_widen_ends(f, cp->from[i]->host, cp->to[i]->host, n))
         rep = i;
     if (rep >= 0) {
-      add_mirror(cp->me, cp->backward, cp->from[rep]->host, cp->to[rep]->host, n);
-      cp->me->mirrors[cp->backward][cp->me->n_mirrors[cp->backward] - 1].ends = own_nics(cp, k, rep, n);
+      add_mirror(cp->me, cp->backward, cp->from[rep]->host, cp->to[rep]->host, n, own_nics(cp, k, rep, n));
       continue;
     }
     for (int i = cp->ends[k]; i < cp->ends[k + 1]; i++)
