@@ -1,6 +1,6 @@
 #!/bin/sh
 # Benchmark: training at scale (issue #4). Usage: bench/training.sh [BUILD_DIR] [cost|oversubscribed|agreement|cp]
-# (default: build, all three). Needs /usr/bin/time (Debian package "time"). One process, one core per run.
+# (default: build, all four). Needs /usr/bin/time (Debian package "time"). One process, one core per run.
 #  cost:      one iteration of Llama 3 405B (TP8 PP16, 8 micro-batches per pipeline) on GB200 NVL72
 #             UltraClusters in aggregated mode, and of DeepSeek-V3 671B on 147,456 GPUs: wall and CPU
 #             time, peak memory, and what it simulated.

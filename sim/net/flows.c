@@ -34,6 +34,12 @@ struct helper {
   helper_t* next_idle;
 };
 
+/* A NIC half given a weighted flow's capacity, and its own bandwidth to give back. */
+typedef struct widened {
+  sg_link_t link;
+  double own_bw;
+} widened_t;
+
 struct rs_flows {
   helper_t** all; /* every helper, to free them at the end */
   int n, cap;
@@ -41,8 +47,7 @@ struct rs_flows {
   xbt_dict_t marked; /* shared links crossed by simulated flows, keyed by link_key_t */
   int uplinks_contend;
   xbt_dict_t ends;    /* hosts at an end of a planned flow, keyed by the host */
-  sg_link_t* widened; /* NIC halves given a weighted flow's capacity, and their own, to restore */
-  double* own_bw;
+  widened_t* widened; /* NIC halves given a weighted flow's capacity, to restore */
   int n_widened;
 };
 
@@ -67,7 +72,6 @@ void rs_flows_free(rs_flows_t* f)
   xbt_dict_free(&f->marked);
   xbt_dict_free(&f->ends);
   free(f->widened);
-  free(f->own_bw);
   free(f);
 }
 
@@ -181,11 +185,10 @@ int rs_flows_end_used(const rs_flows_t* f, sg_host_t h)
 /* Multiplies link l's bandwidth by k, remembering its own. */
 static void widen(rs_flows_t* f, sg_link_t l, double k)
 {
-  f->widened                = xbt_realloc(f->widened, (f->n_widened + 1) * sizeof *f->widened);
-  f->own_bw                 = xbt_realloc(f->own_bw, (f->n_widened + 1) * sizeof *f->own_bw);
-  f->widened[f->n_widened]  = l;
-  f->own_bw[f->n_widened++] = sg_link_get_bandwidth(l);
-  sg_link_set_bandwidth(l, k * sg_link_get_bandwidth(l));
+  double own                 = sg_link_get_bandwidth(l);
+  f->widened                 = xbt_realloc(f->widened, (f->n_widened + 1) * sizeof *f->widened);
+  f->widened[f->n_widened++] = (widened_t){l, own};
+  sg_link_set_bandwidth(l, k * own);
 }
 
 int rs_flows_widen_ends(rs_flows_t* f, sg_host_t from, sg_host_t to, double weight)
@@ -215,6 +218,6 @@ int rs_flows_widen_ends(rs_flows_t* f, sg_host_t from, sg_host_t to, double weig
 void rs_flows_restore(rs_flows_t* f)
 {
   for (int i = 0; i < f->n_widened; i++)
-    sg_link_set_bandwidth(f->widened[i], f->own_bw[i]);
+    sg_link_set_bandwidth(f->widened[i].link, f->widened[i].own_bw);
   f->n_widened = 0;
 }

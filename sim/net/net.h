@@ -64,10 +64,10 @@ void rs_flows_start_weighted(rs_flows_t* f, sg_host_t from, sg_host_t to, double
 /* Remembers that host h is an end of a flow the plan runs (its NIC is then not free to widen). */
 void rs_flows_note_end(rs_flows_t* f, sg_host_t h);
 int rs_flows_end_used(const rs_flows_t* f, sg_host_t h);
-/* Makes from-to the ends of weighted flows of that weight: its route's first and last links, the NICs
- * of from and to, get weight x their bandwidth, which weight flows from as many GPUs would have
- * (until rs_flows_restore). Refuses (0) when either end is an end of another planned flow or the route
- * does not begin and end on NICs; 1 when done. Call from an actor. */
+/* Makes from-to the ends of weighted flows of that weight: its route's NIC halves, from's and to's (in
+ * whatever order the route lists them), get weight x their bandwidth, which weight flows from as many
+ * GPUs would have (until rs_flows_restore). Refuses (0) when either end is an end of another planned flow
+ * or the route crosses other than two NIC halves; 1 when done. Call from an actor. */
 int rs_flows_widen_ends(rs_flows_t* f, sg_host_t from, sg_host_t to, double weight);
 /* Gives every widened link its own bandwidth back (once the weighted flows are done). */
 void rs_flows_restore(rs_flows_t* f);

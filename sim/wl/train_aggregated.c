@@ -129,11 +129,11 @@ static int alike(const rs_gpu_t* a, const rs_gpu_t* b, const rs_gpu_t* c, const 
          b->local == d->local;
 }
 
-static void add_mirror(train_rank_t* me, int backward, sg_host_t from, sg_host_t to, int weight)
+static void add_mirror(train_rank_t* me, int backward, sg_host_t from, sg_host_t to, int weight, sg_link_t* ends)
 {
   int k                    = me->n_mirrors[backward]++;
   me->mirrors[backward]    = xbt_realloc(me->mirrors[backward], (k + 1) * sizeof(train_mirror_t));
-  me->mirrors[backward][k] = (train_mirror_t){from, to, weight, NULL};
+  me->mirrors[backward][k] = (train_mirror_t){from, to, weight, ends};
 }
 
 /* The other replicas' copies of one live send (rank me, activations or gradients when backward) that
@@ -192,9 +192,16 @@ static void copies_free(copies_t* cp)
   free(cp->ends);
 }
 
+/* Copy i runs as a flow of its own from its own GPU: its GPUs are ends of a planned flow from now on. */
+static void run_alone(copies_t* cp, int i)
+{
+  rs_flows_note_end(cp->me->w->flows, cp->from[i]->host);
+  rs_flows_note_end(cp->me->w->flows, cp->to[i]->host);
+  add_mirror(cp->me, cp->backward, cp->from[i]->host, cp->to[i]->host, 1, NULL);
+}
+
 /* A copy whose GPU is an end of another simulated flow (a DP ring's hop across pods, say) shares its NIC
- * with that flow, so it runs on its own from its own GPU; its GPUs then are ends too. Returns how many
- * copies it kept so. */
+ * with that flow, so it runs on its own (run_alone). Returns how many copies it kept so. */
 static int keep_plain(copies_t* cp)
 {
   rs_flows_t* f = cp->me->w->flows;
@@ -203,9 +210,7 @@ static int keep_plain(copies_t* cp)
     if (!cp->plain[i] && (rs_flows_end_used(f, cp->from[i]->host) || rs_flows_end_used(f, cp->to[i]->host))) {
       kept++;
       cp->plain[i] = 1;
-      rs_flows_note_end(f, cp->from[i]->host);
-      rs_flows_note_end(f, cp->to[i]->host);
-      add_mirror(cp->me, cp->backward, cp->from[i]->host, cp->to[i]->host, 1);
+      run_alone(cp, i);
     }
   return kept;
 }
@@ -248,16 +253,12 @@ static void weigh_classes(copies_t* cp)
       if (!cp->plain[i] && rs_flows_widen_ends(f, cp->from[i]->host, cp->to[i]->host, n))
         rep = i;
     if (rep >= 0) {
-      add_mirror(cp->me, cp->backward, cp->from[rep]->host, cp->to[rep]->host, n);
-      cp->me->mirrors[cp->backward][cp->me->n_mirrors[cp->backward] - 1].ends = own_nics(cp, k, rep, n);
+      add_mirror(cp->me, cp->backward, cp->from[rep]->host, cp->to[rep]->host, n, own_nics(cp, k, rep, n));
       continue;
     }
     for (int i = cp->ends[k]; i < cp->ends[k + 1]; i++)
-      if (!cp->plain[i]) {
-        rs_flows_note_end(f, cp->from[i]->host);
-        rs_flows_note_end(f, cp->to[i]->host);
-        add_mirror(cp->me, cp->backward, cp->from[i]->host, cp->to[i]->host, 1);
-      }
+      if (!cp->plain[i])
+        run_alone(cp, i);
   }
 }
 
