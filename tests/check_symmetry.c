@@ -86,6 +86,22 @@ START_TEST(classes_agree_at_2_and_4_to_1)
 }
 END_TEST
 
+/* A scheduled degradation of a link class resets links to their own bandwidth, which would undo a
+ * widened NIC: with one in the scenario (here after the run's end), every mirrored send is its own flow. */
+START_TEST(link_degradation_runs_each_send_alone)
+{
+  char yaml[1024];
+  snprintf(yaml, sizeof yaml,
+           "%sfailures:\n  events:\n    - {at_h: 100, for_h: 1, link_class: nic, kind: degrade, "
+           "fraction: 0.5}\n",
+           llama8b_short);
+  step_time(yaml, "aggregated", "--set platform.generate.oversubscription=2 --verbose");
+  int sends, flows;
+  mirror_counts(&sends, &flows);
+  ck_assert_msg(sends > 0 && flows == sends, "%d sends as %d flows", sends, flows);
+}
+END_TEST
+
 static Suite* symmetry_suite(void)
 {
   Suite* s  = suite_create("symmetry");
@@ -93,6 +109,7 @@ static Suite* symmetry_suite(void)
   tcase_add_checked_fixture(tc, setup, teardown);
   tcase_set_timeout(tc, 300);
   tcase_add_test(tc, classes_agree_at_2_and_4_to_1);
+  tcase_add_test(tc, link_degradation_runs_each_send_alone);
   suite_add_tcase(s, tc);
   return s;
 }

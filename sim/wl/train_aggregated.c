@@ -239,17 +239,27 @@ static sg_link_t* own_nics(const copies_t* cp, int k, int rep, int n)
   return ends;
 }
 
+/* A scheduled link-class degradation sets a link's bandwidth from the one it had at the start, so it
+ * would undo a widened NIC under a weighted flow: with one in the scenario, each copy runs on its own. */
+static int degrades_links(const rs_scenario_t* sc)
+{
+  for (int i = 0; i < sc->failures.n_events; i++)
+    if (sc->failures.events[i].target == RS_TARGET_LINK_CLASS)
+      return 1;
+  return 0;
+}
+
 /* The other copies of each class are alike (the replicas run in step): one flow, weighted by their
  * number, between a pair of them whose NICs nothing else uses (widened to carry them all); when no pair
  * is free, each on its own. */
-static void weigh_classes(copies_t* cp)
+static void weigh_classes(copies_t* cp, int may_widen)
 {
   rs_flows_t* f = cp->me->w->flows;
   for (int k = 0; k < cp->n_classes; k++) {
     int n = 0, rep = -1;
     for (int i = cp->ends[k]; i < cp->ends[k + 1]; i++)
       n += !cp->plain[i];
-    for (int i = cp->ends[k]; i < cp->ends[k + 1] && n > 1 && rep < 0; i++)
+    for (int i = cp->ends[k]; i < cp->ends[k + 1] && may_widen && n > 1 && rep < 0; i++)
       if (!cp->plain[i] && rs_flows_widen_ends(f, cp->from[i]->host, cp->to[i]->host, n))
         rep = i;
     if (rep >= 0) {
@@ -287,9 +297,9 @@ void rs_train__plan_aggregated(train_wl_t* w)
   for (int kept = 1; kept > 0;) /* until no GPU of a plain copy is left in a class */
     for (int i = kept = 0; i < 2 * w->n_live; i++)
       kept += keep_plain(&cps[i]);
-  int mirrors = 0, flows = 0;
+  int mirrors = 0, flows = 0, may_widen = !degrades_links(w->run->sc);
   for (int i = 0; i < 2 * w->n_live; i++) {
-    weigh_classes(&cps[i]);
+    weigh_classes(&cps[i], may_widen);
     mirrors += cps[i].n;
     copies_free(&cps[i]);
   }
